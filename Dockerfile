@@ -1,0 +1,18 @@
+# One image for the API, the worker, the migration job and the sandboxes.
+FROM python:3.11-slim-bookworm
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei fontconfig \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+ && rm -rf /var/lib/apt/lists/* \
+ && pip install --no-cache-dir uv
+
+WORKDIR /app
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY . .
+ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 TRADEFLOW_ENVIRONMENT=production
+
+RUN useradd --system --uid 10001 tradeflow
+USER tradeflow
+CMD ["uvicorn", "api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

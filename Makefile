@@ -1,0 +1,20 @@
+# Two commands do all the set-up on a fresh machine: `make up` runs the platform, `make test` the tests.
+.PHONY: install up test lint bench clean-data
+
+install:
+	@./stack/install.sh
+
+up: install
+	.venv/bin/python -m stack.up
+
+test: install
+	.venv/bin/pytest -q -p no:cacheprovider
+
+lint: install
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy .
+
+bench: install
+	.venv/bin/python -m bench.accreditation
+
+clean-data:
+	rm -rf .data

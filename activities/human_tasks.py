@@ -1,0 +1,132 @@
+"""Inbox rows and notifications for the shared human-task mechanism (PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from contracts.common import SYSTEM_ACTOR
+from contracts.tasks import (
+    CloseTaskInput,
+    EscalateTaskInput,
+    NotifyInput,
+    OpenTaskInput,
+    TaskStatus,
+)
+from db.audit_log import append_audit
+from db.models import HumanTask, Notification
+from db.session import transaction
+
+
+class HumanTaskActivities:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name="open_task")
+    def open_task(self, task: OpenTaskInput) -> None:
+        """Insert the inbox row; the task id comes from workflow and step, so a retry is a no-op."""
+        spec = task.spec
+        with transaction(self._sessions) as session:
+            inserted = session.execute(
+                insert(HumanTask)
+                .values(
+                    id=task.task_id,
+                    workflow_id=task.workflow_id,
+                    kind=spec.kind,
+                    role=spec.role.value,
+                    org_id=spec.org_id,
+                    subject_type=spec.subject_type,
+                    subject_id=spec.subject_id,
+                    title=spec.title,
+                    summary=spec.summary,
+                    outcomes=list(spec.outcomes),
+                    document_ids=list(spec.document_ids),
+                    details=dict(spec.details),
+                    excluded_user_ids=list(spec.excluded_user_ids),
+                    status=TaskStatus.OPEN.value,
+                    due_at=task.due_at,
+                    expires_at=task.expires_at,
+                )
+                .on_conflict_do_nothing(index_elements=[HumanTask.id])
+                .returning(HumanTask.id)
+            ).first()
+            if inserted is not None:
+                append_audit(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    action="task.opened",
+                    target_type="task",
+                    target_id=task.task_id,
+                    detail={"role": spec.role.value, "kind": spec.kind},
+                    dedup_key=f"task.opened:{task.task_id}",
+                )
+
+    @activity.defn(name="escalate_task")
+    def escalate_task(self, escalation: EscalateTaskInput) -> None:
+        """Reassign the task to the escalation role; repeating it changes nothing more."""
+        with transaction(self._sessions) as session:
+            row = session.get(HumanTask, escalation.task_id, with_for_update=True)
+            if row is None or row.status != TaskStatus.OPEN.value:
+                return
+            if row.escalated_at is None:
+                row.escalated_at = datetime.now(UTC)
+            previous, row.role = row.role, escalation.to_role.value
+            append_audit(
+                session,
+                actor=SYSTEM_ACTOR,
+                action="task.escalated",
+                target_type="task",
+                target_id=row.id,
+                detail={"from_role": previous, "to_role": escalation.to_role.value},
+                dedup_key=f"task.escalated:{row.id}",
+            )
+
+    @activity.defn(name="close_task")
+    def close_task(self, close: CloseTaskInput) -> None:
+        """Record the decision (or the expiry) and audit it once."""
+        with transaction(self._sessions) as session:
+            row = session.get(HumanTask, close.task_id, with_for_update=True)
+            if row is None:
+                raise ValueError(f"unknown task {close.task_id}")
+            if row.status != TaskStatus.OPEN.value:
+                return
+            row.status = close.status.value
+            actor = SYSTEM_ACTOR
+            detail: dict[str, str] = {"status": close.status.value}
+            if close.decision is not None:
+                actor = close.decision.actor
+                row.outcome = close.decision.outcome
+                row.comment = close.decision.comment
+                row.decided_by = close.decision.actor.user_id
+                row.decided_at = close.decision.decided_at
+                detail |= {"outcome": close.decision.outcome, "comment": close.decision.comment}
+            append_audit(
+                session,
+                actor=actor,
+                action=f"task.{close.status.value}",
+                target_type="task",
+                target_id=row.id,
+                detail=detail,
+                dedup_key=f"task.closed:{row.id}",
+            )
+
+    @activity.defn(name="notify")
+    def notify(self, notice: NotifyInput) -> None:
+        """Store a notification under its id; a retry finds it already there."""
+        with transaction(self._sessions) as session:
+            session.execute(
+                insert(Notification)
+                .values(
+                    id=notice.notification_id,
+                    org_id=notice.org_id,
+                    role=notice.role.value if notice.role else None,
+                    kind=notice.kind,
+                    subject_type=notice.subject_type,
+                    subject_id=notice.subject_id,
+                    message=notice.message,
+                )
+                .on_conflict_do_nothing(index_elements=[Notification.id])
+            )

@@ -1,0 +1,98 @@
+"""Builds the FastAPI app: lifespan resources, middleware, error mapping and routes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.base import RequestResponseEndpoint
+from storage.object_store import object_store_from_settings
+
+from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
+from api.platform import Platform
+from api.routes import accreditation, audit, auth, codec, documents, notifications, tasks
+from db.session import make_engine, make_session_factory
+from security.columns import install_column_keyring
+from security.keys import jwt_secret_from_settings, keyring_from_settings
+from settings import Settings, get_settings
+from stack.logs import request_id
+from stack.temporal import connect
+
+log = logging.getLogger("tradeflow.api")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    keyring = keyring_from_settings(settings)
+    install_column_keyring(keyring)
+    jwt_secret = jwt_secret_from_settings(settings)
+    sessions = make_session_factory(make_engine(settings.database_url, pool_size=10))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The Temporal client is created here, after any fork, once per process.
+        app.state.platform = Platform(
+            settings=settings,
+            sessions=sessions,
+            temporal=await connect(settings, keyring),
+            store=object_store_from_settings(settings),
+            keyring=keyring,
+            jwt_secret=jwt_secret,
+        )
+        yield
+
+    app = FastAPI(
+        title="Tradeflow",
+        version="0.1.0",
+        description="B2B supply-chain platform: accreditation, sourcing, fulfilment, financing.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.temporal_ui_origins,
+        allow_methods=["POST"],
+        allow_headers=["content-type", "x-namespace", "authorization"],
+    )
+    app.middleware("http")(_request_context)
+    for module in (auth, tasks, accreditation, documents, notifications, audit, codec):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app
+
+
+async def _request_context(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    incoming = request.headers.get("x-request-id", "")
+    rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    token = request_id.set(rid)
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    finally:
+        request_id.reset(token)
+    response.headers["X-Request-ID"] = rid
+    log.info(
+        "request",
+        extra={
+            "request_id": rid,
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response

@@ -1,0 +1,96 @@
+"""Logging in (OAuth2 password flow) and who am I."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.deps import CurrentActor, PlatformDep, SessionDep
+from contracts.common import Actor, Role
+from db.audit_log import append_audit
+from db.models import Organisation, User
+from security.passwords import verify_dummy_password, verify_password
+from security.tokens import issue_token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    user_id: str
+    email: str
+    full_name: str
+    org_id: str
+    org_name: str
+    org_kind: str
+    roles: list[Role]
+
+
+@router.post("/token")
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    platform: PlatformDep,
+    session: SessionDep,
+) -> TokenResponse:
+    """Exchange email and password for a bearer token."""
+    user = session.scalar(select(User).where(User.email == form.username.strip().lower()))
+    if user is None:
+        verify_dummy_password(form.password)  # same cost as a real check: no user enumeration
+    ok = user is not None and user.active and verify_password(user.password_hash, form.password)
+    actor = (
+        Actor(user_id=user.id, org_id=user.org_id, roles=tuple(Role(r) for r in user.roles))
+        if user is not None
+        else Actor(user_id="anonymous", org_id="")
+    )
+    append_audit(
+        session,
+        actor=actor,
+        action="auth.login" if ok else "auth.login_failed",
+        target_type="user",
+        target_id=user.id if user else form.username[:200],
+    )
+    session.commit()
+    if not ok:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="incorrect email or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    ttl = timedelta(minutes=platform.settings.jwt_ttl_minutes)
+    token = issue_token(
+        secret=platform.jwt_secret,
+        user_id=actor.user_id,
+        org_id=actor.org_id,
+        roles=actor.roles,
+        ttl=ttl,
+        now=datetime.now(UTC),
+    )
+    return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+@router.get("/me")
+def me(actor: CurrentActor, session: SessionDep) -> Me:
+    """The authenticated user, their organisation and roles."""
+    user = session.get(User, actor.user_id)
+    org = session.get(Organisation, actor.org_id)
+    if user is None or org is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="user no longer exists")
+    return Me(
+        user_id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        org_id=org.id,
+        org_name=org.legal_name,
+        org_kind=org.kind,
+        roles=list(actor.roles),
+    )

@@ -1,0 +1,76 @@
+"""Codec server for the Temporal Web UI: it decrypts payloads so ops staff can read them."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import OPERATOR_ROLES, PlatformDep
+from security.keys import KeyRingError
+from security.payload_codec import EncryptionCodec, decode_payloads_json, encode_payloads_json
+from security.tokens import InvalidToken, decode_token
+
+router = APIRouter(prefix="/codec", tags=["temporal codec"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _authorised(
+    request: Request,
+    platform: PlatformDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Ops staff with a token; or, in the embedded default only, the local Web UI on loopback."""
+    if credentials is not None:
+        try:
+            claims = decode_token(credentials.credentials, secret=platform.jwt_secret)
+        except InvalidToken:
+            pass
+        else:
+            if any(role in claims.roles for role in OPERATOR_ROLES):
+                return
+    settings = platform.settings
+    client = request.client.host if request.client else ""
+    if (
+        settings.codec_allow_loopback_ui
+        and request.headers.get("origin") in settings.temporal_ui_origins
+        and _is_loopback(client)
+    ):
+        return
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="codec access needs an ops token")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+Authorised = Annotated[None, Depends(_authorised)]
+
+
+@router.post("/encode")
+async def encode(
+    _: Authorised, platform: PlatformDep, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    """Encrypt payloads (Temporal codec-server JSON)."""
+    return await _apply(encode_payloads_json, platform, body)
+
+
+@router.post("/decode")
+async def decode(
+    _: Authorised, platform: PlatformDep, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    """Decrypt payloads (Temporal codec-server JSON)."""
+    return await _apply(decode_payloads_json, platform, body)
+
+
+async def _apply(operation: Any, platform: PlatformDep, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = await operation(EncryptionCodec(platform.keyring), body)
+    except (ValueError, KeyRingError) as bad:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(bad)) from None
+    return result

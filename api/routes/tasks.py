@@ -1,0 +1,129 @@
+"""The human-task inbox and decisions, shared by every workflow's approval steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from contracts.common import Actor
+from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
+from db.models import HumanTask
+
+router = APIRouter(prefix="/tasks", tags=["human tasks"])
+
+
+class TaskView(BaseModel):
+    task_id: str
+    kind: str
+    role: str
+    subject_type: str
+    subject_id: str
+    title: str
+    summary: str
+    outcomes: list[str]
+    document_ids: list[str]
+    details: dict[str, Any]
+    status: str
+    due_at: datetime | None
+    expires_at: datetime | None
+    escalated: bool
+    outcome: str | None
+    comment: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class DecisionRequest(BaseModel):
+    outcome: str = Field(min_length=1, max_length=40)
+    comment: str = Field(default="", max_length=2000)
+
+
+def _view(row: HumanTask) -> TaskView:
+    return TaskView(
+        task_id=row.id,
+        kind=row.kind,
+        role=row.role,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        title=row.title,
+        summary=row.summary,
+        outcomes=row.outcomes,
+        document_ids=row.document_ids,
+        details=row.details,
+        status=row.status,
+        due_at=row.due_at,
+        expires_at=row.expires_at,
+        escalated=row.escalated_at is not None,
+        outcome=row.outcome,
+        comment=row.comment,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        created_at=row.created_at,
+    )
+
+
+def visible_task(session: SessionDep, actor: Actor, task_id: str) -> HumanTask:
+    """A task the caller may see: its organisation and one of its roles; else 404."""
+    row = session.get(HumanTask, task_id)
+    if row is None or row.org_id != actor.org_id or row.role not in actor.roles:
+        raise not_found("task")
+    return row
+
+
+@router.get("")
+def inbox(
+    actor: CurrentActor,
+    session: SessionDep,
+    status: TaskStatus = TaskStatus.OPEN,
+    kind: str | None = None,
+    subject_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[TaskView]:
+    """Tasks for the caller's organisation and roles, oldest due first."""
+    query = (
+        select(HumanTask)
+        .where(HumanTask.org_id == actor.org_id)
+        .where(HumanTask.role.in_([r.value for r in actor.roles]))
+        .where(HumanTask.status == status.value)
+        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at)
+        .limit(limit)
+    )
+    if kind is not None:
+        query = query.where(HumanTask.kind == kind)
+    if subject_id is not None:
+        query = query.where(HumanTask.subject_id == subject_id)
+    return [_view(row) for row in session.scalars(query)]
+
+
+@router.get("/{task_id}")
+def get_task(task_id: str, actor: CurrentActor, session: SessionDep) -> TaskView:
+    """One task of the caller's inbox."""
+    return _view(visible_task(session, actor, task_id))
+
+
+@router.post("/{task_id}/decision")
+async def decide(
+    task_id: str,
+    decision: DecisionRequest,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    session: SessionDep,
+) -> TaskAnswer:
+    """Decide a task; answers with the process's new status once the workflow has acted."""
+    row = visible_task(session, actor, task_id)
+    workflow_id = row.workflow_id
+    session.close()  # do not hold a connection while the workflow works
+    handle = platform.temporal.get_workflow_handle(workflow_id)
+    return await handle.execute_update(
+        "decide_task",
+        DecideTaskInput(
+            task_id=task_id, outcome=decision.outcome, comment=decision.comment, actor=actor
+        ),
+        result_type=TaskAnswer,
+    )

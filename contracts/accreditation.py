@@ -1,0 +1,276 @@
+"""Supplier accreditation: application, check results, status and the workflow's messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field
+
+from contracts.common import Actor, DocumentRef, Frozen
+
+
+def accreditation_workflow_id(supplier_org_id: str) -> str:
+    """One accreditation process per supplier organisation, alive while it is accredited."""
+    return f"Accreditation:{supplier_org_id}"
+
+
+class AccreditationStatus(StrEnum):
+    CHECKING = "checking"
+    UNDER_REVIEW = "under_review"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
+    REJECTED = "rejected"
+    LAPSED = "lapsed"  # nobody decided within the application's lifetime
+    ACCREDITED = "accredited"
+    SUSPENDED = "suspended"
+
+
+class RiskBand(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Tier(StrEnum):
+    """Tier 1 is the strongest supplier; tiers feed the supplier score used in sourcing."""
+
+    TIER_1 = "tier_1"
+    TIER_2 = "tier_2"
+    TIER_3 = "tier_3"
+
+
+class CertificateClaim(Frozen):
+    """An ISO management-system certificate as the supplier declares it."""
+
+    standard: str = Field(pattern=r"^ISO \d{4,5}$", examples=["ISO 9001"])
+    number: str = Field(min_length=1, max_length=60)
+    certification_body: str = Field(min_length=1, max_length=200)
+    accreditation_body: str = Field(min_length=1, max_length=200)
+    scope: str = Field(min_length=1, max_length=2000)
+    issue_date: date
+    expiry_date: date
+    document: DocumentRef | None = None
+
+
+class FinancialYear(Frozen):
+    """One year's balance-sheet and income-statement figures, in one currency.
+
+    Chinese statements: ``profit_before_tax`` is 利润总额, ``retained_earnings`` is 未分配利润.
+    """
+
+    year: int = Field(ge=1990, le=2100)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    revenue: Decimal = Field(ge=0)
+    net_profit: Decimal
+    profit_before_tax: Decimal
+    interest_expense: Decimal = Field(ge=0)
+    current_assets: Decimal = Field(ge=0)
+    inventory: Decimal = Field(ge=0)
+    prepaid_expenses: Decimal = Field(ge=0)
+    current_liabilities: Decimal = Field(ge=0)
+    total_assets: Decimal = Field(gt=0)
+    total_liabilities: Decimal = Field(ge=0)
+    retained_earnings: Decimal
+    document: DocumentRef | None = None
+
+
+class RegistryRecord(Frozen):
+    """A certificate as the certification registry knows it (IAF CertSearch fields)."""
+
+    number: str
+    standard: str
+    certification_status: str  # Active, Suspended, Withdrawn, Expired, ...
+    accreditation_status: str  # Accredited, Unaccredited
+    entity_name: str
+    scope: str
+    issue_date: date
+    expiry_date: date
+    certification_body: str
+    accreditation_body: str
+
+
+class CertificateCheck(Frozen):
+    standard: str
+    number: str
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    expiry_date: date | None = None
+
+
+class Flag(Frozen):
+    code: str
+    severity: str  # "red" | "amber"
+    message: str
+    year: int | None = None
+
+
+class YearAnalysis(Frozen):
+    year: int
+    current_ratio: Decimal | None
+    quick_ratio: Decimal | None
+    debt_to_assets: Decimal
+    interest_coverage: Decimal | None  # None when there is no interest to cover
+    net_margin: Decimal | None
+    revenue_growth: Decimal | None  # against the previous year; None for the first
+    z_double_prime: Decimal
+    z_zone: str  # "safe" | "grey" | "distress"
+
+
+class FinancialAnalysis(Frozen):
+    years: tuple[YearAnalysis, ...]
+    revenue_cagr: Decimal | None
+    flags: tuple[Flag, ...]
+    risk_band: RiskBand
+
+
+class ApplyInput(Frozen):
+    """A supplier's application, with its uploaded documents already stored."""
+
+    application_id: str
+    supplier_org_id: str
+    legal_name: str
+    credit_code: str
+    licence_number: str
+    licence_document: DocumentRef
+    certificates: tuple[CertificateClaim, ...]
+    financials: tuple[FinancialYear, ...]
+    product_categories: tuple[str, ...] = ()
+    submitted_by: Actor
+    submitted_at: datetime
+
+
+class CheckReport(Frozen):
+    """Everything the automatic checks found; hard failures reject without a person."""
+
+    credit_code_valid: bool
+    credit_code_reason: str = ""
+    certificates: tuple[CertificateCheck, ...]
+    financials: FinancialAnalysis | None
+    hard_failures: tuple[str, ...]
+
+
+class Accreditation(Frozen):
+    """The standing accreditation the workflow keeps while the supplier is accredited."""
+
+    tier: Tier
+    risk_band: RiskBand
+    accredited_at: datetime
+    expires_on: date
+    certificates: tuple[CertificateClaim, ...]
+    certificate_document: DocumentRef
+    next_financial_review: date
+    reminded_for: tuple[str, ...] = ()  # certificate numbers already reminded about
+    suspended_for: str = ""  # "certificate_expiry" | "financial_review" while suspended
+
+
+class AccreditationWorkflowInput(Frozen):
+    application: ApplyInput
+    # Set when the workflow continues as new after accreditation.
+    accreditation: Accreditation | None = None
+    status: AccreditationStatus = AccreditationStatus.CHECKING
+
+
+class RenewCertificateInput(Frozen):
+    certificate: CertificateClaim
+    actor: Actor
+
+
+class RenewCertificateResult(Frozen):
+    accepted: bool
+    reasons: tuple[str, ...]
+    expires_on: date | None
+
+
+class AccreditationView(Frozen):
+    """Live state, from the workflow's query."""
+
+    application_id: str
+    supplier_org_id: str
+    status: AccreditationStatus
+    reasons: tuple[str, ...] = ()
+    report: CheckReport | None = None
+    accreditation: Accreditation | None = None
+    open_task_ids: tuple[str, ...] = ()
+
+
+class AccreditationOutcome(Frozen):
+    """How an application ended (accredited entities do not end: they continue as new)."""
+
+    application_id: str
+    status: AccreditationStatus
+    reasons: tuple[str, ...]
+
+
+# Activity messages -------------------------------------------------------------------------
+
+
+class CreditCodeCheckInput(Frozen):
+    supplier_org_id: str
+    credit_code: str
+
+
+class CreditCodeCheckResult(Frozen):
+    valid: bool
+    reason: str = ""
+
+
+class VerifyCertificateInput(Frozen):
+    claim: CertificateClaim
+    holder_name: str
+    as_of: date
+
+
+class AnalyseFinancialsInput(Frozen):
+    years: tuple[FinancialYear, ...]
+    latest_expected_year: int
+
+
+class FinancialCheck(Frozen):
+    analysis: FinancialAnalysis | None
+    missing_years: tuple[int, ...]
+    currency_reason: str = ""
+
+
+class RecordReportInput(Frozen):
+    application_id: str
+    report: CheckReport
+    status: AccreditationStatus
+
+
+class ApplicationStatusInput(Frozen):
+    application_id: str
+    status: AccreditationStatus
+    reasons: tuple[str, ...] = ()
+    actor: Actor | None = None  # None: the platform decided (checks, deadlines)
+
+
+class AccreditationRecordInput(Frozen):
+    """The supplier's standing as sourcing sees it; written on every change of status."""
+
+    supplier_org_id: str
+    application_id: str
+    status: AccreditationStatus
+    tier: Tier
+    risk_band: RiskBand
+    score: Decimal
+    accredited_at: datetime
+    expires_on: date
+    certificate_document_id: str
+    reason: str = ""
+    change_key: str  # workflow id + step: the audit entry is written once per change
+
+
+class IssueCertificateInput(Frozen):
+    document_id: str
+    application_id: str
+    supplier_org_id: str
+    legal_name: str
+    credit_code: str
+    tier: Tier
+    risk_band: RiskBand
+    accredited_on: date
+    expires_on: date
+    certificates: tuple[CertificateClaim, ...]
+    approver_user_ids: tuple[str, ...]

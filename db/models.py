@@ -1,0 +1,237 @@
+"""The relational schema. Alembic migrations under ``migrations/`` are the only way it changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from security.columns import EncryptedString
+
+JsonDict = dict[str, Any]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        JsonDict: JSONB().with_variant(JSON(), "sqlite"),
+    }
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    legal_name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    licence_number: Mapped[str | None] = mapped_column(EncryptedString("licence_number"))
+    bank_account: Mapped[str | None] = mapped_column(EncryptedString("bank_account"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Document(Base):
+    """A stored file: the bytes live in the object store under their SHA-256."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    object_key: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AccreditationApplication(Base):
+    __tablename__ = "accreditation_applications"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(30))
+    legal_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    licence_number: Mapped[str] = mapped_column(EncryptedString("licence_number"))
+    licence_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    product_categories: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    risk_band: Mapped[str | None] = mapped_column(String(10))
+    report: Mapped[JsonDict | None]
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    submitted_by: Mapped[str] = mapped_column(String(40))
+    submitted_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ApplicationCertificate(Base):
+    __tablename__ = "application_certificates"
+    __table_args__ = (UniqueConstraint("application_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("accreditation_applications.id"), index=True
+    )
+    position: Mapped[int]
+    standard: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(EncryptedString("certificate_number"))
+    certification_body: Mapped[str] = mapped_column(String(200))
+    accreditation_body: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text)
+    issue_date: Mapped[date] = mapped_column(Date)
+    expiry_date: Mapped[date] = mapped_column(Date)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    passed: Mapped[bool | None]
+    check_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+
+class FinancialStatement(Base):
+    __tablename__ = "financial_statements"
+    __table_args__ = (UniqueConstraint("application_id", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("accreditation_applications.id"), index=True
+    )
+    year: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # Decimal figures as strings: JSON numbers would pass through floats.
+    figures: Mapped[dict[str, str]] = mapped_column(JSONB)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+
+
+class SupplierAccreditation(Base):
+    """A supplier's standing: sourcing admits only ``accredited`` rows."""
+
+    __tablename__ = "supplier_accreditations"
+
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("accreditation_applications.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    tier: Mapped[str] = mapped_column(String(10))
+    risk_band: Mapped[str] = mapped_column(String(10))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    accredited_at: Mapped[datetime]
+    expires_on: Mapped[date] = mapped_column(Date)
+    certificate_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class HumanTask(Base):
+    """One inbox row per task any workflow opens; the workflow holds the decision logic."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_inbox", "status", "role", "org_id"),)
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(30))
+    org_id: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    outcomes: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    document_ids: Mapped[list[str]] = mapped_column(ARRAY(String(160)), default=list)
+    details: Mapped[JsonDict] = mapped_column(default=dict)
+    excluded_user_ids: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    status: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AuditEntry(Base):
+    """Append-only (a trigger refuses UPDATE and DELETE); each row hashes the one before."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime]
+    actor_user_id: Mapped[str] = mapped_column(String(40))
+    actor_org_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(200), index=True)
+    detail: Mapped[JsonDict]
+    # Retried activities pass the same key, so an event is logged once.
+    dedup_key: Mapped[str | None] = mapped_column(String(240), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    method_path: Mapped[str] = mapped_column(String(300))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # in_flight | done
+    status_code: Mapped[int | None]
+    response_body: Mapped[bytes | None]
+    response_type: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Notification(Base):
+    """A message to an organisation's members holding a role; shown by ``GET /notifications``."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_org_role", "org_id", "role"),)
+
+    id: Mapped[str] = mapped_column(String(240), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str | None] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(120))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,131 @@
+"""Demo organisations and users for the embedded default, created once on first start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
+from db.models import Organisation, User
+from security.passwords import hash_password
+
+DEMO_PASSWORD = "tradeflow-demo"
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    id: str
+    kind: OrgKind
+    legal_name: str
+    name_en: str
+    credit_code: str
+    users: tuple[tuple[str, str, tuple[Role, ...]], ...]  # email, full name, roles
+
+
+# Credit codes carry valid GB 32100-2015 check characters. Supplier names match the seeded
+# records of the certification registry sandbox, so their applications can pass.
+DEMO_ORGS = (
+    DemoOrg(
+        OPERATOR_ORG_ID,
+        OrgKind.OPERATOR,
+        "贸易流平台运营有限公司",
+        "Tradeflow Platform Operations Ltd.",
+        "91100000MA0TF0P51F",
+        (
+            ("admin@tradeflow.example", "Ada Admin 管理员", (Role.ADMIN,)),
+            ("compliance@tradeflow.example", "Chen Jing 陈静", (Role.COMPLIANCE,)),
+            ("compliance2@tradeflow.example", "Li Wei 李伟", (Role.COMPLIANCE,)),
+            ("supervisor@tradeflow.example", "Wang Fang 王芳", (Role.OPS_SUPERVISOR,)),
+            ("logistics@tradeflow.example", "Zhao Lei 赵磊", (Role.LOGISTICS,)),
+        ),
+    ),
+    DemoOrg(
+        "org_demo_buyer_huadong",
+        OrgKind.BUYER,
+        "华东精细化工贸易有限公司",
+        "East China Fine Chemicals Trading Co., Ltd.",
+        "91310000MA1BUYER1P",
+        (
+            ("buyer@huadong.example", "Sun Mei 孙梅", (Role.BUYER,)),
+            ("finance@huadong.example", "Zhou Qiang 周强", (Role.FINANCE,)),
+        ),
+    ),
+    DemoOrg(
+        "org_demo_buyer_nanfang",
+        OrgKind.BUYER,
+        "南方生鲜连锁超市有限公司",
+        "Southern Fresh Supermarkets Co., Ltd.",
+        "91440300MA5FRE5H22",
+        (
+            ("buyer@nanfang.example", "Huang Li 黄丽", (Role.BUYER,)),
+            ("finance@nanfang.example", "Xu Tao 徐涛", (Role.FINANCE,)),
+        ),
+    ),
+    DemoOrg(
+        "org_demo_supplier_hengxin",
+        OrgKind.SUPPLIER,
+        "江苏恒信化工有限公司",
+        "Jiangsu Hengxin Chemical Co., Ltd.",
+        "91320200MA1HENGX3W",
+        (
+            ("supplier@hengxin.example", "Gao Yang 高阳", (Role.SUPPLIER,)),
+            ("logistics@hengxin.example", "Ma Jun 马军", (Role.LOGISTICS,)),
+        ),
+    ),
+    DemoOrg(
+        "org_demo_supplier_lianfeng",
+        OrgKind.SUPPLIER,
+        "浙江联丰冷链食品有限公司",
+        "Zhejiang Lianfeng Cold Chain Foods Co., Ltd.",
+        "91330100MA2L1ANF45",
+        (("supplier@lianfeng.example", "Lin Na 林娜", (Role.SUPPLIER,)),),
+    ),
+    DemoOrg(
+        "org_demo_supplier_anxin",
+        OrgKind.SUPPLIER,
+        "深圳安信电子有限公司",
+        "Shenzhen Anxin Electronics Co., Ltd.",
+        "91440300MA3ANX1N5M",
+        (("supplier@anxin.example", "He Bin 何斌", (Role.SUPPLIER,)),),
+    ),
+    DemoOrg(
+        "org_demo_regulator",
+        OrgKind.REGULATOR,
+        "江苏省交通运输厅",
+        "Jiangsu Provincial Department of Transport",
+        "113200000140000003",
+        (("inspector@regulator.example", "Qian Hui 钱慧", (Role.REGULATOR,)),),
+    ),
+)
+
+
+def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
+    """Create the demo organisations and users unless they exist; True when it created them."""
+    if session.scalar(select(Organisation.id).where(Organisation.id == OPERATOR_ORG_ID)):
+        return False
+    hashed = hash_password(password)
+    for org in DEMO_ORGS:
+        session.add(
+            Organisation(
+                id=org.id,
+                kind=org.kind.value,
+                legal_name=org.legal_name,
+                name_en=org.name_en,
+                credit_code=org.credit_code,
+            )
+        )
+        session.flush()
+        for email, full_name, roles in org.users:
+            session.add(
+                User(
+                    id="usr_" + email.split("@")[0] + "_" + org.id.removeprefix("org_")[:20],
+                    org_id=org.id,
+                    email=email,
+                    full_name=full_name,
+                    password_hash=hashed,
+                    roles=[r.value for r in roles],
+                )
+            )
+    return True

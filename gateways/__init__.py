@@ -1,0 +1,1 @@
+"""Adapters to the external systems the platform calls (registry, regulator, banks)."""

@@ -1,0 +1,33 @@
+"""Run one sandbox in the foreground: ``python -m sandboxes certification-registry --port 8301``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sandboxes.certification_registry import CertificationRegistrySandbox
+from sandboxes.http_sandbox import SandboxServer
+
+# Each sandbox is built from (host, port, data_dir); later systems add themselves here.
+SANDBOXES: dict[str, Callable[[str, int, Path | None], SandboxServer]] = {
+    "certification-registry": lambda host, port, data_dir: CertificationRegistrySandbox(
+        host=host, port=port, data_dir=data_dir
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandboxes", description=__doc__)
+    parser.add_argument("sandbox", choices=sorted(SANDBOXES))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, default=None, help="keep added records here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    SANDBOXES[args.sandbox](args.host, args.port, args.data_dir).run_foreground()
+
+
+if __name__ == "__main__":
+    main()

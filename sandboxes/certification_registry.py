@@ -1,0 +1,192 @@
+"""Sandbox of the ISO certification registry (IAF CertSearch-like): look certificates up by number.
+
+Records come from ``seed/certification_registry.json``; records added through the API are kept
+in ``certificates.json`` under the data directory, when one is given, and win over the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sandboxes.http_sandbox import (
+    InvalidInput,
+    Route,
+    SandboxRequest,
+    SandboxResponse,
+    SandboxServer,
+)
+
+SEED_FILE = Path(__file__).resolve().parent / "seed" / "certification_registry.json"
+DATA_FILE = "certificates.json"
+
+CERTIFICATION_STATUSES = (
+    "Active",
+    "Inactive",
+    "Suspended",
+    "Cancelled",
+    "Draft",
+    "Withdrawn",
+    "Expired",
+)
+ACCREDITATION_STATUSES = ("Accredited", "Unaccredited")
+# Field name → longest accepted value; the order is the record's order on the wire.
+_TEXT_FIELDS = {
+    "number": 60,
+    "standard": 20,
+    "certification_status": 20,
+    "accreditation_status": 20,
+    "entity_name": 200,
+    "scope": 2000,
+    "issue_date": 10,
+    "expiry_date": 10,
+    "certification_body": 200,
+    "accreditation_body": 200,
+}
+_STANDARD = re.compile(r"^ISO \d{4,5}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Record = dict[str, str]
+
+
+def validate_record(body: Any) -> Record:
+    """The record as stored, or InvalidInput naming the first field that breaks a rule."""
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "must be a JSON object")
+    unknown = sorted(set(body) - set(_TEXT_FIELDS))
+    if unknown:
+        raise InvalidInput(unknown[0], "unknown field")
+    record: Record = {}
+    for name, longest in _TEXT_FIELDS.items():
+        value = body.get(name)
+        if value is None:
+            raise InvalidInput(name, "required")
+        if not isinstance(value, str):
+            raise InvalidInput(name, "must be a string")
+        if len(value) > longest:
+            raise InvalidInput(name, f"at most {longest} characters")
+        record[name] = value.strip()
+    unaccredited = record["accreditation_status"] == "Unaccredited"
+    for name, value in record.items():
+        # An unaccredited certificate has no accreditation body to name.
+        if not value and not (name == "accreditation_body" and unaccredited):
+            raise InvalidInput(name, "must not be blank")
+    if not _STANDARD.match(record["standard"]):
+        raise InvalidInput("standard", "must look like 'ISO 9001'")
+    if record["certification_status"] not in CERTIFICATION_STATUSES:
+        raise InvalidInput("certification_status", "one of " + ", ".join(CERTIFICATION_STATUSES))
+    if record["accreditation_status"] not in ACCREDITATION_STATUSES:
+        raise InvalidInput("accreditation_status", "one of " + ", ".join(ACCREDITATION_STATUSES))
+    issued = _date(record, "issue_date")
+    if _date(record, "expiry_date") <= issued:
+        raise InvalidInput("expiry_date", "must be after issue_date")
+    return record
+
+
+def _date(record: Record, name: str) -> date:
+    try:
+        if _ISO_DATE.match(record[name]):
+            return date.fromisoformat(record[name])
+    except ValueError:
+        pass
+    raise InvalidInput(name, "must be a date as YYYY-MM-DD")
+
+
+def _same_body(a: str, b: str) -> bool:
+    """Certification bodies compared as a person would: ignoring case and spacing."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class CertificationRegistrySandbox(SandboxServer):
+    name = "certification-registry"
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path | None = None,
+        seed_file: Path = SEED_FILE,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(host=host, port=port)
+        self._lock = threading.Lock()
+        self._data_file = None if data_dir is None else data_dir / DATA_FILE
+        self._added = self._load(self._data_file, required=False) if self._data_file else {}
+        self._records = {**self._load(seed_file, required=True), **self._added}
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/certificates/{number}", self._lookup),
+            Route("GET", "/certificates", self._list),
+            Route("POST", "/certificates", self._put),
+        ]
+
+    def _lookup(self, request: SandboxRequest) -> SandboxResponse:
+        with self._lock:
+            record = self._records.get(request.params["number"])
+        wanted_body = request.query.get("certification_body", "")
+        if record is None or (
+            wanted_body and not _same_body(wanted_body, record["certification_body"])
+        ):
+            return SandboxResponse(404, {"error": "not_found"})
+        return SandboxResponse(200, record)
+
+    def _list(self, request: SandboxRequest) -> SandboxResponse:
+        entity = request.query.get("entity_name")
+        with self._lock:
+            found = [
+                record
+                for _, record in sorted(self._records.items())
+                if entity is None or record["entity_name"] == entity
+            ]
+        return SandboxResponse(200, {"certificates": found})
+
+    def _put(self, request: SandboxRequest) -> SandboxResponse:
+        record = validate_record(request.body)
+        with self._lock:
+            replaced = record["number"] in self._records
+            self._records[record["number"]] = record
+            self._added[record["number"]] = record
+            if self._data_file is not None:
+                self._save(self._data_file)
+        return SandboxResponse(200 if replaced else 201, record)
+
+    def _save(self, path: Path) -> None:
+        # Written beside the target and renamed over it: a crash leaves the old file or the new.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(
+            {"certificates": sorted(self._added.values(), key=lambda r: r["number"])},
+            ensure_ascii=False,
+            indent=2,
+        )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @staticmethod
+    def _load(path: Path, *, required: bool) -> dict[str, Record]:
+        """Records by number; a damaged file stops the sandbox rather than losing records."""
+        if not required and not path.exists():
+            return {}
+        document = json.loads(path.read_text(encoding="utf-8"))
+        records: dict[str, Record] = {}
+        for raw in document["certificates"]:
+            try:
+                record = validate_record(raw)
+            except InvalidInput as invalid:
+                raise ValueError(f"{path}: a record breaks a rule: {invalid}") from invalid
+            records[record["number"]] = record
+        return records

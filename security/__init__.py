@@ -1,0 +1,1 @@
+"""Security primitives: keys, encrypted payloads and columns, passwords, tokens, audit."""

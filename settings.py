@@ -1,0 +1,67 @@
+"""Runtime configuration, from environment variables only (``TRADEFLOW_*``; see the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that must never reach production: the embedded default writes real random keys into
+# the data folder, so any of these values means the configuration was copied from an example.
+_EXAMPLE_SECRETS = {"", "changeme", "change-me", "secret", "example"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADEFLOW_", extra="ignore")
+
+    environment: str = Field(default="embedded", description="embedded | production | test")
+    data_dir: Path = Path(".data")
+
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "tradeflow"
+
+    # Object store: "s3" (any S3 endpoint) or "local" (files under data_dir/objects).
+    object_store: str = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "tradeflow-documents"
+    s3_region: str = "us-east-1"
+
+    # "kid:base64key,kid2:base64key"; the active key encrypts, every listed key decrypts.
+    encryption_keys: str = ""
+    active_key_id: str = ""
+    jwt_secret: str = ""
+    jwt_ttl_minutes: int = 60
+
+    certification_registry_url: str = "http://127.0.0.1:8301"
+    certification_registry_timeout_s: float = 5.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
+    # Lets the local Temporal Web UI decode payloads without a token; embedded default only.
+    codec_allow_loopback_ui: bool = False
+
+    max_upload_bytes: int = 10 * 1024 * 1024
+    metrics_port: int = 0
+
+    @model_validator(mode="after")
+    def _refuse_example_secrets(self) -> Settings:
+        if self.environment == "production":
+            for name in ("jwt_secret", "encryption_keys"):
+                if getattr(self, name).strip().lower() in _EXAMPLE_SECRETS:
+                    raise ValueError(f"TRADEFLOW_{name.upper()} must be set to a real secret")
+            if self.codec_allow_loopback_ui:
+                raise ValueError(
+                    "TRADEFLOW_CODEC_ALLOW_LOOPBACK_UI is for the embedded default only"
+                )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Running the platform: Temporal connection, the embedded-default launcher and its services."""

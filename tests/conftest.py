@@ -1,0 +1,117 @@
+"""Session-wide real services: PostgreSQL, S3 (moto over HTTP), the registry sandbox, Temporal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from db.session import make_engine, make_session_factory
+from gateways.certification_registry import CertificationRegistryClient
+from sandboxes.certification_registry import CertificationRegistrySandbox
+from sandboxes.http_sandbox import SandboxControl
+from security.columns import install_column_keyring
+from security.keys import KeyRing
+from security.payload_codec import data_converter
+from settings import Settings
+from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path, test_server_path
+from storage.object_store import ObjectStore, S3ObjectStore
+from tests.harness.postgres import fresh_database
+from tests.harness.s3 import running_moto_server, s3_client
+
+# A fixed, test-only key: committed workflow histories were recorded with it.
+TEST_KEY_SPEC = "test1:dGVzdC1vbmx5LWtleS10cmFkZWZsb3ctMzJieXRlcyE="
+TEST_JWT_SECRET = "test-only-jwt-secret-with-enough-entropy-0123456789"
+
+
+@pytest.fixture(scope="session")
+def keyring() -> KeyRing:
+    ring = KeyRing.parse(TEST_KEY_SPEC, active="test1")
+    install_column_keyring(ring)
+    return ring
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sessions(database_url: str, keyring: KeyRing) -> sessionmaker[Session]:
+    return make_session_factory(make_engine(database_url))
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    with running_moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def store(s3_endpoint: str) -> ObjectStore:
+    s3 = S3ObjectStore(s3_client(s3_endpoint), "tradeflow-test")
+    s3.ensure_bucket()
+    return s3
+
+
+@pytest.fixture(scope="session")
+def registry_sandbox() -> Iterator[CertificationRegistrySandbox]:
+    sandbox = CertificationRegistrySandbox()
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def registry_control(registry_sandbox: CertificationRegistrySandbox) -> Iterator[SandboxControl]:
+    control = SandboxControl(registry_sandbox.url)
+    control.clear_faults()
+    yield control
+    control.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def registry(registry_sandbox: CertificationRegistrySandbox) -> CertificationRegistryClient:
+    return CertificationRegistryClient(registry_sandbox.url, timeout_s=2.0)
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, s3_endpoint: str, registry_sandbox: CertificationRegistrySandbox
+) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        object_store="s3",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket="tradeflow-test",
+        encryption_keys=TEST_KEY_SPEC,
+        active_key_id="test1",
+        jwt_secret=TEST_JWT_SECRET,
+        certification_registry_url=registry_sandbox.url,
+        certification_registry_timeout_s=2.0,
+    )
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_path()),
+        data_converter=data_converter(keyring),
+        search_attributes=[ORG_ID, SUBJECT_ID],
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()

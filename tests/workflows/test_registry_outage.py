@@ -1,0 +1,62 @@
+"""The certification registry fails for a while: the checks retry and the application goes on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.accreditation import AccreditationWorkflowInput, accreditation_workflow_id
+from gateways.certification_registry import CertificationRegistryClient
+from sandboxes.http_sandbox import SandboxControl
+from settings import Settings
+from storage.object_store import ObjectStore
+from tests.harness import builders as b
+from tests.harness.temporal import eventually, new_task_queue
+from worker import build_worker
+from workflows.accreditation import AccreditationWorkflow
+
+
+async def test_registry_outage_delays_but_does_not_fail_the_checks(
+    dev_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    registry_control: SandboxControl,
+) -> None:
+    org = b.make_org(sessions)
+    today = datetime.now(UTC).date()
+    claim = b.register_certificate(
+        registry, holder=org.legal_name, issued=today - timedelta(days=30), expires=today + timedelta(days=600)
+    )
+    app = b.application(
+        org=org,
+        licence=b.store_document(sessions, store, org_id=org.id),
+        certificates=(claim,),
+        financials=b.healthy_years(today.year - 1),
+    )
+    registry_control.set_fault(mode="error", status=503, seconds=5, paths=["/certificates"])
+    task_queue = new_task_queue()
+    async with build_worker(
+        dev_env.client, settings=settings, sessions=sessions, store=store, registry=registry, task_queue=task_queue
+    ):
+        handle = await dev_env.client.start_workflow(
+            AccreditationWorkflow.run,
+            AccreditationWorkflowInput(application=app),
+            id=accreditation_workflow_id(org.id),
+            task_queue=task_queue,
+        )
+
+        async def reviewing() -> bool | None:
+            view = await handle.query(AccreditationWorkflow.get_status)
+            return True if view.open_task_ids else None
+
+        await eventually(reviewing, attempts=300, interval=0.1)
+        view = await handle.query(AccreditationWorkflow.get_status)
+        await handle.terminate("test done")
+
+    assert view.report is not None and view.report.certificates[0].passed
+    failed = [r for r in registry_control.requests() if claim.number in r["path"]]
+    assert len(failed) >= 2  # at least one refused attempt before the one that passed

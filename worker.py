@@ -1,0 +1,97 @@
+"""The worker process: the only place that wires workflows, activities, executor and client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from gateways.certification_registry import CertificationRegistryClient
+from storage.object_store import ObjectStore, object_store_from_settings
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.accreditation_checks import AccreditationChecks
+from activities.accreditation_records import AccreditationRecords
+from activities.documents import DocumentActivities
+from activities.human_tasks import HumanTaskActivities
+from db.session import make_engine, make_session_factory
+from security.columns import install_column_keyring
+from security.keys import keyring_from_settings
+from settings import Settings, get_settings
+from stack.logs import configure_logging
+from stack.temporal import connect, runtime_with_metrics
+from workflows.accreditation import AccreditationWorkflow
+
+WORKFLOWS = [AccreditationWorkflow]
+
+
+def build_worker(
+    client: Client,
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    task_queue: str | None = None,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    records = AccreditationRecords(sessions)
+    checks = AccreditationChecks(sessions, registry)
+    documents = DocumentActivities(sessions, store)
+    tasks = HumanTaskActivities(sessions)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            records.record_application,
+            records.record_check_report,
+            records.set_application_status,
+            records.record_accreditation,
+            checks.check_credit_code,
+            checks.verify_certificate,
+            checks.analyse_financials,
+            documents.issue_accreditation_certificate,
+            tasks.open_task,
+            tasks.escalate_task,
+            tasks.close_task,
+            tasks.notify,
+        ],
+        # Database, S3 and weasyprint block: synchronous activities on threads.
+        activity_executor=ThreadPoolExecutor(max_workers=16),
+        max_concurrent_activities=16,
+        max_cached_workflows=max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging("worker")
+    keyring = keyring_from_settings(settings)
+    install_column_keyring(keyring)
+    client = await connect(settings, keyring, runtime=runtime_with_metrics(settings.metrics_port))
+    worker = build_worker(
+        client,
+        settings=settings,
+        sessions=make_session_factory(make_engine(settings.database_url)),
+        store=object_store_from_settings(settings),
+        registry=CertificationRegistryClient.from_settings(settings),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        logging.getLogger("tradeflow.worker").info(
+            "worker running", extra={"task_queue": settings.task_queue}
+        )
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Durable business processes. No I/O here: activities do it."""

@@ -1,0 +1,165 @@
+"""The one human-task mechanism every workflow with approval steps inherits.
+
+A workflow calls ``await self.ask(step, spec)``: an inbox row is opened, the workflow waits for a
+``decide_task`` update, escalates the task to another role when it is due and closes it as expired
+when the policy says so. The update's validator rejects the wrong role or organisation, a stale
+task, an outcome the task does not offer and, for four-eyes steps, a repeat decider, before
+anything reaches history. The update returns the workflow's answer once it has acted on the
+decision (``self.reply``), so the caller learns the new state of the process synchronously.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.common import Role
+    from contracts.tasks import (
+        CloseTaskInput,
+        DecideTaskInput,
+        EscalateTaskInput,
+        NotifyInput,
+        OpenTaskInput,
+        TaskAnswer,
+        TaskDecision,
+        TaskSpec,
+        TaskStatus,
+    )
+    from workflows import policies
+
+
+@dataclass
+class _OpenTask:
+    spec: TaskSpec
+    role: Role
+    decision: TaskDecision | None = None
+
+
+def _rejected(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+class HumanTaskWorkflow:
+    """Base class: holds open tasks, the ``decide_task`` update and its validator."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, _OpenTask] = {}
+        self._answers: dict[str, TaskAnswer] = {}
+
+    @workflow.update(
+        description=(
+            "Decide an open human task. Input: {task_id, outcome, comment, actor: {user_id, "
+            "org_id, roles}}. Returns the process's new status."
+        )
+    )
+    async def decide_task(self, decision: DecideTaskInput) -> TaskAnswer:
+        task = self._tasks[decision.task_id]
+        task.decision = TaskDecision(
+            task_id=decision.task_id,
+            outcome=decision.outcome,
+            comment=decision.comment,
+            actor=decision.actor,
+            decided_at=workflow.now(),
+        )
+        await workflow.wait_condition(lambda: decision.task_id in self._answers)
+        return self._answers.pop(decision.task_id)
+
+    @decide_task.validator
+    def validate_decide_task(self, decision: DecideTaskInput) -> None:
+        task = self._tasks.get(decision.task_id)
+        if task is None or task.decision is not None:
+            raise _rejected(
+                f"task {decision.task_id} is not open: decided, expired or unknown", "StaleTask"
+            )
+        if decision.outcome not in task.spec.outcomes:
+            raise _rejected(
+                f"outcome must be one of {', '.join(task.spec.outcomes)}", "MalformedDecision"
+            )
+        if task.role not in decision.actor.roles or decision.actor.org_id != task.spec.org_id:
+            raise _rejected(
+                f"only the {task.role.value} role of organisation {task.spec.org_id} may decide",
+                "WrongRole",
+            )
+        if decision.actor.user_id in task.spec.excluded_user_ids:
+            raise _rejected("four eyes: a different person must take this decision", "SameApprover")
+        if decision.outcome == "reject" and not decision.comment.strip():
+            raise _rejected("comment: a rejection must give its reason", "MalformedDecision")
+
+    async def ask(
+        self, step: str, spec: TaskSpec, *, expires_at: datetime | None = None
+    ) -> TaskDecision | None:
+        """Open a task and wait for its decision; None when it expired undecided.
+
+        ``expires_at`` overrides ``spec.expire_after`` when the process has its own deadline.
+        The caller must ``reply`` to the decision once it has acted on it.
+        """
+        task_id = f"{workflow.info().workflow_id}:{step}"
+        now = workflow.now()
+        due_at = now + spec.escalate_after if spec.escalate_after else None
+        if expires_at is None and spec.expire_after is not None:
+            expires_at = now + spec.expire_after
+        await policies.run(
+            "open_task",
+            OpenTaskInput(
+                task_id=task_id,
+                workflow_id=workflow.info().workflow_id,
+                spec=spec,
+                due_at=due_at,
+                expires_at=expires_at,
+            ),
+        )
+        task = _OpenTask(spec=spec, role=spec.role)
+        self._tasks[task_id] = task
+        decided = await self._wait_for_decision(task, until=due_at or expires_at)
+        if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
+            task.role = spec.escalate_to
+            await policies.run(
+                "escalate_task", EscalateTaskInput(task_id=task_id, to_role=spec.escalate_to)
+            )
+            decided = await self._wait_for_decision(task, until=expires_at)
+        if not decided:
+            del self._tasks[task_id]
+            await self._close(CloseTaskInput(task_id=task_id, status=TaskStatus.EXPIRED))
+            return None
+        del self._tasks[task_id]
+        decision = task.decision
+        if decision is None:  # unreachable: _wait_for_decision returned True
+            raise ApplicationError(f"task {task_id} has no decision", non_retryable=True)
+        await self._close(
+            CloseTaskInput(task_id=task_id, status=TaskStatus.DECIDED, decision=decision)
+        )
+        return decision
+
+    def reply(self, decision: TaskDecision, *, process_status: str, message: str) -> None:
+        """Answer the decider's update with the state the decision led to."""
+        self._answers[decision.task_id] = TaskAnswer(
+            task_id=decision.task_id,
+            outcome=decision.outcome,
+            process_status=process_status,
+            message=message,
+        )
+
+    def open_task_ids(self) -> tuple[str, ...]:
+        return tuple(self._tasks)
+
+    async def notify(self, notice: NotifyInput) -> None:
+        await policies.run("notify", notice)
+
+    async def _wait_for_decision(self, task: _OpenTask, *, until: datetime | None) -> bool:
+        timeout: timedelta | None = None
+        if until is not None:
+            timeout = until - workflow.now()
+            if timeout <= timedelta(0):
+                return task.decision is not None
+        try:
+            await workflow.wait_condition(lambda: task.decision is not None, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _close(self, close: CloseTaskInput) -> None:
+        await policies.run("close_task", close)
