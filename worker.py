@@ -8,9 +8,8 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from gateways.certification_registry import CertificationRegistryClient
-from storage.object_store import ObjectStore, object_store_from_settings
 from sqlalchemy.orm import Session, sessionmaker
+from storage.object_store import ObjectStore, object_store_from_settings
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -19,6 +18,7 @@ from activities.accreditation_records import AccreditationRecords
 from activities.documents import DocumentActivities
 from activities.human_tasks import HumanTaskActivities
 from db.session import make_engine, make_session_factory
+from gateways.certification_registry import CertificationRegistryClient
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import Settings, get_settings

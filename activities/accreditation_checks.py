@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from gateways.certification_registry import CertificationRegistryClient
-from gateways.http_adapter import ExternalSystemRejected
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -17,6 +15,8 @@ from contracts.accreditation import (
     VerifyCertificateInput,
 )
 from db.models import Organisation
+from gateways.certification_registry import CertificationRegistryClient
+from gateways.http_adapter import ExternalSystemRejected
 from rules import accreditation as accreditation_rules
 from rules import certificates, credit_code, financials
 

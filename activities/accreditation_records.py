@@ -1,4 +1,4 @@
-"""Accreditation rows in PostgreSQL: the application, its check report and the supplier's standing."""
+"""Accreditation rows in PostgreSQL: the application, its check report, the standing."""
 
 from __future__ import annotations
 

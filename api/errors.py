@@ -17,8 +17,8 @@ log = logging.getLogger("tradeflow.api")
 
 # Update validators reject with these ApplicationError types.
 _UPDATE_REJECTIONS = {
-    "MalformedDecision": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "Malformed": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "MalformedDecision": status.HTTP_422_UNPROCESSABLE_CONTENT,
+    "Malformed": status.HTTP_422_UNPROCESSABLE_CONTENT,
     "WrongRole": status.HTTP_403_FORBIDDEN,
     "SameApprover": status.HTTP_409_CONFLICT,
     "StaleTask": status.HTTP_409_CONFLICT,
@@ -27,7 +27,7 @@ _UPDATE_REJECTIONS = {
 
 
 def invalid(
-    field: str, rule: str, *, code: int = status.HTTP_422_UNPROCESSABLE_ENTITY
+    field: str, rule: str, *, code: int = status.HTTP_422_UNPROCESSABLE_CONTENT
 ) -> HTTPException:
     return HTTPException(code, detail=[{"field": field, "rule": rule}])
 

@@ -58,7 +58,10 @@ class IdempotencyMiddleware:
 
         body = await _read_body(receive)
         method_path = f"POST {scope['path']}"
-        digest = hashlib.sha256(method_path.encode() + b"\n" + body).hexdigest()
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        digest = hashlib.sha256(
+            method_path.encode() + b"\n" + _canonical_body(body, content_type)
+        ).hexdigest()
         record = await run_in_threadpool(self._claim, user_id, key, method_path, digest)
         if record is not None:
             if record.request_hash != digest:
@@ -169,6 +172,16 @@ class _Captured:
                     self.content_type = value.decode("latin-1")
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
+
+
+def _canonical_body(body: bytes, content_type: str) -> bytes:
+    """The body with its multipart boundary neutralised: clients pick a new one per attempt."""
+    _, _, params = content_type.partition(";")
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary" and value:
+            return body.replace(value.strip('"').encode("latin-1"), b"<boundary>")
+    return body
 
 
 async def _read_body(receive: Receive) -> bytes:

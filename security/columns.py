@@ -27,6 +27,11 @@ def install_column_keyring(keyring: KeyRing | None) -> None:
     _installed = keyring
 
 
+def installed_column_keyring() -> KeyRing | None:
+    """The ring currently installed (tests restore it after swapping their own in)."""
+    return _installed
+
+
 def _keyring() -> KeyRing:
     if _installed is None:
         raise ColumnKeyRingMissing(

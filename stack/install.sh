@@ -11,7 +11,8 @@ fi
 
 need_debian=()
 fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || need_debian+=(fonts-wqy-microhei fontconfig)
-ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || need_debian+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || need_debian+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || need_debian+=(libharfbuzz-subset0)
 if [ ${#need_debian[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

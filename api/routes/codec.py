@@ -72,5 +72,5 @@ async def _apply(operation: Any, platform: PlatformDep, body: dict[str, Any]) ->
     try:
         result: dict[str, Any] = await operation(EncryptionCodec(platform.keyring), body)
     except (ValueError, KeyRingError) as bad:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(bad)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(bad)) from None
     return result

@@ -120,10 +120,11 @@ async def decide(
     workflow_id = row.workflow_id
     session.close()  # do not hold a connection while the workflow works
     handle = platform.temporal.get_workflow_handle(workflow_id)
-    return await handle.execute_update(
+    answer: TaskAnswer = await handle.execute_update(
         "decide_task",
         DecideTaskInput(
             task_id=task_id, outcome=decision.outcome, comment=decision.comment, actor=actor
         ),
         result_type=TaskAnswer,
     )
+    return answer

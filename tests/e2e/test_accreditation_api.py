@@ -1,4 +1,4 @@
-"""End to end: dev server, the real API over HTTP, the real worker, PostgreSQL, S3 and the sandbox."""
+"""End to end: dev server, real API over HTTP, real worker, PostgreSQL, S3 and the sandbox."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.api_server import running_api
+from tests.harness.histories import record_history
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 
@@ -120,7 +121,7 @@ def multipart(form: dict[str, Any], *, licence: tuple[str, bytes, str] = PDF) ->
 
 
 async def test_supplier_is_accredited_through_rest_and_the_inbox(
-    api_url: str, worker: None, sessions: sessionmaker[Session]
+    api_url: str, worker: None, sessions: sessionmaker[Session], dev_env: WorkflowEnvironment
 ) -> None:
     supplier = await caller(api_url, "supplier@hengxin.example")
     request = multipart(application_form())
@@ -132,7 +133,9 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     assert replayed.status_code == 202 and replayed.json() == applied.json()
     assert replayed.headers["idempotent-replayed"] == "true"
     other_body = multipart(application_form(year=date.today().year - 2))
-    assert (await supplier.http.post("/accreditation/applications", headers=key, **other_body)).status_code == 422
+    assert (
+        await supplier.http.post("/accreditation/applications", headers=key, **other_body)
+    ).status_code == 422
     second = await supplier.http.post("/accreditation/applications", **request)
     assert second.status_code == 409  # one accreditation process per supplier
     application_id = applied.json()["application_id"]
@@ -147,11 +150,19 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     assert task["kind"] == "accreditation_review" and "Risk band: low" in task["summary"]
 
     buyer = await caller(api_url, "buyer@huadong.example")
-    assert (await buyer.http.post(f"/tasks/{task['task_id']}/decision", json={"outcome": "approve"})).status_code == 404
+    assert (
+        await buyer.http.post(f"/tasks/{task['task_id']}/decision", json={"outcome": "approve"})
+    ).status_code == 404
     rival = await caller(api_url, "supplier@anxin.example")
-    assert (await rival.http.get(f"/accreditation/applications/{application_id}")).status_code == 404
-    assert (await buyer.http.get(f"/accreditation/applications/{application_id}")).status_code == 404
-    bad_outcome = await compliance.http.post(f"/tasks/{task['task_id']}/decision", json={"outcome": "maybe"})
+    assert (
+        await rival.http.get(f"/accreditation/applications/{application_id}")
+    ).status_code == 404
+    assert (
+        await buyer.http.get(f"/accreditation/applications/{application_id}")
+    ).status_code == 404
+    bad_outcome = await compliance.http.post(
+        f"/tasks/{task['task_id']}/decision", json={"outcome": "maybe"}
+    )
     assert bad_outcome.status_code == 422
 
     decided = await compliance.http.post(
@@ -161,7 +172,9 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     )
     assert decided.status_code == 200, decided.text
     assert decided.json()["process_status"] == "accredited"
-    again = await compliance.http.post(f"/tasks/{task['task_id']}/decision", json={"outcome": "approve"})
+    again = await compliance.http.post(
+        f"/tasks/{task['task_id']}/decision", json={"outcome": "approve"}
+    )
     assert again.status_code == 409  # decided: the workflow's validator calls it stale
     mine = (await supplier.http.get(f"/accreditation/applications/{application_id}")).json()
     assert mine["status"] == "accredited"
@@ -174,7 +187,9 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "江苏恒信化工有限公司" in text and HENGXIN_CODE in text
-    assert (await rival.http.get(f"/documents/{standing['certificate_document_id']}")).status_code == 404
+    assert (
+        await rival.http.get(f"/documents/{standing['certificate_document_id']}")
+    ).status_code == 404
 
     with sessions() as session:
         row = session.get(AccreditationApplication, application_id)
@@ -183,15 +198,24 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     admin = await caller(api_url, "admin@tradeflow.example")
     chain = (await admin.http.get("/audit/verify")).json()
     assert chain["intact"] is True and chain["entries"] > 5
-    downloads = (await admin.http.get("/audit/entries", params={"action": "document.downloaded"})).json()
+    downloads = (
+        await admin.http.get("/audit/entries", params={"action": "document.downloaded"})
+    ).json()
     assert any(e["target_id"] == standing["certificate_document_id"] for e in downloads)
     assert (await supplier.http.get("/audit/verify")).status_code == 403
+    await record_history(
+        dev_env.client.get_workflow_handle(applied.json()["workflow_id"]),
+        "accreditation_rest_dev_server",
+    )
 
 
 def _counts(sessions: sessionmaker[Session], org_id: str) -> tuple[int, int]:
     with sessions() as session:
         return (
-            session.scalar(select(func.count()).select_from(Document).where(Document.org_id == org_id)) or 0,
+            session.scalar(
+                select(func.count()).select_from(Document).where(Document.org_id == org_id)
+            )
+            or 0,
             session.scalar(
                 select(func.count())
                 .select_from(AccreditationApplication)
@@ -205,10 +229,24 @@ def _counts(sessions: sessionmaker[Session], org_id: str) -> tuple[int, int]:
     ("mutate", "status", "field"),
     [
         (lambda f, r: f.update(credit_code="91320200MA1HENGX3X"), 422, "application.credit_code"),
-        (lambda f, r: f["financials"][0].update(revenue="lots"), 422, "application.financials.0.revenue"),
+        (
+            lambda f, r: f["financials"][0].update(revenue="lots"),
+            422,
+            "application.financials.0.revenue",
+        ),
         (lambda f, r: f["certificates"][0].update(expiry_date="2024-01-01"), 422, "application"),
-        (lambda f, r: r.update(licence=("licence.txt", b"plain text", "application/pdf")), 415, "licence"),
-        (lambda f, r: r.update(licence=("big.pdf", b"%PDF-" + b"0" * 300_000, "application/pdf")), 413, "licence"),
+        (
+            lambda f, r: r.update(licence=("licence.txt", b"plain text", "application/pdf")),
+            415,
+            "licence",
+        ),
+        (
+            lambda f, r: r.update(
+                licence=("big.pdf", b"%PDF-" + b"0" * 300_000, "application/pdf")
+            ),
+            413,
+            "licence",
+        ),
     ],
     ids=["credit-code", "figure", "dates", "file-type", "oversized"],
 )
@@ -233,9 +271,13 @@ async def test_requests_need_a_valid_token_and_the_right_role(api_url: str) -> N
         assert (await anonymous.get("/tasks")).status_code == 401
         forged = {"Authorization": "Bearer not.a.token"}
         assert (await anonymous.get("/tasks", headers=forged)).status_code == 401
-        wrong = await anonymous.post("/auth/token", data={"username": "buyer@huadong.example", "password": "x"})
+        wrong = await anonymous.post(
+            "/auth/token", data={"username": "buyer@huadong.example", "password": "x"}
+        )
         assert wrong.status_code == 401
     buyer = await caller(api_url, "buyer@huadong.example")
     form = application_form()
-    assert (await buyer.http.post("/accreditation/applications", **multipart(form))).status_code == 403
+    assert (
+        await buyer.http.post("/accreditation/applications", **multipart(form))
+    ).status_code == 403
     assert (await buyer.http.get("/audit/verify")).status_code == 403

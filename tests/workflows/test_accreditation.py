@@ -1,10 +1,11 @@
-"""Accreditation paths on the time-skipping server, with real activities, PostgreSQL, S3 and registry."""
+"""Accreditation paths on the time-skipping server, with real activities and services."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
@@ -21,6 +23,7 @@ from contracts.accreditation import (
     AccreditationWorkflowInput,
     ApplyInput,
     RenewCertificateInput,
+    RenewCertificateResult,
     accreditation_workflow_id,
 )
 from contracts.common import Actor
@@ -46,17 +49,26 @@ class Harness:
     sessions: sessionmaker[Session]
     store: ObjectStore
     registry: CertificationRegistryClient
+    started: list[AccreditationHandle] = field(default_factory=list)
 
     async def today(self) -> date:
         return (await self.env.get_current_time()).date()
 
     async def apply(self, app: ApplyInput) -> AccreditationHandle:
-        return await self.client.start_workflow(
+        handle = await self.client.start_workflow(
             AccreditationWorkflow.run,
             AccreditationWorkflowInput(application=app),
             id=accreditation_workflow_id(app.supplier_org_id),
             task_queue=self.task_queue,
         )
+        self.started.append(handle)
+        return handle
+
+    async def close(self) -> None:
+        """Terminate what is still running: the shared server skips time for every workflow."""
+        for handle in self.started:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test finished")
 
     async def application(self, *, risky: bool = False, valid_for: int = 700) -> ApplyInput:
         org = b.make_org(self.sessions)
@@ -96,12 +108,27 @@ class Harness:
 
 
 async def decide(
-    handle: AccreditationHandle, task_id: str, actor: Actor, outcome: str = "approve", comment: str = ""
+    handle: AccreditationHandle,
+    task_id: str,
+    actor: Actor,
+    outcome: str = "approve",
+    comment: str = "",
 ) -> TaskAnswer:
-    return await handle.execute_update(
-        AccreditationWorkflow.decide_task,
+    answer: TaskAnswer = await handle.execute_update(
+        "decide_task",
         DecideTaskInput(task_id=task_id, outcome=outcome, comment=comment, actor=actor),
+        result_type=TaskAnswer,
     )
+    return answer
+
+
+async def renew(
+    handle: AccreditationHandle, renewal: RenewCertificateInput
+) -> RenewCertificateResult:
+    result: RenewCertificateResult = await handle.execute_update(
+        "submit_renewed_certificate", renewal, result_type=RenewCertificateResult
+    )
+    return result
 
 
 @pytest.fixture
@@ -115,9 +142,16 @@ async def harness(
     task_queue = new_task_queue()
     client = time_skipping_env.client
     async with build_worker(
-        client, settings=settings, sessions=sessions, store=store, registry=registry, task_queue=task_queue
+        client,
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        task_queue=task_queue,
     ):
-        yield Harness(time_skipping_env, client, task_queue, sessions, store, registry)
+        harness = Harness(time_skipping_env, client, task_queue, sessions, store, registry)
+        yield harness
+        await harness.close()
 
 
 async def test_low_risk_supplier_is_accredited_after_one_review(harness: Harness) -> None:
@@ -131,10 +165,16 @@ async def test_low_risk_supplier_is_accredited_after_one_review(harness: Harness
     assert answer.message == "accredited as tier_1"
     with harness.sessions() as session:
         standing = session.get(SupplierAccreditation, app.supplier_org_id)
-        assert standing is not None and standing.status == "accredited" and standing.tier == "tier_1"
+        assert (
+            standing is not None and standing.status == "accredited" and standing.tier == "tier_1"
+        )
         assert standing.expires_on == min(c.expiry_date for c in app.certificates)
         task = session.get(HumanTask, task_id)
-        assert task is not None and task.status == "decided" and task.decided_by == "usr_test_compliance"
+        assert (
+            task is not None
+            and task.status == "decided"
+            and task.decided_by == "usr_test_compliance"
+        )
         document = session.get(Document, standing.certificate_document_id)
         assert document is not None
         actions = session.scalars(
@@ -142,7 +182,12 @@ async def test_low_risk_supplier_is_accredited_after_one_review(harness: Harness
                 AuditEntry.target_id.in_([app.application_id, task_id, app.supplier_org_id])
             )
         ).all()
-    assert {"accreditation.applied", "task.opened", "task.decided", "accreditation.standing_changed"} <= set(actions)
+    assert {
+        "accreditation.applied",
+        "task.opened",
+        "task.decided",
+        "accreditation.standing_changed",
+    } <= set(actions)
     pdf = PdfReader(io.BytesIO(get_verified(harness.store, document.sha256)))
     text = "".join(page.extract_text() for page in pdf.pages)
     assert app.legal_name in text and "供应商资质认证证书" in text and app.credit_code in text
@@ -161,7 +206,9 @@ async def test_hard_failures_reject_without_asking_anyone(harness: Harness) -> N
     assert any(str(app.financials[0].year - 1) in reason for reason in outcome.reasons)
     assert any("certificate" in reason.lower() for reason in outcome.reasons)
     with harness.sessions() as session:
-        assert session.scalars(select(HumanTask).where(HumanTask.workflow_id == handle.id)).all() == []
+        assert (
+            session.scalars(select(HumanTask).where(HumanTask.workflow_id == handle.id)).all() == []
+        )
     await record_history(handle, "accreditation_hard_failure")
 
 
@@ -240,6 +287,7 @@ async def test_high_risk_needs_a_second_different_approver(
         assert answer.process_status == AccreditationStatus.ACCREDITED
         assert answer.message == "accredited as tier_3"
         await record_history(handle, "accreditation_four_eyes")
+        await harness.close()
 
 
 async def test_rejection_needs_a_reason_and_ends_the_application(harness: Harness) -> None:
@@ -250,14 +298,18 @@ async def test_rejection_needs_a_reason_and_ends_the_application(harness: Harnes
     assert isinstance(no_reason.value.cause, ApplicationError)
     assert no_reason.value.cause.type == "MalformedDecision"
 
-    answer = await decide(handle, task_id, b.compliance_actor(), "reject", "licence scan unreadable")
+    answer = await decide(
+        handle, task_id, b.compliance_actor(), "reject", "licence scan unreadable"
+    )
 
     assert answer.process_status == AccreditationStatus.REJECTED
     outcome = await handle.result()
     assert outcome.reasons == ("rejected by compliance: licence scan unreadable",)
 
 
-async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(harness: Harness) -> None:
+async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
+    harness: Harness,
+) -> None:
     app = await harness.application(valid_for=90)
     handle = await harness.apply(app)
     await decide(handle, await harness.open_task(handle, "review"), b.compliance_actor())
@@ -293,17 +345,13 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(harn
         )
         for claim in app.certificates
     ]
-    first = await handle.execute_update(
-        AccreditationWorkflow.submit_renewed_certificate,
-        RenewCertificateInput(certificate=renewals[0], actor=supplier),
-    )
+    first = await renew(handle, RenewCertificateInput(certificate=renewals[0], actor=supplier))
     assert first.accepted
-    assert (await handle.query(AccreditationWorkflow.get_status)).status == AccreditationStatus.SUSPENDED
+    assert (
+        await handle.query(AccreditationWorkflow.get_status)
+    ).status == AccreditationStatus.SUSPENDED
 
-    second = await handle.execute_update(
-        AccreditationWorkflow.submit_renewed_certificate,
-        RenewCertificateInput(certificate=renewals[1], actor=supplier),
-    )
+    second = await renew(handle, RenewCertificateInput(certificate=renewals[1], actor=supplier))
 
     assert second.accepted and second.expires_on == min(r.expiry_date for r in renewals)
     row = await eventually(lambda: standing("accredited"))
@@ -324,17 +372,15 @@ async def test_renewal_that_fails_verification_is_refused_with_reasons(harness: 
         status="Suspended",
     )
 
-    result = await handle.execute_update(
-        AccreditationWorkflow.submit_renewed_certificate,
-        RenewCertificateInput(certificate=suspended, actor=app.submitted_by),
+    result = await renew(
+        handle, RenewCertificateInput(certificate=suspended, actor=app.submitted_by)
     )
 
     assert not result.accepted
     assert any("suspended" in reason.lower() for reason in result.reasons)
     with pytest.raises(WorkflowUpdateFailedError):
-        await handle.execute_update(
-            AccreditationWorkflow.submit_renewed_certificate,
-            RenewCertificateInput(certificate=suspended, actor=b.compliance_actor()),
+        await renew(
+            handle, RenewCertificateInput(certificate=suspended, actor=b.compliance_actor())
         )
 
 
@@ -370,4 +416,3 @@ async def test_yearly_financial_review_then_continue_as_new(harness: Harness) ->
     view = await latest.query(AccreditationWorkflow.get_status)
     assert view.accreditation is not None
     assert view.accreditation.next_financial_review > review_day
-

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
+from storage.object_store import ObjectStore
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import AccreditationWorkflowInput, accreditation_workflow_id
 from gateways.certification_registry import CertificationRegistryClient
 from sandboxes.http_sandbox import SandboxControl
 from settings import Settings
-from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
@@ -29,7 +29,10 @@ async def test_registry_outage_delays_but_does_not_fail_the_checks(
     org = b.make_org(sessions)
     today = datetime.now(UTC).date()
     claim = b.register_certificate(
-        registry, holder=org.legal_name, issued=today - timedelta(days=30), expires=today + timedelta(days=600)
+        registry,
+        holder=org.legal_name,
+        issued=today - timedelta(days=30),
+        expires=today + timedelta(days=600),
     )
     app = b.application(
         org=org,
@@ -40,7 +43,12 @@ async def test_registry_outage_delays_but_does_not_fail_the_checks(
     registry_control.set_fault(mode="error", status=503, seconds=5, paths=["/certificates"])
     task_queue = new_task_queue()
     async with build_worker(
-        dev_env.client, settings=settings, sessions=sessions, store=store, registry=registry, task_queue=task_queue
+        dev_env.client,
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        task_queue=task_queue,
     ):
         handle = await dev_env.client.start_workflow(
             AccreditationWorkflow.run,

@@ -5,23 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from security.keys import KeyRing
 from security.payload_codec import data_converter
-from tests.harness.histories import HISTORIES
+from tests.harness.histories import HISTORIES, load_history
 from worker import WORKFLOWS
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 
 
 def test_histories_are_committed() -> None:
-    assert len(RECORDED) >= 3, "record them with TRADEFLOW_RECORD_HISTORIES=1 (tests/harness/histories.py)"
+    assert len(RECORDED) >= 3, (
+        "record them with TRADEFLOW_RECORD_HISTORIES=1 (tests/harness/histories.py)"
+    )
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
 async def test_history_replays(path: Path, keyring: KeyRing) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = load_history(path)
     replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(keyring))
     await replayer.replay_workflow(history)

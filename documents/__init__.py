@@ -1,0 +1,1 @@
+"""Bilingual (Chinese / English) documents: jinja2 templates rendered to PDF by weasyprint."""

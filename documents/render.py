@@ -1,0 +1,93 @@
+"""Rendering templates to HTML and PDF; used by activities only, never imported by a workflow."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+# Imported eagerly (about a second) so the worker pays for it at start, not inside an activity.
+from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+from contracts.common import Money
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Debian's fonts-wqy-microhei, installed by the set-up (stack/install.sh, the Dockerfile).
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_FAMILY = "WenQuanYi Micro Hei"
+
+TIER_LABELS = {"tier_1": "一级 Tier 1", "tier_2": "二级 Tier 2", "tier_3": "三级 Tier 3"}
+RISK_BAND_LABELS = {"low": "低 Low", "medium": "中 Medium", "high": "高 High"}
+
+_CENT = Decimal("0.01")
+
+
+class FontMissingError(RuntimeError):
+    """The CJK font is not installed, so Chinese text would print as empty boxes."""
+
+
+def font_available() -> bool:
+    """Whether the CJK font the templates embed is installed and readable."""
+    return FONT_PATH.is_file() and os.access(FONT_PATH, os.R_OK)
+
+
+def money(value: Money | Decimal | int, currency: str | None = None) -> str:
+    """'CNY 1,234,567.89': thousands separators, two decimals rounded half up, ISO currency."""
+    if isinstance(value, Money):
+        amount, code = value.amount, value.currency
+    elif isinstance(value, Decimal | int) and not isinstance(value, bool):
+        if currency is None:
+            raise ValueError("money needs a currency for a bare amount")
+        amount, code = Decimal(value), currency
+    else:
+        # A float has already lost the cents; refuse it rather than print a plausible figure.
+        raise TypeError(f"money expects Money, Decimal or int, not {type(value).__name__}")
+    return f"{code} {amount.quantize(_CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def date_cn(value: date) -> str:
+    """'2026年11月29日'."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["money"] = money
+_env.filters["date_cn"] = date_cn
+_env.globals.update(
+    font_url=FONT_PATH.as_uri(),
+    font_family=FONT_FAMILY,
+    tier_labels=TIER_LABELS,
+    risk_band_labels=RISK_BAND_LABELS,
+)
+
+# Only local files (the font): nothing a template renders may make weasyprint reach the network.
+_fetcher = URLFetcher(allowed_protocols=("file",))
+
+
+def render_html(template: str, context: Mapping[str, object]) -> str:
+    """The template rendered with ``context``; a missing context key raises."""
+    return _env.get_template(template).render(context)
+
+
+def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
+    """The PDF bytes; refuses to render without the CJK font rather than print empty boxes."""
+    if not font_available():
+        raise FontMissingError(f"CJK font missing at {FONT_PATH}: run stack/install.sh")
+    document = HTML(
+        string=render_html(template, context),
+        base_url=TEMPLATES_DIR.as_uri() + "/",
+        url_fetcher=_fetcher,
+    )
+    pdf: bytes = document.write_pdf()
+    return pdf

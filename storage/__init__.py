@@ -1,0 +1,1 @@
+"""Document bytes at rest: one object-store interface over S3 (boto3) and local disk."""
