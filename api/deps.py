@@ -10,7 +10,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.platform import Platform
-from contracts.common import Actor, Role
+from contracts.common import OPERATOR_ORG_ID, Actor, Role
+from db.models import User
 from security.tokens import InvalidToken, decode_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token")
@@ -34,19 +35,34 @@ def get_session(platform: PlatformDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_actor(platform: PlatformDep, token: Annotated[str, Depends(oauth2)]) -> Actor:
+def get_actor(
+    platform: PlatformDep, session: SessionDep, token: Annotated[str, Depends(oauth2)]
+) -> Actor:
+    """The caller as the database knows them now: a deactivated or demoted user loses access
+    at once, not when the token expires."""
     try:
         claims = decode_token(token, secret=platform.jwt_secret)
     except InvalidToken as invalid:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=f"invalid bearer token: {invalid.reason}",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
-    return Actor(user_id=claims.sub, org_id=claims.org, roles=claims.roles)
+        raise _unauthorised(f"invalid bearer token: {invalid.reason}") from None
+    user = session.get(User, claims.sub)
+    if user is None or not user.active or user.org_id != claims.org:
+        raise _unauthorised("user no longer active")
+    roles = tuple(r for r in claims.roles if r.value in user.roles)
+    return Actor(user_id=user.id, org_id=user.org_id, roles=roles)
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def is_operator(actor: Actor) -> bool:
+    """Platform staff: an operator role held inside the operator's own organisation."""
+    return actor.org_id == OPERATOR_ORG_ID and actor.has_any(*OPERATOR_ROLES)
 
 
 def require(*roles: Role) -> Callable[[Actor], Actor]:
@@ -64,8 +80,15 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 SupplierActor = Annotated[Actor, Depends(require(Role.SUPPLIER))]
-OperatorActor = Annotated[Actor, Depends(require(*OPERATOR_ROLES))]
-AdminActor = Annotated[Actor, Depends(require(Role.ADMIN))]
+
+
+def _require_admin(actor: CurrentActor) -> Actor:
+    if not (actor.org_id == OPERATOR_ORG_ID and actor.has_any(Role.ADMIN)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires the platform admin role")
+    return actor
+
+
+AdminActor = Annotated[Actor, Depends(_require_admin)]
 
 
 def not_found(what: str) -> HTTPException:

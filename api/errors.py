@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -78,6 +79,25 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("temporal call failed", exc_info=error)
         return JSONResponse(
             {"detail": "the workflow service is unavailable; retry with the same Idempotency-Key"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(RPCTimeoutOrCancelledError)
+    async def _temporal_timeout(_: Request, error: RPCTimeoutOrCancelledError) -> JSONResponse:
+        log.error("temporal call timed out", exc_info=error)
+        return JSONResponse(
+            {"detail": "the workflow service did not answer in time; retry with the same key"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    async def _object_store_down(_: Request, error: Exception) -> JSONResponse:
+        log.error("object store unavailable", exc_info=error)
+        return JSONResponse(
+            {"detail": "document storage is unavailable; retry shortly"},
             status_code=503,
             headers={"Retry-After": "5"},
         )

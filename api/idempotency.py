@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,7 +63,11 @@ class IdempotencyMiddleware:
         digest = hashlib.sha256(
             method_path.encode() + b"\n" + _canonical_body(body, content_type)
         ).hexdigest()
-        record = await run_in_threadpool(self._claim, user_id, key, method_path, digest)
+        try:
+            record = await run_in_threadpool(self._claim, user_id, key, method_path, digest)
+        except OperationalError:
+            await _answer(send, 503, {"detail": "the database is unavailable; retry shortly"})
+            return
         if record is not None:
             if record.request_hash != digest:
                 await _answer(
@@ -89,14 +94,23 @@ class IdempotencyMiddleware:
 
         captured = _Captured()
 
+        finished = False
+
         async def capture(message: Message) -> None:
+            nonlocal finished
             captured.observe(message)
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last:
+                # Record the answer before the client sees it, so its retry finds it done.
+                await run_in_threadpool(self._finish, user_id, key, captured)
+                finished = True
             await send(message)
 
         try:
             await self._app(scope, _replaying(body, receive), capture)
         finally:
-            await run_in_threadpool(self._finish, user_id, key, captured)
+            if not finished:
+                await run_in_threadpool(self._finish, user_id, key, captured)
 
     def _user(self, authorization: str) -> str | None:
         scheme, _, token = authorization.partition(" ")
@@ -172,6 +186,11 @@ class _Captured:
                     self.content_type = value.decode("latin-1")
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
+
+
+def update_id(user_id: str, key: str) -> str:
+    """A Temporal update id for a request: a retried request re-attaches to the same update."""
+    return "req-" + hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()[:40]
 
 
 def _canonical_body(body: bytes, content_type: str) -> bytes:

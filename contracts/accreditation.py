@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -53,6 +54,10 @@ class CertificateClaim(Frozen):
     document: DocumentRef | None = None
 
 
+# Statement figures: up to a trillion-scale amount with cents; larger is a typing mistake.
+Figure = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+
+
 class FinancialYear(Frozen):
     """One year's balance-sheet and income-statement figures, in one currency.
 
@@ -61,17 +66,17 @@ class FinancialYear(Frozen):
 
     year: int = Field(ge=1990, le=2100)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    revenue: Decimal = Field(ge=0)
-    net_profit: Decimal
-    profit_before_tax: Decimal
-    interest_expense: Decimal = Field(ge=0)
-    current_assets: Decimal = Field(ge=0)
-    inventory: Decimal = Field(ge=0)
-    prepaid_expenses: Decimal = Field(ge=0)
-    current_liabilities: Decimal = Field(ge=0)
-    total_assets: Decimal = Field(gt=0)
-    total_liabilities: Decimal = Field(ge=0)
-    retained_earnings: Decimal
+    revenue: Figure = Field(ge=0)
+    net_profit: Figure
+    profit_before_tax: Figure
+    interest_expense: Figure = Field(ge=0)
+    current_assets: Figure = Field(ge=0)
+    inventory: Figure = Field(ge=0)
+    prepaid_expenses: Figure = Field(ge=0)
+    current_liabilities: Figure = Field(ge=0)
+    total_assets: Figure = Field(gt=0)
+    total_liabilities: Figure = Field(ge=0)
+    retained_earnings: Figure
     document: DocumentRef | None = None
 
 
@@ -170,6 +175,7 @@ class AccreditationWorkflowInput(Frozen):
     # Set when the workflow continues as new after accreditation.
     accreditation: Accreditation | None = None
     status: AccreditationStatus = AccreditationStatus.CHECKING
+    reasons: tuple[str, ...] = ()  # why it is suspended, kept across continue-as-new
 
 
 class RenewCertificateInput(Frozen):

@@ -18,7 +18,7 @@ import contextlib
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.accreditation import (
@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.tasks import NotifyInput, TaskDecision, TaskSpec
     from rules import accreditation as rules
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow
+    from workflows.human_tasks import HumanTaskWorkflow, process_key
 
 
 @workflow.defn
@@ -58,7 +58,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         self._status = input.status
         self._accreditation = input.accreditation
         self._report: CheckReport | None = None
-        self._reasons: tuple[str, ...] = ()
+        self._reasons: tuple[str, ...] = input.reasons
         self._wake = False
 
     @workflow.run
@@ -86,7 +86,14 @@ class AccreditationWorkflow(HumanTaskWorkflow):
     async def _decide_application(self) -> AccreditationOutcome | None:
         app = self._application
         await policies.run("record_application", app)
-        self._report = report = await self._run_checks()
+        try:
+            self._report = report = await self._run_checks()
+        except ActivityError as failure:
+            # A check that failed for good (not an outage: those retry) ends the application
+            # visibly instead of leaving it "checking" forever.
+            cause = failure.cause.message if isinstance(failure.cause, ApplicationError) else ""
+            reason = f"automatic checks could not complete: {cause or failure.message}"
+            return await self._end(AccreditationStatus.REJECTED, (reason,))
         if report.hard_failures:
             return await self._end(AccreditationStatus.REJECTED, report.hard_failures, report)
         await policies.run(
@@ -175,9 +182,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         risk = analysis.risk_band.value if analysis else "unknown"
         flags = "; ".join(f.message for f in analysis.flags) if analysis else ""
         failed = [
-            f"{c.standard} {c.number}: {'; '.join(c.reasons)}"
-            for c in report.certificates
-            if not c.passed
+            f"{c.standard}: {'; '.join(c.reasons)}" for c in report.certificates if not c.passed
         ]
         passed = sum(c.passed for c in report.certificates)
         summary = (
@@ -299,14 +304,14 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         app = self._application
         await self.notify(
             NotifyInput(
-                notification_id=f"{app.application_id}:remind:{claim.number}:{claim.expiry_date}",
+                notification_id=f"{app.application_id}:remind:{claim.standard}:{claim.expiry_date}",
                 org_id=app.supplier_org_id,
                 role=Role.SUPPLIER,
                 kind="certificate_expiring",
                 subject_type="accreditation_application",
                 subject_id=app.application_id,
                 message=(
-                    f"{claim.standard} certificate {claim.number} expires on {claim.expiry_date}: "
+                    f"Your {claim.standard} certificate expires on {claim.expiry_date}: "
                     "submit the renewed certificate to stay accredited."
                 ),
             )
@@ -352,6 +357,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         )
         step = f"financial-review-{acc.next_financial_review.isoformat()}"
         decision = await self.ask(step, spec)
+        acc = self._current()  # a renewal may have landed while the task was open
         self._accreditation = acc.model_copy(
             update={
                 "next_financial_review": acc.next_financial_review + rules.FINANCIAL_REVIEW_INTERVAL
@@ -391,7 +397,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
                 ),
             }
         )
-        key = f"renewed:{renewal.certificate.number}:{renewal.certificate.expiry_date}"
+        key = f"renewed:{renewal.certificate.standard}:{renewal.certificate.expiry_date}"
         acc = self._current()
         if acc.suspended_for == _CERTIFICATE_EXPIRY and workflow.now().date() < expires_on:
             self._accreditation = acc.model_copy(update={"suspended_for": ""})
@@ -431,6 +437,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
                 application=self._application,
                 accreditation=self._accreditation,
                 status=self._status,
+                reasons=self._reasons,
             )
         )
 
@@ -449,7 +456,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
                 expires_on=acc.expires_on,
                 certificate_document_id=acc.certificate_document.document_id,
                 reason=reason,
-                change_key=f"{workflow.info().workflow_id}:{change}",
+                change_key=process_key(change),
             ),
         )
 

@@ -39,6 +39,16 @@ class _OpenTask:
     decision: TaskDecision | None = None
 
 
+def process_key(step: str) -> str:
+    """A key unique to this process and step, stable across retries, replays and continue-as-new.
+
+    Workflow ids come from business keys and may be reused (a rejected supplier applies again),
+    so the first run of the chain tells one process from the next.
+    """
+    info = workflow.info()
+    return f"{info.workflow_id}:{info.first_execution_run_id[:8]}:{step}"
+
+
 def _rejected(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
@@ -97,7 +107,7 @@ class HumanTaskWorkflow:
         ``expires_at`` overrides ``spec.expire_after`` when the process has its own deadline.
         The caller must ``reply`` to the decision once it has acted on it.
         """
-        task_id = f"{workflow.info().workflow_id}:{step}"
+        task_id = process_key(step)
         now = workflow.now()
         due_at = now + spec.escalate_after if spec.escalate_after else None
         if expires_at is None and spec.expire_after is not None:
@@ -114,7 +124,8 @@ class HumanTaskWorkflow:
         )
         task = _OpenTask(spec=spec, role=spec.role)
         self._tasks[task_id] = task
-        decided = await self._wait_for_decision(task, until=due_at or expires_at)
+        first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
+        decided = await self._wait_for_decision(task, until=first_deadline)
         if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
             task.role = spec.escalate_to
             await policies.run(

@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.service import RPCError
+from temporalio.exceptions import TemporalError, WorkflowAlreadyStartedError
 
 from api.deps import (
-    OPERATOR_ROLES,
     CurrentActor,
     PlatformDep,
     SessionDep,
     SupplierActor,
+    is_operator,
     not_found,
 )
 from api.errors import invalid, validation_detail
+from api.idempotency import update_id
 from api.platform import Platform
 from api.uploads import check_upload, store_uploads
 from contracts.accreditation import (
@@ -41,7 +43,7 @@ from contracts.accreditation import (
     RenewCertificateResult,
     accreditation_workflow_id,
 )
-from contracts.common import Actor
+from contracts.common import Actor, Role
 from db.models import (
     AccreditationApplication,
     ApplicationCertificate,
@@ -63,7 +65,9 @@ class ApplicationForm(BaseModel):
 
     credit_code: str
     licence_number: str = Field(min_length=4, max_length=64)
-    product_categories: list[str] = Field(default_factory=list, max_length=20)
+    product_categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
     certificates: list[CertificateClaim] = Field(min_length=1, max_length=10)
     financials: list[FinancialYear] = Field(min_length=1, max_length=5)
 
@@ -200,7 +204,9 @@ async def apply(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=_search_attributes(actor.org_id, application_id),
         )
-    except BaseException:
+    except WorkflowAlreadyStartedError:
+        # Definitely not started: its documents must not linger. On an ambiguous failure
+        # (timeout, outage) the process may be running and needs them, so they stay.
         _discard_documents(platform, document_ids)
         raise
     return Accepted(
@@ -229,7 +235,7 @@ def _visible_application(
     session: Session, actor: Actor, application_id: str
 ) -> AccreditationApplication:
     row = session.get(AccreditationApplication, application_id)
-    if row is None or not (row.supplier_org_id == actor.org_id or actor.has_any(*OPERATOR_ROLES)):
+    if row is None or not (row.supplier_org_id == actor.org_id or is_operator(actor)):
         raise not_found("application")
     return row
 
@@ -240,7 +246,7 @@ def list_applications(
 ) -> list[ApplicationView]:
     """The caller's own applications (suppliers) or all of them (compliance and ops)."""
     query = select(AccreditationApplication).order_by(AccreditationApplication.submitted_at.desc())
-    if not actor.has_any(*OPERATOR_ROLES):
+    if not is_operator(actor):
         query = query.where(AccreditationApplication.supplier_org_id == actor.org_id)
     if status_filter:
         query = query.where(AccreditationApplication.status == status_filter)
@@ -256,12 +262,12 @@ async def get_application(
     live: AccreditationView | None = None
     try:
         live = await platform.temporal.get_workflow_handle(row.workflow_id).query(
-            "get_status", result_type=AccreditationView
+            "get_status", result_type=AccreditationView, rpc_timeout=timedelta(seconds=5)
         )
         if live.application_id != application_id:
             live = None  # a later application of the same supplier
-    except RPCError:
-        live = None
+    except TemporalError:
+        live = None  # the live view is a bonus: the recorded row still answers
     return _application_view(session, row, live=live)
 
 
@@ -308,10 +314,11 @@ def _application_view(
 
 
 @router.get("/suppliers/{org_id}")
-def get_standing(org_id: str, _: CurrentActor, session: SessionDep) -> StandingView:
-    """A supplier's accreditation standing; sourcing admits only eligible suppliers."""
+def get_standing(org_id: str, actor: CurrentActor, session: SessionDep) -> StandingView:
+    """A supplier's standing: for the supplier, buyers (who source from it) and platform staff."""
     row = session.get(SupplierAccreditation, org_id)
-    if row is None:
+    visible = actor.org_id == org_id or is_operator(actor) or actor.has_any(Role.BUYER)
+    if row is None or not visible:
         raise not_found("accreditation")
     return StandingView(
         supplier_org_id=row.supplier_org_id,
@@ -326,6 +333,7 @@ def get_standing(org_id: str, _: CurrentActor, session: SessionDep) -> StandingV
 
 @router.post("/renewals")
 async def renew_certificate(
+    request: Request,
     actor: SupplierActor,
     platform: PlatformDep,
     certificate: Annotated[str, Form(description="CertificateClaim as JSON")],
@@ -337,6 +345,7 @@ async def renew_certificate(
         raise invalid("certificate.expiry_date", "must follow issue_date")
     upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
     handle = platform.temporal.get_workflow_handle(accreditation_workflow_id(actor.org_id))
+    key = request.headers.get("idempotency-key")
     with transaction(platform.sessions) as session:
         refs = store_uploads(
             session, platform.store, [upload], actor=actor, kind="certificate_renewal"
@@ -348,9 +357,10 @@ async def renew_certificate(
                 certificate=claim.model_copy(update={"document": refs["file"]}), actor=actor
             ),
             result_type=RenewCertificateResult,
+            id=update_id(actor.user_id, key) if key else None,
         )
-    except BaseException:
-        _discard_documents(platform, [refs["file"].document_id])
+    except WorkflowUpdateFailedError:
+        _discard_documents(platform, [refs["file"].document_id])  # refused by the validator
         raise
     code = status.HTTP_200_OK if result.accepted else status.HTTP_422_UNPROCESSABLE_CONTENT
     return JSONResponse(result.model_dump(mode="json"), status_code=code)

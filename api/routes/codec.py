@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import OPERATOR_ROLES, PlatformDep
+from api.deps import PlatformDep, is_operator
+from contracts.common import Actor
 from security.keys import KeyRingError
 from security.payload_codec import EncryptionCodec, decode_payloads_json, encode_payloads_json
 from security.tokens import InvalidToken, decode_token
@@ -29,7 +30,8 @@ def _authorised(
         except InvalidToken:
             pass
         else:
-            if any(role in claims.roles for role in OPERATOR_ROLES):
+            actor = Actor(user_id=claims.sub, org_id=claims.org, roles=claims.roles)
+            if is_operator(actor):
                 return
     settings = platform.settings
     client = request.client.host if request.client else ""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from storage.object_store import ContentIntegrityError, get_verified
 
-from api.deps import OPERATOR_ROLES, CurrentActor, PlatformDep, SessionDep, not_found
+from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
 from db.audit_log import append_audit
 from db.models import Document
+from storage.object_store import ContentIntegrityError, get_verified
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -20,7 +22,7 @@ async def download(
 ) -> Response:
     """The document's bytes, after checking they still hash to the recorded SHA-256."""
     row = session.get(Document, document_id)
-    if row is None or not (row.org_id == actor.org_id or actor.has_any(*OPERATOR_ROLES)):
+    if row is None or not (row.org_id == actor.org_id or is_operator(actor)):
         raise not_found("document")
     try:
         data = await run_in_threadpool(get_verified, platform.store, row.sha256)
@@ -41,7 +43,15 @@ async def download(
         data,
         media_type=row.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
+            "Content-Disposition": _disposition(row.filename),
             "X-Content-SHA256": row.sha256,
         },
     )
+
+
+def _disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the real (often Chinese) name, percent-encoded."""
+    fallback = (
+        filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "")
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.idempotency import update_id
 from contracts.common import Actor
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
 from db.models import HumanTask
@@ -109,6 +110,7 @@ def get_task(task_id: str, actor: CurrentActor, session: SessionDep) -> TaskView
 
 @router.post("/{task_id}/decision")
 async def decide(
+    request: Request,
     task_id: str,
     decision: DecisionRequest,
     actor: CurrentActor,
@@ -120,11 +122,13 @@ async def decide(
     workflow_id = row.workflow_id
     session.close()  # do not hold a connection while the workflow works
     handle = platform.temporal.get_workflow_handle(workflow_id)
+    key = request.headers.get("idempotency-key")
     answer: TaskAnswer = await handle.execute_update(
         "decide_task",
         DecideTaskInput(
             task_id=task_id, outcome=decision.outcome, comment=decision.comment, actor=actor
         ),
         result_type=TaskAnswer,
+        id=update_id(actor.user_id, key) if key else None,
     )
     return answer

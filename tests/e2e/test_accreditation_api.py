@@ -124,7 +124,9 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     api_url: str, worker: None, sessions: sessionmaker[Session], dev_env: WorkflowEnvironment
 ) -> None:
     supplier = await caller(api_url, "supplier@hengxin.example")
-    request = multipart(application_form())
+    request = multipart(
+        application_form(), licence=("营业执照.pdf", b.MINIMAL_PDF, "application/pdf")
+    )
     key = {"Idempotency-Key": "apply-hengxin-1"}
 
     applied = await supplier.http.post("/accreditation/applications", headers=key, **request)
@@ -180,6 +182,13 @@ async def test_supplier_is_accredited_through_rest_and_the_inbox(
     assert mine["status"] == "accredited"
     assert [c["passed"] for c in mine["certificates"]] == [True, True]
 
+    assert (await rival.http.get(f"/accreditation/suppliers/{HENGXIN}")).status_code == 404
+    licence = await supplier.http.get(f"/documents/{mine['licence_document_id']}")
+    assert licence.status_code == 200
+    assert (
+        "filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.pdf"
+        in licence.headers["content-disposition"]
+    )
     standing = (await buyer.http.get(f"/accreditation/suppliers/{HENGXIN}")).json()
     assert standing["status"] == "accredited" and standing["eligible_for_sourcing"] is True
 
@@ -236,6 +245,16 @@ def _counts(sessions: sessionmaker[Session], org_id: str) -> tuple[int, int]:
         ),
         (lambda f, r: f["certificates"][0].update(expiry_date="2024-01-01"), 422, "application"),
         (
+            lambda f, r: f["financials"][1].update(total_assets="1e40"),
+            422,
+            "application.financials.1.total_assets",
+        ),
+        (
+            lambda f, r: f.update(product_categories=["x" * 101]),
+            422,
+            "application.product_categories.0",
+        ),
+        (
             lambda f, r: r.update(licence=("licence.txt", b"plain text", "application/pdf")),
             415,
             "licence",
@@ -248,7 +267,15 @@ def _counts(sessions: sessionmaker[Session], org_id: str) -> tuple[int, int]:
             "licence",
         ),
     ],
-    ids=["credit-code", "figure", "dates", "file-type", "oversized"],
+    ids=[
+        "credit-code",
+        "figure",
+        "dates",
+        "huge-figure",
+        "long-category",
+        "file-type",
+        "oversized",
+    ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     api_url: str, sessions: sessionmaker[Session], mutate: Any, status: int, field: str

@@ -94,11 +94,9 @@ class Harness:
         )
 
     async def open_task(self, handle: AccreditationHandle, step: str) -> str:
-        task_id = f"{handle.id}:{step}"
-
         async def opened() -> str | None:
             view = await handle.query(AccreditationWorkflow.get_status)
-            return task_id if task_id in view.open_task_ids else None
+            return next((t for t in view.open_task_ids if t.endswith(f":{step}")), None)
 
         return await eventually(opened)
 
@@ -416,3 +414,21 @@ async def test_yearly_financial_review_then_continue_as_new(harness: Harness) ->
     view = await latest.query(AccreditationWorkflow.get_status)
     assert view.accreditation is not None
     assert view.accreditation.next_financial_review > review_day
+
+
+async def test_a_rejected_supplier_can_apply_again_with_a_fresh_review(harness: Harness) -> None:
+    app = await harness.application()
+    first = await harness.apply(app)
+    first_task = await harness.open_task(first, "review")
+    await decide(first, first_task, b.compliance_actor(), "reject", "incomplete licence")
+    await first.result()
+
+    again = app.model_copy(update={"application_id": f"{app.application_id}-2"})
+    second = await harness.apply(again)
+    second_task = await harness.open_task(second, "review")
+
+    assert second_task != first_task
+    task = harness.row(HumanTask, second_task)
+    assert isinstance(task, HumanTask) and task.status == "open"
+    answer = await decide(second, second_task, b.compliance_actor())
+    assert answer.process_status == AccreditationStatus.ACCREDITED

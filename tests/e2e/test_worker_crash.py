@@ -1,0 +1,154 @@
+"""A worker process killed (SIGKILL) mid-activity: another takes over and nothing happens twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.accreditation import (
+    AccreditationStatus,
+    AccreditationWorkflowInput,
+    accreditation_workflow_id,
+)
+from contracts.tasks import DecideTaskInput, TaskAnswer
+from db.models import AccreditationApplication, AuditEntry, Document, SupplierAccreditation
+from gateways.certification_registry import CertificationRegistryClient
+from sandboxes.http_sandbox import SandboxControl
+from settings import Settings
+from storage.object_store import ObjectStore
+from tests.conftest import TEST_JWT_SECRET, TEST_KEY_SPEC
+from tests.harness import builders as b
+from tests.harness.temporal import eventually, new_task_queue
+from workflows.accreditation import AccreditationWorkflow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def worker_process(
+    settings: Settings, temporal_address: str, task_queue: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    env = dict(
+        os.environ,
+        TRADEFLOW_ENVIRONMENT="test",
+        DATABASE_URL=settings.database_url,
+        TRADEFLOW_TEMPORAL_ADDRESS=temporal_address,
+        TRADEFLOW_TASK_QUEUE=task_queue,
+        TRADEFLOW_OBJECT_STORE="s3",
+        TRADEFLOW_S3_ENDPOINT_URL=settings.s3_endpoint_url or "",
+        TRADEFLOW_S3_BUCKET=settings.s3_bucket,
+        TRADEFLOW_ENCRYPTION_KEYS=TEST_KEY_SPEC,
+        TRADEFLOW_ACTIVE_KEY_ID="test1",
+        TRADEFLOW_JWT_SECRET=TEST_JWT_SECRET,
+        TRADEFLOW_CERTIFICATION_REGISTRY_URL=settings.certification_registry_url,
+    )
+    process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+async def test_killed_worker_is_replaced_and_the_application_completes_once(
+    dev_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    registry_control: SandboxControl,
+) -> None:
+    org = b.make_org(sessions)
+    today = datetime.now(UTC).date()
+    claim = b.register_certificate(
+        registry,
+        holder=org.legal_name,
+        issued=today - timedelta(days=30),
+        expires=today + timedelta(days=600),
+    )
+    app = b.application(
+        org=org,
+        licence=b.store_document(sessions, store, org_id=org.id),
+        certificates=(claim,),
+        financials=b.healthy_years(today.year - 1),
+    )
+    address = dev_env.client.service_client.config.target_host
+    task_queue = new_task_queue()
+    client = dev_env.client
+    # The registry answers slowly, so the first worker dies with the check in flight.
+    registry_control.set_fault(mode="slow", delay_s=5.0, count=1, paths=["/certificates"])
+    handle = await client.start_workflow(
+        AccreditationWorkflow.run,
+        AccreditationWorkflowInput(application=app),
+        id=accreditation_workflow_id(org.id),
+        task_queue=task_queue,
+    )
+    with worker_process(settings, address, task_queue) as first:
+
+        async def lookup_in_flight() -> bool | None:
+            pending = (await handle.describe()).raw_description.pending_activities
+            started = [
+                a
+                for a in pending
+                if a.activity_type.name == "verify_certificate" and a.HasField("last_started_time")
+            ]
+            return True if started else None
+
+        await eventually(lookup_in_flight, attempts=300, interval=0.1)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+    with worker_process(settings, address, task_queue):
+
+        async def review_open() -> str | None:
+            view = await handle.query(AccreditationWorkflow.get_status)
+            return next((t for t in view.open_task_ids if t.endswith(":review")), None)
+
+        # The killed attempt is retried once its 30 s start-to-close timeout passes.
+        task_id = await eventually(review_open, attempts=600, interval=0.1)
+        answer: TaskAnswer = await handle.execute_update(
+            "decide_task",
+            DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
+            result_type=TaskAnswer,
+        )
+        assert answer.process_status == AccreditationStatus.ACCREDITED
+        await handle.terminate("test finished")
+
+    with sessions() as session:
+
+        def count(model: type, *where: object) -> int:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+        assert (
+            count(AccreditationApplication, AccreditationApplication.supplier_org_id == org.id) == 1
+        )
+        assert (
+            count(Document, Document.org_id == org.id, Document.kind == "accreditation_certificate")
+            == 1
+        )
+        assert count(SupplierAccreditation, SupplierAccreditation.supplier_org_id == org.id) == 1
+        assert (
+            count(
+                AuditEntry,
+                AuditEntry.action == "accreditation.applied",
+                AuditEntry.target_id == app.application_id,
+            )
+            == 1
+        )
+    lookups = [
+        r
+        for r in registry_control.requests(path_prefix="/certificates")
+        if claim.number in r["path"]
+    ]
+    assert len(lookups) >= 2  # the killed attempt and its retry
