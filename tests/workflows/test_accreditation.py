@@ -28,8 +28,16 @@ from contracts.accreditation import (
 )
 from contracts.common import Actor
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from db.models import AuditEntry, Document, HumanTask, Notification, SupplierAccreditation
+from db.models import (
+    AccreditationApplication,
+    AuditEntry,
+    Document,
+    HumanTask,
+    Notification,
+    SupplierAccreditation,
+)
 from gateways.certification_registry import CertificationRegistryClient
+from sandboxes.http_sandbox import SandboxControl
 from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
@@ -432,3 +440,19 @@ async def test_a_rejected_supplier_can_apply_again_with_a_fresh_review(harness: 
     assert isinstance(task, HumanTask) and task.status == "open"
     answer = await decide(second, second_task, b.compliance_actor())
     assert answer.process_status == AccreditationStatus.ACCREDITED
+
+
+async def test_a_registry_refusal_ends_the_application_with_the_reason(
+    harness: Harness, registry_control: SandboxControl
+) -> None:
+    app = await harness.application()
+    registry_control.set_fault(mode="error", status=403, paths=["/certificates"])
+    handle = await harness.apply(app)
+
+    outcome = await handle.result()
+
+    assert outcome.status == AccreditationStatus.REJECTED
+    assert outcome.reasons[0].startswith("automatic checks could not complete")
+    with harness.sessions() as session:
+        row = session.get(AccreditationApplication, app.application_id)
+        assert row is not None and row.status == "rejected" and row.reasons == list(outcome.reasons)
