@@ -259,6 +259,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
     # -- the standing accreditation -------------------------------------------------------
 
     async def _keep_accreditation(self) -> AccreditationOutcome:
+        review: asyncio.Task[None] | None = None
         while True:
             acc = self._current()
             today = workflow.now().date()
@@ -274,16 +275,20 @@ class AccreditationWorkflow(HumanTaskWorkflow):
                     "certificate expired without a verified renewal",
                     key=f"expired:{acc.expires_on}",
                 )
-            if today >= acc.next_financial_review:
-                await self._financial_review()
+            if review is None and today >= acc.next_financial_review:
+                # Runs beside this loop: certificates keep expiring while compliance reviews.
+                review = asyncio.create_task(self._financial_review())
+                review.add_done_callback(lambda _: self._wake_up())
+            if review is not None and review.done():
+                review.result()
                 return await self._continue()
-            if workflow.info().is_continue_as_new_suggested():
+            if review is None and workflow.info().is_continue_as_new_suggested():
                 return await self._continue()
-            await self._sleep_until(self._next_event())
+            await self._sleep_until(self._next_event(reviewing=review is not None))
 
-    def _next_event(self) -> date:
+    def _next_event(self, *, reviewing: bool) -> date:
         acc = self._current()
-        events = [acc.next_financial_review]
+        events = [] if reviewing else [acc.next_financial_review]
         events += [
             rules.reminder_due(c.expiry_date)
             for c in acc.certificates
@@ -291,7 +296,11 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         ]
         if self._status == AccreditationStatus.ACCREDITED:
             events.append(acc.expires_on)
-        return min(events)
+        # Nothing scheduled (reviewing, nothing to remind, suspended): the review's end wakes us.
+        return min(events, default=acc.next_financial_review + rules.FINANCIAL_REVIEW_INTERVAL)
+
+    def _wake_up(self) -> None:
+        self._wake = True
 
     async def _sleep_until(self, day: date) -> None:
         wake_at = datetime.combine(day, datetime.min.time(), tzinfo=workflow.now().tzinfo)
@@ -365,6 +374,11 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         )
         if decision is None:
             return  # unanswered reviews keep the accreditation; the lapse is in the audit log
+        if decision.outcome == "keep" and acc.suspended_for == _FINANCIAL_REVIEW:
+            self._accreditation = self._current().model_copy(update={"suspended_for": ""})
+            self._set_status(AccreditationStatus.ACCREDITED)
+            self._reasons = ()
+            await self._record_standing(f"reinstated:{step}")
         if decision.outcome == "suspend":
             await self._suspend(
                 _FINANCIAL_REVIEW,

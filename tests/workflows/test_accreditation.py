@@ -104,7 +104,8 @@ class Harness:
     async def open_task(self, handle: AccreditationHandle, step: str) -> str:
         async def opened() -> str | None:
             view = await handle.query(AccreditationWorkflow.get_status)
-            return next((t for t in view.open_task_ids if t.endswith(f":{step}")), None)
+            steps = (t for t in view.open_task_ids if t.rsplit(":", 1)[-1].startswith(step))
+            return next(steps, None)
 
         return await eventually(opened)
 
@@ -456,3 +457,20 @@ async def test_a_registry_refusal_ends_the_application_with_the_reason(
     with harness.sessions() as session:
         row = session.get(AccreditationApplication, app.application_id)
         assert row is not None and row.status == "rejected" and row.reasons == list(outcome.reasons)
+
+
+async def test_certificates_expire_on_time_while_a_yearly_review_is_open(harness: Harness) -> None:
+    app = await harness.application(valid_for=370)
+    handle = await harness.apply(app)
+    await decide(handle, await harness.open_task(handle, "review"), b.compliance_actor())
+
+    await harness.env.sleep(timedelta(days=366))
+    review = await harness.open_task(handle, "financial-review")
+    await harness.env.sleep(timedelta(days=6))  # past expiry, review still undecided
+
+    async def suspended() -> SupplierAccreditation | None:
+        row = harness.row(SupplierAccreditation, app.supplier_org_id)
+        return row if isinstance(row, SupplierAccreditation) and row.status == "suspended" else None
+
+    await eventually(suspended)
+    assert review in (await handle.query(AccreditationWorkflow.get_status)).open_task_ids
