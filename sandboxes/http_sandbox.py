@@ -15,21 +15,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any, Literal, Self, TypedDict, cast
+from typing import Any, Self, TypedDict, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import httpx
+from sandboxes.faults import CONTROL_PREFIX, Fault, FaultSwitch, InvalidFault, parse_fault
 
-CONTROL_PREFIX = "/_sandbox/"
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_LOG_SIZE = 10_000
-FaultMode = Literal["off", "error", "timeout", "slow"]
-_MODES: tuple[FaultMode, ...] = ("off", "error", "timeout", "slow")
-_FAULT_FIELDS = {"mode", "status", "delay_s", "count", "seconds", "paths"}
 _log = logging.getLogger("tradeflow.sandbox")
 
 
@@ -72,130 +68,6 @@ class LoggedRequest(TypedDict):
     time: str
     idempotency_key: str | None
     fault: str | None  # the fault mode applied to this request, if any
-
-
-class FaultView(TypedDict):
-    mode: FaultMode
-    status: int | None
-    delay_s: float | None
-    remaining: int | None  # requests the fault still applies to; None: no count limit
-    expires_in_s: float | None
-    paths: list[str] | None  # None: every path outside the control API
-
-
-@dataclass(frozen=True)
-class Fault:
-    mode: FaultMode
-    status: int
-    delay_s: float
-    remaining: int | None
-    deadline: float | None  # time.monotonic() value
-    paths: tuple[str, ...] | None
-
-    def applies_to(self, path: str) -> bool:
-        if self.paths is None:
-            return True
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.paths)
-
-    def view(self, now: float) -> FaultView:
-        return FaultView(
-            mode=self.mode,
-            status=self.status,
-            delay_s=self.delay_s,
-            remaining=self.remaining,
-            expires_in_s=None if self.deadline is None else round(self.deadline - now, 3),
-            paths=None if self.paths is None else list(self.paths),
-        )
-
-
-_OFF = FaultView(
-    mode="off", status=None, delay_s=None, remaining=None, expires_in_s=None, paths=None
-)
-
-
-class FaultSwitch:
-    """The one fault a sandbox applies; counts and expiry are settled under one lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fault: Fault | None = None
-
-    def set(self, fault: Fault | None) -> None:
-        with self._lock:
-            self._fault = fault
-
-    def take(self, path: str) -> Fault | None:
-        """The fault to apply to this request, using up one of its count."""
-        with self._lock:
-            fault = self._live(time.monotonic())
-            if fault is None or not fault.applies_to(path):
-                return None
-            if fault.remaining is not None:
-                left = fault.remaining - 1
-                self._fault = replace(fault, remaining=left) if left > 0 else None
-            return fault
-
-    def view(self) -> FaultView:
-        with self._lock:
-            now = time.monotonic()
-            fault = self._live(now)
-            return _OFF if fault is None else fault.view(now)
-
-    def _live(self, now: float) -> Fault | None:
-        fault = self._fault
-        if fault is not None and fault.deadline is not None and now >= fault.deadline:
-            self._fault = None
-        return self._fault
-
-
-def parse_fault(body: Any, *, now: float) -> Fault | None:
-    """Validate a ``POST /_sandbox/faults`` body; None means switch faults off."""
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "must be a JSON object")
-    unknown = sorted(set(body) - _FAULT_FIELDS)
-    if unknown:
-        raise InvalidInput(unknown[0], "unknown field")
-    mode = body.get("mode")
-    if mode not in _MODES:
-        raise InvalidInput("mode", "must be one of " + ", ".join(_MODES))
-    if mode == "off":
-        return None
-    status = body.get("status", 503)
-    if not _is_int(status) or not 400 <= status <= 599:
-        raise InvalidInput("status", "must be an integer HTTP error status, 400 to 599")
-    delay_s = body.get("delay_s", 2.0)
-    if not _is_number(delay_s) or not 0 <= delay_s <= 600:
-        raise InvalidInput("delay_s", "must be a number of seconds, 0 to 600")
-    count = body.get("count")
-    if count is not None and (not _is_int(count) or count < 1):
-        raise InvalidInput("count", "must be a positive integer")
-    seconds = body.get("seconds")
-    if seconds is not None and (not _is_number(seconds) or seconds <= 0):
-        raise InvalidInput("seconds", "must be a positive number")
-    paths = body.get("paths")
-    if paths is not None and (
-        not isinstance(paths, list)
-        or not paths
-        or not all(isinstance(p, str) and p.startswith("/") for p in paths)
-        or any(p.startswith(CONTROL_PREFIX) for p in paths)
-    ):
-        raise InvalidInput("paths", "must be a non-empty list of paths starting with /")
-    return Fault(
-        mode=cast(FaultMode, mode),
-        status=status,
-        delay_s=float(delay_s),
-        remaining=count,
-        deadline=None if seconds is None else now + float(seconds),
-        paths=None if paths is None else tuple(paths),
-    )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 _Compiled = list[tuple[str, re.Pattern[str], Callable[[SandboxRequest], SandboxResponse]]]
@@ -390,7 +262,11 @@ class SandboxServer:
         return SandboxResponse(200, self._faults.view())
 
     def _set_fault(self, request: SandboxRequest) -> SandboxResponse:
-        self._faults.set(parse_fault(request.body, now=time.monotonic()))
+        try:
+            fault = parse_fault(request.body, now=time.monotonic())
+        except InvalidFault as invalid:
+            raise InvalidInput(invalid.field, invalid.rule) from invalid
+        self._faults.set(fault)
         return SandboxResponse(200, self._faults.view())
 
     def _list_requests(self, request: SandboxRequest) -> SandboxResponse:
@@ -452,71 +328,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)
-
-
-class SandboxControlError(RuntimeError):
-    """The control API refused a request (a bad fault description, usually)."""
-
-
-class SandboxControl:
-    """Typed client for a sandbox's ``/_sandbox/`` control API."""
-
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
-
-    def health(self) -> dict[str, str]:
-        return cast(dict[str, str], self._call("GET", "/_sandbox/health"))
-
-    def set_fault(
-        self,
-        *,
-        mode: FaultMode,
-        status: int = 503,
-        delay_s: float = 2.0,
-        count: int | None = None,
-        seconds: float | None = None,
-        paths: Sequence[str] | None = None,
-    ) -> FaultView:
-        """Replace the current fault; ``count`` and ``seconds`` bound it, else it lasts."""
-        body: dict[str, Any] = {"mode": mode, "status": status, "delay_s": delay_s}
-        if count is not None:
-            body["count"] = count
-        if seconds is not None:
-            body["seconds"] = seconds
-        if paths is not None:
-            body["paths"] = list(paths)
-        return cast(FaultView, self._call("POST", "/_sandbox/faults", body))
-
-    def fault(self) -> FaultView:
-        return cast(FaultView, self._call("GET", "/_sandbox/faults"))
-
-    def clear_faults(self) -> None:
-        self._call("POST", "/_sandbox/faults", {"mode": "off"})
-
-    def requests(self, *, path_prefix: str = "") -> list[LoggedRequest]:
-        """Requests received outside the control API, oldest first."""
-        logged = cast(list[LoggedRequest], self._call("GET", "/_sandbox/requests")["requests"])
-        return [r for r in logged if r["path"].startswith(path_prefix)]
-
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/_sandbox/requests")
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self._http.request(method, path, json=body)
-        if response.is_error:
-            raise SandboxControlError(f"{method} {path}: {response.status_code} {response.text}")
-        return response.json()

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.session import make_engine, make_session_factory
 from gateways.certification_registry import CertificationRegistryClient
 from sandboxes.certification_registry import CertificationRegistrySandbox
-from sandboxes.http_sandbox import SandboxControl
+from sandboxes.control import SandboxControl
 from security.columns import install_column_keyring
 from security.keys import KeyRing
 from security.payload_codec import data_converter

@@ -23,7 +23,7 @@ from contracts.accreditation import (
 from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import AccreditationApplication, AuditEntry, Document, SupplierAccreditation
 from gateways.certification_registry import CertificationRegistryClient
-from sandboxes.http_sandbox import SandboxControl
+from sandboxes.control import SandboxControl
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.conftest import TEST_JWT_SECRET, TEST_KEY_SPEC

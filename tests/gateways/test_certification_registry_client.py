@@ -12,13 +12,8 @@ from contracts.accreditation import RegistryRecord
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.http_adapter import ExternalSystemRejected, ExternalSystemUnavailable, HttpAdapter
 from sandboxes.certification_registry import CertificationRegistrySandbox
-from sandboxes.http_sandbox import (
-    Route,
-    SandboxControl,
-    SandboxRequest,
-    SandboxResponse,
-    SandboxServer,
-)
+from sandboxes.control import SandboxControl
+from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse, SandboxServer
 from settings import Settings
 
 LIANFENG = "浙江联丰冷链食品有限公司"

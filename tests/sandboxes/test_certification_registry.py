@@ -17,7 +17,8 @@ import pytest
 
 from contracts.accreditation import RegistryRecord
 from sandboxes.certification_registry import DATA_FILE, CertificationRegistrySandbox
-from sandboxes.http_sandbox import Fault, SandboxControl, SandboxControlError
+from sandboxes.control import SandboxControl, SandboxControlError
+from sandboxes.faults import Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 HENGXIN = "江苏恒信化工有限公司"

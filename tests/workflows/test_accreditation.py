@@ -37,7 +37,7 @@ from db.models import (
     SupplierAccreditation,
 )
 from gateways.certification_registry import CertificationRegistryClient
-from sandboxes.http_sandbox import SandboxControl
+from sandboxes.control import SandboxControl
 from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
-from storage.object_store import ObjectStore
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import AccreditationWorkflowInput, accreditation_workflow_id
 from gateways.certification_registry import CertificationRegistryClient
-from sandboxes.http_sandbox import SandboxControl
+from sandboxes.control import SandboxControl
 from settings import Settings
+from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
