@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from settings import Settings
@@ -182,7 +183,11 @@ def object_store_from_settings(settings: Settings) -> ObjectStore:
     """The configured store; S3 credentials come from boto3's usual chain (AWS_* variables)."""
     if settings.object_store == "s3":
         client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            # One connection per activity thread (the worker runs 16) without pool churn.
+            config=Config(max_pool_connections=32),
         )
         store = S3ObjectStore(client, settings.s3_bucket)
         # A fresh MinIO or account has no bucket yet; creating it is idempotent.

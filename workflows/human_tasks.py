@@ -112,6 +112,10 @@ class HumanTaskWorkflow:
         due_at = now + spec.escalate_after if spec.escalate_after else None
         if expires_at is None and spec.expire_after is not None:
             expires_at = now + spec.expire_after
+        # Held open before the inbox row exists, so a decision sent the moment the row
+        # appears is never refused as stale.
+        task = _OpenTask(spec=spec, role=spec.role)
+        self._tasks[task_id] = task
         await policies.run(
             "open_task",
             OpenTaskInput(
@@ -122,8 +126,6 @@ class HumanTaskWorkflow:
                 expires_at=expires_at,
             ),
         )
-        task = _OpenTask(spec=spec, role=spec.role)
-        self._tasks[task_id] = task
         first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
         decided = await self._wait_for_decision(task, until=first_deadline)
         if not decided and due_at is not None and (expires_at is None or due_at < expires_at):

@@ -1,0 +1,1 @@
+"""Benchmarks: the platform against a bare baseline run in the same process, printed as ratios."""

@@ -1,0 +1,5 @@
+"""``python -m bench``: the same as ``python -m bench.accreditation``."""
+
+from bench.accreditation import main
+
+main()
