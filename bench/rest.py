@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from bench.services import Services
 from db.seed import DEMO_PASSWORD, seed_demo
 from db.session import transaction
-from tests.harness.api_server import free_port, running_api
+from tests.harness.api_server import running_api, serving
 
 WARMUP_REQUESTS = 50
 INBOX_ROWS = 20
@@ -41,26 +37,6 @@ def constant_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Uvicorn in a thread with the configuration ``running_api`` gives the real API."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the constant endpoint did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _timed_get(client: httpx.Client, path: str) -> float:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -69,20 +68,8 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
     registry: CertificationRegistryClient,
     registry_control: SandboxControl,
 ) -> None:
-    org = b.make_org(sessions)
-    today = datetime.now(UTC).date()
-    claim = b.register_certificate(
-        registry,
-        holder=org.legal_name,
-        issued=today - timedelta(days=30),
-        expires=today + timedelta(days=600),
-    )
-    app = b.application(
-        org=org,
-        licence=b.store_document(sessions, store, org_id=org.id),
-        certificates=(claim,),
-        financials=b.healthy_years(today.year - 1),
-    )
+    app = b.one_certificate_application(sessions, store, registry)
+    claim = app.certificates[0]
     address = dev_env.client.service_client.config.target_host
     task_queue = new_task_queue()
     client = dev_env.client
@@ -91,7 +78,7 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
     handle = await client.start_workflow(
         AccreditationWorkflow.run,
         AccreditationWorkflowInput(application=app),
-        id=accreditation_workflow_id(org.id),
+        id=accreditation_workflow_id(app.supplier_org_id),
         task_queue=task_queue,
     )
     with worker_process(settings, address, task_queue) as first:
@@ -125,19 +112,20 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
         assert answer.process_status == AccreditationStatus.ACCREDITED
         await handle.terminate("test finished")
 
+    org_id = app.supplier_org_id
     with sessions() as session:
 
         def count(model: type, *where: object) -> int:
             return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
 
         assert (
-            count(AccreditationApplication, AccreditationApplication.supplier_org_id == org.id) == 1
+            count(AccreditationApplication, AccreditationApplication.supplier_org_id == org_id) == 1
         )
         assert (
-            count(Document, Document.org_id == org.id, Document.kind == "accreditation_certificate")
+            count(Document, Document.org_id == org_id, Document.kind == "accreditation_certificate")
             == 1
         )
-        assert count(SupplierAccreditation, SupplierAccreditation.supplier_org_id == org.id) == 1
+        assert count(SupplierAccreditation, SupplierAccreditation.supplier_org_id == org_id) == 1
         assert (
             count(
                 AuditEntry,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.main import create_app
 from settings import Settings
@@ -22,21 +23,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(settings: Settings) -> Iterator[str]:
+def serving(app: FastAPI) -> Iterator[str]:
+    """Uvicorn serving ``app`` on a free loopback port, in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def running_api(settings: Settings) -> Iterator[str]:
+    """The real API over HTTP."""
+    with serving(create_app(settings)) as url:
+        yield url

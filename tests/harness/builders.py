@@ -191,3 +191,20 @@ def application(
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+def one_certificate_application(
+    sessions: sessionmaker[Session], store: ObjectStore, registry: CertificationRegistryClient
+) -> ApplyInput:
+    """A low-risk application of a new supplier with one registered, valid certificate."""
+    org = make_org(sessions)
+    today = datetime.now(UTC).date()
+    claim = register_certificate(
+        registry, holder=org.legal_name, issued=today - days(30), expires=today + days(600)
+    )
+    return application(
+        org=org,
+        licence=store_document(sessions, store, org_id=org.id),
+        certificates=(claim,),
+        financials=healthy_years(today.year - 1),
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,20 +24,8 @@ async def test_registry_outage_delays_but_does_not_fail_the_checks(
     registry: CertificationRegistryClient,
     registry_control: SandboxControl,
 ) -> None:
-    org = b.make_org(sessions)
-    today = datetime.now(UTC).date()
-    claim = b.register_certificate(
-        registry,
-        holder=org.legal_name,
-        issued=today - timedelta(days=30),
-        expires=today + timedelta(days=600),
-    )
-    app = b.application(
-        org=org,
-        licence=b.store_document(sessions, store, org_id=org.id),
-        certificates=(claim,),
-        financials=b.healthy_years(today.year - 1),
-    )
+    app = b.one_certificate_application(sessions, store, registry)
+    claim = app.certificates[0]
     registry_control.set_fault(mode="error", status=503, seconds=5, paths=["/certificates"])
     task_queue = new_task_queue()
     async with build_worker(
@@ -53,7 +39,7 @@ async def test_registry_outage_delays_but_does_not_fail_the_checks(
         handle = await dev_env.client.start_workflow(
             AccreditationWorkflow.run,
             AccreditationWorkflowInput(application=app),
-            id=accreditation_workflow_id(org.id),
+            id=accreditation_workflow_id(app.supplier_org_id),
             task_queue=task_queue,
         )
 
