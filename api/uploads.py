@@ -36,7 +36,7 @@ async def check_upload(upload: UploadFile, *, field: str, max_bytes: int) -> Che
         raise invalid(
             field,
             f"file larger than {max_bytes} bytes",
-            code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code=status.HTTP_413_CONTENT_TOO_LARGE,
         )
     if not data:
         raise invalid(field, "file is empty")

