@@ -1,0 +1,94 @@
+"""The Temporal server restarts (same SQLite file) mid-review: the process and its task survive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.accreditation import (
+    AccreditationStatus,
+    AccreditationWorkflowInput,
+    accreditation_workflow_id,
+)
+from contracts.tasks import DecideTaskInput, TaskAnswer
+from gateways.certification_registry import CertificationRegistryClient
+from security.keys import KeyRing
+from security.payload_codec import data_converter
+from settings import Settings
+from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path
+from storage.object_store import ObjectStore
+from tests.harness import builders as b
+from tests.harness.api_server import free_port
+from tests.harness.temporal import eventually, new_task_queue
+from worker import build_worker
+from workflows.accreditation import AccreditationWorkflow
+
+
+async def start_server(db_file: Path, port: int, keyring: KeyRing) -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        port=port,
+        dev_server_existing_path=str(dev_server_path()),
+        dev_server_database_filename=str(db_file),
+        data_converter=data_converter(keyring),
+        search_attributes=[ORG_ID, SUBJECT_ID],
+        dev_server_log_level="error",
+    )
+
+
+async def test_review_survives_a_temporal_server_restart(
+    tmp_path: Path,
+    keyring: KeyRing,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+) -> None:
+    db_file, port = tmp_path / "temporal.db", free_port()
+    app = b.one_certificate_application(sessions, store, registry)
+    task_queue = new_task_queue()
+
+    before = await start_server(db_file, port, keyring)
+    async with build_worker(
+        before.client,
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        task_queue=task_queue,
+    ):
+        handle = await before.client.start_workflow(
+            AccreditationWorkflow.run,
+            AccreditationWorkflowInput(application=app),
+            id=accreditation_workflow_id(app.supplier_org_id),
+            task_queue=task_queue,
+        )
+
+        async def review_open() -> str | None:
+            view = await handle.query(AccreditationWorkflow.get_status)
+            return next((t for t in view.open_task_ids if t.endswith(":review")), None)
+
+        task_id = await eventually(review_open, attempts=300, interval=0.1)
+    await before.shutdown()
+
+    after = await start_server(db_file, port, keyring)
+    try:
+        async with build_worker(
+            after.client,
+            settings=settings,
+            sessions=sessions,
+            store=store,
+            registry=registry,
+            task_queue=task_queue,
+        ):
+            resumed = after.client.get_workflow_handle_for(AccreditationWorkflow.run, handle.id)
+            answer: TaskAnswer = await resumed.execute_update(
+                "decide_task",
+                DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
+                result_type=TaskAnswer,
+            )
+            assert answer.process_status == AccreditationStatus.ACCREDITED
+            await resumed.terminate("test finished")
+    finally:
+        await after.shutdown()
