@@ -145,7 +145,11 @@ class AccreditationRecords:
 
     @activity.defn(name="record_accreditation")
     def record_accreditation(self, standing: AccreditationRecordInput) -> None:
-        """Upsert the supplier's standing, which sourcing reads; audited once per change key."""
+        """Upsert the supplier's standing, which sourcing reads; audited once per change key.
+
+        Writes carry the workflow's revision, so a retry of an older write that lands late
+        (a suspension racing a renewal) cannot overwrite the newer standing.
+        """
         values = {
             "application_id": standing.application_id,
             "status": standing.status.value,
@@ -156,12 +160,19 @@ class AccreditationRecords:
             "expires_on": standing.expires_on,
             "certificate_document_id": standing.certificate_document_id,
             "status_reason": standing.reason,
+            "revision": standing.revision,
         }
         with transaction(self._sessions) as session:
             session.execute(
                 insert(SupplierAccreditation)
                 .values(supplier_org_id=standing.supplier_org_id, **values)
-                .on_conflict_do_update(index_elements=["supplier_org_id"], set_=values)
+                .on_conflict_do_update(
+                    index_elements=["supplier_org_id"],
+                    set_=values,
+                    # A new application starts again at 1; within one it only moves forward.
+                    where=(SupplierAccreditation.application_id != standing.application_id)
+                    | (SupplierAccreditation.revision < standing.revision),
+                )
             )
             append_audit(
                 session,

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from fastapi import UploadFile, status
 from sqlalchemy.orm import Session
-from storage.object_store import ObjectStore, put_content
 
 from api.errors import invalid
 from contracts.common import Actor, DocumentRef
 from db.models import Document, new_id
+from storage.object_store import ObjectStore, put_content
 
 # Declared types are not trusted: the first bytes decide.
 _SIGNATURES = {

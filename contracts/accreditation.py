@@ -168,6 +168,7 @@ class Accreditation(Frozen):
     next_financial_review: date
     reminded_for: tuple[str, ...] = ()  # certificate numbers already reminded about
     suspended_for: str = ""  # "certificate_expiry" | "financial_review" while suspended
+    standing_revision: int = 0  # orders the standing rows the workflow writes
 
 
 class AccreditationWorkflowInput(Frozen):
@@ -266,6 +267,7 @@ class AccreditationRecordInput(Frozen):
     certificate_document_id: str
     reason: str = ""
     change_key: str  # workflow id + step: the audit entry is written once per change
+    revision: int  # a retried older write never overwrites a newer one
 
 
 class IssueCertificateInput(Frozen):

@@ -155,6 +155,7 @@ class SupplierAccreditation(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     certificate_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 

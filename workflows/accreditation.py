@@ -456,7 +456,9 @@ class AccreditationWorkflow(HumanTaskWorkflow):
         )
 
     async def _record_standing(self, change: str, *, reason: str = "") -> None:
-        acc = self._current()
+        revision = self._current().standing_revision + 1
+        acc = self._current().model_copy(update={"standing_revision": revision})
+        self._accreditation = acc
         await policies.run(
             "record_accreditation",
             AccreditationRecordInput(
@@ -471,6 +473,7 @@ class AccreditationWorkflow(HumanTaskWorkflow):
                 certificate_document_id=acc.certificate_document.document_id,
                 reason=reason,
                 change_key=process_key(change),
+                revision=revision,
             ),
         )
 
