@@ -48,7 +48,7 @@ class SandboxResponse:
 @dataclass(frozen=True)
 class Route:
     method: str
-    pattern: str  # "/certificates/{number}": a placeholder matches one path segment
+    pattern: str  # "/certificates/{number}": each {name} matches one path segment
     handler: Callable[[SandboxRequest], SandboxResponse]
 
 

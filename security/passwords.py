@@ -1,4 +1,4 @@
-"""Argon2id password hashing, with a dummy check that keeps login timing equal for unknown users."""
+"""Argon2id password hashing, with a decoy check that keeps login timing equal for unknown users."""
 
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _dummy_hash() -> str:
+def _decoy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(32))
 
 
-def verify_dummy_password(password: str) -> bool:
+def spend_password_check(password: str) -> bool:
     """Spend one real verification when the user does not exist; always False."""
-    verify_password(_dummy_hash(), password)
+    verify_password(_decoy_hash(), password)
     return False

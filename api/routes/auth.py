@@ -14,7 +14,7 @@ from api.deps import CurrentActor, PlatformDep, SessionDep
 from contracts.common import Actor, Role
 from db.audit_log import append_audit
 from db.models import Organisation, User
-from security.passwords import verify_dummy_password, verify_password
+from security.passwords import spend_password_check, verify_password
 from security.tokens import issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -45,7 +45,7 @@ def login(
     """Exchange email and password for a bearer token."""
     user = session.scalar(select(User).where(User.email == form.username.strip().lower()))
     if user is None:
-        verify_dummy_password(form.password)  # same cost as a real check: no user enumeration
+        spend_password_check(form.password)  # same cost as a real check: no user enumeration
     ok = user is not None and user.active and verify_password(user.password_hash, form.password)
     actor = (
         Actor(user_id=user.id, org_id=user.org_id, roles=tuple(Role(r) for r in user.roles))

@@ -136,14 +136,12 @@ def test_timeout_fault_times_out_a_short_client(
     sandbox: CertificationRegistrySandbox, control: SandboxControl
 ) -> None:
     control.set_fault(mode="timeout", delay_s=1.0, count=1)
-    started = time.monotonic()
 
     with (
         CertificationRegistryClient(sandbox.url, timeout_s=0.3) as impatient,
         pytest.raises(ExternalSystemUnavailable, match="timed out"),
     ):
         lookup_lianfeng(impatient)
-    assert time.monotonic() - started < 0.9
 
 
 def test_dropped_connection_is_unavailable(
@@ -159,10 +157,9 @@ def test_slow_answer_still_succeeds(
     client: CertificationRegistryClient, control: SandboxControl
 ) -> None:
     control.set_fault(mode="slow", delay_s=0.3)
-    started = time.monotonic()
 
     assert lookup_lianfeng(client) is not None
-    assert time.monotonic() - started >= 0.3
+    assert [r["fault"] for r in control.requests(path_prefix="/certificates")][-1] == "slow"
     assert control.fault()["mode"] == "slow"  # no count or seconds: it stays until cleared
 
 
