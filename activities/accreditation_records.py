@@ -163,7 +163,7 @@ class AccreditationRecords:
             "revision": standing.revision,
         }
         with transaction(self._sessions) as session:
-            session.execute(
+            applied = session.execute(
                 insert(SupplierAccreditation)
                 .values(supplier_org_id=standing.supplier_org_id, **values)
                 .on_conflict_do_update(
@@ -173,7 +173,15 @@ class AccreditationRecords:
                     where=(SupplierAccreditation.application_id != standing.application_id)
                     | (SupplierAccreditation.revision < standing.revision),
                 )
+                .returning(SupplierAccreditation.revision)
+            ).first()
+            # The application row follows the standing, so lists show "suspended" too.
+            application = session.get(
+                AccreditationApplication, standing.application_id, with_for_update=True
             )
+            if applied is not None and application is not None:
+                application.status = standing.status.value
+                application.reasons = [standing.reason] if standing.reason else []
             append_audit(
                 session,
                 actor=SYSTEM_ACTOR,

@@ -55,6 +55,8 @@ def test_retries_write_once_and_late_older_standings_lose(
     with sessions() as session:
         row = session.get(SupplierAccreditation, app.supplier_org_id)
         assert row is not None and row.status == "accredited" and row.revision == 3
+        application = session.get(AccreditationApplication, app.application_id)
+        assert application is not None and application.status == "accredited"
         count = select(func.count()).select_from(AccreditationApplication)
         assert session.scalar(count.where(AccreditationApplication.id == app.application_id)) == 1
         applied = select(func.count()).select_from(AuditEntry)

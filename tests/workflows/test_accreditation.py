@@ -339,6 +339,8 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
         return row if isinstance(row, SupplierAccreditation) and row.status == status else None
 
     await eventually(lambda: standing("suspended"))
+    row_status = harness.row(AccreditationApplication, app.application_id)
+    assert isinstance(row_status, AccreditationApplication) and row_status.status == "suspended"
 
     supplier = app.submitted_by
     today = await harness.today()
