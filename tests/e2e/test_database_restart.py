@@ -16,7 +16,6 @@ from contracts.accreditation import (
     AccreditationWorkflowInput,
     accreditation_workflow_id,
 )
-from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.migrate import migrate
 from db.models import AccreditationApplication, AuditEntry
 from db.session import make_engine, make_session_factory, sqlalchemy_url
@@ -24,7 +23,7 @@ from gateways.certification_registry import CertificationRegistryClient
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import approve, new_task_queue, open_review_task
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -68,16 +67,8 @@ async def test_database_outage_delays_the_process_without_losing_or_doubling_wor
             assert pending and pending[0].attempt >= 2  # it really was failing
             server.ensure_postgres_running()
 
-            async def review_open() -> str | None:
-                view = await handle.query(AccreditationWorkflow.get_status)
-                return next((t for t in view.open_task_ids if t.endswith(":review")), None)
-
-            task_id = await eventually(review_open, attempts=300, interval=0.1)
-            answer: TaskAnswer = await handle.execute_update(
-                "decide_task",
-                DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
-                result_type=TaskAnswer,
-            )
+            task_id = await open_review_task(handle)
+            answer = await approve(handle, task_id, b.compliance_actor())
             assert answer.process_status == AccreditationStatus.ACCREDITED
             await handle.terminate("test finished")
         with sessions() as session:

@@ -12,7 +12,6 @@ from contracts.accreditation import (
     AccreditationWorkflowInput,
     accreditation_workflow_id,
 )
-from contracts.tasks import DecideTaskInput, TaskAnswer
 from gateways.certification_registry import CertificationRegistryClient
 from security.keys import KeyRing
 from security.payload_codec import data_converter
@@ -21,7 +20,7 @@ from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.api_server import free_port
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import approve, new_task_queue, open_review_task
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -65,11 +64,7 @@ async def test_review_survives_a_temporal_server_restart(
             task_queue=task_queue,
         )
 
-        async def review_open() -> str | None:
-            view = await handle.query(AccreditationWorkflow.get_status)
-            return next((t for t in view.open_task_ids if t.endswith(":review")), None)
-
-        task_id = await eventually(review_open, attempts=300, interval=0.1)
+        task_id = await open_review_task(handle)
     await before.shutdown()
 
     after = await start_server(db_file, port, keyring)
@@ -83,11 +78,7 @@ async def test_review_survives_a_temporal_server_restart(
             task_queue=task_queue,
         ):
             resumed = after.client.get_workflow_handle_for(AccreditationWorkflow.run, handle.id)
-            answer: TaskAnswer = await resumed.execute_update(
-                "decide_task",
-                DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
-                result_type=TaskAnswer,
-            )
+            answer = await approve(resumed, task_id, b.compliance_actor())
             assert answer.process_status == AccreditationStatus.ACCREDITED
             await resumed.terminate("test finished")
     finally:

@@ -19,7 +19,6 @@ from contracts.accreditation import (
     AccreditationWorkflowInput,
     accreditation_workflow_id,
 )
-from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import AccreditationApplication, AuditEntry, Document, SupplierAccreditation
 from gateways.certification_registry import CertificationRegistryClient
 from sandboxes.control import SandboxControl
@@ -27,7 +26,7 @@ from settings import Settings
 from storage.object_store import ObjectStore
 from tests.conftest import TEST_JWT_SECRET, TEST_KEY_SPEC
 from tests.harness import builders as b
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import approve, eventually, new_task_queue, open_review_task
 from workflows.accreditation import AccreditationWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,18 +96,9 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
         first.wait()
 
     with worker_process(settings, address, task_queue):
-
-        async def review_open() -> str | None:
-            view = await handle.query(AccreditationWorkflow.get_status)
-            return next((t for t in view.open_task_ids if t.endswith(":review")), None)
-
         # The killed attempt is retried once its 30 s start-to-close timeout passes.
-        task_id = await eventually(review_open, attempts=600, interval=0.1)
-        answer: TaskAnswer = await handle.execute_update(
-            "decide_task",
-            DecideTaskInput(task_id=task_id, outcome="approve", actor=b.compliance_actor()),
-            result_type=TaskAnswer,
-        )
+        task_id = await open_review_task(handle)
+        answer = await approve(handle, task_id, b.compliance_actor())
         assert answer.process_status == AccreditationStatus.ACCREDITED
         await handle.terminate("test finished")
 

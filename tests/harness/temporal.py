@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from temporalio.client import WorkflowHandle
+
+from contracts.accreditation import AccreditationView
+from contracts.common import Actor
+from contracts.tasks import DecideTaskInput, TaskAnswer
 
 T = TypeVar("T")
 
@@ -25,3 +31,22 @@ async def eventually(
             return result
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not reached after {attempts} attempts")
+
+
+async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
+    """The id of the accreditation's review task once the workflow holds it open."""
+
+    async def opened() -> str | None:
+        view = await handle.query("get_status", result_type=AccreditationView)
+        return next((t for t in view.open_task_ids if t.endswith(":review")), None)
+
+    return await eventually(opened, attempts=600, interval=0.1)
+
+
+async def approve(handle: WorkflowHandle[Any, Any], task_id: str, actor: Actor) -> TaskAnswer:
+    answer: TaskAnswer = await handle.execute_update(
+        "decide_task",
+        DecideTaskInput(task_id=task_id, outcome="approve", actor=actor),
+        result_type=TaskAnswer,
+    )
+    return answer
