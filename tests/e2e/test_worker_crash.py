@@ -16,8 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
     AccreditationStatus,
-    AccreditationWorkflowInput,
-    accreditation_workflow_id,
 )
 from db.models import AccreditationApplication, AuditEntry, Document, SupplierAccreditation
 from gateways.certification_registry import CertificationRegistryClient
@@ -26,8 +24,13 @@ from settings import Settings
 from storage.object_store import ObjectStore
 from tests.conftest import TEST_JWT_SECRET, TEST_KEY_SPEC
 from tests.harness import builders as b
-from tests.harness.temporal import approve, eventually, new_task_queue, open_review_task
-from workflows.accreditation import AccreditationWorkflow
+from tests.harness.temporal import (
+    approve,
+    eventually,
+    new_task_queue,
+    open_review_task,
+    start_accreditation,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,12 +77,7 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
     client = dev_env.client
     # The registry answers slowly, so the first worker dies with the check in flight.
     registry_control.set_fault(mode="slow", delay_s=5.0, count=1, paths=["/certificates"])
-    handle = await client.start_workflow(
-        AccreditationWorkflow.run,
-        AccreditationWorkflowInput(application=app),
-        id=accreditation_workflow_id(app.supplier_org_id),
-        task_queue=task_queue,
-    )
+    handle = await start_accreditation(client, app, task_queue=task_queue)
     with worker_process(settings, address, task_queue) as first:
 
         async def lookup_in_flight() -> bool | None:

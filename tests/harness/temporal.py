@@ -7,11 +7,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
-from contracts.accreditation import AccreditationView
+from contracts.accreditation import (
+    AccreditationOutcome,
+    AccreditationView,
+    AccreditationWorkflowInput,
+    ApplyInput,
+    accreditation_workflow_id,
+)
 from contracts.common import Actor
 from contracts.tasks import DecideTaskInput, TaskAnswer
+from workflows.accreditation import AccreditationWorkflow
 
 T = TypeVar("T")
 
@@ -50,3 +57,15 @@ async def approve(handle: WorkflowHandle[Any, Any], task_id: str, actor: Actor) 
         result_type=TaskAnswer,
     )
     return answer
+
+
+async def start_accreditation(
+    client: Client, app: ApplyInput, *, task_queue: str
+) -> WorkflowHandle[AccreditationWorkflow, AccreditationOutcome]:
+    """Start an application's workflow the way the API does: id from the business key."""
+    return await client.start_workflow(
+        AccreditationWorkflow.run,
+        AccreditationWorkflowInput(application=app),
+        id=accreditation_workflow_id(app.supplier_org_id),
+        task_queue=task_queue,
+    )

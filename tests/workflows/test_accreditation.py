@@ -20,11 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.accreditation import (
     AccreditationOutcome,
     AccreditationStatus,
-    AccreditationWorkflowInput,
     ApplyInput,
     RenewCertificateInput,
     RenewCertificateResult,
-    accreditation_workflow_id,
 )
 from contracts.common import Actor
 from contracts.tasks import DecideTaskInput, TaskAnswer
@@ -42,7 +40,7 @@ from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
 from tests.harness.histories import record_history
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import eventually, new_task_queue, start_accreditation
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -63,12 +61,7 @@ class Harness:
         return (await self.env.get_current_time()).date()
 
     async def apply(self, app: ApplyInput) -> AccreditationHandle:
-        handle = await self.client.start_workflow(
-            AccreditationWorkflow.run,
-            AccreditationWorkflowInput(application=app),
-            id=accreditation_workflow_id(app.supplier_org_id),
-            task_queue=self.task_queue,
-        )
+        handle = await start_accreditation(self.client, app, task_queue=self.task_queue)
         self.started.append(handle)
         return handle
 

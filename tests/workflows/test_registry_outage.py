@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.accreditation import AccreditationWorkflowInput, accreditation_workflow_id
 from gateways.certification_registry import CertificationRegistryClient
 from sandboxes.control import SandboxControl
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import eventually, new_task_queue, start_accreditation
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -36,12 +35,7 @@ async def test_registry_outage_delays_but_does_not_fail_the_checks(
         registry=registry,
         task_queue=task_queue,
     ):
-        handle = await dev_env.client.start_workflow(
-            AccreditationWorkflow.run,
-            AccreditationWorkflowInput(application=app),
-            id=accreditation_workflow_id(app.supplier_org_id),
-            task_queue=task_queue,
-        )
+        handle = await start_accreditation(dev_env.client, app, task_queue=task_queue)
 
         async def reviewing() -> bool | None:
             view = await handle.query(AccreditationWorkflow.get_status)
