@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from documents.render import render_pdf
 from sqlalchemy.orm import Session, sessionmaker
-from storage.object_store import ObjectStore, put_content
 from temporalio import activity
 
 from contracts.accreditation import IssueCertificateInput
@@ -12,6 +10,8 @@ from contracts.common import SYSTEM_ACTOR, DocumentRef
 from db.audit_log import append_audit
 from db.models import Document, User
 from db.session import transaction
+from documents.render import render_pdf
+from storage.object_store import ObjectStore, put_content
 
 PDF = "application/pdf"
 
@@ -27,7 +27,7 @@ class DocumentActivities:
         with self._sessions() as session:
             existing = session.get(Document, issue.document_id)
             if existing is not None:
-                return _ref(existing)
+                return document_ref(existing)
             approvers = [session.get(User, user_id) for user_id in issue.approver_user_ids]
         pdf = render_pdf(
             "accreditation_certificate.html.j2",
@@ -72,10 +72,10 @@ class DocumentActivities:
                 )
             row = session.get(Document, issue.document_id)
             assert row is not None
-            return _ref(row)
+            return document_ref(row)
 
 
-def _ref(row: Document) -> DocumentRef:
+def document_ref(row: Document) -> DocumentRef:
     return DocumentRef(
         document_id=row.id, sha256=row.sha256, filename=row.filename, content_type=row.content_type
     )

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.base import RequestResponseEndpoint
-from storage.object_store import object_store_from_settings
 
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -24,6 +23,7 @@ from security.keys import jwt_secret_from_settings, keyring_from_settings
 from settings import Settings, get_settings
 from stack.logs import request_id
 from stack.temporal import connect
+from storage.object_store import object_store_from_settings
 
 log = logging.getLogger("tradeflow.api")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
-from storage.object_store import ObjectStore
 from temporalio.client import Client
 
 from security.keys import KeyRing
 from settings import Settings
+from storage.object_store import ObjectStore
 
 
 @dataclass(frozen=True)
