@@ -9,14 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
-from storage.object_store import ObjectStore, object_store_from_settings
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.documents import DocumentActivities
+from activities.e_contracts import ContractDocuments
 from activities.human_tasks import HumanTaskActivities
+from activities.sourcing_records import SourcingRecords
 from db.session import make_engine, make_session_factory
 from gateways.certification_registry import CertificationRegistryClient
 from security.columns import install_column_keyring
@@ -24,9 +25,12 @@ from security.keys import keyring_from_settings
 from settings import Settings, get_settings
 from stack.logs import configure_logging
 from stack.temporal import connect, runtime_with_metrics
+from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
+from workflows.contract import ContractWorkflow
+from workflows.rfq import RfqWorkflow
 
-WORKFLOWS = [AccreditationWorkflow]
+WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow]
 
 
 def build_worker(
@@ -43,6 +47,8 @@ def build_worker(
     checks = AccreditationChecks(sessions, registry)
     documents = DocumentActivities(sessions, store)
     tasks = HumanTaskActivities(sessions)
+    sourcing = SourcingRecords(sessions)
+    contract_documents = ContractDocuments(sessions, store)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -60,6 +66,16 @@ def build_worker(
             tasks.escalate_task,
             tasks.close_task,
             tasks.notify,
+            sourcing.record_rfq,
+            sourcing.set_rfq_status,
+            sourcing.record_quote,
+            sourcing.record_decline,
+            sourcing.load_standings,
+            sourcing.rank_quotes,
+            sourcing.load_approval_policy,
+            sourcing.record_contract,
+            contract_documents.render_contract,
+            contract_documents.sign_contract,
         ],
         # Database, S3 and weasyprint block: synchronous activities on threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),

@@ -95,7 +95,7 @@ class HumanTaskActivities:
                 return
             row.status = close.status.value
             actor = SYSTEM_ACTOR
-            detail: dict[str, str] = {"status": close.status.value}
+            detail: dict[str, object] = {"status": close.status.value}
             if close.decision is not None:
                 actor = close.decision.actor
                 row.outcome = close.decision.outcome
@@ -103,6 +103,8 @@ class HumanTaskActivities:
                 row.decided_by = close.decision.actor.user_id
                 row.decided_at = close.decision.decided_at
                 detail |= {"outcome": close.decision.outcome, "comment": close.decision.comment}
+                if close.decision.choices:
+                    detail["choices"] = dict(close.decision.choices)
             append_audit(
                 session,
                 actor=actor,

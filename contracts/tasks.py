@@ -56,6 +56,9 @@ class DecideTaskInput(Frozen):
     task_id: str
     outcome: str
     comment: str = Field(default="", max_length=2000)
+    # What some decisions carry besides the outcome (an award's supplier per line, the hash of
+    # the document a signer read); each workflow validates its own tasks' keys.
+    choices: dict[str, str] = Field(default_factory=dict, max_length=5000)
     actor: Actor
 
 
@@ -63,6 +66,7 @@ class TaskDecision(Frozen):
     task_id: str
     outcome: str
     comment: str
+    choices: dict[str, str] = Field(default_factory=dict)
     actor: Actor
     decided_at: datetime
 

@@ -236,3 +236,143 @@ class Notification(Base):
     subject_id: Mapped[str] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# -- sourcing ------------------------------------------------------------------------------
+
+
+class Rfq(Base):
+    """A request for quotation; ``body`` is the workflow's input as JSON (Decimals as strings)."""
+
+    __tablename__ = "rfqs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    sealed: Mapped[bool]
+    category: Mapped[str | None] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    quote_deadline: Mapped[datetime]
+    needed_by: Mapped[date] = mapped_column(Date)
+    body: Mapped[JsonDict]
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class RfqInvitation(Base):
+    """Which suppliers may see and quote an RFQ, and whether they have answered."""
+
+    __tablename__ = "rfq_invitations"
+    __table_args__ = (Index("ix_rfq_invitations_supplier", "supplier_org_id"),)
+
+    rfq_id: Mapped[str] = mapped_column(ForeignKey("rfqs.id"), primary_key=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # invited | quoted | declined
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]
+
+
+class QuoteRecord(Base):
+    """One row per revision: a revision supersedes the one before, which stays as history."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (UniqueConstraint("rfq_id", "supplier_org_id", "revision"),)
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    rfq_id: Mapped[str] = mapped_column(ForeignKey("rfqs.id"), index=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    revision: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    terms: Mapped[JsonDict]
+    submitted_by: Mapped[str] = mapped_column(String(40))
+    submitted_at: Mapped[datetime]
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    rfq_id: Mapped[str] = mapped_column(ForeignKey("rfqs.id"), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[JsonDict]
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_in_chain_currency: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    chain_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[JsonDict | None]
+    approvals: Mapped[list[JsonDict]] = mapped_column(JSONB, default=list)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    sign_by: Mapped[datetime | None]
+    # Set once every party has signed; the fulfilment issue starts an order from here.
+    executed_at: Mapped[datetime | None]
+    fulfilment_status: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ContractSignature(Base):
+    __tablename__ = "contract_signatures"
+    __table_args__ = (UniqueConstraint("contract_id", "signer_org_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    signer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    signer_user_id: Mapped[str] = mapped_column(String(40))
+    signer_credit_code: Mapped[str] = mapped_column(String(18))
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.id"))
+    algorithm: Mapped[str] = mapped_column(String(20))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SigningKey(Base):
+    """An organisation's signing key; the private half is encrypted at rest like other secrets."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(100))
+    private_key: Mapped[str] = mapped_column(EncryptedString("signing_key"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    retired_at: Mapped[datetime | None]
+
+
+class ApprovalChainRecord(Base):
+    """A buyer organisation's finance approval levels; absent means the platform default."""
+
+    __tablename__ = "approval_chains"
+
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    levels: Mapped[list[JsonDict]] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ExchangeRate(Base):
+    """A recorded rate: one ``base`` costs ``rate`` ``quote``. Awards convert at the latest."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (UniqueConstraint("base", "quote", "as_of"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 8))
+    as_of: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -10,6 +10,7 @@ decision (``self.reply``), so the caller learns the new state of the process syn
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,10 @@ class _OpenTask:
     spec: TaskSpec
     role: Role
     decision: TaskDecision | None = None
+
+
+# Outcomes that end something for the other side, so they must say why.
+REASONED_OUTCOMES = frozenset({"reject", "decline"})
 
 
 def process_key(step: str) -> str:
@@ -72,6 +77,7 @@ class HumanTaskWorkflow:
             task_id=decision.task_id,
             outcome=decision.outcome,
             comment=decision.comment,
+            choices=decision.choices,
             actor=decision.actor,
             decided_at=workflow.now(),
         )
@@ -96,8 +102,20 @@ class HumanTaskWorkflow:
             )
         if decision.actor.user_id in task.spec.excluded_user_ids:
             raise _rejected("four eyes: a different person must take this decision", "SameApprover")
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise _rejected("comment: a rejection must give its reason", "MalformedDecision")
+        if decision.outcome in REASONED_OUTCOMES and not decision.comment.strip():
+            raise _rejected(
+                f"comment: {decision.outcome} must give its reason", "MalformedDecision"
+            )
+        problem = self.choices_problem(task.spec, decision)
+        if problem is not None:
+            raise _rejected(problem, "MalformedDecision")
+
+    def choices_problem(self, spec: TaskSpec, decision: DecideTaskInput) -> str | None:
+        """Why the decision's ``choices`` do not fit the task, or None. Tasks that take no
+        choices refuse any; workflows whose tasks take some override this."""
+        if decision.choices:
+            return f"choices: task kind {spec.kind} takes none"
+        return None
 
     async def ask(
         self, step: str, spec: TaskSpec, *, expires_at: datetime | None = None
@@ -127,13 +145,22 @@ class HumanTaskWorkflow:
             ),
         )
         first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
-        decided = await self._wait_for_decision(task, until=first_deadline)
-        if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
-            task.role = spec.escalate_to
-            await policies.run(
-                "escalate_task", EscalateTaskInput(task_id=task_id, to_role=spec.escalate_to)
-            )
-            decided = await self._wait_for_decision(task, until=expires_at)
+        try:
+            decided = await self._wait_for_decision(task, until=first_deadline)
+            if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
+                task.role = spec.escalate_to
+                await policies.run(
+                    "escalate_task", EscalateTaskInput(task_id=task_id, to_role=spec.escalate_to)
+                )
+                decided = await self._wait_for_decision(task, until=expires_at)
+        except asyncio.CancelledError:
+            # The process no longer needs this decision (the other party declined, say):
+            # the inbox row must not stay open.
+            if task.decision is None:
+                del self._tasks[task_id]
+                await self._close(CloseTaskInput(task_id=task_id, status=TaskStatus.CANCELLED))
+                raise
+            decided = True
         if not decided:
             del self._tasks[task_id]
             await self._close(CloseTaskInput(task_id=task_id, status=TaskStatus.EXPIRED))

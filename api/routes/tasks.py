@@ -43,6 +43,11 @@ class TaskView(BaseModel):
 class DecisionRequest(BaseModel):
     outcome: str = Field(min_length=1, max_length=40)
     comment: str = Field(default="", max_length=2000)
+    choices: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=5000,
+        description="what the task asks for besides the outcome, e.g. an award's supplier per line",
+    )
 
 
 def _view(row: HumanTask) -> TaskView:
@@ -126,7 +131,11 @@ async def decide(
     answer: TaskAnswer = await handle.execute_update(
         "decide_task",
         DecideTaskInput(
-            task_id=task_id, outcome=decision.outcome, comment=decision.comment, actor=actor
+            task_id=task_id,
+            outcome=decision.outcome,
+            comment=decision.comment,
+            choices=decision.choices,
+            actor=actor,
         ),
         result_type=TaskAnswer,
         id=update_id(actor.user_id, key) if key else None,

@@ -1,0 +1,468 @@
+"""Sourcing: requests for quotation, quotes, the comparison, awards and e-contracts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from contracts.common import Actor, DocumentRef, Frozen, Money
+
+# Amounts: trillion-scale with up to 4 decimals (unit prices of bulk chemicals go below a cent).
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+Weight = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def rfq_workflow_id(rfq_id: str) -> str:
+    return f"Rfq:{rfq_id}"
+
+
+def contract_workflow_id(contract_id: str) -> str:
+    return f"Contract:{contract_id}"
+
+
+class Incoterm(StrEnum):
+    EXW = "EXW"
+    FCA = "FCA"
+    CPT = "CPT"
+    CIP = "CIP"
+    DAP = "DAP"
+    DPU = "DPU"
+    DDP = "DDP"
+    FAS = "FAS"
+    FOB = "FOB"
+    CFR = "CFR"
+    CIF = "CIF"
+
+
+class RfqStatus(StrEnum):
+    OPEN = "open"  # quoting until the deadline
+    EVALUATING = "evaluating"  # closed to quotes, awaiting the buyer's award
+    AWARDING = "awarding"  # contracts being approved and signed
+    COMPLETED = "completed"  # every line awarded to an executed contract or closed
+    LAPSED = "lapsed"  # no quote by the deadline, or no award in time
+    CANCELLED = "cancelled"
+
+
+class QuoteStatus(StrEnum):
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    DECLINED = "declined"
+
+
+class ContractStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    EXECUTED = "executed"  # every party signed; awaiting fulfilment until that workflow exists
+    REJECTED = "rejected"  # finance refused the award
+    LAPSED = "lapsed"  # a party did not sign in time, or declined to sign
+
+
+class TemperatureRange(Frozen):
+    min_celsius: Annotated[Decimal, Field(ge=-80, le=60, max_digits=5, decimal_places=1)]
+    max_celsius: Annotated[Decimal, Field(ge=-80, le=60, max_digits=5, decimal_places=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TemperatureRange:
+        if self.min_celsius > self.max_celsius:
+            raise ValueError("min_celsius must not exceed max_celsius")
+        return self
+
+
+class RfqLine(Frozen):
+    line_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    description: Text200
+    specification: str = Field(default="", max_length=2000)
+    quantity: Quantity
+    unit: Annotated[str, Field(min_length=1, max_length=20)]
+    target_unit_price: Amount | None = None
+    un_number: Annotated[str, Field(pattern=r"^UN\d{4}$")] | None = None
+    packing_group: Annotated[str, Field(pattern=r"^(I|II|III)$")] | None = None
+    temperature: TemperatureRange | None = None
+
+
+class EvaluationWeights(Frozen):
+    """Relative weights; the comparison normalises them to sum to one."""
+
+    price: Weight = Decimal(60)
+    lead_time: Weight = Decimal(25)
+    supplier_score: Weight = Decimal(15)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> EvaluationWeights:
+        if self.price + self.lead_time + self.supplier_score == 0:
+            raise ValueError("at least one weight must be above zero")
+        return self
+
+
+class InvitedSupplier(Frozen):
+    """A supplier admitted to quote, with its standing when the RFQ opened."""
+
+    org_id: str
+    legal_name: str
+    credit_code: str
+    score: Decimal
+
+
+class RfqInput(Frozen):
+    rfq_id: str
+    buyer_org_id: str
+    buyer_legal_name: str
+    buyer_credit_code: str
+    title: Text200
+    lines: tuple[RfqLine, ...]
+    delivery_place: Text200
+    incoterm: Incoterm
+    needed_by: date
+    quote_deadline: datetime
+    currency: Currency
+    payment_terms: str
+    weights: EvaluationWeights
+    sealed: bool
+    category: str | None
+    suppliers: tuple[InvitedSupplier, ...]
+    created_by: Actor
+    created_at: datetime
+
+
+class PriceBreak(Frozen):
+    """From ``min_quantity`` upwards the unit price is ``unit_price``."""
+
+    min_quantity: Quantity
+    unit_price: Amount
+
+
+class QuoteLine(Frozen):
+    line_id: str
+    unit_price: Amount
+    price_breaks: tuple[PriceBreak, ...] = Field(default=(), max_length=10)
+    stock_available: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=3)]
+    min_order_quantity: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=3)] = Decimal(
+        0
+    )
+    lead_time_days: Annotated[int, Field(ge=0, le=365)]
+    logistics_cost: Amount = Decimal(0)
+    transit_days: Annotated[int, Field(ge=0, le=120)] = 0
+
+
+class QuoteTerms(Frozen):
+    """What a supplier sends, the same for a first quote and a revision."""
+
+    lines: tuple[QuoteLine, ...] = Field(min_length=1)
+    valid_until: date
+    freight: Amount = Decimal(0)
+    tax_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)] = Decimal(0)
+    delivery_date: date | None = None
+    note: str = Field(default="", max_length=2000)
+    attachments: tuple[DocumentRef, ...] = Field(default=(), max_length=10)
+
+
+class SubmitQuoteInput(Frozen):
+    """The ``submit_quote`` update. ``replaces_revision`` is the revision the supplier saw:
+    None for a first quote; a stale one is refused, so concurrent revisions cannot overwrite
+    each other unseen."""
+
+    terms: QuoteTerms
+    replaces_revision: int | None = None
+    actor: Actor
+
+
+class DeclineInput(Frozen):
+    reason: str = Field(default="", max_length=2000)
+    actor: Actor
+
+
+class Quote(Frozen):
+    quote_id: str
+    rfq_id: str
+    supplier_org_id: str
+    revision: int
+    terms: QuoteTerms
+    submitted_by: str
+    submitted_at: datetime
+
+
+class QuoteReceipt(Frozen):
+    quote_id: str
+    revision: int
+    status: QuoteStatus
+    submitted_at: datetime
+
+
+class ExtendDeadlineInput(Frozen):
+    new_deadline: datetime
+    actor: Actor
+
+
+class BuyerActionInput(Frozen):
+    """Close early or cancel: the buyer's own organisation only."""
+
+    reason: str = Field(default="", max_length=2000)
+    actor: Actor
+
+
+class RfqView(Frozen):
+    rfq_id: str
+    status: RfqStatus
+    quote_deadline: datetime
+    answered: tuple[str, ...]
+    contract_ids: tuple[str, ...]
+    open_task_ids: tuple[str, ...]
+
+
+# -- comparison --------------------------------------------------------------------------
+
+
+class QuoteComparison(Frozen):
+    """One supplier's offer for one line, as the buyer compares it."""
+
+    supplier_org_id: str
+    quote_id: str
+    revision: int
+    unit_price: Decimal  # after the applicable price break
+    goods: Decimal
+    logistics: Decimal
+    freight_share: Decimal
+    tax: Decimal
+    landed_cost: Decimal
+    landed_unit_cost: Decimal
+    stock_covers: bool
+    moq_fits: bool
+    arrival: date
+    days_late: int  # 0 when it arrives by the needed-by date
+    supplier_score: Decimal
+    score: Decimal  # weighted, 0-100
+    rank: int  # 1 is best; ineligible offers rank after every eligible one
+    eligible: bool
+    explanation: str
+
+
+class LineComparison(Frozen):
+    line_id: str
+    description: str
+    quantity: Decimal
+    unit: str
+    offers: tuple[QuoteComparison, ...]  # best first
+
+
+class Comparison(Frozen):
+    rfq_id: str
+    currency: str
+    as_of: date
+    lines: tuple[LineComparison, ...]
+
+
+# -- award and approvals -----------------------------------------------------------------
+
+
+class ApprovalLevel(Frozen):
+    """Contracts above ``above`` (in the chain's currency) need one more finance approval."""
+
+    above: Amount
+    title: str = Field(default="", max_length=100)
+
+
+class ApprovalChain(Frozen):
+    currency: Currency
+    levels: tuple[ApprovalLevel, ...] = Field(max_length=5)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ApprovalChain:
+        amounts = [level.above for level in self.levels]
+        if amounts != sorted(amounts) or len(set(amounts)) != len(amounts):
+            raise ValueError("levels must be in strictly ascending order of amount")
+        return self
+
+
+DEFAULT_APPROVAL_CHAIN = ApprovalChain(
+    currency="CNY", levels=(ApprovalLevel(above=Decimal(100_000), title="finance approval"),)
+)
+
+
+class FxRate(Frozen):
+    """One unit of ``base`` costs ``rate`` units of ``quote``, as recorded at ``as_of``."""
+
+    base: Currency
+    quote: Currency
+    rate: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+    as_of: date
+    source: str
+
+
+class ApprovalPolicyInput(Frozen):
+    buyer_org_id: str
+    currency: Currency
+
+
+class ApprovalPolicy(Frozen):
+    """The buyer's chain and, when the contract currency differs, the rate to convert at."""
+
+    chain: ApprovalChain
+    rate: FxRate | None
+
+
+class ContractLine(Frozen):
+    line_id: str
+    description: str
+    specification: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    un_number: str | None = None
+    packing_group: str | None = None
+    temperature: TemperatureRange | None = None
+
+
+class Party(Frozen):
+    org_id: str
+    legal_name: str
+    credit_code: str
+
+
+class ContractTerms(Frozen):
+    """Everything the e-contract states; its PDF is rendered from this alone."""
+
+    contract_id: str
+    rfq_id: str
+    buyer: Party
+    supplier: Party
+    quote_id: str
+    quote_revision: int
+    lines: tuple[ContractLine, ...]
+    goods_total: Money
+    logistics: Money
+    freight: Money
+    tax: Money
+    total: Money
+    delivery_place: str
+    incoterm: Incoterm
+    delivery_date: date
+    payment_terms: str
+    awarded_by: str
+    awarded_at: datetime
+
+
+class ContractWorkflowInput(Frozen):
+    terms: ContractTerms
+    sign_within: timedelta = timedelta(days=5)
+
+
+class ApprovalRecord(Frozen):
+    level: int
+    threshold: Money
+    approved_by: str
+    approved_at: datetime
+
+
+class Signature(Frozen):
+    """A signature binds signer, organisation, time and document hash under the org's key."""
+
+    contract_id: str
+    document_sha256: str
+    signer_user_id: str
+    signer_org_id: str
+    signer_credit_code: str
+    signed_at: datetime
+    key_id: str
+    algorithm: str = "Ed25519"
+    value: str  # base64 signature over ``statement``
+    statement: str  # the canonical JSON that was signed
+
+
+class ContractOutcome(Frozen):
+    contract_id: str
+    status: ContractStatus
+    reason: str = ""
+    document: DocumentRef | None = None
+    signatures: tuple[Signature, ...] = ()
+    approvals: tuple[ApprovalRecord, ...] = ()
+    amount_in_chain_currency: Money | None = None
+
+
+class ContractView(Frozen):
+    contract_id: str
+    status: ContractStatus
+    document: DocumentRef | None
+    sign_by: datetime | None
+    signed_by: tuple[str, ...]
+    open_task_ids: tuple[str, ...]
+
+
+# -- activity messages -------------------------------------------------------------------
+
+
+class RfqStatusInput(Frozen):
+    rfq_id: str
+    status: RfqStatus
+    reason: str = ""
+    quote_deadline: datetime | None = None
+
+
+class RecordQuoteInput(Frozen):
+    quote: Quote
+
+
+class RecordDeclineInput(Frozen):
+    rfq_id: str
+    supplier_org_id: str
+    reason: str
+    declined_by: str
+    declined_at: datetime
+
+
+class StandingsInput(Frozen):
+    supplier_org_ids: tuple[str, ...]
+
+
+class SupplierStanding(Frozen):
+    org_id: str
+    eligible: bool  # accredited and not suspended, now
+    score: Decimal
+    status: str
+
+
+class Standings(Frozen):
+    suppliers: tuple[SupplierStanding, ...]
+
+
+class RecordContractInput(Frozen):
+    terms: ContractTerms
+    status: ContractStatus
+    at: datetime
+    reason: str = ""
+    document: DocumentRef | None = None
+    sign_by: datetime | None = None
+    amount_in_chain_currency: Money | None = None
+    fx_rate: FxRate | None = None
+    approvals: tuple[ApprovalRecord, ...] = ()
+
+
+class SignContractInput(Frozen):
+    contract_id: str
+    document: DocumentRef
+    signer: Actor
+    signed_at: datetime
+
+
+class SignDecision(Frozen):
+    """What a party asserts when signing: the hash of the PDF it read."""
+
+    document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class RankInput(Frozen):
+    """Rank the active quotes for ``line_ids`` as of the close; keep the best ``top`` per line."""
+
+    rfq_id: str
+    as_of: date
+    line_ids: tuple[str, ...]
+    standings: Standings
+    exclude: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    top: int = 3

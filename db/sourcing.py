@@ -1,0 +1,93 @@
+"""Reading sourcing rows back as contracts: the RFQ, its active quotes and its comparison.
+
+Shared by the ranking activity and the API, so the buyer's screen and the award task rank the
+same way from the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.accreditation import AccreditationStatus
+from contracts.sourcing import (
+    Comparison,
+    Quote,
+    QuoteStatus,
+    QuoteTerms,
+    RfqInput,
+    Standings,
+    SupplierStanding,
+)
+from db.models import QuoteRecord, Rfq, SupplierAccreditation
+from rules.quotes import compare
+
+
+def rfq_input(row: Rfq) -> RfqInput:
+    return RfqInput.model_validate(row.body)
+
+
+def quote_of(row: QuoteRecord) -> Quote:
+    return Quote(
+        quote_id=row.id,
+        rfq_id=row.rfq_id,
+        supplier_org_id=row.supplier_org_id,
+        revision=row.revision,
+        terms=QuoteTerms.model_validate(row.terms),
+        submitted_by=row.submitted_by,
+        submitted_at=row.submitted_at,
+    )
+
+
+def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
+    rows = session.scalars(
+        select(QuoteRecord)
+        .where(QuoteRecord.rfq_id == rfq_id)
+        .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
+        .order_by(QuoteRecord.supplier_org_id)
+    )
+    return [quote_of(row) for row in rows]
+
+
+def current_standings(session: Session, org_ids: Collection[str]) -> Standings:
+    """Suppliers' standing now; one without an accreditation row is ineligible with score 0."""
+    rows = {
+        row.supplier_org_id: row
+        for row in session.scalars(
+            select(SupplierAccreditation).where(
+                SupplierAccreditation.supplier_org_id.in_(list(org_ids))
+            )
+        )
+    }
+    standings = []
+    for org_id in org_ids:
+        row = rows.get(org_id)
+        standings.append(
+            SupplierStanding(
+                org_id=org_id,
+                eligible=row is not None and row.status == AccreditationStatus.ACCREDITED,
+                score=row.score if row is not None else Decimal(0),
+                status=row.status if row is not None else "not_accredited",
+            )
+        )
+    return Standings(suppliers=tuple(standings))
+
+
+def comparison_for(
+    session: Session, row: Rfq, *, as_of: date, standings: Standings | None = None
+) -> Comparison:
+    rfq = rfq_input(row)
+    quotes = active_quotes(session, row.id)
+    if standings is None:
+        standings = current_standings(session, sorted({q.supplier_org_id for q in quotes}))
+    return compare(
+        rfq,
+        quotes,
+        as_of=as_of,
+        supplier_scores={s.org_id: s.score for s in standings.suppliers},
+        ineligible={s.org_id for s in standings.suppliers if not s.eligible},
+    )

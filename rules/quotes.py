@@ -1,0 +1,404 @@
+"""Quote comparison: landed cost, arrival, eligibility, the weighted score, ranks and awards.
+
+For one RFQ line of quantity q offered by one quote line, money rounded to 2 places ROUND_HALF_UP
+at the end of each component (so the components add up to the landed cost exactly):
+
+    unit_price       = price of the break with the highest min_quantity <= q, else unit_price
+    goods            = round(q x unit_price)
+    logistics        = round(the quote line's logistics_cost)
+    freight_share    = the quote's freight, rounded to cents, spread over the RFQ lines the quote
+                       covers in proportion to their goods: each line but the largest gets
+                       round(freight x goods / total goods) and the largest (most goods; the first
+                       in RFQ order on a tie) gets freight minus the others, so the shares sum to
+                       the freight exactly. Should half-up shares of the others exceed the freight
+                       (a few cents over many lines) they are rounded down instead, so no share
+                       is ever negative. A quote with no goods value splits its freight evenly.
+    tax              = round(tax_rate x (goods + logistics + freight_share))
+    landed_cost      = goods + logistics + freight_share + tax
+    landed_unit_cost = landed_cost / q, to 4 places ROUND_HALF_UP (unit prices carry 4)
+
+    days      = lead_time_days + transit_days
+    arrival   = as_of + days            (as_of: the comparison date, normally the RFQ close)
+    days_late = max(0, arrival - needed_by)
+    stock_covers = stock_available >= q;   moq_fits = q >= min_order_quantity
+
+An offer is eligible when its MOQ fits and its supplier is not in ``ineligible`` (suspended).
+Short stock and lateness are flags, not disqualifications: the lead time covers production.
+
+Score (0-100) against the eligible offers for the same line (all its offers when none is):
+
+    price    = min landed_unit_cost / landed_unit_cost, computed as min landed_cost / landed_cost
+               (every offer is for the same q, and that ratio has no unit-cost rounding in it)
+    lead     = min max(1, days) / max(1, days)        (0 days counts as 1: no division by zero)
+    supplier = supplier score / 100
+    penalty  = min(LATE_PENALTY_MAX, LATE_PENALTY_PER_DAY x days_late)
+    score    = round(max(0, 100 x sum(weight_i x component_i) / sum(weights) - penalty))
+
+Each component is capped at 1: only an ineligible offer can beat the eligible minimum and it must
+not score above 100. A landed cost of zero scores price 1. A supplier missing from
+``supplier_scores`` keeps its score from the RFQ's invitation (0 if it was not invited).
+
+Rank: eligible offers first, then ineligible; within each, score descending, landed cost
+ascending, supplier id, quote id. Ranks run 1..n per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from types import MappingProxyType
+from typing import NamedTuple
+
+from contracts.sourcing import (
+    Comparison,
+    EvaluationWeights,
+    LineComparison,
+    PriceBreak,
+    Quote,
+    QuoteComparison,
+    QuoteLine,
+    QuoteTerms,
+    RfqInput,
+)
+
+CENT = Decimal("0.01")
+UNIT_COST_PLACES = Decimal("0.0001")
+SCORE_PLACES = Decimal("0.01")
+LATE_PENALTY_PER_DAY = Decimal(1)  # points off the score for each day past needed_by
+LATE_PENALTY_MAX = Decimal(20)  # a late offer still ranks by price and supplier among late ones
+MIN_DAYS_TO_ARRIVAL = 1
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+# The explanation's multiplication sign, spelled out so it is not mistaken for the letter x.
+_TIMES = "\N{MULTIPLICATION SIGN}"
+_NO_EXCLUSIONS: Mapping[str, Collection[str]] = MappingProxyType({})
+
+
+class LandedCost(NamedTuple):
+    """One quote line's cost of delivering one RFQ line, component by component."""
+
+    unit_price: Decimal
+    break_at: Decimal | None  # min_quantity of the price break applied, None for the list price
+    goods: Decimal
+    logistics: Decimal
+    freight_share: Decimal
+    tax: Decimal
+    landed: Decimal
+    landed_unit_cost: Decimal
+
+
+def applicable_break(line: QuoteLine, quantity: Decimal) -> PriceBreak | None:
+    """The break with the highest ``min_quantity`` that ``quantity`` reaches, if any."""
+    best: PriceBreak | None = None
+    for price_break in line.price_breaks:
+        reached = price_break.min_quantity <= quantity
+        if reached and (best is None or price_break.min_quantity > best.min_quantity):
+            best = price_break
+    return best
+
+
+def unit_price_for(line: QuoteLine, quantity: Decimal) -> Decimal:
+    """The unit price after the applicable break, else the line's own unit price."""
+    price_break = applicable_break(line, quantity)
+    return line.unit_price if price_break is None else price_break.unit_price
+
+
+def allocate_freight(freight: Decimal, goods: Sequence[Decimal]) -> list[Decimal]:
+    """Freight shares proportional to ``goods`` that sum exactly to the freight in cents."""
+    if not goods:
+        return []
+    total = freight.quantize(CENT, rounding=ROUND_HALF_UP)
+    weights = list(goods) if any(goods) else [_ONE] * len(goods)
+    largest = weights.index(max(weights))  # first of equals: the earliest line in RFQ order
+    shares = _shares(total, weights, largest, ROUND_HALF_UP)
+    if shares[largest] < 0:
+        # Half a cent rounded up on many lines outweighed the whole freight; rounding the
+        # others down leaves the largest line at least its exact share.
+        shares = _shares(total, weights, largest, ROUND_DOWN)
+    return shares
+
+
+def _shares(total: Decimal, weights: list[Decimal], largest: int, rounding: str) -> list[Decimal]:
+    weight_sum = sum(weights, _ZERO)
+    shares = [(total * w / weight_sum).quantize(CENT, rounding=rounding) for w in weights]
+    shares[largest] = total - (sum(shares, _ZERO) - shares[largest])
+    return shares
+
+
+def _covered(terms: QuoteTerms, quantities: Mapping[str, Decimal]) -> list[QuoteLine]:
+    """Quote lines for known RFQ lines in quote order; a repeated line id keeps its first."""
+    seen: set[str] = set()
+    lines: list[QuoteLine] = []
+    for line in terms.lines:
+        if line.line_id in quantities and line.line_id not in seen:
+            seen.add(line.line_id)
+            lines.append(line)
+    return lines
+
+
+def _landed(
+    terms: QuoteTerms, lines: Sequence[QuoteLine], quantities: Mapping[str, Decimal]
+) -> list[LandedCost]:
+    breaks = [applicable_break(line, quantities[line.line_id]) for line in lines]
+    prices = [
+        line.unit_price if b is None else b.unit_price
+        for line, b in zip(lines, breaks, strict=True)
+    ]
+    goods = [
+        (quantities[line.line_id] * price).quantize(CENT, rounding=ROUND_HALF_UP)
+        for line, price in zip(lines, prices, strict=True)
+    ]
+    shares = allocate_freight(terms.freight, goods)
+    tax_rate = terms.tax_rate
+    costs: list[LandedCost] = []
+    for line, price_break, price, line_goods, share in zip(
+        lines, breaks, prices, goods, shares, strict=True
+    ):
+        logistics = line.logistics_cost.quantize(CENT, rounding=ROUND_HALF_UP)
+        taxable = line_goods + logistics + share
+        tax = (tax_rate * taxable).quantize(CENT, rounding=ROUND_HALF_UP)
+        landed = taxable + tax
+        unit_cost = (landed / quantities[line.line_id]).quantize(
+            UNIT_COST_PLACES, rounding=ROUND_HALF_UP
+        )
+        break_at = None if price_break is None else price_break.min_quantity
+        costs.append(
+            LandedCost(price, break_at, line_goods, logistics, share, tax, landed, unit_cost)
+        )
+    return costs
+
+
+def landed_costs(terms: QuoteTerms, quantities: Mapping[str, Decimal]) -> dict[str, LandedCost]:
+    """Each covered RFQ line's landed cost; ``quantities`` maps RFQ line id to quantity."""
+    lines = _covered(terms, quantities)
+    costs = _landed(terms, lines, quantities)
+    return {line.line_id: cost for line, cost in zip(lines, costs, strict=True)}
+
+
+def arrival_date(*, as_of: date, lead_time_days: int, transit_days: int) -> date:
+    return as_of + timedelta(days=lead_time_days + transit_days)
+
+
+def days_late(arrival: date, needed_by: date) -> int:
+    return max(0, (arrival - needed_by).days)
+
+
+def late_penalty(late_days: int) -> Decimal:
+    """Points off the score: LATE_PENALTY_PER_DAY a day, at most LATE_PENALTY_MAX."""
+    return min(LATE_PENALTY_MAX, LATE_PENALTY_PER_DAY * late_days)
+
+
+class _Offer(NamedTuple):
+    """One quote line against one RFQ line, before it is scored."""
+
+    quote: Quote
+    line: QuoteLine
+    cost: LandedCost
+    days: int
+    arrival: date
+    late: int
+    moq_fits: bool
+    supplier_ok: bool
+    eligible: bool
+    supplier_score: Decimal
+    supplier_component: Decimal
+
+
+def _percent(weight: Decimal, total: Decimal) -> str:
+    share = (_HUNDRED * weight / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{share.normalize():f}%" if share == share.to_integral_value() else f"{share}%"
+
+
+def _quantity(value: Decimal) -> str:
+    return f"{value.normalize():,f}"
+
+
+class _Ranker:
+    """One RFQ's weights, normalised once, applied line by line."""
+
+    def __init__(self, weights: EvaluationWeights, currency: str) -> None:
+        self.weights = (weights.price, weights.lead_time, weights.supplier_score)
+        self.total = sum(self.weights, _ZERO)
+        self.percents = [_percent(w, self.total) for w in self.weights]
+        self.currency = currency
+
+    def rank(self, offers: Sequence[_Offer], quantity: Decimal) -> tuple[QuoteComparison, ...]:
+        """The offers for one line, scored, ranked and explained, best first."""
+        reference = [o for o in offers if o.eligible] or offers
+        if not reference:
+            return ()
+        min_landed = min(o.cost.landed for o in reference)
+        min_days = Decimal(min(max(MIN_DAYS_TO_ARRIVAL, o.days) for o in reference))
+        w_price, w_lead, w_supplier = self.weights
+        scored = []
+        for index, offer in enumerate(offers):
+            landed = offer.cost.landed
+            price = _ONE if landed == 0 else min(_ONE, min_landed / landed)
+            lead = min(_ONE, min_days / max(MIN_DAYS_TO_ARRIVAL, offer.days))
+            supplier = offer.supplier_component
+            weighted = _HUNDRED * (w_price * price + w_lead * lead + w_supplier * supplier)
+            penalty = late_penalty(offer.late)
+            score = max(_ZERO, weighted / self.total - penalty).quantize(
+                SCORE_PLACES, rounding=ROUND_HALF_UP
+            )
+            components = (price, lead, supplier, score, penalty)
+            explanation = self._explain(offer, quantity, *components)
+            order = (not offer.eligible, -score, landed, offer.quote.supplier_org_id)
+            # The quote id, then the position, settle any tie left so sorting never compares
+            # the offers themselves.
+            scored.append((*order, offer.quote.quote_id, index, score, explanation, offer))
+        scored.sort()
+        return tuple(
+            _comparison(offer, rank, quantity, score, explanation)
+            for rank, (*_, score, explanation, offer) in enumerate(scored, start=1)
+        )
+
+    def _explain(
+        self,
+        offer: _Offer,
+        quantity: Decimal,
+        price: Decimal,
+        lead: Decimal,
+        supplier: Decimal,
+        score: Decimal,
+        penalty: Decimal,
+    ) -> str:
+        cost = offer.cost
+        landed = f"landed {self.currency} {cost.landed:,.2f}"
+        if cost.break_at is not None:
+            landed += f" (break at {_quantity(cost.break_at)} applied)"
+        p_price, p_lead, p_supplier = self.percents
+        parts = [
+            landed,
+            f"price {price:.3f}{_TIMES}{p_price}, lead {lead:.3f}{_TIMES}{p_lead}, "
+            f"supplier {supplier:.3f}{_TIMES}{p_supplier} → {score}",
+        ]
+        if not offer.supplier_ok:
+            parts.append("ineligible: supplier suspended or not accredited")
+        if not offer.moq_fits:
+            parts.append(f"ineligible: below MOQ of {_quantity(offer.line.min_order_quantity)}")
+        if offer.line.stock_available < quantity:
+            parts.append(f"stock short by {_quantity(quantity - offer.line.stock_available)}")
+        if offer.late:
+            days = "day" if offer.late == 1 else "days"
+            parts.append(f"arrives {offer.late} {days} late (-{penalty:f} points)")
+        return "; ".join(parts)
+
+
+def _comparison(
+    offer: _Offer, rank: int, quantity: Decimal, score: Decimal, explanation: str
+) -> QuoteComparison:
+    # Validated construction: profiled, pydantic-core's validation costs less than
+    # model_construct's Python loop over the fields, so nothing is gained by skipping it.
+    cost = offer.cost
+    return QuoteComparison(
+        supplier_org_id=offer.quote.supplier_org_id,
+        quote_id=offer.quote.quote_id,
+        revision=offer.quote.revision,
+        unit_price=cost.unit_price,
+        goods=cost.goods,
+        logistics=cost.logistics,
+        freight_share=cost.freight_share,
+        tax=cost.tax,
+        landed_cost=cost.landed,
+        landed_unit_cost=cost.landed_unit_cost,
+        stock_covers=offer.line.stock_available >= quantity,
+        moq_fits=offer.moq_fits,
+        arrival=offer.arrival,
+        days_late=offer.late,
+        supplier_score=offer.supplier_score,
+        score=score,
+        rank=rank,
+        eligible=offer.eligible,
+        explanation=explanation,
+    )
+
+
+def _offers(
+    rfq: RfqInput,
+    quotes: Sequence[Quote],
+    *,
+    as_of: date,
+    supplier_scores: Mapping[str, Decimal],
+    ineligible: Collection[str],
+) -> dict[str, list[_Offer]]:
+    """Every covered line of every quote, with its landed cost and flags, by RFQ line id."""
+    quantities = {line.line_id: line.quantity for line in rfq.lines}
+    offers: dict[str, list[_Offer]] = {line_id: [] for line_id in quantities}
+    blocked = frozenset(ineligible)
+    invited = {supplier.org_id: supplier.score for supplier in rfq.suppliers}
+    arrivals: dict[int, date] = {}  # by days to arrival: a few hundred values at most
+    for quote in quotes:
+        supplier = quote.supplier_org_id
+        score = supplier_scores.get(supplier, invited.get(supplier, _ZERO))
+        component = min(_ONE, max(_ZERO, score / _HUNDRED))
+        supplier_ok = supplier not in blocked
+        lines = _covered(quote.terms, quantities)
+        for line, cost in zip(lines, _landed(quote.terms, lines, quantities), strict=True):
+            days = line.lead_time_days + line.transit_days
+            arrival = arrivals.get(days)
+            if arrival is None:
+                arrival = arrivals[days] = as_of + timedelta(days=days)
+            moq_fits = quantities[line.line_id] >= line.min_order_quantity
+            offers[line.line_id].append(
+                _Offer(
+                    quote,
+                    line,
+                    cost,
+                    days,
+                    arrival,
+                    days_late(arrival, rfq.needed_by),
+                    moq_fits,
+                    supplier_ok,
+                    moq_fits and supplier_ok,
+                    score,
+                    component,
+                )
+            )
+    return offers
+
+
+def compare(
+    rfq: RfqInput,
+    quotes: Sequence[Quote],
+    *,
+    as_of: date,
+    supplier_scores: Mapping[str, Decimal],
+    ineligible: Collection[str] = (),
+) -> Comparison:
+    """Every quote covering each RFQ line, side by side and best first (module docstring)."""
+    offers = _offers(
+        rfq, quotes, as_of=as_of, supplier_scores=supplier_scores, ineligible=ineligible
+    )
+    ranker = _Ranker(rfq.weights, rfq.currency)
+    lines = tuple(
+        LineComparison(
+            line_id=line.line_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            offers=ranker.rank(offers[line.line_id], line.quantity),
+        )
+        for line in rfq.lines
+    )
+    return Comparison(rfq_id=rfq.rfq_id, currency=rfq.currency, as_of=as_of, lines=lines)
+
+
+def recommended_awards(
+    comparison: Comparison, *, exclude: Mapping[str, Collection[str]] = _NO_EXCLUSIONS
+) -> dict[str, str]:
+    """Line id to the supplier of its best-ranked eligible offer not excluded for that line."""
+    awards: dict[str, str] = {}
+    for line in comparison.lines:
+        excluded = exclude.get(line.line_id, ())
+        candidates = [
+            offer
+            for offer in line.offers
+            if offer.eligible and offer.supplier_org_id not in excluded
+        ]
+        if candidates:
+            awards[line.line_id] = min(candidates, key=lambda offer: offer.rank).supplier_org_id
+    return awards
