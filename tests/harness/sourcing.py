@@ -15,6 +15,7 @@ from contracts.sourcing import (
     EvaluationWeights,
     Incoterm,
     InvitedSupplier,
+    Party,
     PriceBreak,
     QuoteLine,
     QuoteTerms,
@@ -246,3 +247,8 @@ def quote_terms(
         freight=Decimal(freight),
         tax_rate=Decimal("0.13"),
     )
+
+
+def party(member_: Member) -> Party:
+    org = member_.org
+    return Party(org_id=org.id, legal_name=org.legal_name, credit_code=org.credit_code)

@@ -51,6 +51,7 @@ from security.signatures import verify
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
+from tests.harness.histories import record_history
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 from workflows.rfq import RfqWorkflow
@@ -383,6 +384,10 @@ async def test_split_award_makes_one_contract_per_supplier_and_both_sign(harness
             assert verify(
                 signature_of(sig), key.public_key, document_sha256=row.document_sha256
             ).valid
+    await record_history(handle, "rfq_split_award")
+    await record_history(
+        harness.client.get_workflow_handle(contract_workflow_id(first_id)), "contract_executed"
+    )
 
 
 async def test_finance_approves_level_by_level_in_the_buyer_currency_and_a_refusal_re_awards(
@@ -460,6 +465,11 @@ async def test_finance_approves_level_by_level_in_the_buyer_currency_and_a_refus
     await decide(harness.client, wid, again.id, buyer.actor, "close")
     view = await handle.result()
     assert view.status == RfqStatus.LAPSED
+    await record_history(handle, "rfq_refused_then_closed")
+    await record_history(
+        harness.client.get_workflow_handle(contract_workflow_id(contract_id)),
+        "contract_refused_at_level_2",
+    )
 
 
 async def test_unsigned_contract_lapses_and_the_next_ranked_quote_can_win(
@@ -499,6 +509,7 @@ async def test_unsigned_contract_lapses_and_the_next_ranked_quote_can_win(
     assert view.status == RfqStatus.COMPLETED
     statuses = {c.id: c.status for c in harness.rows(Contract, rfq_id=rfq.rfq_id)}
     assert statuses == {contract_id: "lapsed", f"{rfq.rfq_id}-C2": "executed"}
+    await record_history(handle, "rfq_re_awarded_after_lapse")
 
 
 async def test_a_declined_signature_ends_the_contract_and_cancels_the_other_task(
@@ -531,6 +542,10 @@ async def test_a_declined_signature_ends_the_contract_and_cancels_the_other_task
     assert "declined to sign: price of acetone rose" in lapsed.status_reason
     buyer_tasks = harness.rows(HumanTask, subject_id=contract_id, org_id=buyer.org.id)
     assert [t.status for t in buyer_tasks] == ["cancelled"]
+    await record_history(
+        harness.client.get_workflow_handle(contract_workflow_id(contract_id)),
+        "contract_declined_signature",
+    )
     # Nobody else quoted: nothing left to award, the RFQ ends without a contract.
     view = await handle.result()
     assert view.status == RfqStatus.LAPSED
