@@ -166,11 +166,15 @@ class QuoteTerms(Frozen):
 class SubmitQuoteInput(Frozen):
     """The ``submit_quote`` update. ``replaces_revision`` is the revision the supplier saw:
     None for a first quote; a stale one is refused, so concurrent revisions cannot overwrite
-    each other unseen."""
+    each other unseen. A suspension after the quote still counts: the RFQ re-reads every
+    standing when it closes."""
 
     terms: QuoteTerms
     replaces_revision: int | None = None
     actor: Actor
+    # The supplier's accreditation status as the API read it just now, like ``actor`` asserted
+    # by the caller; the validator refuses anything but ``accredited``.
+    standing: str
 
 
 class DeclineInput(Frozen):

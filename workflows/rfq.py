@@ -21,6 +21,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.accreditation import AccreditationStatus
     from contracts.common import Role
     from contracts.sourcing import (
         BuyerActionInput,
@@ -183,6 +184,12 @@ class RfqWorkflow(HumanTaskWorkflow):
     @submit_quote.validator
     def validate_submit_quote(self, request: SubmitQuoteInput) -> None:
         self._check_open(request.actor.org_id)
+        if request.standing != AccreditationStatus.ACCREDITED:
+            raise _refused(
+                f"supplier {request.actor.org_id} is {request.standing or 'not accredited'}: "
+                "only accredited suppliers may quote",
+                "NotAccredited",
+            )
         self._check_revision(request)
         problem = self._terms_problem(request)
         if problem is not None:

@@ -132,11 +132,16 @@ class Harness:
 
 
 async def quote(
-    handle: RfqHandle, actor: Actor, terms: QuoteTerms, *, replaces: int | None = None
+    handle: RfqHandle,
+    actor: Actor,
+    terms: QuoteTerms,
+    *,
+    replaces: int | None = None,
+    standing: str = "accredited",
 ) -> QuoteReceipt:
     receipt: QuoteReceipt = await handle.execute_update(
         RfqWorkflow.submit_quote,
-        SubmitQuoteInput(terms=terms, replaces_revision=replaces, actor=actor),
+        SubmitQuoteInput(terms=terms, replaces_revision=replaces, actor=actor, standing=standing),
     )
     return receipt
 
@@ -250,6 +255,13 @@ async def test_quotes_are_refused_with_reasons(harness: Harness) -> None:
     with pytest.raises(WorkflowUpdateFailedError) as expired:
         await quote(handle, invited.actor, short_validity)
     assert refusal(expired)[1].startswith("terms.valid_until: must be on or after")
+
+    with pytest.raises(WorkflowUpdateFailedError) as suspended:
+        await quote(handle, invited.actor, terms, standing="suspended")
+    assert refusal(suspended) == (
+        "NotAccredited",
+        f"supplier {invited.org.id} is suspended: only accredited suppliers may quote",
+    )
 
     first = await quote(handle, invited.actor, terms)
     assert first.revision == 1
