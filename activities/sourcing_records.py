@@ -109,7 +109,20 @@ class SourcingRecords:
                 )
             row.status = change.status.value
             row.status_reason = change.reason
-            if change.quote_deadline is not None:
+            if change.quote_deadline is not None and change.quote_deadline != row.quote_deadline:
+                append_audit(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    action="rfq.deadline_extended",
+                    target_type="rfq",
+                    target_id=change.rfq_id,
+                    detail={
+                        "from": row.quote_deadline.isoformat(),
+                        "to": change.quote_deadline.isoformat(),
+                    },
+                    dedup_key=f"rfq.deadline_extended:{change.rfq_id}:"
+                    f"{change.quote_deadline.isoformat()}",
+                )
                 row.quote_deadline = change.quote_deadline
 
     @activity.defn(name="record_quote")

@@ -37,6 +37,7 @@ from contracts.sourcing import (
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import (
+    AuditEntry,
     Contract,
     ContractSignature,
     HumanTask,
@@ -320,6 +321,8 @@ async def test_extension_moves_the_deadline_and_early_close_needs_every_answer(
         ExtendDeadlineInput(new_deadline=new_deadline, actor=buyer.actor),
     )
     assert view.quote_deadline == new_deadline
+    (extended,) = harness.rows(AuditEntry, action="rfq.deadline_extended", target_id=rfq.rfq_id)
+    assert extended.detail["to"] == new_deadline.isoformat()
 
     await harness.env.sleep(timedelta(days=4))  # past the first deadline, before the new one
     await quote(handle, first.actor, await harness.terms(rfq))
