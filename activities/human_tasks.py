@@ -74,13 +74,21 @@ class HumanTaskActivities:
             if row.escalated_at is None:
                 row.escalated_at = datetime.now(UTC)
             previous, row.role = row.role, escalation.to_role.value
+            previous_org = row.org_id
+            if escalation.to_org_id is not None:
+                row.org_id = escalation.to_org_id
             append_audit(
                 session,
                 actor=SYSTEM_ACTOR,
                 action="task.escalated",
                 target_type="task",
                 target_id=row.id,
-                detail={"from_role": previous, "to_role": escalation.to_role.value},
+                detail={
+                    "from_role": previous,
+                    "to_role": escalation.to_role.value,
+                    "from_org": previous_org,
+                    "to_org": row.org_id,
+                },
                 dedup_key=f"task.escalated:{row.id}",
             )
 

@@ -34,6 +34,8 @@ class TaskSpec(Frozen):
     excluded_user_ids: tuple[str, ...] = ()
     escalate_after: timedelta | None = None
     escalate_to: Role = Role.OPS_SUPERVISOR
+    # Escalation may leave the organisation (an unconfirmed supplier order goes to platform ops).
+    escalate_to_org: str | None = None
     expire_after: timedelta | None = None
 
 
@@ -48,6 +50,7 @@ class OpenTaskInput(Frozen):
 class EscalateTaskInput(Frozen):
     task_id: str
     to_role: Role
+    to_org_id: str | None = None
 
 
 class DecideTaskInput(Frozen):

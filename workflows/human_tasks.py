@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
 class _OpenTask:
     spec: TaskSpec
     role: Role
+    org_id: str
     decision: TaskDecision | None = None
 
 
@@ -95,9 +96,9 @@ class HumanTaskWorkflow:
             raise _rejected(
                 f"outcome must be one of {', '.join(task.spec.outcomes)}", "MalformedDecision"
             )
-        if task.role not in decision.actor.roles or decision.actor.org_id != task.spec.org_id:
+        if task.role not in decision.actor.roles or decision.actor.org_id != task.org_id:
             raise _rejected(
-                f"only the {task.role.value} role of organisation {task.spec.org_id} may decide",
+                f"only the {task.role.value} role of organisation {task.org_id} may decide",
                 "WrongRole",
             )
         if decision.actor.user_id in task.spec.excluded_user_ids:
@@ -132,7 +133,7 @@ class HumanTaskWorkflow:
             expires_at = now + spec.expire_after
         # Held open before the inbox row exists, so a decision sent the moment the row
         # appears is never refused as stale.
-        task = _OpenTask(spec=spec, role=spec.role)
+        task = _OpenTask(spec=spec, role=spec.role, org_id=spec.org_id)
         self._tasks[task_id] = task
         await policies.run(
             "open_task",
@@ -149,8 +150,12 @@ class HumanTaskWorkflow:
             decided = await self._wait_for_decision(task, until=first_deadline)
             if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
                 task.role = spec.escalate_to
+                task.org_id = spec.escalate_to_org or spec.org_id
                 await policies.run(
-                    "escalate_task", EscalateTaskInput(task_id=task_id, to_role=spec.escalate_to)
+                    "escalate_task",
+                    EscalateTaskInput(
+                        task_id=task_id, to_role=spec.escalate_to, to_org_id=spec.escalate_to_org
+                    ),
                 )
                 decided = await self._wait_for_decision(task, until=expires_at)
         except asyncio.CancelledError:
