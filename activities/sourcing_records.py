@@ -29,7 +29,7 @@ from contracts.sourcing import (
     Standings,
     StandingsInput,
 )
-from db.audit_log import append_audit
+from db.audit_log import append_audit, audit_once
 from db.models import (
     ApprovalChainRecord,
     Contract,
@@ -83,7 +83,7 @@ class SourcingRecords:
                         decline_reason="",
                     )
                 )
-            _audit(
+            audit_once(
                 session,
                 rfq.created_by,
                 "rfq.created",
@@ -100,7 +100,7 @@ class SourcingRecords:
             if RfqStatus(row.status) in _FINAL_RFQ:
                 return
             if row.status != change.status.value:
-                _audit(
+                audit_once(
                     session,
                     SYSTEM_ACTOR,
                     f"rfq.{change.status.value}",
@@ -160,7 +160,7 @@ class SourcingRecords:
                 .where(RfqInvitation.supplier_org_id == quote.supplier_org_id)
                 .values(status="quoted", decline_reason="", answered_at=quote.submitted_at)
             )
-            _audit(
+            audit_once(
                 session,
                 Actor(user_id=quote.submitted_by, org_id=quote.supplier_org_id),
                 "quote.submitted",
@@ -187,7 +187,7 @@ class SourcingRecords:
                 .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
                 .values(status=QuoteStatus.DECLINED.value)
             )
-            _audit(
+            audit_once(
                 session,
                 Actor(user_id=decline.declined_by, org_id=decline.supplier_org_id),
                 "quote.declined",
@@ -263,7 +263,7 @@ class SourcingRecords:
                     status_reason="",
                 )
                 session.add(row)
-                _audit(
+                audit_once(
                     session,
                     SYSTEM_ACTOR,
                     "contract.drafted",
@@ -273,7 +273,7 @@ class SourcingRecords:
             elif ContractStatus(row.status) in _FINAL_CONTRACT:
                 return
             elif row.status != record.status.value:
-                _audit(
+                audit_once(
                     session,
                     SYSTEM_ACTOR,
                     f"contract.{record.status.value}",
@@ -315,17 +315,3 @@ def latest_rate(session: Session, base: str, quote: str) -> FxRate | None:
     if row is None:
         return None
     return FxRate(base=row.base, quote=row.quote, rate=row.rate, as_of=row.as_of, source=row.source)
-
-
-def _audit(
-    session: Session, actor: Actor, action: str, target_id: str, detail: dict[str, object]
-) -> None:
-    append_audit(
-        session,
-        actor=actor,
-        action=action,
-        target_type=action.split(".")[0],
-        target_id=target_id,
-        detail=detail,
-        dedup_key=f"{action}:{target_id}",
-    )

@@ -109,3 +109,19 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def audit_once(
+    session: Session, actor: Actor, action: str, target_id: str, detail: Mapping[str, Any]
+) -> None:
+    """An event that happens once per target (``rfq.created``, ``order.cancelled``): a retried
+    activity logs it once. The target type is the action's first word."""
+    append_audit(
+        session,
+        actor=actor,
+        action=action,
+        target_type=action.split(".")[0],
+        target_id=target_id,
+        detail=detail,
+        dedup_key=f"{action}:{target_id}",
+    )

@@ -376,3 +376,119 @@ class ExchangeRate(Base):
     source: Mapped[str] = mapped_column(String(200))
     recorded_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# -- fulfilment ----------------------------------------------------------------------------
+
+
+class Order(Base):
+    """The order an executed contract becomes; its workflow holds the process."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    dangerous_goods: Mapped[bool]
+    waybill_number: Mapped[str | None] = mapped_column(String(80))
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class StockReservation(Base):
+    """Stock the supplier commits to an order (against the stock it declared when quoting)."""
+
+    __tablename__ = "stock_reservations"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+    unit: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # reserved | released
+    reserved_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    released_at: Mapped[datetime | None]
+
+
+class CarrierEvent(Base):
+    __tablename__ = "carrier_events"
+    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    proof_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    reported_by: Mapped[str] = mapped_column(String(40))
+
+
+class Waybill(Base):
+    """A filed e-waybill: immutable once filed (JSON and PDF stored by SHA-256); the regulator
+    role reads these rows and nothing else."""
+
+    __tablename__ = "waybills"
+
+    waybill_number: Mapped[str] = mapped_column(String(80), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # filed | departed | delivered | voided
+    receipt_number: Mapped[str] = mapped_column(String(80))
+    filed_at: Mapped[datetime] = mapped_column(index=True)
+    dispatch_date: Mapped[date] = mapped_column(Date, index=True)
+    consignor_name: Mapped[str] = mapped_column(String(200))
+    consignee_name: Mapped[str] = mapped_column(String(200))
+    carrier_name: Mapped[str] = mapped_column(String(200), index=True)
+    vehicle_plate: Mapped[str] = mapped_column(String(40), index=True)
+    un_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    hazard_classes: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    record: Mapped[JsonDict]
+    json_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    json_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class WaybillFiling(Base):
+    """Each accepted submission to the regulator: the filing itself, then status changes."""
+
+    __tablename__ = "waybill_filings"
+    __table_args__ = (UniqueConstraint("waybill_number", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    waybill_number: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # filed | departed | delivered | voided
+    receipt: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(100))
+    paid_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
