@@ -24,6 +24,10 @@ _UPDATE_REJECTIONS = {
     "SameApprover": status.HTTP_409_CONFLICT,
     "StaleTask": status.HTTP_409_CONFLICT,
     "NotAccredited": status.HTTP_409_CONFLICT,
+    "QuotingClosed": status.HTTP_409_CONFLICT,
+    "NotInvited": status.HTTP_403_FORBIDDEN,
+    "StaleRevision": status.HTTP_409_CONFLICT,
+    "NotAllAnswered": status.HTTP_409_CONFLICT,
 }
 
 

@@ -16,7 +16,18 @@ from starlette.middleware.base import RequestResponseEndpoint
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.platform import Platform
-from api.routes import accreditation, audit, auth, codec, documents, notifications, tasks
+from api.routes import (
+    accreditation,
+    approval_settings,
+    audit,
+    auth,
+    codec,
+    documents,
+    e_contracts,
+    notifications,
+    sourcing,
+    tasks,
+)
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import jwt_secret_from_settings, keyring_from_settings
@@ -64,7 +75,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["content-type", "x-namespace", "authorization"],
     )
     app.middleware("http")(_request_context)
-    for module in (auth, tasks, accreditation, documents, notifications, audit, codec):
+    for module in (
+        auth,
+        tasks,
+        accreditation,
+        sourcing,
+        e_contracts,
+        approval_settings,
+        documents,
+        notifications,
+        audit,
+        codec,
+    ):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"])

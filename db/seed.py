@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
-from db.models import Organisation, User
+from db.models import ExchangeRate, Organisation, User
 from security.passwords import hash_password
 
 DEMO_PASSWORD = "tradeflow-demo"
@@ -101,6 +103,17 @@ DEMO_ORGS = (
 )
 
 
+# Demo rates so awards in foreign currencies can be checked against the CNY approval chain.
+# Figures for demonstration only, not the published central parity.
+DEMO_RATES_AS_OF = date(2026, 11, 27)
+DEMO_RATES_SOURCE = "PBoC central parity 2026-11-27 (demo figure)"
+DEMO_RATES = (
+    ("USD", "CNY", Decimal("7.1062")),
+    ("EUR", "CNY", Decimal("7.5215")),
+    ("HKD", "CNY", Decimal("0.91318")),
+)
+
+
 def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo organisations and users unless they exist; True when it created them."""
     if session.scalar(select(Organisation.id).where(Organisation.id == OPERATOR_ORG_ID)):
@@ -128,4 +141,15 @@ def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
                     roles=[r.value for r in roles],
                 )
             )
+    for base, quote, rate in DEMO_RATES:
+        session.add(
+            ExchangeRate(
+                base=base,
+                quote=quote,
+                rate=rate,
+                as_of=DEMO_RATES_AS_OF,
+                source=DEMO_RATES_SOURCE,
+                recorded_by="system",
+            )
+        )
     return True
