@@ -210,16 +210,18 @@ class SourcingRecords:
             row = session.get(Rfq, request.rfq_id)
             if row is None:
                 raise ApplicationError(f"no RFQ {request.rfq_id}", type="InvalidRecord")
-            full = comparison_for(session, row, as_of=request.as_of, standings=request.standings)
+            comparison = comparison_for(
+                session,
+                row,
+                as_of=request.as_of,
+                standings=request.standings,
+                top=request.top,
+                exclude=request.exclude,
+                eligible_only=True,
+            )
         wanted = set(request.line_ids)
-        lines = []
-        for line in full.lines:
-            if line.line_id not in wanted:
-                continue
-            excluded = set(request.exclude.get(line.line_id, ()))
-            offers = [o for o in line.offers if o.eligible and o.supplier_org_id not in excluded]
-            lines.append(line.model_copy(update={"offers": tuple(offers[: request.top])}))
-        return full.model_copy(update={"lines": tuple(lines)})
+        lines = tuple(line for line in comparison.lines if line.line_id in wanted)
+        return comparison.model_copy(update={"lines": lines})
 
     @activity.defn(name="load_approval_policy")
     def load_approval_policy(self, request: ApprovalPolicyInput) -> ApprovalPolicy:

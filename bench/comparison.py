@@ -164,8 +164,11 @@ class ComparisonFigures:
     baseline_ms: tuple[float, ...]
 
 
-def measure_comparison(case: SourcingCase, *, runs: int) -> ComparisonFigures:
-    """Alternating runs after one warm-up each."""
+def measure_comparison(
+    case: SourcingCase, *, runs: int, top: int | None = None
+) -> ComparisonFigures:
+    """Alternating runs after one warm-up each; ``top`` keeps the best offers a line (the award
+    task's three), scoring every offer all the same."""
 
     def platform() -> object:
         return compare(
@@ -174,6 +177,7 @@ def measure_comparison(case: SourcingCase, *, runs: int) -> ComparisonFigures:
             as_of=CLOSE.date(),
             supplier_scores=case.scores,
             ineligible=case.suspended,
+            top=top,
         )
 
     def baseline() -> object:

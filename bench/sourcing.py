@@ -128,10 +128,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def _comparison_rows(arguments: argparse.Namespace) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     notes: list[str] = []
-    for suppliers, lines in (SMALL_CASE, (arguments.suppliers, arguments.lines)):
+    cases = (
+        (SMALL_CASE, None),
+        ((arguments.suppliers, arguments.lines), None),
+        ((arguments.suppliers, arguments.lines), 3),
+    )
+    for (suppliers, lines), top in cases:
         case = build_case(suppliers=suppliers, lines=lines)
-        figures = measure_comparison(case, runs=arguments.runs)
-        label = f"compare {suppliers} suppliers x {lines:,} lines"
+        figures = measure_comparison(case, runs=arguments.runs, top=top)
+        shown = "every offer" if top is None else f"best {top} a line"
+        label = f"compare {suppliers} suppliers x {lines:,} lines, {shown}"
         platform, baseline = figures.platform_ms, figures.baseline_ms
         rows.append(Row(f"{label}: p50", "ms", percentile(platform, 50), percentile(baseline, 50)))
         rows.append(Row(f"{label}: mean", "ms", mean(platform), mean(baseline)))

@@ -6,7 +6,7 @@ same way from the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -78,8 +78,16 @@ def current_standings(session: Session, org_ids: Collection[str]) -> Standings:
 
 
 def comparison_for(
-    session: Session, row: Rfq, *, as_of: date, standings: Standings | None = None
+    session: Session,
+    row: Rfq,
+    *,
+    as_of: date,
+    standings: Standings | None = None,
+    top: int | None = None,
+    exclude: Mapping[str, Collection[str]] | None = None,
+    eligible_only: bool = False,
 ) -> Comparison:
+    """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options)."""
     rfq = rfq_input(row)
     quotes = active_quotes(session, row.id)
     if standings is None:
@@ -90,4 +98,7 @@ def comparison_for(
         as_of=as_of,
         supplier_scores={s.org_id: s.score for s in standings.suppliers},
         ineligible={s.org_id for s in standings.suppliers if not s.eligible},
+        top=top,
+        exclude=exclude or {},
+        eligible_only=eligible_only,
     )

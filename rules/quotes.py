@@ -231,16 +231,18 @@ class _Ranker:
         self.percents = [_percent(w, self.total) for w in self.weights]
         self.currency = currency
 
-    def rank(self, offers: Sequence[_Offer], quantity: Decimal) -> tuple[QuoteComparison, ...]:
-        """The offers for one line, scored, ranked and explained, best first."""
+    def rank(
+        self, offers: Sequence[_Offer], quantity: Decimal, shown: _Shown
+    ) -> tuple[QuoteComparison, ...]:
+        """The offers for one line, scored and ranked, best first; only the ``shown`` ones are
+        explained and built (every offer still counts for the reference price and lead time)."""
         reference = [o for o in offers if o.eligible] or offers
         if not reference:
             return ()
         min_landed = min(o.cost.landed for o in reference)
         min_days = Decimal(min(max(MIN_DAYS_TO_ARRIVAL, o.days) for o in reference))
         w_price, w_lead, w_supplier = self.weights
-        scores: list[Decimal] = []
-        explanations: list[str] = []
+        components: list[tuple[Decimal, Decimal, Decimal, Decimal]] = []
         keys: list[tuple[bool, Decimal, Decimal, str, str]] = []
         for offer in offers:
             landed = offer.cost.landed
@@ -248,20 +250,22 @@ class _Ranker:
             lead = min(_ONE, min_days / max(MIN_DAYS_TO_ARRIVAL, offer.days))
             supplier = offer.supplier_component
             weighted = _HUNDRED * (w_price * price + w_lead * lead + w_supplier * supplier)
-            penalty = late_penalty(offer.late)
-            score = max(_ZERO, weighted / self.total - penalty).quantize(
+            score = max(_ZERO, weighted / self.total - late_penalty(offer.late)).quantize(
                 SCORE_PLACES, rounding=ROUND_HALF_UP
             )
-            scores.append(score)
-            explanations.append(
-                self._explain(offer, quantity, (price, lead, supplier, score), penalty)
-            )
+            components.append((price, lead, supplier, score))
             keys.append((not offer.eligible, -score, landed, offer.supplier_org_id, offer.quote_id))
         order = sorted(range(len(offers)), key=keys.__getitem__)
-        return tuple(
-            _comparison(offers[i], rank, quantity, scores[i], explanations[i])
-            for rank, i in enumerate(order, start=1)
-        )
+        ranked: list[QuoteComparison] = []
+        for rank, i in enumerate(order, start=1):
+            if len(ranked) == shown.top:
+                break
+            offer = offers[i]
+            if offer.supplier_org_id in shown.skip or (shown.eligible_only and not offer.eligible):
+                continue
+            explanation = self._explain(offer, quantity, components[i], late_penalty(offer.late))
+            ranked.append(_comparison(offer, rank, quantity, components[i][3], explanation))
+        return tuple(ranked)
 
     def _explain(
         self, offer: _Offer, quantity: Decimal, components: tuple[Decimal, ...], penalty: Decimal
@@ -367,6 +371,12 @@ def _offers(
     return offers
 
 
+class _Shown(NamedTuple):
+    top: int | None
+    skip: frozenset[str]
+    eligible_only: bool
+
+
 def compare(
     rfq: RfqInput,
     quotes: Sequence[Quote],
@@ -374,8 +384,16 @@ def compare(
     as_of: date,
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str] = (),
+    top: int | None = None,
+    exclude: Mapping[str, Collection[str]] = _NO_EXCLUSIONS,
+    eligible_only: bool = False,
 ) -> Comparison:
-    """Every quote covering each RFQ line, side by side and best first (module docstring)."""
+    """Every quote covering each RFQ line, side by side and best first (module docstring).
+
+    ``top`` keeps the best offers a line, ``exclude`` drops suppliers from a line's list and
+    ``eligible_only`` the ineligible offers; none of them changes a score or a rank, which
+    always compare every offer. An award round asks for three; a screen may ask for all.
+    """
     offers = _offers(
         rfq, quotes, as_of=as_of, supplier_scores=supplier_scores, ineligible=ineligible
     )
@@ -386,7 +404,11 @@ def compare(
             description=line.description,
             quantity=line.quantity,
             unit=line.unit,
-            offers=ranker.rank(offers[line.line_id], line.quantity),
+            offers=ranker.rank(
+                offers[line.line_id],
+                line.quantity,
+                _Shown(top, frozenset(exclude.get(line.line_id, ())), eligible_only),
+            ),
         )
         for line in rfq.lines
     )

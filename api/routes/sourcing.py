@@ -463,14 +463,24 @@ def list_quotes(rfq_id: str, actor: SourcingActor, session: SessionDep) -> list[
 
 
 @router.get("/{rfq_id}/comparison")
-def comparison(rfq_id: str, actor: BuyerActor, session: SessionDep) -> Comparison:
-    """Every active offer per line side by side with its landed cost and weighted score."""
+def comparison(
+    rfq_id: str,
+    actor: BuyerActor,
+    session: SessionDep,
+    top: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_SUPPLIERS, description="keep the best N offers a line (default all)"),
+    ] = None,
+    eligible_only: bool = False,
+) -> Comparison:
+    """Every active offer per line side by side with its landed cost and weighted score;
+    ``top`` and ``eligible_only`` shorten the lists without changing any score or rank."""
     row, mine = _visible(session, actor, rfq_id)
     if mine is not None:
         raise not_found("RFQ")
     _unsealed(row)
     as_of = min(date.today(), row.quote_deadline.astimezone(UTC).date())
-    return comparison_for(session, row, as_of=as_of)
+    return comparison_for(session, row, as_of=as_of, top=top, eligible_only=eligible_only)
 
 
 # -- commands -----------------------------------------------------------------------------
