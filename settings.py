@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     certification_registry_url: str = "http://127.0.0.1:8301"
     certification_registry_timeout_s: float = 5.0
 
+    # The transport regulator's e-waybill system. An empty key means, outside production, the
+    # data folder's generated one, which `make up` also gives the regulator sandbox.
+    regulator_url: str = "http://127.0.0.1:8302"
+    regulator_api_key: str = ""
+    regulator_timeout_s: float = 10.0
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
@@ -52,7 +58,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_example_secrets(self) -> Settings:
         if self.environment == "production":
-            for name in ("jwt_secret", "encryption_keys"):
+            for name in ("jwt_secret", "encryption_keys", "regulator_api_key"):
                 if getattr(self, name).strip().lower() in _EXAMPLE_SECRETS:
                     raise ValueError(f"TRADEFLOW_{name.upper()} must be set to a real secret")
             if self.codec_allow_loopback_ui:

@@ -7,13 +7,23 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from gateways.regulator import regulator_api_key_from_settings
 from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.http_sandbox import SandboxServer
+from sandboxes.regulator import RegulatorSandbox
+from settings import get_settings
 
 # Each sandbox is built from (host, port, data_dir); later systems add themselves here.
 SANDBOXES: dict[str, Callable[[str, int, Path | None], SandboxServer]] = {
     "certification-registry": lambda host, port, data_dir: CertificationRegistrySandbox(
         host=host, port=port, data_dir=data_dir
+    ),
+    # The key the platform would use: TRADEFLOW_REGULATOR_API_KEY, else the data folder's one.
+    "regulator": lambda host, port, data_dir: RegulatorSandbox(
+        api_key=regulator_api_key_from_settings(get_settings()),
+        host=host,
+        port=port,
+        data_dir=data_dir,
     ),
 }
 

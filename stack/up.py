@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from db.migrate import migrate
 from db.seed import DEMO_ORGS, DEMO_PASSWORD, seed_demo
 from db.session import make_engine, make_session_factory, sqlalchemy_url, transaction
+from gateways.regulator import regulator_api_key_from_settings
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import get_settings
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPORAL_PORT = 7233
 UI_PORT = 8233
 REGISTRY_PORT = 8301
+REGULATOR_PORT = 8302
 METRICS_PORT = 9464
 
 
@@ -100,6 +102,11 @@ def main() -> None:
     install_column_keyring(keyring_from_settings(settings))
     with transaction(make_session_factory(make_engine(url, pool_size=1))) as session:
         seeded = seed_demo(session)
+    # Given to the regulator sandbox and the worker alike: the configured key, else the data
+    # folder's generated one.
+    regulator_key = regulator_api_key_from_settings(
+        settings.model_copy(update={"data_dir": data_dir})
+    )
 
     python = sys.executable
     api_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -109,6 +116,8 @@ def main() -> None:
         TRADEFLOW_DATA_DIR=str(data_dir),
         TRADEFLOW_CODEC_ALLOW_LOOPBACK_UI="true",
         TRADEFLOW_CERTIFICATION_REGISTRY_URL=f"http://127.0.0.1:{REGISTRY_PORT}",
+        TRADEFLOW_REGULATOR_URL=f"http://127.0.0.1:{REGULATOR_PORT}",
+        TRADEFLOW_REGULATOR_API_KEY=regulator_key,
         TRADEFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{TEMPORAL_PORT}",
     )
     children = [
@@ -145,6 +154,20 @@ def main() -> None:
                 str(data_dir / "sandboxes" / "certification-registry"),
             ],
             ready_port=REGISTRY_PORT,
+        ),
+        Child(
+            "regulator",
+            [
+                python,
+                "-m",
+                "sandboxes",
+                "regulator",
+                "--port",
+                str(REGULATOR_PORT),
+                "--data-dir",
+                str(data_dir / "sandboxes" / "regulator"),
+            ],
+            ready_port=REGULATOR_PORT,
         ),
         Child("worker", [python, "worker.py"]),
         Child(
@@ -218,6 +241,7 @@ Tradeflow is running{" (demo data created)" if seeded else ""}.
   Temporal Web UI  http://localhost:{UI_PORT}
   Temporal gRPC    127.0.0.1:{TEMPORAL_PORT}
   Registry sandbox http://127.0.0.1:{REGISTRY_PORT}
+  Regulator        http://127.0.0.1:{REGULATOR_PORT}     (sandbox)
   Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics
   Data folder      {data_dir}     (logs in {data_dir / "logs"})
 

@@ -1,4 +1,5 @@
-"""Session-wide real services: PostgreSQL, S3 (moto over HTTP), the registry sandbox, Temporal."""
+"""Session-wide real services: PostgreSQL, S3 (moto over HTTP), the registry and regulator
+sandboxes, Temporal."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.session import make_engine, make_session_factory
 from gateways.certification_registry import CertificationRegistryClient
+from gateways.regulator import RegulatorClient
 from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.control import SandboxControl
+from sandboxes.regulator import RegulatorControl, RegulatorSandbox
 from security.columns import install_column_keyring
 from security.keys import KeyRing
 from security.payload_codec import data_converter
@@ -30,6 +33,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 # A fixed, test-only key: committed workflow histories were recorded with it.
 TEST_KEY_SPEC = "test1:dGVzdC1vbmx5LWtleS10cmFkZWZsb3ctMzJieXRlcyE="
 TEST_JWT_SECRET = "test-only-jwt-secret-with-enough-entropy-0123456789"
+TEST_REGULATOR_KEY = "test-only-regulator-api-key-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +89,38 @@ def registry(registry_sandbox: CertificationRegistrySandbox) -> CertificationReg
 
 
 @pytest.fixture(scope="session")
+def regulator_sandbox() -> Iterator[RegulatorSandbox]:
+    sandbox = RegulatorSandbox(api_key=TEST_REGULATOR_KEY)
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def regulator_control(regulator_sandbox: RegulatorSandbox) -> Iterator[RegulatorControl]:
+    control = RegulatorControl(regulator_sandbox.url)
+    control.clear_faults()
+    control.clear_accept_then_fail()
+    yield control
+    control.clear_faults()
+    control.clear_accept_then_fail()
+    control.close()
+
+
+@pytest.fixture(scope="session")
+def regulator(regulator_sandbox: RegulatorSandbox) -> Iterator[RegulatorClient]:
+    with RegulatorClient(
+        regulator_sandbox.url, api_key=TEST_REGULATOR_KEY, timeout_s=2.0
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def settings(
-    database_url: str, s3_endpoint: str, registry_sandbox: CertificationRegistrySandbox
+    database_url: str,
+    s3_endpoint: str,
+    registry_sandbox: CertificationRegistrySandbox,
+    regulator_sandbox: RegulatorSandbox,
 ) -> Settings:
     return Settings(
         environment="test",
@@ -99,6 +133,9 @@ def settings(
         jwt_secret=TEST_JWT_SECRET,
         certification_registry_url=registry_sandbox.url,
         certification_registry_timeout_s=2.0,
+        regulator_url=regulator_sandbox.url,
+        regulator_api_key=TEST_REGULATOR_KEY,
+        regulator_timeout_s=2.0,
     )
 
 

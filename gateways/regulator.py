@@ -1,0 +1,261 @@
+"""Client of the transport regulator's e-waybill system: file waybills and their status changes.
+
+How failures are sorted for the activity retry policy:
+
+- ``ExternalSystemUnavailable`` (retry): unreachable, timed out, 5xx, 429, an answer that is not
+  a receipt, and ``RegulatorAuthFailed`` (401/403). A wrong or revoked key is configuration an
+  operator can fix while filings wait; failing them would throw the filings away, so they keep
+  retrying and every refusal is logged at ERROR.
+- ``RegulatorRejected`` (final, 422): the regulator refused the waybill; ``reasons`` go back to
+  the fix task. It is an ``ExternalSystemRejected``, but Temporal matches retry types by exact
+  class name, so the activity must catch it (or the policy name it).
+- ``ExternalSystemRejected`` (final): 409 (the number was filed with other content or voided, or
+  the status change is not allowed), 404 (no such waybill), 400 (a malformed request).
+
+Retrying is safe: every write carries an idempotency key (the waybill number; waybill and
+status for a change), so a retry after an accepted but unanswered call gets the same receipt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from contracts.regulator import (
+    STATUS_CHANGES,
+    FilingReceipt,
+    FilingStatus,
+    StatusReceipt,
+    status_idempotency_key,
+)
+from gateways.http_adapter import (
+    ExternalSystemRejected,
+    ExternalSystemUnavailable,
+    HttpAdapter,
+    response_reason,
+)
+from security.keys import load_or_create_local_secret
+from settings import Settings
+
+SYSTEM = "transport regulator"
+LOCAL_SECRET_NAME = "regulator-api-key"
+_log = logging.getLogger("tradeflow.gateways.regulator")
+Receipt = TypeVar("Receipt", bound=BaseModel)
+
+
+class RegulatorRejected(ExternalSystemRejected):
+    """The regulator refused the waybill or change (422), giving its reasons."""
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...]) -> None:
+        super().__init__(message, system=SYSTEM, status=422, reason="; ".join(reasons))
+        self.reasons = reasons
+
+
+class RegulatorAuthFailed(ExternalSystemUnavailable):
+    """The regulator refused our credentials (401/403): retried until the key is fixed."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message, system=SYSTEM)
+        self.status = status
+
+
+def regulator_api_key_from_settings(settings: Settings) -> str:
+    """The configured key, or outside production the data folder's generated one."""
+    if settings.regulator_api_key.strip():
+        return settings.regulator_api_key.strip()
+    if settings.environment == "production":
+        raise ValueError("TRADEFLOW_REGULATOR_API_KEY must be set in production")
+    return load_or_create_local_secret(settings.data_dir, LOCAL_SECRET_NAME)
+
+
+class _BearerTransport(httpx.BaseTransport):
+    """Adds the API key to every request (the shared adapter sends no credentials itself)."""
+
+    def __init__(self, inner: httpx.BaseTransport, api_key: str) -> None:
+        self._inner = inner
+        self._authorization = f"Bearer {api_key}"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Authorization"] = self._authorization
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class RegulatorClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str,
+        timeout_s: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not api_key.strip():
+            raise ValueError("the regulator client needs an API key")
+        self._http = HttpAdapter(
+            base_url,
+            system=SYSTEM,
+            timeout_s=timeout_s,
+            transport=_BearerTransport(transport or httpx.HTTPTransport(), api_key.strip()),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(
+            settings.regulator_url,
+            api_key=regulator_api_key_from_settings(settings),
+            timeout_s=settings.regulator_timeout_s,
+        )
+
+    def file_waybill(self, waybill_number: str, body: Mapping[str, Any]) -> FilingReceipt:
+        """File the e-waybill (JSON); a repeat of an accepted filing answers the same receipt."""
+        if body.get("waybill_number") != waybill_number:
+            raise ValueError(f"the body is not waybill {waybill_number}'s")
+        response = self._send("POST", "/waybills", json=dict(body), key=waybill_number)
+        receipt = _receipt(FilingReceipt, response, call="POST /waybills")
+        if receipt.waybill_number != waybill_number:
+            raise ExternalSystemUnavailable(
+                f"{SYSTEM} answered waybill {waybill_number} with {receipt.waybill_number}'s",
+                system=SYSTEM,
+            )
+        if response.status_code == 200:
+            _log.info("%s replayed receipt %s", waybill_number, receipt.receipt_number)
+        return receipt
+
+    def file_status(
+        self, waybill_number: str, status: FilingStatus, at: datetime, note: str = ""
+    ) -> StatusReceipt:
+        """File a change of a filed waybill (departed, delivered, voided); repeats are safe."""
+        status = FilingStatus(status)
+        if status not in STATUS_CHANGES:
+            raise ValueError(f"{status.value} is not a status change")
+        if at.tzinfo is None:
+            raise ValueError("the time of a status change needs its UTC offset")
+        path = f"/waybills/{quote(waybill_number, safe='')}/status"
+        response = self._send(
+            "POST",
+            path,
+            json={"status": status.value, "at": at.isoformat(), "note": note},
+            key=status_idempotency_key(waybill_number, status),
+        )
+        receipt = _receipt(StatusReceipt, response, call=f"POST {path}")
+        if (receipt.waybill_number, receipt.status) != (waybill_number, status):
+            raise ExternalSystemUnavailable(
+                f"{SYSTEM} answered {waybill_number} {status.value} with "
+                f"{receipt.waybill_number} {receipt.status.value}",
+                system=SYSTEM,
+            )
+        return receipt
+
+    def get_record(self, waybill_number: str) -> dict[str, Any] | None:
+        """The regulator's record of the waybill with its status history; None if it has none."""
+        path = f"/waybills/{quote(waybill_number, safe='')}"
+        response = self._send("GET", path, passthrough={404})
+        body = _json(response)
+        if response.status_code == 404:
+            # Only the regulator's own "not found" says the waybill was never filed; a 404 from
+            # a proxy or a wrong base URL must not make a filed waybill look unfiled.
+            if isinstance(body, dict) and body.get("error") == "not_found":
+                return None
+            raise ExternalSystemRejected(
+                f"{SYSTEM} has no such endpoint: GET {path}",
+                system=SYSTEM,
+                status=404,
+                reason=str(body)[:200],
+            )
+        if not isinstance(body, dict) or body.get("waybill_number") != waybill_number:
+            raise ExternalSystemUnavailable(
+                f"{SYSTEM} answered GET {path} with something that is not its record",
+                system=SYSTEM,
+            )
+        return body
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        key: str | None = None,
+        passthrough: Collection[int] = (),
+    ) -> httpx.Response:
+        response = self._http.request(
+            method,
+            path,
+            json=json,
+            idempotency_key=key,
+            passthrough={401, 403, 422, *passthrough},
+        )
+        status = response.status_code
+        if status in (401, 403):
+            _log.error(
+                "%s refused the API key (%s) on %s %s: fix TRADEFLOW_REGULATOR_API_KEY; "
+                "filings wait and retry until then",
+                SYSTEM,
+                status,
+                method,
+                path,
+            )
+            raise RegulatorAuthFailed(
+                f"{SYSTEM} refused the API key ({status}) on {method} {path}", status=status
+            )
+        if status == 422:
+            reasons = _reasons(response)
+            raise RegulatorRejected(
+                f"{SYSTEM} rejected {method} {path}: {'; '.join(reasons)}", reasons=reasons
+            )
+        return response
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _reasons(response: httpx.Response) -> tuple[str, ...]:
+    body = _json(response)
+    listed = body.get("reasons") if isinstance(body, dict) else None
+    if isinstance(listed, list) and listed and all(isinstance(r, str) for r in listed):
+        return tuple(listed)
+    return (response_reason(response),)
+
+
+def _receipt(model: type[Receipt], response: httpx.Response, *, call: str) -> Receipt:
+    """The receipt in a 2xx answer; anything else is a misrouted or half-deployed regulator,
+    treated as an outage so the filing waits for it (a retry replays the same receipt)."""
+    body = _json(response)
+    try:
+        if not isinstance(body, dict):
+            raise TypeError("not a JSON object")
+        return model.model_validate({k: v for k, v in body.items() if k in model.model_fields})
+    except (TypeError, ValidationError) as invalid:
+        raise ExternalSystemUnavailable(
+            f"{SYSTEM} answered {call} ({response.status_code}) with something that is not "
+            f"a receipt: {invalid}",
+            system=SYSTEM,
+        ) from invalid
