@@ -1,0 +1,173 @@
+"""The dangerous-goods road transport e-waybill (危险货物道路运输电子运单) and its rule check.
+
+Field names are the wire contract: the regulator sandbox and gateway read the JSON by them.
+
+Drafts are checkable: the text fields a person fills in are plain ``str`` with a maximum
+length but no minimum, so a draft with empty fields still parses and ``rules.waybill`` reports a
+``MISSING_FIELD`` violation naming each empty mandatory one (``driver.phone``). Patterns allow
+the empty string for the same reason. What the model itself refuses is what no draft should
+hold: overlong text, malformed plates, phones or classes, non-positive quantities, naive times.
+UN numbers and packing groups are left free so the rules can say why one is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from contracts.common import Frozen
+
+Severity = Literal["blocking", "warning"]
+
+Text64 = Annotated[str, Field(max_length=64)]
+Text200 = Annotated[str, Field(max_length=200)]
+# Digits with an optional leading +, spaces, hyphens and brackets: "+86 25 8888 1234",
+# "(021) 6123-4567", "400-800-1234"; empty while a draft.
+Phone = Annotated[str, Field(max_length=32, pattern=r"^$|^\+?[0-9(][0-9 ()\-]{3,30}[0-9]$")]
+# Province character, issuing-authority letter, an optional separator ("沪B·D1234"), then 4-6
+# letters and digits (5 on the yellow plates of goods vehicles, 6 on new-energy plates); "挂"
+# ends a trailer plate ("苏A1234挂").
+Plate = Annotated[
+    str, Field(max_length=16, pattern=r"^$|^[\u4e00-\u9fff][A-Z][·• -]?[A-Z0-9]{4,6}挂?$")
+]
+# A class or division as an item declares it: divisions of 2, 4, 5 and 6 are always stated
+# (the list never names the bare class); Class 1 may add its compatibility group ("1.4S").
+ItemClass = Annotated[
+    str,
+    Field(
+        max_length=4,
+        pattern=r"^$|^(1(\.[1-6][A-HJKLNS]?)?|2\.[1-3]|3|4\.[1-3]|5\.[12]|6\.[12]|7|8|9)$",
+    ),
+]
+SubsidiaryClass = Annotated[
+    str, Field(pattern=r"^(1(\.[1-6][A-HJKLNS]?)?|2\.[1-3]|3|4\.[1-3]|5\.[12]|6\.[12]|7|8|9)$")
+]
+# What a permit or vehicle may carry: a whole class ("2" covers 2.1-2.3) or a division.
+PermitClass = Annotated[
+    str,
+    Field(
+        pattern=r"^(1(\.[1-6][A-HJKLNS]?)?|2(\.[1-3])?|3|4(\.[1-3])?|5(\.[12])?|6(\.[12])?|7|8|9)$"
+    ),
+]
+PermitClasses = Annotated[tuple[PermitClass, ...], Field(max_length=30)]
+Kilograms = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+Litres = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+
+
+class WaybillParty(Frozen):
+    """Consignor, consignee or loader; a person without a credit code gives None."""
+
+    name: Text200
+    credit_code: Annotated[str, Field(max_length=32)] | None
+    contact_phone: Phone
+
+
+class Carrier(Frozen):
+    """The carrier and its dangerous-goods road transport operating permit (道路运输经营许可证)."""
+
+    name: Text200
+    credit_code: Annotated[str, Field(max_length=32)]
+    phone: Phone
+    road_transport_permit_number: Text64
+    permit_expiry: date
+    permitted_classes: PermitClasses
+
+
+class Vehicle(Frozen):
+    """The tractor or truck with its road transport certificate (道路运输证), trailer and tank."""
+
+    plate: Plate
+    transport_certificate_number: Text64
+    permitted_classes: PermitClasses
+    inspection_valid_until: date
+    trailer_plate: Plate | None = None
+    trailer_certificate_number: Text64 | None = None
+    tank_number: Text64 | None = None
+    tank_volume_litres: Litres | None = None
+    max_load_kg: Kilograms
+
+
+class CrewMember(Frozen):
+    """Driver or escort (押运员) with their qualification certificate (从业资格证)."""
+
+    name: Text200
+    qualification_certificate_number: Text64
+    certificate_expiry: date
+    phone: Phone
+
+
+class WaybillItem(Frozen):
+    """One line of goods, described as the dangerous goods list names it."""
+
+    un_number: Annotated[str, Field(max_length=16)]
+    proper_shipping_name: Annotated[str, Field(max_length=500)]
+    hazard_class: ItemClass
+    subsidiary_classes: Annotated[tuple[SubsidiaryClass, ...], Field(max_length=4)] = ()
+    packing_group: Annotated[str, Field(max_length=8)] | None
+    packaging: Text200
+    packages: Annotated[int, Field(gt=0, le=100_000)]
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
+    unit: Literal["kg", "L"]
+
+
+class EmergencyContact(Frozen):
+    name: Text200
+    phone_24h: Phone
+
+
+class EWaybill(Frozen):
+    """One vehicle, one trip, one dispatch (一车一趟一派); ``revision`` counts resubmissions."""
+
+    waybill_number: Text64
+    order_id: Text64
+    shipment_id: Text64
+    dispatch_date: date
+    consignor: WaybillParty
+    consignee: WaybillParty
+    loader: WaybillParty | None = None
+    carrier: Carrier
+    vehicle: Vehicle
+    driver: CrewMember
+    escort: CrewMember
+    items: Annotated[tuple[WaybillItem, ...], Field(max_length=50)]
+    loading_place: Text200
+    unloading_place: Text200
+    planned_loading_at: AwareDatetime
+    planned_unloading_at: AwareDatetime
+    route: Annotated[str, Field(max_length=2000)]
+    emergency_contact: EmergencyContact
+    revision: Annotated[int, Field(ge=1)] = 1
+
+
+class Violation(Frozen):
+    """One broken rule: ``code`` names the rule, ``field`` the path it concerns."""
+
+    code: str
+    field: str
+    message: str
+    severity: Severity
+
+
+class WaybillCheck(Frozen):
+    """The rule check of one waybill.
+
+    Blocking violations send it back to the supplier or carrier to fix; warnings alone need a
+    logistics-safety approval before filing. ``ok`` means neither: file it as it is.
+    """
+
+    violations: tuple[Violation, ...]
+
+    @property
+    def blocking(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "blocking")
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations

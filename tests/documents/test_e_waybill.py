@@ -1,0 +1,142 @@
+"""The bilingual e-waybill rendered to a real PDF and read back with pypdf."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from documents.e_waybill import (
+    NOT_FILED,
+    TEMPLATE,
+    ClassView,
+    class_view,
+    cst_text,
+    render_waybill_pdf,
+    totals_text,
+    waybill_context,
+)
+from documents.render import render_html
+from tests.rules.test_waybill import ACETONE, CHLORINE, HYDROCHLORIC_ACID, WAYBILL
+
+RECEIPT = "JTYS-320000-20260410-000123"
+# 23:42 UTC on 9 April is 07:42 on 10 April in China.
+FILED_AT = datetime(2026, 4, 9, 23, 42, tzinfo=UTC)
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def filed_text() -> str:
+    pdf = render_waybill_pdf(WAYBILL, receipt_number=RECEIPT, filed_at=FILED_AT, status="filed")
+    assert pdf.startswith(b"%PDF-")
+    return pdf_text(pdf)
+
+
+@pytest.fixture(scope="module")
+def draft_text() -> str:
+    draft = WAYBILL.model_copy(
+        update={
+            "driver": WAYBILL.driver.model_copy(update={"name": ""}),
+            "items": (ACETONE.model_copy(update={"hazard_class": ""}), CHLORINE),
+        }
+    )
+    return pdf_text(render_waybill_pdf(draft, receipt_number=None, filed_at=None, status="draft"))
+
+
+def test_filed_waybill_shows_title_receipt_and_filing_time(filed_text: str) -> None:
+    for expected in [
+        "危险货物道路运输电子运单",
+        "Dangerous Goods Road Transport E-Waybill",
+        "EW-CT-2026-000981",
+        RECEIPT,
+        "2026-04-10 07:42 (UTC+8)",
+        "已备案 Filed",
+        "2026年4月10日",
+    ]:
+        assert expected in filed_text, expected
+    assert "未备案" not in filed_text and "NOT FILED" not in filed_text
+
+
+def test_filed_waybill_shows_parties_crew_vehicle_and_emergency_contact(filed_text: str) -> None:
+    for expected in [
+        "91320500MA1XYB120D",
+        "91320581MA1W5E8N0M",
+        "苏交运管许可苏字320581000123号",
+        "苏E·A8231",
+        "苏E·T512挂",
+        "10,000 kg",
+        "王建国",
+        "320581198503121234",
+        "李芳",
+        "320581199011054321",
+        "2028年11月5日",
+        "24 小时应急联系电话",
+        "0512-6688 0119",
+        "恒达化学应急中心",
+        "2026-04-10 08:00 (UTC+8)",
+        "2026-04-10 16:30 (UTC+8)",
+    ]:
+        assert expected in filed_text, expected
+
+
+def test_filed_waybill_lists_the_goods_with_class_names_and_descriptions(filed_text: str) -> None:
+    for expected in [
+        "UN1090",
+        "UN1789",
+        "第3类 易燃液体",
+        "第8类 腐蚀性物质",
+        "1,000 L",
+        "2,000 L",
+        "3,000 L",
+        "UN1090, Acetone, 3, II, 1000 L in 5 drums",
+        "UN1789, Hydrochloric acid, 8, II, 2000 L in 2 IBCs",
+    ]:
+        assert expected in filed_text, expected
+
+
+def test_unfiled_draft_says_so_and_prints_its_gaps(draft_text: str) -> None:
+    assert "未备案 NOT FILED" in draft_text
+    assert "草稿 Draft" in draft_text
+    assert RECEIPT not in draft_text and "备案时间" not in draft_text
+    assert "UN1017, Chlorine, 2.3, (5.1, 8), 100 kg in 2 cylinders" in draft_text
+    assert "第5.1项 氧化性物质" in draft_text
+
+
+def test_subsidiary_classes_are_named_in_both_languages() -> None:
+    context = waybill_context(
+        WAYBILL.model_copy(update={"items": (CHLORINE,)}),
+        receipt_number=None,
+        filed_at=None,
+        status="draft",
+    )
+    html = render_html(TEMPLATE, context)
+    assert "(5.1) <span" in html and "第5.1项 氧化性物质 Oxidizing substances" in html
+    assert "(8) <span" in html and "第8类 腐蚀性物质 Corrosive substances" in html
+    assert NOT_FILED in html
+
+
+def test_a_receipt_needs_its_filing_time_and_the_reverse() -> None:
+    with pytest.raises(ValueError, match="both"):
+        waybill_context(WAYBILL, receipt_number=RECEIPT, filed_at=None, status="filed")
+    with pytest.raises(ValueError, match="both"):
+        waybill_context(WAYBILL, receipt_number=None, filed_at=FILED_AT, status="filed")
+
+
+def test_times_print_in_china_standard_time_and_naive_ones_are_refused() -> None:
+    assert cst_text(datetime(2026, 4, 10, 16, 5, tzinfo=UTC)) == "2026-04-11 00:05 (UTC+8)"
+    with pytest.raises(ValueError, match="timezone"):
+        cst_text(datetime(2026, 4, 10, 16, 5))
+
+
+def test_totals_by_unit_and_class_views() -> None:
+    heavy = CHLORINE.model_copy(update={"quantity": Decimal("1250.5")})
+    assert totals_text((ACETONE, heavy, HYDROCHLORIC_ACID)) == "3,000 L; 1,250.5 kg"
+    assert totals_text(()) == ""
+    assert class_view("1.4S").zh == "第1.4项 不呈现重大危险的物质和物品"
+    assert class_view("") == ClassView(code="", zh="", en="")  # a draft's missing class
