@@ -16,10 +16,14 @@ from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
+from activities.fulfilment_records import FulfilmentRecords
 from activities.human_tasks import HumanTaskActivities
+from activities.invoices import InvoiceActivities
 from activities.sourcing_records import SourcingRecords
+from activities.waybills import WaybillActivities
 from db.session import make_engine, make_session_factory
 from gateways.certification_registry import CertificationRegistryClient
+from gateways.regulator import RegulatorClient
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import Settings, get_settings
@@ -28,9 +32,10 @@ from stack.temporal import connect, runtime_with_metrics
 from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
 from workflows.contract import ContractWorkflow
+from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
 
-WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow]
+WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow, OrderWorkflow]
 
 
 def build_worker(
@@ -40,6 +45,7 @@ def build_worker(
     sessions: sessionmaker[Session],
     store: ObjectStore,
     registry: CertificationRegistryClient,
+    regulator: RegulatorClient | None = None,
     task_queue: str | None = None,
     max_cached_workflows: int = 1000,
 ) -> Worker:
@@ -49,6 +55,11 @@ def build_worker(
     tasks = HumanTaskActivities(sessions)
     sourcing = SourcingRecords(sessions)
     contract_documents = ContractDocuments(sessions, store)
+    fulfilment = FulfilmentRecords(sessions)
+    invoices = InvoiceActivities(sessions, store)
+    waybills = WaybillActivities(
+        sessions, store, regulator or RegulatorClient.from_settings(settings)
+    )
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -76,6 +87,17 @@ def build_worker(
             sourcing.record_contract,
             contract_documents.render_contract,
             contract_documents.sign_contract,
+            fulfilment.record_order,
+            fulfilment.set_order_status,
+            fulfilment.reserve_stock,
+            fulfilment.release_stock,
+            fulfilment.record_carrier_event,
+            fulfilment.record_payment,
+            invoices.issue_invoice,
+            waybills.check_waybill,
+            waybills.file_waybill,
+            waybills.seal_waybill,
+            waybills.file_waybill_status,
         ],
         # Database, S3 and weasyprint block: synchronous activities on threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),
@@ -97,6 +119,7 @@ async def main() -> None:
         sessions=make_session_factory(make_engine(settings.database_url)),
         store=object_store_from_settings(settings),
         registry=CertificationRegistryClient.from_settings(settings),
+        regulator=RegulatorClient.from_settings(settings),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

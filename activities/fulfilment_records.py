@@ -59,7 +59,7 @@ class FulfilmentRecords:
             session.execute(
                 update(Contract)
                 .where(Contract.id == contract.contract_id)
-                .values(fulfilment_status="order_started")
+                .values(fulfilment_status=OrderStatus.AWAITING_CONFIRMATION.value)
             )
             audit_once(session, SYSTEM_ACTOR, "order.created", order.order_id, {})
 

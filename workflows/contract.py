@@ -4,9 +4,9 @@ Orchestrates: draft the contract row; render the bilingual PDF and store it by S
 the total into the buyer's approval currency at the recorded rate and ask the buyer's finance role
 to approve, level by level, each level a different person (and never the person who awarded);
 then both parties sign within the signing window, each signature binding signer, organisation,
-time and the document's hash under the organisation's key. Every party signed: executed, awaiting
-fulfilment. A refusal, a lapse or a declined signature ends the contract with its reason, which the
-RFQ uses to offer the lines to the next-ranked supplier.
+time and the document's hash under the organisation's key. Every party signed: executed, and the
+order's fulfilment workflow starts. A refusal, a lapse or a declined signature ends the contract
+with its reason, which the RFQ uses to offer the lines to the next-ranked supplier.
 
 Updates: ``decide_task`` (inherited: approvals and signatures). Query: ``get_status``.
 """
@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from contracts.common import DocumentRef, Money, Role
+    from contracts.fulfilment import OrderInput, order_id_for, order_workflow_id
     from contracts.sourcing import (
         ApprovalPolicy,
         ApprovalPolicyInput,
@@ -40,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from rules import approvals as approval_rules
     from workflows import policies
     from workflows.human_tasks import HumanTaskWorkflow, process_key
+    from workflows.order import OrderWorkflow
 
 APPROVAL_WINDOW = timedelta(days=7)
 SIGNATURE_TASK = "contract_signature"
@@ -113,13 +116,21 @@ class ContractWorkflow(HumanTaskWorkflow):
             )
         self._status = ContractStatus.EXECUTED
         await self._record(ContractStatus.EXECUTED, approvals=approvals)
+        order_id = order_id_for(terms.contract_id)
+        # The order outlives this workflow: it runs for weeks after the contract is done.
+        await workflow.start_child_workflow(
+            OrderWorkflow.run,
+            OrderInput(order_id=order_id, contract=terms),
+            id=order_workflow_id(order_id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
         for party in (terms.buyer, terms.supplier):
             await self._notify(
                 party.org_id,
                 None,
                 "contract_executed",
                 f"Contract {terms.contract_id} is signed by both parties and executed; "
-                "it awaits fulfilment.",
+                f"order {order_id} has started.",
             )
         return ContractOutcome(
             contract_id=terms.contract_id,

@@ -106,7 +106,7 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderOutcome:
-        await self._set_status(OrderStatus.AWAITING_CONFIRMATION)
+        await policies.run("record_order", order)
         try:
             confirmed = await self._unless_cancelled(self._confirm)
             if not confirmed:

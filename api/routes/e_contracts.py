@@ -88,8 +88,8 @@ class ContractDetail(ContractSummary):
     signatures: list[SignatureView]
     executed_at: datetime | None
     fulfilment_status: str | None = Field(
-        description="'awaiting_fulfilment' once executed. The fulfilment workflow that moves it "
-        "on (orders, shipments, delivery) is a later issue: until then it stays there."
+        description="'awaiting_fulfilment' once executed; then the status of the order the "
+        "contract became (awaiting_confirmation, ..., completed), order id 'ord-<contract_id>'."
     )
 
 

@@ -217,6 +217,11 @@ async def contract_reaches(caller: Caller, contract_id: str, status: str) -> dic
     return found
 
 
+async def order_awaits_confirmation(caller: Caller, contract_id: str) -> bool | None:
+    answer = await caller.http.get(f"/contracts/{contract_id}")
+    return True if answer.json()["fulfilment_status"] == "awaiting_confirmation" else None
+
+
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
@@ -396,7 +401,9 @@ async def test_an_rfq_becomes_two_signed_contracts_through_rest(
             assert signed.json()["process_status"] == status
 
     executed = await contract_reaches(buyer, contract_a, "executed")
-    assert executed["fulfilment_status"] == "awaiting_fulfilment"
+    # The executed contract becomes an order, which waits for the supplier's confirmation.
+    assert executed["fulfilment_status"] in ("awaiting_fulfilment", "awaiting_confirmation")
+    assert await until(lambda: order_awaits_confirmation(buyer, contract_a))
     assert executed["executed_at"] is not None
     assert [a_["level"] for a_ in executed["approvals"]] == [1]
     assert executed["approvals"][0]["approved_by"] == finance.member.actor.user_id

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.e_contracts import signature_of
 from contracts.common import Actor, Role
+from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import (
     ApprovalChain,
     ApprovalLevel,
@@ -55,6 +56,7 @@ from tests.harness import sourcing as s
 from tests.harness.histories import record_history
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
+from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
 
 RfqHandle = WorkflowHandle[RfqWorkflow, RfqView]
@@ -80,10 +82,17 @@ class Harness:
         return handle
 
     async def close(self) -> None:
-        """Terminate what still runs (children die with their parent): time skips for all."""
+        """Terminate what still runs: the shared server skips time only when nothing waits.
+        Contracts die with their RFQ; an executed contract's order outlives it, so it is
+        terminated by name."""
         for handle in self.started:
-            with contextlib.suppress(RPCError):
-                await handle.terminate("test finished")
+            rfq_id = handle.id.removeprefix("Rfq:")
+            orders = [
+                order_workflow_id(order_id_for(c.id)) for c in self.rows(Contract, rfq_id=rfq_id)
+            ]
+            for workflow_id in (handle.id, *orders):
+                with contextlib.suppress(RPCError):
+                    await self.client.get_workflow_handle(workflow_id).terminate("test finished")
 
     def buyer(self) -> s.Member:
         return s.member(self.sessions, s.buyer_org(self.sessions), Role.BUYER)
@@ -391,7 +400,12 @@ async def test_split_award_makes_one_contract_per_supplier_and_both_sign(harness
     assert view.status == RfqStatus.COMPLETED and len(view.contract_ids) == 2
 
     for row in harness.rows(Contract, rfq_id=rfq.rfq_id):
-        assert (row.status, row.fulfilment_status) == ("executed", "awaiting_fulfilment")
+        assert row.status == "executed"
+        # Each executed contract has become an order waiting for its supplier's confirmation.
+        order = await harness.client.get_workflow_handle(
+            order_workflow_id(order_id_for(row.id))
+        ).query(OrderWorkflow.get_status)
+        assert (order.contract_id, order.status) == (row.id, "awaiting_confirmation")
         signatures = harness.rows(ContractSignature, contract_id=row.id)
         assert {sig.signer_org_id for sig in signatures} == {buyer.org.id, row.supplier_org_id}
         for sig in signatures:

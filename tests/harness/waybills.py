@@ -1,0 +1,126 @@
+"""E-waybill drafts for orders, stored the way the API stores a submitted draft."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.common import DocumentRef
+from contracts.waybill import (
+    Carrier,
+    CrewMember,
+    EmergencyContact,
+    EWaybill,
+    Vehicle,
+    WaybillItem,
+    WaybillParty,
+)
+from db.models import Document
+from db.session import transaction
+from storage.object_store import ObjectStore, put_content
+
+CST = timezone(timedelta(hours=8))
+
+# UN1090,Acetone,3,,II,3,IB2;T4;TP1,
+ACETONE = WaybillItem(
+    un_number="UN1090",
+    proper_shipping_name="Acetone",
+    hazard_class="3",
+    packing_group="II",
+    packaging="200 L steel drums",
+    packages=5,
+    quantity=Decimal(1000),
+    unit="L",
+)
+
+
+def waybill(
+    waybill_number: str,
+    order_id: str,
+    *,
+    loading_at: datetime,
+    driver_expiry: date | None = None,
+    escort_expiry: date | None = None,
+) -> EWaybill:
+    """A clean acetone waybill loading at ``loading_at`` (any zone; dispatch date in CST)."""
+    loading = loading_at.astimezone(CST)
+    far = loading.date() + timedelta(days=900)
+    return EWaybill(
+        waybill_number=waybill_number,
+        order_id=order_id,
+        shipment_id=f"{order_id}-S1",
+        dispatch_date=loading.date(),
+        consignor=WaybillParty(
+            name="江苏恒信化工有限公司", credit_code=None, contact_phone="0510-8888 1234"
+        ),
+        consignee=WaybillParty(
+            name="华东精细化工贸易有限公司", credit_code=None, contact_phone="021-5080 1234"
+        ),
+        loader=None,
+        carrier=Carrier(
+            name="苏州安运危险品运输有限公司",
+            credit_code="91320581MA1W5E8N0M",
+            phone="0512-5231 8888",
+            road_transport_permit_number="苏交运管许可苏字320581000123号",
+            permit_expiry=far,
+            permitted_classes=("3", "8"),
+        ),
+        vehicle=Vehicle(
+            plate="苏E·A8231",
+            transport_certificate_number="苏交运管苏字320581301234号",
+            permitted_classes=("3", "8"),
+            inspection_valid_until=far,
+            max_load_kg=Decimal(10000),
+        ),
+        driver=CrewMember(
+            name="王建国",
+            qualification_certificate_number="320581198503121234",
+            certificate_expiry=driver_expiry or far,
+            phone="138 1234 5678",
+        ),
+        escort=CrewMember(
+            name="李芳",
+            qualification_certificate_number="320581199011054321",
+            certificate_expiry=escort_expiry or far,
+            phone="139 8765 4321",
+        ),
+        items=(ACETONE,),
+        loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
+        unloading_place="上海市金山区化学工业区 Jinshan Chemical Park, Shanghai",
+        planned_loading_at=loading,
+        planned_unloading_at=loading + timedelta(hours=6),
+        route="G2 京沪高速 → G1501 上海绕城高速",
+        emergency_contact=EmergencyContact(name="恒信应急中心", phone_24h="0510-8888 0119"),
+    )
+
+
+def store_draft(
+    sessions: sessionmaker[Session], store: ObjectStore, *, org_id: str, draft: EWaybill
+) -> DocumentRef:
+    """The draft's JSON stored by SHA-256 with a document row, as the API does on submission."""
+    data = draft.model_dump_json().encode()
+    stored = put_content(store, data, content_type="application/json")
+    document_id = f"doc_{uuid.uuid4().hex}"
+    with transaction(sessions) as session:
+        session.add(
+            Document(
+                id=document_id,
+                org_id=org_id,
+                kind="waybill_draft",
+                sha256=stored.sha256,
+                object_key=stored.key,
+                filename=f"{draft.waybill_number}.json",
+                content_type="application/json",
+                size=stored.size,
+                created_by="usr_test",
+            )
+        )
+    return DocumentRef(
+        document_id=document_id,
+        sha256=stored.sha256,
+        filename=f"{draft.waybill_number}.json",
+        content_type="application/json",
+    )
