@@ -227,11 +227,11 @@ def quote_terms(
         lines=tuple(
             QuoteLine(
                 line_id=line_id,
-                unit_price=Decimal(prices[line_id]),
+                unit_price=Decimal(prices.get(line_id, "10.00")),
                 price_breaks=(
                     PriceBreak(
                         min_quantity=Decimal(500),
-                        unit_price=Decimal(prices[line_id]) - Decimal("0.50"),
+                        unit_price=Decimal(prices.get(line_id, "10.00")) - Decimal("0.50"),
                     ),
                 )
                 if line_id == "L1"

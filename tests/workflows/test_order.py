@@ -15,21 +15,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import WorkflowEnvironment
 
-from activities.sourcing_records import SourcingRecords
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
 from contracts.fulfilment import (
     CancelOrderInput,
     CarrierEventInput,
     CarrierEventKind,
-    OrderInput,
     OrderOutcome,
     OrderStatus,
     PaymentInput,
-    order_workflow_id,
 )
-from contracts.sourcing import ContractStatus, ContractTerms, Quote, RecordContractInput
+from contracts.sourcing import ContractTerms
 from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import (
     AuditEntry,
@@ -44,27 +41,20 @@ from db.models import (
 )
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
-from rules.awards import draft_contract
 from sandboxes.regulator import RegulatorControl
 from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
+from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.histories import record_history
+from tests.harness.orders import Parties
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 from workflows.order import OrderWorkflow
 
 OrderHandle = WorkflowHandle[OrderWorkflow, OrderOutcome]
-
-
-@dataclass
-class Parties:
-    buyer: s.Member
-    finance: s.Member
-    supplier: s.Member
-    logistics: s.Member
 
 
 @dataclass
@@ -80,57 +70,14 @@ class Harness:
         return await self.env.get_current_time()
 
     def parties(self) -> Parties:
-        buyer_org = s.buyer_org(self.sessions)
-        supplier_org = s.accredited_supplier(self.sessions, self.store)
-        return Parties(
-            buyer=s.member(self.sessions, buyer_org, Role.BUYER),
-            finance=s.member(self.sessions, buyer_org, Role.FINANCE),
-            supplier=s.member(self.sessions, supplier_org, Role.SUPPLIER),
-            logistics=s.member(self.sessions, supplier_org, Role.LOGISTICS),
-        )
+        return o.parties(self.sessions, self.store)
 
-    async def executed_contract(self, parties: Parties, *, dangerous: bool) -> ContractTerms:
-        """A contract recorded as executed, the way the contract workflow leaves it."""
-        now = await self.now()
+    async def executed_contract(self, who: Parties, *, dangerous: bool) -> ContractTerms:
         lines = s.lines() if dangerous else (s.lines()[1],)
-        rfq = s.rfq(parties.buyer, [parties.supplier.org], now=now, rfq_lines=lines)
-        quote = Quote(
-            quote_id=f"{rfq.rfq_id}:{parties.supplier.org.id}:r1",
-            rfq_id=rfq.rfq_id,
-            supplier_org_id=parties.supplier.org.id,
-            revision=1,
-            terms=s.quote_terms(
-                valid_until=(now + timedelta(days=30)).date(),
-                line_ids=tuple(line.line_id for line in lines),
-            ),
-            submitted_by=parties.supplier.actor.user_id,
-            submitted_at=now,
-        )
-        terms = draft_contract(
-            contract_id=f"{rfq.rfq_id}-C1",
-            rfq=rfq,
-            quote=quote,
-            line_ids=[line.line_id for line in lines],
-            supplier=s.party(parties.supplier),
-            awarded_by=parties.buyer.actor.user_id,
-            awarded_at=now,
-        )
-        env = ActivityEnvironment()
-        env.run(SourcingRecords(self.sessions).record_rfq, rfq)
-        env.run(
-            SourcingRecords(self.sessions).record_contract,
-            RecordContractInput(terms=terms, status=ContractStatus.EXECUTED, at=now),
-        )
-        return terms
+        return o.executed_contract(self.sessions, who, now=await self.now(), lines=lines)
 
     async def start(self, terms: ContractTerms) -> OrderHandle:
-        order_id = f"ord-{terms.contract_id}"
-        handle = await self.client.start_workflow(
-            OrderWorkflow.run,
-            OrderInput(order_id=order_id, contract=terms),
-            id=order_workflow_id(order_id),
-            task_queue=self.task_queue,
-        )
+        handle = await o.start_order(self.client, terms, task_queue=self.task_queue)
         self.started.append(handle)
         return handle
 
