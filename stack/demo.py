@@ -251,14 +251,14 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
         hengxin.call(
             "POST",
             f"/rfqs/{rfq_id}/quotes",
-            json={"terms": quote_terms(valid, {"L1": "8.60", "L2": "168.00"}, lead=5)},
+            json={"terms": quote_terms(valid, {"L1": "8.60", "L2": "168.00"}, lead=3)},
         )
     )
     print(
         lianfeng.call(
             "POST",
             f"/rfqs/{rfq_id}/quotes",
-            json={"terms": quote_terms(valid, {"L1": "9.40", "L2": "139.00"}, lead=3)},
+            json={"terms": quote_terms(valid, {"L1": "9.40", "L2": "139.00"}, lead=4)},
         )
     )
     print(
@@ -301,7 +301,7 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
             answer = party.call(
                 "POST",
                 f"/contracts/{contract_id}/signatures",
-                json={"document_sha256": view["document_sha256"]},
+                json={"document_sha256": view["document"]["sha256"]},
             )
             print(f"{party.email} signs → {answer['process_status']}: {answer['message']}")
         verification = buyer.call("GET", f"/contracts/{contract_id}/verification")

@@ -49,10 +49,13 @@ def process_key(step: str) -> str:
     """A key unique to this process and step, stable across retries, replays and continue-as-new.
 
     Workflow ids come from business keys and may be reused (a rejected supplier applies again),
-    so the first run of the chain tells one process from the next.
+    so the first run of the chain tells one process from the next: by the run id's last twelve
+    hex digits, which are random in UUIDv4 and UUIDv7 alike (v7 starts with the time, so two
+    runs a minute apart share their first digits).
     """
     info = workflow.info()
-    return f"{info.workflow_id}:{info.first_execution_run_id[:8]}:{step}"
+    run = info.first_execution_run_id.replace("-", "")[-12:]
+    return f"{info.workflow_id}:{run}:{step}"
 
 
 def _rejected(message: str, kind: str) -> ApplicationError:
