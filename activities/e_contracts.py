@@ -9,15 +9,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents import document_ref
-from contracts.common import SYSTEM_ACTOR, DocumentRef
+from activities.documents import issue_pdf
+from contracts.common import DocumentRef
 from contracts.sourcing import ContractTerms, Signature, SignContractInput
 from db.audit_log import append_audit
-from db.models import Contract, ContractSignature, Document, Organisation, SigningKey
+from db.models import Contract, ContractSignature, Organisation, SigningKey
 from db.session import transaction
 from documents.e_contract import render_contract_pdf
 from security.signatures import generate_key_pair, sign
-from storage.object_store import ObjectStore, put_content
+from storage.object_store import ObjectStore
 
 PDF = "application/pdf"
 
@@ -35,39 +35,15 @@ class ContractDocuments:
     def render_contract(self, terms: ContractTerms) -> DocumentRef:
         """Render and store the PDF once; a retry returns the document already stored, so the
         hash the parties sign never changes under them."""
-        document_id = contract_document_id(terms.contract_id)
-        with self._sessions() as session:
-            existing = session.get(Document, document_id)
-            if existing is not None:
-                return document_ref(existing)
-        stored = put_content(self._store, render_contract_pdf(terms), content_type=PDF)
-        with transaction(self._sessions) as session:
-            if session.get(Document, document_id) is None:
-                session.add(
-                    Document(
-                        id=document_id,
-                        org_id=terms.buyer.org_id,
-                        kind="e_contract",
-                        sha256=stored.sha256,
-                        object_key=stored.key,
-                        filename=f"contract-{terms.contract_id}.pdf",
-                        content_type=PDF,
-                        size=stored.size,
-                        created_by=SYSTEM_ACTOR.user_id,
-                    )
-                )
-                append_audit(
-                    session,
-                    actor=SYSTEM_ACTOR,
-                    action="document.issued",
-                    target_type="document",
-                    target_id=document_id,
-                    detail={"sha256": stored.sha256, "kind": "e_contract"},
-                    dedup_key=f"document.issued:{document_id}",
-                )
-            row = session.get(Document, document_id)
-            assert row is not None
-            return document_ref(row)
+        return issue_pdf(
+            self._sessions,
+            self._store,
+            document_id=contract_document_id(terms.contract_id),
+            org_id=terms.buyer.org_id,
+            kind="e_contract",
+            filename=f"contract-{terms.contract_id}.pdf",
+            render=lambda: render_contract_pdf(terms),
+        )
 
     @activity.defn(name="sign_contract")
     def sign_contract(self, request: SignContractInput) -> Signature:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents import document_ref
+from activities.documents import document_ref, issue_pdf
 from contracts.common import SYSTEM_ACTOR
 from contracts.fulfilment import (
     CheckWaybillInput,
@@ -30,7 +30,7 @@ from documents.e_waybill import render_waybill_pdf
 from gateways.http_adapter import ExternalSystemRejected
 from gateways.regulator import RegulatorClient, RegulatorRejected
 from rules.waybill import check_waybill
-from storage.object_store import ObjectStore, get_verified, put_content
+from storage.object_store import ObjectStore, get_verified
 
 PDF = "application/pdf"
 
@@ -105,33 +105,25 @@ class WaybillActivities:
             if draft is None:
                 raise ApplicationError(f"no draft {request.document_id}", type="InvalidRecord")
             draft_ref = document_ref(draft)
+            supplier_org_id = draft.org_id
         waybill = self._draft(request.document_id)
-        pdf = render_waybill_pdf(
-            waybill,
-            receipt_number=request.receipt_number,
-            filed_at=request.filed_at,
-            status=FilingStatus.FILED.value,
+        pdf = issue_pdf(
+            self._sessions,
+            self._store,
+            document_id=f"{request.waybill_number}:pdf",
+            org_id=supplier_org_id,
+            kind="e_waybill",
+            filename=f"e-waybill-{request.waybill_number}.pdf",
+            render=lambda: render_waybill_pdf(
+                waybill,
+                receipt_number=request.receipt_number,
+                filed_at=request.filed_at,
+                status=FilingStatus.FILED.value,
+            ),
         )
-        stored = put_content(self._store, pdf, content_type=PDF)
-        pdf_id = f"{request.waybill_number}:pdf"
         with transaction(self._sessions) as session:
             if session.get(Waybill, request.waybill_number) is not None:
                 return
-            if session.get(Document, pdf_id) is None:
-                session.add(
-                    Document(
-                        id=pdf_id,
-                        org_id=draft.org_id,
-                        kind="e_waybill",
-                        sha256=stored.sha256,
-                        object_key=stored.key,
-                        filename=f"e-waybill-{request.waybill_number}.pdf",
-                        content_type=PDF,
-                        size=stored.size,
-                        created_by=SYSTEM_ACTOR.user_id,
-                    )
-                )
-                session.flush()
             session.add(
                 Waybill(
                     waybill_number=request.waybill_number,
@@ -149,8 +141,8 @@ class WaybillActivities:
                     record=waybill.model_dump(mode="json"),
                     json_document_id=draft_ref.document_id,
                     json_sha256=draft_ref.sha256,
-                    pdf_document_id=pdf_id,
-                    pdf_sha256=stored.sha256,
+                    pdf_document_id=pdf.document_id,
+                    pdf_sha256=pdf.sha256,
                 )
             )
             append_audit(
@@ -162,7 +154,7 @@ class WaybillActivities:
                 detail={
                     "receipt_number": request.receipt_number,
                     "json_sha256": draft_ref.sha256,
-                    "pdf_sha256": stored.sha256,
+                    "pdf_sha256": pdf.sha256,
                 },
                 dedup_key=f"waybill.filed:{request.waybill_number}",
             )
