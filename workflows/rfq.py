@@ -73,6 +73,8 @@ class RfqWorkflow(HumanTaskWorkflow):
         self._deadline_moved = False
         self._closing = False
         self._cancel_reason: str | None = None
+        # Updates may arrive while the RFQ's row is still being written: they wait for it.
+        self._recorded = False
         self._invited = {s.org_id: s for s in rfq.suppliers}
         self._revisions: dict[str, list[Quote]] = {}  # every revision, newest last
         self._declined: dict[str, str] = {}
@@ -85,6 +87,7 @@ class RfqWorkflow(HumanTaskWorkflow):
     @workflow.run
     async def run(self, rfq: RfqInput) -> RfqView:
         await policies.run("record_rfq", rfq)
+        self._recorded = True
         await self._notify_suppliers(
             "rfq_invitation",
             f"You are invited to quote on RFQ {rfq.rfq_id} ({rfq.title}) "
@@ -173,6 +176,7 @@ class RfqWorkflow(HumanTaskWorkflow):
         )
         history.append(quote)
         self._declined.pop(supplier, None)
+        await workflow.wait_condition(lambda: self._recorded)
         await policies.run("record_quote", RecordQuoteInput(quote=quote))
         return QuoteReceipt(
             quote_id=quote.quote_id,
@@ -201,6 +205,7 @@ class RfqWorkflow(HumanTaskWorkflow):
         self._declined[supplier] = request.reason
         revisions = self._revisions.get(supplier, [])
         now = workflow.now()
+        await workflow.wait_condition(lambda: self._recorded)
         await policies.run(
             "record_decline",
             RecordDeclineInput(
@@ -228,6 +233,7 @@ class RfqWorkflow(HumanTaskWorkflow):
     async def extend_deadline(self, request: ExtendDeadlineInput) -> RfqView:
         self._deadline = request.new_deadline
         self._deadline_moved = True
+        await workflow.wait_condition(lambda: self._recorded)
         await self._set_status(RfqStatus.OPEN, deadline=request.new_deadline)
         await self._notify_suppliers(
             "rfq_deadline_extended",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
 from contracts.accreditation import (
     AccreditationOutcome,
@@ -69,3 +71,19 @@ async def start_accreditation(
         id=accreditation_workflow_id(app.supplier_org_id),
         task_queue=task_queue,
     )
+
+
+async def terminate_all(client: Client, workflow_ids: Iterable[str]) -> None:
+    """End whatever still runs under these ids, by id: the latest run, so a chain that continued
+    as new ends too. The shared time-skipping server skips time only when every workflow on it
+    is idle, and a workflow terminated with an activity in flight keeps it locked, so each is
+    given a moment to finish its activities first."""
+    for workflow_id in workflow_ids:
+        handle = client.get_workflow_handle(workflow_id)
+        with contextlib.suppress(RPCError):
+            for _ in range(50):
+                description = await handle.describe()
+                if not description.raw_description.pending_activities:
+                    break
+                await asyncio.sleep(0.1)
+            await handle.terminate("test finished")

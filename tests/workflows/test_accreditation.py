@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
@@ -40,7 +38,7 @@ from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
 from tests.harness.histories import record_history
-from tests.harness.temporal import eventually, new_task_queue, start_accreditation
+from tests.harness.temporal import eventually, new_task_queue, start_accreditation, terminate_all
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -67,9 +65,7 @@ class Harness:
 
     async def close(self) -> None:
         """Terminate what is still running: the shared server skips time for every workflow."""
-        for handle in self.started:
-            with contextlib.suppress(RPCError):
-                await handle.terminate("test finished")
+        await terminate_all(self.client, [handle.id for handle in self.started])
 
     async def application(self, *, risky: bool = False, valid_for: int = 700) -> ApplyInput:
         org = b.make_org(self.sessions)

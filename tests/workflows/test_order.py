@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +13,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
@@ -50,7 +48,7 @@ from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.histories import record_history
 from tests.harness.orders import Parties
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import eventually, new_task_queue, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 
@@ -82,9 +80,7 @@ class Harness:
         return handle
 
     async def close(self) -> None:
-        for handle in self.started:
-            with contextlib.suppress(RPCError):
-                await handle.terminate("test finished")
+        await terminate_all(self.client, [handle.id for handle in self.started])
 
     async def task(self, order_id: str, kind: str) -> HumanTask:
         async def opened() -> HumanTask | None:

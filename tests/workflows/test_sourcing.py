@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.e_contracts import signature_of
@@ -54,7 +52,7 @@ from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
 from tests.harness.histories import record_history
-from tests.harness.temporal import eventually, new_task_queue
+from tests.harness.temporal import eventually, new_task_queue, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
@@ -90,9 +88,7 @@ class Harness:
             orders = [
                 order_workflow_id(order_id_for(c.id)) for c in self.rows(Contract, rfq_id=rfq_id)
             ]
-            for workflow_id in (handle.id, *orders):
-                with contextlib.suppress(RPCError):
-                    await self.client.get_workflow_handle(workflow_id).terminate("test finished")
+            await terminate_all(self.client, [handle.id, *orders])
 
     def buyer(self) -> s.Member:
         return s.member(self.sessions, s.buyer_org(self.sessions), Role.BUYER)
