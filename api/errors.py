@@ -28,6 +28,7 @@ _UPDATE_REJECTIONS = {
     "NotInvited": status.HTTP_403_FORBIDDEN,
     "StaleRevision": status.HTTP_409_CONFLICT,
     "NotAllAnswered": status.HTTP_409_CONFLICT,
+    "NotReady": status.HTTP_409_CONFLICT,
 }
 
 

@@ -1,0 +1,140 @@
+"""Who may see and act on an order, and which stored documents belong to it.
+
+An order is visible to its two parties by role (the buyer's buyer and finance, the supplier's
+supplier and logistics) and to platform staff; anyone else, regulators included, gets 404 as for
+a missing order. Staff read but do not act: commands need the party and the role.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import quote
+
+from fastapi import HTTPException, status
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from api.deps import is_operator, not_found
+from contracts.common import OPERATOR_ORG_ID, Actor, DocumentRef, Role
+from contracts.fulfilment import OrderStatus
+from db.audit_log import append_audit
+from db.models import AuditEntry, CarrierEvent, Document, Invoice, Order, Waybill
+
+BUYER_SIDE = (Role.BUYER, Role.FINANCE)
+SUPPLIER_SIDE = (Role.SUPPLIER, Role.LOGISTICS)
+FINAL = {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REFUSED}
+DOCUMENT_ADDED = "order.document_added"
+Side = Literal["buyer", "supplier", "either"]
+
+
+def is_staff(actor: Actor) -> bool:
+    """Operator staff, including the platform's logistics-safety reviewers of e-waybills."""
+    return is_operator(actor) or (actor.org_id == OPERATOR_ORG_ID and actor.has_any(Role.LOGISTICS))
+
+
+def visible_sides(actor: Actor) -> list[ColumnElement[bool]] | None:
+    """The order conditions the caller sees; None means every order (staff)."""
+    if is_staff(actor):
+        return None
+    sides: list[ColumnElement[bool]] = []
+    if actor.has_any(*BUYER_SIDE):
+        sides.append(Order.buyer_org_id == actor.org_id)
+    if actor.has_any(*SUPPLIER_SIDE):
+        sides.append(Order.supplier_org_id == actor.org_id)
+    if not sides:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="requires the buyer, finance, supplier or logistics role",
+        )
+    return sides
+
+
+def visible_order(session: Session, actor: Actor, order_id: str) -> Order:
+    row = session.get(Order, order_id)
+    if row is None or not (is_staff(actor) or _party(row, actor)):
+        raise not_found("order")
+    return row
+
+
+def _party(row: Order, actor: Actor) -> bool:
+    return (row.buyer_org_id == actor.org_id and actor.has_any(*BUYER_SIDE)) or (
+        row.supplier_org_id == actor.org_id and actor.has_any(*SUPPLIER_SIDE)
+    )
+
+
+def acting_order(
+    session: Session, actor: Actor, order_id: str, *, org_of: Side, roles: tuple[Role, ...]
+) -> Order:
+    """The order, if the caller belongs to the ``org_of`` party with one of ``roles`` and the
+    order still runs; platform staff read orders but do not act on them."""
+    row = visible_order(session, actor, order_id)
+    orgs = {"buyer": {row.buyer_org_id}, "supplier": {row.supplier_org_id}}.get(
+        org_of, {row.buyer_org_id, row.supplier_org_id}
+    )
+    if actor.org_id not in orgs or not actor.has_any(*roles):
+        party = "either party's" if org_of == "either" else f"the {org_of}'s"
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"requires {party} {' or '.join(r.value for r in roles)} role",
+        )
+    if OrderStatus(row.status) in FINAL:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"the order is {row.status}")
+    return row
+
+
+def party_document(session: Session, row: Order, document_id: str) -> DocumentRef | None:
+    """A stored document of one of the order's two parties, as a reference; else None."""
+    document = session.get(Document, document_id)
+    if document is None or document.org_id not in (row.buyer_org_id, row.supplier_org_id):
+        return None
+    return DocumentRef(
+        document_id=document.id,
+        sha256=document.sha256,
+        filename=document.filename,
+        content_type=document.content_type,
+    )
+
+
+def record_upload(session: Session, actor: Actor, order_id: str, ref: DocumentRef) -> None:
+    """Link an upload to the order in the audit log, which nobody can rewrite."""
+    append_audit(
+        session,
+        actor=actor,
+        action=DOCUMENT_ADDED,
+        target_type="order",
+        target_id=order_id,
+        detail={"document_id": ref.document_id, "sha256": ref.sha256, "filename": ref.filename},
+        dedup_key=f"{DOCUMENT_ADDED}:{ref.document_id}",
+    )
+
+
+def order_document_ids(session: Session, row: Order) -> set[str]:
+    """Documents belonging to the order: uploads to it, delivery proofs, the invoice and the
+    filed e-waybill (its JSON and PDF)."""
+    uploads = session.scalars(
+        select(AuditEntry.detail)
+        .where(AuditEntry.target_id == row.id)
+        .where(AuditEntry.action == DOCUMENT_ADDED)
+    )
+    ids = {str(detail.get("document_id")) for detail in uploads}
+    proofs = session.scalars(
+        select(CarrierEvent.proof_document_id).where(CarrierEvent.order_id == row.id)
+    )
+    ids.update(p for p in proofs if p is not None)
+    invoice = session.scalar(select(Invoice.document_id).where(Invoice.order_id == row.id))
+    if invoice is not None:
+        ids.add(invoice)
+    filed = session.execute(
+        select(Waybill.json_document_id, Waybill.pdf_document_id).where(Waybill.order_id == row.id)
+    ).first()
+    if filed is not None:
+        ids.update(filed)
+    return ids
+
+
+def attachment(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the real (often Chinese) name, percent-encoded."""
+    fallback = (
+        filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "")
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

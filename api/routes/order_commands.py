@@ -1,0 +1,241 @@
+"""Commands on a running order: submit the e-waybill, report carrier events, record payments,
+cancel. Each is an update on the order's workflow, whose validators enforce the process (an event
+out of order, a payment in another currency); the API checks the party, the role and the
+references it resolves (the order's waybill number, a delivery proof's document) first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from api.deps import CurrentActor, PlatformDep
+from api.errors import invalid
+from api.idempotency import update_id
+from api.platform import Platform
+from api.routes.order_access import (
+    BUYER_SIDE,
+    SUPPLIER_SIDE,
+    Side,
+    acting_order,
+    party_document,
+    record_upload,
+)
+from api.uploads import CheckedUpload, store_uploads
+from contracts.common import Actor, Money, Role
+from contracts.fulfilment import (
+    CancelOrderInput,
+    CarrierEventInput,
+    CarrierEventKind,
+    CarrierEventReceipt,
+    OrderView,
+    PaymentInput,
+    PaymentReceipt,
+)
+from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
+from contracts.waybill import EWaybill
+from db.models import HumanTask
+from db.session import transaction
+from workflows.order import WAYBILL_TASK
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+T = TypeVar("T")
+
+
+class EventRequest(BaseModel):
+    """A carrier event; a delivery names its proof, uploaded first with
+    ``POST /orders/{order_id}/documents``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CarrierEventKind
+    at: AwareDatetime
+    location: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=2000)
+    proof_of_delivery_document_id: str | None = Field(default=None, max_length=160)
+
+
+class PaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Money
+    reference: str = Field(min_length=1, max_length=100)
+    paid_on: date
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+def _update_id(request: Request, actor: Actor) -> str | None:
+    key = request.headers.get("idempotency-key")
+    return update_id(actor.user_id, key) if key else None
+
+
+# -- the e-waybill ------------------------------------------------------------------------
+
+
+@router.post("/{order_id}/waybill")
+async def submit_waybill(
+    order_id: str, draft: EWaybill, actor: CurrentActor, platform: PlatformDep, request: Request
+) -> TaskAnswer:
+    """Submit the dangerous-goods e-waybill (supplier's logistics): checked at once; the answer
+    is ``awaiting_waybill`` with the problems to fix, ``awaiting_safety_approval`` or ``filing``."""
+    task_id, workflow_id, document_id = await run_in_threadpool(
+        _store_draft, platform, actor, order_id, draft
+    )
+    answer: TaskAnswer = await platform.temporal.get_workflow_handle(workflow_id).execute_update(
+        "decide_task",
+        DecideTaskInput(
+            task_id=task_id, outcome="submit", choices={"document_id": document_id}, actor=actor
+        ),
+        result_type=TaskAnswer,
+        id=_update_id(request, actor),
+    )
+    return answer
+
+
+def _store_draft(
+    platform: Platform, actor: Actor, order_id: str, draft: EWaybill
+) -> tuple[str, str, str]:
+    """The open submission task and the stored draft's document id."""
+    with transaction(platform.sessions) as session:
+        row = acting_order(session, actor, order_id, org_of="supplier", roles=SUPPLIER_SIDE)
+        if row.waybill_number is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, detail="the order carries no dangerous goods"
+            )
+        if draft.waybill_number != row.waybill_number:
+            raise invalid("waybill_number", f"must be {row.waybill_number}, the order's")
+        if draft.order_id != row.id:
+            raise invalid("order_id", f"must be {row.id}")
+        task = session.scalars(
+            select(HumanTask)
+            .where(HumanTask.subject_id == row.id)
+            .where(HumanTask.kind == WAYBILL_TASK)
+            .where(HumanTask.org_id == actor.org_id)
+            .where(HumanTask.status == TaskStatus.OPEN.value)
+        ).first()
+        if task is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"no e-waybill is awaited: the order is {row.status}",
+            )
+        if task.role not in actor.roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"the e-waybill is submitted by {task.role}"
+            )
+        upload = CheckedUpload(
+            field="waybill",
+            filename=f"{draft.waybill_number}-r{draft.revision}.json",
+            content_type="application/json",
+            data=draft.model_dump_json().encode(),
+        )
+        refs = store_uploads(session, platform.store, [upload], actor=actor, kind="waybill_draft")
+        # Linked to the order so the platform's safety reviewer can read the draft it reviews.
+        record_upload(session, actor, row.id, refs["waybill"])
+        return task.id, task.workflow_id, refs["waybill"].document_id
+
+
+# -- transport, payment, cancellation ------------------------------------------------------
+
+
+@router.post("/{order_id}/events")
+async def report_event(
+    order_id: str, body: EventRequest, actor: CurrentActor, platform: PlatformDep, request: Request
+) -> CarrierEventReceipt:
+    """Report picked up, departed, arrived or delivered, in that order (supplier's logistics)."""
+
+    def prepare() -> tuple[str, CarrierEventInput]:
+        with platform.sessions() as session:
+            row = acting_order(session, actor, order_id, org_of="supplier", roles=SUPPLIER_SIDE)
+            proof = None
+            field = "proof_of_delivery_document_id"
+            if body.proof_of_delivery_document_id is not None:
+                proof = party_document(session, row, body.proof_of_delivery_document_id)
+                if proof is None:
+                    raise invalid(field, "no document of this order's parties with this id")
+            elif body.kind == CarrierEventKind.DELIVERED:
+                raise invalid(field, "a delivery needs its proof: upload it to the order first")
+            event = CarrierEventInput(
+                kind=body.kind,
+                at=body.at,
+                location=body.location,
+                note=body.note,
+                proof_of_delivery=proof,
+                actor=actor,
+            )
+            return row.workflow_id, event
+
+    workflow_id, event = await run_in_threadpool(prepare)
+    return await _update(
+        platform, request, actor, workflow_id, "record_carrier_event", event, CarrierEventReceipt
+    )
+
+
+@router.post("/{order_id}/payments")
+async def record_payment(
+    order_id: str,
+    body: PaymentRequest,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    request: Request,
+) -> PaymentReceipt:
+    """Record a payment against the invoice (buyer's finance); part payments add up."""
+    workflow_id = await run_in_threadpool(
+        _workflow_of, platform, actor, order_id, "buyer", BUYER_SIDE
+    )
+    payment = PaymentInput(
+        amount=body.amount, reference=body.reference, paid_on=body.paid_on, actor=actor
+    )
+    return await _update(
+        platform, request, actor, workflow_id, "record_payment", payment, PaymentReceipt
+    )
+
+
+@router.post("/{order_id}/cancel")
+async def cancel_order(
+    order_id: str,
+    body: CancelRequest,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    request: Request,
+) -> OrderView:
+    """Cancel before pickup, with the reason (buyer or supplier): a filed e-waybill is voided
+    and the stock released."""
+    if not body.reason.strip():
+        raise invalid("reason", "a cancellation must give its reason")
+    roles = (Role.BUYER, Role.SUPPLIER)
+    workflow_id = await run_in_threadpool(_workflow_of, platform, actor, order_id, "either", roles)
+    cancel = CancelOrderInput(reason=body.reason, actor=actor)
+    return await _update(platform, request, actor, workflow_id, "cancel_order", cancel, OrderView)
+
+
+def _workflow_of(
+    platform: Platform, actor: Actor, order_id: str, org_of: Side, roles: tuple[Role, ...]
+) -> str:
+    with platform.sessions() as session:
+        return acting_order(session, actor, order_id, org_of=org_of, roles=roles).workflow_id
+
+
+async def _update(
+    platform: Platform,
+    request: Request,
+    actor: Actor,
+    workflow_id: str,
+    name: str,
+    update: Any,
+    result_type: type[T],
+) -> T:
+    result: T = await platform.temporal.get_workflow_handle(workflow_id).execute_update(
+        name, update, result_type=result_type, id=_update_id(request, actor)
+    )
+    return result

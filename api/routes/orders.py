@@ -1,0 +1,256 @@
+"""Orders: list and read them, upload their documents (proof of delivery), download the invoice.
+
+Orders are created by the workflow an executed contract starts (``ord-<contract_id>``); reads
+come from the rows its activities record, plus the live open tasks from its ``get_status``
+query. Commands are in ``api.routes.order_commands``; the supplier's confirmation, the buyer's
+acceptance or dispute and the safety review go through ``POST /tasks/{task_id}/decision``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from temporalio.exceptions import TemporalError
+
+from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.platform import Platform
+from api.routes.order_access import (
+    attachment,
+    order_document_ids,
+    record_upload,
+    visible_order,
+    visible_sides,
+)
+from api.uploads import check_upload, store_uploads
+from contracts.common import Actor, DocumentRef, Money
+from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
+from db.audit_log import append_audit
+from db.models import CarrierEvent, Document, Invoice, Order, Waybill
+from db.session import transaction
+from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+_LIVE_TIMEOUT = timedelta(seconds=3)
+
+
+class OrderSummary(BaseModel):
+    order_id: str
+    contract_id: str
+    status: OrderStatus
+    dangerous_goods: bool
+    waybill_number: str | None
+    buyer_org_id: str
+    supplier_org_id: str
+    total: Money
+    paid: Money
+    created_at: datetime
+    url: str
+
+
+class EventView(BaseModel):
+    kind: CarrierEventKind
+    at: datetime
+    location: str
+    note: str
+    proof_document_id: str | None
+
+
+class InvoiceView(BaseModel):
+    invoice_id: str
+    document_id: str
+    amount: Decimal
+    currency: str
+    due_on: date
+    url: str
+
+
+class OrderDetail(OrderSummary):
+    """``open_task_ids`` comes from the running process and is left out when it cannot answer."""
+
+    status_reason: str
+    receipt_number: str | None
+    outstanding: Money
+    events: list[EventView]
+    invoice: InvoiceView | None
+    open_task_ids: list[str] | None = None
+
+
+def _summary(row: Order) -> dict[str, Any]:
+    return {
+        "order_id": row.id,
+        "contract_id": row.contract_id,
+        "status": OrderStatus(row.status),
+        "dangerous_goods": row.dangerous_goods,
+        "waybill_number": row.waybill_number,
+        "buyer_org_id": row.buyer_org_id,
+        "supplier_org_id": row.supplier_org_id,
+        "total": Money(amount=row.total_amount, currency=row.currency),
+        "paid": Money(amount=row.paid_amount, currency=row.currency),
+        "created_at": row.created_at,
+        "url": f"/orders/{row.id}",
+    }
+
+
+@router.get("")
+def list_orders(
+    actor: CurrentActor,
+    session: SessionDep,
+    status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[OrderSummary]:
+    """Your organisation's orders as buyer (buyer, finance) or supplier (supplier, logistics);
+    platform staff see all. Newest first."""
+    query = select(Order).order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
+    sides = visible_sides(actor)
+    if sides is not None:
+        query = query.where(or_(*sides))
+    if status_filter is not None:
+        query = query.where(Order.status == status_filter.value)
+    return [OrderSummary(**_summary(row)) for row in session.scalars(query)]
+
+
+@router.get("/{order_id}", response_model_exclude_unset=True)
+async def get_order(order_id: str, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
+    """Status, amounts, carrier events, the invoice and the e-waybill's receipt; parties only."""
+    detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
+    try:
+        live = await platform.temporal.get_workflow_handle(workflow_id).query(
+            "get_status", result_type=OrderView, rpc_timeout=_LIVE_TIMEOUT
+        )
+        detail.open_task_ids = list(live.open_task_ids)
+    except TemporalError:
+        pass  # the recorded rows still answer
+    return detail
+
+
+def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetail, str]:
+    with platform.sessions() as session:
+        row = visible_order(session, actor, order_id)
+        events = session.scalars(
+            select(CarrierEvent).where(CarrierEvent.order_id == row.id).order_by(CarrierEvent.id)
+        )
+        invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
+        filed = session.get(Waybill, row.waybill_number) if row.waybill_number else None
+        outstanding = max(Decimal(0), row.total_amount - row.paid_amount)
+        detail = OrderDetail(
+            **_summary(row),
+            status_reason=row.status_reason,
+            receipt_number=filed.receipt_number if filed else None,
+            outstanding=Money(amount=outstanding, currency=row.currency),
+            events=[
+                EventView(
+                    kind=CarrierEventKind(e.kind),
+                    at=e.at,
+                    location=e.location,
+                    note=e.note,
+                    proof_document_id=e.proof_document_id,
+                )
+                for e in events
+            ],
+            invoice=InvoiceView(
+                invoice_id=invoice.id,
+                document_id=invoice.document_id,
+                amount=invoice.amount,
+                currency=invoice.currency,
+                due_on=invoice.due_on,
+                url=f"/orders/{row.id}/invoice",
+            )
+            if invoice
+            else None,
+        )
+        return detail, row.workflow_id
+
+
+# -- documents ----------------------------------------------------------------------------
+
+
+@router.post("/{order_id}/documents", status_code=status.HTTP_201_CREATED)
+async def upload_document(
+    order_id: str,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, e.g. the proof of delivery")],
+) -> DocumentRef:
+    """Store a document for the order (either party); give its id as a delivery's proof."""
+    upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
+
+    def store() -> DocumentRef:
+        with transaction(platform.sessions) as session:
+            row = visible_order(session, actor, order_id)
+            if actor.org_id not in (row.buyer_org_id, row.supplier_org_id):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN, detail="only the order's parties add documents"
+                )
+            refs = store_uploads(session, platform.store, [upload], actor=actor, kind="order")
+            record_upload(session, actor, row.id, refs["file"])
+            return refs["file"]
+
+    return await run_in_threadpool(store)
+
+
+@router.get("/{order_id}/documents/{document_id}")
+def download_document(
+    order_id: str,
+    document_id: str,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    session: SessionDep,
+) -> Response:
+    """A document of the order (an upload, a delivery proof, the invoice, the filed e-waybill),
+    for either party whichever uploaded it; hash re-verified, audited."""
+    row = visible_order(session, actor, order_id)
+    document = session.get(Document, document_id)
+    if document is None or document_id not in order_document_ids(session, row):
+        raise not_found("document")
+    return _download(platform, session, actor, document, row.id)
+
+
+@router.get("/{order_id}/invoice")
+def download_invoice(
+    order_id: str, actor: CurrentActor, platform: PlatformDep, session: SessionDep
+) -> Response:
+    """The invoice PDF, after checking it still hashes to the recorded SHA-256; audited."""
+    row = visible_order(session, actor, order_id)
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
+    document = session.get(Document, invoice.document_id) if invoice else None
+    if document is None:
+        raise not_found("invoice")
+    return _download(platform, session, actor, document, row.id)
+
+
+def _download(
+    platform: Platform, session: Session, actor: Actor, document: Document, order_id: str
+) -> Response:
+    try:
+        data = get_verified(platform.store, document.sha256)
+    except (ContentIntegrityError, ObjectNotFound):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="stored document is missing or no longer matches"
+        ) from None
+    append_audit(
+        session,
+        actor=actor,
+        action="document.downloaded",
+        target_type="document",
+        target_id=document.id,
+        detail={"sha256": document.sha256, "order_id": order_id},
+    )
+    session.commit()
+    return Response(
+        data,
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": attachment(document.filename),
+            "X-Content-SHA256": document.sha256,
+        },
+    )
