@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -29,6 +31,7 @@ from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import (
     AuditEntry,
     CarrierEvent,
+    Document,
     HumanTask,
     Invoice,
     Order,
@@ -208,6 +211,13 @@ async def test_an_ordinary_order_runs_from_confirmation_to_payment_with_auto_acc
     await harness.status(order_id, OrderStatus.INVOICED)
     (invoice,) = harness.rows(Invoice, order_id=order_id)
     assert invoice.amount == terms.total.amount
+    (document,) = harness.rows(Document, id=invoice.document_id)
+    printed = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(get_verified(harness.store, document.sha256))).pages
+    )
+    # Chilled goods ship as ordinary goods until cold chain lands, the range on the papers.
+    assert "Keep at 2\N{EN DASH}8 °C" in printed and terms.buyer.legal_name in printed
     (acceptance,) = harness.rows(HumanTask, subject_id=order_id, kind="order_acceptance")
     assert acceptance.status == "expired"
 
