@@ -3,8 +3,13 @@
 Accredits the three demo suppliers (each applies; compliance approves), then runs one sourcing
 round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line, quotes, a
 decline, the comparison, a split award, finance approval of the large contract, both signatures
-on each contract and their verification. Every step is a real request to the real services; the
-contract PDFs are saved under ``<data dir>/demo/``. Run it again for another round.
+on each contract and their verification. Each executed contract becomes an order, fulfilled to
+payment: the supplier confirms; for the acetone the supplier's logistics submits the e-waybill
+(refused once for an expired driver certificate, then filed with the regulator); the carrier
+events with a proof of delivery; the buyer accepts; the invoice; finance pays. Last, the
+regulator searches, reads, verifies and exports the filed e-waybill. Every step is a real
+request to the real services; the PDFs and the export are saved under ``<data dir>/demo/``.
+Run it again for another round.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -21,6 +27,15 @@ from typing import Any
 
 import httpx
 
+from contracts.waybill import (
+    Carrier,
+    CrewMember,
+    EmergencyContact,
+    EWaybill,
+    Vehicle,
+    WaybillItem,
+    WaybillParty,
+)
 from db.seed import DEMO_PASSWORD
 from settings import get_settings
 
@@ -28,6 +43,30 @@ PDF = b"%PDF-1.4\n%demo scan\n%%EOF\n"
 BUYER = "buyer@huadong.example"
 FINANCE = "finance@huadong.example"
 COMPLIANCE = "compliance@tradeflow.example"
+SAFETY = "logistics@tradeflow.example"
+INSPECTOR = "inspector@regulator.example"
+
+
+@dataclass(frozen=True)
+class Shipper:
+    """Who reports a supplier's carrier events, and the road its goods take."""
+
+    email: str
+    origin: str
+    road: str
+
+
+# Hengxin's logistics ships the acetone; lianfeng has no logistics user (its chilled order
+# carries no e-waybill), so its supplier user reports the transport itself.
+SHIPPERS = {
+    "supplier@hengxin.example": Shipper(
+        "logistics@hengxin.example", "江苏省无锡市惠山经济开发区 Huishan, Wuxi", "G2 京沪高速 Wuxi"
+    ),
+    "supplier@lianfeng.example": Shipper(
+        "supplier@lianfeng.example", "浙江省杭州市余杭区 Yuhang, Hangzhou", "G60 沪昆高速 Hangzhou"
+    ),
+}
+DESTINATION = "上海市金山区化学工业区 Jinshan Chemical Park, Shanghai"
 
 
 class Caller:
@@ -55,6 +94,24 @@ def wait_for(what: str, probe: Callable[[], Any], *, seconds: float = 60) -> Any
             return found
         time.sleep(0.5)
     raise SystemExit(f"gave up waiting for {what}")
+
+
+def open_task(caller: Caller, kind: str, subject_id: str, *, not_id: str = "") -> dict[str, Any]:
+    """The caller's open task of ``kind`` on the subject (other than ``not_id``), once opened."""
+    found: dict[str, Any] = wait_for(
+        f"{caller.email}'s {kind} task",
+        lambda: next(
+            (
+                t
+                for t in caller.call(
+                    "GET", "/tasks", params={"kind": kind, "subject_id": subject_id}
+                )
+                if t["task_id"] != not_id
+            ),
+            None,
+        ),
+    )
+    return found
 
 
 def step(text: str) -> None:
@@ -203,7 +260,14 @@ def quote_terms(valid_until: str, prices: dict[str, str], *, lead: int) -> dict[
     }
 
 
-def source(base: str, suppliers: dict[str, str], out: Path) -> None:
+@dataclass(frozen=True)
+class Executed:
+    contract_id: str
+    supplier: str  # the supplier user's email
+
+
+def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
+    """One sourcing round to executed contracts; the contract PDFs are saved to ``out``."""
     buyer, finance = Caller(base, BUYER), Caller(base, FINANCE)
     sellers = {email: Caller(base, email) for email in suppliers}
     now = datetime.now(UTC)
@@ -231,7 +295,7 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
                     "temperature": {"min_celsius": "2", "max_celsius": "8"},
                 },
             ],
-            "delivery_place": "上海市金山区化学工业区 Jinshan Chemical Park, Shanghai",
+            "delivery_place": DESTINATION,
             "incoterm": "DAP",
             "needed_by": (now + timedelta(days=30)).date().isoformat(),
             "quote_deadline": (now + timedelta(days=3)).isoformat(),
@@ -286,6 +350,7 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
     contracts = wait_for(
         "the contracts", lambda: buyer.call("GET", "/contracts", params={"rfq_id": rfq_id})
     )
+    executed: list[Executed] = []
     for contract in contracts:
         contract_id = contract["contract_id"]
         step(f"Contract {contract_id}")
@@ -298,6 +363,8 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
             if s.call("GET", "/auth/me")["org_id"] == view["supplier_org_id"]
         )
         for party in (buyer, seller):
+            # The contract reads awaiting_signatures a moment before the signature tasks open.
+            open_task(party, "contract_signature", contract_id)
             answer = party.call(
                 "POST",
                 f"/contracts/{contract_id}/signatures",
@@ -310,6 +377,8 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> None:
         pdf = buyer.call("GET", f"/contracts/{contract_id}/document")
         (out / f"{contract_id}.pdf").write_bytes(pdf)
         print(f"saved {out / f'{contract_id}.pdf'}")
+        executed.append(Executed(contract_id, seller.email))
+    return executed
 
 
 def _ready_to_sign(buyer: Caller, finance: Caller, contract_id: str) -> Any:
@@ -326,6 +395,246 @@ def _ready_to_sign(buyer: Caller, finance: Caller, contract_id: str) -> Any:
     return view if view["status"] == "awaiting_signatures" else None
 
 
+# -- fulfilment ---------------------------------------------------------------------------
+
+# Dates in the e-waybill are days in China Standard Time, where it is filed.
+CST = timezone(timedelta(hours=8))
+POD = b"%PDF-1.4\n%demo proof of delivery, signed by the consignee\n%%EOF\n"
+
+
+def acetone_waybill(
+    number: str, order_id: str, *, loading_at: datetime, driver_expiry: date | None = None
+) -> EWaybill:
+    """The e-waybill for line L1: 20,000 L of acetone in 100 drums, one tractor and trailer."""
+    loading = loading_at.astimezone(CST)
+    far = loading.date() + timedelta(days=900)
+    return EWaybill(
+        waybill_number=number,
+        order_id=order_id,
+        shipment_id=f"{order_id}-S1",
+        dispatch_date=loading.date(),
+        consignor=WaybillParty(
+            name="江苏恒信化工有限公司",
+            credit_code="91320200MA1HENGX3W",
+            contact_phone="0510-8888 1234",
+        ),
+        consignee=WaybillParty(
+            name="华东精细化工贸易有限公司",
+            credit_code="91310000MA1BUYER1P",
+            contact_phone="021-5080 1234",
+        ),
+        carrier=Carrier(
+            name="苏州安运危险品运输有限公司",
+            credit_code="91320581MA1W5E8N0M",
+            phone="0512-5231 8888",
+            road_transport_permit_number="苏交运管许可苏字320581000123号",
+            permit_expiry=far,
+            permitted_classes=("3", "8"),
+        ),
+        vehicle=Vehicle(
+            plate="苏E·A8231",
+            transport_certificate_number="苏交运管苏字320581301234号",
+            permitted_classes=("3", "8"),
+            inspection_valid_until=far,
+            trailer_plate="苏E·B372挂",
+            trailer_certificate_number="苏交运管苏字320581305678号",
+            max_load_kg=Decimal(30000),
+        ),
+        driver=CrewMember(
+            name="王建国",
+            qualification_certificate_number="320581198503121234",
+            certificate_expiry=driver_expiry or far,
+            phone="138 1234 5678",
+        ),
+        escort=CrewMember(
+            name="李芳",
+            qualification_certificate_number="320581199011054321",
+            certificate_expiry=far,
+            phone="139 8765 4321",
+        ),
+        items=(
+            WaybillItem(
+                un_number="UN1090",
+                proper_shipping_name="Acetone",
+                hazard_class="3",
+                packing_group="II",
+                packaging="200 L steel drums",
+                packages=100,
+                quantity=Decimal(20000),
+                unit="L",
+            ),
+        ),
+        loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
+        unloading_place=DESTINATION,
+        planned_loading_at=loading,
+        planned_unloading_at=loading + timedelta(hours=6),
+        route="G2 京沪高速 → G1501 上海绕城高速",
+        emergency_contact=EmergencyContact(name="恒信应急中心", phone_24h="0510-8888 0119"),
+    )
+
+
+def decide(caller: Caller, task: dict[str, Any], outcome: str) -> dict[str, Any]:
+    answer: dict[str, Any] = caller.call(
+        "POST", f"/tasks/{task['task_id']}/decision", json={"outcome": outcome}
+    )
+    print(f"{caller.email}: {task['title']}: {outcome} → {answer['process_status']}")
+    return answer
+
+
+def order_reaches(caller: Caller, order_id: str, status: str, *, seconds: float = 120) -> Any:
+    def probe() -> Any:
+        found = caller.http.get(f"/orders/{order_id}")
+        return (
+            found.json() if found.status_code == 200 and found.json()["status"] == status else None
+        )
+
+    return wait_for(f"{order_id} to be {status}", probe, seconds=seconds)
+
+
+def submit_waybill(logistics: Caller, safety: Caller, order_id: str, number: str) -> None:
+    """A draft with the driver's certificate expired is sent back with the reason; the clean one
+    passes (a safety approval if it carries warnings) and is filed with the regulator."""
+    task = open_task(logistics, "waybill_submission", order_id)
+    loading = datetime.now(UTC) + timedelta(hours=2)
+    expired = acetone_waybill(
+        number, order_id, loading_at=loading, driver_expiry=(loading - timedelta(days=3)).date()
+    )
+    url = f"/orders/{order_id}/waybill"
+    answer = logistics.call("POST", url, json=expired.model_dump(mode="json"))
+    print(
+        f"{logistics.email}: e-waybill {number}, driver certificate expired → "
+        f"{answer['process_status']}: {answer['message']}"
+    )
+    open_task(logistics, "waybill_submission", order_id, not_id=task["task_id"])
+    clean = acetone_waybill(number, order_id, loading_at=loading).model_copy(update={"revision": 2})
+    answer = logistics.call("POST", url, json=clean.model_dump(mode="json"))
+    print(
+        f"{logistics.email}: e-waybill {number} r2 → {answer['process_status']}: "
+        f"{answer['message']}"
+    )
+    if answer["process_status"] == "awaiting_safety_approval":
+        decide(safety, open_task(safety, "waybill_safety_review", order_id), "approve")
+
+
+def transport(carrier: Caller, shipper: Shipper, order_id: str) -> None:
+    """Pickup, departure and arrival, then the delivery with its proof uploaded first."""
+    events = f"/orders/{order_id}/events"
+    legs = (
+        ("picked_up", shipper.origin),
+        ("departed", shipper.road),
+        ("arrived", DESTINATION),
+    )
+    for kind, place in legs:
+        at = datetime.now(UTC).isoformat()
+        receipt = carrier.call("POST", events, json={"kind": kind, "at": at, "location": place})
+        print(f"{carrier.email}: {kind} at {place} → {receipt['status']}")
+    pod = carrier.call(
+        "POST",
+        f"/orders/{order_id}/documents",
+        files={"file": ("签收单 proof of delivery.pdf", POD, "application/pdf")},
+    )
+    print(f"{carrier.email}: proof of delivery uploaded, sha256 {pod['sha256'][:16]}…")
+    receipt = carrier.call(
+        "POST",
+        events,
+        json={
+            "kind": "delivered",
+            "at": datetime.now(UTC).isoformat(),
+            "location": DESTINATION,
+            "note": "签收 signed by the consignee",
+            "proof_of_delivery_document_id": pod["document_id"],
+        },
+    )
+    print(f"{carrier.email}: delivered → {receipt['status']}")
+
+
+def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
+    """The buyer accepts; the invoice is saved; finance pays what it says in full."""
+    decide(buyer, open_task(buyer, "order_acceptance", order_id), "accept")
+    invoiced = order_reaches(finance, order_id, "invoiced")
+    invoice = invoiced["invoice"]
+    path = out / f"invoice-{order_id}.pdf"
+    path.write_bytes(finance.call("GET", f"/orders/{order_id}/invoice"))
+    print(
+        f"invoice {invoice['invoice_id']}: {invoice['currency']} {invoice['amount']}, "
+        f"due {invoice['due_on']}; saved {path}"
+    )
+    owed = invoiced["outstanding"]
+    receipt = finance.call(
+        "POST",
+        f"/orders/{order_id}/payments",
+        json={
+            "amount": owed,
+            "reference": f"HD-{order_id[-12:]}",
+            "paid_on": datetime.now(CST).date().isoformat(),
+        },
+    )
+    print(
+        f"{finance.email}: pays {owed['currency']} {owed['amount']} → {receipt['status']}, "
+        f"outstanding {receipt['outstanding']['amount']}"
+    )
+    done = order_reaches(buyer, order_id, "completed")
+    print(f"order {order_id}: {done['status']} ({done['status_reason']})")
+
+
+def fulfil(base: str, executed: list[Executed], out: Path) -> list[str]:
+    """Each executed contract's order, confirmation to payment; the filed waybills' numbers."""
+    buyer, finance, safety = Caller(base, BUYER), Caller(base, FINANCE), Caller(base, SAFETY)
+    filed: list[str] = []
+    for deal in executed:
+        order_id = f"ord-{deal.contract_id}"
+        shipper = SHIPPERS[deal.supplier]
+        supplier, carrier = Caller(base, deal.supplier), Caller(base, shipper.email)
+        step(f"Order {order_id}: {deal.supplier}")
+        order = order_reaches(buyer, order_id, "awaiting_confirmation")
+        print(
+            f"{order['total']['currency']} {order['total']['amount']}, "
+            f"dangerous goods: {order['dangerous_goods']}"
+        )
+        decide(supplier, open_task(supplier, "order_confirmation", order_id), "confirm")
+        number = order["waybill_number"]
+        if number:
+            submit_waybill(carrier, safety, order_id, number)
+            filed.append(number)
+        ready = order_reaches(buyer, order_id, "ready_to_dispatch")
+        if number:
+            print(f"filed with the regulator: {number}, receipt {ready['receipt_number']}")
+        transport(carrier, shipper, order_id)
+        settle(buyer, finance, order_id, out)
+    return filed
+
+
+# -- the regulator ------------------------------------------------------------------------
+
+
+def inspect(base: str, numbers: list[str], out: Path) -> None:
+    """The regulator finds the filed acetone waybills, reads, verifies and exports them."""
+    inspector = Caller(base, INSPECTOR)
+    search = {"un_number": "UN1090"}
+    found = inspector.call("GET", "/regulator/waybills", params=search)
+    listed = {row["waybill_number"] for row in found}
+    ours = ", ".join(n for n in numbers if n in listed) or "none of this round's"
+    print(f"{INSPECTOR}: {len(found)} filed waybill(s) carry UN1090, among them {ours}")
+    for number in numbers:
+        record = inspector.call("GET", f"/regulator/waybills/{number}")
+        filings = ", ".join(f"{f['kind']} ({f['receipt']})" for f in record["filings"])
+        print(
+            f"{number}: {record['status']}, {record['carrier_name']} {record['vehicle_plate']}; "
+            f"filings: {filings}"
+        )
+        checked = inspector.call("GET", f"/regulator/waybills/{number}/integrity")
+        print(
+            f"integrity: json intact={checked['json_intact']}, pdf intact="
+            f"{checked['pdf_intact']}, record matches={checked['record_matches_json']}"
+        )
+        path = out / f"e-waybill-{number}.pdf"
+        path.write_bytes(inspector.call("GET", f"/regulator/waybills/{number}/pdf"))
+        print(f"saved {path}")
+    path = out / "waybills-UN1090.csv"
+    path.write_bytes(inspector.call("GET", "/regulator/waybills.csv", params=search))
+    print(f"saved {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stack.demo", description=__doc__)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
@@ -335,7 +644,10 @@ def main(argv: list[str] | None = None) -> None:
     step("Accrediting the demo suppliers")
     compliance = Caller(args.api, COMPLIANCE)
     suppliers = {email: accredit(args.api, email, compliance) for email in SUPPLIERS}
-    source(args.api, suppliers, out)
+    executed = source(args.api, suppliers, out)
+    filed = fulfil(args.api, executed, out)
+    step("The regulator inspects the filed e-waybills")
+    inspect(args.api, filed, out)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,5 @@ def configure_logging(service: str, *, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # weasyprint narrates every render step at INFO, seven lines a PDF.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
