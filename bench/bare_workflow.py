@@ -1,8 +1,11 @@
-"""The baseline process: an accreditation's shape of activities, each a no-op, and one update.
+"""The baseline processes: an accreditation's or an order's shape of activities, each a no-op.
 
-Batches of activities run concurrently as in the recorded accreditation; the last activity before
-the decision "opens the task", and ``decide_task`` answers once the activities after it are done,
-like the real update answers with the process's new status.
+``BareWorkflow`` (accreditation): batches of activities run concurrently as in the recorded
+accreditation; the last activity before the decision "opens the task", and ``decide_task`` answers
+once the activities after it are done, like the real update answers with the process's new status.
+
+``BareProcessWorkflow`` (order): the recorded phases of a process of many updates, each begun by
+``advance``; an activity of each phase tells the driver it may act, as an opened task does.
 """
 
 from __future__ import annotations
@@ -82,3 +85,78 @@ class BareWorkflow:
         # Same rule as the real validator: no decision before the task is open, nor twice.
         if not self._open or self._decided:
             raise ApplicationError(f"task {task_id} is not open", type="StaleTask")
+
+
+class BarePhase(BaseModel):
+    """A stretch of a process begun by its start or by one update: batches of activities before
+    the update answers, then batches after it. ``ready_at`` numbers the activity of ``then``
+    (counted from 0 across batches) whose completion tells the driver it may act again, as an
+    opened task or a reached status does; None when the answer is enough."""
+
+    answer: tuple[int, ...] = ()
+    then: tuple[int, ...] = ()
+    ready_at: int | None = None
+
+
+class BareScript(BaseModel):
+    """A whole process: phase 0 runs at the start, every later phase begins with an update."""
+
+    phases: tuple[BarePhase, ...]
+
+    @property
+    def activities(self) -> int:
+        return sum(sum(p.answer) + sum(p.then) for p in self.phases)
+
+    @property
+    def updates(self) -> int:
+        return len(self.phases) - 1
+
+
+@workflow.defn(name="BenchBareProcessWorkflow")
+class BareProcessWorkflow:
+    """A process of many updates (an order's confirmation, events, acceptance and payment) as
+    no-op activities in the recorded phases; ``advance`` begins the next phase and answers once
+    its ``answer`` activities are done."""
+
+    def __init__(self) -> None:
+        self._requested = 0
+        self._answered = 0
+
+    @workflow.run
+    async def run(self, script: BareScript) -> str:
+        for number, phase in enumerate(script.phases):
+            await self._begun(number)
+            await self._batches(f"{number}-answer", phase.answer, None)
+            self._answered = number
+            await self._batches(f"{number}-then", phase.then, phase.ready_at)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DONE
+
+    async def _begun(self, number: int) -> None:
+        await workflow.wait_condition(lambda: self._requested >= number)
+
+    async def _batches(self, name: str, batches: tuple[int, ...], ready_at: int | None) -> None:
+        done = 0
+        for number, size in enumerate(batches):
+            await asyncio.gather(
+                *(
+                    policies.run(
+                        "bench_open_task" if done + i == ready_at else "bench_noop",
+                        f"{name}-{number}-{i}",
+                    )
+                    for i in range(size)
+                )
+            )
+            done += size
+
+    @workflow.update
+    async def advance(self, step: int) -> int:
+        self._requested = step
+        await workflow.wait_condition(lambda: self._answered >= step)
+        return step
+
+    @advance.validator
+    def validate_advance(self, step: int) -> None:
+        # Like the real validators: one step at a time, in order.
+        if step != self._requested + 1:
+            raise ApplicationError(f"step {step} is not the next one", type="StaleTask")
