@@ -20,6 +20,7 @@ lint: install
 bench: install
 	.venv/bin/python -m bench.accreditation
 	.venv/bin/python -m bench.sourcing
+	.venv/bin/python -m bench.fulfilment
 
 clean-data:
 	rm -rf .data
