@@ -87,7 +87,14 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
                 for a in pending
                 if a.activity_type.name == "verify_certificate" and a.HasField("last_started_time")
             ]
-            return True if started else None
+            # Started is not enough: the request must have reached the registry (held there
+            # by the slow fault), or the kill lands before it and no attempt is lost.
+            sent = [
+                r
+                for r in registry_control.requests(path_prefix="/certificates")
+                if claim.number in r["path"]
+            ]
+            return True if started and sent else None
 
         await eventually(lookup_in_flight, attempts=300, interval=0.1)
         first.send_signal(signal.SIGKILL)
