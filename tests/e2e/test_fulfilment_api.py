@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,112 +28,32 @@ from contracts.common import OPERATOR_ORG_ID, Role
 from contracts.fulfilment import OrderOutcome, OrderStatus, order_id_for
 from contracts.sourcing import ContractTerms
 from contracts.waybill import EWaybill, WaybillItem
-from db.models import AuditEntry, Organisation
-from db.seed import seed_demo
-from db.session import transaction
-from gateways.certification_registry import CertificationRegistryClient
-from gateways.regulator import RegulatorClient
+from db.models import AuditEntry
 from sandboxes.regulator import RegulatorControl
 from security.keys import jwt_secret_from_settings
-from security.tokens import issue_token
 from settings import Settings
 from storage.object_store import ObjectStore, content_key
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
-from tests.harness.api_server import running_api
+from tests.harness.api_server import TokenCaller
 from tests.harness.builders import MINIMAL_PDF, make_org, store_document
-from tests.harness.temporal import eventually, new_task_queue
-from worker import build_worker
+from tests.harness.temporal import eventually
 
 REGULATOR_ORG_ID = "org_demo_regulator"
-# UN1789,Hydrochloric acid,8,,II,8,386;A3;B3;B15;B133;IB2;N41;T8;TP2,  (3 and 8 may share a
-# vehicle: the segregation table's cell for them is blank)
-HYDROCHLORIC_ACID = WaybillItem(
-    un_number="UN1789",
-    proper_shipping_name="Hydrochloric acid",
-    hazard_class="8",
-    packing_group="II",
-    packaging="IBCs",
-    packages=2,
-    quantity=Decimal(2000),
-    unit="L",
-)
-
 OrderHandle = WorkflowHandle[Any, OrderOutcome]
 
 
-@pytest.fixture(scope="module")
-def e2e_settings(settings: Settings, dev_env: WorkflowEnvironment) -> Settings:
-    return settings.model_copy(
-        update={
-            "task_queue": new_task_queue(),
-            "temporal_address": dev_env.client.service_client.config.target_host,
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def api_url(e2e_settings: Settings, sessions: sessionmaker[Session]) -> Iterator[str]:
-    with transaction(sessions) as session:
-        seed_demo(session)  # the operator and regulator organisations
-    with running_api(e2e_settings) as url:
-        yield url
-
-
-@pytest.fixture
-async def worker(
-    dev_env: WorkflowEnvironment,
-    e2e_settings: Settings,
-    sessions: sessionmaker[Session],
-    store: ObjectStore,
-    registry: CertificationRegistryClient,
-    regulator: RegulatorClient,
-) -> AsyncIterator[None]:
-    async with build_worker(
-        dev_env.client,
-        settings=e2e_settings,
-        sessions=sessions,
-        store=store,
-        registry=registry,
-        regulator=regulator,
-    ):
-        yield
-
-
-class Caller:
-    """One test user over HTTP, with a bearer token minted for it (test users have no password)."""
-
-    def __init__(self, base: str, secret: str, member: s.Member) -> None:
-        self.member = member
-        actor = member.actor
-        token = issue_token(
-            secret=secret,
-            user_id=actor.user_id,
-            org_id=actor.org_id,
-            roles=actor.roles,
-            ttl=timedelta(hours=1),
-            now=datetime.now(UTC),
-        )
-        self.http = httpx.AsyncClient(
-            base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    @property
-    def user_id(self) -> str:
-        return self.member.actor.user_id
-
-
-People = Callable[[s.Member], Caller]
+People = Callable[[s.Member], TokenCaller]
 
 
 @pytest.fixture
 async def people(api_url: str, e2e_settings: Settings) -> AsyncIterator[People]:
     secret = jwt_secret_from_settings(e2e_settings)
-    made: list[Caller] = []
+    made: list[TokenCaller] = []
 
-    def make(member: s.Member) -> Caller:
-        made.append(Caller(api_url, secret, member))
+    def make(member: s.Member) -> TokenCaller:
+        made.append(TokenCaller(api_url, secret, member))
         return made[-1]
 
     yield make
@@ -151,18 +71,11 @@ async def started(dev_env: WorkflowEnvironment) -> AsyncIterator[list[OrderHandl
             await handle.terminate("test finished")
 
 
-def org_row(sessions: sessionmaker[Session], org_id: str) -> Organisation:
-    with sessions() as session:
-        org = session.get(Organisation, org_id)
-        assert org is not None
-        return org
-
-
 async def until(probe: Callable[[], Awaitable[Any]]) -> Any:
     return await eventually(probe, attempts=1200, interval=0.1)
 
 
-async def opened_task(caller: Caller, kind: str, subject_id: str) -> dict[str, Any]:
+async def opened_task(caller: TokenCaller, kind: str, subject_id: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         answer = await caller.http.get("/tasks", params={"kind": kind, "subject_id": subject_id})
         assert answer.status_code == 200, answer.text
@@ -172,7 +85,7 @@ async def opened_task(caller: Caller, kind: str, subject_id: str) -> dict[str, A
     return found
 
 
-async def order_reaches(caller: Caller, order_id: str, status: OrderStatus) -> dict[str, Any]:
+async def order_reaches(caller: TokenCaller, order_id: str, status: OrderStatus) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         answer = await caller.http.get(f"/orders/{order_id}")
         ok = answer.status_code == 200 and answer.json()["status"] == status.value
@@ -182,7 +95,7 @@ async def order_reaches(caller: Caller, order_id: str, status: OrderStatus) -> d
     return found
 
 
-async def decide(caller: Caller, task: dict[str, Any], outcome: str) -> dict[str, Any]:
+async def decide(caller: TokenCaller, task: dict[str, Any], outcome: str) -> dict[str, Any]:
     answer = await caller.http.post(f"/tasks/{task['task_id']}/decision", json={"outcome": outcome})
     assert answer.status_code == 200, answer.text
     decided: dict[str, Any] = answer.json()
@@ -250,8 +163,8 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     )
     outsider_member = s.member(sessions, s.accredited_supplier(sessions, store), Role.SUPPLIER)
     outsider = people(outsider_member)
-    regulator = people(s.member(sessions, org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR))
-    ops = people(s.member(sessions, org_row(sessions, OPERATOR_ORG_ID), Role.OPS_SUPERVISOR))
+    regulator = people(s.member(sessions, s.org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR))
+    ops = people(s.member(sessions, s.org_row(sessions, OPERATOR_ORG_ID), Role.OPS_SUPERVISOR))
     carrier = f"苏州安运危险品运输有限公司{uuid.uuid4().hex[:8]}"
     plate_a, plate_b = random_plate(), random_plate()
 
@@ -294,7 +207,7 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         loading_at=loading,
         carrier=carrier,
         plate=plate_a,
-        items=(w.ACETONE, HYDROCHLORIC_ACID),
+        items=(w.ACETONE, w.HYDROCHLORIC_ACID),
     )
     url = f"/orders/{order_id}/waybill"
     malformed = clean.model_dump(mode="json")
@@ -317,7 +230,7 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         loading_at=loading,
         carrier=carrier,
         plate=plate_a,
-        items=(w.ACETONE, HYDROCHLORIC_ACID),
+        items=(w.ACETONE, w.HYDROCHLORIC_ACID),
         driver_expiry=clean.dispatch_date - timedelta(days=1),
     )
     sent_back = await logistics.http.post(url, json=expired.model_dump(mode="json"))
@@ -587,7 +500,7 @@ async def test_only_a_regulator_organisation_s_regulators_open_the_regulator_win
     people: People, sessions: sessionmaker[Session]
 ) -> None:
     impostor = people(s.member(sessions, make_org(sessions), Role.REGULATOR))
-    regulator = people(s.member(sessions, org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR))
+    regulator = people(s.member(sessions, s.org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR))
     assert (await impostor.http.get("/regulator/waybills")).status_code == 403
     assert (await regulator.http.get("/regulator/waybills", params={"limit": 1})).status_code == 200
     bad = await regulator.http.get("/regulator/waybills", params={"hazard_class": "X"})

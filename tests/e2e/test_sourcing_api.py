@@ -7,12 +7,11 @@ import asyncio
 import hashlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -22,81 +21,21 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.common import OPERATOR_ORG_ID, Role
 from contracts.sourcing import ApprovalChain, ApprovalLevel, Signature
 from db.models import AuditEntry, Organisation, Rfq
-from db.seed import DEMO_RATES_SOURCE, seed_demo
-from db.session import transaction
-from gateways.certification_registry import CertificationRegistryClient
+from db.seed import DEMO_RATES_SOURCE
 from security.keys import jwt_secret_from_settings
 from security.signatures import verify
-from security.tokens import issue_token
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
-from tests.harness.api_server import running_api
+from tests.harness.api_server import TokenCaller
 from tests.harness.builders import store_document
-from tests.harness.temporal import eventually, new_task_queue
-from worker import build_worker
+from tests.harness.temporal import eventually
 
 REGULATOR_ORG_ID = "org_demo_regulator"
 HASH_CHANGED = "document hash differs from the signed hash"
 
 
-@pytest.fixture(scope="module")
-def e2e_settings(settings: Settings, dev_env: WorkflowEnvironment) -> Settings:
-    return settings.model_copy(
-        update={
-            "task_queue": new_task_queue(),
-            "temporal_address": dev_env.client.service_client.config.target_host,
-            "max_upload_bytes": 20_000_000,
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def api_url(e2e_settings: Settings, sessions: sessionmaker[Session]) -> Iterator[str]:
-    with transaction(sessions) as session:
-        seed_demo(session)  # the operator and regulator organisations, the demo rates
-    with running_api(e2e_settings) as url:
-        yield url
-
-
-@pytest.fixture
-async def worker(
-    dev_env: WorkflowEnvironment,
-    e2e_settings: Settings,
-    sessions: sessionmaker[Session],
-    store: ObjectStore,
-    registry: CertificationRegistryClient,
-) -> AsyncIterator[None]:
-    async with build_worker(
-        dev_env.client, settings=e2e_settings, sessions=sessions, store=store, registry=registry
-    ):
-        yield
-
-
-class Caller:
-    """One test user over HTTP, with a bearer token minted for it (test users have no password)."""
-
-    def __init__(self, base: str, secret: str, member: s.Member) -> None:
-        self.member = member
-        actor = member.actor
-        token = issue_token(
-            secret=secret,
-            user_id=actor.user_id,
-            org_id=actor.org_id,
-            roles=actor.roles,
-            ttl=timedelta(hours=1),
-            now=datetime.now(UTC),
-        )
-        self.http = httpx.AsyncClient(
-            base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    @property
-    def org_id(self) -> str:
-        return self.member.org.id
-
-
-People = Callable[[Organisation, Role], Caller]
+People = Callable[[Organisation, Role], TokenCaller]
 
 
 @pytest.fixture
@@ -105,22 +44,15 @@ async def people(
 ) -> AsyncIterator[People]:
     """Makes a user of an organisation with one role and an HTTP client logged in as them."""
     secret = jwt_secret_from_settings(e2e_settings)
-    made: list[Caller] = []
+    made: list[TokenCaller] = []
 
-    def make(org: Organisation, role: Role) -> Caller:
-        made.append(Caller(api_url, secret, s.member(sessions, org, role)))
+    def make(org: Organisation, role: Role) -> TokenCaller:
+        made.append(TokenCaller(api_url, secret, s.member(sessions, org, role)))
         return made[-1]
 
     yield make
     for caller in made:
         await caller.http.aclose()
-
-
-def org_row(sessions: sessionmaker[Session], org_id: str) -> Organisation:
-    with sessions() as session:
-        org = session.get(Organisation, org_id)
-        assert org is not None
-        return org
 
 
 async def until(
@@ -187,7 +119,7 @@ def quote_terms(*lines: Any, attachments: list[dict[str, str]] | None = None) ->
     }
 
 
-async def opened_task(caller: Caller, kind: str, subject_id: str) -> dict[str, Any]:
+async def opened_task(caller: TokenCaller, kind: str, subject_id: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         answer = await caller.http.get("/tasks", params={"kind": kind, "subject_id": subject_id})
         assert answer.status_code == 200, answer.text
@@ -197,7 +129,7 @@ async def opened_task(caller: Caller, kind: str, subject_id: str) -> dict[str, A
     return found
 
 
-async def rfq_reaches(caller: Caller, rfq_id: str, status: str) -> dict[str, Any]:
+async def rfq_reaches(caller: TokenCaller, rfq_id: str, status: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         answer = await caller.http.get(f"/rfqs/{rfq_id}")
         ok = answer.status_code == 200 and answer.json()["status"] == status
@@ -207,7 +139,7 @@ async def rfq_reaches(caller: Caller, rfq_id: str, status: str) -> dict[str, Any
     return found
 
 
-async def contract_reaches(caller: Caller, contract_id: str, status: str) -> dict[str, Any]:
+async def contract_reaches(caller: TokenCaller, contract_id: str, status: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         answer = await caller.http.get(f"/contracts/{contract_id}")
         assert answer.status_code == 200, answer.text
@@ -217,7 +149,7 @@ async def contract_reaches(caller: Caller, contract_id: str, status: str) -> dic
     return found
 
 
-async def order_awaits_confirmation(caller: Caller, contract_id: str) -> bool | None:
+async def order_awaits_confirmation(caller: TokenCaller, contract_id: str) -> bool | None:
     answer = await caller.http.get(f"/contracts/{contract_id}")
     return True if answer.json()["fulfilment_status"] == "awaiting_confirmation" else None
 
@@ -241,8 +173,8 @@ async def test_an_rfq_becomes_two_signed_contracts_through_rest(
         for score in (85, 80, 75)
     )
     outsider = people(s.accredited_supplier(sessions, store), Role.SUPPLIER)
-    regulator = people(org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR)
-    compliance = people(org_row(sessions, OPERATOR_ORG_ID), Role.COMPLIANCE)
+    regulator = people(s.org_row(sessions, REGULATOR_ORG_ID), Role.REGULATOR)
+    compliance = people(s.org_row(sessions, OPERATOR_ORG_ID), Role.COMPLIANCE)
 
     # -- the RFQ opens, sealed, for three invited suppliers ----------------------------------
     body = rfq_body([a.org_id, b.org_id, c.org_id], sealed=True)
@@ -618,7 +550,7 @@ async def test_a_category_rfq_invites_its_accredited_suppliers_and_can_be_cancel
     assert past.status_code == 422 and past.json()["detail"][0]["field"] == "new_deadline"
     suspended_id, still_accredited = sorted(accredited)
     s.set_standing(sessions, suspended_id, "suspended")
-    refused = await people(org_row(sessions, suspended_id), Role.SUPPLIER).http.post(
+    refused = await people(s.org_row(sessions, suspended_id), Role.SUPPLIER).http.post(
         f"/rfqs/{rfq_id}/quotes", json={"terms": quote_terms(quote_line("L1", "9.00", "0"))}
     )
     assert refused.status_code == 409 and "suspended" in refused.json()["detail"]
@@ -628,7 +560,7 @@ async def test_a_category_rfq_invites_its_accredited_suppliers_and_can_be_cancel
     assert cancelled.status_code == 200, cancelled.text
     final = await rfq_reaches(buyer, rfq_id, "cancelled")
     assert "budget cut" in final["status_reason"]
-    supplier = people(org_row(sessions, still_accredited), Role.SUPPLIER)
+    supplier = people(s.org_row(sessions, still_accredited), Role.SUPPLIER)
     late = await supplier.http.post(
         f"/rfqs/{rfq_id}/quotes",
         json={"terms": quote_terms(quote_line("L1", "9.00", "100.00"))},
@@ -698,7 +630,7 @@ async def test_finance_sets_the_approval_chain_and_the_admin_records_rates(
     finance = people(buyer_org, Role.FINANCE)
     buyer = people(buyer_org, Role.BUYER)
     stranger = people(s.buyer_org(sessions), Role.FINANCE)
-    admin = people(org_row(sessions, OPERATOR_ORG_ID), Role.ADMIN)
+    admin = people(s.org_row(sessions, OPERATOR_ORG_ID), Role.ADMIN)
     url = f"/organisations/{buyer_org.id}/approval-chain"
 
     default = (await buyer.http.get(url)).json()

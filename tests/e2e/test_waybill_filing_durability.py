@@ -17,9 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
@@ -47,6 +45,7 @@ from tests.harness import builders as b
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
+from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue
 from workflows.order import OrderWorkflow
 
@@ -88,14 +87,6 @@ def worker_process(
         if process.poll() is None:
             process.kill()
         process.wait()
-
-
-def rows(sessions: sessionmaker[Session], model: type[Any], **where: Any) -> list[Any]:
-    with sessions() as session:
-        query = select(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return list(session.scalars(query))
 
 
 async def open_task(sessions: sessionmaker[Session], *, order_id: str, kind: str) -> HumanTask:

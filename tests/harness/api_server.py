@@ -7,12 +7,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
 from api.main import create_app
+from security.tokens import issue_token
 from settings import Settings
+from tests.harness.sourcing import Member
 
 
 def free_port() -> int:
@@ -47,3 +51,30 @@ def running_api(settings: Settings) -> Iterator[str]:
     """The real API over HTTP."""
     with serving(create_app(settings)) as url:
         yield url
+
+
+class TokenCaller:
+    """One test user over HTTP, with a bearer token minted for it (test users have no password)."""
+
+    def __init__(self, base: str, secret: str, member: Member) -> None:
+        self.member = member
+        actor = member.actor
+        token = issue_token(
+            secret=secret,
+            user_id=actor.user_id,
+            org_id=actor.org_id,
+            roles=actor.roles,
+            ttl=timedelta(hours=1),
+            now=datetime.now(UTC),
+        )
+        self.http = httpx.AsyncClient(
+            base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    @property
+    def org_id(self) -> str:
+        return self.member.org.id
+
+    @property
+    def user_id(self) -> str:
+        return self.member.actor.user_id

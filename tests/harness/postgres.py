@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from db.migrate import migrate
@@ -46,3 +48,12 @@ def fresh_database(workdir: Path) -> Iterator[str]:
         admin.dispose()
         if server is not None:
             server.cleanup()
+
+
+def rows(sessions: sessionmaker[Session], model: type[Any], **where: Any) -> list[Any]:
+    """Every row of ``model`` whose columns equal the given values."""
+    with sessions() as session:
+        query = select(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return list(session.scalars(query))

@@ -252,3 +252,10 @@ def quote_terms(
 def party(member_: Member) -> Party:
     org = member_.org
     return Party(org_id=org.id, legal_name=org.legal_name, credit_code=org.credit_code)
+
+
+def org_row(sessions: sessionmaker[Session], org_id: str) -> Organisation:
+    with sessions() as session:
+        org = session.get(Organisation, org_id)
+        assert org is not None
+        return org

@@ -36,6 +36,19 @@ ACETONE = WaybillItem(
     unit="L",
 )
 
+# UN1789,Hydrochloric acid,8,,II,8,386;A3;B3;B15;B133;IB2;N41;T8;TP2,  (3 and 8 may share a
+# vehicle: the segregation table's cell for them is blank)
+HYDROCHLORIC_ACID = WaybillItem(
+    un_number="UN1789",
+    proper_shipping_name="Hydrochloric acid",
+    hazard_class="8",
+    packing_group="II",
+    packaging="IBCs",
+    packages=2,
+    quantity=Decimal(2000),
+    unit="L",
+)
+
 
 def waybill(
     waybill_number: str,

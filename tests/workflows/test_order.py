@@ -51,6 +51,7 @@ from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.histories import record_history
 from tests.harness.orders import Parties
+from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
@@ -106,11 +107,7 @@ class Harness:
         return await eventually(reached, attempts=400)
 
     def rows(self, model: type[Any], **where: Any) -> list[Any]:
-        with self.sessions() as session:
-            query = select(model)
-            for name, value in where.items():
-                query = query.where(getattr(model, name) == value)
-            return list(session.scalars(query))
+        return rows(self.sessions, model, **where)
 
 
 async def decide(
