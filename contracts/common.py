@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,15 @@ class Money(Frozen):
 
     amount: Decimal
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+CENT = Decimal("0.01")
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """'CNY 1,234,567.89': thousands separators, two decimals rounded half up; the one way
+    amounts are written, in documents, task summaries and explanations alike."""
+    return f"{currency} {amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 class Actor(Frozen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML  # type: ignore[import-untyped]
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
-from contracts.common import Money
+from contracts.common import Money, money_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Debian's fonts-wqy-microhei, installed by the set-up (stack/install.sh, the Dockerfile).
@@ -23,8 +23,6 @@ FONT_FAMILY = "WenQuanYi Micro Hei"
 
 TIER_LABELS = {"tier_1": "一级 Tier 1", "tier_2": "二级 Tier 2", "tier_3": "三级 Tier 3"}
 RISK_BAND_LABELS = {"low": "低 Low", "medium": "中 Medium", "high": "高 High"}
-
-_CENT = Decimal("0.01")
 
 
 class FontMissingError(RuntimeError):
@@ -47,7 +45,7 @@ def money(value: Money | Decimal | int, currency: str | None = None) -> str:
     else:
         # A float has already lost the cents; refuse it rather than print a plausible figure.
         raise TypeError(f"money expects Money, Decimal or int, not {type(value).__name__}")
-    return f"{code} {amount.quantize(_CENT, rounding=ROUND_HALF_UP):,.2f}"
+    return money_text(amount, code)
 
 
 def date_cn(value: date) -> str:

@@ -53,6 +53,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
+from contracts.common import money_text
 from contracts.sourcing import (
     Comparison,
     EvaluationWeights,
@@ -272,7 +273,7 @@ class _Ranker:
     ) -> str:
         price, lead, supplier, score = components
         cost = offer.cost
-        landed = f"landed {self.currency} {cost.landed:,.2f}"
+        landed = f"landed {money_text(cost.landed, self.currency)}"
         if cost.break_at is not None:
             landed += f" (break at {_quantity(cost.break_at)} applied)"
         p_price, p_lead, p_supplier = self.percents

@@ -22,7 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import DocumentRef, Money, Role
+    from contracts.common import DocumentRef, Money, Role, money_text
     from contracts.fulfilment import OrderInput, order_id_for, order_workflow_id
     from contracts.sourcing import (
         ApprovalPolicy,
@@ -406,4 +406,4 @@ class ContractWorkflow(HumanTaskWorkflow):
 
 
 def _money(value: Money) -> str:
-    return f"{value.currency} {value.amount:,.2f}"
+    return money_text(value.amount, value.currency)

@@ -26,7 +26,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import OPERATOR_ORG_ID, Money, Role
+    from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
     from contracts.fulfilment import (
         CARRIER_EVENT_ORDER,
         CancelOrderInput,
@@ -160,7 +160,7 @@ class OrderWorkflow(HumanTaskWorkflow):
             title=f"Confirm order {self._order.order_id}",
             summary=(
                 f"{contract.buyer.legal_name}: {len(contract.lines)} line(s), "
-                f"{contract.total.currency} {contract.total.amount:,.2f}, deliver by "
+                f"{money_text(contract.total.amount, contract.total.currency)}, deliver by "
                 f"{contract.delivery_date.isoformat()} to {contract.delivery_place}."
             ),
             outcomes=("confirm", "reject"),
