@@ -14,6 +14,7 @@ Updates: ``decide_task`` (inherited: approvals and signatures). Query: ``get_sta
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
 APPROVAL_WINDOW = timedelta(days=7)
 SIGNATURE_TASK = "contract_signature"
 APPROVAL_TASK = "contract_approval"
+SIGNATURE_STEPS = ("sign-buyer", "sign-supplier")
 
 # A missing exchange rate will not appear by retrying: the contract ends with the reason.
 POLICY_LOOKUP = policies.ActivityPolicy(
@@ -97,15 +99,18 @@ class ContractWorkflow(HumanTaskWorkflow):
             )
 
         self._sign_by = sign_by = workflow.now() + input.sign_within
-        self._status = ContractStatus.AWAITING_SIGNATURES
-        await self._record(
-            ContractStatus.AWAITING_SIGNATURES,
-            amount=amount,
-            rate=policy.rate,
-            approvals=approvals,
-            sign_by=sign_by,
-        )
-        failure_reason = await self._collect_signatures(document, sign_by)
+
+        async def awaiting_signatures() -> None:
+            self._status = ContractStatus.AWAITING_SIGNATURES
+            await self._record(
+                ContractStatus.AWAITING_SIGNATURES,
+                amount=amount,
+                rate=policy.rate,
+                approvals=approvals,
+                sign_by=sign_by,
+            )
+
+        failure_reason = await self._collect_signatures(document, sign_by, awaiting_signatures)
         if failure_reason is not None:
             return await self._end(
                 ContractStatus.LAPSED,
@@ -259,8 +264,15 @@ class ContractWorkflow(HumanTaskWorkflow):
 
     # -- signatures -----------------------------------------------------------------------
 
-    async def _collect_signatures(self, document: DocumentRef, sign_by: datetime) -> str | None:
-        """Both parties sign, in any order; the first refusal or the deadline ends it."""
+    async def _collect_signatures(
+        self,
+        document: DocumentRef,
+        sign_by: datetime,
+        opened: Callable[[], Awaitable[None]],
+    ) -> str | None:
+        """Both parties sign, in any order; the first refusal or the deadline ends it.
+        ``opened`` runs once both signature tasks are in the inbox, so whoever sees the
+        contract awaiting signatures finds a task to sign."""
         terms = self._terms
         signers = [
             asyncio.ensure_future(self._signature(terms.buyer, Role.BUYER, document, sign_by)),
@@ -268,6 +280,13 @@ class ContractWorkflow(HumanTaskWorkflow):
                 self._signature(terms.supplier, Role.SUPPLIER, document, sign_by)
             ),
         ]
+        await workflow.wait_condition(
+            lambda: (
+                all(self.in_inbox(step) for step in SIGNATURE_STEPS)
+                or any(signer.done() for signer in signers)
+            )
+        )
+        await opened()
         pending = set(signers)
         failure: str | None = None
         while pending and failure is None:
@@ -285,7 +304,7 @@ class ContractWorkflow(HumanTaskWorkflow):
     ) -> str | None:
         """None once ``party`` has signed; else why it did not."""
         terms = self._terms
-        step = f"sign-{'buyer' if role is Role.BUYER else 'supplier'}"
+        step = SIGNATURE_STEPS[0] if role is Role.BUYER else SIGNATURE_STEPS[1]
         await self._notify(
             party.org_id,
             role,

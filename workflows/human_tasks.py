@@ -67,6 +67,8 @@ class HumanTaskWorkflow:
 
     def __init__(self) -> None:
         self._tasks: dict[str, _OpenTask] = {}
+        # Tasks whose inbox row is written: people can see them now.
+        self._in_inbox: set[str] = set()
         self._answers: dict[str, TaskAnswer] = {}
 
     @workflow.update(
@@ -148,6 +150,7 @@ class HumanTaskWorkflow:
                 expires_at=expires_at,
             ),
         )
+        self._in_inbox.add(task_id)
         first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
         try:
             decided = await self._wait_for_decision(task, until=first_deadline)
@@ -193,6 +196,10 @@ class HumanTaskWorkflow:
 
     def open_task_ids(self) -> tuple[str, ...]:
         return tuple(self._tasks)
+
+    def in_inbox(self, step: str) -> bool:
+        """Whether the task ``ask(step, ...)`` opened has its inbox row yet."""
+        return process_key(step) in self._in_inbox
 
     async def notify(self, notice: NotifyInput) -> None:
         await policies.run("notify", notice)

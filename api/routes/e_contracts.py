@@ -8,7 +8,6 @@ hash other than the stored PDF's; the workflow makes the Ed25519 signature.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any
@@ -298,42 +297,18 @@ def _signature_task(platform: Platform, actor: Actor, contract_id: str) -> Human
             .where(HumanTask.status == TaskStatus.OPEN.value)
         ).first()
         if task is None:
-            raise _NoSignatureTask(row.status)
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"no signature is awaited from your organisation: the contract is "
+                f"{row.status}",
+            )
         return task
-
-
-class _NoSignatureTask(Exception):
-    def __init__(self, contract_status: str) -> None:
-        super().__init__(contract_status)
-        self.contract_status = contract_status
-
-
-# The contract shows awaiting_signatures a moment before its signature tasks are open.
-_TASK_GRACE_S = 5.0
-_TASK_POLL_S = 0.2
-
-
-async def _open_signature_task(platform: Platform, actor: Actor, contract_id: str) -> HumanTask:
-    waited = 0.0
-    while True:
-        try:
-            task: HumanTask = await run_in_threadpool(_signature_task, platform, actor, contract_id)
-            return task
-        except _NoSignatureTask as missing:
-            if missing.contract_status != "awaiting_signatures" or waited >= _TASK_GRACE_S:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT,
-                    detail="no signature is awaited from your organisation: the contract is "
-                    f"{missing.contract_status}",
-                ) from None
-        await asyncio.sleep(_TASK_POLL_S)
-        waited += _TASK_POLL_S
 
 
 async def _decide_signature(
     platform: Platform, request: Request, actor: Actor, contract_id: str, **decision: Any
 ) -> TaskAnswer:
-    task = await _open_signature_task(platform, actor, contract_id)
+    task = await run_in_threadpool(_signature_task, platform, actor, contract_id)
     key = request.headers.get("idempotency-key")
     answer: TaskAnswer = await platform.temporal.get_workflow_handle(
         task.workflow_id
