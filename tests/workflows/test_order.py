@@ -43,7 +43,10 @@ from db.models import (
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
 from sandboxes.regulator import RegulatorControl
+from security.keys import KeyRing
+from security.payload_codec import data_converter
 from settings import Settings
+from stack.temporal import test_server_path
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
 from tests.harness import orders as o
@@ -149,6 +152,17 @@ def refusal(error: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str
     cause = error.value.cause
     assert isinstance(cause, ApplicationError)
     return cause.type or "", cause.message
+
+
+@pytest.fixture(scope="module")
+async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module's own: an order left with an activity in flight
+    when its test ends can keep a shared server from skipping time for the next module."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+    )
+    yield env
+    await env.shutdown()
 
 
 @pytest.fixture
