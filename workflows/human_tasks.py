@@ -195,7 +195,8 @@ class HumanTaskWorkflow:
         )
 
     def open_task_ids(self) -> tuple[str, ...]:
-        return tuple(self._tasks)
+        """Open tasks people can see: their inbox row is written."""
+        return tuple(task_id for task_id in self._tasks if task_id in self._in_inbox)
 
     def in_inbox(self, step: str) -> bool:
         """Whether the task ``ask(step, ...)`` opened has its inbox row yet."""
