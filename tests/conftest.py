@@ -20,7 +20,7 @@ from security.columns import install_column_keyring
 from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
-from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path, test_server_path
+from stack.temporal import ORG_ID, SUBJECT_ID, dev_server_path, time_skipping_server_path
 from storage.object_store import ObjectStore, S3ObjectStore
 from tests.harness.postgres import fresh_database
 from tests.harness.s3 import running_moto_server, s3_client
@@ -142,7 +142,7 @@ def settings(
 @pytest.fixture(scope="session")
 async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+        test_server_existing_path=str(time_skipping_server_path()), data_converter=data_converter(keyring)
     )
     yield env
     await env.shutdown()

@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.accreditation import (
     AccreditationOutcome,
@@ -46,7 +47,17 @@ async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
     """The id of the accreditation's review task once the workflow holds it open."""
 
     async def opened() -> str | None:
-        view = await handle.query("get_status", result_type=AccreditationView)
+        try:
+            view = await handle.query(
+                "get_status", result_type=AccreditationView, rpc_timeout=timedelta(seconds=5)
+            )
+        except RPCError as error:
+            # A query goes to the worker that last ran the workflow. When that worker was
+            # killed, the server keeps routing there until it notices the poller is gone, and
+            # the query times out meanwhile; the next one reaches the live worker.
+            if error.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise
+            return None
         return next((t for t in view.open_task_ids if t.endswith(":review")), None)
 
     return await eventually(opened, attempts=600, interval=0.1)

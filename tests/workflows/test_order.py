@@ -46,7 +46,7 @@ from sandboxes.regulator import RegulatorControl
 from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
-from stack.temporal import test_server_path
+from stack.temporal import time_skipping_server_path
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
 from tests.harness import orders as o
@@ -159,7 +159,7 @@ async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironme
     """A time-skipping server of this module's own: an order left with an activity in flight
     when its test ends can keep a shared server from skipping time for the next module."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+        test_server_existing_path=str(time_skipping_server_path()), data_converter=data_converter(keyring)
     )
     yield env
     await env.shutdown()
