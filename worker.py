@@ -89,6 +89,8 @@ def build_worker(
             contract_documents.sign_contract,
             fulfilment.record_order,
             fulfilment.set_order_status,
+            fulfilment.record_shipments,
+            fulfilment.set_shipment_status,
             fulfilment.reserve_stock,
             fulfilment.release_stock,
             fulfilment.record_carrier_event,

@@ -1,4 +1,5 @@
-"""Order rows in PostgreSQL: the order, its stock reservations, carrier events and payments."""
+"""Order rows in PostgreSQL: the order, its shipments, stock reservations, carrier events and
+payments."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from contracts.fulfilment import (
     OrderStatusInput,
     RecordEventInput,
     RecordPaymentInput,
+    RecordShipmentsInput,
+    ShipmentStatusInput,
     StockInput,
-    waybill_number_for,
 )
 from db.audit_log import audit_once
-from db.models import CarrierEvent, Contract, Order, Payment, StockReservation
+from db.models import CarrierEvent, Contract, Order, OrderShipment, Payment, StockReservation
 from db.session import transaction
 
 _FINAL = {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REFUSED}
@@ -46,7 +48,6 @@ class FulfilmentRecords:
                     status=OrderStatus.AWAITING_CONFIRMATION.value,
                     status_reason="",
                     dangerous_goods=dangerous,
-                    waybill_number=waybill_number_for(order.order_id) if dangerous else None,
                     total_amount=contract.total.amount,
                     currency=contract.total.currency,
                     paid_amount=0,
@@ -84,6 +85,41 @@ class FulfilmentRecords:
                 update(Contract)
                 .where(Contract.id == row.contract_id)
                 .values(fulfilment_status=change.status.value)
+            )
+
+    @activity.defn(name="record_shipments")
+    def record_shipments(self, plan: RecordShipmentsInput) -> None:
+        """The supplier's shipment plan, once; a retry finds its rows there."""
+        with transaction(self._sessions) as session:
+            for shipment in plan.shipments:
+                session.execute(
+                    insert(OrderShipment)
+                    .values(
+                        order_id=plan.order_id,
+                        number=shipment.number,
+                        status=OrderStatus.CONFIRMED.value,
+                        quantities={x.line_id: str(x.quantity) for x in shipment.lines},
+                        un_numbers=list(shipment.un_numbers),
+                        waybill_number=shipment.waybill_number,
+                    )
+                    .on_conflict_do_nothing()
+                )
+            audit_once(
+                session,
+                SYSTEM_ACTOR,
+                "order.shipments_planned",
+                plan.order_id,
+                {"shipments": len(plan.shipments)},
+            )
+
+    @activity.defn(name="set_shipment_status")
+    def set_shipment_status(self, change: ShipmentStatusInput) -> None:
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(OrderShipment)
+                .where(OrderShipment.order_id == change.order_id)
+                .where(OrderShipment.number == change.shipment)
+                .values(status=change.status.value)
             )
 
     @activity.defn(name="reserve_stock")
@@ -129,6 +165,7 @@ class FulfilmentRecords:
                 insert(CarrierEvent)
                 .values(
                     order_id=record.order_id,
+                    shipment_number=event.shipment,
                     kind=event.kind.value,
                     at=event.at,
                     location=event.location,
@@ -146,7 +183,7 @@ class FulfilmentRecords:
                     session,
                     event.actor,
                     f"shipment.{event.kind.value}",
-                    record.order_id,
+                    f"{record.order_id}/{event.shipment}",
                     {"location": event.location},
                 )
 

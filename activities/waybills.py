@@ -55,16 +55,11 @@ class WaybillActivities:
                 warnings=(),
                 unreadable=f"the draft is not an e-waybill: {str(unreadable)[:500]}",
             )
-        if waybill.waybill_number != request.waybill_number:
-            return WaybillVerdict(
-                document_id=request.document_id,
-                blocking=(f"waybill_number: must be {request.waybill_number}",),
-                warnings=(),
-            )
         check = check_waybill(waybill)
         return WaybillVerdict(
             document_id=request.document_id,
-            blocking=tuple(f"{v.field}: {v.message}" for v in check.blocking),
+            blocking=_not_this_shipment(waybill, request)
+            + tuple(f"{v.field}: {v.message}" for v in check.blocking),
             warnings=tuple(f"{v.field}: {v.message}" for v in check.warnings),
         )
 
@@ -213,3 +208,23 @@ class WaybillActivities:
 
     def _draft(self, document_id: str) -> EWaybill:
         return EWaybill.model_validate_json(self._bytes(document_id))
+
+
+def _not_this_shipment(waybill: EWaybill, request: CheckWaybillInput) -> tuple[str, ...]:
+    """Where the draft describes another order, shipment or load than the one it is filed for."""
+    wrong = [
+        f"{name}: must be {expected}"
+        for name, stated, expected in (
+            ("order_id", waybill.order_id, request.order_id),
+            ("shipment_id", waybill.shipment_id, request.shipment_id),
+            ("waybill_number", waybill.waybill_number, request.waybill_number),
+        )
+        if stated != expected
+    ]
+    listed = sorted({item.un_number for item in waybill.items})
+    if listed != sorted(request.un_numbers):
+        wrong.append(
+            f"items: the shipment carries {', '.join(sorted(request.un_numbers))}; the draft "
+            f"lists {', '.join(listed) or 'none'}"
+        )
+    return tuple(wrong)

@@ -1,9 +1,10 @@
-"""Order fulfilment: the order an executed contract becomes, its shipment, carrier events,
-acceptance, invoice and payment, and the e-waybill's filing with the regulator."""
+"""Order fulfilment: the order an executed contract becomes, its shipments, carrier events,
+acceptance, invoice and payment, and each e-waybill's filing with the regulator."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field
@@ -22,8 +23,11 @@ def order_id_for(contract_id: str) -> str:
 
 
 class OrderStatus(StrEnum):
+    """An order's status, and (from ``CONFIRMED`` to ``DELIVERED``, or ``CANCELLED``) each
+    shipment's. While it ships, the order shows its least advanced shipment's status."""
+
     AWAITING_CONFIRMATION = "awaiting_confirmation"
-    CONFIRMED = "confirmed"  # stock reserved; shipment being prepared
+    CONFIRMED = "confirmed"  # stock reserved; shipments being prepared
     AWAITING_WAYBILL = "awaiting_waybill"  # dangerous goods: the waybill must be (re)submitted
     AWAITING_SAFETY_APPROVAL = "awaiting_safety_approval"  # waybill warnings need logistics
     FILING = "filing"  # the waybill is being filed with the regulator
@@ -35,6 +39,36 @@ class OrderStatus(StrEnum):
     COMPLETED = "completed"  # paid in full
     CANCELLED = "cancelled"
     REFUSED = "refused"  # the supplier did not confirm
+
+
+# A shipment's statuses from the first to the last; the order shows the least advanced.
+SHIPMENT_PROGRESS = (
+    OrderStatus.CONFIRMED,
+    OrderStatus.AWAITING_WAYBILL,
+    OrderStatus.AWAITING_SAFETY_APPROVAL,
+    OrderStatus.FILING,
+    OrderStatus.READY_TO_DISPATCH,
+    OrderStatus.IN_TRANSIT,
+    OrderStatus.DELIVERED,
+)
+MAX_SHIPMENTS = 20
+
+
+class ShipmentLine(Frozen):
+    """How much of a contract line travels in a shipment (in the line's unit)."""
+
+    line_id: str
+    quantity: Decimal
+
+
+class Shipment(Frozen):
+    """One consignment on one vehicle; it needs its own e-waybill when it carries dangerous
+    goods (``un_numbers`` lists them)."""
+
+    number: int
+    lines: tuple[ShipmentLine, ...]
+    un_numbers: tuple[str, ...]
+    waybill_number: str | None
 
 
 class CarrierEventKind(StrEnum):
@@ -61,6 +95,7 @@ class OrderInput(Frozen):
 
 
 class CarrierEventInput(Frozen):
+    shipment: int = Field(ge=1, le=MAX_SHIPMENTS)
     kind: CarrierEventKind
     at: datetime
     location: str = Field(min_length=1, max_length=200)
@@ -70,7 +105,9 @@ class CarrierEventInput(Frozen):
 
 
 class CarrierEventReceipt(Frozen):
+    shipment: int
     kind: CarrierEventKind
+    shipment_status: OrderStatus
     status: OrderStatus
 
 
@@ -92,14 +129,19 @@ class PaymentReceipt(Frozen):
     status: OrderStatus
 
 
+class ShipmentView(Frozen):
+    shipment: Shipment
+    status: OrderStatus
+    receipt_number: str | None
+    events: tuple[CarrierEventKind, ...]
+
+
 class OrderView(Frozen):
     order_id: str
     contract_id: str
     status: OrderStatus
     dangerous_goods: bool
-    waybill_number: str | None
-    receipt_number: str | None
-    events: tuple[CarrierEventKind, ...]
+    shipments: tuple[ShipmentView, ...]  # empty until the supplier confirms with its plan
     paid: Money
     open_task_ids: tuple[str, ...]
 
@@ -120,12 +162,25 @@ class OrderStatusInput(Frozen):
     reason: str = ""
 
 
+class RecordShipmentsInput(Frozen):
+    order_id: str
+    shipments: tuple[Shipment, ...]
+
+
+class ShipmentStatusInput(Frozen):
+    order_id: str
+    shipment: int
+    status: OrderStatus
+
+
 class StockInput(Frozen):
     order_id: str
     contract: ContractTerms
 
 
 class RecordEventInput(Frozen):
+    """The event's shipment is in ``event.shipment``."""
+
     order_id: str
     event: CarrierEventInput
 
@@ -146,17 +201,25 @@ class RecordPaymentInput(Frozen):
 # -- the e-waybill -----------------------------------------------------------------------
 
 
-def waybill_number_for(order_id: str) -> str:
-    """One e-waybill per order's shipment; the regulator's idempotency key."""
-    return f"EW-{order_id.removeprefix('ord-')}"
+def shipment_id_for(order_id: str, shipment: int) -> str:
+    """The shipment's id, as its e-waybill states it."""
+    return f"{order_id}-S{shipment}"
+
+
+def waybill_number_for(order_id: str, shipment: int) -> str:
+    """One e-waybill per shipment with dangerous goods; the regulator's idempotency key."""
+    return f"EW-{order_id.removeprefix('ord-')}-{shipment}"
 
 
 class CheckWaybillInput(Frozen):
-    """Check the draft stored as ``document_id`` for the order's waybill number."""
+    """Check the draft stored as ``document_id`` for the shipment's ids; its items must be the
+    shipment's dangerous goods (``un_numbers``)."""
 
     order_id: str
+    shipment_id: str
     waybill_number: str
     document_id: str
+    un_numbers: tuple[str, ...]
 
 
 class WaybillVerdict(Frozen):

@@ -394,7 +394,6 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(30))
     status_reason: Mapped[str] = mapped_column(Text, default="")
     dangerous_goods: Mapped[bool]
-    waybill_number: Mapped[str | None] = mapped_column(String(80))
     total_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     currency: Mapped[str] = mapped_column(String(3))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
@@ -417,12 +416,27 @@ class StockReservation(Base):
     released_at: Mapped[datetime | None]
 
 
+class OrderShipment(Base):
+    """One consignment of an order, as the supplier planned it when confirming."""
+
+    __tablename__ = "shipments"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(30))
+    quantities: Mapped[JsonDict]  # line id -> quantity (decimal text) in the line's unit
+    un_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    waybill_number: Mapped[str | None] = mapped_column(String(80), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
 class CarrierEvent(Base):
     __tablename__ = "carrier_events"
-    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+    __table_args__ = (UniqueConstraint("order_id", "shipment_number", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    shipment_number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
     location: Mapped[str] = mapped_column(String(200))

@@ -142,7 +142,8 @@ def settings(
 @pytest.fixture(scope="session")
 async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(time_skipping_server_path()), data_converter=data_converter(keyring)
+        test_server_existing_path=str(time_skipping_server_path()),
+        data_converter=data_converter(keyring),
     )
     yield env
     await env.shutdown()

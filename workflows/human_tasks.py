@@ -62,6 +62,11 @@ def _rejected(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+class Abandoned(Exception):
+    """Raised by ``ask`` when the process no longer needs the decision (``abandoned()``): the
+    task is closed as cancelled. A decision that arrived first still wins."""
+
+
 class HumanTaskWorkflow:
     """Base class: holds open tasks, the ``decide_task`` update and its validator."""
 
@@ -116,6 +121,11 @@ class HumanTaskWorkflow:
         if problem is not None:
             raise _rejected(problem, "MalformedDecision")
 
+    def abandoned(self) -> bool:
+        """Whether the process has given up its pending decisions (an order cancelled, say).
+        Checked while tasks wait, so they end without cancelling work in flight."""
+        return False
+
     def choices_problem(self, spec: TaskSpec, decision: DecideTaskInput) -> str | None:
         """Why the decision's ``choices`` do not fit the task, or None. Tasks that take no
         choices refuse any; workflows whose tasks take some override this."""
@@ -131,6 +141,8 @@ class HumanTaskWorkflow:
         ``expires_at`` overrides ``spec.expire_after`` when the process has its own deadline.
         The caller must ``reply`` to the decision once it has acted on it.
         """
+        if self.abandoned():
+            raise Abandoned(step)
         task_id = process_key(step)
         now = workflow.now()
         due_at = now + spec.escalate_after if spec.escalate_after else None
@@ -154,7 +166,12 @@ class HumanTaskWorkflow:
         first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
         try:
             decided = await self._wait_for_decision(task, until=first_deadline)
-            if not decided and due_at is not None and (expires_at is None or due_at < expires_at):
+            if (
+                not decided
+                and not self.abandoned()
+                and due_at is not None
+                and (expires_at is None or due_at < expires_at)
+            ):
                 task.role = spec.escalate_to
                 task.org_id = spec.escalate_to_org or spec.org_id
                 await policies.run(
@@ -174,7 +191,11 @@ class HumanTaskWorkflow:
             decided = True
         if not decided:
             del self._tasks[task_id]
-            await self._close(CloseTaskInput(task_id=task_id, status=TaskStatus.EXPIRED))
+            abandoned = self.abandoned()
+            status = TaskStatus.CANCELLED if abandoned else TaskStatus.EXPIRED
+            await self._close(CloseTaskInput(task_id=task_id, status=status))
+            if abandoned:
+                raise Abandoned(step)
             return None
         del self._tasks[task_id]
         decision = task.decision
@@ -206,16 +227,19 @@ class HumanTaskWorkflow:
         await policies.run("notify", notice)
 
     async def _wait_for_decision(self, task: _OpenTask, *, until: datetime | None) -> bool:
+        """True once decided; False when ``until`` passed or the process abandoned the task."""
         timeout: timedelta | None = None
         if until is not None:
             timeout = until - workflow.now()
             if timeout <= timedelta(0):
                 return task.decision is not None
         try:
-            await workflow.wait_condition(lambda: task.decision is not None, timeout=timeout)
+            await workflow.wait_condition(
+                lambda: task.decision is not None or self.abandoned(), timeout=timeout
+            )
         except TimeoutError:
             return False
-        return True
+        return task.decision is not None
 
     async def _close(self, close: CloseTaskInput) -> None:
         await policies.run("close_task", close)

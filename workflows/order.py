@@ -1,14 +1,16 @@
 """One order, from an executed contract to payment.
 
-Orchestrates: the supplier confirms (a task; unconfirmed after the window it escalates to
-platform ops); stock is reserved; for dangerous goods the supplier's logistics submits the
-e-waybill, which is checked (blocking violations come back to fix, warnings need a platform
-logistics-safety approval) and filed with the regulator; a refusal by the regulator comes back to
-fix with its reasons, and the shipment cannot move before the filing is accepted. The carrier
-reports picked up, departed, arrived and delivered (departure and delivery are filed too); the
-buyer accepts or disputes (accepted automatically after the window; a dispute goes to ops); the
-invoice is issued and payments complete the order. Before pickup either party may cancel:
-compensation runs in reverse (the filed waybill is voided, the stock released).
+Orchestrates: the supplier confirms with its shipment plan (a task; unconfirmed after the window
+it escalates to platform ops); stock is reserved; the shipments then go their own ways at once.
+A shipment with dangerous goods waits for its e-waybill: the supplier's logistics submits it, it
+is checked (blocking violations come back to fix, warnings need a platform logistics-safety
+approval) and filed with the regulator; a refusal by the regulator comes back to fix with its
+reasons, and the shipment cannot move before the filing is accepted. The carrier reports each
+shipment picked up, departed, arrived and delivered (departure and delivery are filed too). When
+every shipment is delivered the buyer accepts or disputes (accepted automatically after the
+window; a dispute goes to ops); the invoice is issued and payments complete the order. Until the
+first pickup either party may cancel: compensation runs in reverse (every filed waybill is
+voided, the stock released).
 
 Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decide_task``
 (inherited). Query: ``get_status``.
@@ -17,10 +19,9 @@ Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decid
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
     from contracts.fulfilment import (
         CARRIER_EVENT_ORDER,
+        SHIPMENT_PROGRESS,
         CancelOrderInput,
         CarrierEventInput,
         CarrierEventKind,
@@ -47,21 +49,26 @@ with workflow.unsafe.imports_passed_through():
         PaymentReceipt,
         RecordEventInput,
         RecordPaymentInput,
+        RecordShipmentsInput,
         SealWaybillInput,
+        Shipment,
+        ShipmentStatusInput,
+        ShipmentView,
         StockInput,
         WaybillVerdict,
-        waybill_number_for,
+        shipment_id_for,
     )
     from contracts.tasks import DecideTaskInput, NotifyInput, TaskDecision, TaskSpec
+    from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow, process_key
+    from workflows.human_tasks import Abandoned, HumanTaskWorkflow, process_key
 
-T = TypeVar("T")
-
+CONFIRMATION_TASK = "order_confirmation"
 WAYBILL_TASK = "waybill_submission"
 PAYMENT_TERMS = timedelta(days=30)
 SAFETY_REVIEW_ESCALATION = timedelta(hours=24)
-# Until pickup the goods are still the supplier's to keep: cancelling is free of transport.
+# Until the first pickup the goods are still the supplier's to keep: cancelling is free of
+# transport (the validator also checks that no shipment has been picked up).
 CANCELLABLE = {
     OrderStatus.AWAITING_CONFIRMATION,
     OrderStatus.CONFIRMED,
@@ -72,16 +79,26 @@ CANCELLABLE = {
 }
 
 
-class Cancelled(Exception):
-    """Raised inside the process when a cancellation interrupts a wait."""
-
-    def __init__(self, request: CancelOrderInput) -> None:
-        super().__init__(request.reason)
-        self.request = request
-
-
 def _refused(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@dataclass
+class _Shipping:
+    """A shipment as it goes: its status, carrier events and filing."""
+
+    plan: Shipment
+    status: OrderStatus = OrderStatus.CONFIRMED
+    events: dict[CarrierEventKind, CarrierEventInput] = field(default_factory=dict)
+    receipt: str | None = None  # the regulator's, once it accepted the e-waybill
+
+    def view(self) -> ShipmentView:
+        return ShipmentView(
+            shipment=self.plan,
+            status=self.status,
+            receipt_number=self.receipt,
+            events=tuple(self.events),
+        )
 
 
 @workflow.defn
@@ -93,40 +110,35 @@ class OrderWorkflow(HumanTaskWorkflow):
         self._contract = order.contract
         self._status = OrderStatus.AWAITING_CONFIRMATION
         self._dangerous = any(line.un_number for line in order.contract.lines)
-        self._waybill_number = waybill_number_for(order.order_id) if self._dangerous else None
-        self._receipt: str | None = None
-        self._events: dict[CarrierEventKind, CarrierEventInput] = {}
+        self._shipping: dict[int, _Shipping] = {}
         self._paid = Decimal(0)
         self._payments = 0
         self._cancellation: CancelOrderInput | None = None
         self._stock_reserved = False
-        # Set before the first filing attempt: an attempt cancelled in flight may still have
-        # been accepted by the regulator, so compensation voids it (the void tolerates "unknown").
-        self._filing_attempted = False
+        # Shipments move concurrently; their status writes take turns, so the order's status
+        # row always ends as the least advanced shipment's.
+        self._status_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderOutcome:
         await policies.run("record_order", order)
         try:
-            confirmed = await self._unless_cancelled(self._confirm)
-            if not confirmed:
+            plan = await self._confirm()
+            if plan is None:
                 return await self._end(OrderStatus.REFUSED, "the supplier did not confirm")
+            self._shipping = {shipment.number: _Shipping(plan=shipment) for shipment in plan}
             await policies.run(
                 "reserve_stock", StockInput(order_id=order.order_id, contract=self._contract)
             )
             self._stock_reserved = True
-            await self._set_status(OrderStatus.CONFIRMED)
-            if self._waybill_number is not None:
-                number = self._waybill_number
-                await self._unless_cancelled(lambda: self._file_waybill(number))
-            await self._set_status(OrderStatus.READY_TO_DISPATCH)
-            await self._notify(
-                self._contract.supplier.org_id, Role.LOGISTICS, "order_ready", "ready to dispatch"
+            await policies.run(
+                "record_shipments", RecordShipmentsInput(order_id=order.order_id, shipments=plan)
             )
-            await self._until(lambda: CarrierEventKind.PICKED_UP in self._events)
-        except Cancelled as cancelled:
-            return await self._compensate(cancelled.request)
-        await self._until_event(CarrierEventKind.DELIVERED)
+            await self._set_status(OrderStatus.CONFIRMED)
+            await self._ship_all()
+        except Abandoned:
+            return await self._compensate()
+        await workflow.wait_condition(workflow.all_handlers_finished)
         await self._accept()
         await self._invoice()
         await workflow.wait_condition(lambda: self._paid >= self._contract.total.amount)
@@ -140,19 +152,21 @@ class OrderWorkflow(HumanTaskWorkflow):
             contract_id=self._contract.contract_id,
             status=self._status,
             dangerous_goods=self._dangerous,
-            waybill_number=self._waybill_number,
-            receipt_number=self._receipt,
-            events=tuple(self._events),
+            shipments=tuple(shipping.view() for shipping in self._shipping.values()),
             paid=Money(amount=self._paid, currency=self._contract.total.currency),
             open_task_ids=self.open_task_ids(),
         )
 
     # -- confirmation ---------------------------------------------------------------------
 
-    async def _confirm(self) -> bool:
+    async def _confirm(self) -> tuple[Shipment, ...] | None:
+        """The supplier's shipment plan once it confirms; None when it refuses."""
         contract = self._contract
+        lines = "; ".join(
+            f"{x.line_id} {x.quantity} {x.unit} {x.description}" for x in contract.lines
+        )
         spec = TaskSpec(
-            kind="order_confirmation",
+            kind=CONFIRMATION_TASK,
             role=Role.SUPPLIER,
             org_id=contract.supplier.org_id,
             subject_type="order",
@@ -161,7 +175,9 @@ class OrderWorkflow(HumanTaskWorkflow):
             summary=(
                 f"{contract.buyer.legal_name}: {len(contract.lines)} line(s), "
                 f"{money_text(contract.total.amount, contract.total.currency)}, deliver by "
-                f"{contract.delivery_date.isoformat()} to {contract.delivery_place}."
+                f"{contract.delivery_date.isoformat()} to {contract.delivery_place}. Lines: "
+                f"{lines}. Confirm as one shipment, or split it with choices "
+                '{"<shipment>:<line>": quantity}, e.g. {"1:L1": "600", "2:L1": "400"}.'
             ),
             outcomes=("confirm", "reject"),
             details={"contract_id": contract.contract_id},
@@ -171,33 +187,74 @@ class OrderWorkflow(HumanTaskWorkflow):
         )
         decision = await self.ask("confirm", spec)
         if decision is None:
-            return False
-        confirmed = decision.outcome == "confirm"
+            return None
+        if decision.outcome != "confirm":
+            self.reply(decision, process_status=OrderStatus.REFUSED, message="order refused")
+            return None
+        plan = plan_shipments(self._order.order_id, contract.lines, decision.choices)
+        waybills = sum(1 for shipment in plan if shipment.waybill_number)
         self.reply(
             decision,
-            process_status=OrderStatus.CONFIRMED if confirmed else OrderStatus.REFUSED,
-            message="confirmed; stock is reserved" if confirmed else "order refused",
+            process_status=OrderStatus.CONFIRMED,
+            message=f"confirmed in {len(plan)} shipment(s), {waybills} with an e-waybill to "
+            "submit; stock is reserved",
         )
-        return confirmed
+        return plan
+
+    # -- shipments ------------------------------------------------------------------------
+
+    async def _ship_all(self) -> None:
+        """Every shipment from its preparation to its delivery; each moves as soon as it can.
+        A cancellation ends each at its next wait, never in the middle of a filing, so
+        compensation starts once nothing is in flight."""
+        ended = await asyncio.gather(
+            *(self._ship(shipping) for shipping in self._shipping.values()),
+            return_exceptions=True,
+        )
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _ship(self, shipping: _Shipping) -> None:
+        if shipping.plan.waybill_number is not None:
+            await self._file_waybill(shipping, shipping.plan.waybill_number)
+        await self._set_shipment_status(shipping, OrderStatus.READY_TO_DISPATCH)
+        await self._notify(
+            self._contract.supplier.org_id,
+            Role.LOGISTICS,
+            "shipment_ready",
+            f"shipment {shipping.plan.number} is ready to dispatch",
+            key=f"shipment_ready:{shipping.plan.number}",
+        )
+        await workflow.wait_condition(
+            lambda: CarrierEventKind.DELIVERED in shipping.events or self.abandoned()
+        )
+        if CarrierEventKind.DELIVERED not in shipping.events:
+            raise Abandoned(f"shipment {shipping.plan.number}")
 
     # -- the e-waybill --------------------------------------------------------------------
 
-    async def _file_waybill(self, waybill_number: str) -> None:
+    async def _file_waybill(self, shipping: _Shipping, waybill_number: str) -> None:
         """Until the regulator accepts a draft that passes the rules."""
         problems: tuple[str, ...] = ()
+        number = shipping.plan.number
         attempt = 0
         while True:
             attempt += 1
-            await self._set_status(OrderStatus.AWAITING_WAYBILL)
-            decision = await self.ask(f"waybill-{attempt}", self._waybill_spec(problems))
+            await self._set_shipment_status(shipping, OrderStatus.AWAITING_WAYBILL)
+            decision = await self.ask(
+                f"waybill-{number}-{attempt}", self._waybill_spec(shipping.plan, problems)
+            )
             if decision is None:  # the submission task has no expiry; unreachable
                 continue
             verdict = await policies.call(
                 "check_waybill",
                 CheckWaybillInput(
                     order_id=self._order.order_id,
+                    shipment_id=shipment_id_for(self._order.order_id, number),
                     waybill_number=waybill_number,
                     document_id=decision.choices["document_id"],
+                    un_numbers=shipping.plan.un_numbers,
                 ),
                 WaybillVerdict,
                 policy=policies.VALIDATION,
@@ -217,8 +274,11 @@ class OrderWorkflow(HumanTaskWorkflow):
                     message="waybill passed with warnings; logistics safety must approve: "
                     + "; ".join(verdict.warnings),
                 )
-                await self._set_status(OrderStatus.AWAITING_SAFETY_APPROVAL)
-                approval = await self.ask(f"safety-{attempt}", self._safety_spec(verdict, decision))
+                await self._set_shipment_status(shipping, OrderStatus.AWAITING_SAFETY_APPROVAL)
+                approval = await self.ask(
+                    f"safety-{number}-{attempt}",
+                    self._safety_spec(waybill_number, verdict, decision),
+                )
                 if approval is None or approval.outcome == "reject":
                     problems = (
                         f"logistics safety refused: {approval.comment if approval else ''}",
@@ -235,8 +295,7 @@ class OrderWorkflow(HumanTaskWorkflow):
                 self.reply(
                     decision, process_status=OrderStatus.FILING, message="waybill passed; filing"
                 )
-            await self._set_status(OrderStatus.FILING)
-            self._filing_attempted = True
+            await self._set_shipment_status(shipping, OrderStatus.FILING)
             result = await policies.call(
                 "file_waybill",
                 FileWaybillInput(
@@ -250,7 +309,7 @@ class OrderWorkflow(HumanTaskWorkflow):
             if not result.accepted:
                 problems = tuple(f"regulator: {r}" for r in result.reasons)
                 continue
-            self._receipt = result.receipt_number
+            shipping.receipt = result.receipt_number
             await policies.run(
                 "seal_waybill",
                 SealWaybillInput(
@@ -264,9 +323,14 @@ class OrderWorkflow(HumanTaskWorkflow):
             )
             return
 
-    def _waybill_spec(self, problems: tuple[str, ...]) -> TaskSpec:
+    def _waybill_spec(self, shipment: Shipment, problems: tuple[str, ...]) -> TaskSpec:
         contract = self._contract
-        items = ", ".join(f"{x.un_number} {x.description}" for x in contract.lines if x.un_number)
+        carried = {line.line_id: line.quantity for line in shipment.lines}
+        items = ", ".join(
+            f"{x.un_number} {x.description} {carried[x.line_id]} {x.unit}"
+            for x in contract.lines
+            if x.un_number and x.line_id in carried
+        )
         fix = f" Fix: {'; '.join(problems)}." if problems else ""
         return TaskSpec(
             kind=WAYBILL_TASK,
@@ -274,31 +338,39 @@ class OrderWorkflow(HumanTaskWorkflow):
             org_id=contract.supplier.org_id,
             subject_type="order",
             subject_id=self._order.order_id,
-            title=("Fix" if problems else "Submit") + f" e-waybill {self._waybill_number}",
-            summary=f"Dangerous goods: {items}. Submit through POST /orders/{{id}}/waybill.{fix}",
+            title=("Fix" if problems else "Submit") + f" e-waybill {shipment.waybill_number}",
+            summary=(
+                f"Shipment {shipment.number}, dangerous goods: {items}. Submit through "
+                f"POST /orders/{{id}}/shipments/{shipment.number}/waybill.{fix}"
+            ),
             outcomes=("submit",),
             details={
-                "waybill_number": self._waybill_number or "",
+                "waybill_number": shipment.waybill_number or "",
+                "shipment": str(shipment.number),
                 "problems": "; ".join(problems),
             },
         )
 
-    def _safety_spec(self, verdict: WaybillVerdict, submitted: TaskDecision) -> TaskSpec:
+    def _safety_spec(
+        self, waybill_number: str, verdict: WaybillVerdict, submitted: TaskDecision
+    ) -> TaskSpec:
         return TaskSpec(
             kind="waybill_safety_review",
             role=Role.LOGISTICS,
             org_id=OPERATOR_ORG_ID,
             subject_type="order",
             subject_id=self._order.order_id,
-            title=f"Approve e-waybill {self._waybill_number} with warnings",
+            title=f"Approve e-waybill {waybill_number} with warnings",
             summary="; ".join(verdict.warnings),
             document_ids=(verdict.document_id,),
-            details={"waybill_number": self._waybill_number or ""},
+            details={"waybill_number": waybill_number},
             excluded_user_ids=(submitted.actor.user_id,),
             escalate_after=SAFETY_REVIEW_ESCALATION,
         )
 
     def choices_problem(self, spec: TaskSpec, decision: DecideTaskInput) -> str | None:
+        if spec.kind == CONFIRMATION_TASK and decision.outcome == "confirm":
+            return plan_problem(self._contract.lines, decision.choices)
         if spec.kind != WAYBILL_TASK:
             return super().choices_problem(spec, decision)
         if set(decision.choices) != {"document_id"}:
@@ -309,51 +381,66 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     @workflow.update
     async def record_carrier_event(self, event: CarrierEventInput) -> CarrierEventReceipt:
-        self._events[event.kind] = event
+        if self._cancellation is not None:  # accepted in the same activation, after validation
+            raise _refused("the order was cancelled", "NotReady")
+        shipping = self._shipping[event.shipment]
+        shipping.events[event.kind] = event
         await policies.run(
             "record_carrier_event", RecordEventInput(order_id=self._order.order_id, event=event)
         )
         if event.kind == CarrierEventKind.PICKED_UP:
-            await self._set_status(OrderStatus.IN_TRANSIT)
-        if self._waybill_number and event.kind in (
-            CarrierEventKind.DEPARTED,
-            CarrierEventKind.DELIVERED,
-        ):
-            await self._file_status(event.kind.value, event.at, event.note)
+            await self._set_shipment_status(shipping, OrderStatus.IN_TRANSIT)
+        if event.kind in (CarrierEventKind.DEPARTED, CarrierEventKind.DELIVERED):
+            await self._file_status(shipping, event.kind.value, event.at, event.note)
         if event.kind == CarrierEventKind.DELIVERED:
-            await self._set_status(OrderStatus.DELIVERED)
-        return CarrierEventReceipt(kind=event.kind, status=self._status)
+            await self._set_shipment_status(shipping, OrderStatus.DELIVERED)
+        return CarrierEventReceipt(
+            shipment=event.shipment,
+            kind=event.kind,
+            shipment_status=shipping.status,
+            status=self._status,
+        )
 
     @record_carrier_event.validator
     def validate_record_carrier_event(self, event: CarrierEventInput) -> None:
         supplier = self._contract.supplier.org_id
         if event.actor.org_id != supplier or not event.actor.has_any(Role.LOGISTICS, Role.SUPPLIER):
             raise _refused("only the supplier's logistics may report carrier events", "WrongRole")
-        if event.kind in self._events:
+        shipping = self._shipping.get(event.shipment)
+        if shipping is None:
+            planned = f"1 to {len(self._shipping)}" if self._shipping else "none yet"
+            raise _refused(f"shipment: the order's shipments are {planned}", "Malformed")
+        if event.kind in shipping.events:
             raise _refused(f"kind: {event.kind.value} was already reported", "Malformed")
-        if self._cancellation is not None or self._status not in (
+        if self._cancellation is not None or shipping.status not in (
             OrderStatus.READY_TO_DISPATCH,
             OrderStatus.IN_TRANSIT,
         ):
             raise _refused(
-                f"kind: the order is {self._status.value}, not ready to move", "NotReady"
+                f"kind: shipment {event.shipment} is {shipping.status.value}, not ready to move",
+                "NotReady",
             )
         position = CARRIER_EVENT_ORDER.index(event.kind)
-        missing = [k.value for k in CARRIER_EVENT_ORDER[:position] if k not in self._events]
+        missing = [k.value for k in CARRIER_EVENT_ORDER[:position] if k not in shipping.events]
         if missing:
             raise _refused(f"kind: {', '.join(missing)} must be reported first", "Malformed")
         if event.kind == CarrierEventKind.DELIVERED and event.proof_of_delivery is None:
             raise _refused("proof_of_delivery: a delivery needs its proof", "Malformed")
 
-    async def _until_event(self, kind: CarrierEventKind) -> None:
-        await workflow.wait_condition(lambda: kind in self._events)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+    def _picked_up(self) -> bool:
+        return any(CarrierEventKind.PICKED_UP in s.events for s in self._shipping.values())
 
     # -- acceptance, invoice, payment -----------------------------------------------------
 
     async def _accept(self) -> None:
         contract = self._contract
-        delivered = self._events[CarrierEventKind.DELIVERED]
+        deliveries = [s.events[CarrierEventKind.DELIVERED] for s in self._shipping.values()]
+        proofs = tuple(d.proof_of_delivery.document_id for d in deliveries if d.proof_of_delivery)
+        last = max(delivery.at for delivery in deliveries)
+        delivered = "; ".join(
+            f"shipment {d.shipment} on {d.at.isoformat()} at {d.location}"
+            for d in deliveries
+        )
         spec = TaskSpec(
             kind="order_acceptance",
             role=Role.BUYER,
@@ -362,17 +449,14 @@ class OrderWorkflow(HumanTaskWorkflow):
             subject_id=self._order.order_id,
             title=f"Accept delivery of order {self._order.order_id}",
             summary=(
-                f"Delivered {delivered.at.isoformat()} at {delivered.location}. Accept, or "
-                f"dispute with the reason; accepted automatically after "
-                f"{self._order.auto_accept_after.days} days."
+                f"Delivered: {delivered}. Accept, or dispute with the reason; accepted "
+                f"automatically {self._order.auto_accept_after.days} days after the last delivery."
             ),
             outcomes=("accept", "dispute"),
-            document_ids=(delivered.proof_of_delivery.document_id,)
-            if delivered.proof_of_delivery
-            else (),
+            document_ids=proofs,
         )
         decision = await self.ask(
-            "acceptance", spec, expires_at=delivered.at + self._order.auto_accept_after
+            "acceptance", spec, expires_at=last + self._order.auto_accept_after
         )
         if decision is None or decision.outcome == "accept":
             if decision is not None:
@@ -458,6 +542,10 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     @workflow.update
     async def cancel_order(self, request: CancelOrderInput) -> OrderView:
+        if self._picked_up():  # a pickup accepted in the same activation, after validation
+            raise _refused(
+                "the order is on its way: it can be cancelled only before pickup", "NotReady"
+            )
         self._cancellation = request
         return self.get_status()
 
@@ -468,33 +556,25 @@ class OrderWorkflow(HumanTaskWorkflow):
             Role.BUYER, Role.SUPPLIER
         ):
             raise _refused("only the buyer or the supplier may cancel", "WrongRole")
-        if self._cancellation is not None or self._status not in CANCELLABLE:
+        if self._cancellation is not None or self._status not in CANCELLABLE or self._picked_up():
             raise _refused(
                 f"the order is {self._status.value}: it can be cancelled only before pickup",
                 "NotReady",
             )
 
-    async def _unless_cancelled(self, step: Callable[[], Awaitable[T]]) -> T:
-        """Run ``step``; a cancellation interrupts it (its open task is closed as cancelled)."""
-        running = asyncio.ensure_future(step())
-        await workflow.wait_condition(lambda: running.done() or self._cancellation is not None)
-        cancellation = self._cancellation
-        if cancellation is None:
-            return running.result()
-        running.cancel()
-        await workflow.wait([running])
-        raise Cancelled(cancellation)
+    def abandoned(self) -> bool:
+        return self._cancellation is not None
 
-    async def _until(self, condition: Callable[[], bool]) -> None:
-        await workflow.wait_condition(lambda: condition() or self._cancellation is not None)
+    async def _compensate(self) -> OrderOutcome:
+        """Undo in reverse order what the order did: void the filings, release the stock."""
         cancellation = self._cancellation
-        if cancellation is not None and not condition():
-            raise Cancelled(cancellation)
-
-    async def _compensate(self, cancellation: CancelOrderInput) -> OrderOutcome:
-        """Undo in reverse order what the order did: void the filing, release the stock."""
-        if self._filing_attempted:
-            await self._file_status("voided", workflow.now(), cancellation.reason)
+        if cancellation is None:  # unreachable: only a cancellation abandons the order's steps
+            raise ApplicationError("compensating an order nobody cancelled", non_retryable=True)
+        for shipping in reversed(self._shipping.values()):
+            if shipping.receipt is not None:
+                await self._file_status(shipping, "voided", workflow.now(), cancellation.reason)
+            shipping.status = OrderStatus.CANCELLED
+            await self._record_shipment_status(shipping)
         if self._stock_reserved:
             await policies.run(
                 "release_stock", StockInput(order_id=self._order.order_id, contract=self._contract)
@@ -503,13 +583,33 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     # -- records --------------------------------------------------------------------------
 
-    async def _file_status(self, status: str, at: datetime, note: str) -> None:
-        if self._waybill_number is None:
+    async def _file_status(self, shipping: _Shipping, status: str, at: datetime, note: str) -> None:
+        number = shipping.plan.waybill_number
+        if number is None:
             return
         await policies.run(
             "file_waybill_status",
-            FileStatusInput(waybill_number=self._waybill_number, status=status, at=at, note=note),
+            FileStatusInput(waybill_number=number, status=status, at=at, note=note),
             policy=policies.EXTERNAL,
+        )
+
+    async def _set_shipment_status(self, shipping: _Shipping, status: OrderStatus) -> None:
+        """The shipment's status, and the order's: its least advanced shipment's."""
+        async with self._status_lock:
+            shipping.status = status
+            await self._record_shipment_status(shipping)
+            least = min((s.status for s in self._shipping.values()), key=SHIPMENT_PROGRESS.index)
+            if least != self._status:
+                await self._set_status(least)
+
+    async def _record_shipment_status(self, shipping: _Shipping) -> None:
+        await policies.run(
+            "set_shipment_status",
+            ShipmentStatusInput(
+                order_id=self._order.order_id,
+                shipment=shipping.plan.number,
+                status=shipping.status,
+            ),
         )
 
     async def _set_status(self, status: OrderStatus, *, reason: str = "") -> None:
@@ -527,10 +627,12 @@ class OrderWorkflow(HumanTaskWorkflow):
             await self._notify(org_id, None, f"order_{status.value}", reason)
         return OrderOutcome(order_id=self._order.order_id, status=status, reason=reason)
 
-    async def _notify(self, org_id: str, role: Role | None, kind: str, message: str) -> None:
+    async def _notify(
+        self, org_id: str, role: Role | None, kind: str, message: str, *, key: str | None = None
+    ) -> None:
         await self.notify(
             NotifyInput(
-                notification_id=process_key(f"{kind}:{org_id}"),
+                notification_id=process_key(f"{key or kind}:{org_id}"),
                 org_id=org_id,
                 role=role,
                 kind=kind,

@@ -1,18 +1,20 @@
-"""Commands on a running order: submit the e-waybill, report carrier events, record payments,
-cancel. Each is an update on the order's workflow, whose validators enforce the process (an event
-out of order, a payment in another currency); the API checks the party, the role and the
-references it resolves (the order's waybill number, a delivery proof's document) first.
+"""Commands on a running order: submit a shipment's e-waybill, report its carrier events, record
+payments, cancel. Each is an update on the order's workflow, whose validators enforce the process
+(an event out of order, a payment in another currency); the API checks the party, the role and
+the references it resolves (the shipment and its waybill number, a delivery proof's document)
+first.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep
 from api.errors import invalid
@@ -29,6 +31,7 @@ from api.routes.order_access import (
 from api.uploads import CheckedUpload, store_uploads
 from contracts.common import Actor, Money, Role
 from contracts.fulfilment import (
+    MAX_SHIPMENTS,
     CancelOrderInput,
     CarrierEventInput,
     CarrierEventKind,
@@ -36,16 +39,19 @@ from contracts.fulfilment import (
     OrderView,
     PaymentInput,
     PaymentReceipt,
+    shipment_id_for,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
 from contracts.waybill import EWaybill
-from db.models import HumanTask
+from db.models import HumanTask, Order, OrderShipment
 from db.session import transaction
 from workflows.order import WAYBILL_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 T = TypeVar("T")
+
+ShipmentNumber = Annotated[int, Path(ge=1, le=MAX_SHIPMENTS)]
 
 
 class EventRequest(BaseModel):
@@ -83,14 +89,20 @@ def _update_id(request: Request, actor: Actor) -> str | None:
 # -- the e-waybill ------------------------------------------------------------------------
 
 
-@router.post("/{order_id}/waybill")
+@router.post("/{order_id}/shipments/{shipment}/waybill")
 async def submit_waybill(
-    order_id: str, draft: EWaybill, actor: CurrentActor, platform: PlatformDep, request: Request
+    order_id: str,
+    shipment: ShipmentNumber,
+    draft: EWaybill,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    request: Request,
 ) -> TaskAnswer:
-    """Submit the dangerous-goods e-waybill (supplier's logistics): checked at once; the answer
-    is ``awaiting_waybill`` with the problems to fix, ``awaiting_safety_approval`` or ``filing``."""
+    """Submit a shipment's dangerous-goods e-waybill (supplier's logistics): checked at once; the
+    answer is ``awaiting_waybill`` with the problems to fix, ``awaiting_safety_approval`` or
+    ``filing``."""
     task_id, workflow_id, document_id = await run_in_threadpool(
-        _store_draft, platform, actor, order_id, draft
+        _store_draft, platform, actor, order_id, shipment, draft
     )
     answer: TaskAnswer = await platform.temporal.get_workflow_handle(workflow_id).execute_update(
         "decide_task",
@@ -104,30 +116,36 @@ async def submit_waybill(
 
 
 def _store_draft(
-    platform: Platform, actor: Actor, order_id: str, draft: EWaybill
+    platform: Platform, actor: Actor, order_id: str, shipment: int, draft: EWaybill
 ) -> tuple[str, str, str]:
     """The open submission task and the stored draft's document id."""
     with transaction(platform.sessions) as session:
         row = acting_order(session, actor, order_id, org_of="supplier", roles=SUPPLIER_SIDE)
-        if row.waybill_number is None:
+        number = _planned(session, row, shipment).waybill_number
+        if number is None:
             raise HTTPException(
-                status.HTTP_409_CONFLICT, detail="the order carries no dangerous goods"
+                status.HTTP_409_CONFLICT,
+                detail=f"shipment {shipment} carries no dangerous goods",
             )
-        if draft.waybill_number != row.waybill_number:
-            raise invalid("waybill_number", f"must be {row.waybill_number}, the order's")
+        if draft.waybill_number != number:
+            raise invalid("waybill_number", f"must be {number}, shipment {shipment}'s")
         if draft.order_id != row.id:
             raise invalid("order_id", f"must be {row.id}")
+        if draft.shipment_id != shipment_id_for(row.id, shipment):
+            raise invalid("shipment_id", f"must be {shipment_id_for(row.id, shipment)}")
         task = session.scalars(
             select(HumanTask)
             .where(HumanTask.subject_id == row.id)
             .where(HumanTask.kind == WAYBILL_TASK)
+            .where(HumanTask.details["waybill_number"].astext == number)
             .where(HumanTask.org_id == actor.org_id)
             .where(HumanTask.status == TaskStatus.OPEN.value)
         ).first()
         if task is None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
-                detail=f"no e-waybill is awaited: the order is {row.status}",
+                detail=f"no e-waybill is awaited for shipment {shipment}: the order is "
+                f"{row.status}",
             )
         if task.role not in actor.roles:
             raise HTTPException(
@@ -145,18 +163,35 @@ def _store_draft(
         return task.id, task.workflow_id, refs["waybill"].document_id
 
 
+def _planned(session: Session, row: Order, shipment: int) -> OrderShipment:
+    planned = session.get(OrderShipment, (row.id, shipment))
+    if planned is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"shipment {shipment} is not in the order's plan (order {row.status})",
+        )
+    return planned
+
+
 # -- transport, payment, cancellation ------------------------------------------------------
 
 
-@router.post("/{order_id}/events")
+@router.post("/{order_id}/shipments/{shipment}/events")
 async def report_event(
-    order_id: str, body: EventRequest, actor: CurrentActor, platform: PlatformDep, request: Request
+    order_id: str,
+    shipment: ShipmentNumber,
+    body: EventRequest,
+    actor: CurrentActor,
+    platform: PlatformDep,
+    request: Request,
 ) -> CarrierEventReceipt:
-    """Report picked up, departed, arrived or delivered, in that order (supplier's logistics)."""
+    """Report a shipment picked up, departed, arrived or delivered, in that order (supplier's
+    logistics)."""
 
     def prepare() -> tuple[str, CarrierEventInput]:
         with platform.sessions() as session:
             row = acting_order(session, actor, order_id, org_of="supplier", roles=SUPPLIER_SIDE)
+            _planned(session, row, shipment)
             proof = None
             field = "proof_of_delivery_document_id"
             if body.proof_of_delivery_document_id is not None:
@@ -166,6 +201,7 @@ async def report_event(
             elif body.kind == CarrierEventKind.DELIVERED:
                 raise invalid(field, "a delivery needs its proof: upload it to the order first")
             event = CarrierEventInput(
+                shipment=shipment,
                 kind=body.kind,
                 at=body.at,
                 location=body.location,

@@ -33,7 +33,7 @@ from api.uploads import check_upload, store_uploads
 from contracts.common import Actor, DocumentRef, Money
 from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
 from db.audit_log import append_audit
-from db.models import CarrierEvent, Document, Invoice, Order, Waybill
+from db.models import CarrierEvent, Document, Invoice, Order, OrderShipment, Waybill
 from db.session import transaction
 from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
 
@@ -47,7 +47,6 @@ class OrderSummary(BaseModel):
     contract_id: str
     status: OrderStatus
     dangerous_goods: bool
-    waybill_number: str | None
     buyer_org_id: str
     supplier_org_id: str
     total: Money
@@ -64,6 +63,19 @@ class EventView(BaseModel):
     proof_document_id: str | None
 
 
+class ShipmentDetail(BaseModel):
+    """A consignment: what it carries (line id to quantity, in the line's unit), its e-waybill
+    when it carries dangerous goods, and its carrier events."""
+
+    shipment: int
+    status: OrderStatus
+    quantities: dict[str, Decimal]
+    un_numbers: list[str]
+    waybill_number: str | None
+    receipt_number: str | None
+    events: list[EventView]
+
+
 class InvoiceView(BaseModel):
     invoice_id: str
     document_id: str
@@ -74,12 +86,12 @@ class InvoiceView(BaseModel):
 
 
 class OrderDetail(OrderSummary):
-    """``open_task_ids`` comes from the running process and is left out when it cannot answer."""
+    """``shipments`` is empty until the supplier confirms with its plan. ``open_task_ids`` comes
+    from the running process and is left out when it cannot answer."""
 
     status_reason: str
-    receipt_number: str | None
     outstanding: Money
-    events: list[EventView]
+    shipments: list[ShipmentDetail]
     invoice: InvoiceView | None
     open_task_ids: list[str] | None = None
 
@@ -90,7 +102,6 @@ def _summary(row: Order) -> dict[str, Any]:
         "contract_id": row.contract_id,
         "status": OrderStatus(row.status),
         "dangerous_goods": row.dangerous_goods,
-        "waybill_number": row.waybill_number,
         "buyer_org_id": row.buyer_org_id,
         "supplier_org_id": row.supplier_org_id,
         "total": Money(amount=row.total_amount, currency=row.currency),
@@ -121,7 +132,8 @@ def list_orders(
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
 async def get_order(order_id: str, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
-    """Status, amounts, carrier events, the invoice and the e-waybill's receipt; parties only."""
+    """Status, amounts, each shipment with its carrier events and e-waybill receipt, and the
+    invoice; parties only."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
     try:
         live = await platform.temporal.get_workflow_handle(workflow_id).query(
@@ -136,27 +148,13 @@ async def get_order(order_id: str, actor: CurrentActor, platform: PlatformDep) -
 def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetail, str]:
     with platform.sessions() as session:
         row = visible_order(session, actor, order_id)
-        events = session.scalars(
-            select(CarrierEvent).where(CarrierEvent.order_id == row.id).order_by(CarrierEvent.id)
-        )
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
-        filed = session.get(Waybill, row.waybill_number) if row.waybill_number else None
         outstanding = max(Decimal(0), row.total_amount - row.paid_amount)
         detail = OrderDetail(
             **_summary(row),
             status_reason=row.status_reason,
-            receipt_number=filed.receipt_number if filed else None,
             outstanding=Money(amount=outstanding, currency=row.currency),
-            events=[
-                EventView(
-                    kind=CarrierEventKind(e.kind),
-                    at=e.at,
-                    location=e.location,
-                    note=e.note,
-                    proof_document_id=e.proof_document_id,
-                )
-                for e in events
-            ],
+            shipments=_shipments(session, row.id),
             invoice=InvoiceView(
                 invoice_id=invoice.id,
                 document_id=invoice.document_id,
@@ -169,6 +167,40 @@ def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetai
             else None,
         )
         return detail, row.workflow_id
+
+
+def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
+    events: dict[int, list[EventView]] = {}
+    for e in session.scalars(
+        select(CarrierEvent).where(CarrierEvent.order_id == order_id).order_by(CarrierEvent.id)
+    ):
+        events.setdefault(e.shipment_number, []).append(
+            EventView(
+                kind=CarrierEventKind(e.kind),
+                at=e.at,
+                location=e.location,
+                note=e.note,
+                proof_document_id=e.proof_document_id,
+            )
+        )
+    filed = session.execute(
+        select(OrderShipment, Waybill.receipt_number)
+        .outerjoin(Waybill, Waybill.waybill_number == OrderShipment.waybill_number)
+        .where(OrderShipment.order_id == order_id)
+        .order_by(OrderShipment.number)
+    )
+    return [
+        ShipmentDetail(
+            shipment=shipment.number,
+            status=OrderStatus(shipment.status),
+            quantities={line: Decimal(q) for line, q in shipment.quantities.items()},
+            un_numbers=shipment.un_numbers,
+            waybill_number=shipment.waybill_number,
+            receipt_number=receipt,
+            events=events.get(shipment.number, []),
+        )
+        for shipment, receipt in filed
+    ]
 
 
 # -- documents ----------------------------------------------------------------------------

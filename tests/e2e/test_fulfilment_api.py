@@ -172,8 +172,8 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     terms = o.executed_contract(sessions, who, now=began, lines=(s.lines()[0], o.HYDROCHLORIC_ACID))
     order_id = await start(dev_env, e2e_settings, started, terms)
     first = await order_reaches(buyer, order_id, OrderStatus.AWAITING_CONFIRMATION)
-    number = f"EW-{terms.contract_id}"
-    assert (first["dangerous_goods"], first["waybill_number"]) == (True, number)
+    number = f"EW-{terms.contract_id}-1"
+    assert (first["dangerous_goods"], first["shipments"]) == (True, [])
     assert Decimal(first["total"]["amount"]) == terms.total.amount and first["invoice"] is None
     assert (await ops.http.get(f"/orders/{order_id}")).status_code == 200
     for door in (f"/orders/{order_id}", f"/contracts/{terms.contract_id}"):
@@ -188,14 +188,26 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         supplier, await opened_task(supplier, "order_confirmation", order_id), "confirm"
     )
     assert confirmed["process_status"] == "confirmed"
+    assert confirmed["message"].startswith("confirmed in 1 shipment(s), 1 with an e-waybill")
 
     # -- the e-waybill: refused input, a blocking problem, then clean and filed -----------------
     task = await opened_task(logistics, "waybill_submission", order_id)
     assert task["details"]["waybill_number"] == number
     live = (await buyer.http.get(f"/orders/{order_id}")).json()
     assert task["task_id"] in live["open_task_ids"]
+    (shipment,) = live["shipments"]
+    assert (shipment["shipment"], shipment["waybill_number"]) == (1, number)
+    assert shipment["un_numbers"] == ["UN1090", "UN1789"]
+    assert {line: Decimal(q) for line, q in shipment["quantities"].items()} == {
+        line.line_id: line.quantity for line in terms.lines
+    }
+    unplanned = await logistics.http.post(
+        f"/orders/{order_id}/shipments/2/events",
+        json={"kind": "picked_up", "at": began.isoformat(), "location": "无锡 Wuxi"},
+    )
+    assert unplanned.status_code == 404 and "not in the order's plan" in unplanned.text
     early = await logistics.http.post(
-        f"/orders/{order_id}/events",
+        f"/orders/{order_id}/shipments/1/events",
         json={"kind": "picked_up", "at": began.isoformat(), "location": "无锡 Wuxi"},
     )
     assert early.status_code == 409 and "not ready to move" in early.json()["detail"]
@@ -209,7 +221,7 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         plate=plate_a,
         items=(w.ACETONE, w.HYDROCHLORIC_ACID),
     )
-    url = f"/orders/{order_id}/waybill"
+    url = f"/orders/{order_id}/shipments/1/waybill"
     malformed = clean.model_dump(mode="json")
     malformed["vehicle"]["plate"] = "not a plate"
     malformed["items"][1]["quantity"] = "-5"
@@ -219,6 +231,9 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     other = clean.model_copy(update={"waybill_number": "EW-someone-else"})
     wrong = await logistics.http.post(url, json=other.model_dump(mode="json"))
     assert wrong.status_code == 422 and number in problems(wrong)["waybill_number"]
+    elsewhere = clean.model_copy(update={"shipment_id": f"{order_id}-S2"})
+    misplaced = await logistics.http.post(url, json=elsewhere.model_dump(mode="json"))
+    assert misplaced.status_code == 422 and "-S1" in problems(misplaced)["shipment_id"]
     body = clean.model_dump(mode="json")
     assert (await supplier.http.post(url, json=body)).status_code == 403  # logistics' task
     assert (await buyer.http.post(url, json=body)).status_code == 403
@@ -254,10 +269,11 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         read = await ops.http.get(f"/orders/{order_id}/documents/{stored['document_id']}")
         assert read.status_code == 200 and EWaybill.model_validate_json(read.content)
     tally = regulator_control.tally(number)
-    assert tally["accepted"] == 1 and ready["receipt_number"] == tally["receipt_number"]
+    assert tally["accepted"] == 1
+    assert ready["shipments"][0]["receipt_number"] == tally["receipt_number"]
 
     # -- carrier events, in order, with the proof of delivery ----------------------------------
-    events = f"/orders/{order_id}/events"
+    events = f"/orders/{order_id}/shipments/1/events"
 
     def event(kind: str, **extra: Any) -> dict[str, Any]:
         at = datetime.now(UTC).isoformat()
@@ -267,7 +283,12 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     assert skipped.status_code == 422 and "picked_up must be reported first" in skipped.text
     picked = await logistics.http.post(events, json=event("picked_up"))
     assert picked.status_code == 200, picked.text
-    assert picked.json() == {"kind": "picked_up", "status": "in_transit"}
+    assert picked.json() == {
+        "shipment": 1,
+        "kind": "picked_up",
+        "shipment_status": "in_transit",
+        "status": "in_transit",
+    }
     ahead = await logistics.http.post(events, json=event("arrived"))
     assert ahead.status_code == 422 and "departed must be reported first" in ahead.text
     assert (await buyer.http.post(events, json=event("departed"))).status_code == 403
@@ -365,8 +386,15 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     assert (
         Decimal(final["paid"]["amount"]) == total and Decimal(final["outstanding"]["amount"]) == 0
     )
-    assert [e["kind"] for e in final["events"]] == ["picked_up", "departed", "arrived", "delivered"]
-    assert final["events"][-1]["proof_document_id"] == pod["document_id"]
+    (shipped,) = final["shipments"]
+    assert [e["kind"] for e in shipped["events"]] == [
+        "picked_up",
+        "departed",
+        "arrived",
+        "delivered",
+    ]
+    assert shipped["events"][-1]["proof_document_id"] == pod["document_id"]
+    assert shipped["status"] == "delivered"
     completed = (await buyer.http.get("/orders", params={"status": "completed"})).json()
     assert order_id in [r["order_id"] for r in completed]
     late = await buyer.http.post(f"/orders/{order_id}/cancel", json={"reason": "too late"})
@@ -377,7 +405,7 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
     second = await start(dev_env, e2e_settings, started, acetone_only)
     await decide(supplier, await opened_task(supplier, "order_confirmation", second), "confirm")
     await opened_task(logistics, "waybill_submission", second)
-    number_b = f"EW-{acetone_only.contract_id}"
+    number_b = f"EW-{acetone_only.contract_id}-1"
     later = draft(
         number_b,
         second,
@@ -387,7 +415,7 @@ async def test_a_dangerous_goods_order_runs_to_payment_and_the_regulator_sees_it
         items=(w.ACETONE,),
     )
     filed_b = await logistics.http.post(
-        f"/orders/{second}/waybill", json=later.model_dump(mode="json")
+        f"/orders/{second}/shipments/1/waybill", json=later.model_dump(mode="json")
     )
     assert filed_b.json()["process_status"] == "filing", filed_b.text
     await order_reaches(buyer, second, OrderStatus.READY_TO_DISPATCH)

@@ -34,7 +34,7 @@ from contracts.fulfilment import (
     waybill_number_for,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from db.models import AuditEntry, HumanTask, Invoice, Order, Waybill, WaybillFiling
+from db.models import AuditEntry, HumanTask, Invoice, Order, OrderShipment, Waybill, WaybillFiling
 from gateways.regulator import RegulatorClient
 from sandboxes.faults import FaultMode
 from sandboxes.regulator import RegulatorControl
@@ -129,6 +129,7 @@ async def report(
     await handle.execute_update(
         OrderWorkflow.record_carrier_event,
         CarrierEventInput(
+            shipment=1,
             kind=kind,
             at=datetime.now(UTC),
             location="上海金山 Jinshan",
@@ -182,7 +183,7 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
     terms = o.executed_contract(sessions, parties, now=datetime.now(UTC), lines=(acetone,))
     handle = await o.start_order(client, terms, task_queue=task_queue)
     order_id = handle.id.removeprefix("Order:")
-    number = waybill_number_for(order_id)
+    number = waybill_number_for(order_id, 1)
     try:
         # -- filing: 503, then a timeout, then an accepted filing whose answer never arrives
         # because the worker waiting for it is killed.
@@ -237,10 +238,11 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
         with worker_process(settings, address, task_queue):
             # Retried once the killed attempt's start-to-close timeout passes; the retry
             # replays the accepted filing and gets its receipt.
-            ready = await order_reaches(
+            await order_reaches(
                 sessions, order_id=order_id, status=OrderStatus.READY_TO_DISPATCH, attempts=480
             )
-            assert ready.waybill_number == number
+            (shipment,) = rows(sessions, OrderShipment, order_id=order_id)
+            assert (shipment.waybill_number, shipment.status) == (number, "ready_to_dispatch")
             tally = regulator_control.tally(number)
             assert (tally["accepted"], tally["replays"]) == (1, 1)
             assert (tally["conflicts"], tally["rejections"]) == (0, 0)
@@ -249,7 +251,8 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
             assert faults[-2:] == [None, None]  # the accepted filing and the retry's replay
             receipt = tally["receipt_number"]
             assert receipt is not None
-            assert (await handle.query(OrderWorkflow.get_status)).receipt_number == receipt
+            (shipment,) = (await handle.query(OrderWorkflow.get_status)).shipments
+            assert shipment.receipt_number == receipt
             (filed,) = rows(sessions, Waybill, waybill_number=number)
             assert (filed.order_id, filed.receipt_number) == (order_id, receipt)
             assert filed.json_document_id == draft.document_id

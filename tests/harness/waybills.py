@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import DocumentRef
+from contracts.fulfilment import shipment_id_for
 from contracts.waybill import (
     Carrier,
     CrewMember,
@@ -57,14 +58,17 @@ def waybill(
     loading_at: datetime,
     driver_expiry: date | None = None,
     escort_expiry: date | None = None,
+    shipment: int = 1,
+    items: tuple[WaybillItem, ...] = (ACETONE,),
 ) -> EWaybill:
-    """A clean acetone waybill loading at ``loading_at`` (any zone; dispatch date in CST)."""
+    """A clean waybill (acetone unless ``items`` says otherwise) for the order's ``shipment``,
+    loading at ``loading_at`` (any zone; dispatch date in CST)."""
     loading = loading_at.astimezone(CST)
     far = loading.date() + timedelta(days=900)
     return EWaybill(
         waybill_number=waybill_number,
         order_id=order_id,
-        shipment_id=f"{order_id}-S1",
+        shipment_id=shipment_id_for(order_id, shipment),
         dispatch_date=loading.date(),
         consignor=WaybillParty(
             name="江苏恒信化工有限公司", credit_code=None, contact_phone="0510-8888 1234"
@@ -100,7 +104,7 @@ def waybill(
             certificate_expiry=escort_expiry or far,
             phone="139 8765 4321",
         ),
-        items=(ACETONE,),
+        items=items,
         loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
         unloading_place="上海市金山区化学工业区 Jinshan Chemical Park, Shanghai",
         planned_loading_at=loading,

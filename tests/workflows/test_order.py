@@ -25,6 +25,7 @@ from contracts.fulfilment import (
     OrderOutcome,
     OrderStatus,
     PaymentInput,
+    waybill_number_for,
 )
 from contracts.sourcing import ContractTerms
 from contracts.tasks import DecideTaskInput, TaskAnswer
@@ -35,6 +36,7 @@ from db.models import (
     HumanTask,
     Invoice,
     Order,
+    OrderShipment,
     Payment,
     StockReservation,
     Waybill,
@@ -139,11 +141,17 @@ async def report(
     at: datetime,
     *,
     proof: Any = None,
+    shipment: int = 1,
 ) -> None:
     await handle.execute_update(
         OrderWorkflow.record_carrier_event,
         CarrierEventInput(
-            kind=kind, at=at, location="上海金山 Jinshan", proof_of_delivery=proof, actor=actor
+            shipment=shipment,
+            kind=kind,
+            at=at,
+            location="上海金山 Jinshan",
+            proof_of_delivery=proof,
+            actor=actor,
         ),
     )
 
@@ -159,7 +167,8 @@ async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironme
     """A time-skipping server of this module's own: an order left with an activity in flight
     when its test ends can keep a shared server from skipping time for the next module."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(time_skipping_server_path()), data_converter=data_converter(keyring)
+        test_server_existing_path=str(time_skipping_server_path()),
+        data_converter=data_converter(keyring),
     )
     yield env
     await env.shutdown()
@@ -400,9 +409,8 @@ async def test_dangerous_goods_wait_for_a_compliant_filed_waybill_filed_exactly_
     )
     safety = Actor(user_id="usr_test_safety", org_id=OPERATOR_ORG_ID, roles=(Role.LOGISTICS,))
     await decide(handle, review.id, safety, "approve")
-    row = await harness.status(order_id, OrderStatus.READY_TO_DISPATCH)
-    number = row.waybill_number
-    assert number is not None
+    await harness.status(order_id, OrderStatus.READY_TO_DISPATCH)
+    number = waybill_number_for(order_id, 1)
     tally = regulator_control.tally(number)
     assert (tally["accepted"], tally["replays"]) == (1, 1)
 
@@ -442,8 +450,8 @@ async def test_a_regulator_refusal_returns_to_the_fix_task_and_cancellation_void
     again = await harness.task(order_id, "waybill_submission")
     assert again.details["problems"].startswith("regulator: ")
     await _submit(harness, handle, parties, order_id)
-    row = await harness.status(order_id, OrderStatus.READY_TO_DISPATCH)
-    assert row.waybill_number is not None
+    await harness.status(order_id, OrderStatus.READY_TO_DISPATCH)
+    number = waybill_number_for(order_id, 1)
 
     await handle.execute_update(
         OrderWorkflow.cancel_order,
@@ -451,9 +459,90 @@ async def test_a_regulator_refusal_returns_to_the_fix_task_and_cancellation_void
     )
     outcome = await handle.result()
     assert outcome.status == OrderStatus.CANCELLED
-    tally = regulator_control.tally(row.waybill_number)
+    tally = regulator_control.tally(number)
     assert (tally["accepted"], tally["status"]) == (1, "voided")
     (reservation, *_) = harness.rows(StockReservation, order_id=order_id)
     assert reservation.status == "released"
-    (filed,) = harness.rows(Waybill, waybill_number=row.waybill_number)
+    (filed,) = harness.rows(Waybill, waybill_number=number)
     assert filed.status == "voided"
+
+
+async def test_a_split_order_ships_each_consignment_on_its_own_with_its_own_waybill(
+    harness: Harness, regulator_control: RegulatorControl
+) -> None:
+    parties = harness.parties()
+    handle = await harness.start(await harness.executed_contract(parties, dangerous=True))
+    order_id = handle.id.removeprefix("Order:")
+    confirm = await harness.task(order_id, "order_confirmation")
+    supplier = parties.supplier.actor
+    for plan, reason in (
+        ({"1:L2": "200", "2:L1": "900"}, "line L1 plans 900 of its 1000 L"),
+        ({"1:L2": "200", "3:L1": "1000"}, "numbered 1 to 2 without gaps"),
+        ({"1:L9": "5"}, "the contract has no line 'L9'"),
+        ({"1:L1": "1000", "1:L2": "-1"}, "must be above 0"),
+    ):
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await decide(handle, confirm.id, supplier, "confirm", choices=plan)
+        assert reason in refusal(refused)[1]
+    # The chilled kits go first; the acetone follows on a dangerous-goods vehicle.
+    answer = await decide(
+        handle, confirm.id, supplier, "confirm", choices={"1:L2": "200", "2:L1": "1000"}
+    )
+    assert answer.message.startswith("confirmed in 2 shipment(s), 1 with an e-waybill")
+    view = await handle.query(OrderWorkflow.get_status)
+    kits, acetone = view.shipments
+    assert (kits.shipment.waybill_number, acetone.shipment.un_numbers) == (None, ("UN1090",))
+    assert acetone.shipment.waybill_number == waybill_number_for(order_id, 2)
+
+    # The order shows its least advanced shipment; the kits may leave meanwhile.
+    await harness.status(order_id, OrderStatus.AWAITING_WAYBILL)
+    now = await harness.now()
+    logistics = parties.logistics.actor
+    await report(handle, logistics, CarrierEventKind.PICKED_UP, now, shipment=1)
+    with pytest.raises(WorkflowUpdateFailedError) as early:
+        await report(handle, logistics, CarrierEventKind.PICKED_UP, now, shipment=2)
+    assert refusal(early) == ("NotReady", "kind: shipment 2 is awaiting_waybill, not ready to move")
+    with pytest.raises(WorkflowUpdateFailedError) as unplanned:
+        await report(handle, logistics, CarrierEventKind.PICKED_UP, now, shipment=3)
+    assert refusal(unplanned)[1] == "shipment: the order's shipments are 1 to 2"
+    with pytest.raises(WorkflowUpdateFailedError) as moving:
+        await handle.execute_update(
+            OrderWorkflow.cancel_order,
+            CancelOrderInput(reason="too late", actor=parties.buyer.actor),
+        )
+    assert refusal(moving)[0] == "NotReady"
+
+    # A draft listing other goods than the shipment's is sent back, naming both.
+    wrong = await _submit(
+        harness, handle, parties, order_id, shipment=2, items=(w.HYDROCHLORIC_ACID,)
+    )
+    assert "items: the shipment carries UN1090; the draft lists UN1789" in wrong.message
+    filed = await _submit(harness, handle, parties, order_id, shipment=2)
+    assert filed.process_status == "filing"
+    await harness.status(order_id, OrderStatus.READY_TO_DISPATCH)  # shipment 1 is beyond it
+    assert regulator_control.tally(waybill_number_for(order_id, 2))["accepted"] == 1
+    assert regulator_control.tally(waybill_number_for(order_id, 1))["accepted"] == 0
+
+    proofs = []
+    for shipment in (1, 2):
+        if shipment == 2:
+            await report(handle, logistics, CarrierEventKind.PICKED_UP, now, shipment=2)
+        for kind in (CarrierEventKind.DEPARTED, CarrierEventKind.ARRIVED):
+            await report(handle, logistics, kind, now, shipment=shipment)
+        proof = b.store_document(harness.sessions, harness.store, org_id=parties.supplier.org.id)
+        proofs.append(proof.document_id)
+        await report(
+            handle, logistics, CarrierEventKind.DELIVERED, now, proof=proof, shipment=shipment
+        )
+    acceptance = await harness.task(order_id, "order_acceptance")
+    assert acceptance.document_ids == proofs
+    assert acceptance.summary.startswith("Delivered: shipment 1 on ")
+    assert "; shipment 2 on " in acceptance.summary
+    assert len(harness.rows(CarrierEvent, order_id=order_id)) == 8
+    shipped = {r.number: r.status for r in harness.rows(OrderShipment, order_id=order_id)}
+    assert shipped == {1: "delivered", 2: "delivered"}
+    delivered = harness.rows(AuditEntry, action="shipment.delivered")
+    assert {f"{order_id}/1", f"{order_id}/2"} <= {entry.target_id for entry in delivered}
+    await decide(handle, acceptance.id, parties.buyer.actor, "accept")
+    await harness.status(order_id, OrderStatus.INVOICED)
+    await record_history(handle, "order_split_shipments")
