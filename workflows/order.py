@@ -218,6 +218,8 @@ class OrderWorkflow(HumanTaskWorkflow):
     async def _ship(self, shipping: _Shipping) -> None:
         if shipping.plan.waybill_number is not None:
             await self._file_waybill(shipping, shipping.plan.waybill_number)
+        if self.abandoned():
+            raise Abandoned(f"shipment {shipping.plan.number}")
         await self._set_shipment_status(shipping, OrderStatus.READY_TO_DISPATCH)
         await self._notify(
             self._contract.supplier.org_id,
