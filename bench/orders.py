@@ -1,11 +1,12 @@
 """The order driver: many orders from executed contract to payment, a bounded number at a time.
 
 On the platform each order is driven as its people drive it, over HTTP with their bearer tokens:
-the supplier confirms through ``/tasks``; for dangerous goods its logistics submits a clean
-e-waybill; logistics reports pickup, departure and arrival, uploads the proof of delivery and
-reports the delivery; the buyer accepts; finance pays the invoice in full. Between steps the
-driver waits for what a person would see: a task in the inbox, a status in the order list, the
-"completed" notification. One listing request per role serves every order waiting on it, so the
+the supplier confirms through ``/tasks`` without a shipment plan, so the order ships whole as
+shipment 1; for dangerous goods its logistics submits that shipment's clean e-waybill; logistics
+reports its pickup, departure and arrival, uploads the proof of delivery and reports the
+delivery; the buyer accepts; finance pays the invoice in full. Between steps the driver waits for
+what a person would see: a task in the inbox, a status in the order list, the "completed"
+notification. One listing request per role serves every order waiting on it, so the
 polling load does not grow with the number of orders in flight. The people run in a process of
 their own (``drive_platform``), as clients are never in the worker's process.
 
@@ -39,7 +40,7 @@ from bench.opened import OpenedTasks
 from contracts.common import Actor
 from contracts.fulfilment import OrderStatus, order_id_for, waybill_number_for
 from contracts.sourcing import ContractTerms, RfqLine
-from db.models import Invoice, Order, Waybill
+from db.models import Invoice, Order, OrderShipment, Waybill
 from security.keys import keyring_from_settings
 from security.tokens import issue_token
 from settings import Settings
@@ -61,6 +62,9 @@ TOKEN_TTL = timedelta(hours=6)
 LISTING_LIMIT = 500
 MAX_CONCURRENCY = LISTING_LIMIT // 2
 LOCATION = "上海金山 Jinshan Chemical Park"
+# The supplier confirms without a plan: every order ships whole, as shipment 1, so the figures
+# stay comparable with runs from before orders could be split.
+SHIPMENT = 1
 
 
 def is_dangerous(number: int) -> bool:
@@ -423,6 +427,7 @@ class PlatformOrders:
         dangerous = any(line.un_number for line in terms.lines)
         order_id = order_id_for(terms.contract_id)
         path = f"/orders/{order_id}"
+        shipment = f"{path}/shipments/{SHIPMENT}"
         step = self.progress.at
         began = time.perf_counter()
         step(order_id, "start")
@@ -442,12 +447,13 @@ class PlatformOrders:
             step(order_id, "waybill task")
             await submission
             draft = w.waybill(
-                waybill_number_for(order_id),
+                waybill_number_for(order_id, SHIPMENT),
                 order_id,
                 loading_at=datetime.now(UTC) + timedelta(days=1),
+                shipment=SHIPMENT,
             )
             filing = await _post(
-                self.logistics, f"{path}/waybill", json=draft.model_dump(mode="json")
+                self.logistics, f"{shipment}/waybill", json=draft.model_dump(mode="json")
             )
             _expect(filing, "process_status", OrderStatus.FILING.value, f"{order_id} waybill")
 
@@ -455,7 +461,7 @@ class PlatformOrders:
         await ready
         for kind in ("picked_up", "departed", "arrived"):
             step(order_id, kind)
-            await _post(self.logistics, f"{path}/events", json=_event(kind))
+            await _post(self.logistics, f"{shipment}/events", json=_event(kind))
         step(order_id, "proof of delivery")
         proof = await _post(
             self.logistics,
@@ -467,7 +473,7 @@ class PlatformOrders:
         sent = time.perf_counter()
         await _post(
             self.logistics,
-            f"{path}/events",
+            f"{shipment}/events",
             json=_event("delivered", proof_of_delivery_document_id=proof["document_id"]),
         )
         step(order_id, "acceptance task")
@@ -514,7 +520,8 @@ def _proof_pdf(order_id: str) -> bytes:
 def check_completed(
     sessions: sessionmaker[Session], order_ids: Sequence[str], dangerous_ids: Sequence[str]
 ) -> None:
-    """The run did the work it timed: every order completed and invoiced, every e-waybill filed."""
+    """The run did the work it timed: every order completed and invoiced in one delivered
+    shipment, every e-waybill filed."""
     with sessions() as session:
         completed = session.scalar(
             select(func.count())
@@ -522,6 +529,11 @@ def check_completed(
             .where(Order.id.in_(order_ids))
             .where(Order.status == OrderStatus.COMPLETED.value)
         )
+        shipments = session.execute(
+            select(OrderShipment.number, OrderShipment.status).where(
+                OrderShipment.order_id.in_(order_ids)
+            )
+        ).all()
         invoices = session.scalar(
             select(func.count()).select_from(Invoice).where(Invoice.order_id.in_(order_ids))
         )
@@ -531,10 +543,15 @@ def check_completed(
             .where(Waybill.order_id.in_(dangerous_ids))
             .where(Waybill.receipt_number.is_not(None))
         )
-    expected = (len(order_ids), len(order_ids), len(dangerous_ids))
-    if (completed, invoices, filed) != expected:
+    delivered = sum(
+        1 for number, status in shipments if (number, status) == (SHIPMENT, OrderStatus.DELIVERED)
+    )
+    found = (completed, invoices, len(shipments), delivered, filed)
+    expected = (len(order_ids), len(order_ids), len(order_ids), len(order_ids), len(dangerous_ids))
+    if found != expected:
         raise RuntimeError(
-            f"completed, invoiced, filed: {(completed, invoices, filed)}, expected {expected}"
+            f"completed, invoiced, shipments, delivered as shipment {SHIPMENT}, filed: {found},"
+            f" expected {expected}"
         )
 
 

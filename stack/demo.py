@@ -4,12 +4,14 @@ Accredits the three demo suppliers (each applies; compliance approves), then run
 round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line, quotes, a
 decline, the comparison, a split award, finance approval of the large contract, both signatures
 on each contract and their verification. Each executed contract becomes an order, fulfilled to
-payment: the supplier confirms; for the acetone the supplier's logistics submits the e-waybill
-(refused once for an expired driver certificate, then filed with the regulator); the carrier
-events with a proof of delivery; the buyer accepts; the invoice; finance pays. Last, the
-regulator searches, reads, verifies and exports the filed e-waybill. Every step is a real
-request to the real services; the PDFs and the export are saved under ``<data dir>/demo/``.
-Run it again for another round.
+payment: the supplier confirms with its shipment plan (the acetone goes in two tractor-trailers,
+the chilled kits in one); for each shipment of acetone the supplier's logistics submits its own
+e-waybill (the first refused once for an expired driver certificate), filed with the regulator;
+each shipment is moved on its own, its carrier events ending with a proof of delivery, while the
+order shows its least advanced shipment's status; once every shipment is delivered the buyer
+accepts; the invoice; finance pays. Last, the regulator searches, reads, verifies and exports
+the filed e-waybills. Every step is a real request to the real services; the PDFs and the export
+are saved under ``<data dir>/demo/``. Run it again for another round.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from contracts.fulfilment import shipment_id_for
 from contracts.waybill import (
     Carrier,
     CrewMember,
@@ -96,8 +99,17 @@ def wait_for(what: str, probe: Callable[[], Any], *, seconds: float = 60) -> Any
     raise SystemExit(f"gave up waiting for {what}")
 
 
-def open_task(caller: Caller, kind: str, subject_id: str, *, not_id: str = "") -> dict[str, Any]:
-    """The caller's open task of ``kind`` on the subject (other than ``not_id``), once opened."""
+def open_task(
+    caller: Caller,
+    kind: str,
+    subject_id: str,
+    *,
+    not_id: str = "",
+    details: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The caller's open task of ``kind`` on the subject (other than ``not_id``, with these
+    ``details`` if given), once opened."""
+    wanted = details or {}
     found: dict[str, Any] = wait_for(
         f"{caller.email}'s {kind} task",
         lambda: next(
@@ -107,6 +119,7 @@ def open_task(caller: Caller, kind: str, subject_id: str, *, not_id: str = "") -
                     "GET", "/tasks", params={"kind": kind, "subject_id": subject_id}
                 )
                 if t["task_id"] != not_id
+                and all(t["details"].get(k) == v for k, v in wanted.items())
             ),
             None,
         ),
@@ -264,6 +277,7 @@ def quote_terms(valid_until: str, prices: dict[str, str], *, lead: int) -> dict[
 class Executed:
     contract_id: str
     supplier: str  # the supplier user's email
+    lines: tuple[dict[str, Any], ...]  # the contract's lines, as GET /contracts/{id} states them
 
 
 def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
@@ -377,7 +391,7 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
         pdf = buyer.call("GET", f"/contracts/{contract_id}/document")
         (out / f"{contract_id}.pdf").write_bytes(pdf)
         print(f"saved {out / f'{contract_id}.pdf'}")
-        executed.append(Executed(contract_id, seller.email))
+        executed.append(Executed(contract_id, seller.email, tuple(view["terms"]["lines"])))
     return executed
 
 
@@ -399,19 +413,123 @@ def _ready_to_sign(buyer: Caller, finance: Caller, contract_id: str) -> Any:
 
 # Dates in the e-waybill are days in China Standard Time, where it is filed.
 CST = timezone(timedelta(hours=8))
-POD = b"%PDF-1.4\n%demo proof of delivery, signed by the consignee\n%%EOF\n"
+# Liquids in drums travel in whole drums.
+DRUM_LITRES = Decimal(200)
+# How the e-waybill names the dangerous goods the demo's RFQ can carry: name and class.
+LISTED = {"UN1090": ("Acetone", "3")}
 
 
-def acetone_waybill(
-    number: str, order_id: str, *, loading_at: datetime, driver_expiry: date | None = None
+@dataclass(frozen=True)
+class Person:
+    name: str
+    certificate: str  # qualification certificate number
+    phone: str
+
+
+@dataclass(frozen=True)
+class Truck:
+    """A tractor and trailer with its driver and escort: each shipment of acetone takes one."""
+
+    plate: str
+    certificate: str
+    trailer_plate: str
+    trailer_certificate: str
+    driver: Person
+    escort: Person
+
+
+TRUCKS = (
+    Truck(
+        "苏E·A8231",
+        "苏交运管苏字320581301234号",
+        "苏E·B372挂",
+        "苏交运管苏字320581305678号",
+        Person("王建国", "320581198503121234", "138 1234 5678"),
+        Person("李芳", "320581199011054321", "139 8765 4321"),
+    ),
+    Truck(
+        "苏E·A9157",
+        "苏交运管苏字320581301377号",
+        "苏E·B415挂",
+        "苏交运管苏字320581305912号",
+        Person("张伟", "320581198807236617", "137 5512 0846"),
+        Person("陈静", "320581199204187723", "136 2201 9935"),
+    ),
+)
+
+
+def quantity_text(value: Decimal) -> str:
+    """``12000`` rather than ``12000.000`` or ``1.2E+4``."""
+    return format(value.normalize(), "f")
+
+
+def shipment_plan(lines: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The supplier's plan as the confirmation's choices: an order with liquid dangerous goods
+    goes in two tractor-trailers, three fifths of the drums first, the rest with every other line
+    second. Empty (everything in one shipment) for any other order."""
+    plan: dict[str, str] = {}
+    for line in lines:
+        quantity = Decimal(line["quantity"])
+        first = Decimal(0)
+        if line["un_number"] and line["unit"] == "L":
+            drums = (quantity / DRUM_LITRES * 3 / 5).to_integral_value(ROUND_FLOOR)
+            first = min(quantity, drums * DRUM_LITRES)
+        if first > 0:
+            plan[f"1:{line['line_id']}"] = quantity_text(first)
+        if quantity > first:
+            plan[f"2:{line['line_id']}"] = quantity_text(quantity - first)
+    shipments = {key.partition(":")[0] for key in plan}
+    return plan if shipments == {"1", "2"} else {}
+
+
+def _item(line: Mapping[str, Any], quantity: Decimal) -> WaybillItem:
+    un_number: str = line["un_number"]
+    if un_number not in LISTED:
+        raise SystemExit(f"the demo has no e-waybill entry for {un_number}")
+    name, hazard_class = LISTED[un_number]
+    return WaybillItem(
+        un_number=un_number,
+        proper_shipping_name=name,
+        hazard_class=hazard_class,
+        packing_group=line["packing_group"],
+        packaging="200 L steel drums",
+        packages=int((quantity / DRUM_LITRES).to_integral_value(ROUND_CEILING)),
+        quantity=quantity,
+        unit=line["unit"],
+    )
+
+
+def shipment_waybill(
+    order_id: str,
+    shipment: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    truck: Truck,
+    *,
+    loading_at: datetime,
+    driver_expiry: date | None = None,
 ) -> EWaybill:
-    """The e-waybill for line L1: 20,000 L of acetone in 100 drums, one tractor and trailer."""
+    """The e-waybill for one shipment: the dangerous goods it carries, on ``truck``."""
     loading = loading_at.astimezone(CST)
     far = loading.date() + timedelta(days=900)
+    carried: Mapping[str, str] = shipment["quantities"]
+    items = tuple(
+        _item(line, Decimal(carried[line["line_id"]]))
+        for line in lines
+        if line["un_number"] and line["line_id"] in carried
+    )
+
+    def crew(person: Person, expiry: date) -> CrewMember:
+        return CrewMember(
+            name=person.name,
+            qualification_certificate_number=person.certificate,
+            certificate_expiry=expiry,
+            phone=person.phone,
+        )
+
     return EWaybill(
-        waybill_number=number,
+        waybill_number=shipment["waybill_number"],
         order_id=order_id,
-        shipment_id=f"{order_id}-S1",
+        shipment_id=shipment_id_for(order_id, shipment["shipment"]),
         dispatch_date=loading.date(),
         consignor=WaybillParty(
             name="江苏恒信化工有限公司",
@@ -432,38 +550,17 @@ def acetone_waybill(
             permitted_classes=("3", "8"),
         ),
         vehicle=Vehicle(
-            plate="苏E·A8231",
-            transport_certificate_number="苏交运管苏字320581301234号",
+            plate=truck.plate,
+            transport_certificate_number=truck.certificate,
             permitted_classes=("3", "8"),
             inspection_valid_until=far,
-            trailer_plate="苏E·B372挂",
-            trailer_certificate_number="苏交运管苏字320581305678号",
+            trailer_plate=truck.trailer_plate,
+            trailer_certificate_number=truck.trailer_certificate,
             max_load_kg=Decimal(30000),
         ),
-        driver=CrewMember(
-            name="王建国",
-            qualification_certificate_number="320581198503121234",
-            certificate_expiry=driver_expiry or far,
-            phone="138 1234 5678",
-        ),
-        escort=CrewMember(
-            name="李芳",
-            qualification_certificate_number="320581199011054321",
-            certificate_expiry=far,
-            phone="139 8765 4321",
-        ),
-        items=(
-            WaybillItem(
-                un_number="UN1090",
-                proper_shipping_name="Acetone",
-                hazard_class="3",
-                packing_group="II",
-                packaging="200 L steel drums",
-                packages=100,
-                quantity=Decimal(20000),
-                unit="L",
-            ),
-        ),
+        driver=crew(truck.driver, driver_expiry or far),
+        escort=crew(truck.escort, far),
+        items=items,
         loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
         unloading_place=DESTINATION,
         planned_loading_at=loading,
@@ -473,9 +570,14 @@ def acetone_waybill(
     )
 
 
-def decide(caller: Caller, task: dict[str, Any], outcome: str) -> dict[str, Any]:
+def decide(
+    caller: Caller, task: dict[str, Any], outcome: str, choices: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    decision: dict[str, Any] = {"outcome": outcome}
+    if choices:
+        decision["choices"] = dict(choices)
     answer: dict[str, Any] = caller.call(
-        "POST", f"/tasks/{task['task_id']}/decision", json={"outcome": outcome}
+        "POST", f"/tasks/{task['task_id']}/decision", json=decision
     )
     print(f"{caller.email}: {task['title']}: {outcome} → {answer['process_status']}")
     return answer
@@ -491,34 +593,114 @@ def order_reaches(caller: Caller, order_id: str, status: str, *, seconds: float 
     return wait_for(f"{order_id} to be {status}", probe, seconds=seconds)
 
 
-def submit_waybill(logistics: Caller, safety: Caller, order_id: str, number: str) -> None:
-    """A draft with the driver's certificate expired is sent back with the reason; the clean one
-    passes (a safety approval if it carries warnings) and is filed with the regulator."""
-    task = open_task(logistics, "waybill_submission", order_id)
-    loading = datetime.now(UTC) + timedelta(hours=2)
-    expired = acetone_waybill(
-        number, order_id, loading_at=loading, driver_expiry=(loading - timedelta(days=3)).date()
+def _shipment(order: Mapping[str, Any], number: int) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in order["shipments"] if s["shipment"] == number)
+    return found
+
+
+def shipment_reaches(
+    caller: Caller, order_id: str, number: int, status: str, *, seconds: float = 120
+) -> Any:
+    """The order once its shipment ``number`` is ``status``."""
+
+    def probe() -> Any:
+        order = caller.call("GET", f"/orders/{order_id}")
+        return order if _shipment(order, number)["status"] == status else None
+
+    return wait_for(f"{order_id} shipment {number} to be {status}", probe, seconds=seconds)
+
+
+def standing(order: Mapping[str, Any]) -> str:
+    """The order's status and each shipment's: the order shows the least advanced."""
+    each = ", ".join(f"shipment {s['shipment']} {s['status']}" for s in order["shipments"])
+    return f"order {order['order_id']}: {order['status']} ({each})"
+
+
+def confirm(supplier: Caller, order_id: str, lines: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The supplier confirms with its plan; the order's shipments once recorded."""
+    plan = shipment_plan(lines)
+    task = open_task(supplier, "order_confirmation", order_id)
+    if plan:
+        split = ", ".join(f"{key} = {quantity}" for key, quantity in plan.items())
+        print(f"{supplier.email}: splits the order, choices {{{split}}}")
+    answer = decide(supplier, task, "confirm", plan)
+    print(f"  {answer['message']}")
+    shipments: list[Any] = wait_for(
+        f"{order_id}'s shipments", lambda: supplier.call("GET", f"/orders/{order_id}")["shipments"]
     )
-    url = f"/orders/{order_id}/waybill"
-    answer = logistics.call("POST", url, json=expired.model_dump(mode="json"))
-    print(
-        f"{logistics.email}: e-waybill {number}, driver certificate expired → "
-        f"{answer['process_status']}: {answer['message']}"
-    )
-    open_task(logistics, "waybill_submission", order_id, not_id=task["task_id"])
-    clean = acetone_waybill(number, order_id, loading_at=loading).model_copy(update={"revision": 2})
+    units = {line["line_id"]: (line["unit"], line["description"]) for line in lines}
+    for shipment in shipments:
+        carried = "; ".join(
+            f"{line_id} {quantity_text(Decimal(q))} {units[line_id][0]} {units[line_id][1]}"
+            for line_id, q in shipment["quantities"].items()
+        )
+        waybill = shipment["waybill_number"] or "none needed"
+        dangerous = ", ".join(shipment["un_numbers"]) or "none"
+        print(
+            f"shipment {shipment['shipment']}: {carried}; dangerous goods {dangerous}; "
+            f"e-waybill {waybill}"
+        )
+    return shipments
+
+
+def submit_waybill(
+    logistics: Caller,
+    safety: Caller,
+    order_id: str,
+    shipment: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    refuse_first: bool,
+) -> None:
+    """The shipment's e-waybill on its own truck. With ``refuse_first`` a draft with the driver's
+    certificate expired goes first and is sent back with the reason; the clean one passes (a
+    safety approval if it carries warnings) and is filed with the regulator."""
+    number: str = shipment["waybill_number"]
+    n: int = shipment["shipment"]
+    match = {"waybill_number": number}
+    task = open_task(logistics, "waybill_submission", order_id, details=match)
+    loading = datetime.now(UTC) + timedelta(hours=2 * n)
+    truck = TRUCKS[(n - 1) % len(TRUCKS)]
+    draft = partial(shipment_waybill, order_id, shipment, lines, truck, loading_at=loading)
+    url = f"/orders/{order_id}/shipments/{n}/waybill"
+    revision = 1
+    if refuse_first:
+        expired = draft(driver_expiry=(loading - timedelta(days=3)).date())
+        answer = logistics.call("POST", url, json=expired.model_dump(mode="json"))
+        print(
+            f"{logistics.email}: e-waybill {number} for shipment {n} ({truck.plate}), driver "
+            f"certificate expired → {answer['process_status']}: {answer['message']}"
+        )
+        open_task(logistics, "waybill_submission", order_id, not_id=task["task_id"], details=match)
+        revision = 2
+    clean = draft().model_copy(update={"revision": revision})
     answer = logistics.call("POST", url, json=clean.model_dump(mode="json"))
     print(
-        f"{logistics.email}: e-waybill {number} r2 → {answer['process_status']}: "
-        f"{answer['message']}"
+        f"{logistics.email}: e-waybill {number} r{revision} for shipment {n} ({truck.plate}, "
+        f"{', '.join(f'{i.quantity} {i.unit} {i.un_number}' for i in clean.items)}) → "
+        f"{answer['process_status']}: {answer['message']}"
     )
     if answer["process_status"] == "awaiting_safety_approval":
-        decide(safety, open_task(safety, "waybill_safety_review", order_id), "approve")
+        review = open_task(safety, "waybill_safety_review", order_id, details=match)
+        decide(safety, review, "approve")
 
 
-def transport(carrier: Caller, shipper: Shipper, order_id: str) -> None:
-    """Pickup, departure and arrival, then the delivery with its proof uploaded first."""
-    events = f"/orders/{order_id}/events"
+def proof_of_delivery(order_id: str, number: int) -> bytes:
+    signed = f"%demo proof of delivery of {order_id} shipment {number}, signed by the consignee"
+    return b"%PDF-1.4\n" + signed.encode() + b"\n%%EOF\n"
+
+
+def transport(carrier: Caller, shipper: Shipper, order_id: str, number: int) -> None:
+    """One shipment's pickup, departure and arrival, then its delivery with its proof uploaded
+    first."""
+    events = f"/orders/{order_id}/shipments/{number}/events"
+
+    def said(kind: str, receipt: Mapping[str, Any]) -> str:
+        return (
+            f"{carrier.email}: shipment {number} {kind} → shipment {receipt['shipment_status']}, "
+            f"order {receipt['status']}"
+        )
+
     legs = (
         ("picked_up", shipper.origin),
         ("departed", shipper.road),
@@ -527,13 +709,20 @@ def transport(carrier: Caller, shipper: Shipper, order_id: str) -> None:
     for kind, place in legs:
         at = datetime.now(UTC).isoformat()
         receipt = carrier.call("POST", events, json={"kind": kind, "at": at, "location": place})
-        print(f"{carrier.email}: {kind} at {place} → {receipt['status']}")
+        print(f"{said(kind, receipt)} ({place})")
     pod = carrier.call(
         "POST",
         f"/orders/{order_id}/documents",
-        files={"file": ("签收单 proof of delivery.pdf", POD, "application/pdf")},
+        files={
+            "file": (
+                f"签收单 proof of delivery S{number}.pdf",
+                proof_of_delivery(order_id, number),
+                "application/pdf",
+            )
+        },
     )
-    print(f"{carrier.email}: proof of delivery uploaded, sha256 {pod['sha256'][:16]}…")
+    digest = pod["sha256"][:16]
+    print(f"{carrier.email}: shipment {number} proof of delivery uploaded, sha256 {digest}…")
     receipt = carrier.call(
         "POST",
         events,
@@ -545,7 +734,7 @@ def transport(carrier: Caller, shipper: Shipper, order_id: str) -> None:
             "proof_of_delivery_document_id": pod["document_id"],
         },
     )
-    print(f"{carrier.email}: delivered → {receipt['status']}")
+    print(said("delivered", receipt))
 
 
 def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
@@ -591,15 +780,26 @@ def fulfil(base: str, executed: list[Executed], out: Path) -> list[str]:
             f"{order['total']['currency']} {order['total']['amount']}, "
             f"dangerous goods: {order['dangerous_goods']}"
         )
-        decide(supplier, open_task(supplier, "order_confirmation", order_id), "confirm")
-        number = order["waybill_number"]
-        if number:
-            submit_waybill(carrier, safety, order_id, number)
-            filed.append(number)
-        ready = order_reaches(buyer, order_id, "ready_to_dispatch")
-        if number:
-            print(f"filed with the regulator: {number}, receipt {ready['receipt_number']}")
-        transport(carrier, shipper, order_id)
+        shipments = confirm(supplier, order_id, deal.lines)
+        # Shipments move on their own: the first goes while the next still waits for its
+        # e-waybill, and the order shows the least advanced.
+        for shipment in shipments:
+            n = shipment["shipment"]
+            if len(shipments) > 1:
+                step(f"Order {order_id}, shipment {n} of {len(shipments)}")
+            number = shipment["waybill_number"]
+            if number:
+                submit_waybill(
+                    carrier, safety, order_id, shipment, deal.lines, refuse_first=not filed
+                )
+                filed.append(number)
+            ready = shipment_reaches(buyer, order_id, n, "ready_to_dispatch")
+            if number:
+                receipt = _shipment(ready, n)["receipt_number"]
+                print(f"filed with the regulator: {number}, receipt {receipt}")
+            print(standing(ready))
+            transport(carrier, shipper, order_id, n)
+        print(standing(order_reaches(buyer, order_id, "delivered")))
         settle(buyer, finance, order_id, out)
     return filed
 

@@ -440,8 +440,7 @@ class OrderWorkflow(HumanTaskWorkflow):
         proofs = tuple(d.proof_of_delivery.document_id for d in deliveries if d.proof_of_delivery)
         last = max(delivery.at for delivery in deliveries)
         delivered = "; ".join(
-            f"shipment {d.shipment} on {d.at.isoformat()} at {d.location}"
-            for d in deliveries
+            f"shipment {d.shipment} on {d.at.isoformat()} at {d.location}" for d in deliveries
         )
         spec = TaskSpec(
             kind="order_acceptance",

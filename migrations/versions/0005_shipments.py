@@ -36,10 +36,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", "number"),
         sa.UniqueConstraint("waybill_number"),
     )
-    # Orders recorded before shipments existed travelled as one shipment.
+    # Orders confirmed before shipments existed travelled as one shipment with every line.
     op.execute(
-        "INSERT INTO shipments (order_id, number, status, quantities, un_numbers, waybill_number)"
-        " SELECT o.id, 1, o.status, '{}'::jsonb, '{}', o.waybill_number FROM orders o"
+        """
+        INSERT INTO shipments (order_id, number, status, quantities, un_numbers, waybill_number)
+        SELECT o.id, 1,
+               CASE WHEN o.status IN ('disputed', 'invoiced', 'completed') THEN 'delivered'
+                    ELSE o.status END,
+               (SELECT coalesce(jsonb_object_agg(l ->> 'line_id', l ->> 'quantity'), '{}')
+                  FROM jsonb_array_elements(c.terms -> 'lines') AS l),
+               ARRAY(SELECT DISTINCT l ->> 'un_number'
+                       FROM jsonb_array_elements(c.terms -> 'lines') AS l
+                      WHERE l ->> 'un_number' IS NOT NULL),
+               o.waybill_number
+          FROM orders o JOIN contracts c ON c.id = o.contract_id
+         WHERE o.status NOT IN ('awaiting_confirmation', 'refused')
+        """
     )
     op.add_column(
         "carrier_events",
