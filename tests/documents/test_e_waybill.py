@@ -20,7 +20,8 @@ from documents.e_waybill import (
     waybill_context,
 )
 from documents.render import render_html
-from tests.rules.test_waybill import ACETONE, CHLORINE, HYDROCHLORIC_ACID, WAYBILL
+from tests.harness.waybills import HYDROCHLORIC_ACID
+from tests.rules.test_waybill import ACETONE, CHLORINE, WAYBILL
 
 RECEIPT = "JTYS-320000-20260410-000123"
 # 23:42 UTC on 9 April is 07:42 on 10 April in China.

@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.accreditation import (
@@ -61,6 +63,13 @@ async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
         return next((t for t in view.open_task_ids if t.endswith(":review")), None)
 
     return await eventually(opened, attempts=600, interval=0.1)
+
+
+def refusal(error: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str, str]:
+    """The type and message a workflow's validator or handler refused an update with."""
+    cause = error.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.type or "", cause.message
 
 
 async def approve(handle: WorkflowHandle[Any, Any], task_id: str, actor: Actor) -> TaskAnswer:

@@ -50,6 +50,7 @@ from rules.waybill import (
     description_line,
 )
 from sandboxes.regulator import rejection_reasons
+from tests.harness.waybills import HYDROCHLORIC_ACID
 
 CST = timezone(timedelta(hours=8))
 DISPATCH = date(2026, 4, 10)
@@ -63,17 +64,6 @@ ACETONE = WaybillItem(
     packaging="drums",
     packages=5,
     quantity=Decimal(1000),
-    unit="L",
-)
-# UN1789,Hydrochloric acid,8,,II,8,386;A3;B3;B15;B133;IB2;N41;T8;TP2,
-HYDROCHLORIC_ACID = WaybillItem(
-    un_number="UN1789",
-    proper_shipping_name="Hydrochloric acid",
-    hazard_class="8",
-    packing_group="II",
-    packaging="IBCs",
-    packages=2,
-    quantity=Decimal(2000),
     unit="L",
 )
 # UN1076,Phosgene,2.3,8,,2.3;8,1;B7;B46;N86,  (special provision 1: zone A)

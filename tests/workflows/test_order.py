@@ -14,7 +14,6 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
@@ -57,7 +56,7 @@ from tests.harness import waybills as w
 from tests.harness.histories import record_history
 from tests.harness.orders import Parties
 from tests.harness.postgres import rows
-from tests.harness.temporal import eventually, new_task_queue, terminate_all
+from tests.harness.temporal import eventually, new_task_queue, refusal, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 
@@ -154,12 +153,6 @@ async def report(
             actor=actor,
         ),
     )
-
-
-def refusal(error: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str, str]:
-    cause = error.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.type or "", cause.message
 
 
 @pytest.fixture(scope="module")

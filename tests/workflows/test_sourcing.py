@@ -53,7 +53,7 @@ from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
 from tests.harness.histories import record_history
 from tests.harness.postgres import rows
-from tests.harness.temporal import eventually, new_task_queue, terminate_all
+from tests.harness.temporal import eventually, new_task_queue, refusal, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
@@ -167,12 +167,6 @@ async def decide(
         result_type=TaskAnswer,
     )
     return answer
-
-
-def refusal(error: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str, str]:
-    cause = error.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.type or "", cause.message
 
 
 @pytest.fixture
