@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
@@ -10,13 +9,21 @@ import httpx
 from pydantic import ValidationError
 
 from contracts.accreditation import RegistryRecord
-from gateways.http_adapter import ExternalSystemRejected, ExternalSystemUnavailable, HttpAdapter
+from gateways.http_adapter import (
+    AdapterClient,
+    ExternalSystemRejected,
+    ExternalSystemUnavailable,
+    HttpAdapter,
+    response_body,
+)
 from settings import Settings
 
 SYSTEM = "certification registry"
 
 
-class CertificationRegistryClient:
+class CertificationRegistryClient(AdapterClient):
+    _http: HttpAdapter
+
     def __init__(
         self, base_url: str, *, timeout_s: float, transport: httpx.BaseTransport | None = None
     ) -> None:
@@ -34,7 +41,7 @@ class CertificationRegistryClient:
         path = f"/certificates/{quote(number, safe='')}"
         params = {"certification_body": certification_body} if certification_body else None
         response = self._http.request("GET", path, params=params, passthrough={404})
-        body = _json(response)
+        body = response_body(response)
         if response.status_code == 404:
             # Only the registry's own "not found" means the certificate does not exist; any
             # other 404 (a proxy, a wrong base URL) must not fail a supplier's check.
@@ -59,24 +66,3 @@ class CertificationRegistryClient:
     def add(self, record: RegistryRecord) -> None:
         """Add or replace a record (tests and demo seeding; the real registry has no such call)."""
         self._http.request("POST", "/certificates", json=record.model_dump(mode="json"))
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 
@@ -58,8 +58,35 @@ def response_reason(response: httpx.Response) -> str:
     return reason[:200]
 
 
-class HttpAdapter:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class AdapterClient:
+    """Base of everything that talks to an external system through an HTTP client it holds
+    (``_http``): closed with ``close()`` or at the end of a ``with`` block."""
+
+    _http: _Closable
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class HttpAdapter(AdapterClient):
     """An httpx client bound to one external system's base URL, with connect and read timeouts."""
+
+    _http: httpx.Client
 
     def __init__(
         self,
@@ -132,3 +159,11 @@ class HttpAdapter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def response_body(response: httpx.Response) -> object:
+    """The answer's JSON, or its text when it is not JSON (an error page, say)."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

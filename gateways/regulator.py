@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
@@ -36,9 +35,11 @@ from contracts.regulator import (
     status_idempotency_key,
 )
 from gateways.http_adapter import (
+    AdapterClient,
     ExternalSystemRejected,
     ExternalSystemUnavailable,
     HttpAdapter,
+    response_body,
     response_reason,
 )
 from security.keys import load_or_create_local_secret
@@ -90,7 +91,9 @@ class _BearerTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-class RegulatorClient:
+class RegulatorClient(AdapterClient):
+    _http: HttpAdapter
+
     def __init__(
         self,
         base_url: str,
@@ -160,7 +163,7 @@ class RegulatorClient:
         """The regulator's record of the waybill with its status history; None if it has none."""
         path = f"/waybills/{quote(waybill_number, safe='')}"
         response = self._send("GET", path, passthrough={404})
-        body = _json(response)
+        body = response_body(response)
         if response.status_code == 404:
             # Only the regulator's own "not found" says the waybill was never filed; a 404 from
             # a proxy or a wrong base URL must not make a filed waybill look unfiled.
@@ -215,30 +218,9 @@ class RegulatorClient:
             )
         return response
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
-
 
 def _reasons(response: httpx.Response) -> tuple[str, ...]:
-    body = _json(response)
+    body = response_body(response)
     listed = body.get("reasons") if isinstance(body, dict) else None
     if isinstance(listed, list) and listed and all(isinstance(r, str) for r in listed):
         return tuple(listed)
@@ -248,7 +230,7 @@ def _reasons(response: httpx.Response) -> tuple[str, ...]:
 def _receipt(model: type[Receipt], response: httpx.Response, *, call: str) -> Receipt:
     """The receipt in a 2xx answer; anything else is a misrouted or half-deployed regulator,
     treated as an outage so the filing waits for it (a retry replays the same receipt)."""
-    body = _json(response)
+    body = response_body(response)
     try:
         if not isinstance(body, dict):
             raise TypeError("not a JSON object")
