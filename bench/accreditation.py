@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import time
 from collections.abc import Sequence
 
 from bench.pdf import measure_pdf
 from bench.rest import INBOX_PATH, measure_rest
-from bench.services import running_services
-from bench.stats import Row, machine_header, mean, percentile, table
+from bench.services import quiet_logs, running_services
+from bench.stats import Row, mean, percentile, print_header, table
 from bench.throughput import measure_throughput
 
 
@@ -94,18 +93,13 @@ async def _measure(arguments: argparse.Namespace) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
-    # The worker and the API log at info for operators; a benchmark shows its table only.
-    logging.basicConfig(level=logging.WARNING)
-    # moto's server logs every S3 request at info unless its logger is told otherwise.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    quiet_logs()
     began = time.perf_counter()
-    header = [
+    print_header(
         "Tradeflow benchmarks",
-        *machine_header(),
-        f"settings: {arguments.applications} applications, {arguments.requests} requests per "
-        f"endpoint, {arguments.renders} renders per document",
-    ]
-    print("\n".join(header), flush=True)
+        f"{arguments.applications} applications, {arguments.requests} requests per endpoint, "
+        f"{arguments.renders} renders per document",
+    )
     lines = asyncio.run(_measure(arguments))
     print("\n".join(lines))
     print(f"\nbenchmark took {time.perf_counter() - began:.0f} s")

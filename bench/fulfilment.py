@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 import uuid
@@ -42,8 +41,8 @@ from bench.orders import (
     recorded_order,
     run_batch,
 )
-from bench.services import Services, api_process, running_services
-from bench.stats import Row, machine_header, percentile, table
+from bench.services import Services, api_process, quiet_logs, running_services
+from bench.stats import Row, percentile, print_header, table
 from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import ContractTerms
 from tests.harness import orders as o
@@ -289,18 +288,13 @@ def _report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
-    # The worker logs at info for operators; a benchmark shows its table only.
-    logging.basicConfig(level=logging.WARNING)
-    # moto's server logs every S3 request at info unless its logger is told otherwise.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    quiet_logs()
     began = time.perf_counter()
-    header = [
+    print_header(
         "Tradeflow fulfilment benchmark",
-        *machine_header(),
-        f"settings: {arguments.orders} orders, {arguments.concurrency} in flight, "
+        f"{arguments.orders} orders, {arguments.concurrency} in flight, "
         f"polling every {arguments.poll_ms} ms",
-    ]
-    print("\n".join(header), flush=True)
+    )
     figures = asyncio.run(_measure(arguments))
     print("\n".join(_report(figures, arguments)))
     print(f"\nbenchmark took {time.perf_counter() - began:.0f} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -36,6 +37,13 @@ BUCKET = "tradeflow-bench"
 KEY_ID = "bench1"
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_START_TIMEOUT_S = 60.0
+
+
+def quiet_logs() -> None:
+    """A benchmark shows its table only: the worker and the API log at info for operators, and
+    moto's server logs every S3 request unless its logger is told otherwise."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

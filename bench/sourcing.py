@@ -17,7 +17,7 @@ from weasyprint import HTML  # type: ignore[import-untyped]
 
 from bench.comparison import build_case, measure_comparison
 from bench.pdf import ONE_LINE
-from bench.stats import Row, machine_header, mean, percentile, table
+from bench.stats import Row, mean, percentile, print_header, table
 from contracts.common import Money
 from contracts.sourcing import ContractLine, ContractTerms, Incoterm, Party, TemperatureRange
 from documents.e_contract import render_contract_pdf
@@ -151,13 +151,10 @@ def _comparison_rows(arguments: argparse.Namespace) -> tuple[list[Row], list[str
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     began = time.perf_counter()
-    header = [
+    print_header(
         "Tradeflow sourcing benchmarks",
-        *machine_header(),
-        f"settings: {arguments.runs} timed comparisons per case, {arguments.renders} renders "
-        "per document",
-    ]
-    print("\n".join(header), flush=True)
+        f"{arguments.runs} timed comparisons per case, {arguments.renders} renders per document",
+    )
     rows, notes = _comparison_rows(arguments)
     pdf = measure_contract_pdf(renders=arguments.renders)
     rows.append(

@@ -44,6 +44,11 @@ class Row:
         return self.platform / self.baseline
 
 
+def print_header(title: str, settings: str) -> None:
+    """The benchmark's title, the machine and date it ran on, and its settings."""
+    print("\n".join([title, *machine_header(), f"settings: {settings}"]), flush=True)
+
+
 def machine_header() -> list[str]:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
