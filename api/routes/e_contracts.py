@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
+from api.downloads import audited_download
 from api.idempotency import update_id
 from api.platform import Platform
 from api.uploads import check_upload
@@ -34,7 +35,6 @@ from contracts.sourcing import (
     SignDecision,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
-from db.audit_log import append_audit
 from db.models import Contract, ContractSignature, Document, HumanTask, SigningKey
 from security.signatures import verify
 from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
@@ -247,30 +247,14 @@ def download_contract(
     document = session.get(Document, row.document_id) if row.document_id else None
     if document is None:
         raise not_found("contract document")
-    try:
-        data = get_verified(platform.store, document.sha256)
-    except (ContentIntegrityError, ObjectNotFound):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail="stored document is missing or no longer matches "
-            "its hash: GET the verification for details",
-        ) from None
-    append_audit(
+    return audited_download(
+        platform.store,
         session,
-        actor=actor,
-        action="document.downloaded",
-        target_type="document",
-        target_id=document.id,
-        detail={"sha256": document.sha256, "contract_id": row.id},
-    )
-    session.commit()
-    return Response(
-        data,
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="contract-{row.id}.pdf"',
-            "X-Content-SHA256": document.sha256,
-        },
+        actor,
+        document,
+        filename=f"contract-{row.id}.pdf",
+        detail={"contract_id": row.id},
+        hint="GET the verification for details",
     )
 
 

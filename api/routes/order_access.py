@@ -8,7 +8,6 @@ a missing order. Staff read but do not act: commands need the party and the role
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import quote
 
 from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, select
@@ -130,11 +129,3 @@ def order_document_ids(session: Session, row: Order) -> set[str]:
     if filed is not None:
         ids.update(filed)
     return ids
-
-
-def attachment(filename: str) -> str:
-    """RFC 6266: an ASCII fallback plus the real (often Chinese) name, percent-encoded."""
-    fallback = (
-        filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "")
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from temporalio.exceptions import TemporalError
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.downloads import audited_download
 from api.platform import Platform
 from api.routes.order_access import (
-    attachment,
     order_document_ids,
     record_upload,
     visible_order,
@@ -32,10 +32,8 @@ from api.routes.order_access import (
 from api.uploads import check_upload, store_uploads
 from contracts.common import Actor, DocumentRef, Money
 from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
-from db.audit_log import append_audit
 from db.models import CarrierEvent, Document, Invoice, Order, OrderShipment, Waybill
 from db.session import transaction
-from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -244,7 +242,7 @@ def download_document(
     document = session.get(Document, document_id)
     if document is None or document_id not in order_document_ids(session, row):
         raise not_found("document")
-    return _download(platform, session, actor, document, row.id)
+    return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})
 
 
 @router.get("/{order_id}/invoice")
@@ -257,32 +255,4 @@ def download_invoice(
     document = session.get(Document, invoice.document_id) if invoice else None
     if document is None:
         raise not_found("invoice")
-    return _download(platform, session, actor, document, row.id)
-
-
-def _download(
-    platform: Platform, session: Session, actor: Actor, document: Document, order_id: str
-) -> Response:
-    try:
-        data = get_verified(platform.store, document.sha256)
-    except (ContentIntegrityError, ObjectNotFound):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, detail="stored document is missing or no longer matches"
-        ) from None
-    append_audit(
-        session,
-        actor=actor,
-        action="document.downloaded",
-        target_type="document",
-        target_id=document.id,
-        detail={"sha256": document.sha256, "order_id": order_id},
-    )
-    session.commit()
-    return Response(
-        data,
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": attachment(document.filename),
-            "X-Content-SHA256": document.sha256,
-        },
-    )
+    return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})
