@@ -34,8 +34,9 @@ from contracts.sourcing import (
     Signature,
     SignDecision,
 )
-from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
+from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import Contract, ContractSignature, Document, HumanTask, SigningKey
+from db.tasks import open_task
 from security.signatures import verify
 from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
 from workflows.contract import SIGNATURE_TASK
@@ -273,13 +274,7 @@ def _signature_task(platform: Platform, actor: Actor, contract_id: str) -> Human
                 status.HTTP_403_FORBIDDEN,
                 detail=f"signing for your organisation needs the {role} role",
             )
-        task = session.scalars(
-            select(HumanTask)
-            .where(HumanTask.subject_id == contract_id)
-            .where(HumanTask.kind == SIGNATURE_TASK)
-            .where(HumanTask.org_id == actor.org_id)
-            .where(HumanTask.status == TaskStatus.OPEN.value)
-        ).first()
+        task = open_task(session, subject_id=contract_id, kind=SIGNATURE_TASK, org_id=actor.org_id)
         if task is None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,

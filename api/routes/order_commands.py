@@ -13,7 +13,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep
@@ -41,10 +40,11 @@ from contracts.fulfilment import (
     PaymentReceipt,
     shipment_id_for,
 )
-from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
+from contracts.tasks import DecideTaskInput, TaskAnswer
 from contracts.waybill import EWaybill
-from db.models import HumanTask, Order, OrderShipment
+from db.models import Order, OrderShipment
 from db.session import transaction
+from db.tasks import open_task
 from workflows.order import WAYBILL_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -133,14 +133,13 @@ def _store_draft(
             raise invalid("order_id", f"must be {row.id}")
         if draft.shipment_id != shipment_id_for(row.id, shipment):
             raise invalid("shipment_id", f"must be {shipment_id_for(row.id, shipment)}")
-        task = session.scalars(
-            select(HumanTask)
-            .where(HumanTask.subject_id == row.id)
-            .where(HumanTask.kind == WAYBILL_TASK)
-            .where(HumanTask.details["waybill_number"].astext == number)
-            .where(HumanTask.org_id == actor.org_id)
-            .where(HumanTask.status == TaskStatus.OPEN.value)
-        ).first()
+        task = open_task(
+            session,
+            subject_id=row.id,
+            kind=WAYBILL_TASK,
+            org_id=actor.org_id,
+            details={"waybill_number": number},
+        )
         if task is None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
