@@ -67,25 +67,7 @@ class FulfilmentRecords:
     @activity.defn(name="set_order_status")
     def set_order_status(self, change: OrderStatusInput) -> None:
         with transaction(self._sessions) as session:
-            row = session.get(Order, change.order_id, with_for_update=True)
-            if row is None:
-                raise ApplicationError(f"no order {change.order_id}", type="InvalidRecord")
-            if OrderStatus(row.status) in _FINAL or row.status == change.status.value:
-                return
-            row.status = change.status.value
-            row.status_reason = change.reason
-            audit_once(
-                session,
-                SYSTEM_ACTOR,
-                f"order.{change.status.value}",
-                change.order_id,
-                {"reason": change.reason},
-            )
-            session.execute(
-                update(Contract)
-                .where(Contract.id == row.contract_id)
-                .values(fulfilment_status=change.status.value)
-            )
+            _move_order(session, change.order_id, change.status, change.reason)
 
     @activity.defn(name="record_shipments")
     def record_shipments(self, plan: RecordShipmentsInput) -> None:
@@ -121,6 +103,8 @@ class FulfilmentRecords:
                 .where(OrderShipment.number == change.shipment)
                 .values(status=change.status.value)
             )
+            if change.order_status is not None:
+                _move_order(session, change.order_id, change.order_status, "")
 
     @activity.defn(name="reserve_stock")
     def reserve_stock(self, request: StockInput) -> None:
@@ -223,3 +207,21 @@ class FulfilmentRecords:
                     "reference": payment.reference,
                 },
             )
+
+
+def _move_order(session: Session, order_id: str, status: OrderStatus, reason: str) -> None:
+    """The order's status (and its contract's mirror of it), audited once; a final status
+    stays."""
+    row = session.get(Order, order_id, with_for_update=True)
+    if row is None:
+        raise ApplicationError(f"no order {order_id}", type="InvalidRecord")
+    if OrderStatus(row.status) in _FINAL or row.status == status.value:
+        return
+    row.status = status.value
+    row.status_reason = reason
+    audit_once(session, SYSTEM_ACTOR, f"order.{status.value}", order_id, {"reason": reason})
+    session.execute(
+        update(Contract)
+        .where(Contract.id == row.contract_id)
+        .values(fulfilment_status=status.value)
+    )

@@ -168,9 +168,12 @@ class RecordShipmentsInput(Frozen):
 
 
 class ShipmentStatusInput(Frozen):
+    """A shipment's new status, and the order's when the shipment moves it (in one write)."""
+
     order_id: str
     shipment: int
     status: OrderStatus
+    order_status: OrderStatus | None = None
 
 
 class StockInput(Frozen):

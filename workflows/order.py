@@ -595,21 +595,24 @@ class OrderWorkflow(HumanTaskWorkflow):
         )
 
     async def _set_shipment_status(self, shipping: _Shipping, status: OrderStatus) -> None:
-        """The shipment's status, and the order's: its least advanced shipment's."""
+        """The shipment's status, and the order's (its least advanced shipment's), in one write."""
         async with self._status_lock:
             shipping.status = status
-            await self._record_shipment_status(shipping)
             least = min((s.status for s in self._shipping.values()), key=SHIPMENT_PROGRESS.index)
-            if least != self._status:
-                await self._set_status(least)
+            moved = least if least != self._status else None
+            self._status = least
+            await self._record_shipment_status(shipping, order_status=moved)
 
-    async def _record_shipment_status(self, shipping: _Shipping) -> None:
+    async def _record_shipment_status(
+        self, shipping: _Shipping, *, order_status: OrderStatus | None = None
+    ) -> None:
         await policies.run(
             "set_shipment_status",
             ShipmentStatusInput(
                 order_id=self._order.order_id,
                 shipment=shipping.plan.number,
                 status=shipping.status,
+                order_status=order_status,
             ),
         )
 
