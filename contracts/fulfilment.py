@@ -158,7 +158,6 @@ class OrderOutcome(Frozen):
 class OrderStatusInput(Frozen):
     order_id: str
     status: OrderStatus
-    at: datetime
     reason: str = ""
 
 

@@ -620,9 +620,7 @@ class OrderWorkflow(HumanTaskWorkflow):
         self._status = status
         await policies.run(
             "set_order_status",
-            OrderStatusInput(
-                order_id=self._order.order_id, status=status, at=workflow.now(), reason=reason
-            ),
+            OrderStatusInput(order_id=self._order.order_id, status=status, reason=reason),
         )
 
     async def _end(self, status: OrderStatus, reason: str) -> OrderOutcome:
