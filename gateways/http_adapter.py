@@ -146,20 +146,6 @@ class HttpAdapter(AdapterClient):
             reason=reason,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def response_body(response: httpx.Response) -> object:
     """The answer's JSON, or its text when it is not JSON (an error page, say)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, cast
 
 import httpx
 
+from gateways.http_adapter import AdapterClient
 from sandboxes.faults import FaultMode, FaultView
 from sandboxes.http_sandbox import LoggedRequest
 
@@ -16,8 +16,10 @@ class SandboxControlError(RuntimeError):
     """The control API refused a request (a bad fault description, usually)."""
 
 
-class SandboxControl:
+class SandboxControl(AdapterClient):
     """Typed client for a sandbox's ``/_sandbox/`` control API."""
+
+    _http: httpx.Client
 
     def __init__(self, base_url: str, *, timeout_s: float = 5.0) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
@@ -58,20 +60,6 @@ class SandboxControl:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/_sandbox/requests")
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self._http.request(method, path, json=body)
