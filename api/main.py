@@ -31,6 +31,7 @@ from api.routes import (
     sourcing,
     tasks,
 )
+from api.unexpected_errors import UnexpectedErrorMiddleware
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import jwt_secret_from_settings, keyring_from_settings
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost (added first): the middleware added below see an unexpected error as a 500.
+    app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
     app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)
     app.add_middleware(
         CORSMiddleware,
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["content-type", "x-namespace", "authorization"],
     )
     app.middleware("http")(_request_context)
+    # And outermost, for an error of a middleware itself.
+    app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
     for module in (
         auth,
         tasks,

@@ -1,0 +1,75 @@
+"""An unexpected error answers 500 and keeps the client's connection open.
+
+Starlette's outermost ``ServerErrorMiddleware`` sends the 500 and then re-raises the error "so
+servers can log it"; uvicorn, seeing an exception after the response started, cannot know the
+response was complete and closes the connection (``transport.close()``), after first formatting
+the traceback. A keep-alive client has meanwhile sent its next request on that connection, which
+then fails with "server disconnected". So the error is contained here: logged once, answered by
+the app's 500 handler, and not raised further. Only an error that cuts a response already under
+way still propagates, since closing the connection is then the only honest end.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("tradeflow.api")
+
+
+class UnexpectedErrorMiddleware:
+    """Pure ASGI, so it sees the real ``send`` and knows whether a response is under way.
+
+    ``handlers`` is the app's ``exception_handlers`` mapping (read at error time, so a handler
+    for ``Exception`` or 500 registered later is used); without one a plain JSON 500 answers.
+    """
+
+    def __init__(self, app: ASGIApp, *, handlers: Mapping[Any, Any]) -> None:
+        self._app = app
+        self._handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = complete = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started, complete
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watching)
+        except Exception as error:
+            log.error(
+                "unexpected error",
+                exc_info=error,
+                extra={"method": scope["method"], "path": scope["path"]},
+            )
+            if complete:
+                return  # e.g. a background task after the answer: the client has it whole
+            if started:
+                raise  # a half-sent response: only closing the connection ends it
+            response = await self._response(Request(scope, receive), error)
+            await response(scope, receive, send)
+
+    async def _response(self, request: Request, error: Exception) -> Response:
+        handler = self._handlers.get(Exception) or self._handlers.get(500)
+        if handler is None:
+            return JSONResponse({"detail": "an unexpected error; it has been logged"}, 500)
+        if inspect.iscoroutinefunction(handler):
+            response: Response = await handler(request, error)
+        else:
+            response = await run_in_threadpool(handler, request, error)
+        return response
