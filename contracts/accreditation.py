@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.common import Actor, DocumentRef, Frozen
+from contracts.common import Actor, DocumentRef, Frozen, Line, Text
 
 
 def accreditation_workflow_id(supplier_org_id: str) -> str:
@@ -44,11 +44,11 @@ class Tier(StrEnum):
 class CertificateClaim(Frozen):
     """An ISO management-system certificate as the supplier declares it."""
 
-    standard: str = Field(pattern=r"^ISO \d{4,5}$", examples=["ISO 9001"])
-    number: str = Field(min_length=1, max_length=60)
-    certification_body: str = Field(min_length=1, max_length=200)
-    accreditation_body: str = Field(min_length=1, max_length=200)
-    scope: str = Field(min_length=1, max_length=2000)
+    standard: Text = Field(pattern=r"^ISO \d{4,5}$", examples=["ISO 9001"])
+    number: Line = Field(min_length=1, max_length=60)
+    certification_body: Line = Field(min_length=1, max_length=200)
+    accreditation_body: Line = Field(min_length=1, max_length=200)
+    scope: Text = Field(min_length=1, max_length=2000)
     issue_date: date
     expiry_date: date
     document: DocumentRef | None = None
@@ -65,7 +65,7 @@ class FinancialYear(Frozen):
     """
 
     year: int = Field(ge=1990, le=2100)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: Text = Field(pattern=r"^[A-Z]{3}$")
     revenue: Figure = Field(ge=0)
     net_profit: Figure
     profit_before_tax: Figure
@@ -83,31 +83,31 @@ class FinancialYear(Frozen):
 class RegistryRecord(Frozen):
     """A certificate as the certification registry knows it (IAF CertSearch fields)."""
 
-    number: str
-    standard: str
-    certification_status: str  # Active, Suspended, Withdrawn, Expired, ...
-    accreditation_status: str  # Accredited, Unaccredited
-    entity_name: str
-    scope: str
+    number: Text
+    standard: Text
+    certification_status: Text  # Active, Suspended, Withdrawn, Expired, ...
+    accreditation_status: Text  # Accredited, Unaccredited
+    entity_name: Text
+    scope: Text
     issue_date: date
     expiry_date: date
-    certification_body: str
-    accreditation_body: str
+    certification_body: Text
+    accreditation_body: Text
 
 
 class CertificateCheck(Frozen):
-    standard: str
-    number: str
+    standard: Text
+    number: Text
     passed: bool
-    reasons: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
+    warnings: tuple[Text, ...] = ()
     expiry_date: date | None = None
 
 
 class Flag(Frozen):
-    code: str
-    severity: str  # "red" | "amber"
-    message: str
+    code: Text
+    severity: Text  # "red" | "amber"
+    message: Text
     year: int | None = None
 
 
@@ -120,7 +120,7 @@ class YearAnalysis(Frozen):
     net_margin: Decimal | None
     revenue_growth: Decimal | None  # against the previous year; None for the first
     z_double_prime: Decimal
-    z_zone: str  # "safe" | "grey" | "distress"
+    z_zone: Text  # "safe" | "grey" | "distress"
 
 
 class FinancialAnalysis(Frozen):
@@ -133,15 +133,15 @@ class FinancialAnalysis(Frozen):
 class ApplyInput(Frozen):
     """A supplier's application, with its uploaded documents already stored."""
 
-    application_id: str
-    supplier_org_id: str
-    legal_name: str
-    credit_code: str
-    licence_number: str
+    application_id: Text
+    supplier_org_id: Text
+    legal_name: Text
+    credit_code: Text
+    licence_number: Text
     licence_document: DocumentRef
     certificates: tuple[CertificateClaim, ...]
     financials: tuple[FinancialYear, ...]
-    product_categories: tuple[str, ...] = ()
+    product_categories: tuple[Text, ...] = ()
     submitted_by: Actor
     submitted_at: datetime
 
@@ -150,10 +150,10 @@ class CheckReport(Frozen):
     """Everything the automatic checks found; hard failures reject without a person."""
 
     credit_code_valid: bool
-    credit_code_reason: str = ""
+    credit_code_reason: Text = ""
     certificates: tuple[CertificateCheck, ...]
     financials: FinancialAnalysis | None
-    hard_failures: tuple[str, ...]
+    hard_failures: tuple[Text, ...]
 
 
 class Accreditation(Frozen):
@@ -166,8 +166,8 @@ class Accreditation(Frozen):
     certificates: tuple[CertificateClaim, ...]
     certificate_document: DocumentRef
     next_financial_review: date
-    reminded_for: tuple[str, ...] = ()  # certificate numbers already reminded about
-    suspended_for: str = ""  # "certificate_expiry" | "financial_review" while suspended
+    reminded_for: tuple[Text, ...] = ()  # certificate numbers already reminded about
+    suspended_for: Text = ""  # "certificate_expiry" | "financial_review" while suspended
     standing_revision: int = 0  # orders the standing rows the workflow writes
 
 
@@ -176,7 +176,7 @@ class AccreditationWorkflowInput(Frozen):
     # Set when the workflow continues as new after accreditation.
     accreditation: Accreditation | None = None
     status: AccreditationStatus = AccreditationStatus.CHECKING
-    reasons: tuple[str, ...] = ()  # why it is suspended, kept across continue-as-new
+    reasons: tuple[Text, ...] = ()  # why it is suspended, kept across continue-as-new
 
 
 class RenewCertificateInput(Frozen):
@@ -186,46 +186,46 @@ class RenewCertificateInput(Frozen):
 
 class RenewCertificateResult(Frozen):
     accepted: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Text, ...]
     expires_on: date | None
 
 
 class AccreditationView(Frozen):
     """Live state, from the workflow's query."""
 
-    application_id: str
-    supplier_org_id: str
+    application_id: Text
+    supplier_org_id: Text
     status: AccreditationStatus
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
     report: CheckReport | None = None
     accreditation: Accreditation | None = None
-    open_task_ids: tuple[str, ...] = ()
+    open_task_ids: tuple[Text, ...] = ()
 
 
 class AccreditationOutcome(Frozen):
     """How an application ended (accredited entities do not end: they continue as new)."""
 
-    application_id: str
+    application_id: Text
     status: AccreditationStatus
-    reasons: tuple[str, ...]
+    reasons: tuple[Text, ...]
 
 
 # Activity messages -------------------------------------------------------------------------
 
 
 class CreditCodeCheckInput(Frozen):
-    supplier_org_id: str
-    credit_code: str
+    supplier_org_id: Text
+    credit_code: Text
 
 
 class CreditCodeCheckResult(Frozen):
     valid: bool
-    reason: str = ""
+    reason: Text = ""
 
 
 class VerifyCertificateInput(Frozen):
     claim: CertificateClaim
-    holder_name: str
+    holder_name: Text
     as_of: date
 
 
@@ -237,48 +237,48 @@ class AnalyseFinancialsInput(Frozen):
 class FinancialCheck(Frozen):
     analysis: FinancialAnalysis | None
     missing_years: tuple[int, ...]
-    currency_reason: str = ""
+    currency_reason: Text = ""
 
 
 class RecordReportInput(Frozen):
-    application_id: str
+    application_id: Text
     report: CheckReport
     status: AccreditationStatus
 
 
 class ApplicationStatusInput(Frozen):
-    application_id: str
+    application_id: Text
     status: AccreditationStatus
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
     actor: Actor | None = None  # None: the platform decided (checks, deadlines)
 
 
 class AccreditationRecordInput(Frozen):
     """The supplier's standing as sourcing sees it; written on every change of status."""
 
-    supplier_org_id: str
-    application_id: str
+    supplier_org_id: Text
+    application_id: Text
     status: AccreditationStatus
     tier: Tier
     risk_band: RiskBand
     score: Decimal
     accredited_at: datetime
     expires_on: date
-    certificate_document_id: str
-    reason: str = ""
-    change_key: str  # workflow id + step: the audit entry is written once per change
+    certificate_document_id: Text
+    reason: Text = ""
+    change_key: Text  # workflow id + step: the audit entry is written once per change
     revision: int  # a retried older write never overwrites a newer one
 
 
 class IssueCertificateInput(Frozen):
-    document_id: str
-    application_id: str
-    supplier_org_id: str
-    legal_name: str
-    credit_code: str
+    document_id: Text
+    application_id: Text
+    supplier_org_id: Text
+    legal_name: Text
+    credit_code: Text
     tier: Tier
     risk_band: RiskBand
     accredited_on: date
     expires_on: date
     certificates: tuple[CertificateClaim, ...]
-    approver_user_ids: tuple[str, ...]
+    approver_user_ids: tuple[Text, ...]

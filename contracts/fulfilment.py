@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from contracts.common import Actor, DocumentRef, Frozen, Money
+from contracts.common import Actor, DocumentRef, Frozen, Line, Money, Text
 from contracts.sourcing import ContractTerms
 
 
@@ -57,7 +57,7 @@ MAX_SHIPMENTS = 20
 class ShipmentLine(Frozen):
     """How much of a contract line travels in a shipment (in the line's unit)."""
 
-    line_id: str
+    line_id: Text
     quantity: Decimal
 
 
@@ -67,8 +67,8 @@ class Shipment(Frozen):
 
     number: int
     lines: tuple[ShipmentLine, ...]
-    un_numbers: tuple[str, ...]
-    waybill_number: str | None
+    un_numbers: tuple[Text, ...]
+    waybill_number: Text | None
 
 
 class CarrierEventKind(StrEnum):
@@ -88,7 +88,7 @@ CARRIER_EVENT_ORDER = (
 
 
 class OrderInput(Frozen):
-    order_id: str
+    order_id: Text
     contract: ContractTerms
     confirm_within: timedelta = timedelta(hours=48)
     auto_accept_after: timedelta = timedelta(days=7)
@@ -98,8 +98,8 @@ class CarrierEventInput(Frozen):
     shipment: int = Field(ge=1, le=MAX_SHIPMENTS)
     kind: CarrierEventKind
     at: datetime
-    location: str = Field(min_length=1, max_length=200)
-    note: str = Field(default="", max_length=2000)
+    location: Line = Field(min_length=1, max_length=200)
+    note: Text = Field(default="", max_length=2000)
     proof_of_delivery: DocumentRef | None = None
     actor: Actor
 
@@ -112,13 +112,13 @@ class CarrierEventReceipt(Frozen):
 
 
 class CancelOrderInput(Frozen):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
     actor: Actor
 
 
 class PaymentInput(Frozen):
     amount: Money
-    reference: str = Field(min_length=1, max_length=100)
+    reference: Line = Field(min_length=1, max_length=100)
     paid_on: date
     actor: Actor
 
@@ -132,71 +132,71 @@ class PaymentReceipt(Frozen):
 class ShipmentView(Frozen):
     shipment: Shipment
     status: OrderStatus
-    receipt_number: str | None
+    receipt_number: Text | None
     events: tuple[CarrierEventKind, ...]
 
 
 class OrderView(Frozen):
-    order_id: str
-    contract_id: str
+    order_id: Text
+    contract_id: Text
     status: OrderStatus
     dangerous_goods: bool
     shipments: tuple[ShipmentView, ...]  # empty until the supplier confirms with its plan
     paid: Money
-    open_task_ids: tuple[str, ...]
+    open_task_ids: tuple[Text, ...]
 
 
 class OrderOutcome(Frozen):
-    order_id: str
+    order_id: Text
     status: OrderStatus
-    reason: str = ""
+    reason: Text = ""
 
 
 # -- activity messages -------------------------------------------------------------------
 
 
 class OrderStatusInput(Frozen):
-    order_id: str
+    order_id: Text
     status: OrderStatus
-    reason: str = ""
+    reason: Text = ""
 
 
 class RecordShipmentsInput(Frozen):
-    order_id: str
+    order_id: Text
     shipments: tuple[Shipment, ...]
 
 
 class ShipmentStatusInput(Frozen):
     """A shipment's new status, and the order's when the shipment moves it (in one write)."""
 
-    order_id: str
+    order_id: Text
     shipment: int
     status: OrderStatus
     order_status: OrderStatus | None = None
 
 
 class StockInput(Frozen):
-    order_id: str
+    order_id: Text
     contract: ContractTerms
 
 
 class RecordEventInput(Frozen):
     """The event's shipment is in ``event.shipment``."""
 
-    order_id: str
+    order_id: Text
     event: CarrierEventInput
 
 
 class IssueInvoiceInput(Frozen):
-    order_id: str
+    order_id: Text
     contract: ContractTerms
     accepted_at: datetime
     due_on: date
 
 
 class RecordPaymentInput(Frozen):
-    order_id: str
-    payment_id: str
+    order_id: Text
+    payment_id: Text
     payment: PaymentInput
 
 
@@ -217,49 +217,49 @@ class CheckWaybillInput(Frozen):
     """Check the draft stored as ``document_id`` for the shipment's ids; its items must be the
     shipment's dangerous goods (``un_numbers``)."""
 
-    order_id: str
-    shipment_id: str
-    waybill_number: str
-    document_id: str
-    un_numbers: tuple[str, ...]
+    order_id: Text
+    shipment_id: Text
+    waybill_number: Text
+    document_id: Text
+    un_numbers: tuple[Text, ...]
 
 
 class WaybillVerdict(Frozen):
     """The draft's rule check: blocking violations send it back, warnings need approval."""
 
-    document_id: str
-    blocking: tuple[str, ...]
-    warnings: tuple[str, ...]
-    unreadable: str = ""  # the stored draft is not a valid e-waybill
+    document_id: Text
+    blocking: tuple[Text, ...]
+    warnings: tuple[Text, ...]
+    unreadable: Text = ""  # the stored draft is not a valid e-waybill
 
 
 class FileWaybillInput(Frozen):
-    order_id: str
-    waybill_number: str
-    document_id: str
+    order_id: Text
+    waybill_number: Text
+    document_id: Text
 
 
 class FilingResult(Frozen):
     """Filed: the regulator's receipt. Refused (4xx): its reasons, for the fix task."""
 
     accepted: bool
-    receipt_number: str = ""
+    receipt_number: Text = ""
     accepted_at: datetime | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
 
 
 class SealWaybillInput(Frozen):
     """Store the filed record immutably: its JSON and PDF by SHA-256, chained in the audit log."""
 
-    order_id: str
-    waybill_number: str
-    document_id: str
-    receipt_number: str
+    order_id: Text
+    waybill_number: Text
+    document_id: Text
+    receipt_number: Text
     filed_at: datetime
 
 
 class FileStatusInput(Frozen):
-    waybill_number: str
-    status: str  # departed | delivered | voided
+    waybill_number: Text
+    status: Text  # departed | delivered | voided
     at: datetime
-    note: str = ""
+    note: Text = ""

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
-from contracts.common import Frozen
+from contracts.common import Frozen, Line
 
 
 class FilingStatus(StrEnum):
@@ -30,16 +30,16 @@ def status_idempotency_key(waybill_number: str, status: FilingStatus) -> str:
 class FilingReceipt(Frozen):
     """The regulator accepted the waybill; a retried filing answers the same receipt."""
 
-    receipt_number: str = Field(min_length=1, max_length=64)
-    waybill_number: str = Field(min_length=1, max_length=64)
+    receipt_number: Line = Field(min_length=1, max_length=64)
+    waybill_number: Line = Field(min_length=1, max_length=64)
     accepted_at: AwareDatetime
 
 
 class StatusReceipt(Frozen):
     """The regulator recorded a status change of a filed waybill."""
 
-    receipt_number: str = Field(min_length=1, max_length=64)
-    waybill_number: str = Field(min_length=1, max_length=64)
+    receipt_number: Line = Field(min_length=1, max_length=64)
+    waybill_number: Line = Field(min_length=1, max_length=64)
     status: FilingStatus
-    event_receipt: str = Field(min_length=1, max_length=80)
+    event_receipt: Line = Field(min_length=1, max_length=80)
     at: AwareDatetime

@@ -9,14 +9,14 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from contracts.common import Actor, DocumentRef, Frozen, Money
+from contracts.common import Actor, DocumentRef, Frozen, Line, Money, Text
 
 # Amounts: trillion-scale with up to 4 decimals (unit prices of bulk chemicals go below a cent).
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
 Weight = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Currency = Annotated[Text, Field(pattern=r"^[A-Z]{3}$")]
+Text200 = Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 def rfq_workflow_id(rfq_id: str) -> str:
@@ -76,14 +76,14 @@ class TemperatureRange(Frozen):
 
 
 class RfqLine(Frozen):
-    line_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    line_id: Annotated[Text, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
     description: Text200
-    specification: str = Field(default="", max_length=2000)
+    specification: Text = Field(default="", max_length=2000)
     quantity: Quantity
-    unit: Annotated[str, Field(min_length=1, max_length=20)]
+    unit: Annotated[Line, Field(min_length=1, max_length=20)]
     target_unit_price: Amount | None = None
-    un_number: Annotated[str, Field(pattern=r"^UN\d{4}$")] | None = None
-    packing_group: Annotated[str, Field(pattern=r"^(I|II|III)$")] | None = None
+    un_number: Annotated[Text, Field(pattern=r"^UN\d{4}$")] | None = None
+    packing_group: Annotated[Text, Field(pattern=r"^(I|II|III)$")] | None = None
     temperature: TemperatureRange | None = None
 
 
@@ -104,17 +104,17 @@ class EvaluationWeights(Frozen):
 class InvitedSupplier(Frozen):
     """A supplier admitted to quote, with its standing when the RFQ opened."""
 
-    org_id: str
-    legal_name: str
-    credit_code: str
+    org_id: Text
+    legal_name: Text
+    credit_code: Text
     score: Decimal
 
 
 class RfqInput(Frozen):
-    rfq_id: str
-    buyer_org_id: str
-    buyer_legal_name: str
-    buyer_credit_code: str
+    rfq_id: Text
+    buyer_org_id: Text
+    buyer_legal_name: Text
+    buyer_credit_code: Text
     title: Text200
     lines: tuple[RfqLine, ...]
     delivery_place: Text200
@@ -122,10 +122,10 @@ class RfqInput(Frozen):
     needed_by: date
     quote_deadline: datetime
     currency: Currency
-    payment_terms: str
+    payment_terms: Text
     weights: EvaluationWeights
     sealed: bool
-    category: str | None
+    category: Text | None
     suppliers: tuple[InvitedSupplier, ...]
     created_by: Actor
     created_at: datetime
@@ -139,7 +139,7 @@ class PriceBreak(Frozen):
 
 
 class QuoteLine(Frozen):
-    line_id: str
+    line_id: Text
     unit_price: Amount
     price_breaks: tuple[PriceBreak, ...] = Field(default=(), max_length=10)
     stock_available: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=3)]
@@ -159,7 +159,7 @@ class QuoteTerms(Frozen):
     freight: Amount = Decimal(0)
     tax_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)] = Decimal(0)
     delivery_date: date | None = None
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
     attachments: tuple[DocumentRef, ...] = Field(default=(), max_length=10)
 
 
@@ -174,26 +174,26 @@ class SubmitQuoteInput(Frozen):
     actor: Actor
     # The supplier's accreditation status as the API read it just now, like ``actor`` asserted
     # by the caller; the validator refuses anything but ``accredited``.
-    standing: str
+    standing: Text
 
 
 class DeclineInput(Frozen):
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
     actor: Actor
 
 
 class Quote(Frozen):
-    quote_id: str
-    rfq_id: str
-    supplier_org_id: str
+    quote_id: Text
+    rfq_id: Text
+    supplier_org_id: Text
     revision: int
     terms: QuoteTerms
-    submitted_by: str
+    submitted_by: Text
     submitted_at: datetime
 
 
 class QuoteReceipt(Frozen):
-    quote_id: str
+    quote_id: Text
     revision: int
     status: QuoteStatus
     submitted_at: datetime
@@ -207,17 +207,17 @@ class ExtendDeadlineInput(Frozen):
 class BuyerActionInput(Frozen):
     """Close early or cancel: the buyer's own organisation only."""
 
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
     actor: Actor
 
 
 class RfqView(Frozen):
-    rfq_id: str
+    rfq_id: Text
     status: RfqStatus
     quote_deadline: datetime
-    answered: tuple[str, ...]
-    contract_ids: tuple[str, ...]
-    open_task_ids: tuple[str, ...]
+    answered: tuple[Text, ...]
+    contract_ids: tuple[Text, ...]
+    open_task_ids: tuple[Text, ...]
 
 
 # -- comparison --------------------------------------------------------------------------
@@ -226,8 +226,8 @@ class RfqView(Frozen):
 class QuoteComparison(Frozen):
     """One supplier's offer for one line, as the buyer compares it."""
 
-    supplier_org_id: str
-    quote_id: str
+    supplier_org_id: Text
+    quote_id: Text
     revision: int
     unit_price: Decimal  # after the applicable price break
     goods: Decimal
@@ -244,20 +244,20 @@ class QuoteComparison(Frozen):
     score: Decimal  # weighted, 0-100
     rank: int  # 1 is best; ineligible offers rank after every eligible one
     eligible: bool
-    explanation: str
+    explanation: Text
 
 
 class LineComparison(Frozen):
-    line_id: str
-    description: str
+    line_id: Text
+    description: Text
     quantity: Decimal
-    unit: str
+    unit: Text
     offers: tuple[QuoteComparison, ...]  # best first
 
 
 class Comparison(Frozen):
-    rfq_id: str
-    currency: str
+    rfq_id: Text
+    currency: Text
     as_of: date
     lines: tuple[LineComparison, ...]
 
@@ -269,7 +269,7 @@ class ApprovalLevel(Frozen):
     """Contracts above ``above`` (in the chain's currency) need one more finance approval."""
 
     above: Amount
-    title: str = Field(default="", max_length=100)
+    title: Line = Field(default="", max_length=100)
 
 
 class ApprovalChain(Frozen):
@@ -296,11 +296,11 @@ class FxRate(Frozen):
     quote: Currency
     rate: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
     as_of: date
-    source: str
+    source: Text
 
 
 class ApprovalPolicyInput(Frozen):
-    buyer_org_id: str
+    buyer_org_id: Text
     currency: Currency
 
 
@@ -312,32 +312,32 @@ class ApprovalPolicy(Frozen):
 
 
 class ContractLine(Frozen):
-    line_id: str
-    description: str
-    specification: str
+    line_id: Text
+    description: Text
+    specification: Text
     quantity: Decimal
-    unit: str
+    unit: Text
     unit_price: Decimal
     amount: Decimal
-    un_number: str | None = None
-    packing_group: str | None = None
+    un_number: Text | None = None
+    packing_group: Text | None = None
     temperature: TemperatureRange | None = None
 
 
 class Party(Frozen):
-    org_id: str
-    legal_name: str
-    credit_code: str
+    org_id: Text
+    legal_name: Text
+    credit_code: Text
 
 
 class ContractTerms(Frozen):
     """Everything the e-contract states; its PDF is rendered from this alone."""
 
-    contract_id: str
-    rfq_id: str
+    contract_id: Text
+    rfq_id: Text
     buyer: Party
     supplier: Party
-    quote_id: str
+    quote_id: Text
     quote_revision: int
     lines: tuple[ContractLine, ...]
     goods_total: Money
@@ -345,11 +345,11 @@ class ContractTerms(Frozen):
     freight: Money
     tax: Money
     total: Money
-    delivery_place: str
+    delivery_place: Text
     incoterm: Incoterm
     delivery_date: date
-    payment_terms: str
-    awarded_by: str
+    payment_terms: Text
+    awarded_by: Text
     awarded_at: datetime
 
 
@@ -361,29 +361,29 @@ class ContractWorkflowInput(Frozen):
 class ApprovalRecord(Frozen):
     level: int
     threshold: Money
-    approved_by: str
+    approved_by: Text
     approved_at: datetime
 
 
 class Signature(Frozen):
     """A signature binds signer, organisation, time and document hash under the org's key."""
 
-    contract_id: str
-    document_sha256: str
-    signer_user_id: str
-    signer_org_id: str
-    signer_credit_code: str
+    contract_id: Text
+    document_sha256: Text
+    signer_user_id: Text
+    signer_org_id: Text
+    signer_credit_code: Text
     signed_at: datetime
-    key_id: str
-    algorithm: str = "Ed25519"
-    value: str  # base64 signature over ``statement``
-    statement: str  # the canonical JSON that was signed
+    key_id: Text
+    algorithm: Text = "Ed25519"
+    value: Text  # base64 signature over ``statement``
+    statement: Text  # the canonical JSON that was signed
 
 
 class ContractOutcome(Frozen):
-    contract_id: str
+    contract_id: Text
     status: ContractStatus
-    reason: str = ""
+    reason: Text = ""
     document: DocumentRef | None = None
     signatures: tuple[Signature, ...] = ()
     approvals: tuple[ApprovalRecord, ...] = ()
@@ -391,21 +391,21 @@ class ContractOutcome(Frozen):
 
 
 class ContractView(Frozen):
-    contract_id: str
+    contract_id: Text
     status: ContractStatus
     document: DocumentRef | None
     sign_by: datetime | None
-    signed_by: tuple[str, ...]
-    open_task_ids: tuple[str, ...]
+    signed_by: tuple[Text, ...]
+    open_task_ids: tuple[Text, ...]
 
 
 # -- activity messages -------------------------------------------------------------------
 
 
 class RfqStatusInput(Frozen):
-    rfq_id: str
+    rfq_id: Text
     status: RfqStatus
-    reason: str = ""
+    reason: Text = ""
     quote_deadline: datetime | None = None
 
 
@@ -414,22 +414,22 @@ class RecordQuoteInput(Frozen):
 
 
 class RecordDeclineInput(Frozen):
-    rfq_id: str
-    supplier_org_id: str
-    reason: str
-    declined_by: str
+    rfq_id: Text
+    supplier_org_id: Text
+    reason: Text
+    declined_by: Text
     declined_at: datetime
 
 
 class StandingsInput(Frozen):
-    supplier_org_ids: tuple[str, ...]
+    supplier_org_ids: tuple[Text, ...]
 
 
 class SupplierStanding(Frozen):
-    org_id: str
+    org_id: Text
     eligible: bool  # accredited and not suspended, now
     score: Decimal
-    status: str
+    status: Text
 
 
 class Standings(Frozen):
@@ -440,7 +440,7 @@ class RecordContractInput(Frozen):
     terms: ContractTerms
     status: ContractStatus
     at: datetime
-    reason: str = ""
+    reason: Text = ""
     document: DocumentRef | None = None
     sign_by: datetime | None = None
     amount_in_chain_currency: Money | None = None
@@ -449,7 +449,7 @@ class RecordContractInput(Frozen):
 
 
 class SignContractInput(Frozen):
-    contract_id: str
+    contract_id: Text
     document: DocumentRef
     signer: Actor
     signed_at: datetime
@@ -458,15 +458,15 @@ class SignContractInput(Frozen):
 class SignDecision(Frozen):
     """What a party asserts when signing: the hash of the PDF it read."""
 
-    document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    document_sha256: Text = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class RankInput(Frozen):
     """Rank the active quotes for ``line_ids`` as of the close; keep the best ``top`` per line."""
 
-    rfq_id: str
+    rfq_id: Text
     as_of: date
-    line_ids: tuple[str, ...]
+    line_ids: tuple[Text, ...]
     standings: Standings
-    exclude: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    exclude: dict[Text, tuple[Text, ...]] = Field(default_factory=dict)
     top: int = 3

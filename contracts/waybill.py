@@ -18,36 +18,36 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from contracts.common import Frozen
+from contracts.common import Frozen, Line, Text
 
 Severity = Literal["blocking", "warning"]
 
-Text64 = Annotated[str, Field(max_length=64)]
-Text200 = Annotated[str, Field(max_length=200)]
+Text64 = Annotated[Line, Field(max_length=64)]
+Text200 = Annotated[Line, Field(max_length=200)]
 # Digits with an optional leading +, spaces, hyphens and brackets: "+86 25 8888 1234",
 # "(021) 6123-4567", "400-800-1234"; empty while a draft.
-Phone = Annotated[str, Field(max_length=32, pattern=r"^$|^\+?[0-9(][0-9 ()\-]{3,30}[0-9]$")]
+Phone = Annotated[Text, Field(max_length=32, pattern=r"^$|^\+?[0-9(][0-9 ()\-]{3,30}[0-9]$")]
 # Province character, issuing-authority letter, an optional separator ("沪B·D1234"), then 4-6
 # letters and digits (5 on the yellow plates of goods vehicles, 6 on new-energy plates); "挂"
 # ends a trailer plate ("苏A1234挂").
 Plate = Annotated[
-    str, Field(max_length=16, pattern=r"^$|^[\u4e00-\u9fff][A-Z][·• -]?[A-Z0-9]{4,6}挂?$")
+    Line, Field(max_length=16, pattern=r"^$|^[\u4e00-\u9fff][A-Z][·• -]?[A-Z0-9]{4,6}挂?$")
 ]
 # A class or division as an item declares it: divisions of 2, 4, 5 and 6 are always stated
 # (the list never names the bare class); Class 1 may add its compatibility group ("1.4S").
 ItemClass = Annotated[
-    str,
+    Text,
     Field(
         max_length=4,
         pattern=r"^$|^(1(\.[1-6][A-HJKLNS]?)?|2\.[1-3]|3|4\.[1-3]|5\.[12]|6\.[12]|7|8|9)$",
     ),
 ]
 SubsidiaryClass = Annotated[
-    str, Field(pattern=r"^(1(\.[1-6][A-HJKLNS]?)?|2\.[1-3]|3|4\.[1-3]|5\.[12]|6\.[12]|7|8|9)$")
+    Line, Field(pattern=r"^(1(\.[1-6][A-HJKLNS]?)?|2\.[1-3]|3|4\.[1-3]|5\.[12]|6\.[12]|7|8|9)$")
 ]
 # What a permit or vehicle may carry: a whole class ("2" covers 2.1-2.3) or a division.
 PermitClass = Annotated[
-    str,
+    Text,
     Field(
         pattern=r"^(1(\.[1-6][A-HJKLNS]?)?|2(\.[1-3])?|3|4(\.[1-3])?|5(\.[12])?|6(\.[12])?|7|8|9)$"
     ),
@@ -61,7 +61,7 @@ class WaybillParty(Frozen):
     """Consignor, consignee or loader; a person without a credit code gives None."""
 
     name: Text200
-    credit_code: Annotated[str, Field(max_length=32)] | None
+    credit_code: Annotated[Text, Field(max_length=32)] | None
     contact_phone: Phone
 
 
@@ -69,7 +69,7 @@ class Carrier(Frozen):
     """The carrier and its dangerous-goods road transport operating permit (道路运输经营许可证)."""
 
     name: Text200
-    credit_code: Annotated[str, Field(max_length=32)]
+    credit_code: Annotated[Text, Field(max_length=32)]
     phone: Phone
     road_transport_permit_number: Text64
     permit_expiry: date
@@ -102,11 +102,11 @@ class CrewMember(Frozen):
 class WaybillItem(Frozen):
     """One line of goods, described as the dangerous goods list names it."""
 
-    un_number: Annotated[str, Field(max_length=16)]
-    proper_shipping_name: Annotated[str, Field(max_length=500)]
+    un_number: Annotated[Text, Field(max_length=16)]
+    proper_shipping_name: Annotated[Text, Field(max_length=500)]
     hazard_class: ItemClass
     subsidiary_classes: Annotated[tuple[SubsidiaryClass, ...], Field(max_length=4)] = ()
-    packing_group: Annotated[str, Field(max_length=8)] | None
+    packing_group: Annotated[Text, Field(max_length=8)] | None
     packaging: Text200
     packages: Annotated[int, Field(gt=0, le=100_000)]
     quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
@@ -137,7 +137,7 @@ class EWaybill(Frozen):
     unloading_place: Text200
     planned_loading_at: AwareDatetime
     planned_unloading_at: AwareDatetime
-    route: Annotated[str, Field(max_length=2000)]
+    route: Annotated[Text, Field(max_length=2000)]
     emergency_contact: EmergencyContact
     revision: Annotated[int, Field(ge=1)] = 1
 
@@ -145,9 +145,9 @@ class EWaybill(Frozen):
 class Violation(Frozen):
     """One broken rule: ``code`` names the rule, ``field`` the path it concerns."""
 
-    code: str
-    field: str
-    message: str
+    code: Text
+    field: Text
+    message: Text
     severity: Severity
 
 
