@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
+from activities.failures import FailureInterceptor, RetryWatch
 from activities.fulfilment_records import FulfilmentRecords
 from activities.human_tasks import HumanTaskActivities
 from activities.invoices import InvoiceActivities
@@ -48,6 +50,7 @@ def build_worker(
     regulator: RegulatorClient | None = None,
     task_queue: str | None = None,
     max_cached_workflows: int = 1000,
+    watch: RetryWatch | None = None,
 ) -> Worker:
     records = AccreditationRecords(sessions)
     checks = AccreditationChecks(sessions, registry)
@@ -105,6 +108,7 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
         max_cached_workflows=max_cached_workflows,
+        interceptors=[FailureInterceptor(watch or RetryWatch(sessions))],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -114,14 +118,18 @@ async def main() -> None:
     configure_logging("worker")
     keyring = keyring_from_settings(settings)
     install_column_keyring(keyring)
-    client = await connect(settings, keyring, runtime=runtime_with_metrics(settings.metrics_port))
+    runtime = runtime_with_metrics(settings.metrics_port)
+    client = await connect(settings, keyring, runtime=runtime)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    watch = RetryWatch(sessions, runtime.metric_meter if runtime else None)
     worker = build_worker(
         client,
         settings=settings,
-        sessions=make_session_factory(make_engine(settings.database_url)),
+        sessions=sessions,
         store=object_store_from_settings(settings),
         registry=CertificationRegistryClient.from_settings(settings),
         regulator=RegulatorClient.from_settings(settings),
+        watch=watch,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -131,7 +139,11 @@ async def main() -> None:
         logging.getLogger("tradeflow.worker").info(
             "worker running", extra={"task_queue": settings.task_queue}
         )
-        await stop.wait()
+        # The oldest retry's age grows between failures: keep the gauge current.
+        while not stop.is_set():
+            watch.publish()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=15)
 
 
 if __name__ == "__main__":

@@ -506,3 +506,24 @@ class Payment(Base):
     paid_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+class Incident(Base):
+    """An activity that keeps failing with errors retrying may cure (an external system or the
+    database down): opened once it passes the retry threshold, resolved when it succeeds or
+    settles. Ops see them at ``GET /incidents``; the worker's metrics show the same live."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "resolved_at"),)
+
+    id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(240))
+    activity_type: Mapped[str] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

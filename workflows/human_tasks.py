@@ -11,6 +11,7 @@ decision (``self.reply``), so the caller learns the new state of the process syn
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import Role
+    from contracts.attention import ATTENTION_TASK_KIND, ENDED_BY_OPS, AttentionOutcome
+    from contracts.common import OPERATOR_ORG_ID, Role
     from contracts.tasks import (
         CloseTaskInput,
         DecideTaskInput,
@@ -41,8 +43,10 @@ class _OpenTask:
     decision: TaskDecision | None = None
 
 
-# Outcomes that end something for the other side, so they must say why.
-REASONED_OUTCOMES = frozenset({"reject", "decline"})
+# Outcomes that end something for the other side, or pass over a step, so they must say why.
+REASONED_OUTCOMES = frozenset({"reject", "decline", "skip", "end"})
+# The task mechanism's own steps: when one of them fails for good there is no task to ask with.
+_TASK_ACTIVITIES = frozenset({"open_task", "escalate_task", "close_task"})
 
 
 def process_key(step: str) -> str:
@@ -62,6 +66,10 @@ def _rejected(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+def _never() -> bool:
+    return False
+
+
 class Abandoned(Exception):
     """Raised by ``ask`` when the process no longer needs the decision (``abandoned()``): the
     task is closed as cancelled. A decision that arrived first still wins."""
@@ -75,6 +83,7 @@ class HumanTaskWorkflow:
         # Tasks whose inbox row is written: people can see them now.
         self._in_inbox: set[str] = set()
         self._answers: dict[str, TaskAnswer] = {}
+        self._attention_asked = 0
 
     @workflow.update(
         description=(
@@ -133,15 +142,70 @@ class HumanTaskWorkflow:
             return f"choices: task kind {spec.kind} takes none"
         return None
 
+    async def attend(self, *, activity: str, error: str, skippable: bool) -> AttentionOutcome:
+        """Ask platform ops what to do about a step that failed for good (``policies`` calls
+        this): retry once the cause is fixed, skip it with a reason, or end the process with a
+        reason. The task waits for ops however long it takes, even in an abandoned process:
+        the step that failed may be the compensation itself."""
+        info = workflow.info()
+        if activity in _TASK_ACTIVITIES:
+            raise ApplicationError(
+                f"{activity} failed for good, so no task can ask ops: {error}",
+                type=ENDED_BY_OPS,
+                non_retryable=True,
+            )
+        self._attention_asked += 1
+        outcomes = tuple(
+            o.value for o in AttentionOutcome if skippable or o is not AttentionOutcome.SKIP
+        )
+        spec = TaskSpec(
+            kind=ATTENTION_TASK_KIND,
+            role=Role.OPS_SUPERVISOR,
+            org_id=OPERATOR_ORG_ID,
+            subject_type="process",
+            subject_id=info.workflow_id,
+            title="流程需要处理 Process needs attention",
+            summary=(
+                f"{info.workflow_type} {info.workflow_id}: the step {activity} failed and "
+                f"retrying cannot cure it ({error}). Fix the cause, then retry; "
+                + ("or skip the step, " if skippable else "")
+                + "or end the process, giving the reason."
+            ),
+            outcomes=outcomes,
+            details={"activity": activity, "error": error[:2000], "process": info.workflow_type},
+        )
+        decision = await self.ask(f"attention-{self._attention_asked}", spec, abandonable=False)
+        if decision is None:  # no expiry is set, so a decision always comes
+            raise ApplicationError("attention task ended undecided", non_retryable=True)
+        outcome = AttentionOutcome(decision.outcome)
+        by = decision.actor.user_id
+        if outcome is AttentionOutcome.END:
+            self.reply(decision, process_status="ended", message=f"ended by {by}")
+            raise ApplicationError(
+                f"ended by ops ({by}) after {activity} failed: {decision.comment}",
+                type=ENDED_BY_OPS,
+                non_retryable=True,
+            )
+        message = f"{activity} {'skipped' if outcome is AttentionOutcome.SKIP else 'retried'}"
+        self.reply(decision, process_status=outcome.value, message=message)
+        return outcome
+
     async def ask(
-        self, step: str, spec: TaskSpec, *, expires_at: datetime | None = None
+        self,
+        step: str,
+        spec: TaskSpec,
+        *,
+        expires_at: datetime | None = None,
+        abandonable: bool = True,
     ) -> TaskDecision | None:
         """Open a task and wait for its decision; None when it expired undecided.
 
         ``expires_at`` overrides ``spec.expire_after`` when the process has its own deadline.
+        An ``abandonable`` task ends when the process gives up its decisions (``abandoned()``).
         The caller must ``reply`` to the decision once it has acted on it.
         """
-        if self.abandoned():
+        abandoned = self.abandoned if abandonable else _never
+        if abandoned():
             raise Abandoned(step)
         task_id = process_key(step)
         now = workflow.now()
@@ -165,10 +229,10 @@ class HumanTaskWorkflow:
         self._in_inbox.add(task_id)
         first_deadline = min((d for d in (due_at, expires_at) if d is not None), default=None)
         try:
-            decided = await self._wait_for_decision(task, until=first_deadline)
+            decided = await self._wait_for_decision(task, until=first_deadline, abandoned=abandoned)
             if (
                 not decided
-                and not self.abandoned()
+                and not abandoned()
                 and due_at is not None
                 and (expires_at is None or due_at < expires_at)
             ):
@@ -180,7 +244,7 @@ class HumanTaskWorkflow:
                         task_id=task_id, to_role=spec.escalate_to, to_org_id=spec.escalate_to_org
                     ),
                 )
-                decided = await self._wait_for_decision(task, until=expires_at)
+                decided = await self._wait_for_decision(task, until=expires_at, abandoned=abandoned)
         except asyncio.CancelledError:
             # The process no longer needs this decision (the other party declined, say):
             # the inbox row must not stay open.
@@ -191,10 +255,10 @@ class HumanTaskWorkflow:
             decided = True
         if not decided:
             del self._tasks[task_id]
-            abandoned = self.abandoned()
-            status = TaskStatus.CANCELLED if abandoned else TaskStatus.EXPIRED
+            given_up = abandoned()
+            status = TaskStatus.CANCELLED if given_up else TaskStatus.EXPIRED
             await self._close(CloseTaskInput(task_id=task_id, status=status))
-            if abandoned:
+            if given_up:
                 raise Abandoned(step)
             return None
         del self._tasks[task_id]
@@ -226,7 +290,9 @@ class HumanTaskWorkflow:
     async def notify(self, notice: NotifyInput) -> None:
         await policies.run("notify", notice)
 
-    async def _wait_for_decision(self, task: _OpenTask, *, until: datetime | None) -> bool:
+    async def _wait_for_decision(
+        self, task: _OpenTask, *, until: datetime | None, abandoned: Callable[[], bool]
+    ) -> bool:
         """True once decided; False when ``until`` passed or the process abandoned the task."""
         timeout: timedelta | None = None
         if until is not None:
@@ -235,7 +301,7 @@ class HumanTaskWorkflow:
                 return task.decision is not None
         try:
             await workflow.wait_condition(
-                lambda: task.decision is not None or self.abandoned(), timeout=timeout
+                lambda: task.decision is not None or abandoned(), timeout=timeout
             )
         except TimeoutError:
             return False

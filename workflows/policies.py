@@ -1,13 +1,23 @@
-"""Activity timeouts and retry policies shared by every workflow, and the typed way to call one."""
+"""Activity timeouts and retry policies shared by every workflow, and the typed way to call one.
+
+Every activity call goes through ``call`` or ``run``, so this is where a step that failed for
+good (``contracts.attention``: the worker classified its error as one retrying cannot cure) turns
+into a question for ops instead of a silent failure: the running workflow opens its attention
+task and, when ops answer retry, runs the step again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.attention import ATTENTION_PATCH, NEEDS_ATTENTION, AttentionOutcome
 
 T = TypeVar("T")
 
@@ -59,20 +69,57 @@ DOCUMENT = ActivityPolicy(
 )
 
 
+class Attended(Protocol):
+    """A workflow that can ask ops what to do about a step that failed for good."""
+
+    async def attend(self, *, activity: str, error: str, skippable: bool) -> AttentionOutcome:
+        """Open the attention task and wait for ops; raises to end the process."""
+        ...
+
+
 async def call(name: str, arg: object, result: type[T], *, policy: ActivityPolicy) -> T:
     """Run an activity by its registered name and return its typed result."""
-    value: T = await workflow.execute_activity(
-        name,
-        arg,
-        result_type=result,
-        start_to_close_timeout=policy.timeout,
-        retry_policy=policy.retry,
-    )
-    return value
+    while True:
+        try:
+            value: T = await workflow.execute_activity(
+                name,
+                arg,
+                result_type=result,
+                start_to_close_timeout=policy.timeout,
+                retry_policy=policy.retry,
+            )
+        except ActivityError as failure:
+            await _attention(name, failure, skippable=False)
+            continue
+        return value
 
 
 async def run(name: str, arg: object, *, policy: ActivityPolicy = DATABASE) -> None:
-    """Run an activity that returns nothing."""
-    await workflow.execute_activity(
-        name, arg, start_to_close_timeout=policy.timeout, retry_policy=policy.retry
+    """Run an activity that returns nothing; ops may skip it when it fails for good."""
+    while True:
+        try:
+            await workflow.execute_activity(
+                name, arg, start_to_close_timeout=policy.timeout, retry_policy=policy.retry
+            )
+        except ActivityError as failure:
+            if await _attention(name, failure, skippable=True) is AttentionOutcome.SKIP:
+                return
+            continue
+        return
+
+
+async def _attention(name: str, failure: ActivityError, *, skippable: bool) -> AttentionOutcome:
+    """Ops' answer to a step that failed for good; re-raises any failure ops cannot help with
+    (business outcomes the workflow handles itself), and in histories from before the
+    attention task existed."""
+    cause = failure.cause
+    if not (isinstance(cause, ApplicationError) and cause.type in NEEDS_ATTENTION):
+        raise failure
+    instance = workflow.instance()
+    attend = getattr(instance, "attend", None)
+    if attend is None or not workflow.patched(ATTENTION_PATCH):
+        raise failure
+    attended: Attended = instance
+    return await attended.attend(
+        activity=name, error=f"{cause.type}: {cause.message}", skippable=skippable
     )

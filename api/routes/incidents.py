@@ -1,0 +1,66 @@
+"""Incidents for platform ops: steps that keep failing with errors retrying may cure.
+
+An incident opens when an activity has failed ``INCIDENT_ATTEMPTS`` times or for
+``INCIDENT_AFTER_SECONDS`` (an external system or the database down) and resolves itself when
+the step succeeds. Steps that failed for good are not incidents: they are ``process_attention``
+tasks in the ops inbox (``GET /tasks?kind=process_attention``), which ops decide.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.deps import SessionDep, is_operator, require
+from contracts.common import Actor, Role
+from db.models import Incident
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+OpsActor = Annotated[Actor, Depends(require(Role.OPS_SUPERVISOR, Role.ADMIN))]
+
+
+class IncidentView(BaseModel):
+    id: str
+    workflow_id: str
+    activity_type: str
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    age_seconds: int
+    last_error: str
+    resolved_at: datetime | None
+
+
+@router.get("")
+def incidents(
+    actor: OpsActor,
+    session: SessionDep,
+    include_resolved: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IncidentView]:
+    """Open incidents, oldest first (with ``include_resolved``, resolved ones too)."""
+    if not is_operator(actor):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="incidents are for platform ops")
+    query = select(Incident).order_by(Incident.first_failed_at, Incident.id).limit(limit)
+    if not include_resolved:
+        query = query.where(Incident.resolved_at.is_(None))
+    now = datetime.now(UTC)
+    return [
+        IncidentView(
+            id=row.id,
+            workflow_id=row.workflow_id,
+            activity_type=row.activity_type,
+            attempts=row.attempts,
+            first_failed_at=row.first_failed_at,
+            last_failed_at=row.last_failed_at,
+            age_seconds=int(((row.resolved_at or now) - row.first_failed_at).total_seconds()),
+            last_error=row.last_error,
+            resolved_at=row.resolved_at,
+        )
+        for row in session.scalars(query)
+    ]
