@@ -23,6 +23,8 @@ class Settings(BaseSettings):
 
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # How long the API and the worker wait at start for a Temporal server that is not up yet.
+    temporal_connect_wait_s: float = 120.0
     task_queue: str = "tradeflow"
 
     # Object store: "s3" (any S3 endpoint) or "local" (files under data_dir/objects).

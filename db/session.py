@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -18,10 +18,20 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, connect_timeout_s: int = 10) -> Engine:
+    """Connects lazily, so a process starts while its database is still coming up; until then
+    each use fails fast with ``OperationalError`` (503 in the API, a retried activity)."""
     # pre_ping: a restarted database must not surface as a failed request or activity.
+    # connect_timeout: an unreachable host fails in seconds instead of the TCP timeout (minutes).
+    full_url = sqlalchemy_url(url)
+    psycopg2 = make_url(full_url).get_driver_name() == "psycopg2"
+    connect_args = {"connect_timeout": connect_timeout_s} if psycopg2 else {}
     return create_engine(
-        sqlalchemy_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=10
+        full_url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=10,
+        connect_args=connect_args,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from temporalio.client import Client
@@ -19,6 +22,22 @@ ORG_ID = SearchAttributeKey.for_keyword("TradeflowOrgId")
 SUBJECT_ID = SearchAttributeKey.for_keyword("TradeflowSubjectId")
 SEARCH_ATTRIBUTES = {ORG_ID.name: "Keyword", SUBJECT_ID.name: "Keyword"}
 
+# Back-off between connection attempts: doubling from the first, capped.
+_FIRST_RETRY_S = 0.2
+_MAX_RETRY_S = 5.0
+# One attempt against a host that drops packets must not use up the whole wait.
+_ATTEMPT_TIMEOUT_S = 10.0
+
+log = logging.getLogger("tradeflow.temporal")
+
+
+class TemporalUnavailable(RuntimeError):
+    """The server did not answer within the configured wait."""
+
+    def __init__(self, message: str, *, attempts: int) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
 
 def runtime_with_metrics(port: int) -> Runtime | None:
     """A runtime exporting SDK metrics for Prometheus on ``port`` (0: no metrics endpoint)."""
@@ -32,12 +51,45 @@ def runtime_with_metrics(port: int) -> Runtime | None:
 async def connect(
     settings: Settings, keyring: KeyRing, *, runtime: Runtime | None = None
 ) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter(keyring),
-        runtime=runtime,
-    )
+    """The one client of a process, once the server answers.
+
+    In a deployment the API and workers may start before Temporal does (or while it restarts),
+    so refused connections are retried with capped back-off for ``temporal_connect_wait_s``
+    seconds; then ``TemporalUnavailable`` ends the start and the supervisor restarts us.
+    """
+    address = settings.temporal_address
+    deadline = time.monotonic() + settings.temporal_connect_wait_s
+    pause = _FIRST_RETRY_S
+    attempts = 0
+    while True:
+        attempts += 1
+        remaining = deadline - time.monotonic()
+        try:
+            return await asyncio.wait_for(
+                Client.connect(
+                    address,
+                    namespace=settings.temporal_namespace,
+                    data_converter=data_converter(keyring),
+                    runtime=runtime,
+                ),
+                timeout=max(min(_ATTEMPT_TIMEOUT_S, remaining), 0.1),
+            )
+        # The SDK reports every connection failure as a RuntimeError.
+        except (RuntimeError, TimeoutError) as error:
+            reason = str(error) or type(error).__name__
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TemporalUnavailable(
+                    f"Temporal at {address} did not answer within "
+                    f"{settings.temporal_connect_wait_s:g}s ({attempts} attempts): {reason}",
+                    attempts=attempts,
+                ) from error
+            log.warning(
+                "Temporal not reachable yet, retrying",
+                extra={"address": address, "attempt": attempts, "error": reason},
+            )
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 2, _MAX_RETRY_S)
 
 
 def _installed_script(name: str) -> Path:
