@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
     # Lets the local Temporal Web UI decode payloads without a token; embedded default only.
     codec_allow_loopback_ui: bool = False
+    # The Temporal Web UI's own sign-in (OpenID Connect) in production: the access tokens it
+    # passes to /codec are accepted when signed by a key of the provider's JWKS, issued by the
+    # issuer for the audience, unexpired, and naming the ops group in the groups claim (a dotted
+    # path, e.g. "realm_access.roles"). No issuer: only platform tokens open the codec.
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    oidc_groups_claim: str = "groups"
+    oidc_ops_group: str = ""
 
     max_upload_bytes: int = 10 * 1024 * 1024
     metrics_port: int = 0
@@ -67,6 +76,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "TRADEFLOW_CODEC_ALLOW_LOOPBACK_UI is for the embedded default only"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_half_oidc(self) -> Settings:
+        names = ("oidc_issuer", "oidc_audience", "oidc_jwks_url", "oidc_ops_group")
+        missing = [f"TRADEFLOW_{name.upper()}" for name in names if not getattr(self, name)]
+        if 0 < len(missing) < len(names):
+            raise ValueError(f"the codec's OIDC sign-in needs {', '.join(missing)} too")
         return self
 
 

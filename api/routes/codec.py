@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
@@ -11,9 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.deps import PlatformDep, is_operator
 from contracts.common import Actor
 from security.keys import KeyRingError
+from security.oidc import JwksUnavailable, oidc_verifier
 from security.payload_codec import EncryptionCodec, decode_payloads_json, encode_payloads_json
 from security.tokens import InvalidToken, decode_token
+from settings import Settings
 
+log = logging.getLogger("tradeflow.api.codec")
 router = APIRouter(prefix="/codec", tags=["temporal codec"])
 _bearer = HTTPBearer(auto_error=False)
 
@@ -23,17 +27,14 @@ def _authorised(
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Ops staff with a token; or, in the embedded default only, the local Web UI on loopback."""
-    if credentials is not None:
-        try:
-            claims = decode_token(credentials.credentials, secret=platform.jwt_secret)
-        except InvalidToken:
-            pass
-        else:
-            actor = Actor(user_id=claims.sub, org_id=claims.org, roles=claims.roles)
-            if is_operator(actor):
-                return
+    """Ops staff with a platform token or, in production, the Web UI's own sign-in token (its
+    identity provider's, in the ops group); in the embedded default only, the local Web UI on
+    loopback."""
     settings = platform.settings
+    if credentials is not None:
+        token = credentials.credentials
+        if _platform_operator(token, platform.jwt_secret) or _ui_operator(token, settings):
+            return
     client = request.client.host if request.client else ""
     if (
         settings.codec_allow_loopback_ui
@@ -42,6 +43,34 @@ def _authorised(
     ):
         return
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="codec access needs an ops token")
+
+
+def _platform_operator(token: str, secret: str) -> bool:
+    try:
+        claims = decode_token(token, secret=secret)
+    except InvalidToken:
+        return False
+    return is_operator(Actor(user_id=claims.sub, org_id=claims.org, roles=claims.roles))
+
+
+def _ui_operator(token: str, settings: Settings) -> bool:
+    verifier = oidc_verifier(settings)
+    if verifier is None:
+        return False
+    try:
+        subject = verifier.ops_subject(token)
+    except InvalidToken as refused:
+        log.info("codec refused a Web UI sign-in", extra={"reason": refused.reason})
+        return False
+    except JwksUnavailable as error:
+        log.warning("identity provider keys unavailable", extra={"error": str(error)})
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the sign-in token cannot be checked now: the identity provider's keys "
+            "are unavailable",
+        ) from None
+    log.info("codec opened by a Web UI sign-in", extra={"subject": subject})
+    return True
 
 
 def _is_loopback(host: str) -> bool:
