@@ -99,9 +99,14 @@ class RetryWatch:
     incident row (best effort: when the database is what is down, the metrics still show it)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session] | None, meter: MetricMeter | None = None
+        self,
+        sessions: sessionmaker[Session] | None,
+        meter: MetricMeter | None = None,
+        *,
+        incident_attempts: int = INCIDENT_ATTEMPTS,
     ) -> None:
         self._sessions = sessions
+        self._incident_attempts = incident_attempts
         self._retrying: dict[str, _Retrying] = {}
         self._known_types: set[str] = set()
         self._count = (
@@ -148,7 +153,7 @@ class RetryWatch:
         entry.last_error = f"{type(error).__name__}: {error}"[:4000]
         age = (now - entry.first_failed_at).total_seconds()
         became = not entry.incident and (
-            entry.attempts >= INCIDENT_ATTEMPTS or age >= INCIDENT_AFTER_SECONDS
+            entry.attempts >= self._incident_attempts or age >= INCIDENT_AFTER_SECONDS
         )
         if became or entry.incident:
             entry.incident = True
