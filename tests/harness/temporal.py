@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
@@ -34,15 +35,37 @@ def new_task_queue() -> str:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, attempts: int = 200, interval: float = 0.05
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    what: str = "",
+    attempts: int = 200,
+    interval: float = 0.05,
 ) -> T:
-    """Poll ``probe`` until it returns something; fail loudly when it never does."""
+    """Poll ``probe`` until it returns something other than None.
+
+    A probe says what it sees by failing an ``assert`` with it (``assert row.status == "x",
+    row.status``): that counts as "not yet", and the last one seen is what the failure reports,
+    so a condition never reached says why. Other exceptions end the wait at once, as before.
+    ``what`` names the condition in the failure; it defaults to the probe's name.
+    """
+    started = time.monotonic()
+    seen: AssertionError | None = None
     for _ in range(attempts):
-        result = await probe()
-        if result is not None:
-            return result
+        try:
+            result = await probe()
+        except AssertionError as not_yet:
+            seen = not_yet
+        else:
+            if result is not None:
+                return result
+            seen = None
         await asyncio.sleep(interval)
-    raise AssertionError(f"condition not reached after {attempts} attempts")
+    waited = time.monotonic() - started
+    last = f"the probe failed with: {seen}" if seen else "the probe returned None"
+    raise AssertionError(
+        f"{what or getattr(probe, '__qualname__', 'condition')} not reached after "
+        f"{attempts} attempts in {waited:.1f} s; last time {last}"
+    ) from seen
 
 
 async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
@@ -50,7 +73,7 @@ async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
 
     async def opened() -> str | None:
         try:
-            view = await handle.query(
+            view: AccreditationView = await handle.query(
                 "get_status", result_type=AccreditationView, rpc_timeout=timedelta(seconds=5)
             )
         except RPCError as error:
@@ -59,10 +82,14 @@ async def open_review_task(handle: WorkflowHandle[Any, Any]) -> str:
             # the query times out meanwhile; the next one reaches the live worker.
             if error.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
                 raise
-            return None
-        return next((t for t in view.open_task_ids if t.endswith(":review")), None)
+            raise AssertionError(f"the status query failed: {error}") from error
+        review = next((t for t in view.open_task_ids if t.endswith(":review")), None)
+        assert review, f"status {view.status.value}, open tasks {list(view.open_task_ids)}"
+        return review
 
-    return await eventually(opened, attempts=600, interval=0.1)
+    return await eventually(
+        opened, what=f"the review task of {handle.id}", attempts=600, interval=0.1
+    )
 
 
 def refusal(error: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> tuple[str, str]:
