@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import PROBLEM_JSON, RETRY_SOON, problem, summary
 from db.models import IdempotencyRecord
 from db.session import transaction
 from security.tokens import InvalidToken, decode_token
@@ -46,15 +49,7 @@ class IdempotencyMiddleware:
             await self._app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:
-            await _answer(
-                send,
-                422,
-                {
-                    "detail": [
-                        {"field": "Idempotency-Key", "rule": f"at most {MAX_KEY_LENGTH} characters"}
-                    ]
-                },
-            )
+            await _refuse_key(send, scope, f"at most {MAX_KEY_LENGTH} characters")
             return
 
         body = await _read_body(receive)
@@ -66,27 +61,23 @@ class IdempotencyMiddleware:
         try:
             record = await run_in_threadpool(self._claim, user_id, key, method_path, digest)
         except OperationalError:
-            await _answer(send, 503, {"detail": "the database is unavailable; retry shortly"})
+            await _answer(
+                send,
+                problem(503, "the database is unavailable; retry shortly", instance=scope["path"]),
+                headers=RETRY_SOON,
+            )
             return
         if record is not None:
             if record.request_hash != digest:
-                await _answer(
-                    send,
-                    422,
-                    {
-                        "detail": [
-                            {
-                                "field": "Idempotency-Key",
-                                "rule": "already used with a different request",
-                            }
-                        ]
-                    },
-                )
+                await _refuse_key(send, scope, "already used with a different request")
             elif record.state != "done":
                 await _answer(
                     send,
-                    409,
-                    {"detail": "a request with this Idempotency-Key is still in progress"},
+                    problem(
+                        409,
+                        "a request with this Idempotency-Key is still in progress",
+                        instance=scope["path"],
+                    ),
                 )
             else:
                 await _replay(send, record)
@@ -226,13 +217,24 @@ def _replaying(body: bytes, original: Receive) -> Receive:
     return receive
 
 
-async def _answer(send: Send, status: int, content: object) -> None:
+async def _refuse_key(send: Send, scope: Scope, rule: str) -> None:
+    errors = [{"field": "Idempotency-Key", "rule": rule}]
+    await _answer(send, problem(422, summary(errors), instance=scope["path"], errors=errors))
+
+
+async def _answer(
+    send: Send, content: dict[str, Any], *, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer a problem here, before the app (and its error handlers) ever see the request."""
     body = json.dumps(content).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
+            "status": content["status"],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

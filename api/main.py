@@ -15,6 +15,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.openapi import install_openapi
 from api.platform import Platform
 from api.routes import (
     accreditation,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     # Innermost (added first): the middleware added below see an unexpected error as a 500.
     app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
     app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)

@@ -29,11 +29,12 @@ from api.deps import (
     is_operator,
     not_found,
 )
-from api.errors import invalid, validation_detail
+from api.errors import ProblemError, invalid, validation_detail
 from api.idempotency import update_id
 from api.platform import Platform
 from api.uploads import check_upload, store_uploads
 from contracts.accreditation import (
+    AccreditationStatus,
     AccreditationView,
     AccreditationWorkflowInput,
     ApplyInput,
@@ -58,6 +59,11 @@ from rules.credit_code import credit_code_problem
 from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
+_IN_REVIEW = {
+    AccreditationStatus.CHECKING,
+    AccreditationStatus.UNDER_REVIEW,
+    AccreditationStatus.AWAITING_SECOND_APPROVAL,
+}
 
 
 class ApplicationForm(BaseModel):
@@ -208,7 +214,7 @@ async def apply(
         # Definitely not started: its documents must not linger. On an ambiguous failure
         # (timeout, outage) the process may be running and needs them, so they stay.
         _discard_documents(platform, document_ids)
-        raise
+        raise _already_running(platform, actor.org_id) from None
     return Accepted(
         application_id=application_id,
         workflow_id=workflow_id,
@@ -223,6 +229,52 @@ def _discard_documents(platform: Platform, document_ids: list[str]) -> None:
         for document_id in document_ids:
             if (row := session.get(Document, document_id)) is not None:
                 session.delete(row)
+
+
+def _already_running(platform: Platform, org_id: str) -> ProblemError:
+    """A second application while the supplier's process runs: say why, and what to do."""
+    with platform.sessions() as session:
+        latest = session.scalars(
+            select(AccreditationApplication)
+            .where(AccreditationApplication.supplier_org_id == org_id)
+            .order_by(AccreditationApplication.submitted_at.desc())
+            .limit(1)
+        ).first()
+        standing = session.get(SupplierAccreditation, org_id)
+    if latest is not None and latest.status in _IN_REVIEW:
+        url = f"/accreditation/applications/{latest.id}"
+        return ProblemError(
+            status.HTTP_409_CONFLICT,
+            f"your application {latest.id} is {latest.status}: follow it at {url}; "
+            "apply again only if it is rejected or lapses",
+            type="urn:tradeflow:problem:application-in-progress",
+            title="Application in progress",
+            application_id=latest.id,
+            application_status=latest.status,
+            application_url=url,
+        )
+    if standing is not None:
+        why = f" ({standing.status_reason})" if standing.status_reason else ""
+        return ProblemError(
+            status.HTTP_409_CONFLICT,
+            f"your organisation is {standing.status}{why}, tier {standing.tier}, until "
+            f"{standing.expires_on.isoformat()}: no new application is needed; to renew, "
+            "submit each renewed certificate with POST /accreditation/renewals",
+            type="urn:tradeflow:problem:already-accredited",
+            title="Already accredited" if standing.status == "accredited" else "Suspended",
+            accreditation_status=standing.status,
+            expires_on=standing.expires_on.isoformat(),
+            renewal_url="/accreditation/renewals",
+            standing_url=f"/accreditation/suppliers/{org_id}",
+        )
+    # Started moments ago (its first activity has not recorded it yet), or ending now.
+    return ProblemError(
+        status.HTTP_409_CONFLICT,
+        "your organisation's accreditation process is running: follow its application at "
+        "GET /accreditation/applications, and apply again only once it has ended",
+        type="urn:tradeflow:problem:application-in-progress",
+        title="Application in progress",
+    )
 
 
 def _search_attributes(org_id: str, application_id: str) -> TypedSearchAttributes:
@@ -362,5 +414,13 @@ async def renew_certificate(
     except WorkflowUpdateFailedError:
         _discard_documents(platform, [refs["file"].document_id])  # refused by the validator
         raise
-    code = status.HTTP_200_OK if result.accepted else status.HTTP_422_UNPROCESSABLE_CONTENT
-    return JSONResponse(result.model_dump(mode="json"), status_code=code)
+    if not result.accepted:
+        raise ProblemError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "the renewed certificate was not accepted: " + "; ".join(result.reasons),
+            type="urn:tradeflow:problem:renewal-refused",
+            title="Renewal not accepted",
+            errors=[{"field": "certificate", "rule": reason} for reason in result.reasons],
+            **result.model_dump(mode="json"),  # accepted, reasons, expires_on, as before
+        )
+    return JSONResponse(result.model_dump(mode="json"))

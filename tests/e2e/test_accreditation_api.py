@@ -289,7 +289,7 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     answer = await supplier.http.post("/accreditation/applications", **multipart(form, **overrides))
 
     assert answer.status_code == status, answer.text
-    assert answer.json()["detail"][0]["field"].startswith(field)
+    assert answer.json()["errors"][0]["field"].startswith(field)
     assert _counts(sessions, "org_demo_supplier_anxin") == before
 
 

@@ -131,7 +131,7 @@ def draft(
 
 
 def problems(answer: httpx.Response) -> dict[str, str]:
-    return {p["field"]: p["rule"] for p in answer.json()["detail"]}
+    return {p["field"]: p["rule"] for p in answer.json()["errors"]}
 
 
 async def start(

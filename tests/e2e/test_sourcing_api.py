@@ -217,7 +217,7 @@ async def test_an_rfq_becomes_two_signed_contracts_through_rest(
         attachments=[brochure.model_dump(mode="json")],
     )
     stolen = await b.http.post(f"/rfqs/{rfq_id}/quotes", json={"terms": foreign})
-    assert stolen.status_code == 422 and stolen.json()["detail"][0]["field"] == (
+    assert stolen.status_code == 422 and stolen.json()["errors"][0]["field"] == (
         "terms.attachments.0"
     )
     b_terms = quote_terms(quote_line("L1", "8.90", "800.00"), quote_line("L2", "150.00", "200.00"))
@@ -497,7 +497,7 @@ async def test_bad_rfqs_are_refused_naming_the_field_and_nothing_starts(
     answer = await buyer.http.post("/rfqs", json=body)
 
     assert answer.status_code == 422, answer.text
-    (problem,) = answer.json()["detail"]
+    (problem,) = answer.json()["errors"]
     assert problem["field"] == field and rule in problem["rule"], problem
     assert rfq_rows() == 0
     started = await dev_env.client.count_workflows(f"TradeflowOrgId = '{buyer_org.id}'")
@@ -547,7 +547,7 @@ async def test_a_category_rfq_invites_its_accredited_suppliers_and_can_be_cancel
     past = await buyer.http.post(
         f"/rfqs/{rfq_id}/deadline", json={"new_deadline": "2020-01-01T00:00:00Z"}
     )
-    assert past.status_code == 422 and past.json()["detail"][0]["field"] == "new_deadline"
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "new_deadline"
     suspended_id, still_accredited = sorted(accredited)
     s.set_standing(sessions, suspended_id, "suspended")
     refused = await people(s.org_row(sessions, suspended_id), Role.SUPPLIER).http.post(
@@ -642,7 +642,7 @@ async def test_finance_sets_the_approval_chain_and_the_admin_records_rates(
     assert (await buyer.http.get(url)).json()["is_default"] is False
     unordered = {"currency": "CNY", "levels": [{"above": "500000"}, {"above": "50000"}]}
     refused = await finance.http.put(url, json=unordered)
-    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "levels.1.above"
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "levels.1.above"
     assert (await buyer.http.put(url, json=chain)).status_code == 403
     assert (await stranger.http.put(url, json=chain)).status_code == 404
     assert (await stranger.http.get(url)).status_code == 404
@@ -662,7 +662,7 @@ async def test_finance_sets_the_approval_chain_and_the_admin_records_rates(
     assert recorded.status_code == 201, recorded.text
     assert (await admin.http.post("/fx-rates", json=rate)).status_code == 409
     same = await admin.http.post("/fx-rates", json=rate | {"quote": "SGD"})
-    assert same.status_code == 422 and same.json()["detail"][0]["field"] == "quote"
+    assert same.status_code == 422 and same.json()["errors"][0]["field"] == "quote"
     with sessions() as session:
         audited = session.scalars(
             select(AuditEntry.action).where(
