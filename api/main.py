@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.base import RequestResponseEndpoint
 
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.openapi import install_openapi
@@ -70,8 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="B2B supply-chain platform: accreditation, sourcing, fulfilment, financing.",
         lifespan=lifespan,
+        # Served from this host by api.docs instead: FastAPI's pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     install_openapi(app)
     # Innermost (added first): the middleware added below see an unexpected error as a 500.
     app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
