@@ -5,11 +5,13 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-wqy-microhei fontconfig \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
  && rm -rf /var/lib/apt/lists/* \
- && pip install --no-cache-dir uv
+ && pip install --no-cache-dir uv==0.13.9
 
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+# The image's own CPython 3.11; uv is never to download one.
+RUN uv sync --frozen --no-dev --no-install-project --python /usr/local/bin/python3.11 \
+      --no-python-downloads
 COPY . .
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 TRADEFLOW_ENVIRONMENT=production
 
