@@ -26,6 +26,7 @@ from api.routes import (
     codec,
     documents,
     e_contracts,
+    health,
     notifications,
     order_commands,
     orders,
@@ -104,13 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications,
         audit,
         codec,
+        health,
     ):
         app.include_router(module.router)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
 
     return app
 

@@ -129,6 +129,10 @@ class S3ObjectStore:
             raise
         return True
 
+    def check_bucket(self) -> None:
+        """Raise unless the bucket answers with these credentials (readiness): a HEAD only."""
+        self._client.head_bucket(Bucket=self.bucket)
+
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
