@@ -139,7 +139,7 @@ class EWaybill(Frozen):
     planned_unloading_at: AwareDatetime
     route: Annotated[Text, Field(max_length=2000)]
     emergency_contact: EmergencyContact
-    revision: Annotated[int, Field(ge=1)] = 1
+    revision: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
 class Violation(Frozen):

@@ -11,6 +11,8 @@ import importlib
 import pkgutil
 import types
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pytest
@@ -21,6 +23,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
@@ -90,13 +93,27 @@ def test_whatever_text_accepts_postgresql_stores(
 _SHARED = {id(m) for t in (Line, Text) for m in get_args(t)[1:]}
 
 
+def _bounded(metadata: tuple[Any, ...]) -> bool:
+    """Whether a number carries an upper bound (or a digit count) and a lower one."""
+    # Inside a union, constraints are still wrapped in the FieldInfo that Field() made.
+    flat = [c for m in metadata for c in (m.metadata if isinstance(m, FieldInfo) else [m])]
+    facts = {name for m in flat for name in _BOUNDS if getattr(m, name, None) is not None}
+    return bool(facts & {"le", "lt", "max_digits"}) and bool(facts & {"ge", "gt", "max_digits"})
+
+
+_BOUNDS = ("le", "lt", "ge", "gt", "max_digits")
+
+
 def _unchecked(annotation: Any, metadata: tuple[Any, ...], where: str) -> Iterator[str]:
-    """Paths of plain ``str`` inside ``annotation`` that no shared-type validator guards."""
+    """Paths of plain ``str`` inside ``annotation`` that no shared-type validator guards, and
+    (with ``numbers``) of unbounded numbers."""
     origin = get_origin(annotation)
     if annotation is str:
         guarded = any(id(m) in _SHARED for m in metadata if isinstance(m, AfterValidator))
         if not guarded:
             yield where
+    elif annotation in (int, float, Decimal) and _numbers.get() and not _bounded(metadata):
+        yield f"{where} (unbounded number)"
     elif origin is Annotated:
         inner, *extra = get_args(annotation)
         yield from _unchecked(inner, (*metadata, *extra), where)
@@ -111,6 +128,9 @@ def _unchecked(annotation: Any, metadata: tuple[Any, ...], where: str) -> Iterat
 
 
 _seen: set[type[BaseModel]] = set()
+# Numbers are checked where they come from outside (the API), not in results the platform
+# computes itself.
+_numbers: ContextVar[bool] = ContextVar("numbers", default=False)
 
 
 def _model(model: type[BaseModel]) -> Iterator[str]:
@@ -159,8 +179,11 @@ def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
             yield from _api_routes(included.routes)
 
 
-def test_every_string_the_api_accepts_is_a_shared_type(settings: Settings) -> None:
+def test_every_string_the_api_accepts_is_a_shared_type_and_every_number_bounded(
+    settings: Settings,
+) -> None:
     _seen.clear()
+    _numbers.set(True)
     unchecked: list[str] = []
     for route in _api_routes(create_app(settings).routes):
         for param in _params(route.dependant):
