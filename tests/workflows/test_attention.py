@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,9 +31,11 @@ from db.session import transaction
 from gateways.certification_registry import CertificationRegistryClient
 from sandboxes.control import SandboxControl
 from settings import Settings
+from stack.temporal import runtime_with_metrics
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness import sourcing as s
+from tests.harness.api_server import free_port
 from tests.harness.histories import record_history
 from tests.harness.postgres import rows
 from tests.harness.temporal import (
@@ -179,7 +182,10 @@ async def test_an_outage_past_the_threshold_is_an_incident_until_the_step_succee
         seed_demo(session)  # platform ops, whom the incident notifies
     app = b.one_certificate_application(sessions, store, registry)
     registry_control.set_fault(mode="error", status=503, count=3, paths=["/certificates"])
-    watch = RetryWatch(sessions, incident_attempts=3)
+    port = free_port()
+    runtime = runtime_with_metrics(port)
+    assert runtime is not None
+    watch = RetryWatch(sessions, runtime.metric_meter, incident_attempts=3)
     task_queue = new_task_queue()
     async with build_worker(
         dev_env.client,
@@ -199,6 +205,15 @@ async def test_an_outage_past_the_threshold_is_an_incident_until_the_step_succee
         opened = await eventually(incident, attempts=600, interval=0.05)
         assert opened.activity_type == "verify_certificate"
         assert opened.attempts >= 3 and "503" in opened.last_error
+        # The fourth attempt comes 8 s after the third: meanwhile /metrics shows it retrying.
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'tradeflow_activities_retrying{activity_type="verify_certificate"' in metrics
+        retrying = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith('tradeflow_activities_retrying{activity_type="verify_certificate"')
+        ]
+        assert [line.rsplit(" ", 1)[1] for line in retrying] == ["1"]
         await open_review_task(handle)
         await terminate_all(dev_env.client, [handle.id])
 
