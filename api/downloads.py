@@ -4,6 +4,7 @@ audited, the file name readable in any browser."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, status
@@ -14,6 +15,32 @@ from contracts.common import Actor
 from db.audit_log import append_audit
 from db.models import Document
 from storage.object_store import ContentIntegrityError, ObjectNotFound, ObjectStore, get_verified
+
+
+def download_responses(*content_types: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a download route answering one of ``content_types`` (the
+    route takes ``response_class=Response``, so FastAPI adds no JSON of its own)."""
+    return {
+        200: {
+            "description": "The stored bytes, re-checked against their recorded SHA-256.",
+            "content": {media: {"schema": {}} for media in content_types},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment, with the file's name (RFC 6266)",
+                    "schema": {"type": "string"},
+                },
+                "X-Content-SHA256": {
+                    "description": "the SHA-256 the bytes were checked against",
+                    "schema": {"type": "string"},
+                },
+            },
+        }
+    }
+
+
+# What a stored document may be: an upload (PDF, PNG, JPEG), a rendered PDF, an e-waybill's JSON.
+ANY_DOCUMENT = download_responses("application/pdf", "image/png", "image/jpeg", "application/json")
+PDF_DOCUMENT = download_responses("application/pdf")
 
 
 def attachment(filename: str) -> str:

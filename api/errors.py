@@ -60,12 +60,7 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details: the body of every error answer."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "description": "RFC 9457 problem details; some problems add members of their own."
-        },
-    )
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: _document(schema))
 
     type: str = Field(
         description="a URI naming the kind of problem; about:blank when the status says it all",
@@ -80,6 +75,23 @@ class Problem(BaseModel):
     errors: list[FieldError] | SkipJsonSchema[None] = Field(
         default=None, description="the fields at fault, each with the rule it broke"
     )
+
+
+def _document(schema: dict[str, Any]) -> None:
+    """Optional members are absent rather than null; one example shows a validation problem."""
+    for member in schema.get("properties", {}).values():
+        member.pop("default", None)
+    schema["description"] = "RFC 9457 problem details; some problems add members of their own."
+    schema["examples"] = [
+        {
+            "type": "about:blank",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "detail": "lines.0.quantity: Input should be greater than 0",
+            "instance": "/rfqs",
+            "errors": [{"field": "lines.0.quantity", "rule": "Input should be greater than 0"}],
+        }
+    ]
 
 
 class ProblemError(HTTPException):

@@ -20,9 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
-from api.downloads import audited_download
+from api.downloads import PDF_DOCUMENT, audited_download
 from api.idempotency import update_id
 from api.platform import Platform
+from api.routes.document_access import readable_document
 from api.uploads import check_upload
 from contracts.common import Actor, Money, Role
 from contracts.sourcing import (
@@ -35,7 +36,7 @@ from contracts.sourcing import (
     SignDecision,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from db.models import Contract, ContractSignature, Document, HumanTask, SigningKey
+from db.models import Contract, ContractSignature, HumanTask, SigningKey
 from db.tasks import open_task
 from security.signatures import verify
 from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
@@ -239,15 +240,15 @@ def get_contract(contract_id: str, actor: CurrentActor, session: SessionDep) -> 
     )
 
 
-@router.get("/contracts/{contract_id}/document")
+@router.get("/contracts/{contract_id}/document", response_class=Response, responses=PDF_DOCUMENT)
 def download_contract(
     contract_id: str, actor: CurrentActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """The contract PDF, after checking it still hashes to the recorded SHA-256; audited."""
     row = visible_contract(session, actor, contract_id)
-    document = session.get(Document, row.document_id) if row.document_id else None
-    if document is None:
+    if row.document_id is None:
         raise not_found("contract document")
+    document = readable_document(session, actor, row.document_id)
     return audited_download(
         platform.store,
         session,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import HTTPException, status
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Subquery, select, type_coerce, union_all
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.deps import is_operator, not_found
@@ -50,9 +51,14 @@ def visible_sides(actor: Actor) -> list[ColumnElement[bool]] | None:
 
 def visible_order(session: Session, actor: Actor, order_id: str) -> Order:
     row = session.get(Order, order_id)
-    if row is None or not (is_staff(actor) or _party(row, actor)):
+    if row is None or not sees_order(actor, row):
         raise not_found("order")
     return row
+
+
+def sees_order(actor: Actor, row: Order) -> bool:
+    """Staff, and the order's two parties by role."""
+    return is_staff(actor) or _party(row, actor)
 
 
 def _party(row: Order, actor: Actor) -> bool:
@@ -107,25 +113,32 @@ def record_upload(session: Session, actor: Actor, order_id: str, ref: DocumentRe
     )
 
 
+def order_documents() -> Subquery:
+    """Every (order_id, document_id) an order holds: uploads to it (linked in the audit log),
+    delivery proofs, the invoice and each filed e-waybill (its JSON and its PDF)."""
+    uploads = select(
+        AuditEntry.target_id.label("order_id"),
+        type_coerce(AuditEntry.detail, JSONB)["document_id"].astext.label("document_id"),
+    ).where(AuditEntry.action == DOCUMENT_ADDED)
+    return union_all(
+        uploads,
+        select(CarrierEvent.order_id, CarrierEvent.proof_document_id).where(
+            CarrierEvent.proof_document_id.is_not(None)
+        ),
+        select(Invoice.order_id, Invoice.document_id),
+        select(Waybill.order_id, Waybill.json_document_id),
+        select(Waybill.order_id, Waybill.pdf_document_id),
+    ).subquery("order_documents")
+
+
 def order_document_ids(session: Session, row: Order) -> set[str]:
-    """Documents belonging to the order: uploads to it, delivery proofs, the invoice and the
-    filed e-waybill (its JSON and PDF)."""
-    uploads = session.scalars(
-        select(AuditEntry.detail)
-        .where(AuditEntry.target_id == row.id)
-        .where(AuditEntry.action == DOCUMENT_ADDED)
-    )
-    ids = {str(detail.get("document_id")) for detail in uploads}
-    proofs = session.scalars(
-        select(CarrierEvent.proof_document_id).where(CarrierEvent.order_id == row.id)
-    )
-    ids.update(p for p in proofs if p is not None)
-    invoice = session.scalar(select(Invoice.document_id).where(Invoice.order_id == row.id))
-    if invoice is not None:
-        ids.add(invoice)
-    filed = session.execute(
-        select(Waybill.json_document_id, Waybill.pdf_document_id).where(Waybill.order_id == row.id)
-    ).first()
-    if filed is not None:
-        ids.update(filed)
-    return ids
+    """The documents belonging to the order (``order_documents``)."""
+    held = order_documents()
+    return set(session.scalars(select(held.c.document_id).where(held.c.order_id == row.id)))
+
+
+def document_orders(session: Session, document_id: str) -> list[Order]:
+    """The orders holding the document (``order_documents``), usually one."""
+    held = order_documents()
+    ids = select(held.c.order_id).where(held.c.document_id == document_id)
+    return list(session.scalars(select(Order).where(Order.id.in_(ids))))

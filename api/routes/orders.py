@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from temporalio.exceptions import TemporalError
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
-from api.downloads import audited_download
+from api.downloads import ANY_DOCUMENT, PDF_DOCUMENT, audited_download
 from api.platform import Platform
+from api.routes.document_access import readable_document
 from api.routes.order_access import (
     order_document_ids,
     record_upload,
@@ -32,7 +33,7 @@ from api.routes.order_access import (
 from api.uploads import check_upload, store_uploads
 from contracts.common import Actor, DocumentRef, Money
 from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
-from db.models import CarrierEvent, Document, Invoice, Order, OrderShipment, Waybill
+from db.models import CarrierEvent, Invoice, Order, OrderShipment, Waybill
 from db.session import transaction
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -228,7 +229,7 @@ async def upload_document(
     return await run_in_threadpool(store)
 
 
-@router.get("/{order_id}/documents/{document_id}")
+@router.get("/{order_id}/documents/{document_id}", response_class=Response, responses=ANY_DOCUMENT)
 def download_document(
     order_id: str,
     document_id: str,
@@ -239,20 +240,20 @@ def download_document(
     """A document of the order (an upload, a delivery proof, the invoice, the filed e-waybill),
     for either party whichever uploaded it; hash re-verified, audited."""
     row = visible_order(session, actor, order_id)
-    document = session.get(Document, document_id)
-    if document is None or document_id not in order_document_ids(session, row):
+    if document_id not in order_document_ids(session, row):
         raise not_found("document")
+    document = readable_document(session, actor, document_id)
     return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})
 
 
-@router.get("/{order_id}/invoice")
+@router.get("/{order_id}/invoice", response_class=Response, responses=PDF_DOCUMENT)
 def download_invoice(
     order_id: str, actor: CurrentActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """The invoice PDF, after checking it still hashes to the recorded SHA-256; audited."""
     row = visible_order(session, actor, order_id)
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
-    document = session.get(Document, invoice.document_id) if invoice else None
-    if document is None:
+    if invoice is None:
         raise not_found("invoice")
+    document = readable_document(session, actor, invoice.document_id)
     return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})

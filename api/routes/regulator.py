@@ -23,8 +23,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.downloads import PDF_DOCUMENT
 from api.errors import invalid
 from api.platform import Platform
+from api.routes.document_access import readable_document
 from contracts.common import Actor, OrgKind, Role
 from contracts.regulator import FilingStatus
 from db.audit_log import append_audit
@@ -304,12 +306,13 @@ def read_waybill(number: str, actor: RegulatorActor, session: SessionDep) -> Way
     return record
 
 
-@router.get("/waybills/{number}/pdf")
+@router.get("/waybills/{number}/pdf", response_class=Response, responses=PDF_DOCUMENT)
 def download_pdf(
     number: str, actor: RegulatorActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """The e-waybill PDF with its receipt, after checking it still hashes to the sealed hash."""
     row = _filed(session, number)
+    readable_document(session, actor, row.pdf_document_id)  # the rule every path asks
     try:
         data = get_verified(platform.store, row.pdf_sha256)
     except (ContentIntegrityError, ObjectNotFound):
