@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import WorkflowUpdateFailedError
@@ -29,8 +28,11 @@ from api.deps import (
     is_operator,
     not_found,
 )
-from api.errors import ProblemError, invalid, validation_detail
+from api.errors import ProblemError, invalid
 from api.idempotency import update_id
+from api.json_input import model_from_json
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from api.params import IdPath
 from api.platform import Platform
 from api.uploads import check_upload, store_uploads
 from contracts.accreditation import (
@@ -44,7 +46,7 @@ from contracts.accreditation import (
     RenewCertificateResult,
     accreditation_workflow_id,
 )
-from contracts.common import Actor, Role
+from contracts.common import Actor, Line, Role, Text
 from db.models import (
     AccreditationApplication,
     ApplicationCertificate,
@@ -59,6 +61,11 @@ from rules.credit_code import credit_code_problem
 from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
+MAX_FORM_JSON = 100_000  # characters: ten certificates and five years of figures fit many times
+LATEST_FIRST = Keyset(
+    "applications",
+    (descending(AccreditationApplication.submitted_at), ascending(AccreditationApplication.id)),
+)
 _IN_REVIEW = {
     AccreditationStatus.CHECKING,
     AccreditationStatus.UNDER_REVIEW,
@@ -69,9 +76,9 @@ _IN_REVIEW = {
 class ApplicationForm(BaseModel):
     """The JSON part of an application; files come as multipart parts in the same order."""
 
-    credit_code: str
-    licence_number: str = Field(min_length=4, max_length=64)
-    product_categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    credit_code: Annotated[Line, Field(max_length=18)]
+    licence_number: Annotated[Line, Field(min_length=4, max_length=64)]
+    product_categories: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=20
     )
     certificates: list[CertificateClaim] = Field(min_length=1, max_length=10)
@@ -141,27 +148,19 @@ class StandingView(BaseModel):
     eligible_for_sourcing: bool
 
 
-def _parse_form(raw: str, field: str, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(json.loads(raw))
-    except json.JSONDecodeError as bad:
-        raise invalid(field, f"must be a JSON object: {bad.msg}") from None
-    except ValidationError as error:
-        raise_detail = validation_detail(error, prefix=f"{field}.")
-        raise invalid(raise_detail[0]["field"], raise_detail[0]["rule"]) from None
-
-
 @router.post("/applications", status_code=status.HTTP_202_ACCEPTED)
 async def apply(
     actor: SupplierActor,
     platform: PlatformDep,
-    application: Annotated[str, Form(description="ApplicationForm as JSON")],
+    application: Annotated[
+        Text, Form(max_length=MAX_FORM_JSON, description="ApplicationForm as JSON")
+    ],
     licence: Annotated[UploadFile, File(description="business licence (PDF, PNG or JPEG)")],
     certificate_files: Annotated[list[UploadFile], File(description="one per certificate")],
     statement_files: Annotated[list[UploadFile], File(description="one per financial year")],
 ) -> Accepted:
     """Apply for accreditation; answers 202 and the application's URL while checks run."""
-    form: ApplicationForm = _parse_form(application, "application", ApplicationForm)
+    form = model_from_json(ApplicationForm, application, field="application")
     if len(certificate_files) != len(form.certificates):
         raise invalid("certificate_files", "one file per certificate, in the same order")
     if len(statement_files) != len(form.financials):
@@ -292,22 +291,26 @@ def _visible_application(
     return row
 
 
-@router.get("/applications")
+@router.get("/applications", responses=NEXT_PAGE_HEADERS)
 def list_applications(
-    actor: CurrentActor, session: SessionDep, status_filter: str | None = None
+    actor: CurrentActor,
+    session: SessionDep,
+    page: Annotated[Page, paged(LATEST_FIRST)],
+    status_filter: Annotated[AccreditationStatus | None, Query()] = None,
 ) -> list[ApplicationView]:
-    """The caller's own applications (suppliers) or all of them (compliance and ops)."""
-    query = select(AccreditationApplication).order_by(AccreditationApplication.submitted_at.desc())
+    """The caller's own applications (suppliers) or all of them (compliance and ops); latest
+    first, a page at a time (the ``Link`` header's next)."""
+    query = select(AccreditationApplication)
     if not is_operator(actor):
         query = query.where(AccreditationApplication.supplier_org_id == actor.org_id)
-    if status_filter:
-        query = query.where(AccreditationApplication.status == status_filter)
-    return [_application_view(session, row, live=None) for row in session.scalars(query.limit(200))]
+    if status_filter is not None:
+        query = query.where(AccreditationApplication.status == status_filter.value)
+    return [_application_view(session, row, live=None) for row in page.rows(session, query)]
 
 
 @router.get("/applications/{application_id}")
 async def get_application(
-    application_id: str, actor: CurrentActor, session: SessionDep, platform: PlatformDep
+    application_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
 ) -> ApplicationView:
     """One application with its checks, reasons and the workflow's live status."""
     row = _visible_application(session, actor, application_id)
@@ -366,7 +369,7 @@ def _application_view(
 
 
 @router.get("/suppliers/{org_id}")
-def get_standing(org_id: str, actor: CurrentActor, session: SessionDep) -> StandingView:
+def get_standing(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> StandingView:
     """A supplier's standing: for the supplier, buyers (who source from it) and platform staff."""
     row = session.get(SupplierAccreditation, org_id)
     visible = actor.org_id == org_id or is_operator(actor) or actor.has_any(Role.BUYER)
@@ -388,11 +391,13 @@ async def renew_certificate(
     request: Request,
     actor: SupplierActor,
     platform: PlatformDep,
-    certificate: Annotated[str, Form(description="CertificateClaim as JSON")],
+    certificate: Annotated[
+        Text, Form(max_length=MAX_FORM_JSON, description="CertificateClaim as JSON")
+    ],
     file: Annotated[UploadFile, File(description="the renewed certificate (PDF, PNG or JPEG)")],
 ) -> JSONResponse:
     """Submit a renewed certificate; it is verified like at application before it counts."""
-    claim: CertificateClaim = _parse_form(certificate, "certificate", CertificateClaim)
+    claim = model_from_json(CertificateClaim, certificate, field="certificate")
     if claim.expiry_date <= claim.issue_date:
         raise invalid("certificate.expiry_date", "must follow issue_date")
     upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)

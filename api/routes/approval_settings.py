@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import AdminActor, CurrentActor, SessionDep, is_operator, not_found
 from api.errors import invalid
-from contracts.common import OPERATOR_ORG_ID, Actor, OrgKind, Role
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, descending, paged
+from api.params import IdPath
+from contracts.common import OPERATOR_ORG_ID, Actor, Line, OrgKind, Role
 from contracts.sourcing import (
     DEFAULT_APPROVAL_CHAIN,
     ApprovalChain,
@@ -25,6 +27,7 @@ from db.audit_log import append_audit
 from db.models import ApprovalChainRecord, ExchangeRate, Organisation
 
 router = APIRouter(tags=["approval settings"])
+NEWEST_FIRST = Keyset("fx_rates", (descending(ExchangeRate.as_of), descending(ExchangeRate.id)))
 
 
 class ChainView(BaseModel):
@@ -41,6 +44,12 @@ class ChainRequest(BaseModel):
 
     currency: Currency
     levels: list[ApprovalLevel] = Field(max_length=5)
+
+
+class RateRequest(FxRate):
+    """``source`` says where the rate comes from (a bank's published rate, say)."""
+
+    source: Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 class RateView(FxRate):
@@ -61,7 +70,7 @@ def _is_admin(actor: Actor) -> bool:
 
 
 @router.get("/organisations/{org_id}/approval-chain")
-def get_chain(org_id: str, actor: CurrentActor, session: SessionDep) -> ChainView:
+def get_chain(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> ChainView:
     """The buyer organisation's approval levels (the platform default until it sets its own)."""
     if actor.org_id != org_id and not is_operator(actor):
         raise not_found("organisation")
@@ -86,7 +95,7 @@ def get_chain(org_id: str, actor: CurrentActor, session: SessionDep) -> ChainVie
 
 @router.put("/organisations/{org_id}/approval-chain")
 def put_chain(
-    org_id: str, body: ChainRequest, actor: CurrentActor, session: SessionDep
+    org_id: IdPath, body: ChainRequest, actor: CurrentActor, session: SessionDep
 ) -> ChainView:
     """Set the approval levels: the organisation's finance role, or the platform admin."""
     if not _is_admin(actor):
@@ -120,32 +129,33 @@ def put_chain(
     return get_chain(org_id, actor, session)
 
 
-@router.get("/fx-rates")
+@router.get("/fx-rates", responses=NEXT_PAGE_HEADERS)
 def list_rates(
     actor: CurrentActor,
     session: SessionDep,
+    page: Annotated[Page, paged(NEWEST_FIRST)],
     base: Currency | None = None,
     quote: Currency | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RateView]:
-    """Recorded exchange rates, newest first; awards convert at the newest for their pair."""
-    query = select(ExchangeRate).order_by(ExchangeRate.as_of.desc(), ExchangeRate.id.desc())
+    """Recorded exchange rates, newest first, a page at a time (the ``Link`` header's next);
+    awards convert at the newest for their pair."""
+    query = select(ExchangeRate)
     if base is not None:
         query = query.where(ExchangeRate.base == base)
     if quote is not None:
         query = query.where(ExchangeRate.quote == quote)
-    return [_rate(row) for row in session.scalars(query.limit(limit))]
+    return [_rate(row) for row in page.rows(session, query)]
 
 
 @router.post("/fx-rates", status_code=status.HTTP_201_CREATED)
-def record_rate(body: FxRate, actor: AdminActor, session: SessionDep) -> RateView:
+def record_rate(body: RateRequest, actor: AdminActor, session: SessionDep) -> RateView:
     """Record a rate (platform admin): one ``base`` costs ``rate`` ``quote`` as of a date."""
     if body.quote == body.base:
         raise invalid("quote", "must differ from base")
     if body.as_of > datetime.now(UTC).date():
         raise invalid("as_of", "must not be in the future")
-    if not body.source.strip() or len(body.source) > 200:
-        raise invalid("source", "1 to 200 characters saying where the rate comes from")
+    if not body.source.strip():
+        raise invalid("source", "say where the rate comes from")
     row = ExchangeRate(
         base=body.base,
         quote=body.quote,

@@ -10,10 +10,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from api.deps import AdminActor, SessionDep
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
+from api.params import MAX_INT8
+from contracts.common import Line
 from db.audit_log import first_broken_entry
 from db.models import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+IN_ORDER = Keyset("audit", (ascending(AuditEntry.seq),))
 
 
 class AuditView(BaseModel):
@@ -34,24 +38,24 @@ class ChainReport(BaseModel):
     first_broken_seq: int | None
 
 
-@router.get("/entries")
+@router.get("/entries", responses=NEXT_PAGE_HEADERS)
 def entries(
     _: AdminActor,
     session: SessionDep,
-    target_id: str | None = None,
-    action: str | None = None,
-    after_seq: int = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    page: Annotated[Page, paged(IN_ORDER, default=200, maximum=1000)],
+    target_id: Annotated[Line | None, Query(max_length=200)] = None,
+    action: Annotated[Line | None, Query(max_length=60)] = None,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_INT8, description="start after this entry")] = 0,
 ) -> list[AuditView]:
-    """Entries in order, filterable by target and action."""
-    query = select(AuditEntry).where(AuditEntry.seq > after_seq).order_by(AuditEntry.seq)
+    """Entries in order, filterable by target and action, a page at a time (the ``Link``
+    header's next)."""
+    query = select(AuditEntry).where(AuditEntry.seq > after_seq)
     if target_id:
         query = query.where(AuditEntry.target_id == target_id)
     if action:
         query = query.where(AuditEntry.action == action)
     return [
-        AuditView.model_validate(row, from_attributes=True)
-        for row in session.scalars(query.limit(limit))
+        AuditView.model_validate(row, from_attributes=True) for row in page.rows(session, query)
     ]
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
-from contracts.common import Actor, Role
+from contracts.common import Actor, Line, Role, Text
 from db.audit_log import append_audit
 from db.models import Organisation, User
 from security.passwords import spend_password_check, verify_password
@@ -36,9 +36,27 @@ class Me(BaseModel):
     roles: list[Role]
 
 
+@dataclass(frozen=True)
+class LoginForm:
+    username: str
+    password: str
+
+
+def _login_form(
+    username: Annotated[Line, Form(min_length=1, max_length=320, description="your email")],
+    password: Annotated[Text, Form(min_length=1, max_length=1024)],
+    grant_type: Annotated[Line | None, Form(pattern="^password$")] = None,
+    scope: Annotated[Line, Form(max_length=1000)] = "",
+    client_id: Annotated[Line | None, Form(max_length=200)] = None,
+    client_secret: Annotated[Line | None, Form(max_length=200)] = None,
+) -> LoginForm:
+    """The OAuth2 password flow's form (RFC 6749 4.3); scope and client are accepted, unused."""
+    return LoginForm(username=username, password=password)
+
+
 @router.post("/token")
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends(_login_form)],
     platform: PlatformDep,
     session: SessionDep,
 ) -> TokenResponse:

@@ -10,9 +10,14 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from api.deps import CurrentActor, SessionDep
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from contracts.common import Line
 from db.models import Notification
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
+NEWEST_FIRST = Keyset(
+    "notifications", (descending(Notification.created_at), ascending(Notification.id))
+)
 
 
 class NotificationView(BaseModel):
@@ -24,23 +29,21 @@ class NotificationView(BaseModel):
     created_at: datetime
 
 
-@router.get("")
+@router.get("", responses=NEXT_PAGE_HEADERS)
 def notifications(
     actor: CurrentActor,
     session: SessionDep,
-    kind: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    page: Annotated[Page, paged(NEWEST_FIRST)],
+    kind: Annotated[Line | None, Query(max_length=60)] = None,
 ) -> list[NotificationView]:
-    """Newest first."""
+    """Newest first, a page at a time (the ``Link`` header's next)."""
     query = (
         select(Notification)
         .where(Notification.org_id == actor.org_id)
         .where(or_(Notification.role.is_(None), Notification.role.in_(actor.roles)))
-        .order_by(Notification.created_at.desc())
-        .limit(limit)
     )
     if kind:
         query = query.where(Notification.kind == kind)
     return [
-        NotificationView.model_validate(n, from_attributes=True) for n in session.scalars(query)
+        NotificationView.model_validate(n, from_attributes=True) for n in page.rows(session, query)
     ]

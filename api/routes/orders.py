@@ -22,6 +22,8 @@ from temporalio.exceptions import TemporalError
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
 from api.downloads import ANY_DOCUMENT, PDF_DOCUMENT, audited_download
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from api.params import IdPath
 from api.platform import Platform
 from api.routes.document_access import readable_document
 from api.routes.order_access import (
@@ -39,6 +41,7 @@ from db.session import transaction
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 _LIVE_TIMEOUT = timedelta(seconds=3)
+NEWEST_FIRST = Keyset("orders", (descending(Order.created_at), ascending(Order.id)))
 
 
 class OrderSummary(BaseModel):
@@ -110,27 +113,26 @@ def _summary(row: Order) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", responses=NEXT_PAGE_HEADERS)
 def list_orders(
     actor: CurrentActor,
     session: SessionDep,
+    page: Annotated[Page, paged(NEWEST_FIRST)],
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[OrderSummary]:
     """Your organisation's orders as buyer (buyer, finance) or supplier (supplier, logistics);
-    platform staff see all. Newest first."""
-    query = select(Order).order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
+    platform staff see all. Newest first, a page at a time (the ``Link`` header's next)."""
+    query = select(Order)
     sides = visible_sides(actor)
     if sides is not None:
         query = query.where(or_(*sides))
     if status_filter is not None:
         query = query.where(Order.status == status_filter.value)
-    return [OrderSummary(**_summary(row)) for row in session.scalars(query)]
+    return [OrderSummary(**_summary(row)) for row in page.rows(session, query)]
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
-async def get_order(order_id: str, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
+async def get_order(order_id: IdPath, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
     """Status, amounts, each shipment with its carrier events and e-waybill receipt, and the
     invoice; parties only."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
@@ -207,7 +209,7 @@ def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
 
 @router.post("/{order_id}/documents", status_code=status.HTTP_201_CREATED)
 async def upload_document(
-    order_id: str,
+    order_id: IdPath,
     actor: CurrentActor,
     platform: PlatformDep,
     file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, e.g. the proof of delivery")],
@@ -231,8 +233,8 @@ async def upload_document(
 
 @router.get("/{order_id}/documents/{document_id}", response_class=Response, responses=ANY_DOCUMENT)
 def download_document(
-    order_id: str,
-    document_id: str,
+    order_id: IdPath,
+    document_id: IdPath,
     actor: CurrentActor,
     platform: PlatformDep,
     session: SessionDep,
@@ -248,7 +250,7 @@ def download_document(
 
 @router.get("/{order_id}/invoice", response_class=Response, responses=PDF_DOCUMENT)
 def download_invoice(
-    order_id: str, actor: CurrentActor, platform: PlatformDep, session: SessionDep
+    order_id: IdPath, actor: CurrentActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """The invoice PDF, after checking it still hashes to the recorded SHA-256; audited."""
     row = visible_order(session, actor, order_id)

@@ -10,24 +10,23 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import re
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
 from api.downloads import PDF_DOCUMENT
-from api.errors import invalid
+from api.json_input import json_or_none
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.platform import Platform
 from api.routes.document_access import readable_document
-from contracts.common import Actor, OrgKind, Role
+from api.routes.waybill_search import Filters, search
+from contracts.common import Actor, Line, OrgKind, Role
 from contracts.regulator import FilingStatus
 from db.audit_log import append_audit
 from db.models import Organisation, Waybill, WaybillFiling
@@ -35,9 +34,6 @@ from storage.object_store import ContentIntegrityError, ObjectNotFound, content_
 
 router = APIRouter(prefix="/regulator", tags=["regulator"])
 
-# Dates without a time are days in China Standard Time, where the waybills are filed.
-CST = timezone(timedelta(hours=8))
-_PLATE_SEPARATORS = "·• -"
 CSV_COLUMNS = (
     "waybill_number",
     "status",
@@ -51,6 +47,16 @@ CSV_COLUMNS = (
     "un_numbers",
     "hazard_classes",
 )
+LATEST_FILED_FIRST = Keyset(
+    "waybills", (descending(Waybill.filed_at), ascending(Waybill.waybill_number))
+)
+WaybillNumber = Annotated[Line, Path(min_length=1, max_length=80)]
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        **NEXT_PAGE_HEADERS[200],
+    }
+}
 
 
 def _regulator(actor: CurrentActor, session: SessionDep) -> Actor:
@@ -103,116 +109,6 @@ class Integrity(BaseModel):
     intact: bool
 
 
-@dataclass(frozen=True)
-class WaybillFilters:
-    dispatched_from: date | None
-    dispatched_to: date | None
-    filed_from: str | None
-    filed_to: str | None
-    un_number: str | None
-    hazard_class: str | None
-    carrier: str | None
-    vehicle_plate: str | None
-    status: FilingStatus | None
-
-    def audited(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items() if v is not None}
-
-
-def _filters(
-    dispatched_from: date | None = None,
-    dispatched_to: date | None = None,
-    filed_from: Annotated[
-        str | None, Query(description="a date (its start, China time) or an aware date-time")
-    ] = None,
-    filed_to: Annotated[
-        str | None, Query(description="a date (to its end, China time) or an aware date-time")
-    ] = None,
-    un_number: Annotated[str | None, Query(max_length=16, description="UN1789 or 1789")] = None,
-    hazard_class: Annotated[
-        str | None,
-        Query(pattern=r"^[1-9](\.[1-6][A-HJKLNS]?)?$", description="a class (8) or division (2.1)"),
-    ] = None,
-    carrier: Annotated[str | None, Query(max_length=200, description="part of its name")] = None,
-    vehicle_plate: Annotated[str | None, Query(max_length=16)] = None,
-    status_filter: Annotated[FilingStatus | None, Query(alias="status")] = None,
-) -> WaybillFilters:
-    return WaybillFilters(
-        dispatched_from,
-        dispatched_to,
-        filed_from,
-        filed_to,
-        un_number,
-        hazard_class,
-        carrier,
-        vehicle_plate,
-        status_filter,
-    )
-
-
-Filters = Annotated[WaybillFilters, Depends(_filters)]
-
-
-def _instant(value: str, field: str, *, end: bool) -> tuple[datetime, bool]:
-    """The bound and whether it is inclusive: a date covers its whole day in China time."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        return datetime.combine(day + timedelta(days=1 if end else 0), time(), CST), not end
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise invalid(field, "must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise invalid(field, "a date-time must give its UTC offset")
-    return moment, True
-
-
-def _plate(value: ColumnElement[str] | InstrumentedAttribute[str] | str) -> ColumnElement[str]:
-    return func.upper(func.translate(value, _PLATE_SEPARATORS, ""))
-
-
-def _conditions(f: WaybillFilters) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if f.dispatched_from is not None:
-        where.append(Waybill.dispatch_date >= f.dispatched_from)
-    if f.dispatched_to is not None:
-        where.append(Waybill.dispatch_date <= f.dispatched_to)
-    if f.filed_from is not None:
-        start, _ = _instant(f.filed_from, "filed_from", end=False)
-        where.append(Waybill.filed_at >= start)
-    if f.filed_to is not None:
-        stop, inclusive = _instant(f.filed_to, "filed_to", end=True)
-        where.append(Waybill.filed_at <= stop if inclusive else Waybill.filed_at < stop)
-    if f.un_number:
-        number = f.un_number.strip().upper()
-        where.append(Waybill.un_numbers.contains([number if number[:2] == "UN" else "UN" + number]))
-    if f.hazard_class:
-        # A class covers its divisions ("2" finds 2.1) and compatibility groups ("1.4S").
-        declared = func.array_to_string(Waybill.hazard_classes, ",")
-        pattern = "(^|,)" + re.escape(f.hazard_class) + "([.A-Z][^,]*)?(,|$)"
-        where.append(declared.regexp_match(pattern))
-    if f.carrier:
-        where.append(Waybill.carrier_name.icontains(f.carrier, autoescape=True))
-    if f.vehicle_plate:
-        where.append(_plate(Waybill.vehicle_plate) == _plate(f.vehicle_plate))
-    if f.status is not None:
-        where.append(Waybill.status == f.status.value)
-    return where
-
-
-def _search(f: WaybillFilters, limit: int, offset: int) -> Select[tuple[Waybill]]:
-    return (
-        select(Waybill)
-        .where(*_conditions(f))
-        .order_by(Waybill.filed_at.desc(), Waybill.waybill_number)
-        .limit(limit)
-        .offset(offset)
-    )
-
-
 def _summary(row: Waybill) -> WaybillSummary:
     return WaybillSummary.model_validate(row, from_attributes=True)
 
@@ -229,35 +125,34 @@ def _audit(session: Session, actor: Actor, action: str, target: str, **detail: A
     session.commit()
 
 
-@router.get("/waybills")
+@router.get("/waybills", responses=NEXT_PAGE_HEADERS)
 def list_waybills(
     actor: RegulatorActor,
     session: SessionDep,
     filters: Filters,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[Page, paged(LATEST_FILED_FIRST)],
 ) -> list[WaybillSummary]:
     """Filed e-waybills, latest filed first, by dispatch or filing dates, UN number, class,
-    carrier, vehicle plate and status."""
-    found = [_summary(row) for row in session.scalars(_search(filters, limit, offset))]
+    carrier, vehicle plate and status; a page at a time (the ``Link`` header's next)."""
+    found = [_summary(row) for row in page.rows(session, search(filters))]
     _audit(session, actor, "listed", "waybills", filters=filters.audited(), results=len(found))
     return found
 
 
-@router.get("/waybills.csv")
+@router.get("/waybills.csv", response_class=Response, responses=_CSV_RESPONSE)
 def export_waybills(
     actor: RegulatorActor,
     session: SessionDep,
     filters: Filters,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[Page, paged(LATEST_FILED_FIRST, default=10_000, maximum=100_000)],
 ) -> Response:
-    """The same search as CSV: UTF-8 with a byte-order mark, so Excel shows the Chinese names."""
+    """The same search as CSV: UTF-8 with a byte-order mark, so Excel shows the Chinese names;
+    a page at a time like the list (the ``Link`` header's next)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for row in session.scalars(_search(filters, limit, offset)):
+    for row in page.rows(session, search(filters)):
         values = _summary(row).model_dump(mode="json")
         writer.writerow([_cell(values[column]) for column in CSV_COLUMNS])
         count += 1
@@ -265,7 +160,7 @@ def export_waybills(
     return Response(
         ("\ufeff" + out.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="waybills.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="waybills.csv"', **page.headers()},
     )
 
 
@@ -283,7 +178,9 @@ def _filed(session: Session, number: str) -> Waybill:
 
 
 @router.get("/waybills/{number}")
-def read_waybill(number: str, actor: RegulatorActor, session: SessionDep) -> WaybillRecord:
+def read_waybill(
+    number: WaybillNumber, actor: RegulatorActor, session: SessionDep
+) -> WaybillRecord:
     """One filed e-waybill: the record as filed, each filing with its receipt, the hashes."""
     row = _filed(session, number)
     filings = session.scalars(
@@ -308,7 +205,7 @@ def read_waybill(number: str, actor: RegulatorActor, session: SessionDep) -> Way
 
 @router.get("/waybills/{number}/pdf", response_class=Response, responses=PDF_DOCUMENT)
 def download_pdf(
-    number: str, actor: RegulatorActor, platform: PlatformDep, session: SessionDep
+    number: WaybillNumber, actor: RegulatorActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """The e-waybill PDF with its receipt, after checking it still hashes to the sealed hash."""
     row = _filed(session, number)
@@ -333,7 +230,7 @@ def download_pdf(
 
 @router.get("/waybills/{number}/integrity")
 def check_integrity(
-    number: str, actor: RegulatorActor, platform: PlatformDep, session: SessionDep
+    number: WaybillNumber, actor: RegulatorActor, platform: PlatformDep, session: SessionDep
 ) -> Integrity:
     """Re-hash the stored JSON and PDF and compare the JSON with the sealed record."""
     row = _filed(session, number)
@@ -341,7 +238,7 @@ def check_integrity(
     pdf_data = _stored(platform, row.pdf_sha256)
     json_intact = json_data is not None and _sha(json_data) == row.json_sha256
     pdf_intact = pdf_data is not None and _sha(pdf_data) == row.pdf_sha256
-    matches = json_data is not None and _parsed(json_data) == row.record
+    matches = json_data is not None and json_or_none(json_data) == row.record
     result = Integrity(
         json_intact=json_intact,
         pdf_intact=pdf_intact,
@@ -362,10 +259,3 @@ def _stored(platform: Platform, sha256: str) -> bytes | None:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _parsed(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None

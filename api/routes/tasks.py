@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,11 +11,25 @@ from sqlalchemy import select
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
 from api.idempotency import update_id
-from contracts.common import Actor
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
+from api.params import IdFilter, IdPath
+from contracts.common import Actor, Line, Text
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
 from db.models import HumanTask
 
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
+
+# Oldest due first; a task without a due date after every dated one.
+_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+OLDEST_DUE_FIRST = Keyset(
+    "tasks",
+    (
+        ascending(HumanTask.due_at, nulls_as=_NEVER),
+        ascending(HumanTask.created_at),
+        ascending(HumanTask.id),
+    ),
+)
+ChoiceText = Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 class TaskView(BaseModel):
@@ -41,9 +55,9 @@ class TaskView(BaseModel):
 
 
 class DecisionRequest(BaseModel):
-    outcome: str = Field(min_length=1, max_length=40)
-    comment: str = Field(default="", max_length=2000)
-    choices: dict[str, str] = Field(
+    outcome: Annotated[Line, Field(min_length=1, max_length=40)]
+    comment: Annotated[Text, Field(max_length=2000)] = ""
+    choices: dict[ChoiceText, ChoiceText] = Field(
         default_factory=dict,
         max_length=5000,
         description="what the task asks for besides the outcome, e.g. an award's supplier per line",
@@ -82,33 +96,32 @@ def visible_task(session: SessionDep, actor: Actor, task_id: str) -> HumanTask:
     return row
 
 
-@router.get("")
+@router.get("", responses=NEXT_PAGE_HEADERS)
 def inbox(
     actor: CurrentActor,
     session: SessionDep,
+    page: Annotated[Page, paged(OLDEST_DUE_FIRST)],
     status: TaskStatus = TaskStatus.OPEN,
-    kind: str | None = None,
-    subject_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    kind: Annotated[Line | None, Query(min_length=1, max_length=60)] = None,
+    subject_id: IdFilter = None,
 ) -> list[TaskView]:
-    """Tasks for the caller's organisation and roles, oldest due first."""
+    """Tasks for the caller's organisation and roles, oldest due first, a page at a time (the
+    ``Link`` header's next)."""
     query = (
         select(HumanTask)
         .where(HumanTask.org_id == actor.org_id)
         .where(HumanTask.role.in_([r.value for r in actor.roles]))
         .where(HumanTask.status == status.value)
-        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at)
-        .limit(limit)
     )
     if kind is not None:
         query = query.where(HumanTask.kind == kind)
     if subject_id is not None:
         query = query.where(HumanTask.subject_id == subject_id)
-    return [_view(row) for row in session.scalars(query)]
+    return [_view(row) for row in page.rows(session, query)]
 
 
 @router.get("/{task_id}")
-def get_task(task_id: str, actor: CurrentActor, session: SessionDep) -> TaskView:
+def get_task(task_id: IdPath, actor: CurrentActor, session: SessionDep) -> TaskView:
     """One task of the caller's inbox."""
     return _view(visible_task(session, actor, task_id))
 
@@ -116,7 +129,7 @@ def get_task(task_id: str, actor: CurrentActor, session: SessionDep) -> TaskView
 @router.post("/{task_id}/decision")
 async def decide(
     request: Request,
-    task_id: str,
+    task_id: IdPath,
     decision: DecisionRequest,
     actor: CurrentActor,
     platform: PlatformDep,

@@ -1,0 +1,247 @@
+"""Keyset pagination for every list: an opaque cursor, a bounded limit, the next page in headers.
+
+A list is ordered by a stable unique key (newest first, then the id, say). A page is the rows
+strictly after the cursor, the last row's key, so paging through a list that grows meanwhile
+never repeats or skips a row, and nothing grows with the depth of the page (an ``offset`` past
+bigint once answered 500). The cursor is base64url of that key as JSON, named after its list,
+and every part is checked against its column before it reaches a query: a malformed one is 422
+naming ``cursor``. The body stays a JSON array; the next page's URL comes in an RFC 8288
+``Link: <...>; rel="next"`` header (the request's other query parameters kept) and its cursor in
+``X-Next-Cursor``; the last page has neither.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads ``paged``'s inner signature at
+# runtime, and its bounds come from the closure, which string annotations cannot see.
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    func,
+    literal,
+    or_,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from api.errors import invalid
+from contracts.common import Line
+
+T = TypeVar("T")
+
+MAX_CURSOR = 1000  # characters: a few keys of at most a few hundred characters each
+_LINE = TypeAdapter(Line)
+
+NEXT_PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "Link": {
+                "description": 'RFC 8288 `<url>; rel="next"`: the next page, with the same query '
+                "parameters and its cursor; absent on the last page",
+                "schema": {"type": "string"},
+            },
+            "X-Next-Cursor": {
+                "description": "the next page's opaque `cursor`; absent on the last page",
+                "schema": {"type": "string"},
+            },
+        }
+    }
+}
+"""OpenAPI ``responses`` for a paged list: declares the next-page headers."""
+
+
+def _parse_datetime(value: object) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError("not an aware ISO 8601 date-time")
+    return moment
+
+
+def _parse_date(value: object) -> date:
+    if not isinstance(value, str):
+        raise ValueError("not an ISO 8601 date")
+    return date.fromisoformat(value)
+
+
+def _int_parser(bits: int) -> Callable[[object], int]:
+    top = 2 ** (bits - 1) - 1
+
+    def parse(value: object) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not -top - 1 <= value <= top:
+            raise ValueError(f"not a {bits}-bit integer")
+        return value
+
+    return parse
+
+
+def _str_parser(max_length: int | None) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        text = _LINE.validate_python(value, strict=True)
+        if max_length is not None and len(text) > max_length:
+            raise ValueError("longer than its column")
+        return text
+
+    return parse
+
+
+def _dump(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One part of a list's order: the SQL it sorts by, how a row gives its value, how a value
+    from a cursor is checked, and the direction."""
+
+    expression: ColumnElement[Any] | InstrumentedAttribute[Any]
+    read: Callable[[Any], Any]
+    parse: Callable[[object], Any]
+    descending: bool = False
+
+
+def _column_key(column: InstrumentedAttribute[Any], *, descending: bool, nulls_as: Any) -> Key:
+    kind = column.property.columns[0].type
+    parse: Callable[[object], Any]
+    if isinstance(kind, DateTime):
+        parse = _parse_datetime
+    elif isinstance(kind, Date):
+        parse = _parse_date
+    elif isinstance(kind, BigInteger):
+        parse = _int_parser(64)
+    elif isinstance(kind, Integer):
+        parse = _int_parser(32)
+    elif isinstance(kind, String):
+        parse = _str_parser(kind.length)
+    else:
+        raise TypeError(f"no cursor for a {kind!r} column")
+    if nulls_as is None:
+        return Key(column, attrgetter(column.key), parse, descending)
+    # A key compares no NULL: a nullable column sorts as its stand-in value.
+    read = attrgetter(column.key)
+    return Key(
+        func.coalesce(column, literal(nulls_as, kind)),
+        lambda row: nulls_as if read(row) is None else read(row),
+        parse,
+        descending,
+    )
+
+
+def ascending(column: InstrumentedAttribute[Any], *, nulls_as: Any = None) -> Key:
+    """``column`` ascending; a nullable one sorts its NULLs as ``nulls_as``."""
+    return _column_key(column, descending=False, nulls_as=nulls_as)
+
+
+def descending(column: InstrumentedAttribute[Any], *, nulls_as: Any = None) -> Key:
+    """``column`` descending; a nullable one sorts its NULLs as ``nulls_as``."""
+    return _column_key(column, descending=True, nulls_as=nulls_as)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order by a unique key, named so a cursor of one list is refused by another."""
+
+    name: str
+    keys: tuple[Key, ...]
+
+    def order(self) -> list[ColumnElement[Any]]:
+        return [k.expression.desc() if k.descending else k.expression.asc() for k in self.keys]
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` in this order: equal on the first keys, then beyond."""
+        ways = []
+        for i, key in enumerate(self.keys):
+            equal = [k.expression == v for k, v in zip(self.keys[:i], values, strict=False)]
+            beyond = key.expression < values[i] if key.descending else key.expression > values[i]
+            ways.append(and_(*equal, beyond))
+        return or_(*ways)
+
+    def encode(self, row: Any) -> str:
+        raw = json.dumps([self.name, *(_dump(k.read(row)) for k in self.keys)])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> tuple[Any, ...]:
+        """The key a cursor holds, every part checked against its column; else 422 naming it."""
+        try:
+            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+            parts = json.loads(raw.decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
+            raise invalid("cursor", "not a cursor this API gave: pass X-Next-Cursor on") from None
+        if not isinstance(parts, list) or len(parts) != len(self.keys) + 1:
+            raise invalid("cursor", "not a cursor this API gave: pass X-Next-Cursor on")
+        if parts[0] != self.name:
+            raise invalid("cursor", f"a cursor of another list, not of {self.name}")
+        try:
+            return tuple(k.parse(v) for k, v in zip(self.keys, parts[1:], strict=True))
+        except (ValueError, ValidationError):
+            raise invalid("cursor", "not a cursor this API gave: pass X-Next-Cursor on") from None
+
+
+@dataclass
+class Page:
+    """The page a request asks for; ``rows`` reads it and sets the next-page headers."""
+
+    keyset: Keyset
+    limit: int
+    request: Request
+    response: Response
+    start: tuple[Any, ...] | None = None
+    next_cursor: str | None = field(default=None, init=False)
+
+    def rows(self, session: Session, query: Select[tuple[T]]) -> list[T]:
+        """The rows of ``query`` on this page, in the keyset's order (the query orders nothing)."""
+        query = query.order_by(*self.keyset.order())
+        if self.start is not None:
+            query = query.where(self.keyset.after(self.start))
+        found = list(session.scalars(query.limit(self.limit + 1)))
+        if len(found) > self.limit:
+            found = found[: self.limit]
+            self.next_cursor = self.keyset.encode(found[-1])
+        for name, value in self.headers().items():
+            self.response.headers[name] = value
+        return found
+
+    def headers(self) -> dict[str, str]:
+        """``Link`` and ``X-Next-Cursor`` when there is a next page (for a route that builds its
+        own response, which does not get ``response``'s headers)."""
+        if self.next_cursor is None:
+            return {}
+        url = self.request.url.include_query_params(cursor=self.next_cursor)
+        return {"Link": f'<{url.path}?{url.query}>; rel="next"', "X-Next-Cursor": self.next_cursor}
+
+
+def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:
+    """``Annotated[Page, paged(KEYSET)]``: the ``cursor`` and bounded ``limit`` query parameters."""
+
+    def page(
+        request: Request,
+        response: Response,
+        cursor: Annotated[
+            Line | None,
+            Query(
+                min_length=1,
+                max_length=MAX_CURSOR,
+                pattern=r"^[A-Za-z0-9_-]+$",
+                description="X-Next-Cursor of the page before; leave out for the first page",
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=maximum, description="rows a page")] = default,
+    ) -> Page:
+        start = keyset.decode(cursor) if cursor is not None else None
+        return Page(keyset, limit, request, response, start)
+
+    return Depends(page)
