@@ -20,6 +20,8 @@ from api.openapi import install_openapi
 from api.platform import Platform
 from api.routes import (
     accreditation,
+    accreditation_reads,
+    accreditation_renewals,
     approval_settings,
     audit,
     auth,
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         tasks,
         accreditation,
+        accreditation_reads,
+        accreditation_renewals,
         rfq_opening,
         rfqs,
         rfq_commands,

@@ -1,0 +1,175 @@
+"""Following accreditation: applications with their checks and live status, and a supplier's
+standing (for itself, for buyers sourcing from it and for platform staff)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.exceptions import TemporalError
+
+from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from api.params import IdPath
+from contracts.accreditation import AccreditationStatus, AccreditationView
+from contracts.common import Actor, Role
+from db.models import (
+    AccreditationApplication,
+    ApplicationCertificate,
+    FinancialStatement,
+    SupplierAccreditation,
+)
+
+router = APIRouter(prefix="/accreditation", tags=["accreditation"])
+LATEST_FIRST = Keyset(
+    "applications",
+    (descending(AccreditationApplication.submitted_at), ascending(AccreditationApplication.id)),
+)
+
+
+class CertificateView(BaseModel):
+    standard: str
+    number: str
+    certification_body: str
+    scope: str
+    issue_date: date
+    expiry_date: date
+    document_id: str | None
+    passed: bool | None
+    reasons: list[str]
+
+
+class ApplicationView(BaseModel):
+    application_id: str
+    supplier_org_id: str
+    legal_name: str
+    credit_code: str
+    status: str
+    reasons: list[str]
+    risk_band: str | None
+    submitted_at: datetime
+    decided_at: datetime | None
+    licence_document_id: str
+    certificates: list[CertificateView]
+    financial_years: dict[int, dict[str, str]]
+    report: dict[str, Any] | None
+    live: AccreditationView | None
+
+
+class StandingView(BaseModel):
+    supplier_org_id: str
+    status: str
+    tier: str
+    score: Decimal
+    expires_on: date
+    certificate_document_id: str
+    eligible_for_sourcing: bool
+
+
+def _visible_application(
+    session: Session, actor: Actor, application_id: str
+) -> AccreditationApplication:
+    row = session.get(AccreditationApplication, application_id)
+    if row is None or not (row.supplier_org_id == actor.org_id or is_operator(actor)):
+        raise not_found("application")
+    return row
+
+
+@router.get("/applications", responses=NEXT_PAGE_HEADERS)
+def list_applications(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: Annotated[Page, paged(LATEST_FIRST)],
+    status_filter: Annotated[AccreditationStatus | None, Query()] = None,
+) -> list[ApplicationView]:
+    """The caller's own applications (suppliers) or all of them (compliance and ops); latest
+    first, a page at a time (the ``Link`` header's next)."""
+    query = select(AccreditationApplication)
+    if not is_operator(actor):
+        query = query.where(AccreditationApplication.supplier_org_id == actor.org_id)
+    if status_filter is not None:
+        query = query.where(AccreditationApplication.status == status_filter.value)
+    return [_application_view(session, row, live=None) for row in page.rows(session, query)]
+
+
+@router.get("/applications/{application_id}")
+async def get_application(
+    application_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
+) -> ApplicationView:
+    """One application with its checks, reasons and the workflow's live status."""
+    row = _visible_application(session, actor, application_id)
+    live: AccreditationView | None = None
+    try:
+        live = await platform.temporal.get_workflow_handle(row.workflow_id).query(
+            "get_status", result_type=AccreditationView, rpc_timeout=timedelta(seconds=5)
+        )
+        if live.application_id != application_id:
+            live = None  # a later application of the same supplier
+    except TemporalError:
+        live = None  # the live view is a bonus: the recorded row still answers
+    return _application_view(session, row, live=live)
+
+
+def _application_view(
+    session: Session, row: AccreditationApplication, *, live: AccreditationView | None
+) -> ApplicationView:
+    certificates = session.scalars(
+        select(ApplicationCertificate)
+        .where(ApplicationCertificate.application_id == row.id)
+        .order_by(ApplicationCertificate.position)
+    )
+    statements = session.scalars(
+        select(FinancialStatement).where(FinancialStatement.application_id == row.id)
+    )
+    return ApplicationView(
+        application_id=row.id,
+        supplier_org_id=row.supplier_org_id,
+        legal_name=row.legal_name,
+        credit_code=row.credit_code,
+        status=live.status.value if live else row.status,
+        reasons=list(live.reasons) if live else row.reasons,
+        risk_band=row.risk_band,
+        submitted_at=row.submitted_at,
+        decided_at=row.decided_at,
+        licence_document_id=row.licence_document_id,
+        certificates=[
+            CertificateView(
+                standard=c.standard,
+                number=c.number,
+                certification_body=c.certification_body,
+                scope=c.scope,
+                issue_date=c.issue_date,
+                expiry_date=c.expiry_date,
+                document_id=c.document_id,
+                passed=c.passed,
+                reasons=c.check_reasons,
+            )
+            for c in certificates
+        ],
+        financial_years={s.year: s.figures | {"currency": s.currency} for s in statements},
+        report=row.report,
+        live=live,
+    )
+
+
+@router.get("/suppliers/{org_id}")
+def get_standing(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> StandingView:
+    """A supplier's standing: for the supplier, buyers (who source from it) and platform staff."""
+    row = session.get(SupplierAccreditation, org_id)
+    visible = actor.org_id == org_id or is_operator(actor) or actor.has_any(Role.BUYER)
+    if row is None or not visible:
+        raise not_found("accreditation")
+    return StandingView(
+        supplier_org_id=row.supplier_org_id,
+        status=row.status,
+        tier=row.tier,
+        score=row.score,
+        expires_on=row.expires_on,
+        certificate_document_id=row.certificate_document_id,
+        eligible_for_sourcing=row.status == "accredited" and row.expires_on > date.today(),
+    )
