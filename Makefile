@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine: `make up` runs the platform, `make test` the tests.
-.PHONY: install up demo test lint bench clean-data
+.PHONY: install up demo test fuzz lint bench clean-data
 
 install:
 	@./stack/install.sh
@@ -13,6 +13,10 @@ demo: install
 
 test: install
 	.venv/bin/pytest -q -p no:cacheprovider
+
+# A longer, random fuzzing campaign than the suite's (tests/fuzz): about ten minutes.
+fuzz: install
+	TRADEFLOW_FUZZ=campaign .venv/bin/pytest -q -p no:cacheprovider --timeout=0 tests/fuzz
 
 lint: install
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy .
