@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdPath
 from api.platform import Platform
 from api.routes.e_contracts import signatures, visible_contract
@@ -24,6 +25,7 @@ from security.signatures import verify
 from storage.object_store import ContentIntegrityError, ObjectNotFound, get_verified
 
 router = APIRouter(tags=["e-contracts"])
+OLDEST_FIRST = Keyset("signing_keys", (ascending(SigningKey.created_at), ascending(SigningKey.id)))
 
 
 class SignatureCheckView(BaseModel):
@@ -178,12 +180,16 @@ def _check(
     )
 
 
-@router.get("/organisations/{org_id}/signing-keys")
-def signing_keys(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> list[PublicKey]:
-    """An organisation's public signing keys, so anyone can verify its signatures offline."""
-    rows = session.scalars(
-        select(SigningKey).where(SigningKey.org_id == org_id).order_by(SigningKey.created_at)
-    )
+@router.get("/organisations/{org_id}/signing-keys", responses=NEXT_PAGE_HEADERS)
+def signing_keys(
+    org_id: IdPath,
+    actor: CurrentActor,
+    session: SessionDep,
+    page: Annotated[Page, paged(OLDEST_FIRST)],
+) -> list[PublicKey]:
+    """An organisation's public signing keys, oldest first, so anyone can verify its signatures
+    offline; a page at a time (the ``Link`` header's next)."""
+    rows = page.rows(session, select(SigningKey).where(SigningKey.org_id == org_id))
     return [
         PublicKey(
             key_id=k.id,

@@ -123,6 +123,12 @@ async def world(
         "fx-rates": (buyer, "/fx-rates", {"base": base, "quote": quote}, rate_ids),
         "audit": (admin, "/audit/entries", {"target_id": target}, []),  # seqs read back
         "applications": (supplier, "/accreditation/applications", {}, applications),
+        "signing-keys": (
+            buyer,
+            f"/organisations/{supplier_org.id}/signing-keys",
+            {},
+            listings.signing_keys(sessions, supplier_org.id, ROWS),
+        ),
     }
     yield World(buyer, supplier, admin, regulator, lists)
     for caller in (buyer, supplier, admin, regulator):
@@ -140,6 +146,7 @@ _ID_OF = {
     "fx-rates": "id",
     "audit": "seq",
     "applications": "application_id",
+    "signing-keys": "key_id",
 }
 
 

@@ -23,6 +23,7 @@ from db.models import (
     QuoteRecord,
     Rfq,
     RfqInvitation,
+    SigningKey,
     Waybill,
 )
 from db.session import transaction
@@ -297,4 +298,24 @@ def applications(sessions: sessionmaker[Session], supplier_org_id: str, count: i
                 )
             )
             ids.append(application_id)
+    return ids
+
+
+def signing_keys(sessions: sessionmaker[Session], org_id: str, count: int) -> list[str]:
+    """``count`` keys of an organisation (placeholders: listings never verify with them)."""
+    ids = []
+    with transaction(sessions) as session:
+        for at in reversed(list(paired_times(count))):
+            key_id = f"key_{_tag()}"
+            session.add(
+                SigningKey(
+                    id=key_id,
+                    org_id=org_id,
+                    algorithm="ed25519",
+                    public_key="placeholder",
+                    private_key="placeholder",
+                    created_at=at,
+                )
+            )
+            ids.append(key_id)
     return ids
