@@ -179,9 +179,19 @@ def _field(loc: tuple[int | str, ...]) -> str:
 def validation_detail(
     error: ValidationError | RequestValidationError, *, prefix: str = ""
 ) -> list[dict[str, str]]:
-    return [
-        {"field": prefix + _field(tuple(e["loc"])), "rule": str(e["msg"])} for e in error.errors()
-    ]
+    return [{"field": prefix + _where(e), "rule": _rule(e)} for e in error.errors()]
+
+
+def _where(error: Any) -> str:
+    # FastAPI locates unparseable JSON at ("body", character offset): the field is the body.
+    return "body" if error["type"] == "json_invalid" else _field(tuple(error["loc"]))
+
+
+def _rule(error: Any) -> str:
+    if error["type"] == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "")
+        return f"is not valid JSON: {reason} at character {error['loc'][-1]}"
+    return str(error["msg"])
 
 
 def summary(errors: Sequence[Mapping[str, str]]) -> str:

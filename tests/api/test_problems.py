@@ -171,7 +171,14 @@ async def test_invalid_input_names_each_field_in_errors(
         "/rfqs/x/quotes", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     problem = check(body, 422, problem_schema)
-    assert problem["errors"] and problem["title"] == "Unprocessable Entity"
+    assert problem["title"] == "Unprocessable Entity"
+    assert problem["errors"] == [
+        {
+            "field": "body",
+            "rule": "is not valid JSON: Expecting property name enclosed in "
+            "double quotes at character 1",
+        }
+    ]
 
     long_key = await supplier.http.post("/rfqs", json={}, headers={"Idempotency-Key": "k" * 201})
     (error,) = check(long_key, 422, problem_schema)["errors"]
