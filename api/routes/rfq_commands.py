@@ -42,7 +42,7 @@ Reason = Annotated[Text, Field(max_length=2000)]
 
 class QuoteRequest(BaseModel):
     terms: QuoteTerms
-    replaces_revision: int | None = Field(default=None, ge=1, le=MAX_INT4)
+    replaces_revision: Annotated[int, Field(ge=1, le=MAX_INT4)] | None = None
 
 
 class DeclineRequest(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from temporalio.exceptions import TemporalError
 
@@ -221,8 +221,8 @@ def comparison(
     actor: BuyerActor,
     session: SessionDep,
     top: Annotated[
-        int | None,
-        Query(ge=1, le=MAX_SUPPLIERS, description="keep the best N offers a line (default all)"),
+        Annotated[int, Field(ge=1, le=MAX_SUPPLIERS)] | None,
+        Query(description="keep the best N offers a line (default all)"),
     ] = None,
     eligible_only: bool = False,
 ) -> Comparison:
