@@ -94,9 +94,11 @@ class Harness:
         async def opened() -> str | None:
             view = await handle.query(AccreditationWorkflow.get_status)
             steps = (t for t in view.open_task_ids if t.rsplit(":", 1)[-1].startswith(step))
-            return next(steps, None)
+            task = next(steps, None)
+            assert task, f"status {view.status.value} {view.reasons}, open {view.open_task_ids}"
+            return task
 
-        return await eventually(opened)
+        return await eventually(opened, what=f"an open {step} task in {handle.id}")
 
     def row(self, model: type, key: str) -> object:
         with self.sessions() as session:
@@ -214,11 +216,13 @@ async def test_review_escalates_after_72_hours_and_lapses_after_14_days(harness:
 
     await harness.env.sleep(timedelta(hours=73))
 
-    async def escalated() -> HumanTask | None:
+    async def escalated() -> HumanTask:
         task = harness.row(HumanTask, task_id)
-        return task if isinstance(task, HumanTask) and task.role == "ops_supervisor" else None
+        assert isinstance(task, HumanTask)
+        assert task.role == "ops_supervisor"
+        return task
 
-    assert (await eventually(escalated)).escalated_at is not None
+    assert (await eventually(escalated, what="the review escalated")).escalated_at is not None
     with pytest.raises(WorkflowUpdateFailedError) as rejected:
         await decide(handle, task_id, b.compliance_actor())
     assert isinstance(rejected.value.cause, ApplicationError)
@@ -236,13 +240,13 @@ async def test_escalated_task_is_decided_by_the_supervisor(harness: Harness) -> 
     task_id = await harness.open_task(handle, "review")
     await harness.env.sleep(timedelta(hours=73))
 
-    async def decided() -> TaskAnswer | None:
+    async def decided() -> TaskAnswer:
         try:
             return await decide(handle, task_id, b.supervisor_actor())
-        except WorkflowUpdateFailedError:
-            return None  # not escalated yet
+        except WorkflowUpdateFailedError as refused:  # not escalated yet
+            raise AssertionError(f"refused: {refused.cause}") from refused
 
-    answer = await eventually(decided)
+    answer = await eventually(decided, what="the supervisor's decision")
     assert answer.process_status == AccreditationStatus.ACCREDITED
 
 
@@ -312,22 +316,25 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
 
     await harness.env.sleep(timedelta(days=61))  # 30 days before the certificates expire
 
-    async def reminded() -> list[str] | None:
+    async def reminded() -> list[str]:
         with harness.sessions() as session:
             kinds = session.scalars(
                 select(Notification.kind).where(Notification.org_id == app.supplier_org_id)
             ).all()
-        return list(kinds) if kinds.count("certificate_expiring") == 2 else None
+        assert kinds.count("certificate_expiring") == 2, kinds
+        return list(kinds)
 
-    await eventually(reminded)
+    await eventually(reminded, what="two expiry reminders")
 
     await harness.env.sleep(timedelta(days=31))  # past expiry, nothing renewed
 
-    async def standing(status: str) -> SupplierAccreditation | None:
+    async def standing(status: str) -> SupplierAccreditation:
         row = harness.row(SupplierAccreditation, app.supplier_org_id)
-        return row if isinstance(row, SupplierAccreditation) and row.status == status else None
+        assert isinstance(row, SupplierAccreditation)
+        assert row.status == status
+        return row
 
-    await eventually(lambda: standing("suspended"))
+    await eventually(lambda: standing("suspended"), what="the standing suspended")
     row_status = harness.row(AccreditationApplication, app.application_id)
     assert isinstance(row_status, AccreditationApplication) and row_status.status == "suspended"
 
@@ -352,7 +359,7 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
     second = await renew(handle, RenewCertificateInput(certificate=renewals[1], actor=supplier))
 
     assert second.accepted and second.expires_on == min(r.expiry_date for r in renewals)
-    row = await eventually(lambda: standing("accredited"))
+    row = await eventually(lambda: standing("accredited"), what="the standing reinstated")
     assert row.expires_on == second.expires_on
     await record_history(handle, "accreditation_renewal")
 
@@ -401,15 +408,16 @@ async def test_yearly_financial_review_then_continue_as_new(harness: Harness) ->
                 )
             )
 
-    task_id = await eventually(review_task)
+    task_id = await eventually(review_task, what="an open yearly financial review")
     answer = await decide(handle, task_id, b.compliance_actor(), outcome="keep")
     assert answer.process_status == AccreditationStatus.ACCREDITED
 
-    async def continued() -> str | None:
-        run_id = (await handle.describe()).run_id
-        return run_id if run_id != first_run else None
+    async def continued() -> str:
+        description = await handle.describe()
+        assert description.run_id != first_run, f"first run still {description.status}"
+        return description.run_id
 
-    await eventually(continued)
+    await eventually(continued, what="a run continued as new")
     latest = harness.client.get_workflow_handle_for(AccreditationWorkflow.run, handle.id)
     view = await latest.query(AccreditationWorkflow.get_status)
     assert view.accreditation is not None
@@ -421,9 +429,19 @@ async def test_a_rejected_supplier_can_apply_again_with_a_fresh_review(harness: 
     first = await harness.apply(app)
     first_task = await harness.open_task(first, "review")
     await decide(first, first_task, b.compliance_actor(), "reject", "incomplete licence")
-    await first.result()
+    # The rejected process ends without a timer, so its result needs no time skipped. Awaiting
+    # it with auto-skipping lets the server jump to its next timer the moment the workflow is
+    # done (the test server's ten-year default execution timeout), and the copied certificates
+    # and statements below would then have expired, so no review would open.
+    with harness.env.auto_time_skipping_disabled():
+        await first.result()
 
-    again = app.model_copy(update={"application_id": f"{app.application_id}-2"})
+    again = app.model_copy(
+        update={
+            "application_id": f"{app.application_id}-2",
+            "submitted_at": await harness.env.get_current_time(),
+        }
+    )
     second = await harness.apply(again)
     second_task = await harness.open_task(second, "review")
 
@@ -459,9 +477,11 @@ async def test_certificates_expire_on_time_while_a_yearly_review_is_open(harness
     review = await harness.open_task(handle, "financial-review")
     await harness.env.sleep(timedelta(days=6))  # past expiry, review still undecided
 
-    async def suspended() -> SupplierAccreditation | None:
+    async def suspended() -> SupplierAccreditation:
         row = harness.row(SupplierAccreditation, app.supplier_org_id)
-        return row if isinstance(row, SupplierAccreditation) and row.status == "suspended" else None
+        assert isinstance(row, SupplierAccreditation)
+        assert row.status == "suspended"
+        return row
 
-    await eventually(suspended)
+    await eventually(suspended, what="the standing suspended at expiry")
     assert review in (await handle.query(AccreditationWorkflow.get_status)).open_task_ids
