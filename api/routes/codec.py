@@ -6,11 +6,12 @@ import ipaddress
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 
 from api.deps import PlatformDep, is_operator
-from contracts.common import Actor
+from contracts.common import Actor, Line
 from security.keys import KeyRingError
 from security.oidc import JwksUnavailable, oidc_verifier
 from security.payload_codec import EncryptionCodec, decode_payloads_json, encode_payloads_json
@@ -83,25 +84,41 @@ def _is_loopback(host: str) -> bool:
 Authorised = Annotated[None, Depends(_authorised)]
 
 
+# Temporal's JSON form of a payload: metadata and data as base64. Temporal caps a payload at
+# 2 MB, so its base64 stays under 3 MB.
+Base64 = Annotated[Line, Field(max_length=3_000_000, pattern=r"^[A-Za-z0-9+/=_-]*$")]
+
+
+class PayloadJson(BaseModel):
+    metadata: dict[Annotated[Line, Field(max_length=256)], Base64] = Field(
+        default_factory=dict, max_length=64
+    )
+    data: Base64 = ""
+
+
+class Payloads(BaseModel):
+    """The codec-server request and answer: ``{"payloads": [...]}``."""
+
+    payloads: list[PayloadJson] = Field(max_length=1000)
+
+
 @router.post("/encode")
-async def encode(
-    _: Authorised, platform: PlatformDep, body: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+async def encode(_: Authorised, platform: PlatformDep, body: Payloads) -> Payloads:
     """Encrypt payloads (Temporal codec-server JSON)."""
     return await _apply(encode_payloads_json, platform, body)
 
 
 @router.post("/decode")
-async def decode(
-    _: Authorised, platform: PlatformDep, body: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+async def decode(_: Authorised, platform: PlatformDep, body: Payloads) -> Payloads:
     """Decrypt payloads (Temporal codec-server JSON)."""
     return await _apply(decode_payloads_json, platform, body)
 
 
-async def _apply(operation: Any, platform: PlatformDep, body: dict[str, Any]) -> dict[str, Any]:
+async def _apply(operation: Any, platform: PlatformDep, body: Payloads) -> Payloads:
     try:
-        result: dict[str, Any] = await operation(EncryptionCodec(platform.keyring), body)
+        result = Payloads.model_validate(
+            await operation(EncryptionCodec(platform.keyring), body.model_dump(exclude_unset=True))
+        )
     except (ValueError, KeyRingError) as bad:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(bad)) from None
     return result

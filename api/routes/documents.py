@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.downloads import ANY_DOCUMENT, audited_download
+from api.params import IdPath
 from api.routes.document_access import readable_document
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 @router.get("/{document_id}", response_class=Response, responses=ANY_DOCUMENT)
 async def download(
-    document_id: str, actor: CurrentActor, platform: PlatformDep, session: SessionDep
+    document_id: IdPath, actor: CurrentActor, platform: PlatformDep, session: SessionDep
 ) -> Response:
     """A document the caller may read (its organisation's, or one linked to the caller: an
     order's, a contract's, a task's; see ``api.routes.document_access``), after checking its

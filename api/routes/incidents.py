@@ -11,15 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import SessionDep, is_operator, require
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from contracts.common import Actor, Role
 from db.models import Incident
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
+OLDEST_FIRST = Keyset("incidents", (ascending(Incident.first_failed_at), ascending(Incident.id)))
 
 OpsActor = Annotated[Actor, Depends(require(Role.OPS_SUPERVISOR, Role.ADMIN))]
 
@@ -36,17 +38,17 @@ class IncidentView(BaseModel):
     resolved_at: datetime | None
 
 
-@router.get("")
+@router.get("", responses=NEXT_PAGE_HEADERS)
 def incidents(
     actor: OpsActor,
     session: SessionDep,
+    page: Annotated[Page, paged(OLDEST_FIRST)],
     include_resolved: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentView]:
     """Open incidents, oldest first (with ``include_resolved``, resolved ones too)."""
     if not is_operator(actor):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="incidents are for platform ops")
-    query = select(Incident).order_by(Incident.first_failed_at, Incident.id).limit(limit)
+    query = select(Incident)
     if not include_resolved:
         query = query.where(Incident.resolved_at.is_(None))
     now = datetime.now(UTC)
@@ -62,5 +64,5 @@ def incidents(
             last_error=row.last_error,
             resolved_at=row.resolved_at,
         )
-        for row in session.scalars(query)
+        for row in page.rows(session, query)
     ]
