@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,6 +14,7 @@ from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.control import SandboxControl
 from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse, SandboxServer
 from settings import Settings
+from tests.stack.waiting import wait_until
 
 LIANFENG = "浙江联丰冷链食品有限公司"
 SGS = "SGS-CSTC Standards Technical Services"
@@ -166,11 +166,12 @@ def test_slow_answer_still_succeeds(
 def test_fault_ends_after_its_seconds(
     client: CertificationRegistryClient, control: SandboxControl
 ) -> None:
-    control.set_fault(mode="error", status=503, seconds=0.4)
+    # Long enough that the first lookup lands inside it even on a loaded machine.
+    control.set_fault(mode="error", status=503, seconds=2)
     with pytest.raises(ExternalSystemUnavailable):
         lookup_lianfeng(client)
 
-    time.sleep(0.45)
+    wait_until(lambda: control.fault()["mode"] == "off", timeout=30, seen=control.fault)
 
     assert lookup_lianfeng(client) is not None
 
