@@ -30,6 +30,7 @@ from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse, Sandb
 from sandboxes.regulator import RegulatorControl, RegulatorSandbox
 from settings import Settings
 from tests.sandboxes.test_regulator import new_number, waybill_body
+from tests.stack.waiting import wait_until
 
 KEY = "client-test-key-51c9"
 CST = timezone(timedelta(hours=8))
@@ -334,9 +335,11 @@ def test_a_slow_regulator_that_accepts_after_the_caller_gave_up(
         with pytest.raises(ExternalSystemUnavailable, match="timed out"):
             client.file_waybill(number, waybill_body(number))
         # The abandoned request still lands; wait for it as the retry back-off would.
-        deadline = time.monotonic() + 5
-        while control.tally(number)["accepted"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(
+            lambda: control.tally(number)["accepted"] > 0,
+            timeout=30,
+            seen=lambda: control.tally(number),
+        )
         receipt = client.file_waybill(number, waybill_body(number))
 
     assert control.tally(number)["accepted"] == 1
