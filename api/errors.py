@@ -191,7 +191,8 @@ def _rule(error: Any) -> str:
     if error["type"] == "json_invalid":
         reason = error.get("ctx", {}).get("error", "")
         return f"is not valid JSON: {reason} at character {error['loc'][-1]}"
-    return str(error["msg"])
+    # A rule raised by our own validators reads as itself, without pydantic's label.
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def summary(errors: Sequence[Mapping[str, str]]) -> str:
