@@ -1,5 +1,5 @@
 """A small world for the fuzzer: the real API over HTTP and a real worker on a task queue of their
-own, a buyer, a supplier, ops and a regulator user, an open RFQ and a running order.
+own, a buyer, a supplier, ops and a regulator user, an open RFQ and a confirmed order.
 
 The fuzzer starts real processes; every one started on this module's task queue is ended when
 the module is done, so the shared dev server is left as idle as it was found.
@@ -11,7 +11,8 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -31,10 +32,11 @@ from security.keys import jwt_secret_from_settings
 from security.tokens import issue_token
 from settings import Settings
 from storage.object_store import ObjectStore
+from tests.fuzz.bodies import rfq_body, seeds
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness.api_server import running_api
-from tests.harness.temporal import new_task_queue
+from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 
 REGULATOR_ORG_ID = "org_demo_regulator"
@@ -42,11 +44,14 @@ REGULATOR_ORG_ID = "org_demo_regulator"
 
 @dataclass(frozen=True)
 class World:
-    """What the fuzzer runs against: the API, a bearer token a role and ids that exist."""
+    """What the fuzzer runs against: the API, a bearer token a role, ids that exist and valid
+    bodies to mutate."""
 
     api_url: str
     tokens: dict[str, str]  # role name (buyer, supplier, ops, regulator) -> bearer token
     ids: dict[str, dict[str, str]]  # role name -> path parameter -> an id that role may use
+    seeds: dict[str, Any]  # operation label -> a valid body
+    task_queue: str  # where the processes the fuzzer starts run
 
 
 @pytest.fixture(scope="module")
@@ -116,20 +121,23 @@ async def world(
         supplier=s.member(sessions, supplier_org, Role.SUPPLIER),
         logistics=s.member(sessions, supplier_org, Role.LOGISTICS),
     )
-    terms = o.executed_contract(
-        sessions, who, now=datetime.now(UTC), lines=(s.lines()[0], o.HYDROCHLORIC_ACID)
-    )
+    # Acetone only: the seed e-waybill carries exactly that, so it can be filed.
+    terms = o.executed_contract(sessions, who, now=datetime.now(UTC), lines=s.lines()[:1])
     await o.start_order(dev_env.client, terms, task_queue=fuzz_settings.task_queue)
+    order_id = order_id_for(terms.contract_id)
+    await _confirm(fuzz_api_url, tokens["supplier"], order_id)
     shared = {
         "rfq_id": rfq_id,
         "contract_id": terms.contract_id,
-        "order_id": order_id_for(terms.contract_id),
+        "order_id": order_id,
         "shipment": "1",
     }
     return World(
         api_url=fuzz_api_url,
         tokens=tokens,
         ids={name: {**shared, "org_id": org.id} for name, (org, _) in users.items()},
+        seeds=seeds(supplier_id=supplier_org.id, order_id=order_id),
+        task_queue=fuzz_settings.task_queue,
     )
 
 
@@ -159,33 +167,66 @@ def _token(
     )
 
 
+def _client(api_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
 async def _open_rfq(api_url: str, token: str, supplier_id: str) -> str:
     """An RFQ open for quotes, created through the API, inviting the fuzzing supplier."""
-    body = {
-        "title": "Fuzzing solvents",
-        "lines": [
-            {"line_id": "L1", "description": "Acetone", "quantity": "100", "unit": "L"},
-        ],
-        "delivery_place": "Jinshan Chemical Park, Shanghai",
-        "incoterm": "DAP",
-        "needed_by": (date.today() + timedelta(days=30)).isoformat(),
-        "quote_deadline": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-        "currency": "CNY",
-        "payment_terms": "30 days after acceptance",
-        "invited_supplier_ids": [supplier_id],
-    }
-    async with httpx.AsyncClient(
-        base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as http:
-        answer = await http.post("/rfqs", json=body)
+    async with _client(api_url, token) as http:
+        answer = await http.post("/rfqs", json=rfq_body(supplier_id, now=datetime.now(UTC)))
         answer.raise_for_status()
         rfq_id: str = answer.json()["rfq_id"]
     return rfq_id
 
 
+async def _confirm(api_url: str, token: str, order_id: str) -> None:
+    """The supplier confirms the order and waits for its e-waybill task, so the e-waybill and
+    carrier events can be reported."""
+    async with _client(api_url, token) as http:
+        task_id = await _open_task(http, "order_confirmation", order_id)
+        decision = {"outcome": "confirm"}
+        (await http.post(f"/tasks/{task_id}/decision", json=decision)).raise_for_status()
+        await _open_task(http, "waybill_submission", order_id)
+
+
+async def _open_task(http: httpx.AsyncClient, kind: str, subject_id: str) -> str:
+    async def task() -> str | None:
+        params = {"kind": kind, "subject_id": subject_id}
+        found = (await http.get("/tasks", params=params)).raise_for_status().json()
+        return str(found[0]["task_id"]) if found else None
+
+    return await eventually(task, attempts=600, interval=0.1)
+
+
+async def retrying_activities(client: Client, task_queue: str) -> list[str]:
+    """Each activity of a running process on ``task_queue`` that has failed and is retrying."""
+    found = []
+    async for execution in client.list_workflows(_running_on(task_queue)):
+        with contextlib.suppress(RPCError):  # it ended meanwhile
+            described = await client.get_workflow_handle(execution.id).describe()
+            found += [
+                f"{execution.id}: {pending.activity_type.name}, attempt {pending.attempt}: "
+                f"{pending.last_failure.message}"
+                for pending in described.raw_description.pending_activities
+                if pending.attempt > 1
+            ]
+    return found
+
+
+async def processes_on(client: Client, task_queue: str) -> set[str]:
+    """The workflow ids of every process, running or ended, on ``task_queue``."""
+    return {e.id async for e in client.list_workflows(f'TaskQueue = "{task_queue}"')}
+
+
+def _running_on(task_queue: str) -> str:
+    return f'TaskQueue = "{task_queue}" AND ExecutionStatus = "Running"'
+
+
 async def _end_everything_on(client: Client, task_queue: str) -> None:
     """Terminate every process still running on the fuzzer's task queue."""
-    query = f'TaskQueue = "{task_queue}" AND ExecutionStatus = "Running"'
-    async for execution in client.list_workflows(query):
+    async for execution in client.list_workflows(_running_on(task_queue)):
         with contextlib.suppress(RPCError):  # it ended meanwhile
             await client.get_workflow_handle(execution.id).terminate("fuzzing finished")

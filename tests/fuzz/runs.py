@@ -23,12 +23,16 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from api.openapi_links import add_links
+from tests.fuzz.bodies import mutations
 
 # Operations the fuzzer leaves out, and why.
 _EXCLUDED = {
     # A password login: argon2 costs a quarter second a guess and proves nothing per role.
     ("POST", "/auth/token"),
 }
+
+# Paths of the calls that end (or end a party's part in) a process.
+_ENDINGS = ("/cancel", "/close", "/decline", "/decline-signature")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Budget:
 
 
 SUITE = Budget(
-    examples=8, scenarios=40, steps=10, derandomize=True, shrink=False, request_timeout=20
+    examples=6, scenarios=40, steps=10, derandomize=True, shrink=False, request_timeout=20
 )
 CAMPAIGN = Budget(
     examples=60, scenarios=200, steps=20, derandomize=False, shrink=True, request_timeout=20
@@ -81,16 +85,25 @@ def role_schema(
 
 
 def fuzz_operations(
-    schema: schemathesis.BaseSchema, *, known_ids: Mapping[str, str], budget: Budget
+    schema: schemathesis.BaseSchema,
+    *,
+    known_ids: Mapping[str, str],
+    seeds: Mapping[str, Any],
+    budget: Budget,
 ) -> list[str]:
-    """Every operation on its own: random path ids, and (as often) ids that exist, so the call
-    gets past the lookup to the code behind it. One failure an operation at most."""
+    """Every operation on its own: ids that exist and mutations of a valid body first, so the
+    call gets past the lookup and the validation to the code behind; then whatever the schema
+    allows (and, negatively, what it does not). One failure an operation at most."""
     failures = []
+    operations = []
     for result in schema.get_all_operations():
-        if not isinstance(result, Ok):
+        if isinstance(result, Ok):
+            operations.append(result.ok())
+        else:
             failures.append(f"operation not loadable: {result}")
-            continue
-        operation = result.ok()
+    # Calls that end a process go last, so the others meet the world's processes alive.
+    operations.sort(key=lambda operation: operation.path.endswith(_ENDINGS))
+    for operation in operations:
         fixed = {
             p.name: known_ids[p.name] for p in operation.path_parameters if p.name in known_ids
         }
@@ -98,11 +111,15 @@ def fuzz_operations(
         has_input = bool(list(operation.query)) or bool(operation.body)
         modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)[: 2 if has_input else 1]
         for mode in modes:
-            strategy = operation.as_strategy(generation_mode=mode)
-            if fixed:  # first: Hypothesis tries the first alternative first
-                strategy = st.one_of(
-                    operation.as_strategy(generation_mode=mode, path_parameters=fixed), strategy
+            # Hypothesis tries the first alternative first.
+            alternatives = [operation.as_strategy(generation_mode=mode)]
+            if fixed:
+                alternatives.insert(
+                    0, operation.as_strategy(generation_mode=mode, path_parameters=fixed)
                 )
+            if operation.label in seeds and mode is GenerationMode.POSITIVE:
+                alternatives.insert(0, _seeded(operation, seeds[operation.label], fixed))
+            strategy = st.one_of(*alternatives)
             problem = _first_failure(strategy, budget)
             if problem:
                 failures.append(f"{operation.label} ({mode.value}): {problem}")
@@ -118,6 +135,16 @@ def fuzz_scenarios(schema: schemathesis.BaseSchema, *, budget: Budget) -> list[s
     except (Exception, BaseExceptionGroup) as error:
         return [f"stateful: {_describe(error)}"]
     return []
+
+
+def _seeded(
+    operation: schemathesis.APIOperation[Any, Any, Any, Any],
+    seed: Any,
+    path_parameters: dict[str, str],
+) -> st.SearchStrategy[schemathesis.Case[Any]]:
+    return mutations(seed).flatmap(
+        lambda body: operation.as_strategy(body=body, path_parameters=path_parameters or None)
+    )
 
 
 def _first_failure(strategy: st.SearchStrategy[Any], budget: Budget) -> str | None:

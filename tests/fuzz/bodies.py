@@ -1,0 +1,131 @@
+"""Valid request bodies for the calls that start or steer a process, and a strategy mutating them.
+
+Bodies generated from the schema alone rarely get past the API's own validation (a deadline in
+the past, a supplier that does not exist), so the processes behind were never reached. Starting
+from a valid body and swapping single values for hostile text (NUL, control characters, a lone
+surrogate, a very long string, numbers that are not) or extreme integers reaches them, where
+"accepted, then stuck" defects hide. The unchanged body comes first, so each operation is also
+called once with a body that should succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from contracts.fulfilment import waybill_number_for
+from tests.harness.waybills import waybill
+
+HOSTILE_TEXT = (
+    "a\x00b",
+    "\x00",
+    "\x1b[2J\x07",
+    "tab\there\r\nnewline",
+    "\ud800",  # a lone surrogate: valid JSON escape, not encodable as UTF-8
+    "\u202eright-to-left\u200b",
+    "x" * 5000,
+    " ",
+    "",
+    "NaN",
+    "Infinity",
+    "-0",
+    "1e999999",
+    "99999999999999999999999999999999.999",
+    "2026-02-30",
+    "9999-12-31T23:59:59+14:00",
+    "'; SELECT pg_sleep(5); --",
+)
+HOSTILE_INTEGERS = (0, -1, 2**31, 2**63, -(2**63) - 1, 10**30)
+
+
+def mutations(seed: Any) -> st.SearchStrategy[Any]:
+    """``seed`` itself first, then with any string swapped for hostile or arbitrary text and any
+    integer for an extreme one."""
+    if isinstance(seed, str):
+        return st.one_of(st.just(seed), st.sampled_from(HOSTILE_TEXT), st.text(max_size=40))
+    if isinstance(seed, bool) or seed is None:
+        return st.just(seed)
+    if isinstance(seed, int):
+        return st.one_of(st.just(seed), st.sampled_from(HOSTILE_INTEGERS))
+    if isinstance(seed, list):
+        return st.tuples(*(mutations(item) for item in seed)).map(list)
+    if isinstance(seed, dict):
+        return st.fixed_dictionaries({key: mutations(value) for key, value in seed.items()})
+    return st.just(seed)
+
+
+def rfq_body(supplier_id: str, *, now: datetime) -> dict[str, Any]:
+    return {
+        "title": "Fuzzing solvents",
+        "lines": [{"line_id": "L1", "description": "Acetone", "quantity": "100", "unit": "L"}],
+        "delivery_place": "Jinshan Chemical Park, Shanghai",
+        "incoterm": "DAP",
+        "needed_by": (now + timedelta(days=30)).date().isoformat(),
+        "quote_deadline": (now + timedelta(days=2)).isoformat(),
+        "currency": "CNY",
+        "payment_terms": "30 days after acceptance",
+        "invited_supplier_ids": [supplier_id],
+    }
+
+
+def seeds(*, supplier_id: str, order_id: str) -> dict[str, Any]:
+    """A valid body for each operation that starts or steers a process, by operation label."""
+    now = datetime.now(UTC)
+    today = date.today()
+    reason = {"reason": "not this month"}
+    return {
+        "POST /rfqs": rfq_body(supplier_id, now=now),
+        "POST /rfqs/{rfq_id}/quotes": {
+            "terms": {
+                "lines": [
+                    {
+                        "line_id": "L1",
+                        "unit_price": "9.50",
+                        "price_breaks": [{"min_quantity": "50", "unit_price": "9.00"}],
+                        "stock_available": "500",
+                        "lead_time_days": 5,
+                        "logistics_cost": "20.00",
+                        "transit_days": 2,
+                    }
+                ],
+                "valid_until": (today + timedelta(days=30)).isoformat(),
+                "freight": "0",
+                "tax_rate": "0.13",
+                "note": "drums included",
+                "attachments": [],
+            }
+        },
+        "POST /rfqs/{rfq_id}/decline": reason,
+        "POST /rfqs/{rfq_id}/close": reason,
+        "POST /rfqs/{rfq_id}/cancel": reason,
+        "POST /rfqs/{rfq_id}/deadline": {"new_deadline": (now + timedelta(days=3)).isoformat()},
+        "POST /tasks/{task_id}/decision": {"outcome": "approve", "comment": "checked"},
+        "POST /orders/{order_id}/cancel": reason,
+        "POST /orders/{order_id}/payments": {
+            "amount": {"amount": "100.00", "currency": "CNY"},
+            "reference": "BANK-REF-0001",
+            "paid_on": today.isoformat(),
+        },
+        "POST /orders/{order_id}/shipments/{shipment}/events": {
+            "kind": "picked_up",
+            "at": now.isoformat(),
+            "location": "Wuxi depot",
+            "note": "sealed",
+        },
+        "POST /orders/{order_id}/shipments/{shipment}/waybill": waybill(
+            waybill_number_for(order_id, 1), order_id, loading_at=now + timedelta(days=1)
+        ).model_dump(mode="json"),
+        "PUT /organisations/{org_id}/approval-chain": {
+            "currency": "CNY",
+            "levels": [{"above": "100000", "title": "Head of purchasing"}],
+        },
+        "POST /fx-rates": {
+            "base": "USD",
+            "quote": "CNY",
+            "rate": "7.1",
+            "as_of": today.isoformat(),
+            "source": "bank's published rate",
+        },
+    }
