@@ -10,12 +10,16 @@ called once with a body that should succeed.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
+from contracts.accreditation import CertificateClaim
 from contracts.fulfilment import waybill_number_for
+from db.models import Organisation
+from tests.harness.builders import MINIMAL_PDF, healthy_years
 from tests.harness.waybills import waybill
 
 HOSTILE_TEXT = (
@@ -25,7 +29,6 @@ HOSTILE_TEXT = (
     "tab\there\r\nnewline",
     "\ud800",  # a lone surrogate: valid JSON escape, not encodable as UTF-8
     "\u202eright-to-left\u200b",
-    "x" * 5000,
     " ",
     "",
     "NaN",
@@ -38,13 +41,15 @@ HOSTILE_TEXT = (
     "'; SELECT pg_sleep(5); --",
 )
 HOSTILE_INTEGERS = (0, -1, 2**31, 2**63, -(2**63) - 1, 10**30)
+# Built when drawn: as a literal it would fill every strategy's repr, which Hypothesis computes.
+_LONG = st.just(5000).map("x".__mul__)
 
 
 def mutations(seed: Any) -> st.SearchStrategy[Any]:
     """``seed`` itself first, then with any string swapped for hostile or arbitrary text and any
     integer for an extreme one."""
     if isinstance(seed, str):
-        return st.one_of(st.just(seed), st.sampled_from(HOSTILE_TEXT), st.text(max_size=40))
+        return st.one_of(st.just(seed), st.sampled_from(HOSTILE_TEXT), _LONG, st.text(max_size=40))
     if isinstance(seed, bool) or seed is None:
         return st.just(seed)
     if isinstance(seed, int):
@@ -70,62 +75,93 @@ def rfq_body(supplier_id: str, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def seeds(*, supplier_id: str, order_id: str) -> dict[str, Any]:
-    """A valid body for each operation that starts or steers a process, by operation label."""
+def bodies(
+    *, supplier_id: str, order_id: str, applicant: Organisation, claim: CertificateClaim
+) -> dict[str, st.SearchStrategy[Any]]:
+    """Mutations of a valid body for each operation that starts or steers a process, by label."""
     now = datetime.now(UTC)
     today = date.today()
-    reason = {"reason": "not this month"}
+    reason = mutations({"reason": "not this month"})
     return {
-        "POST /rfqs": rfq_body(supplier_id, now=now),
-        "POST /rfqs/{rfq_id}/quotes": {
-            "terms": {
-                "lines": [
-                    {
-                        "line_id": "L1",
-                        "unit_price": "9.50",
-                        "price_breaks": [{"min_quantity": "50", "unit_price": "9.00"}],
-                        "stock_available": "500",
-                        "lead_time_days": 5,
-                        "logistics_cost": "20.00",
-                        "transit_days": 2,
-                    }
-                ],
-                "valid_until": (today + timedelta(days=30)).isoformat(),
-                "freight": "0",
-                "tax_rate": "0.13",
-                "note": "drums included",
-                "attachments": [],
+        "POST /rfqs": mutations(rfq_body(supplier_id, now=now)),
+        "POST /rfqs/{rfq_id}/quotes": mutations(
+            {
+                "terms": {
+                    "lines": [
+                        {
+                            "line_id": "L1",
+                            "unit_price": "9.50",
+                            "price_breaks": [{"min_quantity": "50", "unit_price": "9.00"}],
+                            "stock_available": "500",
+                            "lead_time_days": 5,
+                            "logistics_cost": "20.00",
+                            "transit_days": 2,
+                        }
+                    ],
+                    "valid_until": (today + timedelta(days=30)).isoformat(),
+                    "freight": "0",
+                    "tax_rate": "0.13",
+                    "note": "drums included",
+                    "attachments": [],
+                }
             }
-        },
+        ),
         "POST /rfqs/{rfq_id}/decline": reason,
         "POST /rfqs/{rfq_id}/close": reason,
         "POST /rfqs/{rfq_id}/cancel": reason,
-        "POST /rfqs/{rfq_id}/deadline": {"new_deadline": (now + timedelta(days=3)).isoformat()},
-        "POST /tasks/{task_id}/decision": {"outcome": "approve", "comment": "checked"},
+        "POST /rfqs/{rfq_id}/deadline": mutations(
+            {"new_deadline": (now + timedelta(days=3)).isoformat()}
+        ),
+        "POST /tasks/{task_id}/decision": mutations({"outcome": "approve", "comment": "checked"}),
         "POST /orders/{order_id}/cancel": reason,
-        "POST /orders/{order_id}/payments": {
-            "amount": {"amount": "100.00", "currency": "CNY"},
-            "reference": "BANK-REF-0001",
-            "paid_on": today.isoformat(),
-        },
-        "POST /orders/{order_id}/shipments/{shipment}/events": {
-            "kind": "picked_up",
-            "at": now.isoformat(),
-            "location": "Wuxi depot",
-            "note": "sealed",
-        },
-        "POST /orders/{order_id}/shipments/{shipment}/waybill": waybill(
-            waybill_number_for(order_id, 1), order_id, loading_at=now + timedelta(days=1)
-        ).model_dump(mode="json"),
-        "PUT /organisations/{org_id}/approval-chain": {
-            "currency": "CNY",
-            "levels": [{"above": "100000", "title": "Head of purchasing"}],
-        },
-        "POST /fx-rates": {
-            "base": "USD",
-            "quote": "CNY",
-            "rate": "7.1",
-            "as_of": today.isoformat(),
-            "source": "bank's published rate",
-        },
+        "POST /orders/{order_id}/payments": mutations(
+            {
+                "amount": {"amount": "100.00", "currency": "CNY"},
+                "reference": "BANK-REF-0001",
+                "paid_on": today.isoformat(),
+            }
+        ),
+        "POST /orders/{order_id}/shipments/{shipment}/events": mutations(
+            {"kind": "picked_up", "at": now.isoformat(), "location": "Wuxi depot", "note": "sealed"}
+        ),
+        "POST /orders/{order_id}/shipments/{shipment}/waybill": mutations(
+            waybill(
+                waybill_number_for(order_id, 1), order_id, loading_at=now + timedelta(days=1)
+            ).model_dump(mode="json")
+        ),
+        "PUT /organisations/{org_id}/approval-chain": mutations(
+            {"currency": "CNY", "levels": [{"above": "100000", "title": "Head of purchasing"}]}
+        ),
+        "POST /fx-rates": mutations(
+            {
+                "base": "USD",
+                "quote": "CNY",
+                "rate": "7.1",
+                "as_of": today.isoformat(),
+                "source": "bank's published rate",
+            }
+        ),
+        "POST /accreditation/applications": _application(applicant, claim),
     }
+
+
+def _application(org: Organisation, claim: CertificateClaim) -> st.SearchStrategy[Any]:
+    """The multipart form: the JSON part mutated inside, then written out; the files as they are."""
+    form = {
+        "credit_code": org.credit_code,
+        "licence_number": "JS-320200-2019-0042",
+        "product_categories": ["chemicals"],
+        "certificates": [claim.model_dump(mode="json")],
+        "financials": [
+            year.model_dump(mode="json", exclude={"document"})
+            for year in healthy_years(date.today().year - 1)
+        ],
+    }
+    return st.fixed_dictionaries(
+        {
+            "application": mutations(form).map(json.dumps),
+            "licence": st.just(MINIMAL_PDF),
+            "certificate_files": st.just([MINIMAL_PDF]),
+            "statement_files": st.just([MINIMAL_PDF] * len(form["financials"])),
+        }
+    )

@@ -1,5 +1,6 @@
 """A small world for the fuzzer: the real API over HTTP and a real worker on a task queue of their
-own, a buyer, a supplier, ops and a regulator user, an open RFQ and a confirmed order.
+own; a buyer, a supplier, a supplier applying for accreditation, ops and a regulator user; an
+open RFQ and a confirmed order.
 
 The fuzzer starts real processes; every one started on this module's task queue is ended when
 the module is done, so the shared dev server is left as idle as it was found.
@@ -11,11 +12,12 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -32,10 +34,11 @@ from security.keys import jwt_secret_from_settings
 from security.tokens import issue_token
 from settings import Settings
 from storage.object_store import ObjectStore
-from tests.fuzz.bodies import rfq_body, seeds
+from tests.fuzz.bodies import bodies, rfq_body
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness.api_server import running_api
+from tests.harness.builders import make_org, register_certificate
 from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 
@@ -44,13 +47,13 @@ REGULATOR_ORG_ID = "org_demo_regulator"
 
 @dataclass(frozen=True)
 class World:
-    """What the fuzzer runs against: the API, a bearer token a role, ids that exist and valid
-    bodies to mutate."""
+    """What the fuzzer runs against: the API, a bearer token a role, ids that exist and bodies
+    that get past validation, mutated."""
 
     api_url: str
-    tokens: dict[str, str]  # role name (buyer, supplier, ops, regulator) -> bearer token
+    tokens: dict[str, str]  # role name (buyer, supplier, applicant, ...) -> bearer token
     ids: dict[str, dict[str, str]]  # role name -> path parameter -> an id that role may use
-    seeds: dict[str, Any]  # operation label -> a valid body
+    bodies: dict[str, st.SearchStrategy[Any]]  # operation label -> mutations of a valid body
     task_queue: str  # where the processes the fuzzer starts run
 
 
@@ -101,15 +104,25 @@ async def world(
     sessions: sessionmaker[Session],
     store: ObjectStore,
     dev_env: WorkflowEnvironment,
+    registry: CertificationRegistryClient,
 ) -> World:
     secret = jwt_secret_from_settings(fuzz_settings)
     buyer_org = s.buyer_org(sessions)
     supplier_org = s.accredited_supplier(sessions, store)
+    applicant = make_org(sessions)  # a supplier not accredited yet
+    today = date.today()
+    claim = register_certificate(
+        registry,
+        holder=applicant.legal_name,
+        issued=today - timedelta(days=30),
+        expires=today + timedelta(days=600),
+    )
     operator = s.org_row(sessions, OPERATOR_ORG_ID)
     regulator_org = s.org_row(sessions, REGULATOR_ORG_ID)
     users = {
         "buyer": (buyer_org, (Role.BUYER, Role.FINANCE)),
         "supplier": (supplier_org, (Role.SUPPLIER, Role.LOGISTICS)),
+        "applicant": (applicant, (Role.SUPPLIER,)),
         "ops": (operator, (Role.ADMIN, Role.COMPLIANCE, Role.OPS_SUPERVISOR, Role.LOGISTICS)),
         "regulator": (regulator_org, (Role.REGULATOR,)),
     }
@@ -136,7 +149,9 @@ async def world(
         api_url=fuzz_api_url,
         tokens=tokens,
         ids={name: {**shared, "org_id": org.id} for name, (org, _) in users.items()},
-        seeds=seeds(supplier_id=supplier_org.id, order_id=order_id),
+        bodies=bodies(
+            supplier_id=supplier_org.id, order_id=order_id, applicant=applicant, claim=claim
+        ),
         task_queue=fuzz_settings.task_queue,
     )
 

@@ -23,7 +23,6 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from api.openapi_links import add_links
-from tests.fuzz.bodies import mutations
 
 # Operations the fuzzer leaves out, and why.
 _EXCLUDED = {
@@ -46,7 +45,7 @@ class Budget:
 
 
 SUITE = Budget(
-    examples=6, scenarios=40, steps=10, derandomize=True, shrink=False, request_timeout=20
+    examples=5, scenarios=25, steps=10, derandomize=True, shrink=False, request_timeout=20
 )
 CAMPAIGN = Budget(
     examples=60, scenarios=200, steps=20, derandomize=False, shrink=True, request_timeout=20
@@ -59,10 +58,15 @@ def budget_from_environment() -> Budget:
 
 
 def role_schema(
-    openapi: dict[str, Any], *, base_url: str, token: str, budget: Budget
+    openapi: dict[str, Any],
+    *,
+    base_url: str,
+    token: str,
+    budget: Budget,
+    path_regex: str | None = None,
 ) -> schemathesis.BaseSchema:
-    """The API's schema, with its links, calling as one user and checking only what the suite
-    promises: no server error, and every answer as its schema declares."""
+    """The API's schema, with its links, calling as one user and checking what the suite
+    promises: no server error, and every answer as declared (status, media type, headers, body)."""
     config = schemathesis.Config.from_dict(
         {
             "base-url": base_url,
@@ -71,6 +75,9 @@ def role_schema(
             "checks": {
                 "enabled": False,
                 "not_a_server_error": {"enabled": True},
+                "status_code_conformance": {"enabled": True},
+                "content_type_conformance": {"enabled": True},
+                "response_headers_conformance": {"enabled": True},
                 "response_schema_conformance": {"enabled": True},
             },
             "generation": {"mode": "all"},
@@ -81,14 +88,14 @@ def role_schema(
     )
     for method, path in _EXCLUDED:
         schema = schema.exclude(method=method, path=path)
-    return schema
+    return schema if path_regex is None else schema.include(path_regex=path_regex)
 
 
 def fuzz_operations(
     schema: schemathesis.BaseSchema,
     *,
     known_ids: Mapping[str, str],
-    seeds: Mapping[str, Any],
+    bodies: Mapping[str, st.SearchStrategy[Any]],
     budget: Budget,
 ) -> list[str]:
     """Every operation on its own: ids that exist and mutations of a valid body first, so the
@@ -117,8 +124,8 @@ def fuzz_operations(
                 alternatives.insert(
                     0, operation.as_strategy(generation_mode=mode, path_parameters=fixed)
                 )
-            if operation.label in seeds and mode is GenerationMode.POSITIVE:
-                alternatives.insert(0, _seeded(operation, seeds[operation.label], fixed))
+            if operation.label in bodies and mode is GenerationMode.POSITIVE:
+                alternatives.insert(0, _with_bodies(operation, bodies[operation.label], fixed))
             strategy = st.one_of(*alternatives)
             problem = _first_failure(strategy, budget)
             if problem:
@@ -137,12 +144,12 @@ def fuzz_scenarios(schema: schemathesis.BaseSchema, *, budget: Budget) -> list[s
     return []
 
 
-def _seeded(
+def _with_bodies(
     operation: schemathesis.APIOperation[Any, Any, Any, Any],
-    seed: Any,
+    bodies: st.SearchStrategy[Any],
     path_parameters: dict[str, str],
 ) -> st.SearchStrategy[schemathesis.Case[Any]]:
-    return mutations(seed).flatmap(
+    return bodies.flatmap(
         lambda body: operation.as_strategy(body=body, path_parameters=path_parameters or None)
     )
 
