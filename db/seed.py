@@ -26,7 +26,8 @@ class DemoOrg:
     users: tuple[tuple[str, str, tuple[Role, ...]], ...]  # email, full name, roles
 
 
-# Credit codes carry valid GB 32100-2015 check characters. Supplier names match the seeded
+# Credit codes are valid GB 32100-2015 codes: structure, the organisation code's GB 11714 check
+# character and the final check character (rules.credit_code). Supplier names match the seeded
 # records of the certification registry sandbox, so their applications can pass.
 DEMO_ORGS = (
     DemoOrg(
@@ -34,7 +35,7 @@ DEMO_ORGS = (
         OrgKind.OPERATOR,
         "贸易流平台运营有限公司",
         "Tradeflow Platform Operations Ltd.",
-        "91100000MA0TF0P51F",
+        "91100000MA0TF0P55U",
         (
             ("admin@tradeflow.example", "Ada Admin 管理员", (Role.ADMIN,)),
             ("compliance@tradeflow.example", "Chen Jing 陈静", (Role.COMPLIANCE,)),
@@ -48,7 +49,7 @@ DEMO_ORGS = (
         OrgKind.BUYER,
         "华东精细化工贸易有限公司",
         "East China Fine Chemicals Trading Co., Ltd.",
-        "91310000MA1BUYER1P",
+        "91310000MA1BUYER54",
         (
             ("buyer@huadong.example", "Sun Mei 孙梅", (Role.BUYER,)),
             ("finance@huadong.example", "Zhou Qiang 周强", (Role.FINANCE,)),
@@ -59,7 +60,7 @@ DEMO_ORGS = (
         OrgKind.BUYER,
         "南方生鲜连锁超市有限公司",
         "Southern Fresh Supermarkets Co., Ltd.",
-        "91440300MA5FRE5H22",
+        "91440300MA5FRE5H6E",
         (
             ("buyer@nanfang.example", "Huang Li 黄丽", (Role.BUYER,)),
             ("finance@nanfang.example", "Xu Tao 徐涛", (Role.FINANCE,)),
@@ -70,7 +71,7 @@ DEMO_ORGS = (
         OrgKind.SUPPLIER,
         "江苏恒信化工有限公司",
         "Jiangsu Hengxin Chemical Co., Ltd.",
-        "91320200MA1HENGX3W",
+        "91320200MA1HENGX53",
         (
             ("supplier@hengxin.example", "Gao Yang 高阳", (Role.SUPPLIER,)),
             ("logistics@hengxin.example", "Ma Jun 马军", (Role.LOGISTICS,)),
@@ -81,7 +82,7 @@ DEMO_ORGS = (
         OrgKind.SUPPLIER,
         "浙江联丰冷链食品有限公司",
         "Zhejiang Lianfeng Cold Chain Foods Co., Ltd.",
-        "91330100MA2L1ANF45",
+        "91330100MA2L1ANF1U",
         (("supplier@lianfeng.example", "Lin Na 林娜", (Role.SUPPLIER,)),),
     ),
     DemoOrg(
@@ -89,7 +90,7 @@ DEMO_ORGS = (
         OrgKind.SUPPLIER,
         "深圳安信电子有限公司",
         "Shenzhen Anxin Electronics Co., Ltd.",
-        "91440300MA3ANX1N5M",
+        "91440300MA3ANX1N19",
         (("supplier@anxin.example", "He Bin 何斌", (Role.SUPPLIER,)),),
     ),
     DemoOrg(
@@ -97,7 +98,7 @@ DEMO_ORGS = (
         OrgKind.REGULATOR,
         "江苏省交通运输厅",
         "Jiangsu Provincial Department of Transport",
-        "113200000140000003",
+        "113200000140000016",
         (("inspector@regulator.example", "Qian Hui 钱慧", (Role.REGULATOR,)),),
     ),
 )

@@ -136,7 +136,7 @@ def step(text: str) -> None:
 # Registry records the certification-registry sandbox is seeded with.
 SUPPLIERS = {
     "supplier@hengxin.example": (
-        "91320200MA1HENGX3W",
+        "91320200MA1HENGX53",
         [("ISO 9001", "CN-QMS-2025-001881"), ("ISO 14001", "CN-EMS-2025-000917")],
         (
             "China Quality Certification Centre (CQC)",
@@ -147,7 +147,7 @@ SUPPLIERS = {
         "solvents",
     ),
     "supplier@lianfeng.example": (
-        "91330100MA2L1ANF45",
+        "91330100MA2L1ANF1U",
         [("ISO 9001", "CN-QMS-2024-007730"), ("ISO 22000", "CN-FSMS-2024-002201")],
         (
             "SGS-CSTC Standards Technical Services",
@@ -158,7 +158,7 @@ SUPPLIERS = {
         "chilled reagents",
     ),
     "supplier@anxin.example": (
-        "91440300MA3ANX1N5M",
+        "91440300MA3ANX1N19",
         [("ISO 9001", "CN-QMS-2023-004410")],
         (
             "TÜV Rheinland (Shanghai)",
@@ -533,17 +533,17 @@ def shipment_waybill(
         dispatch_date=loading.date(),
         consignor=WaybillParty(
             name="江苏恒信化工有限公司",
-            credit_code="91320200MA1HENGX3W",
+            credit_code="91320200MA1HENGX53",
             contact_phone="0510-8888 1234",
         ),
         consignee=WaybillParty(
             name="华东精细化工贸易有限公司",
-            credit_code="91310000MA1BUYER1P",
+            credit_code="91310000MA1BUYER54",
             contact_phone="021-5080 1234",
         ),
         carrier=Carrier(
             name="苏州安运危险品运输有限公司",
-            credit_code="91320581MA1W5E8N0M",
+            credit_code="91320581MA1W5E8N2U",
             phone="0512-5231 8888",
             road_transport_permit_number="苏交运管许可苏字320581000123号",
             permit_expiry=far,

@@ -66,8 +66,8 @@ def test_filed_waybill_shows_title_receipt_and_filing_time(filed_text: str) -> N
 
 def test_filed_waybill_shows_parties_crew_vehicle_and_emergency_contact(filed_text: str) -> None:
     for expected in [
-        "91320500MA1XYB120D",
-        "91320581MA1W5E8N0M",
+        "91320500MA1XYB1273",
+        "91320581MA1W5E8N2U",
         "苏交运管许可苏字320581000123号",
         "苏E·A8231",
         "苏E·T512挂",

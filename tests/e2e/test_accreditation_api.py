@@ -28,7 +28,7 @@ from tests.harness.temporal import eventually, new_task_queue
 from worker import build_worker
 
 HENGXIN = "org_demo_supplier_hengxin"
-HENGXIN_CODE = "91320200MA1HENGX3W"
+HENGXIN_CODE = "91320200MA1HENGX53"
 PDF = ("doc.pdf", b.MINIMAL_PDF, "application/pdf")
 
 
@@ -237,7 +237,7 @@ def _counts(sessions: sessionmaker[Session], org_id: str) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("mutate", "status", "field"),
     [
-        (lambda f, r: f.update(credit_code="91320200MA1HENGX3X"), 422, "application.credit_code"),
+        (lambda f, r: f.update(credit_code="91320200MA1HENGX54"), 422, "application.credit_code"),
         (
             lambda f, r: f["financials"][0].update(revenue="lots"),
             422,
@@ -281,7 +281,7 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     api_url: str, sessions: sessionmaker[Session], mutate: Any, status: int, field: str
 ) -> None:
     supplier = await caller(api_url, "supplier@anxin.example")
-    form = application_form(credit_code="91440300MA3ANX1N5M")
+    form = application_form(credit_code="91440300MA3ANX1N19")
     overrides: dict[str, Any] = {}
     mutate(form, overrides)
     before = _counts(sessions, "org_demo_supplier_anxin")

@@ -14,7 +14,7 @@ from contracts.common import OPERATOR_ORG_ID, Actor, DocumentRef, OrgKind, Role
 from db.models import Document, Organisation
 from db.session import transaction
 from gateways.certification_registry import CertificationRegistryClient
-from rules.credit_code import make_credit_code
+from rules.credit_code import make_credit_code, organisation_check_character
 from storage.object_store import ObjectStore, put_content
 
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -27,8 +27,13 @@ MINIMAL_PDF = (
 
 
 def unique_credit_code() -> str:
-    body = "".join(random.choice(_CODE_ALPHABET) for _ in range(9))
-    return make_credit_code("91320200" + body)
+    """A GB 32100-2015 code for an enterprise (9, 1) registered in Wuxi (320200).
+
+    Eight random characters (31**8 choices, so a test run does not repeat one) make the
+    organisation code with its GB 11714 check character, so the code is structurally valid.
+    """
+    body = "".join(random.choice(_CODE_ALPHABET) for _ in range(8))
+    return make_credit_code("91320200" + body + organisation_check_character(body))
 
 
 def make_org(sessions: sessionmaker[Session], *, kind: OrgKind = OrgKind.SUPPLIER) -> Organisation:

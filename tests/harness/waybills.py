@@ -79,7 +79,7 @@ def waybill(
         loader=None,
         carrier=Carrier(
             name="苏州安运危险品运输有限公司",
-            credit_code="91320581MA1W5E8N0M",
+            credit_code="91320581MA1W5E8N2U",
             phone="0512-5231 8888",
             road_transport_permit_number="苏交运管许可苏字320581000123号",
             permit_expiry=far,

@@ -105,17 +105,17 @@ WAYBILL = EWaybill(
     dispatch_date=DISPATCH,
     consignor=WaybillParty(
         name="江苏恒达化学品有限公司",
-        credit_code="91320500MA1XYB120D",
+        credit_code="91320500MA1XYB1273",
         contact_phone="0512-6688 1234",
     ),
     consignee=WaybillParty(
         name="上海浦江精细化工有限公司",
-        credit_code="91310115MA1K4ABC05",
+        credit_code="91310115MA1K4ABC4H",
         contact_phone="021-5080 1234",
     ),
     carrier=Carrier(
         name="苏州安运危险品运输有限公司",
-        credit_code="91320581MA1W5E8N0M",
+        credit_code="91320581MA1W5E8N2U",
         phone="0512-5231 8888",
         road_transport_permit_number="苏交运管许可苏字320581000123号",
         permit_expiry=date(2028, 6, 30),
@@ -489,7 +489,7 @@ def test_pg_i_toxics_count_together() -> None:
 
 
 def test_credit_codes_that_are_given_must_be_valid() -> None:
-    check = check_waybill(waybill(consignee__credit_code="91310115MA1K4ABC06"))
+    check = check_waybill(waybill(consignee__credit_code="91310115MA1K4ABC4J"))
     assert codes(check) == [(CREDIT_CODE, "consignee.credit_code", "blocking")]
     assert "check character" in check.violations[0].message
     assert check_waybill(waybill(consignee__credit_code=None)).violations == ()
