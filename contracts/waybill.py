@@ -55,6 +55,8 @@ PermitClass = Annotated[
 PermitClasses = Annotated[tuple[PermitClass, ...], Field(max_length=30)]
 Kilograms = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
 Litres = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2)]
+# Densest shipped liquids stay well under 25 kg/L (mercury is 13.5).
+KilogramsPerLitre = Annotated[Decimal, Field(gt=0, le=25, max_digits=6, decimal_places=3)]
 
 
 class WaybillParty(Frozen):
@@ -111,6 +113,8 @@ class WaybillItem(Frozen):
     packages: Annotated[int, Field(gt=0, le=100_000)]
     quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
     unit: Literal["kg", "L"]
+    # Declared density of goods counted in litres; None: rules.waybill counts them conservatively.
+    density_kg_per_l: KilogramsPerLitre | None = None
 
 
 class EmergencyContact(Frozen):

@@ -31,6 +31,25 @@ How the table's marks are read:
   stating one is refused.
 - Quirks kept as printed: UN0190 (explosive samples) has no class, because it is assigned case
   by case; NA1993 Combustible liquid has class "Comb liq".
+
+What an entry says beyond its class, for the segregation rules (read from the entry, never
+from the class alone):
+
+- ``physical_state``: Class 2 is a gas; otherwise the name ("..., solid", "... solution",
+  "liquid") and then the special provisions decide: IB1-IB3 are IBC codes for liquids, IB4-IB8
+  for solids (49 CFR § 172.102(c)(4)), TP33 applies to solids (§ 172.102(c)(7)). None when
+  neither tells, or they disagree: the caller reads that at its strictest.
+- ``is_cyanide`` / ``is_acid`` / ``is_alkaline``: by the proper shipping name (§ 177.848(c)).
+  Cyanides: names with "cyanide" (including hydrogen cyanide, cuprocyanides, oxycyanide) or
+  "hydrocyanic acid", except the organic bromobenzyl cyanides (nitriles, which acids do not
+  turn into hydrogen cyanide). Cyanohydrins, cyanogen and its halides are not read as
+  cyanides. Acids: names saying "acid", "acids" or "acidic" (a cyanide excepted) and the
+  hydrogen halides (hydrogen chloride, bromide, fluoride, iodide). Acids by other names (acid
+  chlorides, sulfur trioxide) are not recognised: ``is_alkaline`` (names saying "alkaline",
+  "basic", "hydroxide" or "ammonia") lets a caller tell a known base from an unknown.
+- ``is_ammonium_nitrate``: UN1942 and the ammonium nitrate fertilizers, the goods of Note A to
+  the § 177.848(d) table.
+- ``is_fireworks``: the "Fireworks" entries (note 5 to the § 177.848(f) table).
 """
 
 from __future__ import annotations
@@ -41,6 +60,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "dangerous_goods"
 TABLE_FILE = DATA_DIR / "hazmat_table.csv"
@@ -52,6 +72,17 @@ FORBIDDEN = "Forbidden"
 # § 172.102 special provisions 1-4: poisonous by inhalation, hazard zone A-D.
 ZONE_PROVISIONS = {"1": "A", "2": "B", "3": "C", "4": "D"}
 NAMES_SHOWN = 3
+
+State = Literal["gas", "liquid", "solid"]
+SAYS_SOLID = re.compile(r"\bsolids?\b")
+SAYS_LIQUID = re.compile(r"\b(?:liquids?|liquefied|solutions?)\b")
+LIQUID_PROVISIONS = frozenset({"IB1", "IB2", "IB3"})  # § 172.102(c)(4)
+SOLID_PROVISIONS = frozenset({"IB4", "IB5", "IB6", "IB7", "IB8", "TP33"})  # § 172.102(c)(4), (7)
+CYANIDE = re.compile(r"cyanide|hydrocyanic acid")
+NOT_CYANIDE = re.compile(r"bromobenzyl cyanide")  # organic nitriles: no HCN with acids
+ACID = re.compile(r"\bacid(?:s|ic)?\b|\bhydrogen (?:chloride|bromide|fluoride|iodide)\b")
+ALKALINE = re.compile(r"\balkaline\b|\bbasic\b|hydroxide|\bammonia\b")
+AMMONIUM_NITRATE = "UN1942"
 
 # GB 6944-2012 names (zh) beside the UN Model Regulations names (en).
 CLASS_NAMES: dict[str, tuple[str, str]] = {
@@ -141,6 +172,49 @@ class DangerousGood:
         """A-D from special provisions 1-4 (poisonous by inhalation); None when not one."""
         zones = [ZONE_PROVISIONS[sp] for sp in self.special_provisions if sp in ZONE_PROVISIONS]
         return zones[0] if zones else None
+
+    @property
+    def physical_state(self) -> State | None:
+        """Gas, liquid or solid as the entry shows it; None when it does not (module docstring)."""
+        if self.hazard_class.startswith("2"):
+            return "gas"
+        name = self.proper_shipping_name.casefold()
+        solid, liquid = bool(SAYS_SOLID.search(name)), bool(SAYS_LIQUID.search(name))
+        if solid != liquid:
+            return "solid" if solid else "liquid"
+        provisions = frozenset(self.special_provisions)
+        solid, liquid = bool(provisions & SOLID_PROVISIONS), bool(provisions & LIQUID_PROVISIONS)
+        if solid != liquid:
+            return "solid" if solid else "liquid"
+        return None
+
+    @property
+    def is_cyanide(self) -> bool:
+        """A cyanide, cyanide mixture or solution (49 CFR § 177.848(c)), by its name."""
+        name = self.proper_shipping_name.casefold()
+        return bool(CYANIDE.search(name)) and not NOT_CYANIDE.search(name)
+
+    @property
+    def is_acid(self) -> bool:
+        """Named an acid (§ 177.848(c)); a cyanide named "hydrocyanic acid" is not one here."""
+        return bool(ACID.search(self.proper_shipping_name.casefold())) and not self.is_cyanide
+
+    @property
+    def is_alkaline(self) -> bool:
+        """Named a base: alkaline, basic, a hydroxide or ammonia."""
+        return bool(ALKALINE.search(self.proper_shipping_name.casefold()))
+
+    @property
+    def is_ammonium_nitrate(self) -> bool:
+        """UN1942 or an ammonium nitrate fertilizer: Note A to the § 177.848(d) table."""
+        name = self.proper_shipping_name.casefold()
+        fertilizer = "ammonium nitrate" in name and "fertilizer" in name
+        return self.hazard_class == "5.1" and (self.un_number == AMMONIUM_NITRATE or fertilizer)
+
+    @property
+    def is_fireworks(self) -> bool:
+        """A "Fireworks" entry (note 5 to the § 177.848(f) table)."""
+        return self.proper_shipping_name.casefold().startswith("fireworks")
 
 
 @dataclass(frozen=True)

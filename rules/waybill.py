@@ -14,9 +14,11 @@ logistics-safety approval. The rules, by code (blocking unless marked warning):
   text beside it ('丙酮 Acetone'); a generic (G) entry without the technical name in
   parentheses (49 CFR § 172.203(k)). A name in Chinese alone gets the warning: the list is
   English only.
-- SEGREGATION: § 177.848 by rules.segregation, on the matching list entries (so their zone and
-  subsidiaries count), or the declared class when none matches: X blocking, O a warning (needs
-  separation). Two lines of the same goods (same UN number and entries) are not compared.
+- SEGREGATION: § 177.848 by rules.segregation, on the matching list entries (so their zone,
+  state, name and subsidiaries count), or the declared class when none matches: X and cyanides
+  with acids (§ 177.848(c)) blocking; O a warning (needs separation); a pair allowed only on a
+  condition the entry cannot show (§ 177.848(e)(5), (e)(6), (c)) a warning (needs a person to
+  confirm it). Two lines of the same goods (same UN number and entries) are not compared.
 - VEHICLE_CLASS, CARRIER_CLASS: an item's primary class is outside what the vehicle or the
   carrier's permit may carry. A permitted "2" covers 2.1-2.3, "1" every Class 1 division,
   "1.4" every 1.4 group; "1.4S" covers only 1.4S; a division never covers its whole class.
@@ -24,9 +26,15 @@ logistics-safety approval. The rules, by code (blocking unless marked warning):
   on the dispatch date (valid through its expiry day). EXPIRING_SOON (warning): it expires
   within ``expiry_warning`` days of dispatch; the message says when that is mid-trip.
 - SAME_PERSON: driver and escort hold the same qualification certificate number.
-- OVERLOAD: net mass of the goods (litres times ``density_kg_per_l``) over ``max_load_kg``, or
-  litres over the tank volume. The net mass leaves out packaging, so it can only under-count.
+- OVERLOAD: net mass of the goods over ``max_load_kg``, or litres over the tank volume. Litres
+  count at the item's declared density; undeclared, at the policy's ``density_kg_per_l`` (water,
+  1.0), the least they are read at. The net mass leaves out packaging, so it can only
+  under-count.
 - QUANTITY_LIMIT: over a ``QuantityLimit`` of the policy: platform policy, not regulation.
+- DENSITY_ASSUMED (warning): no declared density, and the load is within the limit at 1.0 kg/L
+  but over it at the policy's conservative ``assumed_density_kg_per_l`` (2.0: sulfuric acid is
+  1.84). The platform ships no density table (no sourced one to ship), so it does not guess a
+  density per entry: declare the density, or a logistics-safety approval accepts the load.
 - TIMES: unloading not after loading; dispatch date not the loading day in China (UTC+8).
 """
 
@@ -67,12 +75,16 @@ SAME_PERSON = "SAME_PERSON"
 OVERLOAD = "OVERLOAD"
 QUANTITY_LIMIT = "QUANTITY_LIMIT"
 TIMES = "TIMES"
+DENSITY_ASSUMED = "DENSITY_ASSUMED"
 
 # China keeps one offset all year, so the loading day needs no tz database.
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-# Water's density: the waybill gives no density, and the list has none. Dense liquids (sulfuric
-# acid 1.84 kg/L) are under-counted by it; a policy can set a higher one.
+# Litres without a declared density: water's density is the least they are read at (a load over a
+# limit at it is blocked), and 2.0 kg/L the conservative reading (over a limit only at it, a
+# warning): above sulfuric acid (1.84) and most liquid dangerous goods, not bromine (3.1) or
+# mercury (13.5), which a declared density or a stricter policy covers.
 DEFAULT_DENSITY_KG_PER_L = Decimal("1.0")
+ASSUMED_DENSITY_KG_PER_L = Decimal("2.0")
 EXPIRY_WARNING = timedelta(days=30)
 # CJK ideographs and full-width punctuation: the list's names are English only.
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -132,6 +144,7 @@ DEFAULT_QUANTITY_LIMITS = (
 class WaybillPolicy:
     expiry_warning: timedelta = EXPIRY_WARNING
     density_kg_per_l: Decimal = DEFAULT_DENSITY_KG_PER_L
+    assumed_density_kg_per_l: Decimal = ASSUMED_DENSITY_KG_PER_L
     quantity_limits: tuple[QuantityLimit, ...] = DEFAULT_QUANTITY_LIMITS
 
 
@@ -333,7 +346,8 @@ def segregation_violations(waybill: EWaybill) -> tuple[Violation, ...]:
         if verdict is Segregation.FORBIDDEN:
             found.append(_violation(SEGREGATION, path, f"{path} may not share a vehicle: {reason}"))
         else:
-            message = f"{path} need separation (logistics-safety approval): {reason}"
+            need = "separation" if verdict is Segregation.SEPARATED else "a confirmed condition"
+            message = f"{path} need {need} (logistics-safety approval): {reason}"
             found.append(_violation(SEGREGATION, path, message, "warning"))
     return tuple(found)
 
@@ -399,25 +413,66 @@ def same_person(waybill: EWaybill) -> tuple[Violation, ...]:
     return (_violation(SAME_PERSON, "escort.qualification_certificate_number", message),)
 
 
-def _mass_kg(items: Iterable[WaybillItem], policy: WaybillPolicy) -> Decimal:
-    per_unit = {"kg": Decimal(1), "L": policy.density_kg_per_l}
-    return sum((item.quantity * per_unit[item.unit] for item in items), Decimal(0))
+@dataclass(frozen=True)
+class _Mass:
+    """Net mass of some items: undeclared litres at the least and at the assumed density."""
+
+    least: Decimal
+    assumed: Decimal
+    undeclared: tuple[str, ...]  # 'items[1] UN1830': litres without a declared density
+    declared: bool  # some litres at a declared density
+
+    def litres_text(self, policy: WaybillPolicy) -> str:
+        declared = "litres at their declared density" if self.declared else ""
+        undeclared = f"litres at {policy.density_kg_per_l} kg/L" if self.undeclared else ""
+        if declared and undeclared:
+            return f", {declared}, other {undeclared}"
+        return f", {declared or undeclared}" if declared or undeclared else ""
+
+
+def _mass(items: Iterable[tuple[int, WaybillItem]], policy: WaybillPolicy) -> _Mass:
+    least = assumed = Decimal(0)
+    undeclared: list[str] = []
+    declared = False
+    for i, item in items:
+        if item.unit == "kg":
+            least, assumed = least + item.quantity, assumed + item.quantity
+        elif item.density_kg_per_l is not None:
+            declared = True
+            least += item.quantity * item.density_kg_per_l
+            assumed += item.quantity * item.density_kg_per_l
+        else:
+            undeclared.append(f"items[{i}] {item.un_number}")
+            least += item.quantity * policy.density_kg_per_l
+            assumed += item.quantity * policy.assumed_density_kg_per_l
+    return _Mass(least, assumed, tuple(undeclared), declared)
+
+
+def _density_assumed(
+    mass: _Mass, limit: Decimal, what: str, policy: WaybillPolicy
+) -> tuple[Violation, ...]:
+    """DENSITY_ASSUMED when only the conservative density puts the goods over the limit."""
+    if mass.least > limit or mass.assumed <= limit:
+        return ()
+    message = (
+        f"{', '.join(mass.undeclared)} in litres declare no density: at"
+        f" {policy.assumed_density_kg_per_l} kg/L {what} weigh {_quantity_text(mass.assumed)} kg,"
+        f" over {_quantity_text(limit)} kg (at {policy.density_kg_per_l} kg/L:"
+        f" {_quantity_text(mass.least)} kg); declare the density or have the load approved"
+    )
+    return (_violation(DENSITY_ASSUMED, "items", message, "warning"),)
 
 
 def overload(waybill: EWaybill, policy: WaybillPolicy = DEFAULT_POLICY) -> tuple[Violation, ...]:
     vehicle, found = waybill.vehicle, []
-    mass = _mass_kg(waybill.items, policy)
-    if mass > vehicle.max_load_kg:
-        litres = (
-            f", litres at {policy.density_kg_per_l} kg/L"
-            if any(item.unit == "L" for item in waybill.items)
-            else ""
-        )
+    mass = _mass(enumerate(waybill.items), policy)
+    if mass.least > vehicle.max_load_kg:
         message = (
-            f"the goods weigh {_quantity_text(mass)} kg net{litres}, over the vehicle's"
-            f" {_quantity_text(vehicle.max_load_kg)} kg"
+            f"the goods weigh {_quantity_text(mass.least)} kg net{mass.litres_text(policy)},"
+            f" over the vehicle's {_quantity_text(vehicle.max_load_kg)} kg"
         )
         found.append(_violation(OVERLOAD, "vehicle.max_load_kg", message))
+    found += _density_assumed(mass, vehicle.max_load_kg, "the goods", policy)
     litres_total = sum((i.quantity for i in waybill.items if i.unit == "L"), Decimal(0))
     tank = vehicle.tank_volume_litres
     if tank is not None and litres_total > tank:
@@ -440,16 +495,17 @@ def quantity_limits(
 ) -> tuple[Violation, ...]:
     found: list[Violation] = []
     for limit in policy.quantity_limits:
-        items = [item for item in waybill.items if _under(limit, item)]
-        mass = _mass_kg(items, policy)
-        if not items or mass <= limit.max_kg:
+        items = [(i, item) for i, item in enumerate(waybill.items) if _under(limit, item)]
+        mass = _mass(items, policy)
+        names = ", ".join(dict.fromkeys(item.un_number for _, item in items))
+        found += _density_assumed(mass, limit.max_kg, f"{limit.label} ({names})", policy)
+        if not items or mass.least <= limit.max_kg:
             continue
-        names = ", ".join(dict.fromkeys(item.un_number for item in items))
         if limit.max_kg == 0:
             message = f"{limit.label} ({names}) are not carried on this platform (platform policy)"
         else:
             message = (
-                f"{limit.label} ({names}) weigh {_quantity_text(mass)} kg, over the platform"
+                f"{limit.label} ({names}) weigh {_quantity_text(mass.least)} kg, over the platform"
                 f" policy limit of {_quantity_text(limit.max_kg)} kg a vehicle"
             )
         found.append(_violation(QUANTITY_LIMIT, "items", message))

@@ -224,3 +224,31 @@ def test_every_class_and_division_is_named(hazard_class: str) -> None:
 def test_unknown_classes_are_refused(hazard_class: str) -> None:
     with pytest.raises(ValueError, match="not a dangerous goods class"):
         class_name(hazard_class)
+
+
+@pytest.mark.parametrize(
+    ("un_number", "state"),
+    [
+        ("UN1017", "gas"),  # Chlorine,2.3,...: Class 2
+        ("UN1823", "solid"),  # "Sodium hydroxide, solid"
+        ("UN1824", "liquid"),  # Sodium hydroxide solution
+        ("UN1789", "liquid"),  # Hydrochloric acid: IB2 (§ 172.102(c)(4): IBCs for liquids)
+        ("UN1942", "solid"),  # Ammonium nitrate, ...: IB8;...;TP33 (solids)
+        ("UN0081", None),  # "Explosive, blasting, type A": neither name nor provisions tell
+    ],
+)
+def test_the_physical_state_is_read_from_name_and_provisions(
+    un_number: str, state: str | None
+) -> None:
+    assert entries(un_number)[0].physical_state == state
+
+
+def test_cyanides_acids_and_the_notes_are_read_from_the_name() -> None:
+    assert entries("UN1613")[0].is_cyanide and not entries("UN1613")[0].is_acid
+    assert entries("UN1689")[0].is_cyanide  # "Sodium cyanide, solid"
+    assert not entries("UN1694")[0].is_cyanide  # "Bromobenzyl cyanides, liquid": a nitrile
+    assert entries("UN1789")[0].is_acid and entries("UN1050")[0].is_acid  # hydrogen chloride
+    assert entries("UN1824")[0].is_alkaline and not entries("UN1824")[0].is_acid
+    assert entries("UN1942")[0].is_ammonium_nitrate and entries("UN2067")[0].is_ammonium_nitrate
+    assert not entries("UN3375")[0].is_ammonium_nitrate  # an emulsion, not Note A's goods
+    assert entries("UN0337")[0].is_fireworks and not entries("UN0012")[0].is_fireworks

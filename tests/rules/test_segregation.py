@@ -195,3 +195,126 @@ def test_a_pair_is_reported_once_and_compatible_loads_give_none() -> None:
 def test_an_unreadable_class_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="not a hazard class"):
         segregation(bad, "3")
+
+
+# -- the entry, not just the class (issue 9 §1) -------------------------------------------------
+
+CONDITIONAL = Segregation.CONDITIONAL
+
+
+def test_cyanides_may_not_go_with_acids() -> None:
+    # § 177.848(c): cyanides, cyanide mixtures or solutions may not be stored, loaded and
+    # transported with acids if a mixture would generate hydrogen cyanide.
+    # UN1613,"Hydrocyanic acid, aqueous solutions or Hydrogen cyanide, ...",6.1,,I,6.1,2;...
+    # (zone B: outside the table's 6.1 row, so the table alone let it pass)
+    (hydrocyanic,) = entries("UN1613")
+    # UN1789,Hydrochloric acid,8,,II,8,386;A3;B3;B15;B133;IB2;N41;T8;TP2,
+    hydrochloric = entries("UN1789")[0]
+    assert segregation(hydrocyanic, hydrochloric) is FORBIDDEN
+    assert segregation(hydrochloric, hydrocyanic) is FORBIDDEN
+    (violation,) = mixed_loading_violations([hydrocyanic, hydrochloric])
+    assert "§ 177.848(c)" in violation and "UN1789 is an acid" in violation
+    # UN1689,"Sodium cyanide, solid",6.1,,I,... with UN1830,Sulfuric acid ...,8,,II,...
+    assert segregation(entries("UN1689")[0], entries("UN1830")[0]) is FORBIDDEN
+
+
+def test_a_cyanide_with_a_corrosive_that_is_not_named_an_acid() -> None:
+    # § 177.848(c) only forbids acids: a named base passes, an unnamed corrosive needs a
+    # person to confirm it is not an acid, and a bare class 8 is read at its strictest.
+    (hydrocyanic,) = entries("UN1613")
+    # UN1824,Sodium hydroxide solution,8,,II,8,B2;IB2;N34;T7;TP2,
+    assert segregation(hydrocyanic, entries("UN1824")[0]) is NONE
+    # UN1760,"Corrosive liquids, n.o.s",8,,II,8,B2;IB2;T11;TP2;TP27,G
+    assert segregation(hydrocyanic, entries("UN1760")[1]) is CONDITIONAL
+    assert segregation(hydrocyanic, "8") is FORBIDDEN
+    # Two cyanides are not an acid pair, though one is named "hydrocyanic acid".
+    assert segregation(hydrocyanic, entries("UN1689")[0]) is NONE
+
+
+def test_a_class_8_solid_is_outside_the_liquids_only_row() -> None:
+    # § 177.848(d) table, column "8 liquids only"; § 177.848(e)(1): a class absent from the
+    # table is not restricted. 4.2,,4.2,...,8,liquids only,8L,8 liquids only,X,,
+    # UN1823,"Sodium hydroxide, solid",8,,II,8,IB8;IP2;IP4;T3;TP33,
+    (caustic_solid,) = entries("UN1823")
+    # UN1854,"Barium alloys, pyrophoric",4.2,,I,4.2,T21;TP7;TP33;W31,
+    (barium,) = entries("UN1854")
+    assert segregation("8", "4.2") is FORBIDDEN  # a bare class 8 is read as a liquid
+    assert segregation(caustic_solid, barium) is NONE
+    assert segregation(entries("UN1824")[0], barium) is FORBIDDEN  # the solution is a liquid
+    # 6.1,,6.1,Poisonous liquids PG I Zone A,8,liquids only,8L,...,X: acrolein (6.1A) with the
+    # solid is not restricted either.
+    (acrolein,) = entries("UN1092")
+    assert segregation(caustic_solid, acrolein) is NONE
+
+
+def test_a_gas_with_subsidiary_8_belongs_to_its_class_2_row() -> None:
+    # UN1017,Chlorine,2.3,5.1;8,,2.3;5.1;8,2;B9;...: a gas, Zone B. Its subsidiary 8 is not a
+    # Class 8 liquid (§ 177.848(d) "8 liquids only"), so with a 4.2 material the 2.3 Zone B row
+    # decides: 4.2,,4.2,...,2.3,gas Zone B,2.3B,2.3 gas Zone B,O,, (not 4.2 with 8L, X).
+    (chlorine,) = entries("UN1017")
+    (barium,) = entries("UN1854")
+    assert segregation(chlorine, barium) is SEPARATED
+    (violation,) = mixed_loading_violations([chlorine, barium])
+    assert "Poisonous gas Zone B" in violation and "Corrosive liquids" not in violation
+
+
+def test_note_a_is_read_from_the_entry() -> None:
+    # § 177.848(e)(5): notwithstanding X, ammonium nitrate (UN1942) and ammonium nitrate
+    # fertilizer may be loaded with 1.1 or 1.5 unless § 177.835(c) forbids it (not checked here,
+    # so a person confirms it). 5.1,,5.1,Oxidizers 5.1,1.1,,1.1,1.1 1.2,X,A,yes
+    # UN0081,"Explosive, blasting, type A",1.1D,,,1.1D,148,
+    (blasting,) = entries("UN0081")
+    (ammonium_nitrate,) = entries("UN1942")
+    (fertilizer,) = entries("UN2067")  # Ammonium nitrate based fertilizer,5.1,,III,...
+    assert segregation(ammonium_nitrate, blasting) is CONDITIONAL
+    assert segregation(fertilizer, blasting) is CONDITIONAL
+    (violation,) = mixed_loading_violations([ammonium_nitrate, blasting])
+    assert "Note A (§ 177.848(e)(5))" in violation and "§ 177.835(c)" in violation
+    # Other 5.1 entries, and a bare 5.1, keep the X: UN1486,Potassium nitrate,5.1,,III,...;
+    # UN3375,"Ammonium nitrate emulsion ... intermediate for blasting explosives",5.1,,II,...
+    assert segregation(entries("UN1486")[0], blasting) is FORBIDDEN
+    assert segregation(entries("UN3375")[0], blasting) is FORBIDDEN
+    assert segregation("5.1", blasting) is FORBIDDEN
+
+
+def test_note_5_is_read_from_the_entry() -> None:
+    # § 177.848(g)(3)(v): Division 1.4S fireworks may not go with 1.1 or 1.2. D,S,4/5,,4;5
+    (blasting,) = entries("UN0081")
+    # UN0337,Fireworks,1.4S,,,1.4S,108,
+    (fireworks,) = entries("UN0337")
+    # UN0012,"Cartridges for weapons, inert projectile or Cartridges, small arms",1.4S,,,None,,
+    (cartridges,) = entries("UN0012")
+    assert segregation(fireworks, blasting) is FORBIDDEN
+    assert segregation(cartridges, blasting) is NONE
+    assert segregation("1.4S", blasting) is FORBIDDEN  # a bare 1.4S may be fireworks
+
+
+def test_note_1_group_l_with_an_identical_explosive() -> None:
+    # § 177.848(g)(3)(i): group L only with an identical explosive. L,L,1,,1
+    # UN0356,"Articles, explosive, n.o.s.",1.3L,,,1.3L,101,G; UN0380,"Articles, pyrophoric",1.2L
+    (articles,) = entries("UN0356")
+    (pyrophoric,) = entries("UN0380")
+    assert segregation(articles, articles) is NONE
+    assert segregation(articles, pyrophoric) is FORBIDDEN
+
+
+def test_same_class_secondary_hazard_segregation_needs_confirmation() -> None:
+    # § 177.848(e)(6): materials of the same class may be stored together without regard to a
+    # secondary hazard's segregation if they cannot react dangerously: the entry cannot show
+    # that, so a person confirms it. UN2031,"Nitric acid ..., with more than 70 percent nitric
+    # acid",8,5.1,I,8;5.1,...: its 5.1 with HCl (8L) is O (5.1,,5.1,Oxidizers 5.1,8,...,O,A,).
+    nitric = next(g for g in entries("UN2031") if g.subsidiary_classes == ("5.1",))
+    hydrochloric = entries("UN1789")[0]
+    assert segregation(nitric, hydrochloric) is CONDITIONAL
+    (violation,) = mixed_loading_violations([nitric, hydrochloric])
+    assert "§ 177.848(e)(6)" in violation and "cannot react dangerously" in violation
+    # Not for different classes: the 5.1 with a class 3 stays O (3,,3,...,5.1,,5.1,5.1,O,,).
+    (acetone,) = entries("UN1090")
+    assert segregation(nitric, acetone) is SEPARATED
+
+
+def test_the_exemption_does_not_lift_what_paragraph_c_names() -> None:
+    # § 177.848(c) itself forbids 6.1 PG I Zone A with Class 8 liquids: bromine (8, subsidiary
+    # 6.1, PG I, Zone A) with hydrochloric acid stays X although both are Class 8.
+    bromine = entries("UN1744")[0]
+    assert segregation(bromine, entries("UN1789")[0]) is FORBIDDEN

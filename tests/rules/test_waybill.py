@@ -31,6 +31,7 @@ from rules.waybill import (
     BAD_PACKING_GROUP,
     CARRIER_CLASS,
     CREDIT_CODE,
+    DENSITY_ASSUMED,
     EXPIRED,
     EXPIRING_SOON,
     FORBIDDEN_GOODS,
@@ -330,8 +331,13 @@ def test_loader_fields_are_mandatory_only_when_there_is_a_loader() -> None:
 
 
 def test_overload_by_mass_and_by_tank_volume() -> None:
-    # 1000 L + 2000 L at the default 1.0 kg/L = 3000 kg.
-    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(3000)))) == []
+    # 1000 L + 2000 L at the default 1.0 kg/L = 3000 kg. With no declared density that is no
+    # longer read as within 3000 kg: at the conservative 2.0 kg/L it is 6000 kg, a warning
+    # (this case used to pass clean, counting every litre as water).
+    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(3000)))) == [
+        (DENSITY_ASSUMED, "items", "warning")
+    ]
+    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(6000)))) == []
     check = check_waybill(waybill(vehicle__max_load_kg=Decimal(2999)))
     assert codes(check) == [(OVERLOAD, "vehicle.max_load_kg", "blocking")]
     assert (
@@ -556,3 +562,128 @@ def test_plates_accepted(plate: str) -> None:
 def test_the_model_refuses(base: BaseModel, field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
         type(base).model_validate({**base.model_dump(), field: value})
+
+
+# UN1830,Sulfuric acid with more than 51 percent acid,8,,II,8,A3;A7;B3;B83;B84;IB2;N34;T8;TP2,
+SULFURIC_ACID = WaybillItem(
+    un_number="UN1830",
+    proper_shipping_name="Sulfuric acid with more than 51 percent acid",
+    hazard_class="8",
+    packing_group="II",
+    packaging="IBCs",
+    packages=5,
+    quantity=Decimal(5000),
+    unit="L",
+)
+
+
+def test_litres_count_at_the_declared_density() -> None:
+    # 5000 L of sulfuric acid at its declared 1.84 kg/L weigh 9200 kg: over a 9000 kg vehicle,
+    # which 1.0 kg/L (5000 kg) would have hidden.
+    declared = SULFURIC_ACID.model_copy(update={"density_kg_per_l": Decimal("1.84")})
+    check = check_waybill(waybill(items=(declared,), vehicle__max_load_kg=Decimal(9000)))
+    assert codes(check) == [(OVERLOAD, "vehicle.max_load_kg", "blocking")]
+    assert "9200 kg net, litres at their declared density" in check.violations[0].message
+    # Undeclared: within 9000 kg at 1.0 kg/L, over it at 2.0 kg/L (10000 kg): a warning.
+    check = check_waybill(waybill(items=(SULFURIC_ACID,), vehicle__max_load_kg=Decimal(9000)))
+    assert codes(check) == [(DENSITY_ASSUMED, "items", "warning")]
+    assert "items[0] UN1830 in litres declare no density" in check.violations[0].message
+    assert "10000 kg, over 9000 kg (at 1.0 kg/L: 5000 kg)" in check.violations[0].message
+
+
+def test_a_quantity_limit_counts_litres_at_the_declared_density() -> None:
+    policy = WaybillPolicy(quantity_limits=(QuantityLimit("Class 8", "8", Decimal(6000)),))
+    acid = SULFURIC_ACID.model_copy(update={"quantity": Decimal(4000)})
+    declared = acid.model_copy(update={"density_kg_per_l": Decimal("1.84")})  # 7360 kg
+    check = check_waybill(waybill(items=(declared,)), policy=policy)
+    assert codes(check) == [(QUANTITY_LIMIT, "items", "blocking")]
+    assert "7360 kg" in check.violations[0].message
+    # 4000 kg at 1.0 kg/L, 8000 kg at 2.0 kg/L: only the assumed density is over.
+    assert codes(check_waybill(waybill(items=(acid,)), policy=policy)) == [
+        (DENSITY_ASSUMED, "items", "warning")
+    ]
+
+
+def test_a_declared_density_is_bounded() -> None:
+    for bad in ("0", "-1", "25.001", "1.2345"):
+        with pytest.raises(ValidationError):
+            WaybillItem.model_validate({**SULFURIC_ACID.model_dump(), "density_kg_per_l": bad})
+
+
+# UN1613,"Hydrocyanic acid, aqueous solutions or Hydrogen cyanide, aqueous solutions with not
+# more than 20 percent hydrogen cyanide",6.1,,I,6.1,2;B61;B65;B77;B82;T20;TP2;TP13,
+HYDROCYANIC_ACID = WaybillItem(
+    un_number="UN1613",
+    proper_shipping_name=(
+        "Hydrocyanic acid, aqueous solutions or Hydrogen cyanide, aqueous solutions with not"
+        " more than 20 percent hydrogen cyanide"
+    ),
+    hazard_class="6.1",
+    packing_group="I",
+    packaging="steel drums",
+    packages=2,
+    quantity=Decimal(200),
+    unit="L",
+)
+# UN1823,"Sodium hydroxide, solid",8,,II,8,IB8;IP2;IP4;T3;TP33,
+CAUSTIC_SODA = WaybillItem(
+    un_number="UN1823",
+    proper_shipping_name="Sodium hydroxide, solid",
+    hazard_class="8",
+    packing_group="II",
+    packaging="bags",
+    packages=40,
+    quantity=Decimal(1000),
+    unit="kg",
+)
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        # § 177.848(c): a cyanide solution with hydrochloric acid, which the table let pass.
+        ((HYDROCYANIC_ACID, HYDROCHLORIC_ACID), [(SEGREGATION, "items[0],items[1]", "blocking")]),
+        # § 177.848(d) "8 liquids only": a class 8 solid with a 4.2 material is not restricted
+        # (4.2 with 8L is X, as the hydrochloric acid case above in test_segregation shows).
+        ((BARIUM_ALLOYS, CAUSTIC_SODA), []),
+        # UN1017 chlorine is read on its 2.3 Zone B row, not as a corrosive liquid:
+        # 4.2,,4.2,...,2.3,gas Zone B,2.3B,2.3 gas Zone B,O,, (a warning, not X).
+        ((BARIUM_ALLOYS, CHLORINE), [(SEGREGATION, "items[0],items[1]", "warning")]),
+    ],
+)
+def test_segregation_reads_the_entry(
+    items: tuple[WaybillItem, ...], expected: list[tuple[str, str, str]]
+) -> None:
+    check = check_waybill(waybill(items=items, **permitted("2", "4", "6", "8")))
+    assert [c for c in codes(check) if c[0] == SEGREGATION] == expected
+
+
+def test_a_cyanide_with_an_acid_names_paragraph_c() -> None:
+    items = (HYDROCYANIC_ACID, HYDROCHLORIC_ACID)
+    check = check_waybill(waybill(items=items, **permitted("6", "8")))
+    (violation,) = [v for v in check.violations if v.code == SEGREGATION]
+    assert "may not share a vehicle" in violation.message
+    assert "§ 177.848(c)" in violation.message and "hydrogen cyanide" in violation.message
+
+
+def test_a_same_class_exemption_is_a_warning_to_confirm() -> None:
+    # § 177.848(e)(6): nitric acid over 70% (8, subsidiary 5.1) with hydrochloric acid (8): the
+    # 5.1 segregation may be set aside only if they cannot react dangerously (they can: aqua
+    # regia), so a person must confirm it before filing.
+    nitric = WaybillItem(
+        un_number="UN2031",
+        proper_shipping_name=(
+            "Nitric acid other than red fuming, with more than 70 percent nitric acid"
+        ),
+        hazard_class="8",
+        subsidiary_classes=("5.1",),
+        packing_group="I",
+        packaging="drums",
+        packages=2,
+        quantity=Decimal(400),
+        unit="L",
+    )
+    check = check_waybill(waybill(items=(nitric, HYDROCHLORIC_ACID), **permitted("8")))
+    (violation,) = [v for v in check.violations if v.code == SEGREGATION]
+    assert violation.severity == "warning" and "need a confirmed condition" in violation.message
+    assert "§ 177.848(e)(6)" in violation.message
