@@ -32,7 +32,7 @@ def api_url(settings: Settings, dev_env: WorkflowEnvironment) -> Iterator[str]:
 
 
 async def test_the_docs_page_loads_only_assets_the_app_serves(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         page = await http.get("/docs")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert not _ABSOLUTE.findall(page.text), "a URL in the page points off this host"
@@ -51,7 +51,7 @@ async def test_the_docs_page_loads_only_assets_the_app_serves(api_url: str) -> N
 
 
 async def test_the_oauth2_redirect_page_is_served_and_redoc_is_off(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         redirect = await http.get("/docs/oauth2-redirect")
         assert redirect.status_code == 200 and "oauth2" in redirect.text
         assert not _ABSOLUTE.findall(redirect.text)

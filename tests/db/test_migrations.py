@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+import uuid
 
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.migrate import ROOT
 from db.models import Base
+from rules.credit_code import credit_code_problem
 
 
 def test_the_migrated_database_matches_the_models(database_url: str) -> None:
@@ -18,3 +25,44 @@ def test_the_migrated_database_matches_the_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: str) -> None:
+    """A data folder seeded before the full GB 32100 check keeps working: migration 0007 swaps
+    the demo organisations' old codes for valid ones and touches nothing else."""
+    server = make_url(database_url)
+    name = f"tradeflow_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine = create_engine(url)
+    try:
+        command.upgrade(config, "0006")
+        insert = text(
+            "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
+            "VALUES (:id, 'supplier', :id, :id, :code)"
+        )
+        with engine.begin() as connection:
+            connection.execute(insert, {"id": "org_demo_supplier_hengxin", "code": OLD_HENGXIN})
+            connection.execute(insert, {"id": "org_other", "code": OLD_HENGXIN[:-2] + "00"})
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT id, credit_code FROM organisations"))
+            codes: dict[str, str] = {row.id: row.credit_code for row in found}
+        assert codes == {
+            "org_demo_supplier_hengxin": "91320200MA1HENGX53",
+            "org_other": OLD_HENGXIN[:-2] + "00",
+        }
+        assert credit_code_problem(codes["org_demo_supplier_hengxin"]) is None
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+OLD_HENGXIN = "91320200MA1HENGX3W"
