@@ -136,7 +136,7 @@ def test_every_operation_declares_its_errors_as_problems(app: FastAPI) -> None:
 async def test_authentication_failures_are_problems_that_keep_www_authenticate(
     api_url: str, problem_schema: Draft202012Validator
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         anonymous = await http.get("/auth/me")
         forged = await http.get("/auth/me", headers={"Authorization": "Bearer not.a.token"})
         login = await http.post(
@@ -150,7 +150,7 @@ async def test_authentication_failures_are_problems_that_keep_www_authenticate(
 async def test_routing_role_and_missing_objects_are_problems(
     api_url: str, supplier: TokenCaller, problem_schema: Draft202012Validator
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         nowhere = await http.get("/nowhere")
         wrong_method = await http.delete("/auth/me")
     check(nowhere, 404, problem_schema)
@@ -202,7 +202,7 @@ async def test_uploads_refused_by_size_or_type_are_problems_naming_the_part(
 async def test_an_unexpected_error_is_a_500_problem_without_internals(
     api_url: str, problem_schema: Draft202012Validator
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         answer = await http.get("/test/raise")
     body = check(answer, 500, problem_schema)
     assert "hunter2" not in answer.text and "secret" not in answer.text

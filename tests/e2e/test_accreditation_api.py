@@ -294,7 +294,7 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
 
 
 async def test_requests_need_a_valid_token_and_the_right_role(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as anonymous:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as anonymous:
         assert (await anonymous.get("/tasks")).status_code == 401
         forged = {"Authorization": "Bearer not.a.token"}
         assert (await anonymous.get("/tasks", headers=forged)).status_code == 401

@@ -44,7 +44,7 @@ async def test_unreachable_database_is_named_without_its_password(
     nowhere = f"postgresql+psycopg2://tradeflow:n0t-for-your-eyes@127.0.0.1:{free_port()}/x"
     with running_api(e2e_settings.model_copy(update={"database_url": nowhere})) as base:
         code, body = await readiness(base)
-        async with httpx.AsyncClient(base_url=base) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
             alive = await http.get("/health")
 
     assert code == 503
