@@ -10,7 +10,6 @@ Ending needs a reason and fails the process visibly.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -46,32 +45,13 @@ from tests.harness.temporal import (
     start_accreditation,
     terminate_all,
 )
+from tests.workflows import test_sourcing
 from tests.workflows.test_sourcing import Harness, decide
 from worker import build_worker
 from workflows.rfq import RfqWorkflow
 
-
-@pytest.fixture
-async def harness(
-    time_skipping_env: WorkflowEnvironment,
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    store: ObjectStore,
-    registry: CertificationRegistryClient,
-) -> AsyncIterator[Harness]:
-    task_queue = new_task_queue()
-    client = time_skipping_env.client
-    async with build_worker(
-        client,
-        settings=settings,
-        sessions=sessions,
-        store=store,
-        registry=registry,
-        task_queue=task_queue,
-    ):
-        harness = Harness(time_skipping_env, client, task_queue, sessions, store)
-        yield harness
-        await harness.close()
+# The sourcing tests' ``harness`` fixture (a worker on the time-skipping server, RFQ helpers).
+sourcing_harness = test_sourcing.harness
 
 
 async def _rfq_of_a_missing_buyer(harness: Harness) -> tuple[RfqInput, str]:
@@ -97,8 +77,9 @@ async def _attention_task(harness: Harness, workflow_id: str, *, not_id: str = "
 
 
 async def test_a_step_that_fails_for_good_asks_ops_who_retry_once_the_cause_is_fixed(
-    harness: Harness,
+    sourcing_harness: Harness,
 ) -> None:
+    harness = sourcing_harness
     rfq, missing = await _rfq_of_a_missing_buyer(harness)
     handle = await harness.start(rfq)
     workflow_id = rfq_workflow_id(rfq.rfq_id)
@@ -146,8 +127,9 @@ async def test_a_step_that_fails_for_good_asks_ops_who_retry_once_the_cause_is_f
 
 
 async def test_ops_may_end_a_process_that_cannot_go_on_giving_the_reason(
-    harness: Harness,
+    sourcing_harness: Harness,
 ) -> None:
+    harness = sourcing_harness
     rfq, _ = await _rfq_of_a_missing_buyer(harness)
     handle = await harness.start(rfq)
     workflow_id = rfq_workflow_id(rfq.rfq_id)
