@@ -15,48 +15,28 @@ import random
 import re
 import string
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
 from db.models import AccreditationApplication, Organisation
-from db.seed import seed_demo
-from db.session import transaction
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import listings
 from tests.harness import sourcing as s
-from tests.harness.api_server import TokenCaller, running_api
+from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
 from tests.harness.postgres import rows
-from tests.harness.temporal import new_task_queue
 
 ROWS = 7
 LIMIT = 3
 BIGINT_PLUS_ONE = 2**63
 _LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
-
-
-@pytest.fixture(scope="module")
-def api_url(
-    settings: Settings, dev_env: WorkflowEnvironment, sessions: sessionmaker[Session]
-) -> Iterator[str]:
-    with transaction(sessions) as session:
-        seed_demo(session)  # the operator's organisation, for the admin
-    api_settings = settings.model_copy(
-        update={
-            "task_queue": new_task_queue(),
-            "temporal_address": dev_env.client.service_client.config.target_host,
-        }
-    )
-    with running_api(api_settings) as url:
-        yield url
 
 
 @dataclass

@@ -10,7 +10,7 @@ the answer names exactly that field.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,38 +18,18 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
 from db.models import Organisation
-from db.seed import seed_demo
-from db.session import transaction
 from settings import Settings
 from tests.harness import builders as b
 from tests.harness import sourcing as s
-from tests.harness.api_server import TokenCaller, running_api
+from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
-from tests.harness.temporal import new_task_queue
 
 NUL = "a\u0000b"
 DEEP = "[" * 3000 + "]" * 3000
 PDF = ("doc.pdf", b.MINIMAL_PDF, "application/pdf")
-
-
-@pytest.fixture(scope="module")
-def api_url(
-    settings: Settings, dev_env: WorkflowEnvironment, sessions: sessionmaker[Session]
-) -> Iterator[str]:
-    with transaction(sessions) as session:
-        seed_demo(session)  # the operator's organisation, for the admin
-    api_settings = settings.model_copy(
-        update={
-            "task_queue": new_task_queue(),
-            "temporal_address": dev_env.client.service_client.config.target_host,
-        }
-    )
-    with running_api(api_settings) as url:
-        yield url
 
 
 @dataclass
