@@ -14,7 +14,7 @@ demo: install
 test: install
 	.venv/bin/pytest -q -p no:cacheprovider
 
-# A longer, random fuzzing campaign than the suite's (tests/fuzz): about ten minutes.
+# A longer, random fuzzing campaign than the suite's (tests/fuzz): ten to fifteen minutes.
 fuzz: install
 	TRADEFLOW_FUZZ=campaign .venv/bin/pytest -q -p no:cacheprovider --timeout=0 tests/fuzz
 

@@ -48,7 +48,7 @@ SUITE = Budget(
     examples=5, scenarios=25, steps=10, derandomize=True, shrink=False, request_timeout=20
 )
 CAMPAIGN = Budget(
-    examples=60, scenarios=200, steps=20, derandomize=False, shrink=True, request_timeout=20
+    examples=40, scenarios=150, steps=20, derandomize=False, shrink=True, request_timeout=20
 )
 
 
