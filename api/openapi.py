@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.errors import PROBLEM_JSON, Problem
+from api.openapi_links import add_links
 
 _PROBLEM_REF = "#/components/schemas/Problem"
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -50,12 +51,13 @@ _HEADERS = {
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi`` post-process whatever document it made before (its links, if any
-    were added) with ``declare_problems``."""
+    """Make ``app.openapi`` post-process the document it made: the Problem answers on every
+    operation (``declare_problems``) and the links between operations (``add_links``), which
+    clients and stateful fuzzing follow from a created resource to what can be done with it."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return declare_problems(generate())
+        return add_links(declare_problems(generate()))
 
     app.openapi = openapi  # type: ignore[method-assign]
 
