@@ -20,21 +20,13 @@ logistics-safety approval. The rules, by code (blocking unless marked warning):
   condition the entry cannot show (§ 177.848(e)(5), (e)(6), (c)) a warning (needs a person to
   confirm it). Two lines of the same goods (same UN number and entries) are not compared.
 - VEHICLE_CLASS, CARRIER_CLASS: an item's primary class is outside what the vehicle or the
-  carrier's permit may carry. A permitted "2" covers 2.1-2.3, "1" every Class 1 division,
-  "1.4" every 1.4 group; "1.4S" covers only 1.4S; a division never covers its whole class.
+  carrier's permit may carry, a permitted class read by ``rules.waybill_load.covers``.
 - EXPIRED: carrier permit, vehicle inspection, driver's or escort's certificate is not valid
   on the dispatch date (valid through its expiry day). EXPIRING_SOON (warning): it expires
   within ``expiry_warning`` days of dispatch; the message says when that is mid-trip.
 - SAME_PERSON: driver and escort hold the same qualification certificate number.
-- OVERLOAD: net mass of the goods over ``max_load_kg``, or litres over the tank volume. Litres
-  count at the item's declared density; undeclared, at the policy's ``density_kg_per_l`` (water,
-  1.0), the least they are read at. The net mass leaves out packaging, so it can only
-  under-count.
-- QUANTITY_LIMIT: over a ``QuantityLimit`` of the policy: platform policy, not regulation.
-- DENSITY_ASSUMED (warning): no declared density, and the load is within the limit at 1.0 kg/L
-  but over it at the policy's conservative ``assumed_density_kg_per_l`` (2.0: sulfuric acid is
-  1.84). The platform ships no density table (no sourced one to ship), so it does not guess a
-  density per entry: declare the density, or a logistics-safety approval accepts the load.
+- OVERLOAD, QUANTITY_LIMIT, DENSITY_ASSUMED (warning): the load against the vehicle and the
+  platform's quantity limits, in rules.waybill_load.
 - TIMES: unloading not after loading; dispatch date not the loading day in China (UTC+8).
 """
 
@@ -44,11 +36,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
-from decimal import Decimal
 from itertools import combinations, product
 from typing import cast
 
-from contracts.waybill import EWaybill, Severity, Violation, WaybillCheck, WaybillItem
+from contracts.waybill import EWaybill, Violation, WaybillCheck, WaybillItem
 from rules.credit_code import credit_code_problem
 from rules.dangerous_goods import (
     DangerousGood,
@@ -59,6 +50,14 @@ from rules.dangerous_goods import (
     un_number_problem,
 )
 from rules.segregation import STRICTNESS, Segregation, mixed_loading_violations, segregation
+from rules.waybill_load import (
+    LoadPolicy,
+    covers,
+    overload,
+    quantity_limits,
+    quantity_text,
+    violation,
+)
 
 MISSING_FIELD = "MISSING_FIELD"
 CREDIT_CODE = "CREDIT_CODE"
@@ -72,19 +71,10 @@ CARRIER_CLASS = "CARRIER_CLASS"
 EXPIRED = "EXPIRED"
 EXPIRING_SOON = "EXPIRING_SOON"
 SAME_PERSON = "SAME_PERSON"
-OVERLOAD = "OVERLOAD"
-QUANTITY_LIMIT = "QUANTITY_LIMIT"
 TIMES = "TIMES"
-DENSITY_ASSUMED = "DENSITY_ASSUMED"
 
 # China keeps one offset all year, so the loading day needs no tz database.
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-# Litres without a declared density: water's density is the least they are read at (a load over a
-# limit at it is blocked), and 2.0 kg/L the conservative reading (over a limit only at it, a
-# warning): above sulfuric acid (1.84) and most liquid dangerous goods, not bromine (3.1) or
-# mercury (13.5), which a declared density or a stricter policy covers.
-DEFAULT_DENSITY_KG_PER_L = Decimal("1.0")
-ASSUMED_DENSITY_KG_PER_L = Decimal("2.0")
 EXPIRY_WARNING = timedelta(days=30)
 # CJK ideographs and full-width punctuation: the list's names are English only.
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -115,44 +105,13 @@ EXPIRING_DOCUMENTS = (
 
 
 @dataclass(frozen=True)
-class QuantityLimit:
-    """Platform policy: the most net mass of a class on one vehicle; 0 means not carried.
+class WaybillPolicy(LoadPolicy):
+    """The load policy (densities, quantity limits) and how early an expiry warns."""
 
-    ``hazard_class`` matches like a permit (see the module docstring), against an item's primary
-    and subsidiary classes; ``packing_group`` narrows it when given.
-    """
-
-    label: str
-    hazard_class: str
-    max_kg: Decimal
-    packing_group: str | None = None
-
-
-# Platform policy defaults, not regulation: explosives and radioactive material need licences
-# and escorts the platform does not model (民用爆炸物品运输许可证; 放射性物品道路运输 rules);
-# toxic gases and PG I toxics (mostly 剧毒化学品, which also need a police transit permit) are
-# capped at one tonne a vehicle.
-DEFAULT_QUANTITY_LIMITS = (
-    QuantityLimit("Class 1 explosives", "1", Decimal(0)),
-    QuantityLimit("Class 7 radioactive material", "7", Decimal(0)),
-    QuantityLimit("Division 2.3 toxic gases", "2.3", Decimal(1000)),
-    QuantityLimit("Division 6.1 packing group I toxics", "6.1", Decimal(1000), "I"),
-)
-
-
-@dataclass(frozen=True)
-class WaybillPolicy:
     expiry_warning: timedelta = EXPIRY_WARNING
-    density_kg_per_l: Decimal = DEFAULT_DENSITY_KG_PER_L
-    assumed_density_kg_per_l: Decimal = ASSUMED_DENSITY_KG_PER_L
-    quantity_limits: tuple[QuantityLimit, ...] = DEFAULT_QUANTITY_LIMITS
 
 
 DEFAULT_POLICY = WaybillPolicy()
-
-
-def _violation(code: str, path: str, message: str, severity: Severity = "blocking") -> Violation:
-    return Violation(code=code, field=path, message=message, severity=severity)
 
 
 def _squashed(text: str) -> str:
@@ -170,10 +129,6 @@ def _class_text(hazard_class: str, subsidiaries: Iterable[str]) -> str:
     return f"{hazard_class} ({', '.join(subs)})" if subs else hazard_class
 
 
-def _quantity_text(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
 def description_line(item: WaybillItem) -> str:
     """49 CFR § 172.202 / ADR 5.4.1.1.1 order: 'UN1090, Acetone, 3, II, 1000 L in 5 drums'."""
     parts = [item.un_number, item.proper_shipping_name, item.hazard_class]
@@ -181,16 +136,8 @@ def description_line(item: WaybillItem) -> str:
         parts.append(f"({', '.join(item.subsidiary_classes)})")
     if item.packing_group:
         parts.append(item.packing_group)
-    parts.append(f"{_quantity_text(item.quantity)} {item.unit} in {item.packages} {item.packaging}")
+    parts.append(f"{quantity_text(item.quantity)} {item.unit} in {item.packages} {item.packaging}")
     return ", ".join(part for part in parts if part)
-
-
-def covers(permitted: str, hazard_class: str) -> bool:
-    """Whether a permitted class or division covers the class: '2' covers '2.3', '1.4' '1.4S'."""
-    if hazard_class == permitted:
-        return True
-    rest = hazard_class.removeprefix(permitted)
-    return rest != hazard_class and (rest.startswith(".") or rest[:1].isalpha())
 
 
 # -- reading an item against the list ---------------------------------------------------------
@@ -244,7 +191,7 @@ def missing_fields(waybill: EWaybill) -> tuple[Violation, ...]:
         if any(_filled(_at(waybill, path)) for path in pair):
             paths += pair
     return tuple(
-        _violation(MISSING_FIELD, path, f"{path} is required")
+        violation(MISSING_FIELD, path, f"{path} is required")
         for path in paths
         if not _filled(_at(waybill, path))
     )
@@ -257,7 +204,7 @@ def credit_codes(waybill: EWaybill) -> tuple[Violation, ...]:
         if party is not None and party.credit_code is not None:
             codes.append((f"{role}.credit_code", party.credit_code))
     return tuple(
-        _violation(CREDIT_CODE, path, f"{path}: {problem}")
+        violation(CREDIT_CODE, path, f"{path}: {problem}")
         for path, code in codes
         if code and (problem := credit_code_problem(code)) is not None
     )
@@ -268,19 +215,19 @@ def item_identities(waybill: EWaybill) -> tuple[Violation, ...]:
     found: list[Violation] = []
     for i, item in enumerate(waybill.items):
         if item.proper_shipping_name and (no := forbidden_problem(item.proper_shipping_name)):
-            found.append(_violation(FORBIDDEN_GOODS, f"items[{i}].proper_shipping_name", no))
+            found.append(violation(FORBIDDEN_GOODS, f"items[{i}].proper_shipping_name", no))
         if not item.un_number:
             continue
         if (problem := un_number_problem(item.un_number)) is not None:
-            found.append(_violation(UNKNOWN_UN, f"items[{i}].un_number", problem))
+            found.append(violation(UNKNOWN_UN, f"items[{i}].un_number", problem))
             continue
         path = f"items[{i}].packing_group"
         if (problem := un_number_problem(item.un_number, item.packing_group or None)) is not None:
-            found.append(_violation(BAD_PACKING_GROUP, path, problem))
+            found.append(violation(BAD_PACKING_GROUP, path, problem))
         elif not item.packing_group and all(g.packing_group for g in entries(item.un_number)):
             groups = ", ".join(packing_groups(item.un_number))
             message = f"{item.un_number} needs a packing group: one of {groups}"
-            found.append(_violation(BAD_PACKING_GROUP, path, message))
+            found.append(violation(BAD_PACKING_GROUP, path, message))
     return tuple(found)
 
 
@@ -311,14 +258,14 @@ def item_mismatches(waybill: EWaybill) -> tuple[Violation, ...]:
             listed = sorted({_class_text(g.hazard_class, g.subsidiary_classes) for g in at_group})
             declared = _class_text(item.hazard_class, item.subsidiary_classes)
             message = f"{item.un_number} is class {' or '.join(listed)} on the list, not {declared}"
-            found.append(_violation(ITEM_MISMATCH, f"items[{i}].hazard_class", message))
+            found.append(violation(ITEM_MISMATCH, f"items[{i}].hazard_class", message))
             continue
         if not item.proper_shipping_name:
             continue
         verdicts = [_name_verdict(item.proper_shipping_name, good) for good in matching]
         if None not in verdicts:
             path = f"items[{i}].proper_shipping_name"
-            found.append(_violation(ITEM_MISMATCH, path, str(verdicts[0]), "warning"))
+            found.append(violation(ITEM_MISMATCH, path, str(verdicts[0]), "warning"))
     return tuple(found)
 
 
@@ -344,11 +291,11 @@ def segregation_violations(waybill: EWaybill) -> tuple[Violation, ...]:
         reason = mixed_loading_violations(worst)[0]
         path = f"items[{i}],items[{j}]"
         if verdict is Segregation.FORBIDDEN:
-            found.append(_violation(SEGREGATION, path, f"{path} may not share a vehicle: {reason}"))
+            found.append(violation(SEGREGATION, path, f"{path} may not share a vehicle: {reason}"))
         else:
             need = "separation" if verdict is Segregation.SEPARATED else "a confirmed condition"
             message = f"{path} need {need} (logistics-safety approval): {reason}"
-            found.append(_violation(SEGREGATION, path, message, "warning"))
+            found.append(violation(SEGREGATION, path, message, "warning"))
     return tuple(found)
 
 
@@ -360,7 +307,7 @@ def _class_scope(
         if item.hazard_class and not any(covers(p, item.hazard_class) for p in permitted):
             outside.setdefault(item.hazard_class, []).append(f"items[{i}] {item.un_number}")
     return tuple(
-        _violation(
+        violation(
             code,
             f"{holder}.permitted_classes",
             f"{who} is not permitted for class {cls} ({class_name(cls)[1]}: {', '.join(found)});"
@@ -395,12 +342,12 @@ def expiries(waybill: EWaybill, policy: WaybillPolicy = DEFAULT_POLICY) -> tuple
     for (path, what), expiry in zip(EXPIRING_DOCUMENTS, dates, strict=True):
         if expiry < dispatch:
             message = f"{what} expired on {expiry}, before the dispatch date {dispatch}"
-            found.append(_violation(EXPIRED, path, message))
+            found.append(violation(EXPIRED, path, message))
         elif expiry <= dispatch + policy.expiry_warning:
             during = " (during the trip)" if expiry < _unloading_day(w) else ""
             days = (expiry - dispatch).days
             message = f"{what} expires on {expiry}{during}, {days} days after dispatch"
-            found.append(_violation(EXPIRING_SOON, path, message, "warning"))
+            found.append(violation(EXPIRING_SOON, path, message, "warning"))
     return tuple(found)
 
 
@@ -410,106 +357,7 @@ def same_person(waybill: EWaybill) -> tuple[Violation, ...]:
         return ()
     number = waybill.driver.qualification_certificate_number
     message = f"driver and escort hold the same certificate {number}: two people are needed"
-    return (_violation(SAME_PERSON, "escort.qualification_certificate_number", message),)
-
-
-@dataclass(frozen=True)
-class _Mass:
-    """Net mass of some items: undeclared litres at the least and at the assumed density."""
-
-    least: Decimal
-    assumed: Decimal
-    undeclared: tuple[str, ...]  # 'items[1] UN1830': litres without a declared density
-    declared: bool  # some litres at a declared density
-
-    def litres_text(self, policy: WaybillPolicy) -> str:
-        declared = "litres at their declared density" if self.declared else ""
-        undeclared = f"litres at {policy.density_kg_per_l} kg/L" if self.undeclared else ""
-        if declared and undeclared:
-            return f", {declared}, other {undeclared}"
-        return f", {declared or undeclared}" if declared or undeclared else ""
-
-
-def _mass(items: Iterable[tuple[int, WaybillItem]], policy: WaybillPolicy) -> _Mass:
-    least = assumed = Decimal(0)
-    undeclared: list[str] = []
-    declared = False
-    for i, item in items:
-        if item.unit == "kg":
-            least, assumed = least + item.quantity, assumed + item.quantity
-        elif item.density_kg_per_l is not None:
-            declared = True
-            least += item.quantity * item.density_kg_per_l
-            assumed += item.quantity * item.density_kg_per_l
-        else:
-            undeclared.append(f"items[{i}] {item.un_number}")
-            least += item.quantity * policy.density_kg_per_l
-            assumed += item.quantity * policy.assumed_density_kg_per_l
-    return _Mass(least, assumed, tuple(undeclared), declared)
-
-
-def _density_assumed(
-    mass: _Mass, limit: Decimal, what: str, policy: WaybillPolicy
-) -> tuple[Violation, ...]:
-    """DENSITY_ASSUMED when only the conservative density puts the goods over the limit."""
-    if mass.least > limit or mass.assumed <= limit:
-        return ()
-    message = (
-        f"{', '.join(mass.undeclared)} in litres declare no density: at"
-        f" {policy.assumed_density_kg_per_l} kg/L {what} weigh {_quantity_text(mass.assumed)} kg,"
-        f" over {_quantity_text(limit)} kg (at {policy.density_kg_per_l} kg/L:"
-        f" {_quantity_text(mass.least)} kg); declare the density or have the load approved"
-    )
-    return (_violation(DENSITY_ASSUMED, "items", message, "warning"),)
-
-
-def overload(waybill: EWaybill, policy: WaybillPolicy = DEFAULT_POLICY) -> tuple[Violation, ...]:
-    vehicle, found = waybill.vehicle, []
-    mass = _mass(enumerate(waybill.items), policy)
-    if mass.least > vehicle.max_load_kg:
-        message = (
-            f"the goods weigh {_quantity_text(mass.least)} kg net{mass.litres_text(policy)},"
-            f" over the vehicle's {_quantity_text(vehicle.max_load_kg)} kg"
-        )
-        found.append(_violation(OVERLOAD, "vehicle.max_load_kg", message))
-    found += _density_assumed(mass, vehicle.max_load_kg, "the goods", policy)
-    litres_total = sum((i.quantity for i in waybill.items if i.unit == "L"), Decimal(0))
-    tank = vehicle.tank_volume_litres
-    if tank is not None and litres_total > tank:
-        message = (
-            f"{_quantity_text(litres_total)} L of liquids exceed tank {vehicle.tank_number}'s"
-            f" {_quantity_text(tank)} L"
-        )
-        found.append(_violation(OVERLOAD, "vehicle.tank_volume_litres", message))
-    return tuple(found)
-
-
-def _under(limit: QuantityLimit, item: WaybillItem) -> bool:
-    classes = (item.hazard_class, *item.subsidiary_classes)
-    in_class = any(c and covers(limit.hazard_class, c) for c in classes)
-    return in_class and limit.packing_group in (None, item.packing_group)
-
-
-def quantity_limits(
-    waybill: EWaybill, policy: WaybillPolicy = DEFAULT_POLICY
-) -> tuple[Violation, ...]:
-    found: list[Violation] = []
-    for limit in policy.quantity_limits:
-        items = [(i, item) for i, item in enumerate(waybill.items) if _under(limit, item)]
-        mass = _mass(items, policy)
-        names = ", ".join(dict.fromkeys(item.un_number for _, item in items))
-        found += _density_assumed(mass, limit.max_kg, f"{limit.label} ({names})", policy)
-        if not items or mass.least <= limit.max_kg:
-            continue
-        if limit.max_kg == 0:
-            message = f"{limit.label} ({names}) are not carried on this platform (platform policy)"
-        else:
-            message = (
-                f"{limit.label} ({names}) weigh {_quantity_text(mass.least)} kg, over the platform"
-                f" policy limit of {_quantity_text(limit.max_kg)} kg a vehicle"
-            )
-        found.append(_violation(QUANTITY_LIMIT, "items", message))
-    return tuple(found)
+    return (violation(SAME_PERSON, "escort.qualification_certificate_number", message),)
 
 
 def times(waybill: EWaybill) -> tuple[Violation, ...]:
@@ -519,14 +367,14 @@ def times(waybill: EWaybill) -> tuple[Violation, ...]:
         message = (
             f"planned unloading {unloading.isoformat()} is not after loading {loading.isoformat()}"
         )
-        found.append(_violation(TIMES, "planned_unloading_at", message))
+        found.append(violation(TIMES, "planned_unloading_at", message))
     loading_day = loading.astimezone(CHINA_STANDARD_TIME).date()
     if waybill.dispatch_date != loading_day:
         message = (
             f"dispatch date {waybill.dispatch_date} is not the loading day {loading_day}"
             " (China Standard Time)"
         )
-        found.append(_violation(TIMES, "dispatch_date", message))
+        found.append(violation(TIMES, "dispatch_date", message))
     return tuple(found)
 
 

@@ -31,25 +31,21 @@ from rules.waybill import (
     BAD_PACKING_GROUP,
     CARRIER_CLASS,
     CREDIT_CODE,
-    DENSITY_ASSUMED,
     EXPIRED,
     EXPIRING_SOON,
     FORBIDDEN_GOODS,
     ITEM_MISMATCH,
     MISSING_FIELD,
-    OVERLOAD,
-    QUANTITY_LIMIT,
     SAME_PERSON,
     SEGREGATION,
     TIMES,
     UNKNOWN_UN,
     VEHICLE_CLASS,
-    QuantityLimit,
     WaybillPolicy,
     check_waybill,
-    covers,
     description_line,
 )
+from rules.waybill_load import DENSITY_ASSUMED, OVERLOAD, QUANTITY_LIMIT, QuantityLimit, covers
 from sandboxes.regulator import rejection_reasons
 from tests.harness.waybills import HYDROCHLORIC_ACID
 
