@@ -122,19 +122,26 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
     step("Everyone answered: the buyer closes early and compares")
     buyer.call("POST", f"/rfqs/{rfq_id}/close", json={"reason": "all answered"})
     wait_for("quoting to close", lambda: buyer.call("GET", f"/rfqs/{rfq_id}")["status"] != "open")
+    winners: set[str] = set()
     for line in buyer.call("GET", f"/rfqs/{rfq_id}/comparison")["lines"]:
         print(f"{line['line_id']} {line['description']} x {line['quantity']} {line['unit']}")
         for offer in line["offers"]:
             print(f"  #{offer['rank']} {offer['supplier_org_id']}: {offer['explanation']}")
+            if offer["rank"] == 1:
+                winners.add(offer["supplier_org_id"])
     step("The buyer awards as recommended (a split award: one contract per supplier)")
     award = wait_for(
         "the award task",
         lambda: buyer.call("GET", "/tasks", params={"kind": "rfq_award", "subject_id": rfq_id}),
     )[0]
     print(buyer.call("POST", f"/tasks/{award['task_id']}/decision", json={"outcome": "award"}))
-    contracts = wait_for(
-        "the contracts", lambda: buyer.call("GET", "/contracts", params={"rfq_id": rfq_id})
-    )
+
+    def every_contract() -> list[dict[str, Any]] | None:
+        # One contract per winning supplier, written one after the other: wait for them all.
+        found: list[dict[str, Any]] = buyer.call("GET", "/contracts", params={"rfq_id": rfq_id})
+        return found if len(found) == len(winners) else None
+
+    contracts = wait_for("a contract per winning supplier", every_contract)
     executed: list[Executed] = []
     for contract in contracts:
         contract_id = contract["contract_id"]
