@@ -174,7 +174,11 @@ class HumanTaskWorkflow:
             outcomes=outcomes,
             details={"activity": activity, "error": error[:2000], "process": info.workflow_type},
         )
-        decision = await self.ask(f"attention-{self._attention_asked}", spec, abandonable=False)
+        # The count restarts with each run of a chain that continues as new (accreditation):
+        # the run's own id keeps a later run's task from reusing an earlier run's inbox row.
+        run = info.run_id.replace("-", "")[-12:]
+        step = f"attention-{run}-{self._attention_asked}"
+        decision = await self.ask(step, spec, abandonable=False)
         if decision is None:  # no expiry is set, so a decision always comes
             raise ApplicationError("attention task ended undecided", non_retryable=True)
         outcome = AttentionOutcome(decision.outcome)
