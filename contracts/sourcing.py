@@ -158,6 +158,11 @@ class QuoteTerms(Frozen):
     valid_until: date
     freight: Amount = Decimal(0)
     tax_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)] = Decimal(0)
+    # VAT on the freight when it is invoiced as a transport service (9% since 2019); None: the
+    # freight is part of the sale of goods and taxed at ``tax_rate`` (rules/landed_cost.py).
+    freight_tax_rate: (
+        Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)] | None
+    ) = None
     delivery_date: date | None = None
     note: Text = Field(default="", max_length=2000)
     attachments: tuple[DocumentRef, ...] = Field(default=(), max_length=10)
@@ -233,7 +238,10 @@ class QuoteComparison(Frozen):
     goods: Decimal
     logistics: Decimal
     freight_share: Decimal
-    tax: Decimal
+    tax: Decimal  # the VAT charged
+    # The VAT a general-taxpayer buyer deducts; landed_cost is net of it. 0 in comparisons made
+    # before the buyer's tax profile existed, whose landed costs include VAT.
+    deductible_tax: Decimal = Decimal(0)
     landed_cost: Decimal
     landed_unit_cost: Decimal
     stock_covers: bool
@@ -259,6 +267,9 @@ class Comparison(Frozen):
     rfq_id: Text
     currency: Text
     as_of: date
+    # True: landed costs are net of the input VAT the buyer deducts (a general taxpayer);
+    # False: including VAT (a small-scale taxpayer, and every comparison made before this field).
+    deducts_input_vat: bool = False
     lines: tuple[LineComparison, ...]
 
 

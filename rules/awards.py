@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from contracts.common import Money
 from contracts.sourcing import ContractLine, ContractTerms, Party, Quote, QuoteLine, RfqInput
-from rules.quotes import landed_costs
+from rules.landed_cost import landed_costs
 
 # An award choice that leaves a line unawarded.
 NO_AWARD = "none"

@@ -1,21 +1,8 @@
 """Quote comparison: landed cost, arrival, eligibility, the weighted score, ranks and awards.
 
-For one RFQ line of quantity q offered by one quote line, money rounded to 2 places ROUND_HALF_UP
-at the end of each component (so the components add up to the landed cost exactly):
-
-    unit_price       = price of the break with the highest min_quantity <= q, else unit_price
-    goods            = round(q x unit_price)
-    logistics        = round(the quote line's logistics_cost)
-    freight_share    = the quote's freight, rounded to cents, spread over the RFQ lines the quote
-                       covers in proportion to their goods: each line but the largest gets
-                       round(freight x goods / total goods) and the largest (most goods; the first
-                       in RFQ order on a tie) gets freight minus the others, so the shares sum to
-                       the freight exactly. Should half-up shares of the others exceed the freight
-                       (a few cents over many lines) they are rounded down instead, so no share
-                       is ever negative. A quote with no goods value splits its freight evenly.
-    tax              = round(tax_rate x (goods + logistics + freight_share))
-    landed_cost      = goods + logistics + freight_share + tax
-    landed_unit_cost = landed_cost / q, to 4 places ROUND_HALF_UP (unit prices carry 4)
+For one RFQ line of quantity q offered by one quote line, the landed cost and its components
+come from ``rules.landed_cost``, on the buyer's VAT basis: net of deductible VAT for a general
+taxpayer (the default), including VAT for a small-scale taxpayer. Then:
 
     arrival   = as_of + lead_time_days + transit_days   (as_of: normally the RFQ's close date)
     days_late = max(0, arrival - needed_by)
@@ -41,15 +28,16 @@ not score above 100. A landed cost of zero scores price 1. A supplier missing fr
 
 Rank: eligible offers first, then ineligible; within each, score descending, landed cost
 ascending, supplier id, quote id. Ranks run 1..n per line. Each offer's explanation is one line:
-the landed cost (and the break applied), each component times its weight share, the score, then
-the flags: why it is ineligible, the stock shortfall, the days late and the points they cost.
+the landed cost, its VAT basis ("net of deductible VAT" or "including VAT") and the break
+applied, each component times its weight share, the score, then the flags: why it is
+ineligible, the stock shortfall, the days late and the points they cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -58,16 +46,12 @@ from contracts.sourcing import (
     Comparison,
     EvaluationWeights,
     LineComparison,
-    PriceBreak,
     Quote,
     QuoteComparison,
-    QuoteLine,
-    QuoteTerms,
     RfqInput,
 )
+from rules.landed_cost import LandedCost, covered_lines, line_costs
 
-CENT = Decimal("0.01")
-UNIT_COST_PLACES = Decimal("0.0001")
 SCORE_PLACES = Decimal("0.01")
 LATE_PENALTY_PER_DAY = Decimal(1)  # points off the score for each day past needed_by
 LATE_PENALTY_MAX = Decimal(20)  # a late offer still ranks by price and supplier among late ones
@@ -80,105 +64,9 @@ _HUNDRED = Decimal(100)
 _TIMES = "\N{MULTIPLICATION SIGN}"
 _ALL_FIELDS = set(QuoteComparison.model_fields)
 _NO_EXCLUSIONS: Mapping[str, Collection[str]] = MappingProxyType({})
-
-
-class LandedCost(NamedTuple):
-    """One quote line's cost of delivering one RFQ line, component by component."""
-
-    unit_price: Decimal
-    break_at: Decimal | None  # min_quantity of the price break applied, None for the list price
-    goods: Decimal
-    logistics: Decimal
-    freight_share: Decimal
-    tax: Decimal
-    landed: Decimal
-    landed_unit_cost: Decimal
-
-
-def applicable_break(line: QuoteLine, quantity: Decimal) -> PriceBreak | None:
-    """The break with the highest ``min_quantity`` that ``quantity`` reaches, if any."""
-    best: PriceBreak | None = None
-    for price_break in line.price_breaks:
-        reached = price_break.min_quantity <= quantity
-        if reached and (best is None or price_break.min_quantity > best.min_quantity):
-            best = price_break
-    return best
-
-
-def unit_price_for(line: QuoteLine, quantity: Decimal) -> Decimal:
-    """The unit price after the applicable break, else the line's own unit price."""
-    price_break = applicable_break(line, quantity)
-    return line.unit_price if price_break is None else price_break.unit_price
-
-
-def allocate_freight(freight: Decimal, goods: Sequence[Decimal]) -> list[Decimal]:
-    """Freight shares proportional to ``goods`` that sum exactly to the freight in cents."""
-    if not goods:
-        return []
-    total = freight.quantize(CENT, rounding=ROUND_HALF_UP)
-    weights = list(goods) if any(goods) else [_ONE] * len(goods)
-    largest = weights.index(max(weights))  # the first of equals; lines come in RFQ order
-    shares = _shares(total, weights, largest, ROUND_HALF_UP)
-    if shares[largest] < 0:
-        # Half a cent rounded up on many lines outweighed the whole freight; rounding the
-        # others down leaves the largest line at least its exact share.
-        shares = _shares(total, weights, largest, ROUND_DOWN)
-    return shares
-
-
-def _shares(total: Decimal, weights: list[Decimal], largest: int, rounding: str) -> list[Decimal]:
-    weight_sum = sum(weights, _ZERO)
-    shares = [(total * w / weight_sum).quantize(CENT, rounding=rounding) for w in weights]
-    shares[largest] = total - (sum(shares, _ZERO) - shares[largest])
-    return shares
-
-
-def _covered(terms: QuoteTerms, quantities: Mapping[str, Decimal]) -> list[QuoteLine]:
-    """Quote lines for known RFQ lines, in RFQ order; a repeated line id keeps its first."""
-    first: dict[str, QuoteLine] = {}
-    for line in terms.lines:
-        if line.line_id in quantities:
-            first.setdefault(line.line_id, line)
-    return [first[line_id] for line_id in quantities if line_id in first]
-
-
-def _landed(
-    terms: QuoteTerms, lines: Sequence[QuoteLine], quantities: Mapping[str, Decimal]
-) -> list[LandedCost]:
-    breaks = [applicable_break(line, quantities[line.line_id]) for line in lines]
-    prices = [
-        line.unit_price if b is None else b.unit_price
-        for line, b in zip(lines, breaks, strict=True)
-    ]
-    goods = [
-        (quantities[line.line_id] * price).quantize(CENT, rounding=ROUND_HALF_UP)
-        for line, price in zip(lines, prices, strict=True)
-    ]
-    shares = allocate_freight(terms.freight, goods)
-    tax_rate = terms.tax_rate
-    costs: list[LandedCost] = []
-    for line, price_break, price, line_goods, share in zip(
-        lines, breaks, prices, goods, shares, strict=True
-    ):
-        logistics = line.logistics_cost.quantize(CENT, rounding=ROUND_HALF_UP)
-        taxable = line_goods + logistics + share
-        tax = (tax_rate * taxable).quantize(CENT, rounding=ROUND_HALF_UP)
-        landed = taxable + tax
-        unit_cost = (landed / quantities[line.line_id]).quantize(
-            UNIT_COST_PLACES, rounding=ROUND_HALF_UP
-        )
-        break_at = None if price_break is None else price_break.min_quantity
-        costs.append(
-            LandedCost(price, break_at, line_goods, logistics, share, tax, landed, unit_cost)
-        )
-    return costs
-
-
-def landed_costs(terms: QuoteTerms, quantities: Mapping[str, Decimal]) -> dict[str, LandedCost]:
-    """Each covered line's landed cost; ``quantities``: RFQ line id to quantity, in RFQ order."""
-    lines = _covered(terms, quantities)
-    costs = _landed(terms, lines, quantities)
-    return {line.line_id: cost for line, cost in zip(lines, costs, strict=True)}
+# The explanation names the basis its landed costs are on.
+NET_OF_VAT = "net of deductible VAT"
+INCLUDING_VAT = "including VAT"
 
 
 def arrival_date(*, as_of: date, lead_time_days: int, transit_days: int) -> date:
@@ -226,11 +114,12 @@ def _quantity(value: Decimal) -> str:
 class _Ranker:
     """One RFQ's weights, normalised once, applied line by line."""
 
-    def __init__(self, weights: EvaluationWeights, currency: str) -> None:
+    def __init__(self, weights: EvaluationWeights, currency: str, *, basis: str) -> None:
         self.weights = (weights.price, weights.lead_time, weights.supplier_score)
         self.total = sum(self.weights, _ZERO)
         self.percents = [_percent(w, self.total) for w in self.weights]
         self.currency = currency
+        self.basis = basis
 
     def rank(
         self, offers: Sequence[_Offer], quantity: Decimal, shown: _Shown
@@ -273,7 +162,7 @@ class _Ranker:
     ) -> str:
         price, lead, supplier, score = components
         cost = offer.cost
-        landed = f"landed {money_text(cost.landed, self.currency)}"
+        landed = f"landed {money_text(cost.landed, self.currency)} {self.basis}"
         if cost.break_at is not None:
             landed += f" (break at {_quantity(cost.break_at)} applied)"
         p_price, p_lead, p_supplier = self.percents
@@ -312,6 +201,7 @@ def _comparison(
         logistics=cost.logistics,
         freight_share=cost.freight_share,
         tax=cost.tax,
+        deductible_tax=cost.deductible,
         landed_cost=cost.landed,
         landed_unit_cost=cost.landed_unit_cost,
         stock_covers=offer.stock_available >= quantity,
@@ -333,6 +223,7 @@ def _offers(
     as_of: date,
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str],
+    deducts_input_vat: bool,
 ) -> dict[str, list[_Offer]]:
     """Every covered line of every quote, with its landed cost and flags, by RFQ line id."""
     quantities = {line.line_id: line.quantity for line in rfq.lines}
@@ -345,8 +236,9 @@ def _offers(
         score = supplier_scores.get(supplier, invited.get(supplier, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         supplier_ok = supplier not in blocked
-        lines = _covered(quote.terms, quantities)
-        for line, cost in zip(lines, _landed(quote.terms, lines, quantities), strict=True):
+        lines = covered_lines(quote.terms, quantities)
+        costs = line_costs(quote.terms, lines, quantities, deducts_input_vat=deducts_input_vat)
+        for line, cost in zip(lines, costs, strict=True):
             days = line.lead_time_days + line.transit_days
             if days not in arrivals:
                 arrivals[days] = arrival_date(as_of=as_of, lead_time_days=days, transit_days=0)
@@ -388,17 +280,26 @@ def compare(
     top: int | None = None,
     exclude: Mapping[str, Collection[str]] = _NO_EXCLUSIONS,
     eligible_only: bool = False,
+    deducts_input_vat: bool = True,
 ) -> Comparison:
     """Every quote covering each RFQ line, side by side and best first (module docstring).
 
     ``top`` keeps the best offers a line, ``exclude`` drops suppliers from a line's list and
     ``eligible_only`` the ineligible offers; none of them changes a score or a rank, which
     always compare every offer. An award round asks for three; a screen may ask for all.
+    ``deducts_input_vat``: the buyer is a general taxpayer and compares net of the VAT it
+    deducts; False for a small-scale taxpayer, which compares including VAT.
     """
     offers = _offers(
-        rfq, quotes, as_of=as_of, supplier_scores=supplier_scores, ineligible=ineligible
+        rfq,
+        quotes,
+        as_of=as_of,
+        supplier_scores=supplier_scores,
+        ineligible=ineligible,
+        deducts_input_vat=deducts_input_vat,
     )
-    ranker = _Ranker(rfq.weights, rfq.currency)
+    basis = NET_OF_VAT if deducts_input_vat else INCLUDING_VAT
+    ranker = _Ranker(rfq.weights, rfq.currency, basis=basis)
     lines = tuple(
         LineComparison(
             line_id=line.line_id,
@@ -413,7 +314,13 @@ def compare(
         )
         for line in rfq.lines
     )
-    return Comparison(rfq_id=rfq.rfq_id, currency=rfq.currency, as_of=as_of, lines=lines)
+    return Comparison(
+        rfq_id=rfq.rfq_id,
+        currency=rfq.currency,
+        as_of=as_of,
+        deducts_input_vat=deducts_input_vat,
+        lines=lines,
+    )
 
 
 def recommended_awards(

@@ -26,16 +26,14 @@ from contracts.sourcing import (
     RfqInput,
     RfqLine,
 )
+from rules.landed_cost import TRANSPORT_VAT_RATE, allocate_freight, landed_costs, unit_price_for
 from rules.quotes import (
     LATE_PENALTY_MAX,
-    allocate_freight,
     arrival_date,
     compare,
     days_late,
-    landed_costs,
     late_penalty,
     recommended_awards,
-    unit_price_for,
 )
 
 AS_OF = date(2026, 3, 2)
@@ -165,7 +163,9 @@ def test_break_price_reaches_the_comparison_and_explanation() -> None:
     offer = offers_of(run(rfq, quote))["org_a"]
     # 500 x 9.00 = 4,500.00
     assert (offer.unit_price, offer.goods, offer.landed_cost) == (D(9), D("4500.00"), D("4500.00"))
-    assert offer.explanation.startswith("landed CNY 4,500.00 (break at 500 applied); ")
+    assert offer.explanation.startswith(
+        "landed CNY 4,500.00 net of deductible VAT (break at 500 applied); "
+    )
 
 
 # -- freight allocation ----------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_landed_costs_allocate_freight_in_rfq_order_and_tax_it() -> None:
         freight="100.00",
         tax_rate="0.10",
     ).terms
-    costs = landed_costs(terms, quantities)
+    costs = landed_costs(terms, quantities, deducts_input_vat=False)
     assert list(costs) == ["L1", "L2", "L3"]
     # goods 10 x 10 = 100.00 each; freight 33.34 (L1, first of equals), 33.33, 33.33
     # L1: tax 0.10 x 133.34 = 13.334 -> 13.33; landed 146.67; unit 14.667 -> 14.6670
@@ -231,6 +231,14 @@ def test_landed_costs_allocate_freight_in_rfq_order_and_tax_it() -> None:
         D("146.66"),
     )
     assert sum(cost.freight_share for cost in costs.values()) == D("100.00")
+    # a general taxpayer deducts the 13.33 VAT: 133.34 net, 13.3340 a unit
+    net = landed_costs(terms, quantities)["L1"]
+    assert (net.tax, net.deductible, net.landed, net.landed_unit_cost) == (
+        D("13.33"),
+        D("13.33"),
+        D("133.34"),
+        D("13.3340"),
+    )
 
 
 def test_each_component_is_rounded_half_up() -> None:
@@ -238,7 +246,7 @@ def test_each_component_is_rounded_half_up() -> None:
     terms = make_quote(
         "org_a", qline("L1", "3.3333", logistics="1.005"), qline("L2", "0.125"), tax_rate="0.13"
     ).terms
-    costs = landed_costs(terms, quantities)
+    costs = landed_costs(terms, quantities, deducts_input_vat=False)
     one, two = costs["L1"], costs["L2"]
     # L1: goods 3 x 3.3333 = 9.9999 -> 10.00; logistics 1.005 -> 1.01 (half even: 1.00)
     #     tax 0.13 x 11.01 = 1.4313 -> 1.43; landed 12.44; unit 12.44 / 3 = 4.14666 -> 4.1467
@@ -251,6 +259,89 @@ def test_each_component_is_rounded_half_up() -> None:
     assert one.landed_unit_cost == D("4.1467")
     # L2: goods 1 x 0.125 -> 0.13 (half even: 0.12); tax 0.13 x 0.13 = 0.0169 -> 0.02
     assert (two.goods, two.tax, two.landed) == (D("0.13"), D("0.02"), D("0.15"))
+
+
+# -- VAT basis: general taxpayer or small-scale (rules/landed_cost.py) --------------------------
+
+PRICE_ONLY = EvaluationWeights(price=D(100), lead_time=D(0), supplier_score=D(0))
+# 105 net from a small-scale supplier invoicing at the 3% levy rate, 100 net at the 13% goods
+# rate (公告2019年第39号 art. 1)
+SMALL_SCALE_SUPPLIER = make_quote("org_a", qline("L1", "1.05"), tax_rate="0.03")
+GOODS_RATE_SUPPLIER = make_quote("org_b", qline("L1", "1.00"), tax_rate="0.13")
+
+
+def test_a_general_taxpayer_compares_net_of_the_vat_it_deducts() -> None:
+    """增值税暂行条例 art. 8: input VAT is deducted, so it is no cost to a general taxpayer."""
+    rfq = make_rfq(rfq_line("L1", "100"), weights=PRICE_ONLY)
+    comparison = run(rfq, SMALL_SCALE_SUPPLIER, GOODS_RATE_SUPPLIER)
+    offers = offers_of(comparison)
+    # org_a: goods 105.00, VAT 3.15 deducted: 105.00; org_b: goods 100.00, VAT 13.00: 100.00
+    assert comparison.deducts_input_vat is True
+    assert (offers["org_a"].tax, offers["org_a"].deductible_tax) == (D("3.15"), D("3.15"))
+    assert (offers["org_b"].tax, offers["org_b"].deductible_tax) == (D("13.00"), D("13.00"))
+    assert (offers["org_a"].landed_cost, offers["org_b"].landed_cost) == (D("105.00"), D("100.00"))
+    # price 100/105 = 0.952380... -> 95.24
+    assert order_of(comparison) == ["org_b", "org_a"]
+    assert (offers["org_b"].score, offers["org_a"].score) == (D("100.00"), D("95.24"))
+    assert offers["org_b"].explanation == (
+        "landed CNY 100.00 net of deductible VAT; "
+        "price 1.000×100%, lead 1.000×0%, supplier 1.000×0% → 100.00"
+    )
+
+
+def test_a_small_scale_taxpayer_compares_including_vat() -> None:
+    """增值税暂行条例 art. 11: a small-scale taxpayer deducts no input VAT, so VAT is cost."""
+    rfq = make_rfq(rfq_line("L1", "100"), weights=PRICE_ONLY)
+    comparison = compare(
+        rfq,
+        (SMALL_SCALE_SUPPLIER, GOODS_RATE_SUPPLIER),
+        as_of=AS_OF,
+        supplier_scores={"org_a": D(100), "org_b": D(100)},
+        deducts_input_vat=False,
+    )
+    offers = offers_of(comparison)
+    # org_a: 105.00 + 3.15 = 108.15; org_b: 100.00 + 13.00 = 113.00
+    assert comparison.deducts_input_vat is False
+    assert (offers["org_a"].landed_cost, offers["org_b"].landed_cost) == (D("108.15"), D("113.00"))
+    assert (offers["org_a"].deductible_tax, offers["org_b"].deductible_tax) == (D(0), D(0))
+    # price 108.15/113 = 0.957079... -> 95.71
+    assert order_of(comparison) == ["org_a", "org_b"]
+    assert (offers["org_a"].score, offers["org_b"].score) == (D("100.00"), D("95.71"))
+    assert offers["org_a"].explanation.startswith("landed CNY 108.15 including VAT; ")
+
+
+def _freight_terms(freight_tax_rate: Decimal | None) -> QuoteTerms:
+    return QuoteTerms(
+        lines=(qline("L1", "3"), qline("L2", "7")),
+        valid_until=date(2026, 6, 1),
+        freight=D("100.01"),
+        tax_rate=D("0.13"),
+        freight_tax_rate=freight_tax_rate,
+    )
+
+
+def test_freight_invoiced_as_transport_takes_the_transport_rate() -> None:
+    """公告2019年第39号 art. 1: transport services 9%, goods 13%."""
+    quantities = {"L1": D(100), "L2": D(100)}
+    costs = landed_costs(_freight_terms(TRANSPORT_VAT_RATE), quantities, deducts_input_vat=False)
+    one, two = costs["L1"], costs["L2"]
+    # goods 300.00 and 700.00; freight 100.01: L1 round(30.003) = 30.00, L2 the rest, 70.01
+    assert (one.freight_share, two.freight_share) == (D("30.00"), D("70.01"))
+    # L1: 0.13 x 300.00 = 39.00 + 0.09 x 30.00 = 2.70 -> 41.70; landed 371.70
+    # L2: 0.13 x 700.00 = 91.00 + 0.09 x 70.01 = 6.3009 -> 6.30 -> 97.30; landed 867.31
+    assert (one.tax, one.landed) == (D("41.70"), D("371.70"))
+    assert (two.tax, two.landed) == (D("97.30"), D("867.31"))
+    # a general taxpayer deducts both rates' VAT alike
+    net = landed_costs(_freight_terms(TRANSPORT_VAT_RATE), quantities)
+    assert (net["L2"].deductible, net["L2"].landed) == (D("97.30"), D("770.01"))
+
+
+def test_freight_without_its_own_rate_is_taxed_with_the_goods() -> None:
+    """财税[2016]36号 附件1 art. 40: a goods seller's delivery is a mixed sale, taxed as goods."""
+    quantities = {"L1": D(100), "L2": D(100)}
+    costs = landed_costs(_freight_terms(None), quantities, deducts_input_vat=False)
+    # L2: 0.13 x (700.00 + 70.01) = 100.1013 -> 100.10, rounded once as before the field existed
+    assert (costs["L2"].tax, costs["L2"].landed) == (D("100.10"), D("870.11"))
 
 
 # -- arrival and lateness ----------------------------------------------------------------------
@@ -308,7 +399,8 @@ def test_weighted_score_worked_example() -> None:
     assert order_of(comparison) == ["org_b", "org_a"]
     assert (offers["org_b"].rank, offers["org_a"].rank) == (1, 2)
     assert offers["org_a"].explanation == (
-        "landed CNY 1,000.00; price 1.000×60%, lead 0.500×25%, supplier 0.800×15% → 84.50"
+        "landed CNY 1,000.00 net of deductible VAT; "
+        "price 1.000×60%, lead 0.500×25%, supplier 0.800×15% → 84.50"
     )
 
 
@@ -525,7 +617,9 @@ def test_random_comparisons_rank_a_permutation_with_the_best_eligible_first() ->
                 assert (offers[0].score, offers[0].landed_cost) == (best.score, best.landed_cost)
             for offer in offers:
                 parts = offer.goods + offer.logistics + offer.freight_share + offer.tax
-                assert offer.landed_cost == parts
+                # the default buyer is a general taxpayer: all the VAT charged is deducted
+                assert offer.deductible_tax == offer.tax
+                assert offer.landed_cost == parts - offer.deductible_tax
         for quote in quotes:
             shares = [
                 o.freight_share
