@@ -40,6 +40,7 @@ from api.routes import (
     rfq_opening,
     rfqs,
     tasks,
+    tax_profile,
     waybill_submission,
 )
 from api.unexpected_errors import UnexpectedErrorMiddleware
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         waybill_submission,
         regulator,
         approval_settings,
+        tax_profile,
         documents,
         notifications,
         incidents,

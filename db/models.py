@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -50,6 +51,9 @@ class Organisation(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     licence_number: Mapped[str | None] = mapped_column(EncryptedString("licence_number"))
     bank_account: Mapped[str | None] = mapped_column(EncryptedString("bank_account"))
+    # A buyer that is a general taxpayer (一般纳税人) deducts input VAT and compares quotes net of
+    # it; a small-scale taxpayer (小规模纳税人) cannot (rules/landed_cost.py).
+    deducts_input_vat: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -23,7 +23,7 @@ from contracts.sourcing import (
     Standings,
     SupplierStanding,
 )
-from db.models import QuoteRecord, Rfq, SupplierAccreditation
+from db.models import Organisation, QuoteRecord, Rfq, SupplierAccreditation
 from rules.quotes import compare
 
 
@@ -87,11 +87,13 @@ def comparison_for(
     exclude: Mapping[str, Collection[str]] | None = None,
     eligible_only: bool = False,
 ) -> Comparison:
-    """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options)."""
+    """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options), on the
+    buyer's VAT basis as its tax profile says now."""
     rfq = rfq_input(row)
     quotes = active_quotes(session, row.id)
     if standings is None:
         standings = current_standings(session, sorted({q.supplier_org_id for q in quotes}))
+    buyer = session.get(Organisation, row.buyer_org_id)
     return compare(
         rfq,
         quotes,
@@ -101,4 +103,5 @@ def comparison_for(
         top=top,
         exclude=exclude or {},
         eligible_only=eligible_only,
+        deducts_input_vat=buyer is None or buyer.deducts_input_vat,
     )

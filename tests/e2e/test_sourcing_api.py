@@ -268,11 +268,13 @@ async def test_an_rfq_becomes_two_signed_contracts_through_rest(
     assert {o["supplier_org_id"] for o in offers["L1"]} == {a.org_id, b.org_id}
     assert {o["supplier_org_id"] for o in offers["L2"]} == {a.org_id, b.org_id}
     a_l1 = next(o for o in offers["L1"] if o["supplier_org_id"] == a.org_id)
-    # 20,000 L at the 8.30 break, 500 logistics, 13 % tax on both: 166,000 + 500 + 21,645.
+    # 20,000 L at the 8.30 break, 500 logistics, 13 % tax on both: 166,000 + 500 + 21,645 VAT,
+    # which the buyer, a general taxpayer by default, deducts: it compares 166,500 net.
     assert (Decimal(a_l1["unit_price"]), Decimal(a_l1["landed_cost"])) == (
         Decimal("8.30"),
-        Decimal("188145.00"),
+        Decimal("166500.00"),
     )
+    assert Decimal(a_l1["tax"]) == Decimal(a_l1["deductible_tax"]) == Decimal("21645.00")
     assert a_l1["revision"] == 2 and offers["L1"][0]["supplier_org_id"] == a.org_id
 
     # -- split award through the inbox ---------------------------------------------------------
@@ -670,3 +672,37 @@ async def test_finance_sets_the_approval_chain_and_the_admin_records_rates(
             )
         ).all()
     assert "approval_chain.updated" in audited and "fx_rate.recorded" in audited
+
+
+async def test_finance_says_whether_the_buyer_deducts_input_vat(
+    people: People, sessions: sessionmaker[Session]
+) -> None:
+    buyer_org = s.buyer_org(sessions)
+    finance = people(buyer_org, Role.FINANCE)
+    buyer = people(buyer_org, Role.BUYER)
+    stranger = people(s.buyer_org(sessions), Role.FINANCE)
+    url = f"/organisations/{buyer_org.id}/tax-profile"
+
+    default = (await buyer.http.get(url)).json()
+    assert default == {
+        "buyer_org_id": buyer_org.id,
+        "deducts_input_vat": True,
+        "comparison_basis": "net of deductible VAT",
+    }
+    small_scale = {"deducts_input_vat": False}
+    assert (await buyer.http.put(url, json=small_scale)).status_code == 403
+    assert (await stranger.http.put(url, json=small_scale)).status_code == 404
+    assert (await stranger.http.get(url)).status_code == 404
+    refused = await finance.http.put(url, json={"deducts_input_vat": "perhaps"})
+    assert refused.status_code == 422, refused.text
+    put = await finance.http.put(url, json=small_scale)
+    assert put.status_code == 200, put.text
+    assert put.json()["comparison_basis"] == "including VAT"
+    assert (await buyer.http.get(url)).json()["deducts_input_vat"] is False
+    with sessions() as session:
+        audited = session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.target_id == buyer_org.id, AuditEntry.action == "tax_profile.updated"
+            )
+        ).all()
+    assert audited == [{"deducts_input_vat": False, "before": True}]
