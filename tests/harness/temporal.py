@@ -11,9 +11,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
     AccreditationOutcome,
@@ -27,6 +29,17 @@ from contracts.tasks import DecideTaskInput, TaskAnswer
 from workflows.accreditation import AccreditationWorkflow
 
 T = TypeVar("T")
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """``env.sleep`` on the time-skipping server, with room for a loaded machine: the server
+    moves its clock only while no activity runs, so activities made slow by load (a PDF, a
+    ranking) hold its answer past the client's default RPC timeout, which then fails the test."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(
+        request, timeout=timedelta(minutes=5)
+    )
 
 
 def new_task_queue() -> str:

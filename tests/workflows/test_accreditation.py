@@ -38,7 +38,13 @@ from settings import Settings
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import builders as b
 from tests.harness.histories import record_history
-from tests.harness.temporal import eventually, new_task_queue, start_accreditation, terminate_all
+from tests.harness.temporal import (
+    eventually,
+    new_task_queue,
+    skip_time,
+    start_accreditation,
+    terminate_all,
+)
 from worker import build_worker
 from workflows.accreditation import AccreditationWorkflow
 
@@ -214,7 +220,7 @@ async def test_review_escalates_after_72_hours_and_lapses_after_14_days(harness:
     handle = await harness.apply(await harness.application())
     task_id = await harness.open_task(handle, "review")
 
-    await harness.env.sleep(timedelta(hours=73))
+    await skip_time(harness.env, timedelta(hours=73))
 
     async def escalated() -> HumanTask:
         task = harness.row(HumanTask, task_id)
@@ -238,7 +244,7 @@ async def test_review_escalates_after_72_hours_and_lapses_after_14_days(harness:
 async def test_escalated_task_is_decided_by_the_supervisor(harness: Harness) -> None:
     handle = await harness.apply(await harness.application())
     task_id = await harness.open_task(handle, "review")
-    await harness.env.sleep(timedelta(hours=73))
+    await skip_time(harness.env, timedelta(hours=73))
 
     async def decided() -> TaskAnswer:
         try:
@@ -314,7 +320,7 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
     handle = await harness.apply(app)
     await decide(handle, await harness.open_task(handle, "review"), b.compliance_actor())
 
-    await harness.env.sleep(timedelta(days=61))  # 30 days before the certificates expire
+    await skip_time(harness.env, timedelta(days=61))  # 30 days before the certificates expire
 
     async def reminded() -> list[str]:
         with harness.sessions() as session:
@@ -326,7 +332,7 @@ async def test_expiry_suspends_and_verified_renewals_reinstate_months_later(
 
     await eventually(reminded, what="two expiry reminders")
 
-    await harness.env.sleep(timedelta(days=31))  # past expiry, nothing renewed
+    await skip_time(harness.env, timedelta(days=31))  # past expiry, nothing renewed
 
     async def standing(status: str) -> SupplierAccreditation:
         row = harness.row(SupplierAccreditation, app.supplier_org_id)
@@ -395,7 +401,7 @@ async def test_yearly_financial_review_then_continue_as_new(harness: Harness) ->
     await decide(handle, await harness.open_task(handle, "review"), b.compliance_actor())
     first_run = (await handle.describe()).run_id
 
-    await harness.env.sleep(timedelta(days=366))
+    await skip_time(harness.env, timedelta(days=366))
     review_day = (await harness.env.get_current_time()).date()
 
     async def review_task() -> str | None:
@@ -473,9 +479,9 @@ async def test_certificates_expire_on_time_while_a_yearly_review_is_open(harness
     handle = await harness.apply(app)
     await decide(handle, await harness.open_task(handle, "review"), b.compliance_actor())
 
-    await harness.env.sleep(timedelta(days=366))
+    await skip_time(harness.env, timedelta(days=366))
     review = await harness.open_task(handle, "financial-review")
-    await harness.env.sleep(timedelta(days=6))  # past expiry, review still undecided
+    await skip_time(harness.env, timedelta(days=6))  # past expiry, review still undecided
 
     async def suspended() -> SupplierAccreditation:
         row = harness.row(SupplierAccreditation, app.supplier_org_id)

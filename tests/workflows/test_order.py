@@ -56,7 +56,7 @@ from tests.harness import waybills as w
 from tests.harness.histories import record_history
 from tests.harness.orders import Parties
 from tests.harness.postgres import rows
-from tests.harness.temporal import eventually, new_task_queue, refusal, terminate_all
+from tests.harness.temporal import eventually, new_task_queue, refusal, skip_time, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 
@@ -220,7 +220,7 @@ async def test_an_ordinary_order_runs_from_confirmation_to_payment_with_auto_acc
     await harness.task(order_id, "order_acceptance")
 
     # Nobody accepts or disputes: accepted automatically after 7 days, then invoiced.
-    await harness.env.sleep(timedelta(days=7, minutes=1))
+    await skip_time(harness.env, timedelta(days=7, minutes=1))
     await harness.status(order_id, OrderStatus.INVOICED)
     (invoice,) = harness.rows(Invoice, order_id=order_id)
     assert invoice.amount == terms.total.amount
@@ -272,7 +272,7 @@ async def test_an_unconfirmed_order_escalates_to_ops_who_may_refuse_it(harness: 
     handle = await harness.start(await harness.executed_contract(parties, dangerous=False))
     order_id = handle.id.removeprefix("Order:")
     await harness.task(order_id, "order_confirmation")
-    await harness.env.sleep(timedelta(hours=49))
+    await skip_time(harness.env, timedelta(hours=49))
 
     async def escalated() -> HumanTask | None:
         rows = harness.rows(HumanTask, subject_id=order_id, kind="order_confirmation")

@@ -53,7 +53,7 @@ from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
 from tests.harness.histories import record_history
 from tests.harness.postgres import rows
-from tests.harness.temporal import eventually, new_task_queue, refusal, terminate_all
+from tests.harness.temporal import eventually, new_task_queue, refusal, skip_time, terminate_all
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
@@ -266,7 +266,7 @@ async def test_quotes_are_refused_with_reasons(harness: Harness) -> None:
         await quote(handle, invited.actor, terms)  # a second "first" quote
     assert refusal(duplicate)[0] == "StaleRevision"
 
-    await harness.env.sleep(timedelta(days=3, minutes=1))  # past the deadline
+    await skip_time(harness.env, timedelta(days=3, minutes=1))  # past the deadline
     with pytest.raises(WorkflowUpdateFailedError) as late:
         await quote(handle, invited.actor, terms, replaces=1)
     kind, message = refusal(late)
@@ -320,7 +320,7 @@ async def test_extension_moves_the_deadline_and_early_close_needs_every_answer(
     (extended,) = harness.rows(AuditEntry, action="rfq.deadline_extended", target_id=rfq.rfq_id)
     assert extended.detail["to"] == new_deadline.isoformat()
 
-    await harness.env.sleep(timedelta(days=4))  # past the first deadline, before the new one
+    await skip_time(harness.env, timedelta(days=4))  # past the first deadline, before the new one
     await quote(handle, first.actor, await harness.terms(rfq))
     close = BuyerActionInput(actor=buyer.actor)
     with pytest.raises(WorkflowUpdateFailedError) as waiting:
@@ -497,7 +497,7 @@ async def test_unsigned_contract_lapses_and_the_next_ranked_quote_can_win(
     handle = await harness.start(rfq)
     await quote(handle, silent.actor, await harness.terms(rfq, price_l1="8.00"))
     await quote(handle, runner_up.actor, await harness.terms(rfq, price_l1="8.50", price_l2="160"))
-    await harness.env.sleep(timedelta(days=3, minutes=1))  # the deadline closes quoting
+    await skip_time(harness.env, timedelta(days=3, minutes=1))  # the deadline closes quoting
     wid = rfq_workflow_id(rfq.rfq_id)
     award = await harness.task(rfq.rfq_id, "rfq_award", buyer.org.id)
     await decide(harness.client, wid, award.id, buyer.actor, "award")
@@ -513,7 +513,7 @@ async def test_unsigned_contract_lapses_and_the_next_ranked_quote_can_win(
         choices={"document_sha256": buyer_task.details["document_sha256"]},
     )
 
-    await harness.env.sleep(timedelta(days=5, minutes=1))  # the supplier never signs
+    await skip_time(harness.env, timedelta(days=5, minutes=1))  # the supplier never signs
     lapsed = await harness.contract_reaches(contract_id, "lapsed")
     assert lapsed.status_reason.startswith(silent.org.legal_name + " did not sign by")
     again = await harness.task(rfq.rfq_id, "rfq_award", buyer.org.id)
