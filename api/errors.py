@@ -308,8 +308,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _: Exception) -> JSONResponse:
-        # Logged (with the traceback) by whoever caught it: api.unexpected_errors or the
-        # server. The answer names no internals, only the request to quote to support.
-        rid = request_id.get()
-        quote = f"; quote request id {rid}" if rid else ""
-        return problem_response(500, f"an unexpected error occurred{quote}", request=request)
+        return unexpected_problem(request)
+
+
+def unexpected_problem(request: Request) -> JSONResponse:
+    """The 500 for an error nobody expected. Logged (with the traceback) by whoever caught it:
+    api.unexpected_errors or the server. The answer names no internals, only the request to
+    quote to support."""
+    rid = request_id.get()
+    quote = f"; quote request id {rid}" if rid else ""
+    return problem_response(500, f"an unexpected error occurred{quote}", request=request)

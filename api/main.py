@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     # Innermost (added first): the middleware added below see an unexpected error as a 500.
-    app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)
     app.add_middleware(
         CORSMiddleware,
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.middleware("http")(_request_context)
     # And outermost, for an error of a middleware itself.
-    app.add_middleware(UnexpectedErrorMiddleware, handlers=app.exception_handlers)
+    app.add_middleware(UnexpectedErrorMiddleware)
     for module in (
         auth,
         tasks,

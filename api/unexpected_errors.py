@@ -11,15 +11,12 @@ way still propagates, since closing the connection is then the only honest end.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Mapping
-from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import unexpected_problem
 
 log = logging.getLogger("tradeflow.api")
 
@@ -27,13 +24,11 @@ log = logging.getLogger("tradeflow.api")
 class UnexpectedErrorMiddleware:
     """Pure ASGI, so it sees the real ``send`` and knows whether a response is under way.
 
-    ``handlers`` is the app's ``exception_handlers`` mapping (read at error time, so a handler
-    for ``Exception`` or 500 registered later is used); without one a plain JSON 500 answers.
+    The answer is the app's one 500 problem (``api.errors.unexpected_problem``).
     """
 
-    def __init__(self, app: ASGIApp, *, handlers: Mapping[Any, Any]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
-        self._handlers = handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,15 +56,4 @@ class UnexpectedErrorMiddleware:
                 return  # e.g. a background task after the answer: the client has it whole
             if started:
                 raise  # a half-sent response: only closing the connection ends it
-            response = await self._response(Request(scope, receive), error)
-            await response(scope, receive, send)
-
-    async def _response(self, request: Request, error: Exception) -> Response:
-        handler = self._handlers.get(Exception) or self._handlers.get(500)
-        if handler is None:
-            return JSONResponse({"detail": "an unexpected error; it has been logged"}, 500)
-        if inspect.iscoroutinefunction(handler):
-            response: Response = await handler(request, error)
-        else:
-            response = await run_in_threadpool(handler, request, error)
-        return response
+            await unexpected_problem(Request(scope, receive))(scope, receive, send)
