@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -157,7 +157,16 @@ class RetryWatch:
         )
         if became or entry.incident:
             entry.incident = True
-            self._write(open_incident, key, entry, now)
+            self._best_effort(
+                open_incident,
+                incident_id=key,
+                workflow_id=entry.workflow_id,
+                activity_type=entry.activity_type,
+                attempts=entry.attempts,
+                first_failed_at=entry.first_failed_at,
+                last_error=entry.last_error,
+                at=now,
+            )
         self.publish()
         return became
 
@@ -169,7 +178,12 @@ class RetryWatch:
         entry = self._retrying.pop(_key(info), None)
         if entry is not None:
             if entry.incident:
-                self._write(resolve_incident, _key(info), entry, datetime.now(UTC))
+                self._best_effort(
+                    resolve_incident,
+                    incident_id=_key(info),
+                    attempts=entry.attempts,
+                    at=datetime.now(UTC),
+                )
             self.publish()
 
     def publish(self) -> None:
@@ -183,22 +197,14 @@ class RetryWatch:
             self._count.set(count, {"activity_type": activity_type})
             self._age.set(int(age), {"activity_type": activity_type})
 
-    def _write(self, action: Any, key: str, entry: _Retrying, now: datetime) -> None:
+    def _best_effort(self, write: Callable[..., None], **incident: Any) -> None:
+        """Write the incident row unless the database is what is down: metrics show it then."""
         if self._sessions is None:
             return
         try:
-            action(
-                self._sessions,
-                incident_id=key,
-                workflow_id=entry.workflow_id,
-                activity_type=entry.activity_type,
-                attempts=entry.attempts,
-                first_failed_at=entry.first_failed_at,
-                last_error=entry.last_error,
-                at=now,
-            )
+            write(self._sessions, **incident)
         except Exception:
-            log.warning("could not record incident %s", key, exc_info=True)
+            log.warning("could not record incident %s", incident["incident_id"], exc_info=True)
 
 
 def _key(info: activity.Info) -> str:

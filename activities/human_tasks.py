@@ -17,7 +17,8 @@ from contracts.tasks import (
     TaskStatus,
 )
 from db.audit_log import append_audit
-from db.models import HumanTask, Notification
+from db.models import HumanTask
+from db.notifications import store_notification
 from db.session import transaction
 
 
@@ -127,16 +128,4 @@ class HumanTaskActivities:
     def notify(self, notice: NotifyInput) -> None:
         """Store a notification under its id; a retry finds it already there."""
         with transaction(self._sessions) as session:
-            session.execute(
-                insert(Notification)
-                .values(
-                    id=notice.notification_id,
-                    org_id=notice.org_id,
-                    role=notice.role.value if notice.role else None,
-                    kind=notice.kind,
-                    subject_type=notice.subject_type,
-                    subject_id=notice.subject_id,
-                    message=notice.message,
-                )
-                .on_conflict_do_nothing(index_elements=[Notification.id])
-            )
+            store_notification(session, notice)

@@ -9,7 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, Role
-from db.models import Incident, Notification
+from contracts.tasks import NotifyInput
+from db.models import Incident
+from db.notifications import store_notification
 from db.session import transaction
 
 
@@ -44,12 +46,12 @@ def open_incident(
             .on_conflict_do_update(index_elements=[Incident.id], set_=row)
             .returning(Incident.first_failed_at)
         ).scalar_one()
-        session.execute(
-            insert(Notification)
-            .values(
-                id=f"incident:{incident_id}"[:240],
+        store_notification(
+            session,
+            NotifyInput(
+                notification_id=f"incident:{incident_id}"[:240],
                 org_id=OPERATOR_ORG_ID,
-                role=Role.OPS_SUPERVISOR.value,
+                role=Role.OPS_SUPERVISOR,
                 kind="incident_opened",
                 subject_type="process",
                 subject_id=workflow_id[:120],
@@ -57,8 +59,7 @@ def open_incident(
                     f"{activity_type} for {workflow_id} has failed {attempts} times since "
                     f"{opened:%Y-%m-%d %H:%M} UTC and keeps retrying: {last_error[:500]}"
                 ),
-            )
-            .on_conflict_do_nothing(index_elements=[Notification.id])
+            ),
         )
 
 
@@ -68,7 +69,6 @@ def resolve_incident(
     incident_id: str,
     attempts: int,
     at: datetime,
-    **_: object,
 ) -> None:
     """The activity succeeded or settled: the incident is over."""
     with transaction(sessions) as session:
