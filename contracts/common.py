@@ -49,6 +49,9 @@ class Role(StrEnum):
     OPS_SUPERVISOR = "ops_supervisor"
     REGULATOR = "regulator"
     ADMIN = "admin"
+    # A carrier organisation's principal: applies for its accreditation and keeps its fleet.
+    # Its dispatchers hold LOGISTICS: they make the waybills and report the shipments' events.
+    CARRIER = "carrier"
 
 
 class OrgKind(StrEnum):
@@ -56,6 +59,7 @@ class OrgKind(StrEnum):
     SUPPLIER = "supplier"
     OPERATOR = "operator"
     REGULATOR = "regulator"
+    CARRIER = "carrier"
 
 
 class Money(Frozen):

@@ -65,6 +65,8 @@ class WaybillParty(Frozen):
     name: Text200
     credit_code: Annotated[Text, Field(max_length=32)] | None
     contact_phone: Phone
+    # The person to ask (联系人); empty in drafts made before it was asked for.
+    contact_name: Text200 = ""
 
 
 class Carrier(Frozen):
@@ -78,10 +80,19 @@ class Carrier(Frozen):
     permitted_classes: PermitClasses
 
 
+# The plate's background (号牌颜色, GA 36): goods vehicles over 4.5 t carry yellow plates, new
+# energy ones yellow-green; the regulator's record keys a vehicle by plate and colour.
+PlateColour = Literal["", "yellow", "yellow_green", "blue", "green", "white", "black"]
+# 从业资格证 categories for dangerous goods road transport (道路危险货物运输从业人员): driver,
+# escort, and the loading manager kept for completeness.
+QualificationCategory = Literal["dg_driver", "dg_escort", "dg_loading_manager"]
+
+
 class Vehicle(Frozen):
     """The tractor or truck with its road transport certificate (道路运输证), trailer and tank."""
 
     plate: Plate
+    plate_colour: PlateColour = ""
     transport_certificate_number: Text64
     permitted_classes: PermitClasses
     inspection_valid_until: date
@@ -99,6 +110,7 @@ class CrewMember(Frozen):
     qualification_certificate_number: Text64
     certificate_expiry: date
     phone: Phone
+    qualification_categories: Annotated[tuple[QualificationCategory, ...], Field(max_length=3)] = ()
 
 
 class WaybillItem(Frozen):
@@ -122,8 +134,17 @@ class EmergencyContact(Frozen):
     phone_24h: Phone
 
 
+# Where the trip runs decides the rulebook its mixed loading is checked by: JT/T 617 (the
+# ADR-based Chinese standard) in China, 49 CFR in the United States.
+Jurisdiction = Literal["CN", "US"]
+
+
 class EWaybill(Frozen):
-    """One vehicle, one trip, one dispatch (一车一趟一派); ``revision`` counts resubmissions."""
+    """One vehicle, one trip, one dispatch (一车一趟一派); ``revision`` counts resubmissions.
+
+    The fields after ``revision`` came with carriers making the waybill (issue 9); their
+    defaults let the drafts stored before them parse, and the rules say which are missing.
+    """
 
     waybill_number: Text64
     order_id: Text64
@@ -144,6 +165,11 @@ class EWaybill(Frozen):
     route: Annotated[Text, Field(max_length=2000)]
     emergency_contact: EmergencyContact
     revision: Annotated[int, Field(ge=1, le=1000)] = 1
+    jurisdiction: Jurisdiction = "CN"
+    # Goods and their packaging, as weighed or declared (毛重); at least the net mass.
+    gross_mass_kg: Kilograms | None = None
+    dispatcher: Text200 = ""  # the carrier's dispatcher (调度员) who made the waybill
+    remarks: Annotated[Text, Field(max_length=2000)] = ""
 
 
 class Violation(Frozen):
@@ -163,6 +189,8 @@ class WaybillCheck(Frozen):
     """
 
     violations: tuple[Violation, ...]
+    # The mixed-loading rulebook the check applied ("JT/T 617.7-2018" or "49 CFR 177.848").
+    rulebook: Line = ""
 
     @property
     def blocking(self) -> tuple[Violation, ...]:
