@@ -401,6 +401,9 @@ class Order(Base):
     total_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     currency: Mapped[str] = mapped_column(String(3))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
+    # The carrier the supplier chose at confirmation; it makes the waybills and reports the
+    # shipments' events. None before carriers were parties, and when no carrier is needed.
+    carrier_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -431,6 +434,8 @@ class OrderShipment(Base):
     quantities: Mapped[JsonDict]  # line id -> quantity (decimal text) in the line's unit
     un_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
     waybill_number: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # The consignor's consignment list (托运清单) the carrier makes the waybill from.
+    consignment_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
@@ -472,6 +477,26 @@ class Waybill(Base):
     json_sha256: Mapped[str] = mapped_column(String(64))
     pdf_document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
+    # Who made it (制单): the carrier's organisation and dispatcher. None on the waybills a
+    # supplier submitted before carriers made them.
+    made_by_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    made_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class LoadingCheck(Base):
+    """The loader's five checks (五必查) before loading a shipment, one row per check made."""
+
+    __tablename__ = "loading_checks"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    shipment_number: Mapped[int] = mapped_column(Integer)
+    waybill_number: Mapped[str] = mapped_column(String(80))
+    checks: Mapped[JsonDict]  # check name -> passed
+    passed: Mapped[bool]
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    checked_by: Mapped[str] = mapped_column(String(40))
+    checked_at: Mapped[datetime]
 
 
 class WaybillFiling(Base):
