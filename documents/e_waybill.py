@@ -3,6 +3,11 @@
 Rendered from the EWaybill alone plus the regulator's answer: the receipt number and filing
 time, or "未备案 NOT FILED" when there is none yet, so a draft's PDF can never pass for a filed
 one. Times print in China Standard Time, the regulator's.
+
+Who made it (制单) and the mixed-loading rulebook the check applied come from the caller, since
+neither is in the waybill: a waybill without a maker (one a supplier submitted before carriers
+made them) says so rather than naming the carrier as its maker. Fields the drafts before issue 9
+lack print as "—".
 """
 
 from __future__ import annotations
@@ -11,7 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from contracts.waybill import EWaybill, WaybillItem
+from contracts.waybill import (
+    EWaybill,
+    Jurisdiction,
+    PlateColour,
+    QualificationCategory,
+    WaybillItem,
+)
 from documents.e_contract import CHINA_STANDARD_TIME, quantity_text
 from documents.render import render_pdf
 from rules.dangerous_goods import class_name
@@ -26,6 +37,26 @@ STATUS_LABELS = {
     "departed": "已发车 Departed",
     "delivered": "已送达 Delivered",
     "voided": "已作废 Voided",
+}
+# Plate backgrounds as GA 36 names them.
+PLATE_COLOUR_LABELS: dict[PlateColour, str] = {
+    "": "",
+    "yellow": "黄色 Yellow",
+    "yellow_green": "黄绿色 Yellow-green",
+    "blue": "蓝色 Blue",
+    "green": "绿色 Green",
+    "white": "白色 White",
+    "black": "黑色 Black",
+}
+# The categories on the 从业资格证, named as the 2019 Measures the waybill cites name them.
+QUALIFICATION_LABELS: dict[QualificationCategory, str] = {
+    "dg_driver": "危险货物道路运输驾驶员 Dangerous goods driver",
+    "dg_escort": "危险货物道路运输押运人员 Dangerous goods escort",
+    "dg_loading_manager": "危险货物道路运输装卸管理人员 Dangerous goods loading manager",
+}
+JURISDICTION_LABELS: dict[Jurisdiction, str] = {
+    "CN": "中华人民共和国 China",
+    "US": "美国 United States",
 }
 
 
@@ -49,17 +80,40 @@ class ItemView:
 
 
 def render_waybill_pdf(
-    waybill: EWaybill, *, receipt_number: str | None, filed_at: datetime | None, status: str
+    waybill: EWaybill,
+    *,
+    receipt_number: str | None,
+    filed_at: datetime | None,
+    status: str,
+    made_by: str = "",
+    rulebook: str = "",
 ) -> bytes:
-    """The waybill's PDF bytes, ready to hash and store."""
+    """The waybill's PDF bytes, ready to hash and store.
+
+    ``made_by`` names the maker ("江苏安达危险品运输有限公司 · 调度员 李强"), empty when none is
+    recorded; ``rulebook`` is the check's (``WaybillCheck.rulebook``), empty when unknown.
+    """
     return render_pdf(
         TEMPLATE,
-        waybill_context(waybill, receipt_number=receipt_number, filed_at=filed_at, status=status),
+        waybill_context(
+            waybill,
+            receipt_number=receipt_number,
+            filed_at=filed_at,
+            status=status,
+            made_by=made_by,
+            rulebook=rulebook,
+        ),
     )
 
 
 def waybill_context(
-    waybill: EWaybill, *, receipt_number: str | None, filed_at: datetime | None, status: str
+    waybill: EWaybill,
+    *,
+    receipt_number: str | None,
+    filed_at: datetime | None,
+    status: str,
+    made_by: str = "",
+    rulebook: str = "",
 ) -> dict[str, object]:
     """What the template prints; refuses a receipt without its time, or the reverse."""
     if (receipt_number is None) != (filed_at is None):
@@ -77,7 +131,21 @@ def waybill_context(
         "planned_unloading_at": cst_text(waybill.planned_unloading_at),
         "items": [_item_view(number, item) for number, item in enumerate(waybill.items, 1)],
         "totals": totals_text(waybill.items),
+        "gross_mass_kg": _optional_quantity(waybill.gross_mass_kg),
+        "made_by": made_by.strip(),
+        "rulebook": rulebook.strip(),
+        "jurisdiction": JURISDICTION_LABELS[waybill.jurisdiction],
+        "plate_colour": PLATE_COLOUR_LABELS[waybill.vehicle.plate_colour],
+        "qualifications": [
+            qualification_text(member.qualification_categories)
+            for member in (waybill.driver, waybill.escort)
+        ],
     }
+
+
+def qualification_text(categories: tuple[QualificationCategory, ...]) -> str:
+    """The categories' bilingual names, one a line; empty when none is stated."""
+    return "\n".join(QUALIFICATION_LABELS[category] for category in categories)
 
 
 def cst_text(value: datetime) -> str:

@@ -1,20 +1,29 @@
-"""The bilingual e-waybill rendered to a real PDF and read back with pypdf."""
+"""The bilingual e-waybill rendered to a real PDF and read back with pypdf.
+
+``WAYBILL`` is a waybill as drafted before carriers made them (issue 9): none of the fields
+that came with them, and no maker; ``CARRIER_MADE`` is one a carrier's dispatcher made.
+"""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 from pypdf import PdfReader
 
+from contracts.waybill import PlateColour, QualificationCategory
 from documents.e_waybill import (
     NOT_FILED,
+    PLATE_COLOUR_LABELS,
+    QUALIFICATION_LABELS,
     TEMPLATE,
     ClassView,
     class_view,
     cst_text,
+    qualification_text,
     render_waybill_pdf,
     totals_text,
     waybill_context,
@@ -22,6 +31,22 @@ from documents.e_waybill import (
 from documents.render import render_html
 from tests.harness.waybills import HYDROCHLORIC_ACID
 from tests.rules.test_waybill import ACETONE, CHLORINE, WAYBILL
+
+MADE_BY = "江苏安达危险品运输有限公司 · 调度员 李强"
+CARRIER_MADE = WAYBILL.model_copy(
+    update={
+        "consignor": WAYBILL.consignor.model_copy(update={"contact_name": "张伟"}),
+        "consignee": WAYBILL.consignee.model_copy(update={"contact_name": "陈静"}),
+        "vehicle": WAYBILL.vehicle.model_copy(update={"plate_colour": "yellow"}),
+        "driver": WAYBILL.driver.model_copy(update={"qualification_categories": ("dg_driver",)}),
+        "escort": WAYBILL.escort.model_copy(
+            update={"qualification_categories": ("dg_escort", "dg_loading_manager")}
+        ),
+        "gross_mass_kg": Decimal("3650.5"),
+        "dispatcher": "李强",
+        "remarks": "夜间不得停靠服务区。\nNo overnight stops at service areas.",
+    }
+)
 
 RECEIPT = "JTYS-320000-20260410-000123"
 # 23:42 UTC on 9 April is 07:42 on 10 April in China.
@@ -48,6 +73,19 @@ def draft_text() -> str:
         }
     )
     return pdf_text(render_waybill_pdf(draft, receipt_number=None, filed_at=None, status="draft"))
+
+
+@pytest.fixture(scope="module")
+def carrier_made_text() -> str:
+    pdf = render_waybill_pdf(
+        CARRIER_MADE,
+        receipt_number=RECEIPT,
+        filed_at=FILED_AT,
+        status="filed",
+        made_by=MADE_BY,
+        rulebook="JT/T 617.7-2018",
+    )
+    return pdf_text(pdf)
 
 
 def test_filed_waybill_shows_title_receipt_and_filing_time(filed_text: str) -> None:
@@ -141,3 +179,92 @@ def test_totals_by_unit_and_class_views() -> None:
     assert totals_text(()) == ""
     assert class_view("1.4S").zh == "第1.4项 不呈现重大危险的物质和物品"
     assert class_view("") == ClassView(code="", zh="", en="")  # a draft's missing class
+
+
+def test_a_carrier_made_waybill_names_its_maker_and_the_rulebook(carrier_made_text: str) -> None:
+    """Order No. 29 of 2019, art. 24: the carrier makes the waybill; the PDF says which one,
+    and under which mixed-loading rulebook its load was checked (issue 9, section 2)."""
+    text = carrier_made_text
+    for expected in [
+        "承运人（制单）",  # noqa: RUF001 (Chinese punctuation)
+        "制单 / Made by",
+        MADE_BY,
+        "调度员 / Dispatcher",
+        "第二十四条，本运单由承运人制作",  # noqa: RUF001
+        "适用法域",
+        "中华人民共和国 China",
+        "适用规则",
+        "JT/T 617.7-2018",
+    ]:
+        assert expected in text, expected
+    assert "未记录" not in text and "does not record who made it" not in text
+
+
+def test_a_carrier_made_waybill_prints_the_fields_carriers_now_fill_in(
+    carrier_made_text: str,
+) -> None:
+    text = carrier_made_text
+    for expected in [
+        "联系人 / Contact 张伟 陈静 —",  # the consignor's and consignee's; no loader
+        "车牌颜色 / Plate colour 黄色 Yellow",
+        "从业资格类别",
+        "危险货物道路运输驾驶员",
+        "危险货物道路运输押运人员",
+        "危险货物道路运输装卸管理人员",
+        "毛重 / Gross mass 3,650.5 kg",
+        "备注 / 7. Remarks",
+        "夜间不得停靠服务区。",
+        "No overnight stops at service areas.",
+    ]:
+        assert expected in text, expected
+
+
+def test_a_waybill_without_a_maker_never_claims_the_carrier_made_it(filed_text: str) -> None:
+    """Made before carriers made waybills: the carrier block keeps its plain label, the maker
+    is "not recorded", and the note states the rule without claiming this one follows it."""
+    assert "二、承运人 / 2. Carrier" in filed_text
+    assert "制单 / Made by 未记录 / Not recorded" in filed_text
+    assert "本运单未记录制单人" in filed_text and "does not record who made it" in filed_text
+    assert "承运人（制单）" not in filed_text  # noqa: RUF001
+    assert "本运单由承运人制作" not in filed_text
+    assert "the carrier made this waybill" not in filed_text
+
+
+def test_fields_an_old_draft_lacks_print_as_dashes_never_none(filed_text: str) -> None:
+    for expected in [
+        "联系人 / Contact — — —",
+        "车牌颜色 / Plate colour —",
+        "调度员 / Dispatcher —",
+        "毛重 / Gross mass —",
+        "适用规则 /",
+    ]:
+        assert expected in filed_text, expected
+    assert "None" not in filed_text
+    # An old draft's jurisdiction is China's, the only one filed before there was a choice.
+    assert "中华人民共和国 China" in filed_text
+
+
+def test_a_us_trip_names_its_jurisdiction_and_49_cfr() -> None:
+    context = waybill_context(
+        CARRIER_MADE.model_copy(update={"jurisdiction": "US"}),
+        receipt_number=None,
+        filed_at=None,
+        status="draft",
+        made_by=MADE_BY,
+        rulebook="49 CFR 177.848",
+    )
+    html = render_html(TEMPLATE, context)
+    assert "美国 United States" in html and "49 CFR 177.848" in html
+    assert "中华人民共和国" not in html
+
+
+def test_plate_colours_and_qualification_categories_have_bilingual_names() -> None:
+    for colour in get_args(PlateColour):
+        assert colour == "" or PLATE_COLOUR_LABELS[colour].split(" ")[0].endswith("色")
+    assert PLATE_COLOUR_LABELS["yellow_green"] == "黄绿色 Yellow-green"
+    assert set(QUALIFICATION_LABELS) == set(get_args(QualificationCategory))
+    assert qualification_text(()) == ""
+    assert qualification_text(("dg_driver", "dg_escort")).splitlines() == [
+        "危险货物道路运输驾驶员 Dangerous goods driver",
+        "危险货物道路运输押运人员 Dangerous goods escort",
+    ]
