@@ -1,4 +1,4 @@
-"""Demo organisations and users for the embedded default, created once on first start."""
+"""Demo organisations, users and rates for the embedded default, added on start when missing."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from db.models import ExchangeRate, Organisation, User
 from security.passwords import hash_password
 
 DEMO_PASSWORD = "tradeflow-demo"
+DEMO_CARRIER_ID = "org_demo_carrier_anda"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,19 @@ DEMO_ORGS = (
         "91440300MA3ANX1N19",
         (("supplier@anxin.example", "He Bin 何斌", (Role.SUPPLIER,)),),
     ),
+    # Its operating licence is in the registry sandbox's licence register (sandboxes/seed), so
+    # its carrier accreditation can pass; it is not accredited until it applies.
+    DemoOrg(
+        DEMO_CARRIER_ID,
+        OrgKind.CARRIER,
+        "江苏安达危险品运输有限公司",
+        "Jiangsu Anda Hazmat Transport Co., Ltd.",
+        "91320200MA1ANDA7XF",
+        (
+            ("manager@anda.example", "Zhang Hua 张华", (Role.CARRIER,)),
+            ("dispatch@anda.example", "Liu Yang 刘洋", (Role.LOGISTICS,)),
+        ),
+    ),
     DemoOrg(
         "org_demo_regulator",
         OrgKind.REGULATOR,
@@ -116,25 +130,31 @@ DEMO_RATES = (
 
 
 def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
-    """Create the demo organisations and users unless they exist; True when it created them."""
-    if session.scalar(select(Organisation.id).where(Organisation.id == OPERATOR_ORG_ID)):
-        return False
-    hashed = hash_password(password)
+    """Create the demo organisations, users and rates that are missing; True when it created
+    any. A database seeded by an earlier version gains what was added since (the demo carrier)
+    on the next start; what exists is left as it is, so running it twice changes nothing."""
+    created = False
+    hashed: str | None = None  # hashing is slow on purpose: only when a user is created
     for org in DEMO_ORGS:
-        session.add(
-            Organisation(
-                id=org.id,
-                kind=org.kind.value,
-                legal_name=org.legal_name,
-                name_en=org.name_en,
-                credit_code=org.credit_code,
+        if session.get(Organisation, org.id) is None:
+            session.add(
+                Organisation(
+                    id=org.id,
+                    kind=org.kind.value,
+                    legal_name=org.legal_name,
+                    name_en=org.name_en,
+                    credit_code=org.credit_code,
+                )
             )
-        )
-        session.flush()
+            session.flush()
+            created = True
         for email, full_name, roles in org.users:
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                continue
+            hashed = hashed or hash_password(password)
             session.add(
                 User(
-                    id="usr_" + email.split("@")[0] + "_" + org.id.removeprefix("org_")[:20],
+                    id=demo_user_id(email, org.id),
                     org_id=org.id,
                     email=email,
                     full_name=full_name,
@@ -142,15 +162,29 @@ def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
                     roles=[r.value for r in roles],
                 )
             )
+            created = True
     for base, quote, rate in DEMO_RATES:
-        session.add(
-            ExchangeRate(
-                base=base,
-                quote=quote,
-                rate=rate,
-                as_of=DEMO_RATES_AS_OF,
-                source=DEMO_RATES_SOURCE,
-                recorded_by="system",
-            )
+        known = select(ExchangeRate.id).where(
+            ExchangeRate.base == base,
+            ExchangeRate.quote == quote,
+            ExchangeRate.as_of == DEMO_RATES_AS_OF,
         )
-    return True
+        if session.scalar(known) is None:
+            session.add(
+                ExchangeRate(
+                    base=base,
+                    quote=quote,
+                    rate=rate,
+                    as_of=DEMO_RATES_AS_OF,
+                    source=DEMO_RATES_SOURCE,
+                    recorded_by="system",
+                )
+            )
+            created = True
+    session.flush()
+    return created
+
+
+def demo_user_id(email: str, org_id: str) -> str:
+    """A demo user's id: the mailbox and the organisation's short name."""
+    return "usr_" + email.split("@")[0] + "_" + org_id.removeprefix("org_")[:20]
