@@ -556,3 +556,8 @@ class Incident(Base):
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The carriers' tables live beside the queries about them (db.fleet), on this same Base: imported
+# last, so whoever loads the schema (Alembic, the migration test) sees every table.
+from db import fleet as _fleet  # noqa: E402, F401
