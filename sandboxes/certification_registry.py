@@ -2,14 +2,14 @@
 
 Records come from ``seed/certification_registry.json``; records added through the API are kept
 in ``certificates.json`` under the data directory, when one is given, and win over the seed.
+The same sandbox serves the transport authority's licence register (sandboxes.transport_licences)
+under ``/transport-licences``, faults and all.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,8 @@ from sandboxes.http_sandbox import (
     SandboxResponse,
     SandboxServer,
 )
+from sandboxes.transport_licences import SEED_FILE as LICENCE_SEED_FILE
+from sandboxes.transport_licences import LicenceRegister, save_json
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "certification_registry.json"
 DATA_FILE = "certificates.json"
@@ -111,6 +113,7 @@ class CertificationRegistrySandbox(SandboxServer):
         *,
         data_dir: Path | None = None,
         seed_file: Path = SEED_FILE,
+        licence_seed_file: Path = LICENCE_SEED_FILE,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -119,12 +122,14 @@ class CertificationRegistrySandbox(SandboxServer):
         self._data_file = None if data_dir is None else data_dir / DATA_FILE
         self._added = self._load(self._data_file, required=False) if self._data_file else {}
         self._records = {**self._load(seed_file, required=True), **self._added}
+        self._licences = LicenceRegister(data_dir=data_dir, seed_file=licence_seed_file)
 
     def routes(self) -> list[Route]:
         return [
             Route("GET", "/certificates/{number}", self._lookup),
             Route("GET", "/certificates", self._list),
             Route("POST", "/certificates", self._put),
+            *self._licences.routes(),
         ]
 
     def _lookup(self, request: SandboxRequest) -> SandboxResponse:
@@ -158,23 +163,7 @@ class CertificationRegistrySandbox(SandboxServer):
         return SandboxResponse(200 if replaced else 201, record)
 
     def _save(self, path: Path) -> None:
-        # Written beside the target and renamed over it: a crash leaves the old file or the new.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(
-            {"certificates": sorted(self._added.values(), key=lambda r: r["number"])},
-            ensure_ascii=False,
-            indent=2,
-        )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_json(path, {"certificates": sorted(self._added.values(), key=lambda r: r["number"])})
 
     @staticmethod
     def _load(path: Path, *, required: bool) -> dict[str, Record]:
