@@ -2,7 +2,9 @@
 
 Members of a regulator organisation holding the regulator role search the filed waybills, export
 them as CSV, read one record with its filings, download its PDF and check that the stored JSON
-and PDF still hash to what was sealed at filing. Every read is written to the audit log.
+and PDF still hash to what was sealed at filing. Every read is written to the audit log. The rows'
+shapes, who made each waybill with them, are in ``regulator_views``; the search in
+``waybill_search``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,15 @@ from api.json_input import json_or_none
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.platform import Platform
 from api.routes.document_access import readable_document
+from api.routes.regulator_views import (
+    CSV_COLUMNS,
+    FilingView,
+    Integrity,
+    WaybillRecord,
+    WaybillSummary,
+    csv_row,
+    summaries,
+)
 from api.routes.waybill_search import Filters, search
 from contracts.common import Actor, Line, OrgKind, Role
 from contracts.regulator import FilingStatus
@@ -34,19 +43,6 @@ from storage.object_store import ContentIntegrityError, ObjectNotFound, content_
 
 router = APIRouter(prefix="/regulator", tags=["regulator"])
 
-CSV_COLUMNS = (
-    "waybill_number",
-    "status",
-    "receipt_number",
-    "filed_at",
-    "dispatch_date",
-    "consignor_name",
-    "consignee_name",
-    "carrier_name",
-    "vehicle_plate",
-    "un_numbers",
-    "hazard_classes",
-)
 LATEST_FILED_FIRST = Keyset(
     "waybills", (descending(Waybill.filed_at), ascending(Waybill.waybill_number))
 )
@@ -71,48 +67,6 @@ def _regulator(actor: CurrentActor, session: SessionDep) -> Actor:
 RegulatorActor = Annotated[Actor, Depends(_regulator)]
 
 
-class WaybillSummary(BaseModel):
-    waybill_number: str
-    status: FilingStatus
-    receipt_number: str
-    filed_at: datetime
-    dispatch_date: date
-    consignor_name: str
-    consignee_name: str
-    carrier_name: str
-    vehicle_plate: str
-    un_numbers: list[str]
-    hazard_classes: list[str]
-
-
-class FilingView(BaseModel):
-    kind: FilingStatus
-    receipt: str
-    at: datetime
-
-
-class WaybillRecord(WaybillSummary):
-    """The filed e-waybill as sealed (``record``), its filings and the stored copies' hashes."""
-
-    record: dict[str, Any]
-    filings: list[FilingView]
-    json_sha256: str
-    pdf_sha256: str
-    pdf_url: str
-    integrity_url: str
-
-
-class Integrity(BaseModel):
-    json_intact: bool
-    pdf_intact: bool
-    record_matches_json: bool
-    intact: bool
-
-
-def _summary(row: Waybill) -> WaybillSummary:
-    return WaybillSummary.model_validate(row, from_attributes=True)
-
-
 def _audit(session: Session, actor: Actor, action: str, target: str, **detail: Any) -> None:
     append_audit(
         session,
@@ -133,8 +87,8 @@ def list_waybills(
     page: Annotated[Page, paged(LATEST_FILED_FIRST)],
 ) -> list[WaybillSummary]:
     """Filed e-waybills, latest filed first, by dispatch or filing dates, UN number, class,
-    carrier, vehicle plate and status; a page at a time (the ``Link`` header's next)."""
-    found = [_summary(row) for row in page.rows(session, search(filters))]
+    carrier, its maker, vehicle plate and status; a page at a time (the ``Link`` header's next)."""
+    found = summaries(session, page.rows(session, search(filters)))
     _audit(session, actor, "listed", "waybills", filters=filters.audited(), results=len(found))
     return found
 
@@ -151,23 +105,14 @@ def export_waybills(
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in page.rows(session, search(filters)):
-        values = _summary(row).model_dump(mode="json")
-        writer.writerow([_cell(values[column]) for column in CSV_COLUMNS])
-        count += 1
-    _audit(session, actor, "exported", "waybills", filters=filters.audited(), results=count)
+    found = summaries(session, page.rows(session, search(filters)))
+    writer.writerows(csv_row(summary) for summary in found)
+    _audit(session, actor, "exported", "waybills", filters=filters.audited(), results=len(found))
     return Response(
         ("\ufeff" + out.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="waybills.csv"', **page.headers()},
     )
-
-
-def _cell(value: Any) -> str:
-    """Lists joined by spaces; text a spreadsheet would run as a formula is quoted with '."""
-    text = " ".join(value) if isinstance(value, list) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _filed(session: Session, number: str) -> Waybill:
@@ -189,7 +134,7 @@ def read_waybill(
         .order_by(WaybillFiling.at, WaybillFiling.id)
     )
     record = WaybillRecord(
-        **_summary(row).model_dump(),
+        **summaries(session, [row])[0].model_dump(),
         record=row.record,
         filings=[
             FilingView(kind=FilingStatus(f.kind), receipt=f.receipt, at=f.at) for f in filings

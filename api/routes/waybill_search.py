@@ -1,7 +1,8 @@
 """The regulator's search of filed e-waybills: its filters as query parameters and as SQL.
 
 Dates without a time are days in China Standard Time, where the waybills are filed; a plate
-matches whatever separators it was typed with; a hazard class covers its divisions.
+matches whatever separators it was typed with; a hazard class covers its divisions; the maker is
+the carrier organisation that made the waybill (none on those made before carriers did).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class WaybillFilters:
     carrier: str | None
     vehicle_plate: str | None
     status: FilingStatus | None
+    made_by_org_id: str | None
 
     def audited(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items() if v is not None}
@@ -59,6 +61,14 @@ def _filters(
     carrier: Annotated[Line | None, Query(max_length=200, description="part of its name")] = None,
     vehicle_plate: Annotated[Line | None, Query(max_length=16)] = None,
     status_filter: Annotated[FilingStatus | None, Query(alias="status")] = None,
+    made_by_org_id: Annotated[
+        Line | None,
+        Query(
+            min_length=1,
+            max_length=40,  # organisations.id
+            description="the id of the carrier organisation that made the waybill",
+        ),
+    ] = None,
 ) -> WaybillFilters:
     return WaybillFilters(
         dispatched_from,
@@ -70,6 +80,7 @@ def _filters(
         carrier,
         vehicle_plate,
         status_filter,
+        made_by_org_id,
     )
 
 
@@ -125,6 +136,8 @@ def _conditions(f: WaybillFilters) -> list[ColumnElement[bool]]:
         where.append(_plate(Waybill.vehicle_plate) == _plate(f.vehicle_plate))
     if f.status is not None:
         where.append(Waybill.status == f.status.value)
+    if f.made_by_org_id is not None:
+        where.append(Waybill.made_by_org_id == f.made_by_org_id)
     return where
 
 
