@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
+from activities.carriage import CarriageRecords
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
 from activities.failures import FailureInterceptor, RetryWatch
@@ -59,6 +60,7 @@ def build_worker(
     sourcing = SourcingRecords(sessions)
     contract_documents = ContractDocuments(sessions, store)
     fulfilment = FulfilmentRecords(sessions)
+    carriage = CarriageRecords(sessions)
     invoices = InvoiceActivities(sessions, store)
     waybills = WaybillActivities(
         sessions, store, regulator or RegulatorClient.from_settings(settings)
@@ -98,6 +100,9 @@ def build_worker(
             fulfilment.release_stock,
             fulfilment.record_carrier_event,
             fulfilment.record_payment,
+            carriage.assign_carrier,
+            carriage.record_consignment,
+            carriage.record_loading_check,
             invoices.issue_invoice,
             waybills.check_waybill,
             waybills.file_waybill,

@@ -24,7 +24,7 @@ from contracts.fulfilment import (
 from contracts.regulator import FilingStatus
 from contracts.waybill import EWaybill
 from db.audit_log import append_audit
-from db.models import Document, Waybill, WaybillFiling
+from db.models import Document, Organisation, Waybill, WaybillFiling
 from db.session import transaction
 from documents.e_waybill import render_waybill_pdf
 from gateways.http_adapter import ExternalSystemRejected
@@ -33,6 +33,18 @@ from rules.waybill import check_waybill
 from storage.object_store import ObjectStore, get_verified
 
 PDF = "application/pdf"
+# The waybill's parts the consignor declares in its consignment list: a problem there goes back
+# to the consignor; anything else is the carrier's to fix.
+CONSIGNOR_PARTS = (
+    "consignor",
+    "consignee",
+    "loader",
+    "items",
+    "loading_place",
+    "unloading_place",
+    "emergency_contact",
+    "jurisdiction",
+)
 
 
 class WaybillActivities:
@@ -56,12 +68,55 @@ class WaybillActivities:
                 unreadable=f"the draft is not an e-waybill: {str(unreadable)[:500]}",
             )
         check = check_waybill(waybill)
+        blocking = _not_this_shipment(waybill, request) + tuple(
+            f"{v.field}: {v.message}" for v in check.blocking
+        )
+        warnings = tuple(f"{v.field}: {v.message}" for v in check.warnings)
+        if request.supplier_org_id is None:  # the supplier submitted it whole: all its to fix
+            return WaybillVerdict(
+                document_id=request.document_id,
+                blocking=blocking,
+                warnings=warnings,
+                rulebook=check.rulebook,
+            )
+        with self._sessions() as session:
+            blocking += self._not_these_parties(session, waybill, request)
+        consignment = tuple(p for p in blocking if p.startswith(CONSIGNOR_PARTS))
         return WaybillVerdict(
             document_id=request.document_id,
-            blocking=_not_this_shipment(waybill, request)
-            + tuple(f"{v.field}: {v.message}" for v in check.blocking),
-            warnings=tuple(f"{v.field}: {v.message}" for v in check.warnings),
+            blocking=tuple(p for p in blocking if p not in consignment),
+            warnings=warnings,
+            consignment=consignment,
+            rulebook=check.rulebook,
         )
+
+    @staticmethod
+    def _not_these_parties(
+        session: Session, waybill: EWaybill, request: CheckWaybillInput
+    ) -> tuple[str, ...]:
+        """Where the consignor is not the contract's supplier, or the carrier not the order's."""
+        wrong: list[str] = []
+        for path, stated, org_id, party in (
+            (
+                "consignor.credit_code",
+                waybill.consignor.credit_code,
+                request.supplier_org_id,
+                "the contract's supplier",
+            ),
+            (
+                "carrier.credit_code",
+                waybill.carrier.credit_code,
+                request.carrier_org_id,
+                "the order's carrier",
+            ),
+        ):
+            org = session.get(Organisation, org_id) if org_id else None
+            if org is not None and stated != org.credit_code:
+                wrong.append(
+                    f"{path}: must be {org.credit_code}, {party} {org.legal_name}'s; the draft "
+                    f"states {stated or 'none'}"
+                )
+        return tuple(wrong)
 
     @activity.defn(name="file_waybill")
     def file_waybill(self, request: FileWaybillInput) -> FilingResult:
@@ -102,6 +157,11 @@ class WaybillActivities:
             draft_ref = document_ref(draft)
             supplier_org_id = draft.org_id
         waybill = self._draft(request.document_id)
+        # The carrier made it (art. 24) when the workflow says so; before, nobody is named.
+        made_by = (
+            f"调度员 Dispatcher {waybill.dispatcher}" if request.made_by_org_id is not None else ""
+        )
+        rulebook = check_waybill(waybill).rulebook
         pdf = issue_pdf(
             self._sessions,
             self._store,
@@ -114,6 +174,8 @@ class WaybillActivities:
                 receipt_number=request.receipt_number,
                 filed_at=request.filed_at,
                 status=FilingStatus.FILED.value,
+                made_by=f"{waybill.carrier.name} · {made_by}" if made_by else "",
+                rulebook=rulebook,
             ),
         )
         with transaction(self._sessions) as session:
@@ -138,6 +200,8 @@ class WaybillActivities:
                     json_sha256=draft_ref.sha256,
                     pdf_document_id=pdf.document_id,
                     pdf_sha256=pdf.sha256,
+                    made_by_org_id=request.made_by_org_id,
+                    made_by=made_by,
                 )
             )
             append_audit(
@@ -150,6 +214,7 @@ class WaybillActivities:
                     "receipt_number": request.receipt_number,
                     "json_sha256": draft_ref.sha256,
                     "pdf_sha256": pdf.sha256,
+                    "made_by_org_id": request.made_by_org_id,
                 },
                 dedup_key=f"waybill.filed:{request.waybill_number}",
             )

@@ -28,8 +28,12 @@ class OrderStatus(StrEnum):
 
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     CONFIRMED = "confirmed"  # stock reserved; shipments being prepared
-    AWAITING_WAYBILL = "awaiting_waybill"  # dangerous goods: the waybill must be (re)submitted
+    # Dangerous goods: the consignor declares the consignment list, the carrier makes the
+    # waybill from it (or, on orders from before carriers made them, the supplier submits it).
+    AWAITING_CONSIGNMENT = "awaiting_consignment"
+    AWAITING_WAYBILL = "awaiting_waybill"
     AWAITING_SAFETY_APPROVAL = "awaiting_safety_approval"  # waybill warnings need logistics
+    AWAITING_LOADING_CHECK = "awaiting_loading_check"  # the loader's five checks (五必查)
     FILING = "filing"  # the waybill is being filed with the regulator
     READY_TO_DISPATCH = "ready_to_dispatch"
     IN_TRANSIT = "in_transit"
@@ -44,8 +48,10 @@ class OrderStatus(StrEnum):
 # A shipment's statuses from the first to the last; the order shows the least advanced.
 SHIPMENT_PROGRESS = (
     OrderStatus.CONFIRMED,
+    OrderStatus.AWAITING_CONSIGNMENT,
     OrderStatus.AWAITING_WAYBILL,
     OrderStatus.AWAITING_SAFETY_APPROVAL,
+    OrderStatus.AWAITING_LOADING_CHECK,
     OrderStatus.FILING,
     OrderStatus.READY_TO_DISPATCH,
     OrderStatus.IN_TRANSIT,
@@ -222,15 +228,25 @@ class CheckWaybillInput(Frozen):
     waybill_number: Text
     document_id: Text
     un_numbers: tuple[Text, ...]
+    # When the carrier made the draft: the consignor must be this supplier and the carrier this
+    # carrier, and what the consignor declared is told apart from what the carrier chose.
+    supplier_org_id: Text | None = None
+    carrier_org_id: Text | None = None
 
 
 class WaybillVerdict(Frozen):
-    """The draft's rule check: blocking violations send it back, warnings need approval."""
+    """The draft's rule check: blocking violations send it back, warnings need approval.
+
+    ``consignment`` holds the blocking problems in what the consignor declared (parties, goods,
+    places, emergency contact), for a draft the carrier made: they go back to the consignor.
+    """
 
     document_id: Text
     blocking: tuple[Text, ...]
     warnings: tuple[Text, ...]
     unreadable: Text = ""  # the stored draft is not a valid e-waybill
+    consignment: tuple[Text, ...] = ()
+    rulebook: Text = ""
 
 
 class FileWaybillInput(Frozen):
@@ -256,6 +272,7 @@ class SealWaybillInput(Frozen):
     document_id: Text
     receipt_number: Text
     filed_at: datetime
+    made_by_org_id: Text | None = None  # the carrier that made it; None before carriers did
 
 
 class FileStatusInput(Frozen):

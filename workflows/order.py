@@ -2,15 +2,20 @@
 
 Orchestrates: the supplier confirms with its shipment plan (a task; unconfirmed after the window
 it escalates to platform ops); stock is reserved; the shipments then go their own ways at once.
-A shipment with dangerous goods waits for its e-waybill: the supplier's logistics submits it, it
-is checked (blocking violations come back to fix, warnings need a platform logistics-safety
-approval) and filed with the regulator; a refusal by the regulator comes back to fix with its
-reasons, and the shipment cannot move before the filing is accepted. The carrier reports each
-shipment picked up, departed, arrived and delivered (departure and delivery are filed too). When
+The supplier names the order's carrier when it confirms (required for dangerous goods; the
+carrier must be accredited for the goods' classes). A shipment with dangerous goods waits for its
+e-waybill (``workflows.order_waybill``): the consignor declares the consignment list, the carrier
+makes the waybill from it, it is checked, the loader checks the vehicle before loading, and it is
+filed with the regulator; the shipment cannot move before the filing is accepted. The carrier
+reports each shipment picked up, departed, arrived and delivered (departure and delivery are
+filed too); an order without a carrier has the supplier's logistics report them. When
 every shipment is delivered the buyer accepts or disputes (accepted automatically after the
 window; a dispute goes to ops); the invoice is issued and payments complete the order. Until the
 first pickup either party may cancel: compensation runs in reverse (every filed waybill is
 voided, the stock released).
+
+Orders started before carriers were parties (no ``carriers-make-waybills`` marker in their
+history) keep their path: no carrier, the supplier submits the waybill and reports the events.
 
 Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decide_task``
 (inherited). Query: ``get_status``.
@@ -19,7 +24,6 @@ Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decid
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
+    from contracts.consignment import AssignCarrierInput, CarrierAssignment
     from contracts.fulfilment import (
         CARRIER_EVENT_ORDER,
         SHIPMENT_PROGRESS,
@@ -35,10 +40,7 @@ with workflow.unsafe.imports_passed_through():
         CarrierEventInput,
         CarrierEventKind,
         CarrierEventReceipt,
-        CheckWaybillInput,
         FileStatusInput,
-        FileWaybillInput,
-        FilingResult,
         IssueInvoiceInput,
         OrderInput,
         OrderOutcome,
@@ -50,30 +52,29 @@ with workflow.unsafe.imports_passed_through():
         RecordEventInput,
         RecordPaymentInput,
         RecordShipmentsInput,
-        SealWaybillInput,
         Shipment,
         ShipmentStatusInput,
-        ShipmentView,
         StockInput,
-        WaybillVerdict,
-        shipment_id_for,
     )
-    from contracts.tasks import DecideTaskInput, NotifyInput, TaskDecision, TaskSpec
+    from contracts.tasks import DecideTaskInput, NotifyInput, TaskSpec
     from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
-    from workflows.human_tasks import Abandoned, HumanTaskWorkflow, process_key
+    from workflows.human_tasks import Abandoned, process_key
+    from workflows.order_waybill import WAYBILL_TASKS, Shipping, WaybillSteps
 
 CONFIRMATION_TASK = "order_confirmation"
-WAYBILL_TASK = "waybill_submission"
+CARRIER_CHOICE = "carrier"  # the confirmation's choice naming the carrier's organisation
+CARRIERS_PATCH = "carriers-make-waybills"
 PAYMENT_TERMS = timedelta(days=30)
-SAFETY_REVIEW_ESCALATION = timedelta(hours=24)
 # Until the first pickup the goods are still the supplier's to keep: cancelling is free of
 # transport (the validator also checks that no shipment has been picked up).
 CANCELLABLE = {
     OrderStatus.AWAITING_CONFIRMATION,
     OrderStatus.CONFIRMED,
+    OrderStatus.AWAITING_CONSIGNMENT,
     OrderStatus.AWAITING_WAYBILL,
     OrderStatus.AWAITING_SAFETY_APPROVAL,
+    OrderStatus.AWAITING_LOADING_CHECK,
     OrderStatus.FILING,
     OrderStatus.READY_TO_DISPATCH,
 }
@@ -83,26 +84,8 @@ def _refused(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
-@dataclass
-class _Shipping:
-    """A shipment as it goes: its status, carrier events and filing."""
-
-    plan: Shipment
-    status: OrderStatus = OrderStatus.CONFIRMED
-    events: dict[CarrierEventKind, CarrierEventInput] = field(default_factory=dict)
-    receipt: str | None = None  # the regulator's, once it accepted the e-waybill
-
-    def view(self) -> ShipmentView:
-        return ShipmentView(
-            shipment=self.plan,
-            status=self.status,
-            receipt_number=self.receipt,
-            events=tuple(self.events),
-        )
-
-
 @workflow.defn
-class OrderWorkflow(HumanTaskWorkflow):
+class OrderWorkflow(WaybillSteps):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         super().__init__()
@@ -110,23 +93,27 @@ class OrderWorkflow(HumanTaskWorkflow):
         self._contract = order.contract
         self._status = OrderStatus.AWAITING_CONFIRMATION
         self._dangerous = any(line.un_number for line in order.contract.lines)
-        self._shipping: dict[int, _Shipping] = {}
+        self._shipping: dict[int, Shipping] = {}
         self._paid = Decimal(0)
         self._payments = 0
         self._cancellation: CancelOrderInput | None = None
         self._stock_reserved = False
+        self._carrier_org_id: str | None = None
+        self._carriers_make_waybills = False
         # Shipments move concurrently; their status writes take turns, so the order's status
         # row always ends as the least advanced shipment's.
         self._status_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderOutcome:
+        # Decided once, before the first command: a replayed order from before keeps its path.
+        self._carriers_make_waybills = workflow.patched(CARRIERS_PATCH)
         await policies.run("record_order", order)
         try:
             plan = await self._confirm()
             if plan is None:
                 return await self._end(OrderStatus.REFUSED, "the supplier did not confirm")
-            self._shipping = {shipment.number: _Shipping(plan=shipment) for shipment in plan}
+            self._shipping = {shipment.number: Shipping(plan=shipment) for shipment in plan}
             await policies.run(
                 "reserve_stock", StockInput(order_id=order.order_id, contract=self._contract)
             )
@@ -185,21 +172,64 @@ class OrderWorkflow(HumanTaskWorkflow):
             escalate_to=Role.OPS_SUPERVISOR,
             escalate_to_org=OPERATOR_ORG_ID,
         )
-        decision = await self.ask("confirm", spec)
-        if decision is None:
-            return None
-        if decision.outcome != "confirm":
-            self.reply(decision, process_status=OrderStatus.REFUSED, message="order refused")
-            return None
-        plan = plan_shipments(self._order.order_id, contract.lines, decision.choices)
+        if self._carriers_make_waybills:
+            spec = spec.model_copy(
+                update={
+                    "summary": spec.summary
+                    + (
+                        f' Name the carrier with {{"{CARRIER_CHOICE}": "<organisation id>"}} '
+                        "(GET /carriers): "
+                        + ("required, the goods are dangerous." if self._dangerous else "optional.")
+                    )
+                }
+            )
+        attempt = 0
+        while True:
+            attempt += 1
+            decision = await self.ask("confirm" if attempt == 1 else f"confirm-{attempt}", spec)
+            if decision is None:
+                return None
+            if decision.outcome != "confirm":
+                self.reply(decision, process_status=OrderStatus.REFUSED, message="order refused")
+                return None
+            problem = await self._assign_carrier(decision.choices.get(CARRIER_CHOICE))
+            if problem:
+                self.reply(
+                    decision,
+                    process_status=OrderStatus.AWAITING_CONFIRMATION,
+                    message=f"not confirmed, choose another carrier: {problem}",
+                )
+                continue
+            break
+        plan = plan_shipments(self._order.order_id, contract.lines, _plan_choices(decision.choices))
         waybills = sum(1 for shipment in plan if shipment.waybill_number)
+        maker = "the carrier to make" if self._carriers_make_waybills else "to submit"
         self.reply(
             decision,
             process_status=OrderStatus.CONFIRMED,
-            message=f"confirmed in {len(plan)} shipment(s), {waybills} with an e-waybill to "
-            "submit; stock is reserved",
+            message=f"confirmed in {len(plan)} shipment(s), {waybills} with an e-waybill for "
+            f"{maker}; stock is reserved",
         )
         return plan
+
+    async def _assign_carrier(self, carrier_org_id: str | None) -> str:
+        """Why the chosen carrier cannot carry the goods, or "" once it is the order's."""
+        if not self._carriers_make_waybills or not carrier_org_id:
+            return ""
+        assigned = await policies.call(
+            "assign_carrier",
+            AssignCarrierInput(
+                order_id=self._order.order_id,
+                carrier_org_id=carrier_org_id,
+                un_numbers=tuple(x.un_number for x in self._contract.lines if x.un_number),
+                on=self._contract.delivery_date,
+            ),
+            CarrierAssignment,
+            policy=policies.DATABASE,
+        )
+        if not assigned.problem:
+            self._carrier_org_id = carrier_org_id
+        return assigned.problem
 
     # -- shipments ------------------------------------------------------------------------
 
@@ -215,169 +245,47 @@ class OrderWorkflow(HumanTaskWorkflow):
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def _ship(self, shipping: _Shipping) -> None:
-        if shipping.plan.waybill_number is not None:
-            await self._file_waybill(shipping, shipping.plan.waybill_number)
+    async def _ship(self, shipping: Shipping) -> None:
+        number = shipping.plan.waybill_number
+        if number is not None and self._carriers_make_waybills:
+            await self._carrier_waybill(shipping, number)
+        elif number is not None:
+            await self._file_waybill(shipping, number)
         if self.abandoned():
             raise Abandoned(f"shipment {shipping.plan.number}")
         await self._set_shipment_status(shipping, OrderStatus.READY_TO_DISPATCH)
-        await self._notify(
-            self._contract.supplier.org_id,
-            Role.LOGISTICS,
-            "shipment_ready",
-            f"shipment {shipping.plan.number} is ready to dispatch",
-            key=f"shipment_ready:{shipping.plan.number}",
-        )
+        for org_id in (self._contract.supplier.org_id, self._carrier_org_id):
+            if org_id is None:
+                continue
+            await self._notify(
+                org_id,
+                Role.LOGISTICS,
+                "shipment_ready",
+                f"shipment {shipping.plan.number} is ready to dispatch",
+                key=f"shipment_ready:{shipping.plan.number}",
+            )
         await workflow.wait_condition(
             lambda: CarrierEventKind.DELIVERED in shipping.events or self.abandoned()
         )
         if CarrierEventKind.DELIVERED not in shipping.events:
             raise Abandoned(f"shipment {shipping.plan.number}")
 
-    # -- the e-waybill --------------------------------------------------------------------
-
-    async def _file_waybill(self, shipping: _Shipping, waybill_number: str) -> None:
-        """Until the regulator accepts a draft that passes the rules."""
-        problems: tuple[str, ...] = ()
-        number = shipping.plan.number
-        attempt = 0
-        while True:
-            attempt += 1
-            await self._set_shipment_status(shipping, OrderStatus.AWAITING_WAYBILL)
-            decision = await self.ask(
-                f"waybill-{number}-{attempt}", self._waybill_spec(shipping.plan, problems)
-            )
-            if decision is None:  # the submission task has no expiry; unreachable
-                continue
-            verdict = await policies.call(
-                "check_waybill",
-                CheckWaybillInput(
-                    order_id=self._order.order_id,
-                    shipment_id=shipment_id_for(self._order.order_id, number),
-                    waybill_number=waybill_number,
-                    document_id=decision.choices["document_id"],
-                    un_numbers=shipping.plan.un_numbers,
-                ),
-                WaybillVerdict,
-                policy=policies.VALIDATION,
-            )
-            if verdict.unreadable or verdict.blocking:
-                problems = (verdict.unreadable,) if verdict.unreadable else verdict.blocking
-                self.reply(
-                    decision,
-                    process_status=OrderStatus.AWAITING_WAYBILL,
-                    message="waybill refused, fix and submit again: " + "; ".join(problems),
-                )
-                continue
-            if verdict.warnings:
-                self.reply(
-                    decision,
-                    process_status=OrderStatus.AWAITING_SAFETY_APPROVAL,
-                    message="waybill passed with warnings; logistics safety must approve: "
-                    + "; ".join(verdict.warnings),
-                )
-                await self._set_shipment_status(shipping, OrderStatus.AWAITING_SAFETY_APPROVAL)
-                approval = await self.ask(
-                    f"safety-{number}-{attempt}",
-                    self._safety_spec(waybill_number, verdict, decision),
-                )
-                if approval is None or approval.outcome == "reject":
-                    problems = (
-                        f"logistics safety refused: {approval.comment if approval else ''}",
-                    )
-                    if approval is not None:
-                        self.reply(
-                            approval,
-                            process_status=OrderStatus.AWAITING_WAYBILL,
-                            message="sent back to fix",
-                        )
-                    continue
-                self.reply(approval, process_status=OrderStatus.FILING, message="approved; filing")
-            else:
-                self.reply(
-                    decision, process_status=OrderStatus.FILING, message="waybill passed; filing"
-                )
-            await self._set_shipment_status(shipping, OrderStatus.FILING)
-            result = await policies.call(
-                "file_waybill",
-                FileWaybillInput(
-                    order_id=self._order.order_id,
-                    waybill_number=waybill_number,
-                    document_id=verdict.document_id,
-                ),
-                FilingResult,
-                policy=policies.EXTERNAL,
-            )
-            if not result.accepted:
-                problems = tuple(f"regulator: {r}" for r in result.reasons)
-                continue
-            shipping.receipt = result.receipt_number
-            await policies.run(
-                "seal_waybill",
-                SealWaybillInput(
-                    order_id=self._order.order_id,
-                    waybill_number=waybill_number,
-                    document_id=verdict.document_id,
-                    receipt_number=result.receipt_number,
-                    filed_at=result.accepted_at or workflow.now(),
-                ),
-                policy=policies.DOCUMENT,
-            )
-            return
-
-    def _waybill_spec(self, shipment: Shipment, problems: tuple[str, ...]) -> TaskSpec:
-        contract = self._contract
-        carried = {line.line_id: line.quantity for line in shipment.lines}
-        items = ", ".join(
-            f"{x.un_number} {x.description} {carried[x.line_id]} {x.unit}"
-            for x in contract.lines
-            if x.un_number and x.line_id in carried
-        )
-        fix = f" Fix: {'; '.join(problems)}." if problems else ""
-        return TaskSpec(
-            kind=WAYBILL_TASK,
-            role=Role.LOGISTICS,
-            org_id=contract.supplier.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=("Fix" if problems else "Submit") + f" e-waybill {shipment.waybill_number}",
-            summary=(
-                f"Shipment {shipment.number}, dangerous goods: {items}. Submit through "
-                f"POST /orders/{{id}}/shipments/{shipment.number}/waybill.{fix}"
-            ),
-            outcomes=("submit",),
-            details={
-                "waybill_number": shipment.waybill_number or "",
-                "shipment": str(shipment.number),
-                "problems": "; ".join(problems),
-            },
-        )
-
-    def _safety_spec(
-        self, waybill_number: str, verdict: WaybillVerdict, submitted: TaskDecision
-    ) -> TaskSpec:
-        return TaskSpec(
-            kind="waybill_safety_review",
-            role=Role.LOGISTICS,
-            org_id=OPERATOR_ORG_ID,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=f"Approve e-waybill {waybill_number} with warnings",
-            summary="; ".join(verdict.warnings),
-            document_ids=(verdict.document_id,),
-            details={"waybill_number": waybill_number},
-            excluded_user_ids=(submitted.actor.user_id,),
-            escalate_after=SAFETY_REVIEW_ESCALATION,
-        )
-
     def choices_problem(self, spec: TaskSpec, decision: DecideTaskInput) -> str | None:
         if spec.kind == CONFIRMATION_TASK and decision.outcome == "confirm":
-            return plan_problem(self._contract.lines, decision.choices)
-        if spec.kind != WAYBILL_TASK:
-            return super().choices_problem(spec, decision)
-        if set(decision.choices) != {"document_id"}:
-            return "choices: a submission gives exactly document_id, the stored draft"
-        return None
+            return self._confirmation_problem(decision.choices)
+        if spec.kind in WAYBILL_TASKS:
+            return self.waybill_choices_problem(spec, decision)
+        return super().choices_problem(spec, decision)
+
+    def _confirmation_problem(self, choices: dict[str, str]) -> str | None:
+        if not self._carriers_make_waybills:
+            return plan_problem(self._contract.lines, choices)
+        if self._dangerous and not choices.get(CARRIER_CHOICE):
+            return (
+                f"choices.{CARRIER_CHOICE}: an order with dangerous goods names its carrier, an "
+                "accredited carrier organisation's id (GET /carriers)"
+            )
+        return plan_problem(self._contract.lines, _plan_choices(choices))
 
     # -- transport ------------------------------------------------------------------------
 
@@ -405,9 +313,16 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     @record_carrier_event.validator
     def validate_record_carrier_event(self, event: CarrierEventInput) -> None:
-        supplier = self._contract.supplier.org_id
-        if event.actor.org_id != supplier or not event.actor.has_any(Role.LOGISTICS, Role.SUPPLIER):
-            raise _refused("only the supplier's logistics may report carrier events", "WrongRole")
+        if self._carrier_org_id is not None:
+            reporter, roles, who = self._carrier_org_id, (Role.LOGISTICS, Role.CARRIER), "carrier's"
+        else:
+            reporter, roles, who = (
+                self._contract.supplier.org_id,
+                (Role.LOGISTICS, Role.SUPPLIER),
+                ("supplier's"),
+            )
+        if event.actor.org_id != reporter or not event.actor.has_any(*roles):
+            raise _refused(f"only the {who} logistics may report carrier events", "WrongRole")
         shipping = self._shipping.get(event.shipment)
         if shipping is None:
             planned = f"1 to {len(self._shipping)}" if self._shipping else "none yet"
@@ -584,7 +499,7 @@ class OrderWorkflow(HumanTaskWorkflow):
 
     # -- records --------------------------------------------------------------------------
 
-    async def _file_status(self, shipping: _Shipping, status: str, at: datetime, note: str) -> None:
+    async def _file_status(self, shipping: Shipping, status: str, at: datetime, note: str) -> None:
         number = shipping.plan.waybill_number
         if number is None:
             return
@@ -594,7 +509,7 @@ class OrderWorkflow(HumanTaskWorkflow):
             policy=policies.EXTERNAL,
         )
 
-    async def _set_shipment_status(self, shipping: _Shipping, status: OrderStatus) -> None:
+    async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
         """The shipment's status, and the order's (its least advanced shipment's), in one write."""
         async with self._status_lock:
             shipping.status = status
@@ -604,7 +519,7 @@ class OrderWorkflow(HumanTaskWorkflow):
             await self._record_shipment_status(shipping, order_status=moved)
 
     async def _record_shipment_status(
-        self, shipping: _Shipping, *, order_status: OrderStatus | None = None
+        self, shipping: Shipping, *, order_status: OrderStatus | None = None
     ) -> None:
         await policies.run(
             "set_shipment_status",
@@ -643,3 +558,8 @@ class OrderWorkflow(HumanTaskWorkflow):
                 message=f"Order {self._order.order_id}: {message}",
             )
         )
+
+
+def _plan_choices(choices: dict[str, str]) -> dict[str, str]:
+    """The confirmation's shipment plan: its choices but the carrier."""
+    return {key: value for key, value in choices.items() if key != CARRIER_CHOICE}

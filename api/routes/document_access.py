@@ -5,8 +5,9 @@
 ``readable_document``, which decides from what the document belongs to. It may be read by
 its owner organisation, by platform staff, and by whoever something links it to:
 
-- a document an order holds (an upload to it, a delivery proof, the invoice, a filed
-  e-waybill's JSON and PDF): the order's two parties, as they see the order;
+- a document an order holds (an upload to it, a delivery proof, the invoice, a consignment
+  list, a filed e-waybill's JSON and PDF): the order's two parties, as they see the order; its
+  carrier only the carriage documents (consignment lists, filed e-waybills, delivery proofs);
 - a contract's PDF: the contract's parties with a buyer, finance or supplier role;
 - a document a task shows: those the task is for (its organisation, with its role);
 - a filed e-waybill's JSON and PDF: regulators as well;
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.deps import is_operator, not_found
-from api.routes.order_access import document_orders, sees_order
+from api.routes.order_access import carried_document, carries, document_orders, sees_order
 from contracts.common import Actor, OrgKind, Role
 from contracts.sourcing import RfqStatus
 from db.models import (
@@ -60,7 +61,13 @@ def may_read_document(session: Session, actor: Actor, document: Document) -> boo
 
 
 def _order(session: Session, actor: Actor, document_id: str) -> bool:
-    return any(sees_order(actor, row) for row in document_orders(session, document_id))
+    for row in document_orders(session, document_id):
+        if carries(actor, row):
+            if carried_document(session, row, document_id):
+                return True
+        elif sees_order(actor, row):
+            return True
+    return False
 
 
 def _contract(session: Session, actor: Actor, document_id: str) -> bool:

@@ -24,10 +24,12 @@ from api.params import IdPath
 from api.platform import Platform
 from api.routes.order_access import (
     BUYER_SIDE,
+    CARRIER_SIDE,
     SUPPLIER_SIDE,
     Side,
     acting_order,
     party_document,
+    visible_order,
 )
 from contracts.common import Actor, Line, Money, Role, Text
 from contracts.fulfilment import (
@@ -114,12 +116,15 @@ async def report_event(
     platform: PlatformDep,
     request: Request,
 ) -> CarrierEventReceipt:
-    """Report a shipment picked up, departed, arrived or delivered, in that order (supplier's
-    logistics)."""
+    """Report a shipment picked up, departed, arrived or delivered, in that order (the order's
+    carrier; the supplier's logistics on an order without one)."""
 
     def prepare() -> tuple[str, CarrierEventInput]:
         with platform.sessions() as session:
-            row = acting_order(session, actor, order_id, org_of="supplier", roles=SUPPLIER_SIDE)
+            carried = visible_order(session, actor, order_id).carrier_org_id is not None
+            side: Side = "carrier" if carried else "supplier"
+            roles = CARRIER_SIDE if carried else SUPPLIER_SIDE
+            row = acting_order(session, actor, order_id, org_of=side, roles=roles)
             planned(session, row, shipment)
             proof = None
             field = "proof_of_delivery_document_id"

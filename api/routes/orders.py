@@ -27,6 +27,7 @@ from api.params import IdPath
 from api.platform import Platform
 from api.routes.document_access import readable_document
 from api.routes.order_access import (
+    carries,
     order_document_ids,
     record_upload,
     visible_order,
@@ -45,14 +46,17 @@ NEWEST_FIRST = Keyset("orders", (descending(Order.created_at), ascending(Order.i
 
 
 class OrderSummary(BaseModel):
+    """An order; its carrier sees it without its money (``total`` and ``paid`` null)."""
+
     order_id: str
     contract_id: str
     status: OrderStatus
     dangerous_goods: bool
     buyer_org_id: str
     supplier_org_id: str
-    total: Money
-    paid: Money
+    carrier_org_id: str | None
+    total: Money | None
+    paid: Money | None
     created_at: datetime
     url: str
 
@@ -92,13 +96,15 @@ class OrderDetail(OrderSummary):
     from the running process and is left out when it cannot answer."""
 
     status_reason: str
-    outstanding: Money
+    outstanding: Money | None
     shipments: list[ShipmentDetail]
     invoice: InvoiceView | None
     open_task_ids: list[str] | None = None
 
 
-def _summary(row: Order) -> dict[str, Any]:
+def _summary(row: Order, actor: Actor) -> dict[str, Any]:
+    # The contract's value is the parties' business, not the carrier's.
+    priced = not carries(actor, row)
     return {
         "order_id": row.id,
         "contract_id": row.contract_id,
@@ -106,8 +112,9 @@ def _summary(row: Order) -> dict[str, Any]:
         "dangerous_goods": row.dangerous_goods,
         "buyer_org_id": row.buyer_org_id,
         "supplier_org_id": row.supplier_org_id,
-        "total": Money(amount=row.total_amount, currency=row.currency),
-        "paid": Money(amount=row.paid_amount, currency=row.currency),
+        "carrier_org_id": row.carrier_org_id,
+        "total": Money(amount=row.total_amount, currency=row.currency) if priced else None,
+        "paid": Money(amount=row.paid_amount, currency=row.currency) if priced else None,
         "created_at": row.created_at,
         "url": f"/orders/{row.id}",
     }
@@ -120,15 +127,16 @@ def list_orders(
     page: Annotated[Page, paged(NEWEST_FIRST)],
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
 ) -> list[OrderSummary]:
-    """Your organisation's orders as buyer (buyer, finance) or supplier (supplier, logistics);
-    platform staff see all. Newest first, a page at a time (the ``Link`` header's next)."""
+    """Your organisation's orders as buyer (buyer, finance), supplier (supplier, logistics) or
+    carrier (carrier, logistics: the orders assigned to it, without money); platform staff see
+    all. Newest first, a page at a time (the ``Link`` header's next)."""
     query = select(Order)
     sides = visible_sides(actor)
     if sides is not None:
         query = query.where(or_(*sides))
     if status_filter is not None:
         query = query.where(Order.status == status_filter.value)
-    return [OrderSummary(**_summary(row)) for row in page.rows(session, query)]
+    return [OrderSummary(**_summary(row, actor)) for row in page.rows(session, query)]
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
@@ -149,12 +157,14 @@ async def get_order(order_id: IdPath, actor: CurrentActor, platform: PlatformDep
 def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetail, str]:
     with platform.sessions() as session:
         row = visible_order(session, actor, order_id)
+        priced = not carries(actor, row)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
+        invoice = invoice if priced else None
         outstanding = max(Decimal(0), row.total_amount - row.paid_amount)
         detail = OrderDetail(
-            **_summary(row),
+            **_summary(row, actor),
             status_reason=row.status_reason,
-            outstanding=Money(amount=outstanding, currency=row.currency),
+            outstanding=Money(amount=outstanding, currency=row.currency) if priced else None,
             shipments=_shipments(session, row.id),
             invoice=InvoiceView(
                 invoice_id=invoice.id,
@@ -214,15 +224,17 @@ async def upload_document(
     platform: PlatformDep,
     file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, e.g. the proof of delivery")],
 ) -> DocumentRef:
-    """Store a document for the order (either party); give its id as a delivery's proof."""
+    """Store a document for the order (either party, or its carrier); give its id as a
+    delivery's proof."""
     upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
 
     def store() -> DocumentRef:
         with transaction(platform.sessions) as session:
             row = visible_order(session, actor, order_id)
-            if actor.org_id not in (row.buyer_org_id, row.supplier_org_id):
+            if actor.org_id not in (row.buyer_org_id, row.supplier_org_id, row.carrier_org_id):
                 raise HTTPException(
-                    status.HTTP_403_FORBIDDEN, detail="only the order's parties add documents"
+                    status.HTTP_403_FORBIDDEN,
+                    detail="only the order's parties and its carrier add documents",
                 )
             refs = store_uploads(session, platform.store, [upload], actor=actor, kind="order")
             record_upload(session, actor, row.id, refs["file"])

@@ -1,4 +1,5 @@
-"""Submitting a shipment's dangerous-goods e-waybill (the supplier's logistics).
+"""Submitting a shipment's dangerous-goods e-waybill whole (the supplier's logistics), on orders
+confirmed before carriers made the waybill; newer orders go through ``api.routes.carriage``.
 
 The draft is checked against the order and the shipment's plan (its waybill number, order and
 shipment ids), stored as a document linked to the order so the platform's safety reviewer can
@@ -23,7 +24,7 @@ from contracts.tasks import DecideTaskInput, TaskAnswer
 from contracts.waybill import EWaybill
 from db.session import transaction
 from db.tasks import open_task
-from workflows.order import WAYBILL_TASK
+from workflows.order_waybill import WAYBILL_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

@@ -7,6 +7,8 @@
 - ``waybills.made_by_org_id`` / ``made_by``: who made the filed waybill, the carrier's
   organisation and dispatcher (none on waybills the supplier submitted before).
 - ``loading_checks``: the loader's five checks (五必查) before loading, one row per check made.
+- The filed waybill's immutability now covers who made it, and the search columns copied from
+  its record, as well as the record itself.
 
 Revision ID: 0009
 Revises: 0008
@@ -23,6 +25,41 @@ revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+_IMMUTABLE = """
+CREATE OR REPLACE FUNCTION waybill_record_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'waybills are never deleted';
+    END IF;
+    IF (NEW.waybill_number, NEW.order_id, NEW.receipt_number, NEW.filed_at, NEW.record,
+        NEW.json_document_id, NEW.json_sha256, NEW.pdf_document_id, NEW.pdf_sha256{new})
+       IS DISTINCT FROM
+       (OLD.waybill_number, OLD.order_id, OLD.receipt_number, OLD.filed_at, OLD.record,
+        OLD.json_document_id, OLD.json_sha256, OLD.pdf_document_id, OLD.pdf_sha256{old}) THEN
+        RAISE EXCEPTION 'a filed waybill is immutable; only its status changes';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+_ADDED = (
+    "dispatch_date",
+    "consignor_name",
+    "consignee_name",
+    "carrier_name",
+    "vehicle_plate",
+    "un_numbers",
+    "hazard_classes",
+    "made_by_org_id",
+    "made_by",
+)
+
+
+def _immutable(columns: Sequence[str]) -> str:
+    return _IMMUTABLE.format(
+        new="".join(f", NEW.{c}" for c in columns), old="".join(f", OLD.{c}" for c in columns)
+    )
 
 
 def upgrade() -> None:
@@ -65,9 +102,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_loading_checks_order_id", "loading_checks", ["order_id"])
+    op.execute(_immutable(_ADDED))
 
 
 def downgrade() -> None:
+    op.execute(_immutable(()))
     op.drop_index("ix_loading_checks_order_id", table_name="loading_checks")
     op.drop_table("loading_checks")
     op.drop_column("waybills", "made_by")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import DocumentRef
+from contracts.consignment import ConsignmentList, WaybillOrder
 from contracts.fulfilment import shipment_id_for
 from contracts.waybill import (
     Carrier,
@@ -114,11 +116,63 @@ def waybill(
     )
 
 
-def store_draft(
-    sessions: sessionmaker[Session], store: ObjectStore, *, org_id: str, draft: EWaybill
+def consignment(
+    consignor_credit_code: str, *, items: tuple[WaybillItem, ...] = (ACETONE,)
+) -> ConsignmentList:
+    """A complete consignment list from the supplier whose credit code is given."""
+    return ConsignmentList(
+        consignor=WaybillParty(
+            name="江苏恒信化工有限公司",
+            credit_code=consignor_credit_code,
+            contact_phone="0510-8888 1234",
+            contact_name="马军 Ma Jun",
+        ),
+        consignee=WaybillParty(
+            name="华东精细化工贸易有限公司",
+            credit_code=None,
+            contact_phone="021-5080 1234",
+            contact_name="孙梅 Sun Mei",
+        ),
+        items=items,
+        loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
+        unloading_place="上海市金山区化学工业区 Jinshan Chemical Park, Shanghai",
+        emergency_contact=EmergencyContact(name="恒信应急中心", phone_24h="0510-8888 0119"),
+        hazards="高度易燃液体和蒸气 Highly flammable liquid and vapour",
+        first_aid="吸入后移至空气新鲜处 Inhaled: move to fresh air",
+        fire_fighting="抗溶性泡沫、干粉、二氧化碳 Alcohol-resistant foam, dry powder, CO2",
+        spill_response="消除点火源 用惰性材料吸收 Remove ignition sources, absorb inertly",
+        environmental_measures="防止进入下水道 Keep out of drains",
+    )
+
+
+def trip(loading_at: datetime, **fields: Any) -> WaybillOrder:
+    """The carrier's part of a waybill: a six-hour trip loading at ``loading_at``."""
+    loading = loading_at.astimezone(CST)
+    values: dict[str, Any] = {
+        "vehicle_id": "",
+        "driver_id": "",
+        "escort_id": "",
+        "dispatch_date": loading.date(),
+        "planned_loading_at": loading,
+        "planned_unloading_at": loading + timedelta(hours=6),
+        "route": "G2 京沪高速 → G1501 上海绕城高速",
+        "dispatcher": "李强 Li Qiang",
+        "gross_mass_kg": Decimal(1000),
+    }
+    values.update(fields)
+    return WaybillOrder(**values)
+
+
+def store_json(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    *,
+    org_id: str,
+    name: str,
+    data: bytes,
+    kind: str,
 ) -> DocumentRef:
-    """The draft's JSON stored by SHA-256 with a document row, as the API does on submission."""
-    data = draft.model_dump_json().encode()
+    """JSON stored by SHA-256 with a document row, as the API stores what it is sent."""
     stored = put_content(store, data, content_type="application/json")
     document_id = f"doc_{uuid.uuid4().hex}"
     with transaction(sessions) as session:
@@ -126,10 +180,10 @@ def store_draft(
             Document(
                 id=document_id,
                 org_id=org_id,
-                kind="waybill_draft",
+                kind=kind,
                 sha256=stored.sha256,
                 object_key=stored.key,
-                filename=f"{draft.waybill_number}.json",
+                filename=f"{name}.json",
                 content_type="application/json",
                 size=stored.size,
                 created_by="usr_test",
@@ -138,6 +192,20 @@ def store_draft(
     return DocumentRef(
         document_id=document_id,
         sha256=stored.sha256,
-        filename=f"{draft.waybill_number}.json",
+        filename=f"{name}.json",
         content_type="application/json",
+    )
+
+
+def store_draft(
+    sessions: sessionmaker[Session], store: ObjectStore, *, org_id: str, draft: EWaybill
+) -> DocumentRef:
+    """The draft's JSON stored by SHA-256 with a document row, as the API does on submission."""
+    return store_json(
+        sessions,
+        store,
+        org_id=org_id,
+        name=draft.waybill_number,
+        data=draft.model_dump_json().encode(),
+        kind="waybill_draft",
     )
