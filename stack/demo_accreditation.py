@@ -70,6 +70,12 @@ def _year(year: int, revenue: int) -> dict[str, str | int]:
     return {"year": year, "currency": "CNY", **{k: str(v) for k, v in figures.items()}}
 
 
+def financial_years() -> list[dict[str, str | int]]:
+    """Three years of growing revenue, the last one closed."""
+    last = datetime.now(UTC).year - 1
+    return [_year(last - 2, 8_000_000), _year(last - 1, 9_000_000), _year(last, 10_000_000)]
+
+
 def accredit(base: str, email: str, compliance: Caller) -> str:
     supplier = Caller(base, email)
     org_id: str = supplier.call("GET", "/auth/me")["org_id"]
@@ -78,7 +84,6 @@ def accredit(base: str, email: str, compliance: Caller) -> str:
         print(f"{email}: already accredited")
         return org_id
     code, certificates, (body, issued, expires, scope), category = SUPPLIERS[email]
-    last = datetime.now(UTC).year - 1
     form = {
         "credit_code": code,
         "licence_number": f"LIC-{code[-6:]}",
@@ -95,11 +100,7 @@ def accredit(base: str, email: str, compliance: Caller) -> str:
             }
             for standard, number in certificates
         ],
-        "financials": [
-            _year(last - 2, 8_000_000),
-            _year(last - 1, 9_000_000),
-            _year(last, 10_000_000),
-        ],
+        "financials": financial_years(),
     }
     files = [("licence", ("licence.pdf", PDF, "application/pdf"))]
     files += [

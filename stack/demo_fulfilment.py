@@ -1,10 +1,13 @@
 """The fulfilment act of ``make demo``: each executed contract's order, confirmation to payment.
 
-Shows the supplier confirming with its shipment plan; for each shipment of acetone its logistics
-submitting an e-waybill (the first refused once for an expired driver certificate), filed with the
-regulator; each shipment moved on its own by carrier events ending with a proof of delivery, while
-the order shows its least advanced shipment; the buyer accepting once all are delivered; the
-invoice; finance paying it in full.
+Shows the supplier confirming with its shipment plan and, for the acetone, its carrier; for each
+shipment of acetone the supplier's logistics declaring the consignment list, the carrier's
+dispatcher making the e-waybill from it with a truck and crew of its fleet, and the loader's
+five checks before loading (the first refused once: the truck's inspection is out of date, so the
+carrier sends its other truck), the waybill then filed with the regulator; each shipment moved on
+its own by carrier events ending with a proof of delivery, while the order shows its least
+advanced shipment; the buyer accepting once all are delivered; the invoice; finance paying it in
+full.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from stack.demo_accreditation import SUPPLIERS
+from stack.demo_carrier import CARRIER_DISPATCH, DemoCarrier, Truck
 from stack.demo_client import (
     BUYER,
     DESTINATION,
@@ -28,20 +33,28 @@ from stack.demo_client import (
     wait_for,
 )
 from stack.demo_sourcing import Executed
-from stack.demo_waybill import CST, TRUCKS, quantity_text, shipment_plan, shipment_waybill
+from stack.demo_waybill import (
+    CST,
+    consignment_list,
+    gross_mass,
+    quantity_text,
+    shipment_plan,
+    trip,
+)
 
 
 @dataclass(frozen=True)
 class Shipper:
-    """Who reports a supplier's carrier events, and the road its goods take."""
+    """The supplier's logistics (consignor and loader), and the road its goods take."""
 
     email: str
     origin: str
     road: str
 
 
-# Hengxin's logistics ships the acetone; lianfeng has no logistics user (its chilled order
-# carries no e-waybill), so its supplier user reports the transport itself.
+# Hengxin's acetone travels with the demo carrier, whose dispatcher reports the transport;
+# lianfeng has no logistics user and its chilled order needs no carrier of dangerous goods, so
+# its supplier user reports the transport itself.
 SHIPPERS = {
     "supplier@hengxin.example": Shipper(
         "logistics@hengxin.example", "江苏省无锡市惠山经济开发区 Huishan, Wuxi", "G2 京沪高速 Wuxi"
@@ -98,13 +111,19 @@ def standing(order: Mapping[str, Any]) -> str:
     return f"order {order['order_id']}: {order['status']} ({each})"
 
 
-def confirm(supplier: Caller, order_id: str, lines: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The supplier confirms with its plan; the order's shipments once recorded."""
+def confirm(
+    supplier: Caller, order_id: str, lines: Sequence[Mapping[str, Any]], carrier_org_id: str
+) -> list[Any]:
+    """The supplier confirms with its plan and, for dangerous goods, the carrier; the order's
+    shipments once recorded."""
     plan = shipment_plan(lines)
     task = open_task(supplier, "order_confirmation", order_id)
     if plan:
         split = ", ".join(f"{key} = {quantity}" for key, quantity in plan.items())
         print(f"{supplier.email}: splits the order, choices {{{split}}}")
+    if any(line["un_number"] for line in lines):
+        plan = {**plan, "carrier": carrier_org_id}
+        print(f"{supplier.email}: names the carrier {carrier_org_id}")
     answer = decide(supplier, task, "confirm", plan)
     print(f"  {answer['message']}")
     shipments: list[Any] = wait_for(
@@ -125,46 +144,67 @@ def confirm(supplier: Caller, order_id: str, lines: Sequence[Mapping[str, Any]])
     return shipments
 
 
-def submit_waybill(
-    logistics: Caller,
+def carry_waybill(
+    consignor: Caller,
+    dispatcher: Caller,
     safety: Caller,
     order_id: str,
     shipment: Mapping[str, Any],
     lines: Sequence[Mapping[str, Any]],
+    trucks: tuple[Truck, ...],
     *,
+    consignor_code: str,
     refuse_first: bool,
 ) -> None:
-    """The shipment's e-waybill on its own truck. With ``refuse_first`` a draft with the driver's
-    certificate expired goes first and is sent back with the reason; the clean one passes (a
-    safety approval if it carries warnings) and is filed with the regulator."""
+    """The shipment's e-waybill: the consignor's list, the carrier's waybill, the loader's
+    checks. With ``refuse_first`` the loader finds the first truck's inspection out of date and
+    refuses to load; the carrier makes the waybill again with its other truck."""
     number: str = shipment["waybill_number"]
     n: int = shipment["shipment"]
     match = {"waybill_number": number}
-    task = open_task(logistics, "waybill_submission", order_id, details=match)
-    loading = datetime.now(UTC) + timedelta(hours=2 * n)
-    truck = TRUCKS[(n - 1) % len(TRUCKS)]
-    draft = partial(shipment_waybill, order_id, shipment, lines, truck, loading_at=loading)
-    url = f"/orders/{order_id}/shipments/{n}/waybill"
-    revision = 1
-    if refuse_first:
-        expired = draft(driver_expiry=(loading - timedelta(days=3)).date())
-        answer = logistics.call("POST", url, json=expired.model_dump(mode="json"))
-        print(
-            f"{logistics.email}: e-waybill {number} for shipment {n} ({truck.plate}), driver "
-            f"certificate expired → {answer['process_status']}: {answer['message']}"
-        )
-        open_task(logistics, "waybill_submission", order_id, not_id=task["task_id"], details=match)
-        revision = 2
-    clean = draft().model_copy(update={"revision": revision})
-    answer = logistics.call("POST", url, json=clean.model_dump(mode="json"))
-    print(
-        f"{logistics.email}: e-waybill {number} r{revision} for shipment {n} ({truck.plate}, "
-        f"{', '.join(f'{i.quantity} {i.unit} {i.un_number}' for i in clean.items)}) → "
-        f"{answer['process_status']}: {answer['message']}"
+    base = f"/orders/{order_id}/shipments/{n}"
+    open_task(consignor, "consignment_list", order_id, details=match)
+    answer = consignor.call(
+        "POST", f"{base}/consignment", json=consignment_list(shipment, lines, consignor_code)
     )
-    if answer["process_status"] == "awaiting_safety_approval":
-        review = open_task(safety, "waybill_safety_review", order_id, details=match)
-        decide(safety, review, "approve")
+    print(
+        f"{consignor.email}: consignment list for shipment {n} → {answer['process_status']}: "
+        f"{answer['message']}"
+    )
+    loading = datetime.now(UTC) + timedelta(hours=2 * n)
+    order = partial(trip, loading_at=loading, gross_kg=gross_mass(shipment, lines))
+    first = trucks[(n - 1) % len(trucks)]
+    for attempt, truck in enumerate((first, trucks[n % len(trucks)]) if refuse_first else (first,)):
+        task = open_task(dispatcher, "waybill_submission", order_id, details=match)
+        answer = dispatcher.call(
+            "POST",
+            f"{base}/waybill/make",
+            json=order(truck.vehicle_id, truck.driver_id, truck.escort_id),
+        )
+        print(
+            f"{dispatcher.email}: makes e-waybill {number} r{task['details']['revision']} with "
+            f"{truck.plate} → {answer['process_status']}: {answer['message']}"
+        )
+        if answer["process_status"] == "awaiting_safety_approval":
+            decide(
+                safety,
+                open_task(safety, "waybill_safety_review", order_id, details=match),
+                "approve",
+            )
+        open_task(consignor, "loading_check", order_id, details=match)
+        refused = refuse_first and attempt == 0
+        checks = {
+            "vehicle_permits": True,
+            "crew_qualified": True,
+            "vehicle_inspected": not refused,
+            "goods_match": True,
+            "note": f"年检标志过期 {truck.plate} inspection sticker out of date" if refused else "",
+        }
+        answer = consignor.call("POST", f"{base}/loading-check", json=checks)
+        print(
+            f"{consignor.email}: five checks (五必查) at loading {truck.plate} → "
+            f"{answer['process_status']}: {answer['message']}"
+        )
 
 
 def proof_of_delivery(order_id: str, number: int) -> bytes:
@@ -248,21 +288,25 @@ def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
     print(f"order {order_id}: {done['status']} ({done['status_reason']})")
 
 
-def fulfil(base: str, executed: list[Executed], out: Path) -> list[str]:
+def fulfil(base: str, executed: list[Executed], out: Path, carrier: DemoCarrier) -> list[str]:
     """Each executed contract's order, confirmation to payment; the filed waybills' numbers."""
     buyer, finance, safety = Caller(base, BUYER), Caller(base, FINANCE), Caller(base, SAFETY)
+    dispatcher = Caller(base, CARRIER_DISPATCH)
     filed: list[str] = []
     for deal in executed:
         order_id = f"ord-{deal.contract_id}"
         shipper = SHIPPERS[deal.supplier]
-        supplier, carrier = Caller(base, deal.supplier), Caller(base, shipper.email)
+        supplier, logistics = Caller(base, deal.supplier), Caller(base, shipper.email)
+        dangerous = any(line["un_number"] for line in deal.lines)
+        # Dangerous goods go with the carrier, which reports their transport.
+        mover = dispatcher if dangerous else logistics
         step(f"Order {order_id}: {deal.supplier}")
         order = order_reaches(buyer, order_id, "awaiting_confirmation")
         print(
             f"{order['total']['currency']} {order['total']['amount']}, "
             f"dangerous goods: {order['dangerous_goods']}"
         )
-        shipments = confirm(supplier, order_id, deal.lines)
+        shipments = confirm(supplier, order_id, deal.lines, carrier.org_id)
         # Shipments move on their own: the first goes while the next still waits for its
         # e-waybill, and the order shows the least advanced.
         for shipment in shipments:
@@ -271,8 +315,16 @@ def fulfil(base: str, executed: list[Executed], out: Path) -> list[str]:
                 step(f"Order {order_id}, shipment {n} of {len(shipments)}")
             number = shipment["waybill_number"]
             if number:
-                submit_waybill(
-                    carrier, safety, order_id, shipment, deal.lines, refuse_first=not filed
+                carry_waybill(
+                    logistics,
+                    dispatcher,
+                    safety,
+                    order_id,
+                    shipment,
+                    deal.lines,
+                    carrier.trucks,
+                    consignor_code=SUPPLIERS[deal.supplier][0],
+                    refuse_first=not filed,
                 )
                 filed.append(number)
             ready = shipment_reaches(buyer, order_id, n, "ready_to_dispatch")
@@ -280,7 +332,7 @@ def fulfil(base: str, executed: list[Executed], out: Path) -> list[str]:
                 receipt = _shipment(ready, n)["receipt_number"]
                 print(f"filed with the regulator: {number}, receipt {receipt}")
             print(standing(ready))
-            transport(carrier, shipper, order_id, n)
+            transport(mover, shipper, order_id, n)
         print(standing(order_reaches(buyer, order_id, "delivered")))
         settle(buyer, finance, order_id, out)
     return filed

@@ -22,9 +22,11 @@ def inspect(base: str, numbers: list[str], out: Path) -> None:
     for number in numbers:
         record = inspector.call("GET", f"/regulator/waybills/{number}")
         filings = ", ".join(f"{f['kind']} ({f['receipt']})" for f in record["filings"])
+        maker = record.get("made_by") or {}
+        made = f"made by {maker['name']} ({maker['dispatcher']})" if maker else "maker not recorded"
         print(
-            f"{number}: {record['status']}, {record['carrier_name']} {record['vehicle_plate']}; "
-            f"filings: {filings}"
+            f"{number}: {record['status']}, {record['carrier_name']} {record['vehicle_plate']}, "
+            f"{made}; filings: {filings}"
         )
         checked = inspector.call("GET", f"/regulator/waybills/{number}/integrity")
         print(
