@@ -3,15 +3,20 @@
 Pure, like the rest of rules.waybill (which composes these with the other rules); split out as the
 one part that is arithmetic rather than reading fields against lists. The rules, by code:
 
-- OVERLOAD: net mass of the goods over ``max_load_kg``, or litres over the tank volume. Litres
-  count at the item's declared density; undeclared, at the policy's ``density_kg_per_l`` (water,
-  1.0), the least they are read at. The net mass leaves out packaging, so it can only
-  under-count.
+- OVERLOAD: the goods over ``max_load_kg``, or litres over the tank volume. The vehicle's
+  rated load (核定载质量) is what the goods may weigh with their packaging, so the declared gross
+  mass (``gross_mass_kg``) is compared when given. Without it, the net mass is: litres count at
+  the item's declared density; undeclared, at the policy's ``density_kg_per_l`` (water, 1.0),
+  the least they are read at. The net mass leaves out packaging, so it can only under-count.
+- GROSS_MASS: the declared gross mass is less than the goods' net mass, which it includes. Only
+  what is known counts: kg lines and litres at their declared density (undeclared litres are
+  left out, so a correct gross mass is never refused for a light liquid).
 - QUANTITY_LIMIT: over a ``QuantityLimit`` of the policy: platform policy, not regulation.
 - DENSITY_ASSUMED (warning): no declared density, and the load is within the limit at 1.0 kg/L
   but over it at the policy's conservative ``assumed_density_kg_per_l`` (2.0: sulfuric acid is
-  1.84). The platform ships no density table (no sourced one to ship), so it does not guess a
-  density per entry: declare the density, or a logistics-safety approval accepts the load.
+  1.84); for the vehicle only when no gross mass is declared. The platform ships no density
+  table (no sourced one to ship), so it does not guess a density per entry: declare the density,
+  or a logistics-safety approval accepts the load.
 
 A class matches like a permit (``covers``): a permitted "2" covers 2.1-2.3, "1" every Class 1
 division, "1.4" every 1.4 group; "1.4S" covers only 1.4S; a division never covers its whole class.
@@ -26,6 +31,7 @@ from decimal import Decimal
 from contracts.waybill import EWaybill, Severity, Violation, WaybillItem
 
 OVERLOAD = "OVERLOAD"
+GROSS_MASS = "GROSS_MASS"
 QUANTITY_LIMIT = "QUANTITY_LIMIT"
 DENSITY_ASSUMED = "DENSITY_ASSUMED"
 
@@ -143,15 +149,23 @@ def _density_assumed(
 
 
 def overload(waybill: EWaybill, policy: LoadPolicy = DEFAULT_LOAD_POLICY) -> tuple[Violation, ...]:
-    vehicle, found = waybill.vehicle, []
-    mass = _mass(enumerate(waybill.items), policy)
-    if mass.least > vehicle.max_load_kg:
-        message = (
-            f"the goods weigh {quantity_text(mass.least)} kg net{mass.litres_text(policy)},"
-            f" over the vehicle's {quantity_text(vehicle.max_load_kg)} kg"
-        )
-        found.append(violation(OVERLOAD, "vehicle.max_load_kg", message))
-    found += _density_assumed(mass, vehicle.max_load_kg, "the goods", policy)
+    vehicle, gross, found = waybill.vehicle, waybill.gross_mass_kg, []
+    limit = quantity_text(vehicle.max_load_kg)
+    if gross is not None:
+        if gross > vehicle.max_load_kg:
+            message = (
+                f"the goods weigh {quantity_text(gross)} kg gross, over the vehicle's {limit} kg"
+            )
+            found.append(violation(OVERLOAD, "vehicle.max_load_kg", message))
+    else:
+        mass = _mass(enumerate(waybill.items), policy)
+        if mass.least > vehicle.max_load_kg:
+            message = (
+                f"the goods weigh {quantity_text(mass.least)} kg net{mass.litres_text(policy)},"
+                f" over the vehicle's {limit} kg (no gross mass declared)"
+            )
+            found.append(violation(OVERLOAD, "vehicle.max_load_kg", message))
+        found += _density_assumed(mass, vehicle.max_load_kg, "the goods", policy)
     litres_total = sum((i.quantity for i in waybill.items if i.unit == "L"), Decimal(0))
     tank = vehicle.tank_volume_litres
     if tank is not None and litres_total > tank:
@@ -189,3 +203,22 @@ def quantity_limits(
             )
         found.append(violation(QUANTITY_LIMIT, "items", message))
     return tuple(found)
+
+
+# Undeclared litres at 0 kg/L: the net mass known for certain.
+KNOWN_MASS_ONLY = LoadPolicy(density_kg_per_l=Decimal(0), assumed_density_kg_per_l=Decimal(0))
+
+
+def gross_mass(waybill: EWaybill) -> tuple[Violation, ...]:
+    """GROSS_MASS: the declared gross mass below the net mass known for certain."""
+    gross = waybill.gross_mass_kg
+    known = _mass(enumerate(waybill.items), KNOWN_MASS_ONLY)
+    if gross is None or gross >= known.least:
+        return ()
+    left_out = "; litres without a density left out" if known.undeclared else ""
+    message = (
+        f"the gross mass {quantity_text(gross)} kg is less than the goods' net mass"
+        f" {quantity_text(known.least)} kg (kg lines and litres at their declared density"
+        f"{left_out}): the gross mass includes the goods"
+    )
+    return (violation(GROSS_MASS, "gross_mass_kg", message),)

@@ -45,7 +45,15 @@ from rules.waybill import (
     check_waybill,
     description_line,
 )
-from rules.waybill_load import DENSITY_ASSUMED, OVERLOAD, QUANTITY_LIMIT, QuantityLimit, covers
+from rules.waybill_load import (
+    DENSITY_ASSUMED,
+    GROSS_MASS,
+    OVERLOAD,
+    QUANTITY_LIMIT,
+    QuantityLimit,
+    covers,
+    overload,
+)
 from sandboxes.regulator import rejection_reasons
 from tests.harness.waybills import HYDROCHLORIC_ACID
 
@@ -104,11 +112,13 @@ WAYBILL = EWaybill(
         name="江苏恒达化学品有限公司",
         credit_code="91320500MA1XYB1273",
         contact_phone="0512-6688 1234",
+        contact_name="周明",
     ),
     consignee=WaybillParty(
         name="上海浦江精细化工有限公司",
         credit_code="91310115MA1K4ABC4H",
         contact_phone="021-5080 1234",
+        contact_name="陈静",
     ),
     carrier=Carrier(
         name="苏州安运危险品运输有限公司",
@@ -120,6 +130,7 @@ WAYBILL = EWaybill(
     ),
     vehicle=Vehicle(
         plate="苏E·A8231",
+        plate_colour="yellow",
         transport_certificate_number="苏交运管苏字320581301234号",
         permitted_classes=("3", "8"),
         inspection_valid_until=date(2027, 1, 31),
@@ -132,12 +143,14 @@ WAYBILL = EWaybill(
         qualification_certificate_number="320581198503121234",
         certificate_expiry=date(2029, 3, 12),
         phone="138 1234 5678",
+        qualification_categories=("dg_driver",),
     ),
     escort=CrewMember(
         name="李芳",
         qualification_certificate_number="320581199011054321",
         certificate_expiry=date(2028, 11, 5),
         phone="139 8765 4321",
+        qualification_categories=("dg_escort",),
     ),
     items=(ACETONE, HYDROCHLORIC_ACID),
     loading_place="江苏省常熟市新材料产业园海丰路 8 号",
@@ -146,6 +159,9 @@ WAYBILL = EWaybill(
     planned_unloading_at=datetime(2026, 4, 10, 16, 30, tzinfo=CST),
     route="G15 沈海高速 → G1501 上海绕城高速 → S20 外环",
     emergency_contact=EmergencyContact(name="恒达化学应急中心", phone_24h="0512-6688 0119"),
+    # Acetone 1000 L (about 790 kg) and hydrochloric acid 2000 L (about 2360 kg) in packaging.
+    gross_mass_kg=Decimal(3300),
+    dispatcher="苏州安运调度 张伟",
 )
 
 
@@ -167,14 +183,22 @@ def permitted(*classes: str) -> dict[str, tuple[str, ...]]:
 
 
 def codes(check: WaybillCheck) -> list[tuple[str, str, str]]:
-    return [(v.code, v.field, v.severity) for v in check.violations]
+    return violations(check.violations)
+
+
+def violations(found: tuple[Violation, ...]) -> list[tuple[str, str, str]]:
+    return [(v.code, v.field, v.severity) for v in found]
 
 
 def test_a_clean_class_3_and_class_8_waybill_passes() -> None:
-    # 3,,3,Flammable liquids 3,8,liquids only,8L,8 liquids only,,,  (blank: no restriction)
+    # ADR 7.5.2.1: labels 3 and 8 are X (permitted); the default jurisdiction is CN.
     check = check_waybill(WAYBILL)
     assert check.violations == ()
     assert check.ok and check.blocking == () and check.warnings == ()
+    assert check.rulebook == "JT/T 617.7-2018 (ADR 7.5.2)"
+    # 3,,3,Flammable liquids 3,8,liquids only,8L,8 liquids only,,,  (blank: no restriction)
+    us = check_waybill(waybill(jurisdiction="US"))
+    assert us.ok and us.rulebook == "49 CFR 177.848"
 
 
 def test_the_regulator_sandbox_reads_the_clean_waybill_by_its_field_names() -> None:
@@ -201,19 +225,22 @@ def test_the_regulator_sandbox_reads_the_clean_waybill_by_its_field_names() -> N
     ],
 )
 def test_segregation(items: tuple[WaybillItem, ...], expected: list[tuple[str, str, str]]) -> None:
-    check = check_waybill(waybill(items=items, **permitted("2", "3", "4", "8")))
+    """49 CFR § 177.848(d), the trip in the US (tests/rules/test_waybill_rulebooks.py has CN)."""
+    check = check_waybill(waybill(items=items, jurisdiction="US", **permitted("2", "3", "4", "8")))
     assert [c for c in codes(check) if c[0] == SEGREGATION] == expected
 
 
 def test_a_forbidden_pair_names_both_items_and_the_rule() -> None:
-    check = check_waybill(waybill(items=(ACETONE, PHOSGENE)))
+    check = check_waybill(waybill(items=(ACETONE, PHOSGENE), jurisdiction="US"))
     (violation,) = [v for v in check.violations if v.code == SEGREGATION]
     assert "UN1090" in violation.message and "UN1076" in violation.message
     assert "§ 177.848(d)" in violation.message and "forbidden" in violation.message
+    assert "under 49 CFR 177.848:" in violation.message
 
 
 def test_separation_is_a_warning_that_needs_approval() -> None:
-    check = check_waybill(waybill(items=(ACETONE, CHLORINE)))
+    """49 CFR § 177.848(e)(3): O, separated."""
+    check = check_waybill(waybill(items=(ACETONE, CHLORINE), jurisdiction="US"))
     (violation,) = [v for v in check.violations if v.code == SEGREGATION]
     assert "need separation" in violation.message and violation in check.warnings
 
@@ -326,23 +353,34 @@ def test_loader_fields_are_mandatory_only_when_there_is_a_loader() -> None:
     ]
 
 
-def test_overload_by_mass_and_by_tank_volume() -> None:
+def test_overload_by_net_mass_when_no_gross_mass_is_declared() -> None:
+    """A draft without gross_mass_kg: the net mass is compared, litres at 1.0 kg/L at least."""
+    draft: dict[str, Any] = {"gross_mass_kg": None}
     # 1000 L + 2000 L at the default 1.0 kg/L = 3000 kg. With no declared density that is no
     # longer read as within 3000 kg: at the conservative 2.0 kg/L it is 6000 kg, a warning
     # (this case used to pass clean, counting every litre as water).
-    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(3000)))) == [
+    assert violations(overload(waybill(vehicle__max_load_kg=Decimal(3000), **draft))) == [
         (DENSITY_ASSUMED, "items", "warning")
     ]
-    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(6000)))) == []
-    check = check_waybill(waybill(vehicle__max_load_kg=Decimal(2999)))
-    assert codes(check) == [(OVERLOAD, "vehicle.max_load_kg", "blocking")]
-    assert (
-        "3000 kg net, litres at 1.0 kg/L, over the vehicle's 2999 kg" in check.violations[0].message
-    )
+    assert overload(waybill(vehicle__max_load_kg=Decimal(6000), **draft)) == ()
+    (over,) = overload(waybill(vehicle__max_load_kg=Decimal(2999), **draft))
+    assert (over.code, over.field) == (OVERLOAD, "vehicle.max_load_kg")
+    assert "3000 kg net, litres at 1.0 kg/L, over the vehicle's 2999 kg" in over.message
     dense = WaybillPolicy(density_kg_per_l=Decimal("1.2"))  # 3600 kg
-    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(3500)), policy=dense)) == [
+    assert violations(overload(waybill(vehicle__max_load_kg=Decimal(3500), **draft), dense)) == [
         (OVERLOAD, "vehicle.max_load_kg", "blocking")
     ]
+
+
+def test_overload_by_the_declared_gross_mass_and_by_tank_volume() -> None:
+    """The vehicle's rated load (核定载质量) is what the goods weigh with their packaging, so the
+    declared gross mass is compared; the net-mass estimate (and DENSITY_ASSUMED) then gives way."""
+    assert codes(check_waybill(waybill(vehicle__max_load_kg=Decimal(3300)))) == []
+    check = check_waybill(waybill(vehicle__max_load_kg=Decimal(3299)))
+    assert codes(check) == [(OVERLOAD, "vehicle.max_load_kg", "blocking")]
+    assert (
+        "the goods weigh 3300 kg gross, over the vehicle's 3299 kg" in check.violations[0].message
+    )
     tank = waybill(vehicle__tank_number="TK-0931", vehicle__tank_volume_litres=Decimal(2500))
     assert codes(check_waybill(tank)) == [(OVERLOAD, "vehicle.tank_volume_litres", "blocking")]
 
@@ -427,7 +465,8 @@ METHANOL = {"un_number": "UN1230", "proper_shipping_name": "Methanol"}
     ],
 )
 def test_items_matching_an_entry_pass(item: WaybillItem) -> None:
-    assert check_waybill(waybill(items=(item,))).violations == ()
+    # US: under CN methanol would also carry the CV28 warning (test_waybill_rulebooks.py).
+    assert check_waybill(waybill(items=(item,), jurisdiction="US")).violations == ()
 
 
 def test_a_generic_entry_without_its_technical_name_is_a_warning() -> None:
@@ -483,11 +522,13 @@ def test_pg_i_toxics_count_together() -> None:
             "quantity": Decimal(501),
         }
     )
-    check = check_waybill(waybill(items=(hydrocyanic, toxic_liquid), **permitted("6")))
+    # US: the limits are the same under CN, which adds the CV28 warning for 6.1.
+    us = {"jurisdiction": "US", **permitted("6")}
+    check = check_waybill(waybill(items=(hydrocyanic, toxic_liquid), **us))
     assert codes(check) == [(QUANTITY_LIMIT, "items", "blocking")]
     assert "weigh 1001 kg, over the platform policy limit of 1000 kg" in check.violations[0].message
     pg_ii = toxic_liquid.model_copy(update={"packing_group": "II"})
-    assert check_waybill(waybill(items=(hydrocyanic, pg_ii), **permitted("6"))).violations == ()
+    assert check_waybill(waybill(items=(hydrocyanic, pg_ii), **us)).violations == ()
 
 
 def test_credit_codes_that_are_given_must_be_valid() -> None:
@@ -576,26 +617,43 @@ SULFURIC_ACID = WaybillItem(
 def test_litres_count_at_the_declared_density() -> None:
     # 5000 L of sulfuric acid at its declared 1.84 kg/L weigh 9200 kg: over a 9000 kg vehicle,
     # which 1.0 kg/L (5000 kg) would have hidden.
+    # Net mass: a draft without a gross mass.
+    draft: dict[str, Any] = {"gross_mass_kg": None, "vehicle__max_load_kg": Decimal(9000)}
     declared = SULFURIC_ACID.model_copy(update={"density_kg_per_l": Decimal("1.84")})
-    check = check_waybill(waybill(items=(declared,), vehicle__max_load_kg=Decimal(9000)))
-    assert codes(check) == [(OVERLOAD, "vehicle.max_load_kg", "blocking")]
-    assert "9200 kg net, litres at their declared density" in check.violations[0].message
+    (over,) = overload(waybill(items=(declared,), **draft))
+    assert over.code == OVERLOAD
+    assert "9200 kg net, litres at their declared density" in over.message
     # Undeclared: within 9000 kg at 1.0 kg/L, over it at 2.0 kg/L (10000 kg): a warning.
-    check = check_waybill(waybill(items=(SULFURIC_ACID,), vehicle__max_load_kg=Decimal(9000)))
-    assert codes(check) == [(DENSITY_ASSUMED, "items", "warning")]
-    assert "items[0] UN1830 in litres declare no density" in check.violations[0].message
-    assert "10000 kg, over 9000 kg (at 1.0 kg/L: 5000 kg)" in check.violations[0].message
+    (assumed,) = overload(waybill(items=(SULFURIC_ACID,), **draft))
+    assert assumed.code == DENSITY_ASSUMED
+    assert "items[0] UN1830 in litres declare no density" in assumed.message
+    assert "10000 kg, over 9000 kg (at 1.0 kg/L: 5000 kg)" in assumed.message
+
+
+def test_the_gross_mass_is_at_least_the_net_mass() -> None:
+    """GROSS_MASS: the gross mass (毛重) includes the goods; only the net mass known for certain
+    counts (kg lines, litres at a declared density)."""
+    declared = SULFURIC_ACID.model_copy(update={"density_kg_per_l": Decimal("1.84")})  # 9200 kg
+    roomy = {"vehicle__max_load_kg": Decimal(20000)}
+    check = check_waybill(waybill(items=(declared,), gross_mass_kg=Decimal(9000), **roomy))
+    assert codes(check) == [(GROSS_MASS, "gross_mass_kg", "blocking")]
+    assert "9000 kg is less than the goods' net mass 9200 kg" in check.violations[0].message
+    assert check_waybill(waybill(items=(declared,), gross_mass_kg=Decimal(9400), **roomy)).ok
+    # Acetone in litres without a density is left out: it cannot make a gross mass too low.
+    check = check_waybill(waybill(items=(ACETONE, declared), gross_mass_kg=Decimal(9000), **roomy))
+    assert "litres without a density left out" in check.violations[0].message
 
 
 def test_a_quantity_limit_counts_litres_at_the_declared_density() -> None:
     policy = WaybillPolicy(quantity_limits=(QuantityLimit("Class 8", "8", Decimal(6000)),))
     acid = SULFURIC_ACID.model_copy(update={"quantity": Decimal(4000)})
     declared = acid.model_copy(update={"density_kg_per_l": Decimal("1.84")})  # 7360 kg
-    check = check_waybill(waybill(items=(declared,)), policy=policy)
+    gross = {"gross_mass_kg": Decimal(7500)}
+    check = check_waybill(waybill(items=(declared,), **gross), policy=policy)
     assert codes(check) == [(QUANTITY_LIMIT, "items", "blocking")]
     assert "7360 kg" in check.violations[0].message
     # 4000 kg at 1.0 kg/L, 8000 kg at 2.0 kg/L: only the assumed density is over.
-    assert codes(check_waybill(waybill(items=(acid,)), policy=policy)) == [
+    assert codes(check_waybill(waybill(items=(acid,), **gross), policy=policy)) == [
         (DENSITY_ASSUMED, "items", "warning")
     ]
 
@@ -650,13 +708,13 @@ CAUSTIC_SODA = WaybillItem(
 def test_segregation_reads_the_entry(
     items: tuple[WaybillItem, ...], expected: list[tuple[str, str, str]]
 ) -> None:
-    check = check_waybill(waybill(items=items, **permitted("2", "4", "6", "8")))
+    check = check_waybill(waybill(items=items, jurisdiction="US", **permitted("2", "4", "6", "8")))
     assert [c for c in codes(check) if c[0] == SEGREGATION] == expected
 
 
 def test_a_cyanide_with_an_acid_names_paragraph_c() -> None:
     items = (HYDROCYANIC_ACID, HYDROCHLORIC_ACID)
-    check = check_waybill(waybill(items=items, **permitted("6", "8")))
+    check = check_waybill(waybill(items=items, jurisdiction="US", **permitted("6", "8")))
     (violation,) = [v for v in check.violations if v.code == SEGREGATION]
     assert "may not share a vehicle" in violation.message
     assert "§ 177.848(c)" in violation.message and "hydrogen cyanide" in violation.message
@@ -679,7 +737,9 @@ def test_a_same_class_exemption_is_a_warning_to_confirm() -> None:
         quantity=Decimal(400),
         unit="L",
     )
-    check = check_waybill(waybill(items=(nitric, HYDROCHLORIC_ACID), **permitted("8")))
+    check = check_waybill(
+        waybill(items=(nitric, HYDROCHLORIC_ACID), jurisdiction="US", **permitted("8"))
+    )
     (violation,) = [v for v in check.violations if v.code == SEGREGATION]
     assert violation.severity == "warning" and "need a confirmed condition" in violation.message
     assert "§ 177.848(e)(6)" in violation.message
