@@ -24,7 +24,6 @@ Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decid
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -34,23 +33,14 @@ with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
     from contracts.consignment import AssignCarrierInput, CarrierAssignment
     from contracts.fulfilment import (
-        CARRIER_EVENT_ORDER,
         SHIPMENT_PROGRESS,
         CancelOrderInput,
-        CarrierEventInput,
         CarrierEventKind,
-        CarrierEventReceipt,
-        FileStatusInput,
-        IssueInvoiceInput,
         OrderInput,
         OrderOutcome,
         OrderStatus,
         OrderStatusInput,
         OrderView,
-        PaymentInput,
-        PaymentReceipt,
-        RecordEventInput,
-        RecordPaymentInput,
         RecordShipmentsInput,
         Shipment,
         ShipmentStatusInput,
@@ -60,12 +50,14 @@ with workflow.unsafe.imports_passed_through():
     from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
     from workflows.human_tasks import Abandoned, process_key
-    from workflows.order_waybill import WAYBILL_TASKS, Shipping, WaybillSteps
+    from workflows.order_settlement import Settlement
+    from workflows.order_supplier_waybill import SupplierWaybill
+    from workflows.order_transport import Transport
+    from workflows.order_waybill import WAYBILL_TASKS, Shipping, refused
 
 CONFIRMATION_TASK = "order_confirmation"
 CARRIER_CHOICE = "carrier"  # the confirmation's choice naming the carrier's organisation
 CARRIERS_PATCH = "carriers-make-waybills"
-PAYMENT_TERMS = timedelta(days=30)
 # Until the first pickup the goods are still the supplier's to keep: cancelling is free of
 # transport (the validator also checks that no shipment has been picked up).
 CANCELLABLE = {
@@ -80,12 +72,8 @@ CANCELLABLE = {
 }
 
 
-def _refused(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
 @workflow.defn
-class OrderWorkflow(WaybillSteps):
+class OrderWorkflow(Transport, Settlement, SupplierWaybill):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         super().__init__()
@@ -287,179 +275,12 @@ class OrderWorkflow(WaybillSteps):
             )
         return plan_problem(self._contract.lines, _plan_choices(choices))
 
-    # -- transport ------------------------------------------------------------------------
-
-    @workflow.update
-    async def record_carrier_event(self, event: CarrierEventInput) -> CarrierEventReceipt:
-        if self._cancellation is not None:  # accepted in the same activation, after validation
-            raise _refused("the order was cancelled", "NotReady")
-        shipping = self._shipping[event.shipment]
-        shipping.events[event.kind] = event
-        await policies.run(
-            "record_carrier_event", RecordEventInput(order_id=self._order.order_id, event=event)
-        )
-        if event.kind == CarrierEventKind.PICKED_UP:
-            await self._set_shipment_status(shipping, OrderStatus.IN_TRANSIT)
-        if event.kind in (CarrierEventKind.DEPARTED, CarrierEventKind.DELIVERED):
-            await self._file_status(shipping, event.kind.value, event.at, event.note)
-        if event.kind == CarrierEventKind.DELIVERED:
-            await self._set_shipment_status(shipping, OrderStatus.DELIVERED)
-        return CarrierEventReceipt(
-            shipment=event.shipment,
-            kind=event.kind,
-            shipment_status=shipping.status,
-            status=self._status,
-        )
-
-    @record_carrier_event.validator
-    def validate_record_carrier_event(self, event: CarrierEventInput) -> None:
-        if self._carrier_org_id is not None:
-            reporter, roles, who = self._carrier_org_id, (Role.LOGISTICS, Role.CARRIER), "carrier's"
-        else:
-            reporter, roles, who = (
-                self._contract.supplier.org_id,
-                (Role.LOGISTICS, Role.SUPPLIER),
-                ("supplier's"),
-            )
-        if event.actor.org_id != reporter or not event.actor.has_any(*roles):
-            raise _refused(f"only the {who} logistics may report carrier events", "WrongRole")
-        shipping = self._shipping.get(event.shipment)
-        if shipping is None:
-            planned = f"1 to {len(self._shipping)}" if self._shipping else "none yet"
-            raise _refused(f"shipment: the order's shipments are {planned}", "Malformed")
-        if event.kind in shipping.events:
-            raise _refused(f"kind: {event.kind.value} was already reported", "Malformed")
-        if self._cancellation is not None or shipping.status not in (
-            OrderStatus.READY_TO_DISPATCH,
-            OrderStatus.IN_TRANSIT,
-        ):
-            raise _refused(
-                f"kind: shipment {event.shipment} is {shipping.status.value}, not ready to move",
-                "NotReady",
-            )
-        position = CARRIER_EVENT_ORDER.index(event.kind)
-        missing = [k.value for k in CARRIER_EVENT_ORDER[:position] if k not in shipping.events]
-        if missing:
-            raise _refused(f"kind: {', '.join(missing)} must be reported first", "Malformed")
-        if event.kind == CarrierEventKind.DELIVERED and event.proof_of_delivery is None:
-            raise _refused("proof_of_delivery: a delivery needs its proof", "Malformed")
-
-    def _picked_up(self) -> bool:
-        return any(CarrierEventKind.PICKED_UP in s.events for s in self._shipping.values())
-
-    # -- acceptance, invoice, payment -----------------------------------------------------
-
-    async def _accept(self) -> None:
-        contract = self._contract
-        deliveries = [s.events[CarrierEventKind.DELIVERED] for s in self._shipping.values()]
-        proofs = tuple(d.proof_of_delivery.document_id for d in deliveries if d.proof_of_delivery)
-        last = max(delivery.at for delivery in deliveries)
-        delivered = "; ".join(
-            f"shipment {d.shipment} on {d.at.isoformat()} at {d.location}" for d in deliveries
-        )
-        spec = TaskSpec(
-            kind="order_acceptance",
-            role=Role.BUYER,
-            org_id=contract.buyer.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=f"Accept delivery of order {self._order.order_id}",
-            summary=(
-                f"Delivered: {delivered}. Accept, or dispute with the reason; accepted "
-                f"automatically {self._order.auto_accept_after.days} days after the last delivery."
-            ),
-            outcomes=("accept", "dispute"),
-            document_ids=proofs,
-        )
-        decision = await self.ask(
-            "acceptance", spec, expires_at=last + self._order.auto_accept_after
-        )
-        if decision is None or decision.outcome == "accept":
-            if decision is not None:
-                self.reply(
-                    decision, process_status=OrderStatus.INVOICED, message="accepted; invoiced"
-                )
-            return
-        await self._set_status(OrderStatus.DISPUTED, reason=decision.comment)
-        self.reply(decision, process_status=OrderStatus.DISPUTED, message="dispute opened with ops")
-        resolution = await self.ask(
-            "dispute",
-            TaskSpec(
-                kind="order_dispute",
-                role=Role.OPS_SUPERVISOR,
-                org_id=OPERATOR_ORG_ID,
-                subject_type="order",
-                subject_id=self._order.order_id,
-                title=f"Resolve the dispute on order {self._order.order_id}",
-                summary=f"The buyer disputes the delivery: {decision.comment}",
-                outcomes=("accept",),
-                document_ids=spec.document_ids,
-            ),
-        )
-        if resolution is not None:
-            self.reply(
-                resolution, process_status=OrderStatus.INVOICED, message="resolved; invoiced"
-            )
-
-    async def _invoice(self) -> None:
-        now = workflow.now()
-        await policies.run(
-            "issue_invoice",
-            IssueInvoiceInput(
-                order_id=self._order.order_id,
-                contract=self._contract,
-                accepted_at=now,
-                due_on=(now + PAYMENT_TERMS).date(),
-            ),
-            policy=policies.DOCUMENT,
-        )
-        await self._set_status(OrderStatus.INVOICED)
-        await self._notify(self._contract.buyer.org_id, Role.FINANCE, "order_invoiced", "invoiced")
-
-    @workflow.update
-    async def record_payment(self, payment: PaymentInput) -> PaymentReceipt:
-        self._payments += 1
-        self._paid += payment.amount.amount
-        await policies.run(
-            "record_payment",
-            RecordPaymentInput(
-                order_id=self._order.order_id,
-                payment_id=f"{self._order.order_id}:payment-{self._payments}",
-                payment=payment,
-            ),
-        )
-        total = self._contract.total
-        outstanding = max(Decimal(0), total.amount - self._paid)
-        return PaymentReceipt(
-            paid=Money(amount=self._paid, currency=total.currency),
-            outstanding=Money(amount=outstanding, currency=total.currency),
-            status=OrderStatus.COMPLETED if outstanding == 0 else OrderStatus.INVOICED,
-        )
-
-    @record_payment.validator
-    def validate_record_payment(self, payment: PaymentInput) -> None:
-        total = self._contract.total
-        if payment.actor.org_id != self._contract.buyer.org_id or not payment.actor.has_any(
-            Role.FINANCE, Role.BUYER
-        ):
-            raise _refused("only the buyer's finance may record its payments", "WrongRole")
-        if self._status != OrderStatus.INVOICED:
-            raise _refused(f"the order is {self._status.value}, not awaiting payment", "NotReady")
-        if payment.amount.currency != total.currency:
-            raise _refused(f"amount.currency: the invoice is in {total.currency}", "Malformed")
-        if payment.amount.amount <= 0 or self._paid + payment.amount.amount > total.amount:
-            outstanding = total.amount - self._paid
-            raise _refused(
-                f"amount.amount: must be above 0 and at most the outstanding {outstanding}",
-                "Malformed",
-            )
-
     # -- cancellation ---------------------------------------------------------------------
 
     @workflow.update
     async def cancel_order(self, request: CancelOrderInput) -> OrderView:
         if self._picked_up():  # a pickup accepted in the same activation, after validation
-            raise _refused(
+            raise refused(
                 "the order is on its way: it can be cancelled only before pickup", "NotReady"
             )
         self._cancellation = request
@@ -471,9 +292,9 @@ class OrderWorkflow(WaybillSteps):
         if request.actor.org_id not in parties or not request.actor.has_any(
             Role.BUYER, Role.SUPPLIER
         ):
-            raise _refused("only the buyer or the supplier may cancel", "WrongRole")
+            raise refused("only the buyer or the supplier may cancel", "WrongRole")
         if self._cancellation is not None or self._status not in CANCELLABLE or self._picked_up():
-            raise _refused(
+            raise refused(
                 f"the order is {self._status.value}: it can be cancelled only before pickup",
                 "NotReady",
             )
@@ -498,16 +319,6 @@ class OrderWorkflow(WaybillSteps):
         return await self._end(OrderStatus.CANCELLED, f"cancelled: {cancellation.reason}")
 
     # -- records --------------------------------------------------------------------------
-
-    async def _file_status(self, shipping: Shipping, status: str, at: datetime, note: str) -> None:
-        number = shipping.plan.waybill_number
-        if number is None:
-            return
-        await policies.run(
-            "file_waybill_status",
-            FileStatusInput(waybill_number=number, status=status, at=at, note=note),
-            policy=policies.EXTERNAL,
-        )
 
     async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
         """The shipment's status, and the order's (its least advanced shipment's), in one write."""

@@ -8,8 +8,8 @@ carrier; warnings need a platform logistics-safety approval); the loader makes i
 (五必查) before loading; and the waybill is filed. A refusal anywhere sends it round again, and
 the regulator's refusal goes back to both, since either part may be what it refuses.
 
-Orders confirmed before carriers made waybills keep their path (``_file_waybill``): the
-supplier's logistics submits the whole draft and no loading check is asked for.
+Orders confirmed before carriers made waybills keep their path
+(``workflows.order_supplier_waybill``): the supplier's logistics submits the whole draft.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Role
@@ -53,6 +54,11 @@ LOADING_TASK = "loading_check"
 # The task kinds whose choices ``waybill_choices_problem`` checks.
 WAYBILL_TASKS = frozenset({WAYBILL_TASK, CONSIGNMENT_TASK, LOADING_TASK})
 SAFETY_REVIEW_ESCALATION = timedelta(hours=24)
+
+
+def refused(message: str, kind: str) -> ApplicationError:
+    """An update's refusal: the caller's to fix, never retried."""
+    return ApplicationError(message, type=kind, non_retryable=True)
 
 
 @dataclass
@@ -408,69 +414,3 @@ class WaybillSteps(HumanTaskWorkflow):
         if passed != (decision.outcome == "load"):
             return "outcome: load when every check passes, refuse when one fails"
         return None
-
-    # -- before carriers made waybills ---------------------------------------------------
-
-    async def _file_waybill(self, shipping: Shipping, waybill_number: str) -> None:
-        """Until the regulator accepts a draft the supplier submitted that passes the rules."""
-        problems: tuple[str, ...] = ()
-        number = shipping.plan.number
-        attempt = 0
-        while True:
-            attempt += 1
-            await self._set_shipment_status(shipping, OrderStatus.AWAITING_WAYBILL)
-            decision = await self.ask(
-                f"waybill-{number}-{attempt}", self._supplier_spec(shipping.plan, problems)
-            )
-            if decision is None:  # the submission task has no expiry; unreachable
-                continue
-            verdict = await policies.call(
-                "check_waybill",
-                CheckWaybillInput(
-                    order_id=self._order.order_id,
-                    shipment_id=shipment_id_for(self._order.order_id, number),
-                    waybill_number=waybill_number,
-                    document_id=decision.choices["document_id"],
-                    un_numbers=shipping.plan.un_numbers,
-                ),
-                WaybillVerdict,
-                policy=policies.VALIDATION,
-            )
-            if verdict.unreadable or verdict.blocking:
-                problems = (verdict.unreadable,) if verdict.unreadable else verdict.blocking
-                self.reply(
-                    decision,
-                    process_status=OrderStatus.AWAITING_WAYBILL,
-                    message="waybill refused, fix and submit again: " + "; ".join(problems),
-                )
-                continue
-            problems = await self._approved(shipping, waybill_number, verdict, decision, attempt)
-            if problems:
-                continue
-            result = await self._file(shipping, waybill_number, verdict)
-            if not result.accepted:
-                problems = tuple(f"regulator: {r}" for r in result.reasons)
-                continue
-            await self._seal(shipping, waybill_number, verdict, result, None)
-            return
-
-    def _supplier_spec(self, shipment: Shipment, problems: tuple[str, ...]) -> TaskSpec:
-        fix = f" Fix: {'; '.join(problems)}." if problems else ""
-        return TaskSpec(
-            kind=WAYBILL_TASK,
-            role=Role.LOGISTICS,
-            org_id=self._contract.supplier.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=("Fix" if problems else "Submit") + f" e-waybill {shipment.waybill_number}",
-            summary=(
-                f"Shipment {shipment.number}, dangerous goods: {self._goods(shipment)}. Submit "
-                f"through POST /orders/{{id}}/shipments/{shipment.number}/waybill.{fix}"
-            ),
-            outcomes=("submit",),
-            details={
-                "waybill_number": shipment.waybill_number or "",
-                "shipment": str(shipment.number),
-                "problems": "; ".join(problems),
-            },
-        )

@@ -1,0 +1,153 @@
+"""An order's settlement: the buyer's acceptance once every shipment is delivered (accepted
+automatically after the window; a dispute goes to ops), the invoice, and the buyer's payments
+until the order is paid in full. Part of ``workflows.order``, which sets the state it reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.common import OPERATOR_ORG_ID, Money, Role
+    from contracts.fulfilment import (
+        CarrierEventKind,
+        IssueInvoiceInput,
+        OrderInput,
+        OrderStatus,
+        PaymentInput,
+        PaymentReceipt,
+        RecordPaymentInput,
+    )
+    from contracts.sourcing import ContractTerms
+    from contracts.tasks import TaskSpec
+    from workflows import policies
+    from workflows.human_tasks import HumanTaskWorkflow
+    from workflows.order_waybill import Shipping, refused
+
+PAYMENT_TERMS = timedelta(days=30)
+
+
+class Settlement(HumanTaskWorkflow):
+    """Acceptance, invoice and payment steps of the order workflow."""
+
+    _order: OrderInput
+    _contract: ContractTerms
+    _status: OrderStatus
+    _shipping: dict[int, Shipping]
+    _paid: Decimal
+    _payments: int
+
+    async def _set_status(self, status: OrderStatus, *, reason: str = "") -> None:
+        raise NotImplementedError
+
+    async def _notify(
+        self, org_id: str, role: Role | None, kind: str, message: str, *, key: str | None = None
+    ) -> None:
+        raise NotImplementedError
+
+    async def _accept(self) -> None:
+        contract = self._contract
+        deliveries = [s.events[CarrierEventKind.DELIVERED] for s in self._shipping.values()]
+        proofs = tuple(d.proof_of_delivery.document_id for d in deliveries if d.proof_of_delivery)
+        last = max(delivery.at for delivery in deliveries)
+        delivered = "; ".join(
+            f"shipment {d.shipment} on {d.at.isoformat()} at {d.location}" for d in deliveries
+        )
+        spec = TaskSpec(
+            kind="order_acceptance",
+            role=Role.BUYER,
+            org_id=contract.buyer.org_id,
+            subject_type="order",
+            subject_id=self._order.order_id,
+            title=f"Accept delivery of order {self._order.order_id}",
+            summary=(
+                f"Delivered: {delivered}. Accept, or dispute with the reason; accepted "
+                f"automatically {self._order.auto_accept_after.days} days after the last delivery."
+            ),
+            outcomes=("accept", "dispute"),
+            document_ids=proofs,
+        )
+        decision = await self.ask(
+            "acceptance", spec, expires_at=last + self._order.auto_accept_after
+        )
+        if decision is None or decision.outcome == "accept":
+            if decision is not None:
+                self.reply(
+                    decision, process_status=OrderStatus.INVOICED, message="accepted; invoiced"
+                )
+            return
+        await self._set_status(OrderStatus.DISPUTED, reason=decision.comment)
+        self.reply(decision, process_status=OrderStatus.DISPUTED, message="dispute opened with ops")
+        resolution = await self.ask(
+            "dispute",
+            TaskSpec(
+                kind="order_dispute",
+                role=Role.OPS_SUPERVISOR,
+                org_id=OPERATOR_ORG_ID,
+                subject_type="order",
+                subject_id=self._order.order_id,
+                title=f"Resolve the dispute on order {self._order.order_id}",
+                summary=f"The buyer disputes the delivery: {decision.comment}",
+                outcomes=("accept",),
+                document_ids=spec.document_ids,
+            ),
+        )
+        if resolution is not None:
+            self.reply(
+                resolution, process_status=OrderStatus.INVOICED, message="resolved; invoiced"
+            )
+
+    async def _invoice(self) -> None:
+        now = workflow.now()
+        await policies.run(
+            "issue_invoice",
+            IssueInvoiceInput(
+                order_id=self._order.order_id,
+                contract=self._contract,
+                accepted_at=now,
+                due_on=(now + PAYMENT_TERMS).date(),
+            ),
+            policy=policies.DOCUMENT,
+        )
+        await self._set_status(OrderStatus.INVOICED)
+        await self._notify(self._contract.buyer.org_id, Role.FINANCE, "order_invoiced", "invoiced")
+
+    @workflow.update
+    async def record_payment(self, payment: PaymentInput) -> PaymentReceipt:
+        self._payments += 1
+        self._paid += payment.amount.amount
+        await policies.run(
+            "record_payment",
+            RecordPaymentInput(
+                order_id=self._order.order_id,
+                payment_id=f"{self._order.order_id}:payment-{self._payments}",
+                payment=payment,
+            ),
+        )
+        total = self._contract.total
+        outstanding = max(Decimal(0), total.amount - self._paid)
+        return PaymentReceipt(
+            paid=Money(amount=self._paid, currency=total.currency),
+            outstanding=Money(amount=outstanding, currency=total.currency),
+            status=OrderStatus.COMPLETED if outstanding == 0 else OrderStatus.INVOICED,
+        )
+
+    @record_payment.validator
+    def validate_record_payment(self, payment: PaymentInput) -> None:
+        total = self._contract.total
+        if payment.actor.org_id != self._contract.buyer.org_id or not payment.actor.has_any(
+            Role.FINANCE, Role.BUYER
+        ):
+            raise refused("only the buyer's finance may record its payments", "WrongRole")
+        if self._status != OrderStatus.INVOICED:
+            raise refused(f"the order is {self._status.value}, not awaiting payment", "NotReady")
+        if payment.amount.currency != total.currency:
+            raise refused(f"amount.currency: the invoice is in {total.currency}", "Malformed")
+        if payment.amount.amount <= 0 or self._paid + payment.amount.amount > total.amount:
+            outstanding = total.amount - self._paid
+            raise refused(
+                f"amount.amount: must be above 0 and at most the outstanding {outstanding}",
+                "Malformed",
+            )
