@@ -76,6 +76,7 @@ def build_worker(
             records.record_accreditation,
             checks.check_credit_code,
             checks.verify_certificate,
+            checks.verify_transport_licence,
             checks.analyse_financials,
             documents.issue_accreditation_certificate,
             tasks.open_task,

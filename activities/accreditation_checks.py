@@ -1,4 +1,5 @@
-"""The automatic accreditation checks: credit code, certificates (registry) and financials."""
+"""The automatic accreditation checks: credit code, certificates (registry), financials and a
+carrier's operating licence (the registry's licence register)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from contracts.accreditation import (
     FinancialCheck,
     VerifyCertificateInput,
 )
+from contracts.fleet import LicenceCheck, VerifyLicenceInput
 from db.models import Organisation
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.http_adapter import ExternalSystemRejected
 from rules import accreditation as accreditation_rules
-from rules import certificates, credit_code, financials
+from rules import certificates, credit_code, financials, transport_licences
 
 
 class AccreditationChecks:
@@ -67,6 +69,24 @@ class AccreditationChecks:
             ) from rejected
         return certificates.check_certificate(
             claim, record, holder_name=verify.holder_name, today=verify.as_of
+        )
+
+    @activity.defn(name="verify_transport_licence")
+    def verify_transport_licence(self, verify: VerifyLicenceInput) -> LicenceCheck:
+        """Look the carrier's operating licence up in the register (read-only) and judge it;
+        outages retry, a refusal (4xx) fails for good, as for certificates."""
+        try:
+            record = self._registry.lookup_licence(verify.claim.number)
+        except ExternalSystemRejected as rejected:
+            raise ApplicationError(
+                str(rejected), type="ExternalSystemRejected", non_retryable=True
+            ) from rejected
+        return transport_licences.check_licence(
+            verify.claim,
+            record,
+            holder_name=verify.holder_name,
+            holder_credit_code=verify.holder_credit_code,
+            today=verify.as_of,
         )
 
     @activity.defn(name="analyse_financials")

@@ -1,4 +1,5 @@
-"""Accreditation rows in PostgreSQL: the application, its check report, the standing."""
+"""Accreditation rows in PostgreSQL: the application, its check report, the standing (and a
+carrier's verified operating licence with it)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from contracts.accreditation import (
 )
 from contracts.common import SYSTEM_ACTOR
 from db.audit_log import append_audit
+from db.fleet import CarrierLicence
 from db.models import (
     AccreditationApplication,
     ApplicationCertificate,
@@ -182,6 +184,8 @@ class AccreditationRecords:
             if applied is not None and application is not None:
                 application.status = standing.status.value
                 application.reasons = [standing.reason] if standing.reason else []
+            if applied is not None and standing.carrier_licence is not None:
+                _store_licence(session, standing)
             append_audit(
                 session,
                 actor=SYSTEM_ACTOR,
@@ -196,6 +200,29 @@ class AccreditationRecords:
                 },
                 dedup_key=f"accreditation.standing:{standing.change_key}",
             )
+
+
+def _store_licence(session: Session, standing: AccreditationRecordInput) -> None:
+    """A carrier's verified licence, written with the standing (same revision guard), so the
+    platform reads the licence a standing was decided on."""
+    licence = standing.carrier_licence
+    if licence is None:
+        return
+    values = {
+        "application_id": standing.application_id,
+        "number": licence.number,
+        "issuing_authority": licence.issuing_authority,
+        "permitted_classes": list(licence.permitted_classes),
+        "issue_date": licence.issue_date,
+        "expiry_date": licence.expiry_date,
+        "phone": licence.phone,
+        "revision": standing.revision,
+    }
+    session.execute(
+        insert(CarrierLicence)
+        .values(carrier_org_id=standing.supplier_org_id, **values)
+        .on_conflict_do_update(index_elements=["carrier_org_id"], set_=values)
+    )
 
 
 def _application(session: Session, application_id: str) -> AccreditationApplication:

@@ -43,6 +43,9 @@ class DocumentActivities:
                     "expires_on": issue.expires_on,
                     "certificates": [c.model_dump() for c in issue.certificates],
                     "approvers": [u.full_name for u in approvers if u is not None],
+                    "carrier_licence": (
+                        issue.carrier_licence.model_dump() if issue.carrier_licence else None
+                    ),
                 },
             )
 

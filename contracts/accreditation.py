@@ -1,4 +1,6 @@
-"""Supplier accreditation: application, check results, status and the workflow's messages."""
+"""Accreditation of suppliers and carriers: application, check results, status and the workflow's
+messages. A carrier applies with its operating licence (``carrier_licence``, contracts.fleet);
+every field it adds defaults to None, so what suppliers' processes recorded before still parses."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from contracts.common import Actor, DocumentRef, Frozen, Line, Text
+from contracts.common import Actor, DocumentRef, Frozen, Line, Role, Text
+from contracts.fleet import CarrierLicenceClaim, LicenceCheck
 
 
 def accreditation_workflow_id(supplier_org_id: str) -> str:
-    """One accreditation process per supplier organisation, alive while it is accredited."""
+    """One accreditation process per organisation (supplier or carrier), alive while it is
+    accredited; ``supplier_org_id`` names the applicant of either kind."""
     return f"Accreditation:{supplier_org_id}"
 
 
@@ -131,7 +135,10 @@ class FinancialAnalysis(Frozen):
 
 
 class ApplyInput(Frozen):
-    """A supplier's application, with its uploaded documents already stored."""
+    """A supplier's or carrier's application, with its uploaded documents already stored.
+
+    A carrier's carries its operating licence; its ISO certificates may be none.
+    """
 
     application_id: Text
     supplier_org_id: Text
@@ -144,6 +151,13 @@ class ApplyInput(Frozen):
     product_categories: tuple[Text, ...] = ()
     submitted_by: Actor
     submitted_at: datetime
+    carrier_licence: CarrierLicenceClaim | None = None
+    carrier_licence_document: DocumentRef | None = None  # the licence's scan
+
+    @property
+    def applicant_role(self) -> Role:
+        """The role that acts for the applicant: its principal, told about its standing."""
+        return Role.CARRIER if self.carrier_licence is not None else Role.SUPPLIER
 
 
 class CheckReport(Frozen):
@@ -154,6 +168,7 @@ class CheckReport(Frozen):
     certificates: tuple[CertificateCheck, ...]
     financials: FinancialAnalysis | None
     hard_failures: tuple[Text, ...]
+    licence: LicenceCheck | None = None  # a carrier's operating licence in the register
 
 
 class Accreditation(Frozen):
@@ -169,6 +184,8 @@ class Accreditation(Frozen):
     reminded_for: tuple[Text, ...] = ()  # certificate numbers already reminded about
     suspended_for: Text = ""  # "certificate_expiry" | "financial_review" while suspended
     standing_revision: int = 0  # orders the standing rows the workflow writes
+    # A carrier's verified operating licence; its expiry bounds ``expires_on`` like a certificate.
+    licence: CarrierLicenceClaim | None = None
 
 
 class AccreditationWorkflowInput(Frozen):
@@ -268,6 +285,7 @@ class AccreditationRecordInput(Frozen):
     reason: Text = ""
     change_key: Text  # workflow id + step: the audit entry is written once per change
     revision: int  # a retried older write never overwrites a newer one
+    carrier_licence: CarrierLicenceClaim | None = None  # a carrier's, stored with the standing
 
 
 class IssueCertificateInput(Frozen):
@@ -282,3 +300,4 @@ class IssueCertificateInput(Frozen):
     expires_on: date
     certificates: tuple[CertificateClaim, ...]
     approver_user_ids: tuple[Text, ...]
+    carrier_licence: CarrierLicenceClaim | None = None  # the certificate then says carrier

@@ -23,6 +23,7 @@ from contracts.accreditation import (
     RiskBand,
     Tier,
 )
+from contracts.fleet import CarrierLicenceClaim, LicenceCheck
 
 REQUIRED_YEARS = 3
 TIER_1_MIN_CERTIFICATES = 2
@@ -46,15 +47,23 @@ def hard_failures(
     certificates: Sequence[CertificateCheck],
     missing_years: Sequence[int],
     currency_reason: str | None,
+    licence: LicenceCheck | None = None,
 ) -> tuple[str, ...]:
-    """Reasons to reject without a person; one failing certificate among valid ones is not one."""
+    """Reasons to reject without a person; one failing certificate among valid ones is not one.
+
+    A carrier (``licence`` given) needs its operating licence to pass instead of a certificate:
+    its ISO certificates are optional, and the reviewer sees any that failed.
+    """
     failures: list[str] = []
     if credit_code_reason:
         failures.append(f"invalid credit code: {credit_code_reason}")
     failures += [f"financial statements for {year} are missing" for year in missing_years]
     if currency_reason:
         failures.append(f"financial statements unusable: {currency_reason}")
-    if not certificates:
+    if licence is not None:
+        if not licence.passed:
+            failures.append(f"operating licence {licence.number}: {'; '.join(licence.reasons)}")
+    elif not certificates:
         failures.append("no valid certificate: none was submitted")
     elif not any(check.passed for check in certificates):
         detail = " | ".join(_certificate_summary(check) for check in certificates)
@@ -76,11 +85,17 @@ def tier_for(*, analysis: FinancialAnalysis, valid_certificates: int) -> Tier:
     return Tier.TIER_2
 
 
-def accreditation_expiry(certs: Sequence[CertificateClaim]) -> date:
-    """The accreditation lasts as long as the first certificate to expire."""
-    if not certs:
-        raise ValueError("an accreditation needs at least one certificate")
-    return min(cert.expiry_date for cert in certs)
+def accreditation_expiry(
+    certs: Sequence[CertificateClaim], licence: CarrierLicenceClaim | None = None
+) -> date:
+    """The accreditation lasts as long as the first certificate (or a carrier's licence) to
+    expire."""
+    expiries = [cert.expiry_date for cert in certs]
+    if licence is not None:
+        expiries.append(licence.expiry_date)
+    if not expiries:
+        raise ValueError("an accreditation needs at least one certificate or a licence")
+    return min(expiries)
 
 
 def reminder_due(expiry: date) -> date:

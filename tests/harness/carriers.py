@@ -1,5 +1,6 @@
 """Test data for carriers: an accredited carrier with its licence, vehicles and crew, written
-straight to PostgreSQL (the accreditation workflow's own tests go through the workflow)."""
+straight to PostgreSQL; and a carrier's application with its licence in the registry sandbox,
+for the accreditation workflow's tests, which go through the workflow."""
 
 from __future__ import annotations
 
@@ -9,15 +10,94 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.accreditation import ApplyInput
 from contracts.common import Actor, OrgKind, Role
+from contracts.fleet import CarrierLicenceClaim, LicenceRecord
 from db.fleet import CarrierCrewMember, CarrierLicence, CarrierVehicle
 from db.models import AccreditationApplication, Document, Organisation, SupplierAccreditation
 from db.session import transaction
+from gateways.certification_registry import CertificationRegistryClient
+from storage.object_store import ObjectStore
 from tests.harness import builders as b
+
+AUTHORITY = "无锡市交通运输局"
 
 
 def carrier_actor(org_id: str, user_id: str = "usr_test_carrier") -> Actor:
     return Actor(user_id=user_id, org_id=org_id, roles=(Role.CARRIER,))
+
+
+def register_licence(
+    registry: CertificationRegistryClient,
+    *,
+    holder_name: str,
+    holder_credit_code: str,
+    issued: date,
+    expires: date,
+    classes: tuple[str, ...] = ("2", "3", "8"),
+    status: str = "Valid",
+    number: str | None = None,
+) -> CarrierLicenceClaim:
+    """Put a licence in the registry sandbox's register; return the carrier's matching claim."""
+    number = number or f"3202{uuid.uuid4().int % 10**8:08d}"
+    registry.add_licence(
+        LicenceRecord(
+            number=number,
+            holder_name=holder_name,
+            holder_credit_code=holder_credit_code,
+            issuing_authority=AUTHORITY,
+            status=status,
+            permitted_classes=classes,
+            issue_date=issued,
+            expiry_date=expires,
+        )
+    )
+    return CarrierLicenceClaim(
+        number=number,
+        issuing_authority=AUTHORITY,
+        permitted_classes=classes,
+        issue_date=issued,
+        expiry_date=expires,
+        phone="+86 510 8888 1234",
+    )
+
+
+def carrier_application(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    *,
+    now: datetime,
+    licence_valid_for: int = 700,
+    classes: tuple[str, ...] = ("2", "3", "8"),
+) -> ApplyInput:
+    """A new carrier's application: its licence registered and valid, no ISO certificate,
+    healthy financials, submitted by its CARRIER user."""
+    org = b.make_org(sessions, kind=OrgKind.CARRIER)
+    today = now.date()
+    claim = register_licence(
+        registry,
+        holder_name=org.legal_name,
+        holder_credit_code=org.credit_code,
+        issued=today - timedelta(days=300),
+        expires=today + timedelta(days=licence_valid_for),
+        classes=classes,
+    )
+    app = b.application(
+        org=org,
+        licence=b.store_document(sessions, store, org_id=org.id),
+        certificates=(),
+        financials=b.healthy_years(today.year - 1),
+        submitted_at=now,
+    )
+    return app.model_copy(
+        update={
+            "submitted_by": carrier_actor(org.id),
+            "carrier_licence": claim,
+            "carrier_licence_document": b.store_document(sessions, store, org_id=org.id),
+            "product_categories": (),
+        }
+    )
 
 
 def accredited_carrier(
