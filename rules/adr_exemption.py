@@ -177,7 +177,8 @@ def _line(i: int, item: WaybillItem) -> ExemptionLine:
     category, basis = transport_category(item)
     quantity, unit, problem = _quantity(item)
     if category is None:
-        return ExemptionLine(i, item.un_number, None, basis, quantity, unit, None, basis)
+        why = "; ".join(p for p in (basis, problem) if p)
+        return ExemptionLine(i, item.un_number, None, basis, quantity, unit, None, why)
     factor = FOOTNOTE_A_FACTOR if item.un_number in FOOTNOTE_A else FACTORS.get(category, 0)
     points = None if quantity is None or category == 0 else quantity * factor
     return ExemptionLine(i, item.un_number, category, basis, quantity, unit, points, problem)
