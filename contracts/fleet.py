@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from contracts.common import Actor, Frozen, Line, Text
+from contracts.common import Actor, DocumentRef, Frozen, Line, Text
 from contracts.waybill import PermitClass, Phone
 
 # The licence's number as its issuing authority writes it: 12 digits (division + sequence), often
@@ -77,3 +77,4 @@ class RenewLicenceInput(Frozen):
 
     licence: CarrierLicenceClaim
     actor: Actor
+    document: DocumentRef | None = None  # the renewed licence's scan, kept as evidence

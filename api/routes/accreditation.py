@@ -1,14 +1,15 @@
-"""Supplier accreditation: apply with documents; a second application while one runs, or
-once accredited, is told what to do instead. Follow it in ``api.routes.accreditation_reads``;
-renew certificates in ``api.routes.accreditation_renewals``."""
+"""Accreditation of suppliers and carriers: apply with documents; a second application while one
+runs, or once accredited, is told what to do instead. The form and who may send it are in
+``api.routes.accreditation_form``; follow an application in ``api.routes.accreditation_reads``;
+renew certificates and licences in ``api.routes.accreditation_renewals``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel, Field, field_validator, model_validator
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.common import (
     SearchAttributePair,
@@ -18,20 +19,19 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.deps import PlatformDep, SupplierActor, not_found
+from api.deps import PlatformDep, not_found, require
 from api.errors import ProblemError, invalid
 from api.json_input import model_from_json
 from api.platform import Platform
+from api.routes.accreditation_form import ApplicationForm, check_applicant
 from api.uploads import check_upload, store_uploads
 from contracts.accreditation import (
     AccreditationStatus,
     AccreditationWorkflowInput,
     ApplyInput,
-    CertificateClaim,
-    FinancialYear,
     accreditation_workflow_id,
 )
-from contracts.common import Line, Text
+from contracts.common import Actor, Role, Text
 from db.models import (
     AccreditationApplication,
     Document,
@@ -40,45 +40,16 @@ from db.models import (
     new_id,
 )
 from db.session import transaction
-from rules.credit_code import credit_code_problem
 from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
+ApplicantActor = Annotated[Actor, Depends(require(Role.SUPPLIER, Role.CARRIER))]
 MAX_FORM_JSON = 100_000  # characters: ten certificates and five years of figures fit many times
 _IN_REVIEW = {
     AccreditationStatus.CHECKING,
     AccreditationStatus.UNDER_REVIEW,
     AccreditationStatus.AWAITING_SECOND_APPROVAL,
 }
-
-
-class ApplicationForm(BaseModel):
-    """The JSON part of an application; files come as multipart parts in the same order."""
-
-    credit_code: Annotated[Line, Field(max_length=18)]
-    licence_number: Annotated[Line, Field(min_length=4, max_length=64)]
-    product_categories: list[Annotated[Line, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=20
-    )
-    certificates: list[CertificateClaim] = Field(min_length=1, max_length=10)
-    financials: list[FinancialYear] = Field(min_length=1, max_length=5)
-
-    @field_validator("credit_code")
-    @classmethod
-    def _credit_code(cls, value: str) -> str:
-        if (problem := credit_code_problem(value)) is not None:
-            raise ValueError(problem)
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ApplicationForm:
-        for claim in self.certificates:
-            if claim.expiry_date <= claim.issue_date:
-                raise ValueError(f"certificate {claim.number}: expiry_date must follow issue_date")
-        years = [y.year for y in self.financials]
-        if len(set(years)) != len(years):
-            raise ValueError("financials: each year may appear once")
-        return self
 
 
 class Accepted(BaseModel):
@@ -90,17 +61,29 @@ class Accepted(BaseModel):
 
 @router.post("/applications", status_code=status.HTTP_202_ACCEPTED)
 async def apply(
-    actor: SupplierActor,
+    actor: ApplicantActor,
     platform: PlatformDep,
     application: Annotated[
         Text, Form(max_length=MAX_FORM_JSON, description="ApplicationForm as JSON")
     ],
     licence: Annotated[UploadFile, File(description="business licence (PDF, PNG or JPEG)")],
-    certificate_files: Annotated[list[UploadFile], File(description="one per certificate")],
     statement_files: Annotated[list[UploadFile], File(description="one per financial year")],
+    certificate_files: Annotated[
+        list[UploadFile] | None, File(description="one per certificate, if any")
+    ] = None,
+    operating_licence: Annotated[
+        UploadFile | None, File(description="a carrier's road transport operating licence")
+    ] = None,
 ) -> Accepted:
-    """Apply for accreditation; answers 202 and the application's URL while checks run."""
+    """Apply for accreditation (a supplier, or a carrier with its operating licence); answers
+    202 and the application's URL while checks run."""
     form = model_from_json(ApplicationForm, application, field="application")
+    with platform.sessions() as session:
+        org = session.get(Organisation, actor.org_id)
+    if org is None:
+        raise not_found("organisation")
+    check_applicant(org, actor, form, has_scan=operating_licence is not None)
+    certificate_files = certificate_files or []
     if len(certificate_files) != len(form.certificates):
         raise invalid("certificate_files", "one file per certificate, in the same order")
     if len(statement_files) != len(form.financials):
@@ -111,13 +94,14 @@ async def apply(
         uploads.append(await check_upload(upload, field=f"certificate_files.{i}", max_bytes=limit))
     for i, upload in enumerate(statement_files):
         uploads.append(await check_upload(upload, field=f"statement_files.{i}", max_bytes=limit))
+    if operating_licence is not None:
+        uploads.append(
+            await check_upload(operating_licence, field="operating_licence", max_bytes=limit)
+        )
 
     workflow_id = accreditation_workflow_id(actor.org_id)
     application_id = new_id("app")
     with transaction(platform.sessions) as session:
-        org = session.get(Organisation, actor.org_id)
-        if org is None:
-            raise not_found("organisation")
         refs = store_uploads(session, platform.store, uploads, actor=actor, kind="accreditation")
         document_ids = [ref.document_id for ref in refs.values()]
     app_input = ApplyInput(
@@ -138,6 +122,8 @@ async def apply(
         product_categories=tuple(form.product_categories),
         submitted_by=actor,
         submitted_at=datetime.now(UTC),
+        carrier_licence=form.carrier_licence,
+        carrier_licence_document=refs.get("operating_licence"),
     )
     try:
         await platform.temporal.start_workflow(
@@ -198,7 +184,8 @@ def _already_running(platform: Platform, org_id: str) -> ProblemError:
             status.HTTP_409_CONFLICT,
             f"your organisation is {standing.status}{why}, tier {standing.tier}, until "
             f"{standing.expires_on.isoformat()}: no new application is needed; to renew, "
-            "submit each renewed certificate with POST /accreditation/renewals",
+            "submit each renewed certificate with POST /accreditation/renewals (a carrier's "
+            "licence with POST /accreditation/licence-renewals)",
             type="urn:tradeflow:problem:already-accredited",
             title="Already accredited" if standing.status == "accredited" else "Suspended",
             accreditation_status=standing.status,
