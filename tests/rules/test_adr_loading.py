@@ -57,6 +57,7 @@ def test_the_7_5_2_1_table_is_symmetric_and_complete() -> None:
 
 
 def test_the_7_5_2_2_table_is_symmetric() -> None:
+    """ADR 7.5.2.2: the twelve compatibility groups, one cell each way."""
     groups = {(r["group_a"], r["group_b"]): r["cell"] for r in _rows(COMPATIBILITY_FILE)}
     keys = {a for a, _ in groups}
     assert keys == set("ABCDEFGHJLNS")

@@ -37,6 +37,7 @@ def test_the_new_fields_are_mandatory(change: dict[str, Any], path: str) -> None
 
 
 def test_the_consignee_credit_code_stays_optional() -> None:
+    """A person may be the consignee; a code that is given is still checked (GB 32100)."""
     assert check_waybill(waybill(consignee__credit_code=None)).ok
 
 
@@ -67,6 +68,7 @@ def test_crew_hold_the_category_of_their_role(
 
 
 def test_one_person_may_hold_both_categories() -> None:
+    """QUALIFICATION asks for the role's category, not for that one alone."""
     both = ("dg_driver", "dg_escort")
     assert check_waybill(waybill(driver__qualification_categories=both)).ok
 

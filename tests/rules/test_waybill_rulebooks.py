@@ -124,6 +124,7 @@ def test_every_segregation_message_names_its_rulebook_and_paragraph(
 
 
 def test_the_check_names_its_rulebook() -> None:
+    """Issue 9 §2: the verdict shows which rulebook judged the load."""
     assert check_waybill(waybill()).rulebook == "JT/T 617.7-2018 (ADR 7.5.2)"
     assert check_waybill(waybill(jurisdiction="US")).rulebook == "49 CFR 177.848"
 
@@ -145,4 +146,5 @@ def test_the_platform_warnings_beyond_the_rulebook_are_configurable() -> None:
 
 
 def test_two_lines_of_the_same_goods_are_not_compared() -> None:
+    """ADR 7.5.2.1 restricts packages bearing different labels; 7.5.2.2 groups alike pass."""
     assert judged((BLASTING_EXPLOSIVE, BLASTING_EXPLOSIVE))["CN"] == []
