@@ -32,9 +32,7 @@ def _organisation() -> sa.Column[str]:
 
 
 def _classes() -> sa.Column[list[str]]:
-    return sa.Column(
-        "permitted_classes", postgresql.ARRAY(sa.String(length=4)), nullable=False
-    )
+    return sa.Column("permitted_classes", postgresql.ARRAY(sa.String(length=4)), nullable=False)
 
 
 def upgrade() -> None:
