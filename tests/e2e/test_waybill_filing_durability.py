@@ -1,6 +1,9 @@
 """The regulator fails every way it can (503, timeouts, slow answers, a lost answer to an accepted
 filing) while the worker process is killed mid-filing: exactly one accepted filing per waybill,
-each status change accepted once, and the order still completes.
+each status change accepted once, and the order still completes. The waybill goes the way
+carriers make it: the consignor declares the consignment list, the order's carrier makes the
+waybill from it with its own fleet, and the loader's checks start the filing; the carrier
+reports the shipment.
 
 Dev server and real worker processes: a SIGKILLed attempt is only retried after its 30 s
 start-to-close timeout, which the time-skipping server would skip past instead of proving.
@@ -24,16 +27,19 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.common import Actor, DocumentRef
+from contracts.common import Actor, DocumentRef, Role
+from contracts.consignment import LoadingCheckReport, waybill_from
 from contracts.fulfilment import (
     CarrierEventInput,
     CarrierEventKind,
     OrderOutcome,
     OrderStatus,
     PaymentInput,
+    shipment_id_for,
     waybill_number_for,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer
+from db.fleet import fleet_parts, waybill_carrier
 from db.models import AuditEntry, HumanTask, Invoice, Order, OrderShipment, Waybill, WaybillFiling
 from gateways.regulator import RegulatorClient
 from sandboxes.faults import FaultMode
@@ -42,6 +48,7 @@ from settings import Settings
 from storage.object_store import ObjectStore
 from tests.conftest import TEST_JWT_SECRET, TEST_KEY_SPEC
 from tests.harness import builders as b
+from tests.harness import carriers as c
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
@@ -139,6 +146,71 @@ async def report(
     )
 
 
+async def carrier_made_draft(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    handle: OrderHandle,
+    parties: o.Parties,
+    dispatcher: Actor,
+) -> DocumentRef:
+    """The consignor declares shipment 1's consignment list and the carrier makes its waybill
+    from it with its own fleet, both as the API would; answers the made draft, awaiting the
+    loading check."""
+    order_id = handle.id.removeprefix("Order:")
+    carrier_org_id = dispatcher.org_id
+    listing = await open_task(sessions, order_id=order_id, kind="consignment_list")
+    listed = w.consignment(parties.supplier.org.credit_code)
+    stored = w.store_json(
+        sessions,
+        store,
+        org_id=parties.supplier.org.id,
+        name="consignment",
+        data=listed.model_dump_json().encode(),
+        kind="consignment_list",
+    )
+    declared = await decide(
+        handle,
+        task_id=listing.id,
+        actor=parties.logistics.actor,
+        outcome="submit",
+        choices={"document_id": stored.document_id},
+    )
+    assert declared.process_status == OrderStatus.AWAITING_WAYBILL.value
+    making = await open_task(sessions, order_id=order_id, kind="waybill_submission")
+    assert making.org_id == carrier_org_id
+    trip = w.trip(
+        datetime.now(UTC) + timedelta(days=1),
+        vehicle_id=c.add_vehicle(sessions, carrier_org_id).id,
+        driver_id=c.add_crew(sessions, carrier_org_id, role="driver").id,
+        escort_id=c.add_crew(sessions, carrier_org_id, role="escort", name="李押运").id,
+    )
+    with sessions() as session:
+        made = waybill_from(
+            listed,
+            trip,
+            ids=(making.details["waybill_number"], order_id, shipment_id_for(order_id, 1)),
+            carrier=waybill_carrier(session, carrier_org_id),
+            fleet=fleet_parts(
+                session,
+                carrier_org_id,
+                vehicle_id=trip.vehicle_id,
+                driver_id=trip.driver_id,
+                escort_id=trip.escort_id,
+            ),
+            revision=int(making.details["revision"]),
+        )
+    draft = w.store_draft(sessions, store, org_id=carrier_org_id, draft=made)
+    answer = await decide(
+        handle,
+        task_id=making.id,
+        actor=dispatcher,
+        outcome="submit",
+        choices={"document_id": draft.document_id},
+    )
+    assert answer.process_status == OrderStatus.AWAITING_LOADING_CHECK.value, answer
+    return draft
+
+
 def filing_faults(control: RegulatorControl, number: str) -> list[str | None]:
     """The fault each filing of ``number`` met, oldest first (None: it reached the regulator)."""
     return [
@@ -179,6 +251,8 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
     address = client.service_client.config.target_host
     task_queue = new_task_queue()
     parties = o.parties(sessions, store)
+    carrier = c.accredited_carrier(sessions, classes=("3", "8"))
+    dispatcher = Actor(user_id="usr_test_dispatch", org_id=carrier.id, roles=(Role.LOGISTICS,))
     acetone = s.lines()[0]
     terms = o.executed_contract(sessions, parties, now=datetime.now(UTC), lines=(acetone,))
     handle = await o.start_order(client, terms, task_queue=task_queue)
@@ -190,16 +264,15 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
         with worker_process(settings, address, task_queue) as first:
             confirm = await open_task(sessions, order_id=order_id, kind="order_confirmation")
             await decide(
-                handle, task_id=confirm.id, actor=parties.supplier.actor, outcome="confirm"
+                handle,
+                task_id=confirm.id,
+                actor=parties.supplier.actor,
+                outcome="confirm",
+                choices={"carrier": carrier.id},
             )
-            submission = await open_task(sessions, order_id=order_id, kind="waybill_submission")
-            assert submission.details["waybill_number"] == number
-            draft = w.store_draft(
-                sessions,
-                store,
-                org_id=parties.supplier.org.id,
-                draft=w.waybill(number, order_id, loading_at=datetime.now(UTC) + timedelta(days=1)),
-            )
+            draft = await carrier_made_draft(sessions, store, handle, parties, dispatcher)
+            loading = await open_task(sessions, order_id=order_id, kind="loading_check")
+            assert loading.details["waybill_number"] == number
             # Armed first: it strikes only once a filing gets past the faults below, so the
             # regulator holds the accepted filing's answer longer than the worker waits.
             regulator_control.accept_then_fail(
@@ -207,12 +280,19 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
             )
             # The regulator is down (bounded, in case the filing never comes) ...
             regulator_control.set_fault(mode="error", status=503, seconds=60, paths=[FILINGS])
+            checked = LoadingCheckReport(
+                vehicle_permits=True,
+                crew_qualified=True,
+                vehicle_inspected=True,
+                goods_match=True,
+                tank_medium=True,
+            )
             answer = await decide(
                 handle,
-                task_id=submission.id,
+                task_id=loading.id,
                 actor=parties.logistics.actor,
-                outcome="submit",
-                choices={"document_id": draft.document_id},
+                outcome="load",
+                choices=checked.answers(),
             )
             assert answer.process_status == OrderStatus.FILING.value
             # ... until a filing has met the outage; then it stops answering once ...
@@ -256,6 +336,7 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
             (filed,) = rows(sessions, Waybill, waybill_number=number)
             assert (filed.order_id, filed.receipt_number) == (order_id, receipt)
             assert filed.json_document_id == draft.document_id
+            assert filed.made_by_org_id == carrier.id
             (sealed,) = rows(sessions, AuditEntry, action="waybill.filed", target_id=number)
             assert sealed.detail["receipt_number"] == receipt
             (filing,) = rows(sessions, WaybillFiling, waybill_number=number, kind="filed")
@@ -264,18 +345,17 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
             # -- transport: the status path answers slowly. Departure's first answer comes
             # after the worker gave up (recorded, answer lost); delivery's in time.
             status_path = f"{FILINGS}/{number}/status"
-            logistics = parties.logistics.actor
-            await report(handle, actor=logistics, kind=CarrierEventKind.PICKED_UP)
+            await report(handle, actor=dispatcher, kind=CarrierEventKind.PICKED_UP)
             regulator_control.set_fault(
                 mode="slow", delay_s=CLIENT_TIMEOUT_S + 1, count=1, paths=[status_path]
             )
-            await report(handle, actor=logistics, kind=CarrierEventKind.DEPARTED)
-            await report(handle, actor=logistics, kind=CarrierEventKind.ARRIVED)
+            await report(handle, actor=dispatcher, kind=CarrierEventKind.DEPARTED)
+            await report(handle, actor=dispatcher, kind=CarrierEventKind.ARRIVED)
             regulator_control.set_fault(
                 mode="slow", delay_s=CLIENT_TIMEOUT_S / 2, count=1, paths=[status_path]
             )
-            proof = b.store_document(sessions, store, org_id=parties.supplier.org.id)
-            await report(handle, actor=logistics, kind=CarrierEventKind.DELIVERED, proof=proof)
+            proof = b.store_document(sessions, store, org_id=carrier.id)
+            await report(handle, actor=dispatcher, kind=CarrierEventKind.DELIVERED, proof=proof)
             slowed = [r for r in regulator_control.requests(path_prefix=status_path) if r["fault"]]
             assert [r["fault"] for r in slowed] == ["slow", "slow"]
             tally = regulator_control.tally(number)
