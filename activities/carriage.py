@@ -20,7 +20,7 @@ from db.audit_log import append_audit, audit_once
 from db.fleet import carrier_problem
 from db.models import LoadingCheck, Order, OrderShipment, Organisation
 from db.session import transaction
-from rules.dangerous_goods import entries
+from rules.dangerous_goods import hazard_classes
 
 
 class CarriageRecords:
@@ -31,12 +31,7 @@ class CarriageRecords:
     def assign_carrier(self, request: AssignCarrierInput) -> CarrierAssignment:
         """The carrier becomes the order's when it may carry every class of the goods on the
         delivery date; otherwise why not, for the supplier to choose again."""
-        classes = {
-            good.hazard_class
-            for un in request.un_numbers
-            for good in entries(un)
-            if good.hazard_class
-        }
+        classes = hazard_classes(request.un_numbers)
         with transaction(self._sessions) as session:
             problem = carrier_problem(session, request.carrier_org_id, classes, request.on)
             if problem is not None:

@@ -262,6 +262,11 @@ def entries(un_number: str) -> tuple[DangerousGood, ...]:
     return _table().by_number.get(un_number, ())
 
 
+def hazard_classes(un_numbers: Iterable[str]) -> set[str]:
+    """The primary classes the numbers' entries name: what a carrier's licence must cover."""
+    return {good.hazard_class for un in un_numbers for good in entries(un) if good.hazard_class}
+
+
 def packing_groups(un_number: str) -> tuple[str, ...]:
     """The packing groups the number's entries allow, in I, II, III order."""
     stated = {good.packing_group for good in entries(un_number)}

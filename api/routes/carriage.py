@@ -29,12 +29,14 @@ from api.uploads import CheckedUpload, store_uploads
 from contracts.common import Actor, DocumentRef, Role
 from contracts.consignment import ConsignmentList, LoadingCheckReport, WaybillOrder, waybill_from
 from contracts.fulfilment import shipment_id_for
+from contracts.sourcing import ContractTerms
 from contracts.tasks import DecideTaskInput, TaskAnswer
 from contracts.waybill import EWaybill
-from db.fleet import FleetProblem, fleet_parts, waybill_carrier
-from db.models import Document, HumanTask, Order, OrderShipment, Organisation
+from db.fleet import FleetProblem, carrier_problem, fleet_parts, waybill_carrier
+from db.models import Contract, Document, HumanTask, Order, OrderShipment, Organisation
 from db.session import transaction
 from db.tasks import open_task
+from rules.dangerous_goods import hazard_classes
 from storage.object_store import get_verified
 from workflows.order_waybill import CONSIGNMENT_TASK, LOADING_TASK, WAYBILL_TASK
 
@@ -157,6 +159,18 @@ async def record_loading_check(
             )
 
     return await _decide(platform, request, actor, await run_in_threadpool(awaited))
+
+
+def carrier_choice_problem(session: Session, order_id: str, carrier_org_id: str) -> str | None:
+    """Why the order's confirmation cannot name this carrier (the check the workflow makes
+    again when it assigns it), or None: asked at the edge so the supplier gets a 422."""
+    order = session.get(Order, order_id)
+    contract = session.get(Contract, order.contract_id) if order is not None else None
+    if contract is None:
+        return None
+    terms = ContractTerms.model_validate(contract.terms)
+    classes = hazard_classes(line.un_number for line in terms.lines if line.un_number)
+    return carrier_problem(session, carrier_org_id, classes, terms.delivery_date)
 
 
 def _awaited(

@@ -10,12 +10,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.errors import invalid
 from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdFilter, IdPath
+from api.routes.carriage import carrier_choice_problem
 from contracts.common import Actor, Line, Text
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
 from db.models import HumanTask
+from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
 
@@ -137,6 +140,11 @@ async def decide(
 ) -> TaskAnswer:
     """Decide a task; answers with the process's new status once the workflow has acted."""
     row = visible_task(session, actor, task_id)
+    carrier = decision.choices.get(CARRIER_CHOICE)
+    if row.kind == CONFIRMATION_TASK and decision.outcome == "confirm" and carrier:
+        problem = carrier_choice_problem(session, row.subject_id, carrier)
+        if problem is not None:
+            raise invalid(f"choices.{CARRIER_CHOICE}", problem.removeprefix("carrier: "))
     workflow_id = row.workflow_id
     session.close()  # do not hold a connection while the workflow works
     handle = platform.temporal.get_workflow_handle(workflow_id)
