@@ -72,12 +72,14 @@ class WaybillActivities:
             f"{v.field}: {v.message}" for v in check.blocking
         )
         warnings = tuple(f"{v.field}: {v.message}" for v in check.warnings)
+        small_load = check.small_load.reason if check.small_load else ""
         if request.supplier_org_id is None:  # the supplier submitted it whole: all its to fix
             return WaybillVerdict(
                 document_id=request.document_id,
                 blocking=blocking,
                 warnings=warnings,
                 rulebook=check.rulebook,
+                small_load=small_load,
             )
         with self._sessions() as session:
             blocking += self._not_these_parties(session, waybill, request)
@@ -88,6 +90,7 @@ class WaybillActivities:
             warnings=warnings,
             consignment=consignment,
             rulebook=check.rulebook,
+            small_load=small_load,
         )
 
     @staticmethod

@@ -247,6 +247,7 @@ class WaybillVerdict(Frozen):
     unreadable: Text = ""  # the stored draft is not a valid e-waybill
     consignment: tuple[Text, ...] = ()
     rulebook: Text = ""
+    small_load: Text = ""  # ADR 1.1.3.6 as assessed, for information; empty under 49 CFR
 
 
 class FileWaybillInput(Frozen):

@@ -181,6 +181,15 @@ class Violation(Frozen):
     severity: Severity
 
 
+class SmallLoad(Frozen):
+    """The ADR 1.1.3.6 small-load exemption as assessed for a load (information, not a verdict:
+    the platform relaxes no rule for it; mixed loading still applies)."""
+
+    status: Literal["exempt", "over_limit", "ruled_out", "not_assessable", "not_applicable"]
+    points: Decimal | None = None
+    reason: Text
+
+
 class WaybillCheck(Frozen):
     """The rule check of one waybill.
 
@@ -191,6 +200,7 @@ class WaybillCheck(Frozen):
     violations: tuple[Violation, ...]
     # The mixed-loading rulebook the check applied ("JT/T 617.7-2018" or "49 CFR 177.848").
     rulebook: Line = ""
+    small_load: SmallLoad | None = None  # None: not assessed (49 CFR has no such exemption)
 
     @property
     def blocking(self) -> tuple[Violation, ...]:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.waybill import EWaybill, Violation, WaybillCheck, WaybillItem
+from contracts.waybill import EWaybill, SmallLoad, Violation, WaybillCheck, WaybillItem
+from rules.adr_exemption import small_load_exemption
 from rules.dangerous_goods import class_name
 from rules.rulebooks import (
     FOOD_SEPARATION,
@@ -180,4 +181,12 @@ def check_waybill(waybill: EWaybill, *, policy: WaybillPolicy = DEFAULT_POLICY) 
             *times(waybill),
         ),
         rulebook=rulebook(waybill).label,
+        small_load=_small_load(waybill),
     )
+
+
+def _small_load(waybill: EWaybill) -> SmallLoad | None:
+    assessed = small_load_exemption(waybill)
+    if assessed is None:
+        return None
+    return SmallLoad(status=assessed.status, points=assessed.points, reason=assessed.reason)

@@ -319,7 +319,9 @@ class WaybillSteps(HumanTaskWorkflow):
         ``then`` is the status that follows an approval."""
         next_step = "filing" if then == OrderStatus.FILING else "the loading check is next"
         if not verdict.warnings:
-            self.reply(submitted, process_status=then, message=f"waybill passed; {next_step}")
+            judged = "; ".join(x for x in (verdict.rulebook, verdict.small_load) if x)
+            passed = f"waybill passed ({judged})" if judged else "waybill passed"
+            self.reply(submitted, process_status=then, message=f"{passed}; {next_step}")
             return ()
         self.reply(
             submitted,

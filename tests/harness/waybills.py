@@ -62,6 +62,7 @@ def waybill(
     escort_expiry: date | None = None,
     shipment: int = 1,
     items: tuple[WaybillItem, ...] = (ACETONE,),
+    consignor_credit_code: str = "91320200MA1HENGX53",
 ) -> EWaybill:
     """A clean waybill (acetone unless ``items`` says otherwise) for the order's ``shipment``,
     loading at ``loading_at`` (any zone; dispatch date in CST)."""
@@ -73,10 +74,16 @@ def waybill(
         shipment_id=shipment_id_for(order_id, shipment),
         dispatch_date=loading.date(),
         consignor=WaybillParty(
-            name="江苏恒信化工有限公司", credit_code=None, contact_phone="0510-8888 1234"
+            name="江苏恒信化工有限公司",
+            credit_code=consignor_credit_code,
+            contact_phone="0510-8888 1234",
+            contact_name="马军 Ma Jun",
         ),
         consignee=WaybillParty(
-            name="华东精细化工贸易有限公司", credit_code=None, contact_phone="021-5080 1234"
+            name="华东精细化工贸易有限公司",
+            credit_code=None,
+            contact_phone="021-5080 1234",
+            contact_name="孙梅 Sun Mei",
         ),
         loader=None,
         carrier=Carrier(
@@ -89,6 +96,7 @@ def waybill(
         ),
         vehicle=Vehicle(
             plate="苏E·A8231",
+            plate_colour="yellow",
             transport_certificate_number="苏交运管苏字320581301234号",
             permitted_classes=("3", "8"),
             inspection_valid_until=far,
@@ -99,12 +107,14 @@ def waybill(
             qualification_certificate_number="320581198503121234",
             certificate_expiry=driver_expiry or far,
             phone="138 1234 5678",
+            qualification_categories=("dg_driver",),
         ),
         escort=CrewMember(
             name="李芳",
             qualification_certificate_number="320581199011054321",
             certificate_expiry=escort_expiry or far,
             phone="139 8765 4321",
+            qualification_categories=("dg_escort",),
         ),
         items=items,
         loading_place="江苏省无锡市惠山经济开发区 Huishan, Wuxi",
@@ -113,6 +123,8 @@ def waybill(
         planned_unloading_at=loading + timedelta(hours=6),
         route="G2 京沪高速 → G1501 上海绕城高速",
         emergency_contact=EmergencyContact(name="恒信应急中心", phone_24h="0510-8888 0119"),
+        gross_mass_kg=Decimal(1000) * len(items),
+        dispatcher="李强 Li Qiang",
     )
 
 

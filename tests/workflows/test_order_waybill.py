@@ -265,6 +265,7 @@ async def test_the_carrier_makes_the_waybill_from_the_consignment_list_and_the_l
     expire(harness, carrier.escort_id, 300)
     clean = await make(harness, handle, carrier, listed, order_id)
     assert clean.process_status == "awaiting_loading_check"
+    assert "JT/T 617.7-2018" in clean.message and "ADR 1.1.3.6" in clean.message
     # The regulator accepts, then its answer is lost: the retry must get the same receipt.
     regulator_control.accept_then_fail(count=1, paths=["/waybills"])
     loaded = await load(harness, handle, parties, order_id)
