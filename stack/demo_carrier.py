@@ -57,7 +57,7 @@ def accredit_carrier(base: str, compliance: Caller) -> str:
         return org_id
     form = {
         "credit_code": CREDIT_CODE,
-        "licence_number": f"LIC-{CREDIT_CODE[-6:]}",
+        "licence_number": CREDIT_CODE,
         "product_categories": ["dangerous goods road transport"],
         "certificates": [],
         "financials": financial_years(),
@@ -67,6 +67,7 @@ def accredit_carrier(base: str, compliance: Caller) -> str:
         ("licence", ("licence.pdf", PDF, "application/pdf"))
     ]
     files += [("statement_files", (f"s{i}.pdf", PDF, "application/pdf")) for i in range(3)]
+    files += [("operating_licence", ("operating-licence.pdf", PDF, "application/pdf"))]
     manager.call(
         "POST", "/accreditation/applications", data={"application": json.dumps(form)}, files=files
     )

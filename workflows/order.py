@@ -191,11 +191,11 @@ class OrderWorkflow(Transport, Settlement, SupplierWaybill):
             break
         plan = plan_shipments(self._order.order_id, contract.lines, _plan_choices(decision.choices))
         waybills = sum(1 for shipment in plan if shipment.waybill_number)
-        maker = "the carrier to make" if self._carriers_make_waybills else "to submit"
+        maker = "for the carrier to make" if self._carriers_make_waybills else "to submit"
         self.reply(
             decision,
             process_status=OrderStatus.CONFIRMED,
-            message=f"confirmed in {len(plan)} shipment(s), {waybills} with an e-waybill for "
+            message=f"confirmed in {len(plan)} shipment(s), {waybills} with an e-waybill "
             f"{maker}; stock is reserved",
         )
         return plan
