@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from contracts.accreditation import CertificateClaim
 from contracts.fulfilment import waybill_number_for
 from db.models import Organisation
+from tests.harness import carrier_api as ca
 from tests.harness.builders import MINIMAL_PDF, healthy_years
-from tests.harness.waybills import waybill
+from tests.harness.waybills import trip, waybill
 
 HOSTILE_TEXT = (
     "a\x00b",
@@ -76,12 +77,21 @@ def rfq_body(supplier_id: str, *, now: datetime) -> dict[str, Any]:
 
 
 def bodies(
-    *, supplier_id: str, order_id: str, applicant: Organisation, claim: CertificateClaim
+    *,
+    supplier: Organisation,
+    order_id: str,
+    fleet: tuple[str, str, str],
+    applicant: Organisation,
+    claim: CertificateClaim,
 ) -> dict[str, st.SearchStrategy[Any]]:
-    """Mutations of a valid body for each operation that starts or steers a process, by label."""
+    """Mutations of a valid body for each operation that starts or steers a process, by label.
+    ``fleet`` is the order's carrier's vehicle, driver and escort."""
     now = datetime.now(UTC)
     today = date.today()
     reason = mutations({"reason": "not this month"})
+    supplier_id = supplier.id
+    vehicle_id, driver_id, escort_id = fleet
+    shipment = "/orders/{order_id}/shipments/{shipment}"
     return {
         "POST /rfqs": mutations(rfq_body(supplier_id, now=now)),
         "POST /rfqs/{rfq_id}/quotes": mutations(
@@ -124,10 +134,27 @@ def bodies(
         "POST /orders/{order_id}/shipments/{shipment}/events": mutations(
             {"kind": "picked_up", "at": now.isoformat(), "location": "Wuxi depot", "note": "sealed"}
         ),
-        "POST /orders/{order_id}/shipments/{shipment}/waybill": mutations(
+        # The whole-draft submission of orders confirmed before carriers made waybills.
+        f"POST {shipment}/waybill": mutations(
             waybill(
                 waybill_number_for(order_id, 1), order_id, loading_at=now + timedelta(days=1)
             ).model_dump(mode="json")
+        ),
+        f"POST {shipment}/consignment": mutations(ca.consignment_body(supplier.credit_code)),
+        f"POST {shipment}/waybill/make": mutations(
+            trip(
+                now + timedelta(days=1),
+                vehicle_id=vehicle_id,
+                driver_id=driver_id,
+                escort_id=escort_id,
+            ).model_dump(mode="json")
+        ),
+        f"POST {shipment}/loading-check": mutations(ca.loading_check_body()),
+        "POST /carriers/{org_id}/vehicles": mutations(
+            ca.vehicle_body(ca.random_plate(), ("3", "8"))
+        ),
+        "POST /carriers/{org_id}/crew": mutations(
+            ca.crew_body("driver", "王建国", today + timedelta(days=300))
         ),
         "PUT /organisations/{org_id}/approval-chain": mutations(
             {"currency": "CNY", "levels": [{"above": "100000", "title": "Head of purchasing"}]}

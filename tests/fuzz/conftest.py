@@ -1,6 +1,7 @@
 """A small world for the fuzzer: the real API over HTTP and a real worker on a task queue of their
-own; a buyer, a supplier, a supplier applying for accreditation, ops and a regulator user; an
-open RFQ and a confirmed order.
+own; a buyer, a supplier, a supplier applying for accreditation, the order's carrier, ops and a
+regulator user; an open RFQ and a dangerous-goods order confirmed with its carrier, awaiting its
+consignment list.
 
 The fuzzer starts real processes; every one started on this module's task queue is ended when
 the module is done, so the shared dev server is left as idle as it was found.
@@ -35,6 +36,7 @@ from security.tokens import issue_token
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.fuzz.bodies import bodies, rfq_body
+from tests.harness import carriers as c
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from tests.harness.api_server import running_api
@@ -117,12 +119,20 @@ async def world(
         issued=today - timedelta(days=30),
         expires=today + timedelta(days=600),
     )
+    carrier_org = c.accredited_carrier(sessions, classes=("3", "8"))
+    fleet = (
+        c.add_vehicle(sessions, carrier_org.id).id,
+        c.add_crew(sessions, carrier_org.id, role="driver").id,
+        c.add_crew(sessions, carrier_org.id, role="escort", name="李押运").id,
+    )
     operator = s.org_row(sessions, OPERATOR_ORG_ID)
     regulator_org = s.org_row(sessions, REGULATOR_ORG_ID)
     users = {
         "buyer": (buyer_org, (Role.BUYER, Role.FINANCE)),
         "supplier": (supplier_org, (Role.SUPPLIER, Role.LOGISTICS)),
         "applicant": (applicant, (Role.SUPPLIER,)),
+        # The order's carrier: its manager registers the fleet, its dispatchers make waybills.
+        "carrier": (carrier_org, (Role.CARRIER, Role.LOGISTICS)),
         "ops": (operator, (Role.ADMIN, Role.COMPLIANCE, Role.OPS_SUPERVISOR, Role.LOGISTICS)),
         "regulator": (regulator_org, (Role.REGULATOR,)),
     }
@@ -134,11 +144,11 @@ async def world(
         supplier=s.member(sessions, supplier_org, Role.SUPPLIER),
         logistics=s.member(sessions, supplier_org, Role.LOGISTICS),
     )
-    # Acetone only: the seed e-waybill carries exactly that, so it can be filed.
+    # Acetone only: the seed consignment list carries exactly that, so the waybill can be made.
     terms = o.executed_contract(sessions, who, now=datetime.now(UTC), lines=s.lines()[:1])
     await o.start_order(dev_env.client, terms, task_queue=fuzz_settings.task_queue)
     order_id = order_id_for(terms.contract_id)
-    await _confirm(fuzz_api_url, tokens["supplier"], order_id)
+    await _confirm(fuzz_api_url, tokens["supplier"], order_id, carrier_org.id)
     shared = {
         "rfq_id": rfq_id,
         "contract_id": terms.contract_id,
@@ -150,7 +160,11 @@ async def world(
         tokens=tokens,
         ids={name: {**shared, "org_id": org.id} for name, (org, _) in users.items()},
         bodies=bodies(
-            supplier_id=supplier_org.id, order_id=order_id, applicant=applicant, claim=claim
+            supplier=supplier_org,
+            order_id=order_id,
+            fleet=fleet,
+            applicant=applicant,
+            claim=claim,
         ),
         task_queue=fuzz_settings.task_queue,
     )
@@ -197,14 +211,14 @@ async def _open_rfq(api_url: str, token: str, supplier_id: str) -> str:
     return rfq_id
 
 
-async def _confirm(api_url: str, token: str, order_id: str) -> None:
-    """The supplier confirms the order and waits for its e-waybill task, so the e-waybill and
-    carrier events can be reported."""
+async def _confirm(api_url: str, token: str, order_id: str, carrier_org_id: str) -> None:
+    """The supplier confirms the order naming its carrier and waits for the consignment list's
+    task, so the list can be declared, the waybill made from it and the shipment reported."""
     async with _client(api_url, token) as http:
         task_id = await _open_task(http, "order_confirmation", order_id)
-        decision = {"outcome": "confirm"}
+        decision = {"outcome": "confirm", "choices": {"carrier": carrier_org_id}}
         (await http.post(f"/tasks/{task_id}/decision", json=decision)).raise_for_status()
-        await _open_task(http, "waybill_submission", order_id)
+        await _open_task(http, "consignment_list", order_id)
 
 
 async def _open_task(http: httpx.AsyncClient, kind: str, subject_id: str) -> str:

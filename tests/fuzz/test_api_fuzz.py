@@ -20,11 +20,14 @@ from tests.fuzz.runs import budget_from_environment, fuzz_operations, fuzz_scena
 from tests.harness.temporal import eventually
 
 # The supplier goes first: it quotes and files before the buyer may cancel what it works on.
-# The applicant (a supplier not accredited yet) only applies: the supplier covers the rest.
+# The applicant (a supplier not accredited yet) only applies: the supplier covers the rest. The
+# carrier follows the supplier, whose consignment list it makes the waybill from, and fuzzes
+# what a carrier uses: its orders, its fleet, its tasks and documents.
 # Role name -> the paths it fuzzes (a regular expression), None for all.
 ROLES: dict[str, str | None] = {
     "supplier": None,
     "applicant": "^/accreditation/",
+    "carrier": "^/(orders|carriers|tasks|documents)",
     "buyer": None,
     "ops": None,
     "regulator": None,
