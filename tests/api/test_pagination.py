@@ -3,7 +3,8 @@
 
 The real API over HTTP; rows are written directly, several sharing their first sort key so page
 boundaries fall between equal keys. Each list is filtered to the test's own rows (its own
-organisation, carrier, currency pair or audit target), since the database is shared.
+organisation, carrier, currency pair or audit target), since the database is shared; a
+carrier's list of orders holds the ones assigned to it.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
-from db.models import AccreditationApplication, Organisation
+from db.models import AccreditationApplication, Order, Organisation
+from db.session import transaction
 from settings import Settings
 from storage.object_store import ObjectStore
+from tests.harness import carriers as c
 from tests.harness import listings
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
@@ -72,6 +76,14 @@ async def world(
     order_ids = listings.orders(sessions, buyer_org.id, supplier_org.id, ROWS)
     carrier = f"Paging Haulage {uuid.uuid4().hex[:8]}"
     waybill_numbers = listings.waybills(sessions, order_ids[0], carrier, ROWS)
+    # A carrier's list holds the orders assigned to it, and only those.
+    carrier_org = c.accredited_carrier(sessions)
+    dispatcher = TokenCaller(api_url, secret, s.member(sessions, carrier_org, Role.LOGISTICS))
+    carried = order_ids[: ROWS - 2]
+    with transaction(sessions) as session:
+        session.execute(
+            update(Order).where(Order.id.in_(carried)).values(carrier_org_id=carrier_org.id)
+        )
     rfq_ids = listings.rfqs(sessions, buyer_org.id, ROWS)
     quote_ids = listings.quotes(sessions, rfq_ids[0], supplier_org.id, ROWS)
     contract_ids = listings.contracts(sessions, buyer_org.id, supplier_org.id, ROWS)
@@ -89,6 +101,7 @@ async def world(
     ]
     lists: dict[str, tuple[TokenCaller, str, dict[str, Any], list[Any]]] = {
         "orders": (buyer, "/orders", {}, order_ids),
+        "carrier-orders": (dispatcher, "/orders", {}, carried),
         "waybills": (regulator, "/regulator/waybills", {"carrier": carrier}, waybill_numbers),
         "rfqs": (buyer, "/rfqs", {}, all_rfqs),
         "quotes": (buyer, f"/rfqs/{rfq_ids[0]}/quotes", {}, quote_ids),
@@ -111,12 +124,13 @@ async def world(
         ),
     }
     yield World(buyer, supplier, admin, regulator, lists)
-    for caller in (buyer, supplier, admin, regulator):
+    for caller in (buyer, supplier, admin, regulator, dispatcher):
         await caller.http.aclose()
 
 
 _ID_OF = {
     "orders": "order_id",
+    "carrier-orders": "order_id",
     "waybills": "waybill_number",
     "rfqs": "rfq_id",
     "quotes": "quote_id",

@@ -23,7 +23,9 @@ from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
 from db.models import Organisation
 from settings import Settings
 from tests.harness import builders as b
+from tests.harness import carrier_api as ca
 from tests.harness import sourcing as s
+from tests.harness import waybills as w
 from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
 
@@ -86,6 +88,11 @@ def _rfq(**change: Any) -> dict[str, Any]:
         "payment_terms": "30 days",
         "category": "solvents",
     }
+    return _changed(body, change)
+
+
+def _changed(body: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with each dotted path ("lines.0.unit") set to its value."""
     for path, value in change.items():
         *parents, last = path.split(".")
         target: Any = body
@@ -93,6 +100,16 @@ def _rfq(**change: Any) -> dict[str, Any]:
             target = target[int(part)] if part.isdigit() else target[part]
         target[last] = value
     return body
+
+
+def _consignment(**change: Any) -> dict[str, Any]:
+    return _changed(ca.consignment_body(b.unique_credit_code()), change)
+
+
+def _trip(**change: Any) -> dict[str, Any]:
+    ids = {"vehicle_id": "veh_x", "driver_id": "crew_x", "escort_id": "crew_y"}
+    made = w.trip(datetime.now(UTC) + timedelta(days=1), **ids).model_dump(mode="json")
+    return _changed(made, change)
 
 
 def _event(**change: Any) -> dict[str, Any]:
@@ -205,6 +222,42 @@ CASES: list[tuple[str, Call, str]] = [
             "/orders/ord-x/shipments/1/events", json=_event(location=NUL)
         ),
         "location",
+    ),
+    (
+        "consignment-hazards",
+        lambda p: p.supplier.http.post(
+            "/orders/ord-x/shipments/1/consignment", json=_consignment(hazards=NUL)
+        ),
+        "hazards",
+    ),
+    (
+        "consignment-contact-name",
+        lambda p: p.supplier.http.post(
+            "/orders/ord-x/shipments/1/consignment",
+            json=_consignment(**{"consignee.contact_name": NUL}),
+        ),
+        "consignee.contact_name",
+    ),
+    (
+        "waybill-route",
+        lambda p: p.supplier.http.post(
+            "/orders/ord-x/shipments/1/waybill/make", json=_trip(route=NUL)
+        ),
+        "route",
+    ),
+    (
+        "waybill-gross-mass",
+        lambda p: p.supplier.http.post(
+            "/orders/ord-x/shipments/1/waybill/make", json=_trip(gross_mass_kg="1e30")
+        ),
+        "gross_mass_kg",
+    ),
+    (
+        "loading-check-note",
+        lambda p: p.supplier.http.post(
+            "/orders/ord-x/shipments/1/loading-check", json=ca.loading_check_body() | {"note": NUL}
+        ),
+        "note",
     ),
     (
         "decline-signature-reason",
