@@ -17,11 +17,12 @@ from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_fou
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
 from contracts.accreditation import AccreditationStatus, AccreditationView
-from contracts.common import Actor, Role
+from contracts.common import Actor, OrgKind, Role
 from db.models import (
     AccreditationApplication,
     ApplicationCertificate,
     FinancialStatement,
+    Organisation,
     SupplierAccreditation,
 )
 
@@ -164,6 +165,9 @@ def get_standing(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> St
     visible = actor.org_id == org_id or is_operator(actor) or actor.has_any(Role.BUYER)
     if row is None or not visible:
         raise not_found("accreditation")
+    org = session.get(Organisation, org_id)
+    # A carrier's standing is its accreditation as a carrier: it does not make it a supplier.
+    supplier = org is not None and org.kind == OrgKind.SUPPLIER.value
     return StandingView(
         supplier_org_id=row.supplier_org_id,
         status=row.status,
@@ -171,5 +175,7 @@ def get_standing(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> St
         score=row.score,
         expires_on=row.expires_on,
         certificate_document_id=row.certificate_document_id,
-        eligible_for_sourcing=row.status == "accredited" and row.expires_on > date.today(),
+        eligible_for_sourcing=supplier
+        and row.status == "accredited"
+        and row.expires_on > date.today(),
     )

@@ -226,6 +226,8 @@ def _by_category(session: Session, category: str) -> tuple[InvitedSupplier, ...]
         .where(SupplierAccreditation.status == AccreditationStatus.ACCREDITED.value)
         .where(SupplierAccreditation.expires_on > date.today())
         .where(AccreditationApplication.product_categories.contains([category]))
+        # Carriers hold standings too (their own accreditation); they are not invited to quote.
+        .where(Organisation.kind == OrgKind.SUPPLIER.value)
         .order_by(SupplierAccreditation.score.desc(), Organisation.id)
         .limit(MAX_SUPPLIERS)
     ).all()

@@ -114,6 +114,8 @@ async def test_the_demo_carrier_is_accredited_and_registers_its_fleet(
     anda = next(row for row in carriers if row["org_id"] == DEMO_CARRIER_ID)
     assert anda["permitted_classes"] == ["2", "3", "8"] and anda["licence_expiry"] == "2028-01-14"
     standing = (await manager.get(f"/accreditation/suppliers/{DEMO_CARRIER_ID}")).json()
+    # Accredited as a carrier, not as a supplier: no RFQ invites it to quote.
+    assert standing["status"] == "accredited" and standing["eligible_for_sourcing"] is False
     pdf = await manager.get(f"/documents/{standing['certificate_document_id']}")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "承运人资质认证证书" in text and "320200300128" in text
