@@ -24,23 +24,18 @@ from multiprocessing import get_context
 
 from temporalio.worker import Worker
 
+from bench.bare_orders import BareOrders, RecordedOrder, recorded_order
 from bench.bare_workflow import BareActivities, BareProcessWorkflow
+from bench.batches import BatchResult, OrderTiming, run_batch
 from bench.opened import OpenedTasks
-from bench.orders import (
-    MAX_CONCURRENCY,
-    BareOrders,
-    BatchResult,
-    DriveJob,
-    OrderTiming,
+from bench.order_data import (
     People,
-    RecordedOrder,
+    accredited_carrier,
     check_completed,
-    drive_platform,
     executed_contracts,
     is_dangerous,
-    recorded_order,
-    run_batch,
 )
+from bench.orders import MAX_CONCURRENCY, DriveJob, drive_platform
 from bench.services import Services, api_process, quiet_logs, running_services
 from bench.stats import Row, percentile, print_header, table
 from contracts.fulfilment import order_id_for, order_workflow_id
@@ -135,6 +130,7 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
     async with running_services() as services:
         sessions = services.sessions
         who = await asyncio.to_thread(o.parties, sessions, services.store)
+        carrier = await asyncio.to_thread(accredited_carrier, sessions)
         warm = await asyncio.to_thread(executed_contracts, sessions, who, WARMUP_ORDERS)
         contracts = await asyncio.to_thread(executed_contracts, sessions, who, n)
         _say(f"{WARMUP_ORDERS + n} executed contracts recorded")
@@ -159,7 +155,7 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                     settings=services.settings,
                     task_queue=platform_worker.task_queue,
                     api_url=api_url,
-                    people=People.of(who),
+                    people=People.of(who, carrier),
                     contracts=tuple(batch),
                     concurrency=in_flight,
                     poll_s=poll_s,
@@ -269,9 +265,12 @@ def _report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         "",
         "platform: the executed contract starts its order as the contract workflow does; then, "
         "from a driver process of its own, over HTTP with bearer tokens the supplier confirms "
-        "(POST /tasks/{id}/decision), logistics submits a clean e-waybill for dangerous goods, "
-        "reports picked_up, departed, arrived, uploads the proof of delivery and reports "
-        "delivered; the buyer accepts; finance pays in full. Waits: GET /tasks (each kind), "
+        "(POST /tasks/{id}/decision; for dangerous goods naming the carrier, whose "
+        "dispatcher makes the e-waybill from the consignment list the supplier's logistics "
+        "declares, and the supplier's logistics records the loading check that files it); "
+        "the carrier (the supplier's logistics for ordinary goods) reports picked_up, departed, "
+        "arrived, uploads the proof of delivery and reports delivered; the buyer accepts; "
+        "finance pays in full. Waits: GET /tasks (each kind), "
         "GET /orders?status= (ready_to_dispatch, invoiced), GET /notifications "
         "(order_completed), one request a role a poll for every order waiting, every "
         f"{arguments.poll_ms} ms",
