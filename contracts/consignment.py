@@ -170,7 +170,7 @@ class RecordLoadingCheckInput(Frozen):
     order_id: Text
     shipment: int
     waybill_number: Text
-    answers: dict[str, str]
+    answers: dict[Text, Text]
     passed: bool
     note: Text
     checked_by: Actor
