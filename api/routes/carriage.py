@@ -14,30 +14,27 @@ task; the workflow checks the content and answers with the process's new state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep
-from api.errors import invalid
 from api.params import IdPath
 from api.platform import Platform
+from api.routes.carriage_drafts import check_consignment, compose
 from api.routes.order_access import CARRIER_SIDE, SUPPLIER_SIDE, Side, acting_order, record_upload
 from api.routes.order_commands import ShipmentNumber, planned, request_update_id
 from api.uploads import CheckedUpload, store_uploads
-from contracts.common import Actor, DocumentRef, Role
-from contracts.consignment import ConsignmentList, LoadingCheckReport, WaybillOrder, waybill_from
-from contracts.fulfilment import shipment_id_for
-from contracts.sourcing import ContractTerms
+from contracts.common import Actor, Role
+from contracts.consignment import ConsignmentList, LoadingCheckReport, WaybillOrder
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from contracts.waybill import EWaybill
-from db.fleet import FleetProblem, carrier_problem, fleet_parts, waybill_carrier
-from db.models import Contract, Document, HumanTask, Order, OrderShipment, Organisation
+from db.models import HumanTask, Order, OrderShipment
 from db.session import transaction
 from db.tasks import open_task
-from rules.dangerous_goods import hazard_classes
-from storage.object_store import get_verified
 from workflows.order_waybill import CONSIGNMENT_TASK, LOADING_TASK, WAYBILL_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -65,30 +62,15 @@ async def declare_consignment(
     """Declare a shipment's consignment list (the supplier's logistics, as consignor); the
     answer is ``awaiting_waybill``: the carrier makes the waybill from it."""
 
-    def store() -> _Awaited:
-        with transaction(platform.sessions) as session:
-            row, planned_shipment, task = _awaited(
-                session, actor, order_id, shipment, CONSIGNMENT_TASK, "supplier", SUPPLIER_SIDE
-            )
-            _check_consignment(session, row, planned_shipment, consignment)
-            ref = _store_json(
-                session,
-                platform,
-                actor,
-                row,
-                field="consignment",
-                name=f"consignment-{planned_shipment.waybill_number}",
-                data=consignment.model_dump_json().encode(),
-                kind="consignment_list",
-            )
-            return _Awaited(
-                task_id=task.id,
-                workflow_id=task.workflow_id,
-                outcome="submit",
-                choices={"document_id": ref.document_id},
-            )
+    def declared(session: Session, row: Order, planned: OrderShipment, _: HumanTask) -> _Json:
+        check_consignment(session, row, planned, consignment)
+        name = f"consignment-{planned.waybill_number}"
+        return _Json(
+            "consignment", name, consignment.model_dump_json().encode(), "consignment_list"
+        )
 
-    return await _decide(platform, request, actor, await run_in_threadpool(store))
+    submitted = _Submitted(order_id, shipment, CONSIGNMENT_TASK, "supplier", SUPPLIER_SIDE)
+    return await _submit(platform, request, actor, submitted, declared)
 
 
 @router.post("/{order_id}/shipments/{shipment}/waybill/make")
@@ -105,30 +87,13 @@ async def make_waybill(
     is ``awaiting_waybill`` with the problems to fix, ``awaiting_safety_approval`` or
     ``awaiting_loading_check``."""
 
-    def store() -> _Awaited:
-        with transaction(platform.sessions) as session:
-            row, planned_shipment, task = _awaited(
-                session, actor, order_id, shipment, WAYBILL_TASK, "carrier", CARRIER_SIDE
-            )
-            draft = _compose(session, platform, row, planned_shipment, task, order)
-            ref = _store_json(
-                session,
-                platform,
-                actor,
-                row,
-                field="waybill",
-                name=f"{draft.waybill_number}-r{draft.revision}",
-                data=draft.model_dump_json().encode(),
-                kind="waybill_draft",
-            )
-            return _Awaited(
-                task_id=task.id,
-                workflow_id=task.workflow_id,
-                outcome="submit",
-                choices={"document_id": ref.document_id},
-            )
+    def made(session: Session, row: Order, planned: OrderShipment, task: HumanTask) -> _Json:
+        draft = compose(session, platform, row, planned, task, order)
+        name = f"{draft.waybill_number}-r{draft.revision}"
+        return _Json("waybill", name, draft.model_dump_json().encode(), "waybill_draft")
 
-    return await _decide(platform, request, actor, await run_in_threadpool(store))
+    submitted = _Submitted(order_id, shipment, WAYBILL_TASK, "carrier", CARRIER_SIDE)
+    return await _submit(platform, request, actor, submitted, made)
 
 
 @router.post("/{order_id}/shipments/{shipment}/loading-check")
@@ -161,16 +126,56 @@ async def record_loading_check(
     return await _decide(platform, request, actor, await run_in_threadpool(awaited))
 
 
-def carrier_choice_problem(session: Session, order_id: str, carrier_org_id: str) -> str | None:
-    """Why the order's confirmation cannot name this carrier (the check the workflow makes
-    again when it assigns it), or None: asked at the edge so the supplier gets a 422."""
-    order = session.get(Order, order_id)
-    contract = session.get(Contract, order.contract_id) if order is not None else None
-    if contract is None:
-        return None
-    terms = ContractTerms.model_validate(contract.terms)
-    classes = hazard_classes(line.un_number for line in terms.lines if line.un_number)
-    return carrier_problem(session, carrier_org_id, classes, terms.delivery_date)
+class _Submitted(NamedTuple):
+    """Which open task a submission answers: the order's shipment, the task kind, whose."""
+
+    order_id: str
+    shipment: int
+    kind: str
+    org_of: Side
+    roles: tuple[Role, ...]
+
+
+class _Json(NamedTuple):
+    """What a submission stores: the upload field, the file's name, its bytes, the kind."""
+
+    field: str
+    name: str
+    data: bytes
+    kind: str
+
+
+async def _submit(
+    platform: Platform,
+    request: Request,
+    actor: Actor,
+    submitted: _Submitted,
+    build: Callable[[Session, Order, OrderShipment, HumanTask], _Json],
+) -> TaskAnswer:
+    """Store what ``build`` makes as a document linked to the order, and answer the task with
+    it: the workflow reads it and answers with the process's new state."""
+
+    def store() -> _Awaited:
+        with transaction(platform.sessions) as session:
+            row, planned, task = _awaited(session, actor, *submitted)
+            made = build(session, row, planned, task)
+            upload = CheckedUpload(
+                field=made.field,
+                filename=f"{made.name}.json",
+                content_type="application/json",
+                data=made.data,
+            )
+            refs = store_uploads(session, platform.store, [upload], actor=actor, kind=made.kind)
+            # Linked to the order so its parties and the safety reviewer can read it.
+            record_upload(session, actor, row.id, refs[made.field])
+            return _Awaited(
+                task_id=task.id,
+                workflow_id=task.workflow_id,
+                outcome="submit",
+                choices={"document_id": refs[made.field].document_id},
+            )
+
+    return await _decide(platform, request, actor, await run_in_threadpool(store))
 
 
 def _awaited(
@@ -205,82 +210,6 @@ def _awaited(
     if task.role not in actor.roles:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{kind} is for the {task.role} role")
     return row, found, task
-
-
-def _check_consignment(
-    session: Session, row: Order, shipment: OrderShipment, consignment: ConsignmentList
-) -> None:
-    supplier = session.get(Organisation, row.supplier_org_id)
-    if supplier is not None and consignment.consignor.credit_code != supplier.credit_code:
-        raise invalid(
-            "consignor.credit_code",
-            f"must be {supplier.credit_code}, the contract's supplier {supplier.legal_name}'s",
-        )
-    listed = sorted({item.un_number for item in consignment.items})
-    if listed != sorted(shipment.un_numbers):
-        raise invalid(
-            "items",
-            f"shipment {shipment.number} carries {', '.join(sorted(shipment.un_numbers))}; the "
-            f"list declares {', '.join(listed)}",
-        )
-
-
-def _compose(
-    session: Session,
-    platform: Platform,
-    row: Order,
-    shipment: OrderShipment,
-    task: HumanTask,
-    order: WaybillOrder,
-) -> EWaybill:
-    """The draft: the consignor's list, the carrier's licence and fleet, and the trip."""
-    carrier_org_id = row.carrier_org_id or ""
-    try:
-        carrier = waybill_carrier(session, carrier_org_id)
-        fleet = fleet_parts(
-            session,
-            carrier_org_id,
-            vehicle_id=order.vehicle_id,
-            driver_id=order.driver_id,
-            escort_id=order.escort_id,
-        )
-    except FleetProblem as problem:
-        raise invalid(problem.field, problem.rule) from problem
-    listed = session.get(Document, shipment.consignment_document_id or "")
-    if listed is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, detail=f"shipment {shipment.number} has no consignment list"
-        )
-    consignment = ConsignmentList.model_validate_json(get_verified(platform.store, listed.sha256))
-    number = shipment.waybill_number or ""
-    return waybill_from(
-        consignment,
-        order,
-        ids=(number, row.id, shipment_id_for(row.id, shipment.number)),
-        carrier=carrier,
-        fleet=fleet,
-        revision=int(task.details.get("revision", "1")),
-    )
-
-
-def _store_json(
-    session: Session,
-    platform: Platform,
-    actor: Actor,
-    row: Order,
-    *,
-    field: str,
-    name: str,
-    data: bytes,
-    kind: str,
-) -> DocumentRef:
-    upload = CheckedUpload(
-        field=field, filename=f"{name}.json", content_type="application/json", data=data
-    )
-    ref = store_uploads(session, platform.store, [upload], actor=actor, kind=kind)[field]
-    # Linked to the order so its parties and the safety reviewer can read what was submitted.
-    record_upload(session, actor, row.id, ref)
-    return ref
 
 
 async def _decide(

@@ -144,9 +144,10 @@ def _transport_documents() -> tuple[Select[tuple[str, str | None]], ...]:
     """The documents of an order's carriage, which its carrier reads too: consignment lists,
     the filed e-waybills (JSON and PDF) and delivery proofs."""
     return (
-        select(OrderShipment.order_id, OrderShipment.consignment_document_id).where(
-            OrderShipment.consignment_document_id.is_not(None)
-        ),
+        select(
+            OrderShipment.order_id.label("order_id"),
+            OrderShipment.consignment_document_id.label("document_id"),
+        ).where(OrderShipment.consignment_document_id.is_not(None)),
         select(CarrierEvent.order_id, CarrierEvent.proof_document_id).where(
             CarrierEvent.proof_document_id.is_not(None)
         ),

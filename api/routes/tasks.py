@@ -14,7 +14,7 @@ from api.errors import invalid
 from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdFilter, IdPath
-from api.routes.carriage import carrier_choice_problem
+from api.routes.carriage_drafts import carrier_choice_problem
 from contracts.common import Actor, Line, Text
 from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
 from db.models import HumanTask
