@@ -50,10 +50,11 @@ with workflow.unsafe.imports_passed_through():
     from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
     from workflows.human_tasks import Abandoned, process_key
+    from workflows.order_filing import Shipping, refused
     from workflows.order_settlement import Settlement
     from workflows.order_supplier_waybill import SupplierWaybill
     from workflows.order_transport import Transport
-    from workflows.order_waybill import WAYBILL_TASKS, Shipping, refused
+    from workflows.order_waybill import WAYBILL_TASKS, CarrierWaybill
 
 CONFIRMATION_TASK = "order_confirmation"
 CARRIER_CHOICE = "carrier"  # the confirmation's choice naming the carrier's organisation
@@ -73,7 +74,7 @@ CANCELLABLE = {
 
 
 @workflow.defn
-class OrderWorkflow(Transport, Settlement, SupplierWaybill):
+class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         super().__init__()

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.tasks import TaskSpec
     from workflows import policies
     from workflows.human_tasks import HumanTaskWorkflow
-    from workflows.order_waybill import Shipping, refused
+    from workflows.order_filing import Shipping, refused
 
 PAYMENT_TERMS = timedelta(days=30)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import Role
     from contracts.fulfilment import (
         CheckWaybillInput,
         OrderStatus,
@@ -17,11 +16,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.tasks import TaskSpec
     from workflows import policies
-    from workflows.order_waybill import WAYBILL_TASK, Shipping, WaybillSteps
+    from workflows.order_filing import WAYBILL_TASK, Shipping, WaybillFiling
 
 
-class SupplierWaybill(WaybillSteps):
-    """The supplier-submitted path of ``WaybillSteps``."""
+class SupplierWaybill(WaybillFiling):
+    """The supplier-submitted e-waybill path of the order workflow."""
 
     async def _file_waybill(self, shipping: Shipping, waybill_number: str) -> None:
         """Until the regulator accepts a draft the supplier submitted that passes the rules."""
@@ -67,22 +66,11 @@ class SupplierWaybill(WaybillSteps):
             return
 
     def _supplier_spec(self, shipment: Shipment, problems: tuple[str, ...]) -> TaskSpec:
-        fix = f" Fix: {'; '.join(problems)}." if problems else ""
-        return TaskSpec(
-            kind=WAYBILL_TASK,
-            role=Role.LOGISTICS,
-            org_id=self._contract.supplier.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=("Fix" if problems else "Submit") + f" e-waybill {shipment.waybill_number}",
-            summary=(
-                f"Shipment {shipment.number}, dangerous goods: {self._goods(shipment)}. Submit "
-                f"through POST /orders/{{id}}/shipments/{shipment.number}/waybill.{fix}"
-            ),
-            outcomes=("submit",),
-            details={
-                "waybill_number": shipment.waybill_number or "",
-                "shipment": str(shipment.number),
-                "problems": "; ".join(problems),
-            },
+        return self._submission_spec(
+            WAYBILL_TASK,
+            self._contract.supplier.org_id,
+            shipment,
+            problems,
+            title=f"{'' if problems else 'Submit '}e-waybill {shipment.waybill_number}",
+            summary=f". Submit through POST /orders/{{id}}/shipments/{shipment.number}/waybill.",
         )

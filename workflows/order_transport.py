@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.sourcing import ContractTerms
     from workflows import policies
     from workflows.human_tasks import HumanTaskWorkflow
-    from workflows.order_waybill import Shipping, refused
+    from workflows.order_filing import Shipping, refused
 
 
 class Transport(HumanTaskWorkflow):

@@ -14,14 +14,12 @@ Orders confirmed before carriers made waybills keep their path
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import OPERATOR_ORG_ID, Role
+    from contracts.common import Role
     from contracts.consignment import (
         CHECK_ANSWERS,
         LOADING_CHECKS,
@@ -30,53 +28,21 @@ with workflow.unsafe.imports_passed_through():
         RecordLoadingCheckInput,
     )
     from contracts.fulfilment import (
-        CarrierEventInput,
-        CarrierEventKind,
         CheckWaybillInput,
-        FileWaybillInput,
-        FilingResult,
-        OrderInput,
         OrderStatus,
-        SealWaybillInput,
         Shipment,
-        ShipmentView,
         WaybillVerdict,
         shipment_id_for,
     )
-    from contracts.sourcing import ContractTerms
-    from contracts.tasks import DecideTaskInput, TaskDecision, TaskSpec
+    from contracts.tasks import DecideTaskInput, TaskSpec
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow, process_key
+    from workflows.human_tasks import process_key
+    from workflows.order_filing import WAYBILL_TASK, Shipping, WaybillFiling
 
-WAYBILL_TASK = "waybill_submission"
 CONSIGNMENT_TASK = "consignment_list"
 LOADING_TASK = "loading_check"
 # The task kinds whose choices ``waybill_choices_problem`` checks.
 WAYBILL_TASKS = frozenset({WAYBILL_TASK, CONSIGNMENT_TASK, LOADING_TASK})
-SAFETY_REVIEW_ESCALATION = timedelta(hours=24)
-
-
-def refused(message: str, kind: str) -> ApplicationError:
-    """An update's refusal: the caller's to fix, never retried."""
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
-@dataclass
-class Shipping:
-    """A shipment as it goes: its status, carrier events and filing."""
-
-    plan: Shipment
-    status: OrderStatus = OrderStatus.CONFIRMED
-    events: dict[CarrierEventKind, CarrierEventInput] = field(default_factory=dict)
-    receipt: str | None = None  # the regulator's, once it accepted the e-waybill
-
-    def view(self) -> ShipmentView:
-        return ShipmentView(
-            shipment=self.plan,
-            status=self.status,
-            receipt_number=self.receipt,
-            events=tuple(self.events),
-        )
 
 
 @dataclass
@@ -88,15 +54,8 @@ class _Round:
     for_carrier: tuple[str, ...] = ()
 
 
-class WaybillSteps(HumanTaskWorkflow):
-    """The e-waybill steps of the order workflow (``workflows.order``), which sets these."""
-
-    _order: OrderInput
-    _contract: ContractTerms
-    _carrier_org_id: str | None
-
-    async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
-        raise NotImplementedError
+class CarrierWaybill(WaybillFiling):
+    """The carrier-made e-waybill steps of the order workflow (``workflows.order``)."""
 
     # -- the carrier makes it ------------------------------------------------------------
 
@@ -227,53 +186,32 @@ class WaybillSteps(HumanTaskWorkflow):
         return ()
 
     def _consignment_spec(self, shipment: Shipment, problems: tuple[str, ...]) -> TaskSpec:
-        fix = f" Fix: {'; '.join(problems)}." if problems else ""
-        return TaskSpec(
-            kind=CONSIGNMENT_TASK,
-            role=Role.LOGISTICS,
-            org_id=self._contract.supplier.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=("Fix" if problems else "Declare")
-            + f" the consignment list of shipment {shipment.number}",
-            summary=(
-                f"Shipment {shipment.number}, dangerous goods: {self._goods(shipment)}. Declare "
-                f"through POST /orders/{{id}}/shipments/{shipment.number}/consignment; the "
-                f"carrier makes the e-waybill {shipment.waybill_number} from it.{fix}"
-            ),
-            outcomes=("submit",),
-            details={
-                "waybill_number": shipment.waybill_number or "",
-                "shipment": str(shipment.number),
-                "problems": "; ".join(problems),
-            },
+        return self._submission_spec(
+            CONSIGNMENT_TASK,
+            self._contract.supplier.org_id,
+            shipment,
+            problems,
+            title=f"{'the' if problems else 'Declare the'} consignment list of shipment "
+            f"{shipment.number}",
+            summary=f". Declare through POST /orders/{{id}}/shipments/{shipment.number}/"
+            f"consignment; the carrier makes the e-waybill {shipment.waybill_number} from it.",
         )
 
     def _carrier_spec(
         self, shipment: Shipment, consignment: str, problems: tuple[str, ...], attempt: int
     ) -> TaskSpec:
-        fix = f" Fix: {'; '.join(problems)}." if problems else ""
-        return TaskSpec(
-            kind=WAYBILL_TASK,
-            role=Role.LOGISTICS,
-            org_id=self._carrier_org_id or self._contract.supplier.org_id,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=("Fix" if problems else "Make") + f" e-waybill {shipment.waybill_number}",
-            summary=(
-                f"Shipment {shipment.number}, dangerous goods: {self._goods(shipment)}, from "
-                f"{self._contract.supplier.legal_name} to {self._contract.delivery_place}. Make "
-                "it from the consignment list with a vehicle, driver and escort of your fleet "
-                f"through POST /orders/{{id}}/shipments/{shipment.number}/waybill/make.{fix}"
-            ),
-            outcomes=("submit",),
+        return self._submission_spec(
+            WAYBILL_TASK,
+            self._carrier_org_id or self._contract.supplier.org_id,
+            shipment,
+            problems,
+            title=f"{'' if problems else 'Make '}e-waybill {shipment.waybill_number}",
+            summary=f", from {self._contract.supplier.legal_name} to "
+            f"{self._contract.delivery_place}. Make it from the consignment list with a vehicle, "
+            "driver and escort of your fleet through POST /orders/{id}/shipments/"
+            f"{shipment.number}/waybill/make.",
             document_ids=(consignment,),
-            details={
-                "waybill_number": shipment.waybill_number or "",
-                "shipment": str(shipment.number),
-                "problems": "; ".join(problems),
-                "revision": str(attempt),
-            },
+            details={"revision": str(attempt)},
         )
 
     def _loading_spec(self, waybill_number: str, verdict: WaybillVerdict) -> TaskSpec:
@@ -294,109 +232,6 @@ class WaybillSteps(HumanTaskWorkflow):
             outcomes=("load", "refuse"),
             document_ids=(verdict.document_id,),
             details={"waybill_number": waybill_number},
-        )
-
-    def _goods(self, shipment: Shipment) -> str:
-        carried = {line.line_id: line.quantity for line in shipment.lines}
-        return ", ".join(
-            f"{x.un_number} {x.description} {carried[x.line_id]} {x.unit}"
-            for x in self._contract.lines
-            if x.un_number and x.line_id in carried
-        )
-
-    # -- shared by both paths ------------------------------------------------------------
-
-    async def _approved(
-        self,
-        shipping: Shipping,
-        waybill_number: str,
-        verdict: WaybillVerdict,
-        submitted: TaskDecision,
-        attempt: int,
-        then: OrderStatus = OrderStatus.FILING,
-    ) -> tuple[str, ...]:
-        """Logistics safety's approval of a draft with warnings: what it refused, or nothing.
-        ``then`` is the status that follows an approval."""
-        next_step = "filing" if then == OrderStatus.FILING else "the loading check is next"
-        if not verdict.warnings:
-            judged = "; ".join(x for x in (verdict.rulebook, verdict.small_load) if x)
-            passed = f"waybill passed ({judged})" if judged else "waybill passed"
-            self.reply(submitted, process_status=then, message=f"{passed}; {next_step}")
-            return ()
-        self.reply(
-            submitted,
-            process_status=OrderStatus.AWAITING_SAFETY_APPROVAL,
-            message="waybill passed with warnings; logistics safety must approve: "
-            + "; ".join(verdict.warnings),
-        )
-        await self._set_shipment_status(shipping, OrderStatus.AWAITING_SAFETY_APPROVAL)
-        approval = await self.ask(
-            f"safety-{shipping.plan.number}-{attempt}",
-            self._safety_spec(waybill_number, verdict, submitted),
-        )
-        if approval is None or approval.outcome == "reject":
-            if approval is not None:
-                self.reply(
-                    approval,
-                    process_status=OrderStatus.AWAITING_WAYBILL,
-                    message="sent back to fix",
-                )
-            return (f"logistics safety refused: {approval.comment if approval else ''}",)
-        self.reply(approval, process_status=then, message=f"approved; {next_step}")
-        return ()
-
-    async def _file(
-        self, shipping: Shipping, waybill_number: str, verdict: WaybillVerdict
-    ) -> FilingResult:
-        await self._set_shipment_status(shipping, OrderStatus.FILING)
-        return await policies.call(
-            "file_waybill",
-            FileWaybillInput(
-                order_id=self._order.order_id,
-                waybill_number=waybill_number,
-                document_id=verdict.document_id,
-            ),
-            FilingResult,
-            policy=policies.EXTERNAL,
-        )
-
-    async def _seal(
-        self,
-        shipping: Shipping,
-        waybill_number: str,
-        verdict: WaybillVerdict,
-        result: FilingResult,
-        made_by_org_id: str | None,
-    ) -> None:
-        shipping.receipt = result.receipt_number
-        await policies.run(
-            "seal_waybill",
-            SealWaybillInput(
-                order_id=self._order.order_id,
-                waybill_number=waybill_number,
-                document_id=verdict.document_id,
-                receipt_number=result.receipt_number,
-                filed_at=result.accepted_at or workflow.now(),
-                made_by_org_id=made_by_org_id,
-            ),
-            policy=policies.DOCUMENT,
-        )
-
-    def _safety_spec(
-        self, waybill_number: str, verdict: WaybillVerdict, submitted: TaskDecision
-    ) -> TaskSpec:
-        return TaskSpec(
-            kind="waybill_safety_review",
-            role=Role.LOGISTICS,
-            org_id=OPERATOR_ORG_ID,
-            subject_type="order",
-            subject_id=self._order.order_id,
-            title=f"Approve e-waybill {waybill_number} with warnings",
-            summary="; ".join(verdict.warnings),
-            document_ids=(verdict.document_id,),
-            details={"waybill_number": waybill_number},
-            excluded_user_ids=(submitted.actor.user_id,),
-            escalate_after=SAFETY_REVIEW_ESCALATION,
         )
 
     def waybill_choices_problem(self, spec: TaskSpec, decision: DecideTaskInput) -> str | None:

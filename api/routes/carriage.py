@@ -35,7 +35,8 @@ from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import HumanTask, Order, OrderShipment
 from db.session import transaction
 from db.tasks import open_task
-from workflows.order_waybill import CONSIGNMENT_TASK, LOADING_TASK, WAYBILL_TASK
+from workflows.order_filing import WAYBILL_TASK
+from workflows.order_waybill import CONSIGNMENT_TASK, LOADING_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

@@ -24,7 +24,7 @@ from contracts.tasks import DecideTaskInput, TaskAnswer
 from contracts.waybill import EWaybill
 from db.session import transaction
 from db.tasks import open_task
-from workflows.order_waybill import WAYBILL_TASK
+from workflows.order_filing import WAYBILL_TASK
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
