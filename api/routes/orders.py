@@ -79,6 +79,10 @@ class ShipmentDetail(BaseModel):
     un_numbers: list[str]
     waybill_number: str | None
     receipt_number: str | None
+    # The consignment list and, once filed, the e-waybill's PDF: read them at
+    # /orders/{order_id}/documents/{document_id}.
+    consignment_document_id: str | None
+    waybill_pdf_document_id: str | None
     events: list[EventView]
 
 
@@ -195,7 +199,7 @@ def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
             )
         )
     filed = session.execute(
-        select(OrderShipment, Waybill.receipt_number)
+        select(OrderShipment, Waybill.receipt_number, Waybill.pdf_document_id)
         .outerjoin(Waybill, Waybill.waybill_number == OrderShipment.waybill_number)
         .where(OrderShipment.order_id == order_id)
         .order_by(OrderShipment.number)
@@ -208,9 +212,11 @@ def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
             un_numbers=shipment.un_numbers,
             waybill_number=shipment.waybill_number,
             receipt_number=receipt,
+            consignment_document_id=shipment.consignment_document_id,
+            waybill_pdf_document_id=pdf,
             events=events.get(shipment.number, []),
         )
-        for shipment, receipt in filed
+        for shipment, receipt, pdf in filed
     ]
 
 

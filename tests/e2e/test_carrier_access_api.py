@@ -169,6 +169,12 @@ async def test_a_carrier_sees_and_does_only_its_part_of_the_orders_assigned_to_i
     assert (await finance.http.get(f"/orders/{order_id}/invoice")).status_code == 200
     (planned,) = rows(sessions, OrderShipment, order_id=order_id)
     (filed,) = rows(sessions, Waybill, order_id=order_id)
+    # The order names the shipment's carriage documents, so nobody needs to guess their ids.
+    (shown,) = seen["shipments"]
+    assert (shown["consignment_document_id"], shown["waybill_pdf_document_id"]) == (
+        planned.consignment_document_id,
+        filed.pdf_document_id,
+    )
     carriage = {
         "consignment list": planned.consignment_document_id,
         "filed waybill": filed.json_document_id,
