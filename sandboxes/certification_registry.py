@@ -8,9 +8,7 @@ under ``/transport-licences``, faults and all.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,11 @@ from sandboxes.http_sandbox import (
     InvalidInput,
     Route,
     SandboxRequest,
-    SandboxResponse,
     SandboxServer,
 )
+from sandboxes.register import Register
 from sandboxes.transport_licences import SEED_FILE as LICENCE_SEED_FILE
-from sandboxes.transport_licences import LicenceRegister, save_json
+from sandboxes.transport_licences import licence_register
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "certification_registry.json"
 DATA_FILE = "certificates.json"
@@ -105,6 +103,11 @@ def _same_body(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+def _same_certification_body(record: Record, request: SandboxRequest) -> bool:
+    wanted = request.query.get("certification_body", "")
+    return not wanted or _same_body(wanted, record["certification_body"])
+
+
 class CertificationRegistrySandbox(SandboxServer):
     name = "certification-registry"
 
@@ -118,64 +121,16 @@ class CertificationRegistrySandbox(SandboxServer):
         port: int = 0,
     ) -> None:
         super().__init__(host=host, port=port)
-        self._lock = threading.Lock()
-        self._data_file = None if data_dir is None else data_dir / DATA_FILE
-        self._added = self._load(self._data_file, required=False) if self._data_file else {}
-        self._records = {**self._load(seed_file, required=True), **self._added}
-        self._licences = LicenceRegister(data_dir=data_dir, seed_file=licence_seed_file)
+        self._certificates = Register(
+            path="certificates",
+            key="certificates",
+            owner="entity_name",
+            validate=validate_record,
+            seed_file=seed_file,
+            data_file=None if data_dir is None else data_dir / DATA_FILE,
+            found=_same_certification_body,
+        )
+        self._licences = licence_register(data_dir=data_dir, seed_file=licence_seed_file)
 
     def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/certificates/{number}", self._lookup),
-            Route("GET", "/certificates", self._list),
-            Route("POST", "/certificates", self._put),
-            *self._licences.routes(),
-        ]
-
-    def _lookup(self, request: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            record = self._records.get(request.params["number"])
-        wanted_body = request.query.get("certification_body", "")
-        if record is None or (
-            wanted_body and not _same_body(wanted_body, record["certification_body"])
-        ):
-            return SandboxResponse(404, {"error": "not_found"})
-        return SandboxResponse(200, record)
-
-    def _list(self, request: SandboxRequest) -> SandboxResponse:
-        entity = request.query.get("entity_name")
-        with self._lock:
-            found = [
-                record
-                for _, record in sorted(self._records.items())
-                if entity is None or record["entity_name"] == entity
-            ]
-        return SandboxResponse(200, {"certificates": found})
-
-    def _put(self, request: SandboxRequest) -> SandboxResponse:
-        record = validate_record(request.body)
-        with self._lock:
-            replaced = record["number"] in self._records
-            self._records[record["number"]] = record
-            self._added[record["number"]] = record
-            if self._data_file is not None:
-                self._save(self._data_file)
-        return SandboxResponse(200 if replaced else 201, record)
-
-    def _save(self, path: Path) -> None:
-        save_json(path, {"certificates": sorted(self._added.values(), key=lambda r: r["number"])})
-
-    @staticmethod
-    def _load(path: Path, *, required: bool) -> dict[str, Record]:
-        """Records by number; a damaged file stops the sandbox rather than losing records."""
-        if not required and not path.exists():
-            return {}
-        document = json.loads(path.read_text(encoding="utf-8"))
-        records: dict[str, Record] = {}
-        for raw in document["certificates"]:
-            try:
-                record = validate_record(raw)
-            except InvalidInput as invalid:
-                raise ValueError(f"{path}: a record breaks a rule: {invalid}") from invalid
-            records[record["number"]] = record
-        return records
+        return [*self._certificates.routes(), *self._licences.routes()]

@@ -9,16 +9,13 @@ Served by the certification-registry sandbox beside its certificates (``GET
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sandboxes.http_sandbox import InvalidInput, Route, SandboxRequest, SandboxResponse
+from sandboxes.http_sandbox import InvalidInput
+from sandboxes.register import Register
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "transport_licences.json"
 DATA_FILE = "transport_licences.json"
@@ -81,77 +78,13 @@ def _date(record: Licence, name: str) -> date:
     raise InvalidInput(name, "must be a date as YYYY-MM-DD")
 
 
-def save_json(path: Path, document: Any) -> None:
-    """Write beside the target and rename over it: a crash leaves the old file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class LicenceRegister:
-    """The licences, their routes and their persistence (thread-safe)."""
-
-    def __init__(self, *, data_dir: Path | None, seed_file: Path = SEED_FILE) -> None:
-        self._lock = threading.Lock()
-        self._data_file = None if data_dir is None else data_dir / DATA_FILE
-        self._added = _load(self._data_file, required=False) if self._data_file else {}
-        self._licences = {**_load(seed_file, required=True), **self._added}
-
-    def routes(self) -> list[Route]:
-        return [
-            Route("GET", "/transport-licences/{number}", self._lookup),
-            Route("GET", "/transport-licences", self._list),
-            Route("POST", "/transport-licences", self._put),
-        ]
-
-    def _lookup(self, request: SandboxRequest) -> SandboxResponse:
-        with self._lock:
-            licence = self._licences.get(request.params["number"])
-        if licence is None:
-            return SandboxResponse(404, {"error": "not_found"})
-        return SandboxResponse(200, licence)
-
-    def _list(self, request: SandboxRequest) -> SandboxResponse:
-        holder = request.query.get("holder_name")
-        with self._lock:
-            found = [
-                licence
-                for _, licence in sorted(self._licences.items())
-                if holder is None or licence["holder_name"] == holder
-            ]
-        return SandboxResponse(200, {"transport_licences": found})
-
-    def _put(self, request: SandboxRequest) -> SandboxResponse:
-        licence = validate_licence(request.body)
-        with self._lock:
-            replaced = licence["number"] in self._licences
-            self._licences[licence["number"]] = licence
-            self._added[licence["number"]] = licence
-            if self._data_file is not None:
-                added = sorted(self._added.values(), key=lambda r: str(r["number"]))
-                save_json(self._data_file, {"transport_licences": added})
-        return SandboxResponse(200 if replaced else 201, licence)
-
-
-def _load(path: Path, *, required: bool) -> dict[str, Licence]:
-    """Licences by number; a damaged file stops the sandbox rather than losing records."""
-    if not required and not path.exists():
-        return {}
-    document = json.loads(path.read_text(encoding="utf-8"))
-    licences: dict[str, Licence] = {}
-    for raw in document["transport_licences"]:
-        try:
-            licence = validate_licence(raw)
-        except InvalidInput as invalid:
-            raise ValueError(f"{path}: a licence breaks a rule: {invalid}") from invalid
-        licences[licence["number"]] = licence
-    return licences
+def licence_register(*, data_dir: Path | None, seed_file: Path = SEED_FILE) -> Register:
+    """The licences under ``/transport-licences``, listed by ``holder_name``."""
+    return Register(
+        path="transport-licences",
+        key="transport_licences",
+        owner="holder_name",
+        validate=validate_licence,
+        seed_file=seed_file,
+        data_file=None if data_dir is None else data_dir / DATA_FILE,
+    )
