@@ -17,11 +17,11 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.errors import invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdPath
-from api.routes.carriers import fleet_carrier, not_before_today
+from api.routes.carriers import fleet_carrier, not_before_today, retire
 from contracts.common import Frozen
 from contracts.fleet import CrewRole
 from contracts.waybill import Phone, QualificationCategory, Text64, Text200
@@ -154,20 +154,15 @@ def retire_crew_member(
 ) -> None:
     """Retire a driver or escort: no new waybill may name them; filed waybills keep them."""
     with transaction(platform.sessions) as session:
-        fleet_carrier(session, actor, org_id, write=True)
-        row = session.get(CarrierCrewMember, crew_id, with_for_update=True)
-        if row is None or row.carrier_org_id != org_id:
-            raise not_found("crew member")
-        if row.retired_at is None:
-            row.retired_at = datetime.now(UTC)
-            append_audit(
-                session,
-                actor=actor,
-                action="fleet.crew_retired",
-                target_type="crew_member",
-                target_id=row.id,
-                detail={"carrier_org_id": org_id, "role": row.role, "name": row.name},
-            )
+        retire(
+            session,
+            actor,
+            org_id,
+            CarrierCrewMember,
+            crew_id,
+            what="crew member",
+            detail=lambda row: {"role": row.role, "name": row.name},
+        )
 
 
 class Expiring(BaseModel):

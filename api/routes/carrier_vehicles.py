@@ -3,7 +3,7 @@ CARRIER and LOGISTICS users and platform staff (``api.routes.carriers.fleet_carr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.errors import invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdPath
-from api.routes.carriers import fleet_carrier, not_before_today, within_licence
+from api.routes.carriers import fleet_carrier, not_before_today, retire, within_licence
 from contracts.common import Frozen
 from contracts.fleet import LicenceClasses
 from contracts.waybill import Kilograms, Litres, Plate, Text64
@@ -159,17 +159,12 @@ def retire_vehicle(
 ) -> None:
     """Retire a vehicle: no new waybill may use it; waybills made with it keep it."""
     with transaction(platform.sessions) as session:
-        fleet_carrier(session, actor, org_id, write=True)
-        row = session.get(CarrierVehicle, vehicle_id, with_for_update=True)
-        if row is None or row.carrier_org_id != org_id:
-            raise not_found("vehicle")
-        if row.retired_at is None:
-            row.retired_at = datetime.now(UTC)
-            append_audit(
-                session,
-                actor=actor,
-                action="fleet.vehicle_retired",
-                target_type="vehicle",
-                target_id=row.id,
-                detail={"carrier_org_id": org_id, "plate": row.plate},
-            )
+        retire(
+            session,
+            actor,
+            org_id,
+            CarrierVehicle,
+            vehicle_id,
+            what="vehicle",
+            detail=lambda row: {"plate": row.plate},
+        )

@@ -9,8 +9,9 @@ for a waybill) and platform staff read them; to anyone else the carrier does not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
@@ -22,7 +23,8 @@ from api.errors import invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from contracts.common import Actor, OrgKind, Role
 from contracts.waybill import PermitClass
-from db.fleet import ACCREDITED, CarrierLicence
+from db.audit_log import append_audit
+from db.fleet import ACCREDITED, CarrierCrewMember, CarrierLicence, CarrierVehicle
 from db.models import Organisation, SupplierAccreditation
 from rules.waybill_load import covers
 
@@ -111,6 +113,38 @@ def fleet_carrier(session: Session, actor: Actor, org_id: str, *, write: bool) -
             status.HTTP_403_FORBIDDEN, detail="requires the carrier or logistics role"
         )
     return org
+
+
+FleetItem = TypeVar("FleetItem", CarrierVehicle, CarrierCrewMember)
+
+
+def retire(
+    session: Session,
+    actor: Actor,
+    org_id: str,
+    model: type[FleetItem],
+    item_id: str,
+    *,
+    what: str,
+    detail: Callable[[FleetItem], dict[str, str]],
+) -> None:
+    """Retire one of the carrier's vehicles or crew (once; audited): no new waybill may name it,
+    the waybills made with it keep it. ``detail`` says which it was, for the audit log."""
+    fleet_carrier(session, actor, org_id, write=True)
+    row = session.get(model, item_id, with_for_update=True)
+    if row is None or row.carrier_org_id != org_id:
+        raise not_found(what)
+    if row.retired_at is None:
+        row.retired_at = datetime.now(UTC)
+        target = what.replace(" ", "_")
+        append_audit(
+            session,
+            actor=actor,
+            action=f"fleet.{target.removesuffix('_member')}_retired",
+            target_type=target,
+            target_id=row.id,
+            detail={"carrier_org_id": org_id, **detail(row)},
+        )
 
 
 def not_before_today(value: date, field: str) -> None:
