@@ -45,8 +45,16 @@ _ORDER = (
     ("post", "/orders/{order_id}/cancel"),
 )
 _SHIPMENT = (
+    ("post", "/orders/{order_id}/shipments/{shipment}/consignment"),
+    ("post", "/orders/{order_id}/shipments/{shipment}/waybill/make"),
+    ("post", "/orders/{order_id}/shipments/{shipment}/loading-check"),
     ("post", "/orders/{order_id}/shipments/{shipment}/waybill"),
     ("post", "/orders/{order_id}/shipments/{shipment}/events"),
+)
+_CARRIER = (
+    ("get", "/carriers/{org_id}/vehicles"),
+    ("get", "/carriers/{org_id}/crew"),
+    ("get", "/carriers/{org_id}/fleet/expiring"),
 )
 _TASK = (("get", "/tasks/{task_id}"), ("post", "/tasks/{task_id}/decision"))
 _WAYBILL = (
@@ -104,6 +112,17 @@ LINKS: Mapping[tuple[str, str, str], tuple[Target, ...]] = {
     ),
     ("get", "/regulator/waybills", "200"): _to(_WAYBILL, number="waybill_number"),
     ("get", "/auth/me", "200"): _to(_ORGANISATION, org_id="org_id"),
+    ("get", "/carriers", "200"): _to(_CARRIER, org_id="org_id"),
+    ("post", "/carriers/{org_id}/vehicles", "201"): _to(
+        (("delete", "/carriers/{org_id}/vehicles/{vehicle_id}"),),
+        org_id="carrier_org_id",
+        vehicle_id="vehicle_id",
+    ),
+    ("post", "/carriers/{org_id}/crew", "201"): _to(
+        (("delete", "/carriers/{org_id}/crew/{crew_id}"),),
+        org_id="carrier_org_id",
+        crew_id="crew_id",
+    ),
 }
 
 

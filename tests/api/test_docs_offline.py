@@ -62,3 +62,28 @@ async def test_the_oauth2_redirect_page_is_served_and_redoc_is_off(api_url: str)
         redoc = await http.get("/redoc")  # no package carries ReDoc's script
         assert redoc.status_code == 404
         assert redoc.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_carriage_steps_and_the_fleet_are_linked_from_the_answers_that_name_them(
+    api_url: str,
+) -> None:
+    """A client (and the suite's stateful fuzzing) follows the order's shipment to the
+    consignor's list, the carrier's waybill and the loading check, and a carrier to its fleet."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+
+    def linked(path: str, method: str, status: str) -> set[str]:
+        return set(paths[path][method]["responses"][status].get("links", {}))
+
+    def operation(path: str, method: str) -> str:
+        found: str = paths[path][method]["operationId"]
+        return found
+
+    shipment = "/orders/{order_id}/shipments/{shipment}"
+    steps = {operation(shipment + step, "post") for step in ("/consignment", "/waybill/make")}
+    steps.add(operation(shipment + "/loading-check", "post"))
+    assert steps <= linked("/orders/{order_id}", "get", "200")
+    fleet = {operation(f"/carriers/{{org_id}}/{part}", "get") for part in ("vehicles", "crew")}
+    assert fleet <= linked("/carriers", "get", "200")
+    retire = operation("/carriers/{org_id}/vehicles/{vehicle_id}", "delete")
+    assert retire in linked("/carriers/{org_id}/vehicles", "post", "201")
