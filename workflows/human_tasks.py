@@ -84,6 +84,9 @@ class HumanTaskWorkflow:
         self._in_inbox: set[str] = set()
         self._answers: dict[str, TaskAnswer] = {}
         self._attention_asked = 0
+        # Ids a task was known by under an earlier version of this code, for the decisions that
+        # name them (an attention task opened before its id carried the run's).
+        self._aliases: dict[str, str] = {}
 
     @workflow.update(
         description=(
@@ -92,7 +95,7 @@ class HumanTaskWorkflow:
         )
     )
     async def decide_task(self, decision: DecideTaskInput) -> TaskAnswer:
-        task = self._tasks[decision.task_id]
+        task = self._tasks[self._aliases.get(decision.task_id, decision.task_id)]
         task.decision = TaskDecision(
             task_id=decision.task_id,
             outcome=decision.outcome,
@@ -106,7 +109,7 @@ class HumanTaskWorkflow:
 
     @decide_task.validator
     def validate_decide_task(self, decision: DecideTaskInput) -> None:
-        task = self._tasks.get(decision.task_id)
+        task = self._tasks.get(self._aliases.get(decision.task_id, decision.task_id))
         if task is None or task.decision is not None:
             raise _rejected(
                 f"task {decision.task_id} is not open: decided, expired or unknown", "StaleTask"
@@ -178,6 +181,11 @@ class HumanTaskWorkflow:
         # the run's own id keeps a later run's task from reusing an earlier run's inbox row.
         run = info.run_id.replace("-", "")[-12:]
         step = f"attention-{run}-{self._attention_asked}"
+        if info.run_id == info.first_execution_run_id:
+            # Before that, the first run's tasks were "attention-<n>": a process still waiting
+            # on one, or its recorded history, decides it by that id.
+            legacy = process_key(f"attention-{self._attention_asked}")
+            self._aliases[legacy] = process_key(step)
         decision = await self.ask(step, spec, abandonable=False)
         if decision is None:  # no expiry is set, so a decision always comes
             raise ApplicationError("attention task ended undecided", non_retryable=True)

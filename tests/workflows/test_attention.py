@@ -123,7 +123,7 @@ async def test_a_step_that_fails_for_good_asks_ops_who_retry_once_the_cause_is_f
         RfqWorkflow.cancel_rfq, BuyerActionInput(actor=buyer_actor, reason="test done")
     )
     assert (await handle.result()).status == RfqStatus.CANCELLED
-    await record_history(handle, "rfq_attention_retried")
+    await record_history(handle, "rfq_attention_retried_run_id")
 
 
 async def test_ops_may_end_a_process_that_cannot_go_on_giving_the_reason(
@@ -149,7 +149,7 @@ async def test_ops_may_end_a_process_that_cannot_go_on_giving_the_reason(
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == ENDED_BY_OPS
     assert "buyer closed its account" in cause.message
-    await record_history(handle, "rfq_attention_ended")
+    await record_history(handle, "rfq_attention_ended_run_id")
 
 
 async def test_an_outage_past_the_threshold_is_an_incident_until_the_step_succeeds(
