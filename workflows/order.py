@@ -24,7 +24,6 @@ Updates: ``record_carrier_event``, ``record_payment``, ``cancel_order``, ``decid
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -33,25 +32,22 @@ with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
     from contracts.consignment import AssignCarrierInput, CarrierAssignment
     from contracts.fulfilment import (
-        SHIPMENT_PROGRESS,
         CancelOrderInput,
         CarrierEventKind,
         OrderInput,
         OrderOutcome,
         OrderStatus,
-        OrderStatusInput,
         OrderView,
         RecordShipmentsInput,
         Shipment,
-        ShipmentStatusInput,
         StockInput,
     )
-    from contracts.tasks import DecideTaskInput, NotifyInput, TaskSpec
+    from contracts.tasks import DecideTaskInput, TaskSpec
     from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
-    from workflows.human_tasks import Abandoned, process_key
-    from workflows.order_filing import Shipping, refused
+    from workflows.human_tasks import Abandoned
     from workflows.order_settlement import Settlement
+    from workflows.order_state import Shipping, refused
     from workflows.order_supplier_waybill import SupplierWaybill
     from workflows.order_transport import Transport
     from workflows.order_waybill import WAYBILL_TASKS, CarrierWaybill
@@ -77,21 +73,7 @@ CANCELLABLE = {
 class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
-        super().__init__()
-        self._order = order
-        self._contract = order.contract
-        self._status = OrderStatus.AWAITING_CONFIRMATION
-        self._dangerous = any(line.un_number for line in order.contract.lines)
-        self._shipping: dict[int, Shipping] = {}
-        self._paid = Decimal(0)
-        self._payments = 0
-        self._cancellation: CancelOrderInput | None = None
-        self._stock_reserved = False
-        self._carrier_org_id: str | None = None
-        self._carriers_make_waybills = False
-        # Shipments move concurrently; their status writes take turns, so the order's status
-        # row always ends as the least advanced shipment's.
-        self._status_lock = asyncio.Lock()
+        super().__init__(order)
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderOutcome:
@@ -321,55 +303,11 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
 
     # -- records --------------------------------------------------------------------------
 
-    async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
-        """The shipment's status, and the order's (its least advanced shipment's), in one write."""
-        async with self._status_lock:
-            shipping.status = status
-            least = min((s.status for s in self._shipping.values()), key=SHIPMENT_PROGRESS.index)
-            moved = least if least != self._status else None
-            self._status = least
-            await self._record_shipment_status(shipping, order_status=moved)
-
-    async def _record_shipment_status(
-        self, shipping: Shipping, *, order_status: OrderStatus | None = None
-    ) -> None:
-        await policies.run(
-            "set_shipment_status",
-            ShipmentStatusInput(
-                order_id=self._order.order_id,
-                shipment=shipping.plan.number,
-                status=shipping.status,
-                order_status=order_status,
-            ),
-        )
-
-    async def _set_status(self, status: OrderStatus, *, reason: str = "") -> None:
-        self._status = status
-        await policies.run(
-            "set_order_status",
-            OrderStatusInput(order_id=self._order.order_id, status=status, reason=reason),
-        )
-
     async def _end(self, status: OrderStatus, reason: str) -> OrderOutcome:
         await self._set_status(status, reason=reason)
         for org_id in (self._contract.buyer.org_id, self._contract.supplier.org_id):
             await self._notify(org_id, None, f"order_{status.value}", reason)
         return OrderOutcome(order_id=self._order.order_id, status=status, reason=reason)
-
-    async def _notify(
-        self, org_id: str, role: Role | None, kind: str, message: str, *, key: str | None = None
-    ) -> None:
-        await self.notify(
-            NotifyInput(
-                notification_id=process_key(f"{key or kind}:{org_id}"),
-                org_id=org_id,
-                role=role,
-                kind=kind,
-                subject_type="order",
-                subject_id=self._order.order_id,
-                message=f"Order {self._order.order_id}: {message}",
-            )
-        )
 
 
 def _plan_choices(choices: dict[str, str]) -> dict[str, str]:

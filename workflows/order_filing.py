@@ -5,67 +5,30 @@ regulator and the sealing of the filed record."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Role
     from contracts.fulfilment import (
-        CarrierEventInput,
-        CarrierEventKind,
         FileWaybillInput,
         FilingResult,
-        OrderInput,
         OrderStatus,
         SealWaybillInput,
         Shipment,
-        ShipmentView,
         WaybillVerdict,
     )
-    from contracts.sourcing import ContractTerms
     from contracts.tasks import TaskDecision, TaskSpec
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow
+    from workflows.order_state import OrderState, Shipping
 
 WAYBILL_TASK = "waybill_submission"
 SAFETY_REVIEW_ESCALATION = timedelta(hours=24)
 
 
-def refused(message: str, kind: str) -> ApplicationError:
-    """An update's refusal: the caller's to fix, never retried."""
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
-@dataclass
-class Shipping:
-    """A shipment as it goes: its status, carrier events and filing."""
-
-    plan: Shipment
-    status: OrderStatus = OrderStatus.CONFIRMED
-    events: dict[CarrierEventKind, CarrierEventInput] = field(default_factory=dict)
-    receipt: str | None = None  # the regulator's, once it accepted the e-waybill
-
-    def view(self) -> ShipmentView:
-        return ShipmentView(
-            shipment=self.plan,
-            status=self.status,
-            receipt_number=self.receipt,
-            events=tuple(self.events),
-        )
-
-
-class WaybillFiling(HumanTaskWorkflow):
-    """The shared e-waybill steps; the order workflow sets the state they read."""
-
-    _order: OrderInput
-    _contract: ContractTerms
-    _carrier_org_id: str | None
-
-    async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
-        raise NotImplementedError
+class WaybillFiling(OrderState):
+    """The shared e-waybill steps."""
 
     def _submission_spec(
         self,

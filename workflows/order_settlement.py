@@ -1,6 +1,6 @@
 """An order's settlement: the buyer's acceptance once every shipment is delivered (accepted
 automatically after the window; a dispute goes to ops), the invoice, and the buyer's payments
-until the order is paid in full. Part of ``workflows.order``, which sets the state it reads."""
+until the order is paid in full. Part of ``workflows.order``."""
 
 from __future__ import annotations
 
@@ -14,38 +14,20 @@ with workflow.unsafe.imports_passed_through():
     from contracts.fulfilment import (
         CarrierEventKind,
         IssueInvoiceInput,
-        OrderInput,
         OrderStatus,
         PaymentInput,
         PaymentReceipt,
         RecordPaymentInput,
     )
-    from contracts.sourcing import ContractTerms
     from contracts.tasks import TaskSpec
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow
-    from workflows.order_filing import Shipping, refused
+    from workflows.order_state import OrderState, refused
 
 PAYMENT_TERMS = timedelta(days=30)
 
 
-class Settlement(HumanTaskWorkflow):
+class Settlement(OrderState):
     """Acceptance, invoice and payment steps of the order workflow."""
-
-    _order: OrderInput
-    _contract: ContractTerms
-    _status: OrderStatus
-    _shipping: dict[int, Shipping]
-    _paid: Decimal
-    _payments: int
-
-    async def _set_status(self, status: OrderStatus, *, reason: str = "") -> None:
-        raise NotImplementedError
-
-    async def _notify(
-        self, org_id: str, role: Role | None, kind: str, message: str, *, key: str | None = None
-    ) -> None:
-        raise NotImplementedError
 
     async def _accept(self) -> None:
         contract = self._contract

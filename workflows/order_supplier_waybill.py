@@ -16,7 +16,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.tasks import TaskSpec
     from workflows import policies
-    from workflows.order_filing import WAYBILL_TASK, Shipping, WaybillFiling
+    from workflows.order_filing import WAYBILL_TASK, WaybillFiling
+    from workflows.order_state import Shipping
 
 
 class SupplierWaybill(WaybillFiling):

@@ -2,7 +2,7 @@
 delivered with its proof), each in its turn and only once the shipment may move; departure and
 delivery are filed with the regulator for a shipment with an e-waybill. On an order with a
 carrier only the carrier's users report; on one without (or from before carriers were parties)
-the supplier's logistics. Part of ``workflows.order``, which sets the state it reads."""
+the supplier's logistics. Part of ``workflows.order``."""
 
 from __future__ import annotations
 
@@ -14,33 +14,19 @@ with workflow.unsafe.imports_passed_through():
     from contracts.common import Role
     from contracts.fulfilment import (
         CARRIER_EVENT_ORDER,
-        CancelOrderInput,
         CarrierEventInput,
         CarrierEventKind,
         CarrierEventReceipt,
         FileStatusInput,
-        OrderInput,
         OrderStatus,
         RecordEventInput,
     )
-    from contracts.sourcing import ContractTerms
     from workflows import policies
-    from workflows.human_tasks import HumanTaskWorkflow
-    from workflows.order_filing import Shipping, refused
+    from workflows.order_state import OrderState, Shipping, refused
 
 
-class Transport(HumanTaskWorkflow):
+class Transport(OrderState):
     """The carrier-event update of the order workflow."""
-
-    _order: OrderInput
-    _contract: ContractTerms
-    _status: OrderStatus
-    _shipping: dict[int, Shipping]
-    _carrier_org_id: str | None
-    _cancellation: CancelOrderInput | None
-
-    async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
-        raise NotImplementedError
 
     @workflow.update
     async def record_carrier_event(self, event: CarrierEventInput) -> CarrierEventReceipt:

@@ -37,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.tasks import DecideTaskInput, TaskSpec
     from workflows import policies
     from workflows.human_tasks import process_key
-    from workflows.order_filing import WAYBILL_TASK, Shipping, WaybillFiling
+    from workflows.order_filing import WAYBILL_TASK, WaybillFiling
+    from workflows.order_state import Shipping
 
 CONSIGNMENT_TASK = "consignment_list"
 LOADING_TASK = "loading_check"
