@@ -72,22 +72,31 @@ def _record_problems(
     return problems
 
 
-def _date_problems(claim: CertificateClaim, record: RegistryRecord, today: date) -> list[str]:
+def validity_problems(
+    declared: tuple[date, date], registered: tuple[date, date], today: date, *, source: str
+) -> list[str]:
+    """Declared (issue, expiry) dates against the ones ``source`` (the registry's, the
+    register's) records, and whether the record is valid ``today`` (issue <= today < expiry)."""
+    (claimed_issue, claimed_expiry), (issue, expiry) = declared, registered
     problems: list[str] = []
-    if claim.issue_date != record.issue_date:
-        problems.append(
-            f"declared issue date {claim.issue_date} differs from the registry's "
-            f"{record.issue_date}"
-        )
-    if claim.expiry_date != record.expiry_date:
-        problems.append(
-            f"declared expiry date {claim.expiry_date} differs from the registry's "
-            f"{record.expiry_date}"
-        )
-    if today < record.issue_date:
-        problems.append(f"not valid yet: issued on {record.issue_date}")
-    if today >= record.expiry_date:
-        problems.append(f"expired on {record.expiry_date}")
+    if claimed_issue != issue:
+        problems.append(f"declared issue date {claimed_issue} differs from the {source} {issue}")
+    if claimed_expiry != expiry:
+        problems.append(f"declared expiry date {claimed_expiry} differs from the {source} {expiry}")
+    if today < issue:
+        problems.append(f"not valid yet: issued on {issue}")
+    if today >= expiry:
+        problems.append(f"expired on {expiry}")
+    return problems
+
+
+def _date_problems(claim: CertificateClaim, record: RegistryRecord, today: date) -> list[str]:
+    problems = validity_problems(
+        (claim.issue_date, claim.expiry_date),
+        (record.issue_date, record.expiry_date),
+        today,
+        source="registry's",
+    )
     if record.expiry_date > latest_allowed_expiry(record.issue_date):
         problems.append(
             f"validity {record.issue_date} to {record.expiry_date} is longer than the "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from contracts.fleet import CarrierLicenceClaim, LicenceCheck, LicenceRecord
-from rules.certificates import normalise
+from rules.certificates import normalise, validity_problems
 from rules.waybill_load import covers
 
 VALID = "valid"
@@ -43,25 +43,6 @@ def _holder_problems(
     return problems
 
 
-def _date_problems(claim: CarrierLicenceClaim, record: LicenceRecord, today: date) -> list[str]:
-    problems: list[str] = []
-    if claim.issue_date != record.issue_date:
-        problems.append(
-            f"declared issue date {claim.issue_date} differs from the register's "
-            f"{record.issue_date}"
-        )
-    if claim.expiry_date != record.expiry_date:
-        problems.append(
-            f"declared expiry date {claim.expiry_date} differs from the register's "
-            f"{record.expiry_date}"
-        )
-    if today < record.issue_date:
-        problems.append(f"not valid yet: issued on {record.issue_date}")
-    if today >= record.expiry_date:
-        problems.append(f"expired on {record.expiry_date}")
-    return problems
-
-
 def unlicensed_classes(claimed: tuple[str, ...], registered: tuple[str, ...]) -> tuple[str, ...]:
     """The claimed classes no registered class covers."""
     return tuple(c for c in claimed if not any(covers(r, c) for r in registered))
@@ -84,7 +65,12 @@ def check_licence(
             reasons=(f"operating licence {claim.number} not found in the register",),
         )
     reasons = _holder_problems(claim, record, holder_name, holder_credit_code)
-    reasons += _date_problems(claim, record, today)
+    reasons += validity_problems(
+        (claim.issue_date, claim.expiry_date),
+        (record.issue_date, record.expiry_date),
+        today,
+        source="register's",
+    )
     beyond = unlicensed_classes(claim.permitted_classes, record.permitted_classes)
     if beyond:
         reasons.append(
