@@ -29,6 +29,7 @@ from db.session import transaction
 from documents.e_waybill import render_waybill_pdf
 from gateways.http_adapter import ExternalSystemRejected
 from gateways.regulator import RegulatorClient, RegulatorRejected
+from rules.rulebooks import rulebook as rulebook_for
 from rules.waybill import check_waybill
 from storage.object_store import ObjectStore, get_verified
 
@@ -164,7 +165,7 @@ class WaybillActivities:
         made_by = (
             f"调度员 Dispatcher {waybill.dispatcher}" if request.made_by_org_id is not None else ""
         )
-        rulebook = check_waybill(waybill).rulebook
+        rulebook = rulebook_for(waybill).label
         pdf = issue_pdf(
             self._sessions,
             self._store,

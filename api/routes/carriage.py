@@ -63,15 +63,15 @@ async def declare_consignment(
     """Declare a shipment's consignment list (the supplier's logistics, as consignor); the
     answer is ``awaiting_waybill``: the carrier makes the waybill from it."""
 
-    def declared(session: Session, row: Order, planned: OrderShipment, _: HumanTask) -> _Json:
+    def declared(session: Session, row: Order, planned: OrderShipment, _: HumanTask) -> Submission:
         check_consignment(session, row, planned, consignment)
         name = f"consignment-{planned.waybill_number}"
-        return _Json(
+        return Submission(
             "consignment", name, consignment.model_dump_json().encode(), "consignment_list"
         )
 
-    submitted = _Submitted(order_id, shipment, CONSIGNMENT_TASK, "supplier", SUPPLIER_SIDE)
-    return await _submit(platform, request, actor, submitted, declared)
+    submitted = Submitted(order_id, shipment, CONSIGNMENT_TASK, "supplier", SUPPLIER_SIDE)
+    return await submit_to_task(platform, request, actor, submitted, declared)
 
 
 @router.post("/{order_id}/shipments/{shipment}/waybill/make")
@@ -88,13 +88,13 @@ async def make_waybill(
     is ``awaiting_waybill`` with the problems to fix, ``awaiting_safety_approval`` or
     ``awaiting_loading_check``."""
 
-    def made(session: Session, row: Order, planned: OrderShipment, task: HumanTask) -> _Json:
+    def made(session: Session, row: Order, planned: OrderShipment, task: HumanTask) -> Submission:
         draft = compose(session, platform, row, planned, task, order)
         name = f"{draft.waybill_number}-r{draft.revision}"
-        return _Json("waybill", name, draft.model_dump_json().encode(), "waybill_draft")
+        return Submission("waybill", name, draft.model_dump_json().encode(), "waybill_draft")
 
-    submitted = _Submitted(order_id, shipment, WAYBILL_TASK, "carrier", CARRIER_SIDE)
-    return await _submit(platform, request, actor, submitted, made)
+    submitted = Submitted(order_id, shipment, WAYBILL_TASK, "carrier", CARRIER_SIDE)
+    return await submit_to_task(platform, request, actor, submitted, made)
 
 
 @router.post("/{order_id}/shipments/{shipment}/loading-check")
@@ -127,7 +127,7 @@ async def record_loading_check(
     return await _decide(platform, request, actor, await run_in_threadpool(awaited))
 
 
-class _Submitted(NamedTuple):
+class Submitted(NamedTuple):
     """Which open task a submission answers: the order's shipment, the task kind, whose."""
 
     order_id: str
@@ -137,8 +137,9 @@ class _Submitted(NamedTuple):
     roles: tuple[Role, ...]
 
 
-class _Json(NamedTuple):
-    """What a submission stores: the upload field, the file's name, its bytes, the kind."""
+class Submission(NamedTuple):
+    """What a submission stores: the upload field, the file's name (without .json), its JSON
+    bytes and the document kind."""
 
     field: str
     name: str
@@ -146,12 +147,12 @@ class _Json(NamedTuple):
     kind: str
 
 
-async def _submit(
+async def submit_to_task(
     platform: Platform,
     request: Request,
     actor: Actor,
-    submitted: _Submitted,
-    build: Callable[[Session, Order, OrderShipment, HumanTask], _Json],
+    submitted: Submitted,
+    build: Callable[[Session, Order, OrderShipment, HumanTask], Submission],
 ) -> TaskAnswer:
     """Store what ``build`` makes as a document linked to the order, and answer the task with
     it: the workflow reads it and answers with the process's new state."""
