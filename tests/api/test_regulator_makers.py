@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OrgKind, Role
-from db.models import AuditEntry, Order, Organisation, Waybill
+from db.models import AuditEntry, Order, Organisation
 from db.session import transaction
 from settings import Settings
 from tests.harness import listings
@@ -74,24 +74,15 @@ def _filed_waybill(
     number = f"WB{uuid.uuid4().hex[:12].upper()}"
     with transaction(sessions) as session:
         session.add(
-            Waybill(
-                waybill_number=number,
-                order_id=order_id,
-                status="filed",
-                receipt_number=f"R{number}",
-                filed_at=filed_at,
-                dispatch_date=filed_at.date(),
+            listings.filed_waybill(
+                number,
+                order_id,
+                document_id,
+                filed_at,
                 consignor_name="江苏恒信化工有限公司",
                 consignee_name="华东精细化工贸易有限公司",
                 carrier_name=carrier_name,
                 vehicle_plate="苏E·A8231",
-                un_numbers=["UN1090"],
-                hazard_classes=["3"],
-                record={"waybill_number": number},
-                json_document_id=document_id,
-                json_sha256="0" * 64,
-                pdf_document_id=document_id,
-                pdf_sha256="0" * 64,
                 made_by_org_id=maker.id if maker is not None else None,
                 made_by=dispatcher,
             )

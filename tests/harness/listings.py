@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,6 +166,36 @@ def orders(
     return ids
 
 
+def filed_waybill(
+    number: str, order_id: str, document_id: str, at: datetime, **fields: Any
+) -> Waybill:
+    """A filed waybill's row as sealing writes it, its JSON and PDF both ``document_id``;
+    ``fields`` replace the stand-in parties, plate and goods."""
+    values: dict[str, Any] = {
+        "status": "filed",
+        "receipt_number": f"R{number}",
+        "consignor_name": "Consignor",
+        "consignee_name": "Consignee",
+        "carrier_name": "Carrier",
+        "vehicle_plate": "苏B12345",
+        "un_numbers": ["UN1090"],
+        "hazard_classes": ["3"],
+        "record": {"waybill_number": number},
+        "json_sha256": "0" * 64,
+        "pdf_sha256": "0" * 64,
+    }
+    values.update(fields)
+    return Waybill(
+        waybill_number=number,
+        order_id=order_id,
+        filed_at=at,
+        dispatch_date=at.date(),
+        json_document_id=document_id,
+        pdf_document_id=document_id,
+        **values,
+    )
+
+
 def waybills(sessions: sessionmaker[Session], order_id: str, carrier: str, count: int) -> list[str]:
     """``count`` filed waybills of ``carrier`` (a name unique to the test, to filter by)."""
     ids = []
@@ -174,27 +205,7 @@ def waybills(sessions: sessionmaker[Session], order_id: str, carrier: str, count
     with transaction(sessions) as session:
         for at in paired_times(count):
             number = f"WB{_tag().upper()}"
-            session.add(
-                Waybill(
-                    waybill_number=number,
-                    order_id=order_id,
-                    status="filed",
-                    receipt_number=f"R{number}",
-                    filed_at=at,
-                    dispatch_date=at.date(),
-                    consignor_name="Consignor",
-                    consignee_name="Consignee",
-                    carrier_name=carrier,
-                    vehicle_plate="苏B12345",
-                    un_numbers=["UN1090"],
-                    hazard_classes=["3"],
-                    record={},
-                    json_document_id=copy,
-                    json_sha256="0" * 64,
-                    pdf_document_id=copy,
-                    pdf_sha256="0" * 64,
-                )
-            )
+            session.add(filed_waybill(number, order_id, copy, at, carrier_name=carrier, record={}))
             ids.append(number)
     return ids
 
