@@ -199,6 +199,16 @@ class Assessment(Frozen):
     reasons: tuple[Line, ...]
 
 
+class SeriesBucket(Frozen):
+    """A logger's readings in one time bucket: the downsampled series charts and reports use."""
+
+    start: datetime
+    readings: int
+    min_celsius: Decimal
+    max_celsius: Decimal
+    mean_celsius: Decimal
+
+
 class Disposition(StrEnum):
     ACCEPT = "accept"
     ACCEPT_WITH_CLAIM = "accept_with_claim"
