@@ -13,12 +13,13 @@ stored (a 256-bit random secret needs no slow hash).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, select
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from contracts.cold_chain import SeriesBucket
 from db.models import Base, JsonDict
 from rules.cold_chain_profiles import Reading
 
@@ -141,3 +142,41 @@ def trip_loggers(session: Session, trip_id: str) -> list[tuple[str, str]]:
         .order_by(LoggerAssignment.assigned_at, LoggerAssignment.logger_id)
     )
     return [(logger_id, zone) for logger_id, zone in rows]
+
+
+def loggers_assigned(session: Session, trip_id: str) -> int:
+    """How many loggers the trip has (a cold shipment's pickup needs at least one)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(LoggerAssignment)
+        .where(LoggerAssignment.trip_id == trip_id, LoggerAssignment.released_at.is_(None))
+    )
+    return int(count or 0)
+
+
+def buckets(
+    session: Session, logger_id: str, start: datetime, end: datetime, width: timedelta
+) -> list[SeriesBucket]:
+    """A logger's readings in [start, end] downsampled to ``width`` buckets counted from
+    ``start`` (``date_bin``): readings, min, max and mean (to 0.001 °C) of each non-empty one."""
+    bucket = func.date_bin(width, TemperatureReading.at, start).label("bucket")
+    rows = session.execute(
+        select(
+            bucket,
+            func.count(),
+            func.min(TemperatureReading.celsius),
+            func.max(TemperatureReading.celsius),
+            func.round(func.avg(TemperatureReading.celsius), 3),
+        )
+        .where(
+            TemperatureReading.logger_id == logger_id,
+            TemperatureReading.at >= start,
+            TemperatureReading.at <= end,
+        )
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [
+        SeriesBucket(start=at, readings=n, min_celsius=low, max_celsius=high, mean_celsius=mean)
+        for at, n, low, high, mean in rows
+    ]
