@@ -18,6 +18,7 @@ from pydantic import Field
 
 from contracts.common import Actor, DocumentRef, Frozen, Line, Money, Text
 from contracts.fulfilment import ShipmentLine
+from contracts.tasks import TaskSpec
 
 Celsius = Annotated[Decimal, Field(ge=-100, le=100, max_digits=6, decimal_places=2)]
 Humidity = Annotated[Decimal, Field(ge=-1000, le=1000, max_digits=6, decimal_places=2)]
@@ -73,6 +74,21 @@ class OpenTripInput(Frozen):
     lines: tuple[ColdLine, ...]
 
 
+class BeginTripInput(Frozen):
+    """The pickup: the trip is under way and readings are taken from ``started_at``."""
+
+    trip_id: Line = Field(max_length=100)
+    started_at: datetime
+    route: Line = Field(default="", max_length=400)
+
+
+class ArriveTripInput(Frozen):
+    """The delivery: readings up to ``arrived_at`` are still taken until the decision."""
+
+    trip_id: Line = Field(max_length=100)
+    arrived_at: datetime
+
+
 class ColdChainInput(Frozen):
     """The cold-chain workflow's input; ``carry`` is what a run hands the next (continue-as-new)."""
 
@@ -88,7 +104,11 @@ class ColdChainInput(Frozen):
     trip_start: datetime
     # The route the loss rate is charted by: where the goods left from and where they went.
     route: Line = Field(default="", max_length=400)
+    # The contract's tax over its pre-tax total: a claim credits the tax paid on the lost goods.
+    tax_rate: Decimal = Decimal(0)
     decide_within: timedelta = timedelta(hours=48)
+    # Events a run may reach before it continues as new (Temporal suggests it far later).
+    history_limit: int = 2000
     carry: ColdChainCarry | None = None
 
 
@@ -96,7 +116,7 @@ class OpenAlert(Frozen):
     """An alert task still open when a run continued as new: the next run waits on it."""
 
     step: Line = Field(max_length=200)
-    key: Line = Field(max_length=200)
+    spec: TaskSpec
 
 
 class ColdChainCarry(Frozen):
