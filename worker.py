@@ -34,11 +34,12 @@ from stack.logs import configure_logging
 from stack.temporal import connect, runtime_with_metrics
 from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
+from workflows.cold_chain import ColdChainWorkflow
 from workflows.contract import ContractWorkflow
 from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
 
-WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow, OrderWorkflow]
+WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow, OrderWorkflow, ColdChainWorkflow]
 
 
 def build_worker(

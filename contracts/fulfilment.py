@@ -58,6 +58,7 @@ SHIPMENT_PROGRESS = (
     OrderStatus.DELIVERED,
 )
 MAX_SHIPMENTS = 20
+MAX_VEHICLE_ZONES = 4  # a multi-temperature reefer has up to four compartments
 
 
 class ShipmentLine(Frozen):
@@ -75,6 +76,8 @@ class Shipment(Frozen):
     lines: tuple[ShipmentLine, ...]
     un_numbers: tuple[Text, ...]
     waybill_number: Text | None
+    # Temperature zones of its vehicle: lines in different zones need as many (rules.shipments).
+    zones: int = Field(default=1, ge=1, le=MAX_VEHICLE_ZONES)
 
 
 class CarrierEventKind(StrEnum):
@@ -135,11 +138,24 @@ class PaymentReceipt(Frozen):
     status: OrderStatus
 
 
+class ColdChainResult(Frozen):
+    """A cold shipment's trip as decided on arrival (``contracts.cold_chain.ColdChainOutcome``)."""
+
+    trip_id: Text
+    disposition: Text
+    lost: tuple[ShipmentLine, ...]
+    claim: Money | None
+    liable_org_id: Text | None
+    credit_note_id: Text | None
+    report_document_id: Text
+
+
 class ShipmentView(Frozen):
     shipment: Shipment
     status: OrderStatus
     receipt_number: Text | None
     events: tuple[CarrierEventKind, ...]
+    cold_chain: ColdChainResult | None = None  # a cold shipment's disposition, once decided
 
 
 class OrderView(Frozen):
@@ -150,6 +166,7 @@ class OrderView(Frozen):
     shipments: tuple[ShipmentView, ...]  # empty until the supplier confirms with its plan
     paid: Money
     open_task_ids: tuple[Text, ...]
+    credited: Money | None = None  # credit notes off the invoice (cold-chain claims)
 
 
 class OrderOutcome(Frozen):

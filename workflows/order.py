@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.shipments import plan_problem, plan_shipments
     from workflows import policies
     from workflows.human_tasks import Abandoned
+    from workflows.order_cold_chain import COLD_CHAIN_PATCH, ColdShipping
     from workflows.order_settlement import Settlement
     from workflows.order_state import Shipping, refused
     from workflows.order_supplier_waybill import SupplierWaybill
@@ -70,7 +71,7 @@ CANCELLABLE = {
 
 
 @workflow.defn
-class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
+class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill, ColdShipping):
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         super().__init__(order)
@@ -79,6 +80,7 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
     async def run(self, order: OrderInput) -> OrderOutcome:
         # Decided once, before the first command: a replayed order from before keeps its path.
         self._carriers_make_waybills = workflow.patched(CARRIERS_PATCH)
+        self._cold_chain = workflow.patched(COLD_CHAIN_PATCH)
         await policies.run("record_order", order)
         try:
             plan = await self._confirm()
@@ -99,7 +101,7 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._accept()
         await self._invoice()
-        await workflow.wait_condition(lambda: self._paid >= self._contract.total.amount)
+        await workflow.wait_condition(lambda: self._paid >= self._due())
         await workflow.wait_condition(workflow.all_handlers_finished)
         return await self._end(OrderStatus.COMPLETED, "paid in full")
 
@@ -113,6 +115,7 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
             shipments=tuple(shipping.view() for shipping in self._shipping.values()),
             paid=Money(amount=self._paid, currency=self._contract.total.currency),
             open_task_ids=self.open_task_ids(),
+            credited=Money(amount=self._credited, currency=self._contract.total.currency),
         )
 
     # -- confirmation ---------------------------------------------------------------------
@@ -217,6 +220,9 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
                 raise outcome
 
     async def _ship(self, shipping: Shipping) -> None:
+        cold = self._is_cold(shipping)
+        if cold:
+            await self._open_trip(shipping)
         number = shipping.plan.waybill_number
         if number is not None and self._carriers_make_waybills:
             await self._carrier_waybill(shipping, number)
@@ -235,6 +241,9 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill):
                 f"shipment {shipping.plan.number} is ready to dispatch",
                 key=f"shipment_ready:{shipping.plan.number}",
             )
+        if cold:
+            await self._cold_trip(shipping)
+            return
         await workflow.wait_condition(
             lambda: CarrierEventKind.DELIVERED in shipping.events or self.abandoned()
         )

@@ -109,7 +109,7 @@ class Settlement(OrderState):
             ),
         )
         total = self._contract.total
-        outstanding = max(Decimal(0), total.amount - self._paid)
+        outstanding = max(Decimal(0), self._due() - self._paid)
         return PaymentReceipt(
             paid=Money(amount=self._paid, currency=total.currency),
             outstanding=Money(amount=outstanding, currency=total.currency),
@@ -127,8 +127,8 @@ class Settlement(OrderState):
             raise refused(f"the order is {self._status.value}, not awaiting payment", "NotReady")
         if payment.amount.currency != total.currency:
             raise refused(f"amount.currency: the invoice is in {total.currency}", "Malformed")
-        if payment.amount.amount <= 0 or self._paid + payment.amount.amount > total.amount:
-            outstanding = total.amount - self._paid
+        if payment.amount.amount <= 0 or self._paid + payment.amount.amount > self._due():
+            outstanding = self._due() - self._paid
             raise refused(
                 f"amount.amount: must be above 0 and at most the outstanding {outstanding}",
                 "Malformed",

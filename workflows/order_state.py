@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         CancelOrderInput,
         CarrierEventInput,
         CarrierEventKind,
+        ColdChainResult,
         OrderInput,
         OrderStatus,
         OrderStatusInput,
@@ -43,6 +44,7 @@ class Shipping:
     status: OrderStatus = OrderStatus.CONFIRMED
     events: dict[CarrierEventKind, CarrierEventInput] = field(default_factory=dict)
     receipt: str | None = None  # the regulator's, once it accepted the e-waybill
+    cold_chain: ColdChainResult | None = None  # the trip's disposition, for cold shipments
 
     def view(self) -> ShipmentView:
         return ShipmentView(
@@ -50,6 +52,7 @@ class Shipping:
             status=self.status,
             receipt_number=self.receipt,
             events=tuple(self.events),
+            cold_chain=self.cold_chain,
         )
 
 
@@ -69,9 +72,15 @@ class OrderState(HumanTaskWorkflow):
         self._stock_reserved = False
         self._carrier_org_id: str | None = None
         self._carriers_make_waybills = False
+        self._cold_chain = False  # cold shipments have a trip workflow (workflows.cold_chain)
+        self._credited = Decimal(0)  # credit notes of cold-chain claims, off the invoice
         # Shipments move concurrently; their status writes take turns, so the order's status
         # row always ends as the least advanced shipment's.
         self._status_lock = asyncio.Lock()
+
+    def _due(self) -> Decimal:
+        """What the buyer owes: the invoice less the credit notes of cold-chain claims."""
+        return self._contract.total.amount - self._credited
 
     async def _set_shipment_status(self, shipping: Shipping, status: OrderStatus) -> None:
         """The shipment's status, and the order's (its least advanced shipment's), in one write."""
