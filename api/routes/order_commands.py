@@ -31,6 +31,7 @@ from api.routes.order_access import (
     party_document,
     visible_order,
 )
+from contracts.cold_chain import trip_id_for
 from contracts.common import Actor, Line, Money, Role, Text
 from contracts.fulfilment import (
     MAX_SHIPMENTS,
@@ -42,6 +43,7 @@ from contracts.fulfilment import (
     PaymentInput,
     PaymentReceipt,
 )
+from db.cold_chain import ColdTrip, loggers_assigned
 from db.models import Order, OrderShipment
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -126,6 +128,8 @@ async def report_event(
             roles = CARRIER_SIDE if carried else SUPPLIER_SIDE
             row = acting_order(session, actor, order_id, org_of=side, roles=roles)
             planned(session, row, shipment)
+            if body.kind == CarrierEventKind.PICKED_UP:
+                _logged_if_cold(session, order_id, shipment)
             proof = None
             field = "proof_of_delivery_document_id"
             if body.proof_of_delivery_document_id is not None:
@@ -149,6 +153,17 @@ async def report_event(
     return await _update(
         platform, request, actor, workflow_id, "record_carrier_event", event, CarrierEventReceipt
     )
+
+
+def _logged_if_cold(session: Session, order_id: str, shipment: int) -> None:
+    """A cold shipment leaves only with a logger on board: its trip needs evidence."""
+    trip_id = trip_id_for(order_id, shipment)
+    if session.get(ColdTrip, trip_id) is not None and loggers_assigned(session, trip_id) == 0:
+        raise invalid(
+            "kind",
+            f"shipment {shipment} is temperature-controlled: assign a logger before pickup "
+            f"(POST /orders/{order_id}/shipments/{shipment}/loggers)",
+        )
 
 
 @router.post("/{order_id}/payments")
