@@ -17,6 +17,7 @@ Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
 Weight = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
 Currency = Annotated[Text, Field(pattern=r"^[A-Z]{3}$")]
 Text200 = Annotated[Line, Field(min_length=1, max_length=200)]
+Celsius = Annotated[Decimal, Field(ge=-80, le=60, max_digits=5, decimal_places=1)]
 
 
 def rfq_workflow_id(rfq_id: str) -> str:
@@ -65,8 +66,24 @@ class ContractStatus(StrEnum):
 
 
 class TemperatureRange(Frozen):
-    min_celsius: Annotated[Decimal, Field(ge=-80, le=60, max_digits=5, decimal_places=1)]
-    max_celsius: Annotated[Decimal, Field(ge=-80, le=60, max_digits=5, decimal_places=1)]
+    """A line's range, and optionally its product's own tolerances for the cold chain.
+
+    Each option left out (None) takes the zone's default (rules.cold_chain_zones.zone_for), so
+    contracts stored before the options existed decode and mean what they meant.
+    """
+
+    min_celsius: Celsius
+    max_celsius: Celsius
+    warning_margin: Annotated[Decimal, Field(ge=0, le=5, max_digits=3, decimal_places=2)] | None = (
+        None
+    )
+    single_tolerance_minutes: Annotated[int, Field(ge=0, le=10080)] | None = None  # a week
+    stability_budget_minutes: Annotated[int, Field(ge=0, le=43200)] | None = None  # 30 days
+    max_silence_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    activation_energy_kj_per_mol: (
+        Annotated[Decimal, Field(ge=10, le=300, max_digits=6, decimal_places=3)] | None
+    ) = None  # ΔH for mean kinetic temperature; None: 83.144 kJ/mol
+    mkt_max_celsius: Celsius | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> TemperatureRange:
