@@ -73,7 +73,10 @@ class Harness:
         return o.parties(self.sessions, self.store)
 
     async def executed_contract(self, who: Parties, *, dangerous: bool) -> ContractTerms:
-        lines = s.lines() if dangerous else (s.lines()[1],)
+        # Ambient goods: a temperature range gives a shipment its cold-chain trip, which needs
+        # loggers and readings (tests/workflows/test_cold_chain_order.py).
+        ambient = tuple(line.model_copy(update={"temperature": None}) for line in s.lines())
+        lines = ambient if dangerous else ambient[1:]
         return o.executed_contract(self.sessions, who, now=await self.now(), lines=lines)
 
     async def start(self, terms: ContractTerms) -> OrderHandle:
@@ -223,8 +226,7 @@ async def test_an_ordinary_order_runs_from_confirmation_to_payment_with_auto_acc
         page.extract_text()
         for page in PdfReader(io.BytesIO(get_verified(harness.store, document.sha256))).pages
     )
-    # Chilled goods ship as ordinary goods until cold chain lands, the range on the papers.
-    assert "Keep at 2\N{EN DASH}8 °C" in printed and terms.buyer.legal_name in printed
+    assert "reagent kit" in printed and terms.buyer.legal_name in printed
     (acceptance,) = harness.rows(HumanTask, subject_id=order_id, kind="order_acceptance")
     assert acceptance.status == "expired"
 
