@@ -39,7 +39,9 @@ _X_STEPS = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 
 _MAX_Y_TICKS = 8
 _MAX_X_TICKS = 6
 _LONE_SPAN = timedelta(minutes=30)  # either side of a lone bucket, so it has a time axis
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 40, 26, 42  # room for the last tick's label
+_LEFT, _RIGHT, _BOTTOM = 56, 40, 42  # room for the last tick's label on the right
+_LEGEND_ROW = 12  # px a row of the legend above the plot
+_EXCURSION_KEY = 110  # px the excursion's key takes at the end of the legend's first row
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ def temperature_chart_svg(
     starts = [b.start for logger in loggers for b in series[logger]]
     excursions = sorted((r for r in runs if r.is_excursion), key=lambda r: (r.start, r.logger_id))
     lo, hi, y_step = _y_domain(series, zones)
+    rows = _legend_rows(loggers, zone_of, width)
+    top = _LEGEND_ROW * len(rows) + 14
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="temperature-chart" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -102,9 +106,9 @@ def temperature_chart_svg(
         t0 = t1 = datetime(1970, 1, 1, tzinfo=UTC)
     plot = _Plot(
         left=_LEFT,
-        top=_TOP,
+        top=top,
         width=max(width - _LEFT - _RIGHT, 1),
-        height=max(height - _TOP - _BOTTOM, 1),
+        height=max(height - top - _BOTTOM, 1),
         t0=t0,
         t1=t1 if t1 > t0 else t0 + timedelta(hours=1),
         lo=lo,
@@ -123,12 +127,17 @@ def temperature_chart_svg(
         for index, logger in enumerate(loggers):
             colour = PALETTE[index % len(PALETTE)]
             parts.extend(_logger(plot, logger, series[logger], bucket, colour))
-        parts.extend(_legend(plot, loggers, zone_of))
+        parts.extend(_legend(plot, rows))
     else:
+        middle, y = plot.left + plot.width / 2, plot.top + plot.height / 2
+        # On a white card, so a zone's limit line does not strike the message through.
         parts.append(
-            f'<text class="no-data" x="{plot.left + plot.width / 2:.1f}" '
-            f'y="{plot.top + plot.height / 2:.1f}" text-anchor="middle" font-size="13" '
-            f'fill="#555555">{escape(NO_DATA)}</text>'
+            f'<rect x="{middle - 80:.1f}" y="{y - 15:.1f}" width="160" height="22" rx="3" '
+            'fill="#ffffff" stroke="#c9d3da"/>'
+        )
+        parts.append(
+            f'<text class="no-data" x="{middle:.1f}" y="{y:.1f}" text-anchor="middle" '
+            f'font-size="13" fill="#555555">{escape(NO_DATA)}</text>'
         )
     parts.append(
         f'<text class="axis-label y" x="14" y="{plot.top + plot.height / 2:.1f}" '
@@ -335,30 +344,47 @@ def _logger(
     return out
 
 
-def _legend(plot: _Plot, loggers: Sequence[str], zone_of: Mapping[str, str]) -> list[str]:
-    """Loggers and their zones along the top, in the colours of their lines."""
-    out = ['<g class="legend">']
-    x = plot.left
+def _legend_rows(
+    loggers: Sequence[str], zone_of: Mapping[str, str], width: int
+) -> list[list[tuple[float, int, str]]]:
+    """Where each logger's key goes: (x, palette index, text) by row, wrapping at the right
+    edge; the first row keeps room at its end for the excursion key."""
+    rows: list[list[tuple[float, int, str]]] = [[]]
+    x, limit = float(_LEFT), width - _RIGHT - _EXCURSION_KEY
     for index, logger in enumerate(loggers):
-        colour = PALETTE[index % len(PALETTE)]
         zone = zone_of.get(logger, "")
         text = f"{logger} ({zone})" if zone else logger
-        out.append(
-            f'<line x1="{x:.1f}" y1="{plot.top - 10:.1f}" x2="{x + 14:.1f}" '
-            f'y2="{plot.top - 10:.1f}" stroke="{colour}" stroke-width="2"/>'
-        )
-        out.append(
-            f'<text class="legend-item" x="{x + 18:.1f}" y="{plot.top - 7:.1f}" '
-            f'fill="#333333">{escape(text)}</text>'
-        )
-        x += 30 + 6 * len(text)
-    excursion_x = max(x, plot.right - 110)
+        needed = 30 + 6 * len(text)  # a 14 px line, a gap, about 6 px a character
+        if rows[-1] and x + needed > limit:
+            rows.append([])
+            x, limit = float(_LEFT), width - _RIGHT
+        rows[-1].append((x, index, text))
+        x += needed
+    return rows
+
+
+def _legend(plot: _Plot, rows: Sequence[Sequence[tuple[float, int, str]]]) -> list[str]:
+    """Loggers and their zones above the plot, in the colours of their lines."""
+    out = ['<g class="legend">']
+    for number, row in enumerate(rows):
+        y = _LEGEND_ROW * (number + 1)
+        for x, index, text in row:
+            colour = PALETTE[index % len(PALETTE)]
+            out.append(
+                f'<line x1="{x:.1f}" y1="{y - 3:.1f}" x2="{x + 14:.1f}" y2="{y - 3:.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
+            )
+            out.append(
+                f'<text class="legend-item" x="{x + 18:.1f}" y="{y:.1f}" '
+                f'fill="#333333">{escape(text)}</text>'
+            )
+    key = plot.right - _EXCURSION_KEY + 10
     out.append(
-        f'<rect x="{excursion_x:.1f}" y="{plot.top - 15:.1f}" width="12" height="8" '
+        f'<rect x="{key:.1f}" y="{_LEGEND_ROW - 8}" width="12" height="8" '
         f'fill="{EXCURSION_FILL}" fill-opacity="0.3"/>'
     )
     out.append(
-        f'<text class="legend-item" x="{excursion_x + 16:.1f}" y="{plot.top - 7:.1f}" '
+        f'<text class="legend-item" x="{key + 16:.1f}" y="{_LEGEND_ROW}" '
         'fill="#333333">偏离 Excursion</text>'
     )
     out.append("</g>")

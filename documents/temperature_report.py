@@ -65,6 +65,12 @@ GS1_LABELS = {  # GS1 CBV dispositions, domain-rules.md §2
     "damaged": "损坏 Damaged (damaged)",
     "destroyed": "销毁 Destroyed (destroyed)",
 }
+SILENCE_LABELS = {  # rules.cold_chain_excursions.SilenceKind
+    "start": "起运后无读数 No readings after the start",
+    "gap": "记录中断 Gap",
+    "end": "到达前无读数 No readings before the end",
+    "ongoing": "仍无读数 Still silent",
+}
 SIDE_LABELS = {"above": "高于上限 Above", "below": "低于下限 Below"}
 LIABLE_LABELS: dict[Liable, str] = {
     Liable.CARRIER: "承运人 Carrier",
@@ -115,7 +121,7 @@ def render_temperature_report(
         ],
         "loggers": [_logger_view(f) for f in assessment.loggers],
         "runs": [_run_view(run) for run in assessment.runs],
-        "silences": [(f.logger_id, s) for f in assessment.loggers for s in f.silences],
+        "silences": [silence_view(f.logger_id, s) for f in assessment.loggers for s in f.silences],
         "verdict": VERDICT_LABELS.get(assessment.verdict, assessment.verdict),
         "reasons": [REASON_LABELS.get(r, r) for r in assessment.reasons],
         "disposition": DISPOSITION_LABELS[decision.disposition],
@@ -263,6 +269,27 @@ def _run_view(run: RunView) -> dict[str, object]:
         "peak": celsius_text(run.peak_celsius),
         "kind": "偏离 Excursion" if run.is_excursion else "短时超限 Short run",
         "critical": "是 Yes" if run.critical else "否 No",
+    }
+
+
+def silence_view(logger_id: str, silence: str) -> dict[str, str]:
+    """A silence as LoggerFigures carries it (its kind, then an ISO 8601 interval:
+    "gap 2026-03-01T10:00:00+00:00/2026-03-01T10:40:00+00:00"), split for the table; printed
+    as is when it is not that."""
+    kind, _, interval = silence.partition(" ")
+    try:
+        start, end = (datetime.fromisoformat(at) for at in interval.split("/"))
+        span = duration_text(int((end - start).total_seconds()))
+        times = (utc_text(start), utc_text(end))
+    except ValueError:  # not an interval, or naive times: the text as the figures state it
+        return {"logger": logger_id, "kind": silence, "start": "", "end": "", "duration": ""}
+    label = SILENCE_LABELS.get(kind, kind)
+    return {
+        "logger": logger_id,
+        "kind": label,
+        "start": times[0],
+        "end": times[1],
+        "duration": span,
     }
 
 
