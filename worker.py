@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.carriage import CarriageRecords
+from activities.cold_chain import ColdChainActivities
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
 from activities.failures import FailureInterceptor, RetryWatch
@@ -63,6 +64,7 @@ def build_worker(
     fulfilment = FulfilmentRecords(sessions)
     carriage = CarriageRecords(sessions)
     invoices = InvoiceActivities(sessions, store)
+    cold_chain = ColdChainActivities(sessions, store)
     waybills = WaybillActivities(
         sessions, store, regulator or RegulatorClient.from_settings(settings)
     )
@@ -106,6 +108,11 @@ def build_worker(
             carriage.record_consignment,
             carriage.record_loading_check,
             invoices.issue_invoice,
+            cold_chain.open_cold_trip,
+            cold_chain.begin_cold_trip,
+            cold_chain.assess_cold_trip,
+            cold_chain.arrive_cold_trip,
+            cold_chain.record_cold_decision,
             waybills.check_waybill,
             waybills.file_waybill,
             waybills.seal_waybill,
