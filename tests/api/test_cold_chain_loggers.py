@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.cold_chain import ColdLogger, TripStatus, loggers_assigned
 from db.models import AuditEntry
-from settings import Settings
 from tests.harness import cold_orders as co
 from tests.harness.api_server import TokenCaller
-from tests.harness.sourcing import Member
 
-Caller = Callable[[Member | None], TokenCaller]
-
-
-@pytest.fixture(scope="module")
-def caller(api_url: str, settings: Settings) -> Caller:
-    def make(member: Member | None) -> TokenCaller:
-        assert member is not None
-        return TokenCaller(api_url, settings.jwt_secret, member)
-
-    return make
+Caller = co.Caller
+caller = co.caller
 
 
 def logger_id() -> str:

@@ -4,11 +4,13 @@ routes are tested without those workflows running."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,9 +20,11 @@ from contracts.fulfilment import OrderStatus, order_id_for, order_workflow_id
 from db.cold_chain import ColdTrip, TripStatus
 from db.models import Order
 from db.session import transaction
+from settings import Settings
 from tests.harness import carriers as c
 from tests.harness import orders as o
 from tests.harness import sourcing as s
+from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
 
 CHILLED = ZoneProfile(
@@ -151,3 +155,17 @@ def set_trip(sessions: sessionmaker[Session], trip_id: str, **values: Any) -> No
     """Move the trip on as its workflow would (status, started_at, arrived_at, the decision)."""
     with transaction(sessions) as session:
         session.execute(update(ColdTrip).where(ColdTrip.id == trip_id).values(**values))
+
+
+Caller = Callable[[s.Member | None], TokenCaller]
+
+
+@pytest.fixture(scope="module")
+def caller(api_url: str, settings: Settings) -> Caller:
+    """Calls the API as a member (one an order may lack, such as its carrier's)."""
+
+    def make(member: s.Member | None) -> TokenCaller:
+        assert member is not None
+        return TokenCaller(api_url, settings.jwt_secret, member)
+
+    return make
