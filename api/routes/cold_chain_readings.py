@@ -18,6 +18,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, HTTPException, Security, status
@@ -65,9 +66,17 @@ READINGS = cast(Table, TemperatureReading.__table__)
 
 
 class TimedReading(ReadingIn):
-    """A reading; its time must carry its UTC offset."""
+    """A reading; its time must carry its UTC offset. The optional figures bear their bounds
+    inside the union, where the API's checks (and OpenAPI) see them."""
 
     at: AwareDatetime
+    humidity: (
+        Annotated[Decimal, Field(allow_inf_nan=False, max_digits=8, decimal_places=3)] | None
+    ) = None
+    latitude: Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)] | None = None
+    longitude: (
+        Annotated[Decimal, Field(ge=-180, le=180, max_digits=10, decimal_places=6)] | None
+    ) = None
 
 
 class ReadingsRequest(Frozen):

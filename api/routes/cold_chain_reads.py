@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ router = APIRouter(prefix="/orders", tags=["cold chain"])
 BY_TIME = Keyset("readings", (ascending(TemperatureReading.at),))
 MAX_BUCKETS = 5000  # a series' buckets in one answer: a month at ten minutes
 TRIP_PATH = "/{order_id}/shipments/{shipment}/temperature"
+BucketSeconds = Annotated[int, Field(ge=60, le=86400)]  # a minute to a day
 
 
 class LoggerOnTrip(BaseModel):
@@ -165,7 +166,7 @@ def get_series(
     session: SessionDep,
     page: Annotated[Page, paged(BY_TIME, default=1000, maximum=5000)],
     bucket: Annotated[
-        int | None, Query(ge=60, le=86400, description="bucket width in seconds; raw if left out")
+        BucketSeconds | None, Query(description="bucket width in seconds; raw readings if left out")
     ] = None,
     start: Annotated[AwareDatetime | None, Query(description="default: the pickup")] = None,
     end: Annotated[AwareDatetime | None, Query(description="default: arrival, or now")] = None,
