@@ -112,7 +112,7 @@ class Harness:
 
 
 async def decide(
-    handle: OrderHandle,
+    handle: WorkflowHandle[Any, Any],
     task_id: str,
     actor: Actor,
     outcome: str,
