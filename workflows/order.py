@@ -146,6 +146,14 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill, Cold
             escalate_to=Role.OPS_SUPERVISOR,
             escalate_to_org=OPERATOR_ORG_ID,
         )
+        if self._cold_chain and any(line.temperature for line in contract.lines):
+            spec = spec.model_copy(
+                update={
+                    "summary": spec.summary
+                    + " Temperature-controlled lines travel with loggers; lines in different "
+                    'profiles on one vehicle need as many zones, e.g. {"1:zones": "2"}.'
+                }
+            )
         if self._carriers_make_waybills:
             spec = spec.model_copy(
                 update={
