@@ -20,6 +20,7 @@ from api.deps import is_operator, not_found
 from contracts.common import OPERATOR_ORG_ID, Actor, DocumentRef, Role
 from contracts.fulfilment import OrderStatus
 from db.audit_log import append_audit
+from db.cold_chain import ColdTrip, CreditNote
 from db.models import AuditEntry, CarrierEvent, Document, Invoice, Order, OrderShipment, Waybill
 
 BUYER_SIDE = (Role.BUYER, Role.FINANCE)
@@ -136,13 +137,17 @@ def order_documents() -> Subquery:
         type_coerce(AuditEntry.detail, JSONB)["document_id"].astext.label("document_id"),
     ).where(AuditEntry.action == DOCUMENT_ADDED)
     return union_all(
-        uploads, select(Invoice.order_id, Invoice.document_id), *_transport_documents()
+        uploads,
+        select(Invoice.order_id, Invoice.document_id),
+        select(CreditNote.order_id, CreditNote.document_id),
+        *_transport_documents(),
     ).subquery("order_documents")
 
 
 def _transport_documents() -> tuple[Select[tuple[str, str | None]], ...]:
     """The documents of an order's carriage, which its carrier reads too: consignment lists,
-    the filed e-waybills (JSON and PDF) and delivery proofs."""
+    the filed e-waybills (JSON and PDF), delivery proofs and cold shipments' temperature
+    reports (credit notes carry money, so they are the parties' alone)."""
     return (
         select(
             OrderShipment.order_id.label("order_id"),
@@ -153,6 +158,9 @@ def _transport_documents() -> tuple[Select[tuple[str, str | None]], ...]:
         ),
         select(Waybill.order_id, Waybill.json_document_id),
         select(Waybill.order_id, Waybill.pdf_document_id),
+        select(ColdTrip.order_id, ColdTrip.report_document_id).where(
+            ColdTrip.report_document_id.is_not(None)
+        ),
     )
 
 
