@@ -560,5 +560,5 @@ class Incident(Base):
 
 # The carriers' tables live beside the queries about them (db.fleet), on this same Base: imported
 # last, so whoever loads the schema (Alembic, the migration test) sees every table.
-from db import fleet as _fleet  # noqa: E402, F401
 from db import cold_chain as _cold_chain  # noqa: E402, F401
+from db import fleet as _fleet  # noqa: E402, F401
