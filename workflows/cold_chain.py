@@ -183,6 +183,10 @@ class ColdChainWorkflow(Alerts):
             policy=policies.DATABASE,
         )
         self._latest = assessment
+        workflow.set_current_details(
+            f"**Trip** {self._trip.trip_id}: verdict {assessment.verdict}, "
+            f"{self._batches} batches, run {self._runs}"
+        )
         if not assessment.arrived:
             self.raise_alerts(
                 assessment, now, trip_start=self._trip.trip_start, silence_allowed=self._silence
