@@ -1,8 +1,10 @@
-"""Orders: list and read them, upload their documents (proof of delivery), download the invoice.
+"""Orders: list and read them, each shipment with its carrier events, e-waybill and cold chain.
 
 Orders are created by the workflow an executed contract starts (``ord-<contract_id>``); reads
 come from the rows its activities record, plus the live open tasks from its ``get_status``
-query. Commands are in ``api.routes.order_commands``; the supplier's confirmation, the buyer's
+query. A cold shipment shows its trip, and claims' credit notes come off what the buyer owes
+(``api.routes.order_cold_chain``). Commands are in ``api.routes.order_commands``, documents and
+the invoice in ``api.routes.order_documents``; the supplier's confirmation, the buyer's
 acceptance or dispute and the safety review go through ``POST /tasks/{task_id}/decision``.
 """
 
@@ -12,32 +14,22 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from temporalio.exceptions import TemporalError
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
-from api.downloads import ANY_DOCUMENT, PDF_DOCUMENT, audited_download
+from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
 from api.platform import Platform
-from api.routes.document_access import readable_document
-from api.routes.order_access import (
-    carries,
-    order_document_ids,
-    record_upload,
-    visible_order,
-    visible_sides,
-)
-from api.uploads import check_upload, store_uploads
-from contracts.common import Actor, DocumentRef, Money
+from api.routes.order_access import carries, visible_order, visible_sides
+from api.routes.order_cold_chain import ShipmentColdChain, credited_by_order, order_cold_chain
+from contracts.common import Actor, Money
 from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
 from db.models import CarrierEvent, Invoice, Order, OrderShipment, Waybill
-from db.session import transaction
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -46,7 +38,8 @@ NEWEST_FIRST = Keyset("orders", (descending(Order.created_at), ascending(Order.i
 
 
 class OrderSummary(BaseModel):
-    """An order; its carrier sees it without its money (``total`` and ``paid`` null)."""
+    """An order; its carrier sees it without its money (``total``, ``paid`` and ``credited``
+    null). ``credited``: the credit notes of cold-chain claims, off what the buyer owes."""
 
     order_id: str
     contract_id: str
@@ -57,6 +50,7 @@ class OrderSummary(BaseModel):
     carrier_org_id: str | None
     total: Money | None
     paid: Money | None
+    credited: Money | None
     created_at: datetime
     url: str
 
@@ -71,7 +65,8 @@ class EventView(BaseModel):
 
 class ShipmentDetail(BaseModel):
     """A consignment: what it carries (line id to quantity, in the line's unit), its e-waybill
-    when it carries dangerous goods, and its carrier events."""
+    when it carries dangerous goods, its carrier events, and its cold chain when its lines
+    carry a temperature range."""
 
     shipment: int
     status: OrderStatus
@@ -84,6 +79,7 @@ class ShipmentDetail(BaseModel):
     consignment_document_id: str | None
     waybill_pdf_document_id: str | None
     events: list[EventView]
+    cold_chain: ShipmentColdChain | None
 
 
 class InvoiceView(BaseModel):
@@ -96,8 +92,9 @@ class InvoiceView(BaseModel):
 
 
 class OrderDetail(OrderSummary):
-    """``shipments`` is empty until the supplier confirms with its plan. ``open_task_ids`` comes
-    from the running process and is left out when it cannot answer."""
+    """``shipments`` is empty until the supplier confirms with its plan; ``outstanding`` is the
+    total less the credit notes and the payments. ``open_task_ids`` comes from the running
+    process and is left out when it cannot answer."""
 
     status_reason: str
     outstanding: Money | None
@@ -106,9 +103,13 @@ class OrderDetail(OrderSummary):
     open_task_ids: list[str] | None = None
 
 
-def _summary(row: Order, actor: Actor) -> dict[str, Any]:
+def _summary(row: Order, actor: Actor, credited: Decimal) -> dict[str, Any]:
     # The contract's value is the parties' business, not the carrier's.
     priced = not carries(actor, row)
+
+    def money(amount: Decimal) -> Money | None:
+        return Money(amount=amount, currency=row.currency) if priced else None
+
     return {
         "order_id": row.id,
         "contract_id": row.contract_id,
@@ -117,8 +118,9 @@ def _summary(row: Order, actor: Actor) -> dict[str, Any]:
         "buyer_org_id": row.buyer_org_id,
         "supplier_org_id": row.supplier_org_id,
         "carrier_org_id": row.carrier_org_id,
-        "total": Money(amount=row.total_amount, currency=row.currency) if priced else None,
-        "paid": Money(amount=row.paid_amount, currency=row.currency) if priced else None,
+        "total": money(row.total_amount),
+        "paid": money(row.paid_amount),
+        "credited": money(credited),
         "created_at": row.created_at,
         "url": f"/orders/{row.id}",
     }
@@ -140,13 +142,15 @@ def list_orders(
         query = query.where(or_(*sides))
     if status_filter is not None:
         query = query.where(Order.status == status_filter.value)
-    return [OrderSummary(**_summary(row, actor)) for row in page.rows(session, query)]
+    rows = page.rows(session, query)
+    credited = credited_by_order(session, [row.id for row in rows])
+    return [OrderSummary(**_summary(row, actor, credited.get(row.id, Decimal(0)))) for row in rows]
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
 async def get_order(order_id: IdPath, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
-    """Status, amounts, each shipment with its carrier events and e-waybill receipt, and the
-    invoice; parties only."""
+    """Status, amounts, each shipment with its carrier events, e-waybill receipt and cold
+    chain, and the invoice; parties and carrier (without money) only."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
     try:
         live = await platform.temporal.get_workflow_handle(workflow_id).query(
@@ -164,12 +168,14 @@ def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetai
         priced = not carries(actor, row)
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
         invoice = invoice if priced else None
-        outstanding = max(Decimal(0), row.total_amount - row.paid_amount)
+        cold = order_cold_chain(session, actor, row)
+        credited = cold.credited or Decimal(0)
+        outstanding = max(Decimal(0), row.total_amount - credited - row.paid_amount)
         detail = OrderDetail(
-            **_summary(row, actor),
+            **_summary(row, actor, credited),
             status_reason=row.status_reason,
             outstanding=Money(amount=outstanding, currency=row.currency) if priced else None,
-            shipments=_shipments(session, row.id),
+            shipments=_shipments(session, row.id, cold.shipments),
             invoice=InvoiceView(
                 invoice_id=invoice.id,
                 document_id=invoice.document_id,
@@ -184,7 +190,9 @@ def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetai
         return detail, row.workflow_id
 
 
-def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
+def _shipments(
+    session: Session, order_id: str, cold: dict[int, ShipmentColdChain]
+) -> list[ShipmentDetail]:
     events: dict[int, list[EventView]] = {}
     for e in session.scalars(
         select(CarrierEvent).where(CarrierEvent.order_id == order_id).order_by(CarrierEvent.id)
@@ -215,65 +223,7 @@ def _shipments(session: Session, order_id: str) -> list[ShipmentDetail]:
             consignment_document_id=shipment.consignment_document_id,
             waybill_pdf_document_id=pdf,
             events=events.get(shipment.number, []),
+            cold_chain=cold.get(shipment.number),
         )
         for shipment, receipt, pdf in filed
     ]
-
-
-# -- documents ----------------------------------------------------------------------------
-
-
-@router.post("/{order_id}/documents", status_code=status.HTTP_201_CREATED)
-async def upload_document(
-    order_id: IdPath,
-    actor: CurrentActor,
-    platform: PlatformDep,
-    file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, e.g. the proof of delivery")],
-) -> DocumentRef:
-    """Store a document for the order (either party, or its carrier); give its id as a
-    delivery's proof."""
-    upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
-
-    def store() -> DocumentRef:
-        with transaction(platform.sessions) as session:
-            row = visible_order(session, actor, order_id)
-            if actor.org_id not in (row.buyer_org_id, row.supplier_org_id, row.carrier_org_id):
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN,
-                    detail="only the order's parties and its carrier add documents",
-                )
-            refs = store_uploads(session, platform.store, [upload], actor=actor, kind="order")
-            record_upload(session, actor, row.id, refs["file"])
-            return refs["file"]
-
-    return await run_in_threadpool(store)
-
-
-@router.get("/{order_id}/documents/{document_id}", response_class=Response, responses=ANY_DOCUMENT)
-def download_document(
-    order_id: IdPath,
-    document_id: IdPath,
-    actor: CurrentActor,
-    platform: PlatformDep,
-    session: SessionDep,
-) -> Response:
-    """A document of the order (an upload, a delivery proof, the invoice, the filed e-waybill),
-    for either party whichever uploaded it; hash re-verified, audited."""
-    row = visible_order(session, actor, order_id)
-    if document_id not in order_document_ids(session, row):
-        raise not_found("document")
-    document = readable_document(session, actor, document_id)
-    return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})
-
-
-@router.get("/{order_id}/invoice", response_class=Response, responses=PDF_DOCUMENT)
-def download_invoice(
-    order_id: IdPath, actor: CurrentActor, platform: PlatformDep, session: SessionDep
-) -> Response:
-    """The invoice PDF, after checking it still hashes to the recorded SHA-256; audited."""
-    row = visible_order(session, actor, order_id)
-    invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
-    if invoice is None:
-        raise not_found("invoice")
-    document = readable_document(session, actor, invoice.document_id)
-    return audited_download(platform.store, session, actor, document, detail={"order_id": row.id})
