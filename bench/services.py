@@ -124,12 +124,15 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def api_process(settings: Settings, log_path: Path) -> Iterator[str]:
+def api_process(
+    settings: Settings, log_path: Path, *, app: str = "api.main:create_app"
+) -> Iterator[str]:
     """The API as production runs it: uvicorn in its own process (as ``stack.up`` starts it), so
-    it does not share the worker's interpreter lock; yields its base URL."""
+    it does not share the worker's interpreter lock; yields its base URL. ``app``: another
+    factory served the same way (a benchmark's bare endpoint)."""
     port = free_port()
     command = [
-        *("-m", "uvicorn", "api.main:create_app", "--factory", "--no-access-log"),
+        *("-m", "uvicorn", app, "--factory", "--no-access-log"),
         *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
     ]
     env = {**os.environ, **settings_environment(settings)}
