@@ -1,0 +1,268 @@
+"""``python -m bench.cold_chain``: cold trips' telemetry through the real API and workflows,
+against a bare insert endpoint and bare signals, as one table.
+
+Every shipment is a real order with one refrigerated line (2-8 °C), confirmed and picked up
+through the API (``bench.cold_chain_setup``, not timed), so each trip has its logger and its
+``ColdChainWorkflow`` on the real worker. The pickup is backdated by the simulated trip's length,
+so every reading (one a minute) is in the past when its logger posts it, in batches of
+``--batch-minutes`` readings, from a client process of its own (``bench.cold_chain_feed``). One
+trip in ten leaves the range once a simulated day (``bench.cold_chain_trips``).
+
+Measured: sustained readings/s; from each excursion batch's POST answering to its alert task row
+being open; each trip's workflow history at the end (events a run, runs a chain); the readings'
+table size (heap and indexes) per million readings. Baselines in the same run, same machine:
+(a) a bare FastAPI endpoint served the same way inserting the same rows into a table of the same
+shape with one INSERT .. ON CONFLICT DO NOTHING; (b) the same batches as bare signals into a bare
+workflow a trip that only counts (an alarm batch writes one task row through one activity).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
+
+from sqlalchemy import Engine, text
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.cold_chain_bare import BARE_READINGS, BareTaskActivities, create_schema
+from bench.cold_chain_bare_workflow import BareTripWorkflow
+from bench.cold_chain_feed import FeedJob, Target, feed
+from bench.cold_chain_report import Chain, Figures, report
+from bench.cold_chain_setup import SetupJob, open_trips
+from bench.cold_chain_trips import Shape, Trip
+from bench.services import Services, api_process, quiet_logs, running_services
+from bench.stats import print_header
+from contracts.sourcing import ContractTerms
+from db.session import make_engine
+from rules.cold_chain_zones import zone_for
+from tests.harness import orders as o
+from tests.harness import sourcing as s
+from worker import build_worker
+
+SETUP_CONCURRENCY = 16
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_chain", description=__doc__)
+    parser.add_argument("--shipments", type=int, default=200, help="cold trips, a logger each")
+    parser.add_argument("--days", type=int, default=3, help="simulated trip length")
+    parser.add_argument("--batch-minutes", type=int, default=60, help="readings a POST")
+    parser.add_argument("--concurrency", type=int, default=32, help="client tasks posting")
+    parser.add_argument("--poll-ms", type=int, default=20, help="how often task rows are read")
+    arguments = parser.parse_args(argv)
+    for name in ("shipments", "days", "batch_minutes", "concurrency", "poll_ms"):
+        if getattr(arguments, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if arguments.concurrency > arguments.shipments:
+        parser.error("--concurrency must be at most --shipments: a logger sends a batch at a time")
+    if arguments.batch_minutes > 2000:
+        parser.error("--batch-minutes must be at most 2000 (the API's largest batch)")
+    return arguments
+
+
+def _say(message: str) -> None:
+    """Progress on stderr: the table on stdout stays pasteable."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _contracts(services: Services, who: o.Parties, n: int) -> list[ContractTerms]:
+    kit = s.lines()[1]  # the reagent kit, 2-8 °C
+    now = datetime.now(UTC)
+    return [o.executed_contract(services.sessions, who, now=now, lines=(kit,)) for _ in range(n)]
+
+
+def _bare_worker(platform_worker: Worker, engine: Engine) -> Worker:
+    """The real worker's configuration with the bare workflow and its one activity."""
+    config = platform_worker.config()
+    config["task_queue"] = f"bench-bare-cold-{uuid.uuid4().hex[:8]}"
+    config["workflows"] = [BareTripWorkflow]
+    config["activities"] = [BareTaskActivities(engine).open_task]
+    return Worker(**config)
+
+
+def _under_way(engine: Engine, trips: Sequence[Trip], timeout_s: float) -> None:
+    """Readings are taken from the pickup, once each trip's workflow has begun it."""
+    deadline = time.monotonic() + timeout_s
+    ids = [trip.trip_id for trip in trips]
+    query = text("SELECT count(*) FROM cold_trips WHERE status = 'in_transit' AND id = ANY(:ids)")
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.execute(query, {"ids": ids}).scalar_one() == len(ids):
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"not every trip in transit within {timeout_s:.0f} s")
+
+
+async def _chains(client: Client, trips: Sequence[Trip]) -> tuple[Chain, ...]:
+    """Each trip's chain of runs: closed runs' lengths from visibility, the running one's from
+    its description (visibility may lag for a running workflow)."""
+    chains: list[Chain] = []
+    for trip in trips:
+        closed: list[int] = []
+        async for run in client.list_workflows(f"WorkflowId = '{trip.workflow_id}'"):
+            if run.close_time is not None:
+                closed.append(run.history_length)
+        description = await client.get_workflow_handle(trip.workflow_id).describe()
+        current = description.raw_info.history_length if description.close_time is None else 0
+        events = (*closed, current) if current else tuple(closed)
+        chains.append(Chain(runs=len(events), events=events))
+    return tuple(chains)
+
+
+def _sizes(engine: Engine) -> dict[str, tuple[int, int, int]]:
+    found: dict[str, tuple[int, int, int]] = {}
+    with engine.connect() as connection:
+        connection.execute(text("CHECKPOINT"))
+        for name in ("temperature_readings", BARE_READINGS):
+            connection.execute(text(f"ANALYZE {name}"))
+            rows, heap, indexes = connection.execute(
+                text(
+                    f"SELECT count(*), pg_table_size('{name}'), pg_indexes_size('{name}') "
+                    f"FROM {name}"
+                )
+            ).one()
+            found[name] = (int(rows), int(heap), int(indexes))
+    return found
+
+
+def _alerts(engine: Engine) -> dict[str, int]:
+    query = text(
+        "SELECT split_part(details->>'alert', ':', 1), count(*) FROM human_tasks "
+        "WHERE kind = 'cold_chain_alert' GROUP BY 1 ORDER BY 1"
+    )
+    with engine.connect() as connection:
+        return {kind: int(n) for kind, n in connection.execute(query)}
+
+
+def _setup(
+    services: Services,
+    who: o.Parties,
+    contracts: Sequence[ContractTerms],
+    shape: Shape,
+    *,
+    api_url: str,
+    task_queue: str,
+    poll_s: float,
+) -> SetupJob:
+    kit = s.lines()[1].temperature
+    if kit is None:
+        raise RuntimeError("the reagent kit line has lost its temperature range")
+    return SetupJob(
+        settings=services.settings,
+        task_queue=task_queue,
+        api_url=api_url,
+        supplier=who.supplier.actor,
+        logistics=who.logistics.actor,
+        contracts=tuple(contracts),
+        zone=zone_for(kit).zone,
+        trip_start=shape.start,
+        concurrency=SETUP_CONCURRENCY,
+        poll_s=poll_s,
+        timeout_s=120.0 + 2.0 * len(contracts),
+    )
+
+
+async def _measure(arguments: argparse.Namespace) -> Figures:
+    n = arguments.shipments
+    loop = asyncio.get_running_loop()
+    async with running_services() as services:
+        engine = make_engine(services.settings.database_url)
+        who = await asyncio.to_thread(o.parties, services.sessions, services.store)
+        contracts = await asyncio.to_thread(_contracts, services, who, n)
+        await asyncio.to_thread(create_schema, engine)
+        _say(f"{n} executed contracts recorded")
+        # Backdated by the trip and a margin, so the last reading is in the past when posted.
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        shape = Shape(
+            start=start - timedelta(days=arguments.days, minutes=10),
+            days=arguments.days,
+            batch_minutes=arguments.batch_minutes,
+        )
+        platform_worker = build_worker(
+            services.env.client,
+            settings=services.settings,
+            sessions=services.sessions,
+            store=services.store,
+            registry=services.registry,
+            regulator=services.regulator,
+            task_queue=f"bench-cold-{uuid.uuid4().hex[:8]}",
+        )
+        bare_worker = _bare_worker(platform_worker, engine)
+        timeout_s = 600.0 + n * shape.minutes / 200  # 200 readings/s at worst
+        # Spawned, not forked: this process already runs threads and the Temporal runtime.
+        clients = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        bare_app = "bench.cold_chain_bare:create_app"
+        with (
+            clients,
+            api_process(services.settings, services.workdir / "api.log") as api_url,
+            api_process(services.settings, services.workdir / "bare.log", app=bare_app) as bare_url,
+        ):
+
+            def job(target: Target, url: str) -> FeedJob:
+                return FeedJob(
+                    settings=services.settings,
+                    target=target,
+                    url=url,
+                    task_queue=bare_worker.task_queue,
+                    trips=tuple(trips),
+                    shape=shape,
+                    concurrency=arguments.concurrency,
+                    poll_s=arguments.poll_ms / 1000,
+                    timeout_s=timeout_s,
+                )
+
+            async with platform_worker, bare_worker:
+                began = time.perf_counter()
+                setup = _setup(
+                    services,
+                    who,
+                    contracts,
+                    shape,
+                    api_url=api_url,
+                    task_queue=platform_worker.task_queue,
+                    poll_s=arguments.poll_ms / 1000,
+                )
+                trips = await loop.run_in_executor(clients, open_trips, setup)
+                await asyncio.to_thread(_under_way, engine, trips, 120.0)
+                setup_s = time.perf_counter() - began
+                _say(f"{n} trips picked up through the API in {setup_s:.0f} s; bare endpoint ...")
+                bare_api = await loop.run_in_executor(clients, feed, job(Target.BARE_API, bare_url))
+                _say(f"bare endpoint took {bare_api.wall_s:.0f} s; bare signals ...")
+                bare_signals = await loop.run_in_executor(
+                    clients, feed, job(Target.BARE_SIGNALS, "")
+                )
+                _say(f"bare signals took {bare_signals.wall_s:.0f} s; platform ...")
+                platform = await loop.run_in_executor(clients, feed, job(Target.PLATFORM, api_url))
+                _say(f"platform took {platform.wall_s:.0f} s")
+                chains = await _chains(services.env.client, trips)
+        sizes = await asyncio.to_thread(_sizes, engine)
+        alerts = await asyncio.to_thread(_alerts, engine)
+        engine.dispose()
+    return Figures(setup_s, platform, bare_api, bare_signals, chains, sizes, alerts)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = _arguments(argv)
+    quiet_logs()
+    began = time.perf_counter()
+    print_header(
+        "Tradeflow cold-chain benchmark",
+        f"{arguments.shipments} shipments, {arguments.days}-day trips, a reading a minute, "
+        f"{arguments.batch_minutes} a batch, {arguments.concurrency} client tasks, "
+        f"polling every {arguments.poll_ms} ms",
+    )
+    figures = asyncio.run(_measure(arguments))
+    print("\n".join(report(figures, arguments)))
+    print(f"\nbenchmark took {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
