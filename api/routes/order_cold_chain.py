@@ -22,6 +22,8 @@ from contracts.common import Actor, Money
 from db.cold_chain import ColdTrip, CreditNote, LoggerAssignment
 from db.models import Order
 
+NOTHING = Decimal("0.00")  # credited without a credit note, in cents as the amounts are kept
+
 
 class ShipmentColdChain(BaseModel):
     """A cold shipment's trip: its status, its zones' labels, how many loggers it carried, and
@@ -63,7 +65,7 @@ def order_cold_chain(session: Session, actor: Actor, order: Order) -> OrderColdC
         .where(ColdTrip.order_id == order.id)
     )
     shipments: dict[int, ShipmentColdChain] = {}
-    credited = Decimal(0)
+    credited = NOTHING
     for trip, logged, amount, currency in rows:
         credited += amount or 0
         priced = not carrier or trip.liable_org_id == actor.org_id

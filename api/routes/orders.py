@@ -26,7 +26,12 @@ from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descendin
 from api.params import IdPath
 from api.platform import Platform
 from api.routes.order_access import carries, visible_order, visible_sides
-from api.routes.order_cold_chain import ShipmentColdChain, credited_by_order, order_cold_chain
+from api.routes.order_cold_chain import (
+    NOTHING,
+    ShipmentColdChain,
+    credited_by_order,
+    order_cold_chain,
+)
 from contracts.common import Actor, Money
 from contracts.fulfilment import CarrierEventKind, OrderStatus, OrderView
 from db.models import CarrierEvent, Invoice, Order, OrderShipment, Waybill
@@ -144,7 +149,7 @@ def list_orders(
         query = query.where(Order.status == status_filter.value)
     rows = page.rows(session, query)
     credited = credited_by_order(session, [row.id for row in rows])
-    return [OrderSummary(**_summary(row, actor, credited.get(row.id, Decimal(0)))) for row in rows]
+    return [OrderSummary(**_summary(row, actor, credited.get(row.id, NOTHING))) for row in rows]
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
@@ -169,7 +174,7 @@ def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetai
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
         invoice = invoice if priced else None
         cold = order_cold_chain(session, actor, row)
-        credited = cold.credited or Decimal(0)
+        credited = NOTHING if cold.credited is None else cold.credited
         outstanding = max(Decimal(0), row.total_amount - credited - row.paid_amount)
         detail = OrderDetail(
             **_summary(row, actor, credited),
