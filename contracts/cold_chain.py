@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import Field
 
 from contracts.common import Actor, DocumentRef, Frozen, Line, Money, Text
-from contracts.fulfilment import ShipmentLine
+from contracts.fulfilment import ColdChainResult, ShipmentLine
 from contracts.tasks import TaskSpec
 
 Celsius = Annotated[Decimal, Field(ge=-100, le=100, max_digits=6, decimal_places=2)]
@@ -269,16 +269,10 @@ class DecisionRecord(Frozen):
     report: DocumentRef
 
 
-class ColdChainOutcome(Frozen):
+class ColdChainOutcome(ColdChainResult):
     """What the order learns when the trip is decided."""
 
-    trip_id: Line
     disposition: Disposition
-    lost: tuple[ShipmentLine, ...]
-    claim: Money | None
-    liable_org_id: Line | None
-    credit_note_id: Line | None
-    report_document_id: Line
 
 
 ColdChainInput.model_rebuild()
