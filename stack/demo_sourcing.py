@@ -77,7 +77,13 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
                     "description": "冷藏试剂盒 Chilled reagent kit",
                     "quantity": "500",
                     "unit": "kit",
-                    "temperature": {"min_celsius": "2", "max_celsius": "8"},
+                    # Its logger uploads hourly and buffers through dead zones: 4 h of
+                    # silence allowed (the demo replays a trip from 3 h back).
+                    "temperature": {
+                        "min_celsius": "2",
+                        "max_celsius": "8",
+                        "max_silence_minutes": 240,
+                    },
                 },
             ],
             "delivery_place": DESTINATION,
