@@ -5,17 +5,22 @@ round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line,
 decline, the comparison, a split award, finance approval of the large contract, both signatures
 on each contract and their verification. Each executed contract becomes an order, fulfilled to
 payment: the supplier confirms with its shipment plan (the acetone goes in two tractor-trailers,
-the chilled kits in one) and names the acetone's carrier, Jiangsu Anda, accredited first with its
+the chilled kits in one) and names the carrier, Jiangsu Anda, accredited first with its
 operating licence and fleet; for each shipment of acetone the supplier's logistics declares the
 consignment list, the carrier's dispatcher makes the e-waybill from it with a truck and crew of
 its fleet, and the loader makes its five checks (the first truck refused once for an out-of-date
 inspection), and the waybill is filed with the regulator;
 each shipment is moved on its own, its carrier events ending with a proof of delivery, while the
-order shows its least advanced shipment's status; once every shipment is delivered the buyer
-accepts; the invoice; finance pays. Last, the regulator searches, reads, verifies and exports
-the filed e-waybills, each naming the carrier as its maker. Every step is a real request to the
-real services; the PDFs and the export are saved under ``<data dir>/demo/``. Run it again for
-another round.
+order shows its least advanced shipment's status. The chilled kits travel in cold chain: Anda
+registers a logger and puts it on the trip (the pickup is refused before), the logger uploads
+three hours of readings with a 40-minute excursion whose task opens for Anda's dispatcher (once,
+however often the upload is resent), and on delivery the buyer quarantines the kits, then claims
+for those spoilt; the credit note comes off the invoice and the temperature report is issued.
+Once every shipment is delivered the buyer accepts; the invoice; finance pays what is owed.
+Last, the cold-chain loss rates by carrier and route, and the regulator searches, reads,
+verifies and exports the filed e-waybills, each naming the carrier as its maker. Every step is a
+real request to the real services; the PDFs and the export are saved under
+``<data dir>/demo/``. Run it again for another round.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from settings import get_settings
 from stack.demo_accreditation import SUPPLIERS, accredit
 from stack.demo_carrier import accredit_carrier, register_fleet
 from stack.demo_client import COMPLIANCE, Caller, step
+from stack.demo_cold_chain import loss_rates
 from stack.demo_fulfilment import fulfil
 from stack.demo_inspection import inspect
 from stack.demo_sourcing import source
@@ -45,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     carrier = register_fleet(args.api, accredit_carrier(args.api, compliance))
     executed = source(args.api, suppliers, out)
     filed = fulfil(args.api, executed, out, carrier)
+    step("Cold-chain loss rates of the decided trips, as the platform sees them")
+    loss_rates(args.api)
     step("The regulator inspects the filed e-waybills")
     inspect(args.api, filed, out)
 

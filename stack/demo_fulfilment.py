@@ -6,8 +6,9 @@ dispatcher making the e-waybill from it with a truck and crew of its fleet, and 
 five checks before loading (the first refused once: the truck's inspection is out of date, so the
 carrier sends its other truck), the waybill then filed with the regulator; each shipment moved on
 its own by carrier events ending with a proof of delivery, while the order shows its least
-advanced shipment; the buyer accepting once all are delivered; the invoice; finance paying it in
-full.
+advanced shipment; the chilled kits' shipment carried with a logger on board, its excursion
+alerted and claimed for (``stack.demo_cold_chain``); the buyer accepting once all are delivered;
+the invoice; finance paying what is owed after any credit note.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from stack.demo_client import (
     step,
     wait_for,
 )
+from stack.demo_cold_chain import cold_lines, dispose, drive, equip
 from stack.demo_sourcing import Executed
 from stack.demo_waybill import (
     CST,
@@ -52,9 +54,8 @@ class Shipper:
     road: str
 
 
-# Hengxin's acetone travels with the demo carrier, whose dispatcher reports the transport;
-# lianfeng has no logistics user and its chilled order needs no carrier of dangerous goods, so
-# its supplier user reports the transport itself.
+# Hengxin's acetone and Lianfeng's chilled kits travel with the demo carrier, whose dispatcher
+# reports the transport and keeps the kits' logger (Lianfeng has no logistics user to do it).
 SHIPPERS = {
     "supplier@hengxin.example": Shipper(
         "logistics@hengxin.example", "江苏省无锡市惠山经济开发区 Huishan, Wuxi", "G2 京沪高速 Wuxi"
@@ -121,7 +122,7 @@ def confirm(
     if plan:
         split = ", ".join(f"{key} = {quantity}" for key, quantity in plan.items())
         print(f"{supplier.email}: splits the order, choices {{{split}}}")
-    if any(line["un_number"] for line in lines):
+    if any(line["un_number"] or line["temperature"] for line in lines):
         plan = {**plan, "carrier": carrier_org_id}
         print(f"{supplier.email}: names the carrier {carrier_org_id}")
     answer = decide(supplier, task, "confirm", plan)
@@ -212,26 +213,23 @@ def proof_of_delivery(order_id: str, number: int) -> bytes:
     return b"%PDF-1.4\n" + signed.encode() + b"\n%%EOF\n"
 
 
-def transport(carrier: Caller, shipper: Shipper, order_id: str, number: int) -> None:
-    """One shipment's pickup, departure and arrival, then its delivery with its proof uploaded
-    first."""
-    events = f"/orders/{order_id}/shipments/{number}/events"
-
-    def said(kind: str, receipt: Mapping[str, Any]) -> str:
-        return (
-            f"{carrier.email}: shipment {number} {kind} → shipment {receipt['shipment_status']}, "
-            f"order {receipt['status']}"
-        )
-
-    legs = (
-        ("picked_up", shipper.origin),
-        ("departed", shipper.road),
-        ("arrived", DESTINATION),
+def report_event(
+    carrier: Caller, order_id: str, number: int, kind: str, place: str, at: datetime
+) -> None:
+    """One carrier event of a shipment, as the carrier reports it."""
+    receipt = carrier.call(
+        "POST",
+        f"/orders/{order_id}/shipments/{number}/events",
+        json={"kind": kind, "at": at.isoformat(), "location": place},
     )
-    for kind, place in legs:
-        at = datetime.now(UTC).isoformat()
-        receipt = carrier.call("POST", events, json={"kind": kind, "at": at, "location": place})
-        print(f"{said(kind, receipt)} ({place})")
+    print(
+        f"{carrier.email}: shipment {number} {kind} → shipment {receipt['shipment_status']}, "
+        f"order {receipt['status']} ({place})"
+    )
+
+
+def deliver(carrier: Caller, order_id: str, number: int, at: datetime) -> None:
+    """The shipment's delivery, its proof uploaded first."""
     pod = carrier.call(
         "POST",
         f"/orders/{order_id}/documents",
@@ -247,16 +245,53 @@ def transport(carrier: Caller, shipper: Shipper, order_id: str, number: int) -> 
     print(f"{carrier.email}: shipment {number} proof of delivery uploaded, sha256 {digest}…")
     receipt = carrier.call(
         "POST",
-        events,
+        f"/orders/{order_id}/shipments/{number}/events",
         json={
             "kind": "delivered",
-            "at": datetime.now(UTC).isoformat(),
+            "at": at.isoformat(),
             "location": DESTINATION,
             "note": "签收 signed by the consignee",
             "proof_of_delivery_document_id": pod["document_id"],
         },
     )
-    print(said("delivered", receipt))
+    print(
+        f"{carrier.email}: shipment {number} delivered → shipment {receipt['shipment_status']}, "
+        f"order {receipt['status']}"
+    )
+
+
+def transport(carrier: Caller, shipper: Shipper, order_id: str, number: int) -> None:
+    """One shipment's pickup, departure and arrival, then its delivery with its proof uploaded
+    first."""
+    for kind, place in (
+        ("picked_up", shipper.origin),
+        ("departed", shipper.road),
+        ("arrived", DESTINATION),
+    ):
+        report_event(carrier, order_id, number, kind, place, datetime.now(UTC))
+    deliver(carrier, order_id, number, datetime.now(UTC))
+
+
+def carry_cold(
+    base: str,
+    carrier: Caller,
+    buyer: Caller,
+    shipper: Shipper,
+    order_id: str,
+    shipment: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    out: Path,
+) -> None:
+    """A cold shipment: a logger on board before pickup, its readings on the road (the trip
+    replayed from three hours back), the buyer's disposition on delivery."""
+    n: int = shipment["shipment"]
+    trip = equip(base, carrier, order_id, n, lines, origin=shipper.origin)
+    report_event(carrier, order_id, n, "picked_up", shipper.origin, trip.start)
+    report_event(carrier, order_id, n, "departed", shipper.road, trip.start + timedelta(minutes=2))
+    drive(base, trip, carrier, buyer)
+    report_event(carrier, order_id, n, "arrived", DESTINATION, trip.end)
+    deliver(carrier, order_id, n, trip.end)
+    dispose(trip, buyer, out)
 
 
 def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
@@ -297,9 +332,9 @@ def fulfil(base: str, executed: list[Executed], out: Path, carrier: DemoCarrier)
         order_id = f"ord-{deal.contract_id}"
         shipper = SHIPPERS[deal.supplier]
         supplier, logistics = Caller(base, deal.supplier), Caller(base, shipper.email)
-        dangerous = any(line["un_number"] for line in deal.lines)
-        # Dangerous goods go with the carrier, which reports their transport.
-        mover = dispatcher if dangerous else logistics
+        carried = any(line["un_number"] or line["temperature"] for line in deal.lines)
+        # Dangerous and chilled goods go with the carrier, which reports their transport.
+        mover = dispatcher if carried else logistics
         step(f"Order {order_id}: {deal.supplier}")
         order = order_reaches(buyer, order_id, "awaiting_confirmation")
         print(
@@ -332,7 +367,11 @@ def fulfil(base: str, executed: list[Executed], out: Path, carrier: DemoCarrier)
                 receipt = _shipment(ready, n)["receipt_number"]
                 print(f"filed with the regulator: {number}, receipt {receipt}")
             print(standing(ready))
-            transport(mover, shipper, order_id, n)
+            cold = cold_lines(shipment, deal.lines)
+            if cold:
+                carry_cold(base, mover, buyer, shipper, order_id, shipment, cold, out)
+            else:
+                transport(mover, shipper, order_id, n)
         print(standing(order_reaches(buyer, order_id, "delivered")))
         settle(buyer, finance, order_id, out)
     return filed
