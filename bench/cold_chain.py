@@ -23,10 +23,13 @@ import asyncio
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from temporalio.client import Client
@@ -34,10 +37,19 @@ from temporalio.worker import Worker
 
 from bench.cold_chain_bare import BARE_READINGS, BareTaskActivities, create_schema
 from bench.cold_chain_bare_workflow import BareTripWorkflow
-from bench.cold_chain_feed import FeedJob, Target, feed
-from bench.cold_chain_report import Chain, Figures, report
+from bench.cold_chain_feed import FeedJob, FeedResult, Target, feed
+from bench.cold_chain_report import (
+    BARE_API,
+    BARE_SIGNALS,
+    PACED,
+    PLATFORM,
+    Chain,
+    Figures,
+    report,
+)
 from bench.cold_chain_setup import SetupJob, open_trips
 from bench.cold_chain_trips import Shape, Trip
+from bench.cpu_time import cpu_seconds
 from bench.services import Services, api_process, quiet_logs, running_services
 from bench.stats import print_header
 from contracts.sourcing import ContractTerms
@@ -48,6 +60,7 @@ from tests.harness import sourcing as s
 from worker import build_worker
 
 SETUP_CONCURRENCY = 16
+CONCURRENCY = 32
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,9 +68,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--shipments", type=int, default=200, help="cold trips, a logger each")
     parser.add_argument("--days", type=int, default=3, help="simulated trip length")
     parser.add_argument("--batch-minutes", type=int, default=60, help="readings a POST")
-    parser.add_argument("--concurrency", type=int, default=32, help="client tasks posting")
+    parser.add_argument(
+        "--concurrency", type=int, help="client tasks posting (32, at most one a logger)"
+    )
     parser.add_argument("--poll-ms", type=int, default=20, help="how often task rows are read")
     arguments = parser.parse_args(argv)
+    if arguments.concurrency is None:
+        arguments.concurrency = min(CONCURRENCY, arguments.shipments)
     for name in ("shipments", "days", "batch_minutes", "concurrency", "poll_ms"):
         if getattr(arguments, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -86,6 +103,20 @@ def _bare_worker(platform_worker: Worker, engine: Engine) -> Worker:
     config["workflows"] = [BareTripWorkflow]
     config["activities"] = [BareTaskActivities(engine).open_task]
     return Worker(**config)
+
+
+@contextmanager
+def _logs_on_failure(workdir: Path) -> Iterator[None]:
+    """The API's and the bare endpoint's last log lines when a run fails: they live in a
+    temporary folder the failure removes."""
+    try:
+        yield
+    except BaseException:
+        for log in sorted(workdir.glob("*.log")):
+            _say(
+                f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            )
+        raise
 
 
 def _under_way(engine: Engine, trips: Sequence[Trip], timeout_s: float) -> None:
@@ -196,29 +227,30 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
             task_queue=f"bench-cold-{uuid.uuid4().hex[:8]}",
         )
         bare_worker = _bare_worker(platform_worker, engine)
-        timeout_s = 600.0 + n * shape.minutes / 200  # 200 readings/s at worst
         # Spawned, not forked: this process already runs threads and the Temporal runtime.
         clients = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
         bare_app = "bench.cold_chain_bare:create_app"
         with (
+            _logs_on_failure(services.workdir),
             clients,
             api_process(services.settings, services.workdir / "api.log") as api_url,
             api_process(services.settings, services.workdir / "bare.log", app=bare_app) as bare_url,
         ):
-
-            def job(target: Target, url: str) -> FeedJob:
-                return FeedJob(
+            feeds = _Feeds(
+                clients,
+                FeedJob(
                     settings=services.settings,
-                    target=target,
-                    url=url,
+                    target=Target.PLATFORM,
+                    url=api_url,
                     task_queue=bare_worker.task_queue,
-                    trips=tuple(trips),
+                    trips=(),
                     shape=shape,
                     concurrency=arguments.concurrency,
                     poll_s=arguments.poll_ms / 1000,
-                    timeout_s=timeout_s,
-                )
-
+                    timeout_s=600.0 + n * shape.minutes / 200,  # 200 readings/s at worst
+                ),
+                markers=(str(services.workdir),),
+            )
             async with platform_worker, bare_worker:
                 began = time.perf_counter()
                 setup = _setup(
@@ -233,20 +265,47 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                 trips = await loop.run_in_executor(clients, open_trips, setup)
                 await asyncio.to_thread(_under_way, engine, trips, 120.0)
                 setup_s = time.perf_counter() - began
-                _say(f"{n} trips picked up through the API in {setup_s:.0f} s; bare endpoint ...")
-                bare_api = await loop.run_in_executor(clients, feed, job(Target.BARE_API, bare_url))
-                _say(f"bare endpoint took {bare_api.wall_s:.0f} s; bare signals ...")
-                bare_signals = await loop.run_in_executor(
-                    clients, feed, job(Target.BARE_SIGNALS, "")
-                )
-                _say(f"bare signals took {bare_signals.wall_s:.0f} s; platform ...")
-                platform = await loop.run_in_executor(clients, feed, job(Target.PLATFORM, api_url))
-                _say(f"platform took {platform.wall_s:.0f} s")
+                _say(f"{n} trips picked up through the API in {setup_s:.0f} s")
+                feeds.trips = tuple(trips)
+                await feeds.run(BARE_API, Target.BARE_API, url=bare_url)
+                await feeds.run(BARE_SIGNALS, Target.BARE_SIGNALS)
+                platform = await feeds.run(PLATFORM, Target.PLATFORM)
+                # The latency baseline at the platform's own pace (unpaced, bare signals come
+                # several times faster and their alarms queue behind them).
+                rate = platform.readings / platform.wall_s
+                await feeds.run(PACED, Target.BARE_SIGNALS, rate=rate, tag="Paced")
                 chains = await _chains(services.env.client, trips)
         sizes = await asyncio.to_thread(_sizes, engine)
         alerts = await asyncio.to_thread(_alerts, engine)
         engine.dispose()
-    return Figures(setup_s, platform, bare_api, bare_signals, chains, sizes, alerts)
+    return Figures(setup_s, feeds.results, feeds.cpu, chains, sizes, alerts)
+
+
+class _Feeds:
+    """Each phase's feed from the client process, with the CPU each part used meanwhile."""
+
+    def __init__(self, clients: ProcessPoolExecutor, job: FeedJob, markers: tuple[str, ...]):
+        self._clients = clients
+        self._job = job
+        self._markers = markers
+        self.trips: tuple[Trip, ...] = ()
+        self.results: dict[str, FeedResult] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+
+    async def run(
+        self, name: str, target: Target, *, url: str = "", rate: float | None = None, tag: str = ""
+    ) -> FeedResult:
+        _say(f"{name} ...")
+        job = replace(
+            self._job, target=target, url=url or self._job.url, trips=self.trips, rate=rate, tag=tag
+        )
+        before = await asyncio.to_thread(cpu_seconds, self._markers)
+        result = await asyncio.get_running_loop().run_in_executor(self._clients, feed, job)
+        after = await asyncio.to_thread(cpu_seconds, self._markers)
+        self.results[name] = result
+        self.cpu[name] = {part: after[part] - before.get(part, 0.0) for part in after}
+        _say(f"{name} took {result.wall_s:.0f} s")
+        return result
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -36,6 +36,7 @@ from security.keys import keyring_from_settings
 from settings import Settings
 from stack.temporal import connect
 
+RESENDS = 2
 Key = tuple[str, datetime]  # a task's workflow and the instant it is keyed by
 
 
@@ -56,6 +57,8 @@ class FeedJob:
     concurrency: int
     poll_s: float
     timeout_s: float
+    rate: float | None = None  # readings/s offered; None: as fast as answers come
+    tag: str = ""  # tells one run's bare workflows from another's
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class FeedResult:
     wall_s: float
     send_ms: tuple[float, ...]  # each batch's POST (or signal) until it answered
     excursion_ms: tuple[float, ...]  # an excursion batch answered -> its task row seen open
+    resent: int  # batches sent again after a broken connection
 
 
 def feed(job: FeedJob) -> FeedResult:
@@ -72,8 +76,8 @@ def feed(job: FeedJob) -> FeedResult:
     return asyncio.run(_feed(job))
 
 
-def _bare_id(trip: Trip) -> str:
-    return f"BenchBareTrip:{trip.trip_id}"
+def _bare_id(trip: Trip, tag: str) -> str:
+    return f"BenchBareTrip{tag}:{trip.trip_id}"
 
 
 def _in_sending_order(per_trip: list[list[Batch]]) -> Iterator[Batch]:
@@ -92,7 +96,7 @@ def _expected(job: FeedJob) -> dict[Key, tuple[int, int]]:
             if job.target is Target.PLATFORM:
                 found[(trip.workflow_id, start)] = (trip.number, batch)
             elif job.target is Target.BARE_SIGNALS:
-                found[(_bare_id(trip), last_at(shape, batch))] = (trip.number, batch)
+                found[(_bare_id(trip, job.tag), last_at(shape, batch))] = (trip.number, batch)
     return found
 
 
@@ -119,16 +123,24 @@ async def _feed(job: FeedJob) -> FeedResult:
     seen: dict[Key, float] = {}
     send_ms: list[float] = []
     engine = make_engine(job.settings.database_url, pool_size=1)
-    send, close = await _sender(job, trips)
+    resent: list[Batch] = []
+    send, close = await _sender(job, trips, resent)
     pending = _in_sending_order(per_trip)
     done_sending = asyncio.Event()
 
+    offered = 0  # readings handed out so far: at a given rate, when the next may go
+
     async def worker() -> None:
+        nonlocal offered
         for batch in pending:
-            began = time.perf_counter()
+            if job.rate is not None:
+                due = began + offered / job.rate
+                offered += batch.readings
+                await asyncio.sleep(due - time.perf_counter())
+            sent = time.perf_counter()
             await send(batch)
             ended = time.perf_counter()
-            send_ms.append((ended - began) * 1000)
+            send_ms.append((ended - sent) * 1000)
             if batch.excursion:
                 answered[(batch.trip, batch.index)] = ended
 
@@ -168,6 +180,7 @@ async def _feed(job: FeedJob) -> FeedResult:
         wall_s=wall_s,
         send_ms=tuple(send_ms),
         excursion_ms=tuple(latencies),
+        resent=len(resent),
     )
 
 
@@ -175,7 +188,7 @@ Send = Callable[[Batch], Awaitable[None]]
 Close = Callable[[], Awaitable[None]]
 
 
-async def _sender(job: FeedJob, trips: dict[int, Trip]) -> tuple[Send, Close]:
+async def _sender(job: FeedJob, trips: dict[int, Trip], resent: list[Batch]) -> tuple[Send, Close]:
     """How a batch is sent to the job's target, and what ends the run (the bare workflows
     counting their last readings)."""
     if job.target is Target.BARE_SIGNALS:
@@ -183,7 +196,8 @@ async def _sender(job: FeedJob, trips: dict[int, Trip]) -> tuple[Send, Close]:
     http = httpx.AsyncClient(
         base_url=job.url,
         timeout=120,
-        limits=httpx.Limits(max_connections=job.concurrency),
+        # Idle connections dropped before uvicorn's 5 s keep-alive closes them under a request.
+        limits=httpx.Limits(max_connections=job.concurrency, keepalive_expiry=2.0),
         headers={"Content-Type": "application/json"},
     )
     platform = job.target is Target.PLATFORM
@@ -196,8 +210,18 @@ async def _sender(job: FeedJob, trips: dict[int, Trip]) -> tuple[Send, Close]:
     }
 
     async def send(batch: Batch) -> None:
-        answer = await http.post(path, content=batch.body, headers=credentials[batch.trip])
-        if answer.status_code != 202 or answer.json()["stored"] != batch.readings:
+        # A batch is idempotent: a logger whose connection broke sends it again, and then
+        # finds some or all of it stored already.
+        for attempt in range(RESENDS + 1):
+            try:
+                answer = await http.post(path, content=batch.body, headers=credentials[batch.trip])
+                break
+            except httpx.TransportError:
+                if attempt == RESENDS:
+                    raise
+                resent.append(batch)
+        whole = answer.status_code == 202 and answer.json()["stored"] == batch.readings
+        if not whole and not (answer.status_code == 202 and attempt):
             raise RuntimeError(f"{path} answered {answer.status_code}: {answer.text[:500]}")
 
     return send, http.aclose
@@ -210,7 +234,7 @@ async def _signaller(job: FeedJob, trips: dict[int, Trip]) -> tuple[Send, Close]
         handles[number] = await client.start_workflow(
             BareTripWorkflow.run,
             job.shape.minutes,
-            id=_bare_id(trip),
+            id=_bare_id(trip, job.tag),
             task_queue=job.task_queue,
         )
 

@@ -22,12 +22,17 @@ class Chain:
     events: tuple[int, ...]  # each run's history length
 
 
+PLATFORM = "platform"
+BARE_API = "bare endpoint"
+BARE_SIGNALS = "bare signals"
+PACED = "bare signals at the platform's rate"
+
+
 @dataclass(frozen=True)
 class Figures:
     setup_s: float
-    platform: FeedResult
-    bare_api: FeedResult
-    bare_signals: FeedResult
+    feeds: dict[str, FeedResult]  # by phase: PLATFORM, BARE_API, BARE_SIGNALS, PACED
+    cpu: dict[str, dict[str, float]]  # by phase: CPU seconds by part (bench.cpu_time)
     chains: tuple[Chain, ...]
     sizes: dict[str, tuple[int, int, int]]  # table -> rows, heap bytes, index bytes
     alerts: dict[str, int]  # alert kind -> tasks opened
@@ -50,7 +55,8 @@ def _percentiles(label: str, platform: Sequence[float], baseline: Sequence[float
 
 
 def _rows(figures: Figures) -> list[Row]:
-    platform, bare_api, bare_signals = figures.platform, figures.bare_api, figures.bare_signals
+    platform, bare_api = figures.feeds[PLATFORM], figures.feeds[BARE_API]
+    bare_signals, paced = figures.feeds[BARE_SIGNALS], figures.feeds[PACED]
     rows = [
         Row(
             "readings/s sustained, vs bare endpoint",
@@ -70,9 +76,9 @@ def _rows(figures: Figures) -> list[Row]:
     rows += _percentiles("batch POST, vs bare endpoint", platform.send_ms, bare_api.send_ms)
     if platform.excursion_ms:
         rows += _percentiles(
-            "excursion batch to task open, vs bare",
+            "excursion batch to task open, vs bare at its rate",
             platform.excursion_ms,
-            bare_signals.excursion_ms,
+            paced.excursion_ms,
         )
     rows.append(
         Row(
@@ -91,7 +97,7 @@ def _mib(size: int) -> str:
 
 def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
     n = arguments.shipments
-    platform = figures.platform
+    platform = figures.feeds[PLATFORM]
     events = [e for chain in figures.chains for e in chain.events]
     runs = [chain.runs for chain in figures.chains]
     rows, heap, indexes = figures.sizes["temperature_readings"]
@@ -108,10 +114,14 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         "",
         *table(_rows(figures)),
         "",
+        *_cpu_table(figures),
+        "",
         f"trip workflows at the end: history events a run max {max(events)}, mean "
         f"{mean(events):.0f} (continue-as-new past {HISTORY_LIMIT}); runs a chain max "
         f"{max(runs)}, mean {mean(runs):.2f}",
         f"alert tasks opened, by kind: {alerts}",
+        f"batches sent again after a broken connection: platform {platform.resent}, bare "
+        f"endpoint {figures.feeds[BARE_API].resent}",
         f"temperature_readings: {rows} rows, heap {_mib(heap)}, indexes {_mib(indexes)}",
         f"target >= {TARGET_READINGS_S} readings/s: "
         f"{'met' if rate >= TARGET_READINGS_S else 'MISSED'} ({rate:.0f}); "
@@ -127,6 +137,36 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         "ON CONFLICT DO NOTHING into a table LIKE temperature_readings INCLUDING ALL; (b) one "
         "signal a batch (the platform's payload) into a bare workflow a trip that counts, an "
         "excursion batch opening a bare task row through one activity; same dev server and "
-        "worker settings, same client process and concurrency",
+        "worker settings, same client process and concurrency; the latency baseline offers the "
+        "bare signals at the platform's measured rate",
+        "CPU: seconds each part used during a phase (Linux /proc, the benchmark's processes "
+        "only), per million readings",
         "ratio = platform time / baseline time (for rates: baseline / platform)",
     ]
+
+
+def _cpu_table(figures: Figures) -> list[str]:
+    """CPU seconds per million readings, by part, for each phase: where the time goes."""
+    phases = (PLATFORM, BARE_API, BARE_SIGNALS)
+    parts = sorted(
+        {part for phase in phases for part in figures.cpu.get(phase, {})},
+        key=lambda part: -figures.cpu.get(PLATFORM, {}).get(part, 0.0),
+    )
+    if not parts:
+        return ["CPU by part: not available (no /proc)"]
+
+    def per_million(phase: str, part: str | None) -> str:
+        used = figures.cpu[phase]
+        seconds = sum(used.values()) if part is None else used.get(part, 0.0)
+        return f"{seconds / figures.feeds[phase].readings * 1e6:.0f}"
+
+    title = "CPU s per million readings"
+    width = max(len(part) for part in (*parts, title))
+    lines = [
+        f"| {title.ljust(width)} | " + " | ".join(phases) + " |",
+        f"| {'-' * width} | " + " | ".join("-" * (len(p) - 1) + ":" for p in phases) + " |",
+    ]
+    for part in (*parts, None):
+        cells = " | ".join(per_million(p, part).rjust(len(p)) for p in phases)
+        lines.append(f"| {(part or 'all').ljust(width)} | {cells} |")
+    return lines
