@@ -25,6 +25,7 @@ bench: install
 	.venv/bin/python -m bench.accreditation
 	.venv/bin/python -m bench.sourcing
 	.venv/bin/python -m bench.fulfilment
+	.venv/bin/python -m bench.cold_chain
 
 clean-data:
 	rm -rf .data
