@@ -5,7 +5,8 @@ Batches go out as loggers send them, each logger's in time order: the first batc
 logger, then the second of every logger, and so on, taken by ``concurrency`` client tasks. Each
 excursion batch's answer is timed against the moment a poll (every ``poll_s``, straight from
 PostgreSQL) first sees its alert task row open: the platform's ``cold_chain_alert`` inbox row
-whose key names the excursion's first reading, or the bare workflow's task row.
+whose key names the excursion's first reading, or the bare workflow's task row. A run may be
+offered at a given rate (readings/s) instead of as fast as the answers come.
 """
 
 from __future__ import annotations
