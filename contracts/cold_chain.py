@@ -125,6 +125,9 @@ class ColdChainCarry(Frozen):
     alerted: tuple[Line, ...] = ()  # alert keys already raised (one task per excursion)
     open_alerts: tuple[OpenAlert, ...] = ()
     arrived_at: datetime | None = None
+    # When the first run began watching: a logger's silence counts from here at the earliest,
+    # since it could not upload before the pickup was reported.
+    watching_since: datetime | None = None
     batches: int = 0
     runs: int = 1
 

@@ -98,6 +98,7 @@ class ColdChainWorkflow(Alerts):
         self._alarm = False
         self._latest: Assessment | None = None
         self._silence = {zone.zone: zone.max_silence_s for zone in trip.zones}
+        self._watching_since = carry.watching_since or workflow.now()
 
     @workflow.run
     async def run(self, trip: ColdChainInput) -> ColdChainOutcome:
@@ -189,7 +190,11 @@ class ColdChainWorkflow(Alerts):
         )
         if not assessment.arrived:
             self.raise_alerts(
-                assessment, now, trip_start=self._trip.trip_start, silence_allowed=self._silence
+                assessment,
+                now,
+                trip_start=self._trip.trip_start,
+                watching_since=self._watching_since,
+                silence_allowed=self._silence,
             )
         return assessment
 
@@ -198,7 +203,7 @@ class ColdChainWorkflow(Alerts):
         if self._latest is None:
             return None
         due = [
-            (logger.last_reading_at or self._trip.trip_start)
+            max(logger.last_reading_at or self._trip.trip_start, self._watching_since)
             + timedelta(seconds=self._silence.get(logger.zone, 900) + 1)
             for logger in self._latest.loggers
             if f"silence:{logger.logger_id}:{_since(logger.last_reading_at, self._trip)}"
@@ -219,6 +224,7 @@ class ColdChainWorkflow(Alerts):
             alerted=tuple(sorted(self._alerted)),
             open_alerts=tuple(self._open_alerts.values()),
             arrived_at=self._arrived_at,
+            watching_since=self._watching_since,
             batches=self._batches,
             runs=self._runs + 1,
         )

@@ -85,6 +85,7 @@ class Alerts(HumanTaskWorkflow):
         now: datetime,
         *,
         trip_start: datetime,
+        watching_since: datetime,
         silence_allowed: Mapping[str, int],
     ) -> None:
         """Open a task for every new alert the assessment shows (module docstring);
@@ -124,7 +125,7 @@ class Alerts(HumanTaskWorkflow):
         for logger in assessment.loggers:
             since = logger.last_reading_at or trip_start
             allowed = timedelta(seconds=silence_allowed.get(logger.zone, 900))
-            if now - since <= allowed:
+            if now - max(since, watching_since) <= allowed:
                 continue
             self._alert(
                 f"silence:{logger.logger_id}:{since.isoformat()}",
