@@ -55,8 +55,10 @@ def _figures(logger: LoggerFigures | None, now: datetime) -> str:
             if logger.breach_kind == "budget"
             else "the range is left"
         )
-        left = _minutes(int((logger.breach_at - now).total_seconds()))
-        parts.append(f"at this rate {what} in {left} ({logger.breach_at:%H:%M} UTC)")
+        seconds = int((logger.breach_at - now).total_seconds())
+        # The trend runs from the last reading, which may be older than now.
+        when = f"in {_minutes(seconds)}" if seconds > 0 else "already"
+        parts.append(f"at this rate {what} {when} ({logger.breach_at:%H:%M} UTC)")
     return "; ".join(parts)
 
 
