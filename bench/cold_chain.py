@@ -34,18 +34,17 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.cold_chain_bare import BARE_READINGS, BareTaskActivities, create_schema
+from bench.cold_chain_bare import BareTaskActivities, create_schema
 from bench.cold_chain_bare_workflow import BareTripWorkflow
 from bench.cold_chain_feed import FeedJob, FeedResult, Target, feed
+from bench.cold_chain_readback import alert_tasks, histories, table_sizes
 from bench.cold_chain_report import (
     BARE_API,
     BARE_SIGNALS,
     PACED,
     PLATFORM,
-    Chain,
     Figures,
     report,
 )
@@ -132,47 +131,6 @@ def _under_way(engine: Engine, trips: Sequence[Trip], timeout_s: float) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"not every trip in transit within {timeout_s:.0f} s")
-
-
-async def _chains(client: Client, trips: Sequence[Trip]) -> tuple[Chain, ...]:
-    """Each trip's chain of runs: closed runs' lengths from visibility, the running one's from
-    its description (visibility may lag for a running workflow)."""
-    chains: list[Chain] = []
-    for trip in trips:
-        closed: list[int] = []
-        async for run in client.list_workflows(f"WorkflowId = '{trip.workflow_id}'"):
-            if run.close_time is not None:
-                closed.append(run.history_length)
-        description = await client.get_workflow_handle(trip.workflow_id).describe()
-        current = description.raw_info.history_length if description.close_time is None else 0
-        events = (*closed, current) if current else tuple(closed)
-        chains.append(Chain(runs=len(events), events=events))
-    return tuple(chains)
-
-
-def _sizes(engine: Engine) -> dict[str, tuple[int, int, int]]:
-    found: dict[str, tuple[int, int, int]] = {}
-    with engine.connect() as connection:
-        connection.execute(text("CHECKPOINT"))
-        for name in ("temperature_readings", BARE_READINGS):
-            connection.execute(text(f"ANALYZE {name}"))
-            rows, heap, indexes = connection.execute(
-                text(
-                    f"SELECT count(*), pg_table_size('{name}'), pg_indexes_size('{name}') "
-                    f"FROM {name}"
-                )
-            ).one()
-            found[name] = (int(rows), int(heap), int(indexes))
-    return found
-
-
-def _alerts(engine: Engine) -> dict[str, int]:
-    query = text(
-        "SELECT split_part(details->>'alert', ':', 1), count(*) FROM human_tasks "
-        "WHERE kind = 'cold_chain_alert' GROUP BY 1 ORDER BY 1"
-    )
-    with engine.connect() as connection:
-        return {kind: int(n) for kind, n in connection.execute(query)}
 
 
 def _setup(
@@ -276,11 +234,11 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                 # several times faster and their alarms queue behind them).
                 rate = platform.readings / platform.wall_s
                 await feeds.run(PACED, Target.BARE_SIGNALS, rate=rate, tag="Paced")
-                chains = await _chains(services.env.client, trips)
-        sizes = await asyncio.to_thread(_sizes, engine)
-        alerts = await asyncio.to_thread(_alerts, engine)
+                traces = await histories(services.env.client, trips)
+        sizes = await asyncio.to_thread(table_sizes, engine)
+        alerts = await asyncio.to_thread(alert_tasks, engine)
         engine.dispose()
-    return Figures(setup_s, feeds.results, feeds.cpu, chains, sizes, alerts)
+    return Figures(setup_s, feeds.results, feeds.cpu, traces, sizes, alerts)
 
 
 class _Feeds:

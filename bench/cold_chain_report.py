@@ -8,18 +8,13 @@ from dataclasses import dataclass
 
 from bench.cold_chain_bare import BARE_READINGS
 from bench.cold_chain_feed import FeedResult
+from bench.cold_chain_readback import Histories
 from bench.stats import Row, mean, percentile, table
 from contracts.cold_chain import ColdChainInput
 
 HISTORY_LIMIT = ColdChainInput.model_fields["history_limit"].default
 TARGET_READINGS_S = 2000
 TARGET_P99_MS = 2000
-
-
-@dataclass(frozen=True)
-class Chain:
-    runs: int
-    events: tuple[int, ...]  # each run's history length
 
 
 PLATFORM = "platform"
@@ -33,7 +28,7 @@ class Figures:
     setup_s: float
     feeds: dict[str, FeedResult]  # by phase: PLATFORM, BARE_API, BARE_SIGNALS, PACED
     cpu: dict[str, dict[str, float]]  # by phase: CPU seconds by part (bench.cpu_time)
-    chains: tuple[Chain, ...]
+    histories: Histories
     sizes: dict[str, tuple[int, int, int]]  # table -> rows, heap bytes, index bytes
     alerts: dict[str, int]  # alert kind -> tasks opened
 
@@ -98,8 +93,9 @@ def _mib(size: int) -> str:
 def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
     n = arguments.shipments
     platform = figures.feeds[PLATFORM]
-    events = [e for chain in figures.chains for e in chain.events]
-    runs = [chain.runs for chain in figures.chains]
+    traces = figures.histories
+    events = [e for chain in traces.chains for e in chain.events]
+    runs = [chain.runs for chain in traces.chains]
     rows, heap, indexes = figures.sizes["temperature_readings"]
     excursions = len(platform.excursion_ms)
     rate = _rate(platform)
@@ -120,6 +116,7 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         f"{mean(events):.0f} (continue-as-new past {HISTORY_LIMIT}); runs a chain max "
         f"{max(runs)}, mean {mean(runs):.2f}",
         f"alert tasks opened, by kind: {alerts}",
+        *_assessments(traces),
         f"batches sent again after a broken connection: platform {platform.resent}, bare "
         f"endpoint {figures.feeds[BARE_API].resent}",
         f"temperature_readings: {rows} rows, heap {_mib(heap)}, indexes {_mib(indexes)}",
@@ -170,3 +167,14 @@ def _cpu_table(figures: Figures) -> list[str]:
         cells = " | ".join(per_million(p, part).rjust(len(p)) for p in phases)
         lines.append(f"| {(part or 'all').ljust(width)} | {cells} |")
     return lines
+
+
+def _assessments(traces: Histories) -> list[str]:
+    if not traces.assess_ran_ms:
+        return []
+    waited, ran = traces.assess_waited_ms, traces.assess_ran_ms
+    return [
+        f"assess_cold_trip ({len(ran)} in the trips' histories): ran p50 "
+        f"{percentile(ran, 50):.0f} ms, p99 {percentile(ran, 99):.0f} ms; waited to start p50 "
+        f"{percentile(waited, 50):.0f} ms, p99 {percentile(waited, 99):.0f} ms"
+    ]
