@@ -121,16 +121,22 @@ class CreditNote(Base):
 
 
 def readings_for(session: Session, logger_id: str, start: datetime, end: datetime) -> list[Reading]:
-    """A logger's readings in [start, end], in time order (the primary key's order)."""
-    rows = session.execute(
-        select(TemperatureReading.at, TemperatureReading.celsius, TemperatureReading.humidity)
-        .where(
-            TemperatureReading.logger_id == logger_id,
-            TemperatureReading.at >= start,
-            TemperatureReading.at <= end,
+    """A logger's readings in [start, end], in time order (the primary key's order).
+
+    Every assessment reads a logger's whole trip (43,200 rows for a month of minutes), so the
+    rows come straight from the driver's cursor (timestamptz and numeric already arrive as aware
+    datetimes and Decimals): SQLAlchemy's row processing more than doubled the read's time.
+    """
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(
+            "SELECT at, celsius, humidity FROM temperature_readings"
+            " WHERE logger_id = %s AND at >= %s AND at <= %s ORDER BY at",
+            (logger_id, start, end),
         )
-        .order_by(TemperatureReading.at)
-    )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     return [Reading(at=at, celsius=celsius, humidity=humidity) for at, celsius, humidity in rows]
 
 
