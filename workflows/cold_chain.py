@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.cold_chain_alerts import Alerts
 
 ROUTINE = timedelta(minutes=10)
+HISTORY_WAKES_PATCH = "cold-chain-history-wakes"
 DISPOSITION_TASK = "cold_chain_disposition"
 INSPECTION_TASK = "cold_chain_inspection"
 _DISPOSITIONS = tuple(d.value for d in Disposition)
@@ -99,9 +100,12 @@ class ColdChainWorkflow(Alerts):
         self._latest: Assessment | None = None
         self._silence = {zone.zone: zone.max_silence_s for zone in trip.zones}
         self._watching_since = carry.watching_since or workflow.now()
+        self._wake_when_full = False
 
     @workflow.run
     async def run(self, trip: ColdChainInput) -> ColdChainOutcome:
+        # Runs from before it wake when the history is full as well (a backlog of batches).
+        self._wake_when_full = workflow.patched(HISTORY_WAKES_PATCH)
         if trip.carry is None:
             await policies.run(
                 "begin_cold_trip",
@@ -145,14 +149,16 @@ class ColdChainWorkflow(Alerts):
             if deadlines:
                 timeout = max(min(deadlines) - workflow.now(), timedelta(seconds=1))
             armed = routine is not None
-            # Wakes for an alarm, the arrival, a deadline, or a first quiet batch (to arm the
-            # routine assessment); later quiet batches only count until it is due.
+            # Wakes for an alarm, the arrival, a deadline, a first quiet batch (to arm the
+            # routine assessment), or a history grown full (a logger uploading a backlog sends
+            # batches faster than the routine assessment comes); later quiet batches only count.
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda armed=armed: (
                         self._alarm  # type: ignore[misc]
                         or self._arrived_at is not None
                         or (self._unassessed > 0 and not armed)
+                        or (self._wake_when_full and self._history_full())
                     ),
                     timeout=timeout,
                 )
