@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
 
 ROUTINE = timedelta(minutes=10)
 HISTORY_WAKES_PATCH = "cold-chain-history-wakes"
+REASSESS_PATCH = "cold-chain-reassess-on-decision"
 DISPOSITION_TASK = "cold_chain_disposition"
 INSPECTION_TASK = "cold_chain_inspection"
 _DISPOSITIONS = tuple(d.value for d in Disposition)
@@ -264,6 +265,10 @@ class ColdChainWorkflow(Alerts):
             if decision is None:  # unreachable: a buyer task always comes back decided
                 raise ApplicationError("no disposition decided", non_retryable=True)
             disposition = Disposition(decision.outcome)
+            if workflow.patched(REASSESS_PATCH):
+                # The logger may have uploaded what it buffered while people decided: the
+                # report states every reading up to the arrival.
+                final = await self._assess()
         outcome = await self._record(final, disposition, decision, quarantined=quarantined)
         if decision is not None:
             self.reply(

@@ -150,6 +150,7 @@ async def test_an_excursion_raises_one_task_and_the_quarantine_ends_in_a_claim_o
     assert {n.org_id for n in notified} == {parties.buyer.org.id, supplier_org}
 
     # Delivered: the excursion was within budget, so the buyer decides; quarantine, then claim.
+    await skip_time(harness.env, timedelta(minutes=20))
     arrival = await harness.now()
     proof = b.store_document(harness.sessions, harness.store, org_id=supplier_org)
     for kind in (CarrierEventKind.DEPARTED, CarrierEventKind.ARRIVED):
@@ -160,6 +161,9 @@ async def test_an_excursion_raises_one_task_and_the_quarantine_ends_in_a_claim_o
     answer = await decide(trip, disposition.id, parties.buyer.actor, "quarantine")
     assert answer.process_status == "quarantined"
     inspection = await harness.task(order_id, "cold_chain_inspection")
+    # What the logger buffered on the last stretch arrives while the goods sit in quarantine.
+    late = c.every(start + timedelta(minutes=55), arrival, FIVE_MINUTES, "3")
+    c.store(harness.sessions, trip_id, "LG-A1", late, **store)
     answer = await decide(
         trip,
         inspection.id,
@@ -173,6 +177,9 @@ async def test_an_excursion_raises_one_task_and_the_quarantine_ends_in_a_claim_o
     assert outcome.disposition is Disposition.ACCEPT_WITH_CLAIM
 
     terms_total = harness.rows(ColdTrip, id=trip_id)[0]
+    assert terms_total.figures is not None
+    everything = len(cool) + len(warm) + len(more) + len(late)
+    assert terms_total.figures["loggers"][0]["readings"] == everything  # the report has them all
     (note,) = harness.rows(CreditNote, trip_id=trip_id)
     assert outcome.claim is not None and note.amount == outcome.claim.amount
     assert terms_total.disposition == "accept_with_claim" and terms_total.liable == "supplier"
@@ -199,8 +206,8 @@ async def test_an_excursion_raises_one_task_and_the_quarantine_ends_in_a_claim_o
     )
     assert receipt.outstanding.amount == 0
     assert (await handle.result()).status == OrderStatus.COMPLETED
-    await record_history(handle, "order_cold_chain")
-    await record_history(trip, "cold_chain_quarantine_claim")
+    await record_history(handle, "order_cold_chain_reassessed")
+    await record_history(trip, "cold_chain_quarantine_claim_reassessed")
 
 
 def _total(harness: Harness, order_id: str) -> Decimal:
@@ -247,7 +254,7 @@ async def test_a_silent_logger_raises_its_task_and_no_evidence_quarantines_at_on
     assert alert.status == "cancelled"  # nobody acknowledged it; the trip's end closed it
     # The order waits for the buyer now, nothing in flight to hold the server's clock after.
     await harness.task(order_id, "order_acceptance")
-    await record_history(trip, "cold_chain_silent_reject")
+    await record_history(trip, "cold_chain_silent_reject_reassessed")
 
 
 async def test_a_pickup_reported_late_leaves_the_logger_time_to_upload_before_it_counts_as_silent(
