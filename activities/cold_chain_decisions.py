@@ -6,15 +6,14 @@ second render); the credit note's row, the trip's decided columns, the loggers' 
 audit entries are then written in one transaction, each only if not there already. A trip
 decided before returns what was recorded.
 
-The report's chart reads each logger's series downsampled in the database (``db.cold_chain
-.buckets``), at most ``MAX_BUCKETS`` buckets a trip whatever its length: a 30-day trip of a
-reading a minute is 43,200 readings a logger, more than a page can show.
+The report's chart reads each logger's series downsampled in the database as the API's chart
+does (``db.cold_chain.chart_series``), at most 300 buckets a trip whatever its length: a 30-day
+trip of a reading a minute is 43,200 readings a logger, more than a page can show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -39,8 +38,7 @@ from db.cold_chain import (
     CreditNote,
     LoggerAssignment,
     TripStatus,
-    buckets,
-    trip_loggers,
+    chart_series,
 )
 from db.models import Document, Order, Organisation
 from db.session import transaction
@@ -51,22 +49,9 @@ from documents.temperature_report import (
 )
 from storage.object_store import ObjectStore
 
-MAX_BUCKETS = 300
-# Widths a chart's reader can count in; the narrowest that keeps a trip within MAX_BUCKETS.
-_WIDTHS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440))
-
 
 def credit_note_id_for(order_id: str, shipment: int) -> str:
     return f"CN-{order_id.removeprefix('ord-')}-{shipment}"
-
-
-def bucket_width(span: timedelta) -> timedelta:
-    """The narrowest readable width giving at most MAX_BUCKETS buckets over ``span``."""
-    for width in _WIDTHS:
-        if span <= width * MAX_BUCKETS:
-            return width
-    days = -(-span // (timedelta(days=1) * MAX_BUCKETS))  # ceiling, in whole days
-    return timedelta(days=days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +82,7 @@ def _read(session: Session, trip: ColdTrip, decision: DecisionInput) -> _Trip:
     carrier = decision.carrier_org_id or trip.carrier_org_id or order.carrier_org_id
     start = trip.started_at or trip.arrived_at or decision.decided_at
     end = trip.arrived_at or decision.decided_at
-    width = bucket_width(max(end - start, timedelta(0)))
-    loggers = trip_loggers(session, trip.id)
+    zone_of, series = chart_series(session, trip.id, start, end)
     return _Trip(
         order_id=order.id,
         buyer_org_id=order.buyer_org_id,
@@ -110,10 +94,8 @@ def _read(session: Session, trip: ColdTrip, decision: DecisionInput) -> _Trip:
         ),
         zones=tuple(ZoneProfile.model_validate(x) for x in trip.plan["zones"]),
         lines=tuple(ColdLine.model_validate(x) for x in trip.plan["lines"]),
-        zone_of=dict(loggers),
-        series={
-            logger_id: buckets(session, logger_id, start, end, width) for logger_id, _ in loggers
-        },
+        zone_of=zone_of,
+        series=series,
     )
 
 

@@ -186,3 +186,27 @@ def buckets(
         SeriesBucket(start=at, readings=n, min_celsius=low, max_celsius=high, mean_celsius=mean)
         for at, n, low, high, mean in rows
     ]
+
+
+CHART_BUCKETS = 300  # a chart's, at most: finer than the eye can tell on 720 pixels
+# Widths a chart's reader can count in; the narrowest that keeps a trip within CHART_BUCKETS.
+_WIDTHS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440))
+
+
+def bucket_width(span: timedelta) -> timedelta:
+    """The narrowest readable width giving at most CHART_BUCKETS buckets over ``span``."""
+    for width in _WIDTHS:
+        if span <= width * CHART_BUCKETS:
+            return width
+    days = -(-span // (timedelta(days=1) * CHART_BUCKETS))  # ceiling, in whole days
+    return timedelta(days=days)
+
+
+def chart_series(
+    session: Session, trip_id: str, start: datetime, end: datetime
+) -> tuple[dict[str, str], dict[str, list[SeriesBucket]]]:
+    """What a trip's chart draws (the API's and the report's alike): each logger's zone, and
+    its series in [start, end] at ``bucket_width``."""
+    width = bucket_width(max(end - start, timedelta(0)))
+    zone_of = dict(trip_loggers(session, trip_id))
+    return zone_of, {logger: buckets(session, logger, start, end, width) for logger in zone_of}

@@ -4,7 +4,6 @@ its temperature report (the PDF issued with the decision), for whoever reads the
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,21 +15,14 @@ from api.params import IdPath
 from api.routes.cold_chain_assignments import ShipmentPath
 from api.routes.cold_chain_reads import TRIP_PATH, readable_trip, window
 from contracts.cold_chain import RunView, ZoneProfile
-from db.cold_chain import buckets, trip_loggers
+from db.cold_chain import chart_series
 from db.models import Document
 from documents.temperature_chart import temperature_chart_svg
 
 router = APIRouter(prefix="/orders", tags=["cold chain"])
-CHART_BUCKETS = 300  # a chart's, at most: finer than the eye can tell on 720 pixels
 SVG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}
 }
-
-
-def chart_width(span: timedelta) -> timedelta:
-    """Whole minutes giving at most CHART_BUCKETS buckets over ``span``."""
-    per_bucket = span / CHART_BUCKETS
-    return max(timedelta(minutes=1), timedelta(minutes=-(-per_bucket // timedelta(minutes=1))))
 
 
 @router.get(f"{TRIP_PATH}/chart.svg", response_class=Response, responses=SVG)
@@ -41,9 +33,7 @@ def get_chart(
     ranges and warning bands, the runs outside shaded."""
     _, trip = readable_trip(session, actor, order_id, shipment)
     start, end = window(trip)
-    width = chart_width(end - start)
-    zone_of = dict(trip_loggers(session, trip.id))
-    series = {logger: buckets(session, logger, start, end, width) for logger in zone_of}
+    zone_of, series = chart_series(session, trip.id, start, end)
     runs = [RunView.model_validate(r) for r in (trip.figures or {}).get("runs", [])]
     zones = [ZoneProfile.model_validate(z) for z in trip.plan.get("zones", [])]
     svg = temperature_chart_svg(series, zones, zone_of, runs)

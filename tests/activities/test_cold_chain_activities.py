@@ -18,7 +18,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.cold_chain import ColdChainActivities
-from activities.cold_chain_decisions import bucket_width
 from contracts.cold_chain import (
     ArriveTripInput,
     AssessInput,
@@ -34,7 +33,7 @@ from contracts.cold_chain import (
 )
 from contracts.common import Actor, Money, OrgKind, Role
 from contracts.fulfilment import ShipmentLine
-from db.cold_chain import ColdTrip, CreditNote, LoggerAssignment, TripStatus
+from db.cold_chain import ColdTrip, CreditNote, LoggerAssignment, TripStatus, bucket_width
 from db.models import AuditEntry, Document, Order
 from db.session import transaction
 from storage.object_store import ObjectStore, get_verified
