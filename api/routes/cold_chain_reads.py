@@ -112,7 +112,7 @@ def get_trip(
 ) -> TripView:
     """The shipment's cold-chain trip: zones, loggers, latest figures and the decision."""
     order, trip = readable_trip(session, actor, order_id, shipment)
-    priced = not carries(actor, order) or trip.liable_org_id == actor.org_id
+    priced = sees_claim(actor, order, trip)
     value = trip.loss_value if priced and trip.currency else None
     return TripView(
         trip_id=trip.id,
@@ -135,8 +135,8 @@ def get_trip(
         figures=Assessment.model_validate(trip.figures) if trip.figures else None,
         figures_at=trip.figures_at,
         disposition=trip.disposition,
-        lost=_quantities(trip.lost),
-        shipped=_quantities(trip.shipped),
+        lost=stored_quantities(trip.lost),
+        shipped=stored_quantities(trip.shipped),
         loss_value=Money(amount=value, currency=trip.currency or "") if value is not None else None,
         liable=trip.liable,
         liable_org_id=trip.liable_org_id,
@@ -147,7 +147,14 @@ def get_trip(
     )
 
 
-def _quantities(stored: dict[str, object] | None) -> dict[str, Decimal] | None:
+def sees_claim(actor: Actor, order: Order, trip: ColdTrip) -> bool:
+    """Whether the caller sees the trip's money (its loss value, claim and credit note): the
+    order's parties and staff do; its carrier only when it is the party liable."""
+    return not carries(actor, order) or trip.liable_org_id == actor.org_id
+
+
+def stored_quantities(stored: dict[str, object] | None) -> dict[str, Decimal] | None:
+    """Quantities per line as the trip row keeps them (decimal text), or None before."""
     return None if stored is None else {line: Decimal(str(q)) for line, q in stored.items()}
 
 

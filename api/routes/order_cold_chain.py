@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.routes.cold_chain_losses import RATE
+from api.routes.cold_chain_reads import sees_claim, stored_quantities
 from api.routes.order_access import carries
 from contracts.common import Actor, Money
 from db.cold_chain import ColdTrip, CreditNote, LoggerAssignment
@@ -52,7 +53,6 @@ class OrderColdChain(BaseModel):
 
 def order_cold_chain(session: Session, actor: Actor, order: Order) -> OrderColdChain:
     """The order's trips and credit notes as the caller may see them, in one query."""
-    carrier = carries(actor, order)
     loggers = (
         select(func.count())
         .where(LoggerAssignment.trip_id == ColdTrip.id)
@@ -68,8 +68,8 @@ def order_cold_chain(session: Session, actor: Actor, order: Order) -> OrderColdC
     credited = NOTHING
     for trip, logged, amount, currency in rows:
         credited += amount or 0
-        priced = not carrier or trip.liable_org_id == actor.org_id
-        lost = _quantities(trip.lost)
+        priced = sees_claim(actor, order, trip)
+        lost = stored_quantities(trip.lost)
         shipments[trip.shipment] = ShipmentColdChain(
             trip_id=trip.id,
             status=trip.status,
@@ -77,12 +77,12 @@ def order_cold_chain(session: Session, actor: Actor, order: Order) -> OrderColdC
             loggers=logged,
             disposition=trip.disposition,
             lost=lost,
-            loss_rate=_rate(lost, _quantities(trip.shipped)),
+            loss_rate=_rate(lost, stored_quantities(trip.shipped)),
             report_document_id=trip.report_document_id,
             claim=Money(amount=amount, currency=currency) if priced and amount else None,
             credit_note_id=trip.credit_note_id if priced else None,
         )
-    return OrderColdChain(shipments=shipments, credited=None if carrier else credited)
+    return OrderColdChain(shipments=shipments, credited=None if carries(actor, order) else credited)
 
 
 def credited_by_order(session: Session, order_ids: Sequence[str]) -> dict[str, Decimal]:
@@ -95,10 +95,6 @@ def credited_by_order(session: Session, order_ids: Sequence[str]) -> dict[str, D
         .group_by(CreditNote.order_id)
     )
     return {order_id: total for order_id, total in rows}
-
-
-def _quantities(stored: dict[str, object] | None) -> dict[str, Decimal] | None:
-    return None if stored is None else {line: Decimal(str(q)) for line, q in stored.items()}
 
 
 def _rate(lost: dict[str, Decimal] | None, shipped: dict[str, Decimal] | None) -> Decimal | None:
