@@ -228,9 +228,9 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill, Cold
                 raise outcome
 
     async def _ship(self, shipping: Shipping) -> None:
-        cold = self._is_cold(shipping)
-        if cold:
-            await self._open_trip(shipping)
+        cold = self._cold_plan(shipping)
+        if cold is not None:
+            await self._open_trip(shipping, cold)
         number = shipping.plan.waybill_number
         if number is not None and self._carriers_make_waybills:
             await self._carrier_waybill(shipping, number)
@@ -249,8 +249,8 @@ class OrderWorkflow(Transport, Settlement, CarrierWaybill, SupplierWaybill, Cold
                 f"shipment {shipping.plan.number} is ready to dispatch",
                 key=f"shipment_ready:{shipping.plan.number}",
             )
-        if cold:
-            await self._cold_trip(shipping)
+        if cold is not None:
+            await self._cold_trip(shipping, cold)
             return
         await workflow.wait_condition(
             lambda: CarrierEventKind.DELIVERED in shipping.events or self.abandoned()

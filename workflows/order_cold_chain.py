@@ -18,8 +18,10 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cold_chain import (
         ColdChainInput,
         ColdChainOutcome,
+        ColdLine,
         OpenTripInput,
         TripArrival,
+        ZoneProfile,
         cold_chain_workflow_id,
         trip_id_for,
     )
@@ -31,16 +33,19 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_state import OrderState, Shipping
 
 COLD_CHAIN_PATCH = "cold-chain"
+ColdPlan = tuple[tuple[ZoneProfile, ...], tuple[ColdLine, ...]]
 
 
 class ColdShipping(OrderState):
     """The cold-chain steps of the order workflow."""
 
-    def _is_cold(self, shipping: Shipping) -> bool:
-        return self._cold_chain and bool(cold_lines(self._contract.lines, shipping.plan)[1])
-
-    async def _open_trip(self, shipping: Shipping) -> None:
+    def _cold_plan(self, shipping: Shipping) -> ColdPlan | None:
+        """The shipment's zones and cold lines, or None when it has no trip."""
         zones, lines = cold_lines(self._contract.lines, shipping.plan)
+        return (zones, lines) if self._cold_chain and lines else None
+
+    async def _open_trip(self, shipping: Shipping, plan: ColdPlan) -> None:
+        zones, lines = plan
         await policies.run(
             "open_cold_trip",
             OpenTripInput(
@@ -52,7 +57,7 @@ class ColdShipping(OrderState):
             ),
         )
 
-    async def _cold_trip(self, shipping: Shipping) -> None:
+    async def _cold_trip(self, shipping: Shipping, plan: ColdPlan) -> None:
         """From pickup to the buyer's disposition; raises Abandoned if cancelled before pickup."""
         await workflow.wait_condition(
             lambda: CarrierEventKind.PICKED_UP in shipping.events or self.abandoned()
@@ -60,7 +65,7 @@ class ColdShipping(OrderState):
         if CarrierEventKind.PICKED_UP not in shipping.events:
             raise Abandoned(f"shipment {shipping.plan.number}")
         contract = self._contract
-        zones, lines = cold_lines(contract.lines, shipping.plan)
+        zones, lines = plan
         trip_id = trip_id_for(self._order.order_id, shipping.plan.number)
         pre_tax = contract.total.amount - contract.tax.amount
         trip = await workflow.start_child_workflow(
