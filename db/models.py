@@ -562,3 +562,4 @@ class Incident(Base):
 # last, so whoever loads the schema (Alembic, the migration test) sees every table.
 from db import cold_chain as _cold_chain  # noqa: E402, F401
 from db import fleet as _fleet  # noqa: E402, F401
+from db import second_factor as _second_factor  # noqa: E402, F401
