@@ -51,6 +51,8 @@ class Organisation(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     licence_number: Mapped[str | None] = mapped_column(EncryptedString("licence_number"))
     bank_account: Mapped[str | None] = mapped_column(EncryptedString("bank_account"))
+    # As on the business licence; two parties at one address are related (order loans).
+    registered_address: Mapped[str | None] = mapped_column(Text)
     # A buyer that is a general taxpayer (一般纳税人) deducts input VAT and compares quotes net of
     # it; a small-scale taxpayer (小规模纳税人) cannot (rules/landed_cost.py).
     deducts_input_vat: Mapped[bool] = mapped_column(default=True, server_default=true())
@@ -561,5 +563,6 @@ class Incident(Base):
 # The carriers' tables live beside the queries about them (db.fleet), on this same Base: imported
 # last, so whoever loads the schema (Alembic, the migration test) sees every table.
 from db import cold_chain as _cold_chain  # noqa: E402, F401
+from db import finance as _finance  # noqa: E402, F401
 from db import fleet as _fleet  # noqa: E402, F401
 from db import second_factor as _second_factor  # noqa: E402, F401
