@@ -24,13 +24,17 @@ from security.columns import EncryptedString
 
 
 class TotpEnrolment(Base):
-    """A user's TOTP authenticator; unconfirmed until a first code proves the user holds it."""
+    """A user's TOTP authenticator: in force once a first code proved the user holds it."""
 
     __tablename__ = "totp_enrolments"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    secret: Mapped[str] = mapped_column(EncryptedString("totp_secret"))
+    # The secret in force, confirmed at ``confirmed_at``; None until the first confirmation.
+    secret: Mapped[str | None] = mapped_column(EncryptedString("totp_secret"))
     confirmed_at: Mapped[datetime | None]
+    # A new secret waiting for its first code: the one in force stays until it is confirmed, so
+    # an enrolment begun and abandoned never leaves the user without their factor.
+    pending_secret: Mapped[str | None] = mapped_column(EncryptedString("totp_pending_secret"))
     # The highest RFC 6238 time step accepted so far (replay protection); 0 before any.
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,7 +1,8 @@
 """second factor: TOTP enrolments, recovery codes, step-up grants, failed tries
 
-- ``totp_enrolments``: one a user; the secret encrypted (``security.columns.EncryptedString``:
-  text), ``last_step`` the highest time step accepted (a code is never accepted twice).
+- ``totp_enrolments``: one a user; the secret in force and a pending one (a new enrolment waiting
+  for its first code) encrypted (``security.columns.EncryptedString``: text), ``last_step`` the
+  highest time step accepted (a code is never accepted twice).
 - ``recovery_codes``: single-use codes as argon2 hashes; ``used_at`` set when spent.
 - ``step_up_grants``: short-lived step-up tokens, keyed by the token's SHA-256.
 - ``second_factor_failures``: one row a wrong code, read as a sliding 15-minute window for the
@@ -42,8 +43,9 @@ def upgrade() -> None:
     op.create_table(
         "totp_enrolments",
         _user(),
-        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=True),
         _at("confirmed_at", nullable=True),
+        sa.Column("pending_secret", sa.Text(), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=False),
         _created_at(),
         sa.PrimaryKeyConstraint("user_id"),
