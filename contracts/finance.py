@@ -231,3 +231,13 @@ class ReconciliationResult(Frozen):
     day: date
     matched: int
     differences: tuple[Text, ...]
+
+
+class OrderLoanInput(Frozen):
+    order_id: Line = Field(max_length=80)
+
+
+class OrderLoan(Frozen):
+    """The loan an order's payments repay, if one is being repaid (``loan_for_order``)."""
+
+    loan_id: Line | None = None
