@@ -9,6 +9,12 @@ from pydantic import Field
 
 from contracts.common import Actor, Frozen, Role, Text
 
+# Tasks whose decision moves money: deciding one needs a recent second factor (the API asks for
+# a step-up grant in ``X-Step-Up``; see api.second_factor).
+SECOND_FACTOR_TASK_KINDS = frozenset(
+    {"loan_approval", "loan_disbursement_rejected", "loan_write_off"}
+)
+
 
 class TaskStatus(StrEnum):
     OPEN = "open"
