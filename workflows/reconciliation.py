@@ -1,0 +1,41 @@
+"""The daily reconciliation of the loan ledger's bank account with the bank's own statement.
+
+Every morning (China time) the previous day's statement of the platform's supervised account is
+compared, movement by movement, with the ledger's postings to the bank account booked that day
+(``activities.loans.reconcile_bank``); any difference is recorded and platform finance notified.
+One long-running workflow, continued as new each month so its history stays short.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.finance import ReconcileInput, ReconciliationResult
+    from workflows import policies
+
+CHINA = timezone(timedelta(hours=8), "CST")
+RUN_AT = time(1, 0)  # after the bank's day has closed
+DAYS_PER_RUN = 31
+
+
+@workflow.defn
+class ReconciliationWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        for _ in range(DAYS_PER_RUN):
+            now = workflow.now().astimezone(CHINA)
+            next_run = datetime.combine(now.date(), RUN_AT, tzinfo=CHINA)
+            if next_run <= now:
+                next_run += timedelta(days=1)
+            await workflow.sleep(next_run - now)
+            day = (next_run - timedelta(days=1)).date()
+            await policies.call(
+                "reconcile_bank",
+                ReconcileInput(day=day),
+                ReconciliationResult,
+                policy=policies.EXTERNAL,
+            )
+        workflow.continue_as_new()
