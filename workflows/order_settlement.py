@@ -8,9 +8,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.common import OPERATOR_ORG_ID, Money, Role
+    from contracts.finance import OrderLoan, OrderLoanInput, RepaymentInput, loan_workflow_id
     from contracts.fulfilment import (
         CarrierEventKind,
         IssueInvoiceInput,
@@ -24,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_state import OrderState, refused
 
 PAYMENT_TERMS = timedelta(days=30)
+# Orders from before order loans never look for one: their histories have no such step.
+LOANS_PATCH = "order-loans"
 
 
 class Settlement(OrderState):
@@ -100,14 +104,15 @@ class Settlement(OrderState):
     async def record_payment(self, payment: PaymentInput) -> PaymentReceipt:
         self._payments += 1
         self._paid += payment.amount.amount
+        payment_id = f"{self._order.order_id}:payment-{self._payments}"
         await policies.run(
             "record_payment",
             RecordPaymentInput(
-                order_id=self._order.order_id,
-                payment_id=f"{self._order.order_id}:payment-{self._payments}",
-                payment=payment,
+                order_id=self._order.order_id, payment_id=payment_id, payment=payment
             ),
         )
+        if workflow.patched(LOANS_PATCH):
+            await self._repay_loan(payment_id, payment)
         total = self._contract.total
         outstanding = max(Decimal(0), self._due() - self._paid)
         return PaymentReceipt(
@@ -115,6 +120,39 @@ class Settlement(OrderState):
             outstanding=Money(amount=outstanding, currency=total.currency),
             status=OrderStatus.COMPLETED if outstanding == 0 else OrderStatus.INVOICED,
         )
+
+    async def _repay_loan(self, payment_id: str, payment: PaymentInput) -> None:
+        """A financed order's payment repays its loan first (``workflows.loan``): passed on to
+        the loan, keyed by the payment so a repeated signal is applied once."""
+        loan = await policies.call(
+            "loan_for_order",
+            OrderLoanInput(order_id=self._order.order_id),
+            OrderLoan,
+            policy=policies.DATABASE,
+        )
+        if loan.loan_id is None:
+            return
+        repayment = RepaymentInput(
+            loan_id=loan.loan_id,
+            payment_id=payment_id,
+            amount=payment.amount,
+            paid_on=payment.paid_on,
+            reference=payment.reference,
+        )
+        try:
+            await workflow.get_external_workflow_handle(loan_workflow_id(loan.loan_id)).signal(
+                "repay", repayment
+            )
+        except FailureError as closed:
+            # The loan ended between the look-up and the signal (written off, say): the payment
+            # stays the order's, recorded; ops hear of it rather than the update failing.
+            await self._notify(
+                OPERATOR_ORG_ID,
+                Role.FINANCE,
+                "loan_payment_unrouted",
+                f"payment {payment_id} could not reach loan {loan.loan_id}: {closed}",
+                key=f"loan_payment_unrouted:{payment_id}",
+            )
 
     @record_payment.validator
     def validate_record_payment(self, payment: PaymentInput) -> None:
