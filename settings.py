@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     regulator_api_key: str = ""
     regulator_timeout_s: float = 10.0
 
+    # The bank's host-to-host channel (银企直连) for disbursements and statements; the key is
+    # the regulator's pattern: empty means, outside production, the data folder's generated one.
+    bank_url: str = "http://127.0.0.1:8303"
+    bank_api_key: str = ""
+    bank_timeout_s: float = 10.0
+    # The platform's supervised settlement account (监管账户): loans are paid out of it and
+    # buyers pay into it. The default is the bank sandbox's seeded account.
+    bank_platform_account: str = "6222020000000001"
+    # The receivables registry (动产融资统一登记公示系统 style): pledges of financed receivables.
+    receivables_registry_url: str = "http://127.0.0.1:8304"
+    receivables_registry_timeout_s: float = 10.0
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
