@@ -69,6 +69,11 @@ _ORGANISATION = (
     ("get", "/accreditation/suppliers/{org_id}"),
 )
 _APPLICATION = (("get", "/accreditation/applications/{application_id}"),)
+_LOAN = (
+    ("get", "/loans/{loan_id}"),
+    ("get", "/loans/{loan_id}/statement"),
+    ("post", "/loans/{loan_id}/withdraw"),
+)
 
 
 def _to(targets: Iterable[Operation], **fields: str) -> tuple[Target, ...]:
@@ -111,6 +116,8 @@ LINKS: Mapping[tuple[str, str, str], tuple[Target, ...]] = {
         _APPLICATION, application_id="application_id"
     ),
     ("get", "/regulator/waybills", "200"): _to(_WAYBILL, number="waybill_number"),
+    ("post", "/loans", "202"): _to(_LOAN, loan_id="loan_id"),
+    ("get", "/loans", "200"): _to(_LOAN, loan_id="loan_id"),
     ("get", "/auth/me", "200"): _to(_ORGANISATION, org_id="org_id"),
     ("get", "/carriers", "200"): _to(_CARRIER, org_id="org_id"),
     ("post", "/carriers/{org_id}/vehicles", "201"): _to(
