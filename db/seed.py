@@ -25,6 +25,9 @@ class DemoOrg:
     name_en: str
     credit_code: str
     users: tuple[tuple[str, str, tuple[Role, ...]], ...]  # email, full name, roles
+    # As on the business licence; all different, as the related-party rule of order loans
+    # refuses parties at one address.
+    registered_address: str | None = None
 
 
 # Credit codes are valid GB 32100-2015 codes: structure, the organisation code's GB 11714 check
@@ -43,7 +46,11 @@ DEMO_ORGS = (
             ("compliance2@tradeflow.example", "Li Wei 李伟", (Role.COMPLIANCE,)),
             ("supervisor@tradeflow.example", "Wang Fang 王芳", (Role.OPS_SUPERVISOR,)),
             ("logistics@tradeflow.example", "Zhao Lei 赵磊", (Role.LOGISTICS,)),
+            # Platform finance: approves order loans (two of them above the threshold).
+            ("finance@tradeflow.example", "Deng Hui 邓慧", (Role.FINANCE,)),
+            ("finance2@tradeflow.example", "Feng Yu 冯雨", (Role.FINANCE,)),
         ),
+        "北京市朝阳区建国路88号SOHO现代城A座1201室",
     ),
     DemoOrg(
         "org_demo_buyer_huadong",
@@ -55,6 +62,7 @@ DEMO_ORGS = (
             ("buyer@huadong.example", "Sun Mei 孙梅", (Role.BUYER,)),
             ("finance@huadong.example", "Zhou Qiang 周强", (Role.FINANCE,)),
         ),
+        "上海市浦东新区张杨路500号18楼1806室",
     ),
     DemoOrg(
         "org_demo_buyer_nanfang",
@@ -66,6 +74,7 @@ DEMO_ORGS = (
             ("buyer@nanfang.example", "Huang Li 黄丽", (Role.BUYER,)),
             ("finance@nanfang.example", "Xu Tao 徐涛", (Role.FINANCE,)),
         ),
+        "广东省深圳市福田区深南大道6008号21楼",
     ),
     DemoOrg(
         "org_demo_supplier_hengxin",
@@ -77,6 +86,7 @@ DEMO_ORGS = (
             ("supplier@hengxin.example", "Gao Yang 高阳", (Role.SUPPLIER,)),
             ("logistics@hengxin.example", "Ma Jun 马军", (Role.LOGISTICS,)),
         ),
+        "江苏省无锡市惠山区钱桥街道盛岸西路18号",
     ),
     DemoOrg(
         "org_demo_supplier_lianfeng",
@@ -85,6 +95,7 @@ DEMO_ORGS = (
         "Zhejiang Lianfeng Cold Chain Foods Co., Ltd.",
         "91330100MA2L1ANF1U",
         (("supplier@lianfeng.example", "Lin Na 林娜", (Role.SUPPLIER,)),),
+        "浙江省杭州市余杭区良渚街道莫干山路2999号",
     ),
     DemoOrg(
         "org_demo_supplier_anxin",
@@ -93,6 +104,7 @@ DEMO_ORGS = (
         "Shenzhen Anxin Electronics Co., Ltd.",
         "91440300MA3ANX1N19",
         (("supplier@anxin.example", "He Bin 何斌", (Role.SUPPLIER,)),),
+        "广东省深圳市宝安区西乡街道宝源路1065号",
     ),
     # Its operating licence is in the registry sandbox's licence register (sandboxes/seed), so
     # its carrier accreditation can pass; it is not accredited until it applies.
@@ -106,6 +118,7 @@ DEMO_ORGS = (
             ("manager@anda.example", "Zhang Hua 张华", (Role.CARRIER,)),
             ("dispatch@anda.example", "Liu Yang 刘洋", (Role.LOGISTICS,)),
         ),
+        "江苏省无锡市新吴区长江路55号",
     ),
     DemoOrg(
         "org_demo_regulator",
@@ -114,6 +127,7 @@ DEMO_ORGS = (
         "Jiangsu Provincial Department of Transport",
         "113200000140000016",
         (("inspector@regulator.example", "Qian Hui 钱慧", (Role.REGULATOR,)),),
+        "江苏省南京市鼓楼区中山北路185号",
     ),
 )
 
@@ -131,12 +145,14 @@ DEMO_RATES = (
 
 def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo organisations, users and rates that are missing; True when it created
-    any. A database seeded by an earlier version gains what was added since (the demo carrier)
-    on the next start; what exists is left as it is, so running it twice changes nothing."""
+    any. A database seeded by an earlier version gains what was added since (the demo carrier,
+    platform finance, registered addresses) on the next start; what exists is left as it is, so
+    running it twice changes nothing."""
     created = False
     hashed: str | None = None  # hashing is slow on purpose: only when a user is created
     for org in DEMO_ORGS:
-        if session.get(Organisation, org.id) is None:
+        row = session.get(Organisation, org.id)
+        if row is None:
             session.add(
                 Organisation(
                     id=org.id,
@@ -144,9 +160,13 @@ def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
                     legal_name=org.legal_name,
                     name_en=org.name_en,
                     credit_code=org.credit_code,
+                    registered_address=org.registered_address,
                 )
             )
             session.flush()
+            created = True
+        elif row.registered_address is None and org.registered_address is not None:
+            row.registered_address = org.registered_address  # seeded before addresses were kept
             created = True
         for email, full_name, roles in org.users:
             if session.scalar(select(User.id).where(User.email == email)) is not None:
