@@ -56,6 +56,7 @@ class LoanWorkflow(LoanMoney):
     def __init__(self, loan: LoanInput) -> None:
         super().__init__(loan)
 
+    @workflow.run
     async def run(self, loan: LoanInput) -> LoanOutcome:
         check = await policies.call("record_loan", loan, EligibilityCheck, policy=policies.DATABASE)
         if check.problems:
