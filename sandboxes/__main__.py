@@ -7,9 +7,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from gateways.bank import bank_api_key_from_settings
 from gateways.regulator import regulator_api_key_from_settings
+from sandboxes.bank import BankSandbox
 from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.http_sandbox import SandboxServer
+from sandboxes.receivables_registry import ReceivablesRegistrySandbox
 from sandboxes.regulator import RegulatorSandbox
 from settings import get_settings
 
@@ -24,6 +27,16 @@ SANDBOXES: dict[str, Callable[[str, int, Path | None], SandboxServer]] = {
         host=host,
         port=port,
         data_dir=data_dir,
+    ),
+    # Likewise TRADEFLOW_BANK_API_KEY, else the data folder's one.
+    "bank": lambda host, port, data_dir: BankSandbox(
+        api_key=bank_api_key_from_settings(get_settings()),
+        host=host,
+        port=port,
+        data_dir=data_dir,
+    ),
+    "receivables-registry": lambda host, port, data_dir: ReceivablesRegistrySandbox(
+        host=host, port=port, data_dir=data_dir
     ),
 }
 

@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from db.migrate import migrate
 from db.seed import DEMO_ORGS, DEMO_PASSWORD, seed_demo
 from db.session import make_engine, make_session_factory, transaction
+from gateways.bank import bank_api_key_from_settings
 from gateways.regulator import regulator_api_key_from_settings
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
@@ -41,6 +42,8 @@ TEMPORAL_PORT = 7233
 UI_PORT = 8233
 REGISTRY_PORT = 8301
 REGULATOR_PORT = 8302
+BANK_PORT = 8303
+RECEIVABLES_REGISTRY_PORT = 8304
 METRICS_PORT = 9464
 
 
@@ -95,6 +98,8 @@ def platform_children(settings: Settings, *, data_dir: Path, env: dict[str, str]
         Child("temporal", temporal, env=env, ready=port_open(TEMPORAL_PORT)),
         sandbox("certification-registry", REGISTRY_PORT),
         sandbox("regulator", REGULATOR_PORT),
+        sandbox("bank", BANK_PORT),
+        sandbox("receivables-registry", RECEIVABLES_REGISTRY_PORT),
         Child(
             "worker",
             [python, "worker.py"],
@@ -131,11 +136,11 @@ def main() -> None:
         with transaction(make_session_factory(engine)) as session:
             seeded = seed_demo(session)
         engine.dispose()  # no connection of ours keeps the database from a fast restart
-        # Given to the regulator sandbox and the worker alike: the configured key, else the
-        # data folder's generated one.
-        regulator_key = regulator_api_key_from_settings(
-            settings.model_copy(update={"data_dir": data_dir})
-        )
+        # Given to the regulator and bank sandboxes and the worker alike: the configured keys,
+        # else the data folder's generated ones.
+        local = settings.model_copy(update={"data_dir": data_dir})
+        regulator_key = regulator_api_key_from_settings(local)
+        bank_key = bank_api_key_from_settings(local)
         env = dict(
             os.environ,
             DATABASE_URL=url,
@@ -144,6 +149,9 @@ def main() -> None:
             TRADEFLOW_CERTIFICATION_REGISTRY_URL=f"http://127.0.0.1:{REGISTRY_PORT}",
             TRADEFLOW_REGULATOR_URL=f"http://127.0.0.1:{REGULATOR_PORT}",
             TRADEFLOW_REGULATOR_API_KEY=regulator_key,
+            TRADEFLOW_BANK_URL=f"http://127.0.0.1:{BANK_PORT}",
+            TRADEFLOW_BANK_API_KEY=bank_key,
+            TRADEFLOW_RECEIVABLES_REGISTRY_URL=f"http://127.0.0.1:{RECEIVABLES_REGISTRY_PORT}",
             TRADEFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{TEMPORAL_PORT}",
         )
         for child in platform_children(settings, data_dir=data_dir, env=env):
@@ -174,6 +182,8 @@ Tradeflow is running{" (demo data created)" if seeded else ""}.
   Temporal gRPC    127.0.0.1:{TEMPORAL_PORT}
   Registry sandbox http://127.0.0.1:{REGISTRY_PORT}
   Regulator        http://127.0.0.1:{REGULATOR_PORT}     (sandbox)
+  Bank             http://127.0.0.1:{BANK_PORT}     (sandbox)
+  Receivables reg. http://127.0.0.1:{RECEIVABLES_REGISTRY_PORT}     (sandbox)
   Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics
   Data folder      {data_dir}     (logs in {data_dir / "logs"})
 

@@ -1,5 +1,5 @@
-"""Session-wide real services: PostgreSQL, S3 (moto over HTTP), the registry and regulator
-sandboxes, Temporal."""
+"""Session-wide real services: PostgreSQL, S3 (moto over HTTP), the registry, regulator, bank
+and receivables registry sandboxes, Temporal."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from db.session import make_engine, make_session_factory
+from gateways.bank import BankClient
 from gateways.certification_registry import CertificationRegistryClient
+from gateways.receivables_registry import ReceivablesRegistryClient
 from gateways.regulator import RegulatorClient
+from sandboxes.bank import BankControl, BankSandbox
 from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.control import SandboxControl
+from sandboxes.receivables_registry import ReceivablesRegistryControl, ReceivablesRegistrySandbox
 from sandboxes.regulator import RegulatorControl, RegulatorSandbox
 from security.columns import install_column_keyring
 from security.keys import KeyRing
@@ -34,6 +38,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 TEST_KEY_SPEC = "test1:dGVzdC1vbmx5LWtleS10cmFkZWZsb3ctMzJieXRlcyE="
 TEST_JWT_SECRET = "test-only-jwt-secret-with-enough-entropy-0123456789"
 TEST_REGULATOR_KEY = "test-only-regulator-api-key-0123456789"
+TEST_BANK_KEY = "test-only-bank-api-key-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -116,11 +121,61 @@ def regulator(regulator_sandbox: RegulatorSandbox) -> Iterator[RegulatorClient]:
 
 
 @pytest.fixture(scope="session")
+def bank_sandbox() -> Iterator[BankSandbox]:
+    with BankSandbox(api_key=TEST_BANK_KEY) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def bank_control(bank_sandbox: BankSandbox) -> Iterator[BankControl]:
+    with BankControl(bank_sandbox.url) as control:
+        control.clear_faults()
+        control.clear_accept_then_fail()
+        yield control
+        control.clear_faults()
+        control.clear_accept_then_fail()
+
+
+@pytest.fixture(scope="session")
+def bank(bank_sandbox: BankSandbox) -> Iterator[BankClient]:
+    with BankClient(bank_sandbox.url, api_key=TEST_BANK_KEY, timeout_s=2.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def receivables_registry_sandbox() -> Iterator[ReceivablesRegistrySandbox]:
+    with ReceivablesRegistrySandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def receivables_registry_control(
+    receivables_registry_sandbox: ReceivablesRegistrySandbox,
+) -> Iterator[ReceivablesRegistryControl]:
+    with ReceivablesRegistryControl(receivables_registry_sandbox.url) as control:
+        control.clear_faults()
+        control.clear_accept_then_fail()
+        yield control
+        control.clear_faults()
+        control.clear_accept_then_fail()
+
+
+@pytest.fixture(scope="session")
+def receivables_registry(
+    receivables_registry_sandbox: ReceivablesRegistrySandbox,
+) -> Iterator[ReceivablesRegistryClient]:
+    with ReceivablesRegistryClient(receivables_registry_sandbox.url, timeout_s=2.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def settings(
     database_url: str,
     s3_endpoint: str,
     registry_sandbox: CertificationRegistrySandbox,
     regulator_sandbox: RegulatorSandbox,
+    bank_sandbox: BankSandbox,
+    receivables_registry_sandbox: ReceivablesRegistrySandbox,
 ) -> Settings:
     return Settings(
         environment="test",
@@ -136,6 +191,11 @@ def settings(
         regulator_url=regulator_sandbox.url,
         regulator_api_key=TEST_REGULATOR_KEY,
         regulator_timeout_s=2.0,
+        bank_url=bank_sandbox.url,
+        bank_api_key=TEST_BANK_KEY,
+        bank_timeout_s=2.0,
+        receivables_registry_url=receivables_registry_sandbox.url,
+        receivables_registry_timeout_s=2.0,
     )
 
 
