@@ -50,6 +50,7 @@ from api.routes import (
     rfq_commands,
     rfq_opening,
     rfqs,
+    second_factor,
     tasks,
     tax_profile,
     waybill_submission,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)
     for module in (
         auth,
+        second_factor,
         tasks,
         accreditation,
         accreditation_reads,

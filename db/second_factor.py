@@ -10,17 +10,33 @@ The tables live on ``db.models.Base`` (``db.models`` imports this module at its 
   is stored (a 256-bit random token needs no slow hash), so the table cannot be replayed.
 - Failed tries are rows, not a counter, so the lockout is a sliding window (count the rows in
   the last 15 minutes) and needs no reset when the window passes.
+
+The queries below are the factor's bookkeeping; what to answer the caller is the API's
+(``api.second_factor``). Each works inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.models import Base
 from security.columns import EncryptedString
+from security.passwords import hash_password, verify_password
+from security.totp import new_recovery_codes, normalise_recovery_code
+
+# Five wrong codes within 15 minutes lock the second factor until the oldest of them ages out.
+LOCKOUT_TRIES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+# How long a step-up grant lasts: long enough for the operation it was asked for, and a few more.
+GRANT_TTL = timedelta(minutes=5)
+RECOVERY_CODES = 10
 
 
 class TotpEnrolment(Base):
@@ -71,3 +87,119 @@ class SecondFactorFailure(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime]
+
+
+# -- enrolment ------------------------------------------------------------------------------
+
+
+def locked_enrolment(session: Session, user_id: str, *, create: bool) -> TotpEnrolment | None:
+    """The user's enrolment, locked for this transaction (codes are checked and ``last_step``
+    moved one request at a time); with ``create``, an empty one is made first if none exists."""
+    if create:
+        empty = insert(TotpEnrolment).values(user_id=user_id, last_step=0)
+        session.execute(empty.on_conflict_do_nothing(index_elements=["user_id"]))
+    return session.get(TotpEnrolment, user_id, with_for_update=True, populate_existing=True)
+
+
+# -- failed tries ---------------------------------------------------------------------------
+
+
+def _recent_failures(session: Session, user_id: str, now: datetime) -> list[datetime]:
+    query = (
+        select(SecondFactorFailure.at)
+        .where(SecondFactorFailure.user_id == user_id)
+        .where(SecondFactorFailure.at > now - LOCKOUT_WINDOW)
+        .order_by(SecondFactorFailure.at)
+    )
+    return list(session.scalars(query))
+
+
+def locked_until(session: Session, user_id: str, now: datetime) -> datetime | None:
+    """When the lockout ends, if the user has had too many wrong tries in the window."""
+    recent = _recent_failures(session, user_id, now)
+    if len(recent) < LOCKOUT_TRIES:
+        return None
+    # Unlocked once enough of them have aged out to leave fewer than LOCKOUT_TRIES.
+    return recent[len(recent) - LOCKOUT_TRIES] + LOCKOUT_WINDOW
+
+
+def record_failure(session: Session, user_id: str, now: datetime) -> bool:
+    """Count one wrong try; True when it is the one that locks the factor."""
+    session.add(SecondFactorFailure(id=f"sff_{uuid.uuid4().hex}", user_id=user_id, at=now))
+    session.flush()
+    return len(_recent_failures(session, user_id, now)) == LOCKOUT_TRIES
+
+
+def clear_failures(session: Session, user_id: str) -> None:
+    """A right code ends the count: only consecutive wrong tries lock."""
+    session.execute(delete(SecondFactorFailure).where(SecondFactorFailure.user_id == user_id))
+
+
+# -- recovery codes -------------------------------------------------------------------------
+
+
+def replace_recovery_codes(session: Session, user_id: str) -> list[str]:
+    """A new set of recovery codes; the old ones, spent or not, are void. Answered once: only
+    their hashes are kept."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    codes = new_recovery_codes(RECOVERY_CODES)
+    for code in codes:
+        row_id = f"rec_{uuid.uuid4().hex}"
+        session.add(RecoveryCode(id=row_id, user_id=user_id, code_hash=hash_password(code)))
+    session.flush()
+    return codes
+
+
+def recovery_codes_left(session: Session, user_id: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    )
+    return session.scalar(query) or 0
+
+
+def spend_recovery_code(session: Session, user_id: str, typed: str, now: datetime) -> bool:
+    """True, and the code spent, when ``typed`` is one of the user's unspent codes."""
+    code = normalise_recovery_code(typed)
+    unspent = session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    ).all()
+    # Every unspent code is checked, so the time taken does not tell which one matched.
+    matches = [row for row in unspent if code is not None and verify_password(row.code_hash, code)]
+    if not matches:
+        return False
+    # The caller holds the enrolment's lock, so no other request spends it meanwhile.
+    matches[0].used_at = now
+    session.flush()
+    return True
+
+
+# -- step-up grants -------------------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_grant(session: Session, user_id: str, now: datetime) -> tuple[str, datetime]:
+    """A new step-up token and when it expires; the user's expired grants are dropped."""
+    session.execute(
+        delete(StepUpGrant).where(StepUpGrant.user_id == user_id, StepUpGrant.expires_at <= now)
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + GRANT_TTL
+    session.add(
+        StepUpGrant(id=token_digest(token), user_id=user_id, expires_at=expires_at, created_at=now)
+    )
+    session.flush()
+    return token, expires_at
+
+
+def live_grant(session: Session, user_id: str, token: str, now: datetime) -> StepUpGrant | None:
+    """The user's unexpired grant for ``token``; None for an unknown, expired or another
+    user's token."""
+    grant = session.get(StepUpGrant, token_digest(token))
+    if grant is None or grant.user_id != user_id or grant.expires_at <= now:
+        return None
+    return grant

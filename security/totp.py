@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import secrets
 import struct
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -118,3 +119,22 @@ def normalise_recovery_code(typed: str) -> str | None:
         parts.append(symbols[start : start + size])
         start += size
     return "-".join(parts)
+
+
+@dataclass
+class Authenticator:
+    """What an authenticator app does, for the platform's own clients (the demo, the tests):
+    the code to type now, never one already typed, since the server accepts a step once."""
+
+    secret: str
+    last_step: int = 0
+
+    def code(self, now: datetime) -> str | None:
+        """The current step's code or, once that one was typed, the next step's (the server's
+        window accepts it); None when both were typed: the next comes with the next period."""
+        current = step_at(now)
+        step = max(current, self.last_step + 1)
+        if step > current + WINDOW:
+            return None
+        self.last_step = step
+        return totp(self.secret, step)

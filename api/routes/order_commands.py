@@ -31,6 +31,7 @@ from api.routes.order_access import (
     party_document,
     visible_order,
 )
+from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.cold_chain import trip_id_for
 from contracts.common import Actor, Line, Money, Role, Text
 from contracts.fulfilment import (
@@ -166,18 +167,26 @@ def _logged_if_cold(session: Session, order_id: str, shipment: int) -> None:
         )
 
 
-@router.post("/{order_id}/payments")
+@router.post("/{order_id}/payments", responses=STEP_UP_RESPONSES)
 async def record_payment(
     order_id: IdPath,
     body: PaymentRequest,
     actor: CurrentActor,
     platform: PlatformDep,
     request: Request,
+    step_up: StepUpHeader = None,
 ) -> PaymentReceipt:
-    """Record a payment against the invoice (buyer's finance); part payments add up."""
-    workflow_id = await run_in_threadpool(
-        _workflow_of, platform, actor, order_id, "buyer", BUYER_SIDE
-    )
+    """Record a payment against the invoice (buyer's finance, with a step-up grant in
+    ``X-Step-Up``); part payments add up."""
+
+    def prepare() -> str:
+        with platform.sessions() as session:
+            row = acting_order(session, actor, order_id, org_of="buyer", roles=BUYER_SIDE)
+            # After the party check: nobody is sent for a second factor to do what they may not.
+            check_step_up(session, actor, step_up)
+            return row.workflow_id
+
+    workflow_id = await run_in_threadpool(prepare)
     payment = PaymentInput(
         amount=Money(amount=body.amount.amount, currency=body.amount.currency),
         reference=body.reference,

@@ -15,8 +15,9 @@ from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdFilter, IdPath
 from api.routes.carriage_drafts import carrier_choice_problem
+from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.common import Actor, Line, Text
-from contracts.tasks import DecideTaskInput, TaskAnswer, TaskStatus
+from contracts.tasks import SECOND_FACTOR_TASK_KINDS, DecideTaskInput, TaskAnswer, TaskStatus
 from db.models import HumanTask
 from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 
@@ -129,7 +130,7 @@ def get_task(task_id: IdPath, actor: CurrentActor, session: SessionDep) -> TaskV
     return _view(visible_task(session, actor, task_id))
 
 
-@router.post("/{task_id}/decision")
+@router.post("/{task_id}/decision", responses=STEP_UP_RESPONSES)
 async def decide(
     request: Request,
     task_id: IdPath,
@@ -137,9 +138,14 @@ async def decide(
     actor: CurrentActor,
     platform: PlatformDep,
     session: SessionDep,
+    step_up: StepUpHeader = None,
 ) -> TaskAnswer:
-    """Decide a task; answers with the process's new status once the workflow has acted."""
+    """Decide a task; answers with the process's new status once the workflow has acted. A task
+    that moves money (a loan's approval, a rejected disbursement, a write-off) needs a step-up
+    grant in ``X-Step-Up``."""
     row = visible_task(session, actor, task_id)
+    if row.kind in SECOND_FACTOR_TASK_KINDS:
+        check_step_up(session, actor, step_up)
     carrier = decision.choices.get(CARRIER_CHOICE)
     if row.kind == CONFIRMATION_TASK and decision.outcome == "confirm" and carrier:
         problem = carrier_choice_problem(session, row.subject_id, carrier)

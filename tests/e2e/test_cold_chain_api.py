@@ -53,6 +53,7 @@ from tests.harness import cold_chain as c
 from tests.harness import cold_orders as co
 from tests.harness import logger_api as la
 from tests.harness import orders as o
+from tests.harness import second_factor as sf
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.builders import MINIMAL_PDF
@@ -315,9 +316,11 @@ async def test_a_chilled_order_with_an_excursion_ends_in_a_claim_off_what_the_bu
     assert (await decide(buyer, acceptance, "accept"))["process_status"] == "invoiced"
     await order_reaches(finance, order_id, OrderStatus.INVOICED)
     payments = f"/orders/{order_id}/payments"
-    whole = await finance.http.post(payments, json=_payment(total))
+    proved = await sf.step_up(finance)  # paying needs a second factor just proved
+    whole = await finance.http.post(payments, json=_payment(total), headers=proved)
     assert whole.status_code == 422 and f"outstanding {total - claim}" in whole.text
-    rest = await answered(finance.http.post(payments, json=_payment(total - claim)))
+    paid = finance.http.post(payments, json=_payment(total - claim), headers=proved)
+    rest = await answered(paid)
     assert rest["status"] == "completed" and Decimal(rest["outstanding"]["amount"]) == 0
     assert (await started[0].result()).status == OrderStatus.COMPLETED
     final = await order_reaches(buyer, order_id, OrderStatus.COMPLETED)

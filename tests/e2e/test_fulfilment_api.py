@@ -4,9 +4,10 @@ goods; its logistics declares the consignment list (托运清单); the carrier's
 the e-waybill from it with a vehicle, driver and escort of its own fleet
 (《危险货物道路运输安全管理办法》 art. 24); the loader records its five checks
 (五必查) and the waybill is filed. The carrier reports the shipment and uploads the proof of
-delivery; the buyer accepts, the invoice says what is owed, finance pays in two parts. Refused
-input answers 4xx naming the field; what the rules refuse goes back to whoever has to fix it.
-On the dev server with the real worker, PostgreSQL, S3 and the regulator sandbox.
+delivery; the buyer accepts, the invoice says what is owed, finance steps up with its second
+factor and pays in two parts. Refused input answers 4xx naming the field; what the rules refuse
+goes back to whoever has to fix it. On the dev server with the real worker, PostgreSQL, S3 and
+the regulator sandbox.
 
 The regulator's window is ``test_regulator_window_api``; who may see and do what on a carrier's
 order, ``test_carrier_access_api``.
@@ -51,6 +52,7 @@ from tests.e2e.order_api import (
 )
 from tests.harness import carrier_api as ca
 from tests.harness import orders as o
+from tests.harness import second_factor as sf
 from tests.harness import sourcing as s
 from tests.harness.builders import MINIMAL_PDF, store_document
 
@@ -338,20 +340,23 @@ async def test_a_dangerous_goods_order_runs_from_confirmation_through_its_carrie
             "paid_on": today,
         }
 
-    dollars = await finance.http.post(payments, json=payment(half, "USD"))
+    # Paying moves money: without a second factor just proved (step-up), finance is refused.
+    unproved = await finance.http.post(payments, json=payment(half))
+    assert unproved.status_code == 403 and "X-Step-Up" in unproved.text
+    proved = await sf.step_up(finance)
+    dollars = await finance.http.post(payments, json=payment(half, "USD"), headers=proved)
     assert dollars.status_code == 422 and "amount.currency" in dollars.text
-    too_much = await finance.http.post(payments, json=payment(total + 1))
+    too_much = await finance.http.post(payments, json=payment(total + 1), headers=proved)
     assert too_much.status_code == 422 and "outstanding" in too_much.text
     assert (await supplier.http.post(payments, json=payment(half))).status_code == 403
     assert (await dispatch.post(payments, json=payment(half))).status_code == 403
-    part = await finance.http.post(payments, json=payment(half), headers={"Idempotency-Key": "p1"})
+    once = {"Idempotency-Key": "p1", **proved}
+    part = await finance.http.post(payments, json=payment(half), headers=once)
     assert part.status_code == 200, part.text
     assert Decimal(part.json()["outstanding"]["amount"]) == total - half
-    replay = await finance.http.post(
-        payments, json=payment(half), headers={"Idempotency-Key": "p1"}
-    )
+    replay = await finance.http.post(payments, json=payment(half), headers=once)
     assert replay.json() == part.json() and replay.headers["idempotent-replayed"] == "true"
-    rest = await finance.http.post(payments, json=payment(total - half))
+    rest = await finance.http.post(payments, json=payment(total - half), headers=proved)
     assert rest.status_code == 200, rest.text
     assert rest.json()["status"] == "completed"
     assert Decimal(rest.json()["outstanding"]["amount"]) == 0

@@ -124,3 +124,19 @@ def test_a_recovery_code_is_read_back_however_it_was_typed() -> None:
     assert t.normalise_recovery_code("0l1b-2c3d-4e5f") == "011b-2c3d-4e5f"
     for wrong in ("", "0a1b-2c3d-4e5", "0a1b-2c3d-4e5f0", "0a1b-2c3d-4e5u", "0a1b_2c3d_4e5f"):
         assert t.normalise_recovery_code(wrong) is None
+
+
+def test_an_authenticator_gives_each_step_once_and_two_codes_a_period_at_most() -> None:
+    secret = t.new_secret()
+    device = t.Authenticator(secret)
+    now = datetime(2026, 12, 19, 6, 0, 10, tzinfo=UTC)
+    current = t.step_at(now)
+    last = 0
+    for step in (current, current + 1):
+        code = device.code(now)
+        assert code == t.totp(secret, step)
+        last = t.verify(secret, code, now, last_step=last) or -1
+        assert last == step
+    assert device.code(now) is None
+    # The next period has its own code again: the one after those already typed.
+    assert device.code(now + timedelta(seconds=t.PERIOD_SECONDS)) == t.totp(secret, current + 2)
