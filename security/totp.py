@@ -8,6 +8,9 @@ replayed is never accepted twice.
 
 Recovery codes are 60 random bits in Crockford's base32 (no i, l, o or u to misread), written
 ``xxxx-xxxx-xxxx``; ``normalise_recovery_code`` reads one back however it was typed.
+
+``Authenticator`` is the other side, an authenticator app's, for the platform's own clients (the
+demo and the tests): the code to type now, never a step already typed.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ carrier sends its other truck), the waybill then filed with the regulator; each 
 its own by carrier events ending with a proof of delivery, while the order shows its least
 advanced shipment; the chilled kits' shipment carried with a logger on board, its excursion
 alerted and claimed for (``stack.demo_cold_chain``); the buyer accepting once all are delivered;
-the invoice; finance paying what is owed after any credit note.
+the invoice; finance stepping up with its second factor (enrolled on the first run) and paying
+what is owed after any credit note.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from stack.demo_client import (
     wait_for,
 )
 from stack.demo_cold_chain import cold_lines, dispose, drive, equip
+from stack.demo_second_factor import stepped_up
 from stack.demo_sourcing import Executed
 from stack.demo_waybill import (
     CST,
@@ -314,6 +316,7 @@ def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
             "reference": f"HD-{order_id[-12:]}",
             "paid_on": datetime.now(CST).date().isoformat(),
         },
+        headers=stepped_up(finance, out),  # paying moves money: a second factor first
     )
     print(
         f"{finance.email}: pays {owed['currency']} {owed['amount']} → {receipt['status']}, "
