@@ -12,17 +12,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import SessionDep
-from api.errors import invalid
+from activities.loans import LoanActivities
+from api.deps import PlatformDep, SessionDep
+from api.errors import RETRY_SOON, invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdFilter
 from api.routes.ledger_views import JournalView, TrialBalance, journal_views, trial_balance
-from api.routes.loan_access import PlatformFinanceActor
+from api.routes.loan_access import PlatformFinanceActor, china_today
+from contracts.finance import ReconcileInput
 from db.finance import Journal, Reconciliation
+from gateways.bank import BankClient
+from gateways.http_adapter import ExternalSystemUnavailable
+from gateways.receivables_registry import ReceivablesRegistryClient
+from settings import Settings
 
 router = APIRouter(prefix="/finance", tags=["finance"])
 
@@ -39,6 +47,14 @@ class Ledger(BaseModel):
 
     journals: list[JournalView]
     trial_balance: list[TrialBalance]
+
+
+class ReconcileRequest(BaseModel):
+    """A day (China time) that has closed: before today."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
 
 
 class ReconciliationView(BaseModel):
@@ -98,3 +114,38 @@ def reconciliation_view(row: Reconciliation) -> ReconciliationView:
         differences=differences,
         agreed=not differences,
     )
+
+
+@router.post("/reconciliations")
+async def run_reconciliation(
+    body: ReconcileRequest, _: PlatformFinanceActor, platform: PlatformDep
+) -> ReconciliationView:
+    """Reconcile a day again now: the bank's statement of the supervised account against the
+    ledger's bank postings, as the daily process does; its record replaces the day's last
+    (platform finance)."""
+    if body.day >= china_today():
+        raise invalid("day", "only a day that has closed, before today (China time)")
+    try:
+        return await run_in_threadpool(_reconcile, platform.settings, platform.sessions, body.day)
+    except ExternalSystemUnavailable:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the bank is unavailable; retry shortly",
+            headers=RETRY_SOON,
+        ) from None
+
+
+def _reconcile(
+    settings: Settings, sessions: sessionmaker[Session], day: date
+) -> ReconciliationView:
+    """The daily process's own step (``reconcile_bank``), run here with clients of our own."""
+    with (
+        BankClient.from_settings(settings) as bank,
+        ReceivablesRegistryClient.from_settings(settings) as registry,
+    ):
+        activities = LoanActivities(
+            sessions, bank, registry, platform_account=settings.bank_platform_account
+        )
+        activities.reconcile_bank(ReconcileInput(day=day))
+    with sessions() as session:
+        return reconciliation_view(session.get_one(Reconciliation, day))
