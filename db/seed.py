@@ -132,6 +132,15 @@ DEMO_ORGS = (
 )
 
 
+# The suppliers' settlement accounts at their banks, where an order loan is paid out and the
+# rest of a financed order's payment remitted (accounts of the bank sandbox's format).
+DEMO_BANK_ACCOUNTS = {
+    "org_demo_supplier_hengxin": "6217000010032000118",
+    "org_demo_supplier_lianfeng": "6217000020071000236",
+    "org_demo_supplier_anxin": "6217000030045000354",
+}
+
+
 # Demo rates so awards in foreign currencies can be checked against the CNY approval chain.
 # Figures for demonstration only, not the published central parity.
 DEMO_RATES_AS_OF = date(2026, 11, 27)
@@ -146,8 +155,8 @@ DEMO_RATES = (
 def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo organisations, users and rates that are missing; True when it created
     any. A database seeded by an earlier version gains what was added since (the demo carrier,
-    platform finance, registered addresses) on the next start; what exists is left as it is, so
-    running it twice changes nothing."""
+    platform finance, registered addresses, bank accounts) on the next start; what exists is left
+    as it is, so running it twice changes nothing."""
     created = False
     hashed: str | None = None  # hashing is slow on purpose: only when a user is created
     for org in DEMO_ORGS:
@@ -161,12 +170,16 @@ def seed_demo(session: Session, *, password: str = DEMO_PASSWORD) -> bool:
                     name_en=org.name_en,
                     credit_code=org.credit_code,
                     registered_address=org.registered_address,
+                    bank_account=DEMO_BANK_ACCOUNTS.get(org.id),
                 )
             )
             session.flush()
             created = True
         elif row.registered_address is None and org.registered_address is not None:
             row.registered_address = org.registered_address  # seeded before addresses were kept
+            created = True
+        if row is not None and row.bank_account is None and org.id in DEMO_BANK_ACCOUNTS:
+            row.bank_account = DEMO_BANK_ACCOUNTS[org.id]  # seeded before order loans paid out
             created = True
         for email, full_name, roles in org.users:
             if session.scalar(select(User.id).where(User.email == email)) is not None:
