@@ -70,9 +70,15 @@ def loan_order(
     currency: str = "CNY",
     status: OrderStatus = OrderStatus.CONFIRMED,
     shared_address: str | None = None,
+    supplier_of: LoanOrder | None = None,
+    buyer_of: LoanOrder | None = None,
 ) -> LoanOrder:
     """A confirmed order of an accredited supplier (low risk band) with a new buyer, nothing
-    paid; ``shared_address`` registers both parties at one address (related parties)."""
+    paid; ``shared_address`` registers both parties at one address (related parties). The
+    supplier and the buyer are new unless taken from another order (``supplier_of``,
+    ``buyer_of``)."""
+    if supplier_of is not None or buyer_of is not None:
+        return _another(sessions, supplier_of, buyer_of, total=total, currency=currency)
     buyer = s.buyer_org(sessions)
     supplier = s.accredited_supplier(sessions, store) if accredited else make_org(sessions)
     if shared_address is not None:
@@ -88,6 +94,47 @@ def loan_order(
         supplier=s.member(sessions, supplier, Role.SUPPLIER),
         logistics=s.member(sessions, supplier, Role.LOGISTICS),
     )
+    finance = s.member(sessions, supplier, Role.FINANCE)
+    return _ordered(sessions, who, finance, total=total, currency=currency, status=status)
+
+
+def _another(
+    sessions: sessionmaker[Session],
+    supplier_of: LoanOrder | None,
+    buyer_of: LoanOrder | None,
+    *,
+    total: Decimal,
+    currency: str,
+) -> LoanOrder:
+    """A new order between the parties of earlier ones (a new party where none is given)."""
+    if supplier_of is None or buyer_of is None:
+        raise ValueError("give both parties' earlier orders")
+    seller, paying = supplier_of.who, buyer_of.who
+    who = o.Parties(
+        buyer=paying.buyer,
+        finance=paying.finance,
+        supplier=seller.supplier,
+        logistics=seller.logistics,
+    )
+    return _ordered(
+        sessions,
+        who,
+        supplier_of.supplier_finance,
+        total=total,
+        currency=currency,
+        status=OrderStatus.CONFIRMED,
+    )
+
+
+def _ordered(
+    sessions: sessionmaker[Session],
+    who: o.Parties,
+    supplier_finance: s.Member,
+    *,
+    total: Decimal,
+    currency: str,
+    status: OrderStatus,
+) -> LoanOrder:
     terms = o.executed_contract(sessions, who, now=datetime.now(UTC), lines=(s.lines()[0],))
     order_id = order_id_for(terms.contract_id)
     with transaction(sessions) as session:
@@ -96,8 +143,8 @@ def loan_order(
                 id=order_id,
                 contract_id=terms.contract_id,
                 workflow_id=order_workflow_id(order_id),
-                buyer_org_id=buyer.id,
-                supplier_org_id=supplier.id,
+                buyer_org_id=who.buyer.org.id,
+                supplier_org_id=who.supplier.org.id,
                 status=status.value,
                 dangerous_goods=False,
                 total_amount=total,
@@ -105,10 +152,7 @@ def loan_order(
             )
         )
     return LoanOrder(
-        order_id=order_id,
-        who=who,
-        supplier_finance=s.member(sessions, supplier, Role.FINANCE),
-        currency=currency,
+        order_id=order_id, who=who, supplier_finance=supplier_finance, currency=currency
     )
 
 
