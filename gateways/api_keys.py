@@ -12,7 +12,7 @@ import logging
 
 import httpx
 
-from gateways.http_adapter import ExternalSystemUnavailable
+from gateways.http_adapter import ExternalSystemUnavailable, HttpAdapter
 from security.keys import load_or_create_local_secret
 from settings import Settings
 
@@ -69,3 +69,22 @@ class BearerTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def bearer_adapter(
+    base_url: str,
+    *,
+    system: str,
+    api_key: str,
+    timeout_s: float,
+    transport: httpx.BaseTransport | None = None,
+) -> HttpAdapter:
+    """An adapter to ``system`` that sends ``api_key`` as a bearer token with every request."""
+    if not api_key.strip():
+        raise ValueError(f"the {system} client needs an API key")
+    return HttpAdapter(
+        base_url,
+        system=system,
+        timeout_s=timeout_s,
+        transport=BearerTransport(transport or httpx.HTTPTransport(), api_key.strip()),
+    )

@@ -25,11 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from contracts.banking import BankPayment, BankStatement, IncomingTransfer, PaymentOrder
-from gateways.api_keys import (
-    BearerTransport,
-    api_key_from_settings,
-    refuse_on_auth_failure,
-)
+from gateways.api_keys import api_key_from_settings, bearer_adapter, refuse_on_auth_failure
 from gateways.http_adapter import AdapterClient, ExternalSystemUnavailable, HttpAdapter
 from gateways.wire import not_found, parsed
 from settings import Settings
@@ -61,13 +57,8 @@ class BankClient(AdapterClient):
         timeout_s: float,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not api_key.strip():
-            raise ValueError("the bank client needs an API key")
-        self._http = HttpAdapter(
-            base_url,
-            system=SYSTEM,
-            timeout_s=timeout_s,
-            transport=BearerTransport(transport or httpx.HTTPTransport(), api_key.strip()),
+        self._http = bearer_adapter(
+            base_url, system=SYSTEM, api_key=api_key, timeout_s=timeout_s, transport=transport
         )
 
     @classmethod

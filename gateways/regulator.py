@@ -21,11 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from contracts.regulator import (
     STATUS_CHANGES,
@@ -34,6 +33,7 @@ from contracts.regulator import (
     StatusReceipt,
     status_idempotency_key,
 )
+from gateways.api_keys import api_key_from_settings, bearer_adapter
 from gateways.http_adapter import (
     AdapterClient,
     ExternalSystemRejected,
@@ -42,13 +42,12 @@ from gateways.http_adapter import (
     response_body,
     response_reason,
 )
-from security.keys import load_or_create_local_secret
+from gateways.wire import not_found, parsed
 from settings import Settings
 
 SYSTEM = "transport regulator"
 LOCAL_SECRET_NAME = "regulator-api-key"
 _log = logging.getLogger("tradeflow.gateways.regulator")
-Receipt = TypeVar("Receipt", bound=BaseModel)
 
 
 class RegulatorRejected(ExternalSystemRejected):
@@ -69,26 +68,12 @@ class RegulatorAuthFailed(ExternalSystemUnavailable):
 
 def regulator_api_key_from_settings(settings: Settings) -> str:
     """The configured key, or outside production the data folder's generated one."""
-    if settings.regulator_api_key.strip():
-        return settings.regulator_api_key.strip()
-    if settings.environment == "production":
-        raise ValueError("TRADEFLOW_REGULATOR_API_KEY must be set in production")
-    return load_or_create_local_secret(settings.data_dir, LOCAL_SECRET_NAME)
-
-
-class _BearerTransport(httpx.BaseTransport):
-    """Adds the API key to every request (the shared adapter sends no credentials itself)."""
-
-    def __init__(self, inner: httpx.BaseTransport, api_key: str) -> None:
-        self._inner = inner
-        self._authorization = f"Bearer {api_key}"
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.headers["Authorization"] = self._authorization
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
+    return api_key_from_settings(
+        settings,
+        configured=settings.regulator_api_key,
+        secret_name=LOCAL_SECRET_NAME,
+        variable="TRADEFLOW_REGULATOR_API_KEY",
+    )
 
 
 class RegulatorClient(AdapterClient):
@@ -102,13 +87,8 @@ class RegulatorClient(AdapterClient):
         timeout_s: float,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not api_key.strip():
-            raise ValueError("the regulator client needs an API key")
-        self._http = HttpAdapter(
-            base_url,
-            system=SYSTEM,
-            timeout_s=timeout_s,
-            transport=_BearerTransport(transport or httpx.HTTPTransport(), api_key.strip()),
+        self._http = bearer_adapter(
+            base_url, system=SYSTEM, api_key=api_key, timeout_s=timeout_s, transport=transport
         )
 
     @classmethod
@@ -124,7 +104,7 @@ class RegulatorClient(AdapterClient):
         if body.get("waybill_number") != waybill_number:
             raise ValueError(f"the body is not waybill {waybill_number}'s")
         response = self._send("POST", "/waybills", json=dict(body), key=waybill_number)
-        receipt = _receipt(FilingReceipt, response, call="POST /waybills")
+        receipt = parsed(FilingReceipt, response, system=SYSTEM, what="receipt")
         if receipt.waybill_number != waybill_number:
             raise ExternalSystemUnavailable(
                 f"{SYSTEM} answered waybill {waybill_number} with {receipt.waybill_number}'s",
@@ -150,7 +130,7 @@ class RegulatorClient(AdapterClient):
             json={"status": status.value, "at": at.isoformat(), "note": note},
             key=status_idempotency_key(waybill_number, status),
         )
-        receipt = _receipt(StatusReceipt, response, call=f"POST {path}")
+        receipt = parsed(StatusReceipt, response, system=SYSTEM, what="receipt")
         if (receipt.waybill_number, receipt.status) != (waybill_number, status):
             raise ExternalSystemUnavailable(
                 f"{SYSTEM} answered {waybill_number} {status.value} with "
@@ -163,18 +143,11 @@ class RegulatorClient(AdapterClient):
         """The regulator's record of the waybill with its status history; None if it has none."""
         path = f"/waybills/{quote(waybill_number, safe='')}"
         response = self._send("GET", path, passthrough={404})
+        # Only the regulator's own "not found" says the waybill was never filed; a 404 from a
+        # proxy or a wrong base URL must not make a filed waybill look unfiled.
+        if not_found(response, system=SYSTEM):
+            return None
         body = response_body(response)
-        if response.status_code == 404:
-            # Only the regulator's own "not found" says the waybill was never filed; a 404 from
-            # a proxy or a wrong base URL must not make a filed waybill look unfiled.
-            if isinstance(body, dict) and body.get("error") == "not_found":
-                return None
-            raise ExternalSystemRejected(
-                f"{SYSTEM} has no such endpoint: GET {path}",
-                system=SYSTEM,
-                status=404,
-                reason=str(body)[:200],
-            )
         if not isinstance(body, dict) or body.get("waybill_number") != waybill_number:
             raise ExternalSystemUnavailable(
                 f"{SYSTEM} answered GET {path} with something that is not its record",
@@ -225,19 +198,3 @@ def _reasons(response: httpx.Response) -> tuple[str, ...]:
     if isinstance(listed, list) and listed and all(isinstance(r, str) for r in listed):
         return tuple(listed)
     return (response_reason(response),)
-
-
-def _receipt(model: type[Receipt], response: httpx.Response, *, call: str) -> Receipt:
-    """The receipt in a 2xx answer; anything else is a misrouted or half-deployed regulator,
-    treated as an outage so the filing waits for it (a retry replays the same receipt)."""
-    body = response_body(response)
-    try:
-        if not isinstance(body, dict):
-            raise TypeError("not a JSON object")
-        return model.model_validate({k: v for k, v in body.items() if k in model.model_fields})
-    except (TypeError, ValidationError) as invalid:
-        raise ExternalSystemUnavailable(
-            f"{SYSTEM} answered {call} ({response.status_code}) with something that is not "
-            f"a receipt: {invalid}",
-            system=SYSTEM,
-        ) from invalid

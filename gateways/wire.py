@@ -19,13 +19,13 @@ from gateways.http_adapter import ExternalSystemRejected, ExternalSystemUnavaila
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def parsed(model: type[Model], response: httpx.Response, *, system: str) -> Model:
-    """The answer as ``model``."""
+def parsed(model: type[Model], response: httpx.Response, *, system: str, what: str = "") -> Model:
+    """The answer as ``model`` (``what`` names it in errors, by default the model's name)."""
     call = f"{_call(response)} ({response.status_code})"
-    return as_model(model, response_body(response), system=system, call=call)
+    return as_model(model, response_body(response), system=system, call=call, what=what)
 
 
-def as_model(model: type[Model], body: object, *, system: str, call: str) -> Model:
+def as_model(model: type[Model], body: object, *, system: str, call: str, what: str = "") -> Model:
     """``body`` as ``model``; fields the model does not know are ignored (a newer system)."""
     try:
         if not isinstance(body, dict):
@@ -33,7 +33,8 @@ def as_model(model: type[Model], body: object, *, system: str, call: str) -> Mod
         return model.model_validate({k: v for k, v in body.items() if k in model.model_fields})
     except (TypeError, ValidationError) as invalid:
         raise ExternalSystemUnavailable(
-            f"{system} answered {call} with something that is not a {model.__name__}: {invalid}",
+            f"{system} answered {call} with something that is not a {what or model.__name__}: "
+            f"{invalid}",
             system=system,
         ) from invalid
 
