@@ -52,18 +52,12 @@ class RegistrationRequest(Frozen):
     expires_on: date
 
 
-class Registration(Frozen):
-    """The registry's record of one registration."""
+class Registration(RegistrationRequest):
+    """The registry's record of one registration: the request as registered, and its state."""
 
     registration_number: Line = Field(pattern=r"^\d{24}$")
     idempotency_key: IdempotencyKey
     status: RegistrationStatus
-    registrant: Party
-    pledgor: Party
-    debtor: Party
-    receivable: Receivable
-    financed_amount: Amount
-    expires_on: date
     registered_at: AwareDatetime
     released_at: AwareDatetime | None = None
 

@@ -177,5 +177,10 @@ class BookingControl(SandboxControl):
     def clear_accept_then_fail(self) -> None:
         self._own("POST", AFTER_ACCEPT, {"mode": "off"})
 
+    def clear_all_faults(self) -> None:
+        """Switch off the shared fault and the after-accept fault alike."""
+        self.clear_faults()
+        self.clear_accept_then_fail()
+
     def _own(self, method: str, call: str, body: dict[str, Any] | None = None) -> Any:
         return self._call(method, f"{CONTROL_PREFIX}{self.sandbox_name}/{call}", body)

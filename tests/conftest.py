@@ -129,11 +129,9 @@ def bank_sandbox() -> Iterator[BankSandbox]:
 @pytest.fixture
 def bank_control(bank_sandbox: BankSandbox) -> Iterator[BankControl]:
     with BankControl(bank_sandbox.url) as control:
-        control.clear_faults()
-        control.clear_accept_then_fail()
+        control.clear_all_faults()
         yield control
-        control.clear_faults()
-        control.clear_accept_then_fail()
+        control.clear_all_faults()
 
 
 @pytest.fixture(scope="session")
@@ -153,11 +151,9 @@ def receivables_registry_control(
     receivables_registry_sandbox: ReceivablesRegistrySandbox,
 ) -> Iterator[ReceivablesRegistryControl]:
     with ReceivablesRegistryControl(receivables_registry_sandbox.url) as control:
-        control.clear_faults()
-        control.clear_accept_then_fail()
+        control.clear_all_faults()
         yield control
-        control.clear_faults()
-        control.clear_accept_then_fail()
+        control.clear_all_faults()
 
 
 @pytest.fixture(scope="session")

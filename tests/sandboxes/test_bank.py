@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +19,8 @@ import pytest
 
 from sandboxes.bank import DATA_FILE, PLATFORM_ACCOUNT, BankControl, BankSandbox
 from tests.conftest import TEST_BANK_KEY
+from tests.harness.sandbox_process import sandbox_process
 
-ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {TEST_BANK_KEY}"}
 
 
@@ -500,30 +497,13 @@ def test_runs_in_the_foreground_with_the_data_folders_key(tmp_path: Path) -> Non
     """Without a configured key it uses the embedded default's, which the platform also reads."""
     env = {k: v for k, v in os.environ.items() if k != "TRADEFLOW_BANK_API_KEY"}
     env |= {"TRADEFLOW_DATA_DIR": str(tmp_path / "data"), "TRADEFLOW_ENVIRONMENT": "embedded"}
-    command = ["bank", "--port", "0", "--data-dir", str(tmp_path / "bank")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes", *command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    key = new_key()
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("bank sandbox listening on http://127.0.0.1:")
-        url = line.rsplit(" ", 1)[-1].strip()
+    key, body = new_key(), payment_body(PLATFORM_ACCOUNT, new_account())
+    with (
+        sandbox_process("bank", "--data-dir", str(tmp_path / "bank"), env=env) as url,
+        httpx.Client(base_url=url, timeout=5) as http,
+    ):
+        assert pay(http, body, key).status_code == 401
         secret = (tmp_path / "data" / "secrets" / "bank-api-key").read_text().strip()
-        body = payment_body(PLATFORM_ACCOUNT, new_account())
-        with httpx.Client(base_url=url, timeout=5) as http:
-            assert pay(http, body, key).status_code == 401
-            http.headers["Authorization"] = f"Bearer {secret}"
-            assert pay(http, body, key).status_code == 201
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=5) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        http.headers["Authorization"] = f"Bearer {secret}"
+        assert pay(http, body, key).status_code == 201
     assert key in (tmp_path / "bank" / DATA_FILE).read_text(encoding="utf-8")

@@ -4,9 +4,6 @@ pledged twice, search, release, validation, faults, persistence and the command 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +21,8 @@ from sandboxes.receivables_registry import (
 )
 from sandboxes.regulator import CHINA_TIME
 from tests.harness.builders import unique_credit_code
+from tests.harness.sandbox_process import sandbox_process
 
-ROOT = Path(__file__).resolve().parents[2]
 NUMBER_LENGTH = 24
 
 
@@ -317,21 +314,10 @@ def test_a_damaged_state_file_stops_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_runs_in_the_foreground(tmp_path: Path) -> None:
-    command = ["receivables-registry", "--port", "0", "--data-dir", str(tmp_path)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes", *command], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
     loan = new_loan()
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("receivables-registry sandbox listening on http://127.0.0.1:")
-        with httpx.Client(base_url=line.rsplit(" ", 1)[-1].strip(), timeout=5) as http:
-            assert register(http, registration_body(), loan).status_code == 201
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=5) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with (
+        sandbox_process("receivables-registry", "--data-dir", str(tmp_path)) as url,
+        httpx.Client(base_url=url, timeout=5) as http,
+    ):
+        assert register(http, registration_body(), loan).status_code == 201
     assert loan in (tmp_path / DATA_FILE).read_text(encoding="utf-8")
