@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import ActivityEnvironment
 
+from activities.loans import LoanActivities
 from db.session import make_engine, make_session_factory
 from gateways.bank import BankClient
+from gateways.receivables_registry import ReceivablesRegistryClient
 from sandboxes.bank import BankControl, BankSandbox
 from security.keys import KeyRing
-from tests.harness.loan_trades import platform_org
+from tests.harness.loan_trades import activities, platform_org
 from tests.harness.postgres import fresh_database
 
 LEDGER_BANK_KEY = "test-only-ledger-bank-key-0123456789"
@@ -65,3 +67,13 @@ def activity_env() -> ActivityEnvironment:
     env = ActivityEnvironment()
     env.info = replace(env.info, current_attempt_scheduled_time=datetime.now(UTC))
     return env
+
+
+@pytest.fixture
+def loans(
+    ledger: sessionmaker[Session],
+    ledger_bank_client: BankClient,
+    receivables_registry: ReceivablesRegistryClient,
+) -> LoanActivities:
+    """The loan activities on the ledger's database and bank, paying from its platform account."""
+    return activities(ledger, ledger_bank_client, receivables_registry)

@@ -32,7 +32,6 @@ from db.finance import Loan
 from db.loan_facts import credit_facts
 from db.models import AuditEntry, CarrierEvent, Payment
 from db.session import transaction
-from gateways.bank import BankClient
 from gateways.receivables_registry import ReceivablesRegistryClient
 from storage.object_store import ObjectStore
 from tests.harness import loan_trades as data
@@ -40,26 +39,10 @@ from tests.harness import loan_trades as data
 D = Decimal
 
 
-@pytest.fixture
-def loans(
-    ledger: sessionmaker[Session],
-    ledger_bank_client: BankClient,
-    receivables_registry: ReceivablesRegistryClient,
-) -> LoanActivities:
-    return data.activities(ledger, ledger_bank_client, receivables_registry)
-
-
 def record(
     env: ActivityEnvironment, loans: LoanActivities, app: LoanApplication
 ) -> EligibilityCheck:
     return env.run(loans.record_loan, LoanInput(application=app))
-
-
-def loan_row(sessions: sessionmaker[Session], loan_id: str) -> Loan:
-    with sessions() as session:
-        row = session.get(Loan, loan_id)
-        assert row is not None
-        return row
 
 
 def test_an_eligible_application_is_recorded_once(
@@ -80,7 +63,7 @@ def test_an_eligible_application_is_recorded_once(
         audits = session.scalars(
             select(AuditEntry.action).where(AuditEntry.target_id == app.loan_id)
         ).all()
-    assert loan_row(ledger, app.loan_id).status == LoanStatus.APPLIED
+    assert data.loan_row(ledger, app.loan_id).status == LoanStatus.APPLIED
     assert audits == ["loan.applied"]
 
 
@@ -106,7 +89,7 @@ def _refused(
     """The problems by field, and the loan recorded refused with them."""
     check = record(env, loans, app)
     assert check.problems
-    row = loan_row(sessions, app.loan_id)
+    row = data.loan_row(sessions, app.loan_id)
     assert row.status == LoanStatus.REFUSED
     for field, rule in check.problems:
         assert f"{field}: {rule}" in row.status_reason
@@ -139,7 +122,7 @@ def test_a_second_loan_on_the_order_is_refused(
     assert record(activity_env, loans, first).problems == ()
     problems = _refused(activity_env, loans, ledger, trade.application("100000.00"))
     assert problems["order_id"] == "the order already has a loan: one loan an order"
-    assert loan_row(ledger, first.loan_id).status == LoanStatus.APPLIED
+    assert data.loan_row(ledger, first.loan_id).status == LoanStatus.APPLIED
 
 
 @pytest.mark.parametrize(
@@ -197,7 +180,7 @@ def test_two_applications_at_once_are_judged_one_after_the_other(
     for thread in threads:
         thread.join()
     # The order's row lock, not the unique index, decided: one applied and one refused.
-    statuses = sorted(loan_row(ledger, app.loan_id).status for app in apps)
+    statuses = sorted(data.loan_row(ledger, app.loan_id).status for app in apps)
     assert statuses == [LoanStatus.APPLIED, LoanStatus.REFUSED]
     assert sorted(len(check.problems) for check in checks.values()) == [0, 1]
 
@@ -291,7 +274,7 @@ def test_the_assessment_prices_within_the_product_and_is_kept(
     assert assessment.effective_apr == apr
     assert "new_buyer" in assessment.flags  # the buyer has paid no invoice yet
     assert activity_env.run(loans.assess_loan, LoanInput(application=app)) == assessment
-    assert loan_row(ledger, app.loan_id).assessment is not None
+    assert data.loan_row(ledger, app.loan_id).assessment is not None
 
 
 def test_a_receivable_is_registered_once_and_never_financed_twice(
@@ -347,4 +330,4 @@ def test_a_final_status_stays(
     record(activity_env, loans, app)
     for status in (LoanStatus.WITHDRAWN, LoanStatus.UNDER_REVIEW):
         activity_env.run(loans.set_loan_status, LoanStatusInput(loan_id=app.loan_id, status=status))
-    assert loan_row(ledger, app.loan_id).status == LoanStatus.WITHDRAWN
+    assert data.loan_row(ledger, app.loan_id).status == LoanStatus.WITHDRAWN

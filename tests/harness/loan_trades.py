@@ -1,6 +1,7 @@
 """Loan test data for the loan activities, written straight to PostgreSQL as the processes
 leave it: an accredited supplier with a bank account, a buyer, their executed order (invoiced or
-not), a loan application against it and the terms finance approves."""
+not), a loan application against it and the terms finance approves; a loan paid out through the
+activities, the buyer's transfers into the platform's account, and the loan's books."""
 
 from __future__ import annotations
 
@@ -10,13 +11,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import ActivityEnvironment
 
 from activities.loans import LoanActivities
+from contracts.banking import IncomingTransfer
 from contracts.common import OPERATOR_ORG_ID, Money, OrgKind, Role
-from contracts.finance import LoanApplication, LoanTerms
+from contracts.finance import (
+    DisburseInput,
+    Disbursement,
+    LoanApplication,
+    LoanInput,
+    LoanStatus,
+    LoanStatusInput,
+    LoanTerms,
+    RepaymentInput,
+)
+from db.finance import Account, Journal, JournalKind, Loan, balance
 from db.models import Contract, Invoice, Order, Organisation
 from db.session import transaction
 from gateways.bank import BankClient
@@ -206,3 +219,82 @@ def terms(principal: Decimal, *, term_days: int = 60) -> LoanTerms:
         fee=Money(amount=(principal / 100).quantize(Decimal("0.01")), currency="CNY"),
         grade="B",
     )
+
+
+def loan_row(sessions: sessionmaker[Session], loan_id: str) -> Loan:
+    with sessions() as session:
+        row = session.get(Loan, loan_id)
+        assert row is not None
+        return row
+
+
+def paid_out(
+    env: ActivityEnvironment,
+    loans: LoanActivities,
+    trade: Trade,
+    principal: str,
+    *,
+    attempt: int = 1,
+) -> tuple[LoanApplication, LoanTerms, Disbursement]:
+    """A loan recorded, priced by ``terms`` and paid out."""
+    app = trade.application(principal)
+    assert env.run(loans.record_loan, LoanInput(application=app)).problems == ()
+    approved = terms(Decimal(principal))
+    env.run(
+        loans.set_loan_status,
+        LoanStatusInput(loan_id=app.loan_id, status=LoanStatus.DISBURSING, terms=approved),
+    )
+    paid = env.run(
+        loans.disburse_loan, DisburseInput(loan_id=app.loan_id, attempt=attempt, terms=approved)
+    )
+    return app, approved, paid
+
+
+def backdate(sessions: sessionmaker[Session], loan_id: str, days: int) -> None:
+    """As if the loan had been paid out ``days`` earlier."""
+    back = timedelta(days=days)
+    with transaction(sessions) as session:
+        session.execute(
+            update(Loan)
+            .where(Loan.id == loan_id)
+            .values(
+                disbursed_on=Loan.disbursed_on - back,
+                due_on=Loan.due_on - back,
+                accrued_to=Loan.accrued_to - back,
+            )
+        )
+
+
+def buyer_pays(bank: BankClient, trade: Trade, loan_id: str, amount: str, n: int) -> RepaymentInput:
+    """The buyer's transfer into the platform's account, as the order passes it to the loan."""
+    reference = f"PAY-{uuid.uuid4().hex[:12]}"
+    credit = bank.credit(
+        PLATFORM_ACCOUNT,
+        IncomingTransfer(
+            payer_account=account_number(),
+            payer_name=trade.buyer.org.legal_name,
+            amount=Decimal(amount),
+            currency="CNY",
+            reference=reference,
+        ),
+        idempotency_key=f"credit-{reference}",
+    )
+    assert credit.value_date is not None
+    return RepaymentInput(
+        loan_id=loan_id,
+        payment_id=f"{trade.order_id}:payment-{n}",
+        amount=Money(amount=Decimal(amount), currency="CNY"),
+        paid_on=credit.value_date,
+        reference=reference,
+    )
+
+
+def journals(sessions: sessionmaker[Session], loan_id: str, kind: JournalKind) -> int:
+    with sessions() as session:
+        query = select(func.count()).where(Journal.loan_id == loan_id, Journal.kind == kind.value)
+        return session.scalar(query) or 0
+
+
+def book(sessions: sessionmaker[Session], loan_id: str) -> dict[Account, Decimal]:
+    with sessions() as session:
+        return {account: balance(session, account, loan_id=loan_id) for account in Account}
