@@ -17,6 +17,11 @@ three hours of readings with a 40-minute excursion whose task opens for Anda's d
 however often the upload is resent), and on delivery the buyer quarantines the kits, then claims
 for those spoilt; the credit note comes off the invoice and the temperature report is issued.
 Once every shipment is delivered the buyer accepts; the invoice; finance pays what is owed.
+Lianfeng borrows against its order once it has confirmed it (``stack.demo_loans``): the buyer
+confirms the receivable, platform finance approves with its second factor, the loan is
+registered and paid out; the buyer's payment, into the supervised account first, repays the
+loan before the rest reaches Lianfeng; then the ledger, the day's reconciliation so far and the
+portfolio.
 Last, the cold-chain loss rates by carrier and route, and the regulator searches, reads,
 verifies and exports the filed e-waybills, each naming the carrier as its maker. Every step is a
 real request to the real services; the PDFs and the export are saved under

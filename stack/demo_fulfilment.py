@@ -35,6 +35,7 @@ from stack.demo_client import (
     wait_for,
 )
 from stack.demo_cold_chain import cold_lines, dispose, drive, equip
+from stack.demo_loans import Financed, finance_order, repaid
 from stack.demo_second_factor import stepped_up
 from stack.demo_sourcing import Executed
 from stack.demo_waybill import (
@@ -296,8 +297,11 @@ def carry_cold(
     dispose(trip, buyer, out)
 
 
-def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
-    """The buyer accepts; the invoice is saved; finance pays what it says in full."""
+def settle(
+    buyer: Caller, finance: Caller, order_id: str, out: Path, loan: Financed | None = None
+) -> None:
+    """The buyer accepts; the invoice is saved; finance pays what it says in full (into the
+    supervised account first, when a loan on the order is repaid from it)."""
     decide(buyer, open_task(buyer, "order_acceptance", order_id), "accept")
     invoiced = order_reaches(finance, order_id, "invoiced")
     invoice = invoiced["invoice"]
@@ -308,12 +312,15 @@ def settle(buyer: Caller, finance: Caller, order_id: str, out: Path) -> None:
         f"due {invoice['due_on']}; saved {path}"
     )
     owed = invoiced["outstanding"]
+    reference = f"HD-{order_id[-12:]}"
+    if loan is not None:
+        loan.pay_in(owed, reference)
     receipt = finance.call(
         "POST",
         f"/orders/{order_id}/payments",
         json={
             "amount": owed,
-            "reference": f"HD-{order_id[-12:]}",
+            "reference": reference,
             "paid_on": datetime.now(CST).date().isoformat(),
         },
         headers=stepped_up(finance, out),  # paying moves money: a second factor first
@@ -345,6 +352,7 @@ def fulfil(base: str, executed: list[Executed], out: Path, carrier: DemoCarrier)
             f"dangerous goods: {order['dangerous_goods']}"
         )
         shipments = confirm(supplier, order_id, deal.lines, carrier.org_id)
+        loan = finance_order(base, order_id, deal.supplier, out)  # before the buyer pays
         # Shipments move on their own: the first goes while the next still waits for its
         # e-waybill, and the order shows the least advanced.
         for shipment in shipments:
@@ -376,5 +384,7 @@ def fulfil(base: str, executed: list[Executed], out: Path, carrier: DemoCarrier)
             else:
                 transport(mover, shipper, order_id, n)
         print(standing(order_reaches(buyer, order_id, "delivered")))
-        settle(buyer, finance, order_id, out)
+        settle(buyer, finance, order_id, out, loan)
+        if loan is not None:
+            repaid(loan)
     return filed
