@@ -12,21 +12,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.common import OPERATOR_ORG_ID, Role
+from contracts.common import Role
 from contracts.finance import LoanStatus
 from db.finance import Account, JournalKind
 from storage.object_store import ObjectStore
 from tests.harness import cold_orders as co
 from tests.harness import loan_rows as lr
-from tests.harness import sourcing as s
 
 Caller = co.Caller
 caller = co.caller
 CENT = Decimal("0.01")
-
-
-def staff(sessions: sessionmaker[Session], role: Role) -> s.Member:
-    return s.member(sessions, s.org_row(sessions, OPERATOR_ORG_ID), role)
 
 
 def by_hand(principal: str, annual_rate: str, since: date, as_of: date) -> Decimal:
@@ -108,7 +103,7 @@ async def test_the_portfolio_from_loans_and_journals_worked_out_by_hand(
         lr.disburse(sessions, loan_id, code, principal, today - timedelta(days=10))
     write_off(sessions, lost, code, "50000.00")
 
-    finance = caller(staff(sessions, Role.FINANCE))
+    finance = caller(lr.staff(sessions, Role.FINANCE))
     book = await book_of(finance, code)
     as_of = book["as_of"]
     interest = by_hand("100000", "0.072", today - timedelta(days=10), as_of)  # 200.00
@@ -162,7 +157,7 @@ async def test_the_bad_debt_alert_is_raised_only_above_half_a_percent(
     )
     lr.disburse(sessions, loan_id, code, "200000.00", lr.china_today())
     write_off(sessions, loan_id, code, "1000.00")
-    finance = caller(staff(sessions, Role.FINANCE))
+    finance = caller(lr.staff(sessions, Role.FINANCE))
     book = await book_of(finance, code)
     assert (book["bad_debt_rate"], book["alert"]) == ("0.0050", False)  # on the line
     write_off(sessions, loan_id, code, "10.00")  # 1,010 / 200,000 = 0.00505: shown 0.0051
@@ -202,7 +197,7 @@ async def test_the_trial_balance_is_zero_in_each_currency(
         ],
         bank_reference="BUYER-PAID-1",
     )
-    finance = caller(staff(sessions, Role.FINANCE))
+    finance = caller(lr.staff(sessions, Role.FINANCE))
     answer = await finance.http.get("/finance/ledger", params={"loan_id": loan_id, "limit": 2})
     ledger = answer.json()
     assert [j["kind"] for j in ledger["journals"]] == ["disbursement", "fee"]
@@ -254,7 +249,7 @@ async def test_a_closed_day_is_reconciled_with_the_banks_statement(
         [(Account.BANK, "100.00"), (Account.PRINCIPAL, "-100.00")],
         bank_reference="NOT-AT-THE-BANK",
     )
-    finance = caller(staff(sessions, Role.FINANCE))
+    finance = caller(lr.staff(sessions, Role.FINANCE))
     answer = await finance.http.post("/finance/reconciliations", json={"day": day.isoformat()})
     assert answer.status_code == 200, answer.text
     found = answer.json()
@@ -284,7 +279,7 @@ async def test_platform_oversight_sees_the_portfolio_and_only_platform_finance_t
         Role.COMPLIANCE: (),
     }
     for role, sees in allowed.items():
-        member = caller(staff(sessions, role))
+        member = caller(lr.staff(sessions, role))
         for path in views:
             answer = await member.http.get(path)
             assert answer.status_code == (200 if path in sees else 403), (role, path)
@@ -294,7 +289,7 @@ async def test_platform_oversight_sees_the_portfolio_and_only_platform_finance_t
             assert (await member.http.get(path)).status_code == 403, (party.actor.roles, path)
         answer = await member.http.post("/finance/reconciliations", json={"day": "2001-01-01"})
         assert answer.status_code == 403
-    bad = await caller(staff(sessions, Role.FINANCE)).http.get(
+    bad = await caller(lr.staff(sessions, Role.FINANCE)).http.get(
         "/finance/portfolio", params={"currency": "cny"}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "currency"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.common import OPERATOR_ORG_ID, OrgKind, Role
+from contracts.common import OrgKind, Role
 from contracts.finance import CONFIRMATION_TASK, LoanStatus, loan_workflow_id
 from contracts.fulfilment import OrderStatus
 from db.finance import Account, JournalKind
@@ -51,10 +51,6 @@ def fields(answer: httpx.Response) -> dict[str, str]:
 
 def owed_between(statement: dict[str, Any]) -> tuple[Decimal, Decimal]:
     return Decimal(statement["opening_owed"]), Decimal(statement["closing_owed"])
-
-
-def staff(sessions: sessionmaker[Session], role: Role) -> s.Member:
-    return s.member(sessions, s.org_row(sessions, OPERATOR_ORG_ID), role)
 
 
 async def test_each_rule_an_application_breaks_is_refused_naming_its_field_and_starts_nothing(
@@ -120,8 +116,8 @@ async def test_only_a_suppliers_supplier_or_finance_role_applies(
         order.who.buyer,
         order.who.finance,  # the buyer's finance: the receivable is its debt, not its loan
         order.who.logistics,
-        staff(sessions, Role.FINANCE),
-        staff(sessions, Role.ADMIN),
+        lr.staff(sessions, Role.FINANCE),
+        lr.staff(sessions, Role.ADMIN),
         regulator,
     ):
         answer = await caller(member).http.post("/loans", json=application(order))
@@ -269,9 +265,9 @@ async def test_a_supplier_sees_only_its_loans_and_the_buyer_none_of_their_price(
     assert [(x["loan_id"], x["outstanding"]) for x in listed] == [(loan_id, None)]
 
     for role in (Role.FINANCE, Role.OPS_SUPERVISOR, Role.ADMIN):
-        seen = (await caller(staff(sessions, role)).http.get(f"/loans/{loan_id}")).json()
+        seen = (await caller(lr.staff(sessions, role)).http.get(f"/loans/{loan_id}")).json()
         assert seen["schedule"] == loan["schedule"], role
-    compliance = caller(staff(sessions, Role.COMPLIANCE))
+    compliance = caller(lr.staff(sessions, Role.COMPLIANCE))
     assert (await compliance.http.get("/loans")).status_code == 403
     assert (await compliance.http.get(f"/loans/{loan_id}")).status_code == 404
     assert (await caller(mine.who.logistics).http.get(f"/loans/{loan_id}")).status_code == 404
@@ -351,9 +347,9 @@ async def test_the_statement_is_the_suppliers_and_platform_finances(
     backwards = {"start": d1.isoformat(), "end": d0.isoformat()}
     assert fields(await supplier.http.get(path, params=backwards)) == {"start": "after end"}
 
-    finance = caller(staff(sessions, Role.FINANCE))
+    finance = caller(lr.staff(sessions, Role.FINANCE))
     assert (await finance.http.get(path)).json() == whole
-    for member in (order.who.finance, staff(sessions, Role.OPS_SUPERVISOR)):
+    for member in (order.who.finance, lr.staff(sessions, Role.OPS_SUPERVISOR)):
         assert (await caller(member).http.get(path)).status_code == 403
     other = lr.loan_order(sessions, store)
     assert (await caller(other.who.supplier).http.get(path)).status_code == 404

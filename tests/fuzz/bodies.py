@@ -169,6 +169,18 @@ def bodies(
             }
         ),
         "POST /accreditation/applications": _application(applicant, claim),
+        "POST /loans": mutations(
+            {
+                "order_id": order_id,
+                "amount": {"amount": "1000.00", "currency": "CNY"},
+                "term_days": 90,
+                "purpose": "raw materials",
+            }
+        ),
+        "POST /loans/{loan_id}/withdraw": reason,
+        "POST /finance/reconciliations": mutations(
+            {"day": (today - timedelta(days=1)).isoformat()}
+        ),
     }
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.common import Money, Role
+from contracts.common import OPERATOR_ORG_ID, Money, Role
 from contracts.finance import LoanStatus, LoanTerms, loan_workflow_id
 from contracts.fulfilment import OrderStatus, order_id_for, order_workflow_id
 from db.finance import Account, JournalKind, Loan, LoanRepayment, post_journal
@@ -40,6 +40,11 @@ def own_currency() -> str:
 
 def china_today() -> date:
     return china_day(datetime.now(UTC))
+
+
+def staff(sessions: sessionmaker[Session], role: Role) -> s.Member:
+    """A user of the platform's operator holding ``role`` (platform finance, say)."""
+    return s.member(sessions, s.org_row(sessions, OPERATOR_ORG_ID), role)
 
 
 @dataclass(frozen=True)
