@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.accreditation_checks import AccreditationChecks
@@ -23,10 +24,14 @@ from activities.failures import FailureInterceptor, RetryWatch
 from activities.fulfilment_records import FulfilmentRecords
 from activities.human_tasks import HumanTaskActivities
 from activities.invoices import InvoiceActivities
+from activities.loans import LoanActivities
 from activities.sourcing_records import SourcingRecords
 from activities.waybills import WaybillActivities
+from contracts.finance import RECONCILIATION_WORKFLOW_ID
 from db.session import make_engine, make_session_factory
+from gateways.bank import BankClient
 from gateways.certification_registry import CertificationRegistryClient
+from gateways.receivables_registry import ReceivablesRegistryClient
 from gateways.regulator import RegulatorClient
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
@@ -37,10 +42,20 @@ from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
 from workflows.cold_chain import ColdChainWorkflow
 from workflows.contract import ContractWorkflow
+from workflows.loan import LoanWorkflow
 from workflows.order import OrderWorkflow
+from workflows.reconciliation import ReconciliationWorkflow
 from workflows.rfq import RfqWorkflow
 
-WORKFLOWS = [AccreditationWorkflow, RfqWorkflow, ContractWorkflow, OrderWorkflow, ColdChainWorkflow]
+WORKFLOWS = [
+    AccreditationWorkflow,
+    RfqWorkflow,
+    ContractWorkflow,
+    OrderWorkflow,
+    ColdChainWorkflow,
+    LoanWorkflow,
+    ReconciliationWorkflow,
+]
 
 
 def build_worker(
@@ -51,6 +66,8 @@ def build_worker(
     store: ObjectStore,
     registry: CertificationRegistryClient,
     regulator: RegulatorClient | None = None,
+    bank: BankClient | None = None,
+    receivables_registry: ReceivablesRegistryClient | None = None,
     task_queue: str | None = None,
     max_cached_workflows: int = 1000,
     watch: RetryWatch | None = None,
@@ -67,6 +84,12 @@ def build_worker(
     cold_chain = ColdChainActivities(sessions, store)
     waybills = WaybillActivities(
         sessions, store, regulator or RegulatorClient.from_settings(settings)
+    )
+    loans = LoanActivities(
+        sessions,
+        bank or BankClient.from_settings(settings),
+        receivables_registry or ReceivablesRegistryClient.from_settings(settings),
+        platform_account=settings.bank_platform_account,
     )
     return Worker(
         client,
@@ -117,6 +140,17 @@ def build_worker(
             waybills.file_waybill,
             waybills.seal_waybill,
             waybills.file_waybill_status,
+            loans.record_loan,
+            loans.set_loan_status,
+            loans.assess_loan,
+            loans.register_receivable,
+            loans.disburse_loan,
+            loans.apply_repayment,
+            loans.remit_to_supplier,
+            loans.release_registration,
+            loans.write_off_loan,
+            loans.loan_for_order,
+            loans.reconcile_bank,
         ],
         # Database, S3 and weasyprint block: synchronous activities on threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),
@@ -124,6 +158,17 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         interceptors=[FailureInterceptor(watch or RetryWatch(sessions))],
         graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def start_reconciliation(client: Client, task_queue: str) -> None:
+    """The daily bank reconciliation runs for as long as the platform does: started by every
+    worker, it is the one already running whenever there is one."""
+    await client.start_workflow(
+        ReconciliationWorkflow.run,
+        id=RECONCILIATION_WORKFLOW_ID,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
 
 
@@ -150,6 +195,7 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
+        await start_reconciliation(client, settings.task_queue)
         logging.getLogger("tradeflow.worker").info(
             "worker running", extra={"task_queue": settings.task_queue}
         )
