@@ -1,0 +1,444 @@
+"""Order-loan paths on the time-skipping server, with real activities, PostgreSQL, the bank and
+the receivables registry sandboxes: repaid by the buyer's payments on the order, a lapsed offer, a
+withdrawal, and an overdue loan's penalty interest, collections and four-eyes write-off."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
+from contracts.finance import (
+    LoanApplication,
+    LoanInput,
+    LoanOutcome,
+    LoanStatus,
+    LoanView,
+    RepaymentInput,
+    WithdrawInput,
+    loan_workflow_id,
+)
+from contracts.fulfilment import CarrierEventKind, OrderStatus, PaymentInput
+from db.finance import Account, Journal, Loan, LoanRepayment, Posting, balance
+from db.models import HumanTask, Order, Organisation
+from db.seed import seed_demo
+from db.session import transaction
+from gateways.bank import BankClient
+from gateways.certification_registry import CertificationRegistryClient
+from gateways.receivables_registry import ReceivablesRegistryClient
+from gateways.regulator import RegulatorClient
+from security.keys import KeyRing
+from security.payload_codec import data_converter
+from settings import Settings
+from stack.temporal import time_skipping_server_path
+from storage.object_store import ObjectStore
+from tests.harness import builders as b
+from tests.harness import orders as o
+from tests.harness import sourcing as s
+from tests.harness.histories import record_history
+from tests.harness.orders import Parties
+from tests.harness.temporal import eventually, new_task_queue, refusal, skip_time, terminate_all
+from tests.workflows.test_order import decide, report
+from worker import build_worker
+from workflows.loan import LoanWorkflow
+from workflows.loan_state import CHINA
+from workflows.order import OrderWorkflow
+
+LoanHandle = WorkflowHandle[LoanWorkflow, LoanOutcome]
+FINANCE_1 = Actor(user_id="usr_fin_one", org_id=OPERATOR_ORG_ID, roles=(Role.FINANCE,))
+FINANCE_2 = Actor(user_id="usr_fin_two", org_id=OPERATOR_ORG_ID, roles=(Role.FINANCE,))
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    bank: BankClient
+    started: list[str] = field(default_factory=list)
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def order(self, *, invoiced: bool) -> tuple[Parties, WorkflowHandle[Any, Any], str]:
+        """A confirmed order (or one delivered, accepted and invoiced) of an accredited supplier
+        with a bank account on file."""
+        who = o.parties(self.sessions, self.store)
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(Organisation)
+                .where(Organisation.id == who.supplier.org.id)
+                .values(bank_account=f"62170000{uuid.uuid4().int % 10**10:010d}")
+            )
+        ambient = tuple(line.model_copy(update={"temperature": None}) for line in s.lines())
+        terms = o.executed_contract(self.sessions, who, now=await self.now(), lines=ambient[1:])
+        handle = await o.start_order(self.client, terms, task_queue=self.task_queue)
+        self.started.append(handle.id)
+        order_id = handle.id.removeprefix("Order:")
+        confirm = await self.task(order_id, "order_confirmation")
+        await decide(handle, confirm.id, who.supplier.actor, "confirm")
+        if invoiced:
+            await self.order_status(order_id, OrderStatus.READY_TO_DISPATCH)
+            now = await self.now()
+            for kind in (
+                CarrierEventKind.PICKED_UP,
+                CarrierEventKind.DEPARTED,
+                CarrierEventKind.ARRIVED,
+            ):
+                await report(handle, who.logistics.actor, kind, now)
+            proof = b.store_document(self.sessions, self.store, org_id=who.supplier.org.id)
+            await report(handle, who.logistics.actor, CarrierEventKind.DELIVERED, now, proof=proof)
+            acceptance = await self.task(order_id, "order_acceptance")
+            await decide(handle, acceptance.id, who.buyer.actor, "accept")
+        await self.order_status(order_id, OrderStatus.INVOICED if invoiced else None)
+        return who, handle, order_id
+
+    async def order_status(self, order_id: str, status: OrderStatus | None) -> None:
+        async def reached() -> bool | None:
+            with self.sessions() as session:
+                order = session.get(Order, order_id)
+                assert order is not None, "no order row yet"
+                if status is None:
+                    assert order.status != OrderStatus.AWAITING_CONFIRMATION.value, order.status
+                else:
+                    assert order.status == status.value, order.status
+                return True
+
+        await eventually(reached, attempts=400)
+
+    async def apply(
+        self, who: Parties, order_id: str, amount: Decimal, **options: Any
+    ) -> LoanHandle:
+        loan_id = f"loan-{uuid.uuid4().hex[:12]}"
+        application = LoanApplication(
+            loan_id=loan_id,
+            order_id=order_id,
+            supplier_org_id=who.supplier.org.id,
+            buyer_org_id=who.buyer.org.id,
+            amount=Money(amount=amount, currency="CNY"),
+            term_days=60,
+            applied_by=who.supplier.actor,
+            applied_at=await self.now(),
+        )
+        handle = await self.client.start_workflow(
+            LoanWorkflow.run,
+            LoanInput(application=application, **options),
+            id=loan_workflow_id(loan_id),
+            task_queue=self.task_queue,
+        )
+        self.started.append(handle.id)
+        return handle
+
+    async def task(self, subject_id: str, kind: str) -> HumanTask:
+        async def opened() -> HumanTask | None:
+            with self.sessions() as session:
+                return session.scalars(
+                    select(HumanTask)
+                    .where(HumanTask.subject_id == subject_id)
+                    .where(HumanTask.kind == kind)
+                    .where(HumanTask.status == "open")
+                ).first()
+
+        return await eventually(opened, what=f"an open {kind} task", attempts=400)
+
+    async def loan_status(self, loan_id: str, status: LoanStatus) -> Loan:
+        async def reached() -> Loan | None:
+            with self.sessions() as session:
+                row = session.get(Loan, loan_id)
+                assert row is not None, "no loan row yet"
+                assert row.status == status.value, f"{row.status}: {row.status_reason}"
+                return row
+
+        return await eventually(reached, what=f"loan {status.value}", attempts=600)
+
+    async def to_offer(self, who: Parties, handle: LoanHandle, *, approvers: int = 1) -> str:
+        """Confirmed by the buyer, approved by finance: the offer task's id."""
+        loan_id = handle.id.removeprefix("loan:")
+        confirmation = await self.task(loan_id, "loan_receivable_confirmation")
+        assert confirmation.org_id == who.buyer.org.id and confirmation.role == "finance"
+        await decide(handle, confirmation.id, who.finance.actor, "confirm")
+        for deciding in (FINANCE_1, FINANCE_2)[:approvers]:
+            approval = await self.task(loan_id, "loan_approval")
+            await decide(handle, approval.id, deciding, "approve")
+        return (await self.task(loan_id, "loan_offer")).id
+
+    async def disbursed(self, who: Parties, handle: LoanHandle, *, approvers: int = 1) -> Loan:
+        offer = await self.to_offer(who, handle, approvers=approvers)
+        await decide(handle, offer, who.supplier.actor, "accept")
+        return await self.loan_status(handle.id.removeprefix("loan:"), LoanStatus.DISBURSED)
+
+    def ledger_sums(self) -> Decimal:
+        with self.sessions() as session:
+            return Decimal(session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))))
+
+    def bank_payouts(self, loan_id: str, day: date) -> list[Any]:
+        statement = self.bank.statement(self.bank_account, day)
+        return [e for e in statement.entries if e.idempotency_key.startswith(loan_id)]
+
+    bank_account = Settings().bank_platform_account
+
+
+@pytest.fixture
+async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of each test's own: a loan's clock runs from its payout's bank day, so a clock
+    another test skipped ahead would find a loan overdue before its due date."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(time_skipping_server_path()),
+        data_converter=data_converter(keyring),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def harness(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    regulator: RegulatorClient,
+    bank: BankClient,
+    receivables_registry: ReceivablesRegistryClient,
+) -> AsyncIterator[Harness]:
+    with transaction(sessions) as session:
+        seed_demo(session)  # the platform's own organisation: the lender the registry names
+    task_queue = new_task_queue()
+    client = time_skipping_env.client
+    async with build_worker(
+        client,
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        regulator=regulator,
+        bank=bank,
+        receivables_registry=receivables_registry,
+        task_queue=task_queue,
+    ):
+        harness = Harness(time_skipping_env, client, task_queue, sessions, store, bank)
+        yield harness
+        await terminate_all(client, harness.started)
+
+
+async def test_a_loan_is_paid_out_once_and_repaid_first_from_the_buyers_payments(
+    harness: Harness,
+) -> None:
+    who, order, order_id = await harness.order(invoiced=True)
+    with harness.sessions() as session:
+        total = session.get(Order, order_id).total_amount  # type: ignore[union-attr]
+    amount = (total * Decimal("0.6")).quantize(CENT)
+    handle = await harness.apply(who, order_id, amount)
+    loan_id = handle.id.removeprefix("loan:")
+    loan = await harness.disbursed(who, handle)
+    assert loan.disbursed_on is not None and loan.due_on == loan.disbursed_on + timedelta(days=60)
+    assert loan.registration_number and loan.principal_owed == amount
+    (payout,) = harness.bank_payouts(loan_id, loan.disbursed_on)
+    assert Decimal(payout.amount) == -amount
+    fee = loan.fee_owed
+    assert fee > 0 and harness.ledger_sums() == 0
+
+    # The buyer pays the invoice in two parts on the order: the loan is repaid first.
+    paid_on = loan.disbursed_on + timedelta(days=30)
+    first = (amount / 2).quantize(CENT)
+    await order.execute_update(
+        OrderWorkflow.record_payment,
+        PaymentInput(
+            amount=Money(amount=first, currency="CNY"),
+            reference="BANK-LOAN-1",
+            paid_on=paid_on,
+            actor=who.finance.actor,
+        ),
+    )
+
+    async def repaid_once() -> LoanRepayment | None:
+        with harness.sessions() as session:
+            return session.scalars(
+                select(LoanRepayment).where(LoanRepayment.loan_id == loan_id)
+            ).first()
+
+    part = await eventually(repaid_once)
+    # 30 days of interest at the contract rate, ACT/360, on the whole principal (算头不算尾).
+    with harness.sessions() as session:
+        rate = Decimal(session.get(Loan, loan_id).terms["interest_rate"])  # type: ignore[index,union-attr]
+    interest = (amount * rate * 30 / 360).quantize(CENT, ROUND_HALF_UP)
+    assert (part.penalty, part.interest, part.fee) == (Decimal(0), interest, fee)
+    assert part.principal == first - interest - fee and part.remitted == 0
+    rest = total - first
+    receipt = await order.execute_update(
+        OrderWorkflow.record_payment,
+        PaymentInput(
+            amount=Money(amount=rest, currency="CNY"),
+            reference="BANK-LOAN-2",
+            paid_on=paid_on,
+            actor=who.finance.actor,
+        ),
+    )
+    assert receipt.status == OrderStatus.COMPLETED
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.REPAID
+    done = await harness.loan_status(loan_id, LoanStatus.REPAID)
+    assert done.owed() == 0 and done.registration_released
+    with harness.sessions() as session:
+        second = session.get(LoanRepayment, f"{order_id}:payment-2")
+        assert second is not None
+        # Principal left after the first part, then the rest to the supplier.
+        assert second.principal == amount - part.principal and second.interest == 0
+        assert second.remitted == rest - second.principal and second.remittance_payment_id
+        assert balance(session, Account.PRINCIPAL, loan_id=loan_id) == 0
+        assert balance(session, Account.SUPPLIER_PAYABLE, loan_id=loan_id) == 0
+        kinds = session.scalars(select(Journal.kind).where(Journal.loan_id == loan_id)).all()
+    # Both parts were paid on one day: the second found nothing more accrued to book.
+    assert sorted(kinds) == sorted(
+        ["disbursement", "fee", "accrual", "repayment", "repayment", "remittance"]
+    )
+    assert harness.ledger_sums() == 0
+    assert len(harness.bank_payouts(loan_id, loan.disbursed_on)) == 2  # payout and remittance
+    await order.result()
+    await record_history(handle, "loan_repaid")
+    await record_history(order, "order_paid_repays_loan")
+
+
+async def test_an_offer_not_accepted_in_time_lapses_and_no_money_moves(harness: Harness) -> None:
+    who, _, order_id = await harness.order(invoiced=False)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"), offer_valid_days=2)
+    loan_id = handle.id.removeprefix("loan:")
+    await harness.to_offer(who, handle)
+    await skip_time(harness.env, timedelta(days=2, minutes=1))
+    # Polled, not awaited: waiting on a result lets the server skip time past the supplier's
+    # accreditation, which the next application is checked against.
+    row = await harness.loan_status(loan_id, LoanStatus.LAPSED)
+    assert row.payment_id is None and row.registration_number is None
+    assert harness.bank.find_payment(loan_id) is None
+    # The order is free again: a new application may be made on it.
+    again = await harness.apply(who, order_id, Decimal("10000.00"))
+    await harness.loan_status(again.id.removeprefix("loan:"), LoanStatus.AWAITING_CONFIRMATION)
+    assert (await handle.result()).status == LoanStatus.LAPSED
+    await record_history(handle, "loan_offer_lapsed")
+
+
+async def test_the_applicant_may_withdraw_before_approval_only(harness: Harness) -> None:
+    who, _, order_id = await harness.order(invoiced=False)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"))
+    loan_id = handle.id.removeprefix("loan:")
+    confirmation = await harness.task(loan_id, "loan_receivable_confirmation")
+    await decide(handle, confirmation.id, who.finance.actor, "confirm")
+    approval = await harness.task(loan_id, "loan_approval")
+    with pytest.raises(WorkflowUpdateFailedError) as stranger:
+        await handle.execute_update(
+            LoanWorkflow.withdraw_loan, WithdrawInput(reason="x", actor=who.buyer.actor)
+        )
+    assert refusal(stranger)[0] == "WrongRole"
+    view: LoanView = await handle.execute_update(
+        LoanWorkflow.withdraw_loan,
+        WithdrawInput(reason="paid by the buyer early", actor=who.supplier.actor),
+    )
+    assert view.status == LoanStatus.UNDER_REVIEW
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.WITHDRAWN and "paid by the buyer early" in outcome.reason
+    with harness.sessions() as session:
+        assert session.get(HumanTask, approval.id).status == "cancelled"  # type: ignore[union-attr]
+    await record_history(handle, "loan_withdrawn")
+
+    # After approval the offer is declined instead: withdrawal is refused.
+    later = await harness.apply(who, order_id, Decimal("10000.00"))
+    await harness.to_offer(who, later)
+    with pytest.raises(WorkflowUpdateFailedError) as too_late:
+        await later.execute_update(
+            LoanWorkflow.withdraw_loan, WithdrawInput(reason="late", actor=who.supplier.actor)
+        )
+    assert refusal(too_late)[0] == "NotReady"
+    offer = await harness.task(later.id.removeprefix("loan:"), "loan_offer")
+    await decide(later, offer.id, who.supplier.actor, "decline", comment="found cheaper money")
+    assert (await later.result()).status == LoanStatus.WITHDRAWN
+
+
+async def test_an_overdue_loan_accrues_penalty_and_is_written_off_by_two_people(
+    harness: Harness,
+) -> None:
+    who, _, order_id = await harness.order(invoiced=False)
+    amount = Decimal("20000.00")
+    handle = await harness.apply(who, order_id, amount, two_approvers_above=Decimal(1000))
+    loan_id = handle.id.removeprefix("loan:")
+    confirmation = await harness.task(loan_id, "loan_receivable_confirmation")
+    await decide(handle, confirmation.id, who.finance.actor, "confirm")
+    first = await harness.task(loan_id, "loan_approval")
+    await decide(handle, first.id, FINANCE_1, "approve")
+    second = await harness.task(loan_id, "loan_approval")
+    assert second.id != first.id and FINANCE_1.user_id in second.excluded_user_ids
+    with pytest.raises(WorkflowUpdateFailedError) as same_person:
+        await decide(handle, second.id, FINANCE_1, "approve")
+    assert refusal(same_person)[0] == "SameApprover"
+    await decide(handle, second.id, FINANCE_2, "approve")
+    offer = await harness.task(loan_id, "loan_offer")
+    await decide(handle, offer.id, who.supplier.actor, "accept")
+    loan = await harness.loan_status(loan_id, LoanStatus.DISBURSED)
+    assert loan.approved_by == [FINANCE_1.user_id, FINANCE_2.user_id]
+    assert loan.due_on is not None
+
+    # Past the due date unpaid: overdue, and finance is asked to collect.
+    overdue_at = datetime.combine(loan.due_on + timedelta(days=1), time(1, 0), tzinfo=CHINA)
+    await skip_time(harness.env, overdue_at - await harness.now())
+    await harness.loan_status(loan_id, LoanStatus.OVERDUE)
+    collections = await harness.task(loan_id, "loan_collections")
+
+    # Ten days late the buyer pays part: penalty interest (the contract rate plus half) on the
+    # principal for the days past due, the term's interest and the fee come first.
+    paid_on = loan.due_on + timedelta(days=10)
+    await handle.signal(
+        LoanWorkflow.repay,
+        RepaymentInput(
+            loan_id=loan_id,
+            payment_id=f"{order_id}:payment-late",
+            amount=Money(amount=Decimal("5000.00"), currency="CNY"),
+            paid_on=paid_on,
+            reference="LATE-1",
+        ),
+    )
+
+    async def applied() -> LoanRepayment | None:
+        with harness.sessions() as session:
+            return session.get(LoanRepayment, f"{order_id}:payment-late")
+
+    late = await eventually(applied)
+    with harness.sessions() as session:
+        terms = session.get(Loan, loan_id).terms  # type: ignore[union-attr]
+    rate, penalty_rate = Decimal(terms["interest_rate"]), Decimal(terms["penalty_rate"])
+    assert penalty_rate == (rate * Decimal("1.5")).quantize(Decimal("0.000001"))
+    assert late.interest == (amount * rate * 60 / 360).quantize(CENT, ROUND_HALF_UP)
+    assert late.penalty == (amount * penalty_rate * 10 / 360).quantize(CENT, ROUND_HALF_UP)
+    assert late.principal == Decimal("5000.00") - late.penalty - late.interest - late.fee
+
+    # A write-off is proposed with a reason and needs a second, different approver.
+    with pytest.raises(WorkflowUpdateFailedError) as no_reason:
+        await decide(handle, collections.id, FINANCE_1, "write_off")
+    assert "reason" in refusal(no_reason)[1]
+    await decide(handle, collections.id, FINANCE_1, "write_off", comment="buyer insolvent")
+    write_off = await harness.task(loan_id, "loan_write_off")
+    with pytest.raises(WorkflowUpdateFailedError) as same:
+        await decide(handle, write_off.id, FINANCE_1, "approve")
+    assert refusal(same)[0] == "SameApprover"
+    await decide(handle, write_off.id, FINANCE_2, "approve")
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.WRITTEN_OFF
+    row = await harness.loan_status(loan_id, LoanStatus.WRITTEN_OFF)
+    # The late payment had paid the penalty, interest and fee: the principal left is lost.
+    assert row.owed() == 0 and row.written_off == amount - late.principal
+    with harness.sessions() as session:
+        assert balance(session, Account.PRINCIPAL, loan_id=loan_id) == 0
+        assert balance(session, Account.WRITE_OFF, loan_id=loan_id) == row.written_off
+    assert harness.ledger_sums() == 0
+    await record_history(handle, "loan_written_off")
