@@ -182,7 +182,7 @@ class Harness:
 
     def ledger_sums(self) -> Decimal:
         with self.sessions() as session:
-            return Decimal(session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))))
+            return Decimal(session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))) or 0)
 
     def bank_payouts(self, loan_id: str, day: date) -> list[Any]:
         statement = self.bank.statement(self.bank_account, day)
@@ -416,6 +416,7 @@ async def test_an_overdue_loan_accrues_penalty_and_is_written_off_by_two_people(
     late = await eventually(applied)
     with harness.sessions() as session:
         terms = session.get(Loan, loan_id).terms  # type: ignore[union-attr]
+    assert terms is not None
     rate, penalty_rate = Decimal(terms["interest_rate"]), Decimal(terms["penalty_rate"])
     assert penalty_rate == (rate * Decimal("1.5")).quantize(Decimal("0.000001"))
     assert late.interest == (amount * rate * 60 / 360).quantize(CENT, ROUND_HALF_UP)
