@@ -18,14 +18,24 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts.attention import INVALID_RECORD
-from contracts.common import SYSTEM_ACTOR
+from contracts.common import OPERATOR_ORG_ID, SYSTEM_ACTOR, Role, money_text
 from contracts.finance import LoanStatus, LoanTerms, Repayment, RepaymentInput, WriteOffInput
+from contracts.tasks import NotifyInput
 from db.audit_log import audit_once
-from db.finance import Account, JournalKind, Loan, LoanRepayment, post_journal
+from db.finance import (
+    Account,
+    JournalKind,
+    Loan,
+    LoanRepayment,
+    bad_debt_figures,
+    post_journal,
+)
 from db.loan_facts import china_day
+from db.notifications import store_notification
 from db.session import transaction
 from rules.day_count import DayCount
 from rules.loan_accrual import accrue
+from rules.loan_portfolio import bad_debt_alert, bad_debt_rate
 from rules.loan_terms import DEFAULT_PRODUCT, LoanProduct, Owed, allocate
 
 
@@ -216,3 +226,29 @@ class LoanLedger:
                     "reason": request.reason,
                 },
             )
+            _alert_on_bad_debt(session, row.currency, row.id)
+
+
+def _alert_on_bad_debt(session: Session, currency: str, loan_id: str) -> None:
+    """The portfolio shows the bad-debt rate; a write-off that leaves it past the warning line
+    also tells platform finance at once, in the same transaction as the write-off."""
+    written_off, disbursed = bad_debt_figures(session, currency)
+    rate = bad_debt_rate(written_off, disbursed)
+    if not bad_debt_alert(rate):
+        return
+    store_notification(
+        session,
+        NotifyInput(
+            notification_id=f"bad_debt_alert:{loan_id}",
+            org_id=OPERATOR_ORG_ID,
+            role=Role.FINANCE,
+            kind="bad_debt_alert",
+            subject_type="loan",
+            subject_id=loan_id,
+            message=(
+                f"The {currency} bad-debt rate is {rate:.2%} after loan {loan_id} was written "
+                f"off ({money_text(written_off, currency)} of {money_text(disbursed, currency)} "
+                f"paid out), past the {DEFAULT_PRODUCT.bad_debt_alert_rate:.1%} warning line."
+            ),
+        ),
+    )

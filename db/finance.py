@@ -212,3 +212,22 @@ def balance(session: Session, account: Account, *, loan_id: str | None = None) -
             Journal.loan_id == loan_id
         )
     return Decimal(session.scalar(query) or 0)
+
+
+def ledger_sums(session: Session, kind: JournalKind, account: Account) -> list[tuple[str, Decimal]]:
+    """Each currency's booked balance of ``account`` over the journals of ``kind``: e.g. the
+    principal paid out (disbursement journals, principal account) or written off."""
+    query = (
+        select(Posting.currency, func.sum(Posting.amount))
+        .join(Journal, Journal.id == Posting.journal_id)
+        .where(Journal.kind == kind.value, Posting.account == account.value)
+        .group_by(Posting.currency)
+    )
+    return [(code, Decimal(total)) for code, total in session.execute(query)]
+
+
+def bad_debt_figures(session: Session, currency: str) -> tuple[Decimal, Decimal]:
+    """(written off, disbursed) in ``currency``: the bad-debt rate's two terms."""
+    written = dict(ledger_sums(session, JournalKind.WRITE_OFF, Account.WRITE_OFF))
+    paid_out = dict(ledger_sums(session, JournalKind.DISBURSEMENT, Account.PRINCIPAL))
+    return written.get(currency, Decimal(0)), paid_out.get(currency, Decimal(0))

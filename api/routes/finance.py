@@ -13,7 +13,6 @@ bank reconciliations are in ``api.routes.finance_ledger``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,14 +20,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
 from api.routes import loan_access as access
 from contracts.common import Line
 from contracts.finance import REPAYING_STATUSES
-from db.finance import Account, Journal, JournalKind, Loan, Posting
+from db.finance import Account, JournalKind, Loan, ledger_sums
 from db.models import Organisation
 from rules.loan_portfolio import (
     OVERDUE_BUCKETS,
@@ -105,9 +104,9 @@ def get_portfolio(
     def book(code: str) -> _Book:
         return books.setdefault(code, _Book(code))
 
-    for code, amount in _ledger_sums(session, JournalKind.DISBURSEMENT, Account.PRINCIPAL):
+    for code, amount in ledger_sums(session, JournalKind.DISBURSEMENT, Account.PRINCIPAL):
         book(code).disbursed = amount
-    for code, amount in _ledger_sums(session, JournalKind.WRITE_OFF, Account.WRITE_OFF):
+    for code, amount in ledger_sums(session, JournalKind.WRITE_OFF, Account.WRITE_OFF):
         book(code).written_off = amount
     query = select(Loan).where(Loan.status.in_([s.value for s in REPAYING_STATUSES]))
     for row in session.scalars(query.order_by(Loan.id)):
@@ -119,19 +118,6 @@ def get_portfolio(
         alert_above=DEFAULT_PRODUCT.bad_debt_alert_rate,
         currencies=[books[c].view(names) for c in codes],
     )
-
-
-def _ledger_sums(
-    session: Session, kind: JournalKind, account: Account
-) -> Iterable[tuple[str, Decimal]]:
-    """Each currency's booked balance of ``account`` over the journals of ``kind``."""
-    query = (
-        select(Posting.currency, func.sum(Posting.amount))
-        .join(Journal, Journal.id == Posting.journal_id)
-        .where(Journal.kind == kind.value, Posting.account == account.value)
-        .group_by(Posting.currency)
-    )
-    return [(code, Decimal(total)) for code, total in session.execute(query)]
 
 
 def _names(session: Session, org_ids: set[str]) -> dict[str, str]:

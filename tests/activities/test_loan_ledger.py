@@ -126,6 +126,12 @@ def test_a_write_off_accrues_to_today_and_clears_every_receivable(
             )
         ).one()
     assert audit.detail["decided_by"] == ["usr_fin_a", "usr_fin_b"]
+    # Far past the 0.5% line (this package's loans paid out well under 41 million): platform
+    # finance hears of it at once.
+    with ledger() as session:
+        alert = session.get(Notification, f"bad_debt_alert:{app.loan_id}")
+    assert alert is not None and alert.org_id == OPERATOR_ORG_ID and alert.role == "finance"
+    assert "bad-debt rate" in alert.message and "0.5% warning line" in alert.message
     order = OrderLoanInput(order_id=trade.order_id)
     assert activity_env.run(loans.loan_for_order, order).loan_id is None
 
