@@ -9,16 +9,16 @@ loan id, and each journal's id is its step's key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.bank_reconciliation import reconcile_day
 from activities.loan_ledger import invalid
 from activities.loan_money import LoanMoney
-from contracts.common import OPERATOR_ORG_ID, SYSTEM_ACTOR, Money, Role
+from contracts.common import OPERATOR_ORG_ID, SYSTEM_ACTOR, Money
 from contracts.finance import (
     REPAYING_STATUSES,
     CreditAssessment,
@@ -37,16 +37,13 @@ from contracts.finance import (
     loan_workflow_id,
 )
 from contracts.receivables_registry import Party, Receivable, RegistrationRequest
-from contracts.tasks import NotifyInput
 from db.audit_log import audit_once
-from db.finance import Account, Journal, Loan, Posting, Reconciliation
+from db.finance import Loan
 from db.loan_facts import china_day, credit_facts, eligibility, receivable_due_on, unpaid_value
 from db.models import Order, Organisation
-from db.notifications import store_notification
 from db.session import transaction
 from gateways.bank import BankClient
 from gateways.receivables_registry import ReceivableAlreadyRegistered, ReceivablesRegistryClient
-from rules.bank_reconciliation import BankMovement, LedgerMovement, reconcile
 from rules.day_count import DayCount, accrued_interest
 from rules.loan_credit import DECLINED, assess
 from rules.loan_terms import DEFAULT_PRODUCT, LoanProduct, effective_apr, fee, penalty_rate
@@ -294,59 +291,12 @@ class LoanActivities(LoanMoney):
 
     @activity.defn(name="reconcile_bank")
     def reconcile_bank(self, request: ReconcileInput) -> ReconciliationResult:
-        """Compare the bank's statement of the platform's account for the day with the ledger's
-        bank postings booked that day; record the result (again on a rerun) and tell platform
-        finance of any difference."""
-        statement = self._bank.statement(self._platform_account, request.day)
-        bank = [
-            BankMovement(e.payment_id, e.reference, e.amount, e.currency) for e in statement.entries
-        ]
-        with transaction(self._sessions) as session:
-            rows = session.execute(
-                select(
-                    Journal.id, Journal.bank_reference, Posting.currency, func.sum(Posting.amount)
-                )
-                .join(Posting, Posting.journal_id == Journal.id)
-                .where(Journal.booked_on == request.day, Posting.account == Account.BANK.value)
-                .group_by(Journal.id, Journal.bank_reference, Posting.currency)
-                .order_by(Journal.id)
-            )
-            ledger = [LedgerMovement(j, ref, amount, cur) for j, ref, cur, amount in rows]
-            result = reconcile(ledger, bank)
-            values = {
-                "run_at": datetime.now(UTC),
-                "matched": result.matched,
-                "differences": {"items": list(result.differences)},
-            }
-            session.execute(
-                insert(Reconciliation)
-                .values(day=request.day, **values)
-                .on_conflict_do_update(index_elements=[Reconciliation.day], set_=values)
-            )
-            if result.differences:
-                store_notification(session, _differences_notice(request, result.differences))
-        return ReconciliationResult(
-            day=request.day, matched=result.matched, differences=result.differences
-        )
+        """The day's reconciliation (``activities.bank_reconciliation``)."""
+        return reconcile_day(self._sessions, self._bank, self._platform_account, request.day)
 
 
 def _financed_already(order_id: str, number: str) -> str:
     return (
         f"the receivable of order {order_id} is already pledged to another financing "
         f"(registration {number}): it cannot be financed twice"
-    )
-
-
-def _differences_notice(request: ReconcileInput, differences: tuple[str, ...]) -> NotifyInput:
-    return NotifyInput(
-        notification_id=f"bank_reconciliation:{request.day.isoformat()}:{len(differences)}",
-        org_id=OPERATOR_ORG_ID,
-        role=Role.FINANCE,
-        kind="bank_reconciliation",
-        subject_type="reconciliation",
-        subject_id=request.day.isoformat(),
-        message=(
-            f"The bank's statement of {request.day.isoformat()} and the ledger differ in "
-            f"{len(differences)} place(s): " + "; ".join(differences)
-        ),
     )

@@ -18,18 +18,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.loans import LoanActivities
+from activities.bank_reconciliation import reconcile_day
 from api.deps import PlatformDep, SessionDep
 from api.errors import RETRY_SOON, invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdFilter
 from api.routes.ledger_views import JournalView, TrialBalance, journal_views, trial_balance
 from api.routes.loan_access import PlatformFinanceActor, china_today
-from contracts.finance import ReconcileInput
 from db.finance import Journal, Reconciliation
 from gateways.bank import BankClient
 from gateways.http_adapter import ExternalSystemUnavailable
-from gateways.receivables_registry import ReceivablesRegistryClient
 from settings import Settings
 
 router = APIRouter(prefix="/finance", tags=["finance"])
@@ -138,14 +136,8 @@ async def run_reconciliation(
 def _reconcile(
     settings: Settings, sessions: sessionmaker[Session], day: date
 ) -> ReconciliationView:
-    """The daily process's own step (``reconcile_bank``), run here with clients of our own."""
-    with (
-        BankClient.from_settings(settings) as bank,
-        ReceivablesRegistryClient.from_settings(settings) as registry,
-    ):
-        activities = LoanActivities(
-            sessions, bank, registry, platform_account=settings.bank_platform_account
-        )
-        activities.reconcile_bank(ReconcileInput(day=day))
+    """The daily process's own step, run now with a bank client of our own."""
+    with BankClient.from_settings(settings) as bank:
+        reconcile_day(sessions, bank, settings.bank_platform_account, day)
     with sessions() as session:
         return reconciliation_view(session.get_one(Reconciliation, day))
