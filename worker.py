@@ -141,6 +141,7 @@ def build_worker(
             waybills.seal_waybill,
             waybills.file_waybill_status,
             loans.record_loan,
+            loans.check_loan,
             loans.set_loan_status,
             loans.assess_loan,
             loans.register_receivable,

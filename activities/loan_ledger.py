@@ -107,6 +107,9 @@ def _repayment(row: LoanRepayment, currency: str) -> Repayment:
     )
 
 
+# Loans that ended before their payout: a payment passed on to one meanwhile is the supplier's.
+NEVER_PAID_OUT = frozenset({LoanStatus.REFUSED, LoanStatus.CANCELLED})
+
 class LoanLedger:
     """The ledger-only steps of ``activities.loans.LoanActivities`` (the class the worker wires)."""
 
@@ -126,8 +129,10 @@ class LoanLedger:
             done = session.get(LoanRepayment, payment.payment_id)
             if done is not None:
                 return _repayment(done, row.currency)
-            if row.status == LoanStatus.WRITTEN_OFF or row.accrued_to is None:
+            if row.status == LoanStatus.WRITTEN_OFF:
                 raise invalid(f"loan {row.id} is {row.status}: a payment cannot repay it")
+            if row.accrued_to is None and row.status not in NEVER_PAID_OUT:
+                raise invalid(f"loan {row.id} is {row.status}: not paid out yet")
             if payment.amount.amount <= 0:
                 raise invalid(f"payment {payment.payment_id} is of {payment.amount.amount}")
             if payment.amount.currency != row.currency:
@@ -135,12 +140,13 @@ class LoanLedger:
                     f"payment {payment.payment_id} is in {payment.amount.currency}; loan "
                     f"{row.id} is in {row.currency}"
                 )
-            book_accrual(
-                session,
-                row,
-                to_day=payment.paid_on,
-                journal_id=f"{row.id}:accrual:{payment.payment_id}",
-            )
+            if row.accrued_to is not None:  # else nothing was lent: it is all the supplier's
+                book_accrual(
+                    session,
+                    row,
+                    to_day=payment.paid_on,
+                    journal_id=f"{row.id}:accrual:{payment.payment_id}",
+                )
             owed = Owed(row.principal_owed, row.fee_owed, row.interest_owed, row.penalty_owed)
             split = allocate(payment.amount.amount, owed)
             post_journal(

@@ -20,7 +20,7 @@ from activities.loan_ledger import invalid
 from activities.loan_money import LoanMoney
 from contracts.common import OPERATOR_ORG_ID, SYSTEM_ACTOR, Money
 from contracts.finance import (
-    REPAYING_STATUSES,
+    ROUTED_STATUSES,
     CreditAssessment,
     EligibilityCheck,
     LoanInput,
@@ -130,6 +130,16 @@ class LoanActivities(LoanMoney):
                 },
             )
             return check
+
+    @activity.defn(name="check_loan")
+    def check_loan(self, loan: LoanInput) -> EligibilityCheck:
+        """The application checked again, as of now, just before the payout: the buyer may
+        have paid part of the order since, or the supplier lost its accreditation. The loan
+        is already ``registering``, so a payment from now on is passed on to it."""
+        now = activity.info().current_attempt_scheduled_time
+        app = loan.application.model_copy(update={"applied_at": now})
+        with transaction(self._sessions) as session:
+            return eligibility(session, app, product=self._product, lock=True)
 
     @activity.defn(name="set_loan_status")
     def set_loan_status(self, change: LoanStatusInput) -> None:
@@ -279,12 +289,13 @@ class LoanActivities(LoanMoney):
 
     @activity.defn(name="loan_for_order")
     def loan_for_order(self, request: OrderLoanInput) -> OrderLoan:
-        """The loan the order's payments repay: the one paid out and not yet repaid."""
+        """The loan the order's payments go to: one being paid out, or paid out and not yet
+        repaid (``contracts.finance.ROUTED_STATUSES``)."""
         with self._sessions() as session:
             loan_id = session.scalar(
                 select(Loan.id).where(
                     Loan.order_id == request.order_id,
-                    Loan.status.in_([s.value for s in REPAYING_STATUSES]),
+                    Loan.status.in_([s.value for s in ROUTED_STATUSES]),
                 )
             )
         return OrderLoan(loan_id=loan_id)

@@ -72,6 +72,14 @@ ACTIVE_STATUSES = frozenset(
 )
 # Loans that money has gone out on and that the order's payments repay.
 REPAYING_STATUSES = frozenset({LoanStatus.DISBURSED, LoanStatus.OVERDUE})
+# Loans the order's payments are passed on to: from the last eligibility check before the
+# payout. A payment that comes while the payout is under way waits for it and repays the loan;
+# if there is no payout after all, it goes on to the supplier.
+ROUTED_STATUSES = REPAYING_STATUSES | {
+    LoanStatus.REGISTERING,
+    LoanStatus.DISBURSING,
+    LoanStatus.DISBURSEMENT_REJECTED,
+}
 
 
 class LoanTerms(Frozen):

@@ -82,10 +82,14 @@ class LoanWorkflow(LoanMoney):
             return await self._end(self._status, self._reason)
         registration = await self._register()
         if registration.problem:
-            return await self._end(LoanStatus.REFUSED, registration.problem)
+            outcome = await self._end(LoanStatus.REFUSED, registration.problem)
+            await self._pass_on()
+            return outcome
         if not await self._disburse():
             await policies.run("release_registration", ReleaseInput(loan_id=self._loan_id))
-            return await self._end(LoanStatus.CANCELLED, self._reason)
+            outcome = await self._end(LoanStatus.CANCELLED, self._reason)
+            await self._pass_on()
+            return outcome
         await self._collect()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._written_off:

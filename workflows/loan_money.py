@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         WRITE_OFF_TASK,
         DisburseInput,
         Disbursement,
+        EligibilityCheck,
         LoanStatus,
         RegisterInput,
         Registration,
@@ -46,7 +47,15 @@ class LoanMoney(LoanState):
     """Registration, payout and repayment steps of the loan workflow."""
 
     async def _register(self) -> Registration:
+        """Check the loan once more, now that the order's payments come to it, and register
+        the financing; ``problem`` when either refuses."""
         await self._set(LoanStatus.REGISTERING)
+        check = await policies.call(
+            "check_loan", self._loan, EligibilityCheck, policy=policies.DATABASE
+        )
+        if check.problems:
+            reasons = "; ".join(f"{field}: {rule}" for field, rule in check.problems)
+            return Registration(problem=f"no longer eligible before the payout: {reasons}")
         terms = self._contracted()
         due = (workflow.now() + timedelta(days=terms.term_days)).astimezone(CHINA).date()
         return await policies.call(
@@ -165,6 +174,12 @@ class LoanMoney(LoanState):
                 f"fee and interest; {money_text(repayment.remitted, currency)} paid on to you; "
                 f"{money_text(repayment.outstanding, currency)} still owed",
             )
+
+    async def _pass_on(self) -> None:
+        """Payments that came for a loan that ended before its payout are all the supplier's:
+        booked through the supervised account and paid on, none kept."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._apply_payments()
 
     async def _remind(self) -> None:
         terms, due_on = self._contracted(), self._due_on

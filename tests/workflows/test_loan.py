@@ -1,6 +1,7 @@
 """Order-loan paths on the time-skipping server, with real activities, PostgreSQL, the bank and
 the receivables registry sandboxes: repaid by the buyer's payments on the order, a lapsed offer, a
-withdrawal, and an overdue loan's penalty interest, collections and four-eyes write-off."""
+withdrawal, an overdue loan's penalty interest, collections and four-eyes write-off, a payout the
+bank refuses, a receivable the buyer does not confirm; and the daily bank reconciliation."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from contracts.finance import (
     loan_workflow_id,
 )
 from contracts.fulfilment import CarrierEventKind, OrderStatus, PaymentInput
-from db.finance import Account, Journal, Loan, LoanRepayment, Posting, balance
+from db.finance import Account, Journal, Loan, LoanRepayment, Posting, Reconciliation, balance
 from db.models import HumanTask, Order, Organisation
 from db.seed import seed_demo
 from db.session import transaction
@@ -37,6 +38,7 @@ from gateways.bank import BankClient
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.receivables_registry import ReceivablesRegistryClient
 from gateways.regulator import RegulatorClient
+from sandboxes.bank import BankControl
 from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
@@ -53,6 +55,7 @@ from worker import build_worker
 from workflows.loan import LoanWorkflow
 from workflows.loan_state import CHINA
 from workflows.order import OrderWorkflow
+from workflows.reconciliation import ReconciliationWorkflow
 
 LoanHandle = WorkflowHandle[LoanWorkflow, LoanOutcome]
 FINANCE_1 = Actor(user_id="usr_fin_one", org_id=OPERATOR_ORG_ID, roles=(Role.FINANCE,))
@@ -164,12 +167,15 @@ class Harness:
 
         return await eventually(reached, what=f"loan {status.value}", attempts=600)
 
-    async def to_offer(self, who: Parties, handle: LoanHandle, *, approvers: int = 1) -> str:
+    async def to_offer(
+        self, who: Parties, handle: LoanHandle, *, approvers: int = 1, confirmed: bool = False
+    ) -> str:
         """Confirmed by the buyer, approved by finance: the offer task's id."""
         loan_id = handle.id.removeprefix("loan:")
-        confirmation = await self.task(loan_id, "loan_receivable_confirmation")
-        assert confirmation.org_id == who.buyer.org.id and confirmation.role == "finance"
-        await decide(handle, confirmation.id, who.finance.actor, "confirm")
+        if not confirmed:
+            confirmation = await self.task(loan_id, "loan_receivable_confirmation")
+            assert confirmation.org_id == who.buyer.org.id and confirmation.role == "finance"
+            await decide(handle, confirmation.id, who.finance.actor, "confirm")
         for deciding in (FINANCE_1, FINANCE_2)[:approvers]:
             approval = await self.task(loan_id, "loan_approval")
             await decide(handle, approval.id, deciding, "approve")
@@ -443,3 +449,157 @@ async def test_an_overdue_loan_accrues_penalty_and_is_written_off_by_two_people(
         assert balance(session, Account.WRITE_OFF, loan_id=loan_id) == row.written_off
     assert harness.ledger_sums() == 0
     await record_history(handle, "loan_written_off")
+
+
+async def test_a_payout_the_bank_refuses_goes_to_finance_and_is_paid_once_after_the_retry(
+    harness: Harness, bank_control: BankControl
+) -> None:
+    who, _, order_id = await harness.order(invoiced=False)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"))
+    loan_id = handle.id.removeprefix("loan:")
+    with harness.sessions() as session:
+        account = session.get_one(Organisation, who.supplier.org.id).bank_account
+    assert account is not None
+    bank_control.close_account(account)
+    offer = await harness.to_offer(who, handle)
+    await decide(handle, offer, who.supplier.actor, "accept")
+    refused = await harness.task(loan_id, "loan_disbursement_rejected")
+    row = await harness.loan_status(loan_id, LoanStatus.DISBURSEMENT_REJECTED)
+    assert "account_closed" in row.status_reason and row.payment_id is None
+    with pytest.raises(WorkflowUpdateFailedError) as supplier:
+        await decide(handle, refused.id, who.supplier.actor, "retry")
+    assert refusal(supplier)[0] == "WrongRole"
+
+    bank_control.open_account(account)
+    answer = await decide(handle, refused.id, FINANCE_1, "retry")
+    assert answer.process_status == LoanStatus.DISBURSING
+    paid = await harness.loan_status(loan_id, LoanStatus.DISBURSED)
+    assert paid.disbursed_on is not None
+    # The refused payment stays refused under its key; the retry is the one payout booked.
+    first = harness.bank.find_payment(loan_id)
+    assert first is not None and not first.settled
+    (payout,) = harness.bank_payouts(loan_id, paid.disbursed_on)
+    assert payout.payment_id == paid.payment_id and Decimal(payout.amount) == Decimal("-10000.00")
+    assert harness.ledger_sums() == 0
+    await record_history(handle, "loan_payout_refused_then_paid")
+
+
+async def test_a_receivable_the_buyer_does_not_confirm_moves_no_money(harness: Harness) -> None:
+    who, _, order_id = await harness.order(invoiced=False)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"))
+    loan_id = handle.id.removeprefix("loan:")
+    confirmation = await harness.task(loan_id, "loan_receivable_confirmation")
+    with pytest.raises(WorkflowUpdateFailedError) as no_reason:
+        await decide(handle, confirmation.id, who.finance.actor, "reject")
+    assert "reason" in refusal(no_reason)[1]
+    await decide(handle, confirmation.id, who.finance.actor, "reject", comment="goods disputed")
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.REJECTED and "goods disputed" in outcome.reason
+    row = await harness.loan_status(loan_id, LoanStatus.REJECTED)
+    assert row.terms is None and row.registration_number is None and row.payment_id is None
+    assert harness.bank.find_payment(loan_id) is None
+    await record_history(handle, "loan_receivable_rejected")
+
+
+async def test_the_reconciliation_runs_each_morning_for_the_day_before(harness: Harness) -> None:
+    handle = await harness.client.start_workflow(
+        ReconciliationWorkflow.run,
+        id=f"recon-{uuid.uuid4().hex[:8]}",
+        task_queue=harness.task_queue,
+    )
+    harness.started.append(handle.id)
+    now = (await harness.now()).astimezone(CHINA)
+    first_run = datetime.combine(now.date(), time(1, 0), tzinfo=CHINA)
+    if first_run <= now:
+        first_run += timedelta(days=1)
+    await skip_time(harness.env, first_run - now + timedelta(minutes=5))
+    day = (first_run - timedelta(days=1)).date()
+
+    async def recorded() -> Reconciliation | None:
+        with harness.sessions() as session:
+            return session.get(Reconciliation, day)
+
+    reconciliation = await eventually(recorded, what=f"the reconciliation of {day}")
+    assert reconciliation.matched >= 0 and "items" in reconciliation.differences
+    await record_history(handle, "bank_reconciliation_daily")
+
+
+async def test_a_loan_on_an_order_paid_before_its_payout_is_refused_and_nothing_is_paid(
+    harness: Harness,
+) -> None:
+    who, order, order_id = await harness.order(invoiced=True)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"))
+    loan_id = handle.id.removeprefix("loan:")
+    confirmation = await harness.task(loan_id, "loan_receivable_confirmation")
+    await decide(handle, confirmation.id, who.finance.actor, "confirm")
+    await harness.task(loan_id, "loan_approval")
+    # While finance reviews, the buyer pays the whole order: nothing is left to lend against.
+    with harness.sessions() as session:
+        total = session.get_one(Order, order_id).total_amount
+    receipt = await order.execute_update(
+        OrderWorkflow.record_payment,
+        PaymentInput(
+            amount=Money(amount=total, currency="CNY"),
+            reference="PAID-EARLY",
+            paid_on=(await harness.now()).date(),
+            actor=who.finance.actor,
+        ),
+    )
+    assert receipt.status == OrderStatus.COMPLETED
+    offer = await harness.to_offer(who, handle, confirmed=True)
+    await decide(handle, offer, who.supplier.actor, "accept")
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.REFUSED
+    assert (
+        "no longer eligible before the payout" in outcome.reason and "completed" in outcome.reason
+    )
+    row = await harness.loan_status(loan_id, LoanStatus.REFUSED)
+    assert row.registration_number is None and row.payment_id is None
+    assert harness.bank.find_payment(loan_id) is None
+    await record_history(handle, "loan_refused_before_payout")
+
+
+async def test_a_payment_that_came_while_the_payout_was_refused_goes_on_to_the_supplier(
+    harness: Harness, bank_control: BankControl
+) -> None:
+    who, order, order_id = await harness.order(invoiced=True)
+    handle = await harness.apply(who, order_id, Decimal("10000.00"))
+    loan_id = handle.id.removeprefix("loan:")
+    with harness.sessions() as session:
+        account = session.get_one(Organisation, who.supplier.org.id).bank_account
+    assert account is not None
+    bank_control.close_account(account)
+    offer = await harness.to_offer(who, handle)
+    await decide(handle, offer, who.supplier.actor, "accept")
+    refused = await harness.task(loan_id, "loan_disbursement_rejected")
+    # The buyer pays part of the order meanwhile: it waits with the loan for the payout.
+    await order.execute_update(
+        OrderWorkflow.record_payment,
+        PaymentInput(
+            amount=Money(amount=Decimal("3000.00"), currency="CNY"),
+            reference="WHILE-REFUSED",
+            paid_on=(await harness.now()).date(),
+            actor=who.finance.actor,
+        ),
+    )
+    bank_control.open_account(account)
+    await decide(handle, refused.id, FINANCE_1, "cancel", comment="supplier changes bank")
+    outcome = await handle.result()
+    assert outcome.status == LoanStatus.CANCELLED
+
+    async def passed_on() -> LoanRepayment | None:
+        with harness.sessions() as session:
+            row = session.get(LoanRepayment, f"{order_id}:payment-1")
+            assert row is None or row.remittance_payment_id, "not remitted yet"
+            return row
+
+    # Nothing was lent: all of it is the supplier's, paid on through the supervised account.
+    payment = await eventually(passed_on)
+    assert payment.remitted == Decimal("3000.00") and payment.principal == 0
+    assert payment.fee == payment.interest == payment.penalty == 0
+    with harness.sessions() as session:
+        assert balance(session, Account.SUPPLIER_PAYABLE, loan_id=loan_id) == 0
+        assert balance(session, Account.BANK, loan_id=loan_id) == 0
+        assert session.get_one(Loan, loan_id).registration_released
+    assert harness.ledger_sums() == 0
+    await record_history(handle, "loan_cancelled_payment_passed_on")
