@@ -105,12 +105,10 @@ class LoanWorkflow(LoanMoney):
         """The buyer's finance confirms the receivable (确权); False when it did not."""
         app = self._application
         await self._set(LoanStatus.AWAITING_CONFIRMATION)
-        spec = TaskSpec(
-            kind=CONFIRMATION_TASK,
-            role=Role.FINANCE,
-            org_id=app.buyer_org_id,
-            subject_type="loan",
-            subject_id=self._loan_id,
+        spec = self._task(
+            CONFIRMATION_TASK,
+            Role.FINANCE,
+            app.buyer_org_id,
             title=f"确权 Confirm the receivable of order {app.order_id}",
             summary=(
                 f"Your supplier asks to finance order {app.order_id}. Confirm that you owe it "
@@ -156,12 +154,10 @@ class LoanWorkflow(LoanMoney):
         needed = 2 if terms.principal.amount > self._loan.two_approvers_above else 1
         approvers: tuple[str, ...] = ()
         for round_ in range(1, needed + 1):
-            spec = TaskSpec(
-                kind=APPROVAL_TASK,
-                role=Role.FINANCE,
-                org_id=OPERATOR_ORG_ID,
-                subject_type="loan",
-                subject_id=self._loan_id,
+            spec = self._task(
+                APPROVAL_TASK,
+                Role.FINANCE,
+                OPERATOR_ORG_ID,
                 title=f"Approve loan {self._loan_id} ({round_} of {needed})",
                 summary=self._approval_summary(assessment, needed),
                 outcomes=("approve", "reject"),
@@ -203,12 +199,10 @@ class LoanWorkflow(LoanMoney):
         """The supplier accepts the approved offer before it lapses; False when it did not."""
         terms = assessment.terms
         await self._set(LoanStatus.OFFERED, approved_by=approvers)
-        spec = TaskSpec(
-            kind=OFFER_TASK,
-            role=Role.SUPPLIER,
-            org_id=self._application.supplier_org_id,
-            subject_type="loan",
-            subject_id=self._loan_id,
+        spec = self._task(
+            OFFER_TASK,
+            Role.SUPPLIER,
+            self._application.supplier_org_id,
             title=f"Loan offer {self._loan_id}",
             summary=(
                 f"{money_text(terms.principal.amount, terms.principal.currency)} for "

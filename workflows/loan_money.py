@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RepaymentInput,
         WriteOffInput,
     )
-    from contracts.tasks import NotifyInput, TaskDecision, TaskSpec
+    from contracts.tasks import NotifyInput, TaskDecision
     from workflows import policies
     from workflows.human_tasks import Abandoned, process_key
     from workflows.loan_state import CHINA, LoanState, china_time
@@ -90,12 +90,10 @@ class LoanMoney(LoanState):
             await self._set(LoanStatus.DISBURSEMENT_REJECTED, reason=paid.reason)
             decision = await self.ask(
                 f"disbursement-{attempt}",
-                TaskSpec(
-                    kind=DISBURSEMENT_REJECTED_TASK,
-                    role=Role.FINANCE,
-                    org_id=OPERATOR_ORG_ID,
-                    subject_type="loan",
-                    subject_id=self._loan_id,
+                self._task(
+                    DISBURSEMENT_REJECTED_TASK,
+                    Role.FINANCE,
+                    OPERATOR_ORG_ID,
                     title=f"The bank refused the payout of loan {self._loan_id}",
                     summary=(
                         f"Payout {attempt} was refused: {paid.reason}. Once the supplier's "
@@ -216,12 +214,10 @@ class LoanMoney(LoanState):
             try:
                 decision = await self.ask(
                     f"collections-{round_}",
-                    TaskSpec(
-                        kind=COLLECTIONS_TASK,
-                        role=Role.FINANCE,
-                        org_id=OPERATOR_ORG_ID,
-                        subject_type="loan",
-                        subject_id=self._loan_id,
+                    self._task(
+                        COLLECTIONS_TASK,
+                        Role.FINANCE,
+                        OPERATOR_ORG_ID,
                         title=f"Collect overdue loan {self._loan_id}",
                         summary=(
                             f"Due on {self._due_on}, "
@@ -254,12 +250,10 @@ class LoanMoney(LoanState):
         try:
             decision = await self.ask(
                 f"write-off-{proposal.task_id[-8:]}",
-                TaskSpec(
-                    kind=WRITE_OFF_TASK,
-                    role=Role.FINANCE,
-                    org_id=OPERATOR_ORG_ID,
-                    subject_type="loan",
-                    subject_id=self._loan_id,
+                self._task(
+                    WRITE_OFF_TASK,
+                    Role.FINANCE,
+                    OPERATOR_ORG_ID,
                     title=f"Write off loan {self._loan_id}?",
                     summary=(
                         f"{proposal.actor.user_id} proposes to write off "

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import Money
+    from contracts.common import Money, Role
     from contracts.finance import (
         LoanInput,
         LoanOutcome,
@@ -21,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         RepaymentInput,
         WithdrawInput,
     )
-    from contracts.tasks import NotifyInput
+    from contracts.tasks import NotifyInput, TaskSpec
     from workflows import policies
     from workflows.human_tasks import HumanTaskWorkflow, process_key
 
@@ -98,6 +99,17 @@ class LoanState(HumanTaskWorkflow):
                 terms=self._terms,
                 approved_by=approved_by,
             ),
+        )
+
+    def _task(self, kind: str, role: Role, org_id: str, **spec: Any) -> TaskSpec:
+        """A task about this loan for ``role`` of ``org_id``."""
+        return TaskSpec(
+            kind=kind,
+            role=role,
+            org_id=org_id,
+            subject_type="loan",
+            subject_id=self._loan_id,
+            **spec,
         )
 
     async def _tell_supplier(self, kind: str, message: str) -> None:
