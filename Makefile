@@ -26,6 +26,7 @@ bench: install
 	.venv/bin/python -m bench.sourcing
 	.venv/bin/python -m bench.fulfilment
 	.venv/bin/python -m bench.cold_chain
+	.venv/bin/python -m bench.loans
 
 clean-data:
 	rm -rf .data
