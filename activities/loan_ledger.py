@@ -110,6 +110,7 @@ def _repayment(row: LoanRepayment, currency: str) -> Repayment:
 # Loans that ended before their payout: a payment passed on to one meanwhile is the supplier's.
 NEVER_PAID_OUT = frozenset({LoanStatus.REFUSED, LoanStatus.CANCELLED})
 
+
 class LoanLedger:
     """The ledger-only steps of ``activities.loans.LoanActivities`` (the class the worker wires)."""
 
