@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
+    AccreditationOutcome,
     AccreditationStatus,
 )
 from gateways.certification_registry import CertificationRegistryClient
@@ -70,7 +72,9 @@ async def test_review_survives_a_temporal_server_restart(
             registry=registry,
             task_queue=task_queue,
         ):
-            resumed = after.client.get_workflow_handle_for(AccreditationWorkflow.run, handle.id)
+            resumed: WorkflowHandle[AccreditationWorkflow, AccreditationOutcome] = (
+                after.client.get_workflow_handle(handle.id, result_type=AccreditationOutcome)
+            )
             answer = await approve(resumed, task_id, b.compliance_actor())
             assert answer.process_status == AccreditationStatus.ACCREDITED
             await resumed.terminate("test finished")

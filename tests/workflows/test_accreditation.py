@@ -424,7 +424,9 @@ async def test_yearly_financial_review_then_continue_as_new(harness: Harness) ->
         return description.run_id
 
     await eventually(continued, what="a run continued as new")
-    latest = harness.client.get_workflow_handle_for(AccreditationWorkflow.run, handle.id)
+    latest: AccreditationHandle = harness.client.get_workflow_handle(
+        handle.id, result_type=AccreditationOutcome
+    )
     view = await latest.query(AccreditationWorkflow.get_status)
     assert view.accreditation is not None
     assert view.accreditation.next_financial_review > review_day

@@ -11,8 +11,10 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 from sqlalchemy import select
+from temporalio.client import WorkflowHandle
 
 from contracts.cold_chain import (
+    ColdChainOutcome,
     Disposition,
     cold_chain_workflow_id,
     trip_id_for,
@@ -95,8 +97,8 @@ async def test_an_excursion_raises_one_task_and_the_quarantine_ends_in_a_claim_o
     )
     pickup = await harness.now()
     await report(handle, parties.logistics.actor, CarrierEventKind.PICKED_UP, pickup)
-    trip = harness.client.get_workflow_handle_for(
-        ColdChainWorkflow.run, cold_chain_workflow_id(trip_id)
+    trip: WorkflowHandle[ColdChainWorkflow, ColdChainOutcome] = harness.client.get_workflow_handle(
+        cold_chain_workflow_id(trip_id), result_type=ColdChainOutcome
     )
     store = {"low": Decimal(0), "high": Decimal(4)}
 
@@ -243,8 +245,8 @@ async def test_a_silent_logger_raises_its_task_and_no_evidence_quarantines_at_on
     # No readings is no evidence: quarantined without asking, the inspection decides.
     inspection = await harness.task(order_id, "cold_chain_inspection")
     assert not await _open_tasks(harness, order_id, "cold_chain_disposition")
-    trip = harness.client.get_workflow_handle_for(
-        ColdChainWorkflow.run, cold_chain_workflow_id(trip_id)
+    trip: WorkflowHandle[ColdChainWorkflow, ColdChainOutcome] = harness.client.get_workflow_handle(
+        cold_chain_workflow_id(trip_id), result_type=ColdChainOutcome
     )
     await decide(trip, inspection.id, parties.buyer.actor, "reject", comment="no record")
     outcome = await trip.result()
@@ -273,8 +275,8 @@ async def test_a_pickup_reported_late_leaves_the_logger_time_to_upload_before_it
     now = await harness.now()
     pickup = now - timedelta(hours=3)
     await report(handle, parties.logistics.actor, CarrierEventKind.PICKED_UP, pickup)
-    trip = harness.client.get_workflow_handle_for(
-        ColdChainWorkflow.run, cold_chain_workflow_id(trip_id)
+    trip: WorkflowHandle[ColdChainWorkflow, ColdChainOutcome] = harness.client.get_workflow_handle(
+        cold_chain_workflow_id(trip_id), result_type=ColdChainOutcome
     )
     readings = c.every(pickup, now, FIVE_MINUTES, "2")
     batch = c.store(harness.sessions, trip_id, "LG-L1", readings, low=Decimal(0), high=Decimal(4))
