@@ -136,12 +136,14 @@ class LoanMoney(LoanState):
         moments = [(at, what) for at, what in moments if at > workflow.now()] or moments[-1:]
         chasing: asyncio.Task[None] | None = None
         while not (self._repaid or self._written_off):
+            # A moment already past (a step that waited days for ops, say) is acted on at
+            # once: waiting for a payment then would leave the loan never overdue.
             timeout = moments[0][0] - workflow.now() if moments else None
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: bool(self._payments) or self._written_off,
-                    timeout=timeout if timeout is None or timeout > timedelta(0) else None,
-                )
+            if timeout is None or timeout > timedelta(0):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: bool(self._payments) or self._written_off, timeout=timeout
+                    )
             await self._apply_payments()
             if moments and workflow.now() >= moments[0][0] and not self._repaid:
                 _, what = moments.pop(0)
