@@ -72,14 +72,16 @@ class LoanWorkflow(LoanMoney):
                     "declined by the credit assessment: " + _reasons(assessment),
                 )
             approvers = await self._approve(assessment)
+            if approvers is None:
+                return await self._end(LoanStatus.REJECTED, self._reason)
+            # A withdrawal accepted while the last approval was still being recorded ends the
+            # loan here, before the offer.
+            if not await self._offer(assessment, approvers):
+                return await self._end(self._status, self._reason)
         except Abandoned:
             withdrawal = self._withdrawal
             why = withdrawal.reason if withdrawal is not None and withdrawal.reason else "no reason"
             return await self._end(LoanStatus.WITHDRAWN, f"withdrawn by the supplier: {why}")
-        if approvers is None:
-            return await self._end(LoanStatus.REJECTED, self._reason)
-        if not await self._offer(assessment, approvers):
-            return await self._end(self._status, self._reason)
         registration = await self._register()
         if registration.problem:
             outcome = await self._end(LoanStatus.REFUSED, registration.problem)
@@ -93,11 +95,14 @@ class LoanWorkflow(LoanMoney):
         await self._collect()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._written_off:
+            await self._report_recoveries()
             return LoanOutcome(
                 loan_id=self._loan_id, status=LoanStatus.WRITTEN_OFF, reason=self._reason
             )
         await policies.run("release_registration", ReleaseInput(loan_id=self._loan_id))
-        return await self._end(LoanStatus.REPAID, "repaid in full; the registration is released")
+        outcome = await self._end(LoanStatus.REPAID, "repaid in full; the registration is released")
+        await self._pass_on()  # payments that came while it ended: nothing owed, the supplier's
+        return outcome
 
     # -- before any money moves -----------------------------------------------------------
 

@@ -142,7 +142,8 @@ class LoanMoney(LoanState):
             if timeout is None or timeout > timedelta(0):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda: bool(self._payments) or self._written_off, timeout=timeout
+                        lambda: bool(self._payments) or self._written_off or self._repaid,
+                        timeout=timeout,
                     )
             await self._apply_payments()
             if moments and workflow.now() >= moments[0][0] and not self._repaid:
@@ -156,30 +157,57 @@ class LoanMoney(LoanState):
             await chasing
 
     async def _apply_payments(self) -> None:
-        while self._payments and not self._written_off:
-            payment = self._payments.pop(0)
-            repayment = await policies.call(
-                "apply_repayment", payment, Repayment, policy=policies.DATABASE
-            )
-            if repayment.remitted > 0:
-                await policies.run("remit_to_supplier", payment, policy=policies.EXTERNAL)
-            self._outstanding = repayment.outstanding
-            self._repaid = repayment.outstanding <= 0
-            currency = repayment.currency
-            await self._tell_supplier(
-                f"loan_repayment:{payment.payment_id}",
-                f"the buyer paid {money_text(payment.amount.amount, currency)}: "
-                f"{money_text(repayment.principal, currency)} principal, "
-                f"{money_text(repayment.fee + repayment.interest + repayment.penalty, currency)} "
-                f"fee and interest; {money_text(repayment.remitted, currency)} paid on to you; "
-                f"{money_text(repayment.outstanding, currency)} still owed",
-            )
+        """Apply the payments received, one at a time and each once: the collection loop and
+        a write-off both call this, so a write-off waits for a payment being applied."""
+        async with self._payment_lock:
+            while self._payments and not self._written_off:
+                payment = self._payments.pop(0)
+                repayment = await policies.call(
+                    "apply_repayment", payment, Repayment, policy=policies.DATABASE
+                )
+                if repayment.remitted > 0:
+                    await policies.run("remit_to_supplier", payment, policy=policies.EXTERNAL)
+                self._outstanding = repayment.outstanding
+                self._repaid = repayment.outstanding <= 0
+                currency = repayment.currency
+                costs = repayment.fee + repayment.interest + repayment.penalty
+                await self._tell_supplier(
+                    f"loan_repayment:{payment.payment_id}",
+                    f"the buyer paid {money_text(payment.amount.amount, currency)}: "
+                    f"{money_text(repayment.principal, currency)} principal, "
+                    f"{money_text(costs, currency)} fee and interest; "
+                    f"{money_text(repayment.remitted, currency)} paid on to you; "
+                    f"{money_text(repayment.outstanding, currency)} still owed",
+                )
 
     async def _pass_on(self) -> None:
-        """Payments that came for a loan that ended before its payout are all the supplier's:
-        booked through the supervised account and paid on, none kept."""
+        """Payments that came for a loan that ended before its payout, or while it ended
+        repaid, are all the supplier's: booked through the supervised account and paid on."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._apply_payments()
+
+    async def _report_recoveries(self) -> None:
+        """Payments that came while the loan was being written off: a recovery the ledger has no
+        journal for yet, so platform finance is told to book it."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        for payment in self._payments:
+            await self.notify(
+                NotifyInput(
+                    notification_id=process_key(f"loan_recovery:{payment.payment_id}"),
+                    org_id=OPERATOR_ORG_ID,
+                    role=Role.FINANCE,
+                    kind="loan_recovery",
+                    subject_type="loan",
+                    subject_id=self._loan_id,
+                    message=(
+                        f"Loan {self._loan_id} is written off; the buyer's payment "
+                        f"{payment.payment_id} of "
+                        f"{money_text(payment.amount.amount, payment.amount.currency)} "
+                        f"(reference {payment.reference}) came after: book it as a recovery."
+                    ),
+                )
+            )
+        self._payments.clear()
 
     async def _remind(self) -> None:
         terms, due_on = self._contracted(), self._due_on
@@ -281,13 +309,16 @@ class LoanMoney(LoanState):
             f"written off by {proposal.actor.user_id} and {decision.actor.user_id}: "
             f"{proposal.comment}"
         )
-        await policies.run(
+        # Not skippable: the loan is written off only once the ledger says so.
+        await policies.call(
             "write_off_loan",
             WriteOffInput(
                 loan_id=self._loan_id,
                 decided_by=(proposal.actor.user_id, decision.actor.user_id),
                 reason=proposal.comment,
             ),
+            type(None),
+            policy=policies.DATABASE,
         )
         self._written_off = True
         self._status = LoanStatus.WRITTEN_OFF

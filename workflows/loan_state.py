@@ -3,6 +3,7 @@ and ``workflows.loan_money``), so each reads and writes the same state the same 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -56,6 +57,7 @@ class LoanState(HumanTaskWorkflow):
         self._repaid = False
         self._written_off = False
         self._reason = ""  # why the loan ended, for its record and the supplier's notice
+        self._payment_lock = asyncio.Lock()  # payments are applied one at a time
 
     @workflow.query
     def get_status(self) -> LoanView:
