@@ -142,10 +142,13 @@ class LoanLedger:
                     f"{row.id} is in {row.currency}"
                 )
             if row.accrued_to is not None:  # else nothing was lent: it is all the supplier's
+                # Accrued to the day the buyer says it paid, but never to a day before the
+                # platform heard of the payment: a backdated payment shaves no interest off.
+                heard = china_day(activity.info().scheduled_time)
                 book_accrual(
                     session,
                     row,
-                    to_day=payment.paid_on,
+                    to_day=max(payment.paid_on, heard),
                     journal_id=f"{row.id}:accrual:{payment.payment_id}",
                 )
             owed = Owed(row.principal_owed, row.fee_owed, row.interest_owed, row.penalty_owed)

@@ -8,13 +8,13 @@ through ``api.routes.waybill_submission``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep
@@ -45,6 +45,7 @@ from contracts.fulfilment import (
     PaymentReceipt,
 )
 from db.cold_chain import ColdTrip, loggers_assigned
+from db.loan_facts import china_day
 from db.models import Order, OrderShipment
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -82,6 +83,15 @@ class PaymentRequest(BaseModel):
     amount: PaymentAmount
     reference: Annotated[Line, Field(min_length=1, max_length=100)]
     paid_on: date
+
+    @field_validator("paid_on")
+    @classmethod
+    def _not_in_the_future(cls, paid_on: date) -> date:
+        # A payment is recorded once made; a financed order's loan accrues to its day.
+        today = china_day(datetime.now(UTC))
+        if paid_on > today:
+            raise ValueError(f"a payment is recorded once made: not after today, {today}")
+        return paid_on
 
 
 class CancelRequest(BaseModel):

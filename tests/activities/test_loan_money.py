@@ -5,7 +5,8 @@ reconciled with the bank (the ledger's own rules: ``test_loan_ledger.py``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Literal
 
@@ -33,6 +34,7 @@ from storage.object_store import ObjectStore
 from tests.harness import loan_trades as data
 
 D = Decimal
+CHINA = timezone(timedelta(hours=8))
 
 
 def loan_of_order(sessions: sessionmaker[Session], order_id: str) -> Loan:
@@ -236,3 +238,25 @@ def test_a_refused_remittance_asks_ops_and_their_retry_pays_under_the_next_key(
     assert first is not None and not first.settled
     assert second is not None and second.settled and second.amount == D("50000.00")
     assert data.journals(ledger, app.loan_id, JournalKind.REMITTANCE) == 1
+
+
+def test_a_backdated_payment_shaves_no_interest_off(
+    activity_env: ActivityEnvironment,
+    loans: LoanActivities,
+    ledger: sessionmaker[Session],
+    store: ObjectStore,
+    ledger_bank_client: BankClient,
+) -> None:
+    trade = data.trade(ledger, store)
+    app, _, paid = data.paid_out(activity_env, loans, trade, "500000.00")
+    assert paid.value_date is not None
+    data.backdate(ledger, app.loan_id, 30)
+    payment = data.buyer_pays(ledger_bank_client, trade, app.loan_id, "100000.00", 1)
+    # The buyer says it paid 20 days after the payout; the platform hears of it 30 days after.
+    said = payment.model_copy(update={"paid_on": paid.value_date - timedelta(days=10)})
+    heard = datetime.combine(paid.value_date, time(10, 0), tzinfo=CHINA)
+    env = ActivityEnvironment()
+    env.info = replace(env.info, scheduled_time=heard)
+    split = env.run(loans.apply_repayment, said)
+    # Interest to the day it was heard of, not the day claimed: 500,000 * 0.08 * 30 / 360.
+    assert split.interest == D("3333.33")

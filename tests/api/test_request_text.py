@@ -217,6 +217,14 @@ CASES: list[tuple[str, Call, str]] = [
         "amount.amount",
     ),
     (
+        "payment-in-the-future",
+        lambda p: p.finance.http.post(
+            "/orders/ord-x/payments",
+            json=_payment(paid_on=(datetime.now(UTC) + timedelta(days=2)).date().isoformat()),
+        ),
+        "paid_on",
+    ),
+    (
         "event-location",
         lambda p: p.supplier.http.post(
             "/orders/ord-x/shipments/1/events", json=_event(location=NUL)
