@@ -298,7 +298,17 @@ class LoanActivities(LoanMoney):
                     Loan.status.in_([s.value for s in ROUTED_STATUSES]),
                 )
             )
-        return OrderLoan(loan_id=loan_id)
+            written_off = (
+                None
+                if loan_id is not None
+                else session.scalar(
+                    select(Loan.id).where(
+                        Loan.order_id == request.order_id,
+                        Loan.status == LoanStatus.WRITTEN_OFF.value,
+                    )
+                )
+            )
+        return OrderLoan(loan_id=loan_id, written_off_loan_id=written_off)
 
     @activity.defn(name="reconcile_bank")
     def reconcile_bank(self, request: ReconcileInput) -> ReconciliationResult:

@@ -246,6 +246,8 @@ class OrderLoanInput(Frozen):
 
 
 class OrderLoan(Frozen):
-    """The loan an order's payments repay, if one is being repaid (``loan_for_order``)."""
+    """The loan an order's payments repay, if one is being repaid (``loan_for_order``); else
+    the loan written off on the order, if any, whose recovery finance books by hand."""
 
     loan_id: Line | None = None
+    written_off_loan_id: Line | None = None

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.common import OPERATOR_ORG_ID, Money, Role
+    from contracts.common import OPERATOR_ORG_ID, Money, Role, money_text
     from contracts.finance import OrderLoan, OrderLoanInput, RepaymentInput, loan_workflow_id
     from contracts.fulfilment import (
         CarrierEventKind,
@@ -131,6 +131,16 @@ class Settlement(OrderState):
             policy=policies.DATABASE,
         )
         if loan.loan_id is None:
+            if loan.written_off_loan_id is not None:
+                paid = money_text(payment.amount.amount, payment.amount.currency)
+                await self._notify(
+                    OPERATOR_ORG_ID,
+                    Role.FINANCE,
+                    "loan_recovery",
+                    f"payment {payment_id} of {paid} came after loan "
+                    f"{loan.written_off_loan_id} was written off: book it as a recovery",
+                    key=f"loan_recovery:{payment_id}",
+                )
             return
         repayment = RepaymentInput(
             loan_id=loan.loan_id,
