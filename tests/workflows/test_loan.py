@@ -31,7 +31,7 @@ from contracts.finance import (
 )
 from contracts.fulfilment import CarrierEventKind, OrderStatus, PaymentInput
 from db.finance import Account, Journal, Loan, LoanRepayment, Posting, Reconciliation, balance
-from db.models import HumanTask, Order, Organisation
+from db.models import HumanTask, Notification, Order, Organisation
 from db.seed import seed_demo
 from db.session import transaction
 from gateways.bank import BankClient
@@ -603,3 +603,60 @@ async def test_a_payment_that_came_while_the_payout_was_refused_goes_on_to_the_s
         assert session.get_one(Loan, loan_id).registration_released
     assert harness.ledger_sums() == 0
     await record_history(handle, "loan_cancelled_payment_passed_on")
+
+
+async def test_a_day_the_bank_will_not_reconcile_is_reported_and_the_next_days_still_run(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    regulator: RegulatorClient,
+    bank: BankClient,
+    receivables_registry: ReceivablesRegistryClient,
+) -> None:
+    with transaction(sessions) as session:
+        seed_demo(session)  # platform finance, whom the failure is reported to
+    # A platform account the bank refuses to give a statement of (422): a failure for good.
+    refused = settings.model_copy(update={"bank_platform_account": "not-an-account"})
+    task_queue = new_task_queue()
+    client = time_skipping_env.client
+    async with build_worker(
+        client,
+        settings=refused,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        regulator=regulator,
+        bank=bank,
+        receivables_registry=receivables_registry,
+        task_queue=task_queue,
+    ):
+        handle = await client.start_workflow(
+            ReconciliationWorkflow.run, id=f"recon-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+        try:
+            now = (await time_skipping_env.get_current_time()).astimezone(CHINA)
+            first_run = datetime.combine(now.date(), time(1, 0), tzinfo=CHINA)
+            if first_run <= now:
+                first_run += timedelta(days=1)
+            await skip_time(time_skipping_env, first_run - now + timedelta(days=1, minutes=5))
+            days = [(first_run + timedelta(days=n - 1)).date().isoformat() for n in (0, 1)]
+
+            async def reported() -> list[Notification] | None:
+                with sessions() as session:
+                    found = session.scalars(
+                        select(Notification).where(
+                            Notification.kind == "bank_reconciliation_failed",
+                            Notification.subject_id.in_(days),
+                        )
+                    ).all()
+                assert len(found) == 2, [n.subject_id for n in found]
+                return list(found)
+
+            failures = await eventually(reported, what="both days reported")
+            assert all("account number" in n.message for n in failures)
+            assert all(n.org_id == OPERATOR_ORG_ID and n.role == "finance" for n in failures)
+            await record_history(handle, "bank_reconciliation_day_failed")
+        finally:
+            await terminate_all(client, [handle.id])
