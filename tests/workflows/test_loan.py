@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
 from contracts.finance import (
@@ -209,33 +210,55 @@ async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironme
     await env.shutdown()
 
 
+@dataclass(frozen=True)
+class Services:
+    """What a worker of the loan tests runs on: the database, object store and sandboxes."""
+
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    registry: CertificationRegistryClient
+    regulator: RegulatorClient
+    bank: BankClient
+    receivables_registry: ReceivablesRegistryClient
+
+    def worker(self, client: Client, settings: Settings, task_queue: str) -> Worker:
+        with transaction(self.sessions) as session:
+            seed_demo(session)  # the platform: the lender the registry names, finance told
+        return build_worker(
+            client,
+            settings=settings,
+            sessions=self.sessions,
+            store=self.store,
+            registry=self.registry,
+            regulator=self.regulator,
+            bank=self.bank,
+            receivables_registry=self.receivables_registry,
+            task_queue=task_queue,
+        )
+
+
 @pytest.fixture
-async def harness(
-    time_skipping_env: WorkflowEnvironment,
-    settings: Settings,
+def services(
     sessions: sessionmaker[Session],
     store: ObjectStore,
     registry: CertificationRegistryClient,
     regulator: RegulatorClient,
     bank: BankClient,
     receivables_registry: ReceivablesRegistryClient,
+) -> Services:
+    return Services(sessions, store, registry, regulator, bank, receivables_registry)
+
+
+@pytest.fixture
+async def harness(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, services: Services
 ) -> AsyncIterator[Harness]:
-    with transaction(sessions) as session:
-        seed_demo(session)  # the platform's own organisation: the lender the registry names
     task_queue = new_task_queue()
     client = time_skipping_env.client
-    async with build_worker(
-        client,
-        settings=settings,
-        sessions=sessions,
-        store=store,
-        registry=registry,
-        regulator=regulator,
-        bank=bank,
-        receivables_registry=receivables_registry,
-        task_queue=task_queue,
-    ):
-        harness = Harness(time_skipping_env, client, task_queue, sessions, store, bank)
+    async with services.worker(client, settings, task_queue):
+        harness = Harness(
+            time_skipping_env, client, task_queue, services.sessions, services.store, services.bank
+        )
         yield harness
         await terminate_all(client, harness.started)
 
@@ -606,32 +629,14 @@ async def test_a_payment_that_came_while_the_payout_was_refused_goes_on_to_the_s
 
 
 async def test_a_day_the_bank_will_not_reconcile_is_reported_and_the_next_days_still_run(
-    time_skipping_env: WorkflowEnvironment,
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    store: ObjectStore,
-    registry: CertificationRegistryClient,
-    regulator: RegulatorClient,
-    bank: BankClient,
-    receivables_registry: ReceivablesRegistryClient,
+    time_skipping_env: WorkflowEnvironment, settings: Settings, services: Services
 ) -> None:
-    with transaction(sessions) as session:
-        seed_demo(session)  # platform finance, whom the failure is reported to
     # A platform account the bank refuses to give a statement of (422): a failure for good.
     refused = settings.model_copy(update={"bank_platform_account": "not-an-account"})
     task_queue = new_task_queue()
     client = time_skipping_env.client
-    async with build_worker(
-        client,
-        settings=refused,
-        sessions=sessions,
-        store=store,
-        registry=registry,
-        regulator=regulator,
-        bank=bank,
-        receivables_registry=receivables_registry,
-        task_queue=task_queue,
-    ):
+    sessions = services.sessions
+    async with services.worker(client, refused, task_queue):
         handle = await client.start_workflow(
             ReconciliationWorkflow.run, id=f"recon-{uuid.uuid4().hex[:8]}", task_queue=task_queue
         )
