@@ -1,6 +1,7 @@
-"""A base for sandboxes of systems that book writes under idempotency keys (bank, registry).
+"""A base for sandboxes of systems that book writes under idempotency keys (the regulator, the
+bank, the receivables registry).
 
-What they share with the regulator's sandbox, in one place:
+What they share, in one place:
 
 - an after-accept fault (``POST /_sandbox/<name>/accept-then-fail``, a fault as the shared
   switch takes it) that strikes after a write was booked: the caller sees an error or a
@@ -156,13 +157,17 @@ class BookingControl(SandboxControl):
         status: int = 503,
         delay_s: float = 2.0,
         count: int | None = 1,
+        seconds: float | None = None,
         paths: list[str] | None = None,
     ) -> FaultView:
-        """After the next ``count`` booked writes: answer ``status`` (error), drop the
-        connection after ``delay_s`` (timeout), or answer after ``delay_s`` (slow)."""
+        """After the next ``count`` booked writes (or for ``seconds``): answer ``status``
+        (error), drop the connection after ``delay_s`` (timeout), or answer after ``delay_s``
+        (slow)."""
         body: dict[str, Any] = {"mode": mode, "status": status, "delay_s": delay_s}
         if count is not None:
             body["count"] = count
+        if seconds is not None:
+            body["seconds"] = seconds
         if paths is not None:
             body["paths"] = paths
         return cast(FaultView, self._own("POST", AFTER_ACCEPT, body))

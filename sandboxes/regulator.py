@@ -8,7 +8,8 @@ same receipt, a different one under that number a conflict. Filings are kept in
 Besides the shared faults, which strike before a request is handled, an after-accept fault
 (``/_sandbox/regulator/accept-then-fail``) strikes after the sandbox has recorded an accepted
 filing or status change: the caller sees an error or a dropped connection although the
-regulator holds the filing, the case a retry must resolve through the idempotency key.
+regulator holds the filing, the case a retry must resolve through the idempotency key. The
+fault, the state file and the control calls are the booking sandboxes' (``sandboxes.booking``).
 """
 
 from __future__ import annotations
@@ -16,22 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
-import tempfile
-import threading
-import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypedDict, cast
-from urllib.parse import urlsplit
 
-from sandboxes.control import SandboxControl
-from sandboxes.faults import FaultMode, FaultSwitch, FaultView, InvalidFault, parse_fault
-from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse, SandboxServer
+from sandboxes.booking import BookingControl, BookingSandbox, no_route
+from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse
 
 DATA_FILE = "filings.json"
-REGULATOR_CONTROL = "/_sandbox/regulator/"
 # Receipts are dated as the regulator (in China) sees the day.
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 _UN_NUMBER = re.compile(r"^UN\d{4}$")
@@ -210,8 +204,9 @@ def _event_receipt(filing: Filing, event: StatusEvent) -> dict[str, str]:
     }
 
 
-class RegulatorSandbox(SandboxServer):
+class RegulatorSandbox(BookingSandbox):
     name = "regulator"
+    data_file_name = DATA_FILE
 
     def __init__(
         self,
@@ -223,17 +218,12 @@ class RegulatorSandbox(SandboxServer):
     ) -> None:
         if not api_key.strip():
             raise ValueError("the regulator sandbox needs an API key")
-        super().__init__(host=host, port=port)
+        super().__init__(data_dir=data_dir, host=host, port=port)
         self._api_key = api_key.strip().encode("utf-8")
-        self._lock = threading.Lock()
-        self._after_accept = FaultSwitch()
-        self._after_accept_applied = 0
-        self._data_file = None if data_dir is None else data_dir / DATA_FILE
         self._sequence = 0
         self._filings: dict[str, Filing] = {}
         self._tallies: dict[str, Tally] = {}
-        if self._data_file is not None and self._data_file.exists():
-            self._load(self._data_file)
+        self._restore_saved()
 
     def routes(self) -> list[Route]:
         return [
@@ -241,30 +231,6 @@ class RegulatorSandbox(SandboxServer):
             Route("GET", "/waybills/{waybill_number}", self._get),
             Route("POST", "/waybills/{waybill_number}/status", self._file_status),
         ]
-
-    def dispatch(
-        self, *, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> SandboxResponse | None:
-        path = urlsplit(target).path
-        if path.startswith(REGULATOR_CONTROL):
-            return self._control(method, path.removeprefix(REGULATOR_CONTROL), body)
-        response = super().dispatch(method=method, target=target, headers=headers, body=body)
-        if (
-            response is None
-            or method != "POST"
-            or not path.startswith("/waybills")
-            or not 200 <= response.status < 300
-        ):
-            return response
-        fault = self._after_accept.take(path)
-        if fault is None:
-            return response
-        with self._lock:
-            self._after_accept_applied += 1
-        if fault.mode == "error":
-            return SandboxResponse(fault.status, {"error": "sandbox_fault", "status": fault.status})
-        self._stopping.wait(fault.delay_s)
-        return None if fault.mode == "timeout" else response
 
     # -- the regulator's API --------------------------------------------------------------
 
@@ -431,27 +397,10 @@ class RegulatorSandbox(SandboxServer):
 
     # -- control: the after-accept fault and the tallies ----------------------------------
 
-    def _control(self, method: str, name: str, raw: bytes) -> SandboxResponse:
-        if name == "filings" and method == "GET":
+    def control(self, method: str, call: str, body: Any) -> SandboxResponse:
+        if call == "filings" and method == "GET":
             return SandboxResponse(200, self.stats())
-        if name != "accept-then-fail":
-            return SandboxResponse(404, {"error": "no_route"})
-        if method == "GET":
-            return SandboxResponse(200, self._after_accept.view())
-        if method != "POST":
-            return SandboxResponse(405, {"error": "method_not_allowed"})
-        try:
-            body = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            return SandboxResponse(400, {"error": "invalid_json"})
-        try:
-            fault = parse_fault(body, now=time.monotonic())
-        except InvalidFault as invalid:
-            return SandboxResponse(
-                422, {"error": "invalid", "field": invalid.field, "rule": invalid.rule}
-            )
-        self._after_accept.set(fault)
-        return SandboxResponse(200, self._after_accept.view())
+        return no_route()
 
     def stats(self) -> RegulatorStats:
         """Tallies by waybill number and the waybills accepted for each shipment."""
@@ -476,72 +425,22 @@ class RegulatorSandbox(SandboxServer):
 
     # -- persistence ----------------------------------------------------------------------
 
-    def _save(self) -> None:
-        """Write the state beside the file and rename it over: a crash keeps old or new whole."""
-        path = self._data_file
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(
-            {"sequence": self._sequence, "filings": self._filings, "tallies": self._tallies},
-            ensure_ascii=False,
-            indent=2,
-            sort_keys=True,
-        )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def state(self) -> dict[str, Any]:
+        return {"sequence": self._sequence, "filings": self._filings, "tallies": self._tallies}
 
-    def _load(self, path: Path) -> None:
-        """A damaged file stops the sandbox: losing filings would let a waybill be filed twice."""
-        document = json.loads(path.read_text(encoding="utf-8"))
-        try:
-            self._sequence = int(document["sequence"])
-            self._filings = cast(dict[str, Filing], dict(document["filings"]))
-            self._tallies = cast(dict[str, Tally], dict(document["tallies"]))
-        except (KeyError, TypeError, ValueError) as damaged:
-            raise ValueError(f"{path}: not a regulator sandbox state file: {damaged}") from damaged
+    def restore(self, document: dict[str, Any]) -> None:
+        self._sequence = int(document["sequence"])
+        self._filings = cast(dict[str, Filing], dict(document["filings"]))
+        self._tallies = cast(dict[str, Tally], dict(document["tallies"]))
 
 
-class RegulatorControl(SandboxControl):
+class RegulatorControl(BookingControl):
     """The shared control API plus the regulator's after-accept fault and filing tallies."""
 
-    def accept_then_fail(
-        self,
-        *,
-        mode: FaultMode = "error",
-        status: int = 503,
-        delay_s: float = 2.0,
-        count: int | None = 1,
-        seconds: float | None = None,
-        paths: list[str] | None = None,
-    ) -> FaultView:
-        """After the next ``count`` accepted filings or changes: answer ``status`` (error),
-        drop the connection after ``delay_s`` (timeout), or answer after ``delay_s`` (slow)."""
-        body: dict[str, Any] = {"mode": mode, "status": status, "delay_s": delay_s}
-        if count is not None:
-            body["count"] = count
-        if seconds is not None:
-            body["seconds"] = seconds
-        if paths is not None:
-            body["paths"] = paths
-        return cast(FaultView, self._call("POST", REGULATOR_CONTROL + "accept-then-fail", body))
-
-    def after_accept_fault(self) -> FaultView:
-        return cast(FaultView, self._call("GET", REGULATOR_CONTROL + "accept-then-fail"))
-
-    def clear_accept_then_fail(self) -> None:
-        self._call("POST", REGULATOR_CONTROL + "accept-then-fail", {"mode": "off"})
+    sandbox_name = "regulator"
 
     def stats(self) -> RegulatorStats:
-        return cast(RegulatorStats, self._call("GET", REGULATOR_CONTROL + "filings"))
+        return cast(RegulatorStats, self._own("GET", "filings"))
 
     def tally(self, waybill_number: str) -> FilingStats:
         """One waybill's tallies (all zero if the regulator never heard of it)."""
