@@ -200,11 +200,6 @@ class ReleaseInput(Frozen):
     loan_id: Line
 
 
-class OverdueInput(Frozen):
-    loan_id: Line
-    on: date
-
-
 class WriteOffInput(Frozen):
     loan_id: Line
     decided_by: tuple[Line, ...]
