@@ -179,9 +179,15 @@ class _Captured:
             self.body += message.get("body", b"")
 
 
+def keyed_digest(user_id: str, key: str) -> str:
+    """The hex digest the ids of a request with an ``Idempotency-Key`` are made from: the same
+    for its retries, so a retry re-attaches to what the first attempt started."""
+    return hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()
+
+
 def update_id(user_id: str, key: str) -> str:
     """A Temporal update id for a request: a retried request re-attaches to the same update."""
-    return "req-" + hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()[:40]
+    return "req-" + keyed_digest(user_id, key)[:40]
 
 
 def _canonical_body(body: bytes, content_type: str) -> bytes:

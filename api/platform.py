@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from security.keys import KeyRing
 from settings import Settings
+from stack.temporal import search_attributes
 from storage.object_store import ObjectStore
 
 
@@ -20,3 +22,27 @@ class Platform:
     store: ObjectStore
     keyring: KeyRing
     jwt_secret: str
+
+    async def start_process(
+        self,
+        workflow: str,
+        arg: object,
+        *,
+        workflow_id: str,
+        org_id: str,
+        subject_id: str,
+        retry_key: str | None,
+    ) -> None:
+        """Start the process a request asks for, never a second one under its id; a request
+        retried with its ``Idempotency-Key`` (its first answer lost) finds the one it started."""
+        await self.temporal.start_workflow(
+            workflow,
+            arg,
+            id=workflow_id,
+            task_queue=self.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
+            if retry_key
+            else WorkflowIDConflictPolicy.FAIL,
+            search_attributes=search_attributes(org_id, subject_id),
+        )

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from security.keys import KeyRing
@@ -20,6 +20,15 @@ from settings import Settings
 # Registered on the dev server at start (``--search-attribute``) and by the compose setup job.
 ORG_ID = SearchAttributeKey.for_keyword("TradeflowOrgId")
 SUBJECT_ID = SearchAttributeKey.for_keyword("TradeflowSubjectId")
+
+
+def search_attributes(org_id: str, subject_id: str) -> TypedSearchAttributes:
+    """What a process is found by in the Web UI: the organisation that started it, its subject."""
+    return TypedSearchAttributes(
+        [SearchAttributePair(ORG_ID, org_id), SearchAttributePair(SUBJECT_ID, subject_id)]
+    )
+
+
 SEARCH_ATTRIBUTES = {ORG_ID.name: "Keyword", SUBJECT_ID.name: "Keyword"}
 
 # Back-off between connection attempts: doubling from the first, capped.

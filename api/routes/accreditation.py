@@ -12,8 +12,6 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -40,7 +38,7 @@ from db.models import (
     new_id,
 )
 from db.session import transaction
-from stack.temporal import ORG_ID, SUBJECT_ID
+from stack.temporal import search_attributes
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
 ApplicantActor = Annotated[Actor, Depends(require(Role.SUPPLIER, Role.CARRIER))]
@@ -133,7 +131,7 @@ async def apply(
             task_queue=platform.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=_search_attributes(actor.org_id, application_id),
+            search_attributes=search_attributes(actor.org_id, application_id),
         )
     except WorkflowAlreadyStartedError:
         # Definitely not started: its documents must not linger. On an ambiguous failure
@@ -200,10 +198,4 @@ def _already_running(platform: Platform, org_id: str) -> ProblemError:
         "GET /accreditation/applications, and apply again only once it has ended",
         type="urn:tradeflow:problem:application-in-progress",
         title="Application in progress",
-    )
-
-
-def _search_attributes(org_id: str, application_id: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [SearchAttributePair(ORG_ID, org_id), SearchAttributePair(SUBJECT_ID, application_id)]
     )

@@ -12,7 +12,6 @@ reads are in ``api.routes.loans``.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,15 +20,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 
 from api.deps import CurrentActor, PlatformDep
 from api.errors import invalid
+from api.idempotency import keyed_digest
 from api.params import IdPath
 from api.platform import Platform
 from api.routes import loan_access as access
@@ -47,7 +41,6 @@ from contracts.finance import (
 from db.loan_facts import eligibility
 from db.models import Order, Organisation
 from rules.loan_terms import DEFAULT_PRODUCT
-from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/loans", tags=["loans"])
 
@@ -88,21 +81,15 @@ async def apply_for_loan(
     with the loan's URL while the process records it and asks the buyer to confirm."""
     key = request.headers.get("idempotency-key")
     # A retried request (its first answer lost to a 5xx) finds the process it already started.
-    digest = hashlib.sha256(f"{actor.user_id}\n{key}".encode()).hexdigest() if key else None
-    loan_id = "loan-" + (digest or uuid.uuid4().hex)[:12]
+    loan_id = "loan-" + (keyed_digest(actor.user_id, key) if key else uuid.uuid4().hex)[:12]
     loan = await run_in_threadpool(_application, platform, body, actor, loan_id)
-    await platform.temporal.start_workflow(
+    await platform.start_process(
         "LoanWorkflow",
         loan,
-        id=loan_workflow_id(loan_id),
-        task_queue=platform.settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
-        if key
-        else WorkflowIDConflictPolicy.FAIL,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(ORG_ID, actor.org_id), SearchAttributePair(SUBJECT_ID, loan_id)]
-        ),
+        workflow_id=loan_workflow_id(loan_id),
+        org_id=actor.org_id,
+        subject_id=loan_id,
+        retry_key=key,
     )
     response.headers["Location"] = f"/loans/{loan_id}"
     app = loan.application

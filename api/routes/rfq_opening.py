@@ -9,7 +9,6 @@ approval chain's, so awards can be checked against it. The RFQ's id comes from t
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -18,16 +17,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 
 from activities.sourcing_records import latest_rate
 from api.deps import PlatformDep
 from api.errors import invalid
+from api.idempotency import keyed_digest
 from api.platform import Platform
 from api.routes.rfq_access import MAX_SUPPLIERS, BuyerActor
 from contracts.accreditation import AccreditationStatus
@@ -51,7 +45,6 @@ from db.models import (
     new_id,
 )
 from rules.dangerous_goods import un_number_problem
-from stack.temporal import ORG_ID, SUBJECT_ID
 
 router = APIRouter(prefix="/rfqs", tags=["sourcing"])
 
@@ -102,25 +95,16 @@ async def create_rfq(
     """Open an RFQ; answers 202 and its URL while the process records it and invites."""
     key = request.headers.get("idempotency-key")
     # A retried request (its first answer lost to a 5xx) finds the process it already started.
-    rfq_id = (
-        "rfq_" + hashlib.sha256(f"{actor.user_id}\n{key}".encode()).hexdigest()[:32]
-        if key
-        else new_id("rfq")
-    )
+    rfq_id = "rfq_" + keyed_digest(actor.user_id, key)[:32] if key else new_id("rfq")
     rfq = await run_in_threadpool(_prepare, platform, body, actor, rfq_id, datetime.now(UTC))
     workflow_id = rfq_workflow_id(rfq.rfq_id)
-    await platform.temporal.start_workflow(
+    await platform.start_process(
         "RfqWorkflow",
         rfq,
-        id=workflow_id,
-        task_queue=platform.settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
-        if key
-        else WorkflowIDConflictPolicy.FAIL,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(ORG_ID, actor.org_id), SearchAttributePair(SUBJECT_ID, rfq.rfq_id)]
-        ),
+        workflow_id=workflow_id,
+        org_id=actor.org_id,
+        subject_id=rfq.rfq_id,
+        retry_key=key,
     )
     return Accepted(
         rfq_id=rfq.rfq_id, workflow_id=workflow_id, status="open", url=f"/rfqs/{rfq.rfq_id}"
