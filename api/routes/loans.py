@@ -7,13 +7,12 @@ its ``get_status`` query while it runs. Who sees what, and the buyer's view with
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import or_, select
-from temporalio.exceptions import TemporalError
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.errors import invalid
@@ -28,7 +27,6 @@ from db.finance import Loan
 
 router = APIRouter(prefix="/loans", tags=["loans"])
 
-_LIVE_TIMEOUT = timedelta(seconds=3)
 NEWEST_FIRST = Keyset("loans", (descending(Loan.applied_at), ascending(Loan.id)))
 
 
@@ -65,13 +63,9 @@ async def get_loan(
     registration, the repayments and the open tasks (the buyer sees no pricing)."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, loan_id)
     if detail.status in ACTIVE_STATUSES:
-        try:
-            live = await platform.temporal.get_workflow_handle(workflow_id).query(
-                "get_status", result_type=LoanView, rpc_timeout=_LIVE_TIMEOUT
-            )
+        live = await platform.live_status(workflow_id, LoanView)
+        if live is not None:
             detail.open_task_ids = list(live.open_task_ids)
-        except TemporalError:
-            pass  # the recorded rows still answer
     return detail
 
 

@@ -10,7 +10,7 @@ acceptance or dispute and the safety review go through ``POST /tasks/{task_id}/d
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from temporalio.exceptions import TemporalError
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
@@ -38,7 +37,6 @@ from db.models import CarrierEvent, Invoice, Order, OrderShipment, Waybill
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
-_LIVE_TIMEOUT = timedelta(seconds=3)
 NEWEST_FIRST = Keyset("orders", (descending(Order.created_at), ascending(Order.id)))
 
 
@@ -157,13 +155,9 @@ async def get_order(order_id: IdPath, actor: CurrentActor, platform: PlatformDep
     """Status, amounts, each shipment with its carrier events, e-waybill receipt and cold
     chain, and the invoice; parties and carrier (without money) only."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
-    try:
-        live = await platform.temporal.get_workflow_handle(workflow_id).query(
-            "get_status", result_type=OrderView, rpc_timeout=_LIVE_TIMEOUT
-        )
+    live = await platform.live_status(workflow_id, OrderView)
+    if live is not None:
         detail.open_task_ids = list(live.open_task_ids)
-    except TemporalError:
-        pass  # the recorded rows still answer
     return detail
 
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
-from temporalio.exceptions import TemporalError
 
 from api.deps import PlatformDep, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
@@ -117,12 +116,7 @@ async def get_rfq(rfq_id: IdPath, actor: SourcingActor, platform: PlatformDep) -
     404 until the process has recorded it (moments after the 202)."""
     detail, workflow_id = await run_in_threadpool(_detail, platform, actor, rfq_id)
     if detail.invitations is not None:
-        try:
-            detail.live = await platform.temporal.get_workflow_handle(workflow_id).query(
-                "get_status", result_type=RfqView, rpc_timeout=_LIVE_TIMEOUT
-            )
-        except TemporalError:
-            detail.live = None  # the recorded rows still answer
+        detail.live = await platform.live_status(workflow_id, RfqView, timeout=_LIVE_TIMEOUT)
     return detail
 
 
