@@ -187,6 +187,20 @@ class Harness:
         await decide(handle, offer, who.supplier.actor, "accept")
         return await self.loan_status(handle.id.removeprefix("loan:"), LoanStatus.DISBURSED)
 
+    async def payout_refused(
+        self, who: Parties, handle: LoanHandle, bank_control: BankControl
+    ) -> tuple[str, HumanTask]:
+        """The supplier's account closed at the bank, the offer accepted: its account and the
+        task the bank's refusal opens for finance."""
+        with self.sessions() as session:
+            account = session.get_one(Organisation, who.supplier.org.id).bank_account
+        assert account is not None
+        bank_control.close_account(account)
+        offer = await self.to_offer(who, handle)
+        await decide(handle, offer, who.supplier.actor, "accept")
+        task = await self.task(handle.id.removeprefix("loan:"), "loan_disbursement_rejected")
+        return account, task
+
     def ledger_sums(self) -> Decimal:
         with self.sessions() as session:
             return Decimal(session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))) or 0)
@@ -480,13 +494,7 @@ async def test_a_payout_the_bank_refuses_goes_to_finance_and_is_paid_once_after_
     who, _, order_id = await harness.order(invoiced=False)
     handle = await harness.apply(who, order_id, Decimal("10000.00"))
     loan_id = handle.id.removeprefix("loan:")
-    with harness.sessions() as session:
-        account = session.get_one(Organisation, who.supplier.org.id).bank_account
-    assert account is not None
-    bank_control.close_account(account)
-    offer = await harness.to_offer(who, handle)
-    await decide(handle, offer, who.supplier.actor, "accept")
-    refused = await harness.task(loan_id, "loan_disbursement_rejected")
+    account, refused = await harness.payout_refused(who, handle, bank_control)
     row = await harness.loan_status(loan_id, LoanStatus.DISBURSEMENT_REJECTED)
     assert "account_closed" in row.status_reason and row.payment_id is None
     with pytest.raises(WorkflowUpdateFailedError) as supplier:
@@ -588,13 +596,7 @@ async def test_a_payment_that_came_while_the_payout_was_refused_goes_on_to_the_s
     who, order, order_id = await harness.order(invoiced=True)
     handle = await harness.apply(who, order_id, Decimal("10000.00"))
     loan_id = handle.id.removeprefix("loan:")
-    with harness.sessions() as session:
-        account = session.get_one(Organisation, who.supplier.org.id).bank_account
-    assert account is not None
-    bank_control.close_account(account)
-    offer = await harness.to_offer(who, handle)
-    await decide(handle, offer, who.supplier.actor, "accept")
-    refused = await harness.task(loan_id, "loan_disbursement_rejected")
+    account, refused = await harness.payout_refused(who, handle, bank_control)
     # The buyer pays part of the order meanwhile: it waits with the loan for the payout.
     await order.execute_update(
         OrderWorkflow.record_payment,
