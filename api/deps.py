@@ -38,8 +38,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_actor(
     platform: PlatformDep, session: SessionDep, token: Annotated[str, Depends(oauth2)]
 ) -> Actor:
-    """The caller as the database knows them now: a deactivated or demoted user loses access
-    at once, not when the token expires."""
+    """The caller of a bearer token, as the database knows them now."""
+    return actor_for_token(platform, session, token)
+
+
+def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:
+    """The holder of ``token`` (a bearer header's or the workbench's session cookie's) as the
+    database knows them now: a deactivated or demoted user loses access at once, not when the
+    token expires; 401 when it cannot be trusted."""
     try:
         claims = decode_token(token, secret=platform.jwt_secret)
     except InvalidToken as invalid:

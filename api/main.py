@@ -67,6 +67,7 @@ from settings import Settings, get_settings
 from stack.logs import request_id
 from stack.temporal import connect
 from storage.object_store import object_store_from_settings
+from workbench.app import install_workbench
 
 log = logging.getLogger("tradeflow.api")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
     ):
         app.include_router(module.router)
+    install_workbench(app)
 
     return app
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
 from api.errors import invalid
 from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from api.params import IdFilter, IdPath
+from api.platform import Platform
 from api.routes.carriage_drafts import carrier_choice_problem
 from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.common import Actor, Line, Text
@@ -92,7 +95,7 @@ def _view(row: HumanTask) -> TaskView:
     )
 
 
-def visible_task(session: SessionDep, actor: Actor, task_id: str) -> HumanTask:
+def visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     """A task the caller may see: its organisation and one of its roles; else 404."""
     row = session.get(HumanTask, task_id)
     if row is None or row.org_id != actor.org_id or row.role not in actor.roles:
@@ -143,9 +146,33 @@ async def decide(
     """Decide a task; answers with the process's new status once the workflow has acted. A task
     that moves money (a loan's approval, a rejected disbursement, a write-off) needs a step-up
     grant in ``X-Step-Up``."""
+    return await decide_task(
+        platform,
+        session,
+        actor,
+        task_id,
+        decision,
+        second_factor=lambda: check_step_up(session, actor, step_up),
+        key=request.headers.get("idempotency-key"),
+    )
+
+
+async def decide_task(
+    platform: Platform,
+    session: Session,
+    actor: Actor,
+    task_id: str,
+    decision: DecisionRequest,
+    *,
+    second_factor: Callable[[], None],
+    key: str | None,
+) -> TaskAnswer:
+    """Send a decision to the task's process, for the API and the workbench alike: the task
+    must be the caller's to see, ``second_factor`` is asked when the task moves money, and the
+    process's own validator has the last word (its refusal raises WorkflowUpdateFailedError)."""
     row = visible_task(session, actor, task_id)
     if row.kind in SECOND_FACTOR_TASK_KINDS:
-        check_step_up(session, actor, step_up)
+        second_factor()
     carrier = decision.choices.get(CARRIER_CHOICE)
     if row.kind == CONFIRMATION_TASK and decision.outcome == "confirm" and carrier:
         problem = carrier_choice_problem(session, row.subject_id, carrier)
@@ -154,7 +181,6 @@ async def decide(
     workflow_id = row.workflow_id
     session.close()  # do not hold a connection while the workflow works
     handle = platform.temporal.get_workflow_handle(workflow_id)
-    key = request.headers.get("idempotency-key")
     answer: TaskAnswer = await handle.execute_update(
         "decide_task",
         DecideTaskInput(

@@ -1,0 +1,125 @@
+"""The workbench's two languages and its one time zone.
+
+Every label a page shows is a key here with its Chinese and English text, so a page is never half
+translated; a key missing from the table fails the page test that renders it rather than showing
+the raw key. Dates and times are shown in China Standard Time whatever the server's zone, since
+that is where the platform's people work and where the regulator reads the filings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+# key: (中文, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "workbench": ("工作台", "Workbench"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "email": ("邮箱", "Email"),
+    "password": ("密码", "Password"),
+    "sign_in_failed": ("邮箱或密码不正确", "Incorrect email or password"),
+    "inbox": ("待办", "Inbox"),
+    "my_tasks": ("我的待办", "My tasks"),
+    "dashboard": ("看板", "Dashboard"),
+    "registers": ("台账", "Registers"),
+    "notifications": ("通知", "Notifications"),
+    "notification_rules": ("通知规则", "Notification rules"),
+    "waybills": ("电子运单", "E-waybills"),
+    "process": ("流程", "Process"),
+    "all_processes": ("全部流程", "All processes"),
+    "organisation": ("组织", "Organisation"),
+    "age": ("时长", "Age"),
+    "any_age": ("不限", "Any age"),
+    "older_than_1d": ("超过 1 天", "Older than 1 day"),
+    "older_than_3d": ("超过 3 天", "Older than 3 days"),
+    "older_than_7d": ("超过 7 天", "Older than 7 days"),
+    "filter": ("筛选", "Filter"),
+    "task": ("任务", "Task"),
+    "subject": ("对象", "Subject"),
+    "due": ("截止", "Due"),
+    "created": ("创建", "Created"),
+    "overdue": ("已逾期", "Overdue"),
+    "escalated": ("已升级", "Escalated"),
+    "no_tasks": ("没有待办任务。", "Nothing is waiting for you."),
+    "status": ("状态", "Status"),
+    "decide": ("决定", "Decide"),
+    "decision": ("决定", "Decision"),
+    "comment": ("备注", "Comment"),
+    "submit": ("提交", "Submit"),
+    "outcome": ("结果", "Outcome"),
+    "decided_by": ("决定人", "Decided by"),
+    "decided_at": ("决定时间", "Decided at"),
+    "documents": ("文件", "Documents"),
+    "history": ("历程", "History"),
+    "facts": ("决策依据", "Facts for the decision"),
+    "timeline": ("时间线", "Timeline"),
+    "current_state": ("当前状态", "Current state"),
+    "open_in_temporal": ("在 Temporal Web UI 中打开", "Open in the Temporal Web UI"),
+    "second_factor_code": ("验证器动态码", "Authenticator code"),
+    "second_factor_needed": (
+        "此决定涉及资金，需要验证器动态码。",
+        "This decision moves money: enter your authenticator's code.",
+    ),
+    "answer": ("流程答复", "The process answered"),
+    "error": ("出错了", "Something went wrong"),
+    "not_found": ("未找到，或您无权查看。", "Not found, or not yours to see."),
+    "forbidden": ("您无权访问此页面。", "You may not open this page."),
+    "back_to_inbox": ("返回待办", "Back to the inbox"),
+    "language": ("语言", "Language"),
+    "search": ("搜索", "Search"),
+    "search_hint": ("名称、编号或统一社会信用代码", "Name, number or credit code"),
+    "no_results": ("没有结果。", "No results."),
+    "read_only": ("只读", "Read only"),
+    "china_time": ("北京时间", "China Standard Time"),
+    "view": ("查看", "View"),
+    "closed_tasks": ("已办", "Done"),
+    "open_tasks": ("待办", "Open"),
+    "amount": ("金额", "Amount"),
+    "none": ("无", "None"),
+}
+
+
+def translator(lang: Lang) -> Callable[[str], str]:
+    """``t(key)``: the label in ``lang``; an unknown key raises, so no page shows a raw key."""
+    index = 0 if lang is Lang.ZH else 1
+
+    def t(key: str) -> str:
+        return MESSAGES[key][index]
+
+    return t
+
+
+def both(key: str) -> str:
+    """Both languages at once, for what has to read in either (error pages before a choice)."""
+    zh, en = MESSAGES[key]
+    return f"{zh} / {en}"
+
+
+def china_time(moment: datetime | date | None, *, with_time: bool = True) -> str:
+    """A moment as people here read it: China Standard Time, to the minute."""
+    if moment is None:
+        return "—"
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
+    local = moment.astimezone(CHINA)
+    return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
+
+
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    """An amount with thousands separators and its currency, never a float on the way."""
+    if amount is None or amount == "":
+        return "—"
+    value = Decimal(str(amount))
+    return f"{currency} {value:,.2f}".strip()

@@ -1,0 +1,156 @@
+"""What every workbench page shares: who is signed in, CSRF, the language and rendering.
+
+Signing in puts the same signed token the API hands out into an HttpOnly, SameSite=Strict cookie;
+``page_actor`` turns it back into the caller exactly as the API's bearer dependency does
+(``api.deps.actor_for_token``), so a deactivated user is out at once and every page then asks the
+API's own access functions (``visible_task``, the order, RFQ and loan access rules...) what the
+caller may see. Nothing here decides access itself.
+
+Every form that changes something carries a CSRF token: an HMAC of the session token under the
+platform's secret, so it is bound to this sign-in and cannot be forged or replayed by another
+site (SameSite=Strict already keeps the cookie off cross-site posts; the token is the second
+lock for browsers that ignore it). Sign-in, before any session exists, uses a random token in a
+short-lived cookie of its own (double submit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+
+from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
+from contracts.common import Actor, Line, Role
+from db.models import HumanTask, Organisation, User
+from workbench.i18n import Lang, both, china_time, money, translator
+
+SESSION_COOKIE = "tf_session"
+LANG_COOKIE = "tf_lang"
+LOGIN_COOKIE = "tf_login"
+PREFIX = "/workbench"
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+templates.env.filters["cst"] = china_time
+templates.env.filters["cst_day"] = lambda moment: china_time(moment, with_time=False)
+templates.env.filters["money"] = money
+templates.env.globals["both"] = both
+
+
+class SignInNeeded(Exception):
+    """No trusted session: the page answers with a redirect to sign-in, then back."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def page_actor(request: Request, platform: PlatformDep, session: SessionDep) -> Actor:
+    """The signed-in caller, as the API's bearer dependency would resolve them."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise SignInNeeded(_here(request))
+    try:
+        actor = actor_for_token(platform, session, token)
+    except HTTPException as refused:
+        if refused.status_code == status.HTTP_401_UNAUTHORIZED:
+            raise SignInNeeded(_here(request)) from None
+        raise
+    request.state.actor = actor
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+def _here(request: Request) -> str:
+    path = request.url.path
+    return f"{path}?{request.url.query}" if request.url.query else path
+
+
+def safe_next(next_url: str | None) -> str:
+    """Only a path of the workbench itself: never an open redirect to another site."""
+    if next_url and next_url.startswith(PREFIX + "/") and not next_url.startswith("//"):
+        return next_url
+    return PREFIX + "/"
+
+
+def csrf_token(secret: str, session_token: str) -> str:
+    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(
+    request: Request, platform: PlatformDep, csrf: Annotated[Line, Form(max_length=100)] = ""
+) -> None:
+    """Refuse (403) a form post whose CSRF token is not this session's."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    expected = csrf_token(platform.jwt_secret, token)
+    if not token or not hmac.compare_digest(csrf, expected):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="csrf: stale or missing form token")
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def lang_of(request: Request) -> Lang:
+    """The language chosen on the page, else the browser's, else Chinese."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in (Lang.ZH.value, Lang.EN.value):
+        return Lang(chosen)
+    accept = request.headers.get("accept-language", "").lower()
+    if accept.startswith("en"):
+        return Lang.EN
+    return Lang.ZH
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """A page in the caller's language, with the navigation for who is signed in."""
+    lang = lang_of(request)
+    platform = request.app.state.platform
+    actor: Actor | None = getattr(request.state, "actor", None)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": lang.value,
+        "t": translator(lang),
+        "actor": actor,
+        "csrf": csrf_token(platform.jwt_secret, request.cookies.get(SESSION_COOKIE, "")),
+        "here": _here(request),
+        "nav": navigation(request, actor) if actor is not None else None,
+    }
+    values.update(context or {})
+    return templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def navigation(request: Request, actor: Actor) -> dict[str, Any]:
+    """Who is signed in and the open-task counts per process, for every page's header."""
+    platform = request.app.state.platform
+    with platform.sessions() as session:
+        user = session.get(User, actor.user_id)
+        org = session.get(Organisation, actor.org_id)
+        process = func.split_part(HumanTask.workflow_id, ":", 1)
+        counts = session.execute(
+            select(process, func.count())
+            .where(HumanTask.org_id == actor.org_id)
+            .where(HumanTask.role.in_([r.value for r in actor.roles]))
+            .where(HumanTask.status == "open")
+            .group_by(process)
+            .order_by(process)
+        ).all()
+    return {
+        "user_name": user.full_name if user else actor.user_id,
+        "org_name": org.legal_name if org else actor.org_id,
+        "is_operator": is_operator(actor),
+        "is_regulator": actor.has_any(Role.REGULATOR),
+        "task_counts": [(name, count) for name, count in counts],
+        "open_total": sum(count for _, count in counts),
+    }

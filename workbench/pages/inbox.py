@@ -1,0 +1,72 @@
+"""The inbox: the caller's open tasks across every process, soonest due first.
+
+Which tasks are the caller's is the API's rule (``GET /tasks``): the task's organisation is theirs
+and its role one of theirs. The filters narrow that set, never widen it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, or_, select
+
+from api.deps import SessionDep
+from contracts.common import Line
+from db.models import HumanTask
+from workbench.pages.common import PREFIX, PageActor, render
+from workbench.search import matches
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+AGES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
+_SHOWN = 200
+
+
+@router.get("/", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    process: Annotated[Line, Query(max_length=40)] = "",
+    org: Annotated[Line, Query(max_length=200)] = "",
+    age: Annotated[Line, Query(max_length=4)] = "",
+) -> HTMLResponse:
+    """My open tasks, overdue and escalated marked, filtered by process, organisation and age."""
+    query = (
+        select(HumanTask)
+        .where(HumanTask.org_id == actor.org_id)
+        .where(HumanTask.role.in_([r.value for r in actor.roles]))
+        .where(HumanTask.status == "open")
+    )
+    if process:
+        query = query.where(func.split_part(HumanTask.workflow_id, ":", 1) == process)
+    if org:
+        # The organisation a task is about is named in its title or summary (the supplier under
+        # review, the buyer of the order...): the tolerant match finds it however it is typed.
+        query = query.where(or_(matches(HumanTask.title, org), matches(HumanTask.summary, org)))
+    if age in AGES:
+        query = query.where(HumanTask.created_at <= datetime.now(UTC) - AGES[age])
+    due_first = func.coalesce(HumanTask.due_at, datetime(9999, 12, 31, tzinfo=UTC))
+    rows = session.scalars(
+        query.order_by(due_first, HumanTask.created_at, HumanTask.id).limit(_SHOWN + 1)
+    ).all()
+    now = datetime.now(UTC)
+    return render(
+        request,
+        "inbox.html",
+        {
+            "tasks": [
+                {
+                    "row": row,
+                    "process": row.workflow_id.split(":", 1)[0],
+                    "overdue": row.due_at is not None and row.due_at < now,
+                    "escalated": row.escalated_at is not None,
+                }
+                for row in rows[:_SHOWN]
+            ],
+            "more": len(rows) > _SHOWN,
+            "filters": {"process": process, "org": org, "age": age},
+        },
+    )

@@ -1,0 +1,41 @@
+"""Search that forgives how a name or number was typed: spacing, case and full-width forms.
+
+People paste credit codes from PDFs with spaces, type company names with full-width letters from a
+Chinese input method, or in lower case. Both sides of the comparison are folded the same way:
+full-width ASCII (U+FF01–U+FF5E) to its half-width twin, the ideographic space to none, every
+whitespace removed, case folded. The query is folded in Python; the column in SQL with the same
+table (``translate``), so the database filters and pages as usual.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy.orm import InstrumentedAttribute
+
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+_HALF = "".join(chr(c) for c in range(0x21, 0x7F))
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """The form names and numbers are compared in."""
+    half = text.translate(str.maketrans(_FULL, _HALF))
+    return _SPACES.sub("", half.replace("\u3000", "")).lower()
+
+
+def folded_column(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """``fold`` in SQL: the same table, for PostgreSQL to apply to a column."""
+    half = func.translate(column, literal(_FULL), literal(_HALF))
+    return func.lower(func.regexp_replace(half, r"[\s\u3000]+", "", "g"))
+
+
+def matches(
+    column: ColumnElement[str] | InstrumentedAttribute[str], query: str
+) -> ColumnElement[bool]:
+    """The column contains the query, both folded; LIKE's wildcards in the query are literal."""
+    needle = fold(unicodedata.normalize("NFC", query))
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return folded_column(column).like(f"%{escaped}%", escape="\\")
