@@ -17,11 +17,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 
 from api.errors import http_problem, update_rejection
-from workbench.pages import auth, inbox, tasks
+from workbench.pages import (
+    auth,
+    dashboard,
+    documents,
+    inbox,
+    notifications,
+    processes,
+    registers,
+    regulator,
+    tasks,
+)
 from workbench.pages.common import PREFIX, SignInNeeded, render
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, inbox, tasks)
+PAGES = (auth, inbox, tasks, processes, documents, registers, regulator, dashboard, notifications)
 
 
 def install_workbench(app: FastAPI) -> None:
