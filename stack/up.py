@@ -177,6 +177,7 @@ def _banner(api_url: str, data_dir: Path, *, seeded: bool) -> None:
         f"""
 Tradeflow is running{" (demo data created)" if seeded else ""}.
   API              {api_url}          (OpenAPI docs: {api_url}/docs)
+  Workbench        {api_url}/workbench/   (工作台: sign in with a demo login below)
   Readiness        {api_url}/ready    (each dependency, 503 naming any failing; liveness: /health)
   Temporal Web UI  http://localhost:{UI_PORT}
   Temporal gRPC    127.0.0.1:{TEMPORAL_PORT}
