@@ -91,6 +91,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# The process a workflow id names (the part before its first colon), in words.
+PROCESSES: dict[str, tuple[str, str]] = {
+    "Accreditation": ("供应商准入", "Accreditation"),
+    "Rfq": ("询价", "Request for quotation"),
+    "Contract": ("电子合同", "E-contract"),
+    "Order": ("订单履约", "Order fulfilment"),
+    "ColdChain": ("冷链运输", "Cold chain"),
+    "loan": ("订单融资", "Order loan"),
+    "finance-reconciliation": ("银行对账", "Bank reconciliation"),
+    "notification": ("通知投递", "Notification delivery"),
+}
+
+
+def process_of(workflow_id: str) -> str:
+    """The process a workflow id belongs to: the prefix its contract's id helper gives it."""
+    return workflow_id.split(":", 1)[0]
+
+
+def process_label(lang: Lang, process: str) -> str:
+    """A process's name in ``lang``; a process not named here shows its id prefix."""
+    names = PROCESSES.get(process)
+    return process if names is None else names[0 if lang is Lang.ZH else 1]
+
+
 def translator(lang: Lang) -> Callable[[str], str]:
     """``t(key)``: the label in ``lang``; an unknown key raises, so no page shows a raw key."""
     index = 0 if lang is Lang.ZH else 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ from sqlalchemy import func, select
 from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
 from contracts.common import Actor, Line, Role
 from db.models import HumanTask, Organisation, User
-from workbench.i18n import Lang, both, china_time, money, translator
+from workbench.i18n import Lang, both, china_time, money, process_label, translator
 
 SESSION_COOKIE = "tf_session"
 LANG_COOKIE = "tf_lang"
@@ -122,6 +123,7 @@ def render(
         "request": request,
         "lang": lang.value,
         "t": translator(lang),
+        "process_label": partial(process_label, lang),
         "actor": actor,
         "csrf": csrf_token(platform.jwt_secret, request.cookies.get(SESSION_COOKIE, "")),
         "here": _here(request),

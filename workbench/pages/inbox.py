@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from api.deps import SessionDep
 from contracts.common import Line
 from db.models import HumanTask
+from workbench.i18n import process_of
 from workbench.pages.common import PREFIX, PageActor, render
 from workbench.search import matches
 
@@ -60,7 +61,7 @@ def inbox(
             "tasks": [
                 {
                     "row": row,
-                    "process": row.workflow_id.split(":", 1)[0],
+                    "process": process_of(row.workflow_id),
                     "overdue": row.due_at is not None and row.due_at < now,
                     "escalated": row.escalated_at is not None,
                 }
