@@ -31,6 +31,8 @@ def test_compliance_signs_in_and_sees_the_inbox_in_both_languages(person: Person
     assert "My tasks" in english.text
     cookie = next(c for c in person.http.cookies.jar if c.name == "tf_session")
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/workbench"
+    assert "frame-ancestors 'none'" in inbox.headers["content-security-policy"]
+    assert inbox.headers["cache-control"] == "no-store"
 
 
 def test_a_wrong_password_is_refused_on_the_form(person: Person) -> None:
