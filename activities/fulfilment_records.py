@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.common import SYSTEM_ACTOR
+from contracts.common import SYSTEM_ACTOR, money_text
 from contracts.fulfilment import (
     OrderInput,
     OrderStatus,
@@ -22,6 +22,7 @@ from contracts.fulfilment import (
 )
 from db.audit_log import audit_once
 from db.models import CarrierEvent, Contract, Order, OrderShipment, Payment, StockReservation
+from db.notification_rules import record_event
 from db.session import transaction
 
 _FINAL = {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REFUSED}
@@ -220,6 +221,17 @@ def _move_order(session: Session, order_id: str, status: OrderStatus, reason: st
     row.status = status.value
     row.status_reason = reason
     audit_once(session, SYSTEM_ACTOR, f"order.{status.value}", order_id, {"reason": reason})
+    if status is OrderStatus.CONFIRMED:
+        # No notification marks it, yet organisations' rules act on it (db.notification_rules).
+        record_event(
+            session,
+            source=f"order:{order_id}:confirmed",
+            event_type="order_confirmed",
+            subject_type="order",
+            subject_id=order_id,
+            org_ids=[o for o in (row.buyer_org_id, row.supplier_org_id, row.carrier_org_id) if o],
+            message=f"Order {order_id} confirmed: {money_text(row.total_amount, row.currency)}",
+        )
     session.execute(
         update(Contract)
         .where(Contract.id == row.contract_id)

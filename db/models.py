@@ -565,4 +565,5 @@ class Incident(Base):
 from db import cold_chain as _cold_chain  # noqa: E402, F401
 from db import finance as _finance  # noqa: E402, F401
 from db import fleet as _fleet  # noqa: E402, F401
+from db import notification_rules as _notification_rules  # noqa: E402, F401
 from db import second_factor as _second_factor  # noqa: E402, F401

@@ -1,0 +1,77 @@
+"""An event's fields, as the catalogue (``rules.notification_rules.EVENT_TYPES``) names them,
+read from the database when the event is evaluated: an order's amount and parties, a loan's
+principal, the days until a certificate expires. A subject that is gone yields no fields (every
+condition on them is then false)."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contracts.common import Money
+from db.finance import Loan
+from db.models import (
+    AccreditationApplication,
+    ApplicationCertificate,
+    Contract,
+    Order,
+    Organisation,
+)
+from db.notification_rules import ProcessEvent
+from rules.notification_rules import Fact
+
+# Certificate days are counted in China, where the platform's days begin.
+CHINA = timezone(timedelta(hours=8), "CST")
+
+
+def event_facts(session: Session, event: ProcessEvent) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {"message": event.message}
+    subject = event.subject_type
+    if subject == "order":
+        order = session.get(Order, event.subject_id)
+        if order is not None:
+            facts["amount"] = Money(amount=order.total_amount, currency=order.currency)
+            facts |= _parties(session, order.buyer_org_id, order.supplier_org_id)
+    elif subject == "contract":
+        contract = session.get(Contract, event.subject_id)
+        if contract is not None:
+            facts["amount"] = Money(amount=contract.total_amount, currency=contract.currency)
+            facts |= _parties(session, contract.buyer_org_id, contract.supplier_org_id)
+    elif subject == "loan":
+        loan = session.get(Loan, event.subject_id)
+        if loan is not None:
+            facts["principal"] = Money(amount=loan.amount, currency=loan.currency)
+            facts |= _parties(session, loan.buyer_org_id, loan.supplier_org_id)
+    elif subject == "accreditation_application":
+        application = session.get(AccreditationApplication, event.subject_id)
+        if application is not None:
+            facts["supplier"] = _name(session, application.supplier_org_id)
+            facts["days_until_expiry"] = _days_until_expiry(session, event)
+    return facts
+
+
+def _parties(session: Session, buyer_org_id: str, supplier_org_id: str) -> dict[str, Fact]:
+    return {
+        "buyer": _name(session, buyer_org_id),
+        "supplier": _name(session, supplier_org_id),
+    }
+
+
+def _name(session: Session, org_id: str) -> str | None:
+    """Both names, so a condition may name the organisation in Chinese or in English."""
+    org = session.get(Organisation, org_id)
+    return None if org is None else f"{org.legal_name} / {org.name_en}"
+
+
+def _days_until_expiry(session: Session, event: ProcessEvent) -> int | None:
+    """From the event's day to the application's next certificate expiry on or after it."""
+    day = event.occurred_at.astimezone(CHINA).date()
+    expiry = session.scalar(
+        select(func.min(ApplicationCertificate.expiry_date)).where(
+            ApplicationCertificate.application_id == event.subject_id,
+            ApplicationCertificate.expiry_date >= day,
+        )
+    )
+    return None if expiry is None else (expiry - day).days
