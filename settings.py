@@ -60,9 +60,23 @@ class Settings(BaseSettings):
     receivables_registry_url: str = "http://127.0.0.1:8304"
     receivables_registry_timeout_s: float = 10.0
 
+    # Notification rules' e-mail (plain SMTP, as to a local relay; `make up` runs the mail
+    # sandbox there) and webhooks. Plain-HTTP webhooks to this machine only when allowed (the
+    # local sandboxes); the relay looks for new process events this often.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8325
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "Tradeflow <notifications@tradeflow.example>"
+    webhook_timeout_s: float = 10.0
+    webhook_allow_loopback: bool = False
+    notification_relay_poll_s: float = 1.0
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
+    # Where engineers open a workflow in the Temporal Web UI (`make up` serves it on 8233); the
+    # workbench's process pages link there.
+    temporal_ui_url: str = "http://localhost:8233"
     # Lets the local Temporal Web UI decode payloads without a token; embedded default only.
     codec_allow_loopback_ui: bool = False
     # The Temporal Web UI's own sign-in (OpenID Connect) in production: the access tokens it
@@ -84,6 +98,8 @@ class Settings(BaseSettings):
             for name in ("jwt_secret", "encryption_keys", "regulator_api_key"):
                 if getattr(self, name).strip().lower() in _EXAMPLE_SECRETS:
                     raise ValueError(f"TRADEFLOW_{name.upper()} must be set to a real secret")
+            if self.webhook_allow_loopback:
+                raise ValueError("TRADEFLOW_WEBHOOK_ALLOW_LOOPBACK is for local sandboxes only")
             if self.codec_allow_loopback_ui:
                 raise ValueError(
                     "TRADEFLOW_CODEC_ALLOW_LOOPBACK_UI is for the embedded default only"

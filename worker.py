@@ -25,17 +25,21 @@ from activities.fulfilment_records import FulfilmentRecords
 from activities.human_tasks import HumanTaskActivities
 from activities.invoices import InvoiceActivities
 from activities.loans import LoanActivities
+from activities.notifications import NotificationActivities
 from activities.sourcing_records import SourcingRecords
 from activities.waybills import WaybillActivities
 from contracts.finance import RECONCILIATION_WORKFLOW_ID
 from db.session import make_engine, make_session_factory
 from gateways.bank import BankClient
 from gateways.certification_registry import CertificationRegistryClient
+from gateways.mail import MailClient
 from gateways.receivables_registry import ReceivablesRegistryClient
 from gateways.regulator import RegulatorClient
+from gateways.webhooks import WebhookClient
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import Settings, get_settings
+from stack.event_relay import relay_events
 from stack.logs import configure_logging
 from stack.temporal import connect, runtime_with_metrics
 from storage.object_store import ObjectStore, object_store_from_settings
@@ -43,6 +47,7 @@ from workflows.accreditation import AccreditationWorkflow
 from workflows.cold_chain import ColdChainWorkflow
 from workflows.contract import ContractWorkflow
 from workflows.loan import LoanWorkflow
+from workflows.notification import NotificationWorkflow
 from workflows.order import OrderWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.rfq import RfqWorkflow
@@ -55,6 +60,7 @@ WORKFLOWS = [
     ColdChainWorkflow,
     LoanWorkflow,
     ReconciliationWorkflow,
+    NotificationWorkflow,
 ]
 
 
@@ -68,6 +74,8 @@ def build_worker(
     regulator: RegulatorClient | None = None,
     bank: BankClient | None = None,
     receivables_registry: ReceivablesRegistryClient | None = None,
+    mail: MailClient | None = None,
+    webhooks: WebhookClient | None = None,
     task_queue: str | None = None,
     max_cached_workflows: int = 1000,
     watch: RetryWatch | None = None,
@@ -90,6 +98,12 @@ def build_worker(
         bank or BankClient.from_settings(settings),
         receivables_registry or ReceivablesRegistryClient.from_settings(settings),
         platform_account=settings.bank_platform_account,
+    )
+    notifications = NotificationActivities(
+        sessions,
+        mail or MailClient.from_settings(settings),
+        webhooks or WebhookClient.from_settings(settings),
+        allow_loopback_webhooks=settings.webhook_allow_loopback,
     )
     return Worker(
         client,
@@ -152,6 +166,9 @@ def build_worker(
             loans.write_off_loan,
             loans.loan_for_order,
             loans.reconcile_bank,
+            notifications.plan_deliveries,
+            notifications.deliver,
+            notifications.fail_delivery,
         ],
         # Database, S3 and weasyprint block: synchronous activities on threads.
         activity_executor=ThreadPoolExecutor(max_workers=16),
@@ -197,6 +214,15 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     async with worker:
         await start_reconciliation(client, settings.task_queue)
+        relay = asyncio.create_task(
+            relay_events(
+                client,
+                sessions,
+                task_queue=settings.task_queue,
+                stop=stop,
+                poll_s=settings.notification_relay_poll_s,
+            )
+        )
         logging.getLogger("tradeflow.worker").info(
             "worker running", extra={"task_queue": settings.task_queue}
         )
@@ -205,6 +231,7 @@ async def main() -> None:
             watch.publish()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=15)
+        await relay
 
 
 if __name__ == "__main__":

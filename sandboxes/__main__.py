@@ -12,8 +12,10 @@ from gateways.regulator import regulator_api_key_from_settings
 from sandboxes.bank import BankSandbox
 from sandboxes.certification_registry import CertificationRegistrySandbox
 from sandboxes.http_sandbox import SandboxServer
+from sandboxes.mail import MailSandbox
 from sandboxes.receivables_registry import ReceivablesRegistrySandbox
 from sandboxes.regulator import RegulatorSandbox
+from sandboxes.webhook_sink import WebhookSinkSandbox
 from settings import get_settings
 
 # Each sandbox is built from (host, port, data_dir); later systems add themselves here.
@@ -36,6 +38,13 @@ SANDBOXES: dict[str, Callable[[str, int, Path | None], SandboxServer]] = {
         data_dir=data_dir,
     ),
     "receivables-registry": lambda host, port, data_dir: ReceivablesRegistrySandbox(
+        host=host, port=port, data_dir=data_dir
+    ),
+    # SMTP on TRADEFLOW_SMTP_PORT (where the worker sends), the inbox over HTTP on --port.
+    "mail": lambda host, port, data_dir: MailSandbox(
+        host=host, port=port, smtp_port=get_settings().smtp_port, data_dir=data_dir
+    ),
+    "webhook-sink": lambda host, port, data_dir: WebhookSinkSandbox(
         host=host, port=port, data_dir=data_dir
     ),
 }

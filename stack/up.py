@@ -44,6 +44,9 @@ REGISTRY_PORT = 8301
 REGULATOR_PORT = 8302
 BANK_PORT = 8303
 RECEIVABLES_REGISTRY_PORT = 8304
+MAIL_PORT = 8305  # the mail sandbox's inbox, over HTTP
+WEBHOOK_SINK_PORT = 8306
+SMTP_PORT = 8325  # the mail sandbox's SMTP
 METRICS_PORT = 9464
 
 
@@ -100,6 +103,8 @@ def platform_children(settings: Settings, *, data_dir: Path, env: dict[str, str]
         sandbox("regulator", REGULATOR_PORT),
         sandbox("bank", BANK_PORT),
         sandbox("receivables-registry", RECEIVABLES_REGISTRY_PORT),
+        sandbox("mail", MAIL_PORT),
+        sandbox("webhook-sink", WEBHOOK_SINK_PORT),
         Child(
             "worker",
             [python, "worker.py"],
@@ -153,6 +158,10 @@ def main() -> None:
             TRADEFLOW_BANK_API_KEY=bank_key,
             TRADEFLOW_RECEIVABLES_REGISTRY_URL=f"http://127.0.0.1:{RECEIVABLES_REGISTRY_PORT}",
             TRADEFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{TEMPORAL_PORT}",
+            TRADEFLOW_SMTP_HOST="127.0.0.1",
+            TRADEFLOW_SMTP_PORT=str(SMTP_PORT),
+            # Rules may post to the webhook sink (plain HTTP on this machine).
+            TRADEFLOW_WEBHOOK_ALLOW_LOOPBACK="true",
         )
         for child in platform_children(settings, data_dir=data_dir, env=env):
             supervisor.start(child)
@@ -185,6 +194,8 @@ Tradeflow is running{" (demo data created)" if seeded else ""}.
   Regulator        http://127.0.0.1:{REGULATOR_PORT}     (sandbox)
   Bank             http://127.0.0.1:{BANK_PORT}     (sandbox)
   Receivables reg. http://127.0.0.1:{RECEIVABLES_REGISTRY_PORT}     (sandbox)
+  Mail inbox       http://127.0.0.1:{MAIL_PORT}/messages   (sandbox; SMTP on {SMTP_PORT})
+  Webhook sink     http://127.0.0.1:{WEBHOOK_SINK_PORT}/hooks/<name>   (sandbox)
   Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics
   Data folder      {data_dir}     (logs in {data_dir / "logs"})
 

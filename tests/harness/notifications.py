@@ -1,0 +1,91 @@
+"""Notification rules' test data: an order of a given amount and its buyer's people, the
+order confirmed through the real activity, a rule's body, and what a webhook receiver got."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from activities.fulfilment_records import FulfilmentRecords
+from contracts.common import Role
+from contracts.fulfilment import OrderStatus, OrderStatusInput
+from contracts.notifications import RuleBody
+from db.models import Order
+from db.notification_rules import event_id_for
+from db.session import transaction
+from gateways.webhooks import signature_valid
+from tests.harness import listings
+from tests.harness import sourcing as s
+from tests.harness.builders import make_org
+
+SECRET = "test-only-webhook-secret-0123456789"
+
+
+@dataclass(frozen=True)
+class BuyerOrder:
+    order_id: str
+    buyer: s.Member  # the buyer organisation's principal: writes its rules
+    finance: s.Member  # who the rules tell
+
+    @property
+    def confirmed_event_id(self) -> str:
+        """The id the order's confirmation is recorded under (db.notification_rules)."""
+        return event_id_for(f"order:{self.order_id}:confirmed")
+
+
+def buyer_order(sessions: sessionmaker[Session], amount: Decimal) -> BuyerOrder:
+    """An order awaiting the supplier's confirmation, worth ``amount`` CNY."""
+    buyer_org = s.buyer_org(sessions)
+    supplier = make_org(sessions)
+    (order_id,) = listings.orders(sessions, buyer_org.id, supplier.id, 1)
+    with transaction(sessions) as session:
+        session.execute(update(Order).where(Order.id == order_id).values(total_amount=amount))
+    return BuyerOrder(
+        order_id,
+        s.member(sessions, buyer_org, Role.BUYER),
+        s.member(sessions, buyer_org, Role.FINANCE),
+    )
+
+
+def confirm(sessions: sessionmaker[Session], order_id: str) -> None:
+    """The supplier's confirmation, recorded by the order workflow's own activity."""
+    FulfilmentRecords(sessions).set_order_status(
+        OrderStatusInput(order_id=order_id, status=OrderStatus.CONFIRMED)
+    )
+
+
+def big_order_rule(*, channels: list[str], webhook_url: str | None = None) -> dict[str, Any]:
+    """The issue's example: an order above 100,000 CNY confirmed, tell finance."""
+    body: dict[str, Any] = {
+        "name": "Big orders to finance",
+        "event_type": "order_confirmed",
+        "conditions": [
+            {"field": "amount", "op": "gt", "value": {"amount": "100000", "currency": "CNY"}}
+        ],
+        "recipient_roles": ["finance"],
+        "channels": channels,
+    }
+    if webhook_url is not None:
+        body |= {"webhook_url": webhook_url, "webhook_secret": SECRET}
+    return RuleBody.model_validate(body).model_dump(mode="json")
+
+
+def received(sink_url: str, hook: str) -> list[dict[str, Any]]:
+    """What the webhook sink got on ``hook``, each checked for a valid signature."""
+    deliveries: list[dict[str, Any]] = httpx.get(f"{sink_url}/hooks/{hook}").json()["deliveries"]
+    for delivery in deliveries:
+        headers = delivery["headers"]
+        assert signature_valid(
+            SECRET,
+            headers["x-tradeflow-timestamp"],
+            delivery["body"].encode("utf-8"),
+            headers["x-tradeflow-signature"],
+        ), headers
+        delivery["json"] = json.loads(delivery["body"])
+    return deliveries
