@@ -26,13 +26,27 @@ from workbench.pages import (
     notifications,
     processes,
     registers,
+    registers_live,
+    registers_trade,
     regulator,
     tasks,
 )
 from workbench.pages.common import PREFIX, SignInNeeded, render
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, inbox, tasks, processes, documents, registers, regulator, dashboard, notifications)
+PAGES = (
+    auth,
+    inbox,
+    tasks,
+    processes,
+    documents,
+    registers,
+    registers_trade,
+    registers_live,
+    regulator,
+    dashboard,
+    notifications,
+)
 
 
 # Pages load nothing from elsewhere and run no script of anyone's; styles may be inline (a

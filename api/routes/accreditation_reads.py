@@ -158,12 +158,17 @@ def _application_view(
     )
 
 
+def sees_every_standing(actor: Actor) -> bool:
+    """Platform staff and buyers (who source from suppliers) read any standing; others their
+    own organisation's alone."""
+    return is_operator(actor) or actor.has_any(Role.BUYER)
+
+
 @router.get("/suppliers/{org_id}")
 def get_standing(org_id: IdPath, actor: CurrentActor, session: SessionDep) -> StandingView:
     """A supplier's standing: for the supplier, buyers (who source from it) and platform staff."""
     row = session.get(SupplierAccreditation, org_id)
-    visible = actor.org_id == org_id or is_operator(actor) or actor.has_any(Role.BUYER)
-    if row is None or not visible:
+    if row is None or not (actor.org_id == org_id or sees_every_standing(actor)):
         raise not_found("accreditation")
     org = session.get(Organisation, org_id)
     # A carrier's standing is its accreditation as a carrier: it does not make it a supplier.

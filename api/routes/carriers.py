@@ -15,7 +15,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, SessionDep, is_operator, not_found
@@ -54,18 +54,7 @@ def list_carriers(
     ] = None,
 ) -> list[CarrierView]:
     """Accredited carriers with their licence's classes and expiry, a page at a time."""
-    if not (is_operator(actor) or actor.has_any(*CHOOSERS)):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="carriers are chosen by parties")
-    query = (
-        select(CarrierLicence)
-        .join(Organisation, Organisation.id == CarrierLicence.carrier_org_id)
-        .join(
-            SupplierAccreditation,
-            SupplierAccreditation.supplier_org_id == CarrierLicence.carrier_org_id,
-        )
-        .where(Organisation.kind == OrgKind.CARRIER.value)
-        .where(SupplierAccreditation.status == ACCREDITED)
-    )
+    query = accredited_carriers(actor)
     for wanted in hazard_class or ():
         # The licence covers a class when it names the class or one that contains it.
         query = query.where(CarrierLicence.permitted_classes.overlap(_containing(wanted)))
@@ -85,6 +74,23 @@ def list_carriers(
                 )
             )
     return views
+
+
+def accredited_carriers(actor: Actor) -> Select[tuple[CarrierLicence]]:
+    """The licences of accredited carriers, for those who choose one (the parties and staff);
+    403 for anyone else. The workbench's register lists the same."""
+    if not (is_operator(actor) or actor.has_any(*CHOOSERS)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="carriers are chosen by parties")
+    return (
+        select(CarrierLicence)
+        .join(Organisation, Organisation.id == CarrierLicence.carrier_org_id)
+        .join(
+            SupplierAccreditation,
+            SupplierAccreditation.supplier_org_id == CarrierLicence.carrier_org_id,
+        )
+        .where(Organisation.kind == OrgKind.CARRIER.value)
+        .where(SupplierAccreditation.status == ACCREDITED)
+    )
 
 
 def _containing(hazard_class: str) -> list[str]:

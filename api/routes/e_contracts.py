@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
@@ -92,6 +92,22 @@ def visible_contract(session: Session, actor: Actor, contract_id: str) -> Contra
     return row
 
 
+def visible_contracts(actor: Actor) -> list[ColumnElement[bool]] | None:
+    """The contract conditions the caller sees; None means every contract (staff)."""
+    if is_operator(actor):
+        return None
+    sides: list[ColumnElement[bool]] = []
+    if actor.has_any(Role.BUYER, Role.FINANCE):
+        sides.append(Contract.buyer_org_id == actor.org_id)
+    if actor.has_any(Role.SUPPLIER):
+        sides.append(Contract.supplier_org_id == actor.org_id)
+    if not sides:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="requires the buyer, finance or supplier role"
+        )
+    return sides
+
+
 def _summary(row: Contract) -> dict[str, Any]:
     return {
         "contract_id": row.id,
@@ -125,16 +141,8 @@ def list_contracts(
     """Your organisation's contracts (as buyer or as supplier); platform staff see all. Newest
     first, a page at a time (the ``Link`` header's next)."""
     query = select(Contract)
-    if not is_operator(actor):
-        sides = []
-        if actor.has_any(Role.BUYER, Role.FINANCE):
-            sides.append(Contract.buyer_org_id == actor.org_id)
-        if actor.has_any(Role.SUPPLIER):
-            sides.append(Contract.supplier_org_id == actor.org_id)
-        if not sides:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail="requires the buyer, finance or supplier role"
-            )
+    sides = visible_contracts(actor)
+    if sides is not None:
         query = query.where(or_(*sides))
     if rfq_id is not None:
         query = query.where(Contract.rfq_id == rfq_id)

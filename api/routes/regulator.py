@@ -55,9 +55,14 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _regulator(actor: CurrentActor, session: SessionDep) -> Actor:
+def is_regulator(session: Session, actor: Actor) -> bool:
+    """A member of a regulator organisation holding the regulator role."""
     org = session.get(Organisation, actor.org_id)
-    if not actor.has_any(Role.REGULATOR) or org is None or org.kind != OrgKind.REGULATOR:
+    return actor.has_any(Role.REGULATOR) and org is not None and org.kind == OrgKind.REGULATOR
+
+
+def _regulator(actor: CurrentActor, session: SessionDep) -> Actor:
+    if not is_regulator(session, actor):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, detail="requires the regulator role of a regulator"
         )
@@ -67,7 +72,7 @@ def _regulator(actor: CurrentActor, session: SessionDep) -> Actor:
 RegulatorActor = Annotated[Actor, Depends(_regulator)]
 
 
-def _audit(session: Session, actor: Actor, action: str, target: str, **detail: Any) -> None:
+def audit(session: Session, actor: Actor, action: str, target: str, **detail: Any) -> None:
     append_audit(
         session,
         actor=actor,
@@ -89,7 +94,7 @@ def list_waybills(
     """Filed e-waybills, latest filed first, by dispatch or filing dates, UN number, class,
     carrier, its maker, vehicle plate and status; a page at a time (the ``Link`` header's next)."""
     found = summaries(session, page.rows(session, search(filters)))
-    _audit(session, actor, "listed", "waybills", filters=filters.audited(), results=len(found))
+    audit(session, actor, "listed", "waybills", filters=filters.audited(), results=len(found))
     return found
 
 
@@ -107,7 +112,7 @@ def export_waybills(
     writer.writerow(CSV_COLUMNS)
     found = summaries(session, page.rows(session, search(filters)))
     writer.writerows(csv_row(summary) for summary in found)
-    _audit(session, actor, "exported", "waybills", filters=filters.audited(), results=len(found))
+    audit(session, actor, "exported", "waybills", filters=filters.audited(), results=len(found))
     return Response(
         ("\ufeff" + out.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -127,13 +132,20 @@ def read_waybill(
     number: WaybillNumber, actor: RegulatorActor, session: SessionDep
 ) -> WaybillRecord:
     """One filed e-waybill: the record as filed, each filing with its receipt, the hashes."""
+    record = waybill_record(session, number)
+    audit(session, actor, "read", number)
+    return record
+
+
+def waybill_record(session: Session, number: str) -> WaybillRecord:
+    """The filed e-waybill as the regulator reads it (the workbench's page too); 404 if none."""
     row = _filed(session, number)
     filings = session.scalars(
         select(WaybillFiling)
         .where(WaybillFiling.waybill_number == number)
         .order_by(WaybillFiling.at, WaybillFiling.id)
     )
-    record = WaybillRecord(
+    return WaybillRecord(
         **summaries(session, [row])[0].model_dump(),
         record=row.record,
         filings=[
@@ -144,8 +156,6 @@ def read_waybill(
         pdf_url=f"/regulator/waybills/{number}/pdf",
         integrity_url=f"/regulator/waybills/{number}/integrity",
     )
-    _audit(session, actor, "read", number)
-    return record
 
 
 @router.get("/waybills/{number}/pdf", response_class=Response, responses=PDF_DOCUMENT)
@@ -162,7 +172,7 @@ def download_pdf(
             status.HTTP_409_CONFLICT,
             detail="the stored PDF is missing or no longer matches its sealed hash",
         ) from None
-    _audit(session, actor, "downloaded", number, sha256=row.pdf_sha256)
+    audit(session, actor, "downloaded", number, sha256=row.pdf_sha256)
     return Response(
         data,
         media_type="application/pdf",
@@ -190,7 +200,7 @@ def check_integrity(
         record_matches_json=matches,
         intact=json_intact and pdf_intact and matches,
     )
-    _audit(session, actor, "verified", number, **result.model_dump())
+    audit(session, actor, "verified", number, **result.model_dump())
     return result
 
 

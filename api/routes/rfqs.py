@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from api.deps import PlatformDep, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
@@ -98,16 +98,22 @@ def list_rfqs(
 ) -> list[RfqSummary]:
     """A buyer's organisation's RFQs, or the RFQs a supplier is invited to; newest first, a
     page at a time (the ``Link`` header's next)."""
-    audience = []
+    query = select(Rfq).where(or_(*rfq_audience(actor)))
+    if status_filter is not None:
+        query = query.where(Rfq.status == status_filter.value)
+    return [RfqSummary(**_summary(row)) for row in page.rows(session, query)]
+
+
+def rfq_audience(actor: Actor) -> list[ColumnElement[bool]]:
+    """The RFQ conditions the caller sees: its organisation's as buyer, those it is invited to
+    as supplier (the workbench's register asks the same)."""
+    audience: list[ColumnElement[bool]] = []
     if actor.has_any(Role.BUYER):
         audience.append(Rfq.buyer_org_id == actor.org_id)
     if actor.has_any(Role.SUPPLIER):
         invited = select(RfqInvitation.rfq_id).where(RfqInvitation.supplier_org_id == actor.org_id)
         audience.append(Rfq.id.in_(invited))
-    query = select(Rfq).where(or_(*audience))
-    if status_filter is not None:
-        query = query.where(Rfq.status == status_filter.value)
-    return [RfqSummary(**_summary(row)) for row in page.rows(session, query)]
+    return audience
 
 
 @router.get("/{rfq_id}")

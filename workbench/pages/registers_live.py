@@ -1,0 +1,144 @@
+"""The registers of goods under way and money lent: filed e-waybills, cold-chain shipments live,
+and loans with the overdue ones.
+
+E-waybills and cold-chain trips belong to orders: the caller sees those of the orders it sees
+(``api.routes.order_access.visible_sides``, as ``GET /orders`` and the trip's reads ask). The
+regulator's own window on every filed e-waybill is ``workbench.pages.regulator``. Loans are
+listed as ``GET /loans`` lists them (``api.routes.loan_access``), the buyer without what they
+owe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep
+from api.routes import loan_access, loans
+from api.routes.order_access import is_staff, visible_sides
+from api.routes.regulator import LATEST_FILED_FIRST
+from contracts.cold_chain import Assessment
+from contracts.finance import LoanStatus
+from db.cold_chain import ColdTrip, LoggerAssignment, TemperatureReading
+from db.finance import Loan
+from db.models import Order, Waybill
+from rules.loan_portfolio import days_overdue
+from workbench.pages.common import PREFIX, PageActor
+from workbench.pages.registers import (
+    Search,
+    first_rows,
+    org_matches,
+    org_names,
+    register_page,
+    within,
+)
+from workbench.pages.registers_trade import order_search
+from workbench.search import matches
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def waybill_matches(q: str) -> ColumnElement[bool]:
+    """A filed e-waybill's number, receipt, consignor, consignee, carrier, plate or UN number
+    matches the search."""
+    return or_(
+        matches(Waybill.waybill_number, q),
+        matches(Waybill.receipt_number, q),
+        matches(Waybill.consignor_name, q),
+        matches(Waybill.consignee_name, q),
+        matches(Waybill.carrier_name, q),
+        matches(Waybill.vehicle_plate, q),
+        matches(func.array_to_string(Waybill.un_numbers, " "), q),
+    )
+
+
+@router.get("/registers/waybills", response_class=HTMLResponse)
+def waybill_register(
+    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+) -> HTMLResponse:
+    """The filed e-waybills of the orders the caller sees; latest filed first."""
+    query = select(Waybill, Order.workflow_id).join(Order, Order.id == Waybill.order_id)
+    query = within(query, visible_sides(actor), waybill_matches(q) if q else None)
+    rows, more = first_rows(session, query.order_by(*LATEST_FILED_FIRST.order()))
+    return register_page(request, "waybills", rows, more, q, readable=is_staff(actor))
+
+
+def _last_readings(session: Session, trip_ids: Sequence[str]) -> dict[str, TemperatureReading]:
+    """Each trip's latest reading from any of its loggers (read by the readings' key)."""
+    if not trip_ids:
+        return {}
+    loggers = select(LoggerAssignment.logger_id).where(LoggerAssignment.trip_id.in_(trip_ids))
+    query = (
+        select(TemperatureReading)
+        .where(TemperatureReading.logger_id.in_(loggers))
+        .where(TemperatureReading.trip_id.in_(trip_ids))
+        .distinct(TemperatureReading.trip_id)
+        .order_by(TemperatureReading.trip_id, TemperatureReading.at.desc())
+    )
+    return {reading.trip_id: reading for reading in session.scalars(query)}
+
+
+@router.get("/registers/cold-chain", response_class=HTMLResponse)
+def cold_chain_register(
+    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+) -> HTMLResponse:
+    """Cold shipments: status, the latest reading, excursions and the verdict; latest first."""
+    query = select(ColdTrip, Order).join(Order, Order.id == ColdTrip.order_id)
+    found = or_(order_search(q), matches(ColdTrip.id, q), matches(ColdTrip.route, q))
+    query = within(query, visible_sides(actor), found if q else None)
+    started = ColdTrip.started_at.desc().nulls_first()
+    rows, more = first_rows(session, query.order_by(started, ColdTrip.id))
+    figures = {
+        r.ColdTrip.id: Assessment.model_validate(r.ColdTrip.figures)
+        for r in rows
+        if r.ColdTrip.figures
+    }
+    names = org_names(session, (r.Order.carrier_org_id for r in rows))
+    return register_page(
+        request,
+        "cold-chain",
+        rows,
+        more,
+        q,
+        figures=figures,
+        last=_last_readings(session, [r.ColdTrip.id for r in rows]),
+        names=names,
+    )
+
+
+@router.get("/registers/loans", response_class=HTMLResponse)
+def loan_register(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    overdue: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """Loans as ``GET /loans`` lists them, the overdue ones marked (or alone); newest first."""
+    found = or_(
+        matches(Loan.id, q),
+        matches(Loan.order_id, q),
+        org_matches(q, Loan.supplier_org_id, Loan.buyer_org_id),
+    )
+    query = within(select(Loan), loan_access.visible_loans(actor), found if q else None)
+    if overdue:
+        query = query.where(Loan.status == LoanStatus.OVERDUE.value)
+    rows, more = first_rows(session, query.order_by(*loans.NEWEST_FIRST.order()))
+    today = loan_access.china_today()
+    views = [
+        (
+            row.Loan,
+            loan_access.loan_summary(row.Loan, priced=loan_access.sees_pricing(actor, row.Loan)),
+            days_overdue(row.Loan.due_on, today) if row.Loan.due_on is not None else 0,
+        )
+        for row in rows
+    ]
+    names = org_names(
+        session, (o for r in rows for o in (r.Loan.supplier_org_id, r.Loan.buyer_org_id))
+    )
+    return register_page(request, "loans", views, more, q, names=names, overdue_only=overdue)
