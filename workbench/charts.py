@@ -3,11 +3,13 @@
 Pages embed the SVG the functions here return (already escaped, marked safe). A chart is a
 picture with words: each has a title, labelled axes and a ``<title>`` on every mark, so a reader
 (or a screen reader) hovering a point gets its value. Scales start at zero for bars, fit the data
-with a margin for lines, and draw limits (a cold chain's 2–8 °C band) as shaded bands.
+with a margin for lines, and draw limits (a cold chain's 2–8 °C band) as shaded bands. Parts of
+a whole stack (``stacked_bar_chart``); a single share is a ring (``gauge``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,6 +103,11 @@ def _labels(chart: Chart) -> list[str]:
     return list(seen)
 
 
+def _title(chart: Chart, series: Series, label: str, value: Number) -> str:
+    """A mark's hover text: its series, its x label and its value with the unit."""
+    return f"<title>{escape(series.name)} {escape(label)}: {value} {escape(chart.unit)}</title>"
+
+
 def _legend(chart: Chart) -> list[str]:
     if len(chart.series) < 2:
         return []
@@ -144,8 +151,7 @@ def line_chart(chart: Chart) -> Markup:
             dot = "#c0362c" if outside else colour
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3.5 if outside else 2.5}" fill="{dot}">'
-                f"<title>{escape(series.name)} {escape(label)}: {v} {escape(chart.unit)}"
-                "</title></circle>"
+                f"{_title(chart, series, label, v)}</circle>"
             )
     parts += _legend(chart)
     parts.append("</svg>")
@@ -173,8 +179,8 @@ def bar_chart(chart: Chart) -> Markup:
             y = _y(float(v), low, high)
             parts.append(
                 f'<rect x="{x:.1f}" y="{min(y, zero):.1f}" width="{width:.1f}" '
-                f'height="{abs(zero - y):.1f}" fill="{colour}"><title>{escape(series.name)} '
-                f"{escape(label)}: {v} {escape(chart.unit)}</title></rect>"
+                f'height="{abs(zero - y):.1f}" fill="{colour}">'
+                f"{_title(chart, series, label, v)}</rect>"
             )
     parts += _legend(chart)
     parts.append("</svg>")
@@ -188,4 +194,68 @@ def empty(title: str) -> Markup:
         f'aria-label="{escape(title)}"><text x="{LEFT}" y="16" '
         f'style="font-size:13px;font-weight:600;fill:#1f2933">{escape(title)}</text>'
         f'<text x="{LEFT}" y="50">—</text></svg>'
+    )
+
+
+def stacked_bar_chart(chart: Chart) -> Markup:
+    """Parts of a whole per category or period (filed and refused, say), stacked from zero in
+    the order of the series; every value must be zero or more."""
+    labels = _labels(chart)
+    totals = dict.fromkeys(labels, 0.0)
+    for series in chart.series:
+        for label, v in series.points:
+            if v < 0:
+                raise ValueError(f"a stacked bar cannot show a negative part: {label} {v}")
+            totals[label] += float(v)
+    if not totals:
+        return empty(chart.title)
+    high = (max(totals.values()) or 1.0) * 1.08
+    parts = _frame(chart, 0.0, high, labels)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    index = {label: i for i, label in enumerate(labels)}
+    base = dict.fromkeys(labels, 0.0)
+    for s, series in enumerate(chart.series):
+        colour = PALETTE[s % len(PALETTE)]
+        for label, v in series.points:
+            bottom, top = base[label], base[label] + float(v)
+            base[label] = top
+            y_top, y_bottom = _y(top, 0.0, high), _y(bottom, 0.0, high)
+            parts.append(
+                f'<rect x="{LEFT + slot * index[label] + slot * 0.15:.1f}" y="{y_top:.1f}" '
+                f'width="{slot * 0.7:.1f}" height="{y_bottom - y_top:.1f}" fill="{colour}">'
+                f"{_title(chart, series, label, v)}</rect>"
+            )
+    parts += _legend(chart)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+GAUGE = 150  # a gauge's square side; it sits beside a headline, not under it
+
+
+def gauge(title: str, fraction: Number | None, caption: str = "") -> Markup:
+    """A share of a whole as a ring (on-time rate, filing success, bad-debt rate): the filled
+    arc is ``fraction`` (0..1, clipped), the figure in the middle. None draws an empty ring."""
+    radius, stroke, centre = 54.0, 14.0, GAUGE / 2
+    circumference = 2 * math.pi * radius
+    shown = "—" if fraction is None else f"{float(fraction) * 100:.1f}%"
+    filled = 0.0 if fraction is None else min(max(float(fraction), 0.0), 1.0) * circumference
+    ring = (
+        f'<circle cx="{centre}" cy="{centre}" r="{radius}" fill="none" stroke="#e2e8f0" '
+        f'stroke-width="{stroke}"/>'
+    )
+    if filled:
+        ring += (
+            f'<circle cx="{centre}" cy="{centre}" r="{radius}" fill="none" stroke="{PALETTE[0]}" '
+            f'stroke-width="{stroke}" stroke-dasharray="{filled:.2f} {circumference:.2f}" '
+            f'transform="rotate(-90 {centre} {centre})"><title>{escape(title)}: {shown}'
+            "</title></circle>"
+        )
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {GAUGE} {GAUGE + 18}" '
+        f'class="gauge" role="img" aria-label="{escape(title)}: {shown}">{ring}'
+        f'<text x="{centre}" y="{centre + 6}" text-anchor="middle" '
+        f'style="font-size:20px;font-weight:600;fill:#1f2933">{shown}</text>'
+        f'<text x="{centre}" y="{GAUGE + 12}" text-anchor="middle">{escape(caption or title)}'
+        "</text></svg>"
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
@@ -95,6 +95,11 @@ def _view(row: HumanTask) -> TaskView:
     )
 
 
+def tasks_of(actor: Actor) -> list[ColumnElement[bool]]:
+    """The caller's tasks: its organisation's, for one of its roles (the inbox's rule)."""
+    return [HumanTask.org_id == actor.org_id, HumanTask.role.in_([r.value for r in actor.roles])]
+
+
 def visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     """A task the caller may see: its organisation and one of its roles; else 404."""
     row = session.get(HumanTask, task_id)
@@ -114,12 +119,7 @@ def inbox(
 ) -> list[TaskView]:
     """Tasks for the caller's organisation and roles, oldest due first, a page at a time (the
     ``Link`` header's next)."""
-    query = (
-        select(HumanTask)
-        .where(HumanTask.org_id == actor.org_id)
-        .where(HumanTask.role.in_([r.value for r in actor.roles]))
-        .where(HumanTask.status == status.value)
-    )
+    query = select(HumanTask).where(*tasks_of(actor)).where(HumanTask.status == status.value)
     if kind is not None:
         query = query.where(HumanTask.kind == kind)
     if subject_id is not None:

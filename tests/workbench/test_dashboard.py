@@ -1,0 +1,269 @@
+"""The dashboard: the arithmetic on hand-worked numbers, and the pages on real rows.
+
+The page tests make orders, a delivery and a loan in a currency of their own (``own_currency``:
+the database is shared by the session and figures are per currency), so every figure checked is
+worked out from the rows made here, and one buyer's dashboard is checked not to count another's.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.finance import LoanStatus
+from db.models import CarrierEvent, Contract, Order, Rfq, User
+from db.seed import DEMO_PASSWORD
+from db.session import transaction
+from security.passwords import hash_password
+from storage.object_store import ObjectStore
+from tests.harness import loan_rows as lr
+from tests.harness.workbench import Person
+from workbench.charts import Chart, Series, gauge, stacked_bar_chart
+from workbench.i18n import CHINA, money
+from workbench.metrics import (
+    WeekAmount,
+    change,
+    currencies,
+    percent,
+    percentile,
+    rate,
+    recent_and_before,
+    since,
+    week_start,
+    weekly,
+    weeks_back,
+)
+
+# -- the arithmetic ------------------------------------------------------------------------
+
+
+def test_weeks_start_on_monday_and_the_window_ends_with_this_week() -> None:
+    sunday, monday = date(2024, 6, 9), date(2024, 6, 10)
+    assert week_start(sunday) == date(2024, 6, 3) and week_start(monday) == monday
+    weeks = weeks_back(date(2024, 6, 12), 3)
+    assert weeks == [date(2024, 5, 27), date(2024, 6, 3), date(2024, 6, 10)]
+    # Midnight in China is 16:00 UTC the day before.
+    assert since(monday).astimezone(UTC) == datetime(2024, 6, 9, 16, tzinfo=UTC)
+
+
+def test_weekly_fills_empty_weeks_and_keeps_currencies_apart() -> None:
+    weeks = weeks_back(date(2024, 6, 12), 4)
+    rows = [
+        WeekAmount(weeks[0], "USD", 1, Decimal("10.00")),
+        WeekAmount(weeks[1], "CNY", 2, Decimal("100.00")),
+        WeekAmount(weeks[3], "CNY", 1, Decimal("50.50")),
+    ]
+    assert currencies(row.currency for row in rows) == ["CNY", "USD"]
+    series = weekly(rows, weeks, "CNY")
+    assert [amount for _, _, amount in series] == [0, Decimal("100.00"), 0, Decimal("50.50")]
+    assert recent_and_before(series, recent=2) == (Decimal("50.50"), Decimal("100.00"))
+    assert change(Decimal("50.50"), Decimal("100.00")) == Decimal("-0.4950")
+    assert change(Decimal(5), Decimal(0)) is None
+
+
+def test_rates_are_four_places_and_shown_as_percent() -> None:
+    assert rate(2, 3) == Decimal("0.6667") and percent(rate(2, 3)) == "66.7%"
+    assert rate(0, 0) is None and percent(None) == "—"
+    assert rate(Decimal("1.5"), Decimal(6)) == Decimal("0.2500")
+
+
+def test_percentiles_interpolate_between_ranks_like_percentile_cont() -> None:
+    hours = [4.0, 1.0, 3.0, 2.0, 10.0]
+    assert percentile(hours, 0.5) == 3.0
+    # p90 of 1,2,3,4,10: rank 0.9 * 4 = 3.6, between 4 and 10: 4 + 0.6 * 6
+    assert percentile(hours, 0.9) == pytest.approx(7.6)
+    assert percentile([7.0], 0.9) == 7.0 and percentile([], 0.5) is None
+    with pytest.raises(ValueError):
+        percentile(hours, 1.5)
+
+
+def test_a_stack_and_a_gauge_are_svg_with_their_values_in_titles() -> None:
+    stacked = stacked_bar_chart(
+        Chart("Filings", [Series("filed", [("W1", 3)]), Series("refused", [("W1", 1)])])
+    )
+    assert stacked.startswith("<svg") and "filed W1: 3" in stacked and "refused W1: 1" in stacked
+    with pytest.raises(ValueError):
+        stacked_bar_chart(Chart("x", [Series("s", [("a", -1)])]))
+    ring = gauge("On time", Decimal("0.875"))
+    assert "87.5%" in ring and "<circle" in ring
+    assert "—" in gauge("On time", None)
+
+
+# -- the pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Book:
+    currency: str
+    buyer_email: str
+    supplier_email: str
+    own_orders: tuple[str, ...]  # the buyer's and the supplier's orders
+    other_order: str  # another buyer's, from another supplier
+
+
+def _can_sign_in(sessions: sessionmaker[Session], user_id: str) -> str:
+    with transaction(sessions) as session:
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(password_hash=hash_password(DEMO_PASSWORD))
+        )
+        email = session.scalars(select(User.email).where(User.id == user_id)).one()
+    return email
+
+
+@pytest.fixture(scope="module")
+def book(sessions: sessionmaker[Session], store: ObjectStore) -> Book:
+    code = lr.own_currency()
+    first = lr.loan_order(sessions, store, total=Decimal("120000.00"), currency=code)
+    second = lr.loan_order(
+        sessions, store, supplier_of=first, buyer_of=first, total=Decimal("30000.50"), currency=code
+    )
+    other = lr.loan_order(sessions, store, total=Decimal("7777.00"), currency=code)
+    today = lr.china_today()
+    loan_id = lr.insert_loan(
+        sessions,
+        first,
+        status=LoanStatus.DISBURSED,
+        principal=Decimal("50000.00"),
+        disbursed_on=today,
+        due_on=today + timedelta(days=90),
+        accrued_to=today,
+        owed=("50000.00", "500.00", "0", "0"),
+    )
+    lr.disburse(sessions, loan_id, code, "50000.00", today)
+    with transaction(sessions) as session:
+        session.add(
+            CarrierEvent(
+                order_id=first.order_id,
+                shipment_number=1,
+                kind="delivered",
+                at=datetime.now(UTC),
+                location="上海",
+                reported_by="test",
+            )
+        )
+    return Book(
+        currency=code,
+        buyer_email=_can_sign_in(sessions, first.who.buyer.actor.user_id),
+        supplier_email=_can_sign_in(sessions, first.who.supplier.actor.user_id),
+        own_orders=(first.order_id, second.order_id),
+        other_order=other.order_id,
+    )
+
+
+@pytest.fixture
+def person(api_url: str) -> Iterator[Person]:
+    someone = Person(api_url)
+    yield someone
+    someone.close()
+
+
+def _panel(page: str, key: str) -> str:
+    found = re.search(rf'data-testid="panel-{key}">(.*?)</section>', page, re.S)
+    assert found is not None, f"no panel {key} on the page"
+    return html.unescape(found.group(1))
+
+
+def _total(sessions: sessionmaker[Session], order_ids: tuple[str, ...]) -> Decimal:
+    with sessions() as session:
+        amounts = session.scalars(select(Order.total_amount).where(Order.id.in_(order_ids)))
+        return sum(amounts, Decimal(0))
+
+
+def test_ops_see_the_platforms_gmv_and_loan_book_from_the_rows(
+    book: Book, person: Person, sessions: sessionmaker[Session]
+) -> None:
+    person.sign_in("supervisor@tradeflow.example")
+    page = person.get("/workbench/dashboard").text
+    everything = _total(sessions, (*book.own_orders, book.other_order))
+    gmv = _panel(page, "gmv")
+    assert money(everything, book.currency) in gmv
+    assert re.search(rf"<td>{book.currency}</td>\s*<td>3</td>", gmv)
+    loans = _panel(page, "loans")
+    assert re.search(rf"<td>{book.currency}</td>\s*<td>B</td>\s*<td>disbursed</td>", loans)
+    assert money(Decimal("50500.00"), book.currency) in loans
+    assert f"坏账率 {book.currency} 0.0%" in loans
+    for key in ("lead_time", "on_time", "filings", "cold_route", "cold_carrier"):
+        _panel(page, key)
+    assert page.count("<svg") >= 7 and page.count("<details>") >= 7
+
+
+def test_a_buyer_sees_its_own_spend_savings_and_suppliers_not_another_buyers(
+    book: Book, person: Person, sessions: sessionmaker[Session]
+) -> None:
+    person.sign_in(book.buyer_email)
+    page = person.get("/workbench/dashboard").text
+    spend = _panel(page, "spend")
+    own = _total(sessions, book.own_orders)
+    assert money(own, book.currency) in spend
+    assert money(own + _total(sessions, (book.other_order,)), book.currency) not in spend
+    assert re.search(rf"<td>{book.currency}</td>\s*<td>2</td>", spend)
+    assert 'data-testid="panel-gmv"' not in page and 'data-testid="panel-loans"' not in page
+    target, awarded = _target_and_award(sessions, book.own_orders)
+    assert money(target - awarded, book.currency) in _panel(page, "savings")
+    suppliers = _panel(page, "suppliers")
+    assert re.search(r"<td>1</td>\s*<td>(100\.0|0\.0)%</td>", suppliers)
+
+
+def _target_and_award(
+    sessions: sessionmaker[Session], order_ids: tuple[str, ...]
+) -> tuple[Decimal, Decimal]:
+    """Target x quantity and the award's price x quantity over the lines that had a target."""
+    target = awarded = Decimal(0)
+    with sessions() as session:
+        for contract, rfq in session.execute(
+            select(Contract, Rfq)
+            .join(Order, Order.contract_id == Contract.id)
+            .join(Rfq, Rfq.id == Contract.rfq_id)
+            .where(Order.id.in_(order_ids))
+        ):
+            asked = {line["line_id"]: line for line in rfq.body["lines"]}
+            for line in contract.terms["lines"]:
+                price = asked[line["line_id"]].get("target_unit_price")
+                if price is not None:
+                    target += Decimal(price) * Decimal(line["quantity"])
+                    awarded += Decimal(line["unit_price"]) * Decimal(line["quantity"])
+    return target, awarded
+
+
+def test_a_supplier_sees_its_sales_and_loans_in_both_languages(
+    book: Book, person: Person, sessions: sessionmaker[Session]
+) -> None:
+    person.sign_in(book.supplier_email)
+    chinese = person.get("/workbench/dashboard").text
+    sales = _panel(chinese, "sales")
+    assert money(_total(sessions, book.own_orders), book.currency) in sales
+    assert "订单额" in sales and "精确数字" in sales
+    assert money(Decimal("50500.00"), book.currency) in _panel(chinese, "loans")
+    on_time = _panel(chinese, "on_time")
+    delivered_on_time = _delivered_on_time(sessions, book.own_orders[0])
+    assert ("100.0%" if delivered_on_time else "0.0%") in on_time
+    english = person.get("/workbench/lang/en", next="/workbench/dashboard").text
+    assert "Receivables" in english and "Exact numbers" in english
+    assert english.count("<svg") >= 4 and 'lang="en"' in english
+
+
+def _delivered_on_time(sessions: sessionmaker[Session], order_id: str) -> bool:
+    with sessions() as session:
+        contract = session.scalars(
+            select(Contract)
+            .join(Order, Order.contract_id == Contract.id)
+            .where(Order.id == order_id)
+        ).one()
+    today = datetime.now(CHINA).date()
+    return today <= date.fromisoformat(contract.terms["delivery_date"])
+
+
+def test_the_regulator_sees_filings_per_day(person: Person) -> None:
+    person.sign_in("inspector@regulator.example")
+    page = person.get("/workbench/dashboard").text
+    assert "每日备案" in _panel(page, "filings_per_day")

@@ -1,0 +1,209 @@
+"""The dashboard's operations figures, in SQL: how long decisions take, e-waybill filing, cold
+chain excursions and losses, the loan book, and filings per day for the regulator.
+
+Like ``workbench.metrics_orders``, each query takes the conditions the API's own access rules
+give the caller (the tasks of ``api.routes.tasks.tasks_of``, the orders of ``visible_sides``, the
+loans of ``visible_loans``) and only narrows them. Money stays numeric and per currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    SQLColumnExpression,
+    cast,
+    func,
+    select,
+)
+from sqlalchemy import type_coerce as coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from contracts.regulator import FilingStatus
+from db.cold_chain import ColdTrip, TripStatus
+from db.finance import Loan
+from db.models import HumanTask, Order, Organisation, Waybill, WaybillFiling
+from workbench.metrics_orders import Conditions, china_day, china_week, had_excursion, seen
+from workflows.order_filing import WAYBILL_TASK
+
+_HOURS = 3600.0
+
+
+def decision_hours(
+    session: Session, tasks: Sequence[ColumnElement[bool]], start: datetime
+) -> dict[tuple[str, str], list[float]]:
+    """Hours from a task's creation to its decision, for the caller's tasks decided since
+    ``start``, by (process, kind); humans decide them, so there are hundreds, not millions."""
+    process = func.split_part(HumanTask.workflow_id, ":", 1)
+    took = func.extract("epoch", HumanTask.decided_at - HumanTask.created_at) / _HOURS
+    query = (
+        select(process, HumanTask.kind, took)
+        .where(*tasks)
+        .where(HumanTask.decided_at.is_not(None), HumanTask.decided_at >= start)
+    )
+    found: dict[tuple[str, str], list[float]] = {}
+    for name, kind, spent in session.execute(query):
+        found.setdefault((name, kind), []).append(float(spent))
+    return found
+
+
+@dataclass(frozen=True)
+class Filings:
+    """A week's e-waybill filings: accepted, refused by the regulator, and each accepted
+    filing's hours from the carrier's submission to the regulator's receipt."""
+
+    week: date
+    filed: int
+    refused: int
+    latencies: tuple[float, ...]
+
+
+def filings_by_week(session: Session, sides: Conditions, start: datetime) -> list[Filings]:
+    """Accepted filings are the regulator's receipts (``waybill_filings``); a refusal is the
+    submission task it sends back, whose problems start "regulator:" (the process records a
+    refusal nowhere else)."""
+    submitted = (
+        select(func.max(HumanTask.decided_at))
+        .where(
+            HumanTask.kind == WAYBILL_TASK,
+            HumanTask.details["waybill_number"].astext == WaybillFiling.waybill_number,
+            HumanTask.decided_at <= WaybillFiling.at,
+        )
+        .scalar_subquery()
+    )
+    filed = seen(
+        select(china_week(WaybillFiling.at), func.extract("epoch", WaybillFiling.at - submitted))
+        .join(Waybill, Waybill.waybill_number == WaybillFiling.waybill_number)
+        .join(Order, Order.id == Waybill.order_id)
+        .where(WaybillFiling.kind == FilingStatus.FILED.value, WaybillFiling.at >= start),
+        sides,
+    )
+    weeks: dict[date, tuple[int, int, list[float]]] = {}
+    for week, seconds in session.execute(filed):
+        accepted, refused, latencies = weeks.get(week, (0, 0, []))
+        if seconds is not None:
+            latencies.append(float(seconds) / _HOURS)
+        weeks[week] = (accepted + 1, refused, latencies)
+    week = china_week(HumanTask.created_at)
+    refusals = seen(
+        select(week, func.count())
+        .join(Order, Order.id == HumanTask.subject_id)
+        .where(
+            HumanTask.kind == WAYBILL_TASK,
+            HumanTask.details["problems"].astext.like("regulator:%"),
+            HumanTask.created_at >= start,
+        )
+        .group_by(week),
+        sides,
+    )
+    for week_of, count in session.execute(refusals):
+        accepted, _, latencies = weeks.get(week_of, (0, 0, []))
+        weeks[week_of] = (accepted, int(count), latencies)
+    return [Filings(w, a, r, tuple(lat)) for w, (a, r, lat) in sorted(weeks.items())]
+
+
+@dataclass(frozen=True)
+class ColdRecord:
+    """Decided cold trips of a route or a carrier: with an excursion, quantities lost and
+    shipped (the loss rate's terms, as the trip's report sums them) and the value lost."""
+
+    group: str
+    trips: int
+    excursions: int
+    lost: Decimal
+    shipped: Decimal
+    loss_value: tuple[tuple[str, Decimal], ...]
+
+
+def _quantity(column: SQLColumnExpression[Any]) -> ColumnElement[Decimal]:
+    """The sum of a JSON object's decimal-text values ({"L1": "12.5", ...}), in numeric."""
+    each = func.jsonb_each_text(coerce(column, JSONB)).table_valued("key", "value")
+    total = select(func.coalesce(func.sum(cast(each.c.value, Numeric)), 0)).scalar_subquery()
+    return func.coalesce(total, 0)
+
+
+def cold_records(
+    session: Session, sides: Conditions, start: datetime, *, by: str
+) -> list[ColdRecord]:
+    """Cold trips decided since ``start``, by ``route`` or by ``carrier`` (its name)."""
+    group: ColumnElement[str] = (
+        func.coalesce(func.nullif(ColdTrip.route, ""), "—")
+        if by == "route"
+        else func.coalesce(Organisation.legal_name, "—")
+    )
+    excursion = had_excursion()
+    query = (
+        select(
+            group,
+            ColdTrip.currency,
+            func.count(),
+            func.count().filter(excursion),
+            func.sum(_quantity(ColdTrip.lost)),
+            func.sum(_quantity(ColdTrip.shipped)),
+            func.coalesce(func.sum(ColdTrip.loss_value), 0),
+        )
+        .select_from(ColdTrip)
+        .join(Order, Order.id == ColdTrip.order_id)
+        .outerjoin(Organisation, Organisation.id == ColdTrip.carrier_org_id)
+        .where(ColdTrip.status == TripStatus.DECIDED, ColdTrip.decided_at >= start)
+        .group_by(group, ColdTrip.currency)
+        .order_by(group, ColdTrip.currency)
+    )
+    found: dict[str, ColdRecord] = {}
+    for name, code, trips, excursions, lost, shipped, value in session.execute(seen(query, sides)):
+        was = found.get(name, ColdRecord(name, 0, 0, Decimal(0), Decimal(0), ()))
+        values = was.loss_value + (((code, Decimal(value)),) if code and value else ())
+        found[name] = ColdRecord(
+            name,
+            was.trips + trips,
+            was.excursions + excursions,
+            was.lost + Decimal(lost or 0),
+            was.shipped + Decimal(shipped or 0),
+            values,
+        )
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What loans of one grade and status still owe, in one currency (the balance of record)."""
+
+    currency: str
+    grade: str
+    status: str
+    loans: int
+    owed: Decimal
+
+
+def loan_exposure(session: Session, sides: Conditions) -> list[Exposure]:
+    """Loans still owing anything, by currency, credit grade and status."""
+    owed = Loan.principal_owed + Loan.fee_owed + Loan.interest_owed + Loan.penalty_owed
+    grade = func.coalesce(coerce(Loan.terms, JSONB)["grade"].astext, "—")
+    query = (
+        select(Loan.currency, grade, Loan.status, func.count(), func.sum(owed))
+        .where(owed > 0)
+        .group_by(Loan.currency, grade, Loan.status)
+        .order_by(Loan.currency, grade, Loan.status)
+    )
+    rows = session.execute(seen(query, sides))
+    return [Exposure(code, g, status, n, Decimal(total)) for code, g, status, n, total in rows]
+
+
+def loan_currencies(session: Session, sides: Conditions) -> list[str]:
+    """The currencies the caller's loans are in: the bad-debt rate is one per currency."""
+    query = select(Loan.currency).distinct().order_by(Loan.currency)
+    return list(session.scalars(seen(query, sides)))
+
+
+def filings_by_day(session: Session, start: datetime) -> list[tuple[date, int]]:
+    """Filed e-waybills per China day since ``start``: the regulator's own window."""
+    day = china_day(Waybill.filed_at)
+    query = select(day, func.count()).where(Waybill.filed_at >= start).group_by(day).order_by(day)
+    return [(d, int(n)) for d, n in session.execute(query)]
