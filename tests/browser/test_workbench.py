@@ -84,7 +84,7 @@ async def made(
 
 
 async def decide(tab: Tab, outcome: str, comment: str = "") -> str:
-    """Press the outcome's button on the task page; answers the process status it reports."""
+    """Press the outcome's button on the task page; answers the text of the process's answer."""
     form = tab.page.get_by_test_id("decision-form")
     if comment:
         await form.locator("textarea[name=comment]").fill(comment)
@@ -95,6 +95,7 @@ async def decide(tab: Tab, outcome: str, comment: str = "") -> str:
 
 
 async def open_from_inbox(tab: Tab, task_id: str) -> None:
+    """Follow the task's link in the inbox, as a person would."""
     row = tab.page.locator(f"tr[data-task-id='{task_id}']")
     await row.locator("a").first.click()
     await tab.page.wait_for_url(lambda url: unquote(url).endswith(f"/workbench/tasks/{task_id}"))
