@@ -6,6 +6,7 @@ condition on them is then false)."""
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,25 +27,24 @@ from rules.notification_rules import Fact
 CHINA = timezone(timedelta(hours=8), "CST")
 
 
+# Subjects with an amount and two parties: the model, and the fact and column of its amount.
+_PRICED: dict[str, tuple[type[Order] | type[Contract] | type[Loan], str, str]] = {
+    "order": (Order, "amount", "total_amount"),
+    "contract": (Contract, "amount", "total_amount"),
+    "loan": (Loan, "principal", "amount"),
+}
+
+
 def event_facts(session: Session, event: ProcessEvent) -> dict[str, Fact]:
     facts: dict[str, Fact] = {"message": event.message}
-    subject = event.subject_type
-    if subject == "order":
-        order = session.get(Order, event.subject_id)
-        if order is not None:
-            facts["amount"] = Money(amount=order.total_amount, currency=order.currency)
-            facts |= _parties(session, order.buyer_org_id, order.supplier_org_id)
-    elif subject == "contract":
-        contract = session.get(Contract, event.subject_id)
-        if contract is not None:
-            facts["amount"] = Money(amount=contract.total_amount, currency=contract.currency)
-            facts |= _parties(session, contract.buyer_org_id, contract.supplier_org_id)
-    elif subject == "loan":
-        loan = session.get(Loan, event.subject_id)
-        if loan is not None:
-            facts["principal"] = Money(amount=loan.amount, currency=loan.currency)
-            facts |= _parties(session, loan.buyer_org_id, loan.supplier_org_id)
-    elif subject == "accreditation_application":
+    priced = _PRICED.get(event.subject_type)
+    if priced is not None:
+        model, fact, column = priced
+        row = cast(Order | Contract | Loan | None, session.get(model, event.subject_id))
+        if row is not None:
+            facts[fact] = Money(amount=getattr(row, column), currency=row.currency)
+            facts |= _parties(session, row.buyer_org_id, row.supplier_org_id)
+    elif event.subject_type == "accreditation_application":
         application = session.get(AccreditationApplication, event.subject_id)
         if application is not None:
             facts["supplier"] = _name(session, application.supplier_org_id)

@@ -1,18 +1,23 @@
-"""Notifications for the caller's organisation and roles."""
+"""Notifications for the caller's organisation and roles, and the caller's own in-app inbox (the
+workbench's bell: what notification rules delivered in-app to them, with an unread count)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, SessionDep
+from api.deps import CurrentActor, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
-from contracts.common import Line
+from api.params import IdPath
+from contracts.common import Actor, Line
+from contracts.notifications import Channel
 from db.models import Notification
+from db.notification_rules import NotificationDelivery, NotificationRule, ProcessEvent
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 NEWEST_FIRST = Keyset(
@@ -47,3 +52,87 @@ def notifications(
     return [
         NotificationView.model_validate(n, from_attributes=True) for n in page.rows(session, query)
     ]
+
+
+class InboxItem(BaseModel):
+    id: str
+    event_type: str
+    subject_type: str
+    subject_id: str
+    message: str
+    rule: str | None  # the rule's name; None once the rule is deleted
+    created_at: datetime
+    read_at: datetime | None
+
+
+class Inbox(BaseModel):
+    unread: int
+    items: list[InboxItem]
+
+
+def _mine(actor: Actor) -> ColumnElement[bool]:
+    return and_(
+        NotificationDelivery.recipient_user_id == actor.user_id,
+        NotificationDelivery.org_id == actor.org_id,
+        NotificationDelivery.channel == Channel.IN_APP.value,
+    )
+
+
+def inbox(session: Session, actor: Actor, *, limit: int = 50) -> Inbox:
+    """The caller's in-app deliveries, newest first, and how many are unread."""
+    rows = session.execute(
+        select(NotificationDelivery, ProcessEvent, NotificationRule.name)
+        .join(ProcessEvent, ProcessEvent.id == NotificationDelivery.event_id)
+        .outerjoin(NotificationRule, NotificationRule.id == NotificationDelivery.rule_id)
+        .where(_mine(actor))
+        .order_by(NotificationDelivery.created_at.desc(), NotificationDelivery.id)
+        .limit(limit)
+    ).all()
+    unread = session.scalar(
+        select(func.count())
+        .select_from(NotificationDelivery)
+        .where(_mine(actor), NotificationDelivery.read_at.is_(None))
+    )
+    items = [
+        InboxItem(
+            id=delivery.id,
+            event_type=event.event_type,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            message=event.message,
+            rule=rule,
+            created_at=delivery.created_at,
+            read_at=delivery.read_at,
+        )
+        for delivery, event, rule in rows
+    ]
+    return Inbox(unread=unread or 0, items=items)
+
+
+def mark_read(session: Session, actor: Actor, delivery_id: str) -> None:
+    """Mark one of the caller's in-app deliveries read (again: no change); commits."""
+    found = session.execute(
+        update(NotificationDelivery)
+        .where(NotificationDelivery.id == delivery_id, _mine(actor))
+        .values(read_at=func.coalesce(NotificationDelivery.read_at, datetime.now(UTC)))
+        .returning(NotificationDelivery.id)
+    ).first()
+    if found is None:
+        raise not_found("notification")
+    session.commit()
+
+
+@router.get("/inbox")
+def my_inbox(
+    actor: CurrentActor,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Inbox:
+    """What notification rules delivered to me in-app, newest first, with the unread count."""
+    return inbox(session, actor, limit=limit)
+
+
+@router.post("/inbox/{delivery_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+def read(delivery_id: IdPath, actor: CurrentActor, session: SessionDep) -> None:
+    """Mark one of my in-app notifications read."""
+    mark_read(session, actor, delivery_id)

@@ -1,14 +1,17 @@
 """Notification rules' test data: an order of a given amount and its buyer's people, the
-order confirmed through the real activity, a rule's body, and what a webhook receiver got."""
+order confirmed through the real activity, a rule's body, and what a webhook receiver got; and
+the mail and webhook-sink sandboxes as module fixtures (import them into the test module)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,11 +23,25 @@ from db.models import Order
 from db.notification_rules import event_id_for
 from db.session import transaction
 from gateways.webhooks import signature_valid
+from sandboxes.mail import MailSandbox
+from sandboxes.webhook_sink import WebhookSinkSandbox
 from tests.harness import listings
 from tests.harness import sourcing as s
 from tests.harness.builders import make_org
 
 SECRET = "test-only-webhook-secret-0123456789"
+
+
+@pytest.fixture(scope="module", name="mail")
+def mail_sandbox() -> Iterator[MailSandbox]:
+    with MailSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module", name="sink")
+def webhook_sink() -> Iterator[WebhookSinkSandbox]:
+    with WebhookSinkSandbox() as sandbox:
+        yield sandbox
 
 
 @dataclass(frozen=True)

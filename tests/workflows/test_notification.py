@@ -30,38 +30,14 @@ from gateways.regulator import RegulatorClient
 from sandboxes.control import SandboxControl
 from sandboxes.mail import MailSandbox
 from sandboxes.webhook_sink import WebhookSinkSandbox
-from security.keys import KeyRing
-from security.payload_codec import data_converter
 from settings import Settings
-from stack.temporal import time_skipping_server_path
 from storage.object_store import ObjectStore
 from tests.harness import notifications as n
 from tests.harness.histories import record_history
+from tests.harness.notifications import mail_sandbox, webhook_sink  # noqa: F401 (fixtures)
 from tests.harness.temporal import new_task_queue
 from worker import build_worker
 from workflows.notification import NotificationWorkflow
-
-
-@pytest.fixture(scope="module")
-async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(time_skipping_server_path()),
-        data_converter=data_converter(keyring),
-    )
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture(scope="module")
-def mail() -> Iterator[MailSandbox]:
-    with MailSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[WebhookSinkSandbox]:
-    with WebhookSinkSandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture
@@ -102,14 +78,20 @@ async def client(
         yield time_skipping_env.client, task_queue
 
 
-def _rule(sessions: sessionmaker[Session], order: n.BuyerOrder, body: dict[str, object]) -> None:
+def _ruled_order(
+    sessions: sessionmaker[Session], sink: WebhookSinkSandbox, amount: str, channels: list[str]
+) -> n.BuyerOrder:
+    """An order of ``amount`` CNY whose buyer has the big-order rule (its webhook on the sink
+    under the order's id), confirmed twice: a retried activity records the event once."""
+    order = n.buyer_order(sessions, Decimal(amount))
+    hook = f"{sink.url}/hooks/{order.order_id}"
+    body = n.big_order_rule(channels=channels, webhook_url=hook)
     with sessions() as session:
-        save_rule(
-            session,
-            order.buyer.actor,
-            RuleBody.model_validate(body),
-            allow_loopback_webhooks=True,
-        )
+        rule = RuleBody.model_validate(body)
+        save_rule(session, order.buyer.actor, rule, allow_loopback_webhooks=True)
+    n.confirm(sessions, order.order_id)
+    n.confirm(sessions, order.order_id)
+    return order
 
 
 async def _notify(client: tuple[Client, str], event_id: str) -> NotificationOutcome:
@@ -141,17 +123,8 @@ async def test_a_big_order_is_told_in_app_by_email_and_by_signed_webhook_once_ea
     mail: MailSandbox,
     sink: WebhookSinkSandbox,
 ) -> None:
-    big = n.buyer_order(sessions, Decimal("250000"))
-    small = n.buyer_order(sessions, Decimal("50000"))
-    for order in (big, small):
-        hook = f"{sink.url}/hooks/{order.order_id}"
-        _rule(
-            sessions,
-            order,
-            n.big_order_rule(channels=["in_app", "email", "webhook"], webhook_url=hook),
-        )
-        n.confirm(sessions, order.order_id)
-        n.confirm(sessions, order.order_id)  # a retried activity records the event once
+    big = _ruled_order(sessions, sink, "250000", ["in_app", "email", "webhook"])
+    small = _ruled_order(sessions, sink, "50000", ["in_app", "email", "webhook"])
 
     outcome = await _notify(client, big.confirmed_event_id)
     assert (outcome.delivered, outcome.failed) == (3, 0)
@@ -185,10 +158,7 @@ async def test_a_failing_webhook_is_retried_then_delivered_once(
     sink: WebhookSinkSandbox,
     sink_control: SandboxControl,
 ) -> None:
-    order = n.buyer_order(sessions, Decimal("120000"))
-    hook = f"{sink.url}/hooks/{order.order_id}"
-    _rule(sessions, order, n.big_order_rule(channels=["webhook"], webhook_url=hook))
-    n.confirm(sessions, order.order_id)
+    order = _ruled_order(sessions, sink, "120000", ["webhook"])
     sink_control.set_fault(mode="error", status=503, count=2, paths=[f"/hooks/{order.order_id}"])
 
     outcome = await _notify(client, order.confirmed_event_id)
@@ -207,10 +177,7 @@ async def test_a_refused_webhook_fails_and_the_principal_is_told(
     sink: WebhookSinkSandbox,
     sink_control: SandboxControl,
 ) -> None:
-    order = n.buyer_order(sessions, Decimal("300000"))
-    hook = f"{sink.url}/hooks/{order.order_id}"
-    _rule(sessions, order, n.big_order_rule(channels=["webhook"], webhook_url=hook))
-    n.confirm(sessions, order.order_id)
+    order = _ruled_order(sessions, sink, "300000", ["webhook"])
     sink_control.set_fault(mode="error", status=410, paths=[f"/hooks/{order.order_id}"])
 
     outcome = await _notify(client, order.confirmed_event_id)
