@@ -23,7 +23,6 @@ from workbench.charts import (
     bar_chart,
     empty,
     gauge,
-    line_chart,
 )
 from workbench.i18n import money
 from workbench.metrics import (
@@ -50,7 +49,8 @@ def amounts(key: str, t: T, rows: Sequence[WeekAmount], weeks: Sequence[date]) -
     said = []
     for code in found:
         now, before = recent_and_before(weekly(rows, weeks, code))
-        said.append(f"{money(now, code)} ({signed_percent(change(now, before))})")
+        moved = change(now, before)
+        said.append(money(now, code) + ("" if moved is None else f" ({signed_percent(moved)})"))
     headline = t("dash_last_4_weeks").format(what=t(key), figure="; ".join(said) or "—")
     main = found[0] if found else "CNY"
     series = Series(t(key), [(week_label(w), amount) for w, _, amount in weekly(rows, weeks, main)])
@@ -79,7 +79,7 @@ def on_time(t: T, rows: Sequence[Deliveries]) -> Panel:
         key="on_time",
         title=t("dash_on_time"),
         headline=t("dash_on_time_headline").format(rate=percent(overall), on=on, whole=whole),
-        chart=line_chart(Chart(t("dash_on_time"), [Series(t("dash_on_time"), points)], unit="%"))
+        chart=bar_chart(Chart(t("dash_on_time"), [Series(t("dash_on_time"), points)], unit="%"))
         if rows
         else none(t, "dash_on_time"),
         columns=(t("dash_week"), t("dash_delivered"), t("dash_on_time_count"), t("dash_rate")),
