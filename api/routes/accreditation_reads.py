@@ -72,9 +72,11 @@ class StandingView(BaseModel):
     eligible_for_sourcing: bool
 
 
-def _visible_application(
+def visible_application(
     session: Session, actor: Actor, application_id: str
 ) -> AccreditationApplication:
+    """An application its supplier or platform staff may read; else 404 (the API's and the
+    workbench's rule)."""
     row = session.get(AccreditationApplication, application_id)
     if row is None or not (row.supplier_org_id == actor.org_id or is_operator(actor)):
         raise not_found("application")
@@ -103,7 +105,7 @@ async def get_application(
     application_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
 ) -> ApplicationView:
     """One application with its checks, reasons and the workflow's live status."""
-    row = _visible_application(session, actor, application_id)
+    row = visible_application(session, actor, application_id)
     live: AccreditationView | None = None
     try:
         live = await platform.temporal.get_workflow_handle(row.workflow_id).query(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
 from api.deps import PlatformDep, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
@@ -228,6 +229,19 @@ def comparison(
 ) -> Comparison:
     """Every active offer per line side by side with its landed cost and weighted score;
     ``top`` and ``eligible_only`` shorten the lists without changing any score or rank."""
+    return buyer_comparison(session, actor, rfq_id, top=top, eligible_only=eligible_only)
+
+
+def buyer_comparison(
+    session: Session,
+    actor: Actor,
+    rfq_id: str,
+    *,
+    top: int | None = None,
+    eligible_only: bool = False,
+) -> Comparison:
+    """The comparison as the RFQ's buyer sees it (the API's and the workbench's): to an invited
+    supplier the RFQ has none (404), and a sealed RFQ shows none until quoting closes (409)."""
     row, mine = visible_rfq(session, actor, rfq_id)
     if mine is not None:
         raise not_found("RFQ")

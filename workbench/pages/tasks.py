@@ -76,11 +76,16 @@ async def decide(
 ) -> HTMLResponse:
     """Decide the task through the process's own update; the page shows its answer."""
     form = await request.form()
+    # The form carries its choices for every button; they go only with the outcome they are
+    # for ("choices_for"), as a process refuses choices with any other (an award's "close").
+    choices_for = str(form.get("choices_for") or "")
     choices = {
         str(name).removeprefix(CHOICE_PREFIX): str(value)
         for name, value in form.multi_items()
         if str(name).startswith(CHOICE_PREFIX) and str(value)
     }
+    if choices_for and choices_for != outcome:
+        choices = {}
     try:
         decision = DecisionRequest(outcome=outcome, comment=comment, choices=choices)
     except ValidationError as error:
