@@ -88,11 +88,7 @@ def inbox(session: Session, actor: Actor, *, limit: int = 50) -> Inbox:
         .order_by(NotificationDelivery.created_at.desc(), NotificationDelivery.id)
         .limit(limit)
     ).all()
-    unread = session.scalar(
-        select(func.count())
-        .select_from(NotificationDelivery)
-        .where(_mine(actor), NotificationDelivery.read_at.is_(None))
-    )
+    unread = unread_count(session, actor)
     items = [
         InboxItem(
             id=delivery.id,
@@ -106,7 +102,17 @@ def inbox(session: Session, actor: Actor, *, limit: int = 50) -> Inbox:
         )
         for delivery, event, rule in rows
     ]
-    return Inbox(unread=unread or 0, items=items)
+    return Inbox(unread=unread, items=items)
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    """How many of the caller's in-app deliveries are unread (the bell's number)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(NotificationDelivery)
+        .where(_mine(actor), NotificationDelivery.read_at.is_(None))
+    )
+    return count or 0
 
 
 def mark_read(session: Session, actor: Actor, delivery_id: str) -> None:

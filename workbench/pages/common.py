@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
 from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
+from api.routes.notifications import unread_count
 from contracts.common import Actor, Line, Role
 from db.models import HumanTask, Organisation, User
 from workbench.i18n import Lang, both, china_time, money, process_label, translator
@@ -148,6 +149,7 @@ def navigation(request: Request, actor: Actor) -> dict[str, Any]:
             .group_by(process)
             .order_by(process)
         ).all()
+        unread = unread_count(session, actor)
     return {
         "user_name": user.full_name if user else actor.user_id,
         "org_name": org.legal_name if org else actor.org_id,
@@ -155,4 +157,5 @@ def navigation(request: Request, actor: Actor) -> dict[str, Any]:
         "is_regulator": actor.has_any(Role.REGULATOR),
         "task_counts": [(name, count) for name, count in counts],
         "open_total": sum(count for _, count in counts),
+        "unread": unread,
     }
