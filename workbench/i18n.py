@@ -88,6 +88,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "open_tasks": ("待办", "Open"),
     "amount": ("金额", "Amount"),
     "none": ("无", "None"),
+    # -- the process page and the task page's history (workbench.pages.processes, timeline.html)
+    "process_status": ("业务状态", "Business state"),
+    "temporal_state": ("引擎状态", "Engine state"),
+    "state_running": ("运行中", "Running"),
+    "state_completed": ("已完成", "Completed"),
+    "state_failed": ("失败", "Failed"),
+    "state_terminated": ("已终止", "Terminated"),
+    "state_canceled": ("已取消", "Cancelled"),
+    "state_timed_out": ("已超时", "Timed out"),
+    "state_continued_as_new": ("已转入新的运行", "Continued as a new run"),
+    "state_unknown": ("引擎中无记录", "Not known to the engine"),
+    "no_history": ("暂无记录。", "Nothing recorded yet."),
     # -- registers and the regulator's e-waybill pages (workbench.pages.registers*, regulator)
     "reg_suppliers": ("供应商", "Suppliers"),
     "reg_carriers": ("承运商", "Carriers"),

@@ -78,9 +78,15 @@ def visible_application(
     """An application its supplier or platform staff may read; else 404 (the API's and the
     workbench's rule)."""
     row = session.get(AccreditationApplication, application_id)
-    if row is None or not (row.supplier_org_id == actor.org_id or is_operator(actor)):
+    if row is None or not sees_applications_of(actor, row.supplier_org_id):
         raise not_found("application")
     return row
+
+
+def sees_applications_of(actor: Actor, org_id: str) -> bool:
+    """An organisation's applications (and its accreditation process) are its own and platform
+    staff's."""
+    return org_id == actor.org_id or is_operator(actor)
 
 
 @router.get("/applications", responses=NEXT_PAGE_HEADERS)

@@ -1,9 +1,33 @@
-"""Placeholder: being written (issue 12)."""
+"""A process's page: its business timeline in plain words, its state and its documents.
+
+Who may open it is the API's rule for the process's subject, or a task of it in the caller's
+inbox (``workbench.process_access``); anyone else gets the same 404 as for a process that does
+not exist. Staff also get a link to the run in the Temporal Web UI.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from workbench.pages.common import PREFIX
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import PlatformDep, SessionDep
+from workbench.pages.common import PREFIX, PageActor, render
+from workbench.timeline_sources import timeline_for
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+WorkflowIdPath = Annotated[str, Path(min_length=3, max_length=240)]
+
+
+@router.get("/processes/{workflow_id}", response_class=HTMLResponse)
+async def process_page(
+    request: Request,
+    workflow_id: WorkflowIdPath,
+    actor: PageActor,
+    session: SessionDep,
+    platform: PlatformDep,
+) -> HTMLResponse:
+    """One process as its people tell it: steps, decisions, outages, documents, state."""
+    timeline = await timeline_for(platform, session, actor, workflow_id, must_exist=True)
+    return render(request, "process.html", {"timeline": timeline})

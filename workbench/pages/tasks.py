@@ -26,6 +26,7 @@ from contracts.tasks import SECOND_FACTOR_TASK_KINDS
 from db.second_factor import locked_enrolment
 from workbench.facts import facts_for
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, render
+from workbench.timeline_sources import timeline_for
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CHOICE_PREFIX = "choice."
@@ -49,12 +50,14 @@ async def _task_page(
 ) -> HTMLResponse:
     row = visible_task(session, actor, task_id)
     facts = await facts_for(platform, session, actor, row)
+    timeline = await timeline_for(platform, session, actor, row.workflow_id, must_exist=False)
     return render(
         request,
         "task.html",
         {
             "task": row,
             "facts": facts,
+            "timeline": timeline,
             "needs_second_factor": row.kind in SECOND_FACTOR_TASK_KINDS,
             "idempotency_key": uuid.uuid4().hex,
             **extra,
