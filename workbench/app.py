@@ -7,17 +7,18 @@ to sign-in instead of a 401, an error page in both languages instead of a proble
 
 from __future__ import annotations
 
+import inspect
+import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
-from temporalio.client import WorkflowUpdateFailedError
 
-from api.errors import http_problem, update_rejection
 from workbench.pages import (
     auth,
     dashboard,
@@ -64,11 +65,14 @@ PAGE_HEADERS = {
 
 
 def install_workbench(app: FastAPI) -> None:
-    """Call after ``api.errors.install_error_handlers``: it wraps the HTTP error handler."""
+    """Call after ``api.errors.install_error_handlers``: on workbench paths its handlers' problem
+    documents become pages."""
     for module in PAGES:
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="workbench-static")
     app.middleware("http")(_page_headers)
+    for error_type, handler in list(app.exception_handlers.items()):
+        app.add_exception_handler(error_type, _as_page(handler))
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, needed: SignInNeeded) -> Response:
@@ -77,18 +81,28 @@ def install_workbench(app: FastAPI) -> None:
             status_code=status.HTTP_303_SEE_OTHER,
         )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if not request.url.path.startswith(PREFIX + "/"):
-            return http_problem(request, error)
-        return error_page(request, error)
 
-    @app.exception_handler(WorkflowUpdateFailedError)
-    async def _update_failed(request: Request, error: WorkflowUpdateFailedError) -> Response:
-        rejection = update_rejection(error)
+def _as_page(handler: Callable[..., Any]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The API's handler, whose problem document a workbench page shows as an error page (in
+    both languages, with the status): one mapping of failures to statuses for API and pages."""
+
+    async def handle(request: Request, error: Exception) -> Response:
+        answer = handler(request, error)
+        response: Response = await answer if inspect.isawaitable(answer) else answer
         if not request.url.path.startswith(PREFIX + "/"):
-            return http_problem(request, rejection)
-        return error_page(request, rejection)
+            return response
+        problem = json.loads(bytes(response.body)) if response.body else {}
+        page = render(
+            request,
+            "error.html",
+            {"status": response.status_code, "detail": problem.get("detail", "")},
+            status_code=response.status_code,
+        )
+        if "retry-after" in response.headers:
+            page.headers["Retry-After"] = response.headers["retry-after"]
+        return page
+
+    return handle
 
 
 async def _page_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -99,16 +113,3 @@ async def _page_headers(request: Request, call_next: RequestResponseEndpoint) ->
         for name, value in PAGE_HEADERS.items():
             response.headers.setdefault(name, value)
     return response
-
-
-def error_page(request: Request, error: StarletteHTTPException) -> Response:
-    """The refusal as a page: what the API would have said, in words and its status."""
-    detail = error.detail
-    if isinstance(detail, list):
-        detail = "; ".join(f"{d.get('field')}: {d.get('rule')}" for d in detail)
-    return render(
-        request,
-        "error.html",
-        {"status": error.status_code, "detail": str(detail)},
-        status_code=error.status_code,
-    )
