@@ -13,11 +13,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import PlatformDep, SessionDep
+from contracts.common import Line
 from workbench.pages.common import PREFIX, PageActor, render
 from workbench.timeline_sources import timeline_for
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-WorkflowIdPath = Annotated[str, Path(min_length=3, max_length=240)]
+WorkflowIdPath = Annotated[Line, Path(min_length=3, max_length=240)]
 
 
 @router.get("/processes/{workflow_id}", response_class=HTMLResponse)
