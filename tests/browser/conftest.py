@@ -84,7 +84,9 @@ class Tab:
         self.errors.append(f"console: {message.text} at {message.location.get('url')}")
 
     def _failed(self, request: Request) -> None:
-        if self._ours(request.url):
+        # A load the browser itself abandoned (the favicon of a page navigated away from at
+        # once) is no failure of ours; a refused or broken one is.
+        if self._ours(request.url) and request.failure != "net::ERR_ABORTED":
             self.errors.append(f"request failed: {request.url} {request.failure}")
 
     def _answered(self, response: Response) -> None:

@@ -107,14 +107,16 @@ async def test_two_compliance_officers_approve_a_high_risk_supplier(
     first = await open_tab(COMPLIANCE)
     await first.shoot("inbox-zh")
     await open_from_inbox(first, made.review_task_id)
-    assert await first.page.get_by_test_id("task-status").inner_text() == "open"
+    status = first.page.get_by_test_id("task-status")
+    assert await status.get_attribute("data-status") == "open"
+    assert await status.inner_text() == "待处理"
     await first.shoot("task-accreditation-zh")
     answer = await decide(first, "approve", "财务风险高，证书有效 high risk, certificates valid")
-    assert "awaiting_second_approval" in answer, answer
+    assert "待第二人审批" in answer, answer
     await first.page.get_by_test_id("process-link").click()
     await first.page.wait_for_url("**/workbench/processes/**")
     status = first.page.get_by_test_id("live-status")
-    assert await status.inner_text() == "awaiting_second_approval"
+    assert await status.get_attribute("data-status") == "awaiting_second_approval"
     assert "Chen Jing 陈静" in await first.page.locator("main").inner_text()
     await first.shoot("process-accreditation-zh")
 
@@ -124,10 +126,10 @@ async def test_two_compliance_officers_approve_a_high_risk_supplier(
     second = await open_tab(COMPLIANCE2)
     await open_from_inbox(second, second_id)
     answer = await decide(second, "approve")
-    assert "accredited" in answer, answer
+    assert "已准入" in answer, answer
     await second.page.get_by_test_id("process-link").click()
     await second.page.wait_for_url("**/workbench/processes/**")
-    assert await second.page.get_by_test_id("live-status").inner_text() == "accredited"
+    assert await second.page.get_by_test_id("live-status").inner_text() == "已准入"
     assert "Li Wei 李伟" in await second.page.locator("main").inner_text()
 
 
@@ -158,7 +160,7 @@ async def test_a_buyer_awards_from_the_comparison_on_the_task_page(
     for line in ("L1", "L2"):
         await buyer.page.get_by_test_id(f"award-choice-{line}").select_option(b)
     answer = await decide(buyer, "award", "一家供应商供全部两行 one supplier for both lines")
-    assert "awarding" in answer and answer.count(f"{made.rfq.rfq_id}-C") == 1, answer
+    assert "授标中" in answer and answer.count(f"{made.rfq.rfq_id}-C") == 1, answer
 
     rest = await caller(api_url, BUYER)
     contracts = await eventually(

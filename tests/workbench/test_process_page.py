@@ -218,7 +218,7 @@ async def test_an_accreditation_page_tells_its_outage_decision_and_certificate(
         assert "Chen Jing 陈静 (贸易流平台运营有限公司) decided: approve" in text
         assert "registry confirms the certificate" in text
         assert f'data-document-id="{standing.certificate_document_id}"' in text
-        assert 'data-status="running"' in text and ">accredited<" in text
+        assert 'data-status="running"' in text and 'data-status="accredited">Accredited<' in text
         link = f"http://localhost:8233/namespaces/default/workflows/Accreditation%3A{app.supplier_org_id}"
         assert f'href="{link}"' in text
 

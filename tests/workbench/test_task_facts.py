@@ -192,7 +192,7 @@ async def test_a_buyer_awards_from_the_comparison_on_the_task_page(stage: Stage)
             },
         )
         assert answer.status_code == 200, answer.text
-        assert 'data-testid="answer"' in answer.text and "awarding" in answer.text
+        assert 'data-testid="answer"' in answer.text and "授标中" in answer.text
 
         def rfq_status() -> str:
             with sessions() as session:

@@ -31,6 +31,7 @@ from api.routes.notifications import unread_count
 from contracts.common import Actor, Line, Role
 from db.models import HumanTask, Organisation, User
 from workbench.i18n import Lang, both, china_time, money, process_label, translator
+from workbench.terms import term
 
 SESSION_COOKIE = "tf_session"
 LANG_COOKIE = "tf_lang"
@@ -125,6 +126,7 @@ def render(
         "lang": lang.value,
         "t": translator(lang),
         "process_label": partial(process_label, lang),
+        "term": partial(term, lang),
         "actor": actor,
         "csrf": csrf_token(platform.jwt_secret, request.cookies.get(SESSION_COOKIE, "")),
         "here": _here(request),

@@ -1,0 +1,113 @@
+"""The words for the codes processes speak in: statuses, outcomes, grades, bands.
+
+A process records ``awaiting_second_approval`` or offers the outcome ``award``; a page shows
+"待第二人审批" or "Awaiting a second approval". One table for every page, so the same status
+reads the same on the inbox, the task, the process and the registers. A code not in the table is
+shown humanised ("keep_collecting" as "keep collecting") rather than hidden: a new status of a
+process appears at once, in English words, until it is given its Chinese.
+"""
+
+from __future__ import annotations
+
+from workbench.i18n import Lang
+
+TERMS: dict[str, tuple[str, str]] = {
+    # tasks
+    "open": ("待处理", "Open"),
+    "decided": ("已决定", "Decided"),
+    "expired": ("已过期", "Expired"),
+    "cancelled": ("已取消", "Cancelled"),
+    # outcomes
+    "approve": ("批准", "Approve"),
+    "reject": ("驳回", "Reject"),
+    "award": ("授标", "Award"),
+    "close": ("关闭询价", "Close"),
+    "accept": ("接受", "Accept"),
+    "decline": ("拒绝", "Decline"),
+    "dispute": ("提出争议", "Dispute"),
+    "acknowledge": ("知悉", "Acknowledge"),
+    "confirm": ("确认", "Confirm"),
+    "keep": ("保持", "Keep"),
+    "suspend": ("暂停", "Suspend"),
+    "keep_collecting": ("继续催收", "Keep collecting"),
+    "write_off": ("核销", "Write off"),
+    "load": ("装车", "Load"),
+    "refuse": ("拒绝装车", "Refuse"),
+    "retry": ("重试", "Retry"),
+    "cancel": ("取消", "Cancel"),
+    "sign": ("签署", "Sign"),
+    "submit": ("提交", "Submit"),
+    "skip": ("跳过", "Skip"),
+    "end": ("结束", "End"),
+    "accept_with_claim": ("接受并索赔", "Accept with a claim"),
+    # accreditation
+    "checking": ("核验中", "Checking"),
+    "under_review": ("审核中", "Under review"),
+    "awaiting_second_approval": ("待第二人审批", "Awaiting a second approval"),
+    "accredited": ("已准入", "Accredited"),
+    "rejected": ("已驳回", "Rejected"),
+    "suspended": ("已暂停", "Suspended"),
+    "lapsed": ("已失效", "Lapsed"),
+    "low": ("低", "Low"),
+    "medium": ("中", "Medium"),
+    "high": ("高", "High"),
+    "tier_1": ("一级", "Tier 1"),
+    "tier_2": ("二级", "Tier 2"),
+    "tier_3": ("三级", "Tier 3"),
+    # sourcing
+    "evaluating": ("评标中", "Evaluating"),
+    "awarding": ("授标中", "Awarding"),
+    "completed": ("已完成", "Completed"),
+    "active": ("有效", "Active"),
+    "superseded": ("已被替代", "Superseded"),
+    "declined": ("已拒绝", "Declined"),
+    "awaiting_approval": ("待审批", "Awaiting approval"),
+    "awaiting_signatures": ("待签署", "Awaiting signatures"),
+    "executed": ("已生效", "Executed"),
+    # orders
+    "awaiting_confirmation": ("待确认", "Awaiting confirmation"),
+    "confirmed": ("已确认", "Confirmed"),
+    "awaiting_consignment": ("待出具托运清单", "Awaiting the consignment list"),
+    "awaiting_waybill": ("待制作运单", "Awaiting the waybill"),
+    "awaiting_safety_approval": ("待安全审核", "Awaiting safety approval"),
+    "filing": ("备案中", "Filing"),
+    "filed": ("已备案", "Filed"),
+    "awaiting_loading_check": ("待装车检查", "Awaiting the loading check"),
+    "ready_to_dispatch": ("待发运", "Ready to dispatch"),
+    "in_transit": ("运输中", "In transit"),
+    "departed": ("已发车", "Departed"),
+    "delivered": ("已送达", "Delivered"),
+    "invoiced": ("已开票", "Invoiced"),
+    "disputed": ("有争议", "Disputed"),
+    "refused": ("已拒绝", "Refused"),
+    "voided": ("已作废", "Voided"),
+    # loans
+    "applied": ("已申请", "Applied"),
+    "offered": ("已报价", "Offered"),
+    "registering": ("登记中", "Registering"),
+    "disbursing": ("放款中", "Disbursing"),
+    "disbursed": ("已放款", "Disbursed"),
+    "disbursement_rejected": ("放款被拒", "Payout refused"),
+    "overdue": ("已逾期", "Overdue"),
+    "repaid": ("已还清", "Repaid"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+    "written_off": ("已核销", "Written off"),
+    "registered": ("已登记", "Registered"),
+    "released": ("已解除", "Released"),
+    "settled": ("已结算", "Settled"),
+    # notifications
+    "pending": ("待投递", "Pending"),
+    "failed": ("失败", "Failed"),
+    # the engine
+    "running": ("运行中", "Running"),
+}
+
+
+def term(lang: Lang, code: str | None) -> str:
+    """``code`` in words of ``lang``; an unknown code humanised, None as a dash."""
+    if code is None or code == "":
+        return "—"
+    words = TERMS.get(code)
+    if words is None:
+        return code.replace("_", " ")
+    return words[0 if lang is Lang.ZH else 1]
