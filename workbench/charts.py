@@ -108,12 +108,17 @@ def _title(chart: Chart, series: Series, label: str, value: Number) -> str:
     return f"<title>{escape(series.name)} {escape(label)}: {value} {escape(chart.unit)}</title>"
 
 
+def _text_width(text: str) -> int:
+    """About how wide ``text`` is at the charts' 11 px: a Chinese character is twice a Latin one."""
+    return sum(12 if ord(ch) > 0x2E80 else 7 for ch in text)
+
+
 def _legend(chart: Chart) -> list[str]:
     if len(chart.series) < 2:
         return []
     parts, x = [], WIDTH - RIGHT
     for i, series in reversed(list(enumerate(chart.series))):
-        x -= 14 + 7 * len(series.name)
+        x -= 20 + _text_width(series.name)
         parts.append(
             f'<rect x="{x}" y="8" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
             f'<text x="{x + 14}" y="17">{escape(series.name)}</text>'
