@@ -23,8 +23,10 @@ from workbench.facts_accreditation import accreditation_facts
 from workbench.facts_cold_chain import cold_chain_facts
 from workbench.facts_loans import loan_facts
 from workbench.facts_sourcing import award_facts
+from workbench.facts_waybill import waybill_facts
 from workflows.cold_chain import DISPOSITION_TASK, INSPECTION_TASK
 from workflows.cold_chain_alerts import ALERT_TASK
+from workflows.order_filing import WAYBILL_TASK
 from workflows.rfq import AWARD_TASK
 
 Gatherer = Callable[[Platform, Session, Actor, HumanTask], Awaitable[dict[str, Any]]]
@@ -39,6 +41,8 @@ GATHERERS: dict[str, Gatherer] = {
     APPROVAL_TASK: loan_facts,
     OFFER_TASK: loan_facts,
     CONFIRMATION_TASK: loan_facts,
+    WAYBILL_TASK: waybill_facts,
+    "waybill_safety_review": waybill_facts,
 }
 _NOT_SHOWN = (status.HTTP_403_FORBIDDEN, status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT)
 
