@@ -19,7 +19,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
 
-from workbench.i18n import china_time
+from workbench.i18n import Lang, china_time
+from workbench.terms import term
 from workbench.timeline_words import (
     ACTIVITIES,
     MESSAGES_BY_NAME,
@@ -233,13 +234,13 @@ def task_lines(tasks: Iterable[TaskFacts]) -> list[Line]:
     """Each task: opened, escalated, and decided (outcome, by whom, why) or expired."""
     lines: list[Line] = []
     for task in tasks:
-        who = f"{task.org_name}（{task.role}）"
+        role = _both(task.role)
         lines.append(
             Line(
                 task.created_at,
                 "task-opened",
-                f"等待 {who} 决定：{task.title}",
-                f"Waiting for {task.org_name} ({task.role}) to decide: {task.title}",
+                f"等待 {task.org_name}（{role[0]}）决定：{task.title}",
+                f"Waiting for {task.org_name} ({role[1]}) to decide: {task.title}",
             )
         )
         if task.escalated_at is not None:
@@ -266,22 +267,27 @@ def task_lines(tasks: Iterable[TaskFacts]) -> list[Line]:
     return lines
 
 
+def _both(code: str | None) -> Words:
+    """A role's or outcome's code in the words of both languages (``workbench.terms``)."""
+    return term(Lang.ZH, code), term(Lang.EN, code)
+
+
 def _decision(task: TaskFacts) -> Line:
-    outcome = task.outcome or "—"
+    outcome = _both(task.outcome)
     if task.full:
         name = task.decider_name or "—"
         return Line(
             task.closed_at,
             "decision",
-            f"{name}（{task.org_name}）决定：{outcome} — {task.title}",
-            f"{name} ({task.org_name}) decided: {outcome} — {task.title}",
+            f"{name}（{task.org_name}）决定：{outcome[0]} — {task.title}",
+            f"{name} ({task.org_name}) decided: {outcome[1]} — {task.title}",
             note=task.comment or "",
         )
     return Line(
         task.closed_at,
         "decision",
-        f"{task.org_name} 决定：{outcome} — {task.title}",
-        f"{task.org_name} decided: {outcome} — {task.title}",
+        f"{task.org_name} 决定：{outcome[0]} — {task.title}",
+        f"{task.org_name} decided: {outcome[1]} — {task.title}",
     )
 
 

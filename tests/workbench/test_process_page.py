@@ -112,13 +112,14 @@ def test_a_decided_task_is_a_decision_line_and_others_see_no_decider_or_comment(
     opened, decided = task_lines([_task()])
     assert opened.kind == "task-opened" and opened.at == T0
     assert "Waiting for Tradeflow 平台 (compliance)" in opened.text("en")
+    assert "等待 Tradeflow 平台（合规）决定" in opened.text("zh")
     assert decided.kind == "decision" and decided.at == T0 + timedelta(hours=2)
-    assert decided.text("en").startswith("陈静 (Tradeflow 平台) decided: approve")
-    assert decided.text("zh").startswith("陈静（Tradeflow 平台）决定：approve")
+    assert decided.text("en").startswith("陈静 (Tradeflow 平台) decided: Approve")
+    assert decided.text("zh").startswith("陈静（Tradeflow 平台）决定：批准")
     assert decided.note == "certificates in order"
     _, seen_by_others = task_lines([_task(full=False)])
     assert "陈静" not in seen_by_others.text("en") and seen_by_others.note == ""
-    assert seen_by_others.text("en").startswith("Tradeflow 平台 decided: approve")
+    assert seen_by_others.text("en").startswith("Tradeflow 平台 decided: Approve")
     escalated = _task(status="expired", outcome=None, escalated_at=T0 + timedelta(days=2))
     kinds = [line.kind for line in task_lines([escalated])]
     assert kinds == ["task-opened", "escalated", "expired"]
@@ -215,7 +216,7 @@ async def test_an_accreditation_page_tells_its_outage_decision_and_certificate(
         outage = re.search(r"The certification registry did not answer for [^<]*", text)
         assert outage is not None and "3 attempts, then: Certificate verified" in outage.group()
         assert 'data-kind="outage"' in text and "503" in text  # staff read the failure
-        assert "Chen Jing 陈静 (贸易流平台运营有限公司) decided: approve" in text
+        assert "Chen Jing 陈静 (贸易流平台运营有限公司) decided: Approve" in text
         assert "registry confirms the certificate" in text
         assert f'data-document-id="{standing.certificate_document_id}"' in text
         assert 'data-status="running"' in text and 'data-status="accredited">Accredited<' in text
