@@ -42,9 +42,22 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 SHOWN = 100  # rows a register shows; the search narrows the rest down
 Search = Annotated[Line, Query(max_length=100)]
-GOOD = {"accredited", "executed", "completed", "delivered", "repaid", "filed", "decided"}
+GOOD = {
+    "accredited",
+    "executed",
+    "completed",
+    "delivered",
+    "repaid",
+    "filed",
+    "decided",
+    "settled",
+    "accept",
+}
 BAD = {
     "overdue",
+    "quarantine",
+    "disbursement_rejected",
+    "failed",
     "written_off",
     "rejected",
     "refused",
