@@ -70,6 +70,7 @@ async def award_facts(
             {"org_id": s, "name": names.get(s, s), "total": totals[s]} for s in suppliers
         ],
         "cells": cells,
+        "names": names,
         "choices": choices,
         "none_choice": NO_AWARD,
     }

@@ -8,6 +8,7 @@ only those the API would hand this caller (``may_read_document``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -196,12 +197,17 @@ def _documents(
 ) -> list[Document]:
     """What the process's tasks showed and what it issued, as far as the caller may read them."""
     ids = {doc for t in tasks for doc in t.document_ids}
-    ids |= _issued(session, process)
-    ids.discard("")
-    if not ids:
+    return readable_documents(session, actor, ids | _issued(session, process))
+
+
+def readable_documents(session: Session, actor: Actor, ids: Iterable[str]) -> list[Document]:
+    """Those of the documents the caller may read (the API's rule), oldest first; the others
+    are left out, as if they were not there."""
+    wanted = {doc for doc in ids if doc}
+    if not wanted:
         return []
     rows = session.scalars(
-        select(Document).where(Document.id.in_(ids)).order_by(Document.created_at, Document.id)
+        select(Document).where(Document.id.in_(wanted)).order_by(Document.created_at, Document.id)
     )
     return [row for row in rows if may_read_document(session, actor, row)]
 

@@ -4,11 +4,17 @@ posts forms with the page's CSRF token. For page tests that need no browser."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.common import Role
+from db.models import User
 from db.seed import DEMO_PASSWORD
+from db.session import transaction
+from security.passwords import hash_password
 
 _HIDDEN = re.compile(r'name="(csrf|login_csrf)" value="([^"]*)"')
 
@@ -19,6 +25,25 @@ def hidden(page: str, name: str) -> str:
         if field == name:
             return str(value)
     raise AssertionError(f"no hidden field {name} on the page")
+
+
+def login_user(sessions: sessionmaker[Session], org_id: str, role: Role) -> str:
+    """A new user of ``org_id`` with ``role`` who signs in with the demo password: its e-mail.
+    For pages seen by someone of an organisation the test made (a test supplier's buyer...)."""
+    user_id = f"usr_{role.value}_{uuid.uuid4().hex[:10]}"
+    email = f"{user_id}@workbench.example"
+    with transaction(sessions) as session:
+        session.add(
+            User(
+                id=user_id,
+                org_id=org_id,
+                email=email,
+                full_name=f"测试 {role.value}",
+                password_hash=hash_password(DEMO_PASSWORD),
+                roles=[role.value],
+            )
+        )
+    return email
 
 
 class Person:

@@ -26,11 +26,8 @@ from contracts.finance import LoanInput, loan_workflow_id
 from contracts.sourcing import BuyerActionInput, SubmitQuoteInput
 from contracts.sourcing import rfq_workflow_id as rfq_id_of
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from db.models import HumanTask, Rfq, User
-from db.seed import DEMO_PASSWORD
-from db.session import transaction
+from db.models import HumanTask, Rfq
 from gateways.certification_registry import CertificationRegistryClient
-from security.passwords import hash_password
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
@@ -39,7 +36,7 @@ from tests.harness import cold_orders as co
 from tests.harness import loan_trades as lo
 from tests.harness import sourcing as s
 from tests.harness.temporal import eventually, start_accreditation, terminate_all
-from tests.harness.workbench import Person
+from tests.harness.workbench import Person, login_user
 from workflows.cold_chain import ColdChainWorkflow
 from workflows.loan import LoanWorkflow
 from workflows.rfq import RfqWorkflow
@@ -88,24 +85,6 @@ async def fetch(person: Person, path: str) -> httpx.Response:
     return await asyncio.to_thread(person.get, path)
 
 
-def login_user(sessions: sessionmaker[Session], org_id: str, role: Role) -> str:
-    """A user of ``org_id`` who signs in with the demo password: its e-mail."""
-    user_id = f"usr_{role.value}_{uuid.uuid4().hex[:10]}"
-    email = f"{user_id}@facts.example"
-    with transaction(sessions) as session:
-        session.add(
-            User(
-                id=user_id,
-                org_id=org_id,
-                email=email,
-                full_name=f"测试 {role.value}",
-                password_hash=hash_password(DEMO_PASSWORD),
-                roles=[role.value],
-            )
-        )
-    return email
-
-
 async def open_task(sessions: sessionmaker[Session], subject_id: str, kind: str) -> HumanTask:
     async def opened() -> HumanTask | None:
         with sessions() as session:
@@ -131,11 +110,14 @@ async def test_the_accreditation_review_shows_z_and_its_zone_and_its_documents(
         assert page.status_code == 200, page.text
         assert 'data-testid="z-score"' in page.text and "Altman Z''" in page.text
         assert re.search(r'data-testid="z-zone">安全区<', page.text), page.text
-        assert "流动比率" in page.text and 'data-testid="risk-band">low<' in page.text
+        assert "流动比率" in page.text
+        assert 'data-testid="risk-band" data-band="low">低<' in page.text
         assert app.certificates[0].number in page.text and "有效" in page.text
 
         licence = app.licence_document.document_id
         assert f'href="/workbench/documents/{licence}"' in page.text
+        named = f'data-testid="document-link">{app.licence_document.filename}</a>'
+        assert named in page.text and "准入申请材料" in page.text  # its name and kind, not its id
         pdf = await fetch(compliance, f"/workbench/documents/{licence}")
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")

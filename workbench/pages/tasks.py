@@ -26,7 +26,7 @@ from contracts.tasks import SECOND_FACTOR_TASK_KINDS
 from db.second_factor import locked_enrolment
 from workbench.facts import facts_for
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, render
-from workbench.timeline_sources import timeline_for
+from workbench.timeline_sources import readable_documents, timeline_for
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CHOICE_PREFIX = "choice."
@@ -58,6 +58,7 @@ async def _task_page(
             "task": row,
             "facts": facts,
             "timeline": timeline,
+            "documents": readable_documents(session, actor, row.document_ids),
             "needs_second_factor": row.kind in SECOND_FACTOR_TASK_KINDS,
             "idempotency_key": uuid.uuid4().hex,
             **extra,
