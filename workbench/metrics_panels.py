@@ -21,7 +21,6 @@ from workbench.charts import (
     Chart,
     Series,
     bar_chart,
-    empty,
     gauge,
 )
 from workbench.i18n import money
@@ -87,7 +86,7 @@ def on_time(t: T, rows: Sequence[Deliveries]) -> Panel:
             (r.label, str(r.delivered), str(r.on_time), percent(rate(r.on_time, r.delivered)))
             for r in reversed(rows)
         ],
-        extra=(gauge(t("dash_on_time"), overall),),
+        extra=(gauge(t("dash_on_time"), overall),) if overall is not None else (),
     )
 
 
@@ -217,4 +216,7 @@ def receivables(t: T, rows: Sequence[Receivable], today: date) -> Panel:
 
 
 def none(t: T, key: str) -> Markup:
-    return empty(f"{t(key)} · {t('dash_nothing_yet')}")
+    """A panel with nothing to chart yet: one line saying so, not an empty frame's height."""
+    return Markup('<p class="nothing muted" data-testid="nothing-{}">{}</p>').format(
+        key.removeprefix("dash_"), t("dash_nothing_yet")
+    )

@@ -9,25 +9,27 @@ from datetime import date
 from decimal import Decimal
 
 from workbench.charts import Chart, Series, bar_chart, gauge, stacked_bar_chart
-from workbench.i18n import money
+from workbench.i18n import Lang, money, process_label
 from workbench.metrics import Panel, currencies, hours, percent, percentile, rate, week_label
 from workbench.metrics_ops import ColdRecord, Exposure, Filings
 from workbench.metrics_panels import T, none, pct
+from workbench.terms import term
 
 
-def lead_times(t: T, found: dict[tuple[str, str], list[float]]) -> Panel:
-    """Hours from a task's creation to its decision, median and p90, per process and kind."""
+def lead_times(t: T, lang: Lang, found: dict[tuple[str, str], list[float]]) -> Panel:
+    """Hours from a task's creation to its decision, median and p90, per process and kind
+    (a kind, "accreditation_review", is named in words: it says its process too)."""
     groups = sorted(found.items(), key=lambda item: -(percentile(item[1], 0.9) or 0))
     everything = [h for spent in found.values() for h in spent]
     if groups:
-        (process, kind), spent = groups[0]
-        slowest = f"{process} · {kind} {hours(percentile(spent, 0.9))}"
+        (_, kind), spent = groups[0]
+        slowest = f"{term(lang, kind)} {hours(percentile(spent, 0.9))}"
         headline = t("dash_lead_headline").format(
             median=hours(percentile(everything, 0.5)), slowest=slowest
         )
     else:
-        headline = t("dash_nothing_yet")
-    labels = [f"{p} · {k}" for (p, k), _ in groups[:8]]
+        headline = t("dash_lead_headline").format(median="—", slowest="—")
+    labels = [term(lang, k) for (_, k), _ in groups[:8]]
     chart = Chart(
         t("dash_lead_time"),
         [
@@ -43,7 +45,13 @@ def lead_times(t: T, found: dict[tuple[str, str], list[float]]) -> Panel:
         chart=bar_chart(chart) if groups else none(t, "dash_lead_time"),
         columns=(t("process"), t("task"), t("dash_decided"), t("dash_median"), "p90"),
         rows=[
-            (p, k, str(len(s)), hours(percentile(s, 0.5)), hours(percentile(s, 0.9)))
+            (
+                process_label(lang, p),
+                term(lang, k),
+                str(len(s)),
+                hours(percentile(s, 0.5)),
+                hours(percentile(s, 0.9)),
+            )
             for (p, k), s in groups
         ],
     )
@@ -100,7 +108,7 @@ def filings(t: T, rows: Sequence[Filings]) -> Panel:
             )
             for r in reversed(rows)
         ],
-        extra=(gauge(t("dash_filing_success"), success),),
+        extra=(gauge(t("dash_filing_success"), success),) if success is not None else (),
     )
 
 
@@ -151,7 +159,9 @@ def cold_chain(t: T, key: str, rows: Sequence[ColdRecord]) -> Panel:
     )
 
 
-def loans(t: T, rows: Sequence[Exposure], bad_debt: Sequence[tuple[str, Decimal]]) -> Panel:
+def loans(
+    t: T, lang: Lang, rows: Sequence[Exposure], bad_debt: Sequence[tuple[str, Decimal]]
+) -> Panel:
     """What loans still owe by grade and status (stacked, main currency), and the bad-debt
     rate per currency where the caller oversees the whole book (``bad_debt`` empty otherwise)."""
     found = currencies(r.currency for r in rows)
@@ -178,7 +188,8 @@ def loans(t: T, rows: Sequence[Exposure], bad_debt: Sequence[tuple[str, Decimal]
     statuses = sorted({r.status for r in rows if r.currency == main})
     series = [
         Series(
-            status, [(r.grade, r.owed) for r in rows if r.currency == main and r.status == status]
+            term(lang, status),
+            [(r.grade, r.owed) for r in rows if r.currency == main and r.status == status],
         )
         for status in statuses
     ]
@@ -197,7 +208,8 @@ def loans(t: T, rows: Sequence[Exposure], bad_debt: Sequence[tuple[str, Decimal]
             t("dash_owed"),
         ),
         rows=[
-            (r.currency, r.grade, r.status, str(r.loans), money(r.owed, r.currency)) for r in rows
+            (r.currency, r.grade, term(lang, r.status), str(r.loans), money(r.owed, r.currency))
+            for r in rows
         ],
         extra=tuple(gauge(f"{t('dash_bad_debt_rate')} {code}", value) for code, value in bad_debt),
     )

@@ -189,12 +189,13 @@ def test_ops_see_the_platforms_gmv_and_loan_book_from_the_rows(
     assert money(everything, book.currency) in gmv
     assert re.search(rf"<td>{book.currency}</td>\s*<td>3</td>", gmv)
     loans = _panel(page, "loans")
-    assert re.search(rf"<td>{book.currency}</td>\s*<td>B</td>\s*<td>disbursed</td>", loans)
+    assert re.search(rf"<td>{book.currency}</td>\s*<td>B</td>\s*<td>已放款</td>", loans)
     assert money(Decimal("50500.00"), book.currency) in loans
     assert f"坏账率 {book.currency} 0.0%" in loans
     for key in ("lead_time", "on_time", "filings", "cold_route", "cold_carrier"):
-        _panel(page, key)
-    assert page.count("<svg") >= 7 and page.count("<details>") >= 7
+        panel = _panel(page, key)  # a chart, or one line saying there is nothing yet
+        assert ("<svg" in panel) != (f'data-testid="nothing-{key}"' in panel), panel
+        assert ("<details>" in panel) == ("<svg" in panel)  # exact numbers only where some are
 
 
 def test_a_buyer_sees_its_own_spend_savings_and_suppliers_not_another_buyers(

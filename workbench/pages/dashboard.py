@@ -33,7 +33,7 @@ from workbench import metrics_ops as ops
 from workbench import metrics_orders as trade
 from workbench import metrics_panels as panels
 from workbench import metrics_panels_ops as ops_panels
-from workbench.i18n import translator
+from workbench.i18n import Lang, translator
 from workbench.metrics import Panel, china_today, since, weeks_back
 from workbench.pages.common import PREFIX, PageActor, lang_of, render
 
@@ -45,16 +45,17 @@ Sides = list[ColumnElement[bool]] | None
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
     """The caller's figures: the platform's for ops, its own for a buyer or a supplier."""
-    t = translator(lang_of(request))
+    lang = lang_of(request)
+    t = translator(lang)
     org = session.get(Organisation, actor.org_id)
     kind = org.kind if org is not None else ""
     now = datetime.now(UTC)
     if actor.org_id == OPERATOR_ORG_ID:
-        found = _ops(session, actor, t, now)
+        found = _ops(session, actor, t, lang, now)
     elif kind == OrgKind.BUYER:
         found = _buyer(session, actor, t, now)
     elif kind == OrgKind.SUPPLIER:
-        found = _supplier(session, actor, t, now)
+        found = _supplier(session, actor, t, lang, now)
     elif is_regulator(session, actor):
         start = since(china_today(now) - timedelta(days=29))
         found = [ops_panels.filings_per_day(t, ops.filings_by_day(session, start))]
@@ -78,10 +79,10 @@ def _narrowed(sides: Sides, own: ColumnElement[bool]) -> Sides:
     return [own] if sides is None else [and_(or_(*sides), own)]
 
 
-def _ops(session: Session, actor: Actor, t: T, now: datetime) -> list[Panel]:
+def _ops(session: Session, actor: Actor, t: T, lang: Lang, now: datetime) -> list[Panel]:
     weeks = weeks_back(china_today(now))
     start = since(weeks[0])
-    found = [ops_panels.lead_times(t, ops.decision_hours(session, tasks_of(actor), start))]
+    found = [ops_panels.lead_times(t, lang, ops.decision_hours(session, tasks_of(actor), start))]
     sees_orders, sides = _allowed(visible_sides, actor)
     if sees_orders:
         found[:0] = [
@@ -108,7 +109,7 @@ def _ops(session: Session, actor: Actor, t: T, now: datetime) -> list[Panel]:
             if loans is None
             else []
         )
-        found.append(ops_panels.loans(t, ops.loan_exposure(session, loans), rates))
+        found.append(ops_panels.loans(t, lang, ops.loan_exposure(session, loans), rates))
     return found
 
 
@@ -126,7 +127,7 @@ def _buyer(session: Session, actor: Actor, t: T, now: datetime) -> list[Panel]:
     ]
 
 
-def _supplier(session: Session, actor: Actor, t: T, now: datetime) -> list[Panel]:
+def _supplier(session: Session, actor: Actor, t: T, lang: Lang, now: datetime) -> list[Panel]:
     today = china_today(now)
     weeks = weeks_back(today)
     start = since(weeks[0])
@@ -142,5 +143,5 @@ def _supplier(session: Session, actor: Actor, t: T, now: datetime) -> list[Panel
     sees_loans, loans = _allowed(visible_loans, actor)
     if sees_loans:
         borrowed = _narrowed(loans, Loan.supplier_org_id == actor.org_id)
-        found.append(ops_panels.loans(t, ops.loan_exposure(session, borrowed), []))
+        found.append(ops_panels.loans(t, lang, ops.loan_exposure(session, borrowed), []))
     return found
