@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rules.credit_code import make_credit_code, organisation_check_character
 from sandboxes.receivables_registry import (
     DATA_FILE,
     ReceivablesRegistryControl,
@@ -154,7 +155,9 @@ def _set(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 _DROP = object()
 _TODAY = datetime.now(CHINA_TIME).date()
-_VALID = unique_credit_code()
+# Fixed, not random: test ids are made from it, and each pytest-xdist process must collect the
+# same ones.
+_VALID = make_credit_code("91320200" + "A1B2C3D4" + organisation_check_character("A1B2C3D4"))
 _WRONG_CHECK = _VALID[:-1] + ("1" if _VALID[-1] == "0" else "0")
 
 
