@@ -485,6 +485,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "密度未申报（按保守密度计）",
         "Density not declared (read conservatively)",
     ),
+    # -- polish (workbench.templates.facts.cold_chain)
+    "fact_min": ("最低", "Min"),
+    "fact_max": ("最高", "Max"),
 }
 
 

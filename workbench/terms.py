@@ -154,6 +154,14 @@ TERMS: dict[str, tuple[str, str]] = {
     "vehicle_inspection": ("车辆检验证明", "Vehicle inspection"),
     "qualification_certificate": ("从业资格证", "Qualification certificate"),
     "bank_reconciliation": ("银行对账单", "Bank reconciliation"),
+    # crew qualifications on a filed e-waybill (contracts.waybill.QualificationCategory)
+    "dg_driver": ("道路危险货物运输驾驶员", "Dangerous goods driver"),
+    "dg_escort": ("道路危险货物运输押运人员", "Dangerous goods escort"),
+    "dg_loading_manager": ("装卸管理人员", "Loading manager"),
+    # a loan assessment's flags (rules.loan_credit)
+    "buyer_order_jump": ("买方订单额骤增", "The buyer's orders jumped"),
+    "new_buyer": ("新买方（尚无付款记录）", "New buyer (no invoice paid yet)"),
+    "high_concentration": ("对单一买方依赖度高", "High concentration on one buyer"),
 }
 
 
