@@ -188,6 +188,17 @@ async def test_the_main_pages_read_in_chinese_and_in_english(open_tab: OpenTab, 
         await ops.shoot(name)
         assert await ops.page.locator("html").get_attribute("lang") == "zh-CN"
         assert await fits_across(ops), f"{path} is wider than the window"
+    await ops.page.locator(".lang a", has_text="EN").click()
+    await ops.page.wait_for_url("**/workbench/registers/suppliers")
+    await ops.shoot("registers-suppliers-en")
+    await ops.open(f"/workbench/tasks/{made.review_task_id}")
+    decided = await ops.page.locator("section.decided").inner_text()
+    assert "Chen Jing" in decided and "usr_" not in decided, decided  # a name, not an id
+    await ops.shoot("task-accreditation-en")
+    await ops.page.get_by_test_id("process-link").click()
+    await ops.page.wait_for_url("**/workbench/processes/**")
+    assert await fits_across(ops)
+    await ops.shoot("process-accreditation-en")
     buyer = await open_tab(BUYER)
     await buyer.open("/workbench/dashboard")
     await buyer.shoot("dashboard-buyer-zh")
@@ -199,6 +210,9 @@ async def test_the_main_pages_read_in_chinese_and_in_english(open_tab: OpenTab, 
     await buyer.open("/workbench/")
     assert await buyer.page.locator("main h1").inner_text() == "My tasks"
     await buyer.shoot("inbox-en")
+    await buyer.open(f"/workbench/tasks/{made.award_task_id}")
+    assert await fits_across(buyer)
+    await buyer.shoot("task-award-en")
 
 
 async def fits_across(tab: Tab) -> bool:

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from api.deps import PlatformDep, SessionDep
 from api.errors import invalid
@@ -23,6 +24,7 @@ from api.routes.tasks import DecisionRequest, decide_task, visible_task
 from api.second_factor import prove
 from contracts.common import Actor, Line, Text
 from contracts.tasks import SECOND_FACTOR_TASK_KINDS
+from db.models import User
 from db.second_factor import locked_enrolment
 from workbench.facts import facts_for
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, render
@@ -59,11 +61,18 @@ async def _task_page(
             "facts": facts,
             "timeline": timeline,
             "documents": readable_documents(session, actor, row.document_ids),
+            "decider": _name(session, row.decided_by),
             "needs_second_factor": row.kind in SECOND_FACTOR_TASK_KINDS,
             "idempotency_key": uuid.uuid4().hex,
             **extra,
         },
     )
+
+
+def _name(session: Session, user_id: str | None) -> str | None:
+    """Who decided, by name (the task is the caller's to see, and so is who decided it)."""
+    user = session.get(User, user_id) if user_id else None
+    return user.full_name if user else None
 
 
 @router.post("/tasks/{task_id}/decision", response_class=HTMLResponse, dependencies=[CsrfChecked])
