@@ -30,13 +30,16 @@ def lead_times(t: T, lang: Lang, found: dict[tuple[str, str], list[float]]) -> P
     else:
         headline = t("dash_lead_headline").format(median="—", slowest="—")
     labels = [term(lang, k) for (_, k), _ in groups[:8]]
+    # The axis in the unit the slowest reads in, so minutes-long decisions are not 0.0 h bars.
+    unit, per_hour = _unit((percentile(groups[0][1], 0.9) or 0.0) if groups else 0.0)
+    spans = [s for _, s in groups]
     chart = Chart(
         t("dash_lead_time"),
         [
-            Series(t("dash_median"), _rounded(labels, [s for _, s in groups], 0.5)),
-            Series("p90", _rounded(labels, [s for _, s in groups], 0.9)),
+            Series(t("dash_median"), _rounded(labels, spans, 0.5, per_hour)),
+            Series("p90", _rounded(labels, spans, 0.9, per_hour)),
         ],
-        unit="h",
+        unit=unit,
     )
     return Panel(
         key="lead_time",
@@ -57,11 +60,18 @@ def lead_times(t: T, lang: Lang, found: dict[tuple[str, str], list[float]]) -> P
     )
 
 
+def _unit(slowest: float) -> tuple[str, float]:
+    """The unit a span of ``slowest`` hours reads in (as ``hours`` says it) and its size."""
+    if slowest < 1:
+        return "min", 60.0
+    return ("h", 1.0) if slowest < 48 else ("d", 1 / 24)
+
+
 def _rounded(
-    labels: list[str], spent: list[list[float]], fraction: float
+    labels: list[str], spent: list[list[float]], fraction: float, per_hour: float
 ) -> list[tuple[str, Decimal]]:
     return [
-        (label, Decimal(str(round(percentile(s, fraction) or 0.0, 1))))
+        (label, Decimal(str(round((percentile(s, fraction) or 0.0) * per_hour, 1))))
         for label, s in zip(labels, spent, strict=False)
     ]
 
