@@ -121,7 +121,7 @@ class Harness:
                     assert order.status == status.value, order.status
                 return True
 
-        await eventually(reached, attempts=400)
+        await eventually(reached, attempts=1200)
 
     async def apply(
         self, who: Parties, order_id: str, amount: Decimal, **options: Any
@@ -156,7 +156,8 @@ class Harness:
                     .where(HumanTask.status == "open")
                 ).first()
 
-        return await eventually(opened, what=f"an open {kind} task", attempts=400)
+        # Up to a minute: the suite's two processes may share one free core.
+        return await eventually(opened, what=f"an open {kind} task", attempts=1200)
 
     async def loan_status(self, loan_id: str, status: LoanStatus) -> Loan:
         async def reached() -> Loan | None:
