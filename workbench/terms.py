@@ -162,6 +162,36 @@ TERMS: dict[str, tuple[str, str]] = {
     "buyer_order_jump": ("买方订单额骤增", "The buyer's orders jumped"),
     "new_buyer": ("新买方（尚无付款记录）", "New buyer (no invoice paid yet)"),
     "high_concentration": ("对单一买方依赖度高", "High concentration on one buyer"),
+    # notification events (rules.notification_rules.EVENT_TYPES)
+    "order_confirmed": ("订单已确认", "Order confirmed"),
+    "shipment_ready": ("货物待发运", "Shipment ready to dispatch"),
+    "order_invoiced": ("订单已开票", "Order invoiced"),
+    "order_completed": ("订单已付清", "Order paid in full"),
+    "order_cancelled": ("订单已取消", "Order cancelled"),
+    "order_refused": ("订单被拒绝", "Order refused"),
+    "contract_to_sign": ("合同待签署", "Contract to sign"),
+    "contract_executed": ("合同已生效", "Contract executed"),
+    "certificate_expiring": ("证书即将到期", "Certificate expiring"),
+    "accreditation_accredited": ("准入已通过", "Accreditation granted"),
+    "accreditation_rejected": ("准入被驳回", "Accreditation refused"),
+    "loan_disbursed": ("贷款已放款", "Loan paid out"),
+    "loan_overdue": ("贷款已逾期", "Loan overdue"),
+    "loan_repaid": ("贷款已还清", "Loan repaid"),
+    "loan_written_off": ("贷款已核销", "Loan written off"),
+    "loan_recovery": ("核销后回款", "Payment on a written-off loan"),
+    "incident_opened": ("步骤持续失败", "A step keeps failing"),
+    # condition operators
+    "gt": ("大于", "above"),
+    "gte": ("不小于", "at least"),
+    "lt": ("小于", "below"),
+    "lte": ("不大于", "at most"),
+    "eq": ("等于", "equals"),
+    "ne": ("不等于", "differs from"),
+    "contains": ("包含", "contains"),
+    # channels
+    "in_app": ("站内", "in-app"),
+    "email": ("电子邮件", "e-mail"),
+    "webhook": ("Webhook", "webhook"),
 }
 
 
