@@ -66,7 +66,8 @@ def _frame(chart: Chart, low: float, high: float, labels: Sequence[str]) -> list
         y = TOP + plot_h - plot_h * i / 4
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(value)}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{_tick(value, high - low)}</text>"
         )
     step = max(1, len(labels) // 8)
     for i, label in enumerate(labels):
@@ -81,8 +82,11 @@ def _frame(chart: Chart, low: float, high: float, labels: Sequence[str]) -> list
     return parts
 
 
-def _tick(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+def _tick(value: float, span: float) -> str:
+    """A gridline's value with as many decimals as its step needs, so no two read alike."""
+    step = span / 4
+    decimals = 0 if step >= 10 else 1 if step >= 1 else 2 if step >= 0.1 else 3
+    return f"{value:,.{decimals}f}"
 
 
 def _x(i: int, n: int) -> float:
