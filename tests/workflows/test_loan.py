@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -158,6 +163,17 @@ class Harness:
 
         # Up to a minute: the suite's two processes may share one free core.
         return await eventually(opened, what=f"an open {kind} task", attempts=1200)
+
+    async def finished(self, handle: LoanHandle) -> LoanOutcome:
+        """The loan's outcome once it has ended, waited for without ``result()``'s time skipping:
+        the order's timers would otherwise race ahead while the test goes on with the order."""
+
+        async def ended() -> bool | None:
+            described = await handle.describe()
+            return True if described.status != WorkflowExecutionStatus.RUNNING else None
+
+        await eventually(ended, what="the loan's end", attempts=1200)
+        return await handle.result()
 
     async def loan_status(self, loan_id: str, status: LoanStatus) -> Loan:
         async def reached() -> Loan | None:
@@ -391,7 +407,7 @@ async def test_the_applicant_may_withdraw_before_approval_only(harness: Harness)
         WithdrawInput(reason="paid by the buyer early", actor=who.supplier.actor),
     )
     assert view.status == LoanStatus.UNDER_REVIEW
-    outcome = await handle.result()
+    outcome = await harness.finished(handle)
     assert outcome.status == LoanStatus.WITHDRAWN and "paid by the buyer early" in outcome.reason
     with harness.sessions() as session:
         assert session.get(HumanTask, approval.id).status == "cancelled"  # type: ignore[union-attr]
