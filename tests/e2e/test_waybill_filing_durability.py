@@ -28,18 +28,16 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import Actor, DocumentRef, Role
-from contracts.consignment import LoadingCheckReport, waybill_from
+from contracts.consignment import LoadingCheckReport
 from contracts.fulfilment import (
     CarrierEventInput,
     CarrierEventKind,
     OrderOutcome,
     OrderStatus,
     PaymentInput,
-    shipment_id_for,
     waybill_number_for,
 )
 from contracts.tasks import DecideTaskInput, TaskAnswer
-from db.fleet import fleet_parts, waybill_carrier
 from db.models import AuditEntry, HumanTask, Invoice, Order, OrderShipment, Waybill, WaybillFiling
 from gateways.regulator import RegulatorClient
 from sandboxes.faults import FaultMode
@@ -184,21 +182,14 @@ async def carrier_made_draft(
         driver_id=c.add_crew(sessions, carrier_org_id, role="driver").id,
         escort_id=c.add_crew(sessions, carrier_org_id, role="escort", name="李押运").id,
     )
-    with sessions() as session:
-        made = waybill_from(
-            listed,
-            trip,
-            ids=(making.details["waybill_number"], order_id, shipment_id_for(order_id, 1)),
-            carrier=waybill_carrier(session, carrier_org_id),
-            fleet=fleet_parts(
-                session,
-                carrier_org_id,
-                vehicle_id=trip.vehicle_id,
-                driver_id=trip.driver_id,
-                escort_id=trip.escort_id,
-            ),
-            revision=int(making.details["revision"]),
-        )
+    made = w.carriers_draft(
+        sessions,
+        listed,
+        trip,
+        carrier_org_id=carrier_org_id,
+        order_id=order_id,
+        task_details=making.details,
+    )
     draft = w.store_draft(sessions, store, org_id=carrier_org_id, draft=made)
     answer = await decide(
         handle,

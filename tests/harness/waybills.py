@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import DocumentRef
-from contracts.consignment import ConsignmentList, WaybillOrder
+from contracts.consignment import ConsignmentList, WaybillOrder, waybill_from
 from contracts.fulfilment import shipment_id_for
 from contracts.waybill import (
     Carrier,
@@ -21,6 +21,7 @@ from contracts.waybill import (
     WaybillItem,
     WaybillParty,
 )
+from db.fleet import fleet_parts, waybill_carrier
 from db.models import Document
 from db.session import transaction
 from storage.object_store import ObjectStore, put_content
@@ -221,3 +222,32 @@ def store_draft(
         data=draft.model_dump_json().encode(),
         kind="waybill_draft",
     )
+
+
+def carriers_draft(
+    sessions: sessionmaker[Session],
+    listed: ConsignmentList,
+    trip: WaybillOrder,
+    *,
+    carrier_org_id: str,
+    order_id: str,
+    task_details: dict[str, Any],
+) -> EWaybill:
+    """The waybill the carrier's dispatcher makes for its ``waybill_submission`` task, composed
+    as the API composes it: from the consignment list, the trip and the carrier's own fleet."""
+    shipment = int(task_details.get("shipment", 1))
+    with sessions() as session:
+        return waybill_from(
+            listed,
+            trip,
+            ids=(task_details["waybill_number"], order_id, shipment_id_for(order_id, shipment)),
+            carrier=waybill_carrier(session, carrier_org_id),
+            fleet=fleet_parts(
+                session,
+                carrier_org_id,
+                vehicle_id=trip.vehicle_id,
+                driver_id=trip.driver_id,
+                escort_id=trip.escort_id,
+            ),
+            revision=int(task_details["revision"]),
+        )

@@ -11,11 +11,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from contracts.common import Actor, Role
-from contracts.consignment import waybill_from
-from contracts.fulfilment import shipment_id_for
 from contracts.sourcing import RfqLine
 from contracts.waybill import WaybillItem
-from db.fleet import fleet_parts, waybill_carrier
 from tests.harness import carriers as ca
 from tests.harness import orders as o
 from tests.harness import waybills as w
@@ -83,28 +80,20 @@ async def test_the_safety_review_shows_the_waybill_goods_and_each_warning_with_i
 
         # The carrier makes the waybill as the API composes it, from its own fleet.
         making = await open_task(sessions, order_id, "waybill_submission")
-        number = making.details["waybill_number"]
         trip = w.trip(
             datetime.now(UTC) + timedelta(days=1),
             vehicle_id=vehicle.id,
             driver_id=driver.id,
             escort_id=escort.id,
         )
-        with sessions() as session:
-            draft = waybill_from(
-                listed,
-                trip,
-                ids=(number, order_id, shipment_id_for(order_id, 1)),
-                carrier=waybill_carrier(session, carrier.id),
-                fleet=fleet_parts(
-                    session,
-                    carrier.id,
-                    vehicle_id=vehicle.id,
-                    driver_id=driver.id,
-                    escort_id=escort.id,
-                ),
-                revision=int(making.details["revision"]),
-            )
+        draft = w.carriers_draft(
+            sessions,
+            listed,
+            trip,
+            carrier_org_id=carrier.id,
+            order_id=order_id,
+            task_details=making.details,
+        )
         made = w.store_draft(sessions, store, org_id=carrier.id, draft=draft)
         choices = {"document_id": made.document_id}
         answer = await decide(handle, making.id, dispatcher, "submit", choices=choices)

@@ -13,17 +13,16 @@ from sqlalchemy import text, update
 from temporalio.client import WorkflowUpdateFailedError
 
 from contracts.common import OPERATOR_ORG_ID, Actor, Role
-from contracts.consignment import ConsignmentList, LoadingCheckReport, waybill_from
+from contracts.consignment import ConsignmentList, LoadingCheckReport
 from contracts.fulfilment import (
     CancelOrderInput,
     CarrierEventKind,
     OrderStatus,
-    shipment_id_for,
     waybill_number_for,
 )
 from contracts.tasks import TaskAnswer
 from contracts.waybill import WaybillItem
-from db.fleet import CarrierCrewMember, fleet_parts, waybill_carrier
+from db.fleet import CarrierCrewMember
 from db.models import (
     AuditEntry,
     CarrierEvent,
@@ -140,22 +139,14 @@ async def make(
         escort_id=carrier.escort_id,
         **trip,
     )
-    number = task.details["waybill_number"]
-    with harness.sessions() as session:
-        draft = waybill_from(
-            listed,
-            order,
-            ids=(number, order_id, shipment_id_for(order_id, int(task.details["shipment"]))),
-            carrier=waybill_carrier(session, carrier.org_id),
-            fleet=fleet_parts(
-                session,
-                carrier.org_id,
-                vehicle_id=order.vehicle_id,
-                driver_id=order.driver_id,
-                escort_id=order.escort_id,
-            ),
-            revision=int(task.details["revision"]),
-        )
+    draft = w.carriers_draft(
+        harness.sessions,
+        listed,
+        order,
+        carrier_org_id=carrier.org_id,
+        order_id=order_id,
+        task_details=task.details,
+    )
     stored = w.store_draft(harness.sessions, harness.store, org_id=carrier.org_id, draft=draft)
     return await decide(
         handle, task.id, carrier.dispatcher, "submit", choices={"document_id": stored.document_id}
