@@ -22,10 +22,14 @@ confirms the receivable, platform finance approves with its second factor, the l
 registered and paid out; the buyer's payment, into the supervised account first, repays the
 loan before the rest reaches Lianfeng; then the ledger, the day's reconciliation so far and the
 portfolio.
+Huadong's buyer sets a notification rule before sourcing (``stack.demo_notifications``) and the
+demo shows what it delivered once the orders are confirmed: finance's bell, the e-mail in the
+mail sandbox and the signed post to the webhook sink.
 Last, the cold-chain loss rates by carrier and route, and the regulator searches, reads,
 verifies and exports the filed e-waybills, each naming the carrier as its maker. Every step is a
 real request to the real services; the PDFs and the export are saved under
-``<data dir>/demo/``. Run it again for another round.
+``<data dir>/demo/``. Run it again for another round. Then open the workbench at
+``/workbench/`` and see the same data as its people do.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from stack.demo_client import COMPLIANCE, Caller, step
 from stack.demo_cold_chain import loss_rates
 from stack.demo_fulfilment import fulfil
 from stack.demo_inspection import inspect
+from stack.demo_notifications import set_rule, show_deliveries
 from stack.demo_sourcing import source
 
 
@@ -54,12 +59,15 @@ def main(argv: list[str] | None = None) -> None:
     suppliers = {email: accredit(args.api, email, compliance) for email in SUPPLIERS}
     step("Accrediting the demo carrier and registering its fleet")
     carrier = register_fleet(args.api, accredit_carrier(args.api, compliance))
+    secret = set_rule(args.api)
     executed = source(args.api, suppliers, out)
     filed = fulfil(args.api, executed, out, carrier)
+    show_deliveries(args.api, secret)
     step("Cold-chain loss rates of the decided trips, as the platform sees them")
     loss_rates(args.api)
     step("The regulator inspects the filed e-waybills")
     inspect(args.api, filed, out)
+    print(f"\nOpen the workbench (工作台): {args.api}/workbench/ (password as for the API)")
 
 
 if __name__ == "__main__":
