@@ -44,7 +44,7 @@ _BUILT_IN: tuple[tuple[Profile, str], ...] = (
     (CONTROLLED_ROOM, "室温 controlled room"),
 )
 _CUSTOM = "温控 custom"
-_TO = "–"  # noqa: RUF001 (an en dash between a range's bounds)
+_TO = "–"  # an en dash between a range's bounds
 
 
 def zone_for(line_range: TemperatureRange) -> ZoneProfile:

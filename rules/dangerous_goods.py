@@ -92,11 +92,11 @@ CLASS_NAMES: dict[str, tuple[str, str]] = {
         "Substances and articles which have a mass explosion hazard",
     ),
     "1.2": (
-        "第1.2项 有迸射危险，但无整体爆炸危险的物质和物品",  # noqa: RUF001 (Chinese punctuation)
+        "第1.2项 有迸射危险，但无整体爆炸危险的物质和物品",
         "Substances and articles which have a projection hazard but not a mass explosion hazard",
     ),
     "1.3": (
-        "第1.3项 有燃烧危险并有局部爆炸危险或局部迸射危险或这两种危险都有，"  # noqa: RUF001
+        "第1.3项 有燃烧危险并有局部爆炸危险或局部迸射危险或这两种危险都有，"
         "但无整体爆炸危险的物质和物品",
         "Substances and articles which have a fire hazard and either a minor blast hazard or a"
         " minor projection hazard or both, but not a mass explosion hazard",
@@ -141,7 +141,7 @@ CLASS_NAMES: dict[str, tuple[str, str]] = {
     "7": ("第7类 放射性物质", "Radioactive material"),
     "8": ("第8类 腐蚀性物质", "Corrosive substances"),
     "9": (
-        "第9类 杂项危险物质和物品，包括危害环境物质",  # noqa: RUF001
+        "第9类 杂项危险物质和物品，包括危害环境物质",
         "Miscellaneous dangerous substances and articles, including environmentally hazardous"
         " substances",
     ),

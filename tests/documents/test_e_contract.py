@@ -123,8 +123,8 @@ def test_contract_states_parties_references_and_date(full_text: str) -> None:
         "江苏恒达化学品有限公司",
         "91310115MA1K4ABC2X",
         "91320500MA1XYZ1234",
-        "甲方（买方）/ Buyer",  # noqa: RUF001 (Chinese punctuation)
-        "乙方（卖方）/ Supplier",  # noqa: RUF001
+        "甲方（买方）/ Buyer",
+        "乙方（卖方）/ Supplier",
         "2026年3月2日",
         "2026-03-02",
     ]:
@@ -169,10 +169,10 @@ def test_dangerous_goods_and_cold_chain_clauses_appear_when_a_line_needs_them(
     full_text: str,
 ) -> None:
     assert "危险货物条款 / 5. Dangerous goods" in full_text
-    assert "UN1090（包装类别 II，第 L1 行）" in full_text  # noqa: RUF001
+    assert "UN1090（包装类别 II，第 L1 行）" in full_text
     assert "GB 6944" in full_text and "JT/T 617" in full_text
     assert "冷链条款 / 6. Cold chain" in full_text
-    assert "2.0 °C ~ 8.0 °C（第 L2 行）" in full_text  # noqa: RUF001
+    assert "2.0 °C ~ 8.0 °C（第 L2 行）" in full_text
     assert "八、电子签名 / 8. Electronic signature" in full_text
 
 
@@ -202,8 +202,8 @@ def test_clauses_list_each_un_number_and_range_once_with_its_lines() -> None:
     )
     context = contract_context(contract_terms(ACETONE, SERUM, second_acetone, methanol, frozen))
     html = render_html(TEMPLATE, context)
-    assert "UN1090（包装类别 II，第 L1、L4 行）、UN1230（包装类别 II，第 L5 行）。" in html  # noqa: RUF001
-    assert "2.0 °C ~ 8.0 °C（第 L2 行）、-25.0 °C ~ -18.0 °C（第 L6 行）。" in html  # noqa: RUF001
+    assert "UN1090（包装类别 II，第 L1、L4 行）、UN1230（包装类别 II，第 L5 行）。" in html
+    assert "2.0 °C ~ 8.0 °C（第 L2 行）、-25.0 °C ~ -18.0 °C（第 L6 行）。" in html
 
 
 def test_totals_in_different_currencies_are_refused() -> None:

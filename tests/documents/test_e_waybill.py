@@ -186,11 +186,11 @@ def test_a_carrier_made_waybill_names_its_maker_and_the_rulebook(carrier_made_te
     and under which mixed-loading rulebook its load was checked (issue 9, section 2)."""
     text = carrier_made_text
     for expected in [
-        "承运人（制单）",  # noqa: RUF001 (Chinese punctuation)
+        "承运人（制单）",
         "制单 / Made by",
         MADE_BY,
         "调度员 / Dispatcher",
-        "第二十四条，本运单由承运人制作",  # noqa: RUF001
+        "第二十四条，本运单由承运人制作",
         "适用法域",
         "中华人民共和国 China",
         "适用规则",
@@ -225,7 +225,7 @@ def test_a_waybill_without_a_maker_never_claims_the_carrier_made_it(filed_text: 
     assert "二、承运人 / 2. Carrier" in filed_text
     assert "制单 / Made by 未记录 / Not recorded" in filed_text
     assert "本运单未记录制单人" in filed_text and "does not record who made it" in filed_text
-    assert "承运人（制单）" not in filed_text  # noqa: RUF001
+    assert "承运人（制单）" not in filed_text
     assert "本运单由承运人制作" not in filed_text
     assert "the carrier made this waybill" not in filed_text
 

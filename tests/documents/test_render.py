@@ -95,7 +95,7 @@ def test_certificate_text_is_bilingual(certificate_pdf: bytes) -> None:
 
 def test_every_page_carries_page_numbers_and_the_document_id(certificate_pdf: bytes) -> None:
     text = pdf_text(certificate_pdf)
-    assert "第 1 页，共 1 页 / Page 1 of 1" in text  # noqa: RUF001 (Chinese punctuation)
+    assert "第 1 页，共 1 页 / Page 1 of 1" in text
     assert text.count("doc_5b1e07c2") == 2  # under the title and in the footer
 
 

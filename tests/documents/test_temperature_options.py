@@ -60,7 +60,7 @@ def e_contract_html(terms: ContractTerms) -> str:
 
 @pytest.mark.parametrize(
     ("render", "printed"),
-    [(e_contract_html, "2.0 °C ~ 8.0 °C"), (invoice_html, "Keep at 2.0–8.0 °C")],  # noqa: RUF001
+    [(e_contract_html, "2.0 °C ~ 8.0 °C"), (invoice_html, "Keep at 2.0–8.0 °C")],
 )
 def test_the_range_prints_the_same_with_or_without_options(
     render: Callable[[ContractTerms], str], printed: str

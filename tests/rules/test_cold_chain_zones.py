@@ -38,9 +38,9 @@ def line(line_id: str, quantity: str, temperature: TemperatureRange | None) -> C
     [
         (celsius("-25", "-18"), FROZEN, "冷冻 frozen ≤ -18 °C"),
         (celsius("-18.0", "-18.0"), FROZEN, "冷冻 frozen ≤ -18 °C"),
-        (celsius("0", "4"), CHILLED, "冷鲜 chilled 0–4 °C"),  # noqa: RUF001
-        (celsius("2.0", "8.0"), REFRIGERATED, "冷藏 refrigerated 2–8 °C"),  # noqa: RUF001
-        (celsius("15", "25"), CONTROLLED_ROOM, "室温 controlled room 15–25 °C"),  # noqa: RUF001
+        (celsius("0", "4"), CHILLED, "冷鲜 chilled 0–4 °C"),
+        (celsius("2.0", "8.0"), REFRIGERATED, "冷藏 refrigerated 2–8 °C"),
+        (celsius("15", "25"), CONTROLLED_ROOM, "室温 controlled room 15–25 °C"),
     ],
 )
 def test_a_built_in_profiles_range_takes_its_settings(
@@ -90,7 +90,7 @@ def test_any_other_range_is_a_custom_zone_named_by_its_bounds(
 
 
 def test_a_custom_zone_label_is_bilingual() -> None:
-    assert zone_for(celsius("-2", "6")).label == "温控 custom -2–6 °C"  # noqa: RUF001
+    assert zone_for(celsius("-2", "6")).label == "温控 custom -2–6 °C"
 
 
 def test_a_ranges_own_options_override_a_custom_zones_defaults() -> None:
@@ -108,7 +108,7 @@ def test_a_ranges_own_options_override_a_custom_zones_defaults() -> None:
     )
     assert zone == ZoneProfile(
         zone="custom_m2_6",
-        label="温控 custom -2–6 °C",  # noqa: RUF001
+        label="温控 custom -2–6 °C",
         min_celsius=Decimal(-2),
         max_celsius=Decimal(6),
         warning_margin=Decimal("1.25"),
@@ -126,7 +126,7 @@ def test_a_ranges_own_options_override_a_custom_zones_defaults() -> None:
 
 def test_a_ranges_own_options_override_a_built_in_profiles_and_keep_its_name() -> None:
     zone = zone_for(celsius("2", "8", single_tolerance_minutes=0, stability_budget_minutes=600))
-    assert (zone.zone, zone.label) == ("refrigerated", "冷藏 refrigerated 2–8 °C")  # noqa: RUF001
+    assert (zone.zone, zone.label) == ("refrigerated", "冷藏 refrigerated 2–8 °C")
     assert (zone.single_tolerance_s, zone.cumulative_tolerance_s) == (0, 36000)
     assert zone.max_silence_s == 900  # not overridden: the profile's
     assert zone.delta_h_j_per_mol == Decimal(83144)

@@ -131,7 +131,7 @@ def test_days_numbers_text_and_missing_fields() -> None:
     assert matches(soon, {"days_until_expiry": 30})
     assert not matches(soon, {"days_until_expiry": 31})
     assert not matches(soon, {})  # the subject is gone: nothing to compare
-    named = [_condition("buyer", "contains", "ＨＵＡＤＯＮＧ")]  # full-width, upper case
+    named = [_condition("buyer", "contains", "ＨＵＡＤＯＮＧ")]  # noqa: RUF001 (full-width, upper case)
     assert matches(named, {"buyer": "华东化工 / Huadong Chemicals"})
     assert not matches(named, {"buyer": "Nanfang"})
     both = [*soon, _condition("supplier", "eq", "hengxin")]

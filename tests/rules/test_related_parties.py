@@ -55,10 +55,10 @@ def test_addresses_are_compared_written_one_way() -> None:
         normalise_address(spaced) == normalise_address(full_width) == "上海市浦东新区世纪大道100号"
     )
     # CJK punctuation, full-width brackets and case
-    assert normalise_address("上海市，浦东新区（世纪大道）100号 A座") == normalise_address(  # noqa: RUF001
+    assert normalise_address("上海市，浦东新区（世纪大道）100号 A座") == normalise_address(
         "上海市浦东新区世纪大道100号a座"
     )
-    assert normalise_address(" ，。 ") == ""  # noqa: RUF001
+    assert normalise_address(" ，。 ") == ""
 
 
 def test_emails_are_compared_written_one_way() -> None:
@@ -114,7 +114,7 @@ def test_the_same_registered_address_alone() -> None:
     )
 
 
-@pytest.mark.parametrize(("a", "b"), [(None, None), ("", ""), (" 。", "，"), (None, "")])  # noqa: RUF001
+@pytest.mark.parametrize(("a", "b"), [(None, None), ("", ""), (" 。", "，"), (None, "")])
 def test_missing_addresses_relate_nobody(a: str | None, b: str | None) -> None:
     pair = replace(SUPPLIER, registered_address=a), replace(BUYER, registered_address=b)
     assert related_party_reasons(*pair) == ()
