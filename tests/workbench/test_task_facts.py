@@ -27,7 +27,9 @@ from contracts.sourcing import BuyerActionInput, SubmitQuoteInput
 from contracts.sourcing import rfq_workflow_id as rfq_id_of
 from contracts.tasks import DecideTaskInput, TaskAnswer
 from db.models import HumanTask, Rfq
+from db.seed import DEMO_PASSWORD
 from gateways.certification_registry import CertificationRegistryClient
+from security.totp import Authenticator
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
@@ -285,5 +287,40 @@ async def test_the_loan_approval_shows_the_assessment(stage: Stage) -> None:
         assert re.search(r'data-testid="apr">\d+\.\d\d%<', page.text)
         assert 'data-testid="reasons"' in page.text and "实际年化利率" in page.text
         assert "CNY 600,000.00" in page.text
+
+        # Approving moves money: the page asks for the authenticator's code, as the API asks
+        # for a step-up grant, and refuses without one.
+        approver = login_user(sessions, OPERATOR_ORG_ID, Role.FINANCE)
+        deciding = await stage.signed_in(approver)
+        decision = f"/workbench/tasks/{task.id}/decision"
+        page = await fetch(deciding, f"/workbench/tasks/{task.id}")
+        assert 'name="code"' in page.text
+        unenrolled = await asyncio.to_thread(deciding.post, decision, {"outcome": "approve"})
+        assert unenrolled.status_code == 403 and "no second factor is enrolled" in unenrolled.text
+        device = await _enrolled(stage.api_url, approver)
+        wrong = await asyncio.to_thread(
+            deciding.post, decision, {"outcome": "approve", "code": "000000"}
+        )
+        assert wrong.status_code == 403 and "wrong code" in wrong.text
+        code = device.code(datetime.now(UTC))
+        assert code is not None
+        approved = await asyncio.to_thread(
+            deciding.post, decision, {"outcome": "approve", "code": code}
+        )
+        assert approved.status_code == 200, approved.text
+        assert 'data-testid="answer"' in approved.text and 'data-status="decided"' in approved.text
     finally:
         await terminate_all(client, [handle.id])
+
+
+async def _enrolled(api_url: str, email: str) -> Authenticator:
+    """The user's authenticator, enrolled and confirmed over the API as its app would."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        token = await http.post("/auth/token", data={"username": email, "password": DEMO_PASSWORD})
+        http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        begun = await http.post("/auth/second-factor/enrolment")
+        device = Authenticator(begun.json()["secret"])
+        code = device.code(datetime.now(UTC))
+        confirmed = await http.post("/auth/second-factor/confirmation", json={"code": code})
+        assert confirmed.status_code == 200, confirmed.text
+    return device
