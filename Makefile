@@ -29,6 +29,7 @@ bench: install
 	.venv/bin/python -m bench.fulfilment
 	.venv/bin/python -m bench.cold_chain
 	.venv/bin/python -m bench.loans
+	.venv/bin/python -m bench.workbench
 
 clean-data:
 	rm -rf .data
