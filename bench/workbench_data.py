@@ -103,6 +103,10 @@ def build(
     reviews = _reviews(rng, register, open_tasks, now)
     _insert(sessions, (HumanTask, [*reviews, *others, *decided]), (Organisation, buyers))
     delivered = _orders(sessions, rng, [b["id"] for b in buyers], register, orders, now)
+    with sessions() as session:
+        # As autovacuum would have by then on a live database: the planner's statistics.
+        session.connection().exec_driver_sql("ANALYZE")
+        session.commit()
     return Workload(register, open_tasks, len(others), len(decided), orders, delivered)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Select, column, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
@@ -40,10 +40,10 @@ from settings import Settings
 from storage.object_store import object_store_from_settings
 from tests.harness.workbench import hidden
 from workbench.pages.registers import org_matches
-from workbench.search import folded_column, matches
+from workbench.search import matches
 
 Call = Callable[[int], Awaitable[object]]
-SEARCH_WARMUP = 3  # an unindexed search reads every row: seconds, not milliseconds, of warm-up
+SEARCH_WARMUP = 3
 INBOX_ROWS = 200  # the inbox shows this many; the JSON baseline asks for as many
 WEEKLY_SUM = (
     "SELECT date_trunc('week', created_at) AS week, sum(total_amount) FROM orders GROUP BY week"
@@ -238,27 +238,6 @@ async def measure_dashboard(
             session.execute(text(WEEKLY_SUM)).all()
 
     return await interleaved(dashboard, weekly, runs, warmup=5)
-
-
-FOLDED_COLUMNS = ("legal_name", "name_en", "credit_code", "id")  # what the register searches
-
-
-def index_folded(sessions: sessionmaker[Session]) -> None:
-    """What an index would take: pg_trgm (it ships with the embedded PostgreSQL) and a GIN
-    trigram index on each folded column the register searches, on the very expression
-    ``workbench.search`` writes, so the planner can match it."""
-    with sessions() as session:
-        connection = session.connection()
-        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for name in FOLDED_COLUMNS:
-            compiled = folded_column(column(name)).compile(dialect=connection.dialect)
-            connection.exec_driver_sql(
-                f"CREATE INDEX ix_bench_folded_{name} ON organisations "
-                f"USING gin (({compiled}) gin_trgm_ops)",
-                compiled.params,
-            )
-        connection.exec_driver_sql("ANALYZE organisations")
-        session.commit()
 
 
 def search_plan(sessions: sessionmaker[Session], code: str) -> str:

@@ -3,8 +3,9 @@
 People paste credit codes from PDFs with spaces, type company names with full-width letters from a
 Chinese input method, or in lower case. Both sides of the comparison are folded the same way:
 full-width ASCII (U+FF01–U+FF5E) to its half-width twin, the ideographic space to none, every
-whitespace removed, case folded. The query is folded in Python; the column in SQL with the same
-table (``translate``), so the database filters and pages as usual.
+whitespace removed, case folded. The query is folded in Python; the column in SQL by the same rules
+(``tradeflow_fold``, migration 0015), so the database filters and pages as usual, and searches
+of organisations use their trigram indexes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import InstrumentedAttribute
 
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
@@ -27,9 +28,9 @@ def fold(text: str) -> str:
 
 
 def folded_column(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
-    """``fold`` in SQL: the same table, for PostgreSQL to apply to a column."""
-    half = func.translate(column, literal(_FULL), literal(_HALF))
-    return func.lower(func.regexp_replace(half, r"[\s\u3000]+", "", "g"))
+    """``fold`` in SQL: ``tradeflow_fold``, made by migration 0015 (the same table), which the
+    organisations' search indexes are built on."""
+    return func.tradeflow_fold(column)
 
 
 def matches(

@@ -20,11 +20,22 @@ def test_the_migrated_database_matches_the_models(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection,
+                opts={"compare_type": True, "include_object": _not_an_expression_index},
+            )
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert differences == []
+
+
+def _not_an_expression_index(
+    item: object, name: str | None, kind: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate cannot compare indexes on expressions (migration 0015's search indexes,
+    which tests/db/test_search_indexes.py checks against the search's expression instead)."""
+    return not (kind == "index" and (name or "").startswith("ix_organisations_folded_"))
 
 
 def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: str) -> None:
