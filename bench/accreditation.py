@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bench.pdf import measure_pdf
 from bench.rest import INBOX_PATH, measure_rest
 from bench.services import quiet_logs, running_services
-from bench.stats import Row, mean, percentile, print_header, table
+from bench.stats import Row, mean, percentile, print_header, require_counts, table
 from bench.throughput import measure_throughput
 
 
@@ -24,9 +24,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=500, help="timed requests per endpoint")
     parser.add_argument("--renders", type=int, default=20, help="timed renders per document")
     arguments = parser.parse_args(argv)
-    for name in ("applications", "requests", "renders"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_counts(parser, arguments, ("applications", "requests", "renders"))
     return arguments
 
 

@@ -52,7 +52,7 @@ from bench.cold_chain_setup import SetupJob, open_trips
 from bench.cold_chain_trips import Shape, Trip
 from bench.cpu_time import cpu_seconds
 from bench.services import Services, api_process, quiet_logs, running_services
-from bench.stats import print_header
+from bench.stats import print_header, require_counts
 from contracts.sourcing import ContractTerms
 from db.session import make_engine
 from rules.cold_chain_zones import zone_for
@@ -76,9 +76,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.concurrency is None:
         arguments.concurrency = min(CONCURRENCY, arguments.shipments)
-    for name in ("shipments", "days", "batch_minutes", "concurrency", "poll_ms"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    require_counts(
+        parser, arguments, ("shipments", "days", "batch_minutes", "concurrency", "poll_ms")
+    )
     if arguments.concurrency > arguments.shipments:
         parser.error("--concurrency must be at most --shipments: a logger sends a batch at a time")
     if arguments.batch_minutes > 2000:

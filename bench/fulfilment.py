@@ -37,7 +37,7 @@ from bench.order_data import (
 )
 from bench.orders import MAX_CONCURRENCY, DriveJob, drive_platform
 from bench.services import Services, api_process, quiet_logs, running_services
-from bench.stats import Row, percentile, print_header, table
+from bench.stats import Row, percentile, print_header, require_counts, table
 from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import ContractTerms
 from tests.harness import orders as o
@@ -64,9 +64,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--poll-ms", type=int, default=20, help="how often the driver looks for what it awaits"
     )
     arguments = parser.parse_args(argv)
-    for name in ("orders", "concurrency", "poll_ms"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    require_counts(parser, arguments, ("orders", "concurrency", "poll_ms"))
     if arguments.concurrency > MAX_CONCURRENCY:
         parser.error(f"--concurrency must be at most {MAX_CONCURRENCY}: one page lists them all")
     return arguments

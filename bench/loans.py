@@ -34,7 +34,7 @@ from bench.loans_measures import (
     measure_repayments,
 )
 from bench.services import KEY_ID, quiet_logs
-from bench.stats import Row, mean, percentile, print_header, table
+from bench.stats import Row, mean, percentile, print_header, require_counts, table
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import KeyRing, generate_key_spec
@@ -53,9 +53,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--book", type=int, default=10_000, help="loans in the portfolio")
     parser.add_argument("--portfolios", type=int, default=10, help="timed portfolios")
     arguments = parser.parse_args(argv)
-    for name, value in vars(arguments).items():
-        if value < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_counts(parser, arguments)
     if arguments.journals % arguments.batch:
         parser.error("--journals must be a whole number of --batch")
     if arguments.orders <= arguments.loans:

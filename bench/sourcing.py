@@ -17,7 +17,7 @@ from weasyprint import HTML  # type: ignore[import-untyped]
 
 from bench.comparison import build_case, measure_comparison
 from bench.pdf import ONE_LINE
-from bench.stats import Row, mean, percentile, print_header, table
+from bench.stats import Row, mean, percentile, print_header, require_counts, table
 from contracts.common import Money
 from contracts.sourcing import ContractLine, ContractTerms, Incoterm, Party, TemperatureRange
 from documents.e_contract import render_contract_pdf
@@ -119,9 +119,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lines", type=int, default=2_000, help="RFQ lines in the large case")
     parser.add_argument("--renders", type=int, default=20, help="timed renders per document")
     arguments = parser.parse_args(argv)
-    for name in ("runs", "suppliers", "lines", "renders"):
-        if getattr(arguments, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_counts(parser, arguments, ("runs", "suppliers", "lines", "renders"))
     return arguments
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import platform
@@ -80,3 +81,15 @@ def table(rows: Sequence[Row]) -> list[str]:
             f"| {label} | {_figure(r.platform):>8} | {_figure(r.baseline):>8} | {r.ratio:>5.2f}x |"
         )
     return lines
+
+
+def require_counts(
+    parser: argparse.ArgumentParser,
+    arguments: argparse.Namespace,
+    names: Sequence[str] | None = None,
+) -> None:
+    """Refuse (the parser's usage error) a count among ``names`` (all arguments when None) below
+    one: a benchmark of nothing divides by zero further on."""
+    for name in names if names is not None else list(vars(arguments)):
+        if getattr(arguments, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.loans_measures import Samples
 from bench.services import KEY_ID, quiet_logs
-from bench.stats import Row, percentile, print_header, table
+from bench.stats import Row, percentile, print_header, require_counts, table
 from bench.workbench_data import BUYERS, TRADING_SUPPLIERS, WINDOW_DAYS, Workload, build
 from bench.workbench_measures import (
     INBOX_ROWS,
@@ -56,9 +56,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dashboards", type=int, default=50, help="timed dashboard loads")
     parser.add_argument("--seed", type=int, default=12, help="the data's random seed")
     arguments = parser.parse_args(argv)
-    for name, value in vars(arguments).items():
-        if value < 1:
-            parser.error(f"--{name} must be at least 1")
+    require_counts(parser, arguments)
     return arguments
 
 
