@@ -154,12 +154,17 @@ class Harness:
     async def task(self, subject_id: str, kind: str) -> HumanTask:
         async def opened() -> HumanTask | None:
             with self.sessions() as session:
-                return session.scalars(
+                found = session.scalars(
                     select(HumanTask)
                     .where(HumanTask.subject_id == subject_id)
                     .where(HumanTask.kind == kind)
                     .where(HumanTask.status == "open")
                 ).first()
+                loan = session.get(Loan, subject_id)
+                # What the loan is doing instead, for the failure to say.
+                doing = f"loan {loan.status}: {loan.status_reason}" if loan else "no loan row"
+                assert found is not None or loan is None, doing
+                return found
 
         # Up to a minute: the suite's two processes may share one free core.
         return await eventually(opened, what=f"an open {kind} task", attempts=1200)
