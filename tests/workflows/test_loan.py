@@ -169,16 +169,18 @@ class Harness:
         # Up to a minute: the suite's two processes may share one free core.
         return await eventually(opened, what=f"an open {kind} task", attempts=1200)
 
-    async def finished(self, handle: LoanHandle) -> LoanOutcome:
-        """The loan's outcome once it has ended, waited for without ``result()``'s time skipping:
-        the order's timers would otherwise race ahead while the test goes on with the order."""
+    async def ended(self, handle: LoanHandle) -> Loan:
+        """The loan's row once its process has ended. Not ``result()``: on the time-skipping
+        server, waiting for a result lets the clock jump to the order's next timer whenever
+        nothing else runs, and the test goes on with that order."""
 
-        async def ended() -> bool | None:
+        async def over() -> bool | None:
             described = await handle.describe()
             return True if described.status != WorkflowExecutionStatus.RUNNING else None
 
-        await eventually(ended, what="the loan's end", attempts=1200)
-        return await handle.result()
+        await eventually(over, what="the loan's end", attempts=1200)
+        with self.sessions() as session:
+            return session.get_one(Loan, handle.id.removeprefix("loan:"))
 
     async def loan_status(self, loan_id: str, status: LoanStatus) -> Loan:
         async def reached() -> Loan | None:
@@ -412,8 +414,8 @@ async def test_the_applicant_may_withdraw_before_approval_only(harness: Harness)
         WithdrawInput(reason="paid by the buyer early", actor=who.supplier.actor),
     )
     assert view.status == LoanStatus.UNDER_REVIEW
-    outcome = await harness.finished(handle)
-    assert outcome.status == LoanStatus.WITHDRAWN and "paid by the buyer early" in outcome.reason
+    ended = await harness.ended(handle)
+    assert ended.status == LoanStatus.WITHDRAWN and "paid by the buyer early" in ended.status_reason
     with harness.sessions() as session:
         assert session.get(HumanTask, approval.id).status == "cancelled"  # type: ignore[union-attr]
     await record_history(handle, "loan_withdrawn")
