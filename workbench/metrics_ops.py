@@ -2,8 +2,9 @@
 chain excursions and losses, the loan book, and filings per day for the regulator.
 
 Like ``workbench.metrics_orders``, each query takes the conditions the API's own access rules
-give the caller (the tasks of ``api.routes.tasks.tasks_of``, the orders of ``visible_sides``, the
-loans of ``visible_loans``) and only narrows them. Money stays numeric and per currency.
+give the caller (the tasks of ``api.routes.tasks.timed_tasks_of``, the orders of
+``visible_sides``, the loans of ``visible_loans``) and only narrows them. Money stays numeric
+and per currency.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, not_found
+from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
 from api.errors import invalid
 from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
@@ -98,6 +98,12 @@ def _view(row: HumanTask) -> TaskView:
 def tasks_of(actor: Actor) -> list[ColumnElement[bool]]:
     """The caller's tasks: its organisation's, for one of its roles (the inbox's rule)."""
     return [HumanTask.org_id == actor.org_id, HumanTask.role.in_([r.value for r in actor.roles])]
+
+
+def timed_tasks_of(actor: Actor) -> list[ColumnElement[bool]]:
+    """The tasks whose timings (created, decided) figure in the caller's dashboard: platform
+    staff oversee every process, so the platform's every task; anyone else their inbox's."""
+    return [] if is_operator(actor) else tasks_of(actor)
 
 
 def visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.finance import LoanStatus
-from db.models import CarrierEvent, Contract, Order, Rfq, User
+from db.models import CarrierEvent, Contract, HumanTask, Order, Rfq, User
 from db.seed import DEMO_PASSWORD
 from db.session import transaction
 from security.passwords import hash_password
@@ -268,3 +269,35 @@ def test_the_regulator_sees_filings_per_day(person: Person) -> None:
     person.sign_in("inspector@regulator.example")
     page = person.get("/workbench/dashboard").text
     assert "每日备案" in _panel(page, "filings_per_day")
+
+
+def test_ops_see_decision_lead_times_of_every_organisations_tasks(
+    book: Book, person: Person, sessions: sessionmaker[Session]
+) -> None:
+    """Platform staff oversee every process: a buyer's award decision counts in their lead
+    times, though the task was never in their inbox."""
+    process = f"Leadtest{uuid.uuid4().hex[:6]}"
+    decided = datetime.now(UTC) - timedelta(hours=1)
+    with transaction(sessions) as session:
+        buyer_org = session.get_one(Order, book.own_orders[0]).buyer_org_id
+        session.add(
+            HumanTask(
+                id=f"task_{uuid.uuid4().hex[:12]}",
+                workflow_id=f"{process}:award",
+                kind="rfq_award",
+                role="buyer",
+                org_id=buyer_org,
+                subject_type="rfq",
+                subject_id="rfq_lead",
+                title="Award",
+                summary="",
+                outcomes=["award"],
+                status="decided",
+                outcome="award",
+                created_at=decided - timedelta(hours=3),
+                decided_at=decided,
+            )
+        )
+    person.sign_in("supervisor@tradeflow.example")
+    lead = _panel(person.get("/workbench/dashboard").text, "lead_time")
+    assert "<svg" in lead and process in lead, lead

@@ -5,9 +5,9 @@ What a caller sees depends on their organisation: platform ops get the platform'
 loan book), a buyer its procurement (spend, savings against target prices, its suppliers'
 record), a supplier its sales (orders, on-time rate, receivables and loans), a regulator the
 filings per day. Every figure is read through the API's own access rules (``visible_sides`` for
-orders, ``visible_loans`` for loans, ``tasks_of`` for tasks): a panel whose rule refuses the
-caller (403) is simply left out, and a buyer's or supplier's panels narrow the orders to the side
-it is on, so a buyer's spend is its own orders and nobody else's.
+orders, ``visible_loans`` for loans, ``timed_tasks_of`` for tasks' timings): a panel whose rule
+refuses the caller (403) is simply left out, and a buyer's or supplier's panels narrow the
+orders to the side it is on, so a buyer's spend is its own orders and nobody else's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from api.deps import SessionDep
 from api.routes.loan_access import visible_loans
 from api.routes.order_access import visible_sides
 from api.routes.regulator import is_regulator
-from api.routes.tasks import tasks_of
+from api.routes.tasks import timed_tasks_of
 from contracts.common import OPERATOR_ORG_ID, Actor, OrgKind
 from db.finance import Loan, bad_debt_figures
 from db.models import Order, Organisation
@@ -82,7 +82,8 @@ def _narrowed(sides: Sides, own: ColumnElement[bool]) -> Sides:
 def _ops(session: Session, actor: Actor, t: T, lang: Lang, now: datetime) -> list[Panel]:
     weeks = weeks_back(china_today(now))
     start = since(weeks[0])
-    found = [ops_panels.lead_times(t, lang, ops.decision_hours(session, tasks_of(actor), start))]
+    hours = ops.decision_hours(session, timed_tasks_of(actor), start)
+    found = [ops_panels.lead_times(t, lang, hours)]
     sees_orders, sides = _allowed(visible_sides, actor)
     if sees_orders:
         found[:0] = [
