@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.loans_data import BUYERS, PRINCIPAL, SPREAD_DAYS, TERM_DAYS, build_book
 from bench.loans_measures import (
-    Samples,
     bare_ledger,
     measure_eligibility,
     measure_ledger,
@@ -34,7 +33,15 @@ from bench.loans_measures import (
     measure_repayments,
 )
 from bench.services import KEY_ID, quiet_logs
-from bench.stats import Row, mean, percentile, print_header, require_counts, table
+from bench.stats import (
+    Row,
+    Samples,
+    latency_rows,
+    mean,
+    print_header,
+    require_counts,
+    table,
+)
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import KeyRing, generate_key_spec
@@ -100,18 +107,6 @@ def _rate(label: str, unit: str, count: int, samples: Samples) -> Row:
     )
 
 
-def _latencies(label: str, samples: Samples) -> list[Row]:
-    return [
-        Row(
-            f"{label}: p{p}",
-            "ms",
-            percentile(samples.platform_ms, p),
-            percentile(samples.baseline_ms, p),
-        )
-        for p in (50, 99)
-    ]
-
-
 def _trigger_us(journals: int, samples: Samples) -> str:
     extra_ms = sum(samples.platform_ms) - sum(samples.baseline_ms)
     return f"{extra_ms * 1000 / journals:.0f} µs"
@@ -153,9 +148,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             ledger,
         ),
         _rate("same, as two multi-row INSERTs a transaction", "journals/s", a.journals, bulk),
-        *_latencies(repayment, repaid),
+        *latency_rows(repayment, repaid),
         _rate(f"{repayment}: throughput", "repayments/s", a.repayments, repaid),
-        *_latencies(eligible, checked),
+        *latency_rows(eligible, checked),
         Row(
             f"portfolio over {book.loans:,} loans: mean",
             "ms",

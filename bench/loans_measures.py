@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.loan_ledger import LoanLedger
 from api.routes.finance import get_portfolio
 from bench.loans_data import REPAYING_DISBURSED_DAYS_AGO, Book
+from bench.stats import Samples
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
 from contracts.finance import LoanApplication, RepaymentInput
 from db.finance import Account, Journal, JournalKind, Posting, post_journal
@@ -49,15 +49,6 @@ REPAYMENT_LINES = [
 ]
 REPAYMENT = Decimal("20000.00")
 WARMUP = 20  # untimed calls of each side before a measure's samples
-
-
-@dataclass
-class Samples:
-    """Each call's milliseconds, the platform's and its baseline's."""
-
-    platform_ms: list[float] = field(default_factory=list)
-    baseline_ms: list[float] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def _ms(call: Callable[[int], object], i: int) -> float:

@@ -8,7 +8,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
@@ -93,3 +93,25 @@ def require_counts(
     for name in names if names is not None else list(vars(arguments)):
         if getattr(arguments, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+
+
+@dataclass
+class Samples:
+    """Each call's milliseconds, the platform's and its baseline's."""
+
+    platform_ms: list[float] = field(default_factory=list)
+    baseline_ms: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def latency_rows(label: str, samples: Samples, points: Sequence[int] = (50, 99)) -> list[Row]:
+    """One row a percentile of the samples: the platform's against its baseline's."""
+    return [
+        Row(
+            f"{label}: p{p}",
+            "ms",
+            percentile(samples.platform_ms, p),
+            percentile(samples.baseline_ms, p),
+        )
+        for p in points
+    ]

@@ -22,9 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.loans_measures import Samples
 from bench.services import KEY_ID, quiet_logs
-from bench.stats import Row, percentile, print_header, require_counts, table
+from bench.stats import Row, latency_rows, print_header, require_counts, table
 from bench.workbench_data import BUYERS, TRADING_SUPPLIERS, WINDOW_DAYS, Workload, build
 from bench.workbench_measures import (
     INBOX_ROWS,
@@ -43,6 +42,7 @@ from settings import Settings
 from tests.harness.postgres import fresh_database
 
 COMPLIANCE = "compliance@tradeflow.example"
+P50_P95 = (50, 95)
 OPS = "supervisor@tradeflow.example"
 
 
@@ -63,18 +63,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def _say(message: str) -> None:
     """Progress on stderr: the table on stdout stays pasteable."""
     print(message, file=sys.stderr, flush=True)
-
-
-def _latencies(label: str, samples: Samples, *, points: Sequence[int] = (50, 95)) -> list[Row]:
-    return [
-        Row(
-            f"{label}: p{p}",
-            "ms",
-            percentile(samples.platform_ms, p),
-            percentile(samples.baseline_ms, p),
-        )
-        for p in points
-    ]
 
 
 async def _measure(a: argparse.Namespace, began: float) -> tuple[list[Row], Workload, str]:
@@ -112,18 +100,20 @@ async def _measure(a: argparse.Namespace, began: float) -> tuple[list[Row], Work
             await person.pages.aclose()
             await person.api.aclose()
     rows = [
-        *_latencies(f"inbox, {INBOX_ROWS} of {a.tasks:,} open tasks", inbox),
-        *_latencies(f"suppliers register searched, {a.suppliers:,} suppliers", search.page),
+        *latency_rows(f"inbox, {INBOX_ROWS} of {a.tasks:,} open tasks", inbox, P50_P95),
+        *latency_rows(
+            f"suppliers register searched, {a.suppliers:,} suppliers", search.page, P50_P95
+        ),
         *_search_sql(search),
-        *_latencies("ops dashboard, " + f"{a.orders:,} orders", dashboard),
+        *latency_rows("ops dashboard, " + f"{a.orders:,} orders", dashboard, P50_P95),
     ]
     return rows, work, _index_used(plan)
 
 
 def _search_sql(search: Search, *, prefix: str = "") -> list[Row]:
     return [
-        *_latencies(f"{prefix}its SQL, 4 folded columns", search.register_sql, points=(50,)),
-        *_latencies(f"{prefix}folded credit code alone", search.credit_code_sql, points=(50,)),
+        *latency_rows(f"{prefix}its SQL, 4 folded columns", search.register_sql, (50,)),
+        *latency_rows(f"{prefix}folded credit code alone", search.credit_code_sql, (50,)),
     ]
 
 

@@ -30,7 +30,8 @@ from temporalio.client import Client
 
 from api.main import create_app
 from api.platform import Platform
-from bench.loans_measures import WARMUP, Samples
+from bench.loans_measures import WARMUP
+from bench.stats import Samples
 from db.models import Organisation
 from db.seed import DEMO_PASSWORD
 from db.session import make_engine, make_session_factory
