@@ -27,11 +27,11 @@ from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
 
 # Oldest due first; a task without a due date after every dated one.
-_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 OLDEST_DUE_FIRST = Keyset(
     "tasks",
     (
-        ascending(HumanTask.due_at, nulls_as=_NEVER),
+        ascending(HumanTask.due_at, nulls_as=NEVER_DUE),
         ascending(HumanTask.created_at),
         ascending(HumanTask.id),
     ),

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
 from api.routes.notifications import unread_count
+from api.routes.tasks import tasks_of
 from contracts.common import Actor, Line, Role
 from db.models import HumanTask, Organisation, User
 from workbench.i18n import Lang, both, china_time, money, process_label, translator
@@ -145,9 +146,7 @@ def navigation(request: Request, actor: Actor) -> dict[str, Any]:
         process = func.split_part(HumanTask.workflow_id, ":", 1)
         counts = session.execute(
             select(process, func.count())
-            .where(HumanTask.org_id == actor.org_id)
-            .where(HumanTask.role.in_([r.value for r in actor.roles]))
-            .where(HumanTask.status == "open")
+            .where(*tasks_of(actor), HumanTask.status == "open")
             .group_by(process)
             .order_by(process)
         ).all()

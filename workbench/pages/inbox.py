@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
+from api.routes.tasks import NEVER_DUE, tasks_of
 from contracts.common import Line
 from db.models import HumanTask
 from workbench.i18n import process_of
@@ -35,12 +36,7 @@ def inbox(
     age: Annotated[Line, Query(max_length=4)] = "",
 ) -> HTMLResponse:
     """My open tasks, overdue and escalated marked, filtered by process, organisation and age."""
-    query = (
-        select(HumanTask)
-        .where(HumanTask.org_id == actor.org_id)
-        .where(HumanTask.role.in_([r.value for r in actor.roles]))
-        .where(HumanTask.status == "open")
-    )
+    query = select(HumanTask).where(*tasks_of(actor), HumanTask.status == "open")
     if process:
         query = query.where(func.split_part(HumanTask.workflow_id, ":", 1) == process)
     if org:
@@ -49,7 +45,7 @@ def inbox(
         query = query.where(or_(matches(HumanTask.title, org), matches(HumanTask.summary, org)))
     if age in AGES:
         query = query.where(HumanTask.created_at <= datetime.now(UTC) - AGES[age])
-    due_first = func.coalesce(HumanTask.due_at, datetime(9999, 12, 31, tzinfo=UTC))
+    due_first = func.coalesce(HumanTask.due_at, NEVER_DUE)
     rows = session.scalars(
         query.order_by(due_first, HumanTask.created_at, HumanTask.id).limit(_SHOWN + 1)
     ).all()
