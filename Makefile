@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine: `make up` runs the platform, `make test` the tests.
-.PHONY: install up demo test fuzz lint bench clean-data
+.PHONY: install up demo test fuzz lint bench seed-large load clean-data
 
 install:
 	@./stack/install.sh
@@ -30,6 +30,16 @@ bench: install
 	.venv/bin/python -m bench.cold_chain
 	.venv/bin/python -m bench.loans
 	.venv/bin/python -m bench.workbench
+
+# Ten million rows: a large, realistic dataset in a database of its own, and every list and search
+# endpoint timed against a bare indexed SQL query over the same rows (bench.large).
+seed-large: install
+	.venv/bin/python -m bench.seed_large
+
+# The sale day: with `make up` running, locust (headless) steps a realistic mix of buyers,
+# suppliers, carriers and regulators up until the platform saturates (bench.load).
+load: install
+	.venv/bin/python -m bench.load
 
 clean-data:
 	rm -rf .data
