@@ -7,7 +7,8 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -115,3 +116,43 @@ def latency_rows(label: str, samples: Samples, points: Sequence[int] = (50, 99))
         )
         for p in points
     ]
+
+
+def median(samples: Sequence[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count)."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One call's wall-clock and CPU milliseconds (CPU: this process, every thread)."""
+
+    wall_ms: float
+    cpu_ms: float
+
+
+def timed(run: Callable[[], object]) -> Timing:
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return Timing((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000)
+
+
+def interleaved(
+    contenders: Mapping[str, Callable[[], object]], *, rounds: int, warmups: int = 1
+) -> dict[str, list[Timing]]:
+    """Each contender once a round for ``rounds`` rounds after ``warmups`` untimed ones, in an
+    order that alternates (A B, then B A, ...) so neither always runs first, on a cold cache or
+    after the other's garbage. Report medians: one slow round (another process) moves no figure."""
+    names = list(contenders)
+    for _ in range(warmups):
+        for name in names:
+            contenders[name]()
+    timings: dict[str, list[Timing]] = {name: [] for name in names}
+    for round_no in range(rounds):
+        for name in names if round_no % 2 == 0 else reversed(names):
+            timings[name].append(timed(contenders[name]))
+    return timings
