@@ -168,7 +168,11 @@ class Keyset:
             equal = [k.expression == v for k, v in zip(self.keys[:i], values, strict=False)]
             beyond = key.expression < values[i] if key.descending else key.expression > values[i]
             ways.append(and_(*equal, beyond))
-        return or_(*ways)
+        # The first key's bound again on its own: PostgreSQL starts an index scan there instead
+        # of filtering every row before the cursor, so a deep page costs what the first does.
+        first, start = self.keys[0].expression, values[0]
+        bound = first <= start if self.keys[0].descending else first >= start
+        return and_(bound, or_(*ways))
 
     def encode(self, row: Any) -> str:
         raw = json.dumps([self.name, *(_dump(k.read(row)) for k in self.keys)])

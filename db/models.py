@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -91,6 +92,11 @@ class Document(Base):
 
 class AccreditationApplication(Base):
     __tablename__ = "accreditation_applications"
+    # Platform staff's list, latest first, all or by status (migration 0017).
+    __table_args__ = (
+        Index("ix_accreditation_applications_submitted", "submitted_at", "id"),
+        Index("ix_accreditation_applications_status_submitted", "status", "submitted_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -165,11 +171,29 @@ class SupplierAccreditation(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
+# A task without a due date sorts after every dated one (the inbox's order and its index).
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 class HumanTask(Base):
     """One inbox row per task any workflow opens; the workflow holds the decision logic."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_inbox", "status", "role", "org_id"),)
+    __table_args__ = (
+        Index("ix_human_tasks_inbox", "status", "role", "org_id"),
+        # The inbox's filter, then its order (api.routes.tasks.OLDEST_DUE_FIRST), so a page is
+        # read off the index in order; migration 0017.
+        Index(
+            "ix_human_tasks_due",
+            "org_id",
+            "role",
+            "status",
+            # As PostgreSQL prints it back, so the migration test compares it unchanged.
+            text("COALESCE(due_at, '9999-12-31 00:00:00+00'::timestamp with time zone)"),
+            "created_at",
+            "id",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(120), index=True)
@@ -232,7 +256,12 @@ class Notification(Base):
     """A message to an organisation's members holding a role; shown by ``GET /notifications``."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_org_role", "org_id", "role"),)
+    __table_args__ = (
+        Index("ix_notifications_org_role", "org_id", "role"),
+        # The list's filter then its order, newest first by a backward scan (migration 0017).
+        Index("ix_notifications_org_created", "org_id", "created_at", "id"),
+        Index("ix_notifications_org_kind_created", "org_id", "kind", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(240), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
@@ -251,6 +280,8 @@ class Rfq(Base):
     """A request for quotation; ``body`` is the workflow's input as JSON (Decimals as strings)."""
 
     __tablename__ = "rfqs"
+    # A buyer's RFQs newest first (migration 0017).
+    __table_args__ = (Index("ix_rfqs_buyer_created", "buyer_org_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -391,12 +422,21 @@ class Order(Base):
     """The order an executed contract becomes; its workflow holds the process."""
 
     __tablename__ = "orders"
+    # Each side's list newest first (api.routes.orders: its filter, then created_at read
+    # backwards), and platform staff's by status or all; migration 0017.
+    __table_args__ = (
+        Index("ix_orders_buyer_created", "buyer_org_id", "created_at", "id"),
+        Index("ix_orders_supplier_created", "supplier_org_id", "created_at", "id"),
+        Index("ix_orders_carrier_created", "carrier_org_id", "created_at", "id"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_created", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), unique=True)
     workflow_id: Mapped[str] = mapped_column(String(120))
-    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     status: Mapped[str] = mapped_column(String(30))
     status_reason: Mapped[str] = mapped_column(Text, default="")
     dangerous_goods: Mapped[bool]
@@ -405,7 +445,7 @@ class Order(Base):
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
     # The carrier the supplier chose at confirmation; it makes the waybills and reports the
     # shipments' events. None before carriers were parties, and when no carrier is needed.
-    carrier_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    carrier_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -461,6 +501,14 @@ class Waybill(Base):
     role reads these rows and nothing else."""
 
     __tablename__ = "waybills"
+    # The regulator's search (api.routes.waybill_search), migration 0017; its folded carrier
+    # name's GIN trigram index (ix_waybills_folded_carrier_name) is made there alone, as 0015's.
+    __table_args__ = (
+        Index("ix_waybills_plate_key", text("upper(translate(vehicle_plate, '·• -', ''))")),
+        Index("ix_waybills_un_numbers", "un_numbers", postgresql_using="gin"),
+        Index("ix_waybills_made_by_filed", "made_by_org_id", "filed_at"),
+        Index("ix_waybills_status_filed", "status", "filed_at"),
+    )
 
     waybill_number: Mapped[str] = mapped_column(String(80), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)

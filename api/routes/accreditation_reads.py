@@ -3,6 +3,8 @@ standing (for itself, for buyers sourcing from it and for platform staff)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -103,7 +105,7 @@ def list_applications(
         query = query.where(AccreditationApplication.supplier_org_id == actor.org_id)
     if status_filter is not None:
         query = query.where(AccreditationApplication.status == status_filter.value)
-    return [_application_view(session, row, live=None) for row in page.rows(session, query)]
+    return _application_views(session, page.rows(session, query))
 
 
 @router.get("/applications/{application_id}")
@@ -121,20 +123,43 @@ async def get_application(
             live = None  # a later application of the same supplier
     except TemporalError:
         live = None  # the live view is a bonus: the recorded row still answers
-    return _application_view(session, row, live=live)
+    return _application_views(session, [row], live=live)[0]
+
+
+def _application_views(
+    session: Session,
+    rows: Sequence[AccreditationApplication],
+    *,
+    live: AccreditationView | None = None,
+) -> list[ApplicationView]:
+    """The applications with their certificates and financial years, read in two queries
+    whatever the number of rows (one a row each made a page of 200 cost 401 queries)."""
+    ids = [row.id for row in rows]
+    certificates: dict[str, list[ApplicationCertificate]] = defaultdict(list)
+    statements: dict[str, list[FinancialStatement]] = defaultdict(list)
+    if ids:
+        for c in session.scalars(
+            select(ApplicationCertificate)
+            .where(ApplicationCertificate.application_id.in_(ids))
+            .order_by(ApplicationCertificate.application_id, ApplicationCertificate.position)
+        ):
+            certificates[c.application_id].append(c)
+        for s in session.scalars(
+            select(FinancialStatement).where(FinancialStatement.application_id.in_(ids))
+        ):
+            statements[s.application_id].append(s)
+    return [
+        _application_view(row, certificates[row.id], statements[row.id], live=live) for row in rows
+    ]
 
 
 def _application_view(
-    session: Session, row: AccreditationApplication, *, live: AccreditationView | None
+    row: AccreditationApplication,
+    certificates: Sequence[ApplicationCertificate],
+    statements: Sequence[FinancialStatement],
+    *,
+    live: AccreditationView | None,
 ) -> ApplicationView:
-    certificates = session.scalars(
-        select(ApplicationCertificate)
-        .where(ApplicationCertificate.application_id == row.id)
-        .order_by(ApplicationCertificate.position)
-    )
-    statements = session.scalars(
-        select(FinancialStatement).where(FinancialStatement.application_id == row.id)
-    )
     return ApplicationView(
         application_id=row.id,
         supplier_org_id=row.supplier_org_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -21,13 +21,13 @@ from api.routes.carriage_drafts import carrier_choice_problem
 from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.common import Actor, Line, Text
 from contracts.tasks import SECOND_FACTOR_TASK_KINDS, DecideTaskInput, TaskAnswer, TaskStatus
-from db.models import HumanTask
+from db.models import NEVER_DUE, HumanTask
 from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
 
-# Oldest due first; a task without a due date after every dated one.
-NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+# Oldest due first; a task without a due date after every dated one (NEVER_DUE), the order
+# ix_human_tasks_due is built in.
 OLDEST_DUE_FIRST = Keyset(
     "tasks",
     (
