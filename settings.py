@@ -90,7 +90,13 @@ class Settings(BaseSettings):
     oidc_ops_group: str = ""
 
     max_upload_bytes: int = 10 * 1024 * 1024
-    metrics_port: int = 0
+    # Prometheus scrapes each process (API or worker) here, apart from the public API port;
+    # 0: no metrics endpoint. Loopback by default: a cluster sets the host to 0.0.0.0.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Traces to an OpenTelemetry collector over OTLP/HTTP (its base URL, e.g.
+    # http://otel-collector:4318). Empty, the default: no exporter, no tracing at all.
+    otlp_endpoint: str = ""
 
     @model_validator(mode="after")
     def _refuse_example_secrets(self) -> Settings:
