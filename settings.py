@@ -25,7 +25,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     # How long the API and the worker wait at start for a Temporal server that is not up yet.
     temporal_connect_wait_s: float = 120.0
+    # The workflows' queue; activities run on "<task_queue>-io" and "<task_queue>-render"
+    # (contracts.queues: a workflow names them from its own queue, as it cannot read settings).
     task_queue: str = "tradeflow"
+    # Per worker process: workflow tasks at once, I/O activities at once (threads), render
+    # activities at once and the processes that render their PDFs (worker.py --roles).
+    workflow_concurrency: int = Field(default=100, ge=1, le=1000)
+    io_concurrency: int = Field(default=16, ge=1, le=256)
+    render_concurrency: int = Field(default=4, ge=1, le=64)
+    render_processes: int = Field(default=2, ge=1, le=64)
 
     # Object store: "s3" (any S3 endpoint) or "local" (files under data_dir/objects).
     object_store: str = "local"

@@ -56,6 +56,7 @@ from bench.stats import print_header, require_counts
 from contracts.sourcing import ContractTerms
 from db.session import make_engine
 from rules.cold_chain_zones import zone_for
+from stack.worker_roles import Workers
 from tests.harness import orders as o
 from tests.harness import sourcing as s
 from worker import build_worker
@@ -97,7 +98,7 @@ def _contracts(services: Services, who: o.Parties, n: int) -> list[ContractTerms
     return [o.executed_contract(services.sessions, who, now=now, lines=(kit,)) for _ in range(n)]
 
 
-def _bare_worker(platform_worker: Worker, engine: Engine) -> Worker:
+def _bare_worker(platform_worker: Workers, engine: Engine) -> Worker:
     """The real worker's configuration with the bare workflow and its one activity."""
     config = platform_worker.config()
     config["task_queue"] = f"bench-bare-cold-{uuid.uuid4().hex[:8]}"

@@ -40,6 +40,7 @@ from bench.services import Services, api_process, quiet_logs, running_services
 from bench.stats import Row, percentile, print_header, require_counts, table
 from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import ContractTerms
+from stack.worker_roles import Workers
 from tests.harness import orders as o
 from worker import build_worker
 
@@ -94,7 +95,7 @@ async def _shapes(services: Services, warm: Sequence[ContractTerms]) -> dict[boo
     return shapes
 
 
-def _bare_worker(platform_worker: Worker, opened: OpenedTasks) -> Worker:
+def _bare_worker(platform_worker: Workers, opened: OpenedTasks) -> Worker:
     """The real worker's configuration with the bare workflow and no-op activities."""
     activities = BareActivities(opened)
     config = platform_worker.config()

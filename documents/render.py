@@ -1,14 +1,25 @@
-"""Rendering templates to HTML and PDF; used by activities only, never imported by a workflow."""
+"""Rendering templates to HTML and PDF; used by activities only, never imported by a workflow.
+
+weasyprint is CPU-bound and holds the interpreter lock while it lays a page out (an e-waybill
+~0.7 s), so a render worker (``worker.py --roles render``) hands each PDF to a pool of processes
+(``use_render_processes``): the activity's thread waits for the bytes without the lock, and two
+renders use two cores. Anywhere else (tests, a one-off script) ``render_pdf`` renders in place.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from temporalio.exceptions import ApplicationError
 
 # Imported eagerly (about a second) so the worker pays for it at start, not inside an activity.
 from weasyprint import HTML  # type: ignore[import-untyped]
@@ -78,10 +89,60 @@ def render_html(template: str, context: Mapping[str, object]) -> str:
     return _env.get_template(template).render(context)
 
 
+# The render worker's processes, when this process is one; None renders in place.
+_processes: ProcessPoolExecutor | None = None
+_process_count = 0
+_processes_lock = threading.Lock()
+
+
+def use_render_processes(count: int) -> None:
+    """Render every later PDF of this process in ``count`` processes of its own. Spawned, not
+    forked: the caller already runs threads and the Temporal runtime, which a fork would copy
+    mid-flight. Each process imports weasyprint once, at its start."""
+    global _processes, _process_count
+    with _processes_lock:
+        if _processes is not None:
+            _processes.shutdown(wait=False, cancel_futures=True)
+        _processes = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=font_available,
+        )
+        _process_count = count
+
+
+def stop_render_processes() -> None:
+    """Back to rendering in place; the processes end after their current render."""
+    global _processes
+    with _processes_lock:
+        if _processes is not None:
+            _processes.shutdown(wait=True, cancel_futures=True)
+            _processes = None
+
+
 def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
     """The PDF bytes; refuses to render without the CJK font rather than print empty boxes."""
     if not font_available():
         raise FontMissingError(f"CJK font missing at {FONT_PATH}: run stack/install.sh")
+    processes = _processes
+    if processes is None:
+        return render_here(template, dict(context))
+    try:
+        return processes.submit(render_here, template, dict(context)).result()
+    except BrokenProcessPool as broken:
+        # A render process died (killed, out of memory): nothing was stored, so fresh processes
+        # and the activity's retry render it again.
+        with _processes_lock:
+            renew = _processes is processes
+        if renew:
+            use_render_processes(_process_count)
+        raise ApplicationError(
+            f"a render process died rendering {template}", type="RenderProcessLost"
+        ) from broken
+
+
+def render_here(template: str, context: dict[str, object]) -> bytes:
+    """Render in this process (a render process's side of ``render_pdf``)."""
     document = HTML(
         string=render_html(template, context),
         base_url=TEMPLATES_DIR.as_uri() + "/",

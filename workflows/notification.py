@@ -60,6 +60,7 @@ class NotificationWorkflow:
             await workflow.execute_activity(
                 "deliver",
                 DeliverInput(delivery_id=delivery_id),
+                task_queue=policies.queue_for("deliver"),
                 start_to_close_timeout=timedelta(seconds=60),
                 schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=DELIVERY_RETRY,

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.attention import ATTENTION_PATCH, NEEDS_ATTENTION, AttentionOutcome
+    from contracts.queues import QUEUES_PATCH, activity_queue
 
 T = TypeVar("T")
 
@@ -85,6 +86,7 @@ async def call(name: str, arg: object, result: type[T], *, policy: ActivityPolic
                 name,
                 arg,
                 result_type=result,
+                task_queue=queue_for(name),
                 start_to_close_timeout=policy.timeout,
                 retry_policy=policy.retry,
             )
@@ -99,13 +101,25 @@ async def run(name: str, arg: object, *, policy: ActivityPolicy = DATABASE) -> N
     while True:
         try:
             await workflow.execute_activity(
-                name, arg, start_to_close_timeout=policy.timeout, retry_policy=policy.retry
+                name,
+                arg,
+                task_queue=queue_for(name),
+                start_to_close_timeout=policy.timeout,
+                retry_policy=policy.retry,
             )
         except ActivityError as failure:
             if await _attention(name, failure, skippable=True) is AttentionOutcome.SKIP:
                 return
             continue
         return
+
+
+def queue_for(activity: str) -> str | None:
+    """The I/O or render queue beside the workflow's own (``contracts.queues``); None (the
+    workflow's own queue) in histories from before the split, which keep replaying as run."""
+    if not workflow.patched(QUEUES_PATCH):
+        return None
+    return activity_queue(workflow.info().task_queue, activity)
 
 
 async def _attention(name: str, failure: ActivityError, *, skippable: bool) -> AttentionOutcome:

@@ -22,7 +22,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
 from contracts.finance import (
@@ -49,6 +48,7 @@ from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
 from stack.temporal import time_skipping_server_path
+from stack.worker_roles import Workers
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness import orders as o
@@ -259,7 +259,7 @@ class Services:
     bank: BankClient
     receivables_registry: ReceivablesRegistryClient
 
-    def worker(self, client: Client, settings: Settings, task_queue: str) -> Worker:
+    def worker(self, client: Client, settings: Settings, task_queue: str) -> Workers:
         with transaction(self.sessions) as session:
             seed_demo(session)  # the platform: the lender the registry names, finance told
         return build_worker(
