@@ -98,6 +98,25 @@ class Settings(BaseSettings):
     oidc_ops_group: str = ""
 
     max_upload_bytes: int = 10 * 1024 * 1024
+
+    # Load shedding in the API (api.shedding): requests served at once (below the thread pool
+    # and the database pool, so what waits, waits cheaply), requests waiting for a place and
+    # for how long; past those, 503 with Retry-After. Each caller (token's user, else address)
+    # has a token bucket: sustained requests a second and burst (0 a second: no limit); 429.
+    shed_max_in_flight: int = Field(default=32, ge=1, le=10_000)
+    shed_max_queued: int = Field(default=256, ge=0, le=100_000)
+    shed_queue_wait_s: float = Field(default=5.0, gt=0, le=300)
+    shed_retry_after_s: int = Field(default=2, ge=1, le=3600)
+    rate_limit_per_s: float = Field(default=100.0, ge=0, le=100_000)
+    rate_limit_burst: int = Field(default=1000, ge=1, le=1_000_000)
+    # Timeouts of the API's outbound calls: a statement of an API session (the workers'
+    # activities have their own start-to-close timeouts), a Temporal call (an update waits for
+    # its handler, so longer), the object store's connect and per-read waits.
+    api_statement_timeout_ms: int = Field(default=15_000, ge=0, le=3_600_000)
+    temporal_rpc_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    temporal_update_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    s3_read_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # Prometheus scrapes each process (API or worker) here, apart from the public API port;
     # 0: no metrics endpoint. Loopback by default: a cluster sets the host to 0.0.0.0.
     metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -60,6 +61,8 @@ from api.routes import (
     tax_profile,
     waybill_submission,
 )
+from api.shedding import Limits, SheddingMiddleware
+from api.temporal_timeouts import with_deadlines
 from api.unexpected_errors import UnexpectedErrorMiddleware
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
@@ -79,7 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keyring = keyring_from_settings(settings)
     install_column_keyring(keyring)
     jwt_secret = jwt_secret_from_settings(settings)
-    sessions = make_session_factory(make_engine(settings.database_url, pool_size=10))
+    sessions = make_session_factory(
+        make_engine(
+            settings.database_url,
+            pool_size=10,
+            statement_timeout_ms=settings.api_statement_timeout_ms,
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.platform = Platform(
             settings=settings,
             sessions=sessions,
-            temporal=await connect(settings, keyring),
+            temporal=with_deadlines(
+                await connect(settings, keyring),
+                call=timedelta(seconds=settings.temporal_rpc_timeout_s),
+                update=timedelta(seconds=settings.temporal_update_timeout_s),
+            ),
             store=object_store_from_settings(settings),
             keyring=keyring,
             jwt_secret=jwt_secret,
@@ -109,6 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost (added first): the middleware added below see an unexpected error as a 500.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)
+    # Outside the idempotency keys: a shed request claims none, so its retry runs afresh.
+    app.add_middleware(
+        SheddingMiddleware, limits=Limits.from_settings(settings), jwt_secret=jwt_secret
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.temporal_ui_origins,

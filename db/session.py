@@ -18,14 +18,24 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5, connect_timeout_s: int = 10) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    connect_timeout_s: int = 10,
+    statement_timeout_ms: int = 0,
+) -> Engine:
     """Connects lazily, so a process starts while its database is still coming up; until then
     each use fails fast with ``OperationalError`` (503 in the API, a retried activity)."""
     # pre_ping: a restarted database must not surface as a failed request or activity.
     # connect_timeout: an unreachable host fails in seconds instead of the TCP timeout (minutes).
+    # statement_timeout (0: none): the server cancels a statement running longer, so a slow
+    # query ends as an error (OperationalError: 503) instead of holding its connection.
     full_url = sqlalchemy_url(url)
     psycopg2 = make_url(full_url).get_driver_name() == "psycopg2"
-    connect_args = {"connect_timeout": connect_timeout_s} if psycopg2 else {}
+    connect_args: dict[str, object] = {"connect_timeout": connect_timeout_s} if psycopg2 else {}
+    if psycopg2 and statement_timeout_ms > 0:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(
         full_url,
         pool_pre_ping=True,

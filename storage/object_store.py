@@ -191,7 +191,14 @@ def object_store_from_settings(settings: Settings) -> ObjectStore:
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.s3_region,
             # One connection per activity thread (the worker runs 16) without pool churn.
-            config=Config(max_pool_connections=32),
+            # Bounded waits (botocore's are 60 s each, retried): a hung store fails a request
+            # or an activity attempt in seconds, and the activity's retry policy takes over.
+            config=Config(
+                max_pool_connections=32,
+                connect_timeout=settings.s3_connect_timeout_s,
+                read_timeout=settings.s3_read_timeout_s,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
         )
         store = S3ObjectStore(client, settings.s3_bucket)
         # A fresh MinIO or account has no bucket yet; creating it is idempotent.
