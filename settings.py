@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     active_key_id: str = ""
     jwt_secret: str = ""
     jwt_ttl_minutes: int = 60
+    # Signs the audit chain's checkpoints: base64 of a 32-byte Ed25519 seed. Empty: outside
+    # production, derived from the data folder's generated secret (security.audit_checkpoints).
+    # The sealer checkpoints every N sealed entries or T seconds, whichever comes first.
+    audit_signing_key: str = ""
+    audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
+    audit_checkpoint_s: float = Field(default=60.0, gt=0, le=86_400)
+    audit_seal_poll_s: float = Field(default=0.5, gt=0, le=3600)
 
     certification_registry_url: str = "http://127.0.0.1:8301"
     certification_registry_timeout_s: float = 5.0

@@ -1,4 +1,11 @@
-"""Appending to and verifying the tamper-evident audit log."""
+"""Appending to and verifying the tamper-evident audit log.
+
+``append_audit`` inserts an entry unsealed in the caller's transaction and never waits on another
+writer: there is no chain head to read, so no lock. The sealer (``stack/audit_sealer.py``) gives
+committed entries their ``seq`` and hashes later, in batches; ``db.audit_verify`` verifies a range
+against the signed checkpoints without reading the whole chain, and this module's CLI
+(``python -m db.audit_log``) still re-hashes every entry.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,13 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from contracts.common import Actor
 from db.models import AuditEntry
-from security.audit_chain import GENESIS_HASH, AuditFields, entry_hash, first_broken
-
-# Serialises appends so two writers never chain onto the same predecessor.
-_APPEND_LOCK = 7_431_001
+from security.audit_chain import AuditFields, canonical_bytes, first_broken
 
 
 def append_audit(
@@ -28,82 +33,99 @@ def append_audit(
     dedup_key: str | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Add an entry inside the caller's transaction, so it commits with the change it records."""
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
-    if dedup_key is not None:
-        existing = session.scalar(select(AuditEntry).where(AuditEntry.dedup_key == dedup_key))
-        if existing is not None:
-            return existing
-    last = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    fields = AuditFields(
-        seq=seq,
-        at=(at or datetime.now(UTC)).astimezone(UTC),
-        actor_user_id=actor.user_id,
-        actor_org_id=actor.org_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        detail=dict(detail or {}),
+    """Add an entry inside the caller's transaction, so it commits with the change it records.
+
+    With a ``dedup_key`` already logged (or being logged by a transaction still open, which this
+    one then waits for: only writers of the same key wait), the existing entry is returned."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    content = {"detail": dict(detail or {})}
+    # Refuse now what could never be hashed (a datetime or Decimal in detail), not at sealing.
+    canonical_bytes(
+        AuditFields(
+            0, moment, actor.user_id, actor.org_id, action, target_type, target_id, **content
+        )
     )
-    entry = AuditEntry(
-        seq=seq,
-        at=fields.at,
-        actor_user_id=fields.actor_user_id,
-        actor_org_id=fields.actor_org_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        detail=dict(fields.detail),
-        dedup_key=dedup_key,
-        prev_hash=prev_hash,
-        hash=entry_hash(prev_hash, fields),
+    statement = (
+        insert(AuditEntry)
+        .values(
+            at=moment,
+            actor_user_id=actor.user_id,
+            actor_org_id=actor.org_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            dedup_key=dedup_key,
+            **content,
+        )
+        .on_conflict_do_nothing(index_elements=[AuditEntry.dedup_key])
+        .returning(AuditEntry)
     )
-    session.add(entry)
-    session.flush()
+    entry = session.scalars(statement).one_or_none()
+    if entry is None:  # the key was logged before: the conflict wrote nothing
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.dedup_key == dedup_key)).one()
     return entry
 
 
+def fields_of(row: AuditEntry, *, seq: int | None = None) -> AuditFields:
+    """The hashed content of an entry: sealed, or about to be sealed at ``seq``."""
+    place = row.seq if seq is None else seq
+    if place is None:
+        raise ValueError(f"audit entry {row.id} is not sealed yet")
+    return AuditFields(
+        seq=place,
+        at=row.at,
+        actor_user_id=row.actor_user_id,
+        actor_org_id=row.actor_org_id,
+        action=row.action,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        detail=row.detail,
+    )
+
+
+def chain_rows(
+    session: Session, *, first: int = 1, last: int | None = None
+) -> Iterator[AuditEntry]:
+    """Sealed entries with ``first <= seq <= last`` in chain order, streamed."""
+    query = select(AuditEntry).where(AuditEntry.seq >= first)
+    if last is not None:
+        query = query.where(AuditEntry.seq <= last)
+    yield from session.scalars(query.order_by(AuditEntry.seq).execution_options(yield_per=1000))
+
+
 def _chain(session: Session) -> Iterator[tuple[AuditFields, str, str]]:
-    rows = session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
-    ).scalars()
-    for row in rows:
-        fields = AuditFields(
-            seq=row.seq,
-            at=row.at,
-            actor_user_id=row.actor_user_id,
-            actor_org_id=row.actor_org_id,
-            action=row.action,
-            target_type=row.target_type,
-            target_id=row.target_id,
-            detail=row.detail,
-        )
-        yield fields, row.prev_hash, row.hash
+    for row in chain_rows(session):
+        yield fields_of(row), row.prev_hash or "", row.hash or ""
 
 
 def first_broken_entry(session: Session) -> int | None:
-    """The sequence number of the first entry that breaks the chain, or None if it is intact."""
+    """The sequence number of the first sealed entry that breaks the chain, or None if intact.
+
+    Reads every entry: the CLI's full check. The API verifies ranges (``db.audit_verify``)."""
     return first_broken(_chain(session))
 
 
 def main() -> int:
-    """``python -m db.audit_log``: verify the chain of the configured database; exit 1 if broken."""
-    from sqlalchemy import func
-
+    """``python -m db.audit_log``: verify every entry of the configured database, its signed
+    checkpoints and the latest one published; exit 1 if anything is broken."""
+    from db.audit_verify import verify_all
     from db.session import make_engine, make_session_factory
+    from security.audit_checkpoints import checkpoint_signer_from_settings
     from settings import get_settings
+    from storage.object_store import object_store_from_settings
 
-    sessions = make_session_factory(make_engine(get_settings().database_url, pool_size=1))
+    settings = get_settings()
+    sessions = make_session_factory(make_engine(settings.database_url, pool_size=1))
+    verifier = checkpoint_signer_from_settings(settings).verifier()
     with sessions() as session:
-        broken = first_broken_entry(session)
-        count = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
-    if broken is None:
-        print(f"audit log intact: {count} entries")
+        report = verify_all(session, verifier, object_store_from_settings(settings))
+        unsealed = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))
+        )
+    if report.intact:
+        print(f"audit log intact: {report.rows_read} entries sealed, {unsealed} not yet")
         return 0
-    print(f"audit log BROKEN at entry {broken} (of {count})")
+    print(f"audit log BROKEN: {report.problem} (of {report.rows_read} sealed entries)")
     return 1
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -220,11 +221,19 @@ class HumanTask(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (a trigger refuses UPDATE and DELETE); each row hashes the one before."""
+    """Append-only: a trigger refuses DELETE and every UPDATE but sealing. An entry is inserted
+    unsealed (no seq or hashes) without waiting on other writers; the sealer
+    (``stack/audit_sealer.py``) later gives it its place in the chain, each hashing the one before.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL")),
+    )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Insertion order; the chain's order is ``seq``, given when the entry is sealed.
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     at: Mapped[datetime]
     actor_user_id: Mapped[str] = mapped_column(String(40))
     actor_org_id: Mapped[str] = mapped_column(String(40))
@@ -234,8 +243,24 @@ class AuditEntry(Base):
     detail: Mapped[JsonDict]
     # Retried activities pass the same key, so an event is logged once.
     dedup_key: Mapped[str | None] = mapped_column(String(240), unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed head of the audit chain (size, head hash, time; Ed25519), also published to the
+    object store, so deleting the newest entries and their checkpoint rows is still detected."""
+
+    __tablename__ = "audit_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(120))
+    published_at: Mapped[datetime | None]
+    # Where ``GET /audit/verify`` resumes: the newest checkpoint it has verified up to.
+    verified_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):
