@@ -227,9 +227,7 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (
-        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL")),
-    )
+    __table_args__ = (Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL")),)
 
     # Insertion order; the chain's order is ``seq``, given when the entry is sealed.
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
