@@ -14,6 +14,8 @@ from typing import Any, Protocol, Self
 
 import httpx
 
+from stack.tracing import outbound_span, record_status
+
 
 class ExternalSystemError(Exception):
     """A call to an external system did not get the answer it needed."""
@@ -119,18 +121,24 @@ class HttpAdapter(AdapterClient):
         """Send one request; statuses in ``passthrough`` are returned for the caller to read."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         call = f"{method} {path}"
-        try:
-            response = self._http.request(method, path, params=params, json=json, headers=headers)
-        except httpx.TimeoutException as timed_out:
-            raise ExternalSystemUnavailable(
-                f"{self.system} timed out on {call}: {type(timed_out).__name__}",
-                system=self.system,
-            ) from timed_out
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as failed:
-            raise ExternalSystemUnavailable(
-                f"{self.system} unreachable on {call}: {type(failed).__name__}: {failed}",
-                system=self.system,
-            ) from failed
+        with outbound_span(
+            system=self.system, method=method, base_url=self.base_url, headers=headers
+        ) as span:
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TimeoutException as timed_out:
+                raise ExternalSystemUnavailable(
+                    f"{self.system} timed out on {call}: {type(timed_out).__name__}",
+                    system=self.system,
+                ) from timed_out
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as failed:
+                raise ExternalSystemUnavailable(
+                    f"{self.system} unreachable on {call}: {type(failed).__name__}: {failed}",
+                    system=self.system,
+                ) from failed
+            record_status(span, response.status_code)
         status = response.status_code
         if status < 400 or status in passthrough:
             return response

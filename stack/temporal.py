@@ -16,6 +16,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
+from stack.tracing import temporal_interceptors
 
 # Registered on the dev server at start (``--search-attribute``) and by the compose setup job.
 ORG_ID = SearchAttributeKey.for_keyword("TradeflowOrgId")
@@ -48,12 +49,19 @@ class TemporalUnavailable(RuntimeError):
         self.attempts = attempts
 
 
-def runtime_with_metrics(port: int) -> Runtime | None:
-    """A runtime exporting SDK metrics for Prometheus on ``port`` (0: no metrics endpoint)."""
+def runtime_with_metrics(port: int, host: str = "127.0.0.1") -> Runtime | None:
+    """A runtime exporting SDK metrics for Prometheus on ``host:port`` (0: no metrics endpoint).
+
+    Besides ours (stack/task_queue_metrics.py, activities/failures.py), the SDK's per task
+    queue: ``temporal_workflow_task_schedule_to_start_latency`` and
+    ``temporal_activity_schedule_to_start_latency`` (histograms in milliseconds, labelled
+    ``task_queue``) show how long work waits for a free worker: the first figures to graph
+    when deciding which role needs more replicas.
+    """
     if port <= 0:
         return None
     return Runtime(
-        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{host}:{port}"))
     )
 
 
@@ -80,6 +88,8 @@ async def connect(
                     namespace=settings.temporal_namespace,
                     data_converter=data_converter(keyring),
                     runtime=runtime,
+                    # Traced processes only (stack/tracing.py): workers on this client too.
+                    interceptors=temporal_interceptors(),
                 ),
                 timeout=max(min(_ATTEMPT_TIMEOUT_S, remaining), 0.1),
             )
