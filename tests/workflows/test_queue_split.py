@@ -3,7 +3,7 @@ workflows' own, each served only by a worker of that role, the PDFs rendered in 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,10 +19,7 @@ from db.models import Invoice
 from documents.render import stop_render_processes, use_render_processes
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
-from security.keys import KeyRing
-from security.payload_codec import data_converter
 from settings import Settings
-from stack.temporal import time_skipping_server_path
 from stack.worker_roles import Workers
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
@@ -33,17 +30,6 @@ from worker import activity_name, build_worker
 from workflows.order import OrderWorkflow
 
 Build = Callable[[frozenset[Role]], Workers]
-
-
-@pytest.fixture(scope="module")
-async def time_skipping_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
-    """This module's own server: its order waits on an unserved queue on purpose."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(time_skipping_server_path()),
-        data_converter=data_converter(keyring),
-    )
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture
