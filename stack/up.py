@@ -2,10 +2,11 @@
 
 Runs PostgreSQL (embedded, unless DATABASE_URL is set) as a supervised child, applies
 migrations, seeds the demo organisations on first start, then runs the Temporal dev server
-(SQLite in WAL mode, Web UI), the external-system sandboxes, the worker and the API as children
-too. A child that dies is restarted with a capped back-off for as long as ``make up`` runs, and
-each exit is logged at ERROR; the healthy children are never taken down with it. Ctrl-C or
-SIGTERM stops them all, newest first. Everything persists under the data folder
+(SQLite in WAL mode, Web UI), the external-system sandboxes, the workers (a process for each
+role: workflows, I/O activities, PDF rendering) and the API as children too. A child that dies
+is restarted with a capped back-off for as long as ``make up`` runs, and each exit is logged at
+ERROR; the healthy children are never taken down with it. Ctrl-C or SIGTERM stops them all,
+newest first. Everything persists under the data folder
 (``TRADEFLOW_DATA_DIR``, default ``.data``).
 """
 
@@ -47,7 +48,14 @@ RECEIVABLES_REGISTRY_PORT = 8304
 MAIL_PORT = 8305  # the mail sandbox's inbox, over HTTP
 WEBHOOK_SINK_PORT = 8306
 SMTP_PORT = 8325  # the mail sandbox's SMTP
-METRICS_PORT = 9464
+METRICS_PORT = 9464  # the first worker process's; the next ones count up from it
+# One process a role (worker.py --roles), so each can be watched, restarted and sized on its
+# own; the once-per-cluster duties ride with the workflows, of which `make up` runs one.
+WORKER_PROCESSES = (
+    ("workflows", "workflows,singletons"),
+    ("io", "io"),
+    ("render", "render"),
+)
 
 
 def port_open(port: int) -> Callable[[], bool]:
@@ -76,7 +84,7 @@ def start_database(supervisor: Supervisor, data_dir: Path) -> str:
 
 
 def platform_children(settings: Settings, *, data_dir: Path, env: dict[str, str]) -> list[Child]:
-    """Temporal, the sandboxes, the worker and the API, in the order they start."""
+    """Temporal, the sandboxes, the workers and the API, in the order they start."""
     python = sys.executable
     api_url = f"http://{settings.api_host}:{settings.api_port}"
 
@@ -105,10 +113,13 @@ def platform_children(settings: Settings, *, data_dir: Path, env: dict[str, str]
         sandbox("receivables-registry", RECEIVABLES_REGISTRY_PORT),
         sandbox("mail", MAIL_PORT),
         sandbox("webhook-sink", WEBHOOK_SINK_PORT),
-        Child(
-            "worker",
-            [python, "worker.py"],
-            env=dict(env, TRADEFLOW_METRICS_PORT=str(METRICS_PORT)),
+        *(
+            Child(
+                f"worker-{name}",
+                [python, "worker.py", "--roles", roles],
+                env=dict(env, TRADEFLOW_METRICS_PORT=str(METRICS_PORT + offset)),
+            )
+            for offset, (name, roles) in enumerate(WORKER_PROCESSES)
         ),
         Child("api", api, env=env, ready=port_open(settings.api_port)),
     ]
@@ -196,7 +207,7 @@ Tradeflow is running{" (demo data created)" if seeded else ""}.
   Receivables reg. http://127.0.0.1:{RECEIVABLES_REGISTRY_PORT}     (sandbox)
   Mail inbox       http://127.0.0.1:{MAIL_PORT}/messages   (sandbox; SMTP on {SMTP_PORT})
   Webhook sink     http://127.0.0.1:{WEBHOOK_SINK_PORT}/hooks/<name>   (sandbox)
-  Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics
+  Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics   (workflows; then io, render)
   Data folder      {data_dir}     (logs in {data_dir / "logs"})
 
 Demo logins (password "{DEMO_PASSWORD}"):

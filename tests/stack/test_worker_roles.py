@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from contracts.queues import Role, activity_queue
+from settings import Settings
+from stack.up import platform_children
 from stack.worker_roles import ALL_ROLES, parse_roles
 from worker import parse_arguments
 
@@ -36,3 +40,13 @@ def test_activities_are_routed_by_kind_beside_the_workflows_queue() -> None:
     assert activity_queue("tradeflow", "seal_waybill") == "tradeflow-render"
     assert activity_queue("tradeflow", "record_order") == "tradeflow-io"
     assert activity_queue("tq-1", "deliver") == "tq-1-io"
+
+
+def test_make_up_runs_each_role_in_a_process_of_its_own() -> None:
+    children = platform_children(Settings(), data_dir=Path("/nonexistent"), env={})
+    workers = [child for child in children if child.argv[1:2] == ["worker.py"]]
+    roles = [parse_roles(child.argv[child.argv.index("--roles") + 1]) for child in workers]
+    assert frozenset().union(*roles) == ALL_ROLES
+    assert sum(Role.SINGLETONS in these for these in roles) == 1  # once per cluster
+    ports = {(child.env or {})["TRADEFLOW_METRICS_PORT"] for child in workers}
+    assert len(ports) == len(workers) == 3
