@@ -208,10 +208,7 @@ class Page:
 
     def rows(self, session: Session, query: Select[tuple[T]]) -> list[T]:
         """The rows of ``query`` on this page, in the keyset's order (the query orders nothing)."""
-        query = query.order_by(*self.keyset.order())
-        if self.start is not None:
-            query = query.where(self.keyset.after(self.start))
-        found = list(session.scalars(query.limit(self.limit + 1)))
+        found = list(session.scalars(page_statement(self.keyset, query, self.start, self.limit)))
         if len(found) > self.limit:
             found = found[: self.limit]
             self.next_cursor = self.keyset.encode(found[-1])
@@ -226,6 +223,17 @@ class Page:
             return {}
         url = self.request.url.include_query_params(cursor=self.next_cursor)
         return {"Link": f'<{url.path}?{url.query}>; rel="next"', "X-Next-Cursor": self.next_cursor}
+
+
+def page_statement(
+    keyset: Keyset, query: Select[tuple[T]], start: tuple[Any, ...] | None, limit: int
+) -> Select[tuple[T]]:
+    """``query`` as one page reads it: ordered by the keyset, after ``start``, one row more than
+    ``limit`` (whether a next page exists). Query-plan tests EXPLAIN exactly this."""
+    query = query.order_by(*keyset.order())
+    if start is not None:
+        query = query.where(keyset.after(start))
+    return query.limit(limit + 1)
 
 
 def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:

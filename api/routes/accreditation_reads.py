@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from temporalio.exceptions import TemporalError
 
@@ -100,12 +100,20 @@ def list_applications(
 ) -> list[ApplicationView]:
     """The caller's own applications (suppliers) or all of them (compliance and ops); latest
     first, a page at a time (the ``Link`` header's next)."""
+    query = applications_query(actor, status_filter)
+    return _application_views(session, page.rows(session, query))
+
+
+def applications_query(
+    actor: Actor, status: AccreditationStatus | None
+) -> Select[tuple[AccreditationApplication]]:
+    """The applications the caller lists: its own (suppliers) or all (staff), of one status."""
     query = select(AccreditationApplication)
     if not is_operator(actor):
         query = query.where(AccreditationApplication.supplier_org_id == actor.org_id)
-    if status_filter is not None:
-        query = query.where(AccreditationApplication.status == status_filter.value)
-    return _application_views(session, page.rows(session, query))
+    if status is not None:
+        query = query.where(AccreditationApplication.status == status.value)
+    return query
 
 
 @router.get("/applications/{application_id}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, SessionDep, not_found
@@ -42,6 +42,15 @@ def notifications(
     kind: Annotated[Line | None, Query(max_length=60)] = None,
 ) -> list[NotificationView]:
     """Newest first, a page at a time (the ``Link`` header's next)."""
+    query = notifications_query(actor, kind)
+    return [
+        NotificationView.model_validate(n, from_attributes=True) for n in page.rows(session, query)
+    ]
+
+
+def notifications_query(actor: Actor, kind: str | None) -> Select[tuple[Notification]]:
+    """The organisation's notifications for the caller's roles, of one kind or all: the list's
+    query, which migration 0017's indexes serve (organisation, kind, then newest first)."""
     query = (
         select(Notification)
         .where(Notification.org_id == actor.org_id)
@@ -49,9 +58,7 @@ def notifications(
     )
     if kind:
         query = query.where(Notification.kind == kind)
-    return [
-        NotificationView.model_validate(n, from_attributes=True) for n in page.rows(session, query)
-    ]
+    return query
 
 
 class InboxItem(BaseModel):

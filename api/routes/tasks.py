@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
@@ -125,12 +125,21 @@ def inbox(
 ) -> list[TaskView]:
     """Tasks for the caller's organisation and roles, oldest due first, a page at a time (the
     ``Link`` header's next)."""
+    query = inbox_query(actor, status, kind=kind, subject_id=subject_id)
+    return [_view(row) for row in page.rows(session, query)]
+
+
+def inbox_query(
+    actor: Actor, status: TaskStatus, *, kind: str | None = None, subject_id: str | None = None
+) -> Select[tuple[HumanTask]]:
+    """The inbox's query (``tasks_of``, a status, optionally a kind or subject), which
+    ``ix_human_tasks_due`` serves in ``OLDEST_DUE_FIRST`` order (migration 0017)."""
     query = select(HumanTask).where(*tasks_of(actor)).where(HumanTask.status == status.value)
     if kind is not None:
         query = query.where(HumanTask.kind == kind)
     if subject_id is not None:
         query = query.where(HumanTask.subject_id == subject_id)
-    return [_view(row) for row in page.rows(session, query)]
+    return query
 
 
 @router.get("/{task_id}")
