@@ -1,0 +1,182 @@
+"""The sale day's users, for locust (run by ``bench.load``, headless, a step at a time).
+
+Buyers browse their RFQs and orders, read an RFQ and compare its quotes, and look a supplier
+up; suppliers quote and revise on open RFQs; the carrier's dispatcher follows its orders while
+the logger on its chilled trip uploads readings; the regulator lists and reads filed e-waybills.
+Every request is a real one to the running platform, with the tokens and objects ``bench.load``
+prepared (``TRADEFLOW_LOAD_STATE`` names the file). A 2xx is a success; anything else is a
+failure named by its status (``HTTP 503``), so the error mix can be told apart: shed (429, 503),
+refused by the domain (4xx) and broken (5xx, no answer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, between, task
+from locust.contrib.fasthttp import ResponseContextManager
+
+from bench.load_setup import READINGS_PER_BATCH, SECOND_BUYER, LoadState
+from stack.demo_carrier import CARRIER_DISPATCH
+from stack.demo_client import BUYER, INSPECTOR
+
+STATE = LoadState.load(Path(os.environ["TRADEFLOW_LOAD_STATE"]))
+# Which step this process runs: each step's readings get times of their own (see Logger).
+STEP = int(os.environ.get("TRADEFLOW_LOAD_STEP", "0"))
+_supplier_numbers = itertools.count()
+_logger_numbers = itertools.count()
+
+
+def judged(answer: ResponseContextManager) -> None:
+    """2xx succeeds; anything else fails under its status, which the report groups by."""
+    if not 200 <= answer.status_code < 300:
+        answer.failure(f"HTTP {answer.status_code}")  # type: ignore[no-untyped-call]
+    else:
+        answer.success()  # type: ignore[no-untyped-call]
+
+
+class Platform(FastHttpUser):
+    abstract = True
+    host = STATE.base
+    wait_time = between(0.5, 2.0)
+    email = ""
+
+    def on_start(self) -> None:
+        self.auth = {"Authorization": f"Bearer {STATE.tokens[self.email]}"}
+
+    def get(self, path: str, name: str, **params: Any) -> Any:
+        with self.client.get(
+            path, headers=self.auth, params=params, name=name, catch_response=True
+        ) as answer:
+            judged(answer)
+            return answer.json() if answer.status_code == 200 else None
+
+
+class Buyer(Platform):
+    weight = 4
+
+    def on_start(self) -> None:
+        self.email = random.choice((BUYER, BUYER, SECOND_BUYER))
+        super().on_start()
+
+    @task(3)
+    def browse_rfqs(self) -> None:
+        self.get("/rfqs", "buyer: list RFQs", limit=20)
+
+    @task(3)
+    def browse_orders(self) -> None:
+        self.get("/orders", "buyer: list orders", limit=20)
+
+    @task(2)
+    def compare(self) -> None:
+        if self.email != BUYER:
+            return  # the load's RFQs are Huadong's
+        rfq_id = random.choice(STATE.rfq_ids)
+        self.get(f"/rfqs/{rfq_id}", "buyer: read RFQ")
+        self.get(f"/rfqs/{rfq_id}/comparison", "buyer: compare quotes")
+
+    @task(1)
+    def look_up_supplier(self) -> None:
+        org_id = random.choice(list(STATE.suppliers.values()))
+        self.get(f"/accreditation/suppliers/{org_id}", "buyer: supplier standing")
+
+
+class Supplier(Platform):
+    """Quotes, then revises its price, on the one RFQ it is given for this step."""
+
+    weight = 2
+
+    def on_start(self) -> None:
+        number = next(_supplier_numbers)
+        emails = list(STATE.suppliers)
+        self.email = emails[number % len(emails)]
+        self.rfq_id = STATE.rfq_ids[(number // len(emails)) % len(STATE.rfq_ids)]
+        self.revision: int | None = None
+        super().on_start()
+        self._resync()
+
+    def _resync(self) -> None:
+        """The revision this supplier's quote is at, from its own quotes on the RFQ."""
+        quotes = self.get(f"/rfqs/{self.rfq_id}/quotes", "supplier: read own quotes", limit=100)
+        mine = [q["revision"] for q in quotes or []]
+        self.revision = max(mine) if mine else None
+
+    @task
+    def quote(self) -> None:
+        terms = dict(STATE.terms)
+        price = Decimal("8.00") + Decimal(random.randint(0, 150)) / 100
+        terms["lines"] = [{**terms["lines"][0], "unit_price": str(price)}]  # type: ignore[index]
+        body = {"terms": terms, "replaces_revision": self.revision}
+        headers = {**self.auth, "Idempotency-Key": uuid.uuid4().hex}
+        with self.client.post(
+            f"/rfqs/{self.rfq_id}/quotes",
+            json=body,
+            headers=headers,
+            name="supplier: quote",
+            catch_response=True,
+        ) as answer:
+            judged(answer)
+            if answer.status_code == 200:
+                self.revision = answer.json()["revision"]
+        if answer.status_code == 409:
+            self._resync()
+
+
+class Carrier(Platform):
+    """The dispatcher follows its orders; the logger on board uploads its readings."""
+
+    weight = 2
+    email = CARRIER_DISPATCH
+
+    def on_start(self) -> None:
+        super().on_start()
+        # Times of this user's own: the step, the user and a counter apart, all after pickup.
+        user = next(_logger_numbers)
+        self.next_at = datetime.fromisoformat(STATE.trip_start) + timedelta(
+            microseconds=STEP * 1_000_000_000 + user * 1_000_000 + 1
+        )
+        self.logger = {"Authorization": f"Logger {STATE.logger_id}:{STATE.logger_secret}"}
+
+    @task(3)
+    def upload_readings(self) -> None:
+        readings = []
+        for i in range(READINGS_PER_BATCH):
+            at = self.next_at + timedelta(microseconds=i)
+            readings.append({"at": at.isoformat(), "celsius": f"{random.uniform(4, 6):.2f}"})
+        self.next_at += timedelta(microseconds=READINGS_PER_BATCH)
+        with self.client.post(
+            "/cold-chain/readings",
+            json={"logger_id": STATE.logger_id, "readings": readings},
+            headers=self.logger,
+            name="logger: upload readings",
+            catch_response=True,
+        ) as answer:
+            judged(answer)
+
+    @task(1)
+    def follow_orders(self) -> None:
+        self.get("/orders", "carrier: list orders", limit=20)
+        self.get(f"/orders/{STATE.trip_order_id}", "carrier: read order")
+
+
+class Regulator(Platform):
+    weight = 1
+    email = INSPECTOR
+
+    @task(3)
+    def list_waybills(self) -> None:
+        found = self.get("/regulator/waybills", "regulator: list waybills", limit=20)
+        if found:
+            number = random.choice(found)["waybill_number"]
+            self.get(f"/regulator/waybills/{number}", "regulator: read waybill")
+
+    @task(1)
+    def search_waybills(self) -> None:
+        self.get("/regulator/waybills", "regulator: search by UN number", un_number="UN1090")
