@@ -38,28 +38,7 @@ class InvoiceActivities:
             org_id=contract.buyer.org_id,
             kind="invoice",
             filename=f"invoice-{invoice_id}.pdf",
-            render=lambda: render_pdf(
-                "invoice.html.j2",
-                {
-                    "document_id": invoice_id,
-                    "invoice_id": invoice_id,
-                    "order_id": issue.order_id,
-                    "contract_id": contract.contract_id,
-                    "issued_on": issue.accepted_at.date(),
-                    "accepted_on": issue.accepted_at.date(),
-                    "due_on": issue.due_on,
-                    "buyer": contract.buyer,
-                    "supplier": contract.supplier,
-                    "lines": contract.lines,
-                    "currency": contract.total.currency,
-                    "goods_total": contract.goods_total,
-                    "logistics": contract.logistics,
-                    "freight": contract.freight,
-                    "tax": contract.tax,
-                    "total": contract.total,
-                    "payment_terms": contract.payment_terms,
-                },
-            ),
+            render=lambda: render_pdf("invoice.html.j2", invoice_context(issue)),
         )
         with transaction(self._sessions) as session:
             if session.get(Invoice, invoice_id) is not None:
@@ -82,3 +61,28 @@ class InvoiceActivities:
                 invoice_id,
                 {"sha256": document.sha256, "amount": str(contract.total.amount)},
             )
+
+
+def invoice_context(issue: IssueInvoiceInput) -> dict[str, object]:
+    """What the invoice template prints, from the accepted order's contract."""
+    invoice_id = invoice_id_for(issue.order_id)
+    contract = issue.contract
+    return {
+        "document_id": invoice_id,
+        "invoice_id": invoice_id,
+        "order_id": issue.order_id,
+        "contract_id": contract.contract_id,
+        "issued_on": issue.accepted_at.date(),
+        "accepted_on": issue.accepted_at.date(),
+        "due_on": issue.due_on,
+        "buyer": contract.buyer,
+        "supplier": contract.supplier,
+        "lines": contract.lines,
+        "currency": contract.total.currency,
+        "goods_total": contract.goods_total,
+        "logistics": contract.logistics,
+        "freight": contract.freight,
+        "tax": contract.tax,
+        "total": contract.total,
+        "payment_terms": contract.payment_terms,
+    }

@@ -5,12 +5,15 @@ accreditation; the last activity before the decision "opens the task", and ``dec
 once the activities after it are done, like the real update answers with the process's new status.
 
 ``BareProcessWorkflow`` (order): the recorded phases of a process of many updates, each begun by
-``advance``; an activity of each phase tells the driver it may act, as an opened task does.
+``advance``; an activity of each phase tells the driver it may act, as an opened task does, and
+where the order renders a PDF (its invoice, its e-waybill) the bare process renders the same
+document (``bench_render``): the work that is the order's own, not the platform's overhead.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
@@ -33,12 +36,20 @@ class BareInput(BaseModel):
 
 
 class BareActivities:
-    def __init__(self, opened: OpenedTasks) -> None:
+    def __init__(
+        self, opened: OpenedTasks, renders: Mapping[str, Callable[[], bytes]] | None = None
+    ) -> None:
         self._opened = opened
+        self._renders = dict(renders or {})
 
     @activity.defn(name="bench_noop")
     def noop(self, step: str) -> None:
         """Does nothing: the baseline measures orchestration alone."""
+
+    @activity.defn(name="bench_render")
+    def render(self, name: str) -> int:
+        """Renders the PDF the order's activity ``name`` renders (not stored); its size."""
+        return len(self._renders[name]())
 
     @activity.defn(name="bench_open_task")
     def open_task(self, step: str) -> None:
@@ -96,6 +107,9 @@ class BarePhase(BaseModel):
     answer: tuple[int, ...] = ()
     then: tuple[int, ...] = ()
     ready_at: int | None = None
+    # (position in ``then``, counted as ``ready_at`` is; the order's activity) for each PDF the
+    # order renders there.
+    renders: tuple[tuple[int, str], ...] = ()
 
 
 class BareScript(BaseModel):
@@ -128,26 +142,37 @@ class BareProcessWorkflow:
             await self._begun(number)
             await self._batches(f"{number}-answer", phase.answer, None)
             self._answered = number
-            await self._batches(f"{number}-then", phase.then, phase.ready_at)
+            await self._batches(f"{number}-then", phase.then, phase.ready_at, dict(phase.renders))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return DONE
 
     async def _begun(self, number: int) -> None:
         await workflow.wait_condition(lambda: self._requested >= number)
 
-    async def _batches(self, name: str, batches: tuple[int, ...], ready_at: int | None) -> None:
+    async def _batches(
+        self,
+        name: str,
+        batches: tuple[int, ...],
+        ready_at: int | None,
+        renders: dict[int, str] | None = None,
+    ) -> None:
+        renders = renders or {}
         done = 0
         for number, size in enumerate(batches):
             await asyncio.gather(
                 *(
-                    policies.run(
-                        "bench_open_task" if done + i == ready_at else "bench_noop",
-                        f"{name}-{number}-{i}",
-                    )
+                    self._one(done + i, ready_at, renders, f"{name}-{number}-{i}")
                     for i in range(size)
                 )
             )
             done += size
+
+    @staticmethod
+    async def _one(at: int, ready_at: int | None, renders: dict[int, str], step: str) -> None:
+        if at in renders:
+            await policies.run("bench_render", renders[at], policy=policies.DOCUMENT)
+        else:
+            await policies.run("bench_open_task" if at == ready_at else "bench_noop", step)
 
     @workflow.update
     async def advance(self, step: int) -> int:

@@ -34,8 +34,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from temporalio.worker import Worker
 
+from bench.bare_workers import bare_workers
 from bench.cold_chain_bare import BareTaskActivities, create_schema
 from bench.cold_chain_bare_workflow import BareTripWorkflow
 from bench.cold_chain_feed import FeedJob, FeedResult, Target, feed
@@ -98,13 +98,14 @@ def _contracts(services: Services, who: o.Parties, n: int) -> list[ContractTerms
     return [o.executed_contract(services.sessions, who, now=now, lines=(kit,)) for _ in range(n)]
 
 
-def _bare_worker(platform_worker: Workers, engine: Engine) -> Worker:
+def _bare_worker(platform_worker: Workers, engine: Engine) -> Workers:
     """The real worker's configuration with the bare workflow and its one activity."""
-    config = platform_worker.config()
-    config["task_queue"] = f"bench-bare-cold-{uuid.uuid4().hex[:8]}"
-    config["workflows"] = [BareTripWorkflow]
-    config["activities"] = [BareTaskActivities(engine).open_task]
-    return Worker(**config)
+    return bare_workers(
+        platform_worker,
+        name="cold",
+        workflows=[BareTripWorkflow],
+        activities=[BareTaskActivities(engine).open_task],
+    )
 
 
 @contextmanager

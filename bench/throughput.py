@@ -28,8 +28,8 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.worker import Worker
 
+from bench.bare_workers import bare_workers
 from bench.bare_workflow import DONE, BareActivities, BareInput, BareWorkflow
 from bench.opened import OpenedTasks
 from bench.services import Services
@@ -304,11 +304,12 @@ async def measure_throughput(services: Services, *, applications: int) -> Throug
     opened = OpenedTasks()
     bare_activities = BareActivities(opened)
     # The baseline worker is the real one's configuration with other workflows and activities.
-    config = platform_worker.config()
-    config["task_queue"] = f"bench-bare-{uuid.uuid4().hex[:8]}"
-    config["workflows"] = [BareWorkflow]
-    config["activities"] = [bare_activities.noop, bare_activities.open_task]
-    bare_worker = Worker(**config)
+    bare_worker = bare_workers(
+        platform_worker,
+        name="accreditation",
+        workflows=[BareWorkflow],
+        activities=[bare_activities.noop, bare_activities.open_task],
+    )
     timeout_s = 120.0 + 2.0 * applications
     platform = PlatformCase(services, platform_worker.task_queue)
     async with platform_worker, bare_worker:
