@@ -1,0 +1,243 @@
+"""The fast comparison (rules.quotes) gives the reference's answer (rules.quotes_reference):
+the same ranks, figures to the cent, eligibility, explanations and JSON, on random RFQs.
+
+The random cases are small and drawn from few values on purpose: equal prices and lead times
+make ties, and small cent amounts make scores that land exactly on a half cent, where the fast
+path must defer to Decimal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, localcontext
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.common import Actor, Role
+from contracts.sourcing import (
+    Comparison,
+    EvaluationWeights,
+    Incoterm,
+    InvitedSupplier,
+    PriceBreak,
+    Quote,
+    QuoteLine,
+    QuoteTerms,
+    RfqInput,
+    RfqLine,
+)
+from rules import quotes, quotes_reference
+
+AS_OF = date(2026, 3, 2)
+BUYER = Actor(user_id="usr_buyer", org_id="org_buyer", roles=(Role.BUYER,))
+LINE_IDS = ("L1", "L2", "L3", "L4")
+SUPPLIERS = ("org_a", "org_b", "org_c", "org_d", "org_e")
+
+
+def decimals(*, places: int, low: int, high: int) -> st.SearchStrategy[Decimal]:
+    """Decimals with up to ``places`` places between ``low`` and ``high``, few distinct ones."""
+    return st.builds(
+        lambda whole, digits: Decimal(whole).scaleb(-digits),
+        st.integers(low * 10**places, high * 10**places),
+        st.integers(0, places),
+    ).filter(lambda value: low <= value <= high)
+
+
+prices = st.one_of(
+    st.sampled_from([Decimal(1), Decimal("2.5"), Decimal(8)]), decimals(places=4, low=0, high=900)
+)
+quantities = st.one_of(
+    st.sampled_from([Decimal(1), Decimal(100)]), decimals(places=3, low=1, high=5000)
+)
+rates = st.sampled_from(
+    [Decimal(0), Decimal("0.03"), Decimal("0.09"), Decimal("0.13"), Decimal("0.0625")]
+)
+
+
+@st.composite
+def quote_lines(draw: st.DrawFn, line_id: str) -> QuoteLine:
+    return QuoteLine(
+        line_id=line_id,
+        unit_price=draw(prices),
+        price_breaks=tuple(
+            PriceBreak(min_quantity=draw(quantities), unit_price=draw(prices))
+            for _ in range(draw(st.integers(0, 2)))
+        ),
+        stock_available=draw(st.sampled_from([Decimal(0), Decimal(50), Decimal(10_000)])),
+        min_order_quantity=draw(st.sampled_from([Decimal(0), Decimal(0), Decimal(60)])),
+        lead_time_days=draw(st.sampled_from([0, 1, 5, 30, 45, 60])),
+        logistics_cost=draw(st.one_of(st.just(Decimal(0)), prices)),
+        transit_days=draw(st.sampled_from([0, 0, 3, 20])),
+    )
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> dict[str, Any]:
+    line_ids = draw(st.lists(st.sampled_from(LINE_IDS), min_size=1, max_size=4, unique=True))
+    weights = draw(
+        st.tuples(
+            *[st.sampled_from([Decimal(0), Decimal(1), Decimal(15), Decimal("33.3")])] * 3
+        ).filter(any)
+    )
+    suppliers = draw(st.lists(st.sampled_from(SUPPLIERS), min_size=1, max_size=5, unique=True))
+    scores = st.sampled_from([Decimal(0), Decimal(65), Decimal("87.5"), Decimal(100), Decimal(120)])
+    rfq = RfqInput(
+        rfq_id="rfq_1",
+        buyer_org_id=BUYER.org_id,
+        buyer_legal_name="Buyer Co",
+        buyer_credit_code="91320200MA1HENGX3W",
+        title="solvents",
+        lines=tuple(
+            RfqLine(line_id=i, description=f"item {i}", quantity=draw(quantities), unit="kg")
+            for i in line_ids
+        ),
+        delivery_place="Suzhou",
+        incoterm=draw(st.sampled_from(list(Incoterm))),
+        needed_by=AS_OF + timedelta(days=draw(st.sampled_from([0, 10, 30]))),
+        quote_deadline=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        currency=draw(st.sampled_from(["CNY", "USD", "EUR"])),
+        payment_terms="30 days",
+        weights=EvaluationWeights(
+            price=weights[0], lead_time=weights[1], supplier_score=weights[2]
+        ),
+        sealed=True,
+        category=None,
+        suppliers=tuple(
+            InvitedSupplier(org_id=org, legal_name=org, credit_code="x", score=draw(scores))
+            for org in suppliers
+            if draw(st.booleans())
+        ),
+        created_by=BUYER,
+        created_at=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+    quote_list = []
+    for org in suppliers:
+        # Lines the RFQ does not have, and a line quoted twice, are in the mix too.
+        quoted = draw(st.lists(st.sampled_from(LINE_IDS), min_size=1, max_size=5))
+        quote_list.append(
+            Quote(
+                quote_id=f"q_{org}",
+                rfq_id="rfq_1",
+                supplier_org_id=org,
+                revision=draw(st.integers(1, 3)),
+                terms=QuoteTerms(
+                    lines=tuple(draw(quote_lines(i)) for i in quoted),
+                    valid_until=date(2026, 6, 1),
+                    freight=draw(st.one_of(st.just(Decimal(0)), prices)),
+                    tax_rate=draw(rates),
+                    freight_tax_rate=draw(st.one_of(st.none(), rates)),
+                ),
+                submitted_by="usr_supplier",
+                submitted_at=datetime(2026, 3, 1, tzinfo=UTC),
+            )
+        )
+    return {
+        "rfq": rfq,
+        "quotes": quote_list,
+        "as_of": AS_OF,
+        "supplier_scores": {org: draw(scores) for org in suppliers if draw(st.booleans())},
+        "ineligible": {org for org in suppliers if draw(st.integers(0, 3)) == 0},
+        "top": draw(st.one_of(st.none(), st.integers(1, 3))),
+        "exclude": {
+            line_id: (draw(st.sampled_from(SUPPLIERS)),)
+            for line_id in line_ids
+            if draw(st.integers(0, 3)) == 0
+        },
+        "eligible_only": draw(st.booleans()),
+        "deducts_input_vat": draw(st.booleans()),
+    }
+
+
+def assert_same(fast: Comparison, reference: Comparison) -> None:
+    for fast_line, reference_line in zip(fast.lines, reference.lines, strict=True):
+        assert fast_line.offers == reference_line.offers  # the first differing offer, readably
+    assert fast == reference
+    assert fast.model_dump_json() == reference.model_dump_json()
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(case=cases())
+def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
+    assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+
+
+def _rfq_and_quotes(
+    costs: dict[str, str], *, weights: EvaluationWeights, quantity: str = "1"
+) -> tuple[RfqInput, list[Quote]]:
+    rfq = RfqInput(
+        rfq_id="rfq_1",
+        buyer_org_id=BUYER.org_id,
+        buyer_legal_name="Buyer Co",
+        buyer_credit_code="91320200MA1HENGX3W",
+        title="solvents",
+        lines=(RfqLine(line_id="L1", description="item", quantity=Decimal(quantity), unit="kg"),),
+        delivery_place="Suzhou",
+        incoterm=Incoterm.DAP,
+        needed_by=AS_OF + timedelta(days=30),
+        quote_deadline=datetime(2026, 3, 2, 10, tzinfo=UTC),
+        currency="CNY",
+        payment_terms="30 days",
+        weights=weights,
+        sealed=True,
+        category=None,
+        suppliers=(),
+        created_by=BUYER,
+        created_at=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+    return rfq, [
+        Quote(
+            quote_id=f"q_{org}",
+            rfq_id="rfq_1",
+            supplier_org_id=org,
+            revision=1,
+            terms=QuoteTerms(
+                lines=(
+                    QuoteLine(
+                        line_id="L1",
+                        unit_price=Decimal(price),
+                        stock_available=Decimal(1),
+                        lead_time_days=5,
+                    ),
+                ),
+                valid_until=date(2026, 6, 1),
+            ),
+            submitted_by="usr_supplier",
+            submitted_at=datetime(2026, 3, 1, tzinfo=UTC),
+        )
+        for org, price in costs.items()
+    ]
+
+
+def test_a_score_exactly_on_a_half_cent_rounds_up_as_the_reference() -> None:
+    # Price weight only: 100 x 24.69 / 200.00 = 12.345 exactly; in floats 12.344999...
+    rfq, quote_list = _rfq_and_quotes(
+        {"org_a": "24.69", "org_b": "200.00"},
+        weights=EvaluationWeights(
+            price=Decimal(1), lead_time=Decimal(0), supplier_score=Decimal(0)
+        ),
+    )
+    case: dict[str, Any] = {"rfq": rfq, "quotes": quote_list, "as_of": AS_OF, "supplier_scores": {}}
+    fast = quotes.compare(**case)
+    assert_same(fast, quotes_reference.compare(**case))
+    assert [o.score for o in fast.lines[0].offers] == [Decimal("100.00"), Decimal("12.35")]
+    assert "price 0.123" in fast.lines[0].offers[1].explanation  # 0.12345 to even: 0.123
+
+
+def test_amounts_past_the_exact_bound_are_compared_by_the_reference() -> None:
+    # 10^12 kg at 10^13 a kg: goods of 10^25, whose cents are past the integer path's bound.
+    rfq, quote_list = _rfq_and_quotes(
+        {"org_a": "9999999999999.9999", "org_b": "1"},
+        weights=EvaluationWeights(),
+        quantity="999999999999.999",
+    )
+    case: dict[str, Any] = {"rfq": rfq, "quotes": quote_list, "as_of": AS_OF, "supplier_scores": {}}
+    assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+
+
+def test_a_decimal_context_other_than_the_default_is_compared_by_the_reference() -> None:
+    rfq, quote_list = _rfq_and_quotes({"org_a": "3", "org_b": "7"}, weights=EvaluationWeights())
+    case: dict[str, Any] = {"rfq": rfq, "quotes": quote_list, "as_of": AS_OF, "supplier_scores": {}}
+    with localcontext(prec=12):
+        assert_same(quotes.compare(**case), quotes_reference.compare(**case))
