@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -66,7 +66,34 @@ def append_audit(
     return entry
 
 
-def fields_of(row: AuditEntry, *, seq: int | None = None) -> AuditFields:
+class EntryRow(Protocol):
+    """An audit entry's columns: an ``AuditEntry`` or a plain row read by :func:`chain_rows`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def seq(self) -> int | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_user_id(self) -> str: ...
+    @property
+    def actor_org_id(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target_type(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
+    @property
+    def prev_hash(self) -> str | None: ...
+    @property
+    def hash(self) -> str | None: ...
+
+
+def fields_of(row: EntryRow, *, seq: int | None = None) -> AuditFields:
     """The hashed content of an entry: sealed, or about to be sealed at ``seq``."""
     place = row.seq if seq is None else seq
     if place is None:
@@ -83,14 +110,14 @@ def fields_of(row: AuditEntry, *, seq: int | None = None) -> AuditFields:
     )
 
 
-def chain_rows(
-    session: Session, *, first: int = 1, last: int | None = None
-) -> Iterator[AuditEntry]:
-    """Sealed entries with ``first <= seq <= last`` in chain order, streamed."""
-    query = select(AuditEntry).where(AuditEntry.seq >= first)
+def chain_rows(session: Session, *, first: int = 1, last: int | None = None) -> Iterator[EntryRow]:
+    """Sealed entries with ``first <= seq <= last`` in chain order, streamed as plain rows (not
+    ORM objects: verification reads many and tracks none)."""
+    query = select(*AuditEntry.__table__.columns).where(AuditEntry.seq >= first)
     if last is not None:
         query = query.where(AuditEntry.seq <= last)
-    yield from session.scalars(query.order_by(AuditEntry.seq).execution_options(yield_per=1000))
+    rows = session.execute(query.order_by(AuditEntry.seq).execution_options(yield_per=2000))
+    yield from cast("Iterator[EntryRow]", rows)
 
 
 def _chain(session: Session) -> Iterator[tuple[AuditFields, str, str]]:

@@ -119,7 +119,7 @@ async def test_the_orders_carrier_puts_its_own_loggers_on_a_planned_trip(
         actions = session.scalars(
             select(AuditEntry.action)
             .where(AuditEntry.target_id.in_([first, second]))
-            .order_by(AuditEntry.seq)
+            .order_by(AuditEntry.id)
         ).all()
     assert actions == [
         "cold_chain.logger_assigned",

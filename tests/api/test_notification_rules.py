@@ -117,7 +117,7 @@ async def test_a_generated_webhook_secret_is_shown_once_kept_on_replace_and_audi
     assert (await buyer.http.delete(f"/notification-rules/{created['id']}")).status_code == 204
     with transaction(sessions) as session:
         audited = session.scalars(
-            select(AuditEntry).where(AuditEntry.target_id == created["id"]).order_by(AuditEntry.seq)
+            select(AuditEntry).where(AuditEntry.target_id == created["id"]).order_by(AuditEntry.id)
         ).all()
     assert [a.action for a in audited] == [
         "notification_rule.saved",

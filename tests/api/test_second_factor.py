@@ -69,7 +69,7 @@ def wrong_code(secret: str) -> str:
 def audit_actions(sessions: sessionmaker[Session], user_id: str) -> list[AuditEntry]:
     with sessions() as session:
         query = select(AuditEntry).where(AuditEntry.actor_user_id == user_id)
-        return list(session.scalars(query.order_by(AuditEntry.seq)))
+        return list(session.scalars(query.order_by(AuditEntry.id)))
 
 
 async def test_enrol_confirm_and_step_up(people: People, sessions: sessionmaker[Session]) -> None:
