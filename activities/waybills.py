@@ -23,6 +23,7 @@ from contracts.fulfilment import (
 )
 from contracts.regulator import FilingStatus
 from contracts.waybill import EWaybill
+from db import audit_checkpoints
 from db.audit_log import append_audit
 from db.models import Document, Organisation, Waybill, WaybillFiling
 from db.session import transaction
@@ -127,8 +128,13 @@ class WaybillActivities:
         """File with the regulator under the waybill number; a retry after an accepted but
         unanswered filing gets the same receipt, so there is one accepted filing per waybill."""
         body = json.loads(self._bytes(request.document_id))
+        with self._sessions() as session:
+            latest = audit_checkpoints.newest(session)  # handed to the regulator with the filing
+        checkpoint = audit_checkpoints.signed(latest).document() if latest else None
         try:
-            receipt = self._regulator.file_waybill(request.waybill_number, body)
+            receipt = self._regulator.file_waybill(
+                request.waybill_number, body, audit_checkpoint=checkpoint
+            )
         except RegulatorRejected as refused:
             return FilingResult(accepted=False, reasons=refused.reasons)
         except ExternalSystemRejected as refused:

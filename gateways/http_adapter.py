@@ -117,9 +117,12 @@ class HttpAdapter(AdapterClient):
         json: Any = None,
         idempotency_key: str | None = None,
         passthrough: Collection[int] = (),
+        extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; statuses in ``passthrough`` are returned for the caller to read."""
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        headers = {**(extra_headers or {})}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         call = f"{method} {path}"
         with outbound_span(
             system=self.system, method=method, base_url=self.base_url, headers=headers

@@ -18,6 +18,7 @@ status for a change), so a retry after an accepted but unanswered call gets the 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Mapping
 from datetime import datetime
@@ -46,6 +47,8 @@ from gateways.wire import not_found, parsed
 from settings import Settings
 
 SYSTEM = "transport regulator"
+# The platform's latest signed audit checkpoint (security.audit_checkpoints), as JSON.
+AUDIT_CHECKPOINT_HEADER = "Tradeflow-Audit-Checkpoint"
 LOCAL_SECRET_NAME = "regulator-api-key"
 _log = logging.getLogger("tradeflow.gateways.regulator")
 
@@ -99,11 +102,24 @@ class RegulatorClient(AdapterClient):
             timeout_s=settings.regulator_timeout_s,
         )
 
-    def file_waybill(self, waybill_number: str, body: Mapping[str, Any]) -> FilingReceipt:
-        """File the e-waybill (JSON); a repeat of an accepted filing answers the same receipt."""
+    def file_waybill(
+        self,
+        waybill_number: str,
+        body: Mapping[str, Any],
+        *,
+        audit_checkpoint: Mapping[str, Any] | None = None,
+    ) -> FilingReceipt:
+        """File the e-waybill (JSON); a repeat of an accepted filing answers the same receipt.
+        ``audit_checkpoint``: the platform's latest signed audit checkpoint, handed over with the
+        filing in a header, so it is not part of the waybill a repeat must match."""
         if body.get("waybill_number") != waybill_number:
             raise ValueError(f"the body is not waybill {waybill_number}'s")
-        response = self._send("POST", "/waybills", json=dict(body), key=waybill_number)
+        extra = {}
+        if audit_checkpoint is not None:
+            extra[AUDIT_CHECKPOINT_HEADER] = json.dumps(dict(audit_checkpoint), sort_keys=True)
+        response = self._send(
+            "POST", "/waybills", json=dict(body), key=waybill_number, extra_headers=extra
+        )
         receipt = parsed(FilingReceipt, response, system=SYSTEM, what="receipt")
         if receipt.waybill_number != waybill_number:
             raise ExternalSystemUnavailable(
@@ -163,6 +179,7 @@ class RegulatorClient(AdapterClient):
         json: Any = None,
         key: str | None = None,
         passthrough: Collection[int] = (),
+        extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         response = self._http.request(
             method,
@@ -170,6 +187,7 @@ class RegulatorClient(AdapterClient):
             json=json,
             idempotency_key=key,
             passthrough={401, 403, 422, *passthrough},
+            extra_headers=extra_headers,
         )
         status = response.status_code
         if status in (401, 403):

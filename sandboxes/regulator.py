@@ -20,7 +20,7 @@ import json
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from sandboxes.booking import BookingControl, BookingSandbox, no_route
 from sandboxes.http_sandbox import Route, SandboxRequest, SandboxResponse
@@ -66,6 +66,8 @@ class Filing(TypedDict):
     body_sha256: str
     waybill: dict[str, Any]
     events: list[StatusEvent]
+    # The filer's signed audit checkpoint sent with the filing (its header), kept as received.
+    audit_checkpoint: NotRequired[Any]
 
 
 class Tally(TypedDict):
@@ -177,6 +179,14 @@ def _status_reasons(body: Any) -> list[str]:
     return reasons
 
 
+def _checkpoint_sent(request: SandboxRequest) -> Any:
+    sent = request.headers.get("tradeflow-audit-checkpoint")
+    try:
+        return None if sent is None else json.loads(sent)
+    except json.JSONDecodeError:
+        return sent  # kept as received: judging it is the regulator's business
+
+
 def _rejected(reasons: list[str]) -> SandboxResponse:
     return SandboxResponse(422, {"error": "rejected", "reasons": reasons})
 
@@ -284,6 +294,7 @@ class RegulatorSandbox(BookingSandbox):
                 body_sha256=digest,
                 waybill=body,
                 events=[],
+                audit_checkpoint=_checkpoint_sent(request),
             )
             self._filings[key] = filing
             tally["accepted"] += 1
