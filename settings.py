@@ -110,9 +110,11 @@ class Settings(BaseSettings):
     # and the database pool, so what waits, waits cheaply), requests waiting for a place and
     # for how long; past those, 503 with Retry-After. Each caller (token's user, else address)
     # has a token bucket: sustained requests a second and burst (0 a second: no limit); 429.
-    shed_max_in_flight: int = Field(default=32, ge=1, le=10_000)
+    # In flight stays below the API's 20 database connections (pool 10 + overflow 10): a
+    # request holds its session while it awaits Temporal, and past the pool it would wait 30 s.
+    shed_max_in_flight: int = Field(default=16, ge=1, le=10_000)
     shed_max_queued: int = Field(default=256, ge=0, le=100_000)
-    shed_queue_wait_s: float = Field(default=5.0, gt=0, le=300)
+    shed_queue_wait_s: float = Field(default=2.0, gt=0, le=300)
     shed_retry_after_s: int = Field(default=2, ge=1, le=3600)
     rate_limit_per_s: float = Field(default=100.0, ge=0, le=100_000)
     rate_limit_burst: int = Field(default=1000, ge=1, le=1_000_000)

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -299,8 +300,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=RETRY_SOON,
         )
 
+    # A pool with no free connection in time (PoolTimeout) is the database being busy, too.
     @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, error: OperationalError) -> JSONResponse:
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, error: Exception) -> JSONResponse:
         log.error("database unavailable", exc_info=error)
         return problem_response(
             503, "the database is unavailable; retry shortly", request=request, headers=RETRY_SOON

@@ -12,6 +12,7 @@ refused by the domain (4xx) and broken (5xx, no answer).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import uuid
@@ -20,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, events, task
 from locust.contrib.fasthttp import ResponseContextManager
 
 from bench.load_setup import READINGS_PER_BATCH, SECOND_BUYER, LoadState
@@ -32,6 +33,28 @@ STATE = LoadState.load(Path(os.environ["TRADEFLOW_LOAD_STATE"]))
 STEP = int(os.environ.get("TRADEFLOW_LOAD_STEP", "0"))
 _supplier_numbers = itertools.count()
 _logger_numbers = itertools.count()
+# Writes as the clients saw them, over the whole step (the ramp too, which the statistics drop):
+# each write's 2xx answers and those whose outcome is unknown (a 5xx or no answer other than a
+# shed one, so the write may have happened), and the readings the 2xx answers said were stored.
+WRITES: dict[str, int] = {"quote_2xx": 0, "quote_unknown": 0, "readings_2xx": 0}
+WRITES |= {"readings_unknown": 0, "readings_stored": 0}
+
+
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
+def _save_writes(**_: Any) -> None:
+    if path := os.environ.get("TRADEFLOW_LOAD_WRITES"):
+        Path(path).write_text(json.dumps(WRITES))
+
+
+def tally(kind: str, answer: ResponseContextManager) -> None:
+    if 200 <= answer.status_code < 300:
+        WRITES[f"{kind}_2xx"] += 1
+    elif answer.status_code in (429, 503) and "capacity" in (answer.text or ""):
+        pass  # shed before anything ran
+    elif answer.status_code == 429 or 400 <= answer.status_code < 500:
+        pass  # refused: nothing written
+    else:
+        WRITES[f"{kind}_unknown"] += 1
 
 
 def judged(answer: ResponseContextManager) -> None:
@@ -123,6 +146,7 @@ class Supplier(Platform):
             catch_response=True,
         ) as answer:
             judged(answer)
+            tally("quote", answer)
             if answer.status_code == 200:
                 self.revision = answer.json()["revision"]
         if answer.status_code == 409:
@@ -159,6 +183,9 @@ class Carrier(Platform):
             catch_response=True,
         ) as answer:
             judged(answer)
+            tally("readings", answer)
+            if 200 <= answer.status_code < 300:
+                WRITES["readings_stored"] += answer.json()["stored"]
 
     @task(1)
     def follow_orders(self) -> None:
