@@ -4,6 +4,7 @@
 ``ExternalSystemRejected`` (any other 4xx) is the system's considered answer and is final.
 There is deliberately no retry loop here: retries belong to the Temporal activity retry
 policies (workflows/policies.py), which back off durably and show every attempt in the history.
+With tracing on (stack/tracing.py) each call is a client span, its ``traceparent`` sent along.
 """
 
 from __future__ import annotations
