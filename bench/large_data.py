@@ -326,7 +326,7 @@ def write_readings(conn: Connection, s: Sizes) -> None:
         text(
             "INSERT INTO cold_trips (id, order_id, shipment, status, plan, carrier_org_id, route, "
             "started_at, arrived_at) "
-            "SELECT 'trip_' || t.id, t.id, 1, 'arrived', '{\"zones\": []}'::jsonb, "
+            "SELECT t.id || '-S1', t.id, 1, 'arrived', '{\"zones\": []}'::jsonb, "
             f"'{CARRIER}', '上海 → 南京', t.created_at, t.created_at + interval '5 days' "
             "FROM large_trips t"
         )
@@ -334,7 +334,7 @@ def write_readings(conn: Connection, s: Sizes) -> None:
     conn.execute(
         text(
             "INSERT INTO cold_logger_assignments (trip_id, logger_id, zone, assigned_by, "
-            "assigned_at) SELECT 'trip_' || t.id, 'LG' || lpad(t.n::text, 7, '0'), 'chilled', "
+            "assigned_at) SELECT t.id || '-S1', 'LG' || lpad(t.n::text, 7, '0'), 'chilled', "
             "'usr_large', t.created_at FROM large_trips t"
         )
     )
@@ -342,7 +342,7 @@ def write_readings(conn: Connection, s: Sizes) -> None:
         text(
             "INSERT INTO temperature_readings (logger_id, at, trip_id, celsius, humidity) "
             "SELECT 'LG' || lpad(t.n::text, 7, '0'), t.created_at + k * interval '86 seconds', "
-            "'trip_' || t.id, round((4 + 2 * sin(k / 300.0) + random())::numeric, 2), "
+            "t.id || '-S1', round((4 + 2 * sin(k / 300.0) + random())::numeric, 2), "
             "round((60 + random() * 20)::numeric, 2) "
             "FROM large_trips t CROSS JOIN generate_series(1, 5000) k"
         )

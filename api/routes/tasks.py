@@ -21,7 +21,8 @@ from api.routes.carriage_drafts import carrier_choice_problem
 from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.common import Actor, Line, Text
 from contracts.tasks import SECOND_FACTOR_TASK_KINDS, DecideTaskInput, TaskAnswer, TaskStatus
-from db.models import NEVER_DUE, HumanTask
+from db.models import NEVER_DUE as NEVER_DUE  # the inbox pages sort by it too
+from db.models import HumanTask
 from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
