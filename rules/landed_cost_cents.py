@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
 from contracts.sourcing import QuoteLine, QuoteTerms
 
@@ -58,16 +59,17 @@ def _checked(value: int) -> int:
     return value
 
 
-def freight_shares(freight_cents: int, goods: Sequence[int]) -> list[int]:
+def freight_shares(freight_cents: int, goods: list[int]) -> list[int]:
     """``rules.landed_cost.allocate_freight`` in cents: shares proportional to ``goods`` that sum
     exactly to the freight, the largest line (the first of equals) taking the remainder."""
     if not goods:
         return []
-    weights = list(goods) if any(goods) else [1] * len(goods)
+    weights = goods if any(goods) else [1] * len(goods)
     weight_sum = sum(weights)
     _checked(freight_cents * weight_sum * 10)
     largest = weights.index(max(weights))
-    shares = [_half_up(freight_cents * w, weight_sum) for w in weights]
+    twice, double_sum = 2 * freight_cents, 2 * weight_sum
+    shares = [(twice * w + weight_sum) // double_sum for w in weights]  # half up
     others = sum(shares) - shares[largest]
     if others > freight_cents:
         # As the reference: half cents rounded up on many lines outweighed the whole freight,
@@ -89,74 +91,80 @@ def applicable_price(line: QuoteLine, quantity: Decimal) -> tuple[Decimal, Decim
     return price, break_at
 
 
-CentsCost = tuple[Decimal, Decimal | None, int, int, int, int, int]
-"""unit price, break at, goods, logistics, freight share, tax, landed (money in cents)."""
+def _units(amounts: list[Decimal]) -> list[int]:
+    """Amounts in ten-thousandths. int() truncates, so an amount with more than 4 places would
+    lose its tail and the two sums differ (no loss can cancel another: none is negative)."""
+    units = list(map(int, map(_PRICE_UNIT.__mul__, amounts)))
+    if sum(amounts, _ZERO) * _PRICE_UNIT != sum(units):
+        raise Unrepresentable("an amount with more than 4 places")
+    return units
+
+
+class QuoteCosts(NamedTuple):
+    """One quote's covered lines' costs in cents, column by column, in the lines' order."""
+
+    goods: list[int]
+    logistics: list[int]
+    shares: list[int]  # of the freight
+    taxes: list[int]
+    landed: list[int]
 
 
 def line_costs(
     terms: QuoteTerms,
-    lines: Sequence[tuple[QuoteLine, Decimal, int]],
+    lines: Sequence[QuoteLine],
+    quantities: Sequence[Decimal],
+    millis: Sequence[int],
     *,
     deducts_input_vat: bool,
-) -> list[CentsCost]:
-    """``rules.landed_cost.line_costs`` in cents for ``lines``: each covered quote line with its
-    RFQ line's quantity and that quantity in thousandths, in RFQ order.
+) -> QuoteCosts:
+    """``rules.landed_cost.line_costs`` in cents for ``lines`` (``covered_lines``, in RFQ
+    order), each with its RFQ line's quantity and that quantity in thousandths.
 
-    One loop of integer steps a line, with the bounds checked once a quote on its largest
-    figures: this runs once for every offer in the comparison."""
-    priced: list[tuple[Decimal, Decimal | None]] = []
-    goods: list[int] = []
-    logistics: list[int] = []
-    scaled_sum = 0  # the prices and logistics costs as integers, to check them in one go
-    decimal_sum = _ZERO
-    largest = 0
-    for line, quantity, milli in lines:
-        if line.price_breaks:
-            price, break_at = applicable_price(line, quantity)
-        else:
-            price, break_at = line.unit_price, None
-        priced.append((price, break_at))
-        # int() truncates: a price with more than 4 places would lose its tail here, and the
-        # sums below would differ (every amount is non-negative, so no loss can cancel another).
-        units = int(price * _PRICE_UNIT)
-        product = milli * units
-        largest = max(largest, product)
-        goods.append((product + _GOODS_HALF) // _GOODS_DIVISOR)
-        cost = line.logistics_cost
-        if cost:
-            cost_units = int(cost * _PRICE_UNIT)
-            logistics.append((cost_units + _CENTS_HALF) // _CENTS_DIVISOR)
-            scaled_sum += units + cost_units
-            decimal_sum += price + cost
-        else:
-            logistics.append(0)
-            scaled_sum += units
-            decimal_sum += price
-    if largest >= EXACT_BELOW or decimal_sum * _PRICE_UNIT != scaled_sum:
-        raise Unrepresentable("a price or logistics cost beyond 4 places or the bound")
+    A column at a time, in comprehensions and maps, with the bounds checked once a quote on
+    the largest figures: this runs for every offer of the comparison."""
+    prices = [
+        applicable_price(line, quantity)[0] if line.price_breaks else line.unit_price
+        for line, quantity in zip(lines, quantities, strict=True)
+    ]
+    units = _units(prices)
+    if units and max(units) * max(millis) >= EXACT_BELOW:
+        raise Unrepresentable("goods beyond the bound")
+    goods = [
+        (milli * unit + _GOODS_HALF) // _GOODS_DIVISOR
+        for milli, unit in zip(millis, units, strict=True)
+    ]
+    costs = [line.logistics_cost for line in lines]
+    if any(costs):
+        logistics = [(unit + _CENTS_HALF) // _CENTS_DIVISOR for unit in _units(costs)]
+        taxed = [g + c for g, c in zip(goods, logistics, strict=True)]
+    else:
+        logistics = [0] * len(goods)
+        taxed = goods
     shares = freight_shares(_half_up(scaled(terms.freight, PRICE_SCALE), _CENTS_DIVISOR), goods)
     rate = scaled(terms.tax_rate, PRICE_SCALE)
-    freight_rate = (
-        None if terms.freight_tax_rate is None else scaled(terms.freight_tax_rate, PRICE_SCALE)
-    )
-    if max(rate, freight_rate or 0) > _RATE_DIVISOR:
+    if terms.freight_tax_rate is None:  # a mixed sale: the freight is taxed with the goods
+        freight_rate = rate
+        taxes = [
+            (rate * (t + s) + _RATE_HALF) // _RATE_DIVISOR
+            for t, s in zip(taxed, shares, strict=True)
+        ]
+    else:
+        freight_rate = scaled(terms.freight_tax_rate, PRICE_SCALE)
+        taxes = [
+            (rate * t + _RATE_HALF) // _RATE_DIVISOR
+            + (freight_rate * s + _RATE_HALF) // _RATE_DIVISOR
+            for t, s in zip(taxed, shares, strict=True)
+        ]
+    if max(rate, freight_rate) > _RATE_DIVISOR:
         raise Unrepresentable("a tax rate above 100%")
-    costs: list[CentsCost] = []
-    highest = 0
-    for (price, break_at), line_goods, line_logistics, share in zip(
-        priced, goods, logistics, shares, strict=True
-    ):
-        taxed = line_goods + line_logistics
-        if freight_rate is None:  # a mixed sale: the freight is taxed with the goods
-            tax = (rate * (taxed + share) + _RATE_HALF) // _RATE_DIVISOR
-        else:
-            tax = (rate * taxed + _RATE_HALF) // _RATE_DIVISOR + (
-                freight_rate * share + _RATE_HALF
-            ) // _RATE_DIVISOR
-        landed = taxed + share + (0 if deducts_input_vat else tax)
-        highest = max(highest, taxed + share + tax)
-        costs.append((price, break_at, line_goods, line_logistics, share, tax, landed))
+    if deducts_input_vat:
+        landed = [t + s for t, s in zip(taxed, shares, strict=True)]
+    else:
+        landed = [t + s + x for t, s, x in zip(taxed, shares, taxes, strict=True)]
     # The tax products (rates of at most 10^4 ten-thousandths) and the unit cost's division
-    # (landed x 10^6: in ten-thousandths, times ten) stay within the bound's 28 - 2 digits.
-    _checked(highest * 10**4)
-    return costs
+    # (landed x 10^6: in ten-thousandths, times ten) stay within the bound's 28 - 2 digits: the
+    # tax is at most what it is charged on, so twice that covers both.
+    if landed and (max(taxed) + max(shares)) * 2 * 10**4 >= EXACT_BELOW:
+        raise Unrepresentable("a landed cost beyond the bound")
+    return QuoteCosts(goods, logistics, shares, taxes, landed)

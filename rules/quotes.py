@@ -38,8 +38,9 @@ from contracts.sourcing import (
 from rules import quotes_reference
 from rules.landed_cost_cents import (
     QUANTITY_SCALE,
-    CentsCost,
+    QuoteCosts,
     Unrepresentable,
+    applicable_price,
     line_costs,
     scaled,
 )
@@ -86,21 +87,23 @@ _NO_EXCLUSIONS: Mapping[str, Collection[str]] = MappingProxyType({})
 _new = object.__new__
 _set = object.__setattr__
 
-# One offer: landed cents, days to arrival, eligible, its quote's index, the quote line, its
-# cost (rules.landed_cost_cents.CentsCost) and whether the MOQ fits. A plain tuple: hundreds of
-# thousands are made, and a NamedTuple's constructor costs twice as much.
-_Offer = tuple[int, int, bool, int, QuoteLine, CentsCost, bool]
+# One offer: landed cents, days to arrival, eligible, its quote's index and its line's place
+# among the lines that quote covers. Plain ints: hundreds of thousands are made, and tuples of
+# atomic values are soon untracked by the garbage collector.
+_Offer = tuple[int, int, bool, int, int]
 
 
-class _Supplier(NamedTuple):
-    """What the comparison knows of one quote's supplier."""
+class _Quoted(NamedTuple):
+    """One quote: its supplier's standing, and the RFQ lines it covers with their costs."""
 
     quote: Quote
     score: Decimal
-    component: Decimal  # score / 100, capped to 0..1
+    component: Decimal  # the supplier's score / 100, capped to 0..1
     points: float  # the supplier component's weighted points
     component_text: str  # the component to 3 places, as the explanation prints it
     ok: bool  # not suspended
+    lines: list[QuoteLine]  # covered, in RFQ order
+    costs: QuoteCosts
 
 
 class _Shown(NamedTuple):
@@ -150,21 +153,23 @@ class _Ranker:
     def rank(
         self,
         offers: Sequence[_Offer],
-        suppliers: Sequence[_Supplier],
-        quantity: tuple[Decimal, int],
+        quoted: Sequence[_Quoted],
+        quantity: tuple[Decimal, Decimal, int],
         shown: _Shown,
     ) -> tuple[QuoteComparison, ...]:
-        """The shown offers for one line, scored and ranked against all of them, best first."""
+        """The shown offers for one line, scored and ranked against all of them, best first.
+        ``quantity``: the line's own, and the one its offers are priced at, also in thousandths
+        (the same unless a line id repeats)."""
         reference = [o for o in offers if o[2]] or offers
         if not reference:
             return ()
         min_landed = min(o[0] for o in reference)
         min_days = min(max(MIN_DAYS_TO_ARRIVAL, o[1]) for o in reference)
-        scores, keys = self._scores(offers, suppliers, min_landed, min_days)
+        scores, keys = self._scores(offers, quoted, min_landed, min_days)
         if len(set(keys)) == len(keys):
             order = sorted(range(len(offers)), key=keys.__getitem__)
         else:  # equal score and cost: the reference's ties, by supplier then quote id
-            quotes = [suppliers[o[3]].quote for o in offers]
+            quotes = [quoted[o[3]].quote for o in offers]
             order = sorted(
                 range(len(offers)),
                 key=lambda i: (keys[i], quotes[i].supplier_org_id, quotes[i].quote_id),
@@ -174,18 +179,17 @@ class _Ranker:
             if len(ranked) == shown.top:
                 break
             offer = offers[i]
-            supplier = suppliers[offer[3]]
-            if supplier.quote.supplier_org_id in shown.skip or (
+            if quoted[offer[3]].quote.supplier_org_id in shown.skip or (
                 shown.eligible_only and not offer[2]
             ):
                 continue
             ranked.append(
-                self._comparison(offer, supplier, rank, scores[i], quantity, min_landed, min_days)
+                self._comparison(offer, quoted, rank, scores[i], quantity, min_landed, min_days)
             )
         return tuple(ranked)
 
     def _components(
-        self, offer: _Offer, supplier: _Supplier, min_landed: int, min_days: int
+        self, offer: _Offer, quoted: _Quoted, min_landed: int, min_days: int
     ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """The reference's Decimal components and score, for the few offers on a boundary."""
         return score_components(
@@ -193,7 +197,7 @@ class _Ranker:
             landed=_cents(offer[0]),
             min_days=Decimal(min_days),
             days=offer[1],
-            supplier=supplier.component,
+            supplier=quoted.component,
             weights=self.weights,
             total=self.total,
             late=max(0, offer[1] - self.to_needed_by),
@@ -205,46 +209,49 @@ class _Ranker:
         return price, 1.0 if days <= min_days else min_days / days
 
     def _scores(
-        self,
-        offers: Sequence[_Offer],
-        suppliers: Sequence[_Supplier],
-        min_landed: int,
-        min_days: int,
+        self, offers: Sequence[_Offer], quoted: Sequence[_Quoted], min_landed: int, min_days: int
     ) -> tuple[list[int], list[int]]:
         """Each offer's score in cents (0..10,000), the reference's to the cent, and its sort key:
         ineligible after eligible, then score descending, then landed cost, in one integer.
 
-        One loop with everything local: it runs once for every offer of the comparison."""
+        One loop with everything local, the lead time's points and the late penalty worked out
+        once a distinct day count: it runs once for every offer of the comparison."""
         f_price, f_lead, _ = self.factors
-        to_needed_by = self.to_needed_by
+        day_points: dict[int, float] = {}
+        for days in {o[1] for o in offers}:
+            counted = max(MIN_DAYS_TO_ARRIVAL, days)
+            late = days - self.to_needed_by
+            penalty = min(_PENALTY_MAX, _PENALTY_PER_DAY * late) if late > 0 else 0.0
+            lead = 1.0 if counted <= min_days else min_days / counted
+            day_points[days] = f_lead * lead - penalty
+        priced = f_price * min_landed
         scores: list[int] = []
         keys: list[int] = []
         for offer in offers:
-            landed, days, eligible, quote_no = offer[0], offer[1], offer[2], offer[3]
-            price = 1.0 if landed <= min_landed else min_landed / landed
-            counted = days if days > MIN_DAYS_TO_ARRIVAL else MIN_DAYS_TO_ARRIVAL
-            lead = 1.0 if counted <= min_days else min_days / counted
-            late = days - to_needed_by
-            penalty = min(_PENALTY_MAX, _PENALTY_PER_DAY * late) if late > 0 else 0.0
-            points = f_price * price + f_lead * lead + suppliers[quote_no].points - penalty
+            landed, days, eligible, quote_no, _ = offer
+            points = (
+                (f_price if landed <= min_landed else priced / landed)
+                + day_points[days]
+                + quoted[quote_no].points
+            )
             halfway = points * 100 + 0.5
             if halfway < 0.5:  # below zero: the reference's max(0, ...)
                 score = 0
             else:
                 score = int(halfway)
                 if not _BOUNDARY < halfway - score < 1 - _BOUNDARY:
-                    exact = self._components(offer, suppliers[quote_no], min_landed, min_days)
+                    exact = self._components(offer, quoted[quote_no], min_landed, min_days)
                     score = int(exact[3].scaleb(2))
             scores.append(score)
             keys.append(
-                (_INELIGIBLE_KEY if not eligible else 0)
+                (0 if eligible else _INELIGIBLE_KEY)
                 + ((_MAX_SCORE_CENTS - score) << _LANDED_BITS)
                 + landed
             )
         return scores, keys
 
     def _figures(
-        self, offer: _Offer, supplier: _Supplier, min_landed: int, min_days: int
+        self, offer: _Offer, supplier: _Quoted, min_landed: int, min_days: int
     ) -> tuple[str, str, str]:
         """The price, lead and supplier components to 3 places, as the reference prints them."""
         price, lead = self._floats(offer, min_landed, min_days)
@@ -256,18 +263,20 @@ class _Ranker:
     def _comparison(
         self,
         offer: _Offer,
-        supplier: _Supplier,
+        quoted: Sequence[_Quoted],
         rank: int,
         score_cents: int,
-        quantity: tuple[Decimal, int],
+        quantity: tuple[Decimal, Decimal, int],
         min_landed: int,
         min_days: int,
     ) -> QuoteComparison:
-        landed_cents, days, eligible, _, line, cost, moq_fits = offer
-        price, break_at, goods, logistics, share, tax_cents, _ = cost
-        q, milli = quantity  # this line's own quantity; the one priced, in thousandths
-        tax = _cents(tax_cents)
-        landed = _cents(landed_cents)
+        landed_cents, days, eligible, quote_no, place = offer
+        supplier = quoted[quote_no]
+        line, costs = supplier.lines[place], supplier.costs
+        own, priced_at, milli = quantity
+        price, break_at = applicable_price(line, priced_at)
+        moq_fits = priced_at >= line.min_order_quantity
+        tax = _cents(costs.taxes[place])
         score = _cents(score_cents)
         late = max(0, days - self.to_needed_by)
         arrival = self.arrivals.get(days)
@@ -275,7 +284,7 @@ class _Ranker:
             arrival = self.arrivals[days] = arrival_date(
                 as_of=self.as_of, lead_time_days=days, transit_days=0
             )
-        stock_covers = line.stock_available >= q
+        stock_covers = line.stock_available >= own
         text = explanation(
             # money_text's format, from the cents it would quantize to
             landed=f"{self.currency} {landed_cents // 100:,}.{landed_cents % 100:02d}",
@@ -286,7 +295,7 @@ class _Ranker:
             score=score,
             supplier_ok=supplier.ok,
             min_order_quantity=None if moq_fits else line.min_order_quantity,
-            shortfall=None if stock_covers else q - line.stock_available,
+            shortfall=None if stock_covers else own - line.stock_available,
             late=late,
         )
         quote = supplier.quote
@@ -297,12 +306,12 @@ class _Ranker:
                 "quote_id": quote.quote_id,
                 "revision": quote.revision,
                 "unit_price": price,
-                "goods": _cents(goods),
-                "logistics": _cents(logistics),
-                "freight_share": _cents(share),
+                "goods": _cents(costs.goods[place]),
+                "logistics": _cents(costs.logistics[place]),
+                "freight_share": _cents(costs.shares[place]),
                 "tax": tax,
                 "deductible_tax": tax if self.deducts else _ZERO,
-                "landed_cost": landed,
+                "landed_cost": _cents(landed_cents),
                 "landed_unit_cost": Decimal(unit_cost).scaleb(-4),
                 "stock_covers": stock_covers,
                 "moq_fits": moq_fits,
@@ -326,11 +335,12 @@ def _offers(
     ineligible: Collection[str],
     deducts_input_vat: bool,
     factor: float,
-) -> tuple[list[list[_Offer]], list[_Supplier]]:
+) -> tuple[list[list[_Offer]], list[_Quoted]]:
     """Every covered line of every quote with its landed cost, by RFQ line (in RFQ order);
-    ``factor``: the points a supplier component of 1 is worth."""
+    ``quantities``: by line id, its place, quantity and thousandths; ``factor``: the points a
+    supplier component of 1 is worth."""
     offers: list[list[_Offer]] = [[] for _ in rfq.lines]
-    suppliers: list[_Supplier] = []
+    quoted: list[_Quoted] = []
     blocked = frozenset(ineligible)
     invited = {supplier.org_id: supplier.score for supplier in rfq.suppliers}
     for quote_no, quote in enumerate(quotes):
@@ -338,34 +348,44 @@ def _offers(
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         ok = org not in blocked
-        suppliers.append(
-            _Supplier(quote, score, component, factor * float(component), f"{component:.3f}", ok)
-        )
-        first: dict[str, tuple[int, QuoteLine, Decimal, int]] = {}
-        for line in quote.terms.lines:
-            known = quantities.get(line.line_id)
-            if known is not None and line.line_id not in first:
-                first[line.line_id] = (known[0], line, known[1], known[2])
-        covered = sorted(first.values(), key=lambda found: found[0])
+        # The first quote line for each known RFQ line (reversed: the first one written wins).
+        first = {
+            line.line_id: line for line in reversed(quote.terms.lines) if line.line_id in quantities
+        }
+        known = sorted((quantities[line_id], line) for line_id, line in first.items())
+        lines = [line for _, line in known]
         costs = line_costs(
             quote.terms,
-            [(line, q, milli) for _, line, q, milli in covered],
+            lines,
+            [q for (_, q, _), _ in known],
+            [milli for (_, _, milli), _ in known],
             deducts_input_vat=deducts_input_vat,
         )
-        for (index, line, q, _), cost in zip(covered, costs, strict=True):
-            moq_fits = q >= line.min_order_quantity
+        quoted.append(
+            _Quoted(
+                quote,
+                score,
+                component,
+                factor * float(component),
+                f"{component:.3f}",
+                ok,
+                lines,
+                costs,
+            )
+        )
+        for place, ((index, q, _), line), landed in zip(
+            range(len(known)), known, costs.landed, strict=True
+        ):
             offers[index].append(
                 (
-                    cost[6],
+                    landed,
                     line.lead_time_days + line.transit_days,
-                    moq_fits and ok,
+                    ok and q >= line.min_order_quantity,
                     quote_no,
-                    line,
-                    cost,
-                    moq_fits,
+                    place,
                 )
             )
-    return offers, suppliers
+    return offers, quoted
 
 
 def compare(
@@ -399,7 +419,7 @@ def compare(
             line.line_id: (index, line.quantity, scaled(line.quantity, QUANTITY_SCALE))
             for index, line in enumerate(rfq.lines)
         }
-        offers, suppliers = _offers(
+        offers, quoted = _offers(
             rfq,
             quotes,
             quantities,
@@ -428,8 +448,8 @@ def compare(
             unit=line.unit,
             offers=ranker.rank(
                 offers[quantities[line.line_id][0]],
-                suppliers,
-                (line.quantity, quantities[line.line_id][2]),
+                quoted,
+                (line.quantity, *quantities[line.line_id][1:]),
                 _Shown(top, frozenset(exclude.get(line.line_id, ())), eligible_only),
             ),
         )
