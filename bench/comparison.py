@@ -6,13 +6,16 @@ explanations for every offer; the baseline is a plain min over the same offers' 
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from bench.stats import Row, Timing, interleaved, median, print_header, require_counts, table
 from contracts.common import Actor, Role
 from contracts.sourcing import (
     EvaluationWeights,
@@ -25,6 +28,7 @@ from contracts.sourcing import (
     RfqInput,
     RfqLine,
 )
+from rules import quotes_reference
 from rules.quotes import compare
 
 CLOSE = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -72,8 +76,10 @@ def _quote_line(rng: random.Random, line: RfqLine) -> QuoteLine:
     )
 
 
-def build_case(*, suppliers: int, lines: int, seed: int = 20260302) -> SourcingCase:
-    """An RFQ of ``lines`` lines; each supplier quotes a random half of them."""
+def build_case(
+    *, suppliers: int, lines: int, share: float = 0.5, seed: int = 20260302
+) -> SourcingCase:
+    """An RFQ of ``lines`` lines; each supplier quotes a random ``share`` of them."""
     rng = random.Random(seed)
     buyer = Actor(user_id="usr_bench_buyer", org_id="org_bench_buyer", roles=(Role.BUYER,))
     rfq_lines = tuple(
@@ -122,7 +128,8 @@ def build_case(*, suppliers: int, lines: int, seed: int = 20260302) -> SourcingC
             revision=1,
             terms=QuoteTerms(
                 lines=tuple(
-                    _quote_line(rng, line) for line in rng.sample(rfq_lines, max(1, lines // 2))
+                    _quote_line(rng, line)
+                    for line in rng.sample(rfq_lines, max(1, round(lines * share)))
                 ),
                 valid_until=CLOSE.date() + timedelta(days=60),
                 freight=_money(rng, 0, 20_000),
@@ -152,42 +159,152 @@ def cheapest_unit_price(rfq: RfqInput, quotes: Sequence[Quote]) -> dict[str, str
     return {line_id: supplier for line_id, (_, supplier) in best.items()}
 
 
-def _timed_ms(run: Callable[[], object]) -> float:
-    began = time.perf_counter()
-    run()
-    return (time.perf_counter() - began) * 1000
-
-
 @dataclass(frozen=True)
 class ComparisonFigures:
-    platform_ms: tuple[float, ...]
-    baseline_ms: tuple[float, ...]
+    """Each round's timings: the platform's comparison, its Decimal reference (None when not
+    measured) and the plain min, interleaved (bench.stats.interleaved)."""
+
+    offers: int
+    platform: tuple[Timing, ...]
+    reference: tuple[Timing, ...] | None
+    baseline: tuple[Timing, ...]
+
+    @property
+    def platform_ms(self) -> tuple[float, ...]:
+        return tuple(t.wall_ms for t in self.platform)
+
+    @property
+    def baseline_ms(self) -> tuple[float, ...]:
+        return tuple(t.wall_ms for t in self.baseline)
 
 
 def measure_comparison(
-    case: SourcingCase, *, runs: int, top: int | None = None
+    case: SourcingCase, *, runs: int, top: int | None = None, reference: bool = False
 ) -> ComparisonFigures:
-    """Alternating runs after one warm-up each; ``top`` keeps the best offers a line (the award
-    task's three), scoring every offer all the same."""
+    """``runs`` interleaved rounds after one warm-up each; ``top`` keeps the best offers a line
+    (the award task's three), scoring every offer all the same; ``reference`` times the Decimal
+    reference (rules.quotes_reference) in the same rounds."""
+    options: dict[str, Any] = {
+        "as_of": CLOSE.date(),
+        "supplier_scores": case.scores,
+        "ineligible": case.suspended,
+        "top": top,
+    }
+    contenders: dict[str, Callable[[], object]] = {
+        "platform": lambda: compare(case.rfq, case.quotes, **options),
+        "baseline": lambda: cheapest_unit_price(case.rfq, case.quotes),
+    }
+    if reference:
+        contenders["reference"] = lambda: quotes_reference.compare(case.rfq, case.quotes, **options)
+    timings = interleaved(contenders, rounds=runs)
+    return ComparisonFigures(
+        offers=case.offers,
+        platform=tuple(timings["platform"]),
+        reference=tuple(timings["reference"]) if reference else None,
+        baseline=tuple(timings["baseline"]),
+    )
 
-    def platform() -> object:
-        return compare(
-            case.rfq,
-            case.quotes,
-            as_of=CLOSE.date(),
-            supplier_scores=case.scores,
-            ineligible=case.suspended,
-            top=top,
+
+def comparison_rows(label: str, figures: ComparisonFigures) -> list[Row]:
+    """Medians: wall and CPU milliseconds, microseconds an offer against the plain min, and,
+    when measured, the platform against its Decimal reference."""
+
+    def med(timings: Sequence[Timing], cpu: bool = False) -> float:
+        return median([t.cpu_ms if cpu else t.wall_ms for t in timings])
+
+    per_offer = 1000 / figures.offers
+    platform, baseline = figures.platform, figures.baseline
+    rows = [
+        Row(f"{label}: wall, median", "ms", med(platform), med(baseline)),
+        Row(f"{label}: CPU, median", "ms", med(platform, True), med(baseline, True)),
+        Row(
+            f"{label}: per offer, CPU",
+            "µs",
+            med(platform, True) * per_offer,
+            med(baseline, True) * per_offer,
+        ),
+    ]
+    if figures.reference is not None:
+        rows.append(
+            Row(
+                f"{label}: per offer, CPU, against the Decimal reference",
+                "µs",
+                med(platform, True) * per_offer,
+                med(figures.reference, True) * per_offer,
+            )
         )
+    return rows
 
-    def baseline() -> object:
-        return cheapest_unit_price(case.rfq, case.quotes)
 
-    _timed_ms(platform)
-    _timed_ms(baseline)
-    platform_ms: list[float] = []
-    baseline_ms: list[float] = []
-    for _ in range(runs):
-        platform_ms.append(_timed_ms(platform))
-        baseline_ms.append(_timed_ms(baseline))
-    return ComparisonFigures(tuple(platform_ms), tuple(baseline_ms))
+CASES = (
+    # suppliers, lines, share of the lines each supplier quotes, shown a line (None: all)
+    (200, 200, 1.0, None),  # the API's largest RFQ, every supplier quoting every line
+    (200, 200, 1.0, 3),
+    (1_000, 1_000, 0.5, None),
+    (1_000, 1_000, 0.5, 3),
+)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.comparison", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="interleaved rounds per case")
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="do not time the Decimal reference (it takes most of the run)",
+    )
+    arguments = parser.parse_args(argv)
+    require_counts(parser, arguments, ("runs",))
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = _arguments(argv)
+    began = time.perf_counter()
+    print_header(
+        "Tradeflow quote comparison benchmark",
+        f"{arguments.runs} interleaved rounds per case after one warm-up, medians",
+    )
+    rows: list[Row] = []
+    notes: list[str] = []
+    built: dict[tuple[int, int, float], SourcingCase] = {}
+    for suppliers, lines, share, top in CASES:
+        if (suppliers, lines, share) not in built:
+            built = {
+                (suppliers, lines, share): build_case(suppliers=suppliers, lines=lines, share=share)
+            }
+        case = built[(suppliers, lines, share)]
+        figures = measure_comparison(
+            case, runs=arguments.runs, top=top, reference=arguments.reference
+        )
+        shown = "every offer" if top is None else f"best {top} a line"
+        label = f"{suppliers} suppliers x {lines:,} lines, {shown}"
+        rows.extend(comparison_rows(label, figures))
+        notes.append(
+            f"- {label}: {case.offers:,} offers (each supplier quotes {share:.0%} of the lines), "
+            f"suspended suppliers: {len(case.suspended)}"
+        )
+        print(f"measured {label}", flush=True)
+    print(
+        "\n".join(
+            [
+                "",
+                *table(rows),
+                "",
+                "cases:",
+                *notes,
+                "baselines, same process, rounds interleaved (A B, B A, ...):",
+                "- a plain min over the same offers' list unit prices per line (no breaks, "
+                "freight, tax, lead time, eligibility, scores, ranks or explanations)",
+                "- the Decimal reference (rules.quotes_reference): the same answer, as the "
+                "platform computed it before issue 13",
+                "ratio = platform time / baseline time; CPU: time.process_time",
+                f"\nbenchmark took {time.perf_counter() - began:.0f} s",
+            ]
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
