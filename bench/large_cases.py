@@ -44,6 +44,7 @@ class Case:
     # The route's own statement (its query function, paged as the route pages): timed against
     # the bare SQL too, so the database's share is seen apart from the app's.
     statement: Select[Any] | None = None
+    status: int = 200
 
 
 BUYER_USER = "buyer@huadong.example"
@@ -106,6 +107,14 @@ def cases(run: Run, *, deep_cursor: str, depth: int) -> list[Case]:
     ((code,),) = run("SELECT credit_code FROM organisations WHERE id = 'org_supplier_000777'", {})
     series = f"/orders/{trip_order}/shipments/1/temperature/series"
     return [
+        Case(
+            "floor: the app answering at all, an authenticated 404 (GET /orders/{missing})",
+            BUYER_USER,
+            "/orders/ord_missing",
+            "SELECT id, * FROM orders WHERE id = 'ord_missing'",
+            id_field=None,
+            status=404,
+        ),
         _orders("a buyer's", BUYER_USER, f"buyer_org_id = '{BUYER}'", SHIPPER),
         _orders(
             "a buyer's in transit",
