@@ -1,6 +1,7 @@
 """The baseline of the order benchmark: bare processes of the phases recorded from a real order
-of each kind (same phases of no-op activities, an update where the order takes one), driven
-through the Temporal client, their in-memory marks polled at the platform's interval."""
+of each kind (same phases of activities, no-ops except where the order renders a PDF, which the
+bare process renders too; an update where the order takes one), driven through the Temporal
+client, their in-memory marks polled at the platform's interval."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from temporalio.client import Client, WorkflowHistory
 from bench.bare_workflow import BarePhase, BareProcessWorkflow, BareScript
 from bench.batches import OrderTiming, Progress, polling
 from bench.opened import OpenedTasks
+from contracts.queues import RENDER_ACTIVITIES
 
 # Activities whose completion the platform driver can see: an inbox row, an order's status.
 VISIBLE_ACTIVITIES = frozenset({"open_task", "set_order_status"})
@@ -93,11 +95,15 @@ def recorded_order(history: WorkflowHistory) -> RecordedOrder:
             section = thens
     flush()
 
+    rendered_early = {n for a in answers for batch in a for n in batch} & RENDER_ACTIVITIES
+    if rendered_early:
+        raise RuntimeError(f"the bare process renders after an answer only: {rendered_early}")
     phases = tuple(
         BarePhase(
             answer=tuple(len(batch) for batch in answer),
             then=tuple(len(batch) for batch in then),
             ready_at=_last_visible([name for batch in then for name in batch]),
+            renders=_renders([name for batch in then for name in batch]),
         )
         for answer, then in zip(answers, thens, strict=True)
     )
@@ -105,6 +111,10 @@ def recorded_order(history: WorkflowHistory) -> RecordedOrder:
     if len(events) != 4:
         raise RuntimeError(f"expected 4 carrier events in the order's history, found {names}")
     return RecordedOrder(BareScript(phases=phases), events[-1], tuple(names))
+
+
+def _renders(names: list[str]) -> tuple[tuple[int, str], ...]:
+    return tuple((number, name) for number, name in enumerate(names) if name in RENDER_ACTIVITIES)
 
 
 def _last_visible(names: list[str]) -> int | None:
