@@ -17,6 +17,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.platform import Platform
 from api.routes import (
@@ -63,6 +64,7 @@ from api.routes import (
 )
 from api.shedding import Limits, SheddingMiddleware
 from api.temporal_timeouts import with_deadlines
+from api.tracing import install_tracing
 from api.unexpected_errors import UnexpectedErrorMiddleware
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
@@ -179,7 +181,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     install_workbench(app)
-
+    # Outermost of all: shed, refused and failed requests are counted and traced too.
+    install_metrics(app, settings)
+    install_tracing(app, settings)
     return app
 
 
