@@ -136,7 +136,9 @@ def line_costs(
     ]
     costs = [line.logistics_cost for line in lines]
     if any(costs):
-        logistics = [(unit + _CENTS_HALF) // _CENTS_DIVISOR for unit in _units(costs)]
+        # Most lines have none: only the others are converted.
+        charged = iter(_units([cost for cost in costs if cost]))
+        logistics = [(next(charged) + _CENTS_HALF) // _CENTS_DIVISOR if c else 0 for c in costs]
         taxed = [g + c for g, c in zip(goods, logistics, strict=True)]
     else:
         logistics = [0] * len(goods)

@@ -21,9 +21,13 @@ two to the same output on random RFQs.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
+from functools import lru_cache
+from heapq import nsmallest
+from itertools import compress, repeat
+from operator import add, attrgetter, ge, lshift, mul, not_, sub
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -80,6 +84,7 @@ _INELIGIBLE_KEY = 1 << (_SCORE_BITS + _LANDED_BITS)
 _PENALTY_MAX = float(LATE_PENALTY_MAX)
 _PENALTY_PER_DAY = float(LATE_PENALTY_PER_DAY)
 _ZERO = Decimal(0)
+_ZERO_CENTS = Decimal("0.00")
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _ALL_FIELDS = set(QuoteComparison.model_fields)
@@ -125,7 +130,11 @@ def _built(values: dict[str, Any]) -> QuoteComparison:
 
 
 def _cents(value: int) -> Decimal:
-    return Decimal(value).scaleb(-2)
+    return Decimal(value).scaleb(-2) if value else _ZERO_CENTS
+
+
+# Scores repeat (at most 10,001 of them): each Decimal is made once. Decimals are immutable.
+_score = lru_cache(maxsize=_MAX_SCORE_CENTS + 1)(_cents)
 
 
 def _near_half(value: float) -> bool:
@@ -149,6 +158,10 @@ class _Ranker:
         self.as_of = as_of
         self.to_needed_by = (rfq.needed_by - as_of).days
         self.arrivals: dict[int, date] = {}
+        self.supplier_points: list[float] = []  # by quote, once the quotes are priced
+        # By the line's shortest days to arrival, then by days: the lead component's points less
+        # the late penalty. A few hundred values serve every line.
+        self.day_points: dict[int, dict[int, float]] = {}
 
     def rank(
         self,
@@ -160,20 +173,25 @@ class _Ranker:
         """The shown offers for one line, scored and ranked against all of them, best first.
         ``quantity``: the line's own, and the one its offers are priced at, also in thousandths
         (the same unless a line id repeats)."""
-        reference = [o for o in offers if o[2]] or offers
-        if not reference:
+        if not offers:
             return ()
-        min_landed = min(o[0] for o in reference)
-        min_days = min(max(MIN_DAYS_TO_ARRIVAL, o[1]) for o in reference)
+        landed, days, eligible = list(zip(*offers, strict=True))[:3]
+        if all(eligible) or not any(eligible):  # the reference offers: the eligible, or all
+            min_landed, min_days = min(landed), min(days)
+        else:
+            min_landed, min_days = min(compress(landed, eligible)), min(compress(days, eligible))
+        min_days = max(MIN_DAYS_TO_ARRIVAL, min_days)
         scores, keys = self._scores(offers, quoted, min_landed, min_days)
-        if len(set(keys)) == len(keys):
-            order = sorted(range(len(offers)), key=keys.__getitem__)
-        else:  # equal score and cost: the reference's ties, by supplier then quote id
-            quotes = [quoted[o[3]].quote for o in offers]
-            order = sorted(
-                range(len(offers)),
-                key=lambda i: (keys[i], quotes[i].supplier_org_id, quotes[i].quote_id),
+        count = len(offers)
+        if len(set(keys)) < count:  # equal score and cost: the reference's ties, by supplier
+            quotes = [quoted[o[3]].quote for o in offers]  # then quote id
+            order: Iterable[int] = sorted(
+                range(count), key=lambda i: (keys[i], quotes[i].supplier_org_id, quotes[i].quote_id)
             )
+        elif shown.top is not None and not shown.skip and not shown.eligible_only:
+            order = nsmallest(shown.top, range(count), key=keys.__getitem__)  # ranks 1..top
+        else:
+            order = sorted(range(count), key=keys.__getitem__)
         ranked: list[QuoteComparison] = []
         for rank, i in enumerate(order, start=1):
             if len(ranked) == shown.top:
@@ -217,22 +235,57 @@ class _Ranker:
         One loop with everything local, the lead time's points and the late penalty worked out
         once a distinct day count: it runs once for every offer of the comparison."""
         f_price, f_lead, _ = self.factors
-        day_points: dict[int, float] = {}
-        for days in {o[1] for o in offers}:
+        landed_column, days_column, eligible_column, quote_column, _ = zip(*offers, strict=True)
+        day_points = self.day_points.setdefault(min_days, {})
+        for days in set(days_column).difference(day_points):
             counted = max(MIN_DAYS_TO_ARRIVAL, days)
             late = days - self.to_needed_by
             penalty = min(_PENALTY_MAX, _PENALTY_PER_DAY * late) if late > 0 else 0.0
             lead = 1.0 if counted <= min_days else min_days / counted
             day_points[days] = f_lead * lead - penalty
         priced = f_price * min_landed
-        scores: list[int] = []
-        keys: list[int] = []
+        if min(landed_column) > 0:
+            # The usual case, a column at a time in C (map): the same sums as the loop below.
+            # Capped at f_price: the float quotient of an offer cheaper than the minimum (an
+            # ineligible one) can fall an ulp below it; the boundary check covers that ulp.
+            point_column = map(
+                add,
+                map(
+                    add,
+                    map(min, repeat(f_price), map(priced.__truediv__, landed_column)),
+                    map(day_points.__getitem__, days_column),
+                ),
+                map(self.supplier_points.__getitem__, quote_column),
+            )
+            halfways = [p * 100 + 0.5 for p in point_column]
+            if min(map(abs, map(sub, halfways, map(round, halfways)))) > _BOUNDARY:
+                scores = list(map(max, repeat(0), map(int, halfways)))
+                keys = list(
+                    map(
+                        add,
+                        map(mul, map(not_, eligible_column), repeat(_INELIGIBLE_KEY)),
+                        map(
+                            add,
+                            map(
+                                lshift,
+                                map(sub, repeat(_MAX_SCORE_CENTS), scores),
+                                repeat(_LANDED_BITS),
+                            ),
+                            landed_column,
+                        ),
+                    )
+                )
+                return scores, keys
+        # A score on a boundary (or a landed cost of zero): offer by offer, with Decimal where
+        # a float cannot tell which way the reference rounds.
+        scores = []
+        keys = []
         for offer in offers:
             landed, days, eligible, quote_no, _ = offer
             points = (
                 (f_price if landed <= min_landed else priced / landed)
                 + day_points[days]
-                + quoted[quote_no].points
+                + self.supplier_points[quote_no]
             )
             halfway = points * 100 + 0.5
             if halfway < 0.5:  # below zero: the reference's max(0, ...)
@@ -277,7 +330,7 @@ class _Ranker:
         price, break_at = applicable_price(line, priced_at)
         moq_fits = priced_at >= line.min_order_quantity
         tax = _cents(costs.taxes[place])
-        score = _cents(score_cents)
+        score = _score(score_cents)
         late = max(0, days - self.to_needed_by)
         arrival = self.arrivals.get(days)
         if arrival is None:
@@ -326,39 +379,56 @@ class _Ranker:
         )
 
 
+class _Lines(NamedTuple):
+    """The RFQ's lines by place: a line id's place (the last, should an id repeat: its
+    quantity prices them all, as in the reference), its id, quantity and thousandths."""
+
+    place: dict[str, int]
+    ids: list[str]
+    quantity: list[Decimal]
+    milli: list[int]
+
+
+_lead_time = attrgetter("lead_time_days")
+_transit = attrgetter("transit_days")
+_moq = attrgetter("min_order_quantity")
+
+
 def _offers(
-    rfq: RfqInput,
     quotes: Sequence[Quote],
-    quantities: Mapping[str, tuple[int, Decimal, int]],
+    rfq_lines: _Lines,
     *,
+    invited: Mapping[str, Decimal],
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str],
     deducts_input_vat: bool,
     factor: float,
 ) -> tuple[list[list[_Offer]], list[_Quoted]]:
-    """Every covered line of every quote with its landed cost, by RFQ line (in RFQ order);
-    ``quantities``: by line id, its place, quantity and thousandths; ``factor``: the points a
-    supplier component of 1 is worth."""
-    offers: list[list[_Offer]] = [[] for _ in rfq.lines]
+    """Every covered line of every quote with its landed cost, by RFQ line place; ``invited``:
+    the RFQ's suppliers' scores; ``factor``: the points a supplier component of 1 is worth.
+    Columns in C (map) where the reference looped: this runs for every offer."""
+    offers: list[list[_Offer]] = [[] for _ in rfq_lines.ids]
     quoted: list[_Quoted] = []
     blocked = frozenset(ineligible)
-    invited = {supplier.org_id: supplier.score for supplier in rfq.suppliers}
+    place_of = rfq_lines.place
     for quote_no, quote in enumerate(quotes):
         org = quote.supplier_org_id
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         ok = org not in blocked
-        # The first quote line for each known RFQ line (reversed: the first one written wins).
+        # The first quote line for each known RFQ line (reversed: the first one written wins),
+        # in RFQ order.
         first = {
-            line.line_id: line for line in reversed(quote.terms.lines) if line.line_id in quantities
+            line.line_id: line for line in reversed(quote.terms.lines) if line.line_id in place_of
         }
-        known = sorted((quantities[line_id], line) for line_id, line in first.items())
-        lines = [line for _, line in known]
+        places = sorted(map(place_of.__getitem__, first))
+        lines = list(map(first.__getitem__, map(rfq_lines.ids.__getitem__, places)))
+        quantities = list(map(rfq_lines.quantity.__getitem__, places))
         costs = line_costs(
             quote.terms,
             lines,
-            [q for (_, q, _), _ in known],
-            [milli for (_, _, milli), _ in known],
+            quantities,
+            list(map(rfq_lines.milli.__getitem__, places)),
             deducts_input_vat=deducts_input_vat,
         )
         quoted.append(
@@ -373,18 +443,14 @@ def _offers(
                 costs,
             )
         )
-        for place, ((index, q, _), line), landed in zip(
-            range(len(known)), known, costs.landed, strict=True
-        ):
-            offers[index].append(
-                (
-                    landed,
-                    line.lead_time_days + line.transit_days,
-                    ok and q >= line.min_order_quantity,
-                    quote_no,
-                    place,
-                )
-            )
+        eligible = map(ge, quantities, map(_moq, lines)) if ok else repeat(False)
+        days = map(add, map(_lead_time, lines), map(_transit, lines))
+        # ``repeat`` never ends: the other columns, each a line long, end the tuples.
+        columns = zip(
+            costs.landed, days, eligible, repeat(quote_no), range(len(lines)), strict=False
+        )
+        for place, offer in zip(places, columns, strict=False):
+            offers[place].append(offer)
     return offers, quoted
 
 
@@ -414,20 +480,23 @@ def compare(
     try:
         if context.prec < 28 or context.rounding != ROUND_HALF_EVEN:
             raise Unrepresentable("a Decimal context other than the default")
-        # A repeated RFQ line id: the last one's quantity prices both, as in the reference.
-        quantities = {
-            line.line_id: (index, line.quantity, scaled(line.quantity, QUANTITY_SCALE))
-            for index, line in enumerate(rfq.lines)
-        }
-        offers, quoted = _offers(
-            rfq,
-            quotes,
+        quantities = [line.quantity for line in rfq.lines]
+        rfq_lines = _Lines(
+            {line.line_id: place for place, line in enumerate(rfq.lines)},
+            [line.line_id for line in rfq.lines],
             quantities,
+            [scaled(q, QUANTITY_SCALE) for q in quantities],
+        )
+        offers, quoted = _offers(
+            quotes,
+            rfq_lines,
+            invited={supplier.org_id: supplier.score for supplier in rfq.suppliers},
             supplier_scores=supplier_scores,
             ineligible=ineligible,
             deducts_input_vat=deducts_input_vat,
             factor=ranker.factors[2],
         )
+        ranker.supplier_points = [q.points for q in quoted]
     except Unrepresentable:
         return quotes_reference.compare(
             rfq,
@@ -447,9 +516,13 @@ def compare(
             quantity=line.quantity,
             unit=line.unit,
             offers=ranker.rank(
-                offers[quantities[line.line_id][0]],
+                offers[rfq_lines.place[line.line_id]],
                 quoted,
-                (line.quantity, *quantities[line.line_id][1:]),
+                (
+                    line.quantity,
+                    rfq_lines.quantity[rfq_lines.place[line.line_id]],
+                    rfq_lines.milli[rfq_lines.place[line.line_id]],
+                ),
                 _Shown(top, frozenset(exclude.get(line.line_id, ())), eligible_only),
             ),
         )

@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -112,6 +113,7 @@ def _percent(weight: Decimal, total: Decimal) -> str:
     return f"{share.normalize():f}%" if share == share.to_integral_value() else f"{share}%"
 
 
+@lru_cache(maxsize=4096)  # break and MOQ quantities repeat across offers; equal values print alike
 def _quantity(value: Decimal) -> str:
     return f"{value.normalize():,f}"
 
