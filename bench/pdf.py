@@ -130,27 +130,25 @@ def measure_pdfs(*, renders: int) -> dict[str, list[Timing]]:
 def pdf_rows(timings: dict[str, list[Timing]]) -> list[Row]:
     """Each document's median wall and CPU ms beside the one-line page's."""
     page = timings[BASELINE]
-    rows: list[Row] = []
-    for name, runs in timings.items():
-        if name == BASELINE:
-            continue
-        rows.append(
-            Row(
-                f"{name}: wall, median",
-                "ms",
-                median([t.wall_ms for t in runs]),
-                median([t.wall_ms for t in page]),
-            )
+    return [
+        Row(
+            f"{name}: {clock}, median",
+            "ms",
+            median([read(t) for t in runs]),
+            median([read(t) for t in page]),
         )
-        rows.append(
-            Row(
-                f"{name}: CPU, median",
-                "ms",
-                median([t.cpu_ms for t in runs]),
-                median([t.cpu_ms for t in page]),
-            )
-        )
-    return rows
+        for name, runs in timings.items()
+        if name != BASELINE
+        for clock, read in (("wall", _wall), ("CPU", _cpu))
+    ]
+
+
+def _wall(timing: Timing) -> float:
+    return timing.wall_ms
+
+
+def _cpu(timing: Timing) -> float:
+    return timing.cpu_ms
 
 
 def measure_pdf(*, renders: int) -> PdfFigures:

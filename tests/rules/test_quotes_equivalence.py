@@ -15,23 +15,19 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.common import Actor, Role
 from contracts.sourcing import (
     Comparison,
     EvaluationWeights,
     Incoterm,
-    InvitedSupplier,
     PriceBreak,
     Quote,
     QuoteLine,
     QuoteTerms,
     RfqInput,
-    RfqLine,
 )
 from rules import quotes, quotes_reference
+from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
 
-AS_OF = date(2026, 3, 2)
-BUYER = Actor(user_id="usr_buyer", org_id="org_buyer", roles=(Role.BUYER,))
 LINE_IDS = ("L1", "L2", "L3", "L4")
 SUPPLIERS = ("org_a", "org_b", "org_c", "org_d", "org_e")
 
@@ -83,34 +79,18 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     )
     suppliers = draw(st.lists(st.sampled_from(SUPPLIERS), min_size=1, max_size=5, unique=True))
     scores = st.sampled_from([Decimal(0), Decimal(65), Decimal("87.5"), Decimal(100), Decimal(120)])
-    rfq = RfqInput(
-        rfq_id="rfq_1",
-        buyer_org_id=BUYER.org_id,
-        buyer_legal_name="Buyer Co",
-        buyer_credit_code="91320200MA1HENGX3W",
-        title="solvents",
-        lines=tuple(
-            RfqLine(line_id=i, description=f"item {i}", quantity=draw(quantities), unit="kg")
-            for i in line_ids
-        ),
-        delivery_place="Suzhou",
-        incoterm=draw(st.sampled_from(list(Incoterm))),
-        needed_by=AS_OF + timedelta(days=draw(st.sampled_from([0, 10, 30]))),
-        quote_deadline=datetime(2026, 3, 2, 10, tzinfo=UTC),
-        currency=draw(st.sampled_from(["CNY", "USD", "EUR"])),
-        payment_terms="30 days",
+    rfq = make_rfq(
+        *(rfq_line(i, str(draw(quantities))) for i in line_ids),
         weights=EvaluationWeights(
             price=weights[0], lead_time=weights[1], supplier_score=weights[2]
         ),
-        sealed=True,
-        category=None,
-        suppliers=tuple(
-            InvitedSupplier(org_id=org, legal_name=org, credit_code="x", score=draw(scores))
-            for org in suppliers
-            if draw(st.booleans())
-        ),
-        created_by=BUYER,
-        created_at=datetime(2026, 2, 1, tzinfo=UTC),
+        invited={org: str(draw(scores)) for org in suppliers if draw(st.booleans())},
+    ).model_copy(
+        update={
+            "incoterm": draw(st.sampled_from(list(Incoterm))),
+            "needed_by": AS_OF + timedelta(days=draw(st.sampled_from([0, 10, 30]))),
+            "currency": draw(st.sampled_from(["CNY", "USD", "EUR"])),
+        }
     )
     quote_list = []
     for org in suppliers:
@@ -166,47 +146,10 @@ def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
 def _rfq_and_quotes(
     costs: dict[str, str], *, weights: EvaluationWeights, quantity: str = "1"
 ) -> tuple[RfqInput, list[Quote]]:
-    rfq = RfqInput(
-        rfq_id="rfq_1",
-        buyer_org_id=BUYER.org_id,
-        buyer_legal_name="Buyer Co",
-        buyer_credit_code="91320200MA1HENGX3W",
-        title="solvents",
-        lines=(RfqLine(line_id="L1", description="item", quantity=Decimal(quantity), unit="kg"),),
-        delivery_place="Suzhou",
-        incoterm=Incoterm.DAP,
-        needed_by=AS_OF + timedelta(days=30),
-        quote_deadline=datetime(2026, 3, 2, 10, tzinfo=UTC),
-        currency="CNY",
-        payment_terms="30 days",
-        weights=weights,
-        sealed=True,
-        category=None,
-        suppliers=(),
-        created_by=BUYER,
-        created_at=datetime(2026, 2, 1, tzinfo=UTC),
-    )
+    """One line of ``quantity``, and a quote a supplier at its unit price, nothing else."""
+    rfq = make_rfq(rfq_line("L1", quantity), weights=weights)
     return rfq, [
-        Quote(
-            quote_id=f"q_{org}",
-            rfq_id="rfq_1",
-            supplier_org_id=org,
-            revision=1,
-            terms=QuoteTerms(
-                lines=(
-                    QuoteLine(
-                        line_id="L1",
-                        unit_price=Decimal(price),
-                        stock_available=Decimal(1),
-                        lead_time_days=5,
-                    ),
-                ),
-                valid_until=date(2026, 6, 1),
-            ),
-            submitted_by="usr_supplier",
-            submitted_at=datetime(2026, 3, 1, tzinfo=UTC),
-        )
-        for org, price in costs.items()
+        make_quote(org, qline("L1", price, stock="1", lead=5)) for org, price in costs.items()
     ]
 
 
