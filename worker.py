@@ -52,12 +52,16 @@ from gateways.mail import MailClient
 from gateways.receivables_registry import ReceivablesRegistryClient
 from gateways.regulator import RegulatorClient
 from gateways.webhooks import WebhookClient
+from security.audit_checkpoints import checkpoint_signer_from_settings
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import Settings, get_settings
+from stack.audit_sealer import CheckpointPolicy, seal_forever
 from stack.event_relay import relay_events
 from stack.logs import configure_logging
+from stack.task_queue_metrics import publish_backlogs
 from stack.temporal import connect, runtime_with_metrics
+from stack.tracing import configure_tracing
 from stack.worker_roles import ALL_ROLES, Workers, parse_roles
 from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
@@ -303,16 +307,18 @@ async def main(roles: frozenset[Role]) -> None:
     install_column_keyring(keyring)
     if Role.RENDER in roles:
         use_render_processes(settings.render_processes)
-    runtime = runtime_with_metrics(settings.metrics_port)
+    configure_tracing(settings, service="worker-" + "-".join(sorted(r.value for r in roles)))
+    runtime = runtime_with_metrics(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, keyring, runtime=runtime)
     sessions = make_session_factory(make_engine(settings.database_url))
     watch = RetryWatch(sessions, runtime.metric_meter if runtime else None)
+    store = object_store_from_settings(settings)
     workers = build_worker(
         client,
         roles=roles,
         settings=settings,
         sessions=sessions,
-        store=object_store_from_settings(settings),
+        store=store,
         registry=CertificationRegistryClient.from_settings(settings),
         regulator=RegulatorClient.from_settings(settings),
         watch=watch,
@@ -336,6 +342,32 @@ async def main(roles: frozenset[Role]) -> None:
                     )
                 )
             )
+            duties.append(
+                asyncio.create_task(
+                    seal_forever(
+                        sessions,
+                        store,
+                        checkpoint_signer_from_settings(settings),
+                        stop,
+                        settings.audit_seal_poll_s,
+                        policy=CheckpointPolicy(
+                            settings.audit_checkpoint_every, settings.audit_checkpoint_s
+                        ),
+                    )
+                )
+            )
+            if runtime:
+                queue = settings.task_queue
+                duties.append(
+                    asyncio.create_task(
+                        publish_backlogs(
+                            client,
+                            runtime.metric_meter,
+                            task_queues=[queue, io_queue(queue), render_queue(queue)],
+                            stop=stop,
+                        )
+                    )
+                )
         logging.getLogger("tradeflow.worker").info(
             "worker running",
             extra={

@@ -49,6 +49,7 @@ MAIL_PORT = 8305  # the mail sandbox's inbox, over HTTP
 WEBHOOK_SINK_PORT = 8306
 SMTP_PORT = 8325  # the mail sandbox's SMTP
 METRICS_PORT = 9464  # the first worker process's; the next ones count up from it
+API_METRICS_PORT = 9469  # past the workers' 9464-9466, with room for more worker processes
 # One process a role (worker.py --roles), so each can be watched, restarted and sized on its
 # own; the once-per-cluster duties ride with the workflows, of which `make up` runs one.
 WORKER_PROCESSES = (
@@ -121,7 +122,12 @@ def platform_children(settings: Settings, *, data_dir: Path, env: dict[str, str]
             )
             for offset, (name, roles) in enumerate(WORKER_PROCESSES)
         ),
-        Child("api", api, env=env, ready=port_open(settings.api_port)),
+        Child(
+            "api",
+            api,
+            env=dict(env, TRADEFLOW_METRICS_PORT=str(API_METRICS_PORT)),
+            ready=port_open(settings.api_port),
+        ),
     ]
 
 
@@ -208,6 +214,7 @@ Tradeflow is running{" (demo data created)" if seeded else ""}.
   Mail inbox       http://127.0.0.1:{MAIL_PORT}/messages   (sandbox; SMTP on {SMTP_PORT})
   Webhook sink     http://127.0.0.1:{WEBHOOK_SINK_PORT}/hooks/<name>   (sandbox)
   Worker metrics   http://127.0.0.1:{METRICS_PORT}/metrics   (workflows; then io, render)
+  API metrics      http://127.0.0.1:{API_METRICS_PORT}/metrics   (Prometheus)
   Data folder      {data_dir}     (logs in {data_dir / "logs"})
 
 Demo logins (password "{DEMO_PASSWORD}"):
