@@ -2,8 +2,9 @@
 
 ``/health`` says only that the process answers, so a restart is never ordered for an outage
 elsewhere. ``/ready`` asks each dependency with a short timeout (the database, Temporal, the
-object store, and whether a worker polls the task queue) and answers 503 naming each one failing
-and why, so an operator or a load balancer sees what is wrong rather than a 503 on every call.
+object store, and whether a worker polls each task queue: the workflows', the I/O activities'
+and the renders') and answers 503 naming each one failing and why (a queue by its name), so an
+operator or a load balancer sees what is wrong rather than a 503 on every call.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSyste
 
 from api.deps import PlatformDep
 from api.platform import Platform
+from contracts.queues import io_queue, render_queue
 from storage.object_store import LocalObjectStore, S3ObjectStore
 
 router = APIRouter(tags=["health"])
@@ -69,7 +71,7 @@ def health() -> Liveness:
     },
 )
 async def ready(platform: PlatformDep) -> JSONResponse:
-    """Readiness: the database, Temporal, the object store and a polling worker, each checked."""
+    """Readiness: the database, Temporal, the object store and workers polling, each checked."""
     probes: dict[str, Callable[[Platform], Awaitable[None]]] = {
         "database": _database,
         "temporal": _temporal,
@@ -118,19 +120,36 @@ async def _temporal(platform: Platform) -> None:
 
 
 async def _worker(platform: Platform) -> None:
+    """A worker polls each queue of the family: the workflows', the I/O activities' and the
+    renders' (split so each scales on its own, so each can be left without a worker alone)."""
     queue = platform.settings.task_queue
+    queues = {
+        queue: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        io_queue(queue): TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        render_queue(queue): TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    }
+    polled = await asyncio.gather(
+        *(_polled_recently(platform, name, kind) for name, kind in queues.items())
+    )
+    idle = [name for name, seen in zip(queues, polled, strict=True) if not seen]
+    if idle:
+        seconds = POLLER_SEEN_WITHIN.total_seconds()
+        named = ", ".join(repr(name) for name in idle)
+        queues_word = "task queue" if len(idle) == 1 else "task queues"
+        raise LookupError(f"no worker has polled {queues_word} {named} in the last {seconds:.0f} s")
+
+
+async def _polled_recently(platform: Platform, queue: str, kind: TaskQueueType.ValueType) -> bool:
     described = await platform.temporal.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(
             namespace=platform.temporal.namespace,
             task_queue=TaskQueue(name=queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            task_queue_type=kind,
         ),
         timeout=CHECK_TIMEOUT,
     )
     since = datetime.now(UTC) - POLLER_SEEN_WITHIN
-    if not any(p.last_access_time.ToDatetime(tzinfo=UTC) >= since for p in described.pollers):
-        seconds = POLLER_SEEN_WITHIN.total_seconds()
-        raise LookupError(f"no worker has polled task queue {queue!r} in the last {seconds:.0f} s")
+    return any(p.last_access_time.ToDatetime(tzinfo=UTC) >= since for p in described.pollers)
 
 
 async def _object_store(platform: Platform) -> None:

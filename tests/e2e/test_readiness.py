@@ -1,19 +1,25 @@
 """Readiness over the real API: 200 with every dependency ok while all answer; 503 naming the
-database or Temporal when it does not, with no credentials in the answer. Liveness stays ok."""
+database or Temporal when it does not, with no credentials in the answer, or the task queue no
+worker polls (workflows, I/O or render). Liveness stays ok."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.queues import Role, io_queue, render_queue
+from gateways.certification_registry import CertificationRegistryClient
 from security.keys import KeyRing
 from security.payload_codec import data_converter
 from settings import Settings
 from stack.temporal import dev_server_path
+from storage.object_store import ObjectStore
 from tests.harness.api_server import free_port, running_api
-from tests.harness.temporal import eventually
+from tests.harness.temporal import eventually, new_task_queue
+from worker import build_worker
 
 CHECKS = {"database", "temporal", "object_store", "worker"}
 
@@ -88,3 +94,46 @@ async def test_temporal_going_away_is_named(e2e_settings: Settings, keyring: Key
     finally:
         if not stopped:
             await temporal.shutdown()
+
+
+async def test_a_queue_without_a_worker_is_named(
+    dev_env: WorkflowEnvironment,
+    e2e_settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+) -> None:
+    # A family of queues of its own: no other test's worker has polled any of them.
+    settings = e2e_settings.model_copy(update={"task_queue": new_task_queue()})
+    queue = settings.task_queue
+    half = build_worker(
+        dev_env.client,
+        roles=frozenset({Role.WORKFLOWS, Role.IO}),
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+    )
+    with running_api(settings) as base:
+        code, body = await readiness(base)
+        assert code == 503
+        error = body["checks"]["worker"]["error"]
+        for name in (queue, io_queue(queue), render_queue(queue)):
+            assert repr(name) in error
+
+        async with half:
+
+            async def render_alone_idle() -> dict[str, Any] | None:
+                code, body = await readiness(base)
+                error = body["checks"]["worker"]["error"] or ""
+                return body if code == 503 and repr(io_queue(queue)) not in error else None
+
+            # Once the workflows' and I/O queues are polled, only the render queue is named.
+            body = await eventually(render_alone_idle, attempts=200, interval=0.1)
+            error = body["checks"]["worker"]["error"]
+            assert error.startswith("LookupError: no worker has polled task queue ")
+            assert repr(render_queue(queue)) in error
+            assert repr(queue) not in error
+            assert {n: c["status"] for n, c in body["checks"].items() if n != "worker"} == (
+                dict.fromkeys(CHECKS - {"worker"}, "ok")
+            )
