@@ -5,7 +5,10 @@ this API never sends, and no other error. Every error answer is a ``Problem`` (`
 sent as ``application/problem+json``, so ``declare_problems`` drops FastAPI's schemas and gives
 each operation the error statuses it can answer, read from the operation itself:
 
-- every operation: 500 (a bug, answered without internals) and 503 (a dependency is down);
+- every operation: 500 (a bug, answered without internals) and 503 (a dependency is down, or
+  the API is at capacity and sheds the request: ``api.shedding``), with ``Retry-After``;
+- every operation the shedding covers (all but liveness, readiness and metrics): 429 with
+  ``Retry-After`` (the caller's own request rate is past its limit);
 - with a security requirement: 401 (no or a bad token) and 403 (a role or party it lacks);
   the OAuth2 token URL: 401 (wrong email or password);
 - with a path parameter: 404 (missing, or another organisation's) and 409 (the object is in
@@ -28,6 +31,7 @@ from fastapi import FastAPI
 
 from api.errors import PROBLEM_JSON, Problem
 from api.openapi_links import add_links
+from api.shedding import EXEMPT_PATHS
 
 _PROBLEM_REF = "#/components/schemas/Problem"
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -41,11 +45,16 @@ _DESCRIPTIONS = {
     413: "A file is larger than the upload limit.",
     415: "A file is not a PDF, PNG or JPEG.",
     422: "The request is invalid: ``errors`` names each field and its rule.",
+    429: "Too many requests from this caller: retry after ``Retry-After`` seconds.",
     500: "An unexpected error; it is logged, and the answer names no internals.",
-    503: "A dependency (database, workflow service, document storage) is unavailable.",
+    503: (
+        "A dependency (database, workflow service, document storage) is unavailable, or the API "
+        "is at capacity and sheds the request before it runs."
+    ),
 }
 _HEADERS = {
     401: {"WWW-Authenticate": "the authentication scheme to use (Bearer)"},
+    429: {"Retry-After": "seconds until this caller may send again"},
     503: {"Retry-After": "seconds to wait before retrying (with the same Idempotency-Key)"},
 }
 
@@ -80,7 +89,7 @@ def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _statuses(method: str, path: str, operation: dict[str, Any], token_urls: set[str]) -> set[int]:
-    statuses = {500, 503}
+    statuses = {500, 503} if path in EXEMPT_PATHS else {429, 500, 503}
     parameters = operation.get("parameters", [])
     body = operation.get("requestBody")
     if operation.get("security"):
