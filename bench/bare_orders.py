@@ -1,34 +1,62 @@
 """The baseline of the order benchmark: bare processes of the phases recorded from a real order
 of each kind (same phases of activities, no-ops except where the order renders a PDF, which the
 bare process renders too; an update where the order takes one), driven through the Temporal
-client, their in-memory marks polled at the platform's interval."""
+client from a process of its own (``drive_bare``), as the platform's people drive theirs.
+
+Where the platform's driver waits for an inbox row or a status (written by an activity in the
+worker, read over HTTP through the API from PostgreSQL), the bare driver waits for a mark: the
+activity sets it in ``MarkBoard``, a small process of its own, and the driver asks that process
+once a poll for every order waiting, at the platform's interval. Marks cross two process
+boundaries as the platform's rows do, at a fraction of their cost: the waiting is the same kind,
+the work behind it stays the platform's.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.managers import BaseManager
+from typing import Protocol
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
 from bench.bare_workflow import BarePhase, BareProcessWorkflow, BareScript
-from bench.batches import OrderTiming, Progress, polling
+from bench.batches import BatchResult, OrderTiming, Progress, fail_waiting, polling, run_batch
 from bench.opened import OpenedTasks
+from bench.order_data import is_dangerous
 from contracts.queues import RENDER_ACTIVITIES
+from security.keys import keyring_from_settings
+from settings import Settings
+from stack.temporal import connect
 
 # Activities whose completion the platform driver can see: an inbox row, an order's status.
 VISIBLE_ACTIVITIES = frozenset({"open_task", "set_order_status"})
 
 
+class MarkBoard(BaseManager):
+    """The process that holds the marks (``OpenedTasks``): ``board.OpenedTasks()`` makes one
+    and answers a proxy, which the worker's activities and the driver process both call."""
+
+
+MarkBoard.register("OpenedTasks", OpenedTasks)
+
+
+class MarkSource(Protocol):
+    """Marks as the driver reads them: ``OpenedTasks`` or its proxy in another process."""
+
+    def taken(self, workflow_ids: Collection[str]) -> dict[str, str]: ...
+
+
 class Marks:
     """Bare processes waiting for their next mark, polled at the platform's interval."""
 
-    def __init__(self, opened: OpenedTasks) -> None:
+    def __init__(self, opened: MarkSource) -> None:
         self._opened = opened
         self._waiting: dict[str, asyncio.Future[float]] = {}
 
@@ -39,15 +67,20 @@ class Marks:
         return waiter
 
     async def poll(self, interval_s: float) -> None:
-        while True:
-            if self._waiting:
-                ready = self._opened.taken(list(self._waiting))
-                seen = time.perf_counter()
-                for workflow_id in ready:
-                    waiter = self._waiting.pop(workflow_id)
-                    if not waiter.done():
-                        waiter.set_result(seen)
-            await asyncio.sleep(interval_s)
+        try:
+            while True:
+                if self._waiting:
+                    # One request a poll for every order waiting, off the loop as an HTTP GET is.
+                    ready = await asyncio.to_thread(self._opened.taken, list(self._waiting))
+                    seen = time.perf_counter()
+                    for workflow_id in ready:
+                        waiter = self._waiting.pop(workflow_id)
+                        if not waiter.done():
+                            waiter.set_result(seen)
+                await asyncio.sleep(interval_s)
+        except Exception as failure:
+            fail_waiting(self._waiting, failure)
+            raise
 
 
 @dataclass(frozen=True)
@@ -131,7 +164,7 @@ class BareOrders:
         client: Client,
         task_queue: str,
         shapes: dict[bool, RecordedOrder],
-        opened: OpenedTasks,
+        opened: MarkSource,
         poll_s: float,
     ) -> None:
         self._client = client
@@ -172,3 +205,41 @@ class BareOrders:
             await handle.result()
         self.progress.done(handle.id)
         return OrderTiming(dangerous, time.perf_counter() - began, latency)
+
+
+@dataclass(frozen=True)
+class BareDriveJob:
+    """Everything the bare driver's process needs; ``opened`` is the mark board's proxy."""
+
+    settings: Settings
+    task_queue: str
+    shapes: dict[bool, RecordedOrder]
+    opened: MarkSource
+    orders: int
+    concurrency: int
+    poll_s: float
+    timeout_s: float
+
+
+def drive_bare(job: BareDriveJob) -> BatchResult:
+    """Run in a process of its own: ``job.orders`` bare orders, every third dangerous goods."""
+    return asyncio.run(_drive(job))
+
+
+async def _drive(job: BareDriveJob) -> BatchResult:
+    bare = BareOrders(
+        client=await connect(job.settings, keyring_from_settings(job.settings)),
+        task_queue=job.task_queue,
+        shapes=job.shapes,
+        opened=job.opened,
+        poll_s=job.poll_s,
+    )
+    kinds = [is_dangerous(number) for number in range(job.orders)]
+    async with bare.session():
+        return await run_batch(
+            bare.run,
+            kinds,
+            concurrency=job.concurrency,
+            timeout_s=job.timeout_s,
+            progress=bare.progress,
+        )

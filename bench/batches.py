@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -110,10 +110,15 @@ class Listing:
                             waiter.set_result((row, seen))
                 await asyncio.sleep(interval_s)
         except Exception as failure:
-            for waiter in self._waiting.values():
-                if not waiter.done():
-                    waiter.set_exception(failure)
+            fail_waiting(self._waiting, failure)
             raise
+
+
+def fail_waiting(waiting: Mapping[str, asyncio.Future[Any]], failure: Exception) -> None:
+    """A poller that broke fails every order waiting on it, so none waits out the timeout."""
+    for waiter in waiting.values():
+        if not waiter.done():
+            waiter.set_exception(failure)
 
 
 @asynccontextmanager

@@ -1,0 +1,162 @@
+"""What ``python -m bench.fulfilment`` prints: each round's absolute times and ratio, the
+median round's table, and how each side was driven (so a figure is never read without what it
+measured)."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from dataclasses import dataclass
+
+from bench.bare_orders import RecordedOrder
+from bench.batches import BatchResult, OrderTiming
+from bench.stats import Row, percentile, table
+
+DELIVERED = "delivered to acceptance task"
+
+
+@dataclass(frozen=True)
+class Round:
+    platform: BatchResult
+    baseline: BatchResult
+    requests: Counter[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.platform.wall_s / self.baseline.wall_s
+
+
+@dataclass(frozen=True)
+class Figures:
+    shapes: dict[bool, RecordedOrder]
+    rounds: tuple[Round, ...]
+
+    @property
+    def median(self) -> Round:
+        """The round of the median ratio (the upper one of an even count)."""
+        return sorted(self.rounds, key=lambda r: r.ratio)[len(self.rounds) // 2]
+
+
+def _ms(result: BatchResult, dangerous: bool | None, delivered: bool) -> list[float]:
+    def pick(timing: OrderTiming) -> float:
+        return timing.delivered_to_acceptance_s if delivered else timing.total_s
+
+    return [pick(t) * 1000 for t in result.timings if dangerous is None or t.dangerous == dangerous]
+
+
+def _rows(figures: Figures, n: int) -> list[Row]:
+    platform, baseline = figures.median.platform, figures.median.baseline
+    rows = [
+        Row(f"orders x{n}: wall time", "s", platform.wall_s, baseline.wall_s),
+        Row(
+            f"orders x{n}: throughput",
+            "orders/s",
+            n / platform.wall_s,
+            n / baseline.wall_s,
+            higher_is_better=True,
+        ),
+    ]
+    for delivered, what in ((False, "order start to completed"), (True, DELIVERED)):
+        rows.extend(
+            Row(
+                f"{what} p{p}",
+                "ms",
+                percentile(_ms(platform, None, delivered), p),
+                percentile(_ms(baseline, None, delivered), p),
+            )
+            for p in (50, 99)
+        )
+    for dangerous, kind in ((False, "ordinary"), (True, "dangerous goods")):
+        if _ms(platform, dangerous, True):
+            rows.append(
+                Row(
+                    f"{DELIVERED}, {kind} p50",
+                    "ms",
+                    percentile(_ms(platform, dangerous, True), 50),
+                    percentile(_ms(baseline, dangerous, True), 50),
+                )
+            )
+    return rows
+
+
+def _round_lines(figures: Figures) -> list[str]:
+    lines = [
+        f"round {number} ({'B P' if number % 2 else 'P B'}): baseline {r.baseline.wall_s:.1f} s, "
+        f"platform {r.platform.wall_s:.1f} s, ratio {r.ratio:.2f}x"
+        for number, r in enumerate(figures.rounds, 1)
+    ]
+    ratios = sorted(r.ratio for r in figures.rounds)
+    lines.append(
+        f"median ratio {figures.median.ratio:.2f}x over {len(ratios)} rounds "
+        f"(min {ratios[0]:.2f}x, max {ratios[-1]:.2f}x)"
+    )
+    return lines
+
+
+def _phases(shape: RecordedOrder) -> str:
+    """Activities before/after each answer: "start 0/2, decide_task 1/4, ..."."""
+    names = ("start", *shape.update_names)
+    return ", ".join(
+        f"{name} {sum(phase.answer)}/{sum(phase.then)}"
+        for name, phase in zip(names, shape.script.phases, strict=True)
+    )
+
+
+def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
+    n = arguments.orders
+    ordinary, dangerous = figures.shapes[False], figures.shapes[True]
+    requests = figures.median.requests
+    commands = sum(v for k, v in requests.items() if k != "GET")
+    polls = requests["GET"]
+    return [
+        "order paths (recorded from a run of each kind): ordinary "
+        f"{ordinary.script.activities} activities and {ordinary.script.updates} updates; "
+        f"dangerous goods {dangerous.script.activities} activities and "
+        f"{dangerous.script.updates} updates",
+        f"- ordinary, activities before/after each answer: {_phases(ordinary)}",
+        f"- dangerous goods: {_phases(dangerous)}",
+        f"API requests in the median round: {commands} commands ({commands / n:.1f} an order), "
+        f"{polls} listing polls",
+        "",
+        *_round_lines(figures),
+        "",
+        "the median round:",
+        *table(_rows(figures, n)),
+        "",
+        "platform: the executed contract starts its order as the contract workflow does; then, "
+        "from a driver process of its own, over HTTP with bearer tokens the supplier confirms "
+        "(POST /tasks/{id}/decision; for dangerous goods naming the carrier, whose "
+        "dispatcher makes the e-waybill from the consignment list the supplier's logistics "
+        "declares, and the supplier's logistics records the loading check that files it); "
+        "the carrier (the supplier's logistics for ordinary goods) reports picked_up, departed, "
+        "arrived, uploads the proof of delivery and reports delivered; the buyer accepts; "
+        "finance pays in full. Waits: GET /tasks (each kind), "
+        "GET /orders?status= (ready_to_dispatch, invoiced), GET /notifications "
+        "(order_completed), one request a role a poll for every order waiting, every "
+        f"{arguments.poll_ms} ms",
+        "baseline: bare processes of the recorded phases ("
+        + (
+            "all activities no-ops (--bare-without-pdfs)"
+            if arguments.bare_without_pdfs
+            else "no-op activities except the invoice's and e-waybill's PDFs, rendered from the "
+            "same templates and data, not stored"
+        )
+        + "; an update "
+        "where the order takes one, a mark where the driver waits for a task or a status) "
+        "through the Temporal client from a driver process of its own; the activity sets each "
+        "mark in a process of marks, which the driver asks once a poll for every order "
+        "waiting, at the same interval; same dev server, worker settings and queue layout, "
+        "same run",
+        "PDFs: "
+        + (
+            "on the activity threads (--pdf-in-threads: as before the render role)"
+            if arguments.pdf_in_threads
+            else "in render processes, for platform and baseline alike (TRADEFLOW_RENDER_PROCESSES)"
+        ),
+        f"rounds: {arguments.rounds}, interleaved B P, P B, ...; the platform's orders are new "
+        "each round",
+        f"both: {n} orders (every third dangerous goods), {arguments.concurrency} in flight; "
+        "delivered to acceptance task: from sending the delivery report to the poll that shows "
+        "the buyer's acceptance task",
+        "ratio = platform time / baseline time (for throughput: baseline / platform)",
+    ]
