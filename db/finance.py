@@ -75,6 +75,9 @@ class Loan(Base):
                 "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES)) + ")"
             ),
         ),
+        # Each side's list newest first (api.routes.loans), migration 0017.
+        Index("ix_loans_supplier_applied", "supplier_org_id", "applied_at", "id"),
+        Index("ix_loans_buyer_applied", "buyer_org_id", "applied_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

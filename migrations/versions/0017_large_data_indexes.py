@@ -13,7 +13,8 @@ a column the index did not lead with, read and sorted every matching row for eac
 - waybills (the regulator's search): the carrier name folded (``tradeflow_fold``, 0015) under a
   GIN trigram index, the plate's separator-free upper-case key, the UN numbers (GIN), the maker
   and the status each with ``filed_at``.
-- accreditation applications: staff's list latest first, all or by status; RFQs: a buyer's.
+- accreditation applications: staff's list latest first, all or by status; RFQs: a buyer's;
+  loans: each side's (a supplier with 10,000 loans read and sorted them all for a page).
 
 Without ``pg_trgm`` the folded carrier index is left out, as 0015 does: slower, not wrong.
 
@@ -55,6 +56,8 @@ INDEXES = {
         ["status", "submitted_at", "id"],
     ),
     "ix_rfqs_buyer_created": ("rfqs", ["buyer_org_id", "created_at", "id"]),
+    "ix_loans_supplier_applied": ("loans", ["supplier_org_id", "applied_at", "id"]),
+    "ix_loans_buyer_applied": ("loans", ["buyer_org_id", "applied_at", "id"]),
 }
 # Covered by the orders' side indexes above (their first column).
 REPLACED = {

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import SessionDep, is_operator, require
@@ -169,15 +169,16 @@ def index(request: Request, actor: PageActor, session: SessionDep) -> HTMLRespon
 
 
 def _certificates() -> Any:
-    """Per application: its certificates' count and the earliest expiry among them."""
+    """Per application: its certificates' count and the earliest expiry among them. LATERAL,
+    so each row found counts its own certificates: a grouped subquery counted every
+    application's first (110 ms a search at 100,000 suppliers, ``bench.large``)."""
     return (
         select(
-            ApplicationCertificate.application_id,
             func.count().label("certificates"),
             func.min(ApplicationCertificate.expiry_date).label("first_expiry"),
         )
-        .group_by(ApplicationCertificate.application_id)
-        .subquery("certificates")
+        .where(ApplicationCertificate.application_id == SupplierAccreditation.application_id)
+        .lateral("certificates")
     )
 
 
@@ -200,9 +201,7 @@ def suppliers(
             AccreditationApplication,
             AccreditationApplication.id == SupplierAccreditation.application_id,
         )
-        .outerjoin(
-            certificates, certificates.c.application_id == SupplierAccreditation.application_id
-        )
+        .outerjoin(certificates, true())
         .where(Organisation.kind == OrgKind.SUPPLIER.value)
     )
     # GET /accreditation/suppliers/{id}: staff and buyers read any standing, others their own.
