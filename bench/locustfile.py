@@ -1,8 +1,9 @@
 """The sale day's users, for locust (run by ``bench.load``, headless, a step at a time).
 
 Buyers browse their RFQs and orders, read an RFQ and compare its quotes, and look a supplier
-up; suppliers quote and revise on open RFQs; the carrier's dispatcher follows its orders while
-the logger on its chilled trip uploads readings; the regulator lists and reads filed e-waybills.
+up; suppliers quote and revise on open RFQs; the carrier's dispatcher follows its orders and
+moves the shipments of the set-up's pool on, event by event, while the logger on its chilled trip
+uploads readings; the regulator lists, searches and reads the filed e-waybills.
 Every request is a real one to the running platform, with the tokens and objects ``bench.load``
 prepared (``TRADEFLOW_LOAD_STATE`` names the file). A 2xx is a success; anything else is a
 failure named by its status (``HTTP 503``), so the error mix can be told apart: shed (429, 503),
@@ -16,7 +17,7 @@ import json
 import os
 import random
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from locust.contrib.fasthttp import ResponseContextManager
 
 from bench.load_setup import READINGS_PER_BATCH, SECOND_BUYER, LoadState
 from stack.demo_carrier import CARRIER_DISPATCH
-from stack.demo_client import BUYER, INSPECTOR
+from stack.demo_client import BUYER, DESTINATION, INSPECTOR
+from stack.demo_fulfilment import proof_of_delivery
 
 STATE = LoadState.load(Path(os.environ["TRADEFLOW_LOAD_STATE"]))
 # Which step this process runs: each step's readings get times of their own (see Logger).
@@ -37,7 +39,10 @@ _logger_numbers = itertools.count()
 # each write's 2xx answers and those whose outcome is unknown (a 5xx or no answer other than a
 # shed one, so the write may have happened), and the readings the 2xx answers said were stored.
 WRITES: dict[str, int] = {"quote_2xx": 0, "quote_unknown": 0, "readings_2xx": 0}
-WRITES |= {"readings_unknown": 0, "readings_stored": 0}
+WRITES |= {"readings_unknown": 0, "readings_stored": 0, "events_2xx": 0, "events_unknown": 0}
+EVENTS = ("picked_up", "departed", "arrived", "delivered")  # each once, in this order
+# Shipments of the pool not yet delivered, as this step's users know them.
+MOVING = list(STATE.shipments)
 
 
 @events.quitting.add_listener  # type: ignore[untyped-decorator]
@@ -192,6 +197,59 @@ class Carrier(Platform):
         self.get("/orders", "carrier: list orders", limit=20)
         self.get(f"/orders/{STATE.trip_order_id}", "carrier: read order")
 
+    @task(2)
+    def move_shipment(self) -> None:
+        """A shipment of the pool, read to see where it stands, then its next event. Two users
+        may pick the same shipment at once: the second event of a kind is refused ("already
+        reported", 422), never recorded twice."""
+        if not MOVING:
+            return  # every shipment of the pool delivered
+        order_id, number = random.choice(MOVING)
+        order = self.get(f"/orders/{order_id}", "carrier: read order")
+        if order is None:
+            return
+        shipment = next(s for s in order["shipments"] if s["shipment"] == number)
+        kind = next((k for k in EVENTS if k not in shipment["events"]), None)
+        if kind is None:
+            if (order_id, number) in MOVING:
+                MOVING.remove((order_id, number))
+            return
+        body: dict[str, Any] = {"kind": kind, "at": datetime.now(UTC).isoformat()}
+        body["location"] = DESTINATION if kind in ("arrived", "delivered") else "G2 京沪高速"
+        if kind == "delivered":
+            if (proof := self._upload_proof(order_id, number)) is None:
+                return
+            body["proof_of_delivery_document_id"] = proof
+        with self.client.post(
+            f"/orders/{order_id}/shipments/{number}/events",
+            json=body,
+            headers={**self.auth, "Idempotency-Key": uuid.uuid4().hex},
+            name="carrier: shipment event",
+            catch_response=True,
+        ) as answer:
+            judged(answer)
+            tally("events", answer)
+
+    def _upload_proof(self, order_id: str, number: int) -> str | None:
+        """The signed proof of delivery, uploaded to the order (multipart, made by hand: the
+        fast client has no files argument); its document id."""
+        boundary = uuid.uuid4().hex
+        form = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="pod-{number}.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        form += proof_of_delivery(order_id, number) + f"\r\n--{boundary}--\r\n".encode()
+        headers = {**self.auth, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        with self.client.post(
+            f"/orders/{order_id}/documents",
+            data=form,  # type: ignore[arg-type]
+            headers=headers,
+            name="carrier: upload proof of delivery",
+            catch_response=True,
+        ) as answer:
+            judged(answer)
+            return str(answer.json()["document_id"]) if 200 <= answer.status_code < 300 else None
+
 
 class Regulator(Platform):
     weight = 1
@@ -207,3 +265,4 @@ class Regulator(Platform):
     @task(1)
     def search_waybills(self) -> None:
         self.get("/regulator/waybills", "regulator: search by UN number", un_number="UN1090")
+        self.get("/regulator/waybills", "regulator: search by carrier", carrier="安达危险品运输")

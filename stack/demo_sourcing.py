@@ -44,6 +44,25 @@ def quote_terms(valid_until: str, prices: dict[str, str], *, lead: int) -> dict[
     }
 
 
+def rfq_body(
+    title: str, lines: list[dict[str, Any]], invited: list[str], *, sealed: bool
+) -> dict[str, Any]:
+    """An RFQ for delivery to the buyer's site (DAP, CNY), needed in 30 days, quotes due in 3."""
+    now = datetime.now(UTC)
+    return {
+        "title": title,
+        "lines": lines,
+        "delivery_place": DESTINATION,
+        "incoterm": "DAP",
+        "needed_by": (now + timedelta(days=30)).date().isoformat(),
+        "quote_deadline": (now + timedelta(days=3)).isoformat(),
+        "currency": "CNY",
+        "payment_terms": "验收后30天付款 30 days after acceptance",
+        "sealed": sealed,
+        "invited_supplier_ids": invited,
+    }
+
+
 @dataclass(frozen=True)
 class Executed:
     contract_id: str
@@ -53,16 +72,16 @@ class Executed:
 
 def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
     """One sourcing round to executed contracts; the contract PDFs are saved to ``out``."""
-    buyer, finance = Caller(base, BUYER), Caller(base, FINANCE)
+    buyer = Caller(base, BUYER)
     sellers = {email: Caller(base, email) for email in suppliers}
     now = datetime.now(UTC)
     step("The buyer issues a sealed RFQ to the three suppliers")
     created = buyer.call(
         "POST",
         "/rfqs",
-        json={
-            "title": "季度溶剂与冷藏试剂采购 Quarterly solvents and chilled reagents",
-            "lines": [
+        json=rfq_body(
+            "季度溶剂与冷藏试剂采购 Quarterly solvents and chilled reagents",
+            [
                 {
                     "line_id": "L1",
                     "description": "丙酮 Acetone, technical grade",
@@ -86,15 +105,9 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
                     },
                 },
             ],
-            "delivery_place": DESTINATION,
-            "incoterm": "DAP",
-            "needed_by": (now + timedelta(days=30)).date().isoformat(),
-            "quote_deadline": (now + timedelta(days=3)).isoformat(),
-            "currency": "CNY",
-            "payment_terms": "验收后30天付款 30 days after acceptance",
-            "sealed": True,
-            "invited_supplier_ids": list(suppliers.values()),
-        },
+            list(suppliers.values()),
+            sealed=True,
+        ),
     )
     rfq_id = created["rfq_id"]
     print(f"RFQ {rfq_id}: {created['status']}")
@@ -125,6 +138,13 @@ def source(base: str, suppliers: dict[str, str], out: Path) -> list[Executed]:
     )
     sealed = buyer.http.get(f"/rfqs/{rfq_id}/comparison")
     print(f"comparison while sealed → {sealed.status_code} {sealed.json()['detail']}")
+    return award(base, rfq_id, sellers, out)
+
+
+def award(base: str, rfq_id: str, sellers: dict[str, Caller], out: Path) -> list[Executed]:
+    """Once the suppliers answered: the buyer closes, compares and awards as recommended;
+    finance approves and both parties sign each contract (its PDF saved to ``out``)."""
+    buyer, finance = Caller(base, BUYER), Caller(base, FINANCE)
     step("Everyone answered: the buyer closes early and compares")
     buyer.call("POST", f"/rfqs/{rfq_id}/close", json={"reason": "all answered"})
     wait_for("quoting to close", lambda: buyer.call("GET", f"/rfqs/{rfq_id}")["status"] != "open")
