@@ -59,6 +59,7 @@ class Marks:
     def __init__(self, opened: MarkSource) -> None:
         self._opened = opened
         self._waiting: dict[str, asyncio.Future[float]] = {}
+        self.polls = 0  # requests to the board: the baseline's waiting load
 
     def expect(self, workflow_id: str) -> asyncio.Future[float]:
         """Resolves to the ``perf_counter`` of the poll that found the process's next mark."""
@@ -72,6 +73,7 @@ class Marks:
                 if self._waiting:
                     # One request a poll for every order waiting, off the loop as an HTTP GET is.
                     ready = await asyncio.to_thread(self._opened.taken, list(self._waiting))
+                    self.polls += 1
                     seen = time.perf_counter()
                     for workflow_id in ready:
                         waiter = self._waiting.pop(workflow_id)
@@ -174,6 +176,10 @@ class BareOrders:
         self._poll_s = poll_s
         self.progress = Progress()
 
+    @property
+    def polls(self) -> int:
+        return self._marks.polls
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[None]:
         async with polling([partial(self._marks.poll, self._poll_s)]):
@@ -221,12 +227,18 @@ class BareDriveJob:
     timeout_s: float
 
 
-def drive_bare(job: BareDriveJob) -> BatchResult:
+@dataclass(frozen=True)
+class BareDriveResult:
+    batch: BatchResult
+    polls: int
+
+
+def drive_bare(job: BareDriveJob) -> BareDriveResult:
     """Run in a process of its own: ``job.orders`` bare orders, every third dangerous goods."""
     return asyncio.run(_drive(job))
 
 
-async def _drive(job: BareDriveJob) -> BatchResult:
+async def _drive(job: BareDriveJob) -> BareDriveResult:
     bare = BareOrders(
         client=await connect(job.settings, keyring_from_settings(job.settings)),
         task_queue=job.task_queue,
@@ -236,10 +248,11 @@ async def _drive(job: BareDriveJob) -> BatchResult:
     )
     kinds = [is_dangerous(number) for number in range(job.orders)]
     async with bare.session():
-        return await run_batch(
+        batch = await run_batch(
             bare.run,
             kinds,
             concurrency=job.concurrency,
             timeout_s=job.timeout_s,
             progress=bare.progress,
         )
+    return BareDriveResult(batch, bare.polls)

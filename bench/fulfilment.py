@@ -27,6 +27,7 @@ from multiprocessing import get_context
 
 from bench.bare_orders import (
     BareDriveJob,
+    BareDriveResult,
     MarkBoard,
     MarkSource,
     RecordedOrder,
@@ -36,7 +37,6 @@ from bench.bare_orders import (
 from bench.bare_renders import bare_renders
 from bench.bare_workers import bare_workers
 from bench.bare_workflow import BareActivities, BareProcessWorkflow
-from bench.batches import BatchResult
 from bench.fulfilment_report import Figures, Round, report
 from bench.order_data import (
     People,
@@ -205,7 +205,7 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                             timeout_s=timeout_s,
                         )
 
-                    async def baseline_round(orders: int, in_flight: int) -> BatchResult:
+                    async def baseline_round(orders: int, in_flight: int) -> BareDriveResult:
                         job = bare_job(orders, in_flight)
                         return await loop.run_in_executor(bare_driver, drive_bare, job)
 
@@ -222,9 +222,11 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                         )
                         if not first_bare:
                             baseline = await baseline_round(n, concurrency)
-                        results.append(Round(measured.batch, baseline, measured.requests))
+                        results.append(
+                            Round(measured.batch, baseline.batch, measured.requests, baseline.polls)
+                        )
                         _say(
-                            f"round {number}: baseline {baseline.wall_s:.1f} s, platform "
+                            f"round {number}: baseline {baseline.batch.wall_s:.1f} s, platform "
                             f"{measured.batch.wall_s:.1f} s"
                         )
         stop_render_processes()

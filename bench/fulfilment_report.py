@@ -20,6 +20,7 @@ class Round:
     platform: BatchResult
     baseline: BatchResult
     requests: Counter[str]
+    bare_polls: int
 
     @property
     def ratio(self) -> float:
@@ -116,7 +117,7 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         f"- ordinary, activities before/after each answer: {_phases(ordinary)}",
         f"- dangerous goods: {_phases(dangerous)}",
         f"API requests in the median round: {commands} commands ({commands / n:.1f} an order), "
-        f"{polls} listing polls",
+        f"{polls} listing polls; the baseline's driver: {figures.median.bare_polls} mark polls",
         "",
         *_round_lines(figures),
         "",
