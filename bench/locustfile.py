@@ -209,7 +209,8 @@ class Carrier(Platform):
         if order is None:
             return
         shipment = next(s for s in order["shipments"] if s["shipment"] == number)
-        kind = next((k for k in EVENTS if k not in shipment["events"]), None)
+        done = {event["kind"] for event in shipment["events"]}
+        kind = next((k for k in EVENTS if k not in done), None)
         if kind is None:
             if (order_id, number) in MOVING:
                 MOVING.remove((order_id, number))
