@@ -16,9 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from heapq import nsmallest
 from itertools import compress, repeat
-from operator import add, lshift, mul, not_, sub
+from operator import add, ge, lshift, mul, not_, sub
 from typing import Any, NamedTuple
 
 from contracts.sourcing import Quote, QuoteComparison, QuoteLine, RfqInput
@@ -39,7 +38,6 @@ _BOUNDARY = 1e-6
 _MAX_SCORE_CENTS = 10_000
 _SCORE_BITS = 14  # 10,000 cents fit in 14 bits
 _LANDED_BITS = 76  # landed costs stay under 10^22 cents (rules.landed_cost_cents) < 2^76
-_INELIGIBLE_KEY = 1 << (_SCORE_BITS + _LANDED_BITS)
 _PENALTY_MAX = float(LATE_PENALTY_MAX)
 _PENALTY_PER_DAY = float(LATE_PENALTY_PER_DAY)
 _ZERO = Decimal(0)
@@ -63,7 +61,7 @@ class Quoted(NamedTuple):
     points: float  # the supplier component's weighted points
     component_text: str  # the component to 3 places, as the explanation prints it
     ok: bool  # not suspended
-    lines: list[QuoteLine]  # covered, in RFQ order
+    lines: Sequence[QuoteLine]  # covered, in the quote's order
     costs: QuoteCosts
 
 
@@ -114,10 +112,27 @@ class Ranker:
         self.as_of = as_of
         self.to_needed_by = (rfq.needed_by - as_of).days
         self.arrivals: dict[int, date] = {}
-        self.supplier_points: list[float] = []  # by quote, once the quotes are priced
+        self.supplier_points: list[float] = []  # by quote, in points x 100 (set by ``priced``)
+        self.ties: list[int] = []  # by quote: its place in (supplier, quote id) order
+        self.tie_bits = 0
         # By the line's shortest days to arrival, then by days: the lead component's points less
-        # the late penalty. A few hundred values serve every line.
+        # the late penalty, x 100, plus the half that rounds half up. A few hundred values serve
+        # every line.
         self.day_points: dict[int, dict[int, float]] = {}
+
+    def priced(self, quoted: Sequence[Quoted]) -> None:
+        """The quotes' supplier points, and their order among equal scores and costs: the
+        reference's ties go by supplier then quote id (then the quotes' order: sorted is
+        stable), which a key's last bits carry, so every offer of a line has its own key."""
+        self.supplier_points = [100 * q.points for q in quoted]
+        by_supplier = sorted(
+            range(len(quoted)),
+            key=lambda i: (quoted[i].quote.supplier_org_id, quoted[i].quote.quote_id),
+        )
+        self.ties = [0] * len(quoted)
+        for tie, quote_no in enumerate(by_supplier):
+            self.ties[quote_no] = tie
+        self.tie_bits = len(quoted).bit_length()
 
     def rank(
         self,
@@ -131,23 +146,21 @@ class Ranker:
         (the same unless a line id repeats)."""
         if not offers:
             return ()
-        landed, days, eligible = list(zip(*offers, strict=True))[:3]
-        if all(eligible) or not any(eligible):  # the reference offers: the eligible, or all
+        landed, days, eligible, _, _ = columns = list(zip(*offers, strict=True))
+        everyone = all(eligible)
+        if everyone or not any(eligible):  # the reference offers: the eligible, or all
             min_landed, min_days = min(landed), min(days)
         else:
             min_landed, min_days = min(compress(landed, eligible)), min(compress(days, eligible))
         min_days = max(MIN_DAYS_TO_ARRIVAL, min_days)
-        scores, keys = self._scores(offers, quoted, min_landed, min_days)
-        count = len(offers)
-        if len(set(keys)) < count:  # equal score and cost: the reference's ties, by supplier
-            quotes = [quoted[o[3]].quote for o in offers]  # then quote id
-            order: Iterable[int] = sorted(
-                range(count), key=lambda i: (keys[i], quotes[i].supplier_org_id, quotes[i].quote_id)
-            )
-        elif shown.top is not None and not shown.skip and not shown.eligible_only:
-            order = nsmallest(shown.top, range(count), key=keys.__getitem__)  # ranks 1..top
+        scores = self._scores(offers, columns, quoted, min_landed, min_days)
+        order: Iterable[int]
+        if shown.top is not None and not shown.skip and not shown.eligible_only:
+            order = self._best(shown.top, columns, scores, everyone)
         else:
-            order = sorted(range(count), key=keys.__getitem__)
+            order = sorted(
+                range(len(offers)), key=self._keys(columns, scores, everyone).__getitem__
+            )
         ranked: list[QuoteComparison] = []
         for rank, i in enumerate(order, start=1):
             if len(ranked) == shown.top:
@@ -161,6 +174,43 @@ class Ranker:
                 self._comparison(offer, quoted, rank, scores[i], quantity, min_landed, min_days)
             )
         return tuple(ranked)
+
+    def _best(
+        self, top: int, columns: list[tuple[Any, ...]], scores: list[int], everyone: bool
+    ) -> list[int]:
+        """The places of the ``top`` best offers, best first, sorting only those that can be:
+        the offers standing at least as high as the top-th (eligible first, then score)."""
+        landed, _, eligible, quote_nos, _ = columns
+        standing = scores
+        if not everyone:  # an ineligible offer stands below every eligible one
+            below = map(mul, map(not_, eligible), repeat(_MAX_SCORE_CENTS + 1))
+            standing = list(map(sub, scores, below))
+        cut = sorted(standing, reverse=True)[min(top, len(standing)) - 1]
+        candidates = compress(range(len(standing)), map(ge, standing, repeat(cut)))
+        ties = self.ties
+        return sorted(candidates, key=lambda i: (-standing[i], landed[i], ties[quote_nos[i]]))[:top]
+
+    def _keys(self, columns: list[tuple[Any, ...]], scores: list[int], everyone: bool) -> list[int]:
+        """Every offer's sort key, one integer: ineligible after eligible, score descending,
+        landed cost, then the tie's order (``priced``)."""
+        landed, _, eligible, quote_nos, _ = columns
+        tie_bits = self.tie_bits
+        score_shift = _LANDED_BITS + tie_bits
+        keys = list(
+            map(
+                add,
+                map(lshift, map(sub, repeat(_MAX_SCORE_CENTS), scores), repeat(score_shift)),
+                map(
+                    add,
+                    map(lshift, landed, repeat(tie_bits)),
+                    map(self.ties.__getitem__, quote_nos),
+                ),
+            )
+        )
+        if everyone:
+            return keys
+        ineligible = 1 << (score_shift + _SCORE_BITS)
+        return list(map(add, keys, map(mul, map(not_, eligible), repeat(ineligible))))
 
     def _components(
         self, offer: Offer, quoted: Quoted, min_landed: int, min_days: int
@@ -182,82 +232,72 @@ class Ranker:
         price = 1.0 if landed <= min_landed else min_landed / landed
         return price, 1.0 if days <= min_days else min_days / days
 
-    def _scores(
-        self, offers: Sequence[Offer], quoted: Sequence[Quoted], min_landed: int, min_days: int
-    ) -> tuple[list[int], list[int]]:
-        """Each offer's score in cents (0..10,000), the reference's to the cent, and its sort key:
-        ineligible after eligible, then score descending, then landed cost, in one integer.
-
-        One loop with everything local, the lead time's points and the late penalty worked out
-        once a distinct day count: it runs once for every offer of the comparison."""
-        f_price, f_lead, _ = self.factors
-        landed_column, days_column, eligible_column, quote_column, _ = zip(*offers, strict=True)
+    def _day_points(self, min_days: int, days_column: Iterable[int]) -> dict[int, float]:
+        """The lead time's points less the late penalty, x 100, plus a half, by days to arrival
+        for a line whose shortest is ``min_days``: once a distinct day count."""
+        f_lead = self.factors[1]
         day_points = self.day_points.setdefault(min_days, {})
         for days in set(days_column).difference(day_points):
             counted = max(MIN_DAYS_TO_ARRIVAL, days)
             late = days - self.to_needed_by
             penalty = min(_PENALTY_MAX, _PENALTY_PER_DAY * late) if late > 0 else 0.0
             lead = 1.0 if counted <= min_days else min_days / counted
-            day_points[days] = f_lead * lead - penalty
-        priced = f_price * min_landed
-        if min(landed_column) > 0:
+            day_points[days] = 100 * (f_lead * lead - penalty) + 0.5
+        return day_points
+
+    def _scores(
+        self,
+        offers: Sequence[Offer],
+        columns: list[tuple[Any, ...]],
+        quoted: Sequence[Quoted],
+        min_landed: int,
+        min_days: int,
+    ) -> list[int]:
+        """Each offer's score in cents (0..10,000), the reference's to the cent: a float within
+        1e-9 of the exact score x 100 plus a half, floored, unless it is within _BOUNDARY of an
+        integer, where the reference's Decimal decides. It runs once for every offer."""
+        landed_column, days_column, _, quote_column, _ = columns
+        day_points = self._day_points(min_days, days_column)
+        f_price = 100 * self.factors[0]
+        lowest = min(landed_column)
+        if lowest > 0:
             # The usual case, a column at a time in C (map): the same sums as the loop below.
-            # Capped at f_price: the float quotient of an offer cheaper than the minimum (an
-            # ineligible one) can fall an ulp below it; the boundary check covers that ulp.
-            point_column = map(
-                add,
+            # An offer cheaper than the minimum (an ineligible one) is capped at f_price;
+            # the quotient of the cheapest itself may err by an ulp, which the boundary check
+            # covers.
+            prices = map((f_price * min_landed).__truediv__, landed_column)
+            if lowest < min_landed:
+                prices = map(min, repeat(f_price), prices)
+            halfways = list(
                 map(
                     add,
-                    map(min, repeat(f_price), map(priced.__truediv__, landed_column)),
-                    map(day_points.__getitem__, days_column),
-                ),
-                map(self.supplier_points.__getitem__, quote_column),
-            )
-            halfways = [p * 100 + 0.5 for p in point_column]
-            if min(map(abs, map(sub, halfways, map(round, halfways)))) > _BOUNDARY:
-                scores = list(map(max, repeat(0), map(int, halfways)))
-                keys = list(
-                    map(
-                        add,
-                        map(mul, map(not_, eligible_column), repeat(_INELIGIBLE_KEY)),
-                        map(
-                            add,
-                            map(
-                                lshift,
-                                map(sub, repeat(_MAX_SCORE_CENTS), scores),
-                                repeat(_LANDED_BITS),
-                            ),
-                            landed_column,
-                        ),
-                    )
+                    map(add, prices, map(day_points.__getitem__, days_column)),
+                    map(self.supplier_points.__getitem__, quote_column),
                 )
-                return scores, keys
+            )
+            scores = list(map(math.floor, halfways))
+            fractions = list(map(sub, halfways, scores))
+            if min(fractions) > _BOUNDARY and max(fractions) < 1 - _BOUNDARY:
+                return list(map(max, repeat(0), scores)) if min(scores) < 0 else scores
         # A score on a boundary (or a landed cost of zero): offer by offer, with Decimal where
         # a float cannot tell which way the reference rounds.
+        priced = f_price * min_landed
         scores = []
-        keys = []
         for offer in offers:
-            landed, days, eligible, quote_no, _ = offer
-            points = (
+            landed, days, _, quote_no, _ = offer
+            halfway = (
                 (f_price if landed <= min_landed else priced / landed)
                 + day_points[days]
                 + self.supplier_points[quote_no]
             )
-            halfway = points * 100 + 0.5
-            if halfway < 0.5:  # below zero: the reference's max(0, ...)
+            score = math.floor(halfway)
+            if score < 0:  # below zero: the reference's max(0, ...)
                 score = 0
-            else:
-                score = int(halfway)
-                if not _BOUNDARY < halfway - score < 1 - _BOUNDARY:
-                    exact = self._components(offer, quoted[quote_no], min_landed, min_days)
-                    score = int(exact[3].scaleb(2))
+            elif not _BOUNDARY < halfway - score < 1 - _BOUNDARY:
+                exact = self._components(offer, quoted[quote_no], min_landed, min_days)
+                score = int(exact[3].scaleb(2))
             scores.append(score)
-            keys.append(
-                (0 if eligible else _INELIGIBLE_KEY)
-                + ((_MAX_SCORE_CENTS - score) << _LANDED_BITS)
-                + landed
-            )
-        return scores, keys
+        return scores
 
     def _figures(
         self, offer: Offer, supplier: Quoted, min_landed: int, min_days: int
@@ -285,7 +325,7 @@ class Ranker:
         own, priced_at, milli = quantity
         price, break_at = applicable_price(line, priced_at)
         moq_fits = priced_at >= line.min_order_quantity
-        tax = _cents(costs.taxes[place])
+        tax = _cents(costs.tax(place))
         score = _score(score_cents)
         late = max(0, days - self.to_needed_by)
         arrival = self.arrivals.get(days)

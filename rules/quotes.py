@@ -23,16 +23,23 @@ from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from itertools import repeat
 from operator import add, attrgetter, ge
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from contracts.sourcing import (
     Comparison,
     LineComparison,
     Quote,
+    QuoteLine,
     RfqInput,
 )
 from rules import quotes_reference
-from rules.landed_cost_cents import QUANTITY_SCALE, Unrepresentable, line_costs, scaled
+from rules.landed_cost_cents import (
+    QUANTITY_SCALE,
+    Unrepresentable,
+    columns,
+    line_costs,
+    scaled,
+)
 from rules.quote_ranking import Offer, Quoted, Ranker, Shown
 from rules.quotes_reference import (
     INCLUDING_VAT,
@@ -72,9 +79,21 @@ class _Lines(NamedTuple):
     milli: list[int]
 
 
-_lead_time = attrgetter("lead_time_days")
-_transit = attrgetter("transit_days")
-_moq = attrgetter("min_order_quantity")
+_line_id = attrgetter("line_id")
+
+
+def _covered(quote: Quote, place_of: Mapping[str, int]) -> tuple[Sequence[QuoteLine], list[int]]:
+    """The quote's lines for known RFQ lines, the first of a repeated id, and their RFQ places,
+    in the quote's order (``covered_lines``' set, which orders them by the RFQ)."""
+    lines = quote.terms.lines
+    places = list(map(place_of.get, map(_line_id, lines)))
+    if None not in places and len(set(places)) == len(places):
+        return lines, cast(list[int], places)  # the usual quote: each known line once
+    first: dict[int, QuoteLine] = {}
+    for line, place in zip(lines, places, strict=True):
+        if place is not None:
+            first.setdefault(place, line)
+    return list(first.values()), list(first)
 
 
 def _offers(
@@ -93,25 +112,22 @@ def _offers(
     offers: list[list[Offer]] = [[] for _ in rfq_lines.ids]
     quoted: list[Quoted] = []
     blocked = frozenset(ineligible)
-    place_of = rfq_lines.place
-    for quote_no, quote in enumerate(quotes):
+    quantity_of = rfq_lines.quantity.__getitem__
+    for quote in quotes:
         org = quote.supplier_org_id
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         ok = org not in blocked
-        # The first quote line for each known RFQ line (reversed: the first one written wins),
-        # in RFQ order.
-        first = {
-            line.line_id: line for line in reversed(quote.terms.lines) if line.line_id in place_of
-        }
-        places = sorted(map(place_of.__getitem__, first))
-        lines = list(map(first.__getitem__, map(rfq_lines.ids.__getitem__, places)))
-        quantities = list(map(rfq_lines.quantity.__getitem__, places))
+        lines, places = _covered(quote, rfq_lines.place)
+        if not lines:
+            continue  # nothing to offer: the quote is not among ``quoted``
+        quote_no, fields = len(quoted), columns(lines)
         costs = line_costs(
             quote.terms,
-            lines,
-            quantities,
-            list(map(rfq_lines.milli.__getitem__, places)),
+            fields,
+            places,
+            rfq_lines.quantity,
+            rfq_lines.milli,
             deducts_input_vat=deducts_input_vat,
         )
         quoted.append(
@@ -126,13 +142,17 @@ def _offers(
                 costs,
             )
         )
-        eligible = map(ge, quantities, map(_moq, lines)) if ok else repeat(False)
-        days = map(add, map(_lead_time, lines), map(_transit, lines))
+        eligible = map(ge, map(quantity_of, places), fields.moqs) if ok else repeat(False)
         # ``repeat`` never ends: the other columns, each a line long, end the tuples.
-        columns = zip(
-            costs.landed, days, eligible, repeat(quote_no), range(len(lines)), strict=False
+        rows = zip(
+            costs.landed,
+            map(add, fields.lead_times, fields.transits),
+            eligible,
+            repeat(quote_no),
+            range(len(lines)),
+            strict=False,
         )
-        for place, offer in zip(places, columns, strict=False):
+        for place, offer in zip(places, rows, strict=False):
             offers[place].append(offer)
     return offers, quoted
 
@@ -179,7 +199,7 @@ def compare(
             deducts_input_vat=deducts_input_vat,
             factor=ranker.factors[2],
         )
-        ranker.supplier_points = [q.points for q in quoted]
+        ranker.priced(quoted)
     except Unrepresentable:
         return quotes_reference.compare(
             rfq,
