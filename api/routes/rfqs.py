@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
@@ -216,19 +216,24 @@ def list_quotes(
     ]
 
 
+# Every offer of the largest RFQ (200 lines x 200 suppliers) is 22 MB of JSON: a line's best five
+# by default; MAX_SUPPLIERS, a line's most offers (an active quote a supplier), shows them all.
+DEFAULT_TOP = 5
+
+
 @router.get("/{rfq_id}/comparison")
 def comparison(
     rfq_id: IdPath,
     actor: BuyerActor,
     session: SessionDep,
     top: Annotated[
-        Annotated[int, Field(ge=1, le=MAX_SUPPLIERS)] | None,
-        Query(description="keep the best N offers a line (default all)"),
-    ] = None,
+        int, Query(ge=1, le=MAX_SUPPLIERS, description=f"best N a line; {MAX_SUPPLIERS}: all")
+    ] = DEFAULT_TOP,
     eligible_only: bool = False,
 ) -> Comparison:
-    """Every active offer per line side by side with its landed cost and weighted score;
-    ``top`` and ``eligible_only`` shorten the lists without changing any score or rank."""
+    """Each line's best offers side by side with their landed cost and weighted score, ranked
+    against every active offer; ``top`` and ``eligible_only`` shorten the lists without changing
+    any score or rank."""
     return buyer_comparison(session, actor, rfq_id, top=top, eligible_only=eligible_only)
 
 
