@@ -184,3 +184,37 @@ def test_a_decimal_context_other_than_the_default_is_compared_by_the_reference()
     case: dict[str, Any] = {"rfq": rfq, "quotes": quote_list, "as_of": AS_OF, "supplier_scores": {}}
     with localcontext(prec=12):
         assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+
+
+def test_a_quote_in_its_own_order_gives_the_freight_remainder_to_the_first_rfq_line() -> None:
+    # Three equal lines listed last first: 100.00 freight in thirds leaves a cent, which the
+    # first of the equal lines in RFQ order (L1) takes, as the reference gives it.
+    rfq = make_rfq(rfq_line("L1", "1"), rfq_line("L2", "1"), rfq_line("L3", "1"))
+    reversed_lines = [qline(line_id, "10") for line_id in ("L3", "L2", "L1")]
+    case: dict[str, Any] = {
+        "rfq": rfq,
+        "quotes": [make_quote("org_a", *reversed_lines, freight="100")],
+        "as_of": AS_OF,
+        "supplier_scores": {},
+    }
+    fast = quotes.compare(**case)
+    assert_same(fast, quotes_reference.compare(**case))
+    shares = [line.offers[0].freight_share for line in fast.lines]
+    assert shares == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
+
+
+def test_best_n_ranks_equal_scores_and_costs_by_supplier_then_quote() -> None:
+    # Five suppliers at one price: one score, one cost; ranks go by supplier id, whatever the
+    # quotes' order, and the best two shown are the reference's.
+    rfq = make_rfq(rfq_line("L1", "5"))
+    suppliers = ("org_e", "org_b", "org_d", "org_a", "org_c")
+    case: dict[str, Any] = {
+        "rfq": rfq,
+        "quotes": [make_quote(org, qline("L1", "4")) for org in suppliers],
+        "as_of": AS_OF,
+        "supplier_scores": {},
+        "top": 2,
+    }
+    fast = quotes.compare(**case)
+    assert_same(fast, quotes_reference.compare(**case))
+    assert [o.supplier_org_id for o in fast.lines[0].offers] == ["org_a", "org_b"]
