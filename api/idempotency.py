@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.bearer import bearer_subject
 from api.errors import PROBLEM_JSON, RETRY_SOON, problem, summary
 from db.models import IdempotencyRecord
 from db.session import transaction
-from security.tokens import InvalidToken, decode_token
 
 HEADER = b"idempotency-key"
 STALE_AFTER = timedelta(minutes=5)
@@ -44,7 +44,7 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         key = headers.get(HEADER, b"").decode("latin-1").strip()
-        user_id = self._user(headers.get(b"authorization", b"").decode("latin-1"))
+        user_id = bearer_subject(scope, secret=self._secret)
         if not key or user_id is None:
             await self._app(scope, receive, send)
             return
@@ -102,15 +102,6 @@ class IdempotencyMiddleware:
         finally:
             if not finished:
                 await run_in_threadpool(self._finish, user_id, key, captured)
-
-    def _user(self, authorization: str) -> str | None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        try:
-            return decode_token(token, secret=self._secret).sub
-        except InvalidToken:
-            return None  # the route answers 401
 
     def _claim(
         self, user_id: str, key: str, method_path: str, digest: str

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.bearer import bearer_subject
 from api.errors import problem_response
-from security.tokens import InvalidToken, decode_token
 from settings import Settings
 
 EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
@@ -180,15 +180,10 @@ class SheddingMiddleware:
             self._admission.leave()
 
     def _caller(self, scope: Scope) -> str:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and token:
-                    try:
-                        return "user:" + decode_token(token.strip(), secret=self._secret).sub
-                    except InvalidToken:
-                        break
-                break
+        # Verified once a request (api.bearer): the actor dependency reuses the claims.
+        user = bearer_subject(scope, secret=self._secret)
+        if user is not None:
+            return "user:" + user
         client = scope.get("client")
         return "addr:" + (client[0] if client else "unknown")
 
