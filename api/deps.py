@@ -1,13 +1,21 @@
-"""Injected dependencies: the platform, a database session and the authenticated caller."""
+"""Injected dependencies: the platform, a database session and the authenticated caller.
+
+Every dependency that does no I/O is ``async def``: FastAPI runs a plain ``def`` dependency on
+the thread pool, and each such hop (a worker thread woken, the event loop woken back) cost more
+than the work itself; on a busy machine a hop waits for the scheduler twice. Only what reads the
+database (the actor's row) or ends a transaction (the session's close) goes to a thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.platform import Platform
 from contracts.common import OPERATOR_ORG_ID, Actor, Role
@@ -19,7 +27,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token")
 OPERATOR_ROLES = (Role.COMPLIANCE, Role.OPS_SUPERVISOR, Role.ADMIN)
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -27,19 +35,31 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_session(platform: PlatformDep) -> Iterator[Session]:
-    with platform.sessions() as session:
+async def get_session(platform: PlatformDep) -> AsyncIterator[Session]:
+    """A session for the request. Opening one does no I/O (it connects on first use), so it is
+    made here; closing ends its transaction and returns the connection (I/O), on a thread."""
+    session = platform.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            # Shielded, and with a limiter of its own as FastAPI closes a ``def`` dependency's:
+            # the connection goes back even when the request is cancelled or every worker
+            # thread is busy with requests waiting for a connection.
+            with CancelScope(shield=True):
+                await to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_actor(
+async def get_actor(
     platform: PlatformDep, session: SessionDep, token: Annotated[str, Depends(oauth2)]
 ) -> Actor:
     """The caller of a bearer token, as the database knows them now."""
-    return actor_for_token(platform, session, token)
+    return await run_in_threadpool(actor_for_token, platform, session, token)
 
 
 def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:
@@ -50,6 +70,8 @@ def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:
         claims = decode_token(token, secret=platform.jwt_secret)
     except InvalidToken as invalid:
         raise _unauthorised(f"invalid bearer token: {invalid.reason}") from None
+    # The user's row itself (not a few columns): it stays in the session's identity map for a
+    # route that reads the user too (/auth/me).
     user = session.get(User, claims.sub)
     if user is None or not user.active or user.org_id != claims.org:
         raise _unauthorised("user no longer active")
@@ -72,7 +94,8 @@ def is_operator(actor: Actor) -> bool:
 
 
 def require(*roles: Role) -> Callable[[Actor], Actor]:
-    """A dependency admitting callers holding any of ``roles``; others get 403."""
+    """A dependency admitting callers holding any of ``roles``; others get 403. A plain ``def``
+    (one thread hop) on purpose: the workbench's pages call the check directly."""
 
     def check(actor: CurrentActor) -> Actor:
         if not actor.has_any(*roles):
@@ -88,7 +111,7 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
 SupplierActor = Annotated[Actor, Depends(require(Role.SUPPLIER))]
 
 
-def _require_admin(actor: CurrentActor) -> Actor:
+async def _require_admin(actor: CurrentActor) -> Actor:
     if not (actor.org_id == OPERATOR_ORG_ID and actor.has_any(Role.ADMIN)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires the platform admin role")
     return actor
