@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.base import RequestResponseEndpoint
 
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -20,6 +15,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.platform import Platform
+from api.request_context import RequestContextMiddleware
 from api.routes import (
     accreditation,
     accreditation_reads,
@@ -70,13 +66,9 @@ from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import jwt_secret_from_settings, keyring_from_settings
 from settings import Settings, get_settings
-from stack.logs import request_id
 from stack.temporal import connect
 from storage.object_store import object_store_from_settings
 from workbench.app import install_workbench
-
-log = logging.getLogger("tradeflow.api")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -134,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["POST"],
         allow_headers=["content-type", "x-namespace", "authorization"],
     )
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContextMiddleware)
     # And outermost, for an error of a middleware itself.
     app.add_middleware(UnexpectedErrorMiddleware)
     for module in (
@@ -185,26 +177,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app, settings)
     install_tracing(app, settings)
     return app
-
-
-async def _request_context(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    incoming = request.headers.get("x-request-id", "")
-    rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    token = request_id.set(rid)
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    finally:
-        request_id.reset(token)
-    response.headers["X-Request-ID"] = rid
-    log.info(
-        "request",
-        extra={
-            "request_id": rid,
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    return response

@@ -17,8 +17,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import RequestResponseEndpoint
 
+from workbench.page_headers import PageHeadersMiddleware
 from workbench.pages import (
     auth,
     dashboard,
@@ -70,7 +70,7 @@ def install_workbench(app: FastAPI) -> None:
     for module in PAGES:
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="workbench-static")
-    app.middleware("http")(_page_headers)
+    app.add_middleware(PageHeadersMiddleware, headers=PAGE_HEADERS, prefix=PREFIX)
     for error_type, handler in list(app.exception_handlers.items()):
         app.add_exception_handler(error_type, _as_page(handler))
 
@@ -103,13 +103,3 @@ def _as_page(handler: Callable[..., Any]) -> Callable[[Request, Exception], Awai
         return page
 
     return handle
-
-
-async def _page_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    response = await call_next(request)
-    if request.url.path.startswith(PREFIX + "/") and not request.url.path.startswith(
-        f"{PREFIX}/static/"
-    ):
-        for name, value in PAGE_HEADERS.items():
-            response.headers.setdefault(name, value)
-    return response
