@@ -58,10 +58,13 @@ class TracingMiddleware:
 def install_tracing(app: FastAPI, settings: Settings, *, service: str = "api") -> bool:
     """Configure the process's tracing (stack/tracing.py) and trace the app's requests; False,
     and nothing installed, when tracing is off. Call before the lifespan connects to Temporal,
-    so the client gets the tracing interceptor (``create_app`` is such a place)."""
+    so the client gets the tracing interceptor (``create_app`` is such a place). Installing it
+    again on the same app changes nothing."""
     configure_tracing(settings, service=service)
     current = tracer()
     if current is None:
         return False
-    app.add_middleware(TracingMiddleware, tracer=current)
+    # Once an app: create_app installs it, and a second install would open two server spans.
+    if not any(getattr(layer, "cls", None) is TracingMiddleware for layer in app.user_middleware):
+        app.add_middleware(TracingMiddleware, tracer=current)
     return True

@@ -1,0 +1,136 @@
+"""What every request pays for, kept while its cost came down: the caller is checked against the
+database on each request (a deactivated user is refused at once, though their token's
+verification is remembered), an expired token is refused however recently it verified, the
+request id is answered, the workbench's page headers reach pages only, and each request's
+database session gives its connection back.
+
+The real app over HTTP (uvicorn), a real user row in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from contracts.common import Role
+from db.models import User
+from db.session import transaction
+from security.tokens import InvalidToken, decode_token, issue_token
+from settings import Settings
+from tests.conftest import TEST_JWT_SECRET
+from tests.harness.api_server import serving
+from tests.harness.builders import make_org
+from tests.harness.sourcing import Member, member
+from workbench.app import PAGE_HEADERS
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, dev_env: WorkflowEnvironment) -> FastAPI:
+    return create_app(
+        settings.model_copy(
+            update={"temporal_address": dev_env.client.service_client.config.target_host}
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def api_url(app: FastAPI) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def buyer(sessions: sessionmaker[Session]) -> Member:
+    return member(sessions, make_org(sessions), Role.BUYER)
+
+
+def bearer(person: Member, *, now: datetime | None = None) -> dict[str, str]:
+    token = issue_token(
+        secret=TEST_JWT_SECRET,
+        user_id=person.actor.user_id,
+        org_id=person.actor.org_id,
+        roles=person.actor.roles,
+        ttl=timedelta(hours=1),
+        now=now or datetime.now(UTC),
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def set_active(sessions: sessionmaker[Session], person: Member, active: bool) -> None:
+    with transaction(sessions) as session:
+        session.execute(update(User).where(User.id == person.actor.user_id).values(active=active))
+
+
+def test_a_deactivated_user_is_refused_at_once_and_a_reactivated_one_served(
+    api_url: str, sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+        for _ in range(3):  # the token verified, and remembered
+            assert http.get("/auth/me").json()["user_id"] == buyer.actor.user_id
+        set_active(sessions, buyer, False)
+        refused = http.get("/auth/me")
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "user no longer active"
+        assert http.get("/orders").status_code == 401
+        set_active(sessions, buyer, True)
+        assert http.get("/auth/me").status_code == 200
+
+
+def test_a_remembered_token_is_refused_once_it_expires(buyer: Member) -> None:
+    issued = datetime.now(UTC)
+    token = bearer(buyer, now=issued)["Authorization"].removeprefix("Bearer ")
+    assert decode_token(token, secret=TEST_JWT_SECRET, now=issued).sub == buyer.actor.user_id
+    with pytest.raises(InvalidToken) as expired:
+        decode_token(token, secret=TEST_JWT_SECRET, now=issued + timedelta(hours=1))
+    assert expired.value.reason == "expired"
+    with pytest.raises(InvalidToken) as future:
+        decode_token(token, secret=TEST_JWT_SECRET, now=issued - timedelta(minutes=5))
+    assert future.value.reason == "issued in the future"
+    # Another secret does not get the remembered verification.
+    with pytest.raises(InvalidToken) as forged:
+        decode_token(token, secret="another-secret-of-at-least-32-bytes!!", now=issued)
+    assert forged.value.reason == "bad signature"
+
+
+def test_every_answer_carries_its_request_id(api_url: str, buyer: Member) -> None:
+    with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+        assert http.get("/orders/ord_missing", headers={"X-Request-ID": "abc-1"}).headers[
+            "x-request-id"
+        ] == ("abc-1")
+        made = http.get("/orders/ord_missing", headers={"X-Request-ID": "not ok!"})
+        assert made.status_code == 404
+        assert len(made.headers["x-request-id"]) == 32
+        assert made.headers["x-request-id"] != http.get("/health").headers["x-request-id"]
+
+
+def test_page_headers_reach_the_workbench_pages_only(api_url: str) -> None:
+    page = httpx.get(f"{api_url}/workbench/login")
+    assert page.status_code == 200
+    for name, value in PAGE_HEADERS.items():
+        assert page.headers[name] == value
+    api = httpx.get(f"{api_url}/health")
+    assert "content-security-policy" not in api.headers
+    static = httpx.get(f"{api_url}/workbench/static/no-such-file.css")
+    assert "content-security-policy" not in static.headers
+
+
+def test_each_request_gives_its_connection_back(app: FastAPI, api_url: str, buyer: Member) -> None:
+    paths = ("/auth/me", "/orders", "/nowhere", "/orders/ord_missing")
+    with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+        # More requests than the pool has connections (10, and 10 more overflowing): a session
+        # left open would have run it dry.
+        answers = {http.get(path).status_code for _ in range(8) for path in paths}
+        forged = http.get("/auth/me", headers={"Authorization": "Bearer forged"})
+    assert answers == {200, 404}
+    assert forged.status_code == 401
+    # A session is closed once its answer is sent: at most the last request's is still open.
+    engine = app.state.platform.sessions.kw["bind"]
+    assert engine.pool.checkedout() <= 1
