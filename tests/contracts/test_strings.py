@@ -119,7 +119,11 @@ def _unchecked(annotation: Any, metadata: tuple[Any, ...], where: str) -> Iterat
         yield from _unchecked(inner, (*metadata, *extra), where)
     elif origin is Literal:
         return
-    elif origin in (Union, types.UnionType, tuple, list, dict, set, frozenset):
+    elif origin in (Union, types.UnionType):
+        # ``Query(ge=1, le=...)`` on an ``int | None`` bounds the int: FastAPI checks it so.
+        for arg in get_args(annotation):
+            yield from _unchecked(arg, metadata, where)
+    elif origin in (tuple, list, dict, set, frozenset):
         for arg in get_args(annotation):
             if arg is not Ellipsis:
                 yield from _unchecked(arg, (), where)

@@ -105,8 +105,10 @@ async def test_one_trace_from_the_request_to_the_registry(
     form["certificates"] = [claim.model_dump(mode="json")]
     spans.clear()  # the registration above is the test's own call, not the trace's
 
-    app = create_app(traced)
-    assert install_tracing(app, traced)
+    app = create_app(traced)  # which installs the tracing middleware when tracing is on
+    assert TracingMiddleware.__name__ in [
+        getattr(m.cls, "__name__", "") for m in app.user_middleware
+    ]
     client = await connect(traced, keyring)
     with serving(app) as url:
         async with build_worker(
