@@ -1,7 +1,11 @@
 """The quote comparison against a plain cheapest-price pick over the same seeded quotes.
 
-The platform computes landed cost, arrival, eligibility, the weighted score, ranks and
-explanations for every offer; the baseline is a plain min over the same offers' unit prices.
+The platform computes landed cost, arrival, eligibility, the weighted score and ranks for every
+offer, and explanations for the offers shown; the baseline is a plain min over the same offers'
+unit prices. The route's work (``GET /rfqs/{id}/comparison`` at 200 x 200) is measured in this
+process too, step by step: the stored quotes read back as contracts (``db.sourcing.quote_of``
+validates each one's terms from its JSON), the comparison at the route's default, and the
+answer's JSON; the database round trip and HTTP are not in it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from api.routes.rfqs import DEFAULT_TOP
 from bench.stats import Row, Timing, interleaved, median, print_header, require_counts, table
 from contracts.common import Actor, Role
 from contracts.sourcing import (
@@ -236,6 +241,34 @@ def comparison_rows(label: str, figures: ComparisonFigures) -> list[Row]:
     return rows
 
 
+def measure_route(case: SourcingCase, *, runs: int) -> list[Row]:
+    """The route's steps in this process, interleaved with the plain min: CPU medians."""
+    stored = [quote.terms.model_dump(mode="json") for quote in case.quotes]
+    options: dict[str, Any] = {
+        "as_of": CLOSE.date(),
+        "supplier_scores": case.scores,
+        "ineligible": case.suspended,
+        "top": DEFAULT_TOP,
+    }
+    shown = compare(case.rfq, case.quotes, **options)
+    contenders: dict[str, Callable[[], object]] = {
+        "quotes read back (terms validated from JSON)": lambda: [
+            QuoteTerms.model_validate(terms) for terms in stored
+        ],
+        f"comparison, best {DEFAULT_TOP} a line": lambda: compare(case.rfq, case.quotes, **options),
+        f"answer's JSON, best {DEFAULT_TOP} a line": shown.model_dump_json,
+        "baseline": lambda: cheapest_unit_price(case.rfq, case.quotes),
+    }
+    timings = interleaved(contenders, rounds=runs)
+    baseline = median([t.cpu_ms for t in timings.pop("baseline")])
+    steps = {name: median([t.cpu_ms for t in found]) for name, found in timings.items()}
+    label = f"route's work, {len(case.quotes)} suppliers x {len(case.rfq.lines):,} lines"
+    return [
+        *(Row(f"{label}: {name}, CPU", "ms", ms, baseline) for name, ms in steps.items()),
+        Row(f"{label}: the three, CPU", "ms", sum(steps.values()), baseline),
+    ]
+
+
 CASES = (
     # suppliers, lines, share of the lines each supplier quotes, shown a line (None: all)
     (200, 200, 1.0, None),  # the API's largest RFQ, every supplier quoting every line
@@ -286,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"suspended suppliers: {len(case.suspended)}"
         )
         print(f"measured {label}", flush=True)
+        if (suppliers, lines, top) == (200, 200, 3):
+            rows.extend(measure_route(case, runs=arguments.runs))
+            print("measured the route's work", flush=True)
     print(
         "\n".join(
             [
@@ -299,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "freight, tax, lead time, eligibility, scores, ranks or explanations)",
                 "- the Decimal reference (rules.quotes_reference): the same answer, as the "
                 "platform computed it before issue 13",
+                "- the route's work: each step against the plain min; the database round trip "
+                "(200 rows of quote JSON) and HTTP are not in it",
                 "ratio = platform time / baseline time; CPU: time.process_time",
                 f"\nbenchmark took {time.perf_counter() - began:.0f} s",
             ]

@@ -19,13 +19,13 @@ from api.routes.rfq_access import MAX_SUPPLIERS
 from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
 from contracts.common import Role
-from db.models import QuoteRecord, Rfq
-from db.session import transaction
+from db.models import Rfq
 from db.sourcing import comparison_for
 from settings import Settings
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
+from tests.harness.comparison_rows import closed_rfq
 
 SUPPLIERS = 7
 
@@ -44,37 +44,7 @@ def closed(api_url: str, settings: Settings, sessions: sessionmaker[Session]) ->
     case = build_case(suppliers=SUPPLIERS, lines=3, share=1.0)
     rfq_id = f"rfq_compare_{buyer_org.id[-12:]}"
     rfq = case.rfq.model_copy(update={"rfq_id": rfq_id, "buyer_org_id": buyer_org.id})
-    with transaction(sessions) as session:
-        session.add(
-            Rfq(
-                id=rfq_id,
-                buyer_org_id=buyer_org.id,
-                workflow_id=f"Rfq:{rfq_id}",
-                title=rfq.title,
-                status="evaluating",
-                sealed=True,
-                currency=rfq.currency,
-                quote_deadline=rfq.quote_deadline,
-                needed_by=rfq.needed_by,
-                body=rfq.model_dump(mode="json"),
-                created_by="usr_test",
-                created_at=rfq.created_at,
-            )
-        )
-        session.flush()
-        for org_id, quote in zip(suppliers, case.quotes, strict=True):
-            session.add(
-                QuoteRecord(
-                    id=f"{rfq_id}:{org_id}:r1",
-                    rfq_id=rfq_id,
-                    supplier_org_id=org_id,
-                    revision=1,
-                    status="active",
-                    terms=quote.terms.model_dump(mode="json"),
-                    submitted_by="usr_test",
-                    submitted_at=quote.submitted_at,
-                )
-            )
+    closed_rfq(sessions, rfq, case.quotes, suppliers)
     buyer = TokenCaller(api_url, settings.jwt_secret, s.member(sessions, buyer_org, Role.BUYER))
     yield Closed(buyer, rfq_id, sessions)
 
