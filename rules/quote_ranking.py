@@ -4,9 +4,10 @@
 computed in floats, which are within 1e-11 of the exact score, and rounded to the cent unless
 they lie within ``_BOUNDARY`` of a half cent: those few are recomputed in Decimal by the
 reference's own ``score_components``, so a score is the reference's to the cent, ties included.
-Ranks come from one integer a offer (eligibility, score, landed cost), the supplier and quote
-ids breaking ties only where two offers share that integer. Decimal figures, explanations and
-models are built only for the offers shown.
+Ranks order eligibility, score, landed cost, then each quote's place in (supplier, quote id)
+order, so no two offers of a line tie: the best N are sorted among the offers standing at or above
+the N-th only, a full list by one integer a offer. Decimal figures, explanations and models are
+built only for the offers shown.
 """
 
 from __future__ import annotations
