@@ -82,9 +82,11 @@ def freight_shares(freight_cents: int, goods: list[int], places: list[int]) -> l
     weight_sum = sum(weights)
     _checked(freight_cents * weight_sum * 10)
     heaviest = max(weights)
-    largest = min(
-        (i for i, weight in enumerate(weights) if weight == heaviest), key=places.__getitem__
-    )
+    largest = weights.index(heaviest)
+    if weights.count(heaviest) > 1:
+        largest = min(
+            (i for i, weight in enumerate(weights) if weight == heaviest), key=places.__getitem__
+        )
     twice, double_sum = 2 * freight_cents, 2 * weight_sum
     shares = [(twice * w + weight_sum) // double_sum for w in weights]  # half up
     others = sum(shares) - shares[largest]
@@ -188,16 +190,12 @@ def line_costs(
         (milli * unit + _GOODS_HALF) // _GOODS_DIVISOR
         for milli, unit in zip(line_millis, units, strict=True)
     ]
-    if any(logistics_costs):
-        # Most lines have none: only the others are converted.
-        charged = iter(_units([cost for cost in logistics_costs if cost]))
-        logistics = [
-            (next(charged) + _CENTS_HALF) // _CENTS_DIVISOR if c else 0 for c in logistics_costs
-        ]
-        taxed = list(map(add, goods, logistics))
-    else:
-        logistics = [0] * len(goods)
-        taxed = goods
+    # Most lines have no logistics cost: only the others are converted.
+    logistics = [0] * len(goods)
+    charged = list(compress(range(len(goods)), logistics_costs))
+    for i, cost in zip(charged, _units([logistics_costs[i] for i in charged]), strict=True):
+        logistics[i] = (cost + _CENTS_HALF) // _CENTS_DIVISOR
+    taxed = list(map(add, goods, logistics)) if charged else goods
     freight = _half_up(scaled(terms.freight, PRICE_SCALE), _CENTS_DIVISOR)
     shares = freight_shares(freight, goods, places)
     rate = scaled(terms.tax_rate, PRICE_SCALE)
