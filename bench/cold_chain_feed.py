@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import Engine, text
 from temporalio.client import Client, WorkflowHandle
 
+from bench.batches import HonouringRetryAfter, RequestCount
 from bench.cold_chain_bare import BARE_TASKS
 from bench.cold_chain_bare_workflow import BareTripWorkflow
 from bench.cold_chain_trips import (
@@ -197,8 +198,11 @@ async def _sender(job: FeedJob, trips: dict[int, Trip], resent: list[Batch]) -> 
     http = httpx.AsyncClient(
         base_url=job.url,
         timeout=120,
-        # Idle connections dropped before uvicorn's 5 s keep-alive closes them under a request.
-        limits=httpx.Limits(max_connections=job.concurrency, keepalive_expiry=2.0),
+        # Idle connections dropped before uvicorn's 5 s keep-alive closes them under a request;
+        # a batch the API sheds goes again after its Retry-After, as a logger's gateway does.
+        transport=HonouringRetryAfter(
+            RequestCount(), httpx.Limits(max_connections=job.concurrency, keepalive_expiry=2.0)
+        ),
         headers={"Content-Type": "application/json"},
     )
     platform = job.target is Target.PLATFORM

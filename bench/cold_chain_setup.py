@@ -21,9 +21,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.batches import (
+    HonouringRetryAfter,
     Listing,
     OrderTiming,
     Progress,
+    RequestCount,
     expect_field,
     polling,
     post_json,
@@ -79,7 +81,7 @@ def _person(job: SetupJob, actor: Actor) -> httpx.AsyncClient:
         base_url=job.api_url,
         headers={"Authorization": f"Bearer {token}"},
         timeout=120,
-        limits=limits,
+        transport=HonouringRetryAfter(RequestCount(), limits),
     )
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.bare_orders import RecordedOrder
-from bench.batches import BatchResult, OrderTiming
+from bench.batches import SHED, BatchResult, OrderTiming
 from bench.stats import Row, percentile, table
 
 DELIVERED = "delivered to acceptance task"
@@ -107,7 +107,7 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
     n = arguments.orders
     ordinary, dangerous = figures.shapes[False], figures.shapes[True]
     requests = figures.median.requests
-    commands = sum(v for k, v in requests.items() if k != "GET")
+    commands = sum(v for k, v in requests.items() if k not in ("GET", SHED))
     polls = requests["GET"]
     return [
         "order paths (recorded from a run of each kind): ordinary "
@@ -117,7 +117,8 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         f"- ordinary, activities before/after each answer: {_phases(ordinary)}",
         f"- dangerous goods: {_phases(dangerous)}",
         f"API requests in the median round: {commands} commands ({commands / n:.1f} an order), "
-        f"{polls} listing polls; the baseline's driver: {figures.median.bare_polls} mark polls",
+        f"{polls} listing polls, {requests[SHED]} answers shed (429/503, sent again after "
+        f"Retry-After); the baseline's driver: {figures.median.bare_polls} mark polls",
         "",
         *_round_lines(figures),
         "",

@@ -34,6 +34,7 @@ from temporalio.service import RPCError
 
 from bench.batches import (
     BatchResult,
+    HonouringRetryAfter,
     Json,
     Listing,
     OrderTiming,
@@ -156,7 +157,7 @@ class PlatformOrders:
                 base_url=api_url,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=120,
-                limits=limits,
+                transport=HonouringRetryAfter(self.requests, limits),
                 event_hooks={"request": [self.requests]},
             )
 
