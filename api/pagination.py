@@ -8,6 +8,13 @@ and every part is checked against its column before it reaches a query: a malfor
 naming ``cursor``. The body stays a JSON array; the next page's URL comes in an RFC 8288
 ``Link: <...>; rel="next"`` header (the request's other query parameters kept) and its cursor in
 ``X-Next-Cursor``; the last page has neither.
+
+A list's page is answered by its ``Listing``: the rows' fields (read from each row's loaded
+state, ``loaded``) validated into the list's model once, as one list, and written as JSON in one
+pass straight into the response. A route returning its models instead costs a pydantic
+``__init__`` a row plus FastAPI's validation of the returned list against ``response_model`` on
+a second thread hop; the JSON is the same bytes either way (FastAPI writes it with the same
+``dump_json``), and the route still declares its ``response_model`` for the OpenAPI document.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads ``paged``'s inner signature at
@@ -16,14 +23,14 @@ naming ``cursor``. The body stays a JSON array; the next page's URL comes in an 
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -38,11 +45,13 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.base import instance_state
 
 from api.errors import invalid
 from contracts.common import Line
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 MAX_CURSOR = 1000  # characters: a few keys of at most a few hundred characters each
 _LINE = TypeAdapter(Line)
@@ -239,7 +248,8 @@ def page_statement(
 def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:
     """``Annotated[Page, paged(KEYSET)]``: the ``cursor`` and bounded ``limit`` query parameters."""
 
-    def page(
+    # async: it does no I/O, and a plain def would cost every list a thread hop of its own.
+    async def page(
         request: Request,
         response: Response,
         cursor: Annotated[
@@ -257,3 +267,52 @@ def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:
         return Page(keyset, limit, request, response, start)
 
     return Depends(page)
+
+
+def loaded(row: Any) -> Mapping[str, Any]:
+    """An ORM row's column values as loaded, by name: its state's dictionary, read without an
+    instrumented attribute's descriptor call per field (a fifth of a page's cost, per field of
+    every row). An expired row (its session committed since) is reloaded first."""
+    state = instance_state(row)
+    if state.expired_attributes:
+        getattr(row, next(iter(state.expired_attributes)))  # one SELECT loads them all
+    values: dict[str, Any] = state.dict
+    return values
+
+
+class Listing(Generic[M]):
+    """How a list's pages are answered: its items, models or their fields, validated as one
+    ``list[model]`` and written as JSON at once; ``response_model`` is for the route's
+    decorator, so the OpenAPI document shows what it showed when the route returned models."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.response_model: Any = list[model]  # type: ignore[valid-type]
+        self._items: TypeAdapter[list[M]] = TypeAdapter(self.response_model)
+
+    def answer(
+        self, page: Page, items: Sequence[M | Mapping[str, Any]], *, session: Session | None = None
+    ) -> Response:
+        """The page's response: the items as the model's JSON array, with the headers the
+        request's dependencies set (the next page's among them). ``session``, when given, is
+        done with and closed here, on the route's thread, so ending its transaction costs the
+        request no thread hop of its own afterwards."""
+        # The same call FastAPI makes on a returned value (by alias, from attributes), so the
+        # bytes are those it would write; a model instance passes through unvalidated again.
+        body = self._items.dump_json(
+            self._items.validate_python(items, from_attributes=True), by_alias=True
+        )
+        if session is not None:
+            session.close()
+        # Built as FastAPI builds a returned value's (its status and headers then the
+        # dependencies' ones), so the headers come in the same order too.
+        response = Response(
+            body, status_code=page.response.status_code or 200, media_type="application/json"
+        )
+        response.headers.raw.extend(page.response.headers.raw)
+        return response
+
+    def answer_rows(
+        self, page: Page, rows: Sequence[Any], *, session: Session | None = None
+    ) -> Response:
+        """``answer`` for ORM rows whose columns are the model's fields by name."""
+        return self.answer(page, [loaded(row) for row in rows], session=session)

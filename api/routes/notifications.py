@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, SessionDep, not_found
-from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Listing, Page, ascending, descending, paged
 from api.params import IdPath
 from contracts.common import Actor, Line
 from contracts.notifications import Channel
@@ -34,18 +34,19 @@ class NotificationView(BaseModel):
     created_at: datetime
 
 
-@router.get("", responses=NEXT_PAGE_HEADERS)
+VIEWS = Listing(NotificationView)
+
+
+@router.get("", response_model=VIEWS.response_model, responses=NEXT_PAGE_HEADERS)
 def notifications(
     actor: CurrentActor,
     session: SessionDep,
     page: Annotated[Page, paged(NEWEST_FIRST)],
     kind: Annotated[Line | None, Query(max_length=60)] = None,
-) -> list[NotificationView]:
+) -> Response:
     """Newest first, a page at a time (the ``Link`` header's next)."""
-    query = notifications_query(actor, kind)
-    return [
-        NotificationView.model_validate(n, from_attributes=True) for n in page.rows(session, query)
-    ]
+    rows = page.rows(session, notifications_query(actor, kind))
+    return VIEWS.answer_rows(page, rows, session=session)
 
 
 def notifications_query(actor: Actor, kind: str | None) -> Select[tuple[Notification]]:

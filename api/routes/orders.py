@@ -14,14 +14,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, PlatformDep, SessionDep
-from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
+from api.pagination import (
+    NEXT_PAGE_HEADERS,
+    Keyset,
+    Listing,
+    Page,
+    ascending,
+    descending,
+    loaded,
+    paged,
+)
 from api.params import IdPath
 from api.platform import Platform
 from api.routes.order_access import carries, visible_order, visible_sides
@@ -56,6 +65,9 @@ class OrderSummary(BaseModel):
     credited: Money | None
     created_at: datetime
     url: str
+
+
+SUMMARIES = Listing(OrderSummary)
 
 
 class EventView(BaseModel):
@@ -107,25 +119,28 @@ class OrderDetail(OrderSummary):
 
 
 def _summary(row: Order, actor: Actor, credited: Decimal) -> dict[str, Any]:
+    """An order's summary fields, for ``OrderSummary`` or ``OrderDetail`` to validate."""
     # The contract's value is the parties' business, not the carrier's.
     priced = not carries(actor, row)
+    values = loaded(row)
+    currency = values["currency"]
 
-    def money(amount: Decimal) -> Money | None:
-        return Money(amount=amount, currency=row.currency) if priced else None
+    def money(amount: Decimal) -> dict[str, Any] | None:
+        return {"amount": amount, "currency": currency} if priced else None
 
     return {
-        "order_id": row.id,
-        "contract_id": row.contract_id,
-        "status": OrderStatus(row.status),
-        "dangerous_goods": row.dangerous_goods,
-        "buyer_org_id": row.buyer_org_id,
-        "supplier_org_id": row.supplier_org_id,
-        "carrier_org_id": row.carrier_org_id,
-        "total": money(row.total_amount),
-        "paid": money(row.paid_amount),
+        "order_id": values["id"],
+        "contract_id": values["contract_id"],
+        "status": values["status"],
+        "dangerous_goods": values["dangerous_goods"],
+        "buyer_org_id": values["buyer_org_id"],
+        "supplier_org_id": values["supplier_org_id"],
+        "carrier_org_id": values["carrier_org_id"],
+        "total": money(values["total_amount"]),
+        "paid": money(values["paid_amount"]),
         "credited": money(credited),
-        "created_at": row.created_at,
-        "url": f"/orders/{row.id}",
+        "created_at": values["created_at"],
+        "url": f"/orders/{values['id']}",
     }
 
 
@@ -141,19 +156,20 @@ def visible_orders(actor: Actor, status: OrderStatus | None) -> Select[tuple[Ord
     return query
 
 
-@router.get("", responses=NEXT_PAGE_HEADERS)
+@router.get("", response_model=SUMMARIES.response_model, responses=NEXT_PAGE_HEADERS)
 def list_orders(
     actor: CurrentActor,
     session: SessionDep,
     page: Annotated[Page, paged(NEWEST_FIRST)],
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
-) -> list[OrderSummary]:
+) -> Response:
     """Your organisation's orders as buyer (buyer, finance), supplier (supplier, logistics) or
     carrier (carrier, logistics: the orders assigned to it, without money); platform staff see
     all. Newest first, a page at a time (the ``Link`` header's next)."""
     rows = page.rows(session, visible_orders(actor, status_filter))
     credited = credited_by_order(session, [row.id for row in rows])
-    return [OrderSummary(**_summary(row, actor, credited.get(row.id, NOTHING))) for row in rows]
+    items = [_summary(row, actor, credited.get(row.id, NOTHING)) for row in rows]
+    return SUMMARIES.answer(page, items, session=session)
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)

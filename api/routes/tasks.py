@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
 from api.errors import invalid
 from api.idempotency import update_id
-from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Listing, Page, ascending, loaded, paged
 from api.params import IdFilter, IdPath
 from api.platform import Platform
 from api.routes.carriage_drafts import carrier_choice_problem
@@ -72,28 +72,37 @@ class DecisionRequest(BaseModel):
     )
 
 
+def _fields(row: HumanTask) -> dict[str, Any]:
+    """A task's ``TaskView`` fields."""
+    values = loaded(row)
+    return {
+        "task_id": values["id"],
+        "kind": values["kind"],
+        "role": values["role"],
+        "subject_type": values["subject_type"],
+        "subject_id": values["subject_id"],
+        "title": values["title"],
+        "summary": values["summary"],
+        "outcomes": values["outcomes"],
+        "document_ids": values["document_ids"],
+        "details": values["details"],
+        "status": values["status"],
+        "due_at": values["due_at"],
+        "expires_at": values["expires_at"],
+        "escalated": values["escalated_at"] is not None,
+        "outcome": values["outcome"],
+        "comment": values["comment"],
+        "decided_by": values["decided_by"],
+        "decided_at": values["decided_at"],
+        "created_at": values["created_at"],
+    }
+
+
 def _view(row: HumanTask) -> TaskView:
-    return TaskView(
-        task_id=row.id,
-        kind=row.kind,
-        role=row.role,
-        subject_type=row.subject_type,
-        subject_id=row.subject_id,
-        title=row.title,
-        summary=row.summary,
-        outcomes=row.outcomes,
-        document_ids=row.document_ids,
-        details=row.details,
-        status=row.status,
-        due_at=row.due_at,
-        expires_at=row.expires_at,
-        escalated=row.escalated_at is not None,
-        outcome=row.outcome,
-        comment=row.comment,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        created_at=row.created_at,
-    )
+    return TaskView.model_validate(_fields(row))
+
+
+VIEWS = Listing(TaskView)
 
 
 def tasks_of(actor: Actor) -> list[ColumnElement[bool]]:
@@ -115,7 +124,7 @@ def visible_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return row
 
 
-@router.get("", responses=NEXT_PAGE_HEADERS)
+@router.get("", response_model=VIEWS.response_model, responses=NEXT_PAGE_HEADERS)
 def inbox(
     actor: CurrentActor,
     session: SessionDep,
@@ -123,11 +132,11 @@ def inbox(
     status: TaskStatus = TaskStatus.OPEN,
     kind: Annotated[Line | None, Query(min_length=1, max_length=60)] = None,
     subject_id: IdFilter = None,
-) -> list[TaskView]:
+) -> Response:
     """Tasks for the caller's organisation and roles, oldest due first, a page at a time (the
     ``Link`` header's next)."""
     query = inbox_query(actor, status, kind=kind, subject_id=subject_id)
-    return [_view(row) for row in page.rows(session, query)]
+    return VIEWS.answer(page, [_fields(row) for row in page.rows(session, query)], session=session)
 
 
 def inbox_query(
