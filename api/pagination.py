@@ -289,6 +289,10 @@ class Listing(Generic[M]):
         self.response_model: Any = list[model]  # type: ignore[valid-type]
         self._items: TypeAdapter[list[M]] = TypeAdapter(self.response_model)
 
+    def models(self, items: Sequence[M | Mapping[str, Any]]) -> list[M]:
+        """The items as models, validated in one call; a model instance passes as it is."""
+        return self._items.validate_python(items, from_attributes=True)
+
     def answer(
         self, page: Page, items: Sequence[M | Mapping[str, Any]], *, session: Session | None = None
     ) -> Response:
@@ -296,11 +300,9 @@ class Listing(Generic[M]):
         request's dependencies set (the next page's among them). ``session``, when given, is
         done with and closed here, on the route's thread, so ending its transaction costs the
         request no thread hop of its own afterwards."""
-        # The same call FastAPI makes on a returned value (by alias, from attributes), so the
-        # bytes are those it would write; a model instance passes through unvalidated again.
-        body = self._items.dump_json(
-            self._items.validate_python(items, from_attributes=True), by_alias=True
-        )
+        # The same calls FastAPI makes on a returned value (validated from attributes, dumped
+        # by alias), so the bytes are those it would write.
+        body = self._items.dump_json(self.models(items), by_alias=True)
         if session is not None:
             session.close()
         # Built as FastAPI builds a returned value's (its status and headers then the

@@ -128,18 +128,13 @@ def _summary(row: Order, actor: Actor, credited: Decimal) -> dict[str, Any]:
     def money(amount: Decimal) -> dict[str, Any] | None:
         return {"amount": amount, "currency": currency} if priced else None
 
+    # The summary's other fields are the row's columns by name (it ignores the rest).
     return {
+        **values,
         "order_id": values["id"],
-        "contract_id": values["contract_id"],
-        "status": values["status"],
-        "dangerous_goods": values["dangerous_goods"],
-        "buyer_org_id": values["buyer_org_id"],
-        "supplier_org_id": values["supplier_org_id"],
-        "carrier_org_id": values["carrier_org_id"],
         "total": money(values["total_amount"]),
         "paid": money(values["paid_amount"]),
         "credited": money(credited),
-        "created_at": values["created_at"],
         "url": f"/orders/{values['id']}",
     }
 
@@ -192,21 +187,22 @@ def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetai
         cold = order_cold_chain(session, actor, row)
         credited = NOTHING if cold.credited is None else cold.credited
         outstanding = max(Decimal(0), row.total_amount - credited - row.paid_amount)
-        detail = OrderDetail(
-            **_summary(row, actor, credited),
-            status_reason=row.status_reason,
-            outstanding=Money(amount=outstanding, currency=row.currency) if priced else None,
-            shipments=_shipments(session, row.id, cold.shipments),
-            invoice=InvoiceView(
-                invoice_id=invoice.id,
-                document_id=invoice.document_id,
-                amount=invoice.amount,
-                currency=invoice.currency,
-                due_on=invoice.due_on,
-                url=f"/orders/{row.id}/invoice",
-            )
-            if invoice
-            else None,
+        detail = OrderDetail.model_validate(
+            {
+                **_summary(row, actor, credited),  # with status_reason, a column too
+                "outstanding": Money(amount=outstanding, currency=row.currency) if priced else None,
+                "shipments": _shipments(session, row.id, cold.shipments),
+                "invoice": InvoiceView(
+                    invoice_id=invoice.id,
+                    document_id=invoice.document_id,
+                    amount=invoice.amount,
+                    currency=invoice.currency,
+                    due_on=invoice.due_on,
+                    url=f"/orders/{row.id}/invoice",
+                )
+                if invoice
+                else None,
+            }
         )
         return detail, row.workflow_id
 

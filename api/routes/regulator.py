@@ -27,6 +27,7 @@ from api.platform import Platform
 from api.routes.document_access import readable_document
 from api.routes.regulator_views import (
     CSV_COLUMNS,
+    SUMMARIES,
     FilingView,
     Integrity,
     WaybillRecord,
@@ -100,18 +101,18 @@ def read_of(filters: WaybillFilters, page: Page, found: list[WaybillSummary]) ->
     }
 
 
-@router.get("/waybills", responses=NEXT_PAGE_HEADERS)
+@router.get("/waybills", response_model=SUMMARIES.response_model, responses=NEXT_PAGE_HEADERS)
 def list_waybills(
     actor: RegulatorActor,
     session: SessionDep,
     filters: Filters,
     page: Annotated[Page, paged(LATEST_FILED_FIRST)],
-) -> list[WaybillSummary]:
+) -> Response:
     """Filed e-waybills, latest filed first, by dispatch or filing dates, UN number, class,
     carrier, its maker, vehicle plate and status; a page at a time (the ``Link`` header's next)."""
     found = summaries(session, page.rows(session, search(filters)))
     audit(session, actor, "listed", "waybills", **read_of(filters, page, found))
-    return found
+    return SUMMARIES.answer(page, found)  # the audit's commit ended the session's transaction
 
 
 @router.get("/waybills.csv", response_class=Response, responses=_CSV_RESPONSE)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.pagination import Listing, loaded
 from contracts.regulator import FilingStatus
 from db.models import Organisation, Waybill
 
@@ -63,6 +64,10 @@ class WaybillSummary(BaseModel):
     )
 
 
+SUMMARIES = Listing(WaybillSummary)
+"""The list's rows validated and answered as one list (``api.pagination``)."""
+
+
 class FilingView(BaseModel):
     kind: FilingStatus
     receipt: str
@@ -96,32 +101,18 @@ def summaries(session: Session, rows: Sequence[Waybill]) -> list[WaybillSummary]
             select(Organisation.id, Organisation.legal_name).where(Organisation.id.in_(org_ids))
         )
         names = {org_id: name for org_id, name in found.tuples()}
-    return [_summary(row, names) for row in rows]
+    return SUMMARIES.models([_summary(row, names) for row in rows])
 
 
-def _summary(row: Waybill, names: dict[str, str]) -> WaybillSummary:
+def _summary(row: Waybill, names: dict[str, str]) -> dict[str, Any]:
+    values = loaded(row)
+    maker = values["made_by_org_id"]
     made_by = None
     # The foreign key keeps the organisation; a missing name would be a broken row, shown bare.
-    if row.made_by_org_id is not None:
-        made_by = MadeBy(
-            org_id=row.made_by_org_id,
-            name=names.get(row.made_by_org_id, ""),
-            dispatcher=row.made_by,
-        )
-    return WaybillSummary(
-        waybill_number=row.waybill_number,
-        status=FilingStatus(row.status),
-        receipt_number=row.receipt_number,
-        filed_at=row.filed_at,
-        dispatch_date=row.dispatch_date,
-        consignor_name=row.consignor_name,
-        consignee_name=row.consignee_name,
-        carrier_name=row.carrier_name,
-        vehicle_plate=row.vehicle_plate,
-        un_numbers=row.un_numbers,
-        hazard_classes=row.hazard_classes,
-        made_by=made_by,
-    )
+    if maker is not None:
+        made_by = {"org_id": maker, "name": names.get(maker, ""), "dispatcher": values["made_by"]}
+    # The summary's other fields are the row's columns by name (it ignores the rest).
+    return {**values, "made_by": made_by}
 
 
 def csv_row(summary: WaybillSummary) -> list[str]:

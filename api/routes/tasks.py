@@ -73,29 +73,10 @@ class DecisionRequest(BaseModel):
 
 
 def _fields(row: HumanTask) -> dict[str, Any]:
-    """A task's ``TaskView`` fields."""
+    """A task's ``TaskView`` fields: its columns by name (the view ignores the others), the
+    id as ``task_id`` and whether it was escalated."""
     values = loaded(row)
-    return {
-        "task_id": values["id"],
-        "kind": values["kind"],
-        "role": values["role"],
-        "subject_type": values["subject_type"],
-        "subject_id": values["subject_id"],
-        "title": values["title"],
-        "summary": values["summary"],
-        "outcomes": values["outcomes"],
-        "document_ids": values["document_ids"],
-        "details": values["details"],
-        "status": values["status"],
-        "due_at": values["due_at"],
-        "expires_at": values["expires_at"],
-        "escalated": values["escalated_at"] is not None,
-        "outcome": values["outcome"],
-        "comment": values["comment"],
-        "decided_by": values["decided_by"],
-        "decided_at": values["decided_at"],
-        "created_at": values["created_at"],
-    }
+    return {**values, "task_id": values["id"], "escalated": values["escalated_at"] is not None}
 
 
 def _view(row: HumanTask) -> TaskView:
