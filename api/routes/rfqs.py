@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from api.comparison_cache import cached_comparison
 from api.deps import PlatformDep, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
@@ -33,7 +34,7 @@ from contracts.sourcing import (
     RfqView,
 )
 from db.models import QuoteRecord, Rfq, RfqInvitation
-from db.sourcing import comparison_for, rfq_input
+from db.sourcing import rfq_input
 
 router = APIRouter(prefix="/rfqs", tags=["sourcing"])
 
@@ -246,10 +247,11 @@ def buyer_comparison(
     eligible_only: bool = False,
 ) -> Comparison:
     """The comparison as the RFQ's buyer sees it (the API's and the workbench's): to an invited
-    supplier the RFQ has none (404), and a sealed RFQ shows none until quoting closes (409)."""
+    supplier the RFQ has none (404), and a sealed RFQ shows none until quoting closes (409).
+    Served from ``api.comparison_cache`` when nothing it is computed from has changed."""
     row, mine = visible_rfq(session, actor, rfq_id)
     if mine is not None:
         raise not_found("RFQ")
     _unsealed(row)
     as_of = min(date.today(), row.quote_deadline.astimezone(UTC).date())
-    return comparison_for(session, row, as_of=as_of, top=top, eligible_only=eligible_only)
+    return cached_comparison(session, row, as_of=as_of, top=top, eligible_only=eligible_only)

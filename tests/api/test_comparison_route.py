@@ -3,6 +3,8 @@ against all of them, the figures those of ``rules.quotes`` on the same rows.
 
 The real API over HTTP; the closed RFQ and its active quotes are rows written directly (as the
 process records them), seven suppliers quoting three lines, so the default shortens each list.
+The route keeps answers (``api.comparison_cache``): after a quote revision or a standing change
+a click shows what ``rules.quotes`` makes of the rows then, never the answer kept before.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.comparison_cache import CACHE
 from api.routes.rfq_access import MAX_SUPPLIERS
 from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
 from contracts.common import Role
-from db.models import Rfq
-from db.sourcing import comparison_for
+from db.models import QuoteRecord, Rfq
+from db.session import transaction
+from db.sourcing import active_quotes, comparison_for, quote_of
 from settings import Settings
+from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.builders import make_org
@@ -49,13 +56,14 @@ def closed(api_url: str, settings: Settings, sessions: sessionmaker[Session]) ->
     yield Closed(buyer, rfq_id, sessions)
 
 
-def _every_offer(closed: Closed) -> dict[str, Any]:
-    """The comparison with every offer, as ``rules.quotes`` makes it from the same rows."""
+def _every_offer(closed: Closed, *, top: int | None = None) -> dict[str, Any]:
+    """The comparison with every offer (or ``top``), as ``rules.quotes`` makes it from the same
+    rows now."""
     with closed.sessions() as session:
         row = session.get_one(Rfq, closed.rfq_id)
         as_of = min(date.today(), row.quote_deadline.astimezone(UTC).date())
-        found: dict[str, Any] = comparison_for(session, row, as_of=as_of).model_dump(mode="json")
-        return found
+        found = comparison_for(session, row, as_of=as_of, top=top)
+        return found.model_dump(mode="json")
 
 
 async def test_compare_shows_a_lines_best_five_ranked_against_every_offer(closed: Closed) -> None:
@@ -86,3 +94,71 @@ async def test_top_out_of_range_is_refused_naming_it(closed: Closed, top: int) -
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert "top" in answer.text
+
+
+def test_active_quotes_read_as_text_are_the_rows_contracts(closed: Closed) -> None:
+    with closed.sessions() as session:
+        rows = session.scalars(
+            select(QuoteRecord)
+            .where(QuoteRecord.rfq_id == closed.rfq_id)
+            .order_by(QuoteRecord.supplier_org_id)
+        ).all()
+        assert active_quotes(session, closed.rfq_id) == [quote_of(row) for row in rows]
+
+
+async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
+    api_url: str, settings: Settings, sessions: sessionmaker[Session], store: ObjectStore
+) -> None:
+    buyer_org = s.buyer_org(sessions)
+    suppliers = [s.accredited_supplier(sessions, store).id for _ in range(4)]
+    case = build_case(suppliers=4, lines=2, share=1.0)
+    rfq_id = f"rfq_kept_{buyer_org.id[-12:]}"
+    rfq = case.rfq.model_copy(update={"rfq_id": rfq_id, "buyer_org_id": buyer_org.id})
+    closed_rfq(sessions, rfq, case.quotes, suppliers)
+    buyer = TokenCaller(api_url, settings.jwt_secret, s.member(sessions, buyer_org, Role.BUYER))
+    changed = Closed(buyer, rfq_id, sessions)
+    url = f"/rfqs/{rfq_id}/comparison"
+
+    async def shown() -> dict[str, Any]:
+        answer = await buyer.http.get(url, params={"top": 3})
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        assert found["lines"] == _every_offer(changed, top=3)["lines"]
+        return found
+
+    first = await shown()
+    hits = CACHE.hits
+    assert await shown() == first
+    assert CACHE.hits == hits + 1  # the second click served the kept answer
+
+    # Revision 2 of the best offer of the first line: ten times its price.
+    best = first["lines"][0]["offers"][0]
+    with transaction(sessions) as session:
+        old = session.get_one(QuoteRecord, best["quote_id"])
+        terms = dict(old.terms)
+        terms["lines"] = [
+            {**line, "unit_price": str(10 * Decimal(line["unit_price"])), "price_breaks": []}
+            for line in terms["lines"]
+        ]
+        session.execute(
+            update(QuoteRecord).where(QuoteRecord.id == old.id).values(status="superseded")
+        )
+        session.add(
+            QuoteRecord(
+                id=f"{old.id}:r2",
+                rfq_id=rfq_id,
+                supplier_org_id=old.supplier_org_id,
+                revision=2,
+                status="active",
+                terms=terms,
+                submitted_by="usr_test",
+                submitted_at=old.submitted_at,
+            )
+        )
+    revised = await shown()
+    assert revised != first
+    assert revised["lines"][0]["offers"][0]["quote_id"] != best["quote_id"]
+
+    s.set_standing(sessions, revised["lines"][0]["offers"][0]["supplier_org_id"], "suspended")
+    suspended = await shown()
+    assert suspended != revised
