@@ -61,6 +61,11 @@ class ComparisonCache:
                 self._kept.move_to_end(key)
             return found
 
+    def clear(self) -> None:
+        """Forget every kept answer (the benchmark's first click each time)."""
+        with self._lock:
+            self._kept.clear()
+
     def put(self, key: _Key, answer: Comparison) -> None:
         if sum(len(line.offers) for line in answer.lines) > MOST_OFFERS_KEPT:
             return
