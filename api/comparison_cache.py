@@ -34,10 +34,10 @@ from contracts.sourcing import Comparison, Quote, QuoteStatus, Standings
 from db.models import Organisation, QuoteRecord, Rfq
 from db.sourcing import active_quotes, comparison_for, current_standings
 
-# Kept answers; one showing more offers than this (every offer of a large RFQ is tens of MB of
-# models) is served but not kept, so the cache stays a few MB.
-ENTRIES = 32
-MOST_OFFERS_KEPT = 5_000
+# Kept answers are bounded by the offers they show (~2 KB each as models): 20,000 is ~40 MB, the
+# default answer (best 5 a line) of twenty 200-line RFQs; a larger answer (every offer of a
+# large RFQ) is served but not kept.
+OFFERS_KEPT = 20_000
 
 _Key = tuple[Hashable, ...]
 
@@ -45,9 +45,10 @@ _Key = tuple[Hashable, ...]
 class ComparisonCache:
     """A small LRU of comparisons by their inputs' key; safe across the API's threads."""
 
-    def __init__(self, entries: int = ENTRIES) -> None:
-        self._entries = entries
-        self._kept: OrderedDict[_Key, Comparison] = OrderedDict()
+    def __init__(self, offers: int = OFFERS_KEPT) -> None:
+        self._offers = offers
+        self._kept: OrderedDict[_Key, tuple[Comparison, int]] = OrderedDict()
+        self._held = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -56,24 +57,28 @@ class ComparisonCache:
             found = self._kept.get(key)
             if found is None:
                 self.misses += 1
-            else:
-                self.hits += 1
-                self._kept.move_to_end(key)
-            return found
+                return None
+            self.hits += 1
+            self._kept.move_to_end(key)
+            return found[0]
 
     def clear(self) -> None:
         """Forget every kept answer (the benchmark's first click each time)."""
         with self._lock:
             self._kept.clear()
+            self._held = 0
 
     def put(self, key: _Key, answer: Comparison) -> None:
-        if sum(len(line.offers) for line in answer.lines) > MOST_OFFERS_KEPT:
+        offers = sum(len(line.offers) for line in answer.lines)
+        if offers > self._offers:
             return
         with self._lock:
-            self._kept[key] = answer
-            self._kept.move_to_end(key)
-            while len(self._kept) > self._entries:
-                self._kept.popitem(last=False)
+            before = self._kept.pop(key, None)
+            self._held += offers - (before[1] if before is not None else 0)
+            self._kept[key] = (answer, offers)
+            while self._held > self._offers:
+                _, (_, dropped) = self._kept.popitem(last=False)
+                self._held -= dropped
 
 
 CACHE = ComparisonCache()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.comparison_cache import CACHE
+from api.comparison_cache import CACHE, ComparisonCache
 from api.routes.rfq_access import MAX_SUPPLIERS
 from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
@@ -27,6 +27,7 @@ from contracts.common import Role
 from db.models import QuoteRecord, Rfq
 from db.session import transaction
 from db.sourcing import active_quotes, comparison_for, quote_of
+from rules.quotes import compare
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
@@ -162,3 +163,20 @@ async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
     s.set_standing(sessions, revised["lines"][0]["offers"][0]["supplier_org_id"], "suspended")
     suspended = await shown()
     assert suspended != revised
+
+
+def test_kept_answers_are_bounded_by_the_offers_they_show() -> None:
+    case = build_case(suppliers=3, lines=2, share=1.0)
+    six = compare(case.rfq, case.quotes, as_of=date(2026, 1, 1), supplier_scores={})
+    assert sum(len(line.offers) for line in six.lines) == 6
+    cache = ComparisonCache(offers=12)
+    cache.put(("a",), six)
+    cache.put(("b",), six)
+    assert cache.get(("a",)) is six  # now the most recent: "b" is the oldest
+    cache.put(("c",), six)
+    assert (cache.get(("b",)), cache.get(("a",)), cache.get(("c",))) == (None, six, six)
+    cache.put(
+        ("big",), compare(case.rfq, case.quotes * 3, as_of=date(2026, 1, 1), supplier_scores={})
+    )
+    assert cache.get(("big",)) is None  # 18 offers: served, never kept
+    assert (cache.hits, cache.misses) == (3, 2)
