@@ -3,8 +3,9 @@ against all of them, the figures those of ``rules.quotes`` on the same rows.
 
 The real API over HTTP; the closed RFQ and its active quotes are rows written directly (as the
 process records them), seven suppliers quoting three lines, so the default shortens each list.
-The route keeps answers (``api.comparison_cache``): after a quote revision or a standing change
-a click shows what ``rules.quotes`` makes of the rows then, never the answer kept before.
+The route keeps answers (``api.comparison_cache``): after a quote revision, a standing change or
+a change of the buyer's VAT basis a click shows what ``rules.quotes`` makes of the rows then,
+never the answer kept before.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from api.routes.rfq_access import MAX_SUPPLIERS
 from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
 from contracts.common import Role
-from db.models import QuoteRecord, Rfq
+from db.models import Organisation, QuoteRecord, Rfq
 from db.session import transaction
 from db.sourcing import active_quotes, comparison_for, quote_of
 from rules.quotes import compare
@@ -163,6 +164,16 @@ async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
     s.set_standing(sessions, revised["lines"][0]["offers"][0]["supplier_org_id"], "suspended")
     suspended = await shown()
     assert suspended != revised
+
+    # The buyer turns out a small-scale taxpayer: it compares including VAT.
+    with transaction(sessions) as session:
+        session.execute(
+            update(Organisation)
+            .where(Organisation.id == buyer_org.id)
+            .values(deducts_input_vat=False)
+        )
+    including = await shown()
+    assert (suspended["deducts_input_vat"], including["deducts_input_vat"]) == (True, False)
 
 
 def test_kept_answers_are_bounded_by_the_offers_they_show() -> None:
