@@ -30,6 +30,11 @@ bench: install
 	.venv/bin/python -m bench.cold_chain
 	.venv/bin/python -m bench.loans
 	.venv/bin/python -m bench.workbench
+	.venv/bin/python -m bench.audit
+	.venv/bin/python -m bench.comparison --no-reference
+	.venv/bin/python -m bench.comparison_route
+	.venv/bin/python -m bench.pdf
+	.venv/bin/python -m bench.observability
 
 # Ten million rows: a large, realistic dataset in a database of its own, and every list and search
 # endpoint timed against a bare indexed SQL query over the same rows (bench.large).
