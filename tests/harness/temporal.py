@@ -11,8 +11,14 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import SleepRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -135,15 +141,43 @@ async def start_accreditation(
 
 async def terminate_all(client: Client, workflow_ids: Iterable[str]) -> None:
     """End whatever still runs under these ids, by id: the latest run, so a chain that continued
-    as new ends too. The shared time-skipping server skips time only when every workflow on it
-    is idle, and a workflow terminated with an activity in flight keeps it locked, so each is
-    given a moment to finish its activities first."""
+    as new ends too. The time-skipping server skips time only when no workflow task or activity
+    is in flight, and it never releases that hold for a workflow terminated meanwhile: the clock
+    stays locked for good and the next ``skip_time`` on that server waits until it times out.
+    So each is first given up to 20 s to settle."""
     for workflow_id in workflow_ids:
         handle = client.get_workflow_handle(workflow_id)
         with contextlib.suppress(RPCError):
-            for _ in range(50):
-                description = await handle.describe()
-                if not description.raw_description.pending_activities:
+            for _ in range(200):
+                if await in_flight(handle) is None:
                     break
                 await asyncio.sleep(0.1)
             await handle.terminate("test finished")
+
+
+async def in_flight(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """What a running workflow has in flight (activities, a workflow task), None when it is idle
+    or has ended. The workflow task is counted from the history: the time-skipping server's
+    ``describe`` leaves ``pending_workflow_task`` unset even while one waits for a worker."""
+    description = await handle.describe()
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        return None
+    activities = description.raw_description.pending_activities
+    if activities:
+        return "activities " + ", ".join(a.activity_type.name for a in activities)
+    open_tasks = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            open_tasks += 1
+        elif event.event_type in WORKFLOW_TASK_CLOSED:
+            open_tasks -= 1
+    return "a workflow task" if open_tasks > 0 else None
+
+
+WORKFLOW_TASK_CLOSED = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+    }
+)

@@ -1,4 +1,8 @@
-"""RFQ and e-contract paths on the time-skipping server, with real activities and services."""
+"""RFQ and e-contract paths on the time-skipping server, with real activities and services.
+
+The module has a time-skipping server of its own (test_order's module fixture): executed
+contracts start orders, and what another module leaves on a shared server can hold its clock.
+An RFQ's end is waited for without ``result()``'s time skipping (see ``Harness.ended``)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -54,9 +63,12 @@ from tests.harness import sourcing as s
 from tests.harness.histories import record_history
 from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue, refusal, skip_time, terminate_all
+from tests.workflows.test_order import time_skipping_env
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.rfq import RfqWorkflow
+
+__all__ = ["time_skipping_env"]  # the fixture: a server for this module alone
 
 RfqHandle = WorkflowHandle[RfqWorkflow, RfqView]
 
@@ -80,16 +92,31 @@ class Harness:
         self.started.append(handle)
         return handle
 
+    async def ended(self, handle: RfqHandle) -> RfqView:
+        """The RFQ's view once its process has ended. Not a bare ``result()``: on the
+        time-skipping server, awaiting a result unlocks the clock, which then jumps to any
+        timer on the server (an order's escalation, a run's ten-year timeout) while the test
+        goes on; here the clock moves only by ``skip_time``."""
+
+        async def over() -> bool | None:
+            described = await handle.describe()
+            return True if described.status != WorkflowExecutionStatus.RUNNING else None
+
+        # Up to a minute: the suite's two processes may share one free core.
+        await eventually(over, what=f"the end of {handle.id}", attempts=1200)
+        with self.env.auto_time_skipping_disabled():
+            return await handle.result()  # already in the history: no wait, no skipping
+
     async def close(self) -> None:
-        """Terminate what still runs: the shared server skips time only when nothing waits.
-        Contracts die with their RFQ; an executed contract's order outlives it, so it is
-        terminated by name."""
+        """Terminate what still runs, each once it has settled (see ``terminate_all``): the
+        executed contracts' orders (they outlive their contract) and the contracts by name
+        before their RFQ, whose end would otherwise terminate its contracts unsettled."""
         for handle in self.started:
             rfq_id = handle.id.removeprefix("Rfq:")
-            orders = [
-                order_workflow_id(order_id_for(c.id)) for c in self.rows(Contract, rfq_id=rfq_id)
-            ]
-            await terminate_all(self.client, [handle.id, *orders])
+            contracts = [c.id for c in self.rows(Contract, rfq_id=rfq_id)]
+            orders = [order_workflow_id(order_id_for(c)) for c in contracts]
+            contract_ids = [contract_workflow_id(c) for c in contracts]
+            await terminate_all(self.client, [*orders, *contract_ids, handle.id])
 
     def buyer(self) -> s.Member:
         return s.member(self.sessions, s.buyer_org(self.sessions), Role.BUYER)
@@ -215,7 +242,8 @@ async def test_an_rfq_without_quotes_lapses_at_the_deadline_and_tells_the_buyer(
     (supplier,) = harness.suppliers(1)
     rfq = s.rfq(buyer, [supplier.org], now=await harness.now())
     handle = await harness.start(rfq)
-    view = await handle.result()  # unlocks time skipping to the deadline
+    await skip_time(harness.env, rfq.quote_deadline - await harness.now() + timedelta(minutes=1))
+    view = await harness.ended(handle)
     assert view.status == RfqStatus.LAPSED
     (row,) = harness.rows(Rfq, id=rfq.rfq_id)
     assert (row.status, row.status_reason) == ("lapsed", "no quotes by the deadline")
@@ -383,7 +411,7 @@ async def test_split_award_makes_one_contract_per_supplier_and_both_sign(harness
 
     await sign_both(harness, by_supplier[cheap_l1.org.id].id, buyer, cheap_l1)
     await sign_both(harness, by_supplier[cheap_l2.org.id].id, buyer, cheap_l2)
-    view = await handle.result()
+    view = await harness.ended(handle)
     assert view.status == RfqStatus.COMPLETED and len(view.contract_ids) == 2
 
     for row in harness.rows(Contract, rfq_id=rfq.rfq_id):
@@ -479,7 +507,7 @@ async def test_finance_approves_level_by_level_in_the_buyer_currency_and_a_refus
         )
     assert "already failed" in refusal(excluded)[1]
     await decide(harness.client, wid, again.id, buyer.actor, "close")
-    view = await handle.result()
+    view = await harness.ended(handle)
     assert view.status == RfqStatus.LAPSED
     await record_history(handle, "rfq_refused_then_closed")
     await record_history(
@@ -521,7 +549,7 @@ async def test_unsigned_contract_lapses_and_the_next_ranked_quote_can_win(
     assert f"L2 → {runner_up.org.id}" in again.summary
     await decide(harness.client, wid, again.id, buyer.actor, "award")
     await sign_both(harness, f"{rfq.rfq_id}-C2", buyer, runner_up)
-    view = await handle.result()
+    view = await harness.ended(handle)
     assert view.status == RfqStatus.COMPLETED
     statuses = {c.id: c.status for c in harness.rows(Contract, rfq_id=rfq.rfq_id)}
     assert statuses == {contract_id: "lapsed", f"{rfq.rfq_id}-C2": "executed"}
@@ -563,7 +591,7 @@ async def test_a_declined_signature_ends_the_contract_and_cancels_the_other_task
         "contract_declined_signature",
     )
     # Nobody else quoted: nothing left to award, the RFQ ends without a contract.
-    view = await handle.result()
+    view = await harness.ended(handle)
     assert view.status == RfqStatus.LAPSED
 
 
