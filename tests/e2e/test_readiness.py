@@ -126,7 +126,8 @@ async def test_a_queue_without_a_worker_is_named(
             async def render_alone_idle() -> dict[str, Any] | None:
                 code, body = await readiness(base)
                 error = body["checks"]["worker"]["error"] or ""
-                return body if code == 503 and repr(io_queue(queue)) not in error else None
+                polled = repr(queue) not in error and repr(io_queue(queue)) not in error
+                return body if code == 503 and polled else None
 
             # Once the workflows' and I/O queues are polled, only the render queue is named.
             body = await eventually(render_alone_idle, attempts=200, interval=0.1)
