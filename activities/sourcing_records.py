@@ -30,6 +30,7 @@ from contracts.sourcing import (
     StandingsInput,
 )
 from db.audit_log import append_audit, audit_once
+from db.comparison_store import precompute_buyer_default
 from db.models import (
     ApprovalChainRecord,
     Contract,
@@ -219,6 +220,10 @@ class SourcingRecords:
                 exclude=request.exclude,
                 eligible_only=True,
             )
+            # Quoting has closed: file the buyer's default answer now, so their first click
+            # reads it (db.comparison_store); a no-op when already filed under the same inputs.
+            if precompute_buyer_default(session, row):
+                session.commit()
         wanted = set(request.line_ids)
         lines = tuple(line for line in comparison.lines if line.line_id in wanted)
         return comparison.model_copy(update={"lines": lines})

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -350,6 +351,21 @@ class QuoteRecord(Base):
     terms: Mapped[JsonDict]
     submitted_by: Mapped[str] = mapped_column(String(40))
     submitted_at: Mapped[datetime]
+
+
+class RfqComparison(Base):
+    """The buyer's comparison of an RFQ as served (the JSON bytes), one row a view (``top``,
+    ``eligible_only``), filed under the digest of every input it was computed from
+    (``db.comparison_store``): a changed input gives another digest, so a row only ever answers
+    the request it was computed for. Written when quoting closes, before the buyer can click."""
+
+    __tablename__ = "rfq_comparisons"
+
+    rfq_id: Mapped[str] = mapped_column(ForeignKey("rfqs.id"), primary_key=True)
+    view: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime]
 
 
 class Contract(Base):

@@ -8,16 +8,16 @@ invitation and its own quotes. Reads come from the rows the process records, plu
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from api.comparison_cache import cached_comparison
+from api.comparison_cache import cached_comparison, comparison_body
 from api.deps import PlatformDep, SessionDep, not_found
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
@@ -33,6 +33,7 @@ from contracts.sourcing import (
     RfqStatus,
     RfqView,
 )
+from db.comparison_store import DEFAULT_TOP, buyer_as_of
 from db.models import QuoteRecord, Rfq, RfqInvitation
 from db.sourcing import rfq_input
 
@@ -218,11 +219,11 @@ def list_quotes(
 
 
 # Every offer of the largest RFQ (200 lines x 200 suppliers) is 22 MB of JSON: a line's best five
-# by default; MAX_SUPPLIERS, a line's most offers (an active quote a supplier), shows them all.
-DEFAULT_TOP = 5
+# by default (DEFAULT_TOP, the view filed as quoting closes); MAX_SUPPLIERS, a line's most offers
+# (an active quote a supplier), shows them all.
 
 
-@router.get("/{rfq_id}/comparison")
+@router.get("/{rfq_id}/comparison", response_model=Comparison)
 def comparison(
     rfq_id: IdPath,
     actor: BuyerActor,
@@ -231,11 +232,25 @@ def comparison(
         int, Query(ge=1, le=MAX_SUPPLIERS, description=f"best N a line; {MAX_SUPPLIERS}: all")
     ] = DEFAULT_TOP,
     eligible_only: bool = False,
-) -> Comparison:
+) -> Response:
     """Each line's best offers side by side with their landed cost and weighted score, ranked
     against every active offer; ``top`` and ``eligible_only`` shorten the lists without changing
-    any score or rank."""
-    return buyer_comparison(session, actor, rfq_id, top=top, eligible_only=eligible_only)
+    any score or rank. The body is the filed answer's bytes when they answer the request."""
+    row = _buyers_unsealed(session, actor, rfq_id)
+    body = comparison_body(
+        session, row, as_of=buyer_as_of(row), top=top, eligible_only=eligible_only
+    )
+    return Response(content=body, media_type="application/json")
+
+
+def _buyers_unsealed(session: Session, actor: Actor, rfq_id: str) -> Rfq:
+    """The RFQ if the actor's organisation is its buyer (404 to an invited supplier) and its
+    quotes are shown (409 while a sealed RFQ's quoting is open)."""
+    row, mine = visible_rfq(session, actor, rfq_id)
+    if mine is not None:
+        raise not_found("RFQ")
+    _unsealed(row)
+    return row
 
 
 def buyer_comparison(
@@ -249,9 +264,6 @@ def buyer_comparison(
     """The comparison as the RFQ's buyer sees it (the API's and the workbench's): to an invited
     supplier the RFQ has none (404), and a sealed RFQ shows none until quoting closes (409).
     Served from ``api.comparison_cache`` when nothing it is computed from has changed."""
-    row, mine = visible_rfq(session, actor, rfq_id)
-    if mine is not None:
-        raise not_found("RFQ")
-    _unsealed(row)
-    as_of = min(date.today(), row.quote_deadline.astimezone(UTC).date())
+    row = _buyers_unsealed(session, actor, rfq_id)
+    as_of = buyer_as_of(row)
     return cached_comparison(session, row, as_of=as_of, top=top, eligible_only=eligible_only)
