@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from api.routes.rfqs import DEFAULT_TOP
 from bench.stats import Row, Timing, interleaved, median, print_header, require_counts, table
 from contracts.common import Actor, Role
 from contracts.sourcing import (
@@ -33,6 +32,7 @@ from contracts.sourcing import (
     RfqInput,
     RfqLine,
 )
+from db.comparison_store import DEFAULT_TOP
 from rules import quotes_reference
 from rules.quotes import compare
 

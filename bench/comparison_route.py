@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.comparison_cache import CACHE
 from api.routes.rfq_access import MAX_SUPPLIERS
-from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
 from bench.services import quiet_logs
 from bench.stats import Row, Samples, latency_rows, print_header, require_counts, table
 from bench.workbench_measures import interleaved, platform_app
 from contracts.common import Role
+from db.comparison_store import DEFAULT_TOP
 from security.tokens import issue_token
 from tests.harness import sourcing
 from tests.harness.builders import make_org

@@ -5,29 +5,35 @@ The real API over HTTP; the closed RFQ and its active quotes are rows written di
 process records them), seven suppliers quoting three lines, so the default shortens each list.
 The route keeps answers (``api.comparison_cache``): after a quote revision, a standing change or
 a change of the buyer's VAT basis a click shows what ``rules.quotes`` makes of the rows then,
-never the answer kept before.
+never the answer kept before. The ranking activity files the buyer's default answer as quoting
+closes (``db.comparison_store``): the first click serves its bytes without reading a quote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import ActivityEnvironment
 
+from activities.sourcing_records import SourcingRecords
 from api.comparison_cache import CACHE, ComparisonCache
 from api.routes.rfq_access import MAX_SUPPLIERS
-from api.routes.rfqs import DEFAULT_TOP
 from bench.comparison import build_case
 from contracts.common import Role
-from db.models import Organisation, QuoteRecord, Rfq
+from contracts.sourcing import RankInput
+from db.comparison_store import DEFAULT_TOP
+from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
-from db.sourcing import active_quotes, comparison_for, quote_of
+from db.sourcing import active_quotes, comparison_for, current_standings, quote_of
 from rules.quotes import compare
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -191,3 +197,85 @@ def test_kept_answers_are_bounded_by_the_offers_they_show() -> None:
     )
     assert cache.get(("big",)) is None  # 18 offers: served, never kept
     assert (cache.hits, cache.misses) == (3, 2)
+
+
+@contextmanager
+def terms_read() -> Iterator[list[str]]:
+    """The statements reading quote terms (``active_quotes``) while the block runs, in this
+    process (the API server's too)."""
+    seen: list[str] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "CAST(quotes.terms AS TEXT)" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", listen)
+
+
+def _filed(sessions: sessionmaker[Session], rfq_id: str) -> RfqComparison | None:
+    with sessions() as session:
+        return session.scalar(select(RfqComparison).where(RfqComparison.rfq_id == rfq_id))
+
+
+async def test_the_first_click_after_close_serves_the_answer_filed_by_the_ranking(
+    api_url: str, settings: Settings, sessions: sessionmaker[Session], store: ObjectStore
+) -> None:
+    buyer_org = s.buyer_org(sessions)
+    suppliers = [s.accredited_supplier(sessions, store).id for _ in range(SUPPLIERS)]
+    case = build_case(suppliers=SUPPLIERS, lines=3, share=1.0)
+    rfq_id = f"rfq_filed_{buyer_org.id[-12:]}"
+    rfq = case.rfq.model_copy(update={"rfq_id": rfq_id, "buyer_org_id": buyer_org.id})
+    closed_rfq(sessions, rfq, case.quotes, suppliers)
+    buyer = TokenCaller(api_url, settings.jwt_secret, s.member(sessions, buyer_org, Role.BUYER))
+    filed = Closed(buyer, rfq_id, sessions)
+    url = f"/rfqs/{rfq_id}/comparison"
+
+    # Quoting closes: the workflow's ranking activity files the buyer's default answer.
+    with sessions() as session:
+        standings = current_standings(session, sorted(suppliers))
+    request = RankInput(
+        rfq_id=rfq_id, as_of=date.today(), line_ids=("L1",), standings=standings, top=3
+    )
+    records = SourcingRecords(sessions)
+    ActivityEnvironment().run(records.rank_quotes, request)
+    row = _filed(sessions, rfq_id)
+    assert row is not None
+    ActivityEnvironment().run(records.rank_quotes, request)  # a retry files nothing new
+    again = _filed(sessions, rfq_id)
+    assert again is not None and again.computed_at == row.computed_at
+
+    CACHE.clear()
+    with terms_read() as reads:
+        first = await buyer.http.get(url)
+    assert first.status_code == 200, first.text
+    assert reads == []  # no quote was read: the filed bytes answered
+    assert first.content == row.body
+    assert first.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
+
+    # The same bytes as an answer computed afresh, which files itself in its place.
+    with transaction(sessions) as session:
+        session.execute(delete(RfqComparison).where(RfqComparison.rfq_id == rfq_id))
+    CACHE.clear()
+    with terms_read() as reads:
+        computed = await buyer.http.get(url)
+    assert len(reads) == 1
+    assert computed.content == first.content
+    refiled = _filed(sessions, rfq_id)
+    assert refiled is not None and refiled.body == first.content
+
+    # A standing changes: the filed key no longer matches, so the click computes.
+    best = first.json()["lines"][0]["offers"][0]["supplier_org_id"]
+    s.set_standing(sessions, best, "suspended")
+    CACHE.clear()
+    with terms_read() as reads:
+        stale = await buyer.http.get(url)
+    assert len(reads) == 1
+    assert stale.content != first.content
+    assert stale.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
+    newest = _filed(sessions, rfq_id)
+    assert newest is not None and newest.body == stale.content
+    assert newest.key_digest != row.key_digest
