@@ -8,9 +8,13 @@ as ``bench.workbench`` does, on a fresh migrated PostgreSQL; the RFQ and its act
 rows as the process records them (``bench.comparison.build_case``'s quotes). The baseline is
 the query a hand-written client would run for the same rows: the active quotes' terms, fetched
 and decoded from JSON by psycopg2, nothing else. Requests are interleaved with it; p50 and p99.
-The default is measured twice: a first click (the process's kept answers forgotten before each
-request, so it reads and compares every quote) and a click served the kept answer
-(``api.comparison_cache``: nothing it depends on changed); every offer is never kept.
+The default is measured three ways: the first click after close (the process's kept answers
+forgotten before each request; the answer filed as quoting closed, ``db.comparison_store``, is
+read), a first click with nothing filed (the filed row deleted inside the timed call, so it
+reads and compares every quote, and files the answer), and a click served the process's kept
+answer (``api.comparison_cache``); every offer is never kept nor filed. The close's cost, the
+ranking activity's filing of the default answer (``precompute_buyer_default``, the filed row
+deleted first inside the timed call), is measured on its own, against the same baseline.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import psycopg2
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +41,8 @@ from bench.services import quiet_logs
 from bench.stats import Row, Samples, latency_rows, print_header, require_counts, table
 from bench.workbench_measures import interleaved, platform_app
 from contracts.common import Role
-from db.comparison_store import DEFAULT_TOP
+from db.comparison_store import DEFAULT_TOP, precompute_buyer_default
+from db.models import Rfq, RfqComparison
 from security.tokens import issue_token
 from tests.harness import sourcing
 from tests.harness.builders import make_org
@@ -79,37 +85,65 @@ async def _measure(runs: int) -> list[Row]:
             now=datetime.now(UTC),
         )
         bare = psycopg2.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+        sessions = app.state.platform.sessions
         sizes: dict[str, int] = {}
         rows: list[Row] = []
+
+        def unfile() -> None:
+            with sessions.begin() as session:
+                session.execute(delete(RfqComparison).where(RfqComparison.rfq_id == rfq_id))
+
+        def close() -> None:
+            unfile()
+            with sessions() as session:
+                if not precompute_buyer_default(session, session.get_one(Rfq, rfq_id)):
+                    raise RuntimeError("the close filed nothing")
+                session.commit()
+
+        async def baseline(_: int) -> None:
+            with bare.cursor() as cursor:
+                cursor.execute(ACTIVE_TERMS, (rfq_id,))
+                if len(cursor.fetchall()) != SUPPLIERS:
+                    raise RuntimeError("the baseline did not read every quote")
+
+        async def filing(_: int) -> None:
+            await asyncio.to_thread(close)
+
+        samples: Samples = await interleaved(filing, baseline, runs, warmup=1)
+        name = f"close: file the default answer, {LINES} lines x {SUPPLIERS} suppliers"
+        rows.extend(latency_rows(name, samples))
+        _say("measured the close's filing")
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://bench",
             timeout=120,
             headers={"Authorization": f"Bearer {token}"},
         ) as api:
-            for label, top, kept in (
-                (f"best {DEFAULT_TOP} a line (default), first click", None, False),
-                (f"best {DEFAULT_TOP} a line (default), kept answer", None, True),
-                ("every offer (never kept)", MAX_SUPPLIERS, True),
+            for label, top, forget in (
+                (f"best {DEFAULT_TOP} a line (default), first click after close", None, "kept"),
+                (f"best {DEFAULT_TOP} a line (default), first click, nothing filed", None, "all"),
+                (f"best {DEFAULT_TOP} a line (default), kept answer", None, ""),
+                ("every offer (never kept)", MAX_SUPPLIERS, ""),
             ):
                 params = {} if top is None else {"top": str(top)}
 
                 async def platform(
-                    _: int, params: dict[str, str] = params, label: str = label, kept: bool = kept
+                    _: int,
+                    params: dict[str, str] = params,
+                    label: str = label,
+                    forget: str = forget,
                 ) -> None:
-                    if not kept:
+                    if forget:
                         CACHE.clear()
+                    if forget == "all":
+                        await asyncio.to_thread(unfile)
                     answer = await api.get(f"/rfqs/{rfq_id}/comparison", params=params)
                     answer.raise_for_status()
                     sizes[label] = len(answer.content)
 
-                async def baseline(_: int) -> None:
-                    with bare.cursor() as cursor:
-                        cursor.execute(ACTIVE_TERMS, (rfq_id,))
-                        if len(cursor.fetchall()) != SUPPLIERS:
-                            raise RuntimeError("the baseline did not read every quote")
-
-                samples: Samples = await interleaved(platform, baseline, runs, warmup=1)
+                if forget == "kept":
+                    await asyncio.to_thread(close)  # quoting closes: the answer is filed
+                samples = await interleaved(platform, baseline, runs, warmup=1)
                 name = f"GET comparison, {LINES} lines x {SUPPLIERS} suppliers, {label}"
                 rows.extend(latency_rows(f"{name}, {sizes[label] / 1e6:.1f} MB", samples))
                 _say(f"measured {label}")
