@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.platform import Platform
 from api.routes.rfq_access import visible_rfq
-from api.routes.rfqs import buyer_comparison
+from api.routes.rfq_comparison import buyer_comparison
 from contracts.common import Actor
 from contracts.sourcing import ContractStatus, LineComparison
 from db.models import Contract, HumanTask, Organisation

@@ -1,5 +1,5 @@
-"""Reading RFQs: the list, one RFQ with its invitations and live status, its quotes and the
-side-by-side comparison.
+"""Reading RFQs: the list, one RFQ with its invitations and live status, and its quotes (the
+side-by-side comparison is ``api.routes.rfq_comparison``).
 
 A buyer's organisation sees its RFQs whole; an invited supplier sees the RFQ's terms, its own
 invitation and its own quotes. Reads come from the rows the process records, plus its live
@@ -11,21 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
 
-from api.comparison_cache import cached_comparison, comparison_body
-from api.deps import PlatformDep, SessionDep, not_found
+from api.deps import PlatformDep, SessionDep
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
 from api.platform import Platform
-from api.routes.rfq_access import MAX_SUPPLIERS, BuyerActor, SourcingActor, visible_rfq
+from api.routes.rfq_access import SourcingActor, visible_rfq
 from contracts.common import Actor, Role
 from contracts.sourcing import (
-    Comparison,
     EvaluationWeights,
     Incoterm,
     QuoteTerms,
@@ -33,7 +30,6 @@ from contracts.sourcing import (
     RfqStatus,
     RfqView,
 )
-from db.comparison_store import DEFAULT_TOP, buyer_as_of
 from db.models import QuoteRecord, Rfq, RfqInvitation
 from db.sourcing import rfq_input
 
@@ -180,7 +176,8 @@ def _invitation(row: RfqInvitation) -> InvitationView:
     )
 
 
-def _unsealed(row: Rfq) -> None:
+def unsealed(row: Rfq) -> None:
+    """409 while a sealed RFQ's quoting is open: its quotes and comparison are not shown."""
     if row.sealed and row.status == RfqStatus.OPEN.value:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -201,7 +198,7 @@ def list_quotes(
     row, mine = visible_rfq(session, actor, rfq_id)
     query = select(QuoteRecord).where(QuoteRecord.rfq_id == rfq_id)
     if mine is None:
-        _unsealed(row)
+        unsealed(row)
     else:
         query = query.where(QuoteRecord.supplier_org_id == actor.org_id)
     return [
@@ -221,49 +218,3 @@ def list_quotes(
 # Every offer of the largest RFQ (200 lines x 200 suppliers) is 22 MB of JSON: a line's best five
 # by default (DEFAULT_TOP, the view filed as quoting closes); MAX_SUPPLIERS, a line's most offers
 # (an active quote a supplier), shows them all.
-
-
-@router.get("/{rfq_id}/comparison", response_model=Comparison)
-def comparison(
-    rfq_id: IdPath,
-    actor: BuyerActor,
-    session: SessionDep,
-    top: Annotated[
-        int, Query(ge=1, le=MAX_SUPPLIERS, description=f"best N a line; {MAX_SUPPLIERS}: all")
-    ] = DEFAULT_TOP,
-    eligible_only: bool = False,
-) -> Response:
-    """Each line's best offers side by side with their landed cost and weighted score, ranked
-    against every active offer; ``top`` and ``eligible_only`` shorten the lists without changing
-    any score or rank. The body is the filed answer's bytes when they answer the request."""
-    row = _buyers_unsealed(session, actor, rfq_id)
-    body = comparison_body(
-        session, row, as_of=buyer_as_of(row), top=top, eligible_only=eligible_only
-    )
-    return Response(content=body, media_type="application/json")
-
-
-def _buyers_unsealed(session: Session, actor: Actor, rfq_id: str) -> Rfq:
-    """The RFQ if the actor's organisation is its buyer (404 to an invited supplier) and its
-    quotes are shown (409 while a sealed RFQ's quoting is open)."""
-    row, mine = visible_rfq(session, actor, rfq_id)
-    if mine is not None:
-        raise not_found("RFQ")
-    _unsealed(row)
-    return row
-
-
-def buyer_comparison(
-    session: Session,
-    actor: Actor,
-    rfq_id: str,
-    *,
-    top: int | None = None,
-    eligible_only: bool = False,
-) -> Comparison:
-    """The comparison as the RFQ's buyer sees it (the API's and the workbench's): to an invited
-    supplier the RFQ has none (404), and a sealed RFQ shows none until quoting closes (409).
-    Served from ``api.comparison_cache`` when nothing it is computed from has changed."""
-    row = _buyers_unsealed(session, actor, rfq_id)
-    as_of = buyer_as_of(row)
-    return cached_comparison(session, row, as_of=as_of, top=top, eligible_only=eligible_only)
