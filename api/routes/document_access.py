@@ -12,7 +12,8 @@ its owner organisation, by platform staff, and by whoever something links it to:
 - a document a task shows: those the task is for (its organisation, with its role);
 - a filed e-waybill's JSON and PDF: regulators as well;
 - a quote's attachment: the RFQ's buyer, once the RFQ shows its quotes (not while sealed);
-- a supplier's accreditation certificate: buyers, who see the standing that names it.
+- a supplier's accreditation certificate: buyers, who see the standing that names it;
+- a catalogue product's image or datasheet: anyone signed in, as the product itself.
 
 Anyone else gets 404, as for a document that does not exist, so existence does not leak.
 """
@@ -29,6 +30,7 @@ from api.deps import is_operator, not_found
 from api.routes.order_access import carried_document, carries, document_orders, sees_order
 from contracts.common import Actor, OrgKind, Role
 from contracts.sourcing import RfqStatus
+from db.catalogue import Product
 from db.models import (
     Contract,
     Document,
@@ -123,6 +125,11 @@ def _accreditation_certificate(session: Session, actor: Actor, document_id: str)
     return session.scalars(query.limit(1)).first() is not None
 
 
+def _catalogue_media(session: Session, actor: Actor, document_id: str) -> bool:
+    query = select(Product.id).where(Product.media.contains([{"document_id": document_id}]))
+    return session.scalars(query.limit(1)).first() is not None
+
+
 _LINKS: tuple[Link, ...] = (
     _order,
     _contract,
@@ -130,4 +137,5 @@ _LINKS: tuple[Link, ...] = (
     _filed_waybill,
     _quote_attachment,
     _accreditation_certificate,
+    _catalogue_media,
 )
