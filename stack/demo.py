@@ -1,26 +1,26 @@
 """``make demo``: drive the running platform (``make up``) through the REST API, as its users would.
 
-Accredits the three demo suppliers (each applies; compliance approves), then runs one sourcing
-round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line, quotes, a
-decline, the comparison, a split award, finance approval of the large contract, both signatures
-on each contract and their verification. Each executed contract becomes an order, fulfilled to
-payment: the supplier confirms with its shipment plan (the acetone goes in two tractor-trailers,
-the chilled kits in one) and names the carrier, Jiangsu Anda, accredited first with its
-operating licence and fleet; for each shipment of acetone the supplier's logistics declares the
-consignment list, the carrier's dispatcher makes the e-waybill from it with a truck and crew of
-its fleet, and the loader makes its five checks (the first truck refused once for an out-of-date
-inspection), and the waybill is filed with the regulator;
-each shipment is moved on its own, its carrier events ending with a proof of delivery, while the
-order shows its least advanced shipment's status. The chilled kits travel in cold chain: Anda
-registers a logger and puts it on the trip (the pickup is refused before), the logger uploads
-three hours of readings with a 40-minute excursion whose task opens for Anda's dispatcher (once,
-however often the upload is resent), and on delivery the buyer quarantines the kits, then claims
-for those spoilt; the credit note comes off the invoice and the temperature report is issued.
-Once every shipment is delivered the buyer accepts; the invoice; finance pays what is owed.
-Lianfeng borrows against its order once it has confirmed it (``stack.demo_loans``): the buyer
-confirms the receivable, platform finance approves with its second factor, the loan is
-registered and paid out; the buyer's payment, into the supervised account first, repays the
-loan before the rest reaches Lianfeng; then the ledger, the day's reconciliation so far and the
+Accredits the three demo suppliers (each applies; compliance approves), fills the catalogue (ops
+make the categories, the suppliers list their offers: ``stack.demo_catalogue``), then runs one
+sourcing round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line, quotes, a
+decline, the comparison, a split award, finance approval of the large contract, both signatures on
+each contract and their verification. Each executed contract becomes an order, fulfilled to payment:
+the supplier confirms with its shipment plan (the acetone goes in two tractor-trailers, the chilled
+kits in one) and names the carrier, Jiangsu Anda, accredited first with its operating licence and
+fleet; for each shipment of acetone the supplier's logistics declares the consignment list, the
+carrier's dispatcher makes the e-waybill from it with a truck and crew of its fleet, and the loader
+makes its five checks (the first truck refused once for an out-of-date inspection), and the waybill
+is filed with the regulator; each shipment is moved on its own, its carrier events ending with a
+proof of delivery, while the order shows its least advanced shipment's status. The chilled kits
+travel in cold chain: Anda registers a logger and puts it on the trip (the pickup is refused
+before), the logger uploads three hours of readings with a 40-minute excursion whose task opens for
+Anda's dispatcher (once, however often the upload is resent), and on delivery the buyer quarantines
+the kits, then claims for those spoilt; the credit note comes off the invoice and the temperature
+report is issued. Once every shipment is delivered the buyer accepts; the invoice; finance pays what
+is owed. Lianfeng borrows against its order once it has confirmed it (``stack.demo_loans``): the
+buyer confirms the receivable, platform finance approves with its second factor, the loan is
+registered and paid out; the buyer's payment, into the supervised account first, repays the loan
+before the rest reaches Lianfeng; then the ledger, the day's reconciliation so far and the
 portfolio.
 Huadong's buyer sets a notification rule before sourcing (``stack.demo_notifications``) and the
 demo shows what it delivered once the orders are confirmed: finance's bell, the e-mail in the
@@ -40,6 +40,7 @@ from pathlib import Path
 from settings import get_settings
 from stack.demo_accreditation import SUPPLIERS, accredit
 from stack.demo_carrier import accredit_carrier, register_fleet
+from stack.demo_catalogue import build_catalogue
 from stack.demo_client import COMPLIANCE, Caller, step
 from stack.demo_cold_chain import loss_rates
 from stack.demo_fulfilment import fulfil
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     step("Accrediting the demo suppliers")
     compliance = Caller(args.api, COMPLIANCE)
     suppliers = {email: accredit(args.api, email, compliance) for email in SUPPLIERS}
+    build_catalogue(args.api)
     step("Accrediting the demo carrier and registering its fleet")
     carrier = register_fleet(args.api, accredit_carrier(args.api, compliance))
     secret = set_rule(args.api)
