@@ -93,6 +93,11 @@ async def create_rfq(
     body: CreateRfq, actor: BuyerActor, platform: PlatformDep, request: Request
 ) -> Accepted:
     """Open an RFQ; answers 202 and its URL while the process records it and invites."""
+    return await open_rfq(body, actor, platform, request)
+
+
+async def open_rfq(body: CreateRfq, actor: Actor, platform: Platform, request: Request) -> Accepted:
+    """Check an RFQ and start its process (``POST /rfqs``, and the catalogue's selection)."""
     key = request.headers.get("idempotency-key")
     # A retried request (its first answer lost to a 5xx) finds the process it already started.
     rfq_id = "rfq_" + keyed_digest(actor.user_id, key)[:32] if key else new_id("rfq")
@@ -125,7 +130,7 @@ def _prepare(
             if body.invited_supplier_ids is not None
             else _by_category(session, body.category or "")
         )
-        _check_currency(session, actor.org_id, body.currency)
+        check_currency(session, actor.org_id, body.currency)
     return RfqInput(
         rfq_id=rfq_id,
         buyer_org_id=buyer.id,
@@ -226,7 +231,7 @@ def _supplier(org: Organisation, standing: SupplierAccreditation) -> InvitedSupp
     )
 
 
-def _check_currency(session: Session, buyer_org_id: str, currency: str) -> None:
+def check_currency(session: Session, buyer_org_id: str, currency: str) -> None:
     """Awards are approved in the chain's currency: the rate must exist before anyone quotes."""
     chain = session.get(ApprovalChainRecord, buyer_org_id)
     chain_currency = chain.currency if chain is not None else DEFAULT_APPROVAL_CHAIN.currency
