@@ -143,6 +143,11 @@ def compact(text: str) -> str:
     return "".join(tokens(text))
 
 
+def with_unit(value: str, unit: str | None) -> str:
+    """An attribute's value as search reads it: a bare number in its unit (``5``, mm) is ``5mm``."""
+    return f"{value}{unit}" if unit and _NUMBER.fullmatch(value.strip()) else value
+
+
 def index_fields(
     name: str,
     brand: str,
@@ -156,9 +161,7 @@ def index_fields(
     when its value is a bare number in it (``{"length": "mm"}`` makes ``5`` read ``5mm``)."""
     units = units or {}
     fields = [name, brand, model, compact(model)]
-    for key, value in attributes.items():
-        unit = units.get(key)
-        fields.append(f"{value}{unit}" if unit and _NUMBER.fullmatch(value.strip()) else value)
+    fields.extend(with_unit(value, units.get(key)) for key, value in attributes.items())
     terms: set[str] = set()
     texts: list[str] = []
     for field in fields:

@@ -1,0 +1,454 @@
+"""Catalogue search in SQL: products matching a parsed query, their best visible offer, facets.
+
+A product matches when it meets every query group (``rules.search_text.parse_query``). A group
+is met exactly, by its ``terms`` (the GIN index of migration 0019: the word, a synonym, pinyin
+initials), when the catalogue holds the word at all; only a group nothing holds exactly (a
+misspelling, part of a model number) is met loosely too, by ``search_text``'s trigram index: a
+substring (``LIKE``) or pg_trgm word similarity. Deciding that per group first (one probe of
+the terms index) keeps the trigram index, whose rechecks cost most, off the common words.
+
+Relevance is the groups' scores summed (exact 1, synonym 0.9, pinyin 0.8, substring 0.6,
+fuzzy half its word similarity) plus a third of the trigram similarity of the whole query to the
+whole product text, which favours the product that is most nearly just what was asked for.
+
+Only offers buyers may see count (``db.catalogue.visible_offer``), in the asked currency, that
+pass the offer filters (MOQ, stock, region; the quantity's MOQ and price break). A product's
+price is its best such offer's, at the quantity when one is given. Facets count the matching
+products under every filter but their own, so a buyer sees what widening a filter would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    Float,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Text
+
+from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer
+from rules.search_text import MatchKind, ParsedQuery, QueryGroup
+
+WEIGHTS = {
+    MatchKind.EXACT: 1.0,
+    MatchKind.SYNONYM: 0.9,
+    MatchKind.PINYIN: 0.8,
+    MatchKind.SUBSTRING: 0.6,
+    MatchKind.FUZZY: 0.5,
+}
+CLOSENESS = 1 / 3
+FUZZY_THRESHOLD = 0.5
+# Price bands for the facet, in the asked currency: each a decade of the unit price.
+PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
+MAX_FACET_VALUES = 30
+NATIONWIDE = "CN"  # an offer delivering to CN delivers to every province
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    PRICE = "price"
+    LEAD_TIME = "lead_time"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What a buyer narrows a search by; None (or False) leaves a filter off."""
+
+    currency: str = "CNY"
+    category_path: str | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    brand: str | None = None
+    moq_max: Decimal | None = None
+    in_stock: bool = False
+    region: str | None = None
+    hazard_class: str | None = None
+    temperature: str | None = None
+    quantity: Decimal | None = None
+
+
+def synonyms(session: Session, category_path: str | None) -> list[list[str]]:
+    """The synonym groups a search uses: its category's, its ancestors' and its subtree's; all
+    categories' when it has none."""
+    query = select(CatalogueCategory.synonyms)
+    if category_path is not None:
+        ancestors = category_path.split("/")
+        query = query.where(
+            or_(
+                CatalogueCategory.id.in_(ancestors),
+                CatalogueCategory.path.startswith(category_path + "/", autoescape=True),
+            )
+        )
+    return [list(group) for groups in session.scalars(query) for group in groups]
+
+
+def _terms(values: frozenset[str]) -> ColumnElement[Any]:
+    return cast(sorted(values), ARRAY(Text))
+
+
+def _kinds(group: QueryGroup, kind: MatchKind) -> ColumnElement[bool] | None:
+    found = [Product.terms.contains(_terms(a.terms)) for a in group.alternatives if a.kind == kind]
+    return or_(*found) if found else None
+
+
+def _exact(group: QueryGroup) -> ColumnElement[bool]:
+    return or_(*(Product.terms.contains(_terms(a.terms)) for a in group.alternatives))
+
+
+def _like(group: QueryGroup) -> ColumnElement[bool]:
+    escaped = group.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Product.search_text.like(f"%{escaped}%", escape="\\")
+
+
+def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """The product is in the category searched or below it (none: every product)."""
+    if filters.category_path is None:
+        return []
+    subtree = select(CatalogueCategory.id).where(
+        or_(
+            CatalogueCategory.path == filters.category_path,
+            CatalogueCategory.path.startswith(filters.category_path + "/", autoescape=True),
+        )
+    )
+    return [Product.category_id.in_(subtree)]
+
+
+def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
+    """The groups no product of the category searched meets exactly (by their text): these
+    are matched loosely."""
+    if not query.groups:
+        return frozenset()
+    scope = _in_category(filters)
+    probes = [exists().where(_exact(group), *scope) for group in query.groups]
+    # The word similarity ``<%`` admits, for this transaction (the search's): pg_trgm's 0.6
+    # turns away a letter left out of a short word (stanly: 4 of 7 trigrams).
+    threshold = func.set_config("pg_trgm.word_similarity_threshold", str(FUZZY_THRESHOLD), True)
+    _, *found = session.execute(select(threshold, *probes)).one()
+    return frozenset(g.text for g, hit in zip(query.groups, found, strict=True) if not hit)
+
+
+def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+    exact = _exact(group)
+    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
+    for kind in (MatchKind.EXACT, MatchKind.SYNONYM, MatchKind.PINYIN):
+        condition = _kinds(group, kind)
+        if condition is not None:
+            whens.append((condition, literal(WEIGHTS[kind], Float)))
+    if not loose:
+        return exact, case(*whens, else_=literal(0.0, Float))
+    similar = literal(group.text).op("<%")(Product.search_text)
+    matched = [exact, similar]
+    if group.latin and len(group.text) >= 3:  # shorter has no trigram to find it by
+        like = _like(group)
+        matched.append(like)
+        whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+    fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
+    score = case(*whens, else_=literal(WEIGHTS[MatchKind.FUZZY], Float) * fuzzy)
+    return or_(*matched), score
+
+
+def _matched(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) -> CTE:
+    conditions: list[ColumnElement[bool]] = []
+    score: ColumnElement[Any] = literal(0.0, Float)
+    for group in query.groups:
+        condition, group_score = _group_match(group, group.text in loose)
+        conditions.append(condition)
+        score = score + group_score
+    if query.groups:
+        closeness = cast(func.similarity(query.text, Product.search_text), Float)
+        score = score + literal(CLOSENESS, Float) * closeness
+    conditions.extend(_in_category(filters))
+    return (
+        select(
+            Product.id,
+            Product.brand,
+            Product.hazard_class,
+            Product.temperature_profile,
+            func.round(cast(score, Numeric), 6).label("score"),
+        )
+        .where(*conditions)
+        .cte("matched")
+    )
+
+
+def _price(filters: SearchFilters) -> ColumnElement[Any]:
+    """An offer's unit price: at the quantity, the last price break it reaches (as
+    ``rules.landed_cost_cents.applicable_price``), else the list price."""
+    if filters.quantity is None:
+        return CatalogueOffer.list_price.expression
+    element = func.jsonb_array_elements(CatalogueOffer.terms["price_breaks"]).table_valued("value")
+    at = cast(element.c.value.op("->>")("min_quantity"), Numeric)
+    broken = (
+        select(cast(element.c.value.op("->>")("unit_price"), Numeric(22, 4)))  # as list_price
+        .where(at <= filters.quantity)
+        .order_by(at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(broken, CatalogueOffer.list_price)
+
+
+def _offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+    conditions = [visible_offer(today), CatalogueOffer.currency == filters.currency]
+    if filters.moq_max is not None:
+        conditions.append(CatalogueOffer.min_order_quantity <= filters.moq_max)
+    if filters.quantity is not None:
+        conditions.append(CatalogueOffer.min_order_quantity <= filters.quantity)
+    if filters.in_stock:
+        conditions.append(CatalogueOffer.stock >= (filters.quantity or Decimal("0.001")))
+    return conditions
+
+
+def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
+    if filters.region is None:
+        return true()
+    wanted = cast(sorted({filters.region, NATIONWIDE}), ARRAY(Text))
+    overlap: ColumnElement[bool] = cast(CatalogueOffer.delivery_regions, ARRAY(Text)).overlap(
+        wanted
+    )
+    return overlap
+
+
+def _results(
+    query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, today: date
+) -> tuple[CTE, CTE]:
+    """The matching products with their best offers (``price`` in the region asked,
+    ``price_anywhere`` in any), before the product and price filters; and ``matched``."""
+    matched = _matched(query, loose, filters)
+    price = _price(filters)
+    region_ok = _region_ok(filters)
+    best = (
+        select(
+            CatalogueOffer.product_id,
+            func.min(price).filter(region_ok).label("price"),
+            func.min(price).label("price_anywhere"),
+            func.min(CatalogueOffer.lead_time_days).filter(region_ok).label("lead_time_days"),
+            func.count().filter(region_ok).label("offers"),
+        )
+        .where(
+            CatalogueOffer.product_id.in_(select(matched.c.id)),
+            *_offer_filters(filters, today),
+        )
+        .group_by(CatalogueOffer.product_id)
+        .cte("best")
+    )
+    results = (
+        select(matched, best.c.price, best.c.price_anywhere, best.c.lead_time_days, best.c.offers)
+        .join(best, best.c.product_id == matched.c.id)
+        .cte("results")
+    )
+    return results, matched
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """Each filter as a condition on a ``results`` row, to leave one out for its facet."""
+
+    price: ColumnElement[bool]
+    price_anywhere: ColumnElement[bool]
+    region: ColumnElement[bool]
+    brand: ColumnElement[bool]
+    hazard: ColumnElement[bool]
+    temperature: ColumnElement[bool]
+
+    def all(self, *, but: str = "") -> ColumnElement[bool]:
+        names = ("price", "region", "brand", "hazard", "temperature")
+        return and_(*(getattr(self, name) for name in names if name != but))
+
+
+def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [column.is_not(None)]
+    if filters.price_min is not None:
+        conditions.append(column >= filters.price_min)
+    if filters.price_max is not None:
+        conditions.append(column <= filters.price_max)
+    return and_(*conditions)
+
+
+def _flags(results: CTE, filters: SearchFilters) -> _Flags:
+    c = results.c
+    brand: ColumnElement[bool] = true()
+    if filters.brand is not None:
+        brand = func.lower(c.brand) == filters.brand.casefold()
+    hazard: ColumnElement[bool] = true()
+    if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
+        hazard = or_(
+            c.hazard_class == filters.hazard_class,
+            c.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
+        )
+    temperature: ColumnElement[bool] = true()
+    if filters.temperature is not None:
+        temperature = c.temperature_profile == filters.temperature
+    return _Flags(
+        price=_between(c.price, filters),
+        price_anywhere=_between(c.price_anywhere, filters),
+        region=c.price.is_not(None),
+        brand=brand,
+        hazard=hazard,
+        temperature=temperature,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One product of a page: its fields for display and explanation, its best offer."""
+
+    product_id: str
+    category_id: str
+    name: str
+    brand: str
+    model: str
+    attributes: dict[str, str]
+    hazard_class: str | None
+    temperature_profile: str | None
+    score: Decimal
+    price: Decimal
+    lead_time_days: int
+    offers: int
+
+
+def ordering(results: CTE, sort: Sort) -> list[ColumnElement[Any]]:
+    """The page's order: a unique key, ``(…, product id)``."""
+    c = results.c
+    if sort is Sort.PRICE:
+        return [c.price, c.id]
+    if sort is Sort.LEAD_TIME:
+        return [c.lead_time_days, c.price, c.id]
+    return [c.score, c.id]
+
+
+def search_page(
+    session: Session,
+    query: ParsedQuery,
+    loose: frozenset[str],
+    filters: SearchFilters,
+    *,
+    sort: Sort,
+    after: Sequence[Any] | None,
+    limit: int,
+    today: date,
+) -> list[Found]:
+    """Up to ``limit + 1`` products in ``sort`` order strictly after the key ``after``;
+    ``loose``: the groups ``loose_groups`` found nothing meets exactly."""
+    results, _ = _results(query, loose, filters, today)
+    keys = ordering(results, sort)
+    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
+    statement: Select[Any] = (
+        select(
+            results.c.id,
+            Product.category_id,
+            Product.name,
+            results.c.brand,
+            Product.model,
+            Product.attributes,
+            results.c.hazard_class,
+            results.c.temperature_profile,
+            results.c.score,
+            results.c.price,
+            results.c.lead_time_days,
+            results.c.offers,
+        )
+        .join(Product, Product.id == results.c.id)
+        .where(_flags(results, filters).all())
+        .order_by(*(k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)))
+        .limit(limit + 1)
+    )
+    if after is not None:
+        statement = statement.where(_after(keys, descending, after))
+    return [Found(*row) for row in session.execute(statement)]
+
+
+def _after(
+    keys: list[ColumnElement[Any]], descending: list[bool], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in this order (``api.pagination.Keyset.after``'s rule)."""
+    ways = []
+    for i, key in enumerate(keys):
+        equal = [k == v for k, v in zip(keys[:i], values, strict=False)]
+        beyond = key < values[i] if descending[i] else key > values[i]
+        ways.append(and_(*equal, beyond))
+    return or_(*ways)
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    facet: str
+    value: str
+    count: int
+
+
+def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``<10``, ``10-100``, …, ``>=10000``: the facet's value for a unit price."""
+    bounds = [Decimal(0), *PRICE_BANDS]
+    whens = [
+        (price < high, literal(f"{low}-{high}" if low else f"<{high}"))
+        for low, high in zip(bounds, PRICE_BANDS, strict=False)
+    ]
+    return case(*whens, else_=literal(f">={PRICE_BANDS[-1]}"))
+
+
+def facets(
+    session: Session,
+    query: ParsedQuery,
+    loose: frozenset[str],
+    filters: SearchFilters,
+    *,
+    today: date,
+) -> list[FacetCount]:
+    """How many matching products each facet value has, under every filter but its own."""
+    results, _ = _results(query, loose, filters, today)
+    flags = _flags(results, filters)
+    c = results.c
+    parts = [
+        select(literal("brand"), c.brand, func.count())
+        .where(flags.all(but="brand"))
+        .group_by(c.brand),
+        select(literal("hazard_class"), c.hazard_class, func.count())
+        .where(flags.all(but="hazard"), c.hazard_class.is_not(None))
+        .group_by(c.hazard_class),
+        select(literal("temperature"), c.temperature_profile, func.count())
+        .where(flags.all(but="temperature"), c.temperature_profile.is_not(None))
+        .group_by(c.temperature_profile),
+        select(literal("price"), price_band(c.price), func.count())
+        .where(flags.all(but="price"))
+        .group_by(price_band(c.price)),
+    ]
+    # Regions: of each product's eligible offers in any region, within the price filter on
+    # its best price anywhere.
+    others = and_(flags.brand, flags.hazard, flags.temperature, flags.price_anywhere)
+    region = (
+        func.unnest(CatalogueOffer.delivery_regions).table_valued("code").render_derived("region")
+    )
+    parts.append(
+        select(literal("region"), region.c.code, func.count(CatalogueOffer.product_id.distinct()))
+        .select_from(CatalogueOffer)
+        .join(region, true())
+        .where(
+            CatalogueOffer.product_id.in_(select(c.id).where(others)),
+            *_offer_filters(filters, today),
+        )
+        .group_by(region.c.code)
+    )
+    rows = session.execute(union_all(*parts)).all()
+    return [FacetCount(facet, str(value), count) for facet, value, count in rows]

@@ -1,0 +1,301 @@
+"""Catalogue search over the real API: relevance cases (a query and the products that must come
+first), filters with their counts, keyset pages, the explanation, and who may be seen.
+
+Products are listed through the API into a category of this module's own, and every search is
+narrowed to it, since the database is shared.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.common import OPERATOR_ORG_ID, Role
+from db.models import Organisation
+from settings import Settings
+from storage.object_store import ObjectStore
+from tests.harness import sourcing as s
+from tests.harness.api_server import TokenCaller
+
+TODAY = datetime.now(UTC).date()
+
+# (key, name, brand, model, attributes, price, lead time, regions, extra listing fields)
+PRODUCTS: list[tuple[str, str, str, str, dict[str, str], str, int, list[str], dict[str, Any]]] = [
+    ("phillips", "十字螺丝刀 PH2", "Stanley", "STHT-65101", {"length": "5"}, "12.50", 3,
+     ["CN-JS", "CN-SH"], {}),
+    ("slotted", "螺丝起子 一字 5.0毫米", "世达", "SATA-09312", {"length": "100"}, "8.00", 5,
+     ["CN-JS"], {}),
+    ("electric", "螺丝刀 电动 GSR120-LI 12V", "Bosch", "GSR120-LI", {}, "499.00", 2, ["CN"], {}),
+    ("wrench", "活动扳手 200mm", "Stanley", "STMT-87433", {"length": "200"}, "45.00", 7,
+     ["CN-GD"], {}),
+    ("precision", "Precision screwdriver set 3 mm", "Wiha", "26197", {}, "150.00", 10,
+     ["CN-SH"], {}),
+    ("acetone", "丙酮 清洗剂 500毫升", "Lanxi", "AC-500", {}, "30.00", 4, ["CN-JS"],
+     {"un_number": "UN1090", "packing_group": "II"}),
+]  # fmt: skip
+
+
+@dataclass
+class Catalogue:
+    buyer: TokenCaller
+    supplier: TokenCaller
+    category: str
+    ids: dict[str, str]  # product key -> product id
+
+    async def search(self, q: str = "", **params: Any) -> dict[str, Any]:
+        response = await self.buyer.http.get(
+            "/catalogue/search", params={"q": q, "category": self.category, **params}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def found(self, q: str = "", **params: Any) -> list[str]:
+        """The product keys a search finds, in order."""
+        names = {product_id: key for key, product_id in self.ids.items()}
+        body = await self.search(q, **params)
+        return [names.get(hit["product_id"], hit["product_id"]) for hit in body["results"]]
+
+
+def _listing(category: str, sku: str, product: tuple[Any, ...]) -> dict[str, Any]:
+    _, name, brand, model, attributes, price, lead_time, regions, extra = product
+    body: dict[str, Any] = {
+        "sku": sku,
+        "category_id": category,
+        "name": name,
+        "brand": brand,
+        "model": model,
+        "attributes": attributes,
+        "offer": {
+            "currency": "CNY",
+            "unit": "件",
+            "price_breaks": [
+                {"min_quantity": "1", "unit_price": price},
+                {"min_quantity": "100", "unit_price": str(Decimal(price) * Decimal("0.8"))},
+            ],
+            "stock": "50" if lead_time < 10 else "0",
+            "min_order_quantity": "1",
+            "lead_time_days": lead_time,
+            "delivery_regions": regions,
+            "valid_until": (TODAY + timedelta(days=30)).isoformat(),
+        },
+    }
+    merged: dict[str, Any] = body | extra
+    return merged
+
+
+@pytest.fixture(scope="module")
+async def catalogue(
+    api_url: str, settings: Settings, sessions: sessionmaker[Session], store: ObjectStore
+) -> Catalogue:
+    def caller(org: Organisation, role: Role) -> TokenCaller:
+        return TokenCaller(api_url, settings.jwt_secret, s.member(sessions, org, role))
+
+    with sessions() as session:
+        operator = session.get(Organisation, OPERATOR_ORG_ID)
+    assert operator is not None
+    ops = caller(operator, Role.OPS_SUPERVISOR)
+    supplier = caller(s.accredited_supplier(sessions, store), Role.SUPPLIER)
+    category = f"hand-tools-{uuid.uuid4().hex[:8]}"
+    made = await ops.http.put(
+        f"/catalogue/categories/{category}",
+        json={
+            "category_id": category,
+            "name_zh": "手动工具",
+            "name_en": "Hand tools",
+            "attributes": [
+                {"key": "length", "label_zh": "长度", "label_en": "Length", "kind": "number",
+                 "unit": "mm"},
+            ],
+            "synonyms": [["螺丝刀", "螺丝起子", "改锥"], ["扳手", "扳子"]],
+        },
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    ids = {}
+    for product in PRODUCTS:
+        sku = f"{product[0]}-{uuid.uuid4().hex[:6]}"
+        listed = await supplier.http.put(
+            f"/catalogue/listings/{sku}", json=_listing(category, sku, product)
+        )
+        assert listed.status_code == 201, listed.text
+        ids[product[0]] = listed.json()["product_id"]
+    return Catalogue(caller(s.buyer_org(sessions), Role.BUYER), supplier, category, ids)
+
+
+# Each a query and the products that must come first, in order (a set where ties are equal).
+RELEVANCE = [
+    # 5mm, 5.0mm, 5 mm and 5毫米 match; full-width and case are ignored.
+    ("5mm", [{"phillips", "slotted"}]),
+    ("5毫米", [{"phillips", "slotted"}]),
+    ("５．０ ＭＭ", [{"phillips", "slotted"}]),  # noqa: RUF001 (full-width, as typed in Chinese)
+    # The word itself first, then its synonym; words are found inside names.
+    ("螺丝刀", [{"phillips", "electric"}, {"slotted"}]),
+    ("螺丝起子", ["slotted", {"phillips", "electric"}]),
+    ("改锥", [{"phillips", "electric", "slotted"}]),
+    ("扳子", ["wrench"]),
+    ("Stanley 扳手", ["wrench"]),
+    # Pinyin initials of a Chinese run (螺丝刀 → lsd).
+    ("lsd", ["electric"]),
+    # Model numbers: whole, without separators, in part.
+    ("sata09312", ["slotted"]),
+    ("STHT65101", ["phillips"]),
+    ("6510", ["phillips"]),
+    # Misspelt: trigram similarity.
+    ("screwdrier", ["precision"]),
+    ("stanly", [{"phillips", "wrench"}]),
+    # Chinese segmented around a synonym: 电动 and 螺丝起子 (螺丝刀) in another order.
+    ("电动螺丝起子", ["electric"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "first"), RELEVANCE, ids=[f"q{i}" for i in range(len(RELEVANCE))]
+)
+async def test_relevance(catalogue: Catalogue, query: str, first: list[Any]) -> None:
+    found = await catalogue.found(query)
+    at = 0
+    for expected in first:
+        wanted = expected if isinstance(expected, set) else {expected}
+        assert set(found[at : at + len(wanted)]) == wanted, (query, found)
+        at += len(wanted)
+
+
+async def test_words_that_match_nothing_find_nothing(catalogue: Catalogue) -> None:
+    assert await catalogue.found("扳手 5mm") == []  # both words must be met
+    assert await catalogue.found("qqqzzz") == []
+
+
+async def test_the_explanation_names_fields_and_kinds(catalogue: Catalogue) -> None:
+    body = await catalogue.search("螺丝刀 5mm")
+    by_id = {hit["product_id"]: hit for hit in body["results"]}
+    slotted = by_id[catalogue.ids["slotted"]]
+    assert {"query": "螺丝刀", "field": "name", "kind": "synonym", "matched": "螺丝起子",
+            "similarity": None} in slotted["matches"]  # fmt: skip
+    assert {"query": "5mm", "field": "name", "kind": "exact", "matched": "5mm",
+            "similarity": None} in slotted["matches"]  # fmt: skip
+    phillips = by_id[catalogue.ids["phillips"]]
+    assert {"query": "5mm", "field": "attributes.length", "kind": "exact", "matched": "5mm",
+            "similarity": None} in phillips["matches"]  # fmt: skip
+    assert body["words"][0] == {
+        "text": "螺丝刀",
+        "alternatives": {"exact": ["螺丝刀"], "synonym": ["改锥", "螺丝起子"]},
+    }
+    fuzzy = (await catalogue.search("screwdrier"))["results"][0]["matches"]
+    assert fuzzy[0]["field"] == "name" and fuzzy[0]["kind"] == "fuzzy"
+    assert fuzzy[0]["matched"] == "screwdriver" and fuzzy[0]["similarity"] > 0.5
+
+
+async def test_best_price_and_filters(catalogue: Catalogue) -> None:
+    body = await catalogue.search("螺丝刀", sort="price")
+    assert [hit["best_price"] for hit in body["results"]] == [
+        {"amount": "8.0000", "currency": "CNY"},
+        {"amount": "12.5000", "currency": "CNY"},
+        {"amount": "499.0000", "currency": "CNY"},
+    ]
+    # At a quantity, the price break it reaches.
+    at_100 = await catalogue.search("螺丝起子", quantity="100")
+    assert at_100["results"][0]["best_price"]["amount"] == "6.4000"
+    assert await catalogue.found("螺丝刀", price_max="20", sort="price") == ["slotted", "phillips"]
+    assert await catalogue.found("螺丝刀", brand="stanley") == ["phillips"]
+    assert await catalogue.found("", region="CN-GD", sort="price") == ["wrench", "electric"]
+    assert "precision" not in await catalogue.found("", in_stock="true")
+    assert await catalogue.found("", hazard_class="3") == ["acetone"]
+    assert await catalogue.found("", sort="lead_time", limit=2) == ["electric", "phillips"]
+
+
+async def test_facets_count_under_every_filter_but_their_own(catalogue: Catalogue) -> None:
+    body = await catalogue.search("", brand="Stanley", price_max="100")
+    facets = body["facets"]
+    # Brands: counted without the brand filter, with the price filter (Bosch's is 499).
+    assert {f["value"]: f["count"] for f in facets["brand"]} == {
+        "Stanley": 2, "世达": 1, "Lanxi": 1,
+    }  # fmt: skip
+    assert {f["value"]: f["count"] for f in facets["price"]} == {"10-100": 2}
+    assert {f["value"]: f["count"] for f in facets["region"]} == {
+        "CN-JS": 1, "CN-SH": 1, "CN-GD": 1,
+    }  # fmt: skip
+    assert facets["hazard_class"] == [] and facets["temperature"] == []
+    everything = (await catalogue.search(""))["facets"]
+    assert {f["value"]: f["count"] for f in everything["hazard_class"]} == {"3": 1}
+    assert {f["value"]: f["count"] for f in everything["price"]} == {
+        "<10": 1, "10-100": 3, "100-1000": 2,
+    }  # fmt: skip
+
+
+async def test_keyset_pages_neither_repeat_nor_skip(catalogue: Catalogue) -> None:
+    for sort in ("relevance", "price", "lead_time"):
+        whole = await catalogue.found("", sort=sort, limit=100)
+        assert len(whole) == len(PRODUCTS)
+        pages: list[str] = []
+        cursor = None
+        while True:
+            params = {"sort": sort, "limit": 2} | ({"cursor": cursor} if cursor else {})
+            response = await catalogue.buyer.http.get(
+                "/catalogue/search", params={"category": catalogue.category, **params}
+            )
+            body = response.json()
+            names = {v: k for k, v in catalogue.ids.items()}
+            pages += [names[hit["product_id"]] for hit in body["results"]]
+            assert (body["facets"] is None) == (cursor is not None)
+            cursor = body["next_cursor"]
+            assert response.headers.get("X-Next-Cursor") == cursor
+            if cursor is None:
+                break
+        assert pages == whole
+
+
+async def test_bad_requests_name_their_field(catalogue: Catalogue) -> None:
+    async def refused(**params: Any) -> str:
+        response = await catalogue.buyer.http.get("/catalogue/search", params=params)
+        assert response.status_code == 422, response.text
+        field: str = response.json()["errors"][0]["field"]
+        return field
+
+    assert await refused(q="") == "q"
+    assert await refused(q="x", category="no-such-category") == "category"
+    assert await refused(q="x", price_min="10", price_max="5") == "price_max"
+    first = await catalogue.buyer.http.get(
+        "/catalogue/search", params={"category": catalogue.category, "limit": 1}
+    )
+    cursor = first.json()["next_cursor"]
+    assert await refused(category=catalogue.category, sort="price", cursor=cursor) == "cursor"
+    assert await refused(q="x", sort="newest") == "sort"
+    anonymous = await catalogue.buyer.http.get(
+        "/catalogue/search", params={"q": "x"}, headers={"Authorization": ""}
+    )
+    assert anonymous.status_code == 401
+
+
+async def test_a_suspended_suppliers_offers_disappear(
+    catalogue: Catalogue, api_url: str, settings: Settings, sessions: sessionmaker[Session],
+    store: ObjectStore,
+) -> None:  # fmt: skip
+    org = s.accredited_supplier(sessions, store)
+    seller = TokenCaller(api_url, settings.jwt_secret, s.member(sessions, org, Role.SUPPLIER))
+    # The same product (brand and model) cheaper from a second supplier, and one of its own.
+    shared = _listing(catalogue.category, "CHEAP-1", PRODUCTS[0]) | {"offer": {
+        **_listing(catalogue.category, "x", PRODUCTS[0])["offer"],
+        "price_breaks": [{"min_quantity": "1", "unit_price": "9.99"}],
+    }}  # fmt: skip
+    own = _listing(catalogue.category, "OWN-1", PRODUCTS[0]) | {
+        "name": "棘轮螺丝刀 魔术师",
+        "model": f"MAGIC-{uuid.uuid4().hex[:6]}",
+    }
+    for body in (shared, own):
+        response = await seller.http.put(f"/catalogue/listings/{body['sku']}", json=body)
+        assert response.status_code == 201, response.text
+    seen = await catalogue.search("STHT65101")
+    assert seen["results"][0]["best_price"]["amount"] == "9.9900"
+    assert seen["results"][0]["visible_offers"] == 2
+    assert await catalogue.found("魔术师") != []
+    s.set_standing(sessions, org.id, "suspended")
+    unseen = await catalogue.search("STHT65101")
+    assert unseen["results"][0]["best_price"]["amount"] == "12.5000"
+    assert unseen["results"][0]["visible_offers"] == 1
+    assert await catalogue.found("魔术师") == []
