@@ -650,6 +650,7 @@ class Incident(Base):
 # The carriers' tables live beside the queries about them (db.fleet), on this same Base: imported
 # last, so whoever loads the schema (Alembic, the migration test) sees every table.
 from db import catalogue as _catalogue  # noqa: E402, F401
+from db import catalogue_imports as _catalogue_imports  # noqa: E402, F401
 from db import cold_chain as _cold_chain  # noqa: E402, F401
 from db import finance as _finance  # noqa: E402, F401
 from db import fleet as _fleet  # noqa: E402, F401
