@@ -31,6 +31,7 @@ from temporalio.worker import Worker
 from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.carriage import CarriageRecords
+from activities.catalogue_import import CatalogueImports
 from activities.cold_chain import ColdChainActivities
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
@@ -65,6 +66,7 @@ from stack.tracing import configure_tracing
 from stack.worker_roles import ALL_ROLES, Workers, parse_roles
 from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
+from workflows.catalogue_import import CatalogueImportWorkflow
 from workflows.cold_chain import ColdChainWorkflow
 from workflows.contract import ContractWorkflow
 from workflows.loan import LoanWorkflow
@@ -82,6 +84,7 @@ WORKFLOWS = [
     LoanWorkflow,
     ReconciliationWorkflow,
     NotificationWorkflow,
+    CatalogueImportWorkflow,
 ]
 
 
@@ -126,6 +129,7 @@ def all_activities(systems: Systems) -> list[Callable[..., Any]]:
     carriage = CarriageRecords(sessions)
     invoices = InvoiceActivities(sessions, store)
     cold_chain = ColdChainActivities(sessions, store)
+    catalogue_imports = CatalogueImports(sessions, store)
     waybills = WaybillActivities(sessions, store, systems.regulator)
     loans = LoanActivities(
         sessions,
@@ -199,6 +203,9 @@ def all_activities(systems: Systems) -> list[Callable[..., Any]]:
         notifications.plan_deliveries,
         notifications.deliver,
         notifications.fail_delivery,
+        catalogue_imports.check_catalogue_import,
+        catalogue_imports.write_catalogue_batch,
+        catalogue_imports.finish_catalogue_import,
     ]
 
 

@@ -76,8 +76,10 @@ class WriteBatchInput(Frozen):
 
 
 class BatchWritten(Frozen):
-    rows: Annotated[int, Field(ge=0)]
-    created: Annotated[int, Field(ge=0)]
+    """The import's totals once the batch is written (a batch retried counts once)."""
+
+    rows_written: Annotated[int, Field(ge=0)]
+    rows_created: Annotated[int, Field(ge=0)]
 
 
 class FinishImportInput(Frozen):

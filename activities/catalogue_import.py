@@ -1,0 +1,319 @@
+"""The import's steps: check the file and store its checked rows in batches, write one batch,
+finish. Rows travel between them through the object store, never through workflow payloads.
+
+- ``check_catalogue_import`` reads the uploaded file (by its SHA-256), checks every row
+  (``rules.catalogue_sheet``), and stores the checked rows as JSON-lines batches of
+  ``BATCH_ROWS`` under ``catalogue-imports/<id>/`` and the error sheet beside them. What a file
+  cannot be imported for (unreadable, wrong headers, too many rows, bad rows in ``reject``
+  mode) is a result with its reason, not a failure. Safe to retry: the same file gives the
+  same batches under the same keys and the same counts.
+- ``write_catalogue_batch`` upserts one batch by SKU (``db.catalogue.write_listings``) and adds
+  it to the import's progress in the same transaction, under a lock on the import's row that
+  also records the batch as done: a retried batch is written once.
+- ``finish_catalogue_import`` records the outcome; retried, it records the same one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from sqlalchemy import func, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from contracts.attention import INVALID_RECORD
+from contracts.catalogue import AttributeSpec, ProductListing
+from contracts.catalogue_import import (
+    BATCH_ROWS,
+    FINISHED,
+    MAX_IMPORT_ROWS,
+    MAX_LISTED_PROBLEMS,
+    BatchWritten,
+    CheckedImport,
+    FinishImportInput,
+    ImportOutcome,
+    ImportStatus,
+    ImportStep,
+    OnError,
+    SheetFormat,
+    WriteBatchInput,
+)
+from db.catalogue import CatalogueCategory, write_listings
+from db.catalogue_imports import CatalogueImport
+from db.session import transaction
+from documents.catalogue_sheets import UnreadableSheet, read_rows
+from documents.catalogue_templates import CONTENT_TYPES, BadRow, SheetCategory, error_sheet
+from rules.catalogue_listing import CheckedListing
+from rules.catalogue_sheet import (
+    CellProblem,
+    Headers,
+    check_row,
+    columns,
+    duplicate_problems,
+    is_example,
+    read_head,
+    row_values,
+)
+from storage.object_store import ObjectStore, get_verified
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+PROGRESS_EVERY = 5_000  # rows between two progress updates while a file is checked
+
+
+class BatchLine(BaseModel):
+    """One checked row as a batch object stores it (a JSON line)."""
+
+    row: int
+    listing: ProductListing
+    attributes: dict[str, str]
+    hazard_class: str | None
+    units: dict[str, str]
+
+    def checked(self) -> CheckedListing:
+        return CheckedListing(self.listing, self.attributes, self.hazard_class, self.units)
+
+
+def batch_key(import_id: str, batch: int) -> str:
+    return f"catalogue-imports/{import_id}/batch-{batch:05d}.jsonl"
+
+
+def errors_key(import_id: str, kind: SheetFormat) -> str:
+    return f"catalogue-imports/{import_id}/errors.{kind.value}"
+
+
+@dataclass
+class FileCheck:
+    """What checking a file's rows found: valid rows as batch lines, bad rows with problems."""
+
+    rows_total: int = 0
+    lines: list[tuple[int, bytes]] = field(default_factory=list)  # row number, JSON line
+    bad: dict[int, tuple[dict[str, str], list[CellProblem]]] = field(default_factory=dict)
+    refused: str | None = None  # why the file as a whole cannot be imported
+
+    def problems(self) -> list[CellProblem]:
+        return [p for row in sorted(self.bad) for p in self.bad[row][1]]
+
+    def bad_rows(self) -> list[BadRow]:
+        return [
+            BadRow(row, values, [f"{p.column}: {p.rule}" for p in problems])
+            for row, (values, problems) in sorted(self.bad.items())
+        ]
+
+
+def check_file(
+    data: bytes,
+    kind: SheetFormat,
+    *,
+    category_id: str,
+    specs: tuple[AttributeSpec, ...],
+    progress: Callable[[int], None] | None = None,
+) -> FileCheck:
+    """Every row of the file checked; ``progress`` told the rows checked now and then."""
+    found = FileCheck()
+    cols = columns(specs)
+    headers_by_key = {c.key: c.header for c in cols}
+    skus: dict[str, list[int]] = defaultdict(list)
+    try:
+        rows = read_rows(data, kind)
+        head = read_head(rows, category_id=category_id, cols=cols)
+        if isinstance(head, list):
+            found.refused = "; ".join(f"{p.field}: {p.rule}" for p in head)
+            return found
+        for number, cells in rows:
+            values = row_values(cells, head)
+            if is_example(values.get("sku", "")):
+                continue
+            found.rows_total += 1
+            if found.rows_total > MAX_IMPORT_ROWS:
+                found.refused = f"file: has more than {MAX_IMPORT_ROWS:,} rows; split it"
+                return found
+            if "sku" in values:
+                skus[values["sku"]].append(number)
+            checked = check_row(
+                values,
+                row=number,
+                category_id=category_id,
+                specs=specs,
+                headers_by_key=headers_by_key,
+            )
+            if isinstance(checked, CheckedListing):
+                line = BatchLine(
+                    row=number,
+                    listing=checked.listing,
+                    attributes=checked.attributes,
+                    hazard_class=checked.hazard_class,
+                    units=checked.units,
+                )
+                found.lines.append((number, line.model_dump_json().encode()))
+            else:
+                found.bad[number] = (values, checked)
+            if progress is not None and found.rows_total % PROGRESS_EVERY == 0:
+                progress(found.rows_total)
+    except UnreadableSheet as unreadable:
+        found.refused = f"file: {unreadable}"
+        return found
+    _refuse_duplicates(found, skus, headers_by_key["sku"], data, kind, head)
+    return found
+
+
+def _refuse_duplicates(
+    found: FileCheck,
+    skus: dict[str, list[int]],
+    sku_header: str,
+    data: bytes,
+    kind: SheetFormat,
+    head: Headers,
+) -> None:
+    """Every row of a SKU given twice is bad: which of them is meant cannot be told."""
+    duplicates = duplicate_problems(skus, sku_header)
+    if not duplicates:
+        return
+    rows = {p.row for p in duplicates}
+    found.lines = [(row, line) for row, line in found.lines if row not in rows]
+    valid = rows - found.bad.keys()
+    # Their cells, for the error sheet: read again, rather than keep every row's (rare).
+    for number, cells in read_rows(data, kind):
+        if number in valid:
+            found.bad[number] = (row_values(cells, head), [])
+    for problem in duplicates:
+        found.bad[problem.row][1].append(problem)
+
+
+class CatalogueImports:
+    """The import's activities: the database, and the object store for files and batches."""
+
+    def __init__(self, sessions: sessionmaker[Session], store: ObjectStore) -> None:
+        self._sessions = sessions
+        self._store = store
+
+    @activity.defn
+    def check_catalogue_import(self, step: ImportStep) -> CheckedImport:
+        """Check the file's rows; store the valid ones in batches and the error sheet."""
+        with transaction(self._sessions) as session:
+            row = _import(session, step.import_id)
+            row.status, row.rows_checked = ImportStatus.CHECKING, 0
+            category = session.get(CatalogueCategory, row.category_id)
+            if category is None:
+                raise _invalid(f"import {row.id}: no category {row.category_id}")
+            specs = tuple(AttributeSpec.model_validate(spec) for spec in category.attributes)
+            sheet = SheetCategory(category.id, category.name_zh, category.name_en)
+            sha256, kind, on_error = row.sha256, SheetFormat(row.format), OnError(row.on_error)
+        found = check_file(
+            get_verified(self._store, sha256),
+            kind,
+            category_id=sheet.category_id,
+            specs=specs,
+            progress=lambda rows: self._progress(step.import_id, rows),
+        )
+        valid = len(found.lines)
+        rejected = found.refused or _rejected(found, on_error)
+        key = None
+        if found.bad:
+            key = errors_key(step.import_id, kind)
+            sheet_bytes = error_sheet(sheet, columns(specs), found.bad_rows(), kind)
+            self._store.put(key, sheet_bytes, content_type=CONTENT_TYPES[kind])
+        batches = 0 if rejected else -(-valid // BATCH_ROWS)
+        for batch in range(batches):
+            lines = found.lines[batch * BATCH_ROWS : (batch + 1) * BATCH_ROWS]
+            data = b"\n".join(line for _, line in lines)
+            self._store.put(
+                batch_key(step.import_id, batch), data, content_type="application/x-ndjson"
+            )
+        problems = found.problems()
+        with transaction(self._sessions) as session:
+            row = _import(session, step.import_id)
+            row.rows_total = row.rows_checked = found.rows_total
+            row.rows_valid = valid
+            row.error_count = len(found.bad)
+            row.problems = [
+                {"row": p.row, "column": p.column, "rule": p.rule}
+                for p in problems[:MAX_LISTED_PROBLEMS]
+            ]
+            row.errors_key = key
+            row.batches = batches
+            if batches:
+                row.status = ImportStatus.WRITING
+        return CheckedImport(
+            rows_total=found.rows_total,
+            rows_valid=valid,
+            error_count=len(found.bad),
+            batches=batches,
+            rejected=_one_line(rejected)[:1000] if rejected else None,
+        )
+
+    def _progress(self, import_id: str, rows: int) -> None:
+        activity.heartbeat(rows)
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(CatalogueImport)
+                .where(CatalogueImport.id == import_id)
+                .values(rows_checked=rows, updated_at=func.now())
+            )
+
+    @activity.defn
+    def write_catalogue_batch(self, step: WriteBatchInput) -> BatchWritten:
+        """Upsert one batch by SKU and count it, once, in the same transaction."""
+        data = self._store.get(batch_key(step.import_id, step.batch))
+        checked = [BatchLine.model_validate_json(line).checked() for line in data.splitlines()]
+        with transaction(self._sessions) as session:
+            row = _import(session, step.import_id, lock=True)
+            if step.batch not in row.batches_done:
+                written = write_listings(session, row.supplier_org_id, checked, row.id)
+                row.rows_written += len(written)
+                row.rows_created += sum(w.created for w in written)
+                row.batches_done = [*row.batches_done, step.batch]
+            return BatchWritten(rows_written=row.rows_written, rows_created=row.rows_created)
+
+    @activity.defn
+    def finish_catalogue_import(self, finish: FinishImportInput) -> ImportOutcome:
+        """Record the import's outcome; an import already finished keeps its own."""
+        with transaction(self._sessions) as session:
+            row = _import(session, finish.import_id, lock=True)
+            if row.status not in FINISHED:
+                row.status = finish.status
+                row.reason = finish.reason
+                row.finished_at = func.now()
+                session.flush()
+                session.refresh(row)
+            return ImportOutcome(
+                import_id=row.id,
+                status=ImportStatus(row.status),
+                rows_total=row.rows_total,
+                rows_written=row.rows_written,
+                error_count=row.error_count,
+                reason=row.reason,
+            )
+
+
+def _rejected(found: FileCheck, on_error: OnError) -> str | None:
+    if found.rows_total == 0:
+        return "file: has no rows to import below the headers"
+    if found.bad and on_error is OnError.REJECT:
+        return (
+            f"{len(found.bad)} of {found.rows_total} rows have problems, so nothing was "
+            "imported (on_error=reject): correct them in the error sheet and import it again"
+        )
+    if not found.lines:
+        return f"none of the {found.rows_total} rows can be imported: see the error sheet"
+    return None
+
+
+def _one_line(text: str) -> str:
+    """A reason as a contract's single line: controls and line breaks a file held made spaces."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+def _import(session: Session, import_id: str, *, lock: bool = False) -> CatalogueImport:
+    row = session.get(CatalogueImport, import_id, with_for_update=lock)
+    if row is None:
+        raise _invalid(f"no catalogue import {import_id}")
+    return row
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=INVALID_RECORD, non_retryable=True)

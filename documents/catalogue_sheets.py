@@ -1,0 +1,314 @@
+"""Reading a catalogue import file, .xlsx or CSV, as rows of text cells.
+
+The file's kind is told by its bytes, not its name: an .xlsx is a zip holding
+``xl/workbook.xml``; anything else that decodes as UTF-8 (with or without the BOM Excel writes),
+UTF-16 (Excel's "Unicode text") or GB18030 (Excel's CSV on a Chinese Windows) is CSV, comma- or
+tab-separated. Rows come with the number a spreadsheet shows for them, so a problem named
+"row 7" is on the row the supplier sees as 7.
+
+The .xlsx is read with the standard library's streaming XML parser rather than openpyxl: on a
+100,000-row sheet openpyxl's read-only mode took four times as long (a cell object for every
+cell). Only what a sheet of values needs is read: the first sheet that is not the template's
+readme, shared and inline strings, numbers as Excel shows them (15 significant digits), date
+cells by their number format (1900 and 1904 date systems), booleans. Formulas give their cached
+value. Expanded XML is bounded, so a zip bomb is refused rather than unpacked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError, iterparse
+
+from contracts.catalogue_import import SheetFormat
+
+README_SHEET = "说明 Readme"
+MAX_EXPANDED_BYTES = 1024 * 1024 * 1024  # XML a workbook may unpack to (a 100,000-row sheet
+# with inline strings is about 110 MB)
+_SHEET_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_DATE_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_STRICT_REL = "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
+
+
+class UnreadableSheet(ValueError):
+    """The file is not a sheet this import reads; the message says why, for the supplier."""
+
+
+def sniff(data: bytes) -> SheetFormat:
+    """What kind of file ``data`` is, by its bytes; refuses what is neither."""
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            raise UnreadableSheet("is a damaged zip file, not an .xlsx workbook") from None
+        if "xl/workbook.xml" not in names:
+            raise UnreadableSheet("is a zip file but not an .xlsx workbook")
+        return SheetFormat.XLSX
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableSheet("is an .xls (Excel 97-2003) workbook: save it as .xlsx or CSV")
+    _decode(data)
+    return SheetFormat.CSV
+
+
+def read_rows(data: bytes, kind: SheetFormat) -> Iterator[tuple[int, list[str]]]:
+    """Every row with its number (from 1) and its cells as text, stripped; blank rows left out."""
+    rows = _xlsx_rows(data) if kind is SheetFormat.XLSX else _csv_rows(data)
+    for number, cells in rows:
+        if any(cells):
+            yield number, cells
+
+
+def count_rows(data: bytes, kind: SheetFormat) -> int:
+    """How many rows the file holds, at most (blank rows counted), without reading the cells:
+    the API bounds a file's rows before accepting it."""
+    if kind is SheetFormat.CSV:
+        return sum(1 for _ in _csv_rows(data))
+    with _Workbook(data) as book, book.open(book.data_sheet()) as stream:
+        count, tail = 0, b""
+        while chunk := stream.read(1 << 20):
+            window, end = tail + chunk, 0
+            for found in _SHEET_ROW.finditer(window):
+                count, end = count + 1, found.end()
+            # A tag cut by the chunk's end is found in the next window; none is found twice.
+            tail = window[max(end, len(window) - 32) :]
+        return count
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise UnreadableSheet("is binary, not an .xlsx workbook or a CSV text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableSheet("is neither an .xlsx workbook nor a CSV text in UTF-8 or GB18030")
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    text = _decode(data)
+    first = text[: text.find("\n")] if "\n" in text else text
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, [cell.strip() for cell in cells]
+    except csv.Error as broken:
+        raise UnreadableSheet(f"is not a well-formed CSV: {broken}") from None
+
+
+# -- xlsx -------------------------------------------------------------------------------------
+
+
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace (transitional or strict OOXML alike)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = _LOCAL_NAMES[tag] = tag.rsplit("}", 1)[-1]
+    return name
+
+
+class _Workbook:
+    """An .xlsx opened for reading: its parts by name, expanded size bounded."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile:
+            raise UnreadableSheet("is a damaged zip file, not an .xlsx workbook") from None
+        if sum(info.file_size for info in self._zip.infolist()) > MAX_EXPANDED_BYTES:
+            raise UnreadableSheet(f"unpacks to more than {MAX_EXPANDED_BYTES:,} bytes")
+
+    def __enter__(self) -> _Workbook:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._zip.close()
+
+    def open(self, name: str) -> IO[bytes]:
+        try:
+            return self._zip.open(name)
+        except KeyError:
+            raise UnreadableSheet(f"is an .xlsx workbook without its part {name}") from None
+
+    def has(self, name: str) -> bool:
+        return name in self._zip.NameToInfo
+
+    def elements(self, name: str) -> Iterator[Element]:
+        with self.open(name) as stream:
+            try:
+                for _, element in iterparse(stream):
+                    yield element
+            except ParseError as broken:
+                raise UnreadableSheet(f"has a damaged part {name}: {broken}") from None
+
+    def data_sheet(self) -> str:
+        """The first sheet that is not the template's readme: where the rows are."""
+        targets = {
+            rel.get("Id"): rel.get("Target", "")
+            for rel in self.elements("xl/_rels/workbook.xml.rels")
+            if _local(rel.tag) == "Relationship"
+        }
+        for sheet in self.elements("xl/workbook.xml"):
+            if _local(sheet.tag) == "sheet" and sheet.get("name") != README_SHEET:
+                target = targets.get(sheet.get(_REL) or sheet.get(_STRICT_REL))
+                if target:
+                    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        raise UnreadableSheet("is an .xlsx workbook without a sheet of rows")
+
+    def date1904(self) -> bool:
+        for element in self.elements("xl/workbook.xml"):
+            if _local(element.tag) == "workbookPr":
+                return element.get("date1904") in ("1", "true")
+        return False
+
+    def shared_strings(self) -> list[str]:
+        if not self.has("xl/sharedStrings.xml"):
+            return []
+        return [_text(si) for si in self.elements("xl/sharedStrings.xml") if _local(si.tag) == "si"]
+
+    def date_styles(self) -> frozenset[int]:
+        """Indexes of the cell formats that show a number as a date."""
+        if not self.has("xl/styles.xml"):
+            return frozenset()
+        custom: dict[int, str] = {}
+        formats: list[int] = []
+        in_cell_formats = False
+        with self.open("xl/styles.xml") as stream:
+            for event, element in iterparse(stream, events=("start", "end")):
+                name = _local(element.tag)
+                if name == "cellXfs":
+                    in_cell_formats = event == "start"
+                elif event == "end" and name == "numFmt":
+                    custom[int(element.get("numFmtId", "0"))] = element.get("formatCode", "")
+                elif event == "end" and name == "xf" and in_cell_formats:
+                    formats.append(int(element.get("numFmtId", "0")))
+        return frozenset(
+            index
+            for index, format_id in enumerate(formats)
+            if format_id in _DATE_IDS
+            or (
+                format_id in custom and re.search("[ymd]", _QUOTED.sub("", custom[format_id]), re.I)
+            )
+        )
+
+
+def _text(element: Element) -> str:
+    """A string item's text: its own ``t`` and its runs' ``t``, not phonetic guides."""
+    parts = []
+    for child in element:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _number(raw: str) -> str:
+    """A number as Excel shows it: 15 significant digits, never an exponent."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format(Decimal(format(value, ".15g")), "f")
+
+
+def _date(serial: str, epoch: datetime) -> str:
+    try:
+        moment = epoch + timedelta(days=float(serial))
+    except (ValueError, OverflowError):
+        return serial
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column(reference: str) -> int:
+    """``"AB7"`` → 27: the cell's column from 0."""
+    letters = reference.rstrip("0123456789")
+    index = _COLUMNS.get(letters)
+    if index is None:
+        index = 0
+        for char in letters.upper():
+            index = index * 26 + (ord(char) - 64)
+        index = _COLUMNS[letters] = index - 1
+    return index
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    with _Workbook(data) as book:
+        sheet = book.data_sheet()
+        strings = book.shared_strings()
+        dates = book.date_styles()
+        epoch = _EPOCH_1904 if book.date1904() else _EPOCH_1900
+        number = 0
+        cells: dict[int, str] = {}
+        local = _local
+        with book.open(sheet) as stream:
+            try:
+                for _, element in iterparse(stream):
+                    name = local(element.tag)
+                    if name == "c":
+                        reference = element.get("r")
+                        position = _column(reference) if reference else len(cells)
+                        cells[position] = _cell(element, strings, dates, epoch)
+                    elif name == "row":
+                        given = element.get("r")
+                        number = int(given) if given else number + 1
+                        width = max(cells, default=-1) + 1
+                        yield number, [cells.get(i, "") for i in range(width)]
+                        cells = {}
+                        element.clear()
+            except (ParseError, ValueError) as broken:
+                raise UnreadableSheet(f"has a damaged sheet: {broken}") from None
+
+
+def _cell(element: Element, strings: list[str], dates: frozenset[int], epoch: datetime) -> str:
+    kind = element.get("t", "n")
+    value = ""
+    for child in element:
+        name = _local(child.tag)
+        if name == "v":
+            value = child.text or ""
+        elif name == "is":
+            return _text(child).strip()
+    if kind == "s":
+        try:
+            return strings[int(value)].strip()
+        except (ValueError, IndexError):
+            raise UnreadableSheet(f"refers to a missing shared string {value!r}") from None
+    if kind == "b":
+        return "TRUE" if value == "1" else "FALSE"
+    if kind == "n" and value:
+        style = element.get("s")
+        if style is not None and style.isdigit() and int(style) in dates:
+            return _date(value, epoch)
+        return _number(value)
+    if kind == "d":  # an ISO 8601 date cell (strict OOXML)
+        return value[:10] if value.endswith("T00:00:00") else value
+    return value.strip()  # str (a formula's text), e (an error such as #N/A)
