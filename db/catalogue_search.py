@@ -193,6 +193,7 @@ def _matched(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) 
         )
         .where(*conditions)
         .cte("matched")
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -238,7 +239,11 @@ def _results(
     query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, today: date
 ) -> tuple[CTE, CTE]:
     """The matching products with their best offers (``price`` in the region asked,
-    ``price_anywhere`` in any), before the product and price filters; and ``matched``."""
+    ``price_anywhere`` in any), before the product and price filters; and ``matched``.
+
+    Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
+    and left to inline the steps it re-aggregated every product's offers once a matched row
+    (a second page by price over 1,218 products: 1.4 s inlined, 49 ms materialized)."""
     matched = _matched(query, loose, filters)
     price = _price(filters)
     region_ok = _region_ok(filters)
@@ -256,11 +261,13 @@ def _results(
         )
         .group_by(CatalogueOffer.product_id)
         .cte("best")
+        .prefix_with("MATERIALIZED")
     )
     results = (
         select(matched, best.c.price, best.c.price_anywhere, best.c.lead_time_days, best.c.offers)
         .join(best, best.c.product_id == matched.c.id)
         .cte("results")
+        .prefix_with("MATERIALIZED")
     )
     return results, matched
 
