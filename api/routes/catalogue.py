@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -34,6 +34,7 @@ from contracts.common import Actor, Money
 from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer, write_listings
 from db.session import transaction
 from rules.catalogue_listing import CheckedListing, check_listing
+from rules.waybill_parties import CHINA_STANDARD_TIME
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 BY_SKU = Keyset("offers", (ascending(CatalogueOffer.sku),))
@@ -212,7 +213,10 @@ def _product_view(session: Session, row: Product) -> ProductView:
             func.min(CatalogueOffer.currency),
             func.max(CatalogueOffer.currency),
             func.min(CatalogueOffer.list_price),
-        ).where(CatalogueOffer.product_id == row.id, visible_offer(date.today()))
+        ).where(
+            CatalogueOffer.product_id == row.id,
+            visible_offer(datetime.now(CHINA_STANDARD_TIME).date()),
+        )
     ).one()
     price = None
     if count and first_currency == last_currency:
