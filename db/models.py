@@ -314,6 +314,9 @@ class Rfq(Base):
     status: Mapped[str] = mapped_column(String(20))
     status_reason: Mapped[str] = mapped_column(Text, default="")
     sealed: Mapped[bool]
+    # "rfq" when sourced (POST /rfqs), "catalogue" for a purchase from the catalogue recorded as
+    # an RFQ (db.catalogue_purchases): its quote is the offers' terms, its contract drafted alike.
+    origin: Mapped[str] = mapped_column(String(20), server_default="rfq")
     category: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3))
     quote_deadline: Mapped[datetime]
@@ -651,6 +654,7 @@ class Incident(Base):
 # last, so whoever loads the schema (Alembic, the migration test) sees every table.
 from db import catalogue as _catalogue  # noqa: E402, F401
 from db import catalogue_imports as _catalogue_imports  # noqa: E402, F401
+from db import catalogue_purchases as _catalogue_purchases  # noqa: E402, F401
 from db import cold_chain as _cold_chain  # noqa: E402, F401
 from db import finance as _finance  # noqa: E402, F401
 from db import fleet as _fleet  # noqa: E402, F401
