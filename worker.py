@@ -32,6 +32,7 @@ from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.carriage import CarriageRecords
 from activities.catalogue_import import CatalogueImports
+from activities.catalogue_orders import CatalogueOrderRecords
 from activities.cold_chain import ColdChainActivities
 from activities.documents import DocumentActivities
 from activities.e_contracts import ContractDocuments
@@ -67,6 +68,7 @@ from stack.worker_roles import ALL_ROLES, Workers, parse_roles
 from storage.object_store import ObjectStore, object_store_from_settings
 from workflows.accreditation import AccreditationWorkflow
 from workflows.catalogue_import import CatalogueImportWorkflow
+from workflows.catalogue_order import CatalogueOrderWorkflow
 from workflows.cold_chain import ColdChainWorkflow
 from workflows.contract import ContractWorkflow
 from workflows.loan import LoanWorkflow
@@ -85,6 +87,7 @@ WORKFLOWS = [
     ReconciliationWorkflow,
     NotificationWorkflow,
     CatalogueImportWorkflow,
+    CatalogueOrderWorkflow,
 ]
 
 
@@ -124,6 +127,7 @@ def all_activities(systems: Systems) -> list[Callable[..., Any]]:
     documents = DocumentActivities(sessions, store)
     tasks = HumanTaskActivities(sessions)
     sourcing = SourcingRecords(sessions)
+    catalogue_orders = CatalogueOrderRecords(sessions)
     contract_documents = ContractDocuments(sessions, store)
     fulfilment = FulfilmentRecords(sessions)
     carriage = CarriageRecords(sessions)
@@ -165,6 +169,8 @@ def all_activities(systems: Systems) -> list[Callable[..., Any]]:
         sourcing.rank_quotes,
         sourcing.load_approval_policy,
         sourcing.record_contract,
+        catalogue_orders.record_catalogue_purchase,
+        catalogue_orders.settle_catalogue_purchase,
         contract_documents.render_contract,
         contract_documents.sign_contract,
         fulfilment.record_order,
