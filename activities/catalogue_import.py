@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
-from sqlalchemy import func, update
+from sqlalchemy import any_, func, literal, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -257,16 +257,42 @@ class CatalogueImports:
 
     @activity.defn
     def write_catalogue_batch(self, step: WriteBatchInput) -> BatchWritten:
-        """Upsert one batch by SKU and count it, once, in the same transaction."""
-        data = self._store.get(batch_key(step.import_id, step.batch))
-        checked = [BatchLine.model_validate_json(line).checked() for line in data.splitlines()]
-        with transaction(self._sessions) as session:
-            row = _import(session, step.import_id, lock=True)
-            if step.batch not in row.batches_done:
-                written = write_listings(session, row.supplier_org_id, checked, row.id)
-                row.rows_written += len(written)
-                row.rows_created += sum(w.created for w in written)
-                row.batches_done = [*row.batches_done, step.batch]
+        """Upsert one batch by SKU and count it, once, in the same transaction. Batches of one
+        import may be written at once: the import's row is locked only by the final count."""
+        with self._sessions() as session:
+            row = _import(session, step.import_id)
+            supplier_org_id, done = row.supplier_org_id, step.batch in row.batches_done
+        if not done:
+            data = self._store.get(batch_key(step.import_id, step.batch))
+            checked = [BatchLine.model_validate_json(line).checked() for line in data.splitlines()]
+            try:
+                with transaction(self._sessions) as session:
+                    written = write_listings(session, supplier_org_id, checked, step.import_id)
+                    counted = session.execute(
+                        update(CatalogueImport)
+                        .where(
+                            CatalogueImport.id == step.import_id,
+                            ~(literal(step.batch) == any_(CatalogueImport.batches_done)),
+                        )
+                        .values(
+                            rows_written=CatalogueImport.rows_written + len(written),
+                            rows_created=CatalogueImport.rows_created
+                            + sum(w.created for w in written),
+                            batches_done=func.array_append(
+                                CatalogueImport.batches_done, step.batch
+                            ),
+                            updated_at=func.now(),
+                        )
+                        .returning(CatalogueImport.id)
+                    ).first()
+                    if counted is None:
+                        # Written meanwhile by an attempt that then lost its answer: this
+                        # attempt's writes are rolled back, so the batch counts and bumps once.
+                        raise _AlreadyWritten
+            except _AlreadyWritten:
+                pass
+        with self._sessions() as session:
+            row = _import(session, step.import_id)
             return BatchWritten(rows_written=row.rows_written, rows_created=row.rows_created)
 
     @activity.defn
@@ -288,6 +314,10 @@ class CatalogueImports:
                 error_count=row.error_count,
                 reason=row.reason,
             )
+
+
+class _AlreadyWritten(Exception):
+    """The batch was counted by another attempt: roll this one back."""
 
 
 def _rejected(found: FileCheck, on_error: OnError) -> str | None:

@@ -1,0 +1,297 @@
+"""The catalogue import's workflow on the time-skipping server, with its real activities on real
+PostgreSQL and S3: a file of several batches written once each (a batch written again counts
+once and changes nothing), a refused file ending as a result with nothing written, and a step
+that fails for good asking ops, who end the import, recorded as failed with their reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+
+from activities.catalogue_import import CatalogueImports
+from contracts.attention import ATTENTION_TASK_KIND, ENDED_BY_OPS, PERMANENT_FAILURE
+from contracts.catalogue import AttributeKind, AttributeSpec
+from contracts.catalogue_import import (
+    BATCH_ROWS,
+    CatalogueImportInput,
+    ImportOutcome,
+    ImportStatus,
+    SheetFormat,
+    WriteBatchInput,
+    catalogue_import_workflow_id,
+)
+from db.catalogue import CatalogueCategory, CatalogueOffer
+from db.catalogue_imports import CatalogueImport
+from db.models import Document, HumanTask, new_id
+from db.session import transaction
+from documents.catalogue_templates import SheetCategory, template
+from gateways.certification_registry import CertificationRegistryClient
+from gateways.regulator import RegulatorClient
+from rules.catalogue_sheet import columns, example_row
+from settings import Settings
+from storage.object_store import ObjectStore, put_content
+from tests.harness import builders as b
+from tests.harness.histories import record_history
+from tests.harness.temporal import eventually, new_task_queue
+from tests.workflows.test_sourcing import decide
+from worker import build_worker
+from workflows.catalogue_import import CatalogueImportWorkflow
+
+SPECS = (
+    AttributeSpec(key="voltage", label_zh="电压", label_en="Voltage", kind=AttributeKind.NUMBER,
+                  unit="v", required=True),
+)  # fmt: skip
+VALID_UNTIL = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+
+
+@pytest.fixture
+async def client(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    registry: CertificationRegistryClient,
+    regulator: RegulatorClient,
+) -> AsyncIterator[tuple[Client, str]]:
+    task_queue = new_task_queue()
+    async with build_worker(
+        time_skipping_env.client,
+        settings=settings,
+        sessions=sessions,
+        store=store,
+        registry=registry,
+        regulator=regulator,
+        task_queue=task_queue,
+    ):
+        yield time_skipping_env.client, task_queue
+
+
+@pytest.fixture
+def category(sessions: sessionmaker[Session]) -> SheetCategory:
+    sheet = SheetCategory(f"drills-{uuid.uuid4().hex[:8]}", "电钻", "Drills")
+    with transaction(sessions) as session:
+        session.add(
+            CatalogueCategory(
+                id=sheet.category_id,
+                path=sheet.category_id,
+                name_zh=sheet.name_zh,
+                name_en=sheet.name_en,
+                attributes=[spec.model_dump(mode="json") for spec in SPECS],
+                synonyms=[],
+                updated_by="usr_test_ops",
+            )
+        )
+    return sheet
+
+
+def sheet(category: SheetCategory, rows: list[list[str]]) -> bytes:
+    """The category's CSV template (as the API serves it) with ``rows`` below the example."""
+    cols = columns(SPECS)
+    head = template(
+        category, cols, example_row(cols, valid_until=datetime.now(UTC).date()), SheetFormat.CSV
+    )
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return head + text.getvalue().encode()
+
+
+def drill(sku: str, price: str = "399") -> list[str]:
+    return [sku, f"充电式电钻 {sku}", "博世 Bosch", f"GSR-{sku}", "CNY", "台", price, "", "50",
+            "1", "5", "CN", VALID_UNTIL, "", "13%", "", "", "", "18 V"]  # fmt: skip
+
+
+def recorded_import(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    category: SheetCategory,
+    data: bytes,
+    *,
+    on_error: str,
+    stored: bool = True,
+) -> tuple[str, str]:
+    """A supplier's import as the API records it; ``stored=False`` leaves the file out of the
+    object store (a step that cannot succeed, whatever the retries)."""
+    supplier = b.make_org(sessions)
+    digest = put_content(store, data, content_type="text/csv").sha256 if stored else "0" * 64
+    import_id = new_id("imp")
+    with transaction(sessions) as session:
+        document = Document(
+            id=new_id("doc"), org_id=supplier.id, kind="catalogue_import", sha256=digest,
+            object_key=f"sha256/{digest[:2]}/{digest}", filename="drills.csv",
+            content_type="text/csv", size=len(data), created_by="usr_test_supplier",
+        )  # fmt: skip
+        session.add(document)
+        session.flush()
+        session.add(
+            CatalogueImport(
+                id=import_id,
+                supplier_org_id=supplier.id,
+                category_id=category.category_id,
+                created_by="usr_test_supplier",
+                document_id=document.id,
+                sha256=digest,
+                filename="drills.csv",
+                format="csv",
+                on_error=on_error,
+                status="checking",
+                problems=[],
+                batches_done=[],
+            )
+        )
+    return import_id, supplier.id
+
+
+async def start(client: tuple[Client, str], import_id: str) -> WorkflowHandle[Any, Any]:
+    temporal, task_queue = client
+    return await temporal.start_workflow(
+        CatalogueImportWorkflow.run,
+        CatalogueImportInput(import_id=import_id),
+        id=catalogue_import_workflow_id(import_id),
+        task_queue=task_queue,
+    )
+
+
+async def ended(
+    handle: WorkflowHandle[Any, Any], status: WorkflowExecutionStatus
+) -> WorkflowHandle[Any, Any]:
+    """The handle once its workflow has ended so: its result is then read at once, without
+    the time-skipping server moving its clock while the test waits."""
+
+    async def closed() -> bool:
+        now = (await handle.describe()).status
+        assert now == status, now
+        return True
+
+    await eventually(closed, attempts=1200, interval=0.1)
+    return handle
+
+
+async def outcome(handle: WorkflowHandle[Any, Any]) -> ImportOutcome:
+    await ended(handle, WorkflowExecutionStatus.COMPLETED)
+    result: ImportOutcome = await handle.result()
+    return result
+
+
+def row_of(sessions: sessionmaker[Session], import_id: str) -> CatalogueImport:
+    with sessions() as session:
+        found = session.get(CatalogueImport, import_id)
+    assert found is not None
+    return found
+
+
+def offers(sessions: sessionmaker[Session], supplier_org_id: str) -> list[CatalogueOffer]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(CatalogueOffer).where(CatalogueOffer.supplier_org_id == supplier_org_id)
+            )
+        )
+
+
+async def test_a_file_of_several_batches_is_written_once_each(
+    client: tuple[Client, str],
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    category: SheetCategory,
+) -> None:
+    count = 2 * BATCH_ROWS + 500
+    rows = [drill(f"D{n:05d}") for n in range(count)]
+    rows[10][6] = "free"  # row 14 of the file: the unit price
+    data = sheet(category, rows)
+    import_id, supplier = recorded_import(sessions, store, category, data, on_error="skip")
+
+    handle = await start(client, import_id)
+    done = await outcome(handle)
+
+    assert (done.status, done.rows_total, done.rows_written, done.error_count) == (
+        ImportStatus.COMPLETED, count, count - 1, 1,
+    )  # fmt: skip
+    row = row_of(sessions, import_id)
+    assert (row.batches, sorted(row.batches_done), row.rows_created) == (3, [0, 1, 2], count - 1)
+    assert row.problems == [{"row": 14, "column": "单价 Unit price *", "rule": "must be a number"}]
+    assert len(offers(sessions, supplier)) == count - 1
+    await record_history(handle, "catalogue_import_batches")
+
+    # A batch written again (an activity retried after its commit) counts once, changes nothing.
+    steps = CatalogueImports(sessions, store)
+    again = ActivityEnvironment().run(
+        steps.write_catalogue_batch, WriteBatchInput(import_id=import_id, batch=1)
+    )
+    assert (again.rows_written, again.rows_created) == (count - 1, count - 1)
+    with sessions() as session:
+        revisions = session.scalar(
+            select(func.max(CatalogueOffer.revision)).where(
+                CatalogueOffer.supplier_org_id == supplier
+            )
+        )
+    assert revisions == 1
+
+
+async def test_a_refused_file_ends_as_a_result_with_nothing_written(
+    client: tuple[Client, str],
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    category: SheetCategory,
+) -> None:
+    data = sheet(category, [drill("OK-1"), drill("BAD-1", price="-5")])
+    import_id, supplier = recorded_import(sessions, store, category, data, on_error="reject")
+
+    handle = await start(client, import_id)
+    done = await outcome(handle)
+
+    assert (done.status, done.rows_total, done.rows_written, done.error_count) == (
+        ImportStatus.REJECTED, 2, 0, 1,
+    )  # fmt: skip
+    assert done.reason is not None and "nothing was imported" in done.reason
+    row = row_of(sessions, import_id)
+    assert row.errors_key is not None and store.exists(row.errors_key)
+    assert row.finished_at is not None and row.batches == 0
+    assert offers(sessions, supplier) == []
+    await record_history(handle, "catalogue_import_rejected")
+
+
+async def test_a_step_that_fails_for_good_asks_ops_who_may_end_the_import(
+    client: tuple[Client, str],
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    category: SheetCategory,
+) -> None:
+    data = sheet(category, [drill("LOST-1")])
+    import_id, _ = recorded_import(sessions, store, category, data, on_error="reject", stored=False)
+    handle = await start(client, import_id)
+    workflow_id = catalogue_import_workflow_id(import_id)
+
+    async def asked() -> HumanTask | None:
+        with sessions() as session:
+            return session.scalars(
+                select(HumanTask)
+                .where(HumanTask.subject_id == workflow_id, HumanTask.kind == ATTENTION_TASK_KIND)
+                .where(HumanTask.status == "open")
+            ).first()
+
+    task = await eventually(asked, attempts=600, interval=0.1)
+    assert task.details["activity"] == "check_catalogue_import"
+    assert task.details["error"].startswith(f"{PERMANENT_FAILURE}: ObjectNotFound")
+    ops = b.supervisor_actor()
+    await decide(client[0], workflow_id, task.id, ops, "end", comment="file lost: upload again")
+
+    await ended(handle, WorkflowExecutionStatus.FAILED)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == ENDED_BY_OPS
+    row = row_of(sessions, import_id)
+    assert row.status == ImportStatus.FAILED
+    assert row.reason is not None and "file lost: upload again" in row.reason
+    await record_history(handle, "catalogue_import_ended_by_ops")
