@@ -21,6 +21,9 @@ from fastapi.staticfiles import StaticFiles
 from workbench.page_headers import PageHeadersMiddleware
 from workbench.pages import (
     auth,
+    catalogue,
+    catalogue_actions,
+    catalogue_imports,
     dashboard,
     documents,
     inbox,
@@ -47,6 +50,9 @@ PAGES = (
     regulator,
     dashboard,
     notifications,
+    catalogue,
+    catalogue_actions,
+    catalogue_imports,
 )
 
 

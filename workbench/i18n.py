@@ -16,6 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from workbench import (
+    labels_catalogue,
     labels_dashboard,
     labels_facts,
     labels_pages,
@@ -49,6 +50,7 @@ MESSAGES = _merged(
     labels_dashboard.LABELS,
     labels_facts.LABELS,
     labels_waybill.LABELS,
+    labels_catalogue.LABELS,
 )
 
 
