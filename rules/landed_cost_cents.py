@@ -17,10 +17,11 @@ computes with the reference instead.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import compress
-from operator import add, itemgetter
+from itertools import compress, repeat
+from operator import add, floordiv, itemgetter, mul, setitem
 from typing import NamedTuple
 
 from contracts.sourcing import PriceBreak, QuoteLine, QuoteTerms
@@ -39,6 +40,7 @@ _ZERO = Decimal(0)
 # keeps a validated (or constructed) model's fields there. Reading the 40,000 lines of a
 # 200 x 200 RFQ is bound by memory, so each line is visited once.
 _FIELDS = itemgetter(
+    "line_id",
     "unit_price",
     "price_breaks",
     "logistics_cost",
@@ -88,7 +90,14 @@ def freight_shares(freight_cents: int, goods: list[int], places: list[int]) -> l
             (i for i, weight in enumerate(weights) if weight == heaviest), key=places.__getitem__
         )
     twice, double_sum = 2 * freight_cents, 2 * weight_sum
-    shares = [(twice * w + weight_sum) // double_sum for w in weights]  # half up
+    # (twice x w + weight_sum) // double_sum: half up, a column at a time in C.
+    shares = list(
+        map(
+            floordiv,
+            map(add, map(mul, repeat(twice), weights), repeat(weight_sum)),
+            repeat(double_sum),
+        )
+    )
     others = sum(shares) - shares[largest]
     if others > freight_cents:
         # As the reference: half cents rounded up on many lines outweighed the whole freight,
@@ -150,6 +159,7 @@ class QuoteCosts(NamedTuple):
 class LineColumns(NamedTuple):
     """Some quote lines' fields, a column each (``columns``)."""
 
+    line_ids: Sequence[str]
     unit_prices: Sequence[Decimal]
     price_breaks: Sequence[Sequence[PriceBreak]]
     logistics_costs: Sequence[Decimal]
@@ -179,22 +189,38 @@ def line_costs(
     A column at a time, in comprehensions and maps, with the bounds checked once a quote on
     the largest figures: this runs for every offer of the comparison. The VAT is worked out
     for every line only when the buyer compares including it."""
-    prices, breaks, logistics_costs = list(fields.unit_prices), fields.price_breaks, fields[2]
+    prices, breaks, logistics_costs = (
+        list(fields.unit_prices),
+        fields.price_breaks,
+        fields.logistics_costs,
+    )
     for i in compress(range(len(prices)), breaks):
-        prices[i] = _broken(breaks[i], prices[i], quantities[places[i]])[0]
+        # ``_broken``, inline: half the lines of a large RFQ may have breaks.
+        quantity, break_at = quantities[places[i]], None
+        for price_break in breaks[i]:
+            at = price_break.min_quantity
+            if at <= quantity and (break_at is None or at > break_at):
+                prices[i], break_at = price_break.unit_price, at
     units = _units(prices)
     line_millis = list(map(millis.__getitem__, places))
     if units and max(units) * max(line_millis) >= EXACT_BELOW:
         raise Unrepresentable("goods beyond the bound")
-    goods = [
-        (milli * unit + _GOODS_HALF) // _GOODS_DIVISOR
-        for milli, unit in zip(line_millis, units, strict=True)
-    ]
+    # (milli x unit + half) // divisor: half up, a column at a time in C.
+    goods = list(
+        map(
+            floordiv,
+            map(add, map(mul, line_millis, units), repeat(_GOODS_HALF)),
+            repeat(_GOODS_DIVISOR),
+        )
+    )
     # Most lines have no logistics cost: only the others are converted.
     logistics = [0] * len(goods)
     charged = list(compress(range(len(goods)), logistics_costs))
-    for i, cost in zip(charged, _units([logistics_costs[i] for i in charged]), strict=True):
-        logistics[i] = (cost + _CENTS_HALF) // _CENTS_DIVISOR
+    if charged:
+        units = _units(list(compress(logistics_costs, logistics_costs)))
+        # logistics[i] = (units + half) // divisor for each charged line, in C
+        cents = map(floordiv, map(add, units, repeat(_CENTS_HALF)), repeat(_CENTS_DIVISOR))
+        deque(map(setitem, repeat(logistics), charged, cents), 0)
     taxed = list(map(add, goods, logistics)) if charged else goods
     freight = _half_up(scaled(terms.freight, PRICE_SCALE), _CENTS_DIVISOR)
     shares = freight_shares(freight, goods, places)

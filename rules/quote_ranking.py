@@ -36,7 +36,7 @@ from rules.quotes_reference import _percent as percent
 # A float score or figure this close to a rounding boundary is recomputed in Decimal: floats
 # err by about 1e-11 here (scores are at most 10,000 cents), so this leaves a wide margin.
 _BOUNDARY = 1e-6
-_MAX_SCORE_CENTS = 10_000
+MAX_SCORE_CENTS = 10_000
 _SCORE_BITS = 14  # 10,000 cents fit in 14 bits
 _LANDED_BITS = 76  # landed costs stay under 10^22 cents (rules.landed_cost_cents) < 2^76
 _PENALTY_MAX = float(LATE_PENALTY_MAX)
@@ -64,6 +64,11 @@ class Quoted(NamedTuple):
     ok: bool  # not suspended
     lines: Sequence[QuoteLine]  # covered, in the quote's order
     costs: QuoteCosts
+    # By covered line, as ``lines``: its RFQ line's place, its days to arrival (lead time and
+    # transit) and whether it is eligible (its supplier not suspended, its MOQ met).
+    places: list[int]
+    days: list[int]
+    eligible: list[bool]
 
 
 class Shown(NamedTuple):
@@ -89,7 +94,7 @@ def _cents(value: int) -> Decimal:
 
 
 # Scores repeat (at most 10,001 of them): each Decimal is made once. Decimals are immutable.
-_score = lru_cache(maxsize=_MAX_SCORE_CENTS + 1)(_cents)
+_score = lru_cache(maxsize=MAX_SCORE_CENTS + 1)(_cents)
 
 
 def _near_half(value: float) -> bool:
@@ -119,7 +124,7 @@ class Ranker:
         # By the line's shortest days to arrival, then by days: the lead component's points less
         # the late penalty, x 100, plus the half that rounds half up. A few hundred values serve
         # every line.
-        self.day_points: dict[int, dict[int, float]] = {}
+        self.day_tables: dict[int, dict[int, float]] = {}
 
     def priced(self, quoted: Sequence[Quoted]) -> None:
         """The quotes' supplier points, and their order among equal scores and costs: the
@@ -141,15 +146,20 @@ class Ranker:
         quoted: Sequence[Quoted],
         quantity: tuple[Decimal, Decimal, int],
         shown: Shown,
+        minima: tuple[int, int] | None = None,
     ) -> tuple[QuoteComparison, ...]:
         """The shown offers for one line, scored and ranked against all of them, best first.
         ``quantity``: the line's own, and the one its offers are priced at, also in thousandths
-        (the same unless a line id repeats)."""
+        (the same unless a line id repeats). ``minima``: the line's lowest landed cost and
+        shortest days to arrival (at least 1) when ``offers`` are only the candidates for the
+        best ``shown.top`` (``rules.quote_shortlist``); None: ``offers`` are all of them."""
         if not offers:
             return ()
         landed, days, eligible, _, _ = columns = list(zip(*offers, strict=True))
         everyone = all(eligible)
-        if everyone or not any(eligible):  # the reference offers: the eligible, or all
+        if minima is not None:
+            min_landed, min_days = minima
+        elif everyone or not any(eligible):  # the reference offers: the eligible, or all
             min_landed, min_days = min(landed), min(days)
         else:
             min_landed, min_days = min(compress(landed, eligible)), min(compress(days, eligible))
@@ -184,7 +194,7 @@ class Ranker:
         landed, _, eligible, quote_nos, _ = columns
         standing = scores
         if not everyone:  # an ineligible offer stands below every eligible one
-            below = map(mul, map(not_, eligible), repeat(_MAX_SCORE_CENTS + 1))
+            below = map(mul, map(not_, eligible), repeat(MAX_SCORE_CENTS + 1))
             standing = list(map(sub, scores, below))
         cut = sorted(standing, reverse=True)[min(top, len(standing)) - 1]
         candidates = compress(range(len(standing)), map(ge, standing, repeat(cut)))
@@ -200,7 +210,7 @@ class Ranker:
         keys = list(
             map(
                 add,
-                map(lshift, map(sub, repeat(_MAX_SCORE_CENTS), scores), repeat(score_shift)),
+                map(lshift, map(sub, repeat(MAX_SCORE_CENTS), scores), repeat(score_shift)),
                 map(
                     add,
                     map(lshift, landed, repeat(tie_bits)),
@@ -233,11 +243,11 @@ class Ranker:
         price = 1.0 if landed <= min_landed else min_landed / landed
         return price, 1.0 if days <= min_days else min_days / days
 
-    def _day_points(self, min_days: int, days_column: Iterable[int]) -> dict[int, float]:
+    def day_points(self, min_days: int, days_column: Iterable[int]) -> dict[int, float]:
         """The lead time's points less the late penalty, x 100, plus a half, by days to arrival
         for a line whose shortest is ``min_days``: once a distinct day count."""
         f_lead = self.factors[1]
-        day_points = self.day_points.setdefault(min_days, {})
+        day_points = self.day_tables.setdefault(min_days, {})
         for days in set(days_column).difference(day_points):
             counted = max(MIN_DAYS_TO_ARRIVAL, days)
             late = days - self.to_needed_by
@@ -258,7 +268,7 @@ class Ranker:
         1e-9 of the exact score x 100 plus a half, floored, unless it is within _BOUNDARY of an
         integer, where the reference's Decimal decides. It runs once for every offer."""
         landed_column, days_column, _, quote_column, _ = columns
-        day_points = self._day_points(min_days, days_column)
+        day_points = self.day_points(min_days, days_column)
         f_price = 100 * self.factors[0]
         lowest = min(landed_column)
         if lowest > 0:

@@ -8,7 +8,9 @@ module gives the same answer in a few microseconds an offer (``python -m bench.c
 - scores in floats checked against rounding boundaries, ranks without ties, and
   Decimal figures, explanations and models built only for the offers shown (``top``,
   ``exclude``, ``eligible_only``), where the reference built every offer's
-  (``rules.quote_ranking``).
+  (``rules.quote_ranking``);
+- for the best few a line (``top``), only the offers that can be among them gathered by line
+  and ranked, found a quote at a time against each line's minima (``rules.quote_shortlist``).
 
 Amounts beyond the integer path's bound, or a Decimal context other than the default's
 precision and rounding, go to the reference. tests/rules/test_quotes_equivalence.py holds the
@@ -17,11 +19,12 @@ two to the same output on random RFQs.
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from itertools import repeat
-from operator import add, attrgetter, ge
+from operator import add, ge
 from types import MappingProxyType
 from typing import NamedTuple, cast
 
@@ -35,12 +38,14 @@ from contracts.sourcing import (
 from rules import quotes_reference
 from rules.landed_cost_cents import (
     QUANTITY_SCALE,
+    LineColumns,
     Unrepresentable,
     columns,
     line_costs,
     scaled,
 )
 from rules.quote_ranking import Offer, Quoted, Ranker, Shown
+from rules.quote_shortlist import shortlist
 from rules.quotes_reference import (
     INCLUDING_VAT,
     LATE_PENALTY_MAX,
@@ -79,24 +84,34 @@ class _Lines(NamedTuple):
     milli: list[int]
 
 
-_line_id = attrgetter("line_id")
-
-
-def _covered(quote: Quote, place_of: Mapping[str, int]) -> tuple[Sequence[QuoteLine], list[int]]:
-    """The quote's lines for known RFQ lines, the first of a repeated id, and their RFQ places,
-    in the quote's order (``covered_lines``' set, which orders them by the RFQ)."""
+def _covered(
+    quote: Quote, place_of: Mapping[str, int]
+) -> tuple[Sequence[QuoteLine], LineColumns, list[int]] | None:
+    """The quote's lines for known RFQ lines, the first of a repeated id, their fields and
+    their RFQ places, in the quote's order (``covered_lines``' set, which orders them by the
+    RFQ); None when it covers none."""
     lines = quote.terms.lines
-    places = list(map(place_of.get, map(_line_id, lines)))
+    if not lines:
+        return None
+    fields = columns(lines)
+    places = list(map(place_of.get, fields.line_ids))
     if None not in places and len(set(places)) == len(places):
-        return lines, cast(list[int], places)  # the usual quote: each known line once
-    first: dict[int, QuoteLine] = {}
-    for line, place in zip(lines, places, strict=True):
+        return lines, fields, cast(list[int], places)  # the usual quote: each known line once
+    first: dict[int, int] = {}
+    for i, place in enumerate(places):
         if place is not None:
-            first.setdefault(place, line)
-    return list(first.values()), list(first)
+            first.setdefault(place, i)
+    if not first:
+        return None
+    kept = list(first.values())
+    return (
+        [lines[i] for i in kept],
+        LineColumns._make([column[i] for i in kept] for column in fields),
+        list(first),
+    )
 
 
-def _offers(
+def _priced(
     quotes: Sequence[Quote],
     rfq_lines: _Lines,
     *,
@@ -105,23 +120,23 @@ def _offers(
     ineligible: Collection[str],
     deducts_input_vat: bool,
     factor: float,
-) -> tuple[list[list[Offer]], list[Quoted]]:
-    """Every covered line of every quote with its landed cost, by RFQ line place; ``invited``:
-    the RFQ's suppliers' scores; ``factor``: the points a supplier component of 1 is worth.
-    Columns in C (map) where the reference looped: this runs for every offer."""
-    offers: list[list[Offer]] = [[] for _ in rfq_lines.ids]
+) -> list[Quoted]:
+    """Every quote covering an RFQ line, with its covered lines' landed costs, days to arrival
+    and eligibility; ``invited``: the RFQ's suppliers' scores; ``factor``: the points a supplier
+    component of 1 is worth. Columns in C (map) where the reference looped: this runs for
+    every offer."""
     quoted: list[Quoted] = []
     blocked = frozenset(ineligible)
     quantity_of = rfq_lines.quantity.__getitem__
     for quote in quotes:
+        covered = _covered(quote, rfq_lines.place)
+        if covered is None:
+            continue  # nothing to offer: the quote is not among ``quoted``
+        lines, fields, places = covered
         org = quote.supplier_org_id
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         ok = org not in blocked
-        lines, places = _covered(quote, rfq_lines.place)
-        if not lines:
-            continue  # nothing to offer: the quote is not among ``quoted``
-        quote_no, fields = len(quoted), columns(lines)
         costs = line_costs(
             quote.terms,
             fields,
@@ -140,21 +155,51 @@ def _offers(
                 ok,
                 lines,
                 costs,
+                places,
+                list(map(add, fields.lead_times, fields.transits)),
+                list(map(ge, map(quantity_of, places), fields.moqs))
+                if ok
+                else [False] * len(lines),
             )
         )
-        eligible = map(ge, map(quantity_of, places), fields.moqs) if ok else repeat(False)
-        # ``repeat`` never ends: the other columns, each a line long, end the tuples.
+    return quoted
+
+
+def _offers(quoted: Sequence[Quoted], lines: int) -> list[list[Offer]]:
+    """Every offer, by RFQ line place: the whole list of each line, for a screen that shows
+    every offer or leaves some out (``exclude``, ``eligible_only``)."""
+    offers: list[list[Offer]] = [[] for _ in range(lines)]
+    for quote_no, quote in enumerate(quoted):
         rows = zip(
-            costs.landed,
-            map(add, fields.lead_times, fields.transits),
-            eligible,
+            quote.costs.landed,
+            quote.days,
+            quote.eligible,
             repeat(quote_no),
-            range(len(lines)),
-            strict=False,
+            range(len(quote.places)),
+            strict=False,  # ``repeat`` never ends: the other columns end the tuples
         )
-        for place, offer in zip(places, rows, strict=False):
-            offers[place].append(offer)
-    return offers, quoted
+        # offers[place].append(row) for each, in C
+        deque(map(list.append, map(offers.__getitem__, quote.places), rows), 0)
+    return offers
+
+
+def _caps(
+    top: int,
+    exclude: Mapping[str, Collection[str]],
+    place_of: Mapping[str, int],
+    quoted: Sequence[Quoted],
+    lines: int,
+) -> list[int]:
+    """How many of each line's best offers can hold its best ``top`` shown: ``top``, and as
+    many again as the line's excluded suppliers have quotes (each offers a line once)."""
+    caps = [top] * lines
+    if exclude:
+        quotes_of = Counter(supplier.quote.supplier_org_id for supplier in quoted)
+        for line_id, skip in exclude.items():
+            place = place_of.get(line_id)
+            if place is not None:
+                caps[place] = top + sum(quotes_of[org] for org in set(skip))
+    return caps
 
 
 def compare(
@@ -190,7 +235,7 @@ def compare(
             quantities,
             [scaled(q, QUANTITY_SCALE) for q in quantities],
         )
-        offers, quoted = _offers(
+        quoted = _priced(
             quotes,
             rfq_lines,
             invited={supplier.org_id: supplier.score for supplier in rfq.suppliers},
@@ -212,6 +257,12 @@ def compare(
             eligible_only=eligible_only,
             deducts_input_vat=deducts_input_vat,
         )
+    shortlisted = None
+    if top is not None and top > 0:
+        caps = _caps(top, exclude, rfq_lines.place, quoted, len(rfq.lines))
+        shortlisted = shortlist(quoted, ranker, caps)
+    offers = _offers(quoted, len(rfq.lines)) if shortlisted is None else shortlisted.offers
+    places = [rfq_lines.place[line.line_id] for line in rfq.lines]
     lines = tuple(
         LineComparison(
             line_id=line.line_id,
@@ -219,17 +270,14 @@ def compare(
             quantity=line.quantity,
             unit=line.unit,
             offers=ranker.rank(
-                offers[rfq_lines.place[line.line_id]],
+                offers[place],
                 quoted,
-                (
-                    line.quantity,
-                    rfq_lines.quantity[rfq_lines.place[line.line_id]],
-                    rfq_lines.milli[rfq_lines.place[line.line_id]],
-                ),
+                (line.quantity, rfq_lines.quantity[place], rfq_lines.milli[place]),
                 Shown(top, frozenset(exclude.get(line.line_id, ())), eligible_only),
+                None if shortlisted is None else shortlisted.minima[place],
             ),
         )
-        for line in rfq.lines
+        for line, place in zip(rfq.lines, places, strict=True)
     )
     return Comparison(
         rfq_id=rfq.rfq_id,
