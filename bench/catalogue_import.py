@@ -44,14 +44,12 @@ from contracts.catalogue_import import (
     catalogue_import_workflow_id,
 )
 from db.catalogue import CatalogueCategory
-from db.catalogue_imports import CatalogueImport
-from db.models import Document, new_id
 from db.session import transaction
 from documents.catalogue_templates import SheetCategory, template
 from rules.catalogue_sheet import columns, example_row
 from rules.search_text import index_fields
-from storage.object_store import put_content
 from tests.harness.builders import make_org
+from tests.harness.catalogue_imports import record_import
 from tests.harness.temporal import new_task_queue
 from worker import build_worker
 from workflows.catalogue_import import WRITERS
@@ -106,33 +104,14 @@ def as_xlsx(rows: list[list[str]]) -> bytes:
 
 
 def recorded(services: Services, supplier_org_id: str, data: bytes, kind: SheetFormat) -> str:
-    stored = put_content(services.store, data, content_type="application/octet-stream")
-    import_id = new_id("imp")
-    with transaction(services.sessions) as session:
-        document = Document(
-            id=new_id("doc"), org_id=supplier_org_id, kind="catalogue_import",
-            sha256=stored.sha256, object_key=stored.key, filename=f"bench.{kind.value}",
-            content_type="application/octet-stream", size=stored.size, created_by="bench",
-        )  # fmt: skip
-        session.add(document)
-        session.flush()
-        session.add(
-            CatalogueImport(
-                id=import_id,
-                supplier_org_id=supplier_org_id,
-                category_id=CATEGORY.category_id,
-                created_by="bench",
-                document_id=document.id,
-                sha256=stored.sha256,
-                filename=f"bench.{kind.value}",
-                format=kind.value,
-                on_error="reject",
-                status="checking",
-                problems=[],
-                batches_done=[],
-            )
-        )
-    return import_id
+    return record_import(
+        services.sessions,
+        services.store,
+        supplier_org_id=supplier_org_id,
+        category_id=CATEGORY.category_id,
+        data=data,
+        kind=kind,
+    )
 
 
 def rate(rows: int, run: Callable[[], object]) -> tuple[float, object]:

@@ -221,8 +221,11 @@ def read_headers(
     header, one given twice, a required column missing), each naming the header."""
     names: dict[str, str] = {}
     for column in reversed(cols):  # the listing's own columns win a clash of labels
+        unit = f"({column.unit})" if column.unit else ""
         for alias in (column.header, column.label_zh, column.label_en, column.key):
             names[_fold(alias)] = column.key
+        for alias in (column.label_zh, column.label_en):
+            names[_fold(alias + unit)] = column.key
         names[_fold(column.key.removeprefix("attributes."))] = column.key
     ignored = {_fold(ERROR_HEADER), _fold("错误"), _fold("errors"), ""}
     problems: list[Problem] = []

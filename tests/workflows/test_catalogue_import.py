@@ -27,21 +27,23 @@ from contracts.catalogue_import import (
     CatalogueImportInput,
     ImportOutcome,
     ImportStatus,
+    OnError,
     SheetFormat,
     WriteBatchInput,
     catalogue_import_workflow_id,
 )
 from db.catalogue import CatalogueCategory, CatalogueOffer
 from db.catalogue_imports import CatalogueImport
-from db.models import Document, HumanTask, new_id
+from db.models import HumanTask
 from db.session import transaction
 from documents.catalogue_templates import SheetCategory, template
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
 from rules.catalogue_sheet import columns, example_row
 from settings import Settings
-from storage.object_store import ObjectStore, put_content
+from storage.object_store import ObjectStore
 from tests.harness import builders as b
+from tests.harness.catalogue_imports import record_import
 from tests.harness.histories import record_history
 from tests.harness.temporal import eventually, new_task_queue
 from tests.workflows.test_sourcing import decide
@@ -117,39 +119,22 @@ def recorded_import(
     category: SheetCategory,
     data: bytes,
     *,
-    on_error: str,
+    on_error: OnError,
     stored: bool = True,
 ) -> tuple[str, str]:
-    """A supplier's import as the API records it; ``stored=False`` leaves the file out of the
-    object store (a step that cannot succeed, whatever the retries)."""
-    supplier = b.make_org(sessions)
-    digest = put_content(store, data, content_type="text/csv").sha256 if stored else "0" * 64
-    import_id = new_id("imp")
-    with transaction(sessions) as session:
-        document = Document(
-            id=new_id("doc"), org_id=supplier.id, kind="catalogue_import", sha256=digest,
-            object_key=f"sha256/{digest[:2]}/{digest}", filename="drills.csv",
-            content_type="text/csv", size=len(data), created_by="usr_test_supplier",
-        )  # fmt: skip
-        session.add(document)
-        session.flush()
-        session.add(
-            CatalogueImport(
-                id=import_id,
-                supplier_org_id=supplier.id,
-                category_id=category.category_id,
-                created_by="usr_test_supplier",
-                document_id=document.id,
-                sha256=digest,
-                filename="drills.csv",
-                format="csv",
-                on_error=on_error,
-                status="checking",
-                problems=[],
-                batches_done=[],
-            )
-        )
-    return import_id, supplier.id
+    """A new supplier's import of ``data``, as the API records it."""
+    supplier = b.make_org(sessions).id
+    import_id = record_import(
+        sessions,
+        store,
+        supplier_org_id=supplier,
+        category_id=category.category_id,
+        data=data,
+        kind=SheetFormat.CSV,
+        on_error=on_error,
+        stored=stored,
+    )
+    return import_id, supplier
 
 
 async def start(client: tuple[Client, str], import_id: str) -> WorkflowHandle[Any, Any]:
@@ -209,7 +194,7 @@ async def test_a_file_of_several_batches_is_written_once_each(
     rows = [drill(f"D{n:05d}") for n in range(count)]
     rows[10][6] = "free"  # row 14 of the file: the unit price
     data = sheet(category, rows)
-    import_id, supplier = recorded_import(sessions, store, category, data, on_error="skip")
+    import_id, supplier = recorded_import(sessions, store, category, data, on_error=OnError.SKIP)
 
     handle = await start(client, import_id)
     done = await outcome(handle)
@@ -245,7 +230,7 @@ async def test_a_refused_file_ends_as_a_result_with_nothing_written(
     category: SheetCategory,
 ) -> None:
     data = sheet(category, [drill("OK-1"), drill("BAD-1", price="-5")])
-    import_id, supplier = recorded_import(sessions, store, category, data, on_error="reject")
+    import_id, supplier = recorded_import(sessions, store, category, data, on_error=OnError.REJECT)
 
     handle = await start(client, import_id)
     done = await outcome(handle)
@@ -268,7 +253,9 @@ async def test_a_step_that_fails_for_good_asks_ops_who_may_end_the_import(
     category: SheetCategory,
 ) -> None:
     data = sheet(category, [drill("LOST-1")])
-    import_id, _ = recorded_import(sessions, store, category, data, on_error="reject", stored=False)
+    import_id, _ = recorded_import(
+        sessions, store, category, data, on_error=OnError.REJECT, stored=False
+    )
     handle = await start(client, import_id)
     workflow_id = catalogue_import_workflow_id(import_id)
 

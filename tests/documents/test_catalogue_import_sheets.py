@@ -1,0 +1,106 @@
+"""Import files read as a spreadsheet shows them: .xlsx (shared and inline strings, numbers to 15
+digits, date cells in both date systems, the readme sheet passed over) and CSV in the encodings
+Excel writes (UTF-8 with BOM, GB18030, UTF-16 tab-separated); what is neither is refused."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook  # type: ignore[import-untyped]
+
+from contracts.catalogue_import import SheetFormat
+from documents.catalogue_sheets import UnreadableSheet, count_rows, read_rows, sniff
+from documents.catalogue_templates import BadRow, SheetCategory, error_sheet, template
+from rules.catalogue_sheet import columns, example_row
+
+
+def workbook(*, date1904: bool = False) -> bytes:
+    book = Workbook()  # the normal mode writes shared strings, as Excel does
+    book.epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    readme = book.active
+    readme.title = "说明 Readme"
+    readme.append(["not the rows"])
+    sheet = book.create_sheet("商品 Listings")
+    sheet.append(["货号 SKU", "单价", "有效期至", "库存", "绝缘"])
+    sheet.append(["螺丝刀-1", 0.1 + 0.2, datetime(2030, 1, 31), 1500, True])
+    sheet["C2"].number_format = 'yyyy"年"m"月"d"日"'
+    sheet.append([])  # a blank row: left out
+    sheet.append(["  SD-2 ", 1e-5, "2030/2/1", "=1+1", False])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["1900", "1904"])
+def test_an_xlsx_reads_as_excel_shows_it(date1904: bool) -> None:
+    data = workbook(date1904=date1904)
+    assert sniff(data) is SheetFormat.XLSX
+    assert list(read_rows(data, SheetFormat.XLSX)) == [
+        (1, ["货号 SKU", "单价", "有效期至", "库存", "绝缘"]),
+        (2, ["螺丝刀-1", "0.3", "2030-01-31", "1500", "TRUE"]),
+        (4, ["SD-2", "0.00001", "2030/2/1", "", "FALSE"]),  # a formula never computed: empty
+    ]
+    assert count_rows(data, SheetFormat.XLSX) == 3
+
+
+# Excel's "Unicode text": UTF-16 with its BOM, tab-separated.
+TAB_SEPARATED = "货号\t品名\r\nSD-1\t十字螺丝刀, PH2\r\n\r\nSD-2\t一字螺丝刀\r\n"
+
+
+def test_csv_in_the_encodings_excel_writes() -> None:
+    text = '货号,品名\r\nSD-1,"十字螺丝刀, PH2"\r\n\r\nSD-2,一字螺丝刀\r\n'
+    expected = [
+        (1, ["货号", "品名"]),
+        (2, ["SD-1", "十字螺丝刀, PH2"]),
+        (4, ["SD-2", "一字螺丝刀"]),
+    ]
+    for data in (
+        codecs.BOM_UTF8 + text.encode(),
+        text.encode("gb18030"),
+        codecs.BOM_UTF16_LE + TAB_SEPARATED.encode("utf-16-le"),
+    ):
+        assert sniff(data) is SheetFormat.CSV
+        assert list(read_rows(data, SheetFormat.CSV)) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "is an .xls (Excel 97-2003) workbook"),
+        (b"%PDF-1.4\x00\x01", "is binary, not an .xlsx workbook or a CSV text"),
+        (b"PK\x03\x04broken", "is a damaged zip file, not an .xlsx workbook"),
+    ],
+    ids=["xls", "pdf", "broken-zip"],
+)
+def test_what_is_no_sheet_is_refused_saying_what_it_is(data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableSheet, match=re.escape(reason)):
+        sniff(data)
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", "<w/>")
+    with pytest.raises(UnreadableSheet, match=re.escape("is a zip file but not an .xlsx workbook")):
+        sniff(out.getvalue())
+
+
+def test_templates_and_error_sheets_read_back_in_both_formats() -> None:
+    category = SheetCategory("screwdrivers", "螺丝刀", "Screwdrivers")
+    cols = columns(())
+    example = example_row(cols, valid_until=date(2030, 1, 1))
+    bad = [BadRow(5, {"sku": "SD-9", "name": "坏\x07行"}, ["单价 Unit price *: must be a number"])]
+    for kind in SheetFormat:
+        rows = list(read_rows(template(category, cols, example, kind), kind))
+        assert [number for number, _ in rows] == [1, 2, 3]
+        assert rows[0][1][:2] == ["类目 Category", "screwdrivers"]
+        assert rows[2][1][: len(example)] == example
+        sheet = list(read_rows(error_sheet(category, cols, bad, kind), kind))
+        assert sheet[1][1][-1] == "错误 Errors"
+        assert sheet[2][1][0] == "SD-9"
+        assert sheet[2][1][-1] == "第 5 行 row 5: 单价 Unit price *: must be a number"
