@@ -33,8 +33,9 @@ from contracts.sourcing import QuoteStatus, RfqStatus
 from db.audit_log import audit_once
 from db.catalogue import CatalogueOffer, visible_offer
 from db.catalogue_purchases import CataloguePurchase
-from db.models import QuoteRecord, Rfq, RfqInvitation
+from db.models import QuoteRecord, RfqInvitation
 from db.session import transaction
+from db.sourcing import rfq_row
 from rules.catalogue_comparison import delivers_to
 from rules.waybill_parties import CHINA_STANDARD_TIME
 
@@ -185,25 +186,8 @@ def _record_rfq(session: Session, purchase: CatalogueOrderInput) -> None:
     """The purchase as an RFQ closed at once and awarding, its supplier's one invitation
     answered by the quote the offers' terms make (as the RFQ process records them)."""
     rfq, quote = purchase.rfq, purchase.quote
-    session.add(
-        Rfq(
-            id=rfq.rfq_id,
-            buyer_org_id=rfq.buyer_org_id,
-            workflow_id=activity.info().workflow_id,
-            title=rfq.title,
-            status=RfqStatus.AWARDING.value,
-            status_reason="",
-            sealed=rfq.sealed,
-            origin=CATALOGUE_PURCHASE,
-            category=rfq.category,
-            currency=rfq.currency,
-            quote_deadline=rfq.quote_deadline,
-            needed_by=rfq.needed_by,
-            body=rfq.model_dump(mode="json"),
-            created_by=rfq.created_by.user_id,
-            created_at=rfq.created_at,
-        )
-    )
+    workflow_id = activity.info().workflow_id
+    session.add(rfq_row(rfq, workflow_id, status=RfqStatus.AWARDING, origin=CATALOGUE_PURCHASE))
     session.flush()
     session.add(
         RfqInvitation(

@@ -40,7 +40,7 @@ from db.models import (
     RfqInvitation,
 )
 from db.session import transaction
-from db.sourcing import comparison_for, current_standings
+from db.sourcing import comparison_for, current_standings, rfq_row
 
 _FINAL_CONTRACT = {ContractStatus.EXECUTED, ContractStatus.REJECTED, ContractStatus.LAPSED}
 _FINAL_RFQ = {RfqStatus.COMPLETED, RfqStatus.LAPSED, RfqStatus.CANCELLED}
@@ -56,24 +56,7 @@ class SourcingRecords:
         with transaction(self._sessions) as session:
             if session.get(Rfq, rfq.rfq_id) is not None:
                 return
-            session.add(
-                Rfq(
-                    id=rfq.rfq_id,
-                    buyer_org_id=rfq.buyer_org_id,
-                    workflow_id=activity.info().workflow_id,
-                    title=rfq.title,
-                    status=RfqStatus.OPEN.value,
-                    status_reason="",
-                    sealed=rfq.sealed,
-                    category=rfq.category,
-                    currency=rfq.currency,
-                    quote_deadline=rfq.quote_deadline,
-                    needed_by=rfq.needed_by,
-                    body=rfq.model_dump(mode="json"),
-                    created_by=rfq.created_by.user_id,
-                    created_at=rfq.created_at,
-                )
-            )
+            session.add(rfq_row(rfq, activity.info().workflow_id, status=RfqStatus.OPEN))
             session.flush()
             for supplier in rfq.suppliers:
                 session.add(

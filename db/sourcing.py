@@ -21,11 +21,35 @@ from contracts.sourcing import (
     QuoteStatus,
     QuoteTerms,
     RfqInput,
+    RfqStatus,
     Standings,
     SupplierStanding,
 )
 from db.models import Organisation, QuoteRecord, Rfq, SupplierAccreditation
 from rules.quotes import compare
+
+
+def rfq_row(
+    rfq: RfqInput, workflow_id: str | None, *, status: RfqStatus, origin: str = "rfq"
+) -> Rfq:
+    """The RFQ's row as its process records it: sourced, or a catalogue purchase."""
+    return Rfq(
+        id=rfq.rfq_id,
+        buyer_org_id=rfq.buyer_org_id,
+        workflow_id=workflow_id,
+        title=rfq.title,
+        status=status.value,
+        status_reason="",
+        sealed=rfq.sealed,
+        origin=origin,
+        category=rfq.category,
+        currency=rfq.currency,
+        quote_deadline=rfq.quote_deadline,
+        needed_by=rfq.needed_by,
+        body=rfq.model_dump(mode="json"),
+        created_by=rfq.created_by.user_id,
+        created_at=rfq.created_at,
+    )
 
 
 def rfq_input(row: Rfq) -> RfqInput:

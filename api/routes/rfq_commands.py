@@ -23,6 +23,7 @@ from api.platform import Platform
 from api.routes.rfq_access import FINAL, BuyerActor, visible_rfq
 from api.routes.rfq_opening import MAX_QUOTING
 from contracts.accreditation import AccreditationStatus
+from contracts.catalogue_orders import CATALOGUE_PURCHASE
 from contracts.common import Actor, Text
 from contracts.sourcing import (
     BuyerActionInput,
@@ -64,6 +65,12 @@ def _running(platform: Platform, actor: Actor, rfq_id: str, *, buyer: bool) -> R
             raise not_found("RFQ")
         if row.status in FINAL:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=f"the RFQ is {row.status}")
+        if row.origin == CATALOGUE_PURCHASE:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail="a purchase from the catalogue takes no quotes or RFQ commands: its "
+                "offers' terms are its quote (GET /catalogue/orders/{id})",
+            )
         return row
 
 

@@ -59,6 +59,9 @@ class RfqSummary(BaseModel):
     needed_by: date
     created_at: datetime
     url: str
+    # "rfq" when sourced, "catalogue" for a purchase straight from the catalogue recorded as an
+    # RFQ (its quote is the offers' terms; it takes no commands: GET /catalogue/orders/{id}).
+    origin: str = "rfq"
 
 
 class RfqDetail(RfqSummary):
@@ -164,6 +167,7 @@ def _summary(row: Rfq) -> dict[str, Any]:
         "needed_by": row.needed_by,
         "created_at": row.created_at,
         "url": f"/rfqs/{row.id}",
+        "origin": row.origin,
     }
 
 

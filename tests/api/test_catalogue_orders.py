@@ -109,6 +109,11 @@ async def test_a_compared_offer_is_ordered_signed_and_its_order_starts(
 
     purchase = await until(awaiting_signatures)
     assert purchase["status"] == "reserved" and purchase["lines"][0]["sku"] == shop.sku
+    # Recorded as an RFQ, the purchase takes no RFQ commands: refused before its process.
+    as_rfq = f"/rfqs/{purchase['rfq_id']}"
+    assert (await shop.buyer.http.get(as_rfq)).json()["origin"] == "catalogue"
+    cancelled = await shop.buyer.http.post(f"{as_rfq}/cancel", json={"reason": "changed mind"})
+    assert cancelled.status_code == 409 and "catalogue" in cancelled.json()["detail"]
     held = await shop.supplier.http.get(f"/catalogue/offers/{shop.sku}")
     assert held.json()["offer"]["stock"] == "200.000"
     assert (await shop.rival.http.get(url)).status_code == 404
