@@ -1,7 +1,8 @@
 """``make demo``: drive the running platform (``make up``) through the REST API, as its users would.
 
 Accredits the three demo suppliers (each applies; compliance approves), fills the catalogue (ops
-make the categories, the suppliers list their offers: ``stack.demo_catalogue``), then runs one
+make the categories, the suppliers list their offers) and shops in it (search, comparison, an
+order and an RFQ straight from it: ``stack.demo_catalogue``), then runs one
 sourcing round for the demo buyer: an RFQ with a dangerous-goods line and a chilled line, quotes, a
 decline, the comparison, a split award, finance approval of the large contract, both signatures on
 each contract and their verification. Each executed contract becomes an order, fulfilled to payment:
@@ -40,7 +41,7 @@ from pathlib import Path
 from settings import get_settings
 from stack.demo_accreditation import SUPPLIERS, accredit
 from stack.demo_carrier import accredit_carrier, register_fleet
-from stack.demo_catalogue import build_catalogue
+from stack.demo_catalogue import build_catalogue, shop
 from stack.demo_client import COMPLIANCE, Caller, step
 from stack.demo_cold_chain import loss_rates
 from stack.demo_fulfilment import fulfil
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     compliance = Caller(args.api, COMPLIANCE)
     suppliers = {email: accredit(args.api, email, compliance) for email in SUPPLIERS}
     build_catalogue(args.api)
+    shop(args.api, out)
     step("Accrediting the demo carrier and registering its fleet")
     carrier = register_fleet(args.api, accredit_carrier(args.api, compliance))
     secret = set_rule(args.api)

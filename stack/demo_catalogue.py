@@ -5,14 +5,21 @@ buyers type (螺丝起子 and 改锥 for 螺丝刀; 二甲基酮 for 丙酮). Th
 under their own SKUs: the same screwdriver by all three at different prices (one product, three
 offers), acetone (UN1090, packing group II) by two, frozen prawns at -18 °C by one. Listing
 again (every run of the demo) updates the offers in place.
+
+Then Huadong's buyer shops (``shop``): finds the screwdriver by a synonym and a size, compares
+every offer at its quantity, orders the best one in stock on its standard terms (the same
+contract, signatures and order as a sourced award), and asks the acetone suppliers for quotes.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from stack.demo_client import Caller, step
+from stack.demo_client import BUYER, DESTINATION, FINANCE, Caller, step, wait_for
+from stack.demo_sourcing import sign
 
 SUPERVISOR = "supervisor@tradeflow.example"
 HENGXIN = "supplier@hengxin.example"
@@ -146,3 +153,95 @@ def build_catalogue(base: str) -> dict[str, str]:
                 f"revision {written['revision']} of product {written['product_id']}"
             )
     return products
+
+
+def shop(base: str, out: Path) -> None:
+    """The buyer finds the screwdriver by a synonym and a size, compares every offer at its
+    quantity, orders the best one in stock (signed by both; the order starts), and asks the two
+    acetone suppliers for quotes on a larger quantity."""
+    buyer, finance = Caller(base, BUYER), Caller(base, FINANCE)
+    sellers = {email: Caller(base, email) for email in LISTINGS}
+    step("The buyer searches the catalogue: 螺丝起子 100mm (a synonym and a size)")
+    found = buyer.call(
+        "GET", "/catalogue/search", params={"q": "螺丝起子 100mm", "region": "CN-SH"}
+    )
+    for hit in found["results"]:
+        why = ", ".join(f"{m['query']}→{m['field']} ({m['kind']})" for m in hit["matches"])
+        print(f"{hit['name']}: from CNY {hit['best_price']['amount']}, {why}")
+    product_id = found["results"][0]["product_id"]
+    step("One click: every offer side by side at 300 pieces, delivered to Shanghai in 14 days")
+    needed_by = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
+    offers = _compare(buyer, product_id, "300", needed_by)
+    for offer in offers:
+        figures = offer["figures"]
+        print(
+            f"#{figures['rank']} {offer['supplier_name']} {offer['sku']}: "
+            f"landed CNY {figures['landed_cost']}, stock {offer['stock']}, "
+            f"{'orderable' if offer['orderable'] else 'not orderable now'}"
+        )
+    best = next(offer for offer in offers if offer["orderable"])
+    step(f"The buyer orders {best['sku']} straight from the catalogue (its standard terms)")
+    accepted = buyer.call(
+        "POST",
+        "/catalogue/orders",
+        json={
+            "lines": [{"offer_id": best["offer_id"], "quantity": "300"}],
+            "delivery_region": "CN-SH",
+            "delivery_place": DESTINATION,
+            "needed_by": needed_by,
+        },
+    )
+    url = accepted["url"]
+    purchase = wait_for("the purchase's contract", partial(_purchase, buyer, url, "contract_id"))
+    print(f"purchase {purchase['purchase_id']}: {purchase['status']}, stock reserved")
+    sign(buyer, finance, sellers, purchase["contract_id"], out)
+    ordered = wait_for("the order", partial(_purchase, buyer, url, "order_id"))
+    print(f"order {ordered['order_id']}: {ordered['order_status']}")
+    _ask_for_acetone(buyer, needed_by)
+
+
+def _compare(buyer: Caller, product_id: str, quantity: str, needed_by: str) -> list[Any]:
+    """Every offer of the product side by side, delivered to Shanghai: best first."""
+    compared = buyer.call(
+        "POST",
+        "/catalogue/comparisons",
+        json={
+            "products": [{"product_id": product_id, "quantity": quantity}],
+            "needed_by": needed_by,
+            "delivery_region": "CN-SH",
+            "delivery_place": DESTINATION,
+        },
+    )
+    offers: list[Any] = compared["products"][0]["offers"]
+    return offers
+
+
+def _purchase(buyer: Caller, url: str, once: str) -> dict[str, Any] | None:
+    """The purchase once it names ``once`` (404 until its process has recorded it)."""
+    answer = buyer.http.get(url)
+    view: dict[str, Any] = answer.json() if answer.status_code == 200 else {}
+    return view if view.get(once) else None
+
+
+def _ask_for_acetone(buyer: Caller, needed_by: str) -> None:
+    step("Acetone, class 3: the buyer asks both suppliers for quotes on 100 drums")
+    found = buyer.call(
+        "GET", "/catalogue/search", params={"q": "二甲基酮", "hazard_class": "3", "quantity": "100"}
+    )
+    hit = found["results"][0]
+    print(f"{hit['name']}: {hit['visible_offers']} offers, from CNY {hit['best_price']['amount']}")
+    offers = _compare(buyer, hit["product_id"], "100", needed_by)
+    suppliers = [offer["supplier_org_id"] for offer in offers]
+    opened = buyer.call(
+        "POST",
+        "/catalogue/rfqs",
+        json={
+            "products": [{"product_id": hit["product_id"], "quantity": "100"}],
+            "supplier_ids": suppliers,
+            "delivery_place": DESTINATION,
+            "needed_by": needed_by,
+            "quote_deadline": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+            "payment_terms": "验收后30天付款 30 days after acceptance",
+        },
+    )
+    print(f"RFQ {opened['rfq_id']} to {len(suppliers)} suppliers: {opened['status']}")

@@ -168,35 +168,39 @@ def award(base: str, rfq_id: str, sellers: dict[str, Caller], out: Path) -> list
         return found if len(found) == len(winners) else None
 
     contracts = wait_for("a contract per winning supplier", every_contract)
-    executed: list[Executed] = []
-    for contract in contracts:
-        contract_id = contract["contract_id"]
-        step(f"Contract {contract_id}")
-        view = wait_for(
-            "the contract to await signatures", partial(_ready_to_sign, buyer, finance, contract_id)
+    return [sign(buyer, finance, sellers, c["contract_id"], out) for c in contracts]
+
+
+def sign(
+    buyer: Caller, finance: Caller, sellers: dict[str, Caller], contract_id: str, out: Path
+) -> Executed:
+    """Finance approves what asks, both parties sign, the signatures are verified and the PDF
+    saved to ``out``: the contract executed."""
+    step(f"Contract {contract_id}")
+    view = wait_for(
+        "the contract to await signatures", partial(_ready_to_sign, buyer, finance, contract_id)
+    )
+    seller = next(
+        s
+        for s in sellers.values()
+        if s.call("GET", "/auth/me")["org_id"] == view["supplier_org_id"]
+    )
+    for party in (buyer, seller):
+        # The contract reads awaiting_signatures a moment before the signature tasks open.
+        open_task(party, "contract_signature", contract_id)
+        answer = party.call(
+            "POST",
+            f"/contracts/{contract_id}/signatures",
+            json={"document_sha256": view["document"]["sha256"]},
         )
-        seller = next(
-            s
-            for s in sellers.values()
-            if s.call("GET", "/auth/me")["org_id"] == view["supplier_org_id"]
-        )
-        for party in (buyer, seller):
-            # The contract reads awaiting_signatures a moment before the signature tasks open.
-            open_task(party, "contract_signature", contract_id)
-            answer = party.call(
-                "POST",
-                f"/contracts/{contract_id}/signatures",
-                json={"document_sha256": view["document"]["sha256"]},
-            )
-            print(f"{party.email} signs → {answer['process_status']}: {answer['message']}")
-        verification = buyer.call("GET", f"/contracts/{contract_id}/verification")
-        intact = verification["document_intact"]
-        print(f"verification: valid={verification['valid']}, document intact={intact}")
-        pdf = buyer.call("GET", f"/contracts/{contract_id}/document")
-        (out / f"{contract_id}.pdf").write_bytes(pdf)
-        print(f"saved {out / f'{contract_id}.pdf'}")
-        executed.append(Executed(contract_id, seller.email, tuple(view["terms"]["lines"])))
-    return executed
+        print(f"{party.email} signs → {answer['process_status']}: {answer['message']}")
+    verification = buyer.call("GET", f"/contracts/{contract_id}/verification")
+    intact = verification["document_intact"]
+    print(f"verification: valid={verification['valid']}, document intact={intact}")
+    pdf = buyer.call("GET", f"/contracts/{contract_id}/document")
+    (out / f"{contract_id}.pdf").write_bytes(pdf)
+    print(f"saved {out / f'{contract_id}.pdf'}")
+    return Executed(contract_id, seller.email, tuple(view["terms"]["lines"]))
 
 
 def _ready_to_sign(buyer: Caller, finance: Caller, contract_id: str) -> Any:

@@ -90,8 +90,9 @@ class Supervisor:
         self._lock = threading.Lock()
         self._stopping = False
 
-    def start(self, child: Child, *, ready_timeout: float = 60.0) -> None:
-        """Start ``child`` and, if it has a readiness check, wait until it passes."""
+    def start(self, child: Child, *, ready_timeout: float = 180.0) -> None:
+        """Start ``child`` and, if it has a readiness check, wait until it passes. Generous: on
+        a busy 2-core machine the API's imports alone took 20 s of wall time."""
         self.logs.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self.children.append(child)
