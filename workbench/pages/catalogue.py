@@ -130,7 +130,17 @@ def naming(request: Request) -> dict[str, Any]:
             return f"{label} (≤ {found.max_celsius} °C)"
         return f"{label} ({found.min_celsius}–{found.max_celsius} °C)"
 
-    return {"province": province, "profile": profile, "provinces": sorted(PROVINCES)}
+    return {
+        "province": province,
+        "profile": profile,
+        "provinces": sorted(PROVINCES),
+        "qty": quantity_text,
+    }
+
+
+def quantity_text(value: Decimal) -> str:
+    """A quantity as people write it: ``500.000`` is 500, ``2.500`` is 2.5."""
+    return format(value.normalize(), "f")
 
 
 def _link(request: Request, **params: str) -> str:
