@@ -21,7 +21,9 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO
@@ -64,9 +66,20 @@ def sniff(data: bytes) -> SheetFormat:
 def read_rows(data: bytes, kind: SheetFormat) -> Iterator[tuple[int, list[str]]]:
     """Every row with its number (from 1) and its cells as text, stripped; blank rows left out."""
     rows = _xlsx_rows(data) if kind is SheetFormat.XLSX else _csv_rows(data)
-    for number, cells in rows:
-        if any(cells):
-            yield number, cells
+    with _damage_named():
+        for number, cells in rows:
+            if any(cells):
+                yield number, cells
+
+
+@contextmanager
+def _damage_named() -> Iterator[None]:
+    """A damaged file (a broken deflate stream, a bad CRC, XML cut short) is the supplier's to
+    repair: refused saying so, never an error of the import itself."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, ParseError) as damaged:
+        raise UnreadableSheet(f"is damaged and cannot be read: {damaged}") from None
 
 
 def count_rows(data: bytes, kind: SheetFormat) -> int:
@@ -74,7 +87,7 @@ def count_rows(data: bytes, kind: SheetFormat) -> int:
     the API bounds a file's rows before accepting it."""
     if kind is SheetFormat.CSV:
         return sum(1 for _ in _csv_rows(data))
-    with _Workbook(data) as book, book.open(book.data_sheet()) as stream:
+    with _damage_named(), _Workbook(data) as book, book.open(book.data_sheet()) as stream:
         count, tail = 0, b""
         while chunk := stream.read(1 << 20):
             window, end = tail + chunk, 0
@@ -90,7 +103,10 @@ def count_rows(data: bytes, kind: SheetFormat) -> int:
 
 def _decode(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableSheet("starts as UTF-16 text but is not UTF-16 throughout") from None
     if b"\x00" in data[:4096]:
         raise UnreadableSheet("is binary, not an .xlsx workbook or a CSV text")
     for encoding in ("utf-8-sig", "gb18030"):
