@@ -10,6 +10,7 @@ is shared), by two accredited suppliers and a suspended one offering the cheapes
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,11 +21,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.object_store import ObjectStore
+from tests.harness import catalogue_offers as c
 from tests.harness import catalogue_shop
+from tests.harness import sourcing as s
 from tests.harness.catalogue_shop import NAME, Shop
 from tests.harness.temporal import eventually
 from tests.harness.workbench import Person
-from workbench.pages.catalogue import china_today
+from workbench.pages.catalogue import PAGE_SIZE, china_today
 
 PLACE = "上海市浦东新区张江路 1 号 Zhangjiang Road 1, Shanghai"
 
@@ -84,6 +87,27 @@ def test_a_chinese_synonym_finds_the_product_and_says_why(shop: Shop, buyer: Per
         "/workbench/lang/en", next=f"/workbench/catalogue?q=改锥&category={shop.category}"
     )
     assert "Why it matched" in english.text and "synonym" in _row(english.text, shop.product_id)
+
+
+def test_a_category_browsed_by_price_pages_on_and_a_price_band_narrows_it(
+    shop: Shop, buyer: Person, sessions: sessionmaker[Session], store: ObjectStore
+) -> None:
+    category, seller = c.category(sessions), s.accredited_supplier(sessions, store)
+    for i in range(PAGE_SIZE + 1):  # one more than a page; the dearest costs 12.00 + i
+        offer = c.terms([("1", f"{12 + i}.00")], unit="件")
+        c.list_offer(sessions, seller.id, offer, category_id=category, model=f"W-{i}",
+                     name=f"活动扳手 {i}", brand="Stanley")  # fmt: skip
+    first = buyer.get("/workbench/catalogue", category=category, sort="price")
+    assert first.text.count("<tr data-row=") == PAGE_SIZE
+    following = re.search(r'<a href="([^"]+)" data-testid="next-page"', first.text)
+    assert following is not None and "活动扳手 20" not in first.text
+    second = buyer.http.get(html.unescape(following.group(1)))
+    assert second.text.count("<tr data-row=") == 1 and "活动扳手 20" in second.text
+    band = re.search(r'<a href="([^"]+)" data-facet="price" data-value="10-100"', first.text)
+    assert band is not None
+    narrowed = buyer.http.get(html.unescape(band.group(1)))
+    assert 'name="price_max" value="99.9999"' in narrowed.text
+    assert narrowed.text.count("<tr data-row=") == PAGE_SIZE
 
 
 def test_a_bad_filter_is_refused_naming_it(shop: Shop, buyer: Person) -> None:
