@@ -250,22 +250,10 @@ def _view(row: CatalogueImport) -> ImportView:
     }
     if row.errors_key is not None:
         links["errors"] = f"/catalogue/imports/{row.id}/errors"
-    return ImportView(
-        import_id=row.id,
-        category_id=row.category_id,
-        filename=row.filename,
-        format=SheetFormat(row.format),
-        on_error=OnError(row.on_error),
-        status=ImportStatus(row.status),
-        reason=row.reason,
-        rows_total=row.rows_total,
-        rows_checked=row.rows_checked,
-        rows_valid=row.rows_valid,
-        rows_written=row.rows_written,
-        rows_created=row.rows_created,
-        error_count=row.error_count,
-        problems=[ImportProblem.model_validate(p) for p in row.problems],
-        created_at=row.created_at,
-        finished_at=row.finished_at,
-        links=links,
-    )
+    copied = {name: getattr(row, name) for name in _SAME_NAMED}
+    problems = [ImportProblem.model_validate(p) for p in row.problems]
+    return ImportView(import_id=row.id, problems=problems, links=links, **copied)
+
+
+# The view's fields that are the import row's columns of the same name.
+_SAME_NAMED = tuple(set(ImportView.model_fields) - {"import_id", "problems", "links"})
