@@ -100,6 +100,8 @@ def shortlist(quoted: Sequence[Quoted], ranker: Ranker, caps: Sequence[int]) -> 
         return None
     tables = {days: ranker.day_points(days, offered_days) for days in shortest}
     day_points = [tables.get(days, {}) for _, days in minima]  # {}: a line no quote offers
+    # Usually every line's shortest is the same (a day or less): one table serves them all.
+    only_table = next(iter(tables.values())) if len(tables) == 1 else None
     f_price = 100 * ranker.factors[0]
     lowest = [landed for landed, _ in minima]
     priced = [f_price * landed for landed in lowest]  # unused for lines with no offer
@@ -123,13 +125,12 @@ def shortlist(quoted: Sequence[Quoted], ranker: Ranker, caps: Sequence[int]) -> 
                 landed,
             )
         )
-        standing = list(
-            map(
-                add,
-                map(add, prices, map(dict.__getitem__, map(day_points.__getitem__, places), days)),
-                repeat(supplier_points),
-            )
+        lead = (
+            map(only_table.__getitem__, days)
+            if only_table is not None
+            else map(dict.__getitem__, map(day_points.__getitem__, places), days)
         )
+        standing = list(map(add, map(add, prices, lead), repeat(supplier_points)))
         if min(standing) < 0.0:
             for i in compress(range(len(places)), map(lt, standing, repeat(0.0))):
                 standing[i] = 0.0  # below zero: the reference's max(0, ...)
