@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import not_found
 from api.routes.accreditation_reads import sees_applications_of
+from api.routes.catalogue_orders import visible_purchase
 from api.routes.e_contracts import visible_contract
 from api.routes.loan_access import visible_loan
 from api.routes.order_access import visible_order
 from api.routes.rfq_access import visible_rfq
 from api.routes.tasks import tasks_of
 from contracts.accreditation import accreditation_workflow_id
+from contracts.catalogue_orders import catalogue_order_workflow_id
 from contracts.cold_chain import cold_chain_workflow_id
 from contracts.common import Actor
 from contracts.finance import loan_workflow_id
@@ -39,8 +41,8 @@ from db.models import HumanTask
 @dataclass(frozen=True)
 class VisibleProcess:
     """A process the caller may see: ``subject`` is what its id names (``accreditation``,
-    ``rfq``, ``contract``, ``order``, ``cold_chain``, ``loan``; ``None`` when only a task of it
-    is theirs) and ``key`` that subject's id."""
+    ``rfq``, ``contract``, ``order``, ``cold_chain``, ``loan``, ``catalogue_order``; ``None``
+    when only a task of it is theirs) and ``key`` that subject's id."""
 
     workflow_id: str
     subject: str | None
@@ -70,6 +72,7 @@ SUBJECTS: tuple[tuple[str, str, Check], ...] = (
     (order_workflow_id(""), "order", visible_order),
     (cold_chain_workflow_id(""), "cold_chain", _cold_chain),
     (loan_workflow_id(""), "loan", visible_loan),
+    (catalogue_order_workflow_id(""), "catalogue_order", visible_purchase),
 )
 
 

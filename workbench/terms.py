@@ -98,6 +98,11 @@ TERMS: dict[str, tuple[str, str]] = {
     # notifications
     "pending": ("待投递", "Pending"),
     "failed": ("失败", "Failed"),
+    # catalogue purchases and imports
+    "recording": ("记录中", "Recording"),
+    "reserved": ("已预留库存", "Stock reserved"),
+    "ordered": ("已下单", "Ordered"),
+    "writing": ("写入中", "Writing"),
     # the engine
     "running": ("运行中", "Running"),
     # cold chain (trips, verdicts, dispositions)

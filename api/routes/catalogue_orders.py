@@ -96,7 +96,14 @@ async def order_from_catalogue(
 ) -> OrderAccepted:
     """Order in-stock offers of one supplier on their standard terms; answers 202 and the
     purchase's URL while its process reserves the stock and drafts the contract."""
-    key = request.headers.get("idempotency-key")
+    return await place_order(body, actor, platform, request.headers.get("idempotency-key"))
+
+
+async def place_order(
+    body: CatalogueOrderRequest, actor: Actor, platform: Platform, key: str | None
+) -> OrderAccepted:
+    """The order checked and its process started (the route, and the workbench's button);
+    ``key`` is the caller's idempotency key."""
     # A retried request (its first answer lost) finds the process it started.
     purchase_id = "cat_" + keyed_digest(actor.user_id, key)[:32] if key else new_id("cat")
     purchase = await run_in_threadpool(
@@ -205,12 +212,9 @@ def _offers(session: Session, body: CatalogueOrderRequest, today: date) -> list[
     return offers
 
 
-@router.get("/orders/{purchase_id}")
-def get_catalogue_order(
-    purchase_id: IdPath, actor: SourcingActor, session: SessionDep
-) -> PurchaseView:
-    """A catalogue order, to its buyer's organisation or its supplier: the reservation, the
-    contract and the order. 404 until the process has recorded it (moments after the 202)."""
+def visible_purchase(session: Session, actor: Actor, purchase_id: str) -> CataloguePurchase:
+    """The purchase, to its buyer's buyers and its supplier's suppliers (the workbench's process
+    page asks the same); 404 to anyone else, as for a missing one."""
     row = session.get(CataloguePurchase, purchase_id)
     mine = row is not None and (
         (row.buyer_org_id == actor.org_id and actor.has_any(Role.BUYER))
@@ -218,6 +222,16 @@ def get_catalogue_order(
     )
     if row is None or not mine:
         raise not_found("catalogue order")
+    return row
+
+
+@router.get("/orders/{purchase_id}")
+def get_catalogue_order(
+    purchase_id: IdPath, actor: SourcingActor, session: SessionDep
+) -> PurchaseView:
+    """A catalogue order, to its buyer's organisation or its supplier: the reservation, the
+    contract and the order. 404 until the process has recorded it (moments after the 202)."""
+    row = visible_purchase(session, actor, purchase_id)
     # A recorded purchase has one contract, named before its process records it.
     contract_id = purchase_contract_id(row.id) if row.rfq_id is not None else None
     contract = session.get(Contract, contract_id) if contract_id else None

@@ -57,6 +57,13 @@ async def rfq_from_selection(
 ) -> Accepted:
     """Open an RFQ for the selected products to the chosen suppliers, as ``POST /rfqs``
     does; answers 202 and the RFQ's URL."""
+    return await open_selection_rfq(body, actor, platform, request.headers.get("idempotency-key"))
+
+
+async def open_selection_rfq(
+    body: SelectionRfq, actor: Actor, platform: Platform, key: str | None
+) -> Accepted:
+    """The selection checked and opened as an RFQ (the route, and the workbench's form)."""
     lines = await run_in_threadpool(_lines, platform, body, actor)
     rfq = CreateRfq(
         title=body.title or titled("目录询价 Catalogue RFQ", (ln.description for ln in lines)),
@@ -71,7 +78,7 @@ async def rfq_from_selection(
         sealed=body.sealed,
         invited_supplier_ids=body.supplier_ids,
     )
-    return await open_rfq(rfq, actor, platform, request)
+    return await open_rfq(rfq, actor, platform, key)
 
 
 def _lines(platform: Platform, body: SelectionRfq, actor: Actor) -> list[RfqLine]:

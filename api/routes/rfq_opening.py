@@ -93,12 +93,12 @@ async def create_rfq(
     body: CreateRfq, actor: BuyerActor, platform: PlatformDep, request: Request
 ) -> Accepted:
     """Open an RFQ; answers 202 and its URL while the process records it and invites."""
-    return await open_rfq(body, actor, platform, request)
+    return await open_rfq(body, actor, platform, request.headers.get("idempotency-key"))
 
 
-async def open_rfq(body: CreateRfq, actor: Actor, platform: Platform, request: Request) -> Accepted:
-    """Check an RFQ and start its process (``POST /rfqs``, and the catalogue's selection)."""
-    key = request.headers.get("idempotency-key")
+async def open_rfq(body: CreateRfq, actor: Actor, platform: Platform, key: str | None) -> Accepted:
+    """Check an RFQ and start its process (``POST /rfqs``, the catalogue's selection, the
+    workbench's form); ``key`` is the caller's idempotency key."""
     # A retried request (its first answer lost to a 5xx) finds the process it already started.
     rfq_id = "rfq_" + keyed_digest(actor.user_id, key)[:32] if key else new_id("rfq")
     rfq = await run_in_threadpool(_prepare, platform, body, actor, rfq_id, datetime.now(UTC))

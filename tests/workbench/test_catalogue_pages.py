@@ -179,7 +179,11 @@ async def test_a_buyer_orders_with_the_forms_token_and_the_purchase_starts(
         return page
 
     page = await eventually(reserved, attempts=1200, interval=0.1)
-    assert shop.offer_id in page.text and 'data-testid="cat_rfq"' in page.text
+    assert shop.offer_id in page.text and 'data-testid="cat_process"' in page.text
+    process = await asyncio.to_thread(
+        buyer.get, f"/workbench/processes/CatalogueOrder:{found.group(1)}"
+    )
+    assert process.status_code == 200  # the purchase's own process, under the API's rule
 
 
 async def test_the_ticked_suppliers_are_asked_for_quotes(

@@ -1,10 +1,10 @@
 """From the comparison to a purchase or an RFQ: the product page's forms, and a purchase's page.
 
-"Order now" goes through ``POST /catalogue/orders``'s own function (``order_from_catalogue``:
-the same checks at the edge, the same process) and "request quotes" through
-``POST /catalogue/rfqs``'s (``rfq_from_selection``, which opens the RFQ as ``POST /rfqs``
-does). Both forms are CSRF-checked like a task's decision, and carry an idempotency key that
-the route reads as the header a client would send, so a form sent twice orders once. A
+"Order now" goes through ``POST /catalogue/orders``'s own function (``place_order``: the same
+checks at the edge, the same process) and "request quotes" through ``POST /catalogue/rfqs``'s
+(``open_selection_rfq``, which opens the RFQ as ``POST /rfqs`` does). Both forms are
+CSRF-checked like a task's decision, and carry an idempotency key passed as a client's
+``Idempotency-Key`` would be, so a form sent twice orders once. A
 purchase's page is ``GET /catalogue/orders/{id}``'s view.
 """
 
@@ -21,29 +21,19 @@ from api.params import IdPath
 from api.routes.catalogue_orders import (
     CatalogueOrderRequest,
     get_catalogue_order,
-    order_from_catalogue,
+    place_order,
 )
-from api.routes.catalogue_rfqs import SelectionRfq, rfq_from_selection
+from api.routes.catalogue_rfqs import SelectionRfq, open_selection_rfq
+from contracts.catalogue_orders import catalogue_order_workflow_id
 from contracts.common import Line, Role, Text
 from contracts.fulfilment import order_workflow_id
-from contracts.sourcing import contract_workflow_id, rfq_workflow_id
+from contracts.sourcing import contract_workflow_id
 from workbench.pages.catalogue import checked, naming
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, render
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 QUOTES_DUE_IN = timedelta(days=3)  # the RFQ's quote deadline, from now
-IDEMPOTENCY_KEY = b"idempotency-key"
 FormLine = Annotated[Line, Form(max_length=200)]
-
-
-def keyed(request: Request, key: str) -> Request:
-    """The page's request as the API route reads it: with the form's idempotency key as the
-    ``Idempotency-Key`` header a client would send (the routes take it from there)."""
-    if not key:
-        return request
-    headers = [(n, v) for n, v in request.scope["headers"] if n != IDEMPOTENCY_KEY]
-    scope = {**request.scope, "headers": [*headers, (IDEMPOTENCY_KEY, key.encode())]}
-    return Request(scope, request.receive)
 
 
 @router.post("/catalogue/orders", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -70,7 +60,7 @@ async def order_now(
             "needed_by": needed_by or None,
         },
     )
-    accepted = await order_from_catalogue(body, actor, platform, keyed(request, idempotency_key))
+    accepted = await place_order(body, actor, platform, idempotency_key or None)
     return render(request, "catalogue/purchase.html", {"accepted": accepted, "purchase": None})
 
 
@@ -81,9 +71,8 @@ def purchase_page(
     """A catalogue order to its buyer or supplier: the reservation, the contract, the order."""
     require(Role.BUYER, Role.SUPPLIER)(actor)  # SourcingActor
     purchase = get_catalogue_order(purchase_id, actor, session)
-    links = {}
-    if purchase.rfq_id:
-        links["cat_rfq"] = (purchase.rfq_id, rfq_workflow_id(purchase.rfq_id))
+    # The purchase's own process: its RFQ row is recorded by it (there is no Rfq: process).
+    links = {"cat_process": (purchase_id, catalogue_order_workflow_id(purchase_id))}
     if purchase.contract_status and purchase.contract_id:
         links["cat_contract"] = (purchase.contract_id, contract_workflow_id(purchase.contract_id))
     if purchase.order_id:
@@ -125,5 +114,5 @@ async def request_quotes(
             "payment_terms": payment_terms,
         },
     )
-    accepted = await rfq_from_selection(body, actor, platform, keyed(request, idempotency_key))
+    accepted = await open_selection_rfq(body, actor, platform, idempotency_key or None)
     return render(request, "catalogue/rfq_opened.html", {"accepted": accepted})
