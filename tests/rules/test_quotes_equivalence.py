@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from contracts.sourcing import (
     QuoteTerms,
     RfqInput,
 )
-from rules import quotes, quotes_reference
+from rules import quote_shortlist, quotes, quotes_reference
 from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
 
 LINE_IDS = ("L1", "L2", "L3", "L4")
@@ -210,6 +211,24 @@ def test_the_best_few_of_a_crowded_line_are_the_reference_s(seed: int) -> None:
     # drops the offers below it before ranking, which a handful of suppliers never makes it do.
     case = crowded(seed)
     assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+
+
+def test_the_best_few_without_a_shortlist_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Day-points tables too large for the offers (day counts past validated ones): the
+    # shortlist declines and every offer is gathered by line and ranked, with the same answer.
+    monkeypatch.setattr(quote_shortlist, "_TABLE_ENTRIES_PER_OFFER", 0)
+    monkeypatch.setattr(quote_shortlist, "_TABLE_ENTRIES_FREE", 0)
+    declined: list[bool] = []
+
+    def shortlist(*args: Any) -> quote_shortlist.Shortlist | None:
+        found = quote_shortlist.shortlist(*args)
+        declined.append(found is None)
+        return found
+
+    monkeypatch.setattr(quotes, "shortlist", shortlist)
+    case = crowded(7)
+    assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+    assert declined == [True]
 
 
 def _rfq_and_quotes(
