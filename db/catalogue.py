@@ -108,7 +108,21 @@ class CatalogueOffer(Base):
     __tablename__ = "catalogue_offers"
     __table_args__ = (
         UniqueConstraint("supplier_org_id", "sku"),
-        Index("ix_catalogue_offers_product_price", "product_id", "list_price"),
+        # Covering what search asks of an offer, so it reads no table (migration 0023).
+        Index(
+            "ix_catalogue_offers_product_price",
+            "product_id",
+            "list_price",
+            postgresql_include=[
+                "currency",
+                "valid_until",
+                "supplier_org_id",
+                "lead_time_days",
+                "min_order_quantity",
+                "stock",
+                "delivery_regions",
+            ],
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -132,17 +146,14 @@ class CatalogueOffer(Base):
 
 def visible_offer(today: date) -> ColumnElement[bool]:
     """An offer buyers may see: valid today, from a supplier accredited, unexpired and not
-    suspended (a suspension sets the standing's status, so one comparison covers both)."""
-    standing = (
-        select(SupplierAccreditation.supplier_org_id)
-        .where(
-            SupplierAccreditation.supplier_org_id == CatalogueOffer.supplier_org_id,
-            SupplierAccreditation.status == AccreditationStatus.ACCREDITED,
-            SupplierAccreditation.expires_on > today,
-        )
-        .exists()
+    suspended (a suspension sets the standing's status, so one comparison covers both). The
+    standing is asked as a set (a few thousand suppliers at most), which PostgreSQL hashes once,
+    rather than row by row: a broad search meets 160,000 offers."""
+    standing = select(SupplierAccreditation.supplier_org_id).where(
+        SupplierAccreditation.status == AccreditationStatus.ACCREDITED,
+        SupplierAccreditation.expires_on > today,
     )
-    return and_(CatalogueOffer.valid_until >= today, standing)
+    return and_(CatalogueOffer.valid_until >= today, CatalogueOffer.supplier_org_id.in_(standing))
 
 
 @dataclass(frozen=True, slots=True)
