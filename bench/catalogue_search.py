@@ -73,6 +73,7 @@ def seed(url: str, *, products: int, offers: int, seed_value: int) -> None:
         ("categories", catalogue_seed.write_categories),
         ("products", lambda c: catalogue_seed.write_products(c, products, seed=seed_value)),
         ("offers", lambda c: catalogue_seed.write_offers(c, products, offers, sizes.suppliers)),
+        ("vocabulary", catalogue_seed.write_vocabulary),
     )
     for name, step in steps:
         with engine.begin() as conn:

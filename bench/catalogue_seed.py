@@ -170,6 +170,15 @@ def write_products(conn: Connection, count: int, *, seed: int) -> int:
     return copy_rows(conn, "products", columns, rows())
 
 
+def write_vocabulary(conn: Connection) -> None:
+    """Each category's terms, as ``db.catalogue.write_listings`` records them beside a product
+    (the products here are COPYed past it)."""
+    conn.exec_driver_sql(
+        "INSERT INTO catalogue_terms (term, category_id) "
+        "SELECT DISTINCT unnest(terms), category_id FROM products ON CONFLICT DO NOTHING"
+    )
+
+
 def write_offers(conn: Connection, products: int, offers: int, suppliers: int) -> None:
     """``offers`` offers spread evenly over the products, each from a random supplier: a list
     price drawn log-uniform from 1 to 5,000 with a 10% break at 100, stock (a fifth made to

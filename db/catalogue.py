@@ -104,6 +104,19 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
+class CatalogueTerm(Base):
+    """A term some product of the category holds (``Product.terms``): search asks here whether
+    a word is known before matching it exactly or, unknown, by trigrams. Only ever added to: a
+    term whose products changed their description stays, and its word is then matched exactly."""
+
+    __tablename__ = "catalogue_terms"
+
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    category_id: Mapped[str] = mapped_column(
+        ForeignKey("catalogue_categories.id"), primary_key=True
+    )
+
+
 class CatalogueOffer(Base):
     __tablename__ = "catalogue_offers"
     __table_args__ = (
@@ -191,12 +204,14 @@ def _products(
     session: Session, supplier_org_id: str, chunk: Sequence[CheckedListing]
 ) -> dict[tuple[str, str], str]:
     rows: dict[tuple[str, str], dict[str, object]] = {}
+    vocabulary: set[tuple[str, str]] = set()
     for checked in chunk:  # the last listing of a product in the chunk describes it
         listing = checked.listing
         search_text, terms = index_fields(
             listing.name, listing.brand, listing.model, checked.attributes, units=checked.units
         )
         category_id, identity = _identity(checked)
+        vocabulary.update((term, category_id) for term in terms)
         rows[(category_id, identity)] = {
             "id": new_id("prd"),
             "category_id": category_id,
@@ -234,6 +249,11 @@ def _products(
         where=Product.listed_by_org_id == statement.excluded.listed_by_org_id,
     )
     session.execute(statement)
+    session.execute(
+        insert(CatalogueTerm)
+        .values([{"term": term, "category_id": category} for term, category in sorted(vocabulary)])
+        .on_conflict_do_nothing()
+    )
     keys = list(rows)
     found = session.execute(
         select(Product.category_id, Product.identity, Product.id).where(

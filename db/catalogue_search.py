@@ -35,7 +35,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
     or_,
@@ -48,7 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
-from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer
+from db.catalogue import CatalogueCategory, CatalogueOffer, CatalogueTerm, Product, visible_offer
 from rules.search_text import MatchKind, ParsedQuery, QueryGroup
 
 WEIGHTS = {
@@ -123,31 +122,44 @@ def _like(group: QueryGroup) -> ColumnElement[bool]:
     return Product.search_text.like(f"%{escaped}%", escape="\\")
 
 
+def _subtree(filters: SearchFilters) -> Select[tuple[str]]:
+    """The ids of the category searched and every category below it."""
+    path = filters.category_path or ""
+    return select(CatalogueCategory.id).where(
+        or_(
+            CatalogueCategory.path == path,
+            CatalogueCategory.path.startswith(path + "/", autoescape=True),
+        )
+    )
+
+
 def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
     """The product is in the category searched or below it (none: every product)."""
     if filters.category_path is None:
         return []
-    subtree = select(CatalogueCategory.id).where(
-        or_(
-            CatalogueCategory.path == filters.category_path,
-            CatalogueCategory.path.startswith(filters.category_path + "/", autoescape=True),
-        )
-    )
-    return [Product.category_id.in_(subtree)]
+    return [Product.category_id.in_(_subtree(filters))]
 
 
 def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
     """The groups no product of the category searched meets exactly (by their text): these
-    are matched loosely."""
-    if not query.groups:
-        return frozenset()
-    scope = _in_category(filters)
-    probes = [exists().where(_exact(group), *scope) for group in query.groups]
+    are matched loosely. A group is met exactly when every term of one of its alternatives is
+    in the category's vocabulary (``catalogue_terms``, one primary-key probe a term)."""
     # The word similarity ``<%`` admits, for this transaction (the search's): pg_trgm's 0.6
     # turns away a letter left out of a short word (stanly: 4 of 7 trigrams).
     threshold = func.set_config("pg_trgm.word_similarity_threshold", str(FUZZY_THRESHOLD), True)
-    _, *found = session.execute(select(threshold, *probes)).one()
-    return frozenset(g.text for g, hit in zip(query.groups, found, strict=True) if not hit)
+    session.execute(select(threshold))
+    if not query.groups:
+        return frozenset()
+    wanted = sorted({t for g in query.groups for a in g.alternatives for t in a.terms})
+    known_query = select(CatalogueTerm.term.distinct()).where(CatalogueTerm.term.in_(wanted))
+    if filters.category_path is not None:
+        known_query = known_query.where(CatalogueTerm.category_id.in_(_subtree(filters)))
+    known = set(session.scalars(known_query))
+    return frozenset(
+        g.text
+        for g in query.groups
+        if not any(a.terms and a.terms <= known for a in g.alternatives)
+    )
 
 
 def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
