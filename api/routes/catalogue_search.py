@@ -210,7 +210,7 @@ def search_catalogue(
     response: Response,
     q: Annotated[Line, Query(max_length=200, description="words, sizes, a model")] = "",
     category: Annotated[CategoryId | None, Query(description="a category and its subtree")] = None,
-    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "CNY",
+    currency: Annotated[Line, Query(pattern=r"^[A-Z]{3}$")] = "CNY",
     price_min: Price = None,
     price_max: Price = None,
     brand: Annotated[Line | None, Query(min_length=1, max_length=100)] = None,

@@ -24,6 +24,8 @@ from api.routes.catalogue_orders import (
     place_order,
 )
 from api.routes.catalogue_rfqs import SelectionRfq, open_selection_rfq
+from api.routes.rfq_access import MAX_SUPPLIERS
+from api.routes.rfq_opening import OrgId
 from contracts.catalogue_orders import catalogue_order_workflow_id
 from contracts.common import Line, Role, Text
 from contracts.fulfilment import order_workflow_id
@@ -94,7 +96,8 @@ async def request_quotes(
     needed_by: Annotated[Line, Form(max_length=10)],
     delivery_place: FormLine,
     payment_terms: Annotated[Text, Form(max_length=2000)],
-    supplier_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    # A mutable default is safe here: FastAPI copies defaults per request.
+    supplier_ids: Annotated[list[OrgId], Form(max_length=MAX_SUPPLIERS)] = [],  # noqa: B006
     unit: Annotated[Line, Form(max_length=20)] = "",
     currency: Annotated[Line, Form(max_length=3)] = "CNY",
     idempotency_key: Annotated[Line, Form(max_length=64)] = "",
