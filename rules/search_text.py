@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -132,9 +133,12 @@ def token_terms(token: str) -> list[str]:
     return bigrams(token) if is_cjk(token) else [token]
 
 
+@lru_cache(maxsize=1 << 16)
 def pinyin_initials(run: str) -> str:
     """The pinyin initials of a run's Han characters (``螺丝刀`` → ``lsd``); pypinyin reads a
-    character by its phrase (``重庆`` → ``cq``, not ``zq``). Kana and Hangul have none."""
+    character by its phrase (``重庆`` → ``cq``, not ``zq``). Kana and Hangul have none.
+    Remembered by run: a catalogue's names repeat their words, and pypinyin's phrase lookup
+    was most of an import's indexing."""
     return "".join(lazy_pinyin(run, style=Style.FIRST_LETTER, errors="ignore"))
 
 
