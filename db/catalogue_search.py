@@ -19,6 +19,7 @@ products under every filter but their own, so a buyer sees what widening a filte
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,10 +29,16 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
+    Column,
     Float,
+    Integer,
+    MetaData,
     Numeric,
     Select,
+    String,
     Subquery,
+    Table,
     and_,
     case,
     cast,
@@ -285,6 +292,49 @@ def _results(
     return results, matched
 
 
+Results = CTE | Table
+
+
+def found(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, *, today: date) -> CTE:
+    """The matching products with their best offers, as a statement's CTE (``loose``: the
+    groups ``loose_groups`` found nothing meets exactly): for a page without facets."""
+    results, _ = _results(query, loose, filters, today)
+    return results
+
+
+def found_once(
+    session: Session,
+    query: ParsedQuery,
+    loose: frozenset[str],
+    filters: SearchFilters,
+    *,
+    today: date,
+) -> Table:
+    """``found``, computed once into a temporary table (gone when the request's transaction
+    ends) that the first page and its facets both read: each computed it on its own before,
+    which doubled a first page's time (a broad word's 60,000 products' best offers, twice)."""
+    statement = select(found(query, loose, filters, today=today)).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    name = f"catalogue_found_{secrets.token_hex(6)}"
+    session.connection().exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {statement}", statement.params
+    )
+    return Table(
+        name,
+        MetaData(),
+        Column("id", String),
+        Column("brand", String),
+        Column("hazard_class", String),
+        Column("temperature_profile", String),
+        Column("score", Numeric),
+        Column("price", Numeric),
+        Column("price_anywhere", Numeric),
+        Column("lead_time_days", Integer),
+        Column("offers", BigInteger),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Flags:
     """Each filter as a condition on a ``results`` row, to leave one out for its facet."""
@@ -310,7 +360,7 @@ def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElemen
     return and_(*conditions)
 
 
-def _flags(results: CTE, filters: SearchFilters) -> _Flags:
+def _flags(results: Results, filters: SearchFilters) -> _Flags:
     c = results.c
     brand: ColumnElement[bool] = true()
     if filters.brand is not None:
@@ -352,7 +402,7 @@ class Found:
     offers: int
 
 
-def ordering(results: CTE | Subquery, sort: Sort) -> list[ColumnElement[Any]]:
+def ordering(results: Results | Subquery, sort: Sort) -> list[ColumnElement[Any]]:
     """The page's order: a unique key, ``(…, product id)``."""
     c = results.c
     if sort is Sort.PRICE:
@@ -364,18 +414,15 @@ def ordering(results: CTE | Subquery, sort: Sort) -> list[ColumnElement[Any]]:
 
 def search_page(
     session: Session,
-    query: ParsedQuery,
-    loose: frozenset[str],
+    results: Results,
     filters: SearchFilters,
     *,
     sort: Sort,
     after: Sequence[Any] | None,
     limit: int,
-    today: date,
 ) -> list[Found]:
-    """Up to ``limit + 1`` products in ``sort`` order strictly after the key ``after``;
-    ``loose``: the groups ``loose_groups`` found nothing meets exactly."""
-    results, _ = _results(query, loose, filters, today)
+    """Up to ``limit + 1`` products of ``results`` (``found`` or ``found_once``) in ``sort``
+    order strictly after the key ``after``."""
     keys = ordering(results, sort)
     descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
     order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
@@ -437,15 +484,9 @@ def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def facets(
-    session: Session,
-    query: ParsedQuery,
-    loose: frozenset[str],
-    filters: SearchFilters,
-    *,
-    today: date,
+    session: Session, results: Results, filters: SearchFilters, *, today: date
 ) -> list[FacetCount]:
-    """How many matching products each facet value has, under every filter but its own."""
-    results, _ = _results(query, loose, filters, today)
+    """How many of ``results`` each facet value has, under every filter but its own."""
     flags = _flags(results, filters)
     c = results.c
     parts = [

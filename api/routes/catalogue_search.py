@@ -36,6 +36,8 @@ from db.catalogue_search import (
     SearchFilters,
     Sort,
     facets,
+    found,
+    found_once,
     loose_groups,
     search_page,
     synonyms,
@@ -261,18 +263,22 @@ def search_catalogue(
     page = Page(keyset, limit, request, response, keyset.decode(cursor) if cursor else None)
     today = datetime.now(CHINA_STANDARD_TIME).date()
     loose = loose_groups(session, query, filters)
-    found = search_page(
-        session, query, loose, filters, sort=sort, after=page.start, limit=limit, today=today
+    # A first page comes with facets: its products are found once for both.
+    results = (
+        found(query, loose, filters, today=today)
+        if cursor
+        else found_once(session, query, loose, filters, today=today)
     )
-    if len(found) > limit:
-        found = found[:limit]
-        page.next_cursor = keyset.encode(found[-1])
-    units = _units(session, {row.category_id for row in found})
+    hits = search_page(session, results, filters, sort=sort, after=page.start, limit=limit)
+    if len(hits) > limit:
+        hits = hits[:limit]
+        page.next_cursor = keyset.encode(hits[-1])
+    units = _units(session, {row.category_id for row in hits})
     answer = SearchAnswer(
         query=query.text,
         words=_words(query),
-        results=[_hit(row, query, currency, units.get(row.category_id, {})) for row in found],
-        facets=None if cursor else _facets(facets(session, query, loose, filters, today=today)),
+        results=[_hit(row, query, currency, units.get(row.category_id, {})) for row in hits],
+        facets=None if cursor else _facets(facets(session, results, filters, today=today)),
         next_cursor=page.next_cursor,
     )
     for name, value in page.headers().items():
