@@ -29,13 +29,13 @@ from contracts.catalogue_orders import (
     SettlePurchaseInput,
 )
 from contracts.common import SYSTEM_ACTOR
-from contracts.sourcing import QuoteStatus, RfqStatus
+from contracts.sourcing import RfqStatus
 from db.audit_log import audit_once
 from db.catalogue import CatalogueOffer, visible_offer
 from db.catalogue_purchases import CataloguePurchase
 from db.models import QuoteRecord, RfqInvitation
 from db.session import transaction
-from db.sourcing import rfq_row
+from db.sourcing import quote_values, rfq_row
 from rules.catalogue_comparison import delivers_to
 from rules.waybill_parties import CHINA_STANDARD_TIME
 
@@ -198,18 +198,7 @@ def _record_rfq(session: Session, purchase: CatalogueOrderInput) -> None:
             answered_at=quote.submitted_at,
         )
     )
-    session.add(
-        QuoteRecord(
-            id=quote.quote_id,
-            rfq_id=rfq.rfq_id,
-            supplier_org_id=quote.supplier_org_id,
-            revision=quote.revision,
-            status=QuoteStatus.ACTIVE.value,
-            terms=quote.terms.model_dump(mode="json"),
-            submitted_by=quote.submitted_by,
-            submitted_at=quote.submitted_at,
-        )
-    )
+    session.add(QuoteRecord(**quote_values(quote)))
     audit_once(
         session,
         rfq.created_by,

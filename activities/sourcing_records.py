@@ -40,7 +40,7 @@ from db.models import (
     RfqInvitation,
 )
 from db.session import transaction
-from db.sourcing import comparison_for, current_standings, rfq_row
+from db.sourcing import comparison_for, current_standings, quote_values, rfq_row
 
 _FINAL_CONTRACT = {ContractStatus.EXECUTED, ContractStatus.REJECTED, ContractStatus.LAPSED}
 _FINAL_RFQ = {RfqStatus.COMPLETED, RfqStatus.LAPSED, RfqStatus.CANCELLED}
@@ -116,16 +116,7 @@ class SourcingRecords:
         with transaction(self._sessions) as session:
             inserted = session.execute(
                 insert(QuoteRecord)
-                .values(
-                    id=quote.quote_id,
-                    rfq_id=quote.rfq_id,
-                    supplier_org_id=quote.supplier_org_id,
-                    revision=quote.revision,
-                    status=QuoteStatus.ACTIVE.value,
-                    terms=quote.terms.model_dump(mode="json"),
-                    submitted_by=quote.submitted_by,
-                    submitted_at=quote.submitted_at,
-                )
+                .values(**quote_values(quote))
                 .on_conflict_do_nothing(index_elements=[QuoteRecord.id])
                 .returning(QuoteRecord.id)
             ).first()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Text as SqlText
 from sqlalchemy import cast, select
@@ -50,6 +51,20 @@ def rfq_row(
         created_by=rfq.created_by.user_id,
         created_at=rfq.created_at,
     )
+
+
+def quote_values(quote: Quote) -> dict[str, Any]:
+    """A quote revision's row as its process records it (a revision is a row of its own)."""
+    return {
+        "id": quote.quote_id,
+        "rfq_id": quote.rfq_id,
+        "supplier_org_id": quote.supplier_org_id,
+        "revision": quote.revision,
+        "status": QuoteStatus.ACTIVE.value,
+        "terms": quote.terms.model_dump(mode="json"),
+        "submitted_by": quote.submitted_by,
+        "submitted_at": quote.submitted_at,
+    }
 
 
 def rfq_input(row: Rfq) -> RfqInput:
