@@ -29,14 +29,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
 from bench import catalogue_seed
 from bench import large_data as data
 from bench.large import Baseline, _connect
 from bench.large_copy import write_accreditation
-from bench.seed_large import KEY_ID, _create, database_url, key_spec, large_server
+from bench.seed_large import (
+    KEY_ID,
+    _create,
+    database_url,
+    key_spec,
+    large_server,
+    write_steps,
+)
 from bench.services import quiet_logs
 from bench.stats import Row, Samples, latency_rows, print_header, require_counts, table
 from bench.workbench_measures import interleaved, platform_app, signed_in
@@ -64,9 +69,7 @@ def seed(url: str, *, products: int, offers: int, seed_value: int) -> None:
     with make_session_factory(make_engine(url, pool_size=1))() as session:
         seed_demo(session)
         session.commit()
-    engine = create_engine(url, poolclass=NullPool)
     sizes = data.Sizes.at(SUPPLIERS / 100_000)
-    began = time.perf_counter()
     steps = (
         ("suppliers", lambda c: data.write_organisations(c, sizes)),
         ("accreditation", lambda c: write_accreditation(c, sizes, seed=seed_value)),
@@ -75,15 +78,7 @@ def seed(url: str, *, products: int, offers: int, seed_value: int) -> None:
         ("offers", lambda c: catalogue_seed.write_offers(c, products, offers, sizes.suppliers)),
         ("vocabulary", catalogue_seed.write_vocabulary),
     )
-    for name, step in steps:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"SELECT setseed({(seed_value % 1000) / 1000})")
-            step(conn)
-        _say(f"{name} written after {time.perf_counter() - began:.0f} s")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
-    _say(f"analysed after {time.perf_counter() - began:.0f} s")
-    engine.dispose()
+    write_steps(url, steps, seed_value=seed_value)
 
 
 BARE = (

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -85,14 +85,31 @@ def _create(server_url: str, *, fresh: bool) -> bool:
     return exists is None
 
 
+Step = tuple[str, Callable[[Connection], object]]
+
+
+def write_steps(url: str, steps: Sequence[Step], *, seed_value: int) -> None:
+    """Each step in a transaction of its own, PostgreSQL's random() seeded alike, timed on
+    stderr; then VACUUM ANALYZE, so the planner knows the tables it is measured on."""
+    engine = create_engine(url, poolclass=NullPool)
+    began = time.perf_counter()
+    for name, step in steps:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"SELECT setseed({(seed_value % 1000) / 1000})")
+            step(conn)
+        _say(f"{name} written after {time.perf_counter() - began:.0f} s")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    _say(f"analysed after {time.perf_counter() - began:.0f} s")
+    engine.dispose()
+
+
 def seed(url: str, sizes: data.Sizes, *, seed_value: int) -> None:
     """Every table of the dataset, each step timed on stderr; ANALYZE at the end."""
     migrate(url)
     with make_session_factory(make_engine(url, pool_size=1))() as session:
         seed_demo(session)
         session.commit()
-    engine = create_engine(url, poolclass=NullPool)
-    began = time.perf_counter()
     steps = (
         ("organisations", lambda c: data.write_organisations(c, sizes)),
         ("accreditation", lambda c: write_accreditation(c, sizes, seed=seed_value)),
@@ -110,15 +127,7 @@ def seed(url: str, sizes: data.Sizes, *, seed_value: int) -> None:
             ),
         ),
     )
-    for name, step in steps:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"SELECT setseed({(seed_value % 1000) / 1000})")
-            step(conn)
-        _say(f"{name} written after {time.perf_counter() - began:.0f} s")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
-    _say(f"analysed after {time.perf_counter() - began:.0f} s")
-    engine.dispose()
+    write_steps(url, steps, seed_value=seed_value)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
