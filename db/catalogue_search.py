@@ -1,4 +1,4 @@
-"""Catalogue search in SQL: products matching a parsed query, their best visible offer, facets.
+"""Catalogue search in SQL: products matching a parsed query and their best visible offer.
 
 A product matches when it meets every query group (``rules.search_text.parse_query``). A group
 is met exactly, by its ``terms`` (the GIN index of migration 0019: the word, a synonym, pinyin
@@ -13,8 +13,8 @@ product that is most nearly just what was asked for.
 
 Only offers buyers may see count (``db.catalogue.visible_offer``), in the asked currency, that
 pass the offer filters (MOQ, stock, region; the quantity's MOQ and price break). A product's
-price is its best such offer's, at the quantity when one is given. Facets count the matching
-products under every filter but their own, so a buyer sees what widening a filter would give.
+price is its best such offer's, at the quantity when one is given. The facets
+(``db.catalogue_facets``) count the same found products.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -67,9 +66,6 @@ WEIGHTS = {
 CLOSENESS = 1 / 3
 TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonus
 FUZZY_THRESHOLD = 0.5
-# Price bands for the facet, in the asked currency: each a decade of the unit price.
-PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
-MAX_FACET_VALUES = 30
 NATIONWIDE = "CN"  # an offer delivering to CN delivers to every province
 
 
@@ -234,7 +230,7 @@ def _price(filters: SearchFilters) -> ColumnElement[Any]:
     return func.coalesce(broken, CatalogueOffer.list_price)
 
 
-def _offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
     conditions = [visible_offer(today), CatalogueOffer.currency == filters.currency]
     if filters.moq_max is not None:
         conditions.append(CatalogueOffer.min_order_quantity <= filters.moq_max)
@@ -277,7 +273,7 @@ def _results(
         )
         .where(
             CatalogueOffer.product_id.in_(select(matched.c.id)),
-            *_offer_filters(filters, today),
+            *offer_filters(filters, today),
         )
         .group_by(CatalogueOffer.product_id)
         .cte("best")
@@ -336,7 +332,7 @@ def found_once(
 
 
 @dataclass(frozen=True, slots=True)
-class _Flags:
+class Flags:
     """Each filter as a condition on a ``results`` row, to leave one out for its facet."""
 
     price: ColumnElement[bool]
@@ -360,7 +356,7 @@ def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElemen
     return and_(*conditions)
 
 
-def _flags(results: Results, filters: SearchFilters) -> _Flags:
+def flags(results: Results, filters: SearchFilters) -> Flags:
     c = results.c
     brand: ColumnElement[bool] = true()
     if filters.brand is not None:
@@ -374,7 +370,7 @@ def _flags(results: Results, filters: SearchFilters) -> _Flags:
     temperature: ColumnElement[bool] = true()
     if filters.temperature is not None:
         temperature = c.temperature_profile == filters.temperature
-    return _Flags(
+    return Flags(
         price=_between(c.price, filters),
         price_anywhere=_between(c.price_anywhere, filters),
         region=c.price.is_not(None),
@@ -428,7 +424,7 @@ def search_page(
     order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
     # The page is cut from the results first, then joined to its products: joined before the
     # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
-    chosen = select(results).where(_flags(results, filters).all()).order_by(*order)
+    chosen = select(results).where(flags(results, filters).all()).order_by(*order)
     if after is not None:
         chosen = chosen.where(_after(keys, descending, after))
     page = chosen.limit(limit + 1).subquery("page")
@@ -464,60 +460,3 @@ def _after(
         beyond = key < values[i] if descending[i] else key > values[i]
         ways.append(and_(*equal, beyond))
     return or_(*ways)
-
-
-@dataclass(frozen=True, slots=True)
-class FacetCount:
-    facet: str
-    value: str
-    count: int
-
-
-def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``<10``, ``10-100``, …, ``>=10000``: the facet's value for a unit price."""
-    bounds = [Decimal(0), *PRICE_BANDS]
-    whens = [
-        (price < high, literal(f"{low}-{high}" if low else f"<{high}"))
-        for low, high in zip(bounds, PRICE_BANDS, strict=False)
-    ]
-    return case(*whens, else_=literal(f">={PRICE_BANDS[-1]}"))
-
-
-def facets(
-    session: Session, results: Results, filters: SearchFilters, *, today: date
-) -> list[FacetCount]:
-    """How many of ``results`` each facet value has, under every filter but its own."""
-    flags = _flags(results, filters)
-    c = results.c
-    parts = [
-        select(literal("brand"), c.brand, func.count())
-        .where(flags.all(but="brand"))
-        .group_by(c.brand),
-        select(literal("hazard_class"), c.hazard_class, func.count())
-        .where(flags.all(but="hazard"), c.hazard_class.is_not(None))
-        .group_by(c.hazard_class),
-        select(literal("temperature"), c.temperature_profile, func.count())
-        .where(flags.all(but="temperature"), c.temperature_profile.is_not(None))
-        .group_by(c.temperature_profile),
-        select(literal("price"), price_band(c.price), func.count())
-        .where(flags.all(but="price"))
-        .group_by(price_band(c.price)),
-    ]
-    # Regions: of each product's eligible offers in any region, within the price filter on
-    # its best price anywhere.
-    others = and_(flags.brand, flags.hazard, flags.temperature, flags.price_anywhere)
-    region = (
-        func.unnest(CatalogueOffer.delivery_regions).table_valued("code").render_derived("region")
-    )
-    parts.append(
-        select(literal("region"), region.c.code, func.count(CatalogueOffer.product_id.distinct()))
-        .select_from(CatalogueOffer)
-        .join(region, true())
-        .where(
-            CatalogueOffer.product_id.in_(select(c.id).where(others)),
-            *_offer_filters(filters, today),
-        )
-        .group_by(region.c.code)
-    )
-    rows = session.execute(union_all(*parts)).all()
-    return [FacetCount(facet, str(value), count) for facet, value, count in rows]

@@ -29,13 +29,11 @@ from api.pagination import MAX_CURSOR, Key, Keyset, Page
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Line, Money
 from db.catalogue import CatalogueCategory
+from db.catalogue_facets import MAX_FACET_VALUES, FacetCount, facets
 from db.catalogue_search import (
-    MAX_FACET_VALUES,
-    FacetCount,
     Found,
     SearchFilters,
     Sort,
-    facets,
     found,
     found_once,
     loose_groups,

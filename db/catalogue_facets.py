@@ -1,0 +1,83 @@
+"""Catalogue search's facets: how many found products each filter value has.
+
+Counted over ``db.catalogue_search``'s found products (the same temporary table the first page
+reads), under every filter but the facet's own, so a buyer sees what widening a filter would
+give: brands, hazard classes, temperature profiles, price bands (each a decade of the unit
+price, in the asked currency) and delivery provinces (of each product's eligible offers, within
+the price filter on its best price anywhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select, true, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.catalogue import CatalogueOffer
+from db.catalogue_search import Results, SearchFilters, offer_filters
+from db.catalogue_search import flags as flags_of
+
+PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
+MAX_FACET_VALUES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    facet: str
+    value: str
+    count: int
+
+
+def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``<10``, ``10-100``, …, ``>=10000``: the facet's value for a unit price."""
+    bounds = [Decimal(0), *PRICE_BANDS]
+    whens = [
+        (price < high, literal(f"{low}-{high}" if low else f"<{high}"))
+        for low, high in zip(bounds, PRICE_BANDS, strict=False)
+    ]
+    return case(*whens, else_=literal(f">={PRICE_BANDS[-1]}"))
+
+
+def facets(
+    session: Session, results: Results, filters: SearchFilters, *, today: date
+) -> list[FacetCount]:
+    """How many of ``results`` each facet value has, under every filter but its own."""
+    flags = flags_of(results, filters)
+    c = results.c
+    parts = [
+        select(literal("brand"), c.brand, func.count())
+        .where(flags.all(but="brand"))
+        .group_by(c.brand),
+        select(literal("hazard_class"), c.hazard_class, func.count())
+        .where(flags.all(but="hazard"), c.hazard_class.is_not(None))
+        .group_by(c.hazard_class),
+        select(literal("temperature"), c.temperature_profile, func.count())
+        .where(flags.all(but="temperature"), c.temperature_profile.is_not(None))
+        .group_by(c.temperature_profile),
+        select(literal("price"), price_band(c.price), func.count())
+        .where(flags.all(but="price"))
+        .group_by(price_band(c.price)),
+    ]
+    # Regions: of each product's eligible offers in any region, within the price filter on
+    # its best price anywhere.
+    others = and_(flags.brand, flags.hazard, flags.temperature, flags.price_anywhere)
+    region = (
+        func.unnest(CatalogueOffer.delivery_regions).table_valued("code").render_derived("region")
+    )
+    parts.append(
+        select(literal("region"), region.c.code, func.count(CatalogueOffer.product_id.distinct()))
+        .select_from(CatalogueOffer)
+        .join(region, true())
+        .where(
+            CatalogueOffer.product_id.in_(select(c.id).where(others)),
+            *offer_filters(filters, today),
+        )
+        .group_by(region.c.code)
+    )
+    rows = session.execute(union_all(*parts)).all()
+    return [FacetCount(facet, str(value), count) for facet, value, count in rows]
