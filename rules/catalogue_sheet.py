@@ -17,18 +17,18 @@ be the template's whole text, its Chinese or English label, or the field's key.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from contracts.catalogue import AttributeKind, AttributeSpec, OfferTerms, ProductListing
 from contracts.sourcing import PriceBreak
+from rules.catalogue_cells import CellReading
 from rules.catalogue_listing import CheckedListing, Problem, check_listing
 
 CATEGORY_MARK = "类目 Category"
@@ -114,23 +114,6 @@ _LISTING_COLUMNS = (
         ("frozen", "chilled", "refrigerated", "controlled_room", "usp_controlled_room"),
     ),
 )
-
-# ISO 3166-2:CN province-level codes by the province's short Chinese name.
-_PROVINCES = {
-    name: code
-    for code, name in re.findall(
-        r"([A-Z]{2})=(\w+)",
-        "AH=安徽 BJ=北京 CQ=重庆 FJ=福建 GD=广东 GS=甘肃 GX=广西 GZ=贵州 HA=河南 HB=湖北 "
-        "HE=河北 HI=海南 HK=香港 HL=黑龙江 HN=湖南 JL=吉林 JS=江苏 JX=江西 LN=辽宁 MO=澳门 "
-        "NM=内蒙古 NX=宁夏 QH=青海 SC=四川 SD=山东 SH=上海 SN=陕西 SX=山西 TJ=天津 TW=台湾 "
-        "XJ=新疆 XZ=西藏 YN=云南 ZJ=浙江",
-    )
-}
-_PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
-_SEPARATORS = re.compile(r"[;,；，、\s]+")
-_PAIRS = re.compile(r"[;；、\n]+")
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def columns(specs: Sequence[AttributeSpec]) -> tuple[Column, ...]:
@@ -326,12 +309,8 @@ def _column_of(loc: tuple[Any, ...], kind: str = "") -> str:
     return str(loc[1])
 
 
-class _Reading:
+class _Reading(CellReading):
     """A row's cells read as a supplier writes them; a cell that cannot be read is a problem."""
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self.values = values
-        self.problems: list[Problem] = []
 
     def listing(self, category_id: str, specs: tuple[AttributeSpec, ...]) -> dict[str, Any]:
         v = self.values
@@ -373,102 +352,9 @@ class _Reading:
             },
         }
 
-    def refuse(self, key: str, rule: str) -> None:
-        self.problems.append(Problem(key, rule))
-
-    def number(self, key: str, text: str | None = None) -> Decimal | None:
-        text = self.values.get(key) if text is None else text
-        if text is None:
-            return None
-        folded = unicodedata.normalize("NFKC", text).strip()
-        if _GROUPED.match(folded):
-            folded = folded.replace(",", "")
-        try:
-            value = Decimal(folded)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.refuse(key, "must be a number")
-            return None
-        return value
-
-    def rate(self, key: str) -> Decimal:
-        text = unicodedata.normalize("NFKC", self.values.get(key, "")).strip()
-        if text.endswith("%"):
-            percent = self.number(key, text[:-1])
-            return percent / 100 if percent is not None else Decimal(0)
-        return self.number(key) or Decimal(0)
-
-    def volume_prices(self, first: Decimal) -> list[dict[str, Decimal | None]]:
-        text = self.values.get("volume_prices", "")
-        breaks: list[dict[str, Decimal | None]] = []
-        quantities = [first]
-        for pair in filter(None, (p.strip() for p in _PAIRS.split(text))):
-            parts = re.split(r"[:：=]", unicodedata.normalize("NFKC", pair))
-            try:
-                quantity, price = (Decimal(part.strip().replace(",", "")) for part in parts)
-            except (ValueError, InvalidOperation):
-                self.refuse("volume_prices", f"{pair!r} is not quantity:unit price (100:11.80)")
-                continue
-            if quantity <= quantities[-1]:
-                self.refuse(
-                    "volume_prices",
-                    f"quantities must ascend, each above the minimum order ({_plain(first)})",
-                )
-                continue
-            quantities.append(quantity)
-            breaks.append({"min_quantity": quantity, "unit_price": price})
-        return breaks
-
-    def regions(self) -> list[str]:
-        found: list[str] = []
-        for word in filter(None, _SEPARATORS.split(self.values.get("delivery_regions", ""))):
-            code = unicodedata.normalize("NFKC", word).upper()
-            if code in ("全国", "中国"):
-                code = "CN"
-            elif not re.fullmatch(r"CN(-[A-Z]{2})?", code):
-                short = _PROVINCE_SUFFIX.sub("", word)
-                if short not in _PROVINCES:
-                    self.refuse(
-                        "delivery_regions", f"{word!r} is not CN, a code like CN-JS or a province"
-                    )
-                    continue
-                code = f"CN-{_PROVINCES[short]}"
-            if code not in found:
-                found.append(code)
-        return found
-
-    def date(self, key: str) -> date | None:
-        text = unicodedata.normalize("NFKC", self.values.get(key, "")).strip()
-        if not text:
-            return None
-        found = _DATE.match(text)
-        try:
-            if found is None:
-                raise ValueError(text)
-            return date(*(int(part) for part in found.groups()))
-        except ValueError:
-            self.refuse(key, "must be a date such as 2027-06-30")
-            return None
-
-    def un_number(self) -> str | None:
-        text = "".join(unicodedata.normalize("NFKC", self.values.get("un_number", "")).split())
-        if not text:
-            return None
-        return f"UN{text}" if text.isdigit() else text.upper()
-
-    def packing_group(self) -> str | None:
-        text = unicodedata.normalize("NFKC", self.values.get("packing_group", "")).strip()
-        return {"1": "I", "2": "II", "3": "III"}.get(text, text.upper()) or None
-
 
 def _snake(text: str) -> str:
     return "_".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def _plain(amount: Decimal) -> str:
-    text = format(amount.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def duplicate_problems(
