@@ -16,7 +16,7 @@ from contracts.common import Actor, Line, OrgKind
 from contracts.sourcing import Quantity
 from db.catalogue_selection import SelectedProduct, selected_products
 from db.models import Organisation
-from rules.catalogue_comparison import PROVINCES
+from rules.provinces import PROVINCES
 
 ProductId = Annotated[Line, Field(min_length=1, max_length=40)]
 Unit = Annotated[Line, Field(min_length=1, max_length=20)]

@@ -54,6 +54,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
 from db.catalogue import CatalogueCategory, CatalogueOffer, CatalogueTerm, Product, visible_offer
+from rules.provinces import WHOLE_MAINLAND
 from rules.search_text import MatchKind, ParsedQuery, QueryGroup
 
 WEIGHTS = {
@@ -66,7 +67,6 @@ WEIGHTS = {
 CLOSENESS = 1 / 3
 TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonus
 FUZZY_THRESHOLD = 0.5
-NATIONWIDE = "CN"  # an offer delivering to CN delivers to every province
 
 
 class Sort(StrEnum):
@@ -244,7 +244,7 @@ def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[boo
 def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
     if filters.region is None:
         return true()
-    wanted = cast(sorted({filters.region, NATIONWIDE}), ARRAY(Text))
+    wanted = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
     overlap: ColumnElement[bool] = cast(CatalogueOffer.delivery_regions, ARRAY(Text)).overlap(
         wanted
     )

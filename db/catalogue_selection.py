@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from contracts.catalogue import AttributeSpec, OfferTerms
 from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer
 from db.models import Organisation
-from rules.catalogue_comparison import WHOLE_MAINLAND, OfferFacts, ProductFacts
+from rules.catalogue_comparison import OfferFacts, ProductFacts
+from rules.provinces import WHOLE_MAINLAND
 
 
 @dataclass(frozen=True, slots=True)

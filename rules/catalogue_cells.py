@@ -15,18 +15,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from rules.catalogue_listing import Problem
+from rules.provinces import NAMES, WHOLE_MAINLAND
 
-# ISO 3166-2:CN province-level codes by the province's short Chinese name.
-_PROVINCES = {
-    name: code
-    for code, name in re.findall(
-        r"([A-Z]{2})=(\w+)",
-        "AH=安徽 BJ=北京 CQ=重庆 FJ=福建 GD=广东 GS=甘肃 GX=广西 GZ=贵州 HA=河南 HB=湖北 "
-        "HE=河北 HI=海南 HK=香港 HL=黑龙江 HN=湖南 JL=吉林 JS=江苏 JX=江西 LN=辽宁 MO=澳门 "
-        "NM=内蒙古 NX=宁夏 QH=青海 SC=四川 SD=山东 SH=上海 SN=陕西 SX=山西 TJ=天津 TW=台湾 "
-        "XJ=新疆 XZ=西藏 YN=云南 ZJ=浙江",
-    )
-}
+# A province's code by its short Chinese name (江苏 → CN-JS).
+_PROVINCES = {zh: code for code, (zh, _) in NAMES.items()}
 _PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
 _SEPARATORS = re.compile(r"[;,；，、\s]+")
 _PAIRS = re.compile(r"[;；、\n]+")
@@ -94,7 +86,7 @@ class CellReading:
         for word in filter(None, _SEPARATORS.split(self.values.get("delivery_regions", ""))):
             code = unicodedata.normalize("NFKC", word).upper()
             if code in ("全国", "中国"):
-                code = "CN"
+                code = WHOLE_MAINLAND
             elif not re.fullmatch(r"CN(-[A-Z]{2})?", code):
                 short = _PROVINCE_SUFFIX.sub("", word)
                 if short not in _PROVINCES:
@@ -102,7 +94,7 @@ class CellReading:
                         "delivery_regions", f"{word!r} is not CN, a code like CN-JS or a province"
                     )
                     continue
-                code = f"CN-{_PROVINCES[short]}"
+                code = _PROVINCES[short]
             if code not in found:
                 found.append(code)
         return found

@@ -44,17 +44,11 @@ from contracts.sourcing import (
     TemperatureRange,
 )
 from rules.cold_chain_profiles import PROFILES
+from rules.provinces import WHOLE_MAINLAND
 from rules.quotes import compare
 
 # ISO 3166-2:CN province-level divisions (the 2017 letter codes): where a buyer's goods go.
 # ``CN`` (the whole mainland) is an offer's delivery region, never a delivery address's.
-PROVINCES = frozenset({
-    "CN-AH", "CN-BJ", "CN-CQ", "CN-FJ", "CN-GD", "CN-GS", "CN-GX", "CN-GZ", "CN-HA", "CN-HB",
-    "CN-HE", "CN-HI", "CN-HK", "CN-HL", "CN-HN", "CN-JL", "CN-JS", "CN-JX", "CN-LN", "CN-MO",
-    "CN-NM", "CN-NX", "CN-QH", "CN-SC", "CN-SD", "CN-SH", "CN-SN", "CN-SX", "CN-TJ", "CN-TW",
-    "CN-XJ", "CN-XZ", "CN-YN", "CN-ZJ",
-})  # fmt: skip
-WHOLE_MAINLAND = "CN"
 # A frozen profile has no minimum; its range states the lowest a contract's range may (the
 # ``Celsius`` bound), which rules.cold_chain_zones reads as the frozen zone.
 FROZEN_FLOOR = Decimal(-80)

@@ -31,8 +31,8 @@ from api.routes.catalogue_search import SearchAnswer, search_catalogue
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Actor, Line, Role
 from db.catalogue_search import Sort
-from rules.catalogue_comparison import PROVINCES
 from rules.cold_chain_profiles import PROFILES
+from rules.provinces import PROVINCES
 from rules.waybill_parties import CHINA_STANDARD_TIME
 from workbench.i18n import Lang
 from workbench.labels_catalogue import PROFILE_NAMES, PROVINCE_NAMES
