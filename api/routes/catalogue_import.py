@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 from pydantic import BaseModel
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -24,6 +25,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from api.deps import CurrentActor, PlatformDep, SessionDep, SupplierActor, not_found
 from api.downloads import attachment
 from api.errors import invalid
+from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
 from api.platform import Platform
 from api.routes.catalogue_categories import category_specs
@@ -146,7 +148,7 @@ async def start_import(
         await run_in_threadpool(_not_started, platform, row.id)
         raise
     response.headers["Location"] = f"/catalogue/imports/{row.id}"
-    return _view(row)
+    return import_view(row)
 
 
 def _accept(
@@ -215,10 +217,28 @@ def _not_started(platform: Platform, import_id: str) -> None:
             row.reason = "the import could not be started: upload the file again"
 
 
+NEWEST_FIRST = Keyset(
+    "catalogue-imports", (descending(CatalogueImport.created_at), ascending(CatalogueImport.id))
+)
+
+
+def own_imports(actor: Actor) -> Select[tuple[CatalogueImport]]:
+    """The caller's organisation's imports (the workbench's page lists the same)."""
+    return select(CatalogueImport).where(CatalogueImport.supplier_org_id == actor.org_id)
+
+
+@router.get("/imports", responses=NEXT_PAGE_HEADERS)
+def list_imports(
+    actor: SupplierActor, session: SessionDep, page: Annotated[Page, paged(NEWEST_FIRST)]
+) -> list[ImportView]:
+    """The supplier's imports with their progress, newest first, a page at a time."""
+    return [import_view(row) for row in page.rows(session, own_imports(actor))]
+
+
 @router.get("/imports/{import_id}")
 def get_import(import_id: IdPath, actor: SupplierActor, session: SessionDep) -> ImportView:
     """The import's status and progress, its first problems, and links to its error sheet."""
-    return _view(_own_import(session, actor, import_id))
+    return import_view(_own_import(session, actor, import_id))
 
 
 @router.get("/imports/{import_id}/errors", response_class=Response, responses=SHEET)
@@ -243,7 +263,7 @@ def _own_import(session: Session, actor: Actor, import_id: str) -> CatalogueImpo
     return row
 
 
-def _view(row: CatalogueImport) -> ImportView:
+def import_view(row: CatalogueImport) -> ImportView:
     links = {
         "self": f"/catalogue/imports/{row.id}",
         "template": f"/catalogue/categories/{row.category_id}/template?format={row.format}",

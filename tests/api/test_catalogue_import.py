@@ -277,6 +277,10 @@ async def test_another_supplier_cannot_see_an_import(people: People, worker: Non
         assert (await people.rival.http.get(path)).status_code == 404
         assert (await people.supplier.http.get(path)).status_code == 200
     assert (await people.buyer.http.get(view["links"]["self"])).status_code == 403
+    listed = (await people.supplier.http.get("/catalogue/imports")).json()
+    assert view["import_id"] in [i["import_id"] for i in listed]
+    theirs = (await people.rival.http.get("/catalogue/imports")).json()
+    assert view["import_id"] not in [i["import_id"] for i in theirs]
 
 
 async def test_files_the_import_would_refuse_are_refused_at_the_edge(people: People) -> None:

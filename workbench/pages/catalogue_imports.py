@@ -14,21 +14,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from api.deps import PlatformDep, SessionDep, require
 from api.params import IdPath
 from api.routes.catalogue_categories import list_categories
 from api.routes.catalogue_import import (
+    NEWEST_FIRST,
     download_errors,
     download_template,
-    get_import,
+    import_view,
+    own_imports,
     start_import,
 )
 from contracts.catalogue import CategoryId
 from contracts.catalogue_import import FINISHED, OnError, SheetFormat
 from contracts.common import Role
-from db.catalogue_imports import CatalogueImport
 from workbench.i18n import Lang
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, lang_of, render
 
@@ -40,13 +40,8 @@ SHOWN = 50  # the newest imports listed
 def imports_page(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
     """The supplier's newest imports with their progress; the templates; the upload form."""
     require(Role.SUPPLIER)(actor)  # SupplierActor
-    ids = session.scalars(
-        select(CatalogueImport.id)
-        .where(CatalogueImport.supplier_org_id == actor.org_id)
-        .order_by(CatalogueImport.created_at.desc(), CatalogueImport.id)
-        .limit(SHOWN)
-    ).all()
-    imports = [get_import(import_id, actor, session) for import_id in ids]
+    newest = own_imports(actor).order_by(*NEWEST_FIRST.order()).limit(SHOWN)
+    imports = [import_view(row) for row in session.scalars(newest)]
     zh = lang_of(request) is Lang.ZH
     return render(
         request,
