@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 from rules.catalogue_listing import UNIT_ALIASES, UNITS
 
 # Units product names carry beyond the specifications' (rules.catalogue_listing): the cable
@@ -139,6 +137,11 @@ def pinyin_initials(run: str) -> str:
     character by its phrase (``重庆`` → ``cq``, not ``zq``). Kana and Hangul have none.
     Remembered by run: a catalogue's names repeat their words, and pypinyin's phrase lookup
     was most of an import's indexing."""
+    # Imported on first use: its phrase dictionary costs 0.7 s of CPU, which every process
+    # that imports search (the API, the workers, the tests) paid at start-up, though only
+    # indexing a listing needs it.
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(run, style=Style.FIRST_LETTER, errors="ignore"))
 
 
