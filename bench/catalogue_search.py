@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ import httpx
 
 from bench import catalogue_seed
 from bench import large_data as data
-from bench.large import Baseline, _connect
+from bench.large import Baseline, _connect, large_settings
 from bench.large_copy import write_accreditation
 from bench.seed_large import (
     KEY_ID,
@@ -52,7 +51,6 @@ from rules.search_text import parse_query
 from rules.waybill_parties import CHINA_STANDARD_TIME
 from security.columns import install_column_keyring
 from security.keys import KeyRing
-from settings import Settings
 
 GOAL_P99_MS = 50.0
 BUYER_EMAIL = "buyer@huadong.example"
@@ -152,15 +150,7 @@ def _check(case: Case, answer: httpx.Response, expected: list[tuple[Any, ...]]) 
 
 async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
     with tempfile.TemporaryDirectory(prefix="tradeflow-bench-catalogue-") as folder:
-        settings = Settings(
-            environment="test",
-            data_dir=Path(folder),
-            database_url=url,
-            encryption_keys=spec,
-            active_key_id=KEY_ID,
-            jwt_secret=secrets.token_urlsafe(48),
-        )
-        app = await platform_app(settings)
+        app = await platform_app(large_settings(folder, url, spec, KEY_ID))
         base = Baseline(_connect(url))
         person = await signed_in(app, BUYER_EMAIL)
         rows: list[Row] = []

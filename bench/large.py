@@ -133,17 +133,21 @@ def _deep_cursor(base: Baseline) -> tuple[str, int]:
     return NEWEST_FIRST.encode(SimpleNamespace(created_at=created_at, id=order_id)), depth
 
 
+def large_settings(folder: str, url: str, spec: str, key_id: str) -> Settings:
+    """The app's settings over a large dataset's database and its keys, data in ``folder``."""
+    return Settings(
+        environment="test",
+        data_dir=Path(folder),
+        database_url=url,
+        encryption_keys=spec,
+        active_key_id=key_id,
+        jwt_secret=secrets.token_urlsafe(48),
+    )
+
+
 async def _run(url: str, spec: str, key_id: str, runs: int, only: str | None) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="tradeflow-bench-large-") as folder:
-        settings = Settings(
-            environment="test",
-            data_dir=Path(folder),
-            database_url=url,
-            encryption_keys=spec,
-            active_key_id=key_id,
-            jwt_secret=secrets.token_urlsafe(48),
-        )
-        app = await platform_app(settings)
+        app = await platform_app(large_settings(folder, url, spec, key_id))
         base = Baseline(_connect(url))
         cursor, depth = _deep_cursor(base)
         people: dict[str, Person] = {}
