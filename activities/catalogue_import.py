@@ -2,12 +2,13 @@
 finish. Rows travel between them through the object store, never through workflow payloads.
 
 - ``check_catalogue_import`` reads the uploaded file (by its SHA-256), checks every row
-  (``rules.catalogue_sheet``), and stores the checked rows as JSON-lines batches of
-  ``BATCH_ROWS`` under ``catalogue-imports/<id>/`` and the error sheet beside them. What a file
-  cannot be imported for (unreadable, wrong headers, too many rows, bad rows in ``reject``
-  mode) is a result with its reason, not a failure. Safe to retry: the same file gives the
-  same batches under the same keys and the same counts.
-- ``write_catalogue_batch`` upserts one batch by SKU (``db.catalogue.write_listings``) and adds
+  (``rules.catalogue_sheet``), and stores each valid row as the rows it will write
+  (``db.catalogue_writes.listing_rows``: product indexed for search, offer) in JSON-lines
+  batches of ``BATCH_ROWS`` under ``catalogue-imports/<id>/``, and the error sheet beside them.
+  What a file cannot be imported for (unreadable, wrong headers, too many rows, bad rows in
+  ``reject`` mode) is a result with its reason, not a failure. Safe to retry: the same file
+  gives the same batches under the same keys and the same counts.
+- ``write_catalogue_batch`` upserts one batch by SKU (``db.catalogue_writes.write_rows``) and adds
   it to the import's progress in the same transaction, under a lock on the import's row that
   also records the batch as done: a retried batch is written once.
 - ``finish_catalogue_import`` records the outcome; retried, it records the same one.
@@ -15,6 +16,7 @@ finish. Rows travel between them through the object store, never through workflo
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -43,8 +45,9 @@ from contracts.catalogue_import import (
     SheetFormat,
     WriteBatchInput,
 )
-from db.catalogue import CatalogueCategory, write_listings
+from db.catalogue import CatalogueCategory
 from db.catalogue_imports import CatalogueImport
+from db.catalogue_writes import listing_rows, write_rows
 from db.session import transaction
 from documents.catalogue_sheets import UnreadableSheet, read_rows
 from documents.catalogue_templates import CONTENT_TYPES, BadRow, SheetCategory, error_sheet
@@ -62,11 +65,13 @@ from rules.catalogue_sheet import (
 from storage.object_store import ObjectStore, get_verified
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_OLD_LINE = re.compile(rb'\{"row":\d+,"listing":')  # how pydantic wrote a BatchLine
 PROGRESS_EVERY = 5_000  # rows between two progress updates while a file is checked
 
 
 class BatchLine(BaseModel):
-    """One checked row as a batch object stores it (a JSON line)."""
+    """One checked row as batches stored it before they held its rows (a JSON line with a
+    ``listing``): still read, for imports checked then and written now."""
 
     row: int
     listing: ProductListing
@@ -76,6 +81,16 @@ class BatchLine(BaseModel):
 
     def checked(self) -> CheckedListing:
         return CheckedListing(self.listing, self.attributes, self.hazard_class, self.units)
+
+
+def batch_rows(line: bytes) -> str | bytes:
+    """A batch line as ``write_rows`` takes it. Its rows were made from the row by
+    ``check_file`` and come back from our own store, so they go to the database as they are:
+    validating and indexing each listing again was half of writing a batch."""
+    if _OLD_LINE.match(line) is None:
+        return line
+    old = BatchLine.model_validate_json(line).checked()
+    return json.dumps(listing_rows(old).to_json(), ensure_ascii=False)
 
 
 def batch_key(import_id: str, batch: int) -> str:
@@ -142,14 +157,8 @@ def check_file(
                 headers_by_key=headers_by_key,
             )
             if isinstance(checked, CheckedListing):
-                line = BatchLine(
-                    row=number,
-                    listing=checked.listing,
-                    attributes=checked.attributes,
-                    hazard_class=checked.hazard_class,
-                    units=checked.units,
-                )
-                found.lines.append((number, line.model_dump_json().encode()))
+                line = {"row": number} | listing_rows(checked).to_json()
+                found.lines.append((number, json.dumps(line, ensure_ascii=False).encode()))
             else:
                 found.bad[number] = (values, checked)
             if progress is not None and found.rows_total % PROGRESS_EVERY == 0:
@@ -264,10 +273,10 @@ class CatalogueImports:
             supplier_org_id, done = row.supplier_org_id, step.batch in row.batches_done
         if not done:
             data = self._store.get(batch_key(step.import_id, step.batch))
-            checked = [BatchLine.model_validate_json(line).checked() for line in data.splitlines()]
+            listings = [batch_rows(line) for line in data.splitlines()]
             try:
                 with transaction(self._sessions) as session:
-                    written = write_listings(session, supplier_org_id, checked, step.import_id)
+                    written = write_rows(session, supplier_org_id, listings, step.import_id)
                     counted = session.execute(
                         update(CatalogueImport)
                         .where(

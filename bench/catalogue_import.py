@@ -21,16 +21,18 @@ import argparse
 import asyncio
 import csv
 import io
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from activities.catalogue_import import BatchLine, CatalogueImports, batch_key
+from activities.catalogue_import import CatalogueImports, batch_key
 from bench.services import Services, quiet_logs, running_services
 from bench.stats import Row, print_header, table
 from contracts.catalogue import AttributeKind, AttributeSpec
@@ -47,7 +49,6 @@ from db.catalogue import CatalogueCategory
 from db.session import transaction
 from documents.catalogue_templates import SheetCategory, template
 from rules.catalogue_sheet import columns, example_row
-from rules.search_text import index_fields
 from tests.harness.builders import make_org
 from tests.harness.catalogue_imports import record_import
 from tests.harness.temporal import new_task_queue
@@ -120,22 +121,20 @@ def rate(rows: int, run: Callable[[], object]) -> tuple[float, object]:
     return rows / (time.perf_counter() - started), result
 
 
-def baseline_copy(sessions: sessionmaker[Session], store_lines: list[BatchLine]) -> float:
+def baseline_copy(sessions: sessionmaker[Session], stored: list[dict[str, Any]]) -> float:
     """COPY the same products and offers into tables LIKE the real ones, indexes and all."""
     products, offers = io.StringIO(), io.StringIO()
-    for n, line in enumerate(store_lines):
-        listing, terms = line.listing, line.listing.offer
-        search_text, words = index_fields(
-            listing.name, listing.brand, listing.model, line.attributes, units=line.units
-        )
-        product = [f"prd_{n}", listing.category_id, f"{listing.brand}|{listing.model}|{n}",
-                   listing.name, listing.brand, listing.model, "{}", search_text,
-                   "{" + ",".join(f'"{w}"' for w in words) + "}", "[]", "bench"]  # fmt: skip
-        offer = [f"ofr_{n}", f"prd_{n}", "bench", listing.sku, terms.currency, terms.unit,
-                 str(terms.list_price), terms.model_dump_json(), str(terms.stock),
-                 str(terms.min_order_quantity), str(terms.lead_time_days),
-                 "{" + ",".join(terms.delivery_regions) + "}", terms.valid_until.isoformat(),
-                 "1"]  # fmt: skip
+    for n, rows in enumerate(stored):
+        item, terms = rows["product"], rows["offer"]
+        words = "{" + ",".join(f'"{w}"' for w in item["terms"]) + "}"
+        product = [f"prd_{n}", item["category_id"], f"{item['identity']}|{n}", item["name"],
+                   item["brand"], item["model"], "{}", item["search_text"], words, "[]",
+                   "bench"]  # fmt: skip
+        offer = [f"ofr_{n}", f"prd_{n}", "bench", terms["sku"], terms["currency"], terms["unit"],
+                 str(terms["list_price"]), json.dumps(terms["terms"]), str(terms["stock"]),
+                 str(terms["min_order_quantity"]), str(terms["lead_time_days"]),
+                 "{" + ",".join(terms["delivery_regions"]) + "}",
+                 terms["valid_until"], "1"]  # fmt: skip
         products.write("\t".join(value.replace("\\", "\\\\") for value in product) + "\n")
         offers.write("\t".join(value.replace("\\", "\\\\") for value in offer) + "\n")
     engine = sessions.kw["bind"]
@@ -157,7 +156,7 @@ def baseline_copy(sessions: sessionmaker[Session], store_lines: list[BatchLine])
             "terms", "stock", "min_order_quantity", "lead_time_days", "delivery_regions",
             "valid_until", "revision"))  # fmt: skip
         connection.commit()
-        return len(store_lines) / (time.perf_counter() - started)
+        return len(stored) / (time.perf_counter() - started)
     finally:
         connection.close()
 
@@ -214,7 +213,7 @@ async def measure(services: Services, rows: int) -> list[Row]:
     created_rate, _ = rate(rows, lambda: write_all(csv_import))
     updated_rate, _ = rate(rows, lambda: write_all(xlsx_import))  # the same SKUs: updates
     stored = [
-        BatchLine.model_validate_json(line)
+        json.loads(line)
         for batch in range(checked.batches)
         for line in services.store.get(batch_key(csv_import, batch)).splitlines()
     ]

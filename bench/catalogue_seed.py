@@ -171,8 +171,8 @@ def write_products(conn: Connection, count: int, *, seed: int) -> int:
 
 
 def write_vocabulary(conn: Connection) -> None:
-    """Each category's terms, as ``db.catalogue.write_listings`` records them beside a product
-    (the products here are COPYed past it)."""
+    """Each category's terms, as ``db.catalogue_writes.write_listings`` records them beside a
+    product (the products here are COPYed past it)."""
     conn.exec_driver_sql(
         "INSERT INTO catalogue_terms (term, category_id) "
         "SELECT DISTINCT unnest(terms), category_id FROM products ON CONFLICT DO NOTHING"

@@ -1,4 +1,5 @@
-"""The catalogue's tables, who may see an offer, and the one way a listing is written.
+"""The catalogue's tables and the one rule for who may see an offer. Listings are written by
+``db.catalogue_writes``.
 
 The tables live on ``db.models.Base`` (``db.models`` imports this module at its end).
 
@@ -18,37 +19,28 @@ all apply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
 
 from sqlalchemy import (
-    Boolean,
     Date,
     ForeignKey,
     Index,
     Integer,
     Numeric,
     String,
-    Table,
     Text,
     UniqueConstraint,
     and_,
     func,
-    literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts.accreditation import AccreditationStatus
-from db.models import Base, JsonDict, SupplierAccreditation, new_id
-from rules.catalogue_listing import CheckedListing, identity_key
-from rules.search_text import index_fields
+from db.models import Base, JsonDict, SupplierAccreditation
 
 BATCH = 500  # rows a statement when listings are written in bulk
 
@@ -170,184 +162,3 @@ def visible_offer(today: date) -> ColumnElement[bool]:
         SupplierAccreditation.expires_on > today,
     )
     return and_(CatalogueOffer.valid_until >= today, CatalogueOffer.supplier_org_id.in_(standing))
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """What writing one listing did: its product and offer, and whether the offer is new."""
-
-    sku: str
-    product_id: str
-    offer_id: str
-    created: bool
-
-
-def write_listings(
-    session: Session,
-    supplier_org_id: str,
-    listings: Sequence[CheckedListing],
-    import_id: str | None,
-) -> list[Written]:
-    """Write checked listings (one SKU at most once in ``listings``): products matched or made,
-    offers inserted or updated in place. Statements of ``BATCH`` rows, for bulk imports."""
-    written: list[Written] = []
-    for start in range(0, len(listings), BATCH):
-        chunk = listings[start : start + BATCH]
-        products = _products(session, supplier_org_id, chunk)
-        written.extend(_offers(session, supplier_org_id, chunk, products, import_id))
-    return written
-
-
-def _identity(checked: CheckedListing) -> tuple[str, str]:
-    listing = checked.listing
-    return listing.category_id, f"{identity_key(listing.brand)}|{identity_key(listing.model)}"
-
-
-def _products(
-    session: Session, supplier_org_id: str, chunk: Sequence[CheckedListing]
-) -> dict[tuple[str, str], str]:
-    rows: dict[tuple[str, str], dict[str, object]] = {}
-    vocabulary: set[tuple[str, str]] = set()
-    for checked in chunk:  # the last listing of a product in the chunk describes it
-        listing = checked.listing
-        search_text, terms = index_fields(
-            listing.name, listing.brand, listing.model, checked.attributes, units=checked.units
-        )
-        category_id, identity = _identity(checked)
-        vocabulary.update((term, category_id) for term in terms)
-        rows[(category_id, identity)] = {
-            "id": new_id("prd"),
-            "category_id": category_id,
-            "identity": identity,
-            "name": listing.name,
-            "brand": listing.brand,
-            "model": listing.model,
-            "attributes": checked.attributes,
-            "un_number": listing.un_number,
-            "packing_group": listing.packing_group,
-            "hazard_class": checked.hazard_class,
-            "temperature_profile": listing.temperature_profile,
-            "search_text": search_text,
-            "terms": terms,
-            "media": [],
-            "listed_by_org_id": supplier_org_id,
-        }
-    session.execute(_PRODUCT_UPSERT, list(rows.values())).all()
-    # Most of a chunk's terms are known already: asked first, only the new ones are written.
-    known = session.execute(
-        select(CatalogueTerm.term, CatalogueTerm.category_id).where(
-            CatalogueTerm.term.in_(sorted({term for term, _ in vocabulary}))
-        )
-    )
-    new = vocabulary - {(term, category) for term, category in known}
-    if new:
-        held = [{"term": term, "category_id": category} for term, category in sorted(new)]
-        session.execute(_TERM_INSERT, held).all()
-    # Identities are unique within a category: ask by identity, keep the chunk's categories.
-    found = session.execute(
-        select(Product.category_id, Product.identity, Product.id).where(
-            Product.identity.in_(sorted({identity for _, identity in rows}))
-        )
-    )
-    return {
-        (category, identity): product_id
-        for category, identity, product_id in found
-        if (category, identity) in rows
-    }
-
-
-def _offers(
-    session: Session,
-    supplier_org_id: str,
-    chunk: Sequence[CheckedListing],
-    products: dict[tuple[str, str], str],
-    import_id: str | None,
-) -> list[Written]:
-    rows = []
-    for checked in chunk:
-        offer = checked.listing.offer
-        rows.append(
-            {
-                "id": new_id("ofr"),
-                "product_id": products[_identity(checked)],
-                "supplier_org_id": supplier_org_id,
-                "sku": checked.listing.sku,
-                "currency": offer.currency,
-                "unit": offer.unit,
-                "list_price": offer.list_price,
-                "terms": offer.model_dump(mode="json"),
-                "stock": offer.stock,
-                "min_order_quantity": offer.min_order_quantity,
-                "lead_time_days": offer.lead_time_days,
-                "delivery_regions": list(offer.delivery_regions),
-                "valid_until": offer.valid_until,
-                "import_id": import_id,
-            }
-        )
-    return [
-        Written(sku, product, offer, bool(new))
-        for sku, product, offer, new in session.execute(_OFFER_UPSERT, rows)
-    ]
-
-
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
-
-
-def _product_upsert() -> ReturningInsert[Any]:
-    values = insert(_table(Product))
-    described = (
-        "name",
-        "brand",
-        "model",
-        "attributes",
-        "un_number",
-        "packing_group",
-        "hazard_class",
-        "temperature_profile",
-        "search_text",
-        "terms",
-    )
-    products = _table(Product).c
-    upsert = values.on_conflict_do_update(
-        index_elements=["category_id", "identity"],
-        set_={name: values.excluded[name] for name in described} | {"updated_at": func.now()},
-        # Only the product's first lister describes it; the others' offers just attach.
-        where=products.listed_by_org_id == values.excluded.listed_by_org_id,
-    )
-    return upsert.returning(products.id)
-
-
-def _offer_upsert() -> ReturningInsert[Any]:
-    values = insert(_table(CatalogueOffer))
-    kept = ("id", "supplier_org_id", "sku", "created_at", "revision")
-    table = CatalogueOffer.__table__.c
-    upsert = values.on_conflict_do_update(
-        index_elements=["supplier_org_id", "sku"],
-        set_={
-            column.name: values.excluded[column.name]
-            for column in CatalogueOffer.__table__.columns
-            if column.name not in kept
-        }
-        | {"revision": table.revision + 1, "updated_at": func.now()},
-    )
-    return upsert.returning(
-        table.sku,
-        table.product_id,
-        table.id,
-        # xmax is 0 on a freshly inserted row version: PostgreSQL's way to tell an upsert's
-        # insert from its update.
-        literal_column("(xmax = 0)", Boolean),
-    )
-
-
-# Built once and executed with a chunk's rows as parameter sets: SQLAlchemy compiles each
-# once (its cache) and sends them as multi-row VALUES (insertmanyvalues). A statement built
-# from a chunk's 500 rows was compiled anew for every chunk: 40% of an import's time. Each has
-# RETURNING because only then does SQLAlchemy batch an upsert into multi-row VALUES; without,
-# psycopg2's executemany sent one statement a row.
-_PRODUCT_UPSERT = _product_upsert()
-_TERM_INSERT = (
-    insert(_table(CatalogueTerm)).on_conflict_do_nothing().returning(_table(CatalogueTerm).c.term)
-)
-_OFFER_UPSERT = _offer_upsert()

@@ -71,6 +71,7 @@ SEARCH_UNITS: Mapping[str, str] = {
 # are left to the word pattern: rare in product names.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
 _UNIT_NAMES = "|".join(re.escape(alias) for alias in sorted(SEARCH_UNITS, key=len, reverse=True))
 _TOKEN = re.compile(
     # A number and its unit; a Latin unit must end the word (``5mmx``, ``771c2`` are models).
@@ -116,7 +117,7 @@ def normalise(text: str) -> str:
 
 
 def is_cjk(token: str) -> bool:
-    return bool(token) and token[0] >= "\u3040" and re.fullmatch(f"[{_CJK}]+", token) is not None
+    return bool(token) and token[0] >= "\u3040" and _CJK_RUN.fullmatch(token) is not None
 
 
 def bigrams(run: str) -> list[str]:
@@ -155,6 +156,15 @@ def with_unit(value: str, unit: str | None) -> str:
     return f"{value}{unit}" if unit and _NUMBER.fullmatch(value.strip()) else value
 
 
+@lru_cache(maxsize=1 << 16)
+def _indexed_field(field: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
+    """One field's normal form, exact terms and CJK runs. Remembered by value: a catalogue's
+    brands, materials and name patterns repeat from listing to listing."""
+    found = tokens(field)
+    terms = frozenset(term for token in found for term in token_terms(token))
+    return " ".join(found), terms, tuple(token for token in found if is_cjk(token))
+
+
 def index_fields(
     name: str,
     brand: str,
@@ -171,13 +181,14 @@ def index_fields(
     fields.extend(with_unit(value, units.get(key)) for key, value in attributes.items())
     terms: set[str] = set()
     texts: list[str] = []
-    for field in fields:
-        field_tokens = tokens(field)
-        texts.append(" ".join(field_tokens))
-        for token in field_tokens:
-            terms.update(token_terms(token))
-    initials = [pinyin_initials(run) for run in tokens(f"{name} {brand}") if is_cjk(run)]
-    initials = [found for found in initials if found]
+    runs: list[str] = []
+    for n, field in enumerate(fields):
+        text, field_terms, field_runs = _indexed_field(field)
+        texts.append(text)
+        terms.update(field_terms)
+        if n < 2:  # the pinyin initials of the name's and the brand's Chinese
+            runs.extend(field_runs)
+    initials = [found for found in map(pinyin_initials, runs) if found]
     terms.update(PINYIN_PREFIX + found for found in initials)
     search_text = " ".join(text for text in [*texts, *initials] if text)
     return search_text, sorted(terms)

@@ -2,7 +2,7 @@
 
 - ``PUT /catalogue/listings/{sku}``: a supplier lists a product with its offer. The SKU is the
   supplier's own: listing it again updates the offer in place (bulk imports write the same way,
-  ``db.catalogue.write_listings``). Every problem is answered at once, each naming its field.
+  ``db.catalogue_writes.write_listings``). Every problem is answered at once, each naming its field.
 - ``GET /catalogue/offers`` and ``/catalogue/offers/{sku}``: the supplier's own offers only;
   ``DELETE`` withdraws one. Another supplier's SKU answers 404 like a missing one.
 - ``GET /catalogue/products/{id}``: a product as buyers see it, with how many offers they can
@@ -31,7 +31,8 @@ from api.routes.catalogue_categories import category_specs
 from api.uploads import check_upload, store_uploads
 from contracts.catalogue import OfferTerms, ProductListing
 from contracts.common import Actor, Money
-from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer, write_listings
+from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_offer
+from db.catalogue_writes import write_listings
 from db.session import transaction
 from rules.catalogue_listing import CheckedListing, check_listing
 from rules.waybill_parties import CHINA_STANDARD_TIME

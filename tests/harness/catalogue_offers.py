@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.catalogue import AttributeKind, AttributeSpec, OfferTerms, ProductListing
 from contracts.catalogue_orders import CatalogueOrderInput
 from contracts.sourcing import InvitedSupplier, PriceBreak
-from db.catalogue import CatalogueCategory, CatalogueOffer, Written, write_listings
+from db.catalogue import CatalogueCategory, CatalogueOffer
 from db.catalogue_selection import offers_seen, selected_products
+from db.catalogue_writes import Written, write_listings
 from db.models import new_id
 from db.session import transaction
 from db.sourcing import current_standings

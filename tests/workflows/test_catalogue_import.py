@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,20 +21,21 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.catalogue_import import CatalogueImports
+from activities.catalogue_import import BatchLine, CatalogueImports, batch_key
 from contracts.attention import ATTENTION_TASK_KIND, ENDED_BY_OPS, PERMANENT_FAILURE
-from contracts.catalogue import AttributeKind, AttributeSpec
+from contracts.catalogue import AttributeKind, AttributeSpec, ProductListing
 from contracts.catalogue_import import (
     BATCH_ROWS,
     CatalogueImportInput,
     ImportOutcome,
     ImportStatus,
+    ImportStep,
     OnError,
     SheetFormat,
     WriteBatchInput,
     catalogue_import_workflow_id,
 )
-from db.catalogue import CatalogueCategory, CatalogueOffer
+from db.catalogue import CatalogueCategory, CatalogueOffer, Product
 from db.catalogue_imports import CatalogueImport
 from db.models import HumanTask
 from db.session import transaction
@@ -221,6 +224,60 @@ async def test_a_file_of_several_batches_is_written_once_each(
             )
         )
     assert revisions == 1
+
+
+def test_a_batch_stored_as_listings_before_batches_held_rows_is_still_written(
+    sessions: sessionmaker[Session], store: ObjectStore, category: SheetCategory
+) -> None:
+    """Batches once held each row's listing, not the rows it writes: an import checked then
+    and written now (its workflow running across the upgrade) reads them as they are."""
+    data = sheet(category, [drill("OLD-1"), drill("OLD-2", price="12.50")])
+    import_id, supplier = recorded_import(sessions, store, category, data, on_error=OnError.SKIP)
+    steps = CatalogueImports(sessions, store)
+    checked = ActivityEnvironment().run(
+        steps.check_catalogue_import, ImportStep(import_id=import_id)
+    )
+    assert checked.batches == 1
+    lines = [json.loads(line) for line in store.get(batch_key(import_id, 0)).splitlines()]
+    assert [line["offer"]["sku"] for line in lines] == ["OLD-1", "OLD-2"]
+    old = [
+        BatchLine(
+            row=line["row"],
+            listing=ProductListing.model_validate(listing(category, line)),
+            attributes=line["product"]["attributes"],
+            hazard_class=None,
+            units={"voltage": "v"},
+        ).model_dump_json()
+        for line in lines
+    ]
+    store.put(batch_key(import_id, 0), "\n".join(old).encode(), content_type="application/x-ndjson")
+
+    written = ActivityEnvironment().run(
+        steps.write_catalogue_batch, WriteBatchInput(import_id=import_id, batch=0)
+    )
+
+    assert (written.rows_written, written.rows_created) == (2, 2)
+    prices = {offer.sku: offer.list_price for offer in offers(sessions, supplier)}
+    assert prices == {"OLD-1": Decimal("399"), "OLD-2": Decimal("12.50")}
+    with sessions() as session:
+        product = session.scalar(select(Product).where(Product.model == "GSR-OLD-2"))
+    assert (
+        product is not None and "18v" in product.terms and product.attributes == {"voltage": "18"}
+    )
+
+
+def listing(category: SheetCategory, line: dict[str, Any]) -> dict[str, Any]:
+    """The listing a new-style batch line was made from, as an old-style line held it."""
+    product, offer = line["product"], line["offer"]
+    return {
+        "sku": offer["sku"],
+        "category_id": category.category_id,
+        "name": product["name"],
+        "brand": product["brand"],
+        "model": product["model"],
+        "attributes": {"voltage": "18 V"},
+        "offer": offer["terms"],
+    }
 
 
 async def test_a_refused_file_ends_as_a_result_with_nothing_written(
