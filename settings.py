@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
     audit_checkpoint_s: float = Field(default=60.0, gt=0, le=86_400)
     audit_seal_poll_s: float = Field(default=0.5, gt=0, le=3600)
+    # How often the singletons worker sums the catalogue's changed products' prices again.
+    catalogue_prices_poll_s: float = Field(default=1.0, gt=0, le=3600)
 
     certification_registry_url: str = "http://127.0.0.1:8301"
     certification_registry_timeout_s: float = 5.0

@@ -5,8 +5,9 @@ tasks on ``TRADEFLOW_TASK_QUEUE``, I/O activities (database, object store, gatew
 ``<queue>-io`` in threads, and the activities that render PDFs on ``<queue>-render``, whose
 weasyprint work runs in processes (``documents.render``) so it never holds the lock a workflow
 activation needs. ``python worker.py --roles workflows,io,render,singletons`` starts any subset
-(default all); run one process with ``singletons`` per cluster (the reconciliation's start and
-the notification relay) and as many of each other role as the load needs.
+(default all); run one process with ``singletons`` per cluster (the reconciliation's start, the
+notification relay, the audit sealer and the catalogue price refresher) and as many of each
+other role as the load needs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from activities.sourcing_records import SourcingRecords
 from activities.waybills import WaybillActivities
 from contracts.finance import RECONCILIATION_WORKFLOW_ID
 from contracts.queues import RENDER_ACTIVITIES, Role, io_queue, render_queue
+from db.catalogue_prices import refresh_forever
 from db.session import make_engine, make_session_factory
 from documents.render import use_render_processes
 from gateways.bank import BankClient
@@ -367,6 +369,11 @@ async def main(roles: frozenset[Role]) -> None:
                             settings.audit_checkpoint_every, settings.audit_checkpoint_s
                         ),
                     )
+                )
+            )
+            duties.append(
+                asyncio.create_task(
+                    refresh_forever(sessions, stop, settings.catalogue_prices_poll_s)
                 )
             )
             if runtime:

@@ -23,8 +23,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Numeric,
@@ -150,6 +152,33 @@ class CatalogueOffer(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class CatalogueProductPrice(Base):
+    """What a product's visible offers in one currency come to (migration 0025), as of the
+    refresher's last sum (``db.catalogue_prices``); it holds until ``fresh_until``."""
+
+    __tablename__ = "catalogue_product_prices"
+    __table_args__ = (Index("ix_catalogue_product_prices_fresh", "fresh_until"),)
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(22, 4))  # the best list price
+    lead_time_days: Mapped[int] = mapped_column(Integer)  # the shortest
+    offers: Mapped[int] = mapped_column(Integer)
+    regions: Mapped[list[str]] = mapped_column(ARRAY(String(5)))  # where any of them delivers
+    fresh_until: Mapped[date] = mapped_column(Date)  # the day the first of them lapses
+
+
+class CataloguePriceChange(Base):
+    """A product whose offers or whose suppliers' standing changed since its prices were
+    summed; written by triggers (migration 0025), taken away by the refresher."""
+
+    __tablename__ = "catalogue_price_changes"
+    __table_args__ = (Index("ix_catalogue_price_changes_product", "product_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(40))
 
 
 def visible_offer(today: date) -> ColumnElement[bool]:

@@ -150,7 +150,9 @@ def test_query_groups_are_the_words_typed() -> None:
     assert [a.kind for a in bosch.alternatives] == [MatchKind.EXACT, MatchKind.PINYIN]
     assert bosch.alternatives[1].terms == {PINYIN_PREFIX + "bosch"}
     assert [a.terms for a in size.alternatives] == [{"5mm"}]
-    assert drill.alternatives[0].terms == {"电钻", "电", "钻"}
+    # A run's bigrams imply its characters: only they are asked of the index.
+    assert drill.alternatives[0].terms == {"电钻"}
+    assert parse_query("电", []).groups[0].alternatives[0].terms == {"电"}
     assert not drill.latin and size.latin
 
 

@@ -1,0 +1,121 @@
+"""Each product's prices summed from its visible offers, kept as offers and standings change.
+
+Triggers (migration 0025) log a product in ``catalogue_price_changes`` whenever one of its offers
+is written or a supplier's standing or expiry changes. ``refresh_prices`` takes the logged
+products and those whose row has lapsed (``fresh_until`` reached) and sums their offers again
+under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
+how many offers, where they deliver, and the day the first of them lapses.
+
+One refresher runs, in the worker with the ``singletons`` role (``refresh_forever``), and an
+advisory lock keeps a second from running a round at the same time. A round reads the log and
+sums from one snapshot (REPEATABLE READ) and takes away only the log rows it read: a change
+committed meanwhile stays logged, for the next round.
+
+Search (``db.catalogue_search``) trusts a row only while its product is not logged and the row
+is fresh; otherwise it asks the product's offers, so a stale sum is never shown, only slower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import date, datetime
+
+from sqlalchemy import Date, Insert, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.catalogue import CatalogueOffer, CataloguePriceChange, CatalogueProductPrice, visible_offer
+from db.models import SupplierAccreditation
+from db.session import transaction
+from rules.waybill_parties import CHINA_STANDARD_TIME
+
+log = logging.getLogger("tradeflow.worker")
+
+REFRESH_LOCK = 7_431_014  # held by a refresher for one round
+BATCH = 5_000  # products a round
+
+
+def china_today() -> date:
+    """Today where the catalogue's offers and accreditations lapse: search's day too."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
+
+
+def refresh_prices(
+    sessions: sessionmaker[Session], *, today: date | None = None, batch: int = BATCH
+) -> int:
+    """One round: up to ``batch`` products' prices summed again. How many (0 when nothing was
+    due, or another refresher held the lock)."""
+    today = today or china_today()
+    with transaction(sessions) as session:
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        if not session.scalar(select(func.pg_try_advisory_xact_lock(REFRESH_LOCK))):
+            return 0
+        logged = session.execute(
+            select(CataloguePriceChange.id, CataloguePriceChange.product_id)
+            .order_by(CataloguePriceChange.id)
+            .limit(batch)
+        ).all()
+        lapsed = session.scalars(
+            select(CatalogueProductPrice.product_id.distinct())
+            .where(CatalogueProductPrice.fresh_until <= today)
+            .limit(batch)
+        )
+        products = sorted({product for _, product in logged} | set(lapsed))
+        if not products:
+            return 0
+        session.execute(
+            delete(CatalogueProductPrice).where(CatalogueProductPrice.product_id.in_(products))
+        )
+        session.execute(_summed(products, today))
+        session.execute(
+            delete(CataloguePriceChange).where(
+                CataloguePriceChange.id.in_([change for change, _ in logged])
+            )
+        )
+    return len(products)
+
+
+def _summed(products: list[str], today: date) -> Insert:
+    offer = CatalogueOffer
+    region = func.unnest(offer.delivery_regions).table_valued("code").render_derived("region")
+    # The first day an offer is not visible: after its last valid day, or its supplier's expiry.
+    lapses = func.least(offer.valid_until + 1, SupplierAccreditation.expires_on)
+    sums = (
+        select(
+            offer.product_id,
+            offer.currency,
+            func.min(offer.list_price),
+            func.min(offer.lead_time_days),
+            func.count(offer.id.distinct()),
+            func.coalesce(
+                func.array_agg(region.c.code.distinct()).filter(region.c.code.is_not(None)),
+                literal_column("'{}'"),
+            ),
+            cast(func.min(lapses), Date),
+        )
+        .join(SupplierAccreditation, SupplierAccreditation.supplier_org_id == offer.supplier_org_id)
+        .outerjoin(region, literal_column("true"))
+        .where(offer.product_id.in_(products), visible_offer(today))
+        .group_by(offer.product_id, offer.currency)
+    )
+    return insert(CatalogueProductPrice).from_select(
+        ["product_id", "currency", "price", "lead_time_days", "offers", "regions", "fresh_until"],
+        sums,
+    )
+
+
+async def refresh_forever(
+    sessions: sessionmaker[Session], stop: asyncio.Event, poll_s: float
+) -> None:
+    """Refresh until ``stop`` is set; a failure is logged and the next poll tries again (search
+    meanwhile asks the logged products' offers)."""
+    while not stop.is_set():
+        refreshed = 0
+        try:
+            refreshed = await asyncio.to_thread(refresh_prices, sessions)
+        except Exception:
+            log.exception("the catalogue price refresher failed; retrying at the next poll")
+        if not refreshed:  # else more may be due: go on at once
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_s)

@@ -1,0 +1,146 @@
+"""Search answered from the products' summed prices (``db.catalogue_prices``): the same answers
+as from the offers themselves, and never a stale one: a product whose offers or suppliers changed
+since its sum, or whose sum has lapsed, is asked of its offers until the refresher sums it again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.common import Role
+from db.catalogue import CataloguePriceChange, CatalogueProductPrice
+from db.catalogue_prices import china_today, refresh_prices
+from settings import Settings
+from storage.object_store import ObjectStore
+from tests.api.test_catalogue_search import PRODUCTS, Catalogue, _listing, catalogue
+from tests.harness import sourcing as s
+from tests.harness.api_server import TokenCaller
+
+__all__ = ["catalogue"]  # the fixture, from the search's tests: a category of this module's own
+
+QUERIES: list[tuple[str, dict[str, str]]] = [
+    ("螺丝刀", {}),
+    ("螺丝刀", {"sort": "price"}),
+    ("", {"sort": "lead_time"}),
+    ("Stanley", {"price_max": "40"}),
+    ("", {"hazard_class": "3"}),
+    ("screwdriver", {"sort": "price", "limit": "1"}),
+]
+
+
+def logged(sessions: sessionmaker[Session], ids: set[str]) -> set[str]:
+    with sessions() as session:
+        return set(
+            session.scalars(
+                select(CataloguePriceChange.product_id).where(
+                    CataloguePriceChange.product_id.in_(ids)
+                )
+            )
+        )
+
+
+def refreshed(sessions: sessionmaker[Session], ids: set[str]) -> None:
+    """Rounds until none of ``ids`` is logged (other modules' products are summed too)."""
+    for _ in range(1000):
+        if not logged(sessions, ids):
+            return
+        refresh_prices(sessions)
+    raise AssertionError("the refresher did not take the log away")
+
+
+def price_of(sessions: sessionmaker[Session], product_id: str) -> CatalogueProductPrice:
+    with sessions() as session:
+        row = session.get(CatalogueProductPrice, (product_id, "CNY"))
+    assert row is not None
+    return row
+
+
+async def answers(catalogue: Catalogue) -> list[dict[str, Any]]:
+    return [await catalogue.search(q, **params) for q, params in QUERIES]
+
+
+async def test_summed_prices_answer_as_the_offers_do(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    ids = set(catalogue.ids.values())
+    assert logged(sessions, ids) == ids  # listed by the fixture: not summed yet
+    from_offers = await answers(catalogue)
+
+    refreshed(sessions, ids)
+
+    phillips = price_of(sessions, catalogue.ids["phillips"])
+    assert (phillips.price, phillips.lead_time_days, phillips.offers) == (Decimal("12.5"), 3, 1)
+    assert sorted(phillips.regions) == ["CN-JS", "CN-SH"]
+    assert await answers(catalogue) == from_offers
+
+
+async def test_a_sum_is_trusted_only_while_fresh_and_unlogged(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    ids = set(catalogue.ids.values())
+    refreshed(sessions, ids)
+    wrench = catalogue.ids["wrench"]
+
+    def rewrite(**values: Any) -> None:
+        with sessions() as session, session.begin():
+            session.execute(
+                update(CatalogueProductPrice)
+                .where(CatalogueProductPrice.product_id == wrench)
+                .values(**values)
+            )
+
+    async def shown() -> str:
+        (hit,) = (await catalogue.search("活动扳手"))["results"]
+        amount: str = hit["best_price"]["amount"]
+        return amount
+
+    # A fresh, unlogged sum is what search shows (written wrong here, to see which answered).
+    rewrite(price=Decimal("1.00"))
+    assert await shown() == "1.0000"
+    # Lapsed today: asked of the offers.
+    rewrite(fresh_until=china_today())
+    assert await shown() == "45.0000"
+    # The refresher sums a lapsed row again.
+    refreshed(sessions, ids)
+    while refresh_prices(sessions):
+        pass
+    assert price_of(sessions, wrench).price == Decimal("45")
+    assert price_of(sessions, wrench).fresh_until > china_today()
+
+
+async def test_a_standing_change_is_seen_before_the_refresher_runs(
+    catalogue: Catalogue,
+    api_url: str,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+) -> None:
+    org = s.accredited_supplier(sessions, store)
+    seller = TokenCaller(api_url, settings.jwt_secret, s.member(sessions, org, Role.SUPPLIER))
+    cheaper = _listing(catalogue.category, "SUMMED-CHEAP", PRODUCTS[4])
+    cheaper["offer"]["price_breaks"] = [{"min_quantity": "1", "unit_price": "99.00"}]
+    response = await seller.http.put("/catalogue/listings/SUMMED-CHEAP", json=cheaper)
+    assert response.status_code == 201, response.text
+    precision = catalogue.ids["precision"]
+    refreshed(sessions, {precision})
+    assert (price_of(sessions, precision).price, price_of(sessions, precision).offers) == (
+        Decimal("99"),
+        2,
+    )
+
+    s.set_standing(sessions, org.id, "suspended")
+
+    assert logged(sessions, {precision}) == {precision}  # by the standings' trigger
+    (hit,) = (await catalogue.search("Wiha"))["results"]
+    assert (hit["best_price"]["amount"], hit["visible_offers"]) == ("150.0000", 1)
+    refreshed(sessions, {precision})
+    assert (price_of(sessions, precision).price, price_of(sessions, precision).offers) == (
+        Decimal("150"),
+        1,
+    )
+    (hit,) = (await catalogue.search("Wiha"))["results"]
+    assert (hit["best_price"]["amount"], hit["visible_offers"]) == ("150.0000", 1)
