@@ -38,6 +38,7 @@ from db.catalogue_search import (
     found_once,
     loose_groups,
     search_page,
+    subtree,
     synonyms,
 )
 from rules.search_explain import FieldMatch, explain
@@ -247,6 +248,7 @@ def search_catalogue(
     filters = SearchFilters(
         currency=currency,
         category_path=path,
+        category_ids=() if path is None else subtree(session, path),
         price_min=price_min,
         price_max=price_max,
         brand=brand,
