@@ -5,6 +5,7 @@ since its sum, or whose sum has lapsed, is asked of its offers until the refresh
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -13,12 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import Role
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
-from db.catalogue_prices import china_today, refresh_prices
+from db.catalogue_prices import china_today, refresh_forever, refresh_prices
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.api.test_catalogue_search import PRODUCTS, Catalogue, _listing, catalogue
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
+from tests.harness.temporal import eventually
 
 __all__ = ["catalogue"]  # the fixture, from the search's tests: a category of this module's own
 
@@ -144,3 +146,26 @@ async def test_a_standing_change_is_seen_before_the_refresher_runs(
     )
     (hit,) = (await catalogue.search("Wiha"))["results"]
     assert (hit["best_price"]["amount"], hit["visible_offers"]) == ("150.0000", 1)
+
+
+async def test_the_workers_refresher_sums_what_is_logged(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """``refresh_forever`` as the singletons worker runs it: a logged product summed, then
+    stopped by its event."""
+    acetone = catalogue.ids["acetone"]
+    with sessions() as session, session.begin():
+        session.add(CataloguePriceChange(product_id=acetone))
+    stop = asyncio.Event()
+    running = asyncio.create_task(refresh_forever(sessions, stop, poll_s=0.05))
+
+    async def summed() -> bool:
+        assert logged(sessions, {acetone}) == set()
+        return True
+
+    try:
+        await eventually(summed, attempts=600)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+    assert price_of(sessions, acetone).price == Decimal("30")
