@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     io_concurrency: int = Field(default=16, ge=1, le=256)
     render_concurrency: int = Field(default=4, ge=1, le=64)
     render_processes: int = Field(default=2, ge=1, le=64)
+    # Processes an I/O worker checks large catalogue imports in (activities.catalogue_checking).
+    catalogue_check_processes: int = Field(default=2, ge=1, le=64)
 
     # Object store: "s3" (any S3 endpoint) or "local" (files under data_dir/objects).
     object_store: str = "local"

@@ -32,6 +32,7 @@ from temporalio.worker import Worker
 from activities.accreditation_checks import AccreditationChecks
 from activities.accreditation_records import AccreditationRecords
 from activities.carriage import CarriageRecords
+from activities.catalogue_checking import use_check_processes
 from activities.catalogue_import import CatalogueImports
 from activities.catalogue_orders import CatalogueOrderRecords
 from activities.cold_chain import ColdChainActivities
@@ -322,6 +323,8 @@ async def main(roles: frozenset[Role]) -> None:
     install_column_keyring(keyring)
     if Role.RENDER in roles:
         use_render_processes(settings.render_processes)
+    if Role.IO in roles:
+        use_check_processes(settings.catalogue_check_processes)
     configure_tracing(settings, service="worker-" + "-".join(sorted(r.value for r in roles)))
     runtime = runtime_with_metrics(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, keyring, runtime=runtime)

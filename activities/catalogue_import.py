@@ -2,7 +2,7 @@
 finish. Rows travel between them through the object store, never through workflow payloads.
 
 - ``check_catalogue_import`` reads the uploaded file (by its SHA-256), checks every row
-  (``rules.catalogue_sheet``), and stores each valid row as the rows it will write
+  (``activities.catalogue_checking``) and stores each valid row as the rows it will write
   (``db.catalogue_writes.listing_rows``: product indexed for search, offer) in JSON-lines
   batches of ``BATCH_ROWS`` under ``catalogue-imports/<id>/``, and the error sheet beside them.
   What a file cannot be imported for (unreadable, wrong headers, too many rows, bad rows in
@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from sqlalchemy import any_, func, literal, update
@@ -28,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.catalogue_checking import FileCheck, check_file
 from contracts.attention import INVALID_RECORD
 from contracts.catalogue import AttributeSpec, ProductListing
 from contracts.catalogue_import import (
     BATCH_ROWS,
     FINISHED,
-    MAX_IMPORT_ROWS,
     MAX_LISTED_PROBLEMS,
     BatchWritten,
     CheckedImport,
@@ -49,24 +46,15 @@ from db.catalogue import CatalogueCategory
 from db.catalogue_imports import CatalogueImport
 from db.catalogue_writes import listing_rows, write_rows
 from db.session import transaction
-from documents.catalogue_sheets import UnreadableSheet, read_rows
-from documents.catalogue_templates import CONTENT_TYPES, BadRow, SheetCategory, error_sheet
+from documents.catalogue_templates import CONTENT_TYPES, SheetCategory, error_sheet
 from rules.catalogue_listing import CheckedListing
 from rules.catalogue_sheet import (
-    CellProblem,
-    Headers,
-    check_row,
     columns,
-    duplicate_problems,
-    is_example,
-    read_head,
-    row_values,
 )
 from storage.object_store import ObjectStore, get_verified
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 _OLD_LINE = re.compile(rb'\{"row":\d+,"listing":')  # how pydantic wrote a BatchLine
-PROGRESS_EVERY = 5_000  # rows between two progress updates while a file is checked
 
 
 class BatchLine(BaseModel):
@@ -99,98 +87,6 @@ def batch_key(import_id: str, batch: int) -> str:
 
 def errors_key(import_id: str, kind: SheetFormat) -> str:
     return f"catalogue-imports/{import_id}/errors.{kind.value}"
-
-
-@dataclass
-class FileCheck:
-    """What checking a file's rows found: valid rows as batch lines, bad rows with problems."""
-
-    rows_total: int = 0
-    lines: list[tuple[int, bytes]] = field(default_factory=list)  # row number, JSON line
-    bad: dict[int, tuple[dict[str, str], list[CellProblem]]] = field(default_factory=dict)
-    refused: str | None = None  # why the file as a whole cannot be imported
-
-    def problems(self) -> list[CellProblem]:
-        return [p for row in sorted(self.bad) for p in self.bad[row][1]]
-
-    def bad_rows(self) -> list[BadRow]:
-        return [
-            BadRow(row, values, [f"{p.column}: {p.rule}" for p in problems])
-            for row, (values, problems) in sorted(self.bad.items())
-        ]
-
-
-def check_file(
-    data: bytes,
-    kind: SheetFormat,
-    *,
-    category_id: str,
-    specs: tuple[AttributeSpec, ...],
-    progress: Callable[[int], None] | None = None,
-) -> FileCheck:
-    """Every row of the file checked; ``progress`` told the rows checked now and then."""
-    found = FileCheck()
-    cols = columns(specs)
-    headers_by_key = {c.key: c.header for c in cols}
-    skus: dict[str, list[int]] = defaultdict(list)
-    try:
-        rows = read_rows(data, kind)
-        head = read_head(rows, category_id=category_id, cols=cols)
-        if isinstance(head, list):
-            found.refused = "; ".join(f"{p.field}: {p.rule}" for p in head)
-            return found
-        for number, cells in rows:
-            values = row_values(cells, head)
-            if is_example(values.get("sku", "")):
-                continue
-            found.rows_total += 1
-            if found.rows_total > MAX_IMPORT_ROWS:
-                found.refused = f"file: has more than {MAX_IMPORT_ROWS:,} rows; split it"
-                return found
-            if "sku" in values:
-                skus[values["sku"]].append(number)
-            checked = check_row(
-                values,
-                row=number,
-                category_id=category_id,
-                specs=specs,
-                headers_by_key=headers_by_key,
-            )
-            if isinstance(checked, CheckedListing):
-                line = {"row": number} | listing_rows(checked).to_json()
-                found.lines.append((number, json.dumps(line, ensure_ascii=False).encode()))
-            else:
-                found.bad[number] = (values, checked)
-            if progress is not None and found.rows_total % PROGRESS_EVERY == 0:
-                progress(found.rows_total)
-    except UnreadableSheet as unreadable:
-        found.refused = f"file: {unreadable}"
-        return found
-    _refuse_duplicates(found, skus, headers_by_key["sku"], data, kind, head)
-    return found
-
-
-def _refuse_duplicates(
-    found: FileCheck,
-    skus: dict[str, list[int]],
-    sku_header: str,
-    data: bytes,
-    kind: SheetFormat,
-    head: Headers,
-) -> None:
-    """Every row of a SKU given twice is bad: which of them is meant cannot be told."""
-    duplicates = duplicate_problems(skus, sku_header)
-    if not duplicates:
-        return
-    rows = {p.row for p in duplicates}
-    found.lines = [(row, line) for row, line in found.lines if row not in rows]
-    valid = rows - found.bad.keys()
-    # Their cells, for the error sheet: read again, rather than keep every row's (rare).
-    for number, cells in read_rows(data, kind):
-        if number in valid:
-            found.bad[number] = (row_values(cells, head), [])
-    for problem in duplicates:
-        found.bad[problem.row][1].append(problem)
 
 
 class CatalogueImports:
