@@ -3,23 +3,24 @@
 ``check_file`` reads the rows in order (``documents.catalogue_sheets``) and hands them in chunks
 of ``CHUNK`` to ``checked_chunk``, which checks each by the listing's rules
 (``rules.catalogue_sheet.check_row``) and makes a valid one its batch line: the product and offer
-rows it will write (``db.catalogue_writes.listing_rows``) as JSON. Checking is pure Python and
-the interpreter runs one thread at a time, so a worker process checks large files in processes
-of its own (``use_check_processes``, spawned once): a 100,000-row file's checking took 29 s of
-one core while the other idled. Anywhere else (tests, a one-off script), and for files of fewer
-than ``IN_PLACE_BELOW`` rows, chunks are checked in place. Either way the results come back in
-the file's order.
+rows it will write (``db.catalogue_writes.listing_rows``) as JSON. Checking is pure Python, and
+the interpreter runs one thread at a time, so a worker checks large files in processes of its
+own (``use_check_processes``, a ``stack.process_pools.SpawnedPool``): in place, a 100,000-row
+file's checking took 29 s of one core while the other idled. Anywhere else (tests, a one-off
+script), and for files of fewer than ``IN_PLACE_BELOW`` rows, chunks are checked in place.
+Either way the results come back in the file's order.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+
+from temporalio.exceptions import ApplicationError
 
 from contracts.catalogue import AttributeSpec
 from contracts.catalogue_import import MAX_IMPORT_ROWS, SheetFormat
@@ -37,6 +38,7 @@ from rules.catalogue_sheet import (
     read_head,
     row_values,
 )
+from stack.process_pools import SpawnedPool
 
 CHUNK = 2_000  # rows checked together, in place or by a process
 IN_PLACE_BELOW = 10_000  # rows: a smaller file is checked in place even by a worker
@@ -45,32 +47,18 @@ PROGRESS_EVERY = 5_000  # rows between two progress updates while a file is chec
 Values = dict[str, str]
 Checked = bytes | list[CellProblem]  # a valid row's batch line, or the row's problems
 
-# The worker's checking processes, when this process is one; None checks in place.
-_processes: ProcessPoolExecutor | None = None
-_process_count = 0
-_processes_lock = threading.Lock()
+# The worker's checking processes, when this process is one; none checks in place.
+_pool = SpawnedPool()
 
 
 def use_check_processes(count: int) -> None:
-    """Check every later large file of this process in ``count`` processes of its own.
-    Spawned, not forked: the caller already runs threads and the Temporal runtime."""
-    global _processes, _process_count
-    with _processes_lock:
-        if _processes is not None:
-            _processes.shutdown(wait=False, cancel_futures=True)
-        _processes = ProcessPoolExecutor(
-            max_workers=count, mp_context=multiprocessing.get_context("spawn")
-        )
-        _process_count = count
+    """Check every later large file of this process in ``count`` processes of its own."""
+    _pool.use(count)
 
 
 def stop_check_processes() -> None:
     """Back to checking in place; the processes end after their current chunk."""
-    global _processes
-    with _processes_lock:
-        if _processes is not None:
-            _processes.shutdown(wait=True, cancel_futures=True)
-            _processes = None
+    _pool.stop()
 
 
 @dataclass
@@ -125,7 +113,8 @@ def check_file(
     cols = columns(specs)
     headers_by_key = {c.key: c.header for c in cols}
     skus: dict[str, list[int]] = defaultdict(list)
-    pool, in_flight = _processes, 2 * _process_count  # chunks sent ahead, not yet taken
+    pool, count = _pool.executor()
+    in_flight = 2 * count  # chunks sent ahead of the one taken
     pending: deque[tuple[list[tuple[int, Values]], Future[list[Checked]]]] = deque()
     reported = 0
 
@@ -163,6 +152,14 @@ def check_file(
         while pending:
             done, future = pending.popleft()
             take(done, future.result())
+    except BrokenProcessPool as broken:
+        # A checking process died (killed, out of memory): nothing was stored yet, so fresh
+        # processes and the activity's retry check the file again.
+        if pool is not None:
+            _pool.renew(pool)
+        raise ApplicationError(
+            "a process checking the file died", type="CheckProcessLost"
+        ) from broken
     except UnreadableSheet as unreadable:
         found.refused = f"file: {unreadable}"
         return found

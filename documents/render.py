@@ -8,11 +8,8 @@ renders use two cores. Anywhere else (tests, a one-off script) ``render_pdf`` re
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from decimal import Decimal
@@ -26,6 +23,7 @@ from weasyprint import HTML  # type: ignore[import-untyped]
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
 from contracts.common import Money, money_text
+from stack.process_pools import SpawnedPool
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Debian's fonts-wqy-microhei, installed by the set-up (stack/install.sh, the Dockerfile).
@@ -89,42 +87,26 @@ def render_html(template: str, context: Mapping[str, object]) -> str:
     return _env.get_template(template).render(context)
 
 
-# The render worker's processes, when this process is one; None renders in place.
-_processes: ProcessPoolExecutor | None = None
-_process_count = 0
-_processes_lock = threading.Lock()
+# The render worker's processes, when this process is one; none renders in place. Each
+# process imports weasyprint once, at its start.
+_pool = SpawnedPool(initializer=font_available)
 
 
 def use_render_processes(count: int) -> None:
-    """Render every later PDF of this process in ``count`` processes of its own. Spawned, not
-    forked: the caller already runs threads and the Temporal runtime, which a fork would copy
-    mid-flight. Each process imports weasyprint once, at its start."""
-    global _processes, _process_count
-    with _processes_lock:
-        if _processes is not None:
-            _processes.shutdown(wait=False, cancel_futures=True)
-        _processes = ProcessPoolExecutor(
-            max_workers=count,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=font_available,
-        )
-        _process_count = count
+    """Render every later PDF of this process in ``count`` processes of its own."""
+    _pool.use(count)
 
 
 def stop_render_processes() -> None:
     """Back to rendering in place; the processes end after their current render."""
-    global _processes
-    with _processes_lock:
-        if _processes is not None:
-            _processes.shutdown(wait=True, cancel_futures=True)
-            _processes = None
+    _pool.stop()
 
 
 def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
     """The PDF bytes; refuses to render without the CJK font rather than print empty boxes."""
     if not font_available():
         raise FontMissingError(f"CJK font missing at {FONT_PATH}: run stack/install.sh")
-    processes = _processes
+    processes, _ = _pool.executor()
     if processes is None:
         return render_here(template, dict(context))
     try:
@@ -132,10 +114,7 @@ def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
     except BrokenProcessPool as broken:
         # A render process died (killed, out of memory): nothing was stored, so fresh processes
         # and the activity's retry render it again.
-        with _processes_lock:
-            renew = _processes is processes
-        if renew:
-            use_render_processes(_process_count)
+        _pool.renew(processes)
         raise ApplicationError(
             f"a render process died rendering {template}", type="RenderProcessLost"
         ) from broken

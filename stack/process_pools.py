@@ -1,0 +1,59 @@
+"""Processes a worker hands CPU-bound work to, so it never holds the interpreter lock that the
+worker's other activities and workflow activations need.
+
+Rendering PDFs (``documents.render``) and checking a large import's rows
+(``activities.catalogue_checking``) each keep a ``SpawnedPool``, set up by ``worker.py`` for the
+roles that do that work; until then (tests, a one-off script) the work runs in place. Spawned,
+not forked: the worker already runs threads and the Temporal runtime, which a fork would copy
+mid-flight. A pool whose process died (killed, out of memory) is broken for good, so the caller
+that meets it renews it and fails its own attempt: the activity's retry finds fresh processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+
+class SpawnedPool:
+    """One process pool, replaced as a whole: set up, renewed when broken, or stopped."""
+
+    def __init__(self, initializer: Callable[[], object] | None = None) -> None:
+        self._initializer = initializer
+        self._executor: ProcessPoolExecutor | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def use(self, count: int) -> None:
+        """``count`` processes from now on (the old ones end after their current work)."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = ProcessPoolExecutor(
+                max_workers=count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=self._initializer,
+            )
+            self._count = count
+
+    def stop(self) -> None:
+        """No processes: work runs in place again."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+                self._count = 0
+
+    def executor(self) -> tuple[ProcessPoolExecutor | None, int]:
+        """The processes and how many, or ``(None, 0)`` where work runs in place."""
+        with self._lock:
+            return self._executor, self._count
+
+    def renew(self, broken: ProcessPoolExecutor) -> None:
+        """Fresh processes in place of ``broken``, unless another caller renewed it already."""
+        with self._lock:
+            current, count = self._executor, self._count
+        if current is broken:
+            self.use(count)
