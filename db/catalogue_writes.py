@@ -157,7 +157,9 @@ _PRODUCT_COLUMNS = (
     "id", "category_id", "identity", "name", "brand", "model", "attributes", "un_number",
     "packing_group", "hazard_class", "temperature_profile", "search_text", "terms", "media",
 )  # fmt: skip
-_DESCRIBED = _PRODUCT_COLUMNS[3:]
+# What a later listing by the first lister changes: not the product's images and datasheets,
+# which are added apart (POST /catalogue/products/{id}/media) and no listing carries.
+_DESCRIBED = tuple(name for name in _PRODUCT_COLUMNS[3:] if name != "media")
 _OFFER_COLUMNS = (
     "id", "sku", "currency", "unit", "list_price", "terms", "stock", "min_order_quantity",
     "lead_time_days", "delivery_regions", "valid_until",

@@ -244,3 +244,9 @@ async def test_images_by_the_describing_supplier_readable_by_buyers(people: Peop
         f"/catalogue/products/{product_id}/media", files=files, data={"kind": "datasheet"}
     )
     assert wrong_kind.status_code == 415
+    # Listing the product again (a new price) keeps its images: they are not the listing's.
+    body["offer"]["price_breaks"] = [{"min_quantity": "1", "unit_price": "11.00"}]
+    again = await people.supplier.http.put(f"/catalogue/listings/{sku}", json=body)
+    assert again.status_code == 200, again.text
+    kept = (await people.buyer.http.get(f"/catalogue/products/{product_id}")).json()
+    assert [m["document_id"] for m in kept["media"]] == [media["document_id"]]
