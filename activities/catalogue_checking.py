@@ -149,7 +149,7 @@ def check_file(
             return found
         for chunk in _chunks(rows, head, found, skus):
             send(chunk)
-        while pending:
+        while pending and not found.refused:
             done, future = pending.popleft()
             take(done, future.result())
     except BrokenProcessPool as broken:
@@ -163,6 +163,9 @@ def check_file(
     except UnreadableSheet as unreadable:
         found.refused = f"file: {unreadable}"
         return found
+    finally:
+        for _, future in pending:  # left by a refused file: their results are not wanted
+            future.cancel()
     if found.refused:
         return found
     _refuse_duplicates(found, skus, headers_by_key["sku"], data, kind, head)

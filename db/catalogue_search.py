@@ -389,10 +389,11 @@ def found(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, *, 
     return results
 
 
-# The found products of a first page: a temporary table each database connection keeps, emptied
-# when a transaction ends. Created once a connection and filled by a cached statement: made anew
-# for every search (CREATE ... AS, under a name of its own), each search compiled its SQL again
-# and every statement that read it, 20 ms of a narrow search.
+# The found products of a first page: a temporary table of one fixed name, emptied when a
+# transaction ends, filled by a cached statement. Made by CREATE ... AS under a name of its own,
+# every search compiled its SQL again and every statement that read it (20 ms of a narrow
+# search). A search that commits leaves the table to its connection; a read-only request rolls
+# back and takes it away, and the next one makes it again (about 1 ms).
 FOUND = Table(
     "catalogue_found",
     MetaData(),

@@ -29,14 +29,7 @@ class SpawnedPool:
     def use(self, count: int) -> None:
         """``count`` processes from now on (the old ones end after their current work)."""
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = ProcessPoolExecutor(
-                max_workers=count,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=self._initializer,
-            )
-            self._count = count
+            self._replace(count)
 
     def stop(self) -> None:
         """No processes: work runs in place again."""
@@ -52,8 +45,19 @@ class SpawnedPool:
             return self._executor, self._count
 
     def renew(self, broken: ProcessPoolExecutor) -> None:
-        """Fresh processes in place of ``broken``, unless another caller renewed it already."""
+        """Fresh processes in place of ``broken``, unless another caller renewed it already
+        (checked and replaced under one lock, so a second renewal cannot cancel the first's
+        new work)."""
         with self._lock:
-            current, count = self._executor, self._count
-        if current is broken:
-            self.use(count)
+            if self._executor is broken:
+                self._replace(self._count)
+
+    def _replace(self, count: int) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self._initializer,
+        )
+        self._count = count
