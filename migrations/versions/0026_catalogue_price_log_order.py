@@ -31,108 +31,76 @@ depends_on: str | Sequence[str] | None = None
 # The lock's first key: the catalogue price log's (the second is the supplier's id hashed).
 _LOCKS = 7431015
 
-_OFFERS = f"""
-CREATE OR REPLACE FUNCTION catalogue_offers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM pg_advisory_xact_lock_shared({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT DISTINCT supplier_org_id AS id FROM changed_after ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT product_id FROM changed_after;
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM pg_advisory_xact_lock_shared({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT supplier_org_id AS id FROM changed_after
-            UNION SELECT supplier_org_id FROM changed_before ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT product_id FROM changed_after UNION SELECT product_id FROM changed_before;
-    ELSE
-        PERFORM pg_advisory_xact_lock_shared({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT DISTINCT supplier_org_id AS id FROM changed_before ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT product_id FROM changed_before;
-    END IF;
-    RETURN NULL;
-END $$
-"""
+# Each trigger's events: the suppliers whose lock it takes, and the products it logs.
+_STANDING_CHANGED = """
+    SELECT a.supplier_org_id FROM changed_after a
+    JOIN changed_before b ON b.supplier_org_id = a.supplier_org_id
+    WHERE (a.status, a.expires_on) IS DISTINCT FROM (b.status, b.expires_on)"""
+_OF_SUPPLIERS = "SELECT DISTINCT o.product_id FROM catalogue_offers o WHERE o.supplier_org_id IN"
+_EVENTS = {
+    "catalogue_offers_changed": (
+        "pg_advisory_xact_lock_shared",
+        {
+            "INSERT": (
+                "SELECT supplier_org_id FROM changed_after",
+                "SELECT DISTINCT product_id FROM changed_after",
+            ),
+            "UPDATE": (
+                "SELECT supplier_org_id FROM changed_after"
+                " UNION SELECT supplier_org_id FROM changed_before",
+                "SELECT product_id FROM changed_after UNION SELECT product_id FROM changed_before",
+            ),
+            "DELETE": (
+                "SELECT supplier_org_id FROM changed_before",
+                "SELECT DISTINCT product_id FROM changed_before",
+            ),
+        },
+    ),
+    "catalogue_standings_changed": (
+        "pg_advisory_xact_lock",
+        {
+            "INSERT": (
+                "SELECT supplier_org_id FROM changed_after",
+                f"{_OF_SUPPLIERS} (SELECT supplier_org_id FROM changed_after)",
+            ),
+            "UPDATE": (_STANDING_CHANGED, f"{_OF_SUPPLIERS} ({_STANDING_CHANGED})"),
+            "DELETE": (
+                "SELECT supplier_org_id FROM changed_before",
+                f"{_OF_SUPPLIERS} (SELECT supplier_org_id FROM changed_before)",
+            ),
+        },
+    ),
+}
 
-_STANDINGS = f"""
-CREATE OR REPLACE FUNCTION catalogue_standings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM pg_advisory_xact_lock({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT DISTINCT supplier_org_id AS id FROM changed_after ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (SELECT supplier_org_id FROM changed_after);
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM pg_advisory_xact_lock({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT DISTINCT a.supplier_org_id AS id FROM changed_after a
-            JOIN changed_before b ON b.supplier_org_id = a.supplier_org_id
-            WHERE (a.status, a.expires_on) IS DISTINCT FROM (b.status, b.expires_on)
-            ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (
-            SELECT a.supplier_org_id FROM changed_after a
-            JOIN changed_before b ON b.supplier_org_id = a.supplier_org_id
-            WHERE (a.status, a.expires_on) IS DISTINCT FROM (b.status, b.expires_on));
-    ELSE
-        PERFORM pg_advisory_xact_lock({_LOCKS}, hashtext(s.id)) FROM (
-            SELECT DISTINCT supplier_org_id AS id FROM changed_before ORDER BY 1) s;
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (SELECT supplier_org_id FROM changed_before);
-    END IF;
-    RETURN NULL;
-END $$
-"""
 
-_OFFERS_BEFORE = """
-CREATE OR REPLACE FUNCTION catalogue_offers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT product_id FROM changed_after;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT product_id FROM changed_after UNION SELECT product_id FROM changed_before;
-    ELSE
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT product_id FROM changed_before;
-    END IF;
-    RETURN NULL;
-END $$
-"""
-
-_STANDINGS_BEFORE = """
-CREATE OR REPLACE FUNCTION catalogue_standings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (SELECT supplier_org_id FROM changed_after);
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (
-            SELECT a.supplier_org_id FROM changed_after a
-            JOIN changed_before b ON b.supplier_org_id = a.supplier_org_id
-            WHERE (a.status, a.expires_on) IS DISTINCT FROM (b.status, b.expires_on));
-    ELSE
-        INSERT INTO catalogue_price_changes (product_id)
-        SELECT DISTINCT o.product_id FROM catalogue_offers o
-        WHERE o.supplier_org_id IN (SELECT supplier_org_id FROM changed_before);
-    END IF;
-    RETURN NULL;
-END $$
-"""
+def _function(name: str, *, locked: bool) -> str:
+    """The trigger function: each event logs its products, first taking its suppliers' locks
+    in a fixed order when ``locked`` (0025's functions are the same without them)."""
+    lock, events = _EVENTS[name]
+    branches = []
+    for n, (event, (suppliers, products)) in enumerate(events.items()):
+        steps = []
+        if locked:
+            steps.append(
+                f"PERFORM {lock}({_LOCKS}, hashtext(s.id))"
+                f" FROM (SELECT DISTINCT id FROM ({suppliers}) AS t(id) ORDER BY id) AS s;"
+            )
+        steps.append(f"INSERT INTO catalogue_price_changes (product_id) {products};")
+        keyword = "IF" if n == 0 else "ELSIF" if event != "DELETE" else "ELSE"
+        condition = f" TG_OP = '{event}' THEN" if keyword != "ELSE" else ""
+        branches.append(f"{keyword}{condition}\n" + "\n".join(steps))
+    body = "\n".join(branches)
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}\nEND IF;\nRETURN NULL;\nEND $$"
+    )
 
 
 def upgrade() -> None:
-    op.execute(_OFFERS)
-    op.execute(_STANDINGS)
+    for name in _EVENTS:
+        op.execute(_function(name, locked=True))
 
 
 def downgrade() -> None:
-    op.execute(_OFFERS_BEFORE)
-    op.execute(_STANDINGS_BEFORE)
+    for name in _EVENTS:
+        op.execute(_function(name, locked=False))
