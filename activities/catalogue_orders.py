@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -37,7 +36,7 @@ from db.models import QuoteRecord, RfqInvitation
 from db.session import transaction
 from db.sourcing import quote_values, rfq_row
 from rules.catalogue_comparison import delivers_to
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 
 class CatalogueOrderRecords:
@@ -150,7 +149,7 @@ def _reserve(session: Session, lines: Sequence[PurchaseLine], region: str) -> st
         session.scalars(
             select(CatalogueOffer.id).where(
                 CatalogueOffer.id.in_(list(held)),
-                visible_offer(datetime.now(CHINA_STANDARD_TIME).date()),
+                visible_offer(china_today()),
             )
         )
     )

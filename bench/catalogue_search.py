@@ -23,7 +23,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ from db.migrate import ROOT, migrate
 from db.seed import seed_demo
 from db.session import make_engine, make_session_factory
 from rules.search_text import parse_query
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 from security.columns import install_column_keyring
 from security.keys import KeyRing
 
@@ -168,7 +167,7 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
         person = await signed_in(app, BUYER_EMAIL)
         rows: list[Row] = []
         notes: list[str] = []
-        today = datetime.now(CHINA_STANDARD_TIME).date()
+        today = china_today()
         ((model,),) = base.run("SELECT model FROM products WHERE id = 'prd_l0000042'", {})
         try:
             for case in cases(model):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Date, Insert, cast, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,17 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.catalogue import CatalogueOffer, CataloguePriceChange, CatalogueProductPrice, visible_offer
 from db.models import SupplierAccreditation
 from db.session import transaction
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 log = logging.getLogger("tradeflow.worker")
 
 REFRESH_LOCK = 7_431_014  # held by a refresher for one round
 BATCH = 5_000  # products a round
-
-
-def china_today() -> date:
-    """Today where the catalogue's offers and accreditations lapse: search's day too."""
-    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def refresh_prices(

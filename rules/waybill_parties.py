@@ -27,7 +27,7 @@ Split out of rules.waybill, which composes these with the other rules. The rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import cast
 
 from contracts.waybill import CrewMember, EWaybill, Violation
@@ -45,6 +45,13 @@ PLATE_COLOUR = "PLATE_COLOUR"
 
 # China keeps one offset all year, so the loading day needs no tz database.
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def china_today() -> date:
+    """Today in China: the day offers, accreditations and loans are counted in."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
+
+
 EXPIRY_WARNING = timedelta(days=30)
 PLATE_COLOURS = ("yellow", "yellow_green")
 

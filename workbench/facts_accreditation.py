@@ -8,7 +8,6 @@ under the API's rule (``visible_application``): compliance, the deciders, are pl
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from api.routes.accreditation_reads import visible_application
 from contracts.accreditation import AccreditationView, CheckReport
 from contracts.common import Actor
 from db.models import ApplicationCertificate, HumanTask
-from workbench.i18n import CHINA
+from rules.waybill_parties import china_today
 
 # A certificate expiring within this many days is marked, as the standing's reminders would.
 EXPIRING_WITHIN_DAYS = 90
@@ -41,7 +40,7 @@ async def accreditation_facts(
         .order_by(ApplicationCertificate.position)
     )
     checks = {c.number: c for c in report.certificates} if report else {}
-    today = _china_today()
+    today = china_today()
     certificates = []
     for row in rows:
         check = checks.get(row.number)
@@ -72,10 +71,6 @@ async def accreditation_facts(
         "accreditation": live.accreditation if live else None,
         "status": live.status.value if live else application.status,
     }
-
-
-def _china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def _validity(passed: bool | None, days_left: int) -> str:

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.platform import Platform
-from api.routes.loan_access import china_today, loan_detail, sees_pricing, visible_loan
+from api.routes.loan_access import loan_detail, sees_pricing, visible_loan
 from contracts.common import Actor
 from contracts.finance import CreditAssessment
 from db.models import HumanTask
+from rules.waybill_parties import china_today
 
 
 async def loan_facts(

@@ -35,7 +35,7 @@ from db.catalogue import CatalogueCategory, CatalogueOffer, Product, visible_off
 from db.catalogue_writes import write_listings
 from db.session import transaction
 from rules.catalogue_listing import CheckedListing, check_listing
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 BY_SKU = Keyset("offers", (ascending(CatalogueOffer.sku),))
@@ -216,7 +216,7 @@ def _product_view(session: Session, row: Product) -> ProductView:
             func.min(CatalogueOffer.list_price),
         ).where(
             CatalogueOffer.product_id == row.id,
-            visible_offer(datetime.now(CHINA_STANDARD_TIME).date()),
+            visible_offer(china_today()),
         )
     ).one()
     price = None

@@ -43,7 +43,7 @@ from rules.catalogue_comparison import (
     selection_rfq,
     usual_unit,
 )
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
@@ -113,7 +113,7 @@ def compare_products(
     RFQ's quotes of the same prices would be."""
     # Offers valid today in China time, as search shows them; compared on the day an RFQ's
     # comparison is made (db.comparison_store.buyer_as_of), so its arrivals are the same.
-    today, as_of = datetime.now(CHINA_STANDARD_TIME).date(), date.today()
+    today, as_of = china_today(), date.today()
     buyer = buyer_organisation(session, actor)
     check_delivery(body.delivery_region, body.needed_by, today=as_of)
     ids = [wanted.product_id for wanted in body.products]

@@ -9,7 +9,7 @@ range of its profile (``rules.catalogue_comparison.product_line``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Request, status
@@ -26,7 +26,7 @@ from contracts.common import Actor, Text
 from contracts.sourcing import Currency, EvaluationWeights, Incoterm, RfqLine, Text200
 from db.catalogue_selection import by_product, offers_seen
 from rules.catalogue_comparison import product_line, titled, usual_unit
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
@@ -87,7 +87,7 @@ def _lines(platform: Platform, body: SelectionRfq, actor: Actor) -> list[RfqLine
         buyer_organisation(session, actor)
         products = selected(session, ids, field="products")
         # Any region: the RFQ's suppliers quote their own delivery to its place.
-        today = datetime.now(CHINA_STANDARD_TIME).date()
+        today = china_today()
         offers = offers_seen(session, today=today, product_ids=ids, region=None)
     chosen = set(body.supplier_ids)
     offering = {o.facts.supplier_org_id for o in offers}

@@ -13,7 +13,6 @@ sort order, and another order's is refused naming ``cursor``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Annotated
@@ -43,7 +42,7 @@ from db.catalogue_search import (
 )
 from rules.search_explain import FieldMatch, explain
 from rules.search_text import ParsedQuery, parse_query, with_unit
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 MAX_WORDS = 12
@@ -261,7 +260,7 @@ def search_catalogue(
     )
     keyset = KEYSETS[sort]
     page = Page(keyset, limit, request, response, keyset.decode(cursor) if cursor else None)
-    today = datetime.now(CHINA_STANDARD_TIME).date()
+    today = china_today()
     loose = loose_groups(session, query, filters)
     # A first page comes with facets: its products are found once for both.
     results = (

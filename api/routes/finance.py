@@ -39,6 +39,7 @@ from rules.loan_portfolio import (
     overdue_bucket,
 )
 from rules.loan_terms import DEFAULT_PRODUCT
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/finance", tags=["finance"])
 
@@ -100,7 +101,7 @@ def get_portfolio(
     """Disbursed, outstanding, exposure by supplier and by buyer, overdue buckets, written off
     and the bad-debt rate with its alert, by currency (platform finance, ops supervisors,
     admins)."""
-    today = access.china_today()
+    today = china_today()
     books: dict[str, _Book] = {}
 
     def book(code: str) -> _Book:

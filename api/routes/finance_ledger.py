@@ -24,10 +24,11 @@ from api.errors import RETRY_SOON, invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdFilter
 from api.routes.ledger_views import JournalView, TrialBalance, journal_views, trial_balance
-from api.routes.loan_access import PlatformFinanceActor, china_today
+from api.routes.loan_access import PlatformFinanceActor
 from db.finance import Journal, Reconciliation
 from gateways.bank import BankClient
 from gateways.http_adapter import ExternalSystemUnavailable
+from rules.waybill_parties import china_today
 from settings import Settings
 
 router = APIRouter(prefix="/finance", tags=["finance"])

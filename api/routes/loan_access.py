@@ -11,7 +11,7 @@ finance's alone.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -24,7 +24,6 @@ from api.deps import CurrentActor, not_found
 from contracts.common import OPERATOR_ORG_ID, Actor, Money, Role
 from contracts.finance import REPAYING_STATUSES, LoanStatus, LoanTerms
 from db.finance import Loan, LoanRepayment
-from db.loan_facts import china_day
 from rules.day_count import DayCount, accrued_interest
 from rules.loan_accrual import accrue
 from rules.loan_terms import due_date, effective_apr
@@ -32,11 +31,6 @@ from rules.loan_terms import due_date, effective_apr
 SUPPLIER_SIDE = (Role.SUPPLIER, Role.FINANCE)  # the borrower's people
 BUYER_SIDE = (Role.BUYER, Role.FINANCE)  # the people who confirm and pay the receivable
 OVERSIGHT = (Role.FINANCE, Role.OPS_SUPERVISOR, Role.ADMIN)  # of the operator: every loan
-
-
-def china_today() -> date:
-    """Today as the bank and the ledger count days (China time)."""
-    return china_day(datetime.now(UTC))
 
 
 def oversees(actor: Actor) -> bool:

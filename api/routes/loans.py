@@ -24,6 +24,7 @@ from api.routes.ledger_views import Statement, statement
 from contracts.common import Actor
 from contracts.finance import ACTIVE_STATUSES, LoanStatus, LoanView
 from db.finance import Loan
+from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/loans", tags=["loans"])
 
@@ -73,7 +74,7 @@ def _detail(platform: Platform, actor: Actor, loan_id: str) -> tuple[access.Loan
     with platform.sessions() as session:
         row = access.visible_loan(session, actor, loan_id)
         priced = access.sees_pricing(actor, row)
-        detail = access.loan_detail(session, row, priced=priced, today=access.china_today())
+        detail = access.loan_detail(session, row, priced=priced, today=china_today())
         return detail, row.workflow_id
 
 

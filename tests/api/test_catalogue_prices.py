@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import Role
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
-from db.catalogue_prices import china_today, refresh_forever, refresh_prices
+from db.catalogue_prices import refresh_forever, refresh_prices
+from rules.waybill_parties import china_today
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.api.test_catalogue_search import PRODUCTS, Catalogue, _listing, catalogue

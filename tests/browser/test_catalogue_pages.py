@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from rules.waybill_parties import china_today
 from storage.object_store import ObjectStore
 from tests.browser.conftest import OpenTab, Tab
 from tests.harness import catalogue_shop
 from tests.harness.catalogue_shop import NAME, Shop
-from workbench.pages.catalogue import china_today
 
 PLACE = "上海市浦东新区张江路 1 号"
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from rules.waybill_parties import china_today
 from storage.object_store import ObjectStore
 from tests.harness import catalogue_offers as c
 from tests.harness import catalogue_shop
@@ -27,7 +28,7 @@ from tests.harness import sourcing as s
 from tests.harness.catalogue_shop import NAME, Shop
 from tests.harness.temporal import eventually
 from tests.harness.workbench import Person
-from workbench.pages.catalogue import PAGE_SIZE, china_today
+from workbench.pages.catalogue import PAGE_SIZE
 
 PLACE = "上海市浦东新区张江路 1 号 Zhangjiang Road 1, Shanghai"
 

@@ -12,7 +12,7 @@ refuses, with its status. Ordering and asking for quotes from the comparison are
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -33,7 +33,7 @@ from contracts.common import Actor, Line, Role
 from db.catalogue_search import Sort
 from rules.cold_chain_profiles import PROFILES
 from rules.provinces import PROVINCES
-from rules.waybill_parties import CHINA_STANDARD_TIME
+from rules.waybill_parties import china_today
 from workbench.i18n import Lang
 from workbench.labels_catalogue import PROFILE_NAMES, PROVINCE_NAMES
 from workbench.pages.common import PREFIX, PageActor, lang_of, render
@@ -105,10 +105,6 @@ def checked(model: type[M], values: dict[str, Any]) -> M:
     except ValidationError as error:
         first = error.errors()[0]
         raise invalid(str(first["loc"][-1]) if first["loc"] else "form", first["msg"]) from None
-
-
-def china_today() -> date:
-    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def naming(request: Request) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from db.cold_chain import ColdTrip, LoggerAssignment, TemperatureReading
 from db.finance import Loan
 from db.models import Order, Waybill
 from rules.loan_portfolio import days_overdue
+from rules.waybill_parties import china_today
 from workbench.pages.common import PREFIX, PageActor
 from workbench.pages.registers import (
     Search,
@@ -129,7 +130,7 @@ def loan_register(
     if overdue:
         query = query.where(Loan.status == LoanStatus.OVERDUE.value)
     rows, more = first_rows(session, query.order_by(*loans.NEWEST_FIRST.order()))
-    today = loan_access.china_today()
+    today = china_today()
     views = [
         (
             row.Loan,
