@@ -93,7 +93,7 @@ def checked_chunk(
             values, row=number, category_id=category_id, specs=specs, headers_by_key=headers_by_key
         )
         if isinstance(checked, CheckedListing):
-            line = {"row": number} | listing_rows(checked).to_json()
+            line = {"row": number} | listing_rows(checked)
             results.append(json.dumps(line, ensure_ascii=False).encode())
         else:
             results.append(checked)

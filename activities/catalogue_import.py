@@ -78,7 +78,7 @@ def batch_rows(line: bytes) -> str | bytes:
     if _OLD_LINE.match(line) is None:
         return line
     old = BatchLine.model_validate_json(line).checked()
-    return json.dumps(listing_rows(old).to_json(), ensure_ascii=False)
+    return json.dumps(listing_rows(old), ensure_ascii=False)
 
 
 def batch_key(import_id: str, batch: int) -> str:

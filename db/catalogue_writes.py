@@ -4,9 +4,8 @@ The single listing (``PUT /catalogue/listings/{sku}``) and an import's batches b
 
 - ``listing_rows`` turns a checked listing into the rows it writes: its product, indexed for
   search (``rules.search_text.index_fields``), and its offer. It reads no database, so an import
-  computes them while it checks its file and keeps them in its batches as JSON
-  (``ListingRows.to_json``): a batch is then written without its listings being validated or
-  indexed a second time.
+  computes them while it checks its file and keeps them in its batches as JSON: a batch is then
+  written without its listings being validated or indexed a second time.
 - ``write_rows`` upserts them, ``BATCH`` listings a statement, each statement taking its
   listings as one JSON parameter that PostgreSQL unpacks (``jsonb_to_record``): an import's
   batch lines go to the database as they were stored, and matching products, finding new search
@@ -44,26 +43,10 @@ class Written:
     created: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ListingRows:
-    """A listing as the rows it writes: ``product`` holds the product's columns but its lister,
-    ``offer`` the offer's but its product, supplier and import."""
-
-    product: dict[str, Any]
-    offer: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """The rows as ``write_rows`` takes them (prices and quantities as exact strings)."""
-        offer = self.offer | {
-            name: str(self.offer[name]) for name in ("list_price", "stock", "min_order_quantity")
-        }
-        return {
-            "product": self.product,
-            "offer": offer | {"valid_until": str(offer["valid_until"])},
-        }
-
-
-def listing_rows(checked: CheckedListing) -> ListingRows:
+def listing_rows(checked: CheckedListing) -> dict[str, Any]:
+    """The rows a listing writes, as ``write_rows`` takes them in JSON: ``product`` holds the
+    product's columns but its lister, ``offer`` the offer's but its product, supplier and import
+    (prices and quantities as exact strings)."""
     listing, offer = checked.listing, checked.listing.offer
     search_text, terms = index_fields(
         listing.name, listing.brand, listing.model, checked.attributes, units=checked.units
@@ -84,22 +67,22 @@ def listing_rows(checked: CheckedListing) -> ListingRows:
         "terms": terms,
         "media": [],
     }
-    return ListingRows(
-        product,
-        {
+    return {
+        "product": product,
+        "offer": {
             "id": new_id("ofr"),
             "sku": listing.sku,
             "currency": offer.currency,
             "unit": offer.unit,
-            "list_price": offer.list_price,
+            "list_price": str(offer.list_price),
             "terms": offer.model_dump(mode="json"),
-            "stock": offer.stock,
-            "min_order_quantity": offer.min_order_quantity,
+            "stock": str(offer.stock),
+            "min_order_quantity": str(offer.min_order_quantity),
             "lead_time_days": offer.lead_time_days,
             "delivery_regions": list(offer.delivery_regions),
-            "valid_until": offer.valid_until,
+            "valid_until": offer.valid_until.isoformat(),
         },
-    )
+    }
 
 
 def write_listings(
@@ -109,7 +92,7 @@ def write_listings(
     import_id: str | None,
 ) -> list[Written]:
     """Write checked listings (one SKU at most once in ``listings``)."""
-    rows = [json.dumps(listing_rows(c).to_json(), ensure_ascii=False) for c in listings]
+    rows = [json.dumps(listing_rows(c), ensure_ascii=False) for c in listings]
     return write_rows(session, supplier_org_id, rows, import_id)
 
 
@@ -120,7 +103,7 @@ def write_rows(
     import_id: str | None,
 ) -> list[Written]:
     """Write listings given as JSON objects with their ``product`` and ``offer`` rows
-    (``ListingRows.to_json``; one SKU at most once in ``listings``): products matched or made,
+    (``listing_rows``; one SKU at most once in ``listings``): products matched or made,
     offers inserted or updated in place."""
     written: list[Written] = []
     for start in range(0, len(listings), BATCH):
