@@ -44,8 +44,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from contracts.accreditation import AccreditationStatus
 from db.models import Base, JsonDict, SupplierAccreditation
 
-BATCH = 500  # rows a statement when listings are written in bulk
-
 
 class CatalogueCategory(Base):
     __tablename__ = "catalogue_categories"
