@@ -197,7 +197,7 @@ def _record_rfq(session: Session, purchase: CatalogueOrderInput) -> None:
             answered_at=quote.submitted_at,
         )
     )
-    session.add(QuoteRecord(**quote_values(quote)))
+    session.add(QuoteRecord(**quote_values(quote, rfq)))
     audit_once(
         session,
         rfq.created_by,

@@ -40,7 +40,7 @@ from db.models import (
     RfqInvitation,
 )
 from db.session import transaction
-from db.sourcing import comparison_for, current_standings, quote_values, rfq_row
+from db.sourcing import comparison_for, current_standings, quote_values, rfq_input, rfq_row
 
 _FINAL_CONTRACT = {ContractStatus.EXECUTED, ContractStatus.REJECTED, ContractStatus.LAPSED}
 _FINAL_RFQ = {RfqStatus.COMPLETED, RfqStatus.LAPSED, RfqStatus.CANCELLED}
@@ -114,9 +114,12 @@ class SourcingRecords:
         """Store a revision and supersede the one before; the revision number makes it once-only."""
         quote = record.quote
         with transaction(self._sessions) as session:
+            row = session.get(Rfq, quote.rfq_id)
+            if row is None:
+                raise ApplicationError(f"no RFQ {quote.rfq_id}", type="InvalidRecord")
             inserted = session.execute(
                 insert(QuoteRecord)
-                .values(**quote_values(quote))
+                .values(**quote_values(quote, rfq_input(row)))
                 .on_conflict_do_nothing(index_elements=[QuoteRecord.id])
                 .returning(QuoteRecord.id)
             ).first()

@@ -19,7 +19,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.stats import Row, Timing, interleaved, median, print_header, require_counts, table
+from bench.stats import (
+    Row,
+    Timing,
+    interleaved,
+    median,
+    print_header,
+    require_counts,
+    table,
+    timed,
+)
 from contracts.common import Actor, Role
 from contracts.sourcing import (
     EvaluationWeights,
@@ -34,6 +43,7 @@ from contracts.sourcing import (
 )
 from db.comparison_store import DEFAULT_TOP
 from rules import quotes_reference
+from rules.quote_pricing import PricedQuote, from_bytes, price_quote, rfq_lines
 from rules.quotes import compare
 
 CLOSE = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -51,6 +61,27 @@ class SourcingCase:
     @property
     def offers(self) -> int:
         return sum(len(quote.terms.lines) for quote in self.quotes)
+
+
+def kept_figures(case: SourcingCase) -> dict[str, bytes]:
+    """Each quote's figures as the recording activity keeps them (``db.sourcing.quote_values``)."""
+    lines = rfq_lines(case.rfq)
+    kept = {}
+    for quote in case.quotes:
+        priced = price_quote(quote.terms, lines)
+        stored = None if priced is None else priced.as_bytes()
+        if stored is not None:
+            kept[quote.quote_id] = stored
+    return kept
+
+
+def read_back(kept: dict[str, bytes]) -> dict[str, PricedQuote]:
+    """The kept figures as ``db.sourcing.active_quotes`` reads them."""
+    return {
+        quote_id: priced
+        for quote_id, stored in kept.items()
+        if (priced := from_bytes(stored)) is not None
+    }
 
 
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
@@ -166,13 +197,17 @@ def cheapest_unit_price(rfq: RfqInput, quotes: Sequence[Quote]) -> dict[str, str
 
 @dataclass(frozen=True)
 class ComparisonFigures:
-    """Each round's timings: the platform's comparison, its Decimal reference (None when not
-    measured) and the plain min, interleaved (bench.stats.interleaved)."""
+    """Each round's timings: the platform's comparison from the figures kept when the quotes
+    were recorded, the same pricing every quote afresh (revisions recorded before migration
+    0027), its Decimal reference (None when not measured) and the plain min, interleaved
+    (bench.stats.interleaved); and, once, pricing every quote as the recording activity does."""
 
     offers: int
     platform: tuple[Timing, ...]
+    afresh: tuple[Timing, ...]
     reference: tuple[Timing, ...] | None
     baseline: tuple[Timing, ...]
+    recording: Timing
 
     @property
     def platform_ms(self) -> tuple[float, ...]:
@@ -189,6 +224,8 @@ def measure_comparison(
     """``runs`` interleaved rounds after one warm-up each; ``top`` keeps the best offers a line
     (the award task's three), scoring every offer all the same; ``reference`` times the Decimal
     reference (rules.quotes_reference) in the same rounds."""
+    recording = timed(lambda: kept_figures(case))
+    kept = read_back(kept_figures(case))
     options: dict[str, Any] = {
         "as_of": CLOSE.date(),
         "supplier_scores": case.scores,
@@ -196,7 +233,8 @@ def measure_comparison(
         "top": top,
     }
     contenders: dict[str, Callable[[], object]] = {
-        "platform": lambda: compare(case.rfq, case.quotes, **options),
+        "platform": lambda: compare(case.rfq, case.quotes, priced=kept, **options),
+        "afresh": lambda: compare(case.rfq, case.quotes, **options),
         "baseline": lambda: cheapest_unit_price(case.rfq, case.quotes),
     }
     if reference:
@@ -205,8 +243,10 @@ def measure_comparison(
     return ComparisonFigures(
         offers=case.offers,
         platform=tuple(timings["platform"]),
+        afresh=tuple(timings["afresh"]),
         reference=tuple(timings["reference"]) if reference else None,
         baseline=tuple(timings["baseline"]),
+        recording=recording,
     )
 
 
@@ -226,6 +266,18 @@ def comparison_rows(label: str, figures: ComparisonFigures) -> list[Row]:
             f"{label}: per offer, CPU",
             "µs",
             med(platform, True) * per_offer,
+            med(baseline, True) * per_offer,
+        ),
+        Row(
+            f"{label}: CPU, every quote priced afresh (no kept figures)",
+            "ms",
+            med(figures.afresh, True),
+            med(baseline, True),
+        ),
+        Row(
+            f"{label}: pricing every quote as recorded, once, CPU per offer",
+            "µs",
+            figures.recording.cpu_ms * per_offer,
             med(baseline, True) * per_offer,
         ),
     ]
@@ -250,12 +302,17 @@ def measure_route(case: SourcingCase, *, runs: int) -> list[Row]:
         "ineligible": case.suspended,
         "top": DEFAULT_TOP,
     }
-    shown = compare(case.rfq, case.quotes, **options)
+    kept_bytes = kept_figures(case)
+    kept = read_back(kept_bytes)
+    shown = compare(case.rfq, case.quotes, priced=kept, **options)
     contenders: dict[str, Callable[[], object]] = {
         "quotes read back (terms validated from JSON)": lambda: [
             QuoteTerms.model_validate(terms) for terms in stored
         ],
-        f"comparison, best {DEFAULT_TOP} a line": lambda: compare(case.rfq, case.quotes, **options),
+        "kept figures read back": lambda: read_back(kept_bytes),
+        f"comparison, best {DEFAULT_TOP} a line": lambda: compare(
+            case.rfq, case.quotes, priced=kept, **options
+        ),
         f"answer's JSON, best {DEFAULT_TOP} a line": shown.model_dump_json,
         "baseline": lambda: cheapest_unit_price(case.rfq, case.quotes),
     }
@@ -265,7 +322,7 @@ def measure_route(case: SourcingCase, *, runs: int) -> list[Row]:
     label = f"route's work, {len(case.quotes)} suppliers x {len(case.rfq.lines):,} lines"
     return [
         *(Row(f"{label}: {name}, CPU", "ms", ms, baseline) for name, ms in steps.items()),
-        Row(f"{label}: the three, CPU", "ms", sum(steps.values()), baseline),
+        Row(f"{label}: the four, CPU", "ms", sum(steps.values()), baseline),
     ]
 
 

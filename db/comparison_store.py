@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from contracts.sourcing import Comparison, Quote, QuoteStatus, Standings
+from contracts.sourcing import Comparison, QuoteStatus, Standings
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.sourcing import active_quotes, comparison_for, current_standings
 
@@ -124,7 +124,8 @@ def compute(
     eligible_only: bool,
 ) -> tuple[Comparison, Key]:
     """The comparison, and the key of the rows it was computed from."""
-    quotes: list[Quote] = active_quotes(session, row.id)
+    active = active_quotes(session, row.id)
+    quotes = active.quotes
     standings = inputs.standings
     if tuple(q.supplier_org_id for q in quotes) != inputs.suppliers:
         standings = _standings(session, [q.supplier_org_id for q in quotes])
@@ -133,7 +134,7 @@ def compute(
         row,
         as_of=as_of,
         standings=standings,
-        quotes=quotes,
+        active=active,
         top=top,
         eligible_only=eligible_only,
     )

@@ -352,6 +352,9 @@ class QuoteRecord(Base):
     revision: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
     terms: Mapped[JsonDict]
+    # The revision priced against its RFQ's lines when recorded (rules.quote_pricing, migration
+    # 0027); None before 0027 or past 64 bits, and such a revision is priced at each comparison.
+    priced: Mapped[bytes | None] = mapped_column(LargeBinary)
     submitted_by: Mapped[str] = mapped_column(String(40))
     submitted_at: Mapped[datetime]
 

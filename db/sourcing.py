@@ -6,10 +6,10 @@ same way from the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text as SqlText
 from sqlalchemy import cast, select
@@ -27,6 +27,8 @@ from contracts.sourcing import (
     SupplierStanding,
 )
 from db.models import Organisation, QuoteRecord, Rfq, SupplierAccreditation
+from rules.landed_cost_cents import Unrepresentable
+from rules.quote_pricing import PricedQuote, from_bytes, price_quote, rfq_lines
 from rules.quotes import compare
 
 
@@ -53,8 +55,9 @@ def rfq_row(
     )
 
 
-def quote_values(quote: Quote) -> dict[str, Any]:
-    """A quote revision's row as its process records it (a revision is a row of its own)."""
+def quote_values(quote: Quote, rfq: RfqInput) -> dict[str, Any]:
+    """A quote revision's row as its process records it (a revision is a row of its own), with
+    its figures priced against the RFQ's lines, which a comparison reads (rules.quote_pricing)."""
     return {
         "id": quote.quote_id,
         "rfq_id": quote.rfq_id,
@@ -62,9 +65,20 @@ def quote_values(quote: Quote) -> dict[str, Any]:
         "revision": quote.revision,
         "status": QuoteStatus.ACTIVE.value,
         "terms": quote.terms.model_dump(mode="json"),
+        "priced": priced_figures(quote, rfq),
         "submitted_by": quote.submitted_by,
         "submitted_at": quote.submitted_at,
     }
+
+
+def priced_figures(quote: Quote, rfq: RfqInput) -> bytes | None:
+    """The figures a comparison reads for the revision; None when the integer path cannot
+    price it (the comparison then prices it with the reference) or it covers no line."""
+    try:
+        priced = price_quote(quote.terms, rfq_lines(rfq))
+    except Unrepresentable:
+        return None
+    return None if priced is None else priced.as_bytes()
 
 
 def rfq_input(row: Rfq) -> RfqInput:
@@ -83,10 +97,18 @@ def quote_of(row: QuoteRecord) -> Quote:
     )
 
 
-def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
-    """The RFQ's active quotes by supplier. The terms come as JSON text and pydantic-core parses
-    them (``model_validate_json``): a 200-line quote's terms decoded by psycopg2 into dicts and
-    then validated took longer than parsing the text once, in Rust."""
+class ActiveQuotes(NamedTuple):
+    """The RFQ's active quotes by supplier, and the figures priced when each was recorded, by
+    quote id (those recorded without figures are not in it)."""
+
+    quotes: list[Quote]
+    priced: dict[str, PricedQuote]
+
+
+def active_quotes(session: Session, rfq_id: str) -> ActiveQuotes:
+    """The RFQ's active quotes. The terms come as JSON text and pydantic-core parses them
+    (``model_validate_json``): a 200-line quote's terms decoded by psycopg2 into dicts and then
+    validated took longer than parsing the text once, in Rust."""
     rows = session.execute(
         select(
             QuoteRecord.id,
@@ -96,12 +118,13 @@ def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
             cast(QuoteRecord.terms, SqlText),
             QuoteRecord.submitted_by,
             QuoteRecord.submitted_at,
+            QuoteRecord.priced,
         )
         .where(QuoteRecord.rfq_id == rfq_id)
         .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
         .order_by(QuoteRecord.supplier_org_id)
-    )
-    return [
+    ).all()
+    quotes = [
         Quote(
             quote_id=quote_id,
             rfq_id=quote_rfq,
@@ -111,8 +134,10 @@ def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
             submitted_by=submitted_by,
             submitted_at=submitted_at,
         )
-        for quote_id, quote_rfq, supplier, revision, terms, submitted_by, submitted_at in rows
+        for quote_id, quote_rfq, supplier, revision, terms, submitted_by, submitted_at, _ in rows
     ]
+    kept = ((row[0], from_bytes(row[7])) for row in rows)
+    return ActiveQuotes(quotes, {quote_id: p for quote_id, p in kept if p is not None})
 
 
 def current_standings(session: Session, org_ids: Collection[str]) -> Standings:
@@ -145,16 +170,17 @@ def comparison_for(
     *,
     as_of: date,
     standings: Standings | None = None,
-    quotes: Sequence[Quote] | None = None,
+    active: ActiveQuotes | None = None,
     top: int | None = None,
     exclude: Mapping[str, Collection[str]] | None = None,
     eligible_only: bool = False,
 ) -> Comparison:
     """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options), on the
-    buyer's VAT basis as its tax profile says now; ``quotes``: its active quotes, already read."""
+    buyer's VAT basis as its tax profile says now; ``active``: its active quotes, already read."""
     rfq = rfq_input(row)
-    if quotes is None:
-        quotes = active_quotes(session, row.id)
+    if active is None:
+        active = active_quotes(session, row.id)
+    quotes = active.quotes
     if standings is None:
         standings = current_standings(session, sorted({q.supplier_org_id for q in quotes}))
     buyer = session.get(Organisation, row.buyer_org_id)
@@ -168,4 +194,5 @@ def comparison_for(
         exclude=exclude or {},
         eligible_only=eligible_only,
         deducts_input_vat=buyer is None or buyer.deducts_input_vat,
+        priced=active.priced,
     )

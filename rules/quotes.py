@@ -4,7 +4,8 @@ What the comparison computes (landed cost, arrival, eligibility, the weighted sc
 explanations) is defined, and written plainly in Decimal, in ``rules.quotes_reference``; this
 module gives the same answer in a few microseconds an offer (``python -m bench.comparison``):
 
-- landed costs in integer cents (``rules.landed_cost_cents``, exact by construction);
+- landed costs in integer cents (``rules.landed_cost_cents``, exact by construction), priced
+  once a revision when it is recorded and read back (``rules.quote_pricing``);
 - scores in floats checked against rounding boundaries, ranks without ties, and
   Decimal figures, explanations and models built only for the offers shown (``top``,
   ``exclude``, ``eligible_only``), where the reference built every offer's
@@ -24,26 +25,18 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from itertools import repeat
-from operator import add, ge
 from types import MappingProxyType
-from typing import NamedTuple, cast
 
 from contracts.sourcing import (
     Comparison,
     LineComparison,
     Quote,
-    QuoteLine,
     RfqInput,
 )
 from rules import quotes_reference
-from rules.landed_cost_cents import (
-    QUANTITY_SCALE,
-    LineColumns,
-    Unrepresentable,
-    columns,
-    line_costs,
-    scaled,
-)
+from rules.landed_cost_cents import Unrepresentable
+from rules.quote_pricing import PricedQuote, RfqLines, price_quote
+from rules.quote_pricing import rfq_lines as rfq_lines_of
 from rules.quote_ranking import Offer, Quoted, Ranker, Shown
 from rules.quote_shortlist import shortlist
 from rules.quotes_reference import (
@@ -72,49 +65,14 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _NO_EXCLUSIONS: Mapping[str, Collection[str]] = MappingProxyType({})
-
-
-class _Lines(NamedTuple):
-    """The RFQ's lines by place: a line id's place (the last, should an id repeat: its
-    quantity prices them all, as in the reference), its id, quantity and thousandths."""
-
-    place: dict[str, int]
-    ids: list[str]
-    quantity: list[Decimal]
-    milli: list[int]
-
-
-def _covered(
-    quote: Quote, place_of: Mapping[str, int]
-) -> tuple[Sequence[QuoteLine], LineColumns, list[int]] | None:
-    """The quote's lines for known RFQ lines, the first of a repeated id, their fields and
-    their RFQ places, in the quote's order (``covered_lines``' set, which orders them by the
-    RFQ); None when it covers none."""
-    lines = quote.terms.lines
-    if not lines:
-        return None
-    fields = columns(lines)
-    places = list(map(place_of.get, fields.line_ids))
-    if None not in places and len(set(places)) == len(places):
-        return lines, fields, cast(list[int], places)  # the usual quote: each known line once
-    first: dict[int, int] = {}
-    for i, place in enumerate(places):
-        if place is not None:
-            first.setdefault(place, i)
-    if not first:
-        return None
-    kept = list(first.values())
-    return (
-        [lines[i] for i in kept],
-        LineColumns._make([column[i] for i in kept] for column in fields),
-        list(first),
-    )
+_NOTHING_PRICED: Mapping[str, PricedQuote] = MappingProxyType({})
 
 
 def _priced(
     quotes: Sequence[Quote],
-    rfq_lines: _Lines,
+    rfq_lines: RfqLines,
     *,
+    recorded: Mapping[str, PricedQuote],
     invited: Mapping[str, Decimal],
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str],
@@ -122,29 +80,25 @@ def _priced(
     factor: float,
 ) -> list[Quoted]:
     """Every quote covering an RFQ line, with its covered lines' landed costs, days to arrival
-    and eligibility; ``invited``: the RFQ's suppliers' scores; ``factor``: the points a supplier
-    component of 1 is worth. Columns in C (map) where the reference looped: this runs for
-    every offer."""
+    and eligibility; ``recorded``: figures priced when the quotes were recorded, by quote id (the
+    others are priced here); ``invited``: the RFQ's suppliers' scores; ``factor``: the points a
+    supplier component of 1 is worth."""
     quoted: list[Quoted] = []
     blocked = frozenset(ineligible)
-    quantity_of = rfq_lines.quantity.__getitem__
     for quote in quotes:
-        covered = _covered(quote, rfq_lines.place)
-        if covered is None:
-            continue  # nothing to offer: the quote is not among ``quoted``
-        lines, fields, places = covered
+        priced = recorded.get(quote.quote_id)
+        if (
+            priced is None
+            or priced.digest != rfq_lines.digest
+            or (priced.taxes is None and not deducts_input_vat)
+        ):
+            priced = price_quote(quote.terms, rfq_lines, with_taxes=not deducts_input_vat)
+            if priced is None:
+                continue  # nothing to offer: the quote is not among ``quoted``
         org = quote.supplier_org_id
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
         ok = org not in blocked
-        costs = line_costs(
-            quote.terms,
-            fields,
-            places,
-            rfq_lines.quantity,
-            rfq_lines.milli,
-            deducts_input_vat=deducts_input_vat,
-        )
         quoted.append(
             Quoted(
                 quote,
@@ -153,13 +107,11 @@ def _priced(
                 factor * float(component),
                 f"{component:.3f}",
                 ok,
-                lines,
-                costs,
-                places,
-                list(map(add, fields.lead_times, fields.transits)),
-                list(map(ge, map(quantity_of, places), fields.moqs))
-                if ok
-                else [False] * len(lines),
+                priced.lines(quote.terms),
+                priced.costs(deducts_input_vat=deducts_input_vat),
+                priced.places,
+                priced.days,
+                priced.moq_fits if ok else [False] * len(priced.places),
             )
         )
     return quoted
@@ -213,6 +165,7 @@ def compare(
     exclude: Mapping[str, Collection[str]] = _NO_EXCLUSIONS,
     eligible_only: bool = False,
     deducts_input_vat: bool = True,
+    priced: Mapping[str, PricedQuote] = _NOTHING_PRICED,
 ) -> Comparison:
     """Every quote covering each RFQ line, side by side and best first (rules.quotes_reference).
 
@@ -220,7 +173,8 @@ def compare(
     ``eligible_only`` the ineligible offers; none of them changes a score or a rank, which
     always compare every offer. An award round asks for three; a screen may ask for all.
     ``deducts_input_vat``: the buyer is a general taxpayer and compares net of the VAT it
-    deducts; False for a small-scale taxpayer, which compares including VAT.
+    deducts; False for a small-scale taxpayer, which compares including VAT. ``priced``: the
+    quotes' figures priced when they were recorded (``rules.quote_pricing``), by quote id.
     """
     context = getcontext()
     basis = NET_OF_VAT if deducts_input_vat else INCLUDING_VAT
@@ -228,16 +182,11 @@ def compare(
     try:
         if context.prec < 28 or context.rounding != ROUND_HALF_EVEN:
             raise Unrepresentable("a Decimal context other than the default")
-        quantities = [line.quantity for line in rfq.lines]
-        rfq_lines = _Lines(
-            {line.line_id: place for place, line in enumerate(rfq.lines)},
-            [line.line_id for line in rfq.lines],
-            quantities,
-            [scaled(q, QUANTITY_SCALE) for q in quantities],
-        )
+        rfq_lines = rfq_lines_of(rfq)
         quoted = _priced(
             quotes,
             rfq_lines,
+            recorded=priced,
             invited={supplier.org_id: supplier.score for supplier in rfq.suppliers},
             supplier_scores=supplier_scores,
             ineligible=ineligible,

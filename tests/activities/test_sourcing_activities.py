@@ -33,6 +33,7 @@ from db.models import (
     SigningKey,
 )
 from rules.awards import draft_contract
+from rules.quote_pricing import from_bytes, price_quote, rfq_lines
 from security.signatures import verify
 from storage.object_store import ObjectStore, get_verified
 from tests.harness import sourcing as s
@@ -70,6 +71,9 @@ def test_a_retried_quote_contract_pdf_and_signature_are_each_written_once(
     env.run(records.record_quote, RecordQuoteInput(quote=quote))
     env.run(records.record_quote, RecordQuoteInput(quote=quote))
     assert _count(sessions, QuoteRecord, rfq_id=rfq.rfq_id) == 1
+    with sessions() as session:  # priced against the RFQ's lines as it was recorded
+        kept = session.get_one(QuoteRecord, quote.quote_id).priced
+    assert from_bytes(kept) == price_quote(quote.terms, rfq_lines(rfq)) is not None
 
     terms = draft_contract(
         contract_id=f"{rfq.rfq_id}-C1",

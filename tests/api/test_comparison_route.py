@@ -33,7 +33,8 @@ from contracts.sourcing import RankInput
 from db.comparison_store import DEFAULT_TOP
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
-from db.sourcing import active_quotes, comparison_for, current_standings, quote_of
+from db.sourcing import active_quotes, comparison_for, current_standings, quote_of, rfq_input
+from rules.quote_pricing import price_quote, rfq_lines
 from rules.quotes import compare
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -111,7 +112,13 @@ def test_active_quotes_read_as_text_are_the_rows_contracts(closed: Closed) -> No
             .where(QuoteRecord.rfq_id == closed.rfq_id)
             .order_by(QuoteRecord.supplier_org_id)
         ).all()
-        assert active_quotes(session, closed.rfq_id) == [quote_of(row) for row in rows]
+        active = active_quotes(session, closed.rfq_id)
+        assert active.quotes == [quote_of(row) for row in rows]
+        # Each revision's figures as recorded: priced against the RFQ's lines.
+        lines = rfq_lines(rfq_input(session.get_one(Rfq, closed.rfq_id)))
+        assert active.priced == {
+            quote.quote_id: price_quote(quote.terms, lines) for quote in active.quotes
+        }
 
 
 async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(

@@ -13,6 +13,7 @@ from bench.services import KEY_ID
 from contracts.sourcing import Quote, RfqInput
 from db.models import QuoteRecord, Rfq
 from db.session import transaction
+from db.sourcing import quote_values
 from security.keys import generate_key_spec
 from settings import Settings
 
@@ -22,9 +23,12 @@ def closed_rfq(
     rfq: RfqInput,
     quotes: Sequence[Quote],
     supplier_org_ids: Sequence[str],
+    *,
+    priced: bool = True,
 ) -> str:
     """``rfq`` closed for evaluation with ``quotes`` active, the n-th from the n-th supplier
-    (organisations that exist); its id."""
+    (organisations that exist), with their figures priced as recorded (``priced=False``: as
+    revisions recorded before migration 0027 were); its id."""
     with transaction(sessions) as session:
         session.add(
             Rfq(
@@ -43,19 +47,18 @@ def closed_rfq(
             )
         )
         session.flush()
-        session.add_all(
-            QuoteRecord(
-                id=f"{rfq.rfq_id}:{org_id}:r1",
-                rfq_id=rfq.rfq_id,
-                supplier_org_id=org_id,
-                revision=1,
-                status="active",
-                terms=quote.terms.model_dump(mode="json"),
-                submitted_by="usr_test",
-                submitted_at=quote.submitted_at,
+        for org_id, quote in zip(supplier_org_ids, quotes, strict=True):
+            recorded = quote.model_copy(
+                update={
+                    "quote_id": f"{rfq.rfq_id}:{org_id}:r1",
+                    "rfq_id": rfq.rfq_id,
+                    "supplier_org_id": org_id,
+                    "revision": 1,
+                    "submitted_by": "usr_test",
+                }
             )
-            for org_id, quote in zip(supplier_org_ids, quotes, strict=True)
-        )
+            values = quote_values(recorded, rfq)
+            session.add(QuoteRecord(**{**values, "priced": values["priced"] if priced else None}))
     return rfq.rfq_id
 
 

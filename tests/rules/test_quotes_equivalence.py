@@ -27,7 +27,8 @@ from contracts.sourcing import (
     QuoteTerms,
     RfqInput,
 )
-from rules import quote_shortlist, quotes, quotes_reference
+from rules import quote_pricing, quote_shortlist, quotes, quotes_reference
+from rules.landed_cost_cents import Unrepresentable
 from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
 
 LINE_IDS = ("L1", "L2", "L3", "L4")
@@ -144,7 +145,29 @@ def assert_same(fast: Comparison, reference: Comparison) -> None:
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(case=cases())
 def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
-    assert_same(quotes.compare(**case), quotes_reference.compare(**case))
+    reference = quotes_reference.compare(**case)
+    assert_same(quotes.compare(**case), reference)
+    # The same from the figures each quote was priced to when recorded, as read back.
+    assert_same(quotes.compare(**case, priced=kept_figures(case)), reference)
+
+
+def kept_figures(case: dict[str, Any]) -> dict[str, quote_pricing.PricedQuote]:
+    """The figures the recording activity keeps for each quote of ``case`` (db.sourcing)."""
+    try:
+        lines = quote_pricing.rfq_lines(case["rfq"])
+    except Unrepresentable:
+        return {}
+    kept = {}
+    for quote in case["quotes"]:
+        try:
+            priced = quote_pricing.price_quote(quote.terms, lines)
+        except Unrepresentable:
+            continue
+        stored = None if priced is None else priced.as_bytes()
+        read = quote_pricing.from_bytes(stored)
+        if read is not None:
+            kept[quote.quote_id] = read
+    return kept
 
 
 def crowded(seed: int) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""A revision's figures priced when it is recorded (rules.quote_pricing): kept exactly, used by
+the comparison when they were priced against the RFQ's lines, ignored otherwise.
+
+The equivalence of a comparison from kept figures with the reference, on random RFQs, is in
+tests/rules/test_quotes_equivalence.py.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rules.quote_pricing import FORMAT, PricedQuote, from_bytes, price_quote, rfq_lines
+from rules.quotes import compare
+from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
+
+D = Decimal
+RFQ = make_rfq(rfq_line("L1", "100"), rfq_line("L2", "40"))
+
+
+def _compare(*quotes_: object, priced: dict[str, PricedQuote]) -> list[list[Decimal]]:
+    found = compare(
+        RFQ,
+        quotes_,  # type: ignore[arg-type]
+        as_of=AS_OF,
+        supplier_scores={},
+        priced=priced,
+    )
+    return [[offer.landed_cost for offer in line.offers] for line in found.lines]
+
+
+def test_figures_read_back_are_the_figures_priced() -> None:
+    quote = make_quote(
+        "org_a",
+        qline("L2", "3.5", breaks=(("10", "3.25"),), logistics="12.5", moq="50"),
+        qline("L9", "1"),  # not an RFQ line: not covered
+        qline("L1", "7.1234", lead=4, transit=2),
+        qline("L2", "99"),  # a repeated line: the first counts
+        freight="80",
+        tax_rate="0.13",
+    )
+    priced = price_quote(quote.terms, rfq_lines(RFQ))
+    assert priced is not None
+    assert priced.kept == [0, 2] and priced.places == [1, 0]
+    assert priced.days == [10, 6] and priced.moq_fits == [False, True]
+    assert priced.taxes is not None and len(priced.taxes) == 2
+    assert from_bytes(priced.as_bytes()) == priced
+    assert [line.line_id for line in priced.lines(quote.terms)] == ["L2", "L1"]
+
+
+def test_the_comparison_reads_the_kept_figures() -> None:
+    quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
+    priced = price_quote(quote.terms, rfq_lines(RFQ))
+    assert priced is not None
+    assert _compare(quote, priced={}) == [[D("1000.00")], [D("400.00")]]
+    # Figures altered on purpose are what it shows: they are used, not priced again.
+    altered = priced._replace(landed=[123, 456])
+    assert _compare(quote, priced={quote.quote_id: altered}) == [[D("1.23")], [D("4.56")]]
+
+
+def test_figures_priced_against_other_lines_are_priced_afresh() -> None:
+    quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
+    other = make_rfq(rfq_line("L1", "5"), rfq_line("L2", "40"))
+    stale = price_quote(quote.terms, rfq_lines(other))
+    assert stale is not None and stale.landed[0] == 5_000
+    assert _compare(quote, priced={quote.quote_id: stale}) == [[D("1000.00")], [D("400.00")]]
+
+
+def test_a_quote_past_64_bits_keeps_no_figures() -> None:
+    big = make_rfq(rfq_line("L1", "1000000000"))
+    quote = make_quote("org_a", qline("L1", "100000000"))
+    priced = price_quote(quote.terms, rfq_lines(big))
+    assert priced is not None and priced.landed[0] >= 2**63
+    assert priced.as_bytes() is None
+
+
+def test_figures_of_another_format_or_cut_short_are_not_read() -> None:
+    quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
+    priced = price_quote(quote.terms, rfq_lines(RFQ))
+    assert priced is not None
+    kept = priced.as_bytes()
+    assert kept is not None and from_bytes(kept) == priced
+    assert from_bytes(None) is None
+    assert from_bytes(kept[:-8]) is None
+    other_format = kept[:32] + (FORMAT + 1).to_bytes(8, "little") + kept[40:]
+    assert from_bytes(other_format) is None
