@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from contracts.sourcing import Comparison, QuoteStatus, Standings
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
-from db.sourcing import active_quotes, comparison_for, current_standings
+from db.sourcing import comparison_for, current_standings, recorded_quotes
 
 # A line's best five: the API's default view, the one computed ahead when quoting closes.
 DEFAULT_TOP = 5
@@ -124,8 +124,7 @@ def compute(
     eligible_only: bool,
 ) -> tuple[Comparison, Key]:
     """The comparison, and the key of the rows it was computed from."""
-    active = active_quotes(session, row.id)
-    quotes = active.quotes
+    quotes = recorded_quotes(session, row.id)
     standings = inputs.standings
     if tuple(q.supplier_org_id for q in quotes) != inputs.suppliers:
         standings = _standings(session, [q.supplier_org_id for q in quotes])
@@ -134,7 +133,7 @@ def compute(
         row,
         as_of=as_of,
         standings=standings,
-        active=active,
+        recorded=quotes,
         top=top,
         eligible_only=eligible_only,
     )

@@ -6,13 +6,13 @@ same way from the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
+from sqlalchemy import ColumnElement, cast, select
 from sqlalchemy import Text as SqlText
-from sqlalchemy import cast, select
 from sqlalchemy.orm import Session
 
 from contracts.accreditation import AccreditationStatus
@@ -28,8 +28,8 @@ from contracts.sourcing import (
 )
 from db.models import Organisation, QuoteRecord, Rfq, SupplierAccreditation
 from rules.landed_cost_cents import Unrepresentable
-from rules.quote_pricing import PricedQuote, from_bytes, price_quote, rfq_lines
-from rules.quotes import compare
+from rules.quote_pricing import RecordedQuote, from_bytes, price_quote, rfq_lines
+from rules.quotes import compare_recorded
 
 
 def rfq_row(
@@ -97,16 +97,23 @@ def quote_of(row: QuoteRecord) -> Quote:
     )
 
 
-class ActiveQuotes(NamedTuple):
-    """The RFQ's active quotes by supplier, and the figures priced when each was recorded, by
-    quote id (those recorded without figures are not in it)."""
-
-    quotes: list[Quote]
-    priced: dict[str, PricedQuote]
+def _active(rfq_id: str) -> list[ColumnElement[bool]]:
+    return [QuoteRecord.rfq_id == rfq_id, QuoteRecord.status == QuoteStatus.ACTIVE.value]
 
 
-def active_quotes(session: Session, rfq_id: str) -> ActiveQuotes:
-    """The RFQ's active quotes. The terms come as JSON text and pydantic-core parses them
+def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
+    """The RFQ's active quotes by supplier."""
+    return _quotes(session, _active(rfq_id))
+
+
+def quotes_named(session: Session, quote_ids: Sequence[str]) -> list[Quote]:
+    """The revisions ``quote_ids``, in that order (a revision's row never changes)."""
+    found = {quote.quote_id: quote for quote in _quotes(session, [QuoteRecord.id.in_(quote_ids)])}
+    return [found[quote_id] for quote_id in quote_ids]
+
+
+def _quotes(session: Session, where: list[ColumnElement[bool]]) -> list[Quote]:
+    """Quotes by supplier. The terms come as JSON text and pydantic-core parses them
     (``model_validate_json``): a 200-line quote's terms decoded by psycopg2 into dicts and then
     validated took longer than parsing the text once, in Rust."""
     rows = session.execute(
@@ -118,13 +125,11 @@ def active_quotes(session: Session, rfq_id: str) -> ActiveQuotes:
             cast(QuoteRecord.terms, SqlText),
             QuoteRecord.submitted_by,
             QuoteRecord.submitted_at,
-            QuoteRecord.priced,
         )
-        .where(QuoteRecord.rfq_id == rfq_id)
-        .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
-        .order_by(QuoteRecord.supplier_org_id)
-    ).all()
-    quotes = [
+        .where(*where)
+        .order_by(QuoteRecord.supplier_org_id, QuoteRecord.id)
+    )
+    return [
         Quote(
             quote_id=quote_id,
             rfq_id=quote_rfq,
@@ -134,10 +139,27 @@ def active_quotes(session: Session, rfq_id: str) -> ActiveQuotes:
             submitted_by=submitted_by,
             submitted_at=submitted_at,
         )
-        for quote_id, quote_rfq, supplier, revision, terms, submitted_by, submitted_at, _ in rows
+        for quote_id, quote_rfq, supplier, revision, terms, submitted_by, submitted_at in rows
     ]
-    kept = ((row[0], from_bytes(row[7])) for row in rows)
-    return ActiveQuotes(quotes, {quote_id: p for quote_id, p in kept if p is not None})
+
+
+def recorded_quotes(session: Session, rfq_id: str) -> list[RecordedQuote]:
+    """The RFQ's active quotes by supplier as a comparison reads them: the figures kept when
+    each was recorded, not their terms (``rules.quotes.compare_recorded``)."""
+    rows = session.execute(
+        select(
+            QuoteRecord.id,
+            QuoteRecord.supplier_org_id,
+            QuoteRecord.revision,
+            QuoteRecord.priced,
+        )
+        .where(*_active(rfq_id))
+        .order_by(QuoteRecord.supplier_org_id, QuoteRecord.id)
+    )
+    return [
+        RecordedQuote(quote_id, supplier, revision, from_bytes(priced))
+        for quote_id, supplier, revision, priced in rows
+    ]
 
 
 def current_standings(session: Session, org_ids: Collection[str]) -> Standings:
@@ -170,23 +192,25 @@ def comparison_for(
     *,
     as_of: date,
     standings: Standings | None = None,
-    active: ActiveQuotes | None = None,
+    recorded: Sequence[RecordedQuote] | None = None,
     top: int | None = None,
     exclude: Mapping[str, Collection[str]] | None = None,
     eligible_only: bool = False,
 ) -> Comparison:
     """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options), on the
-    buyer's VAT basis as its tax profile says now; ``active``: its active quotes, already read."""
+    buyer's VAT basis as its tax profile says now; ``recorded``: its active quotes, already
+    read. The quotes' terms are read only when their kept figures cannot serve."""
     rfq = rfq_input(row)
-    if active is None:
-        active = active_quotes(session, row.id)
-    quotes = active.quotes
+    if recorded is None:
+        recorded = recorded_quotes(session, row.id)
+    quote_ids = [quote.quote_id for quote in recorded]
     if standings is None:
-        standings = current_standings(session, sorted({q.supplier_org_id for q in quotes}))
+        standings = current_standings(session, sorted({q.supplier_org_id for q in recorded}))
     buyer = session.get(Organisation, row.buyer_org_id)
-    return compare(
+    return compare_recorded(
         rfq,
-        quotes,
+        recorded,
+        load=lambda: quotes_named(session, quote_ids),
         as_of=as_of,
         supplier_scores={s.org_id: s.score for s in standings.suppliers},
         ineligible={s.org_id for s in standings.suppliers if not s.eligible},
@@ -194,5 +218,4 @@ def comparison_for(
         exclude=exclude or {},
         eligible_only=eligible_only,
         deducts_input_vat=buyer is None or buyer.deducts_input_vat,
-        priced=active.priced,
     )

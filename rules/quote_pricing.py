@@ -4,15 +4,18 @@ Pricing a quote (each covered line's goods, logistics, freight share, VAT and la
 cents, its days to arrival, whether its MOQ fits) depends on nothing but the revision's terms
 and the RFQ's lines (ids and quantities), and neither ever changes: a revision is a row of its
 own and an RFQ's lines are fixed when it opens. Yet it was most of a comparison's time, redone
-for every comparison of every offer (1,000 x 1,000 half quoted: 1.4 of 1.8 s of CPU).
+for every comparison of every offer (1,000 x 1,000 half quoted: 1.4 of 1.8 s of CPU), and
+reading the terms back for it (40,000 quote lines validated) most of a click's.
 
 So the activity recording a revision prices it here and keeps the figures beside its terms
-(``quotes.priced``, migration 0027), and ``rules.quotes.compare`` reads them, applying only what
-may change after a quote is recorded: the supplier's standing (score, suspension) and the buyer's
-VAT basis (the landed cost is kept both net of the VAT and including it). The figures name the
-lines they were priced against (``RfqLines.digest``): figures for other lines, from an older
-format, or missing (a revision recorded before 0027, an amount past the integer path's bound)
-are not used, and the quote is priced afresh, by the same function.
+(``quotes.priced``, migration 0027), with what an offer shown needs of its line (the price after
+the break, the break, stock and MOQ, as text read only for the offers shown).
+``rules.quotes.compare_recorded`` compares from them alone, applying only what may change after
+a quote is recorded: the supplier's standing (score, suspension) and the buyer's VAT basis (the
+VAT is kept by line). The figures name the lines they were priced against (``RfqLines.digest``):
+figures for other lines, of another format, or missing (a revision recorded before 0027, an
+amount past 64 bits) are not used, and the quote's terms are read and priced afresh by the same
+function (``rules.quotes.compare``).
 """
 
 from __future__ import annotations
@@ -20,22 +23,24 @@ from __future__ import annotations
 import hashlib
 import sys
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from itertools import accumulate
 from operator import add, ge
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from contracts.sourcing import QuoteLine, QuoteTerms, RfqInput
 from rules.landed_cost_cents import (
     QUANTITY_SCALE,
     LineColumns,
     QuoteCosts,
+    applicable_price,
     columns,
     line_costs,
     scaled,
 )
 
-FORMAT = 1  # of the kept figures (``as_bytes``): figures of another format are priced afresh
+FORMAT = 2  # of the kept figures (``as_bytes``): figures of another format are priced afresh
 
 
 class RfqLines(NamedTuple):
@@ -65,13 +70,75 @@ def rfq_lines(rfq: RfqInput) -> RfqLines:
     )
 
 
+# What an offer shown needs of its quote line beyond the figures: the unit price after the
+# applicable break, that break's minimum quantity (None: the list price), stock and MOQ.
+ShownLine = tuple[Decimal, Decimal | None, Decimal, Decimal]
+
+
+class ShownFields(Sequence[ShownLine]):
+    """Each covered line's ``ShownLine``, worked out only for the offers a comparison shows (a
+    thousand of 40,000): equal when every line's fields are."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]  # compared by value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ShownFields) and list(self) == list(other)
+
+    def __iter__(self) -> Iterator[ShownLine]:
+        return map(self.__getitem__, range(len(self)))
+
+    def text(self) -> tuple[bytes, list[int]]:
+        """The fields as kept: each line's four tab-separated (as str(Decimal) writes them,
+        which reads back to the same Decimal, places included), and where each line starts."""
+        encoded = [
+            "\t".join("" if value is None else str(value) for value in fields).encode()
+            for fields in self
+        ]
+        return b"".join(encoded), [0, *accumulate(map(len, encoded))]
+
+
+class LineFields(ShownFields):
+    """From the quote lines themselves, priced at their RFQ lines' quantities."""
+
+    __slots__ = ("_lines", "_quantities")
+
+    def __init__(self, lines: Sequence[QuoteLine], quantities: Sequence[Decimal]) -> None:
+        self._lines, self._quantities = lines, quantities
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, i: int) -> ShownLine:  # type: ignore[override]  # no slices
+        line = self._lines[i]
+        price, break_at = applicable_price(line, self._quantities[i])
+        return price, break_at, line.stock_available, line.min_order_quantity
+
+
+class KeptFields(ShownFields):
+    """From the kept text, a line found by its offset and parsed when it is shown."""
+
+    __slots__ = ("_offsets", "_text")
+
+    def __init__(self, text: bytes, offsets: list[int]) -> None:
+        self._text, self._offsets = text, offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> ShownLine:  # type: ignore[override]  # no slices
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        fields = self._text[self._offsets[i] : self._offsets[i + 1]].decode().split("\t")
+        price, break_at, stock, moq = fields
+        return Decimal(price), Decimal(break_at) if break_at else None, Decimal(stock), Decimal(moq)
+
+
 class PricedQuote(NamedTuple):
-    """One revision's covered lines priced, column by column in the quote's order: the lines
-    it covers (``kept``: their indices among the quote's lines, None for all of them in order),
-    their RFQ places, costs net of VAT, each line's VAT, days to arrival and MOQ fit."""
+    """One revision's covered lines priced, column by column in the quote's order: their RFQ
+    places, costs net of VAT, each line's VAT, days to arrival, MOQ fit and shown fields."""
 
     digest: str  # RfqLines.digest of the lines priced against
-    kept: list[int] | None
     places: list[int]
     goods: list[int]
     logistics: list[int]
@@ -82,6 +149,7 @@ class PricedQuote(NamedTuple):
     freight_rate: int | None
     days: list[int]
     moq_fits: list[bool]
+    fields: ShownFields
 
     def costs(self, *, deducts_input_vat: bool) -> QuoteCosts:
         """The lines' costs on the buyer's basis: landed net of VAT, or including it."""
@@ -94,110 +162,125 @@ class PricedQuote(NamedTuple):
             self.goods, self.logistics, self.shares, landed, self.rate, self.freight_rate
         )
 
-    def lines(self, terms: QuoteTerms) -> Sequence[QuoteLine]:
-        """The quote lines these figures are for, in their order."""
-        lines = terms.lines
-        return lines if self.kept is None else [lines[i] for i in self.kept]
+    def serves(self, rfq: RfqLines, *, deducts_input_vat: bool) -> bool:
+        """Whether these figures price the quote against ``rfq``'s lines on the buyer's basis."""
+        return self.digest == rfq.digest and (deducts_input_vat or self.taxes is not None)
 
     def as_bytes(self) -> bytes | None:
-        """The figures as kept in ``quotes.priced``: the digest, then signed 64-bit integers,
-        little-endian (a header, then a column after another); None past 64 bits (a quote of
-        trillions: priced afresh at each comparison). Read back by ``from_bytes``, at memory
-        speed: a comparison of 500,000 offers decoded these from JSON in 0.4 s."""
-        n = len(self.places)
+        """The figures as kept in ``quotes.priced``: the digest, signed 64-bit integers,
+        little-endian (a header, then a column after another, then where each line's shown
+        fields start), then those fields' text; None past 64 bits (a quote of trillions, priced
+        afresh at each comparison) or without the VAT by line. Read back by ``from_bytes`` at
+        memory speed: decoding 500,000 offers' figures from JSON took 0.4 s."""
+        if self.taxes is None:
+            return None
+        text, offsets = self.fields.text()
         header = [
             FORMAT,
-            n,
+            len(self.places),
             self.rate,
             -1 if self.freight_rate is None else self.freight_rate,
-            self.kept is not None,
-            self.taxes is not None,
         ]
         figures = array("q", header)
         try:
             for column in (
-                self.kept or (),
                 self.places,
                 self.goods,
                 self.logistics,
                 self.shares,
                 self.landed,
-                self.taxes or (),
+                self.taxes,
                 self.days,
                 self.moq_fits,
+                offsets,
             ):
                 figures.extend(column)
         except OverflowError:
             return None
         if sys.byteorder != "little":
             figures.byteswap()
-        return bytes.fromhex(self.digest) + figures.tobytes()
+        return bytes.fromhex(self.digest) + figures.tobytes() + text
+
+
+class QuoteHeader(Protocol):
+    """What a comparison shows of a quote beside its figures: a ``Quote`` or a ``RecordedQuote``."""
+
+    @property
+    def quote_id(self) -> str: ...
+    @property
+    def supplier_org_id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+
+
+class RecordedQuote(NamedTuple):
+    """A quote as its row holds it without its terms: enough to compare it when its figures
+    were kept (``priced``: None when not)."""
+
+    quote_id: str
+    supplier_org_id: str
+    revision: int
+    priced: PricedQuote | None
 
 
 def from_bytes(kept: bytes | None) -> PricedQuote | None:
-    """Figures kept by ``PricedQuote.as_bytes``; None when absent or of another format."""
+    """Figures kept by ``PricedQuote.as_bytes``; None when absent, of another format or cut
+    short."""
     if kept is None or len(kept) < _DIGEST_BYTES + _HEADER * 8:
         return None
+    header = array("q")
+    header.frombytes(kept[_DIGEST_BYTES : _DIGEST_BYTES + _HEADER * 8])
+    if sys.byteorder != "little":
+        header.byteswap()
+    form, n, rate, freight_rate = header.tolist()
+    end = _DIGEST_BYTES + 8 * (_HEADER + n * len(_COLUMNS) + n + 1)
+    if form != FORMAT or n < 1 or len(kept) < end:
+        return None
     figures = array("q")
-    figures.frombytes(kept[_DIGEST_BYTES:])
+    figures.frombytes(kept[_DIGEST_BYTES + _HEADER * 8 : end])
     if sys.byteorder != "little":
         figures.byteswap()
     values = figures.tolist()
-    form, n, rate, freight_rate, with_kept, with_taxes = values[:_HEADER]
-    names = [
-        name
-        for name in _COLUMNS
-        if (name != "kept" or with_kept) and (name != "taxes" or with_taxes)
-    ]
-    if form != FORMAT or n < 1 or len(values) != _HEADER + n * len(names):
+    cut = dict(
+        zip(_COLUMNS, (values[n * c : n * (c + 1)] for c in range(len(_COLUMNS))), strict=True)
+    )
+    offsets = values[n * len(_COLUMNS) :]
+    text = kept[end:]
+    if offsets[0] != 0 or offsets[-1] != len(text):
         return None
-    cut = {
-        name: values[start : start + n]
-        for name, start in zip(names, range(_HEADER, len(values), n), strict=True)
-    }
     return PricedQuote(
         digest=kept[:_DIGEST_BYTES].hex(),
-        kept=cut.get("kept"),
         places=cut["places"],
         goods=cut["goods"],
         logistics=cut["logistics"],
         shares=cut["shares"],
         landed=cut["landed"],
-        taxes=cut.get("taxes"),
+        taxes=cut["taxes"],
         rate=rate,
         freight_rate=None if freight_rate < 0 else freight_rate,
         days=cut["days"],
         moq_fits=list(map(bool, cut["moq_fits"])),
+        fields=KeptFields(text, offsets),
     )
 
 
 _DIGEST_BYTES = 32  # sha256
-_HEADER = 6
-_COLUMNS = (
-    "kept",
-    "places",
-    "goods",
-    "logistics",
-    "shares",
-    "landed",
-    "taxes",
-    "days",
-    "moq_fits",
-)
+_HEADER = 4
+_COLUMNS = ("places", "goods", "logistics", "shares", "landed", "taxes", "days", "moq_fits")
 
 
 def _covered(
     lines: Sequence[QuoteLine], place_of: Mapping[str, int]
-) -> tuple[list[int] | None, LineColumns, list[int]] | None:
-    """The indices of the quote's lines for known RFQ lines, the first of a repeated id (None:
-    all of them, the usual quote), their fields and RFQ places, in the quote's order
-    (``covered_lines``' set, which orders them by the RFQ); None when it covers none."""
+) -> tuple[Sequence[QuoteLine], LineColumns, list[int]] | None:
+    """The quote's lines for known RFQ lines, the first of a repeated id, their fields and
+    their RFQ places, in the quote's order (``covered_lines``' set, which orders them by the
+    RFQ); None when it covers none."""
     if not lines:
         return None
     fields = columns(lines)
     places = list(map(place_of.get, fields.line_ids))
     if None not in places and len(set(places)) == len(places):
-        return None, fields, places  # type: ignore[return-value]  # no None among them
+        return lines, fields, places  # type: ignore[return-value]  # no None among them
     first: dict[int, int] = {}
     for i, place in enumerate(places):
         if place is not None:
@@ -206,7 +289,7 @@ def _covered(
         return None
     kept = list(first.values())
     return (
-        kept,
+        [lines[i] for i in kept],
         LineColumns._make([column[i] for i in kept] for column in fields),
         list(first),
     )
@@ -219,11 +302,11 @@ def price_quote(terms: QuoteTerms, rfq: RfqLines, *, with_taxes: bool = True) ->
     covered = _covered(terms.lines, rfq.place)
     if covered is None:
         return None
-    kept, fields, places = covered
+    lines, fields, places = covered
     costs = line_costs(terms, fields, places, rfq.quantity, rfq.milli, deducts_input_vat=True)
+    quantities = list(map(rfq.quantity.__getitem__, places))
     return PricedQuote(
         digest=rfq.digest,
-        kept=kept,
         places=places,
         goods=costs.goods,
         logistics=costs.logistics,
@@ -233,5 +316,6 @@ def price_quote(terms: QuoteTerms, rfq: RfqLines, *, with_taxes: bool = True) ->
         rate=costs.rate,
         freight_rate=costs.freight_rate,
         days=list(map(add, fields.lead_times, fields.transits)),
-        moq_fits=list(map(ge, map(rfq.quantity.__getitem__, places), fields.moqs)),
+        moq_fits=list(map(ge, quantities, fields.moqs)),
+        fields=LineFields(lines, quantities),
     )

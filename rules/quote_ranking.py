@@ -21,8 +21,9 @@ from itertools import compress, repeat
 from operator import add, ge, lshift, mul, not_, sub
 from typing import Any, NamedTuple
 
-from contracts.sourcing import Quote, QuoteComparison, QuoteLine, RfqInput
-from rules.landed_cost_cents import QuoteCosts, applicable_price
+from contracts.sourcing import QuoteComparison, RfqInput
+from rules.landed_cost_cents import QuoteCosts
+from rules.quote_pricing import QuoteHeader, ShownLine
 from rules.quotes_reference import (
     LATE_PENALTY_MAX,
     LATE_PENALTY_PER_DAY,
@@ -56,15 +57,15 @@ Offer = tuple[int, int, bool, int, int]
 class Quoted(NamedTuple):
     """One quote: its supplier's standing, and the RFQ lines it covers with their costs."""
 
-    quote: Quote
+    quote: QuoteHeader
     score: Decimal
     component: Decimal  # the supplier's score / 100, capped to 0..1
     points: float  # the supplier component's weighted points
     component_text: str  # the component to 3 places, as the explanation prints it
     ok: bool  # not suspended
-    lines: Sequence[QuoteLine]  # covered, in the quote's order
+    fields: Sequence[ShownLine]  # of the covered lines, in the quote's order
     costs: QuoteCosts
-    # By covered line, as ``lines``: its RFQ line's place, its days to arrival (lead time and
+    # By covered line, as ``fields``: its RFQ line's place, its days to arrival (lead time and
     # transit) and whether it is eligible (its supplier not suspended, its MOQ met).
     places: list[int]
     days: list[int]
@@ -332,10 +333,10 @@ class Ranker:
     ) -> QuoteComparison:
         landed_cents, days, eligible, quote_no, place = offer
         supplier = quoted[quote_no]
-        line, costs = supplier.lines[place], supplier.costs
+        costs = supplier.costs
+        price, break_at, stock, moq = supplier.fields[place]
         own, priced_at, milli = quantity
-        price, break_at = applicable_price(line, priced_at)
-        moq_fits = priced_at >= line.min_order_quantity
+        moq_fits = priced_at >= moq
         tax = _cents(costs.tax(place))
         score = _score(score_cents)
         late = max(0, days - self.to_needed_by)
@@ -344,7 +345,7 @@ class Ranker:
             arrival = self.arrivals[days] = arrival_date(
                 as_of=self.as_of, lead_time_days=days, transit_days=0
             )
-        stock_covers = line.stock_available >= own
+        stock_covers = stock >= own
         text = explanation(
             # money_text's format, from the cents it would quantize to
             landed=f"{self.currency} {landed_cents // 100:,}.{landed_cents % 100:02d}",
@@ -354,8 +355,8 @@ class Ranker:
             percents=self.percents,
             score=score,
             supplier_ok=supplier.ok,
-            min_order_quantity=None if moq_fits else line.min_order_quantity,
-            shortfall=None if stock_covers else own - line.stock_available,
+            min_order_quantity=None if moq_fits else moq,
+            shortfall=None if stock_covers else own - stock,
             late=late,
         )
         quote = supplier.quote

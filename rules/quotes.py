@@ -21,11 +21,12 @@ two to the same output on random RFQs.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from itertools import repeat
 from types import MappingProxyType
+from typing import NamedTuple
 
 from contracts.sourcing import (
     Comparison,
@@ -35,7 +36,7 @@ from contracts.sourcing import (
 )
 from rules import quotes_reference
 from rules.landed_cost_cents import Unrepresentable
-from rules.quote_pricing import PricedQuote, RfqLines, price_quote
+from rules.quote_pricing import PricedQuote, QuoteHeader, RecordedQuote, RfqLines, price_quote
 from rules.quote_pricing import rfq_lines as rfq_lines_of
 from rules.quote_ranking import Offer, Quoted, Ranker, Shown
 from rules.quote_shortlist import shortlist
@@ -56,6 +57,7 @@ __all__ = [
     "NET_OF_VAT",
     "arrival_date",
     "compare",
+    "compare_recorded",
     "days_late",
     "late_penalty",
     "recommended_awards",
@@ -68,33 +70,21 @@ _NO_EXCLUSIONS: Mapping[str, Collection[str]] = MappingProxyType({})
 _NOTHING_PRICED: Mapping[str, PricedQuote] = MappingProxyType({})
 
 
-def _priced(
-    quotes: Sequence[Quote],
-    rfq_lines: RfqLines,
+def _quoted(
+    priced: Sequence[tuple[QuoteHeader, PricedQuote]],
     *,
-    recorded: Mapping[str, PricedQuote],
     invited: Mapping[str, Decimal],
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str],
     deducts_input_vat: bool,
     factor: float,
 ) -> list[Quoted]:
-    """Every quote covering an RFQ line, with its covered lines' landed costs, days to arrival
-    and eligibility; ``recorded``: figures priced when the quotes were recorded, by quote id (the
-    others are priced here); ``invited``: the RFQ's suppliers' scores; ``factor``: the points a
-    supplier component of 1 is worth."""
+    """Every quote covering an RFQ line with its figures, its supplier's standing applied:
+    ``invited``: the RFQ's suppliers' scores; ``factor``: the points a supplier component of 1
+    is worth."""
     quoted: list[Quoted] = []
     blocked = frozenset(ineligible)
-    for quote in quotes:
-        priced = recorded.get(quote.quote_id)
-        if (
-            priced is None
-            or priced.digest != rfq_lines.digest
-            or (priced.taxes is None and not deducts_input_vat)
-        ):
-            priced = price_quote(quote.terms, rfq_lines, with_taxes=not deducts_input_vat)
-            if priced is None:
-                continue  # nothing to offer: the quote is not among ``quoted``
+    for quote, figures in priced:
         org = quote.supplier_org_id
         score = supplier_scores.get(org, invited.get(org, _ZERO))
         component = min(_ONE, max(_ZERO, score / _HUNDRED))
@@ -107,11 +97,11 @@ def _priced(
                 factor * float(component),
                 f"{component:.3f}",
                 ok,
-                priced.lines(quote.terms),
-                priced.costs(deducts_input_vat=deducts_input_vat),
-                priced.places,
-                priced.days,
-                priced.moq_fits if ok else [False] * len(priced.places),
+                figures.fields,
+                figures.costs(deducts_input_vat=deducts_input_vat),
+                figures.places,
+                figures.days,
+                figures.moq_fits if ok else [False] * len(figures.places),
             )
         )
     return quoted
@@ -154,6 +144,16 @@ def _caps(
     return caps
 
 
+class _Options(NamedTuple):
+    as_of: date
+    supplier_scores: Mapping[str, Decimal]
+    ineligible: Collection[str]
+    top: int | None
+    exclude: Mapping[str, Collection[str]]
+    eligible_only: bool
+    deducts_input_vat: bool
+
+
 def compare(
     rfq: RfqInput,
     quotes: Sequence[Quote],
@@ -174,38 +174,95 @@ def compare(
     always compare every offer. An award round asks for three; a screen may ask for all.
     ``deducts_input_vat``: the buyer is a general taxpayer and compares net of the VAT it
     deducts; False for a small-scale taxpayer, which compares including VAT. ``priced``: the
-    quotes' figures priced when they were recorded (``rules.quote_pricing``), by quote id.
+    quotes' figures priced when they were recorded (``rules.quote_pricing``), by quote id; the
+    others are priced here.
     """
-    context = getcontext()
-    basis = NET_OF_VAT if deducts_input_vat else INCLUDING_VAT
-    ranker = Ranker(rfq, as_of=as_of, basis=basis, deducts=deducts_input_vat)
+    options = _Options(
+        as_of, supplier_scores, ineligible, top, exclude, eligible_only, deducts_input_vat
+    )
+
+    def figures(lines: RfqLines) -> list[tuple[QuoteHeader, PricedQuote]]:
+        found: list[tuple[QuoteHeader, PricedQuote]] = []
+        for quote in quotes:
+            kept = priced.get(quote.quote_id)
+            if kept is None or not kept.serves(lines, deducts_input_vat=deducts_input_vat):
+                kept = price_quote(quote.terms, lines, with_taxes=not deducts_input_vat)
+                if kept is None:
+                    continue  # nothing to offer: the quote is not among those compared
+            found.append((quote, kept))
+        return found
+
+    return _compare(rfq, figures, lambda: quotes, options)
+
+
+def compare_recorded(
+    rfq: RfqInput,
+    recorded: Sequence[RecordedQuote],
+    *,
+    load: Callable[[], Sequence[Quote]],
+    as_of: date,
+    supplier_scores: Mapping[str, Decimal],
+    ineligible: Collection[str] = (),
+    top: int | None = None,
+    exclude: Mapping[str, Collection[str]] = _NO_EXCLUSIONS,
+    eligible_only: bool = False,
+    deducts_input_vat: bool = True,
+) -> Comparison:
+    """``compare`` from the figures kept when the quotes were recorded, without their terms:
+    a comparison of the API's largest RFQ read and validated 40,000 quote lines to show a
+    thousand. ``load`` reads the quotes themselves (the same revisions), called only when a
+    quote's figures cannot serve (none kept, or kept for other lines) or the reference must
+    answer; the answer is ``compare``'s either way."""
+    options = _Options(
+        as_of, supplier_scores, ineligible, top, exclude, eligible_only, deducts_input_vat
+    )
     try:
-        if context.prec < 28 or context.rounding != ROUND_HALF_EVEN:
+        lines = rfq_lines_of(rfq) if _default_context() else None
+    except Unrepresentable:
+        lines = None
+    if lines is None or not all(
+        quote.priced is not None and quote.priced.serves(lines, deducts_input_vat=deducts_input_vat)
+        for quote in recorded
+    ):
+        kept = {quote.quote_id: quote.priced for quote in recorded if quote.priced is not None}
+        return compare(rfq, load(), **options._asdict(), priced=kept)
+    figures: list[tuple[QuoteHeader, PricedQuote]] = [
+        (quote, quote.priced) for quote in recorded if quote.priced is not None
+    ]
+    return _compare(rfq, lambda _: figures, load, options)
+
+
+def _default_context() -> bool:
+    context = getcontext()
+    return context.prec >= 28 and context.rounding == ROUND_HALF_EVEN
+
+
+def _compare(
+    rfq: RfqInput,
+    figures: Callable[[RfqLines], Sequence[tuple[QuoteHeader, PricedQuote]]],
+    quotes: Callable[[], Sequence[Quote]],
+    options: _Options,
+) -> Comparison:
+    """The comparison from each quote's figures against the RFQ's lines; ``quotes``: the
+    quotes themselves, for the reference when the integer path cannot answer."""
+    top, exclude, eligible_only = options.top, options.exclude, options.eligible_only
+    basis = NET_OF_VAT if options.deducts_input_vat else INCLUDING_VAT
+    ranker = Ranker(rfq, as_of=options.as_of, basis=basis, deducts=options.deducts_input_vat)
+    try:
+        if not _default_context():
             raise Unrepresentable("a Decimal context other than the default")
         rfq_lines = rfq_lines_of(rfq)
-        quoted = _priced(
-            quotes,
-            rfq_lines,
-            recorded=priced,
+        quoted = _quoted(
+            figures(rfq_lines),
             invited={supplier.org_id: supplier.score for supplier in rfq.suppliers},
-            supplier_scores=supplier_scores,
-            ineligible=ineligible,
-            deducts_input_vat=deducts_input_vat,
+            supplier_scores=options.supplier_scores,
+            ineligible=options.ineligible,
+            deducts_input_vat=options.deducts_input_vat,
             factor=ranker.factors[2],
         )
         ranker.priced(quoted)
     except Unrepresentable:
-        return quotes_reference.compare(
-            rfq,
-            quotes,
-            as_of=as_of,
-            supplier_scores=supplier_scores,
-            ineligible=ineligible,
-            top=top,
-            exclude=exclude,
-            eligible_only=eligible_only,
-            deducts_input_vat=deducts_input_vat,
-        )
+        return quotes_reference.compare(rfq, quotes(), **options._asdict())
     shortlisted = None
     if top is not None and top > 0:
         caps = _caps(top, exclude, rfq_lines.place, quoted, len(rfq.lines))
@@ -231,8 +288,8 @@ def compare(
     return Comparison(
         rfq_id=rfq.rfq_id,
         currency=rfq.currency,
-        as_of=as_of,
-        deducts_input_vat=deducts_input_vat,
+        as_of=options.as_of,
+        deducts_input_vat=options.deducts_input_vat,
         lines=lines,
     )
 

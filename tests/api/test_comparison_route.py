@@ -33,8 +33,15 @@ from contracts.sourcing import RankInput
 from db.comparison_store import DEFAULT_TOP
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
-from db.sourcing import active_quotes, comparison_for, current_standings, quote_of, rfq_input
-from rules.quote_pricing import price_quote, rfq_lines
+from db.sourcing import (
+    active_quotes,
+    comparison_for,
+    current_standings,
+    quote_of,
+    recorded_quotes,
+    rfq_input,
+)
+from rules.quote_pricing import RecordedQuote, price_quote, rfq_lines
 from rules.quotes import compare
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -113,12 +120,13 @@ def test_active_quotes_read_as_text_are_the_rows_contracts(closed: Closed) -> No
             .order_by(QuoteRecord.supplier_org_id)
         ).all()
         active = active_quotes(session, closed.rfq_id)
-        assert active.quotes == [quote_of(row) for row in rows]
-        # Each revision's figures as recorded: priced against the RFQ's lines.
+        assert active == [quote_of(row) for row in rows]
+        # Each revision's figures as recorded, priced against the RFQ's lines, read back.
         lines = rfq_lines(rfq_input(session.get_one(Rfq, closed.rfq_id)))
-        assert active.priced == {
-            quote.quote_id: price_quote(quote.terms, lines) for quote in active.quotes
-        }
+        assert recorded_quotes(session, closed.rfq_id) == [
+            RecordedQuote(q.quote_id, q.supplier_org_id, q.revision, price_quote(q.terms, lines))
+            for q in active
+        ]
 
 
 async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
@@ -170,7 +178,9 @@ async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
                 submitted_at=old.submitted_at,
             )
         )
-    revised = await shown()
+    with terms_read() as reads:  # a revision without kept figures (recorded before 0027)
+        revised = await shown()
+    assert len(reads) == 2  # so the route (and _every_offer) read the terms, and price afresh
     assert revised != first
     assert revised["lines"][0]["offers"][0]["quote_id"] != best["quote_id"]
 
@@ -208,7 +218,7 @@ def test_kept_answers_are_bounded_by_the_offers_they_show() -> None:
 
 @contextmanager
 def terms_read() -> Iterator[list[str]]:
-    """The statements reading quote terms (``active_quotes``) while the block runs, in this
+    """The statements reading quote terms (``db.sourcing._quotes``) while the block runs, in this
     process (the API server's too)."""
     seen: list[str] = []
 
@@ -269,7 +279,7 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     CACHE.clear()
     with terms_read() as reads:
         computed = await buyer.http.get(url)
-    assert len(reads) == 1
+    assert reads == []  # computed from the figures kept as the quotes were recorded
     assert computed.content == first.content
     refiled = _filed(sessions, rfq_id)
     assert refiled is not None and refiled.body == first.content
@@ -280,7 +290,7 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     CACHE.clear()
     with terms_read() as reads:
         stale = await buyer.http.get(url)
-    assert len(reads) == 1
+    assert reads == []
     assert stale.content != first.content
     assert stale.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
     newest = _filed(sessions, rfq_id)

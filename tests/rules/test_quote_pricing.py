@@ -8,9 +8,18 @@ tests/rules/test_quotes_equivalence.py.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
-from rules.quote_pricing import FORMAT, PricedQuote, from_bytes, price_quote, rfq_lines
-from rules.quotes import compare
+from contracts.sourcing import Quote
+from rules.quote_pricing import (
+    FORMAT,
+    PricedQuote,
+    RecordedQuote,
+    from_bytes,
+    price_quote,
+    rfq_lines,
+)
+from rules.quotes import compare, compare_recorded
 from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
 
 D = Decimal
@@ -40,11 +49,18 @@ def test_figures_read_back_are_the_figures_priced() -> None:
     )
     priced = price_quote(quote.terms, rfq_lines(RFQ))
     assert priced is not None
-    assert priced.kept == [0, 2] and priced.places == [1, 0]
+    assert priced.places == [1, 0]
     assert priced.days == [10, 6] and priced.moq_fits == [False, True]
     assert priced.taxes is not None and len(priced.taxes) == 2
-    assert from_bytes(priced.as_bytes()) == priced
-    assert [line.line_id for line in priced.lines(quote.terms)] == ["L2", "L1"]
+    # What a shown offer needs of its line: the price after the break at 40, stock and MOQ,
+    # with the places the supplier wrote them in.
+    assert list(priced.fields) == [
+        (D("3.25"), D("10"), D("1000000"), D("50")),
+        (D("7.1234"), None, D("1000000"), D("0")),
+    ]
+    read = from_bytes(priced.as_bytes())
+    assert read == priced
+    assert read is not None and str(read.fields[0][0]) == "3.25"
 
 
 def test_the_comparison_reads_the_kept_figures() -> None:
@@ -83,3 +99,50 @@ def test_figures_of_another_format_or_cut_short_are_not_read() -> None:
     assert from_bytes(kept[:-8]) is None
     other_format = kept[:32] + (FORMAT + 1).to_bytes(8, "little") + kept[40:]
     assert from_bytes(other_format) is None
+
+
+def _recorded(quote: Quote, priced: PricedQuote | None) -> RecordedQuote:
+    return RecordedQuote(quote.quote_id, quote.supplier_org_id, quote.revision, priced)
+
+
+def test_recorded_quotes_are_compared_without_their_terms() -> None:
+    quotes_ = [
+        make_quote("org_a", qline("L1", "10"), qline("L2", "12.50", stock="5")),
+        make_quote("org_b", qline("L1", "9.5", moq="500"), freight="30", tax_rate="0.13"),
+    ]
+    lines = rfq_lines(RFQ)
+    kept = [_recorded(q, from_bytes(_bytes(price_quote(q.terms, lines)))) for q in quotes_]
+
+    def unread() -> list[Quote]:
+        raise AssertionError("the terms were read though every quote's figures serve")
+
+    for deducts in (True, False):
+        options = {"as_of": AS_OF, "supplier_scores": {}, "deducts_input_vat": deducts}
+        expected = compare(RFQ, quotes_, **options)  # type: ignore[arg-type]
+        found = compare_recorded(RFQ, kept, load=unread, **options)  # type: ignore[arg-type]
+        assert found == expected
+        assert found.model_dump_json() == expected.model_dump_json()
+
+
+def test_recorded_quotes_without_figures_for_these_lines_are_read() -> None:
+    quotes_ = [make_quote("org_a", qline("L1", "10")), make_quote("org_b", qline("L1", "9"))]
+    other = rfq_lines(make_rfq(rfq_line("L1", "7")))
+    cases = [
+        [_recorded(quotes_[0], None), _recorded(quotes_[1], price_quote(quotes_[1].terms, other))],
+        [_recorded(q, price_quote(q.terms, other)) for q in quotes_],
+    ]
+    for recorded in cases:
+        loads: list[int] = []
+        load = partial(_counted, loads, quotes_)
+        found = compare_recorded(RFQ, recorded, load=load, as_of=AS_OF, supplier_scores={})
+        assert loads == [1]
+        assert found == compare(RFQ, quotes_, as_of=AS_OF, supplier_scores={})
+
+
+def _counted(loads: list[int], quotes_: list[Quote]) -> list[Quote]:
+    loads.append(1)
+    return quotes_
+
+
+def _bytes(priced: PricedQuote | None) -> bytes | None:
+    return None if priced is None else priced.as_bytes()

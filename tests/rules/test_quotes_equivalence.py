@@ -147,8 +147,17 @@ def assert_same(fast: Comparison, reference: Comparison) -> None:
 def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
     reference = quotes_reference.compare(**case)
     assert_same(quotes.compare(**case), reference)
-    # The same from the figures each quote was priced to when recorded, as read back.
-    assert_same(quotes.compare(**case, priced=kept_figures(case)), reference)
+    # The same from the figures each quote was priced to when recorded, as read back, and from
+    # those alone (the terms read only for quotes whose figures cannot serve).
+    kept = kept_figures(case)
+    assert_same(quotes.compare(**case, priced=kept), reference)
+    recorded = [
+        quote_pricing.RecordedQuote(q.quote_id, q.supplier_org_id, q.revision, kept.get(q.quote_id))
+        for q in case["quotes"]
+    ]
+    options = {key: value for key, value in case.items() if key not in ("rfq", "quotes")}
+    found = quotes.compare_recorded(case["rfq"], recorded, load=lambda: case["quotes"], **options)
+    assert_same(found, reference)
 
 
 def kept_figures(case: dict[str, Any]) -> dict[str, quote_pricing.PricedQuote]:
