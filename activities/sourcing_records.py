@@ -40,7 +40,13 @@ from db.models import (
     RfqInvitation,
 )
 from db.session import transaction
-from db.sourcing import comparison_for, current_standings, quote_values, rfq_input, rfq_row
+from db.sourcing import (
+    comparison_for,
+    current_standings,
+    quote_values,
+    rfq_input_if_valid,
+    rfq_row,
+)
 
 _FINAL_CONTRACT = {ContractStatus.EXECUTED, ContractStatus.REJECTED, ContractStatus.LAPSED}
 _FINAL_RFQ = {RfqStatus.COMPLETED, RfqStatus.LAPSED, RfqStatus.CANCELLED}
@@ -119,7 +125,7 @@ class SourcingRecords:
                 raise ApplicationError(f"no RFQ {quote.rfq_id}", type="InvalidRecord")
             inserted = session.execute(
                 insert(QuoteRecord)
-                .values(**quote_values(quote, rfq_input(row)))
+                .values(**quote_values(quote, rfq_input_if_valid(row)))
                 .on_conflict_do_nothing(index_elements=[QuoteRecord.id])
                 .returning(QuoteRecord.id)
             ).first()

@@ -88,8 +88,8 @@ def read_back(case: SourcingCase, kept: dict[str, bytes]) -> list[RecordedQuote]
     ]
 
 
-def _unread() -> list[Quote]:
-    raise AssertionError("the benchmark's quotes all have figures that serve")
+def _unread(quote_ids: Sequence[str]) -> list[Quote]:
+    raise AssertionError(f"the benchmark's quotes all have figures that serve: {quote_ids}")
 
 
 def _money(rng: random.Random, low: int, high: int) -> Decimal:

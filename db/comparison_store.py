@@ -73,7 +73,7 @@ def read_inputs(session: Session, row: Rfq) -> Inputs:
         select(QuoteRecord.id, QuoteRecord.revision, QuoteRecord.supplier_org_id)
         .where(QuoteRecord.rfq_id == row.id)
         .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
-        .order_by(QuoteRecord.supplier_org_id)
+        .order_by(QuoteRecord.supplier_org_id, QuoteRecord.id)  # as recorded_quotes orders them
     ).all()
     suppliers = tuple(supplier for _, _, supplier in active)
     buyer = session.get(Organisation, row.buyer_org_id)

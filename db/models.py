@@ -353,7 +353,8 @@ class QuoteRecord(Base):
     status: Mapped[str] = mapped_column(String(20))
     terms: Mapped[JsonDict]
     # The revision priced against its RFQ's lines when recorded (rules.quote_pricing, migration
-    # 0027); None before 0027 or past 64 bits, and such a revision is priced at each comparison.
+    # 0027); None before 0027, past the integer path's bounds or covering no RFQ line, and such
+    # a revision is priced at each comparison.
     priced: Mapped[bytes | None] = mapped_column(LargeBinary)
     submitted_by: Mapped[str] = mapped_column(String(40))
     submitted_at: Mapped[datetime]

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, cast, select
 from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ def rfq_row(
     )
 
 
-def quote_values(quote: Quote, rfq: RfqInput) -> dict[str, Any]:
+def quote_values(quote: Quote, rfq: RfqInput | None) -> dict[str, Any]:
     """A quote revision's row as its process records it (a revision is a row of its own), with
     its figures priced against the RFQ's lines, which a comparison reads (rules.quote_pricing)."""
     return {
@@ -71,9 +72,13 @@ def quote_values(quote: Quote, rfq: RfqInput) -> dict[str, Any]:
     }
 
 
-def priced_figures(quote: Quote, rfq: RfqInput) -> bytes | None:
+def priced_figures(quote: Quote, rfq: RfqInput | None) -> bytes | None:
     """The figures a comparison reads for the revision; None when the integer path cannot
-    price it (the comparison then prices it with the reference) or it covers no line."""
+    price it (the comparison then prices it with the reference), it covers no line, or the
+    RFQ is not at hand (its stored body no longer valid): figures only ever save time, so the
+    quote is recorded without them rather than not at all."""
+    if rfq is None:
+        return None
     try:
         priced = price_quote(quote.terms, rfq_lines(rfq))
     except Unrepresentable:
@@ -83,6 +88,15 @@ def priced_figures(quote: Quote, rfq: RfqInput) -> bytes | None:
 
 def rfq_input(row: Rfq) -> RfqInput:
     return RfqInput.model_validate(row.body)
+
+
+def rfq_input_if_valid(row: Rfq) -> RfqInput | None:
+    """The RFQ's input, or None when its stored body no longer validates (a contract made
+    stricter since it was stored)."""
+    try:
+        return rfq_input(row)
+    except ValidationError:
+        return None
 
 
 def quote_of(row: QuoteRecord) -> Quote:
@@ -199,18 +213,17 @@ def comparison_for(
 ) -> Comparison:
     """The RFQ's comparison from its active quotes (``rules.quotes.compare``'s options), on the
     buyer's VAT basis as its tax profile says now; ``recorded``: its active quotes, already
-    read. The quotes' terms are read only when their kept figures cannot serve."""
+    read. A quote's terms are read only when its kept figures cannot serve."""
     rfq = rfq_input(row)
     if recorded is None:
         recorded = recorded_quotes(session, row.id)
-    quote_ids = [quote.quote_id for quote in recorded]
     if standings is None:
         standings = current_standings(session, sorted({q.supplier_org_id for q in recorded}))
     buyer = session.get(Organisation, row.buyer_org_id)
     return compare_recorded(
         rfq,
         recorded,
-        load=lambda: quotes_named(session, quote_ids),
+        load=lambda quote_ids: quotes_named(session, quote_ids),
         as_of=as_of,
         supplier_scores={s.org_id: s.score for s in standings.suppliers},
         ineligible={s.org_id for s in standings.suppliers if not s.eligible},

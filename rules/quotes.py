@@ -199,7 +199,7 @@ def compare_recorded(
     rfq: RfqInput,
     recorded: Sequence[RecordedQuote],
     *,
-    load: Callable[[], Sequence[Quote]],
+    load: Callable[[Sequence[str]], Sequence[Quote]],
     as_of: date,
     supplier_scores: Mapping[str, Decimal],
     ineligible: Collection[str] = (),
@@ -210,26 +210,35 @@ def compare_recorded(
 ) -> Comparison:
     """``compare`` from the figures kept when the quotes were recorded, without their terms:
     a comparison of the API's largest RFQ read and validated 40,000 quote lines to show a
-    thousand. ``load`` reads the quotes themselves (the same revisions), called only when a
-    quote's figures cannot serve (none kept, or kept for other lines) or the reference must
-    answer; the answer is ``compare``'s either way."""
+    thousand. ``load`` reads the named revisions' quotes, in the order named: only those whose
+    figures cannot serve (none kept, or kept for other lines) are read and priced afresh, and
+    every one when the reference must answer; the answer is ``compare``'s either way."""
     options = _Options(
         as_of, supplier_scores, ineligible, top, exclude, eligible_only, deducts_input_vat
     )
-    try:
-        lines = rfq_lines_of(rfq) if _default_context() else None
-    except Unrepresentable:
-        lines = None
-    if lines is None or not all(
-        quote.priced is not None and quote.priced.serves(lines, deducts_input_vat=deducts_input_vat)
-        for quote in recorded
-    ):
-        kept = {quote.quote_id: quote.priced for quote in recorded if quote.priced is not None}
-        return compare(rfq, load(), **options._asdict(), priced=kept)
-    figures: list[tuple[QuoteHeader, PricedQuote]] = [
-        (quote, quote.priced) for quote in recorded if quote.priced is not None
-    ]
-    return _compare(rfq, lambda _: figures, load, options)
+
+    def figures(lines: RfqLines) -> list[tuple[QuoteHeader, PricedQuote]]:
+        lacking = [
+            quote.quote_id
+            for quote in recorded
+            if quote.priced is None
+            or not quote.priced.serves(lines, deducts_input_vat=deducts_input_vat)
+        ]
+        read = dict(zip(lacking, load(lacking), strict=True)) if lacking else {}
+        found: list[tuple[QuoteHeader, PricedQuote]] = []
+        for quote in recorded:
+            loaded = read.get(quote.quote_id)
+            priced = (
+                quote.priced
+                if loaded is None
+                else price_quote(loaded.terms, lines, with_taxes=not deducts_input_vat)
+            )
+            if priced is None:
+                continue  # nothing to offer: the quote is not among those compared
+            found.append((quote, priced))
+        return found
+
+    return _compare(rfq, figures, lambda: load([quote.quote_id for quote in recorded]), options)
 
 
 def _default_context() -> bool:

@@ -7,6 +7,8 @@ tests/rules/test_quotes_equivalence.py.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
 
@@ -89,7 +91,7 @@ def test_a_quote_past_64_bits_keeps_no_figures() -> None:
     assert priced.as_bytes() is None
 
 
-def test_figures_of_another_format_or_cut_short_are_not_read() -> None:
+def test_figures_damaged_of_another_format_or_cut_short_are_not_read() -> None:
     quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
     priced = price_quote(quote.terms, rfq_lines(RFQ))
     assert priced is not None
@@ -97,8 +99,11 @@ def test_figures_of_another_format_or_cut_short_are_not_read() -> None:
     assert kept is not None and from_bytes(kept) == priced
     assert from_bytes(None) is None
     assert from_bytes(kept[:-8]) is None
-    other_format = kept[:32] + (FORMAT + 1).to_bytes(8, "little") + kept[40:]
-    assert from_bytes(other_format) is None
+    for at in range(0, len(kept), 7):  # any byte changed: the CRC refuses it
+        assert from_bytes(kept[:at] + bytes([kept[at] ^ 0x10]) + kept[at + 1 :]) is None
+    body = kept[4:]  # after the CRC: the digest, then the format
+    other = body[:32] + (FORMAT + 1).to_bytes(8, "little") + body[40:]
+    assert from_bytes(zlib.crc32(other).to_bytes(4, "little") + other) is None
 
 
 def _recorded(quote: Quote, priced: PricedQuote | None) -> RecordedQuote:
@@ -113,8 +118,8 @@ def test_recorded_quotes_are_compared_without_their_terms() -> None:
     lines = rfq_lines(RFQ)
     kept = [_recorded(q, from_bytes(_bytes(price_quote(q.terms, lines)))) for q in quotes_]
 
-    def unread() -> list[Quote]:
-        raise AssertionError("the terms were read though every quote's figures serve")
+    def unread(quote_ids: Sequence[str]) -> list[Quote]:
+        raise AssertionError(f"terms read though every quote's figures serve: {quote_ids}")
 
     for deducts in (True, False):
         options = {"as_of": AS_OF, "supplier_scores": {}, "deducts_input_vat": deducts}
@@ -128,20 +133,25 @@ def test_recorded_quotes_without_figures_for_these_lines_are_read() -> None:
     quotes_ = [make_quote("org_a", qline("L1", "10")), make_quote("org_b", qline("L1", "9"))]
     other = rfq_lines(make_rfq(rfq_line("L1", "7")))
     cases = [
-        [_recorded(quotes_[0], None), _recorded(quotes_[1], price_quote(quotes_[1].terms, other))],
+        [
+            _recorded(quotes_[0], None),
+            _recorded(quotes_[1], price_quote(quotes_[1].terms, rfq_lines(RFQ))),
+        ],
         [_recorded(q, price_quote(q.terms, other)) for q in quotes_],
     ]
-    for recorded in cases:
-        loads: list[int] = []
-        load = partial(_counted, loads, quotes_)
+    for recorded, read in zip(cases, [["q_org_a"], ["q_org_a", "q_org_b"]], strict=True):
+        loads: list[list[str]] = []
+        load = partial(_counted, loads, {quote.quote_id: quote for quote in quotes_})
         found = compare_recorded(RFQ, recorded, load=load, as_of=AS_OF, supplier_scores={})
-        assert loads == [1]
+        assert loads == [read]  # only the quotes whose figures cannot serve
         assert found == compare(RFQ, quotes_, as_of=AS_OF, supplier_scores={})
 
 
-def _counted(loads: list[int], quotes_: list[Quote]) -> list[Quote]:
-    loads.append(1)
-    return quotes_
+def _counted(
+    loads: list[list[str]], quotes_: dict[str, Quote], quote_ids: Sequence[str]
+) -> list[Quote]:
+    loads.append(list(quote_ids))
+    return [quotes_[quote_id] for quote_id in quote_ids]
 
 
 def _bytes(priced: PricedQuote | None) -> bytes | None:

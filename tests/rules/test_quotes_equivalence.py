@@ -156,7 +156,10 @@ def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
         for q in case["quotes"]
     ]
     options = {key: value for key, value in case.items() if key not in ("rfq", "quotes")}
-    found = quotes.compare_recorded(case["rfq"], recorded, load=lambda: case["quotes"], **options)
+    by_id = {quote.quote_id: quote for quote in case["quotes"]}
+    found = quotes.compare_recorded(
+        case["rfq"], recorded, load=lambda ids: [by_id[i] for i in ids], **options
+    )
     assert_same(found, reference)
 
 
