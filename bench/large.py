@@ -212,7 +212,7 @@ def _sizes(url: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from bench.seed_large import KEY_ID, database_url, key_spec, large_server
-    from db.migrate import ROOT
+    from db.migrate import ROOT, migrate
 
     parser = argparse.ArgumentParser(prog="python -m bench.large", description=__doc__)
     parser.add_argument("--data", type=Path, default=ROOT / ".data" / "large")
@@ -223,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not (a.data / "pg" / "PG_VERSION").exists():
         parser.error(f"no seeded database in {a.data}: run make seed-large first")
     with large_server(a.data / "pg") as server_url:
+        migrate(database_url(server_url))  # a dataset seeded before the latest migrations
         measure_all(database_url(server_url), key_spec(a.data), KEY_ID, runs=a.runs, only=a.only)
 
 
