@@ -46,7 +46,7 @@ from contracts.sourcing import (
 )
 from db.comparison_store import DEFAULT_TOP
 from rules import quotes_reference
-from rules.quote_pricing import RecordedQuote, from_bytes, price_quote, rfq_lines
+from rules.quote_pricing import RecordedQuote, from_bytes, kept_figures
 from rules.quotes import compare, compare_recorded
 
 CLOSE = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -66,25 +66,16 @@ class SourcingCase:
         return sum(len(quote.terms.lines) for quote in self.quotes)
 
 
-def kept_figures(case: SourcingCase) -> dict[str, bytes]:
+def recording(case: SourcingCase) -> list[bytes | None]:
     """Each quote's figures as the recording activity keeps them (``db.sourcing.quote_values``)."""
-    lines = rfq_lines(case.rfq)
-    kept = {}
-    for quote in case.quotes:
-        priced = price_quote(quote.terms, lines)
-        stored = None if priced is None else priced.as_bytes()
-        if stored is not None:
-            kept[quote.quote_id] = stored
-    return kept
+    return [kept_figures(quote.terms, case.rfq) for quote in case.quotes]
 
 
-def read_back(case: SourcingCase, kept: dict[str, bytes]) -> list[RecordedQuote]:
+def read_back(case: SourcingCase, kept: list[bytes | None]) -> list[RecordedQuote]:
     """The quotes as ``db.sourcing.recorded_quotes`` reads them: their kept figures, no terms."""
     return [
-        RecordedQuote(
-            quote.quote_id, quote.supplier_org_id, quote.revision, from_bytes(kept[quote.quote_id])
-        )
-        for quote in case.quotes
+        RecordedQuote(quote.quote_id, quote.supplier_org_id, quote.revision, from_bytes(figures))
+        for quote, figures in zip(case.quotes, kept, strict=True)
     ]
 
 
@@ -232,8 +223,9 @@ def measure_comparison(
     """``runs`` interleaved rounds after one warm-up each; ``top`` keeps the best offers a line
     (the award task's three), scoring every offer all the same; ``reference`` times the Decimal
     reference (rules.quotes_reference) in the same rounds."""
-    recording = timed(lambda: kept_figures(case))
-    recorded = read_back(case, kept_figures(case))
+    kept: list[bytes | None] = []
+    recorded_in = timed(lambda: kept.extend(recording(case)))
+    recorded = read_back(case, kept)
     options: dict[str, Any] = {
         "as_of": CLOSE.date(),
         "supplier_scores": case.scores,
@@ -254,7 +246,7 @@ def measure_comparison(
         afresh=tuple(timings["afresh"]),
         reference=tuple(timings["reference"]) if reference else None,
         baseline=tuple(timings["baseline"]),
-        recording=recording,
+        recording=recorded_in,
     )
 
 
@@ -310,7 +302,7 @@ def measure_route(case: SourcingCase, *, runs: int) -> list[Row]:
         "ineligible": case.suspended,
         "top": DEFAULT_TOP,
     }
-    kept = kept_figures(case)
+    kept = recording(case)
     recorded = read_back(case, kept)
     shown = compare_recorded(case.rfq, recorded, load=_unread, **options)
     contenders: dict[str, Callable[[], object]] = {

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, cast, select
 from sqlalchemy import Text as SqlText
+from sqlalchemy import cast, select
 from sqlalchemy.orm import Session
 
 from contracts.accreditation import AccreditationStatus
@@ -28,8 +28,7 @@ from contracts.sourcing import (
     SupplierStanding,
 )
 from db.models import Organisation, QuoteRecord, Rfq, SupplierAccreditation
-from rules.landed_cost_cents import Unrepresentable
-from rules.quote_pricing import RecordedQuote, from_bytes, price_quote, rfq_lines
+from rules.quote_pricing import RecordedQuote, from_bytes, kept_figures
 from rules.quotes import compare_recorded
 
 
@@ -66,24 +65,10 @@ def quote_values(quote: Quote, rfq: RfqInput | None) -> dict[str, Any]:
         "revision": quote.revision,
         "status": QuoteStatus.ACTIVE.value,
         "terms": quote.terms.model_dump(mode="json"),
-        "priced": priced_figures(quote, rfq),
+        "priced": kept_figures(quote.terms, rfq),
         "submitted_by": quote.submitted_by,
         "submitted_at": quote.submitted_at,
     }
-
-
-def priced_figures(quote: Quote, rfq: RfqInput | None) -> bytes | None:
-    """The figures a comparison reads for the revision; None when the integer path cannot
-    price it (the comparison then prices it with the reference), it covers no line, or the
-    RFQ is not at hand (its stored body no longer valid): figures only ever save time, so the
-    quote is recorded without them rather than not at all."""
-    if rfq is None:
-        return None
-    try:
-        priced = price_quote(quote.terms, rfq_lines(rfq))
-    except Unrepresentable:
-        return None
-    return None if priced is None else priced.as_bytes()
 
 
 def rfq_input(row: Rfq) -> RfqInput:
@@ -111,25 +96,11 @@ def quote_of(row: QuoteRecord) -> Quote:
     )
 
 
-def _active(rfq_id: str) -> list[ColumnElement[bool]]:
-    return [QuoteRecord.rfq_id == rfq_id, QuoteRecord.status == QuoteStatus.ACTIVE.value]
-
-
-def active_quotes(session: Session, rfq_id: str) -> list[Quote]:
-    """The RFQ's active quotes by supplier."""
-    return _quotes(session, _active(rfq_id))
-
-
 def quotes_named(session: Session, quote_ids: Sequence[str]) -> list[Quote]:
-    """The revisions ``quote_ids``, in that order (a revision's row never changes)."""
-    found = {quote.quote_id: quote for quote in _quotes(session, [QuoteRecord.id.in_(quote_ids)])}
-    return [found[quote_id] for quote_id in quote_ids]
-
-
-def _quotes(session: Session, where: list[ColumnElement[bool]]) -> list[Quote]:
-    """Quotes by supplier. The terms come as JSON text and pydantic-core parses them
-    (``model_validate_json``): a 200-line quote's terms decoded by psycopg2 into dicts and then
-    validated took longer than parsing the text once, in Rust."""
+    """The revisions ``quote_ids``, in that order (a revision's row never changes). The terms
+    come as JSON text and pydantic-core parses them (``model_validate_json``): a 200-line
+    quote's terms decoded by psycopg2 into dicts and then validated took longer than parsing
+    the text once, in Rust."""
     rows = session.execute(
         select(
             QuoteRecord.id,
@@ -139,12 +110,10 @@ def _quotes(session: Session, where: list[ColumnElement[bool]]) -> list[Quote]:
             cast(QuoteRecord.terms, SqlText),
             QuoteRecord.submitted_by,
             QuoteRecord.submitted_at,
-        )
-        .where(*where)
-        .order_by(QuoteRecord.supplier_org_id, QuoteRecord.id)
+        ).where(QuoteRecord.id.in_(quote_ids))
     )
-    return [
-        Quote(
+    found = {
+        quote_id: Quote(
             quote_id=quote_id,
             rfq_id=quote_rfq,
             supplier_org_id=supplier,
@@ -154,7 +123,8 @@ def _quotes(session: Session, where: list[ColumnElement[bool]]) -> list[Quote]:
             submitted_at=submitted_at,
         )
         for quote_id, quote_rfq, supplier, revision, terms, submitted_by, submitted_at in rows
-    ]
+    }
+    return [found[quote_id] for quote_id in quote_ids]
 
 
 def recorded_quotes(session: Session, rfq_id: str) -> list[RecordedQuote]:
@@ -167,7 +137,8 @@ def recorded_quotes(session: Session, rfq_id: str) -> list[RecordedQuote]:
             QuoteRecord.revision,
             QuoteRecord.priced,
         )
-        .where(*_active(rfq_id))
+        .where(QuoteRecord.rfq_id == rfq_id)
+        .where(QuoteRecord.status == QuoteStatus.ACTIVE.value)
         .order_by(QuoteRecord.supplier_org_id, QuoteRecord.id)
     )
     return [

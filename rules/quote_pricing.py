@@ -36,6 +36,7 @@ from rules.landed_cost_cents import (
     QUANTITY_SCALE,
     LineColumns,
     QuoteCosts,
+    Unrepresentable,
     applicable_price,
     columns,
     line_costs,
@@ -326,3 +327,17 @@ def price_quote(terms: QuoteTerms, rfq: RfqLines, *, with_taxes: bool = True) ->
         moq_fits=list(map(ge, quantities, fields.moqs)),
         fields=LineFields(lines, quantities),
     )
+
+
+def kept_figures(terms: QuoteTerms, rfq: RfqInput | None) -> bytes | None:
+    """The figures the recording activity keeps for a revision; None when the integer path
+    cannot price it (a comparison then prices it with the reference), it covers no line, or
+    the RFQ is not at hand (its stored body no longer valid): figures only ever save time, so
+    the quote is recorded without them rather than not at all."""
+    if rfq is None:
+        return None
+    try:
+        priced = price_quote(terms, rfq_lines(rfq))
+    except Unrepresentable:
+        return None
+    return None if priced is None else priced.as_bytes()

@@ -32,6 +32,7 @@ from contracts.sourcing import (
     Comparison,
     LineComparison,
     Quote,
+    QuoteTerms,
     RfqInput,
 )
 from rules import quotes_reference
@@ -182,15 +183,8 @@ def compare(
     )
 
     def figures(lines: RfqLines) -> list[tuple[QuoteHeader, PricedQuote]]:
-        found: list[tuple[QuoteHeader, PricedQuote]] = []
-        for quote in quotes:
-            kept = priced.get(quote.quote_id)
-            if kept is None or not kept.serves(lines, deducts_input_vat=deducts_input_vat):
-                kept = price_quote(quote.terms, lines, with_taxes=not deducts_input_vat)
-                if kept is None:
-                    continue  # nothing to offer: the quote is not among those compared
-            found.append((quote, kept))
-        return found
+        kept = [priced.get(quote.quote_id) for quote in quotes]
+        return _serving(quotes, kept, lambda at: [quotes[i].terms for i in at], lines, options)
 
     return _compare(rfq, figures, lambda: quotes, options)
 
@@ -218,27 +212,38 @@ def compare_recorded(
     )
 
     def figures(lines: RfqLines) -> list[tuple[QuoteHeader, PricedQuote]]:
-        lacking = [
-            quote.quote_id
-            for quote in recorded
-            if quote.priced is None
-            or not quote.priced.serves(lines, deducts_input_vat=deducts_input_vat)
-        ]
-        read = dict(zip(lacking, load(lacking), strict=True)) if lacking else {}
-        found: list[tuple[QuoteHeader, PricedQuote]] = []
-        for quote in recorded:
-            loaded = read.get(quote.quote_id)
-            priced = (
-                quote.priced
-                if loaded is None
-                else price_quote(loaded.terms, lines, with_taxes=not deducts_input_vat)
-            )
-            if priced is None:
-                continue  # nothing to offer: the quote is not among those compared
-            found.append((quote, priced))
-        return found
+        def terms(at: list[int]) -> list[QuoteTerms]:
+            return [quote.terms for quote in load([recorded[i].quote_id for i in at])]
+
+        kept = [quote.priced for quote in recorded]
+        return _serving(recorded, kept, terms, lines, options)
 
     return _compare(rfq, figures, lambda: load([quote.quote_id for quote in recorded]), options)
+
+
+def _serving(
+    quotes: Sequence[QuoteHeader],
+    kept: Sequence[PricedQuote | None],
+    terms: Callable[[list[int]], Sequence[QuoteTerms]],
+    lines: RfqLines,
+    options: _Options,
+) -> list[tuple[QuoteHeader, PricedQuote]]:
+    """Each quote with the figures it is compared by: those kept where they serve, else its
+    terms (``terms``, asked only for those quotes, by their places) priced here; a quote that
+    covers no RFQ line is left out."""
+    deducts = options.deducts_input_vat
+    figures = list(kept)
+    lacking = [
+        i
+        for i, priced in enumerate(kept)
+        if priced is None or not priced.serves(lines, deducts_input_vat=deducts)
+    ]
+    if lacking:
+        for i, quote_terms in zip(lacking, terms(lacking), strict=True):
+            figures[i] = price_quote(quote_terms, lines, with_taxes=not deducts)
+    return [
+        (quote, priced) for quote, priced in zip(quotes, figures, strict=True) if priced is not None
+    ]
 
 
 def _default_context() -> bool:

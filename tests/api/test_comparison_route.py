@@ -34,10 +34,10 @@ from db.comparison_store import DEFAULT_TOP
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
 from db.sourcing import (
-    active_quotes,
     comparison_for,
     current_standings,
     quote_of,
+    quotes_named,
     recorded_quotes,
     rfq_input,
 )
@@ -119,7 +119,7 @@ def test_active_quotes_read_as_text_are_the_rows_contracts(closed: Closed) -> No
             .where(QuoteRecord.rfq_id == closed.rfq_id)
             .order_by(QuoteRecord.supplier_org_id)
         ).all()
-        active = active_quotes(session, closed.rfq_id)
+        active = quotes_named(session, [row.id for row in rows])
         assert active == [quote_of(row) for row in rows]
         # Each revision's figures as recorded, priced against the RFQ's lines, read back.
         lines = rfq_lines(rfq_input(session.get_one(Rfq, closed.rfq_id)))

@@ -28,7 +28,6 @@ from contracts.sourcing import (
     RfqInput,
 )
 from rules import quote_pricing, quote_shortlist, quotes, quotes_reference
-from rules.landed_cost_cents import Unrepresentable
 from tests.rules.test_quotes import AS_OF, make_quote, make_rfq, qline, rfq_line
 
 LINE_IDS = ("L1", "L2", "L3", "L4")
@@ -165,18 +164,9 @@ def test_the_fast_comparison_is_the_reference(case: dict[str, Any]) -> None:
 
 def kept_figures(case: dict[str, Any]) -> dict[str, quote_pricing.PricedQuote]:
     """The figures the recording activity keeps for each quote of ``case`` (db.sourcing)."""
-    try:
-        lines = quote_pricing.rfq_lines(case["rfq"])
-    except Unrepresentable:
-        return {}
     kept = {}
     for quote in case["quotes"]:
-        try:
-            priced = quote_pricing.price_quote(quote.terms, lines)
-        except Unrepresentable:
-            continue
-        stored = None if priced is None else priced.as_bytes()
-        read = quote_pricing.from_bytes(stored)
+        read = quote_pricing.from_bytes(quote_pricing.kept_figures(quote.terms, case["rfq"]))
         if read is not None:
             kept[quote.quote_id] = read
     return kept
