@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import CatalogueOffer
-from db.catalogue_search import Results, SearchFilters, offer_filters, summed
-from db.catalogue_search import flags as flags_of
+from db.catalogue_best import offer_filters
+from db.catalogue_filters import Results, SearchFilters, summed
+from db.catalogue_filters import flags as flags_of
 
 PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
 MAX_FACET_VALUES = 30

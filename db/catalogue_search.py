@@ -12,34 +12,27 @@ fuzzy half its word similarity) plus up to a third for a short product text, whi
 product that is most nearly just what was asked for.
 
 Only offers buyers may see count (``db.catalogue.visible_offer``), in the asked currency, that
-pass the offer filters (MOQ, stock, region; the quantity's MOQ and price break). A product's
-price is its best such offer's, at the quantity when one is given. The facets
-(``db.catalogue_facets``) count the same found products.
+pass the offer filters (MOQ, stock, region; the quantity's MOQ and price break): a product's
+price is its best such offer's (``db.catalogue_best``), at the quantity when one is given. A
+page is cut from the found products (``db.catalogue_page``) and the facets
+(``db.catalogue_facets``) count them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     BigInteger,
     Column,
-    CompoundSelect,
     Float,
     Integer,
     MetaData,
     Numeric,
-    Select,
     String,
-    Subquery,
     Table,
-    and_,
     case,
     cast,
     func,
@@ -47,7 +40,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -56,16 +48,9 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
-from db.catalogue import (
-    CatalogueCategory,
-    CatalogueOffer,
-    CataloguePriceChange,
-    CatalogueProductPrice,
-    CatalogueTerm,
-    Product,
-    visible_offer,
-)
-from rules.provinces import WHOLE_MAINLAND
+from db.catalogue import CatalogueCategory, CatalogueTerm, Product
+from db.catalogue_best import asked, summed_best
+from db.catalogue_filters import SearchFilters, summed
 from rules.search_text import MatchKind, ParsedQuery, QueryGroup
 
 WEIGHTS = {
@@ -78,30 +63,6 @@ WEIGHTS = {
 CLOSENESS = 1 / 3
 TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonus
 FUZZY_THRESHOLD = 0.5
-
-
-class Sort(StrEnum):
-    RELEVANCE = "relevance"
-    PRICE = "price"
-    LEAD_TIME = "lead_time"
-
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """What a buyer narrows a search by; None (or False) leaves a filter off."""
-
-    currency: str = "CNY"
-    category_path: str | None = None
-    category_ids: tuple[str, ...] = ()  # the category at category_path and those below (subtree)
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    brand: str | None = None
-    moq_max: Decimal | None = None
-    in_stock: bool = False
-    region: str | None = None
-    hazard_class: str | None = None
-    temperature: str | None = None
-    quantity: Decimal | None = None
 
 
 def synonyms(session: Session, category_path: str | None) -> list[list[str]]:
@@ -230,55 +191,6 @@ def _matched(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) 
     )
 
 
-def _price(filters: SearchFilters) -> ColumnElement[Any]:
-    """An offer's unit price: at the quantity, the last price break it reaches (as
-    ``rules.landed_cost_cents.applicable_price``), else the list price."""
-    if filters.quantity is None:
-        return CatalogueOffer.list_price.expression
-    element = func.jsonb_array_elements(CatalogueOffer.terms["price_breaks"]).table_valued("value")
-    at = cast(element.c.value.op("->>")("min_quantity"), Numeric)
-    broken = (
-        select(cast(element.c.value.op("->>")("unit_price"), Numeric(22, 4)))  # as list_price
-        .where(at <= filters.quantity)
-        .order_by(at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(broken, CatalogueOffer.list_price)
-
-
-def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
-    conditions = [visible_offer(today), CatalogueOffer.currency == filters.currency]
-    if filters.moq_max is not None:
-        conditions.append(CatalogueOffer.min_order_quantity <= filters.moq_max)
-    if filters.quantity is not None:
-        conditions.append(CatalogueOffer.min_order_quantity <= filters.quantity)
-    if filters.in_stock:
-        conditions.append(CatalogueOffer.stock >= (filters.quantity or Decimal("0.001")))
-    return conditions
-
-
-def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
-    if filters.region is None:
-        return true()
-    wanted = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
-    overlap: ColumnElement[bool] = cast(CatalogueOffer.delivery_regions, ARRAY(Text)).overlap(
-        wanted
-    )
-    return overlap
-
-
-def summed(filters: SearchFilters) -> bool:
-    """Whether the products' summed prices (``db.catalogue_prices``) answer: no filter on the
-    offers but their visibility and currency, which the sums already apply."""
-    return (
-        filters.region is None
-        and filters.moq_max is None
-        and filters.quantity is None
-        and not filters.in_stock
-    )
-
-
 def _results(
     query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, today: date
 ) -> tuple[CTE, CTE]:
@@ -291,9 +203,9 @@ def _results(
     (a second page by price over 1,218 products: 1.4 s inlined, 49 ms materialized)."""
     matched = _matched(query, loose, filters)
     if summed(filters):
-        best = _summed_best(matched, filters, today)
+        best = summed_best(matched, filters, today)
     else:
-        best = _asked(select(matched.c.id), filters, today)
+        best = asked(select(matched.c.id), filters, today)
     results = (
         select(
             matched,
@@ -308,78 +220,6 @@ def _results(
         .prefix_with("MATERIALIZED")
     )
     return results, matched
-
-
-def _asked(
-    ids: Select[tuple[str]] | CompoundSelect[tuple[str]],
-    filters: SearchFilters,
-    today: date,
-    *,
-    regions: bool = False,
-) -> CTE:
-    """The best offer of each of ``ids``, asked of the offers themselves."""
-    price = _price(filters)
-    region_ok = _region_ok(filters)
-    delivers: ColumnElement[Any] = literal(None, Text)
-    if regions:
-        delivers = func.string_agg(func.array_to_string(CatalogueOffer.delivery_regions, ","), ",")
-    return (
-        select(
-            CatalogueOffer.product_id,
-            func.min(price).filter(region_ok).label("price"),
-            func.min(price).label("price_anywhere"),
-            func.min(CatalogueOffer.lead_time_days).filter(region_ok).label("lead_time_days"),
-            func.count().filter(region_ok).label("offers"),
-            delivers.label("regions"),
-        )
-        .where(CatalogueOffer.product_id.in_(ids), *offer_filters(filters, today))
-        .group_by(CatalogueOffer.product_id)
-        .cte("asked")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-def _summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
-    """The best offer of each matched product from its summed prices where they hold; asked of
-    the offers for the products whose offers or suppliers changed since (logged) or whose sum
-    has lapsed, so what a search shows is never older than the request."""
-    prices = CatalogueProductPrice
-    ids = select(matched.c.id)
-    logged = select(CataloguePriceChange.product_id).where(CataloguePriceChange.product_id.in_(ids))
-    # Looked up product by product (LATERAL): joined as sets, PostgreSQL hashed the whole table
-    # of a million sums for 3,000 products (260 ms, where the lookups take 10).
-    summed = (
-        select(prices.price, prices.lead_time_days, prices.offers, prices.regions)
-        .where(
-            prices.product_id == matched.c.id,
-            prices.currency == filters.currency,
-            prices.fresh_until > today,
-        )
-        .limit(1)  # one at most (the key); keeps PostgreSQL from making it a join again
-        .lateral("summed")
-    )
-    held = (
-        select(
-            matched.c.id.label("product_id"),
-            summed.c.price,
-            summed.c.price.label("price_anywhere"),
-            summed.c.lead_time_days,
-            cast(summed.c.offers, BigInteger).label("offers"),
-            func.array_to_string(summed.c.regions, ",").label("regions"),
-        )
-        .select_from(matched.join(summed, true()))
-        .where(matched.c.id.not_in(logged))
-    )
-    lapsed = select(prices.product_id).where(
-        prices.product_id.in_(ids),
-        prices.currency == filters.currency,
-        prices.fresh_until <= today,
-    )
-    asked = _asked(logged.union(lapsed), filters, today, regions=True)
-    return held.union_all(select(asked)).cte("best").prefix_with("MATERIALIZED")
-
-
-Results = CTE | Table
 
 
 def found(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, *, today: date) -> CTE:
@@ -430,134 +270,3 @@ def found_once(
     results = found(query, loose, filters, today=today)
     session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], select(results)))
     return FOUND
-
-
-@dataclass(frozen=True, slots=True)
-class Flags:
-    """Each filter as a condition on a ``results`` row, to leave one out for its facet."""
-
-    price: ColumnElement[bool]
-    price_anywhere: ColumnElement[bool]
-    region: ColumnElement[bool]
-    brand: ColumnElement[bool]
-    hazard: ColumnElement[bool]
-    temperature: ColumnElement[bool]
-
-    def all(self, *, but: str = "") -> ColumnElement[bool]:
-        names = ("price", "region", "brand", "hazard", "temperature")
-        return and_(*(getattr(self, name) for name in names if name != but))
-
-
-def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [column.is_not(None)]
-    if filters.price_min is not None:
-        conditions.append(column >= filters.price_min)
-    if filters.price_max is not None:
-        conditions.append(column <= filters.price_max)
-    return and_(*conditions)
-
-
-def flags(results: Results, filters: SearchFilters) -> Flags:
-    c = results.c
-    brand: ColumnElement[bool] = true()
-    if filters.brand is not None:
-        brand = func.lower(c.brand) == filters.brand.casefold()
-    hazard: ColumnElement[bool] = true()
-    if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
-        hazard = or_(
-            c.hazard_class == filters.hazard_class,
-            c.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
-        )
-    temperature: ColumnElement[bool] = true()
-    if filters.temperature is not None:
-        temperature = c.temperature_profile == filters.temperature
-    return Flags(
-        price=_between(c.price, filters),
-        price_anywhere=_between(c.price_anywhere, filters),
-        region=c.price.is_not(None),
-        brand=brand,
-        hazard=hazard,
-        temperature=temperature,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """One product of a page: its fields for display and explanation, its best offer."""
-
-    product_id: str
-    category_id: str
-    name: str
-    brand: str
-    model: str
-    attributes: dict[str, str]
-    hazard_class: str | None
-    temperature_profile: str | None
-    score: Decimal
-    price: Decimal
-    lead_time_days: int
-    offers: int
-
-
-def ordering(results: Results | Subquery, sort: Sort) -> list[ColumnElement[Any]]:
-    """The page's order: a unique key, ``(…, product id)``."""
-    c = results.c
-    if sort is Sort.PRICE:
-        return [c.price, c.id]
-    if sort is Sort.LEAD_TIME:
-        return [c.lead_time_days, c.price, c.id]
-    return [c.score, c.id]
-
-
-def search_page(
-    session: Session,
-    results: Results,
-    filters: SearchFilters,
-    *,
-    sort: Sort,
-    after: Sequence[Any] | None,
-    limit: int,
-) -> list[Found]:
-    """Up to ``limit + 1`` products of ``results`` (``found`` or ``found_once``) in ``sort``
-    order strictly after the key ``after``."""
-    keys = ordering(results, sort)
-    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
-    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
-    # The page is cut from the results first, then joined to its products: joined before the
-    # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
-    chosen = select(results).where(flags(results, filters).all()).order_by(*order)
-    if after is not None:
-        chosen = chosen.where(_after(keys, descending, after))
-    page = chosen.limit(limit + 1).subquery("page")
-    shown = ordering(page, sort)
-    statement: Select[Any] = (
-        select(
-            page.c.id,
-            Product.category_id,
-            Product.name,
-            page.c.brand,
-            Product.model,
-            Product.attributes,
-            page.c.hazard_class,
-            page.c.temperature_profile,
-            page.c.score,
-            page.c.price,
-            page.c.lead_time_days,
-            page.c.offers,
-        )
-        .join(Product, Product.id == page.c.id)
-        .order_by(*(k.desc() if d else k.asc() for k, d in zip(shown, descending, strict=True)))
-    )
-    return [Found(*row) for row in session.execute(statement)]
-
-
-def _after(
-    keys: list[ColumnElement[Any]], descending: list[bool], values: Sequence[Any]
-) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in this order (``api.pagination.Keyset.after``'s rule)."""
-    ways = []
-    for i, key in enumerate(keys):
-        equal = [k == v for k, v in zip(keys[:i], values, strict=False)]
-        beyond = key < values[i] if descending[i] else key > values[i]
-        ways.append(and_(*equal, beyond))
-    return or_(*ways)

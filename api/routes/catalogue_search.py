@@ -29,17 +29,9 @@ from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Line, Money
 from db.catalogue import CatalogueCategory
 from db.catalogue_facets import MAX_FACET_VALUES, FacetCount, facets
-from db.catalogue_search import (
-    Found,
-    SearchFilters,
-    Sort,
-    found,
-    found_once,
-    loose_groups,
-    search_page,
-    subtree,
-    synonyms,
-)
+from db.catalogue_filters import SearchFilters, Sort
+from db.catalogue_page import Found, search_page
+from db.catalogue_search import found, found_once, loose_groups, subtree, synonyms
 from rules.search_explain import FieldMatch, explain
 from rules.search_text import ParsedQuery, parse_query, with_unit
 from rules.waybill_parties import china_today

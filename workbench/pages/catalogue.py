@@ -30,7 +30,7 @@ from api.routes.catalogue_comparison import ComparisonRequest, compare_products
 from api.routes.catalogue_search import SearchAnswer, search_catalogue
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Actor, Line, Role
-from db.catalogue_search import Sort
+from db.catalogue_filters import Sort
 from rules.cold_chain_profiles import PROFILES
 from rules.provinces import PROVINCES
 from rules.waybill_parties import china_today

@@ -1,0 +1,101 @@
+"""What a catalogue search is narrowed and ordered by, and each filter as a condition on a found
+product's row (``db.catalogue_search``'s results): the page applies them all, a facet all but
+its own (``db.catalogue_facets``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CTE, Table, and_, func, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    PRICE = "price"
+    LEAD_TIME = "lead_time"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What a buyer narrows a search by; None (or False) leaves a filter off."""
+
+    currency: str = "CNY"
+    category_path: str | None = None
+    category_ids: tuple[str, ...] = ()  # the category at category_path and those below (subtree)
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    brand: str | None = None
+    moq_max: Decimal | None = None
+    in_stock: bool = False
+    region: str | None = None
+    hazard_class: str | None = None
+    temperature: str | None = None
+    quantity: Decimal | None = None
+
+
+def summed(filters: SearchFilters) -> bool:
+    """Whether the products' summed prices (``db.catalogue_prices``) answer: no filter on the
+    offers but their visibility and currency, which the sums already apply."""
+    return (
+        filters.region is None
+        and filters.moq_max is None
+        and filters.quantity is None
+        and not filters.in_stock
+    )
+
+
+Results = CTE | Table
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """Each filter as a condition on a ``results`` row, to leave one out for its facet."""
+
+    price: ColumnElement[bool]
+    price_anywhere: ColumnElement[bool]
+    region: ColumnElement[bool]
+    brand: ColumnElement[bool]
+    hazard: ColumnElement[bool]
+    temperature: ColumnElement[bool]
+
+    def all(self, *, but: str = "") -> ColumnElement[bool]:
+        names = ("price", "region", "brand", "hazard", "temperature")
+        return and_(*(getattr(self, name) for name in names if name != but))
+
+
+def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [column.is_not(None)]
+    if filters.price_min is not None:
+        conditions.append(column >= filters.price_min)
+    if filters.price_max is not None:
+        conditions.append(column <= filters.price_max)
+    return and_(*conditions)
+
+
+def flags(results: Results, filters: SearchFilters) -> Flags:
+    c = results.c
+    brand: ColumnElement[bool] = true()
+    if filters.brand is not None:
+        brand = func.lower(c.brand) == filters.brand.casefold()
+    hazard: ColumnElement[bool] = true()
+    if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
+        hazard = or_(
+            c.hazard_class == filters.hazard_class,
+            c.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
+        )
+    temperature: ColumnElement[bool] = true()
+    if filters.temperature is not None:
+        temperature = c.temperature_profile == filters.temperature
+    return Flags(
+        price=_between(c.price, filters),
+        price_anywhere=_between(c.price_anywhere, filters),
+        region=c.price.is_not(None),
+        brand=brand,
+        hazard=hazard,
+        temperature=temperature,
+    )
