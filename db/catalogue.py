@@ -36,6 +36,7 @@ from sqlalchemy import (
     and_,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,6 +75,20 @@ class Product(Base):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        # The fixed sample broad searches count their facets on (db.catalogue_search.sampled).
+        Index(
+            "ix_products_terms_sample",
+            "terms",
+            postgresql_using="gin",
+            postgresql_where=text("(hashtext(id) & 63) = 0"),
+        ),
+        Index(
+            "ix_products_category_sample",
+            "category_id",
+            postgresql_where=text("(hashtext(id) & 63) = 0"),
+        ),
+        # A broad search's page by relevance, among texts short enough (db.catalogue_broad).
+        Index("ix_products_text_length", func.length(text("search_text"))),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -157,7 +172,18 @@ class CatalogueProductPrice(Base):
     refresher's last sum (``db.catalogue_prices``); it holds until ``fresh_until``."""
 
     __tablename__ = "catalogue_product_prices"
-    __table_args__ = (Index("ix_catalogue_product_prices_fresh", "fresh_until"),)
+    __table_args__ = (
+        Index("ix_catalogue_product_prices_fresh", "fresh_until"),
+        # A broad search's page walked in its order (db.catalogue_broad).
+        Index("ix_catalogue_product_prices_price", "currency", "price", "product_id"),
+        Index(
+            "ix_catalogue_product_prices_lead_time",
+            "currency",
+            "lead_time_days",
+            "price",
+            "product_id",
+        ),
+    )
 
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CTE, Table, and_, func, or_, true
+from sqlalchemy import CTE, Subquery, Table, and_, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -49,7 +49,7 @@ def summed(filters: SearchFilters) -> bool:
     )
 
 
-Results = CTE | Table
+Results = CTE | Table | Subquery
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,20 +77,34 @@ def _between(column: ColumnElement[Any], filters: SearchFilters) -> ColumnElemen
     return and_(*conditions)
 
 
-def flags(results: Results, filters: SearchFilters) -> Flags:
-    c = results.c
+def _described(
+    columns: Any, filters: SearchFilters
+) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
+    """The brand, hazard and temperature filters on ``columns`` (a product's or a found row's)."""
     brand: ColumnElement[bool] = true()
     if filters.brand is not None:
-        brand = func.lower(c.brand) == filters.brand.casefold()
+        brand = func.lower(columns.brand) == filters.brand.casefold()
     hazard: ColumnElement[bool] = true()
     if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
         hazard = or_(
-            c.hazard_class == filters.hazard_class,
-            c.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
+            columns.hazard_class == filters.hazard_class,
+            columns.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
         )
     temperature: ColumnElement[bool] = true()
     if filters.temperature is not None:
-        temperature = c.temperature_profile == filters.temperature
+        temperature = columns.temperature_profile == filters.temperature
+    return brand, hazard, temperature
+
+
+def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """The filters a product's own row decides (brand, hazard class, temperature profile), as
+    conditions on ``columns``: a page may apply them before it asks for prices."""
+    return list(_described(columns, filters))
+
+
+def flags(results: Results, filters: SearchFilters) -> Flags:
+    c = results.c
+    brand, hazard, temperature = _described(c, filters)
     return Flags(
         price=_between(c.price, filters),
         price_anywhere=_between(c.price_anywhere, filters),

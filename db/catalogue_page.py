@@ -63,7 +63,7 @@ def search_page(
     # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
     chosen = select(results).where(flags(results, filters).all()).order_by(*order)
     if after is not None:
-        chosen = chosen.where(_after(keys, descending, after))
+        chosen = chosen.where(after_key(keys, descending, after))
     page = chosen.limit(limit + 1).subquery("page")
     shown = ordering(page, sort)
     statement: Select[Any] = (
@@ -87,7 +87,7 @@ def search_page(
     return [Found(*row) for row in session.execute(statement)]
 
 
-def _after(
+def after_key(
     keys: list[ColumnElement[Any]], descending: list[bool], values: Sequence[Any]
 ) -> ColumnElement[bool]:
     """Rows strictly after ``values`` in this order (``api.pagination.Keyset.after``'s rule)."""

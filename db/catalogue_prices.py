@@ -59,16 +59,21 @@ def refresh_prices(
         products = sorted({product for _, product in logged} | set(lapsed))
         if not products:
             return 0
-        session.execute(
-            delete(CatalogueProductPrice).where(CatalogueProductPrice.product_id.in_(products))
-        )
-        session.execute(_summed(products, today))
+        sum_prices(session, products, today)
         session.execute(
             delete(CataloguePriceChange).where(
                 CataloguePriceChange.id.in_([change for change, _ in logged])
             )
         )
     return len(products)
+
+
+def sum_prices(session: Session, products: list[str], today: date) -> None:
+    """``products``' prices summed again from their offers (their log is left as it is)."""
+    session.execute(
+        delete(CatalogueProductPrice).where(CatalogueProductPrice.product_id.in_(products))
+    )
+    session.execute(_summed(products, today))
 
 
 def _summed(products: list[str], today: date) -> Insert:

@@ -20,6 +20,8 @@ page is cut from the found products (``db.catalogue_page``) and the facets
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    Select,
     String,
     Table,
     case,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -163,7 +167,30 @@ def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], C
     return or_(*matched), score
 
 
-def _matched(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) -> CTE:
+# The catalogue's fixed sample: the products whose id hashes to 0 modulo SAMPLE, indexed on
+# their own (migration 0028's partial indexes). A hash of the id is blind to category, supplier
+# and when a product was listed, so the sample is one in SAMPLE of any set of products.
+SAMPLE = 64
+
+
+def sampled() -> ColumnElement[bool]:
+    """The product is in the sample (as migration 0028's partial indexes state it)."""
+    bucket = func.hashtext(Product.id).op("&")(literal_column(str(SAMPLE - 1)))
+    return bucket == literal_column("0")
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """What a product must meet to be found (conditions on ``products``), and its relevance."""
+
+    conditions: tuple[ColumnElement[bool], ...]
+    score: ColumnElement[Any]
+    weight: float  # the most the words' weights can add up to (the rest is the length bonus)
+
+
+def matching(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) -> Matching:
+    """The query's groups and the category searched as conditions on a product (``loose``: the
+    groups ``loose_groups`` found nothing meets exactly), and its relevance score."""
     conditions: list[ColumnElement[bool]] = []
     score: ColumnElement[Any] = literal(0.0, Float)
     for group in query.groups:
@@ -177,36 +204,47 @@ def _matched(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) 
         length = cast(func.length(Product.search_text), Float)
         score = score + literal(CLOSENESS * TYPICAL_LENGTH, Float) / (TYPICAL_LENGTH + length)
     conditions.extend(_in_category(filters))
-    return (
-        select(
-            Product.id,
-            Product.brand,
-            Product.hazard_class,
-            Product.temperature_profile,
-            func.round(cast(score, Numeric), 6).label("score"),
-        )
-        .where(*conditions)
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
-    )
+    weight = float(len(query.groups)) * max(WEIGHTS.values())
+    return Matching(tuple(conditions), func.round(cast(score, Numeric), 6), weight)
 
 
-def _results(
-    query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, today: date
-) -> tuple[CTE, CTE]:
+def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int | None) -> CTE:
+    statement = select(
+        Product.id,
+        Product.brand,
+        Product.hazard_class,
+        Product.temperature_profile,
+        matching.score.label("score"),
+    ).where(*matching.conditions, *where)
+    if top is not None:
+        statement = statement.order_by(matching.score.desc(), Product.id).limit(top)
+    return statement.cte("matched").prefix_with("MATERIALIZED")
+
+
+def found(
+    matching: Matching,
+    filters: SearchFilters,
+    *,
+    today: date,
+    where: Sequence[ColumnElement[bool]] = (),
+    top: int | None = None,
+    by_offers: bool = False,
+) -> CTE:
     """The matching products with their best offers (``price`` in the region asked,
     ``price_anywhere`` in any; ``regions`` where their offers deliver, comma-separated, where
-    the sums answer), before the product and price filters; and ``matched``.
+    the sums answer), before the product and price filters, as a statement's CTE. ``where``
+    narrows the products further (the sample, a page's own filters); ``top`` keeps only the
+    most relevant; ``by_offers`` asks every one's offers, never its sum.
 
     Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
     and left to inline the steps it re-aggregated every product's offers once a matched row
     (a second page by price over 1,218 products: 1.4 s inlined, 49 ms materialized)."""
-    matched = _matched(query, loose, filters)
-    if summed(filters):
+    matched = _matched(matching, where, top)
+    if summed(filters) and not by_offers:
         best = summed_best(matched, filters, today)
     else:
-        best = asked(select(matched.c.id), filters, today)
-    results = (
+        best = asked(select(matched.c.id), filters, today, regions=summed(filters))
+    return (
         select(
             matched,
             best.c.price,
@@ -219,14 +257,6 @@ def _results(
         .cte("results")
         .prefix_with("MATERIALIZED")
     )
-    return results, matched
-
-
-def found(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters, *, today: date) -> CTE:
-    """The matching products with their best offers, as a statement's CTE (``loose``: the
-    groups ``loose_groups`` found nothing meets exactly): for a page without facets."""
-    results, _ = _results(query, loose, filters, today)
-    return results
 
 
 # The found products of a first page: a temporary table of one fixed name, emptied when a
@@ -257,16 +287,29 @@ _CREATE_FOUND = str(
 
 def found_once(
     session: Session,
-    query: ParsedQuery,
-    loose: frozenset[str],
+    matching: Matching,
     filters: SearchFilters,
     *,
     today: date,
-) -> Table:
-    """``found``, computed once into the connection's ``FOUND`` table, which the first page and
-    its facets both read: each computed it on its own before, which doubled a first page's time
-    (a broad word's 60,000 products' best offers, twice)."""
+    where: Sequence[ColumnElement[bool]] = (),
+    top: int | None = None,
+    by_offers: bool = False,
+) -> int:
+    """``found`` added to the connection's ``FOUND`` table, which a first page and its facets
+    both read (each computed it on its own before, which doubled a first page's time: a broad
+    word's 60,000 products' best offers, twice); how many rows it added."""
+    results = found(matching, filters, today=today, where=where, top=top, by_offers=by_offers)
+    return fill_found(session, select(results))
+
+
+def fill_found(session: Session, rows: Select[Any]) -> int:
+    """``rows`` (``found``'s columns) added to ``FOUND``; how many."""
+    written = session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], rows))
+    return int(written.rowcount)  # type: ignore[attr-defined]
+
+
+def clear_found(session: Session) -> None:
+    """``FOUND`` made if this connection has none, and emptied: a search begins with it so,
+    whatever an earlier search in the same transaction left there."""
     session.connection().exec_driver_sql(_CREATE_FOUND)
-    results = found(query, loose, filters, today=today)
-    session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], select(results)))
-    return FOUND
+    session.execute(FOUND.delete())

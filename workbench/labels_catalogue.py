@@ -38,6 +38,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "cat_searched_as": ("检索词", "Searched as"),
     "cat_no_results": ("没有找到符合条件的商品。", "No product matches."),
     "cat_facets": ("筛选统计", "Refine"),
+    "cat_facets_estimated": (
+        "匹配商品较多，数量为抽样估计。",
+        "Many products match: the counts are estimated from a sample.",
+    ),
     "cat_facet_brand": ("品牌", "Brand"),
     "cat_facet_hazard_class": ("危险品类别", "Hazard class"),
     "cat_facet_temperature": ("温控要求", "Temperature profile"),

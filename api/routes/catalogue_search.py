@@ -4,7 +4,8 @@ Words are forgiven as ``rules.search_text`` forgives them (width, case, spacing,
 ``5毫米``), synonyms come from the categories' lists ops maintain, misspellings are met by
 trigram similarity (``db.catalogue_search``). Each product comes with its best offer among
 those buyers may see (accredited, unsuspended suppliers; valid today, China time), the query
-words it met and how (``rules.search_explain``), and the first page with the facet counts.
+words it met and how (``rules.search_explain``), and the first page with the facet counts
+(estimated on a sample where a search matches thousands: ``db.catalogue_broad``).
 
 Pages are keyset pages as every list's (``api.pagination``): the next page's opaque cursor in
 ``X-Next-Cursor`` and ``Link`` (and in the body, beside the facets); a cursor belongs to its
@@ -28,10 +29,11 @@ from api.pagination import MAX_CURSOR, Key, Keyset, Page
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Line, Money
 from db.catalogue import CatalogueCategory
-from db.catalogue_facets import MAX_FACET_VALUES, FacetCount, facets
+from db.catalogue_broad import search
+from db.catalogue_facets import MAX_FACET_VALUES, FacetCount
 from db.catalogue_filters import SearchFilters, Sort
-from db.catalogue_page import Found, search_page
-from db.catalogue_search import found, found_once, loose_groups, subtree, synonyms
+from db.catalogue_page import Found
+from db.catalogue_search import loose_groups, matching, subtree, synonyms
 from rules.search_explain import FieldMatch, explain
 from rules.search_text import ParsedQuery, parse_query, with_unit
 from rules.waybill_parties import china_today
@@ -128,6 +130,9 @@ class SearchAnswer(BaseModel):
     results: list[ProductHit]
     # Counts under every filter but the facet's own; on the first page only (cursor absent).
     facets: dict[str, list[FacetValue]] | None
+    # The counts were taken on a fixed sample of the catalogue, one product in 64, and scaled:
+    # a search matching thousands of products (``db.catalogue_broad``).
+    facets_estimated: bool
     next_cursor: str | None
 
 
@@ -252,15 +257,19 @@ def search_catalogue(
     )
     keyset = KEYSETS[sort]
     page = Page(keyset, limit, request, response, keyset.decode(cursor) if cursor else None)
-    today = china_today()
     loose = loose_groups(session, query, filters)
-    # A first page comes with facets: its products are found once for both.
-    results = (
-        found(query, loose, filters, today=today)
-        if cursor
-        else found_once(session, query, loose, filters, today=today)
+    searched = search(
+        session,
+        matching(query, loose, filters),
+        filters,
+        loose=bool(loose),
+        sort=sort,
+        after=page.start,
+        limit=limit,
+        counted=cursor is None,
+        today=china_today(),
     )
-    hits = search_page(session, results, filters, sort=sort, after=page.start, limit=limit)
+    hits = searched.hits
     if len(hits) > limit:
         hits = hits[:limit]
         page.next_cursor = keyset.encode(hits[-1])
@@ -269,7 +278,8 @@ def search_catalogue(
         query=query.text,
         words=_words(query),
         results=[_hit(row, query, currency, units.get(row.category_id, {})) for row in hits],
-        facets=None if cursor else _facets(facets(session, results, filters, today=today)),
+        facets=None if searched.facets is None else _facets(searched.facets),
+        facets_estimated=searched.estimated,
         next_cursor=page.next_cursor,
     )
     for name, value in page.headers().items():

@@ -1,0 +1,322 @@
+"""A catalogue search answered: a page of found products and, on a first page, facet counts;
+broad searches without finding every product they match.
+
+A word like 螺丝刀 meets 60,000 of a million products. Finding each with its best offer before
+the first page could be sorted or counted took over a second, however the finding was tuned:
+the products' rows alone are 47,000 blocks. A search engine answers such a query without
+visiting every match: it reads an index in the page's order until the page is full, and counts
+facets on a sample. So does this module, in PostgreSQL:
+
+- **Breadth.** A search first counts its matches in the catalogue's fixed sample (one product
+  in ``SAMPLE``: ``db.catalogue_search.sampled``, partial indexes of migration 0028), a probe of
+  a thirty-second of the index. Fewer than ``BROAD`` there (about 2,000 products in all), or a
+  word met only loosely (trigrams), and the search is answered exactly, as it always was.
+- **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
+  (``Searched.estimated``): a value held by a few products may be missing or rounded up.
+- **Its page by price or lead time** is walked: the summed prices (``db.catalogue_prices``)
+  in the page's order, each product read by its key and kept when it meets the words, the
+  category and the filters, until the page is full. A product whose sum is logged as changed
+  or has lapsed is asked of its offers, as every search asks them, and merged in.
+- **Its page by relevance** takes the matching products' scores alone, the most relevant few
+  first, and only those products' prices.
+
+Either way the page is the exact one: a walk that does not fill its page within ``WALK_MAX``
+steps, a price filter the sums cannot answer (province, MOQ, stock, quantity) or more than
+``UNSUMMED_MAX`` products logged or lapsed, and the page is found exactly instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    cast,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
+from db.catalogue_facets import FacetCount, facets
+from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
+from db.catalogue_page import Found, ordering, search_page
+from db.catalogue_search import (
+    CLOSENESS,
+    FOUND,
+    SAMPLE,
+    TYPICAL_LENGTH,
+    Matching,
+    clear_found,
+    fill_found,
+    found,
+    found_once,
+    sampled,
+)
+
+BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
+WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
+UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
+TOP = 4  # a relevance page's products taken by score alone, in pages
+
+
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """A page (``limit + 1`` products at most: one more says there are more) and, on a first
+    page, the facet counts; ``estimated`` when they were counted on the sample."""
+
+    hits: list[Found]
+    facets: list[FacetCount] | None
+    estimated: bool
+    way: str  # how the page was found: "exact", "walked" or "most relevant"
+
+
+@dataclass(frozen=True, slots=True)
+class Breadth:
+    matched: int  # matches in the sample
+    population: float  # products in the sample, as the planner last counted them (0: unknown)
+
+    def walk(self, limit: int) -> int | None:
+        """How many summed prices a walk for ``limit`` products may read (None: too many)."""
+        if self.population <= 0:
+            return WALK_MAX
+        expected = (limit + 1) * self.population / self.matched
+        return None if expected * 4 > WALK_MAX else WALK_MAX
+
+
+def breadth(session: Session, matching: Matching, *, loose: bool) -> Breadth:
+    """How many of the sample the search matches (none asked when a word is met loosely: the
+    trigram index has no sample of its own), and how big the sample is."""
+    if loose:
+        return Breadth(0, 0.0)
+    matched = select(func.count()).select_from(
+        select(Product.id).where(*matching.conditions, sampled()).subquery()
+    )
+    pg_class = table("pg_class", column("relname"), column("reltuples"))
+    population = select(pg_class.c.reltuples).where(
+        pg_class.c.relname == "ix_products_category_sample"
+    )
+    count, size = session.execute(
+        select(matched.scalar_subquery(), population.scalar_subquery())
+    ).one()
+    return Breadth(int(count), float(size or 0.0))
+
+
+def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
+    """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed."""
+    prices = CatalogueProductPrice
+    lapsed = select(prices.product_id).where(
+        prices.currency == filters.currency, prices.fresh_until <= today
+    )
+    return select(CataloguePriceChange.product_id).union(lapsed)
+
+
+def search(
+    session: Session,
+    matching: Matching,
+    filters: SearchFilters,
+    *,
+    loose: bool,
+    sort: Sort,
+    after: Sequence[Any] | None,
+    limit: int,
+    counted: bool,
+    today: date,
+    broad: int = BROAD,
+) -> Searched:
+    """The page after ``after`` and, when ``counted``, the facets (``loose``: some word is met
+    only loosely; ``broad``: the sampled matches from which a search is broad)."""
+    clear_found(session)
+    wide = breadth(session, matching, loose=loose)
+    if wide.matched < broad:
+        if not counted:
+            page = _exact(session, matching, filters, sort, after, limit, today)
+            return Searched(page, None, estimated=False, way="exact")
+        found_once(session, matching, filters, today=today)
+        counts = facets(session, FOUND, filters, today=today)
+        page = search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)
+        return Searched(page, counts, estimated=False, way="exact")
+    estimate = None
+    if counted:
+        found_once(session, matching, filters, today=today, where=[sampled()])
+        estimate = [
+            FacetCount(c.facet, c.value, c.count * SAMPLE)
+            for c in facets(session, FOUND, filters, today=today)
+        ]
+        clear_found(session)
+    hits: list[Found] | None = None
+    if sort is Sort.RELEVANCE:
+        way = "most relevant"
+        hits = _most_relevant(session, matching, filters, after, limit, today)
+    elif (budget := wide.walk(limit)) is not None:
+        way = "walked"
+        hits = _walked(session, matching, filters, sort, after, limit, today, budget)
+    if hits is None:
+        way = "exact"
+        hits = _exact(session, matching, filters, sort, after, limit, today)
+    return Searched(hits, estimate, estimated=counted, way=way)
+
+
+def _exact(
+    session: Session,
+    matching: Matching,
+    filters: SearchFilters,
+    sort: Sort,
+    after: Sequence[Any] | None,
+    limit: int,
+    today: date,
+) -> list[Found]:
+    """The page from every matching product (those the product's own filters keep)."""
+    results = found(matching, filters, today=today, where=described(Product, filters))
+    return search_page(session, results, filters, sort=sort, after=after, limit=limit)
+
+
+def _most_relevant(
+    session: Session,
+    matching: Matching,
+    filters: SearchFilters,
+    after: Sequence[Any] | None,
+    limit: int,
+    today: date,
+) -> list[Found] | None:
+    """The page by relevance from the ``TOP`` pages' most relevant matching products and their
+    prices; None when fewer than a page of them had a price the filters keep (more might have,
+    or the last page is reached).
+
+    A score is the words' weights plus a bonus that shrinks with the text's length, so a score
+    bounds the length: the sample's few best scores give a length no better-scoring product
+    exceeds, and the products within it are found from both indexes (terms and length) without
+    reading the others. The page holds when its last product scores at least that much;
+    otherwise every matching product is scored."""
+    where = described(Product, filters)
+    if after is not None:
+        score, product_id = after
+        where.append(
+            (matching.score < score) | ((matching.score == score) & (Product.id > product_id))
+        )
+    top = TOP * (limit + 1)
+    bar: Decimal | None = session.scalar(
+        select(matching.score)
+        .where(*matching.conditions, *where, sampled())
+        .order_by(matching.score.desc())
+        .offset(top // SAMPLE + 1)  # about twice the products the page takes, in all
+        .limit(1)
+    )
+    longest = None if bar is None else _longest(bar, matching.weight)
+    if bar is not None and longest is not None:
+        within = [*where, func.length(Product.search_text) <= longest]
+        found_once(session, matching, filters, today=today, where=within, top=top)
+        hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
+        if len(hits) > limit and hits[-1].score >= bar:
+            return hits
+        clear_found(session)
+    found_once(session, matching, filters, today=today, where=where, top=top)
+    hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
+    if len(hits) > limit:
+        return hits
+    clear_found(session)
+    return None
+
+
+def _longest(score: Decimal, weight: float) -> int | None:
+    """The longest text a product scoring ``score`` or more may have, when the words' weights
+    (at most ``weight``) leave the length bonus to make up the rest (None: they need not)."""
+    needed = float(score) - weight - 1e-6  # scores are rounded to six places
+    if needed <= 0:
+        return None
+    return math.floor(CLOSENESS * TYPICAL_LENGTH / needed - TYPICAL_LENGTH)
+
+
+def _walked(
+    session: Session,
+    matching: Matching,
+    filters: SearchFilters,
+    sort: Sort,
+    after: Sequence[Any] | None,
+    limit: int,
+    today: date,
+    budget: int,
+) -> list[Found] | None:
+    """The page by price or lead time walked along the summed prices; None when the sums
+    cannot answer or the walk did not fill the page within ``budget`` steps."""
+    if not summed(filters):
+        return None
+    counted = _unsummed(filters, today).limit(UNSUMMED_MAX + 1).subquery()
+    unsummed = session.scalar(select(func.count()).select_from(counted)) or 0
+    if unsummed > UNSUMMED_MAX:
+        return None
+    prices = CatalogueProductPrice
+    keys: list[Any] = [prices.price, prices.product_id]
+    if sort is Sort.LEAD_TIME:
+        keys.insert(0, prices.lead_time_days)
+    conditions = [prices.currency == filters.currency, prices.fresh_until > today]
+    if filters.price_min is not None:
+        conditions.append(prices.price >= filters.price_min)
+    if filters.price_max is not None:
+        conditions.append(prices.price <= filters.price_max)
+    if after is not None:  # every key ascends: one row comparison, which the index answers
+        conditions.append(tuple_(*keys) > tuple_(*after))
+    steps = (
+        select(
+            prices.product_id, prices.price, prices.lead_time_days, prices.offers, prices.regions
+        )
+        .where(*conditions)
+        .order_by(*keys)
+        .limit(budget)
+        .subquery("steps")
+    )
+    # Read product by product: joined as sets, PostgreSQL hashed every match of a broad word
+    # (OFFSET 0 keeps it from flattening the lateral read into such a join).
+    product = (
+        select(
+            Product.brand,
+            Product.hazard_class,
+            Product.temperature_profile,
+            matching.score.label("score"),
+        )
+        .where(Product.id == steps.c.product_id, *matching.conditions)
+        .offset(0)
+        .lateral("product")
+    )
+    unlogged = ~exists().where(CataloguePriceChange.product_id == steps.c.product_id)
+    walk = (
+        select(
+            steps.c.product_id.label("id"),
+            product.c.brand,
+            product.c.hazard_class,
+            product.c.temperature_profile,
+            product.c.score,
+            steps.c.price,
+            steps.c.price.label("price_anywhere"),
+            steps.c.lead_time_days,
+            cast(steps.c.offers, BigInteger).label("offers"),
+            func.array_to_string(steps.c.regions, ",").label("regions"),
+        )
+        .select_from(steps.join(product, true()))
+        .where(unlogged)
+        .subquery("walk")
+    )
+    page = (
+        select(walk)
+        .where(flags(walk, filters).all())
+        .order_by(*ordering(walk, sort))
+        .limit(limit + 1)
+    )
+    if fill_found(session, page) <= limit:
+        clear_found(session)
+        return None
+    if unsummed:
+        where = [Product.id.in_(_unsummed(filters, today))]
+        found_once(session, matching, filters, today=today, where=where, by_offers=True)
+    return search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)

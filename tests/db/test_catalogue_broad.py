@@ -1,0 +1,262 @@
+"""Broad searches (``db.catalogue_broad``) find the very pages an exact search finds.
+
+A category of its own holds about a thousand products, two suppliers' offers on some, their
+prices summed as the refresher sums them, but a few products logged as changed since (their sums
+stale) and a few sums lapsed (and wrong): a walk that trusted either would show a wrong price
+first. Every search runs twice: as a broad search (any sampled match makes it broad) and as an
+exact one (none does), page after page, and the pages must be equal, row for row.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.catalogue import ProductListing
+from db.catalogue import CataloguePriceChange, CatalogueProductPrice
+from db.catalogue_broad import Searched, search
+from db.catalogue_filters import SearchFilters, Sort
+from db.catalogue_page import Found
+from db.catalogue_prices import sum_prices
+from db.catalogue_search import SAMPLE, loose_groups, matching, subtree, synonyms
+from db.catalogue_writes import write_listings
+from db.session import transaction
+from rules.catalogue_listing import check_listing
+from rules.search_text import parse_query
+from rules.waybill_parties import china_today
+from storage.object_store import ObjectStore
+from tests.harness.catalogue_offers import LENGTH, category, terms
+from tests.harness.sourcing import accredited_supplier
+
+NOUNS = ("十字螺丝刀", "螺丝刀", "活动扳手")
+ADJECTIVES = ("", "重型", "进口精密", "家用多功能绝缘")
+BRANDS = ("Stanley", "Bosch", "世达", "得力")
+REGIONS = ("CN-JS", "CN-SH", "CN-GD", "CN")
+LIMIT = 10
+EXACT = 10**9  # no sample holds that many matches: every search is exact
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    category_path: str
+    products: list[str]
+
+
+def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> ProductListing:
+    noun = NOUNS[n % len(NOUNS)]
+    name = f"{rng.choice(ADJECTIVES)}{noun} {rng.choice((3, 5, 8))}mm"
+    regions = tuple(rng.sample(REGIONS, rng.randint(1, 2)))
+    offer = terms(
+        [("1", str(price)), ("100", str((price * Decimal("0.9")).quantize(Decimal("0.01"))))],
+        lead_time_days=rng.randint(1, 20),
+        regions=regions,
+    )
+    return ProductListing(
+        sku=f"B-{n}",
+        category_id=category_id,
+        name=name,
+        brand=BRANDS[n % len(BRANDS)],
+        model=f"M-{n:05d}",
+        attributes={"length": str(rng.choice((50, 100, 200)))},
+        offer=offer,
+    )
+
+
+def _write(
+    sessions: sessionmaker[Session], supplier: str, listings: list[ProductListing]
+) -> list[str]:
+    checked = [check_listing(listing, (LENGTH,)) for listing in listings]
+    assert not any(isinstance(c, list) for c in checked), checked
+    with transaction(sessions) as session:
+        written = write_listings(session, supplier, checked, None)  # type: ignore[arg-type]
+    return [w.product_id for w in written]
+
+
+def _sampled(sessions: sessionmaker[Session], ids: list[str]) -> int:
+    """How many of ``ids`` the sample holds, by the hash migration 0028 states."""
+    with sessions() as session:
+        return int(
+            session.scalar(
+                text(
+                    "SELECT count(*) FROM products WHERE id = ANY(:ids) AND (hashtext(id) & 63) = 0"
+                ),
+                {"ids": ids},
+            )
+            or 0
+        )
+
+
+@pytest.fixture(scope="module")
+def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
+    rng = random.Random(20261205)
+    category_id = category(sessions)
+    first = accredited_supplier(sessions, store).id
+    second = accredited_supplier(sessions, store).id
+    today = china_today()
+    products: list[str] = []
+    n = 0
+    # Enough products that the sample holds several of each word (a hash of random ids).
+    while len(products) < 960 or _sampled(sessions, products) < 8:
+        batch = []
+        for _ in range(240):
+            price = Decimal(rng.randint(100, 50_000)) / 100
+            if rng.random() < 0.1:
+                price = Decimal("9.90")  # ties, broken by the product id
+            batch.append(_listing(rng, category_id, n, price))
+            n += 1
+        products.extend(_write(sessions, first, batch))
+        # The second supplier lists every fourth product too: two offers to sum.
+        again = [listing.model_copy(update={"sku": f"C-{listing.sku}"}) for listing in batch[::4]]
+        _write(sessions, second, again)
+    with transaction(sessions) as session:
+        sum_prices(session, products, today)
+        session.execute(
+            delete(CataloguePriceChange).where(CataloguePriceChange.product_id.in_(products))
+        )
+        # Lapsed sums, made wrong: searched from their offers, never at 0.01.
+        session.execute(
+            update(CatalogueProductPrice)
+            .where(CatalogueProductPrice.product_id.in_(products[5:40:7]))
+            .values(fresh_until=today, price=Decimal("0.01"), lead_time_days=0)
+        )
+    # Changed since their sums: the first supplier's price on a few falls to 0.50.
+    changed = [
+        _listing(random.Random(i), category_id, i, Decimal("0.50")) for i in range(3, 60, 11)
+    ]
+    _write(sessions, first, changed)
+    return Catalogue(category_id, products)
+
+
+def _search(
+    sessions: sessionmaker[Session],
+    words: str,
+    filters: SearchFilters,
+    sort: Sort,
+    after: list[Any] | None,
+    *,
+    broad: int,
+) -> Searched:
+    with sessions() as session:
+        query = parse_query(words, synonyms(session, filters.category_path))
+        loose = loose_groups(session, query, filters)
+        return search(
+            session,
+            matching(query, loose, filters),
+            filters,
+            loose=bool(loose),
+            sort=sort,
+            after=after,
+            limit=LIMIT,
+            counted=after is None,
+            today=china_today(),
+            broad=broad,
+        )
+
+
+def _key(hit: Found, sort: Sort) -> list[Any]:
+    if sort is Sort.PRICE:
+        return [hit.price, hit.product_id]
+    if sort is Sort.LEAD_TIME:
+        return [hit.lead_time_days, hit.price, hit.product_id]
+    return [hit.score, hit.product_id]
+
+
+def _row(hit: Found) -> tuple[Any, ...]:
+    return (hit.product_id, hit.price, hit.score, hit.lead_time_days, hit.offers)
+
+
+def _pages(
+    sessions: sessionmaker[Session], words: str, filters: SearchFilters, sort: Sort, broad: int
+) -> Iterator[Searched]:
+    after = None
+    for _ in range(4):
+        searched = _search(sessions, words, filters, sort, after, broad=broad)
+        yield searched
+        if len(searched.hits) <= LIMIT:
+            return
+        after = _key(searched.hits[LIMIT - 1], sort)
+
+
+CASES: list[tuple[str, dict[str, Any], Sort]] = [
+    ("螺丝刀", {}, Sort.RELEVANCE),
+    ("螺丝刀", {}, Sort.PRICE),
+    ("螺丝刀", {}, Sort.LEAD_TIME),
+    ("螺丝刀", {"brand": "stanley"}, Sort.PRICE),
+    ("螺丝刀", {"brand": "世达"}, Sort.RELEVANCE),
+    ("螺丝刀", {"price_min": Decimal("9.90"), "price_max": Decimal("120")}, Sort.PRICE),
+    ("扳手 5mm", {}, Sort.RELEVANCE),
+    ("", {}, Sort.PRICE),
+    ("", {}, Sort.RELEVANCE),
+    ("螺丝刀", {"region": "CN-JS"}, Sort.PRICE),  # a province: the sums cannot answer
+]
+
+
+@pytest.mark.parametrize(("words", "narrowed", "sort"), CASES)
+def test_a_broad_search_pages_as_the_exact_search_does(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    words: str,
+    narrowed: dict[str, Any],
+    sort: Sort,
+) -> None:
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids, **narrowed)
+    broad = list(_pages(sessions, words, filters, sort, broad=1))
+    exact = list(_pages(sessions, words, filters, sort, broad=EXACT))
+    assert [[_row(h) for h in p.hits] for p in broad] == [[_row(h) for h in p.hits] for p in exact]
+    assert len(exact) > 1  # pages after the first were compared too
+    assert {p.way for p in exact} == {"exact"}
+    if not narrowed:
+        expected = {Sort.RELEVANCE: "most relevant", Sort.PRICE: "walked"}
+        assert broad[0].way == expected.get(sort, "walked")
+    prices = {h.product_id: h.price for p in exact for h in p.hits}
+    assert Decimal("0.01") not in prices.values()  # lapsed sums were not trusted
+
+
+def test_the_changed_and_lapsed_products_lead_the_price_walk(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    first = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
+    assert first.way == "walked"
+    # The re-listed products' new price, 0.50, asked of their offers though their sums are older.
+    assert [h.price for h in first.hits[:5]] == [Decimal("0.50")] * 5
+
+
+def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    broad = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
+    exact = _search(sessions, "", filters, Sort.PRICE, None, broad=EXACT)
+    assert broad.estimated and not exact.estimated
+    assert broad.facets is not None and exact.facets is not None
+    brands = [c for c in broad.facets if c.facet == "brand"]
+    assert all(c.count % SAMPLE == 0 for c in broad.facets)
+    sampled = _sampled(sessions, catalogue.products)
+    assert sum(c.count for c in brands) == sampled * SAMPLE
+    assert sum(c.count for c in exact.facets if c.facet == "brand") == len(catalogue.products)
+
+
+def test_the_sample_is_one_product_in_sixty_four(sessions: sessionmaker[Session]) -> None:
+    """The hash spreads ids evenly: of 64,000 made-up ids, about a thousand are sampled."""
+    with sessions() as session:
+        count = session.scalar(
+            text(
+                "SELECT count(*) FROM generate_series(1, 64000) AS n "
+                "WHERE (hashtext('prd_' || md5(n::text)) & 63) = 0"
+            )
+        )
+    assert 850 <= (count or 0) <= 1150
