@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CompoundSelect,
+    and_,
     cast,
     column,
     exists,
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
 from db.catalogue_facets import FacetCount, facets
-from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
+from db.catalogue_filters import SearchFilters, Sort, flags, summed
 from db.catalogue_page import Found, ordering, search_page
 from db.catalogue_search import (
     CLOSENESS,
@@ -62,6 +63,7 @@ from db.catalogue_search import (
     fill_found,
     found,
     found_once,
+    page_filters,
     sampled,
 )
 
@@ -79,38 +81,42 @@ class Searched:
     hits: list[Found]
     facets: list[FacetCount] | None
     estimated: bool
-    way: str  # how the page was found: "exact", "walked" or "most relevant"
+    way: str  # how the page was found: "exact", "walked", "most relevant" or "shortest texts"
 
 
 @dataclass(frozen=True, slots=True)
 class Breadth:
     matched: int  # matches in the sample
+    kept: int  # of them, those the page's own filters keep (``page_filters``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
 
     def walk(self, limit: int) -> int | None:
         """How many summed prices a walk for ``limit`` products may read (None: too many)."""
         if self.population <= 0:
             return WALK_MAX
-        expected = (limit + 1) * self.population / self.matched
+        if not self.kept:
+            return None
+        expected = (limit + 1) * self.population / self.kept
         return None if expected * 4 > WALK_MAX else WALK_MAX
 
 
-def breadth(session: Session, matching: Matching, *, loose: bool) -> Breadth:
-    """How many of the sample the search matches (none asked when a word is met loosely: the
-    trigram index has no sample of its own), and how big the sample is."""
+def breadth(
+    session: Session, matching: Matching, filters: SearchFilters, *, loose: bool
+) -> Breadth:
+    """How many of the sample the search matches, and keeps under the page's own filters (none
+    asked when a word is met loosely: the trigram index has no sample of its own), and how big
+    the sample is."""
     if loose:
-        return Breadth(0, 0.0)
-    matched = select(func.count()).select_from(
-        select(Product.id).where(*matching.conditions, sampled()).subquery()
-    )
+        return Breadth(0, 0, 0.0)
+    kept = and_(true(), *page_filters(filters))
+    matched = select(func.count(), func.count().filter(kept)).where(*matching.conditions, sampled())
     pg_class = table("pg_class", column("relname"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
         pg_class.c.relname == "ix_products_category_sample"
     )
-    count, size = session.execute(
-        select(matched.scalar_subquery(), population.scalar_subquery())
-    ).one()
-    return Breadth(int(count), float(size or 0.0))
+    count, narrowed = session.execute(matched.select_from(Product)).one()
+    size = session.scalar(population)
+    return Breadth(int(count), int(narrowed), float(size or 0.0))
 
 
 def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
@@ -138,7 +144,7 @@ def search(
     """The page after ``after`` and, when ``counted``, the facets (``loose``: some word is met
     only loosely; ``broad``: the sampled matches from which a search is broad)."""
     clear_found(session)
-    wide = breadth(session, matching, loose=loose)
+    wide = breadth(session, matching, filters, loose=loose)
     if wide.matched < broad:
         if not counted:
             page = _exact(session, matching, filters, sort, after, limit, today)
@@ -157,8 +163,7 @@ def search(
         clear_found(session)
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
-        way = "most relevant"
-        hits = _most_relevant(session, matching, filters, after, limit, today)
+        way, hits = _most_relevant(session, matching, filters, after, limit, today)
     elif (budget := wide.walk(limit)) is not None:
         way = "walked"
         hits = _walked(session, matching, filters, sort, after, limit, today, budget)
@@ -178,7 +183,7 @@ def _exact(
     today: date,
 ) -> list[Found]:
     """The page from every matching product (those the product's own filters keep)."""
-    results = found(matching, filters, today=today, where=described(Product, filters))
+    results = found(matching, filters, today=today, where=page_filters(filters))
     return search_page(session, results, filters, sort=sort, after=after, limit=limit)
 
 
@@ -189,7 +194,7 @@ def _most_relevant(
     after: Sequence[Any] | None,
     limit: int,
     today: date,
-) -> list[Found] | None:
+) -> tuple[str, list[Found] | None]:
     """The page by relevance from the ``TOP`` pages' most relevant matching products and their
     prices; None when fewer than a page of them had a price the filters keep (more might have,
     or the last page is reached).
@@ -199,7 +204,7 @@ def _most_relevant(
     exceeds, and the products within it are found from both indexes (terms and length) without
     reading the others. The page holds when its last product scores at least that much;
     otherwise every matching product is scored."""
-    where = described(Product, filters)
+    where = page_filters(filters)
     if after is not None:
         score, product_id = after
         where.append(
@@ -213,23 +218,23 @@ def _most_relevant(
         .offset(top // SAMPLE + 1)  # about twice the products the page takes, in all
         .limit(1)
     )
-    longest = None if bar is None else _longest(bar, matching.weight)
+    longest = None if bar is None else longest_text(bar, matching.weight)
     if bar is not None and longest is not None:
         within = [*where, func.length(Product.search_text) <= longest]
         found_once(session, matching, filters, today=today, where=within, top=top)
         hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
         if len(hits) > limit and hits[-1].score >= bar:
-            return hits
+            return "shortest texts", hits
         clear_found(session)
     found_once(session, matching, filters, today=today, where=where, top=top)
     hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
     if len(hits) > limit:
-        return hits
+        return "most relevant", hits
     clear_found(session)
-    return None
+    return "exact", None
 
 
-def _longest(score: Decimal, weight: float) -> int | None:
+def longest_text(score: Decimal, weight: float) -> int | None:
     """The longest text a product scoring ``score`` or more may have, when the words' weights
     (at most ``weight``) leave the length bonus to make up the rest (None: they need not)."""
     needed = float(score) - weight - 1e-6  # scores are rounded to six places
@@ -285,7 +290,7 @@ def _walked(
             Product.temperature_profile,
             matching.score.label("score"),
         )
-        .where(Product.id == steps.c.product_id, *matching.conditions)
+        .where(Product.id == steps.c.product_id, *matching.conditions, *page_filters(filters))
         .offset(0)
         .lateral("product")
     )

@@ -54,8 +54,8 @@ from sqlalchemy.types import Text
 
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
 from db.catalogue_best import asked, summed_best
-from db.catalogue_filters import SearchFilters, summed
-from rules.search_text import MatchKind, ParsedQuery, QueryGroup
+from db.catalogue_filters import SearchFilters, described, summed
+from rules.search_text import MatchKind, ParsedQuery, QueryGroup, token_terms, tokens
 
 WEIGHTS = {
     MatchKind.EXACT: 1.0,
@@ -123,6 +123,24 @@ def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
     if filters.category_path is None:
         return []
     return [Product.category_id.in_(filters.category_ids)]
+
+
+def page_filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """The filters a product's own row decides (brand, hazard class, temperature profile), as
+    conditions on ``products`` a page may apply before it asks for prices (facets may not: each
+    counts without its own filter).
+
+    A brand is asked of the terms index too, which the product's brand is indexed in: without
+    it, a broad word narrowed to one brand read every match's row to compare brands (60,000 for
+    one in thirty). Only for a brand whose letters are ASCII or have no case, where PostgreSQL's
+    ``lower`` and the index's folding cannot disagree about which products it names."""
+    conditions = described(Product, filters)
+    brand = filters.brand
+    if brand is not None and (brand.isascii() or brand == brand.casefold() == brand.upper()):
+        held = {term for token in tokens(brand) for term in token_terms(token)}
+        if held:
+            conditions.append(Product.terms.contains(_terms(frozenset(held))))
+    return conditions
 
 
 def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
