@@ -134,6 +134,14 @@ def cases(model: str) -> list[Case]:
         _exact("a model number, spaced: " + model, model.replace("-", " ")),
         _exact("broad, by price: 螺丝刀", "螺丝刀", sort="price"),
         _exact("broad, relevance: 螺丝刀", "螺丝刀"),
+        _exact("broad, by lead time: 螺丝刀", "螺丝刀", sort="lead_time"),
+        Case(
+            "broad, one brand, by price: 螺丝刀 Stanley",
+            {"q": "螺丝刀", "brand": "Stanley", "sort": "price"},
+            "p.terms @> %(terms)s::text[] AND lower(p.brand) = 'stanley'",
+            {"terms": _terms("螺丝刀")},
+            compare=True,
+        ),
         Case(
             "misspelt: stainles screwdrivr",
             {"q": "stainles screwdrivr"},

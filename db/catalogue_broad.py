@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CompoundSelect,
+    Select,
     and_,
     cast,
     column,
@@ -108,15 +109,23 @@ def breadth(
     the sample is."""
     if loose:
         return Breadth(0, 0, 0.0)
+    count, kept, size = session.execute(sample_count(matching, filters)).one()
+    return Breadth(int(count), int(kept), float(size or 0.0))
+
+
+def sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
+    """The search's matches in the sample, those the page's own filters keep, and the sample's
+    size as the planner last counted it (its index's row estimate)."""
     kept = and_(true(), *page_filters(filters))
-    matched = select(func.count(), func.count().filter(kept)).where(*matching.conditions, sampled())
     pg_class = table("pg_class", column("relname"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
         pg_class.c.relname == "ix_products_category_sample"
     )
-    count, narrowed = session.execute(matched.select_from(Product)).one()
-    size = session.scalar(population)
-    return Breadth(int(count), int(narrowed), float(size or 0.0))
+    return (
+        select(func.count(), func.count().filter(kept), population.scalar_subquery())
+        .select_from(Product)
+        .where(*matching.conditions, sampled())
+    )
 
 
 def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
@@ -155,12 +164,12 @@ def search(
         return Searched(page, counts, estimated=False, way="exact")
     estimate = None
     if counted:
-        found_once(session, matching, filters, today=today, where=[sampled()])
+        # One statement: the sample's products found (a CTE) and counted.
+        in_sample = found(matching, filters, today=today, where=[sampled()])
         estimate = [
             FacetCount(c.facet, c.value, c.count * SAMPLE)
-            for c in facets(session, FOUND, filters, today=today)
+            for c in facets(session, in_sample, filters, today=today)
         ]
-        clear_found(session)
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
         way, hits = _most_relevant(session, matching, filters, after, limit, today)

@@ -212,6 +212,7 @@ async def test_best_price_and_filters(catalogue: Catalogue) -> None:
 async def test_facets_count_under_every_filter_but_their_own(catalogue: Catalogue) -> None:
     body = await catalogue.search("", brand="Stanley", price_max="100")
     facets = body["facets"]
+    assert body["facets_estimated"] is False  # six products: counted, not sampled
     # Brands: counted without the brand filter, with the price filter (Bosch's is 499).
     assert {f["value"]: f["count"] for f in facets["brand"]} == {
         "Stanley": 2, "世达": 1, "Lanxi": 1,

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
@@ -141,6 +141,8 @@ def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
         _listing(random.Random(i), category_id, i, Decimal("0.50")) for i in range(3, 60, 11)
     ]
     _write(sessions, first, changed)
+    with transaction(sessions) as session:  # as autovacuum would after so many rows
+        session.execute(text("ANALYZE products, catalogue_product_prices"))
     return Catalogue(category_id, products)
 
 
@@ -283,3 +285,44 @@ def test_the_sample_is_one_product_in_sixty_four(sessions: sessionmaker[Session]
             )
         )
     assert 850 <= (count or 0) <= 1150
+
+
+def _explain(session: Session, sql: str, params: Any) -> str:
+    rows = session.connection().exec_driver_sql("EXPLAIN " + sql, params)
+    return "\n".join(line for (line,) in rows)
+
+
+def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """The statements a broad search by price runs, EXPLAINed with sequential scans priced out
+    (on a test database of a few thousand rows PostgreSQL would rightly read the tables): the
+    sample counted from its partial index, the page walked along the price index product by
+    product, never a hash of every match."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
+        statements.append((sql, params))
+
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+        filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+        query = parse_query("螺丝刀", synonyms(session, catalogue.category_path))
+        found = matching(query, loose_groups(session, query, filters), filters)
+        session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+        event.listen(session.connection(), "before_cursor_execute", seen)
+        searched = search(
+            session, found, filters, loose=False, sort=Sort.PRICE, after=None, limit=LIMIT,
+            counted=True, today=china_today(), broad=1,
+        )  # fmt: skip
+        event.remove(session.connection(), "before_cursor_execute", seen)
+        assert searched.way == "walked"
+        (counted,) = [(q, p) for q, p in statements if "reltuples" in q]
+        (walked,) = [(q, p) for q, p in statements if "steps" in q]
+        counting = _explain(session, *counted)
+        walking = _explain(session, *walked)
+    # The category's or the word's sample index, whichever the planner deems narrower.
+    assert "sample on products" in counting and "Seq Scan" not in counting, counting
+    assert "Index Scan using ix_catalogue_product_prices_price" in walking, walking
+    assert "Index Scan using products_pkey" in walking, walking
+    assert "Hash" not in walking and "Bitmap" not in walking, walking
