@@ -9,20 +9,23 @@ facets on a sample. So does this module, in PostgreSQL:
 
 - **Breadth.** A search first counts its matches in the catalogue's fixed sample (one product
   in ``SAMPLE``: ``db.catalogue_search.sampled``, partial indexes of migration 0028), a probe of
-  a thirty-second of the index. Fewer than ``BROAD`` there (about 2,000 products in all), or a
-  word met only loosely (trigrams), and the search is answered exactly, as it always was.
+  a sixty-fourth of the index. Fewer than ``BROAD`` there (about 2,000 products in all), or a
+  word met only loosely (trigrams, which have no sample), and the search is answered exactly,
+  as it always was.
 - **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
   (``Searched.estimated``): a value held by a few products may be missing or rounded up.
 - **Its page by price or lead time** is walked: the summed prices (``db.catalogue_prices``)
   in the page's order, each product read by its key and kept when it meets the words, the
   category and the filters, until the page is full. A product whose sum is logged as changed
   or has lapsed is asked of its offers, as every search asks them, and merged in.
-- **Its page by relevance** takes the matching products' scores alone, the most relevant few
-  first, and only those products' prices.
+- **Its page by relevance** is cut from the products whose text is short enough to score as
+  well as the sample's third best (a score is the words' weights and a bonus that shrinks with
+  the text's length), found from the terms and length indexes together; only they are priced.
 
-Either way the page is the exact one: a walk that does not fill its page within ``WALK_MAX``
-steps, a price filter the sums cannot answer (province, MOQ, stock, quantity) or more than
-``UNSUMMED_MAX`` products logged or lapsed, and the page is found exactly instead.
+Either way the page is the exact one. A walk that does not fill its page within ``WALK_MAX``
+steps, a filter the sums cannot answer (province, MOQ, stock, quantity), more than
+``UNSUMMED_MAX`` products logged or lapsed, or a relevance page whose last product scores below
+the bound, and the page is found from every match instead (those the page's own filters keep).
 """
 
 from __future__ import annotations
@@ -91,14 +94,12 @@ class Breadth:
     kept: int  # of them, those the page's own filters keep (``page_filters``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
 
-    def walk(self, limit: int) -> int | None:
-        """How many summed prices a walk for ``limit`` products may read (None: too many)."""
-        if self.population <= 0:
-            return WALK_MAX
-        if not self.kept:
-            return None
-        expected = (limit + 1) * self.population / self.kept
-        return None if expected * 4 > WALK_MAX else WALK_MAX
+    def walks(self, limit: int) -> bool:
+        """Whether a walk is likely to fill a page of ``limit`` well within ``WALK_MAX`` steps
+        (else finding every match costs less)."""
+        if self.population <= 0:  # never counted: try, the walk gives way if it must
+            return True
+        return self.kept > 0 and (limit + 1) * self.population / self.kept * 4 <= WALK_MAX
 
 
 def breadth(
@@ -173,9 +174,9 @@ def search(
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
         way, hits = _most_relevant(session, matching, filters, after, limit, today)
-    elif (budget := wide.walk(limit)) is not None:
+    elif wide.walks(limit):
         way = "walked"
-        hits = _walked(session, matching, filters, sort, after, limit, today, budget)
+        hits = _walked(session, matching, filters, sort, after, limit, today)
     if hits is None:
         way = "exact"
         hits = _exact(session, matching, filters, sort, after, limit, today)
@@ -260,10 +261,9 @@ def _walked(
     after: Sequence[Any] | None,
     limit: int,
     today: date,
-    budget: int,
 ) -> list[Found] | None:
     """The page by price or lead time walked along the summed prices; None when the sums
-    cannot answer or the walk did not fill the page within ``budget`` steps."""
+    cannot answer or the walk did not fill the page within ``WALK_MAX`` steps."""
     if not summed(filters):
         return None
     counted = _unsummed(filters, today).limit(UNSUMMED_MAX + 1).subquery()
@@ -287,7 +287,7 @@ def _walked(
         )
         .where(*conditions)
         .order_by(*keys)
-        .limit(budget)
+        .limit(WALK_MAX)
         .subquery("steps")
     )
     # Read product by product: joined as sets, PostgreSQL hashed every match of a broad word

@@ -187,7 +187,7 @@ def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], C
 
 # The catalogue's fixed sample: the products whose id hashes to 0 modulo SAMPLE, indexed on
 # their own (migration 0028's partial indexes). A hash of the id is blind to category, supplier
-# and when a product was listed, so the sample is one in SAMPLE of any set of products.
+# and when a product was listed, so the sample holds about one in SAMPLE of any set of products.
 SAMPLE = 64
 
 
