@@ -89,6 +89,8 @@ class Product(Base):
         ),
         # A broad search's page by relevance, among texts short enough (db.catalogue_broad).
         Index("ix_products_text_length", func.length(text("search_text"))),
+        # A brand filter's products, which PostgreSQL combines with the terms index.
+        Index("ix_products_brand_lower", func.lower(text("brand"))),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

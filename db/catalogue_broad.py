@@ -19,13 +19,16 @@ facets on a sample. So does this module, in PostgreSQL:
   category and the filters, until the page is full. A product whose sum is logged as changed
   or has lapsed is asked of its offers, as every search asks them, and merged in.
 - **Its page by relevance** is cut from the products whose text is short enough to score as
-  well as the sample's third best (a score is the words' weights and a bonus that shrinks with
-  the text's length), found from the terms and length indexes together; only they are priced.
+  well as one of the sample's best few (the third for a page of 20: the sample holds about
+  twice the products the page considers above it; a score is the words' weights and a bonus
+  that shrinks with the text's length), found from the terms and length indexes together; only
+  they are priced. A page whose last product scores below that bound is cut from the ``TOP``
+  pages' most relevant of every match instead, and priced the same way.
 
 Either way the page is the exact one. A walk that does not fill its page within ``WALK_MAX``
 steps, a filter the sums cannot answer (province, MOQ, stock, quantity), more than
-``UNSUMMED_MAX`` products logged or lapsed, or a relevance page whose last product scores below
-the bound, and the page is found from every match instead (those the page's own filters keep).
+``UNSUMMED_MAX`` products logged or lapsed, or too few priced products among the most relevant,
+and the page is found from every match (those the page's own filters keep).
 """
 
 from __future__ import annotations
@@ -41,16 +44,19 @@ from sqlalchemy import (
     BigInteger,
     CompoundSelect,
     Select,
+    String,
+    all_,
     and_,
+    any_,
     cast,
     column,
-    exists,
     func,
     select,
     table,
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
@@ -118,9 +124,9 @@ def sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
     """The search's matches in the sample, those the page's own filters keep, and the sample's
     size as the planner last counted it (its index's row estimate)."""
     kept = and_(true(), *page_filters(filters))
-    pg_class = table("pg_class", column("relname"), column("reltuples"))
+    pg_class = table("pg_class", column("oid"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
-        pg_class.c.relname == "ix_products_category_sample"
+        pg_class.c.oid == func.to_regclass("ix_products_category_sample")
     )
     return (
         select(func.count(), func.count().filter(kept), population.scalar_subquery())
@@ -130,12 +136,13 @@ def sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
 
 
 def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
-    """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed."""
+    """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed
+    (a product may come more than once)."""
     prices = CatalogueProductPrice
     lapsed = select(prices.product_id).where(
         prices.currency == filters.currency, prices.fresh_until <= today
     )
-    return select(CataloguePriceChange.product_id).union(lapsed)
+    return select(CataloguePriceChange.product_id).union_all(lapsed)
 
 
 def search(
@@ -153,12 +160,12 @@ def search(
 ) -> Searched:
     """The page after ``after`` and, when ``counted``, the facets (``loose``: some word is met
     only loosely; ``broad``: the sampled matches from which a search is broad)."""
-    clear_found(session)
     wide = breadth(session, matching, filters, loose=loose)
     if wide.matched < broad:
         if not counted:
             page = _exact(session, matching, filters, sort, after, limit, today)
             return Searched(page, None, estimated=False, way="exact")
+        clear_found(session)
         found_once(session, matching, filters, today=today)
         counts = facets(session, FOUND, filters, today=today)
         page = search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)
@@ -214,6 +221,7 @@ def _most_relevant(
     exceeds, and the products within it are found from both indexes (terms and length) without
     reading the others. The page holds when its last product scores at least that much;
     otherwise every matching product is scored."""
+    clear_found(session)
     where = page_filters(filters)
     if after is not None:
         score, product_id = after
@@ -263,13 +271,19 @@ def _walked(
     today: date,
 ) -> list[Found] | None:
     """The page by price or lead time walked along the summed prices; None when the sums
-    cannot answer or the walk did not fill the page within ``WALK_MAX`` steps."""
+    cannot answer (an offer filter, more than ``UNSUMMED_MAX`` products logged or lapsed) or
+    the walk did not fill the page within ``WALK_MAX`` steps.
+
+    The products whose sums cannot be trusted are read once, first, and both the walk (which
+    skips them) and their pricing from offers take that list: asked twice, a product summed or
+    logged in between would be missed or shown twice."""
     if not summed(filters):
         return None
-    counted = _unsummed(filters, today).limit(UNSUMMED_MAX + 1).subquery()
-    unsummed = session.scalar(select(func.count()).select_from(counted)) or 0
-    if unsummed > UNSUMMED_MAX:
+    listed = list(session.scalars(_unsummed(filters, today).limit(UNSUMMED_MAX + 1)))
+    if len(listed) > UNSUMMED_MAX:
         return None
+    clear_found(session)
+    unsummed = cast(sorted(set(listed)), ARRAY(String))
     prices = CatalogueProductPrice
     keys: list[Any] = [prices.price, prices.product_id]
     if sort is Sort.LEAD_TIME:
@@ -281,6 +295,8 @@ def _walked(
         conditions.append(prices.price <= filters.price_max)
     if after is not None:  # every key ascends: one row comparison, which the index answers
         conditions.append(tuple_(*keys) > tuple_(*after))
+    if listed:
+        conditions.append(prices.product_id != all_(unsummed))
     steps = (
         select(
             prices.product_id, prices.price, prices.lead_time_days, prices.offers, prices.regions
@@ -303,7 +319,6 @@ def _walked(
         .offset(0)
         .lateral("product")
     )
-    unlogged = ~exists().where(CataloguePriceChange.product_id == steps.c.product_id)
     walk = (
         select(
             steps.c.product_id.label("id"),
@@ -318,7 +333,6 @@ def _walked(
             func.array_to_string(steps.c.regions, ",").label("regions"),
         )
         .select_from(steps.join(product, true()))
-        .where(unlogged)
         .subquery("walk")
     )
     page = (
@@ -330,7 +344,7 @@ def _walked(
     if fill_found(session, page) <= limit:
         clear_found(session)
         return None
-    if unsummed:
-        where = [Product.id.in_(_unsummed(filters, today))]
+    if listed:
+        where = [Product.id == any_(unsummed)]
         found_once(session, matching, filters, today=today, where=where, by_offers=True)
     return search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)

@@ -1,7 +1,8 @@
 """Catalogue search's facets: how many found products each filter value has.
 
-Counted over ``db.catalogue_search``'s found products (the same temporary table the first page
-reads), under every filter but the facet's own, so a buyer sees what widening a filter would
+Counted over ``db.catalogue_search``'s found products (the temporary table a first page reads,
+or for a broad search its sample's, a CTE: ``db.catalogue_broad``), under every filter but the
+facet's own, so a buyer sees what widening a filter would
 give: brands, hazard classes, temperature profiles, price bands (each a decade of the unit
 price, in the asked currency) and delivery provinces (of each product's eligible offers, within
 the price filter on its best price anywhere).

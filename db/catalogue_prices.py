@@ -11,8 +11,8 @@ advisory lock keeps a second from running a round at the same time. A round read
 sums from one snapshot (REPEATABLE READ) and takes away only the log rows it read: a change
 committed meanwhile stays logged, for the next round.
 
-Search (``db.catalogue_search``) trusts a row only while its product is not logged and the row
-is fresh; otherwise it asks the product's offers, so a stale sum is never shown, only slower.
+Search (``db.catalogue_best``, ``db.catalogue_broad``) trusts a row only while its product is
+not logged and the row is fresh; otherwise it asks the product's offers, so a stale sum is never shown, only slower.
 """
 
 from __future__ import annotations

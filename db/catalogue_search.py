@@ -55,7 +55,7 @@ from sqlalchemy.types import Text
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
 from db.catalogue_best import asked, summed_best
 from db.catalogue_filters import SearchFilters, described, summed
-from rules.search_text import MatchKind, ParsedQuery, QueryGroup, token_terms, tokens
+from rules.search_text import MatchKind, ParsedQuery, QueryGroup
 
 WEIGHTS = {
     MatchKind.EXACT: 1.0,
@@ -128,19 +128,10 @@ def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
 def page_filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
     """The filters a product's own row decides (brand, hazard class, temperature profile), as
     conditions on ``products`` a page may apply before it asks for prices (facets may not: each
-    counts without its own filter).
-
-    A brand is asked of the terms index too, which the product's brand is indexed in: without
-    it, a broad word narrowed to one brand read every match's row to compare brands (60,000 for
-    one in thirty). Only for a brand whose letters are ASCII or have no case, where PostgreSQL's
-    ``lower`` and the index's folding cannot disagree about which products it names."""
-    conditions = described(Product, filters)
-    brand = filters.brand
-    if brand is not None and (brand.isascii() or brand == brand.casefold() == brand.upper()):
-        held = {term for token in tokens(brand) for term in token_terms(token)}
-        if held:
-            conditions.append(Product.terms.contains(_terms(frozenset(held))))
-    return conditions
+    counts without its own filter). A brand is looked up in its own index (``lower(brand)``,
+    migration 0028), which PostgreSQL combines with the terms index: without it, a broad word
+    narrowed to one brand read every match's row to compare brands (60,000 for one in thirty)."""
+    return described(Product, filters)
 
 
 def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
@@ -321,13 +312,13 @@ def found_once(
 
 
 def fill_found(session: Session, rows: Select[Any]) -> int:
-    """``rows`` (``found``'s columns) added to ``FOUND``; how many."""
+    """``rows`` (``found``'s columns) added to ``FOUND`` (``clear_found`` makes it); how many."""
     written = session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], rows))
     return int(written.rowcount)  # type: ignore[attr-defined]
 
 
 def clear_found(session: Session) -> None:
-    """``FOUND`` made if this connection has none, and emptied: a search begins with it so,
-    whatever an earlier search in the same transaction left there."""
+    """``FOUND`` made if this connection has none, and emptied: a search that fills it begins
+    so, whatever an earlier search in the same transaction left there."""
     session.connection().exec_driver_sql(_CREATE_FOUND)
     session.execute(FOUND.delete())

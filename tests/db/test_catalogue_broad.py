@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, text, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
@@ -227,7 +227,8 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     assert len(exact) > 1  # pages after the first were compared too
     assert {p.way for p in exact} == {"exact"}
     if words in ("螺丝刀", "") and not narrowed:  # the sample holds some: broad
-        # By relevance, the texts short enough to outscore the sample's second best, unless
+        # By relevance, the texts short enough to outscore the sample's second best (a page of
+        # ten), unless
         # (rarely) both best sampled products are on the page.
         relevant = {"shortest texts", "most relevant"} if words else {"most relevant"}
         assert broad[0].way in (relevant if sort is Sort.RELEVANCE else {"walked"})
@@ -245,6 +246,48 @@ def test_the_changed_and_lapsed_products_lead_the_price_walk(
     assert first.way == "walked"
     # The re-listed products' new price, 0.50, asked of their offers though their sums are older.
     assert [h.price for h in first.hits[:5]] == [Decimal("0.50")] * 5
+
+
+def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """The refresher sums the changed products and takes them off the log just after the walk
+    read the log: the walk, which skips the products it read, and their pricing from offers
+    take the same list, so each shows once, at its new price."""
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    refreshed: list[str] = []
+
+    def refresh_now(_c: Any, _cursor: Any, sql: str, _p: Any, _context: Any, _many: bool) -> None:
+        if refreshed or "catalogue_price_changes" not in sql or "UNION ALL" not in sql:
+            return
+        with transaction(sessions) as other:
+            changed = other.scalars(
+                select(CataloguePriceChange.product_id).where(
+                    CataloguePriceChange.product_id.in_(catalogue.products)
+                )
+            ).all()
+            refreshed.extend(changed)
+            sum_prices(other, sorted(set(changed)), china_today())
+            other.execute(
+                delete(CataloguePriceChange).where(CataloguePriceChange.product_id.in_(changed))
+            )
+
+    with sessions() as session:
+        query = parse_query("", synonyms(session, catalogue.category_path))
+        found = matching(query, frozenset(), filters)
+        event.listen(session.connection(), "after_cursor_execute", refresh_now)
+        searched = search(
+            session, found, filters, loose=False, sort=Sort.PRICE, after=None, limit=LIMIT,
+            counted=False, today=china_today(), broad=1,
+        )  # fmt: skip
+        event.remove(session.connection(), "after_cursor_execute", refresh_now)
+    assert refreshed and searched.way == "walked"
+    shown = [h.product_id for h in searched.hits]
+    assert len(shown) == len(set(shown))
+    cheapest = {h.product_id for h in searched.hits if h.price == Decimal("0.50")}
+    assert cheapest == set(refreshed) & set(shown) and len(cheapest) >= 5
 
 
 def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
