@@ -12,7 +12,8 @@ sums from one snapshot (REPEATABLE READ) and takes away only the log rows it rea
 committed meanwhile stays logged, for the next round.
 
 Search (``db.catalogue_best``, ``db.catalogue_broad``) trusts a row only while its product is
-not logged and the row is fresh; otherwise it asks the product's offers, so a stale sum is never shown, only slower.
+not logged and the row is fresh; otherwise it asks the product's offers, so a stale sum is
+never shown, only slower.
 """
 
 from __future__ import annotations
