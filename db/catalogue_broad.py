@@ -233,7 +233,7 @@ def _most_relevant(
         select(matching.score)
         .where(*matching.conditions, *where, sampled())
         .order_by(matching.score.desc())
-        .offset(top // SAMPLE + 1)  # about twice the products the page takes, in all
+        .offset(top // SAMPLE + 1)  # above it, about twice the TOP pages in all
         .limit(1)
     )
     longest = None if bar is None else longest_text(bar, matching.weight)
