@@ -146,6 +146,13 @@ def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
     return Catalogue(category_id, products)
 
 
+def _in(catalogue: Catalogue, sessions: sessionmaker[Session], **narrowed: Any) -> SearchFilters:
+    """Filters narrowing a search to the catalogue's category (and ``narrowed``)."""
+    with sessions() as session:
+        ids = subtree(session, catalogue.category_path)
+    return SearchFilters(category_path=catalogue.category_path, category_ids=ids, **narrowed)
+
+
 def _search(
     sessions: sessionmaker[Session],
     words: str,
@@ -218,9 +225,7 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     narrowed: dict[str, Any],
     sort: Sort,
 ) -> None:
-    with sessions() as session:
-        ids = subtree(session, catalogue.category_path)
-    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids, **narrowed)
+    filters = _in(catalogue, sessions, **narrowed)
     broad = list(_pages(sessions, words, filters, sort, broad=1))
     exact = list(_pages(sessions, words, filters, sort, broad=EXACT))
     assert [[_row(h) for h in p.hits] for p in broad] == [[_row(h) for h in p.hits] for p in exact]
@@ -239,9 +244,7 @@ def test_a_broad_search_pages_as_the_exact_search_does(
 def test_the_changed_and_lapsed_products_lead_the_price_walk(
     catalogue: Catalogue, sessions: sessionmaker[Session]
 ) -> None:
-    with sessions() as session:
-        ids = subtree(session, catalogue.category_path)
-    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    filters = _in(catalogue, sessions)
     first = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
     assert first.way == "walked"
     # The re-listed products' new price, 0.50, asked of their offers though their sums are older.
@@ -254,9 +257,7 @@ def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
     """The refresher sums the changed products and takes them off the log just after the walk
     read the log: the walk, which skips the products it read, and their pricing from offers
     take the same list, so each shows once, at its new price."""
-    with sessions() as session:
-        ids = subtree(session, catalogue.category_path)
-    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    filters = _in(catalogue, sessions)
     refreshed: list[str] = []
 
     def refresh_now(_c: Any, _cursor: Any, sql: str, _p: Any, _context: Any, _many: bool) -> None:
@@ -293,9 +294,7 @@ def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
 def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
     catalogue: Catalogue, sessions: sessionmaker[Session]
 ) -> None:
-    with sessions() as session:
-        ids = subtree(session, catalogue.category_path)
-    filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
+    filters = _in(catalogue, sessions)
     broad = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
     exact = _search(sessions, "", filters, Sort.PRICE, None, broad=EXACT)
     assert broad.estimated and not exact.estimated
@@ -347,9 +346,8 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
     def seen(_c: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
         statements.append((sql, params))
 
+    filters = _in(catalogue, sessions)
     with sessions() as session:
-        ids = subtree(session, catalogue.category_path)
-        filters = SearchFilters(category_path=catalogue.category_path, category_ids=ids)
         query = parse_query("螺丝刀", synonyms(session, catalogue.category_path))
         found = matching(query, loose_groups(session, query, filters), filters)
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
