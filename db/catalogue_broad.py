@@ -95,6 +95,18 @@ class Searched:
 
 
 @dataclass(frozen=True, slots=True)
+class Asked:
+    """The page a search asks for: its products, filters, order, cursor and size."""
+
+    matching: Matching
+    filters: SearchFilters
+    sort: Sort
+    after: Sequence[Any] | None
+    limit: int
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
 class Breadth:
     matched: int  # matches in the sample
     kept: int  # of them, those the page's own filters keep (``page_filters``)
@@ -160,11 +172,11 @@ def search(
 ) -> Searched:
     """The page after ``after`` and, when ``counted``, the facets (``loose``: some word is met
     only loosely; ``broad``: the sampled matches from which a search is broad)."""
+    asked = Asked(matching, filters, sort, after, limit, today)
     wide = breadth(session, matching, filters, loose=loose)
     if wide.matched < broad:
         if not counted:
-            page = _exact(session, matching, filters, sort, after, limit, today)
-            return Searched(page, None, estimated=False, way="exact")
+            return Searched(_exact(session, asked), None, estimated=False, way="exact")
         clear_found(session)
         found_once(session, matching, filters, today=today)
         counts = facets(session, FOUND, filters, today=today)
@@ -180,38 +192,26 @@ def search(
         ]
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
-        way, hits = _most_relevant(session, matching, filters, after, limit, today)
+        way, hits = _most_relevant(session, asked)
     elif wide.walks(limit):
         way = "walked"
-        hits = _walked(session, matching, filters, sort, after, limit, today)
+        hits = _walked(session, asked)
     if hits is None:
         way = "exact"
-        hits = _exact(session, matching, filters, sort, after, limit, today)
+        hits = _exact(session, asked)
     return Searched(hits, estimate, estimated=counted, way=way)
 
 
-def _exact(
-    session: Session,
-    matching: Matching,
-    filters: SearchFilters,
-    sort: Sort,
-    after: Sequence[Any] | None,
-    limit: int,
-    today: date,
-) -> list[Found]:
+def _exact(session: Session, asked: Asked) -> list[Found]:
     """The page from every matching product (those the product's own filters keep)."""
-    results = found(matching, filters, today=today, where=page_filters(filters))
-    return search_page(session, results, filters, sort=sort, after=after, limit=limit)
+    filters = asked.filters
+    results = found(asked.matching, filters, today=asked.today, where=page_filters(filters))
+    return search_page(
+        session, results, filters, sort=asked.sort, after=asked.after, limit=asked.limit
+    )
 
 
-def _most_relevant(
-    session: Session,
-    matching: Matching,
-    filters: SearchFilters,
-    after: Sequence[Any] | None,
-    limit: int,
-    today: date,
-) -> tuple[str, list[Found] | None]:
+def _most_relevant(session: Session, asked: Asked) -> tuple[str, list[Found] | None]:
     """The page by relevance from the ``TOP`` pages' most relevant matching products and their
     prices; None when fewer than a page of them had a price the filters keep (more might have,
     or the last page is reached).
@@ -221,6 +221,9 @@ def _most_relevant(
     exceeds, and the products within it are found from both indexes (terms and length) without
     reading the others. The page holds when its last product scores at least that much;
     otherwise every matching product is scored."""
+    matching, filters, after, limit, today = (
+        asked.matching, asked.filters, asked.after, asked.limit, asked.today
+    )  # fmt: skip
     clear_found(session)
     where = page_filters(filters)
     if after is not None:
@@ -261,15 +264,7 @@ def longest_text(score: Decimal, weight: float) -> int | None:
     return math.floor(CLOSENESS * TYPICAL_LENGTH / needed - TYPICAL_LENGTH)
 
 
-def _walked(
-    session: Session,
-    matching: Matching,
-    filters: SearchFilters,
-    sort: Sort,
-    after: Sequence[Any] | None,
-    limit: int,
-    today: date,
-) -> list[Found] | None:
+def _walked(session: Session, asked: Asked) -> list[Found] | None:
     """The page by price or lead time walked along the summed prices; None when the sums
     cannot answer (an offer filter, more than ``UNSUMMED_MAX`` products logged or lapsed) or
     the walk did not fill the page within ``WALK_MAX`` steps.
@@ -277,6 +272,9 @@ def _walked(
     The products whose sums cannot be trusted are read once, first, and both the walk (which
     skips them) and their pricing from offers take that list: asked twice, a product summed or
     logged in between would be missed or shown twice."""
+    matching, filters, sort, after, limit, today = (
+        asked.matching, asked.filters, asked.sort, asked.after, asked.limit, asked.today
+    )  # fmt: skip
     if not summed(filters):
         return None
     listed = list(session.scalars(_unsummed(filters, today).limit(UNSUMMED_MAX + 1)))
