@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -79,6 +80,13 @@ from storage.object_store import object_store_from_settings
 from workbench.app import install_workbench
 
 
+def freeze_startup() -> None:
+    """What importing and starting made (modules, routes, models, the keyring) lives as long
+    as the process: frozen out of the collector's reach, a full collection no longer walks it.
+    Unfrozen, one took 150-200 ms every few dozen catalogue searches and made their p99."""
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keyring = keyring_from_settings(settings)
@@ -107,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             keyring=keyring,
             jwt_secret=jwt_secret,
         )
+        freeze_startup()
         yield
 
     app = FastAPI(
