@@ -106,6 +106,18 @@ def asked(
     )
 
 
+def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
+    """A row of summed prices as a product's best offer, in ``asked``'s columns (a product's
+    one sum is its best price anywhere too)."""
+    return [
+        sums.c.price,
+        sums.c.price.label("price_anywhere"),
+        sums.c.lead_time_days,
+        cast(sums.c.offers, BigInteger).label("offers"),
+        func.array_to_string(sums.c.regions, ",").label("regions"),
+    ]
+
+
 def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
     """The best offer of each matched product from its summed prices where they hold; asked of
     the offers for the products whose offers or suppliers changed since (logged) or whose sum
@@ -126,14 +138,7 @@ def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
         .lateral("summed")
     )
     held = (
-        select(
-            matched.c.id.label("product_id"),
-            summed.c.price,
-            summed.c.price.label("price_anywhere"),
-            summed.c.lead_time_days,
-            cast(summed.c.offers, BigInteger).label("offers"),
-            func.array_to_string(summed.c.regions, ",").label("regions"),
-        )
+        select(matched.c.id.label("product_id"), *summed_columns(summed))
         .select_from(matched.join(summed, true()))
         .where(matched.c.id.not_in(logged))
     )

@@ -41,7 +41,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     CompoundSelect,
     Select,
     String,
@@ -60,8 +59,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
+from db.catalogue_best import summed_columns
 from db.catalogue_facets import FacetCount, facets
-from db.catalogue_filters import SearchFilters, Sort, flags, summed
+from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
 from db.catalogue_page import Found, ordering, search_page
 from db.catalogue_search import (
     CLOSENESS,
@@ -72,8 +72,6 @@ from db.catalogue_search import (
     clear_found,
     fill_found,
     found,
-    found_once,
-    page_filters,
     sampled,
 )
 
@@ -109,7 +107,7 @@ class Asked:
 @dataclass(frozen=True, slots=True)
 class Breadth:
     matched: int  # matches in the sample
-    kept: int  # of them, those the page's own filters keep (``page_filters``)
+    kept: int  # of them, those the page's own filters keep (``described``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
 
     def walks(self, limit: int) -> bool:
@@ -120,22 +118,20 @@ class Breadth:
         return self.kept > 0 and (limit + 1) * self.population / self.kept * 4 <= WALK_MAX
 
 
-def breadth(
-    session: Session, matching: Matching, filters: SearchFilters, *, loose: bool
-) -> Breadth:
+def breadth(session: Session, matching: Matching, filters: SearchFilters) -> Breadth:
     """How many of the sample the search matches, and keeps under the page's own filters (none
     asked when a word is met loosely: the trigram index has no sample of its own), and how big
     the sample is."""
-    if loose:
+    if matching.loose:
         return Breadth(0, 0, 0.0)
-    count, kept, size = session.execute(sample_count(matching, filters)).one()
+    count, kept, size = session.execute(_sample_count(matching, filters)).one()
     return Breadth(int(count), int(kept), float(size or 0.0))
 
 
-def sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
+def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
     """The search's matches in the sample, those the page's own filters keep, and the sample's
     size as the planner last counted it (its index's row estimate)."""
-    kept = and_(true(), *page_filters(filters))
+    kept = and_(true(), *described(Product, filters))
     pg_class = table("pg_class", column("oid"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
         pg_class.c.oid == func.to_regclass("ix_products_category_sample")
@@ -162,7 +158,6 @@ def search(
     matching: Matching,
     filters: SearchFilters,
     *,
-    loose: bool,
     sort: Sort,
     after: Sequence[Any] | None,
     limit: int,
@@ -170,15 +165,15 @@ def search(
     today: date,
     broad: int = BROAD,
 ) -> Searched:
-    """The page after ``after`` and, when ``counted``, the facets (``loose``: some word is met
-    only loosely; ``broad``: the sampled matches from which a search is broad)."""
+    """The page after ``after`` and, when ``counted``, the facets (``broad``: the sampled
+    matches from which a search is broad)."""
     asked = Asked(matching, filters, sort, after, limit, today)
-    wide = breadth(session, matching, filters, loose=loose)
+    wide = breadth(session, matching, filters)
     if wide.matched < broad:
         if not counted:
             return Searched(_exact(session, asked), None, estimated=False, way="exact")
         clear_found(session)
-        found_once(session, matching, filters, today=today)
+        fill_found(session, select(found(matching, filters, today=today)))
         counts = facets(session, FOUND, filters, today=today)
         page = search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)
         return Searched(page, counts, estimated=False, way="exact")
@@ -205,7 +200,7 @@ def search(
 def _exact(session: Session, asked: Asked) -> list[Found]:
     """The page from every matching product (those the product's own filters keep)."""
     filters = asked.filters
-    results = found(asked.matching, filters, today=asked.today, where=page_filters(filters))
+    results = found(asked.matching, filters, today=asked.today, where=described(Product, filters))
     return search_page(
         session, results, filters, sort=asked.sort, after=asked.after, limit=asked.limit
     )
@@ -225,7 +220,7 @@ def _most_relevant(session: Session, asked: Asked) -> tuple[str, list[Found] | N
         asked.matching, asked.filters, asked.after, asked.limit, asked.today
     )  # fmt: skip
     clear_found(session)
-    where = page_filters(filters)
+    where = described(Product, filters)
     if after is not None:
         score, product_id = after
         where.append(
@@ -242,12 +237,12 @@ def _most_relevant(session: Session, asked: Asked) -> tuple[str, list[Found] | N
     longest = None if bar is None else longest_text(bar, matching.weight)
     if bar is not None and longest is not None:
         within = [*where, func.length(Product.search_text) <= longest]
-        found_once(session, matching, filters, today=today, where=within, top=top)
+        fill_found(session, select(found(matching, filters, today=today, where=within, top=top)))
         hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
         if len(hits) > limit and hits[-1].score >= bar:
             return "shortest texts", hits
         clear_found(session)
-    found_once(session, matching, filters, today=today, where=where, top=top)
+    fill_found(session, select(found(matching, filters, today=today, where=where, top=top)))
     hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
     if len(hits) > limit:
         return "most relevant", hits
@@ -313,7 +308,7 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
             Product.temperature_profile,
             matching.score.label("score"),
         )
-        .where(Product.id == steps.c.product_id, *matching.conditions, *page_filters(filters))
+        .where(Product.id == steps.c.product_id, *matching.conditions, *described(Product, filters))
         .offset(0)
         .lateral("product")
     )
@@ -324,11 +319,7 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
             product.c.hazard_class,
             product.c.temperature_profile,
             product.c.score,
-            steps.c.price,
-            steps.c.price.label("price_anywhere"),
-            steps.c.lead_time_days,
-            cast(steps.c.offers, BigInteger).label("offers"),
-            func.array_to_string(steps.c.regions, ",").label("regions"),
+            *summed_columns(steps),
         )
         .select_from(steps.join(product, true()))
         .subquery("walk")
@@ -344,5 +335,6 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
         return None
     if listed:
         where = [Product.id == any_(unsummed)]
-        found_once(session, matching, filters, today=today, where=where, by_offers=True)
+        unsummed_found = found(matching, filters, today=today, where=where, by_offers=True)
+        fill_found(session, select(unsummed_found))
     return search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)

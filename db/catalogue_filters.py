@@ -98,7 +98,8 @@ def _described(
 
 def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
     """The filters a product's own row decides (brand, hazard class, temperature profile), as
-    conditions on ``columns``: a page may apply them before it asks for prices."""
+    conditions on ``columns``: a page may apply them to products before it asks for prices
+    (facets may not: each counts without its own filter)."""
     return list(_described(columns, filters))
 
 

@@ -54,8 +54,8 @@ def search_page(
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[Found]:
-    """Up to ``limit + 1`` products of ``results`` (``found`` or ``found_once``) in ``sort``
-    order strictly after the key ``after``."""
+    """Up to ``limit + 1`` products of ``results`` (``found``, or ``FOUND`` filled from it) in
+    ``sort`` order strictly after the key ``after``."""
     keys = ordering(results, sort)
     descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
     order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]

@@ -54,7 +54,7 @@ from sqlalchemy.types import Text
 
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
 from db.catalogue_best import asked, summed_best
-from db.catalogue_filters import SearchFilters, described, summed
+from db.catalogue_filters import SearchFilters, summed
 from rules.search_text import MatchKind, ParsedQuery, QueryGroup
 
 WEIGHTS = {
@@ -125,15 +125,6 @@ def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return [Product.category_id.in_(filters.category_ids)]
 
 
-def page_filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
-    """The filters a product's own row decides (brand, hazard class, temperature profile), as
-    conditions on ``products`` a page may apply before it asks for prices (facets may not: each
-    counts without its own filter). A brand is looked up in its own index (``lower(brand)``,
-    migration 0028), which PostgreSQL combines with the terms index: without it, a broad word
-    narrowed to one brand read every match's row to compare brands (60,000 for one in thirty)."""
-    return described(Product, filters)
-
-
 def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
     """The groups no product of the category searched meets exactly (by their text): these
     are matched loosely. A group is met exactly when every term of one of its alternatives is
@@ -195,6 +186,7 @@ class Matching:
     conditions: tuple[ColumnElement[bool], ...]
     score: ColumnElement[Any]
     weight: float  # the most the words' weights can add up to (the rest is the length bonus)
+    loose: bool  # some word is met loosely too (trigrams)
 
 
 def matching(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) -> Matching:
@@ -214,7 +206,8 @@ def matching(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) 
         score = score + literal(CLOSENESS * TYPICAL_LENGTH, Float) / (TYPICAL_LENGTH + length)
     conditions.extend(_in_category(filters))
     weight = float(len(query.groups)) * max(WEIGHTS.values())
-    return Matching(tuple(conditions), func.round(cast(score, Numeric), 6), weight)
+    score_6 = func.round(cast(score, Numeric), 6)
+    return Matching(tuple(conditions), score_6, weight, loose=bool(loose))
 
 
 def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int | None) -> CTE:
@@ -294,25 +287,10 @@ _CREATE_FOUND = str(
 )
 
 
-def found_once(
-    session: Session,
-    matching: Matching,
-    filters: SearchFilters,
-    *,
-    today: date,
-    where: Sequence[ColumnElement[bool]] = (),
-    top: int | None = None,
-    by_offers: bool = False,
-) -> int:
-    """``found`` added to the connection's ``FOUND`` table, which a first page and its facets
-    both read (each computed it on its own before, which doubled a first page's time: a broad
-    word's 60,000 products' best offers, twice); how many rows it added."""
-    results = found(matching, filters, today=today, where=where, top=top, by_offers=by_offers)
-    return fill_found(session, select(results))
-
-
 def fill_found(session: Session, rows: Select[Any]) -> int:
-    """``rows`` (``found``'s columns) added to ``FOUND`` (``clear_found`` makes it); how many."""
+    """``rows`` (``found``'s columns) added to ``FOUND`` (``clear_found`` makes it), which a
+    first page and its facets both read (each computed them on its own before, which doubled a
+    first page's time: a broad word's 60,000 products' best offers, twice); how many."""
     written = session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], rows))
     return int(written.rowcount)  # type: ignore[attr-defined]
 

@@ -262,7 +262,6 @@ def search_catalogue(
         session,
         matching(query, loose, filters),
         filters,
-        loose=bool(loose),
         sort=sort,
         after=page.start,
         limit=limit,

@@ -169,7 +169,6 @@ def _search(
             session,
             matching(query, loose, filters),
             filters,
-            loose=bool(loose),
             sort=sort,
             after=after,
             limit=LIMIT,
@@ -280,7 +279,7 @@ def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
         found = matching(query, frozenset(), filters)
         event.listen(session.connection(), "after_cursor_execute", refresh_now)
         searched = search(
-            session, found, filters, loose=False, sort=Sort.PRICE, after=None, limit=LIMIT,
+            session, found, filters, sort=Sort.PRICE, after=None, limit=LIMIT,
             counted=False, today=china_today(), broad=1,
         )  # fmt: skip
         event.remove(session.connection(), "after_cursor_execute", refresh_now)
@@ -353,7 +352,7 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
         event.listen(session.connection(), "before_cursor_execute", seen)
         searched = search(
-            session, found, filters, loose=False, sort=Sort.PRICE, after=None, limit=LIMIT,
+            session, found, filters, sort=Sort.PRICE, after=None, limit=LIMIT,
             counted=True, today=china_today(), broad=1,
         )  # fmt: skip
         event.remove(session.connection(), "before_cursor_execute", seen)
