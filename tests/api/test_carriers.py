@@ -275,8 +275,9 @@ async def test_accredited_carriers_are_listed_for_those_who_choose_one(
 
 async def test_expiries_soon_are_listed_soonest_first(fleet: Fleet) -> None:
     org_id = fleet.org.id
-    soon = (TODAY + timedelta(days=10)).isoformat()
-    later = (TODAY + timedelta(days=20)).isoformat()
+    today = datetime.now(UTC).date()  # not TODAY: the run may have crossed midnight since import
+    soon = (today + timedelta(days=10)).isoformat()
+    later = (today + timedelta(days=20)).isoformat()
     truck = await register(fleet.manager, org_id, "vehicles", vehicle(inspection_valid_until=later))
     person = await register(fleet.manager, org_id, "crew", crew(certificate_expiry=soon))
 

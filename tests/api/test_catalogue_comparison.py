@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -193,7 +193,10 @@ async def test_the_figures_are_an_rfq_comparisons_of_the_same_prices(catalogue: 
         a, b, c_ = (by_supplier[catalogue.suppliers[k].org_id] for k in ("a", "b", "c"))
         assert a["figures"]["unit_price"] == "10.80"  # the break from 100
         assert (a["orderable"], b["orderable"], c_["orderable"]) == (True, False, False)
-        assert b["figures"]["days_late"] == 5 and not b["figures"]["stock_covers"]
+        # Counted from the day compared, which is a day after TODAY if the run crossed midnight.
+        arrives = date.fromisoformat(answer["as_of"]) + timedelta(days=15)  # b's lead time
+        assert b["figures"]["days_late"] == (arrives - NEEDED_BY).days >= 5
+        assert not b["figures"]["stock_covers"]
         assert not c_["figures"]["moq_fits"] and c_["figures"]["rank"] == 3
 
 
