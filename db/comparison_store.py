@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -144,17 +145,34 @@ def compute(
 
 
 def stored_body(session: Session, rfq_id: str, view: str, digest: str) -> bytes | None:
-    return session.scalar(
+    filed = session.scalar(
         select(RfqComparison.body)
         .where(RfqComparison.rfq_id == rfq_id)
         .where(RfqComparison.view == view)
         .where(RfqComparison.key_digest == digest)
     )
+    return None if filed is None else unpacked(filed)
+
+
+def packed(body: bytes) -> bytes:
+    """A body as filed: deflated. A JSON body deflates about tenfold, and PostgreSQL's driver
+    sends bytea as hex text both ways; filing 0.6 MB raw was 20 ms of a click computing afresh."""
+    return zlib.compress(body, _LEVEL)
+
+
+def unpacked(filed: bytes) -> bytes:
+    """A filed body's JSON: inflated, or as it is when filed raw (before bodies were packed; a
+    JSON object starts with a brace, a zlib stream never does)."""
+    return filed if filed[:1] == b"{" else zlib.decompress(filed)
+
+
+# Deflate's fastest: a 0.6 MB body to 105 KB in 4 ms (level 6: 78 KB in 11 ms).
+_LEVEL = 1
 
 
 def store_body(session: Session, rfq_id: str, view: str, digest: str, body: bytes) -> None:
     """File ``body`` as the view's answer (in the caller's transaction), replacing any other."""
-    values = {"key_digest": digest, "body": body, "computed_at": datetime.now(UTC)}
+    values = {"key_digest": digest, "body": packed(body), "computed_at": datetime.now(UTC)}
     session.execute(
         insert(RfqComparison)
         .values(rfq_id=rfq_id, view=view, **values)

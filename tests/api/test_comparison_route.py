@@ -30,7 +30,7 @@ from api.routes.rfq_access import MAX_SUPPLIERS
 from bench.comparison import build_case
 from contracts.common import Role
 from contracts.sourcing import RankInput
-from db.comparison_store import DEFAULT_TOP
+from db.comparison_store import DEFAULT_TOP, unpacked
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
 from db.sourcing import (
@@ -270,8 +270,20 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
         first = await buyer.http.get(url)
     assert first.status_code == 200, first.text
     assert reads == []  # no quote was read: the filed bytes answered
-    assert first.content == row.body
+    assert first.content == unpacked(row.body) != row.body  # filed deflated
     assert first.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
+
+    # A body filed raw, as bodies were before they were deflated, is served as it is.
+    with transaction(sessions) as session:
+        session.execute(
+            update(RfqComparison)
+            .where(RfqComparison.rfq_id == rfq_id)
+            .values(body=b"{ " + first.content[1:])
+        )
+    CACHE.clear()
+    with terms_read() as reads:
+        raw = await buyer.http.get(url)
+    assert reads == [] and raw.content == b"{ " + first.content[1:]
 
     # The same bytes as an answer computed afresh, which files itself in its place.
     with transaction(sessions) as session:
@@ -282,7 +294,7 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     assert reads == []  # computed from the figures kept as the quotes were recorded
     assert computed.content == first.content
     refiled = _filed(sessions, rfq_id)
-    assert refiled is not None and refiled.body == first.content
+    assert refiled is not None and unpacked(refiled.body) == first.content
 
     # A standing changes: the filed key no longer matches, so the click computes.
     best = first.json()["lines"][0]["offers"][0]["supplier_org_id"]
@@ -294,5 +306,5 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     assert stale.content != first.content
     assert stale.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
     newest = _filed(sessions, rfq_id)
-    assert newest is not None and newest.body == stale.content
+    assert newest is not None and unpacked(newest.body) == stale.content
     assert newest.key_digest != row.key_digest
