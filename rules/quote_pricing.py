@@ -43,7 +43,7 @@ from rules.landed_cost_cents import (
     scaled,
 )
 
-FORMAT = 2  # of the kept figures (``as_bytes``): figures of another format are priced afresh
+FORMAT = 3  # of the kept figures (``as_bytes``): figures of another format are priced afresh
 
 
 class RfqLines(NamedTuple):
@@ -170,11 +170,13 @@ class PricedQuote(NamedTuple):
         return self.digest == rfq.digest and (deducts_input_vat or self.taxes is not None)
 
     def as_bytes(self) -> bytes | None:
-        """The figures as kept in ``quotes.priced``: a CRC-32 of the rest, the digest, signed
-        64-bit integers, little-endian (a header, then a column after another, then where each
-        line's shown fields start), then those fields' text; None past 64 bits (a quote of
-        trillions, priced afresh at each comparison) or without the VAT by line. Read back by
-        ``from_bytes`` at memory speed: decoding 500,000 offers' figures from JSON took 0.4 s."""
+        """The figures as kept in ``quotes.priced``: a CRC-32 of the rest, the digest, a header
+        of signed 64-bit integers, each column's typecode, then a column after another (where
+        each line's shown fields start last), little-endian, each in the narrowest signed width
+        that holds it, then those fields' text; None past 64 bits (a quote of trillions, priced
+        afresh at each comparison) or without the VAT by line. Read back by ``from_bytes`` at
+        memory speed: decoding 500,000 offers' figures from JSON took 0.4 s, and the narrow
+        widths halve what a click reads (PostgreSQL sends bytea as hex)."""
         if self.taxes is None:
             return None
         text, offsets = self.fields.text()
@@ -182,28 +184,35 @@ class PricedQuote(NamedTuple):
             FORMAT,
             len(self.places),
             self.rate,
-            -1 if self.freight_rate is None else self.freight_rate,
+            _NONE if self.freight_rate is None else self.freight_rate,
         ]
-        figures = array("q", header)
+        columns = (
+            self.places, self.goods, self.logistics, self.shares, self.landed, self.taxes,
+            self.days, self.moq_fits, offsets,
+        )  # fmt: skip
         try:
-            for column in (
-                self.places,
-                self.goods,
-                self.logistics,
-                self.shares,
-                self.landed,
-                self.taxes,
-                self.days,
-                self.moq_fits,
-                offsets,
-            ):
-                figures.extend(column)
+            packed = [array(_narrowest(column), column) for column in columns]
+            head = array("q", header)
         except OverflowError:
             return None
         if sys.byteorder != "little":
-            figures.byteswap()
-        kept = bytes.fromhex(self.digest) + figures.tobytes() + text
+            for column in (head, *packed):
+                column.byteswap()
+        codes = "".join(column.typecode for column in packed).encode()
+        figures = b"".join(column.tobytes() for column in packed)
+        kept = bytes.fromhex(self.digest) + head.tobytes() + codes + figures + text
         return zlib.crc32(kept).to_bytes(_CRC_BYTES, "little") + kept
+
+
+def _narrowest(column: Sequence[int]) -> str:
+    """The narrowest signed typecode holding every value (past 64 bits: ``array`` refuses)."""
+    if not column:
+        return "b"
+    low, high = min(column), max(column)
+    return next((code for code, bound in _WIDTHS if -bound <= low and high < bound), "q")
+
+
+_WIDTHS = (("b", 2**7), ("h", 2**15), ("i", 2**31))
 
 
 class QuoteHeader(Protocol):
@@ -228,31 +237,34 @@ class RecordedQuote(NamedTuple):
 
 
 def from_bytes(stored: bytes | None) -> PricedQuote | None:
-    """Figures kept by ``PricedQuote.as_bytes``; None when absent, damaged (their CRC), of
-    another format or cut short: the quote is then priced afresh."""
+    """Figures kept by ``PricedQuote.as_bytes`` (or in format 2, every column 64 bits wide, as
+    kept before 2026-12-06); None when absent, damaged (their CRC), of another format or cut
+    short: the quote is then priced afresh."""
     if stored is None or len(stored) < _CRC_BYTES + _DIGEST_BYTES + _HEADER * 8:
         return None
     kept = stored[_CRC_BYTES:]
     if zlib.crc32(kept) != int.from_bytes(stored[:_CRC_BYTES], "little"):
         return None
-    header = array("q")
-    header.frombytes(kept[_DIGEST_BYTES : _DIGEST_BYTES + _HEADER * 8])
-    if sys.byteorder != "little":
-        header.byteswap()
-    form, n, rate, freight_rate = header.tolist()
-    end = _DIGEST_BYTES + 8 * (_HEADER + n * len(_COLUMNS) + n + 1)
-    if form != FORMAT or n < 1 or len(kept) < end:
+    at = _DIGEST_BYTES + _HEADER * 8
+    form, n, rate, freight_rate = _ints("q", kept[_DIGEST_BYTES:at])
+    if form == FORMAT:
+        codes = kept[at : at + _STORED].decode("ascii", "replace")
+        at += _STORED
+    elif form == _WIDE:
+        codes = "q" * _STORED
+    else:
         return None
-    figures = array("q")
-    figures.frombytes(kept[_DIGEST_BYTES + _HEADER * 8 : end])
-    if sys.byteorder != "little":
-        figures.byteswap()
-    values = figures.tolist()
-    cut = dict(
-        zip(_COLUMNS, (values[n * c : n * (c + 1)] for c in range(len(_COLUMNS))), strict=True)
-    )
-    offsets = values[n * len(_COLUMNS) :]
-    text = kept[end:]
+    if n < 1 or len(codes) != _STORED or not set(codes) <= _CODES:
+        return None
+    values: list[list[int]] = []
+    for code, count in zip(codes, [n] * len(_COLUMNS) + [n + 1], strict=True):
+        end = at + array(code).itemsize * count
+        if len(kept) < end:
+            return None
+        values.append(_ints(code, kept[at:end]))
+        at = end
+    cut = dict(zip(_COLUMNS, values, strict=False))
+    offsets, text = values[-1], kept[at:]
     if offsets[0] != 0 or offsets[-1] != len(text):
         return None
     return PricedQuote(
@@ -264,17 +276,29 @@ def from_bytes(stored: bytes | None) -> PricedQuote | None:
         landed=cut["landed"],
         taxes=cut["taxes"],
         rate=rate,
-        freight_rate=None if freight_rate < 0 else freight_rate,
+        freight_rate=None if freight_rate == _NONE else freight_rate,
         days=cut["days"],
         moq_fits=list(map(bool, cut["moq_fits"])),
         fields=KeptFields(text, offsets),
     )
 
 
+def _ints(code: str, data: bytes) -> list[int]:
+    column = array(code)
+    column.frombytes(data)
+    if sys.byteorder != "little":
+        column.byteswap()
+    return column.tolist()
+
+
 _CRC_BYTES = 4
 _DIGEST_BYTES = 32  # sha256
 _HEADER = 4
 _COLUMNS = ("places", "goods", "logistics", "shares", "landed", "taxes", "days", "moq_fits")
+_STORED = len(_COLUMNS) + 1  # and where each line's shown fields start
+_CODES = {"b", "h", "i", "q"}
+_WIDE = 2  # the format before the widths
+_NONE = -1  # no freight rate
 
 
 def _covered(

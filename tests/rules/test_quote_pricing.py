@@ -91,6 +91,36 @@ def test_a_quote_past_64_bits_keeps_no_figures() -> None:
     assert priced.as_bytes() is None
 
 
+# The figures of test_recorded_quotes_are_compared_without_their_terms's first quote as format 2
+# kept them (every column 64 bits wide): rows recorded before format 3 are read, not re-priced.
+WIDE = bytes.fromhex(
+    "705487c00a14b7773ee92e414e1ff22e1bd2369e467df65767f61d25557daec7c838653a0200000000000000"
+    "02000000000000000000000000000000ffffffffffffffff00000000000000000100000000000000a0860100"
+    "0000000050c30000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "a08601000000000050c3000000000000000000000000000000000000000000000a000000000000000a000000"
+    "000000000100000000000000010000000000000000000000000000000d000000000000001700000000000000"
+    "3130090931303030303030093031322e35300909350930"
+)
+
+
+def test_figures_kept_in_the_wide_format_are_read() -> None:
+    quote = make_quote("org_a", qline("L1", "10"), qline("L2", "12.50", stock="5"))
+    priced = price_quote(quote.terms, rfq_lines(RFQ))
+    assert priced is not None and from_bytes(WIDE) == priced
+    narrow = priced.as_bytes()
+    assert narrow is not None and len(narrow) < len(WIDE) and from_bytes(narrow) == priced
+
+
+def test_each_column_is_kept_as_wide_as_its_widest_value() -> None:
+    quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
+    priced = price_quote(quote.terms, rfq_lines(RFQ))
+    assert priced is not None
+    for value in (-(2**7), 2**7, -(2**15) - 1, 2**15, 2**31, -(2**31) - 1, 2**63 - 1):
+        wide = priced._replace(goods=[5, value], logistics=[-(2**63), 0])
+        kept = wide.as_bytes()
+        assert kept is not None and from_bytes(kept) == wide
+
+
 def test_figures_damaged_of_another_format_or_cut_short_are_not_read() -> None:
     quote = make_quote("org_a", qline("L1", "10"), qline("L2", "10"))
     priced = price_quote(quote.terms, rfq_lines(RFQ))
