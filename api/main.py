@@ -80,11 +80,23 @@ from storage.object_store import object_store_from_settings
 from workbench.app import install_workbench
 
 
-def freeze_startup() -> None:
+def tune_collector() -> None:
     """What importing and starting made (modules, routes, models, the keyring) lives as long
     as the process: frozen out of the collector's reach, a full collection no longer walks it.
-    Unfrozen, one took 150-200 ms every few dozen catalogue searches and made their p99."""
+    Unfrozen, one took 150-200 ms every few dozen catalogue searches and made their p99.
+
+    And the youngest generation is collected after ``YOUNG`` new objects, not 700. A broad
+    search makes about 8,000 that live as long as the request: at 700 most of them lived
+    through two young collections, were counted as old, and brought a full collection (about
+    50 ms, walking what requests had cached) every ten searches. Now most die first: measured
+    over 40 broad searches, the collector's time fell by two thirds and no full collection
+    came."""
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG, middle, old)
+
+
+YOUNG = 10_000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -115,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             keyring=keyring,
             jwt_secret=jwt_secret,
         )
-        freeze_startup()
+        tune_collector()
         yield
 
     app = FastAPI(

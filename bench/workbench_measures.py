@@ -28,7 +28,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.main import create_app, freeze_startup
+from api.main import create_app, tune_collector
 from api.platform import Platform
 from bench.loans_measures import WARMUP
 from bench.stats import Samples
@@ -69,7 +69,7 @@ async def platform_app(settings: Settings) -> FastAPI:
         keyring=keyring,
         jwt_secret=jwt_secret_from_settings(settings),
     )
-    freeze_startup()  # as the lifespan does once the platform is built
+    tune_collector()  # as the lifespan does once the platform is built
     return app
 
 

@@ -4,11 +4,13 @@ verification is remembered), an expired token is refused however recently it ver
 request id is answered, the workbench's page headers reach pages only, and each request's
 database session gives its connection back.
 
-The real app over HTTP (uvicorn), a real user row in PostgreSQL.
+The real app over HTTP (uvicorn), a real user row in PostgreSQL. And the collector tuned once
+the app has started.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
+from api.main import YOUNG, create_app
 from contracts.common import Role
 from db.models import User
 from db.session import transaction
@@ -134,3 +136,17 @@ def test_each_request_gives_its_connection_back(app: FastAPI, api_url: str, buye
     # A session is closed once its answer is sent: at most the last request's is still open.
     engine = app.state.platform.sessions.kw["bind"]
     assert engine.pool.checkedout() <= 1
+
+
+def test_the_started_app_tunes_the_collector(app: FastAPI) -> None:
+    """What startup made is frozen and the young generation collected after YOUNG objects (see
+    ``api.main.tune_collector``), whatever the process had before."""
+    before = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    try:
+        with serving(app):
+            assert gc.get_threshold() == (YOUNG, 10, 10)
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
