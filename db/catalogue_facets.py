@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, true, union_all
+from sqlalchemy import CompoundSelect, and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -49,6 +49,17 @@ def facets(
     session: Session, results: Results, filters: SearchFilters, *, today: date
 ) -> list[FacetCount]:
     """How many of ``results`` each facet value has, under every filter but its own."""
+    return counted(session, facet_counts(results, filters, today=today))
+
+
+def counted(session: Session, statement: CompoundSelect[Any]) -> list[FacetCount]:
+    """``facet_counts``' rows, read."""
+    rows = session.execute(statement).all()
+    return [FacetCount(facet, str(value), count) for facet, value, count in rows]
+
+
+def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> CompoundSelect[Any]:
+    """The statement counting ``facets``: each facet's values and their counts."""
     flags = flags_of(results, filters)
     c = results.c
     parts = [
@@ -100,5 +111,4 @@ def facets(
             )
             .group_by(region.c.code)
         )
-    rows = session.execute(union_all(*parts)).all()
-    return [FacetCount(facet, str(value), count) for facet, value, count in rows]
+    return union_all(*parts)

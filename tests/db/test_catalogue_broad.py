@@ -10,6 +10,7 @@ exact one (none does), page after page, and the pages must be equal, row for row
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,7 @@ from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
+from db import catalogue_broad
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_broad import Searched, longest_text, search
 from db.catalogue_filters import SearchFilters, Sort
@@ -303,6 +305,41 @@ def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
     sampled = _sampled(sessions, catalogue.products)
     assert sum(c.count for c in brands) == sampled * SAMPLE
     assert sum(c.count for c in exact.facets if c.facet == "brand") == len(catalogue.products)
+
+
+def test_facets_are_counted_the_same_when_no_counter_is_free(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """Counted apart on a connection of their own, or in the search's own turn when every
+    counter is busy: the same counts."""
+    filters = _in(catalogue, sessions)
+    threads: list[str] = []
+
+    def seen(*_: Any) -> None:
+        threads.append(threading.current_thread().name)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "after_cursor_execute", seen)
+    try:
+        apart = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
+        counters = [name for name in threads if name.startswith("catalogue-facets")]
+        threads.clear()
+        taken = 0
+        while catalogue_broad._FREE.acquire(blocking=False):
+            taken += 1
+        try:
+            assert taken == catalogue_broad.COUNTERS
+            now = _search(sessions, "", filters, Sort.PRICE, None, broad=1)
+        finally:
+            for _ in range(taken):
+                catalogue_broad._FREE.release()
+    finally:
+        event.remove(engine, "after_cursor_execute", seen)
+    assert len(counters) == 1  # the facets' one statement, on a counter's thread
+    assert not any(name.startswith("catalogue-facets") for name in threads)
+    assert apart.facets is not None and now.facets is not None and apart.facets
+    assert sorted(apart.facets, key=repr) == sorted(now.facets, key=repr)
+    assert apart.hits == now.hits
 
 
 def test_a_score_bounds_the_text_length() -> None:
