@@ -156,12 +156,15 @@ def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], C
             whens.append((condition, literal(WEIGHTS[kind], Float)))
     if not loose:
         return exact, case(*whens, else_=literal(0.0, Float))
-    similar = literal(group.text).op("<%")(Product.search_text)
-    matched = [exact, similar]
+    matched = [exact]
     if group.latin and len(group.text) >= 3:  # shorter has no trigram to find it by
         like = _like(group)
         matched.append(like)
         whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+    # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
+    # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
+    # Each product is checked twice, once as the bitmap's recheck and once as the filter.
+    matched.append(literal(group.text).op("<%")(Product.search_text))
     fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
     score = case(*whens, else_=literal(WEIGHTS[MatchKind.FUZZY], Float) * fuzzy)
     return or_(*matched), score
