@@ -114,8 +114,9 @@ class Settings(BaseSettings):
     # and the database pool, so what waits, waits cheaply), requests waiting for a place and
     # for how long; past those, 503 with Retry-After. Each caller (token's user, else address)
     # has a token bucket: sustained requests a second and burst (0 a second: no limit); 429.
-    # In flight stays below the API's 20 database connections (pool 10 + overflow 10): a
-    # request holds its session while it awaits Temporal, and past the pool it would wait 30 s.
+    # In flight stays below the API's 20 database connections for requests (pool 10 + overflow
+    # 10; 4 more for the catalogue's facet counters): a request holds its session while it
+    # awaits Temporal, and past the pool it would wait 30 s.
     shed_max_in_flight: int = Field(default=16, ge=1, le=10_000)
     shed_max_queued: int = Field(default=256, ge=0, le=100_000)
     shed_queue_wait_s: float = Field(default=2.0, gt=0, le=300)

@@ -71,6 +71,7 @@ from api.shedding import Limits, SheddingMiddleware
 from api.temporal_timeouts import with_deadlines
 from api.tracing import install_tracing
 from api.unexpected_errors import UnexpectedErrorMiddleware
+from db.catalogue_broad import COUNTERS
 from db.session import make_engine, make_session_factory
 from security.columns import install_column_keyring
 from security.keys import jwt_secret_from_settings, keyring_from_settings
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         make_engine(
             settings.database_url,
             pool_size=10,
+            # Broad catalogue searches' facet counters take connections of their own.
+            max_overflow=10 + COUNTERS,
             statement_timeout_ms=settings.api_statement_timeout_ms,
         )
     )

@@ -197,8 +197,8 @@ def search(
 # A broad first page's facets are counted on a connection of their own while its page is found:
 # the sample's estimate needs nothing of the page, and a first page waited for both in turn
 # (counting is 12 ms of SQL for 螺丝刀, a third of the page's time). At most ``COUNTERS`` at
-# once, so the API's requests (``shed_max_in_flight``, 16) and its counters stay within its
-# database pool (10 and 10 more); past them a search counts in its own turn, as before.
+# once; the API's pool has as many connections more for them (``api.main``). Past them, or
+# once the process is shutting down, a search counts in its own turn, as before.
 COUNTERS = 4
 _COUNTING = ThreadPoolExecutor(COUNTERS, thread_name_prefix="catalogue-facets")
 _FREE = threading.BoundedSemaphore(COUNTERS)
@@ -214,18 +214,25 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
     if isinstance(bind, Engine) and _FREE.acquire(blocking=False):
         try:
             future = _COUNTING.submit(_count_apart, bind, statement)
+        except RuntimeError:  # the executor is shut down: the interpreter is exiting
+            _FREE.release()
         except BaseException:
             _FREE.release()
             raise
-        future.add_done_callback(lambda _: _FREE.release())
-        return lambda: _scaled(future.result())
+        else:
+            return lambda: _scaled(future.result())
     now = _scaled(counted(session, statement))
     return lambda: now
 
 
 def _count_apart(engine: Engine, statement: CompoundSelect[Any]) -> list[FacetCount]:
-    with Session(engine) as session:  # a snapshot of its own: the counts are estimates anyway
-        return counted(session, statement)
+    """The counts, on a connection and snapshot of their own (estimates anyway); the counter
+    is free again before its result is seen."""
+    try:
+        with Session(engine) as session:
+            return counted(session, statement)
+    finally:
+        _FREE.release()
 
 
 def _scaled(counts: list[FacetCount]) -> list[FacetCount]:

@@ -22,6 +22,7 @@ def make_engine(
     url: str,
     *,
     pool_size: int = 5,
+    max_overflow: int = 10,
     connect_timeout_s: int = 10,
     statement_timeout_ms: int = 0,
 ) -> Engine:
@@ -40,7 +41,7 @@ def make_engine(
         full_url,
         pool_pre_ping=True,
         pool_size=pool_size,
-        max_overflow=10,
+        max_overflow=max_overflow,
         connect_args=connect_args,
     )
 
