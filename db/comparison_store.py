@@ -108,7 +108,12 @@ def comparison_key(
 
 def key_digest(key: Key) -> str:
     # Dates and Decimals by str: a score read back as Decimal("4.50") digests as "4.50" always.
-    return hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()
+    # Under the bodies' filing (deflated): code filing them raw, an older version running beside
+    # this one or rolled back to, neither serves these nor has its own served here.
+    return hashlib.sha256(json.dumps([_FILED, key], default=str).encode()).hexdigest()
+
+
+_FILED = "deflated"
 
 
 def answer_body(answer: Comparison) -> bytes:
@@ -156,14 +161,18 @@ def stored_body(session: Session, rfq_id: str, view: str, digest: str) -> bytes 
 
 def packed(body: bytes) -> bytes:
     """A body as filed: deflated. A JSON body deflates about sixfold, and PostgreSQL's driver
-    sends bytea as hex text both ways; filing 0.6 MB raw was 20 ms of a click computing afresh."""
+    sends bytea as hex text both ways; filing 0.6 MB raw was 20 ms of a click computing afresh.
+    Bodies filed raw before were filed under other digests (``key_digest``): computed again
+    once, at the next click."""
     return zlib.compress(body, _LEVEL)
 
 
-def unpacked(filed: bytes) -> bytes:
-    """A filed body's JSON: inflated, or as it is when filed raw (before bodies were packed; a
-    JSON object starts with a brace, a zlib stream never does)."""
-    return filed if filed[:1] == b"{" else zlib.decompress(filed)
+def unpacked(filed: bytes) -> bytes | None:
+    """A filed body's JSON; None when it does not inflate (damaged: computed again)."""
+    try:
+        return zlib.decompress(filed)
+    except zlib.error:
+        return None
 
 
 # Deflate's fastest: a 0.6 MB body to 105 KB in 4 ms (level 6: 78 KB in 11 ms).

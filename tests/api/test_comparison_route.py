@@ -11,6 +11,8 @@ closes (``db.comparison_store``): the first click serves its bytes without readi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ from api.routes.rfq_access import MAX_SUPPLIERS
 from bench.comparison import build_case
 from contracts.common import Role
 from contracts.sourcing import RankInput
-from db.comparison_store import DEFAULT_TOP, unpacked
+from db.comparison_store import DEFAULT_TOP, key_digest, unpacked
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
 from db.sourcing import (
@@ -273,17 +275,16 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     assert first.content == unpacked(row.body) != row.body  # filed deflated
     assert first.json()["lines"] == _every_offer(filed, top=DEFAULT_TOP)["lines"]
 
-    # A body filed raw, as bodies were before they were deflated, is served as it is.
+    # A filed body that does not inflate (damaged) is computed again, not served.
     with transaction(sessions) as session:
         session.execute(
-            update(RfqComparison)
-            .where(RfqComparison.rfq_id == rfq_id)
-            .values(body=b"{ " + first.content[1:])
+            update(RfqComparison).where(RfqComparison.rfq_id == rfq_id).values(body=b"{}")
         )
     CACHE.clear()
-    with terms_read() as reads:
-        raw = await buyer.http.get(url)
-    assert reads == [] and raw.content == b"{ " + first.content[1:]
+    again_computed = await buyer.http.get(url)
+    assert again_computed.content == first.content
+    mended = _filed(sessions, rfq_id)
+    assert mended is not None and unpacked(mended.body) == first.content
 
     # The same bytes as an answer computed afresh, which files itself in its place.
     with transaction(sessions) as session:
@@ -308,3 +309,11 @@ async def test_the_first_click_after_close_serves_the_answer_filed_by_the_rankin
     newest = _filed(sessions, rfq_id)
     assert newest is not None and unpacked(newest.body) == stale.content
     assert newest.key_digest != row.key_digest
+
+
+def test_answers_filed_raw_before_they_were_deflated_are_never_matched() -> None:
+    """Code filing bodies raw (before 2026-12-06, or beside this version in a rolling
+    upgrade) digests a key without the filing's name, so neither serves the other's bodies."""
+    key = ("rfq_1", "2026-12-06", (("quote_1", 1),))
+    raw = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()
+    assert key_digest(key) != raw and len(key_digest(key)) == 64
