@@ -361,8 +361,8 @@ class QuoteRecord(Base):
 
 
 class RfqComparison(Base):
-    """The buyer's comparison of an RFQ as served (its JSON bytes, deflated), one row a view (``top``,
-    ``eligible_only``), filed under the digest of every input it was computed from
+    """The buyer's comparison of an RFQ as served (its JSON bytes, deflated), one row a view
+    (``top``, ``eligible_only``), filed under the digest of every input it was computed from
     (``db.comparison_store``): a changed input gives another digest, so a row only ever answers
     the request it was computed for. Written when quoting closes, before the buyer can click."""
 
