@@ -99,6 +99,11 @@ def tune_collector() -> None:
 
 YOUNG = 10_000
 
+# The API's database connections: requests (``shed_max_in_flight`` stays below 20), and broad
+# catalogue searches' facet counters, which take connections of their own.
+API_POOL_SIZE = 10
+API_MAX_OVERFLOW = 10 + COUNTERS
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -108,9 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = make_session_factory(
         make_engine(
             settings.database_url,
-            pool_size=10,
-            # Broad catalogue searches' facet counters take connections of their own.
-            max_overflow=10 + COUNTERS,
+            pool_size=API_POOL_SIZE,
+            max_overflow=API_MAX_OVERFLOW,
             statement_timeout_ms=settings.api_statement_timeout_ms,
         )
     )

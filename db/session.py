@@ -18,11 +18,16 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# A process's connections: ``pool_size`` kept, ``max_overflow`` more at the busiest.
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+
+
 def make_engine(
     url: str,
     *,
-    pool_size: int = 5,
-    max_overflow: int = 10,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
     connect_timeout_s: int = 10,
     statement_timeout_ms: int = 0,
 ) -> Engine:

@@ -14,6 +14,8 @@ import yaml  # type: ignore[import-untyped]
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import API_MAX_OVERFLOW, API_POOL_SIZE
+from db.session import MAX_OVERFLOW, POOL_SIZE
 from settings import Settings
 from stack.temporal import SEARCH_ATTRIBUTES, dev_server_path
 
@@ -37,6 +39,29 @@ def _conditions() -> list[tuple[str, str, str]]:
 
 def _jobs() -> set[str]:
     return {dep for _, dep, cond in _conditions() if cond == "service_completed_successfully"}
+
+
+def test_the_database_admits_every_pool_at_its_fullest() -> None:
+    """PostgreSQL's max_connections holds every API and worker replica's pool at its largest,
+    Temporal's four services' pools, and a margin for the one-shot jobs and an operator."""
+    services = _services()
+    limit = int(
+        next(
+            arg.split("=", 1)[1]
+            for arg in services["postgres"]["command"]
+            if arg.startswith("max_connections=")
+        )
+    )
+    temporal = services["temporal"]["environment"]
+    temporal_pools = 4 * (int(temporal["SQL_MAX_CONNS"]) + int(temporal["SQL_VIS_MAX_CONNS"]))
+
+    def replicas(name: str) -> int:
+        return int((services[name].get("deploy") or {}).get("replicas", 1))
+
+    api = replicas("api") * (API_POOL_SIZE + API_MAX_OVERFLOW)
+    workers = sum(replicas(name) for name in services if name.startswith("worker-"))
+    platform = api + workers * (POOL_SIZE + MAX_OVERFLOW)
+    assert platform + temporal_pools + 20 <= limit, (platform, temporal_pools, limit)
 
 
 def test_every_dependency_waits_for_something_its_target_reports() -> None:
