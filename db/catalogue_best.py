@@ -118,6 +118,14 @@ def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
     ]
 
 
+def lapsed(filters: SearchFilters, today: date) -> Select[tuple[str]]:
+    """The products whose sum in the asked currency has lapsed: asked of their offers."""
+    prices = CatalogueProductPrice
+    return select(prices.product_id).where(
+        prices.currency == filters.currency, prices.fresh_until <= today
+    )
+
+
 def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
     """The best offer of each matched product from its summed prices where they hold; asked of
     the offers for the products whose offers or suppliers changed since (logged) or whose sum
@@ -142,10 +150,10 @@ def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
         .select_from(matched.join(summed, true()))
         .where(matched.c.id.not_in(logged))
     )
-    lapsed = select(prices.product_id).where(
-        prices.product_id.in_(ids),
-        prices.currency == filters.currency,
-        prices.fresh_until <= today,
+    by_offers = asked(
+        logged.union(lapsed(filters, today).where(prices.product_id.in_(ids))),
+        filters,
+        today,
+        regions=True,
     )
-    by_offers = asked(logged.union(lapsed), filters, today, regions=True)
     return held.union_all(select(by_offers)).cte("best").prefix_with("MATERIALIZED")

@@ -63,7 +63,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import summed_columns
+from db.catalogue_best import lapsed, summed_columns
 from db.catalogue_facets import FacetCount, counted, facet_counts, facets
 from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
 from db.catalogue_page import Found, ordering, search_page
@@ -150,11 +150,7 @@ def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
 def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
     """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed
     (a product may come more than once)."""
-    prices = CatalogueProductPrice
-    lapsed = select(prices.product_id).where(
-        prices.currency == filters.currency, prices.fresh_until <= today
-    )
-    return select(CataloguePriceChange.product_id).union_all(lapsed)
+    return select(CataloguePriceChange.product_id).union_all(lapsed(filters, today))
 
 
 def search(
