@@ -165,19 +165,33 @@ def _search(
     broad: int,
 ) -> Searched:
     with sessions() as session:
-        query = parse_query(words, synonyms(session, filters.category_path))
-        loose = loose_groups(session, query, filters)
-        return search(
-            session,
-            matching(query, loose, filters),
-            filters,
-            sort=sort,
-            after=after,
-            limit=LIMIT,
-            counted=after is None,
-            today=china_today(),
-            broad=broad,
-        )
+        return _searched(session, words, filters, sort, after, broad=broad)
+
+
+def _searched(
+    session: Session,
+    words: str,
+    filters: SearchFilters,
+    sort: Sort,
+    after: list[Any] | None,
+    *,
+    broad: int,
+    counted: bool | None = None,
+) -> Searched:
+    """``words`` searched in ``session`` (facets counted on a first page unless ``counted``)."""
+    query = parse_query(words, synonyms(session, filters.category_path))
+    loose = loose_groups(session, query, filters)
+    return search(
+        session,
+        matching(query, loose, filters),
+        filters,
+        sort=sort,
+        after=after,
+        limit=LIMIT,
+        counted=after is None if counted is None else counted,
+        today=china_today(),
+        broad=broad,
+    )
 
 
 def _key(hit: Found, sort: Sort) -> list[Any]:
@@ -277,13 +291,8 @@ def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
             )
 
     with sessions() as session:
-        query = parse_query("", synonyms(session, catalogue.category_path))
-        found = matching(query, frozenset(), filters)
         event.listen(session.connection(), "after_cursor_execute", refresh_now)
-        searched = search(
-            session, found, filters, sort=Sort.PRICE, after=None, limit=LIMIT,
-            counted=False, today=china_today(), broad=1,
-        )  # fmt: skip
+        searched = _searched(session, "", filters, Sort.PRICE, None, broad=1, counted=False)
         event.remove(session.connection(), "after_cursor_execute", refresh_now)
     assert refreshed and searched.way == "walked"
     shown = [h.product_id for h in searched.hits]
@@ -384,14 +393,9 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
 
     filters = _in(catalogue, sessions)
     with sessions() as session:
-        query = parse_query("螺丝刀", synonyms(session, catalogue.category_path))
-        found = matching(query, loose_groups(session, query, filters), filters)
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
         event.listen(session.connection(), "before_cursor_execute", seen)
-        searched = search(
-            session, found, filters, sort=Sort.PRICE, after=None, limit=LIMIT,
-            counted=True, today=china_today(), broad=1,
-        )  # fmt: skip
+        searched = _searched(session, "螺丝刀", filters, Sort.PRICE, None, broad=1)
         event.remove(session.connection(), "before_cursor_execute", seen)
         assert searched.way == "walked"
         (counted,) = [(q, p) for q, p in statements if "reltuples" in q]
