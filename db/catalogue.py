@@ -122,6 +122,15 @@ class CatalogueTerm(Base):
     term whose products changed their description stays, and its word is then matched exactly."""
 
     __tablename__ = "catalogue_terms"
+    __table_args__ = (
+        # A misspelt word's nearest known terms (db.catalogue_search.neighbours, migration 0029).
+        Index(
+            "ix_catalogue_terms_trigrams",
+            "term",
+            postgresql_using="gin",
+            postgresql_ops={"term": "gin_trgm_ops"},
+        ),
+    )
 
     term: Mapped[str] = mapped_column(Text, primary_key=True)
     category_id: Mapped[str] = mapped_column(

@@ -5,7 +5,10 @@ is met exactly, by its ``terms`` (the GIN index of migration 0019: the word, a s
 initials), when the catalogue holds the word at all; only a group nothing holds exactly (a
 misspelling, part of a model number) is met loosely too, by ``search_text``'s trigram index: a
 substring (``LIKE``) or pg_trgm word similarity. Deciding that per group first (one probe of
-the terms index) keeps the trigram index, whose rechecks cost most, off the common words.
+the terms index) keeps the trigram index, whose rechecks cost most, off the common words. A
+misspelt word is looked up among the catalogue's known terms (``neighbours``), and its nearest
+are asked of the terms index; only a word near no known term is compared with every
+candidate product's whole text.
 
 Relevance is the groups' scores summed (exact 1, synonym 0.9, pinyin 0.8, substring 0.6,
 fuzzy half its word similarity) plus up to a third for a short product text, which favours the
@@ -20,7 +23,7 @@ page is cut from the found products (``db.catalogue_page``) and the facets
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -67,6 +70,11 @@ WEIGHTS = {
 CLOSENESS = 1 / 3
 TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonus
 FUZZY_THRESHOLD = 0.5
+NEIGHBOURS = 8  # the known terms nearest a misspelt word that a search asks for
+
+# A loose group's text and its nearest known terms with their word similarity, nearest first
+# (none: the group is compared with each candidate's whole text).
+Loose = Mapping[str, tuple[tuple[str, float], ...]]
 
 
 def synonyms(session: Session, category_path: str | None) -> list[list[str]]:
@@ -125,29 +133,54 @@ def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return [Product.category_id.in_(filters.category_ids)]
 
 
-def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> frozenset[str]:
-    """The groups no product of the category searched meets exactly (by their text): these
-    are matched loosely. A group is met exactly when every term of one of its alternatives is
-    in the category's vocabulary (``catalogue_terms``, one primary-key probe a term)."""
+def loose_groups(session: Session, query: ParsedQuery, filters: SearchFilters) -> Loose:
+    """The groups no product of the category searched meets exactly (by their text), with
+    their ``neighbours``: these are matched loosely. A group is met exactly when every term of
+    one of its alternatives is in the category's vocabulary (``catalogue_terms``, one
+    primary-key probe a term)."""
     # The word similarity ``<%`` admits, for this transaction (the search's): pg_trgm's 0.6
     # turns away a letter left out of a short word (stanly: 4 of 7 trigrams).
     threshold = func.set_config("pg_trgm.word_similarity_threshold", str(FUZZY_THRESHOLD), True)
     session.execute(select(threshold))
     if not query.groups:
-        return frozenset()
+        return {}
     wanted = sorted({t for g in query.groups for a in g.alternatives for t in a.terms})
     known_query = select(CatalogueTerm.term.distinct()).where(CatalogueTerm.term.in_(wanted))
     if filters.category_path is not None:
         known_query = known_query.where(CatalogueTerm.category_id.in_(filters.category_ids))
     known = set(session.scalars(known_query))
-    return frozenset(
-        g.text
+    return {
+        g.text: neighbours(session, g, filters)
         for g in query.groups
         if not any(a.terms and a.terms <= known for a in g.alternatives)
+    }
+
+
+def neighbours(
+    session: Session, group: QueryGroup, filters: SearchFilters
+) -> tuple[tuple[str, float], ...]:
+    """The known terms of the category searched nearest a misspelt word (by pg_trgm's word
+    similarity, at least ``FUZZY_THRESHOLD``), at most ``NEIGHBOURS``. Only a word of letters
+    is looked up: part of a model number (``6510``) is met as a substring of the whole text,
+    and the nearest of the thousands of model numbers sharing its digits say little."""
+    if not (group.latin and group.text.isalpha()):
+        return ()
+    nearness = func.max(func.word_similarity(group.text, CatalogueTerm.term))
+    nearest = (
+        select(CatalogueTerm.term, nearness)
+        .where(literal(group.text).op("<%")(CatalogueTerm.term))
+        .group_by(CatalogueTerm.term)
+        .order_by(nearness.desc(), CatalogueTerm.term)
+        .limit(NEIGHBOURS)
     )
+    if filters.category_path is not None:
+        nearest = nearest.where(CatalogueTerm.category_id.in_(filters.category_ids))
+    return tuple((term, float(near)) for term, near in session.execute(nearest))
 
 
-def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+def _group_match(
+    group: QueryGroup, loose: bool, near: tuple[tuple[str, float], ...]
+) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
     exact = _exact(group)
     whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
     for kind in (MatchKind.EXACT, MatchKind.SYNONYM, MatchKind.PINYIN):
@@ -161,6 +194,15 @@ def _group_match(group: QueryGroup, loose: bool) -> tuple[ColumnElement[bool], C
         like = _like(group)
         matched.append(like)
         whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+    if near:
+        # The known terms nearest the word, by the terms index: as the whole text's word
+        # similarity would score them, without computing it for thousands of candidates.
+        fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
+        for term, nearness in near:
+            whens.append((Product.terms.contains(_terms(frozenset({term}))),
+                          literal(fuzzy_weight * nearness, Float)))  # fmt: skip
+        matched.append(Product.terms.overlap(_terms(frozenset(term for term, _ in near))))
+        return or_(*matched), case(*whens, else_=literal(0.0, Float))
     # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
     # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
     # Each product is checked twice, once as the bitmap's recheck and once as the filter.
@@ -192,13 +234,13 @@ class Matching:
     loose: bool  # some word is met loosely too (trigrams)
 
 
-def matching(query: ParsedQuery, loose: frozenset[str], filters: SearchFilters) -> Matching:
+def matching(query: ParsedQuery, loose: Loose, filters: SearchFilters) -> Matching:
     """The query's groups and the category searched as conditions on a product (``loose``: the
     groups ``loose_groups`` found nothing meets exactly), and its relevance score."""
     conditions: list[ColumnElement[bool]] = []
     score: ColumnElement[Any] = literal(0.0, Float)
     for group in query.groups:
-        condition, group_score = _group_match(group, group.text in loose)
+        condition, group_score = _group_match(group, group.text in loose, loose.get(group.text, ()))
         conditions.append(condition)
         score = score + group_score
     if query.groups:

@@ -146,9 +146,12 @@ RELEVANCE = [
     ("sata09312", ["slotted"]),
     ("STHT65101", ["phillips"]),
     ("6510", ["phillips"]),
-    # Misspelt: trigram similarity.
+    # Misspelt: trigram similarity, to the nearest known words (both words misspelt here).
     ("screwdrier", ["precision"]),
     ("stanly", [{"phillips", "wrench"}]),
+    ("precison screwdrivr", ["precision"]),
+    # Two words cut short and run together: near no known word (0.43), near the text (0.55).
+    ("precisscrewdr", ["precision"]),
     # Chinese segmented around a synonym: 电动 and 螺丝起子 (螺丝刀) in another order.
     ("电动螺丝起子", ["electric"]),
 ]
