@@ -33,7 +33,7 @@ from db.catalogue_broad import search
 from db.catalogue_facets import MAX_FACET_VALUES, FacetCount
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
-from db.catalogue_search import loose_groups, matching, subtree, synonyms
+from db.catalogue_search import matching, subtree, synonyms, vocabulary
 from rules.search_explain import FieldMatch, explain
 from rules.search_text import ParsedQuery, parse_query, with_unit
 from rules.waybill_parties import china_today
@@ -257,10 +257,9 @@ def search_catalogue(
     )
     keyset = KEYSETS[sort]
     page = Page(keyset, limit, request, response, keyset.decode(cursor) if cursor else None)
-    loose = loose_groups(session, query, filters)
     searched = search(
         session,
-        matching(query, loose, filters),
+        matching(query, vocabulary(session, query, filters), filters),
         filters,
         sort=sort,
         after=page.start,

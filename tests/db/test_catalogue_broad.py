@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.catalogue import ProductListing
 from db import catalogue_broad
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
-from db.catalogue_broad import Searched, longest_text, search
+from db.catalogue_broad import SCORED_MAX, Searched, longest_text, search
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
 from db.catalogue_prices import sum_prices
@@ -31,10 +31,10 @@ from db.catalogue_search import (
     CLOSENESS,
     SAMPLE,
     TYPICAL_LENGTH,
-    loose_groups,
     matching,
     subtree,
     synonyms,
+    vocabulary,
 )
 from db.catalogue_writes import write_listings
 from db.session import transaction
@@ -163,9 +163,10 @@ def _search(
     after: list[Any] | None,
     *,
     broad: int,
+    scored: int = 0,
 ) -> Searched:
     with sessions() as session:
-        return _searched(session, words, filters, sort, after, broad=broad)
+        return _searched(session, words, filters, sort, after, broad=broad, scored=scored)
 
 
 def _searched(
@@ -177,13 +178,15 @@ def _searched(
     *,
     broad: int,
     counted: bool | None = None,
+    scored: int = 0,
 ) -> Searched:
-    """``words`` searched in ``session`` (facets counted on a first page unless ``counted``)."""
+    """``words`` searched in ``session`` (facets counted on a first page unless ``counted``;
+    ``scored`` 0: a broad page by relevance tries the length bound however few are kept, as
+    this small catalogue's always are)."""
     query = parse_query(words, synonyms(session, filters.category_path))
-    loose = loose_groups(session, query, filters)
     return search(
         session,
-        matching(query, loose, filters),
+        matching(query, vocabulary(session, query, filters), filters),
         filters,
         sort=sort,
         after=after,
@@ -191,6 +194,7 @@ def _searched(
         counted=after is None if counted is None else counted,
         today=china_today(),
         broad=broad,
+        scored=scored,
     )
 
 
@@ -254,6 +258,18 @@ def test_a_broad_search_pages_as_the_exact_search_does(
         assert broad[0].way in (relevant if sort is Sort.RELEVANCE else {"walked"})
     prices = {h.product_id: h.price for p in exact for h in p.hits}
     assert Decimal("0.01") not in prices.values()  # lapsed sums were not trusted
+
+
+def test_a_broad_search_whose_filters_keep_few_scores_every_one_kept(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """By relevance, a brand kept by few products: every one scored, the length bound not
+    tried (its index would be read for nothing), and the same pages as the exact search."""
+    filters = _in(catalogue, sessions, brand="世达")
+    broad = _search(sessions, "螺丝刀", filters, Sort.RELEVANCE, None, broad=1, scored=SCORED_MAX)
+    exact = _search(sessions, "螺丝刀", filters, Sort.RELEVANCE, None, broad=EXACT)
+    assert broad.way == "most relevant"
+    assert [_row(h) for h in broad.hits] == [_row(h) for h in exact.hits]
 
 
 def test_the_changed_and_lapsed_products_lead_the_price_walk(
