@@ -10,11 +10,11 @@ the query a hand-written client would run for the same rows: the active quotes' 
 and decoded from JSON by psycopg2, nothing else. Requests are interleaved with it; p50 and p99.
 The default is measured three ways: the first click after close (the process's kept answers
 forgotten before each request; the answer filed as quoting closed, ``db.comparison_store``, is
-read), a first click with nothing filed (the filed row deleted inside the timed call, so it
-reads and compares every quote, and files the answer), and a click served the process's kept
-answer (``api.comparison_cache``); every offer is never kept nor filed. The close's cost, the
-ranking activity's filing of the default answer (``precompute_buyer_default``, the filed row
-deleted first inside the timed call), is measured on its own, against the same baseline.
+read), a first click with nothing filed (the filed row deleted before each request, untimed,
+so it reads and compares every quote, and files the answer), and a click served the process's
+kept answer (``api.comparison_cache``); every offer is never kept nor filed. The close's cost,
+the ranking activity's filing of the default answer (``precompute_buyer_default``, the filed
+row deleted first, untimed), is measured on its own, against the same baseline.
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ async def _measure(runs: int) -> list[Row]:
                 session.execute(delete(RfqComparison).where(RfqComparison.rfq_id == rfq_id))
 
         def close() -> None:
-            unfile()
             with sessions() as session:
                 if not precompute_buyer_default(session, session.get_one(Rfq, rfq_id)):
                     raise RuntimeError("the close filed nothing")
@@ -109,7 +108,10 @@ async def _measure(runs: int) -> list[Row]:
         async def filing(_: int) -> None:
             await asyncio.to_thread(close)
 
-        samples: Samples = await interleaved(filing, baseline, runs, warmup=1)
+        async def forget_filed(_: int) -> None:
+            await asyncio.to_thread(unfile)
+
+        samples: Samples = await interleaved(filing, baseline, runs, warmup=1, before=forget_filed)
         name = f"close: file the default answer, {LINES} lines x {SUPPLIERS} suppliers"
         rows.extend(latency_rows(name, samples))
         _say("measured the close's filing")
@@ -128,22 +130,24 @@ async def _measure(runs: int) -> list[Row]:
                 params = {} if top is None else {"top": str(top)}
 
                 async def platform(
-                    _: int,
-                    params: dict[str, str] = params,
-                    label: str = label,
-                    forget: str = forget,
+                    _: int, params: dict[str, str] = params, label: str = label
                 ) -> None:
-                    if forget:
-                        CACHE.clear()
-                    if forget == "all":
-                        await asyncio.to_thread(unfile)
                     answer = await api.get(f"/rfqs/{rfq_id}/comparison", params=params)
                     answer.raise_for_status()
                     sizes[label] = len(answer.content)
 
+                async def forget_answers(_: int, forget: str = forget) -> None:
+                    if forget:
+                        CACHE.clear()
+                    if forget == "all":
+                        await asyncio.to_thread(unfile)
+
                 if forget == "kept":
+                    await asyncio.to_thread(unfile)
                     await asyncio.to_thread(close)  # quoting closes: the answer is filed
-                samples = await interleaved(platform, baseline, runs, warmup=1)
+                samples = await interleaved(
+                    platform, baseline, runs, warmup=1, before=forget_answers
+                )
                 name = f"GET comparison, {LINES} lines x {SUPPLIERS} suppliers, {label}"
                 rows.extend(latency_rows(f"{name}, {sizes[label] / 1e6:.1f} MB", samples))
                 _say(f"measured {label}")

@@ -111,11 +111,14 @@ async def _ms(call: Call, i: int) -> float:
 
 
 async def interleaved(
-    platform: Call, baseline: Call, runs: int, *, warmup: int = WARMUP
+    platform: Call, baseline: Call, runs: int, *, warmup: int = WARMUP, before: Call | None = None
 ) -> Samples:
-    """``runs`` calls of each after ``warmup`` untimed ones, alternating which goes first."""
+    """``runs`` calls of each after ``warmup`` untimed ones, alternating which goes first;
+    ``before`` each pair, untimed (what a platform call needs set up, such as a row deleted)."""
     samples = Samples()
     for i in range(warmup + runs):
+        if before is not None:
+            await before(i)
         first, second = (platform, baseline) if i % 2 == 0 else (baseline, platform)
         a, b = await _ms(first, i), await _ms(second, i)
         if i >= warmup:

@@ -166,13 +166,22 @@ def neighbours(
     """The known terms of the category searched nearest a misspelt word (by pg_trgm's word
     similarity, at least ``FUZZY_THRESHOLD``), at most ``NEIGHBOURS``. Only a word of letters
     is looked up: part of a model number (``6510``) is met as a substring of the whole text,
-    and the nearest of the thousands of model numbers sharing its digits say little."""
+    and the nearest of the thousands of model numbers sharing its digits say little.
+
+    As a search engine's fuzzy query does (Elasticsearch expands a fuzzy word to at most 50
+    terms of its index), the word is then met by these whole words only: a product whose text
+    is near it only across two of its words (``screwdrivr``, "screw driver") is found only
+    when no known word is near (the whole text's similarity, then, for every candidate)."""
     if not (group.latin and group.text.isalpha()):
         return ()
-    nearness = func.max(func.word_similarity(group.text, CatalogueTerm.term))
+    similarity = func.word_similarity(group.text, CatalogueTerm.term)
+    nearness = func.max(similarity)
     nearest = (
         select(CatalogueTerm.term, nearness)
-        .where(literal(group.text).op("<%")(CatalogueTerm.term))
+        # ``<%`` is what the trigram index answers; it compares with the threshold set for
+        # the transaction (``vocabulary``), and the similarity is stated too, so this holds
+        # however it is called.
+        .where(literal(group.text).op("<%")(CatalogueTerm.term), similarity >= FUZZY_THRESHOLD)
         .group_by(CatalogueTerm.term)
         .order_by(nearness.desc(), CatalogueTerm.term)
         .limit(NEIGHBOURS)

@@ -14,10 +14,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, Role
+from db.catalogue import CatalogueCategory
+from db.catalogue_filters import SearchFilters
+from db.catalogue_search import CLOSENESS, TYPICAL_LENGTH, matching, subtree, vocabulary
 from db.models import Organisation
+from rules.search_text import index_fields, parse_query
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import sourcing as s
@@ -167,6 +173,42 @@ async def test_relevance(catalogue: Catalogue, query: str, first: list[Any]) -> 
         wanted = expected if isinstance(expected, set) else {expected}
         assert set(found[at : at + len(wanted)]) == wanted, (query, found)
         at += len(wanted)
+
+
+def test_a_misspelt_word_is_met_by_its_nearest_known_words(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """precison: the category's own word precision, asked of the terms index, and no product's
+    whole text compared; precisscrewdr, near no word (0.43 at best): the whole text's
+    similarity. A known word is not loose, and its unknown pinyin is not asked."""
+    query = parse_query("precison precisscrewdr 螺丝刀", [])
+    with sessions() as session:
+        path = session.scalar(
+            select(CatalogueCategory.path).where(CatalogueCategory.id == catalogue.category)
+        )
+        assert path is not None
+        filters = SearchFilters(category_path=path, category_ids=subtree(session, path))
+        words = vocabulary(session, query, filters)
+    ((near, nearness),) = words.loose["precison"]
+    assert near == "precision" and 0.5 <= nearness < 1
+    assert words.loose["precisscrewdr"] == ()
+    assert set(words.loose) == {"precison", "precisscrewdr"} and {"螺丝", "丝刀"} <= words.known
+    conditions = [
+        str(c.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+        for c in matching(query, words, filters).conditions
+    ]
+    by_neighbours, by_text = conditions[1:3]  # the first: the known word's terms
+    assert "&&" in by_neighbours and "<%" not in by_neighbours
+    assert "<%" in by_text and "py:" not in conditions[0]
+
+
+async def test_a_word_met_one_way_scores_its_weight(catalogue: Catalogue) -> None:
+    """lsd meets the electric screwdriver by its pinyin initials alone: 0.8, and the bonus of
+    its text's length."""
+    (hit,) = (await catalogue.search("lsd"))["results"]
+    text, _ = index_fields("螺丝刀 电动 GSR120-LI 12V", "Bosch", "GSR120-LI", {})
+    bonus = CLOSENESS * TYPICAL_LENGTH / (TYPICAL_LENGTH + len(text))
+    assert abs(Decimal(hit["relevance"]) - Decimal(0.8 + bonus)) < Decimal("0.000001")
 
 
 async def test_words_that_match_nothing_find_nothing(catalogue: Catalogue) -> None:
