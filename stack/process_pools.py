@@ -7,14 +7,24 @@ roles that do that work; until then (tests, a one-off script) the work runs in p
 not forked: the worker already runs threads and the Temporal runtime, which a fork would copy
 mid-flight. A pool whose process died (killed, out of memory) is broken for good, so the caller
 that meets it renews it and fails its own attempt: the activity's retry finds fresh processes.
+
+A pool's processes end with their worker, however it ends. Each holds both ends of the pool's
+work queue, so a worker killed outright (SIGKILL, out of memory) left them waiting on it for
+ever, 170 MB each with weasyprint loaded, and a supervisor restarting the worker added more: each
+process now watches its parent and exits once it is gone.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+
+PARENT_WATCH_SECONDS = 0.5  # how often a pool process looks for its worker
 
 
 class SpawnedPool:
@@ -58,6 +68,23 @@ class SpawnedPool:
         self._executor = ProcessPoolExecutor(
             max_workers=count,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=self._initializer,
+            initializer=functools.partial(_started, os.getpid(), self._initializer),
         )
         self._count = count
+
+
+def _started(parent: int, initializer: Callable[[], object] | None) -> None:
+    """First in each pool process: gone at once if its worker is (it may die while the process
+    starts), else watched from a thread of its own; then the pool's own initializer."""
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
+    if initializer is not None:
+        initializer()
+
+
+def _watch(parent: int) -> None:
+    # An orphan is adopted (by init or a subreaper): its parent's pid is no longer its worker's.
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH_SECONDS)
+    os._exit(0)
