@@ -221,8 +221,10 @@ def _group_match(
     # Each product is checked twice, once as the bitmap's recheck and once as the filter.
     matched.append(literal(group.text).op("<%")(Product.search_text))
     fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
-    score = case(*whens, else_=literal(WEIGHTS[MatchKind.FUZZY], Float) * fuzzy)
-    return or_(*matched), score
+    score = literal(WEIGHTS[MatchKind.FUZZY], Float) * fuzzy
+    # A short word no product holds (½, whose normal form is 1 and 2) has only the fuzzy way,
+    # and a CASE of no WHEN is no SQL.
+    return or_(*matched), case(*whens, else_=score) if whens else score
 
 
 # The catalogue's fixed sample: the products whose id hashes to 0 modulo SAMPLE, indexed on

@@ -214,6 +214,7 @@ async def test_a_word_met_one_way_scores_its_weight(catalogue: Catalogue) -> Non
 async def test_words_that_match_nothing_find_nothing(catalogue: Catalogue) -> None:
     assert await catalogue.found("扳手 5mm") == []  # both words must be met
     assert await catalogue.found("qqqzzz") == []
+    assert await catalogue.found("½") == []  # short and unknown: the whole text's similarity
 
 
 async def test_the_explanation_names_fields_and_kinds(catalogue: Catalogue) -> None:
