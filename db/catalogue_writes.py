@@ -166,14 +166,19 @@ def _product_upsert() -> TextClause:
 
 
 def _term_insert() -> TextClause:
-    # Most terms are known already: only those the category does not hold are inserted.
+    # The terms of the products as the upsert left them: a listing whose description was not
+    # taken (a competitor's, or one of two listings of a product in a batch) adds none of its
+    # own, which no product would hold and a misspelling's nearest words would count. Most
+    # terms are known already: only those the category does not hold are inserted.
     return text(
         "INSERT INTO catalogue_terms (term, category_id)"
-        " SELECT DISTINCT word.term, p.category_id"
-        f" FROM {_record(Product, 'product', ('category_id', 'terms'))}"
-        " CROSS JOIN LATERAL unnest(p.terms) AS word(term)"
+        " SELECT DISTINCT word.term, products.category_id"
+        f" FROM {_record(Product, 'product', ('category_id', 'identity'))}"
+        " JOIN products ON products.category_id = p.category_id"
+        " AND products.identity = p.identity"
+        " CROSS JOIN LATERAL unnest(products.terms) AS word(term)"
         " WHERE NOT EXISTS (SELECT FROM catalogue_terms known"
-        " WHERE known.term = word.term AND known.category_id = p.category_id)"
+        " WHERE known.term = word.term AND known.category_id = products.category_id)"
         " ON CONFLICT DO NOTHING"
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, Role
+from db.catalogue import CatalogueTerm
 from db.models import AuditEntry, Organisation
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -161,7 +162,7 @@ async def test_a_sku_listed_again_updates_its_offer_in_place(people: People) -> 
 
 
 async def test_suppliers_share_a_product_but_not_its_description_or_their_offers(
-    people: People,
+    people: People, sessions: sessionmaker[Session]
 ) -> None:
     await made_category(people)
     sku = f"SD-{uuid.uuid4().hex[:6]}"
@@ -172,6 +173,9 @@ async def test_suppliers_share_a_product_but_not_its_description_or_their_offers
     assert theirs.json()["product_id"] == mine.json()["product_id"]
     product = await people.buyer.http.get(f"/catalogue/products/{mine.json()['product_id']}")
     assert product.json()["name"] == "十字螺丝刀 PH2 100毫米"
+    with sessions() as session:  # nor its words: search's vocabulary holds what products do
+        assert session.get(CatalogueTerm, ("rival", renamed["category_id"])) is None
+        assert session.get(CatalogueTerm, ("ph2", renamed["category_id"])) is not None
     assert product.json()["visible_offers"] >= 2
     assert (await people.rival.http.get(f"/catalogue/offers/{sku}")).json()["offer_id"] == (
         theirs.json()["offer_id"]
