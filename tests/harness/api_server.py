@@ -26,11 +26,24 @@ def free_port() -> int:
         return port
 
 
+KEEP_ALIVE_SECONDS = 30
+
+
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     """Uvicorn serving ``app`` on a free loopback port, in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # Idle connections are kept past httpx's own expiry (5 s), so a client always drops one
+    # before the server does: at uvicorn's default, also 5 s, a request sent after a test's
+    # long wait could meet the server closing that very connection (httpx.ReadError).
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
