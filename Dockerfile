@@ -17,4 +17,8 @@ ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 TRADEFLOW_ENVIRONMENT=product
 
 RUN useradd --system --uid 10001 tradeflow
 USER tradeflow
-CMD ["uvicorn", "api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# Idle connections are kept 75 s, past a load balancer's own idle timeout (60 s on an AWS ALB):
+# the balancer, not the API, closes an idle one, so it never forwards a request on a connection
+# the API is closing (a 502). Uvicorn's default is 5 s.
+CMD ["uvicorn", "api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
+     "--timeout-keep-alive", "75"]
