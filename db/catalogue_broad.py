@@ -10,8 +10,8 @@ facets on a sample. So does this module, in PostgreSQL:
 - **Breadth.** A search first counts its matches in the catalogue's fixed sample (one product
   in ``SAMPLE``: ``db.catalogue_search.sampled``, partial indexes of migration 0028), a probe of
   a sixty-fourth of the index. Fewer than ``BROAD`` there (about 2,000 products in all), or a
-  word met only loosely (trigrams, which have no sample), and the search is answered exactly,
-  as it always was.
+  word met by the whole text's similarity (a misspelling near no known word: trigrams, which
+  have no sample), and the search is answered exactly, as it always was.
 - **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
   (``Searched.estimated``): a value held by a few products may be missing or rounded up. They
   are counted on a connection of their own while the page is found.
@@ -126,8 +126,8 @@ class Breadth:
 
 def breadth(session: Session, matching: Matching, filters: SearchFilters) -> Breadth:
     """How many of the sample the search matches, and keeps under the page's own filters (none
-    asked when a word is met loosely: the trigram index has no sample of its own), and how big
-    the sample is."""
+    asked when a word is met by the whole text's similarity: the trigram index has no sample of
+    its own), and how big the sample is."""
     if matching.loose:
         return Breadth(0, 0, 0.0)
     count, kept, size = session.execute(_sample_count(matching, filters)).one()

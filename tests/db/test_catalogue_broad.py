@@ -233,6 +233,8 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("", {}, Sort.PRICE),
     ("", {}, Sort.RELEVANCE),
     ("螺丝刀", {"region": "CN-JS"}, Sort.PRICE),  # a province: the sums cannot answer
+    ("stanly", {}, Sort.RELEVANCE),  # misspelt: by its nearest known word, stanley
+    ("stanly", {}, Sort.PRICE),
 ]
 
 
