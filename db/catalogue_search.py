@@ -96,9 +96,13 @@ def _terms(values: frozenset[str]) -> ColumnElement[Any]:
     return cast(sorted(values), ARRAY(Text))
 
 
+def _pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _like(group: QueryGroup) -> ColumnElement[bool]:
-    escaped = group.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Product.search_text.like(f"%{escaped}%", escape="\\")
+    return Product.search_text.like(_pattern(group.text), escape="\\")
 
 
 def subtree(session: Session, path: str) -> tuple[str, ...]:
@@ -130,10 +134,12 @@ class Vocabulary:
     knows, and the groups no product there meets exactly, by their text, each with its
     ``neighbours`` (these are matched loosely). A group is met exactly when every term of one
     of its alternatives is known; an alternative with a term the category does not know meets
-    none of its products, and is not asked."""
+    none of its products, and is not asked. ``unheld``: the loose groups with neighbours whose
+    text no known term holds whole, so that no product holds it as a substring either."""
 
     known: frozenset[str]
     loose: Loose
+    unheld: frozenset[str] = frozenset()
 
 
 def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> Vocabulary:
@@ -151,7 +157,29 @@ def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> 
         known_query = known_query.where(CatalogueTerm.category_id.in_(filters.category_ids))
     known = frozenset(session.scalars(known_query))
     loose = {g.text: neighbours(session, g, filters) for g in query.groups if not _known(g, known)}
-    return Vocabulary(known, loose)
+    unheld = frozenset(
+        g.text
+        for g in query.groups
+        if loose.get(g.text) and _substring(g) and not _held(session, g.text, filters)
+    )
+    return Vocabulary(known, loose, unheld)
+
+
+def _substring(group: QueryGroup) -> bool:
+    """Whether a loose group is met as a substring too (a part of a model number, of a word)."""
+    return group.latin and len(group.text) >= 3  # shorter has no trigram to find it by
+
+
+def _held(session: Session, word: str, filters: SearchFilters) -> bool:
+    """Whether a known term of the category holds a word of letters whole (stanley holds
+    stanle). Only then can a product's text hold it: the text's words are its terms (a pinyin
+    reading as py:…, which holds it too), and a word of letters lies within one of them. A
+    misspelling is rarely held, and its group then scores no more than its nearest term does,
+    which bounds a relevance page's texts (``db.catalogue_broad.longest_text``)."""
+    probe = select(CatalogueTerm.term).where(CatalogueTerm.term.like(_pattern(word), escape="\\"))
+    if filters.category_path is not None:
+        probe = probe.where(CatalogueTerm.category_id.in_(filters.category_ids))
+    return session.scalar(probe.limit(1)) is not None
 
 
 def _known(group: QueryGroup, known: frozenset[str]) -> list[Alternative]:
@@ -192,39 +220,49 @@ def neighbours(
 
 
 def _group_match(
-    group: QueryGroup, alternatives: list[Alternative], near: tuple[tuple[str, float], ...] | None
-) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+    group: QueryGroup,
+    alternatives: list[Alternative],
+    near: tuple[tuple[str, float], ...] | None,
+    substring: bool,
+) -> tuple[ColumnElement[bool], ColumnElement[Any], float]:
     """A group met by any of its known ``alternatives`` or, loose (``near`` given, and then
-    none are known), by a substring, its nearest known terms, or the text's word similarity."""
+    none are known), by a ``substring``, its nearest known terms, or the text's word
+    similarity; its score, and the most that can be."""
     whens = [
         (Product.terms.contains(_terms(a.terms)), literal(WEIGHTS[a.kind], Float))
         for a in alternatives
     ]
     if near is None:
-        return or_(*(condition for condition, _ in whens)), case(*whens, else_=literal(0.0, Float))
+        most = max(WEIGHTS[a.kind] for a in alternatives)
+        conditions = or_(*(condition for condition, _ in whens))
+        return conditions, case(*whens, else_=literal(0.0, Float)), most
     matched: list[ColumnElement[bool]] = []
-    if group.latin and len(group.text) >= 3:  # shorter has no trigram to find it by
+    weights: list[float] = []
+    if substring:
         like = _like(group)
         matched.append(like)
         whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+        weights.append(WEIGHTS[MatchKind.SUBSTRING])
+    fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
     if near:
         # The known terms nearest the word, by the terms index: as the whole text's word
         # similarity would score them, without computing it for thousands of candidates.
-        fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
         for term, nearness in near:
             whens.append((Product.terms.contains(_terms(frozenset({term}))),
                           literal(fuzzy_weight * nearness, Float)))  # fmt: skip
         matched.append(Product.terms.overlap(_terms(frozenset(term for term, _ in near))))
-        return or_(*matched), case(*whens, else_=literal(0.0, Float))
+        weights.append(fuzzy_weight * near[0][1])
+        return or_(*matched), case(*whens, else_=literal(0.0, Float)), max(weights)
     # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
     # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
     # Each product is checked twice, once as the bitmap's recheck and once as the filter.
     matched.append(literal(group.text).op("<%")(Product.search_text))
     fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
-    score = literal(WEIGHTS[MatchKind.FUZZY], Float) * fuzzy
+    score = literal(fuzzy_weight, Float) * fuzzy
+    weights.append(fuzzy_weight)
     # A short word no product holds (½, whose normal form is 1 and 2) has only the fuzzy way,
     # and a CASE of no WHEN is no SQL.
-    return or_(*matched), case(*whens, else_=score) if whens else score
+    return or_(*matched), case(*whens, else_=score) if whens else score, max(weights)
 
 
 # The catalogue's fixed sample: the products whose id hashes to 0 modulo SAMPLE, indexed on
@@ -257,6 +295,7 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
     conditions: list[ColumnElement[bool]] = []
     score: ColumnElement[Any] = literal(0.0, Float)
     required: set[str] = set()
+    weight = 0.0  # the most the words' weights can add up to
     for group in query.groups:
         alternatives = _known(group, words.known)
         near = words.loose.get(group.text)
@@ -267,10 +306,13 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
             # 25 ms against 5), and the group's score is its one weight.
             required |= alternatives[0].terms
             score = score + literal(WEIGHTS[alternatives[0].kind], Float)
+            weight += WEIGHTS[alternatives[0].kind]
             continue
-        condition, group_score = _group_match(group, alternatives, near)
+        substring = _substring(group) and group.text not in words.unheld
+        condition, group_score, most = _group_match(group, alternatives, near, substring)
         conditions.append(condition)
         score = score + group_score
+        weight += most
     if required:
         conditions.insert(0, Product.terms.contains(_terms(frozenset(required))))
     if query.groups:
@@ -280,7 +322,6 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
         length = cast(func.length(Product.search_text), Float)
         score = score + literal(CLOSENESS * TYPICAL_LENGTH, Float) / (TYPICAL_LENGTH + length)
     conditions.extend(_in_category(filters))
-    weight = float(len(query.groups)) * max(WEIGHTS.values())
     score_6 = func.round(cast(score, Numeric), 6)
     # A misspelling met by its nearest known words is asked of the terms index like any word
     # (and its substring of the trigram index, which finds few products for a misspelling):

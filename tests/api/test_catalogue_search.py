@@ -192,13 +192,18 @@ def test_a_misspelt_word_is_met_by_its_nearest_known_words(
     ((near, nearness),) = words.loose["precison"]
     assert near == "precision" and 0.5 <= nearness < 1
     assert words.loose["precisscrewdr"] == ()
+    # No known word holds precison whole, so no text does: its substring is not asked.
+    assert words.unheld == {"precison"}
+    with sessions() as session:
+        part = vocabulary(session, parse_query("precisi", []), filters)
+    assert part.loose["precisi"] and not part.unheld  # part of precision: a substring too
     assert set(words.loose) == {"precison", "precisscrewdr"} and {"螺丝", "丝刀"} <= words.known
     conditions = [
         str(c.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
         for c in matching(query, words, filters).conditions
     ]
     by_neighbours, by_text = conditions[1:3]  # the first: the known word's terms
-    assert "&&" in by_neighbours and "<%" not in by_neighbours
+    assert "&&" in by_neighbours and "<%" not in by_neighbours and "LIKE" not in by_neighbours
     assert "<%" in by_text and "py:" not in conditions[0]
 
 
