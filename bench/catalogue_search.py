@@ -155,6 +155,7 @@ def cases(model: str) -> list[Case]:
             {"q": "stainles screwdrivr"},
             "'stainles' <%% p.search_text AND 'screwdrivr' <%% p.search_text",
         ),
+        Case("misspelt brand: stanly", {"q": "stanly"}, "'stanly' <%% p.search_text"),
         Case(
             "category browse, by price: acetone",
             {"category": "acetone", "sort": "price"},
