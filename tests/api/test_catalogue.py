@@ -173,7 +173,7 @@ async def test_suppliers_share_a_product_but_not_its_description_or_their_offers
     assert theirs.json()["product_id"] == mine.json()["product_id"]
     product = await people.buyer.http.get(f"/catalogue/products/{mine.json()['product_id']}")
     assert product.json()["name"] == "十字螺丝刀 PH2 100毫米"
-    with sessions() as session:  # nor its words: search's vocabulary holds what products do
+    with sessions() as session:  # nor its words: search's vocabulary takes the product's
         assert session.get(CatalogueTerm, ("rival", renamed["category_id"])) is None
         assert session.get(CatalogueTerm, ("ph2", renamed["category_id"])) is not None
     assert product.json()["visible_offers"] >= 2
