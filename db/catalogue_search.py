@@ -153,14 +153,14 @@ def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> 
         return Vocabulary(frozenset(), {})
     wanted = sorted({t for g in query.groups for a in g.alternatives for t in a.terms})
     known_query = select(CatalogueTerm.term.distinct()).where(CatalogueTerm.term.in_(wanted))
-    if filters.category_path is not None:
-        known_query = known_query.where(CatalogueTerm.category_id.in_(filters.category_ids))
-    known = frozenset(session.scalars(known_query))
+    known = frozenset(session.scalars(_in_vocabulary(known_query, filters)))
     loose = {g.text: neighbours(session, g, filters) for g in query.groups if not _known(g, known)}
     unheld = frozenset(
         g.text
         for g in query.groups
-        if loose.get(g.text) and _substring(g) and not _held(session, g.text, filters)
+        if loose.get(g.text)
+        and _substring(g)
+        and not _held(session, g.text, loose[g.text], filters)
     )
     return Vocabulary(known, loose, unheld)
 
@@ -170,16 +170,18 @@ def _substring(group: QueryGroup) -> bool:
     return group.latin and len(group.text) >= 3  # shorter has no trigram to find it by
 
 
-def _held(session: Session, word: str, filters: SearchFilters) -> bool:
+def _held(
+    session: Session, word: str, near: tuple[tuple[str, float], ...], filters: SearchFilters
+) -> bool:
     """Whether a known term of the category holds a word of letters whole (stanley holds
     stanle). Only then can a product's text hold it: the text's words are its terms (a pinyin
     reading as py:…, which holds it too), and a word of letters lies within one of them. A
     misspelling is rarely held, and its group then scores no more than its nearest term does,
     which bounds a relevance page's texts (``db.catalogue_broad.longest_text``)."""
+    if any(word in term for term, _ in near):  # a part of a word: its nearest holds it
+        return True
     probe = select(CatalogueTerm.term).where(CatalogueTerm.term.like(_pattern(word), escape="\\"))
-    if filters.category_path is not None:
-        probe = probe.where(CatalogueTerm.category_id.in_(filters.category_ids))
-    return session.scalar(probe.limit(1)) is not None
+    return session.scalar(_in_vocabulary(probe, filters).limit(1)) is not None
 
 
 def _known(group: QueryGroup, known: frozenset[str]) -> list[Alternative]:
@@ -214,9 +216,16 @@ def neighbours(
         .order_by(nearness.desc(), CatalogueTerm.term)
         .limit(NEIGHBOURS)
     )
-    if filters.category_path is not None:
-        nearest = nearest.where(CatalogueTerm.category_id.in_(filters.category_ids))
-    return tuple((term, float(near)) for term, near in session.execute(nearest))
+    return tuple(
+        (term, float(near)) for term, near in session.execute(_in_vocabulary(nearest, filters))
+    )
+
+
+def _in_vocabulary(statement: Select[Any], filters: SearchFilters) -> Select[Any]:
+    """``statement`` over ``catalogue_terms`` narrowed to the category searched (none: all)."""
+    if filters.category_path is None:
+        return statement
+    return statement.where(CatalogueTerm.category_id.in_(filters.category_ids))
 
 
 def _group_match(
