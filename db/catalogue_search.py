@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     case,
     cast,
+    false,
     func,
     insert,
     literal,
@@ -58,11 +59,12 @@ from sqlalchemy.types import Text
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
 from db.catalogue_best import asked, summed_best
 from db.catalogue_filters import SearchFilters, summed
-from rules.search_text import Alternative, MatchKind, ParsedQuery, QueryGroup
+from rules.search_text import Alternative, MatchKind, ParsedQuery, QueryGroup, is_quantity
 
 WEIGHTS = {
     MatchKind.EXACT: 1.0,
     MatchKind.SYNONYM: 0.9,
+    MatchKind.QUANTITY: 0.9,
     MatchKind.PINYIN: 0.8,
     MatchKind.SUBSTRING: 0.6,
     MatchKind.FUZZY: 0.5,
@@ -71,6 +73,7 @@ CLOSENESS = 1 / 3
 TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonus
 FUZZY_THRESHOLD = 0.5
 NEIGHBOURS = 8  # the known terms nearest a misspelt word that a search asks for
+BY_TEXT_MIN = 4  # characters a Latin word needs to be compared with a product's whole text
 
 # A loose group's text and its nearest known terms with their word similarity, nearest first
 # (none: the group is compared with each candidate's whole text).
@@ -166,8 +169,20 @@ def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> 
 
 
 def _substring(group: QueryGroup) -> bool:
-    """Whether a loose group is met as a substring too (a part of a model number, of a word)."""
-    return group.latin and len(group.text) >= 3  # shorter has no trigram to find it by
+    """Whether a loose group is met as a substring too (a part of a model number, of a word);
+    not a size, which is not part of another (0mm of 10mm)."""
+    return group.latin and len(group.text) >= 3 and not is_quantity(group.text)
+
+
+def _by_text(group: QueryGroup) -> bool:
+    """Whether a loose group near no known word is compared with each candidate's whole text.
+    Not a size the category does not hold (16m is not 16mm), nor a Latin word shorter than
+    ``BY_TEXT_MIN``: its two or three trigrams are in most texts, and comparing every one of
+    them took seconds (``mm`` alone: 2.9 s over a million products) to find words that no more
+    than share a letter with it."""
+    if not group.latin:
+        return True
+    return len(group.text) >= BY_TEXT_MIN and not is_quantity(group.text)
 
 
 def _held(
@@ -236,7 +251,8 @@ def _group_match(
 ) -> tuple[ColumnElement[bool], ColumnElement[Any], float]:
     """A group met by any of its known ``alternatives`` or, loose (``near`` given, and then
     none are known), by a ``substring``, its nearest known terms, or the text's word
-    similarity; its score, and the most that can be."""
+    similarity (``_by_text``); its score, and the most that can be. A loose group none of
+    these may ask for is met by no product."""
     whens = [
         (Product.terms.contains(_terms(a.terms)), literal(WEIGHTS[a.kind], Float))
         for a in alternatives
@@ -261,6 +277,10 @@ def _group_match(
                           literal(fuzzy_weight * nearness, Float)))  # fmt: skip
         matched.append(Product.terms.overlap(_terms(frozenset(term for term, _ in near))))
         weights.append(fuzzy_weight * near[0][1])
+        return or_(*matched), case(*whens, else_=literal(0.0, Float)), max(weights)
+    if not _by_text(group):
+        if not matched:
+            return false(), literal(0.0, Float), 0.0
         return or_(*matched), case(*whens, else_=literal(0.0, Float)), max(weights)
     # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
     # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
@@ -336,7 +356,11 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
     # (and its substring of the trigram index, which finds few products for a misspelling):
     # broad searches are sampled and walked as for any word (stanly: 594 ms exact, every one
     # of Stanley's 50,000 products priced).
-    by_text = any(not near for near in words.loose.values())
+    by_text = any(
+        not words.loose[group.text] and _by_text(group)
+        for group in query.groups
+        if group.text in words.loose
+    )
     return Matching(tuple(conditions), score_6, weight, loose=by_text)
 
 

@@ -26,6 +26,8 @@ word inside a name without a dictionary: ``十字螺丝刀`` holds ``螺丝`` an
 group's alternatives are the word itself, its synonyms from the category's list ops maintain
 (a synonym phrase is also found inside a run of Chinese, which segments the query around it),
 and its reading as pinyin initials. An alternative is a set of terms that must all be present.
+A bare number is read as itself (part of a model number) or as that quantity in any unit
+(``300``: ``300mm``, ``300ml``): a buyer typing a size leaves the unit off more often than not.
 """
 
 from __future__ import annotations
@@ -75,13 +77,18 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 _UNIT_NAMES = "|".join(re.escape(alias) for alias in sorted(SEARCH_UNITS, key=len, reverse=True))
 _TOKEN = re.compile(
     # A number and its unit; a Latin unit must end the word (``5mmx``, ``771c2`` are models).
-    rf"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_NAMES})(?![a-z0-9])"
+    # A point left after the number is a slip (``5.mm``).
+    rf"(?P<number>\d+(?:\.\d+)?)\.?\s*(?P<unit>{_UNIT_NAMES})(?![a-z0-9])"
     rf"|(?P<cjk>[{_CJK}]+)"
     # A word: letters and digits of any other script, decimals kept (``1.5``, ``v2.0.1``).
     rf"|(?P<word>[^\W_{_CJK}]+(?:\.\d+)*)"
 )
 _DIMENSION = re.compile("(?<=\\d)\\s*[x\u00d7*]\\s*(?=\\d)")  # x, the multiplication sign, *
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_QUANTITY_UNITS = tuple(sorted(set(SEARCH_UNITS.values())))
+_QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?(?:" + "|".join(re.escape(unit) for unit in _QUANTITY_UNITS) + ")"
+)
 PINYIN_PREFIX = "py:"  # a term that is a CJK run's pinyin initials, apart from Latin words
 MAX_PINYIN = 12  # a longer Latin word is not read as pinyin initials
 
@@ -109,6 +116,11 @@ def tokens(text: str) -> list[str]:
             word = match["word"]
             found.append(_number(word, quantity=False) if _NUMBER.fullmatch(word) else word)
     return found
+
+
+def is_quantity(token: str) -> bool:
+    """Whether a token of the normal form is a number with its unit (``5mm``, ``2.5mm2``)."""
+    return _QUANTITY.fullmatch(token) is not None
 
 
 def normalise(text: str) -> str:
@@ -199,6 +211,7 @@ class MatchKind(StrEnum):
 
     EXACT = "exact"
     SYNONYM = "synonym"
+    QUANTITY = "quantity"  # a bare number read as a size: 300 as 300mm
     PINYIN = "pinyin"
     SUBSTRING = "substring"
     FUZZY = "fuzzy"
@@ -291,6 +304,11 @@ def _word_group(token: str) -> QueryGroup:
     if token.isascii() and token.isalpha() and 2 <= len(token) <= MAX_PINYIN:
         pinyin = frozenset({PINYIN_PREFIX + token})
         alternatives.append(Alternative(token, pinyin, MatchKind.PINYIN))
+    if _NUMBER.fullmatch(token):  # a size without its unit: each unit's (those held are asked)
+        number = _number(token, quantity=True)
+        for unit in _QUANTITY_UNITS:
+            size = number + unit
+            alternatives.append(Alternative(size, frozenset({size}), MatchKind.QUANTITY))
     return QueryGroup(token, tuple(alternatives))
 
 

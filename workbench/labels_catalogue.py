@@ -60,6 +60,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cat_field_model": ("型号", "model"),
     "cat_kind_exact": ("精确", "exact"),
     "cat_kind_synonym": ("同义词", "synonym"),
+    "cat_kind_quantity": ("数值规格", "size"),
     "cat_kind_pinyin": ("拼音首字母", "pinyin initials"),
     "cat_kind_substring": ("部分匹配", "substring"),
     "cat_kind_fuzzy": ("模糊", "fuzzy"),

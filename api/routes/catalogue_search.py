@@ -35,7 +35,7 @@ from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
 from db.catalogue_search import matching, subtree, synonyms, vocabulary
 from rules.search_explain import FieldMatch, explain
-from rules.search_text import ParsedQuery, parse_query, with_unit
+from rules.search_text import MatchKind, ParsedQuery, parse_query, with_unit
 from rules.waybill_parties import china_today
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
@@ -136,11 +136,15 @@ class SearchAnswer(BaseModel):
     next_cursor: str | None
 
 
-def _words(query: ParsedQuery) -> list[QueryWord]:
+def _words(query: ParsedQuery, known: frozenset[str]) -> list[QueryWord]:
+    """Each word and its alternatives; a bare number's sizes only in the units held (``known``:
+    the vocabulary's), not all 34."""
     words = []
     for group in query.groups:
         alternatives: dict[str, list[str]] = {}
         for alternative in group.alternatives:
+            if alternative.kind is MatchKind.QUANTITY and not alternative.terms <= known:
+                continue
             alternatives.setdefault(alternative.kind.value, []).append(alternative.text)
         words.append(QueryWord(text=group.text, alternatives=alternatives))
     return words
@@ -257,9 +261,10 @@ def search_catalogue(
     )
     keyset = KEYSETS[sort]
     page = Page(keyset, limit, request, response, keyset.decode(cursor) if cursor else None)
+    words = vocabulary(session, query, filters)
     searched = search(
         session,
-        matching(query, vocabulary(session, query, filters), filters),
+        matching(query, words, filters),
         filters,
         sort=sort,
         after=page.start,
@@ -274,7 +279,7 @@ def search_catalogue(
     units = _units(session, {row.category_id for row in hits})
     answer = SearchAnswer(
         query=query.text,
-        words=_words(query),
+        words=_words(query, words.known),
         results=[_hit(row, query, currency, units.get(row.category_id, {})) for row in hits],
         facets=None if searched.facets is None else _facets(searched.facets),
         facets_estimated=searched.estimated,

@@ -156,6 +156,8 @@ RELEVANCE = [
     ("screwdrier", ["precision"]),
     ("stanly", [{"phillips", "wrench"}]),
     ("precison screwdrivr", ["precision"]),
+    # A size typed without its unit: 200 as 200mm (the wrench's name and length).
+    ("200", ["wrench"]),
     # Two words cut short and run together: near no known word (0.43), near the text (0.55).
     ("precisscrewdr", ["precision"]),
     # Chinese segmented around a synonym: 电动 and 螺丝起子 (螺丝刀) in another order.
@@ -219,7 +221,38 @@ async def test_a_word_met_one_way_scores_its_weight(catalogue: Catalogue) -> Non
 async def test_words_that_match_nothing_find_nothing(catalogue: Catalogue) -> None:
     assert await catalogue.found("扳手 5mm") == []  # both words must be met
     assert await catalogue.found("qqqzzz") == []
-    assert await catalogue.found("½") == []  # short and unknown: the whole text's similarity
+    assert await catalogue.found("½") == []  # 1 and 2: too short to compare with any text
+    assert await catalogue.found("mm") == []  # a unit alone is no size
+    assert await catalogue.found("0.0mm") == []  # a size no product has (0mm of 10mm)
+    assert await catalogue.found("16.0m") == []  # 16m is not 16mm
+
+
+def test_short_words_and_unheld_sizes_are_not_compared_with_every_text(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """A short word near no known word, or a size no product holds, is met by no product: their
+    two or three trigrams are in most texts, and comparing each took seconds. A longer part of
+    a model number is still a substring and a near text."""
+    with sessions() as session:
+        path = session.scalar(
+            select(CatalogueCategory.path).where(CatalogueCategory.id == catalogue.category)
+        )
+        assert path is not None
+        filters = SearchFilters(category_path=path, category_ids=subtree(session, path))
+        found = {}
+        for q in ("mm", "0mm", "6510"):
+            query = parse_query(q, [])
+            found[q] = matching(query, vocabulary(session, query, filters), filters)
+    sql = {
+        q: [
+            str(c.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+            for c in m.conditions
+        ]
+        for q, m in found.items()
+    }
+    for q in ("mm", "0mm"):
+        assert sql[q][0] == "false" and not found[q].loose, q
+    assert "LIKE" in sql["6510"][0] and "<%" in sql["6510"][0] and found["6510"].loose
 
 
 async def test_the_explanation_names_fields_and_kinds(catalogue: Catalogue) -> None:

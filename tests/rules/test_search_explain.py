@@ -26,6 +26,12 @@ def test_each_word_names_its_field_and_kind() -> None:
     ]
 
 
+def test_a_bare_number_names_the_size_it_was_read_as() -> None:
+    assert explain(parse_query("100", []), FIELDS) == [
+        FieldMatch("100", "attributes.length", MatchKind.QUANTITY, "100mm")
+    ]
+
+
 def test_a_misspelling_names_the_nearest_word() -> None:
     (match,) = explain(parse_query("screwdrier", []), {"name": "Precision screwdriver set"})
     assert (match.field, match.kind, match.matched) == ("name", MatchKind.FUZZY, "screwdriver")

@@ -9,10 +9,13 @@ import pytest
 
 from rules.search_text import (
     PINYIN_PREFIX,
+    SEARCH_UNITS,
+    Alternative,
     MatchKind,
     bigrams,
     compact,
     index_fields,
+    is_quantity,
     normalise,
     parse_query,
     pinyin_initials,
@@ -36,6 +39,7 @@ SYNONYMS = [["螺丝刀", "螺丝起子", "改锥"], ["screwdriver", "screw driv
         "05mm",
         "5  公厘",
         "5.0\u3000毫米",
+        "5.mm",
     ],
 )
 def test_sizes_written_any_way_are_one_token(written: str) -> None:
@@ -154,6 +158,21 @@ def test_query_groups_are_the_words_typed() -> None:
     assert drill.alternatives[0].terms == {"电钻"}
     assert parse_query("电", []).groups[0].alternatives[0].terms == {"电"}
     assert not drill.latin and size.latin
+
+
+def test_a_bare_number_is_read_as_a_size_in_any_unit() -> None:
+    """300 is part of a model number, or 300 of some unit typed without it; a size typed with
+    its unit is only itself."""
+    (group,) = parse_query("0300", []).groups
+    assert group.alternatives[0] == Alternative("0300", frozenset({"0300"}), MatchKind.EXACT)
+    sizes = {a.text for a in group.alternatives if a.kind is MatchKind.QUANTITY}
+    assert {"300mm", "300ml", "300kg", "300mm2"} <= sizes
+    assert len(sizes) == len(set(SEARCH_UNITS.values()))
+    _, terms = index_fields("活动扳手 300毫米", "", "", {})
+    assert [a.text for a in group.alternatives if a.terms <= set(terms)] == ["300mm"]
+    assert [a.kind for a in parse_query("300mm", []).groups[0].alternatives] == [MatchKind.EXACT]
+    assert is_quantity("300mm") and is_quantity("2.5mm2") and is_quantity("3m")
+    assert not is_quantity("300") and not is_quantity("5mmx") and not is_quantity("mm")
 
 
 def test_a_synonym_is_an_alternative_of_its_word() -> None:
