@@ -15,10 +15,10 @@ facets on a sample. So does this module, in PostgreSQL:
 - **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
   (``Searched.estimated``): a value held by a few products may be missing or rounded up. They
   are counted on a connection of their own while the page is found.
-- **Its page by price or lead time** is walked: the summed prices (``db.catalogue_prices``)
-  in the page's order, each product read by its key and kept when it meets the words, the
-  category and the filters, until the page is full. A product whose sum is logged as changed
-  or has lapsed is asked of its offers, as every search asks them, and merged in.
+- **Its page by price or lead time** is walked (``db.catalogue_walk``): the summed prices
+  (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
+  meets the words, the category and the filters, until the page is full; to a province, the
+  sums bound the prices there from below, and the offers of those read are asked.
 - **Its page by relevance** is cut from the products whose text is short enough to score as
   well as one of the sample's best few (the third for a page of 20: the sample holds about
   twice the products the page considers above it; a score is the words' weights and a bonus
@@ -26,10 +26,9 @@ facets on a sample. So does this module, in PostgreSQL:
   they are priced. A page whose last product scores below that bound is cut from the ``TOP``
   pages' most relevant of every match instead, and priced the same way.
 
-Either way the page is the exact one. A walk that does not fill its page within ``WALK_MAX``
-steps, a filter the sums cannot answer (province, MOQ, stock, quantity), more than
-``UNSUMMED_MAX`` products logged or lapsed, or too few priced products among the most relevant,
-and the page is found from every match (those the page's own filters keep).
+Either way the page is the exact one. A walk that gives way (``db.catalogue_walk``), an offer
+filter the sums cannot answer (MOQ, stock, quantity), or too few priced products among the most
+relevant, and the page is found from every match (those the page's own filters keep).
 """
 
 from __future__ import annotations
@@ -47,27 +46,20 @@ from sqlalchemy import (
     CompoundSelect,
     Engine,
     Select,
-    String,
-    all_,
     and_,
-    any_,
-    cast,
     column,
     func,
     select,
     table,
     true,
-    tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import lapsed, summed_columns
+from db.catalogue import Product
 from db.catalogue_facets import FacetCount, counted, facet_counts, facets
-from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
-from db.catalogue_page import Found, ordering, search_page
+from db.catalogue_filters import SearchFilters, Sort, described
+from db.catalogue_page import Asked, Found, search_page
 from db.catalogue_search import (
     CLOSENESS,
     FOUND,
@@ -79,10 +71,9 @@ from db.catalogue_search import (
     found,
     sampled,
 )
+from db.catalogue_walk import WALK_MAX, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
-WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
-UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
 TOP = 4  # a relevance page's products taken by score alone, in pages
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once
 
@@ -96,18 +87,6 @@ class Searched:
     facets: list[FacetCount] | None
     estimated: bool
     way: str  # how the page was found: "exact", "walked", "most relevant" or "shortest texts"
-
-
-@dataclass(frozen=True, slots=True)
-class Asked:
-    """The page a search asks for: its products, filters, order, cursor and size."""
-
-    matching: Matching
-    filters: SearchFilters
-    sort: Sort
-    after: Sequence[Any] | None
-    limit: int
-    today: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +128,6 @@ def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
     )
 
 
-def _unsummed(filters: SearchFilters, today: date) -> CompoundSelect[tuple[str]]:
-    """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed
-    (a product may come more than once)."""
-    return select(CataloguePriceChange.product_id).union_all(lapsed(filters, today))
-
-
 def search(
     session: Session,
     matching: Matching,
@@ -187,7 +160,7 @@ def search(
         way, hits = _most_relevant(session, asked, wide.kept * SAMPLE <= scored)
     elif wide.walks(limit):
         way = "walked"
-        hits = _walked(session, asked)
+        hits = walked(session, asked)
     if hits is None:
         way = "exact"
         hits = _exact(session, asked)
@@ -313,84 +286,3 @@ def longest_text(score: Decimal, weight: float) -> int | None:
     if needed <= 0:
         return None
     return math.floor(CLOSENESS * TYPICAL_LENGTH / needed - TYPICAL_LENGTH)
-
-
-def _walked(session: Session, asked: Asked) -> list[Found] | None:
-    """The page by price or lead time walked along the summed prices; None when the sums
-    cannot answer (an offer filter, more than ``UNSUMMED_MAX`` products logged or lapsed) or
-    the walk did not fill the page within ``WALK_MAX`` steps.
-
-    The products whose sums cannot be trusted are read once, first, and both the walk (which
-    skips them) and their pricing from offers take that list: asked twice, a product summed or
-    logged in between would be missed or shown twice."""
-    matching, filters, sort, after, limit, today = (
-        asked.matching, asked.filters, asked.sort, asked.after, asked.limit, asked.today
-    )  # fmt: skip
-    if not summed(filters):
-        return None
-    listed = list(session.scalars(_unsummed(filters, today).limit(UNSUMMED_MAX + 1)))
-    if len(listed) > UNSUMMED_MAX:
-        return None
-    clear_found(session)
-    unsummed = cast(sorted(set(listed)), ARRAY(String))
-    prices = CatalogueProductPrice
-    keys: list[Any] = [prices.price, prices.product_id]
-    if sort is Sort.LEAD_TIME:
-        keys.insert(0, prices.lead_time_days)
-    conditions = [prices.currency == filters.currency, prices.fresh_until > today]
-    if filters.price_min is not None:
-        conditions.append(prices.price >= filters.price_min)
-    if filters.price_max is not None:
-        conditions.append(prices.price <= filters.price_max)
-    if after is not None:  # every key ascends: one row comparison, which the index answers
-        conditions.append(tuple_(*keys) > tuple_(*after))
-    if listed:
-        conditions.append(prices.product_id != all_(unsummed))
-    steps = (
-        select(
-            prices.product_id, prices.price, prices.lead_time_days, prices.offers, prices.regions
-        )
-        .where(*conditions)
-        .order_by(*keys)
-        .limit(WALK_MAX)
-        .subquery("steps")
-    )
-    # Read product by product: joined as sets, PostgreSQL hashed every match of a broad word
-    # (OFFSET 0 keeps it from flattening the lateral read into such a join).
-    product = (
-        select(
-            Product.brand,
-            Product.hazard_class,
-            Product.temperature_profile,
-            matching.score.label("score"),
-        )
-        .where(Product.id == steps.c.product_id, *matching.conditions, *described(Product, filters))
-        .offset(0)
-        .lateral("product")
-    )
-    walk = (
-        select(
-            steps.c.product_id.label("id"),
-            product.c.brand,
-            product.c.hazard_class,
-            product.c.temperature_profile,
-            product.c.score,
-            *summed_columns(steps),
-        )
-        .select_from(steps.join(product, true()))
-        .subquery("walk")
-    )
-    page = (
-        select(walk)
-        .where(flags(walk, filters).all())
-        .order_by(*ordering(walk, sort))
-        .limit(limit + 1)
-    )
-    if fill_found(session, page) <= limit:
-        clear_found(session)
-        return None
-    if listed:
-        where = [Product.id == any_(unsummed)]
-        unsummed_found = found(matching, filters, today=today, where=where, by_offers=True)
-        fill_found(session, select(unsummed_found))
-    return search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import Product
 from db.catalogue_filters import Results, SearchFilters, Sort, flags
+from db.catalogue_search import Matching
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The page a search asks for: its products, filters, order, cursor and size."""
+
+    matching: Matching
+    filters: SearchFilters
+    sort: Sort
+    after: Sequence[Any] | None
+    limit: int
+    today: date
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,13 @@ def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> Pr
     )
 
 
+def _undercut(listing: ProductListing) -> ProductListing:
+    """Another supplier's offer of the same product: cheaper and sooner, to Guangdong alone."""
+    price = (listing.offer.price_breaks[0].unit_price * Decimal("0.6")).quantize(Decimal("0.01"))
+    offer = terms([("1", str(price))], lead_time_days=1, regions=("CN-GD",))
+    return listing.model_copy(update={"sku": f"D-{listing.sku}", "offer": offer})
+
+
 def _write(
     sessions: sessionmaker[Session], supplier: str, listings: list[ProductListing]
 ) -> list[str]:
@@ -111,6 +118,7 @@ def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
     category_id = category(sessions)
     first = accredited_supplier(sessions, store).id
     second = accredited_supplier(sessions, store).id
+    third = accredited_supplier(sessions, store).id
     today = china_today()
     products: list[str] = []
     n = 0
@@ -127,6 +135,9 @@ def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
         # The second supplier lists every fourth product too: two offers to sum.
         again = [listing.model_copy(update={"sku": f"C-{listing.sku}"}) for listing in batch[::4]]
         _write(sessions, second, again)
+        # A third undercuts every eighth in Guangdong alone: its sum is the third's price and
+        # lead time, and anywhere else the others' (a walk trusting the sum misplaces it).
+        _write(sessions, third, [_undercut(listing) for listing in batch[2::8]])
     with transaction(sessions) as session:
         sum_prices(session, products, today)
         session.execute(
@@ -232,7 +243,13 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("扳手 5mm", {}, Sort.RELEVANCE),
     ("", {}, Sort.PRICE),
     ("", {}, Sort.RELEVANCE),
-    ("螺丝刀", {"region": "CN-JS"}, Sort.PRICE),  # a province: the sums cannot answer
+    ("螺丝刀", {"region": "CN-JS"}, Sort.PRICE),  # a province: the sums are lower bounds
+    ("螺丝刀", {"region": "CN-JS"}, Sort.LEAD_TIME),
+    (
+        "螺丝刀",
+        {"region": "CN-SH", "price_min": Decimal("9.90"), "price_max": Decimal("300")},
+        Sort.PRICE,
+    ),
     ("stanly", {}, Sort.RELEVANCE),  # misspelt: by its nearest known word, stanley
     ("stanly", {}, Sort.PRICE),
 ]
@@ -260,6 +277,30 @@ def test_a_broad_search_pages_as_the_exact_search_does(
         assert broad[0].way in (relevant if sort is Sort.RELEVANCE else {"walked"})
     prices = {h.product_id: h.price for p in exact for h in p.hits}
     assert Decimal("0.01") not in prices.values()  # lapsed sums were not trusted
+
+
+def test_a_walk_to_a_province_asks_the_offers_of_the_sums_it_reads(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """To Jiangsu, a product undercut in Guangdong alone costs more than its sum: the walk
+    takes the sums as lower bounds, asks the offers of those it reads, and settles each page
+    (the pages are the exact search's: above)."""
+    filters = _in(catalogue, sessions, region="CN-JS")
+    above = 0
+    for sort in (Sort.PRICE, Sort.LEAD_TIME):
+        pages = list(_pages(sessions, "螺丝刀", filters, sort, broad=1))
+        assert len(pages) > 1 and {p.way for p in pages} == {"walked"}
+        shown = {h.product_id: (h.price, h.lead_time_days) for p in pages for h in p.hits}
+        with sessions() as session:
+            sums = session.execute(
+                select(
+                    CatalogueProductPrice.product_id,
+                    CatalogueProductPrice.price,
+                    CatalogueProductPrice.lead_time_days,
+                ).where(CatalogueProductPrice.product_id.in_(shown))
+            ).all()
+        above += sum(shown[p][0] > price for p, price, _ in sums)
+    assert above  # some shown were dearer there than their sums: the bound was needed
 
 
 def test_a_broad_search_whose_filters_keep_few_scores_every_one_kept(
