@@ -151,6 +151,14 @@ def cases(model: str) -> list[Case]:
             compare=True,
         ),
         Case(
+            "broad to a province, by price: 螺丝刀 CN-JS",
+            {"q": "螺丝刀", "region": "CN-JS", "sort": "price"},
+            "p.terms @> %(terms)s::text[] "
+            "AND o.delivery_regions && ARRAY['CN-JS', 'CN']::varchar[]",
+            {"terms": _terms("螺丝刀")},
+            compare=True,
+        ),
+        Case(
             "misspelt: stainles screwdrivr",
             {"q": "stainles screwdrivr"},
             "'stainles' <%% p.search_text AND 'screwdrivr' <%% p.search_text",
