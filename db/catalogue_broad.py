@@ -71,7 +71,7 @@ from db.catalogue_search import (
     found,
     sampled,
 )
-from db.catalogue_walk import WALK_MAX, walked
+from db.catalogue_walk import WALK_MAX, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
 TOP = 4  # a relevance page's products taken by score alone, in pages
@@ -95,12 +95,12 @@ class Breadth:
     kept: int  # of them, those the page's own filters keep (``described``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
 
-    def walks(self, limit: int) -> bool:
-        """Whether a walk is likely to fill a page of ``limit`` well within ``WALK_MAX`` steps
+    def walks(self, reads: int) -> bool:
+        """Whether a walk is likely to read ``reads`` products well within ``WALK_MAX`` steps
         (else finding every match costs less)."""
         if self.population <= 0:  # never counted: try, the walk gives way if it must
             return True
-        return self.kept > 0 and (limit + 1) * self.population / self.kept * 4 <= WALK_MAX
+        return self.kept > 0 and reads * self.population / self.kept * 4 <= WALK_MAX
 
 
 def breadth(session: Session, matching: Matching, filters: SearchFilters) -> Breadth:
@@ -158,7 +158,7 @@ def search(
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
         way, hits = _most_relevant(session, asked, wide.kept * SAMPLE <= scored)
-    elif wide.walks(limit):
+    elif wide.walks(first_read(filters, limit)):
         way = "walked"
         hits = walked(session, asked)
     if hits is None:

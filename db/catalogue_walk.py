@@ -65,6 +65,12 @@ def walked(session: Session, asked: Asked) -> list[Found] | None:
     return None
 
 
+def first_read(filters: SearchFilters, limit: int) -> int:
+    """The products a walk reads first for a page of ``limit``: the page and one more, or
+    ``FIRST_READ`` pages' worth when the sums only bound the prices."""
+    return (limit + 1) * (1 if summed(filters) else FIRST_READ)
+
+
 def _region_only(filters: SearchFilters) -> bool:
     """Whether the province is the one filter on the offers the sums do not apply."""
     return filters.region is not None and summed(
@@ -194,7 +200,7 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
         return None
     walk = _walk(asked, walking.steps)
     keys = ordering(walk, asked.sort)
-    reads = FIRST_READ * (asked.limit + 1)
+    reads = first_read(asked.filters, asked.limit)
     while True:
         rows = session.execute(select(*keys).order_by(*keys).limit(reads + 1)).all()
         if len(rows) <= reads:  # the sums ran out: perhaps at WALK_MAX, with more unread

@@ -158,6 +158,8 @@ RELEVANCE = [
     ("precison screwdrivr", ["precision"]),
     # A size typed without its unit: 200 as 200mm (the wrench's name and length).
     ("200", ["wrench"]),
+    # A Chinese word with a character mistyped (济 for 剂): near the text, holding 清洗.
+    ("清洗济", ["acetone"]),
     # Two words cut short and run together: near no known word (0.43), near the text (0.55).
     ("precisscrewdr", ["precision"]),
     # Chinese segmented around a synonym: 电动 and 螺丝起子 (螺丝刀) in another order.
@@ -232,7 +234,8 @@ def test_short_words_and_unheld_sizes_are_not_compared_with_every_text(
 ) -> None:
     """A short word near no known word, or a size no product holds, is met by no product: their
     two or three trigrams are in most texts, and comparing each took seconds. A longer part of
-    a model number is still a substring and a near text."""
+    a model number is still a substring and a near text; a mistyped Chinese word is near the
+    texts holding the pairs of it the category knows."""
     with sessions() as session:
         path = session.scalar(
             select(CatalogueCategory.path).where(CatalogueCategory.id == catalogue.category)
@@ -240,7 +243,7 @@ def test_short_words_and_unheld_sizes_are_not_compared_with_every_text(
         assert path is not None
         filters = SearchFilters(category_path=path, category_ids=subtree(session, path))
         found = {}
-        for q in ("mm", "0mm", "6510"):
+        for q in ("m", "mm", "0mm", "6510", "清洗济"):
             query = parse_query(q, [])
             found[q] = matching(query, vocabulary(session, query, filters), filters)
     sql = {
@@ -250,9 +253,12 @@ def test_short_words_and_unheld_sizes_are_not_compared_with_every_text(
         ]
         for q, m in found.items()
     }
-    for q in ("mm", "0mm"):
+    for q in ("m", "mm", "0mm"):
         assert sql[q][0] == "false" and not found[q].loose, q
     assert "LIKE" in sql["6510"][0] and "<%" in sql["6510"][0] and found["6510"].loose
+    # A mistyped Chinese word: the text's similarity only where its known pairs are held, which
+    # the terms index (and its sample) answers.
+    assert "@>" in sql["清洗济"][0] and "<%" in sql["清洗济"][0] and not found["清洗济"].loose
 
 
 async def test_the_explanation_names_fields_and_kinds(catalogue: Catalogue) -> None:
