@@ -7,10 +7,12 @@ misspelling, part of a model number) is met loosely too, by ``search_text``'s tr
 substring (``LIKE``) or pg_trgm word similarity. Deciding that per group first (one probe of
 the terms index) keeps the trigram index, whose rechecks cost most, off the common words. A
 misspelt word is looked up among the catalogue's known terms (``neighbours``), and its nearest
-are asked of the terms index; only a word near no known term is compared with every
-candidate product's whole text.
+are asked of the terms index; a mistyped Chinese word is compared with the texts holding the
+pairs of it the category knows. Only a word near no known term is compared with every
+candidate product's whole text, and not a short one or a size the category does not hold
+(their few trigrams are in most texts): these meet no product.
 
-Relevance is the groups' scores summed (exact 1, synonym 0.9, pinyin 0.8, substring 0.6,
+Relevance is the groups' scores summed (exact 1, synonym or size 0.9, pinyin 0.8, substring 0.6,
 fuzzy half its word similarity) plus up to a third for a short product text, which favours the
 product that is most nearly just what was asked for.
 
@@ -60,7 +62,14 @@ from sqlalchemy.types import Text
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
 from db.catalogue_best import asked, summed_best
 from db.catalogue_filters import SearchFilters, summed
-from rules.search_text import Alternative, MatchKind, ParsedQuery, QueryGroup, is_quantity
+from rules.search_text import (
+    QUANTITY_PATTERN,
+    Alternative,
+    MatchKind,
+    ParsedQuery,
+    QueryGroup,
+    is_quantity,
+)
 
 WEIGHTS = {
     MatchKind.EXACT: 1.0,
@@ -77,7 +86,7 @@ NEIGHBOURS = 8  # the known terms nearest a misspelt word that a search asks for
 BY_TEXT_MIN = 4  # characters a Latin word needs to be compared with a product's whole text
 
 # A loose group's text and its nearest known terms with their word similarity, nearest first
-# (none: the group is compared with each candidate's whole text).
+# (none: the group is compared with each candidate's whole text, where ``_by_text`` allows).
 Loose = Mapping[str, tuple[tuple[str, float], ...]]
 
 
@@ -139,11 +148,14 @@ class Vocabulary:
     ``neighbours`` (these are matched loosely). A group is met exactly when every term of one
     of its alternatives is known; an alternative with a term the category does not know meets
     none of its products, and is not asked. ``unheld``: the loose groups with neighbours whose
-    text no known term holds whole, so that no product holds it as a substring either."""
+    text no known term holds whole, so that no product holds it as a substring either.
+    ``parts``: the loose groups shaped as sizes that a known term other than a size holds, a
+    part of a model number (120l of gsr120li), met as substrings."""
 
     known: frozenset[str]
     loose: Loose
     unheld: frozenset[str] = frozenset()
+    parts: frozenset[str] = frozenset()
 
 
 def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> Vocabulary:
@@ -166,13 +178,29 @@ def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> 
         and _substring(g)
         and not _held(session, g.text, loose[g.text], filters)
     )
-    return Vocabulary(known, loose, unheld)
+    parts = frozenset(
+        g.text
+        for g in query.groups
+        if g.text in loose and is_quantity(g.text) and _in_model(session, g.text, filters)
+    )
+    return Vocabulary(known, loose, unheld, parts)
 
 
 def _substring(group: QueryGroup) -> bool:
     """Whether a loose group is met as a substring too (a part of a model number, of a word);
-    not a size, which is not part of another (0mm of 10mm)."""
+    not a size, which is not part of another (0mm of 10mm), unless the vocabulary says it is
+    part of a model number (``Vocabulary.parts``)."""
     return group.latin and len(group.text) >= 3 and not is_quantity(group.text)
+
+
+def _in_model(session: Session, word: str, filters: SearchFilters) -> bool:
+    """Whether a known term that is not itself a size holds a word shaped as one (gsr120li holds
+    120l; 10mm, which holds 0mm, does not count): a term index probe."""
+    probe = select(CatalogueTerm.term).where(
+        CatalogueTerm.term.like(_pattern(word), escape="\\"),
+        CatalogueTerm.term.op("!~")(QUANTITY_PATTERN),
+    )
+    return session.scalar(_in_vocabulary(probe, filters).limit(1)) is not None
 
 
 def _pairs_held(group: QueryGroup, known: frozenset[str]) -> frozenset[str]:
@@ -356,6 +384,7 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
             weight += WEIGHTS[alternatives[0].kind]
             continue
         substring = _substring(group) and group.text not in words.unheld
+        substring = substring or group.text in words.parts
         held = _pairs_held(group, words.known)
         condition, group_score, most = _group_match(group, alternatives, near, substring, held)
         conditions.append(condition)

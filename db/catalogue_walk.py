@@ -34,6 +34,7 @@ from sqlalchemy import (
     all_,
     any_,
     cast,
+    func,
     select,
     true,
     tuple_,
@@ -52,6 +53,7 @@ from rules.provinces import WHOLE_MAINLAND
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
 FIRST_READ = 4  # pages' worth of products a bounded walk's first try reads
+BOUNDED_TRIES = 3  # a bounded walk's tries, each reading four times the last, before it gives way
 
 
 def walked(session: Session, asked: Asked) -> list[Found] | None:
@@ -193,25 +195,31 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
 def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums as lower bounds of the prices asked for: the first
     ``reads`` products delivering there are asked of their offers, and the page holds when its
-    last product comes before the next one's sum; else four times as many are read. None when
-    the sums run out first (``WALK_MAX``, or the last of them) without settling it."""
+    last product comes before the next one's sum; else four times as many are read, up to
+    ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is theirs. None
+    when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
     walking = _steps(session, asked, bounds=True)
     if walking is None:
         return None
     walk = _walk(asked, walking.steps)
     keys = ordering(walk, asked.sort)
     reads = first_read(asked.filters, asked.limit)
-    while True:
+    for _ in range(BOUNDED_TRIES):
         rows = session.execute(select(*keys).order_by(*keys).limit(reads + 1)).all()
-        if len(rows) <= reads:  # the sums ran out: perhaps at WALK_MAX, with more unread
-            return None
         clear_found(session)
+        if len(rows) <= reads:  # every sum read, unless the walk stopped at WALK_MAX
+            walked_all = session.scalar(select(func.count()).select_from(walking.steps))
+            if walked_all is None or walked_all >= WALK_MAX:
+                return None
+            _by_offers(session, asked, [row[-1] for row in rows] + walking.unsummed)
+            return _page(session, asked)
         _by_offers(session, asked, [row[-1] for row in rows[:reads]] + walking.unsummed)
         hits = _page(session, asked)
         if len(hits) > asked.limit and _before(hits[-1], tuple(rows[reads][:-1]), asked.sort):
             return hits
-        clear_found(session)
         reads *= 4
+    clear_found(session)
+    return None
 
 
 def _before(last: Found, bound: tuple[Any, ...], sort: Sort) -> bool:

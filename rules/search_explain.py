@@ -25,6 +25,7 @@ from rules.search_text import (
     QueryGroup,
     compact,
     is_cjk,
+    is_quantity,
     pinyin_initials,
     token_terms,
     tokens,
@@ -82,8 +83,9 @@ def _match(group: QueryGroup, field: _Field) -> FieldMatch | None:
             return FieldMatch(group.text, field.name, alternative.kind, alternative.text)
     if group.latin:
         needle = group.text.replace(" ", "")
+        size = is_quantity(needle)  # part of a model number, never of another size (0mm, 10mm)
         for word in [*field.text.split(), field.text.replace(" ", "")]:
-            if needle in word:
+            if needle in word and not (size and is_quantity(word)):
                 return FieldMatch(group.text, field.name, MatchKind.SUBSTRING, word)
     nearest = max(
         ((word_similarity(group.text, word), word) for word in _WORD.findall(field.text)),

@@ -77,8 +77,7 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 _UNIT_NAMES = "|".join(re.escape(alias) for alias in sorted(SEARCH_UNITS, key=len, reverse=True))
 _TOKEN = re.compile(
     # A number and its unit; a Latin unit must end the word (``5mmx``, ``771c2`` are models).
-    # A point left after the number is a slip (``5.mm``).
-    rf"(?P<number>\d+(?:\.\d+)?)\.?\s*(?P<unit>{_UNIT_NAMES})(?![a-z0-9])"
+    rf"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_NAMES})(?![a-z0-9])"
     rf"|(?P<cjk>[{_CJK}]+)"
     # A word: letters and digits of any other script, decimals kept (``1.5``, ``v2.0.1``).
     rf"|(?P<word>[^\W_{_CJK}]+(?:\.\d+)*)"
@@ -86,9 +85,12 @@ _TOKEN = re.compile(
 _DIMENSION = re.compile("(?<=\\d)\\s*[x\u00d7*]\\s*(?=\\d)")  # x, the multiplication sign, *
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _QUANTITY_UNITS = tuple(sorted(set(SEARCH_UNITS.values())))
-_QUANTITY = re.compile(
-    r"\d+(?:\.\d+)?(?:" + "|".join(re.escape(unit) for unit in _QUANTITY_UNITS) + ")"
+# A size whole: a number and one unit (the same in Python and in PostgreSQL's regular
+# expressions, which ``db.catalogue_search`` asks of the vocabulary).
+QUANTITY_PATTERN = (
+    r"^\d+(?:\.\d+)?(?:" + "|".join(re.escape(unit) for unit in _QUANTITY_UNITS) + ")$"
 )
+_QUANTITY = re.compile(QUANTITY_PATTERN)
 PINYIN_PREFIX = "py:"  # a term that is a CJK run's pinyin initials, apart from Latin words
 MAX_PINYIN = 12  # a longer Latin word is not read as pinyin initials
 
@@ -120,7 +122,7 @@ def tokens(text: str) -> list[str]:
 
 def is_quantity(token: str) -> bool:
     """Whether a token of the normal form is a number with its unit (``5mm``, ``2.5mm2``)."""
-    return _QUANTITY.fullmatch(token) is not None
+    return _QUANTITY.match(token) is not None
 
 
 def normalise(text: str) -> str:
@@ -319,10 +321,23 @@ def _synonym_group(phrase: str, index: Mapping[str, set[str]]) -> QueryGroup:
     return QueryGroup(phrase, tuple(alternatives))
 
 
+def _sizes_rejoined(tokens_: list[str]) -> list[str]:
+    """A number and a unit alone after it, parted by a slip of punctuation (``5.mm``, ``5,mm``),
+    as the size typed. Only in a query: a product's text is indexed as written, and changing
+    how it splits would part it from the terms already indexed."""
+    joined: list[str] = []
+    for token in tokens_:
+        if joined and token in SEARCH_UNITS and _NUMBER.fullmatch(joined[-1]):
+            joined[-1] = _number(joined[-1], quantity=True) + SEARCH_UNITS[token]
+        else:
+            joined.append(token)
+    return joined
+
+
 def parse_query(query: str, synonyms: Sequence[Sequence[str]]) -> ParsedQuery:
     """The query's groups, in the order typed, each once: every group must be met by a product,
     a group by any one of its alternatives."""
-    tokens_ = tokens(query)
+    tokens_ = _sizes_rejoined(tokens(query))
     index = _synonym_index(synonyms)
     spans = _phrase_spans(tokens_, index)
     by_token: dict[int, list[tuple[int, int, str]]] = {}

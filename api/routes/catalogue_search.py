@@ -87,8 +87,9 @@ KEYSETS = {
 
 
 class MatchView(BaseModel):
-    """One query word met in one field: ``exact``, ``synonym``, ``pinyin``, ``substring`` or
-    ``fuzzy``; ``matched`` is the alternative or the field's word; ``similarity`` for fuzzy."""
+    """One query word met in one field: ``exact``, ``synonym``, ``quantity`` (a bare number
+    read as a size), ``pinyin``, ``substring`` or ``fuzzy``; ``matched`` is the alternative or
+    the field's word; ``similarity`` for fuzzy."""
 
     query: str
     field: str

@@ -158,6 +158,8 @@ RELEVANCE = [
     ("precison screwdrivr", ["precision"]),
     # A size typed without its unit: 200 as 200mm (the wrench's name and length).
     ("200", ["wrench"]),
+    # Part of a model number shaped as a size (GSR120-LI), though no product is 120 litres.
+    ("120L", ["electric"]),
     # A Chinese word with a character mistyped (济 for 剂): near the text, holding 清洗.
     ("清洗济", ["acetone"]),
     # Two words cut short and run together: near no known word (0.43), near the text (0.55).

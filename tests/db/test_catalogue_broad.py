@@ -21,7 +21,7 @@ from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
-from db import catalogue_broad
+from db import catalogue_broad, catalogue_walk
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_broad import SCORED_MAX, Searched, longest_text, search
 from db.catalogue_filters import SearchFilters, Sort
@@ -306,6 +306,32 @@ def test_a_walk_to_a_province_asks_the_offers_of_the_sums_it_reads(
             ).all()
         above += sum(shown[p][0] > price for p, price, _ in sums)
     assert above  # some shown were dearer there than their sums: the bound was needed
+
+
+@pytest.mark.parametrize(("walk_max", "first_read"), [(40, 1), (150, 1), (20_000, 1)])
+def test_a_walk_to_a_province_that_gives_way_or_reads_every_sum_pages_as_exact(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    walk_max: int,
+    first_read: int,
+) -> None:
+    """Walks cut short (a few dozen sums: it gives way, the page found exactly), a page of
+    one product read at first (four tries settle, or do not), and provinces few products
+    deliver to cheaply (every sum read): each page is the exact search's."""
+    monkeypatch.setattr(catalogue_walk, "WALK_MAX", walk_max)
+    monkeypatch.setattr(catalogue_walk, "FIRST_READ", first_read)
+    for narrowed, sort in [
+        ({"region": "CN-JS"}, Sort.PRICE),
+        ({"region": "CN-GD", "price_max": Decimal("9.90")}, Sort.PRICE),
+        ({"region": "CN", "price_min": Decimal("100")}, Sort.LEAD_TIME),
+    ]:
+        filters = _in(catalogue, sessions, **narrowed)
+        broad = list(_pages(sessions, "螺丝刀", filters, sort, broad=1))
+        exact = list(_pages(sessions, "螺丝刀", filters, sort, broad=EXACT))
+        assert [[_row(h) for h in p.hits] for p in broad] == [
+            [_row(h) for h in p.hits] for p in exact
+        ], narrowed
 
 
 def test_a_broad_search_whose_filters_keep_few_scores_every_one_kept(

@@ -32,6 +32,14 @@ def test_a_bare_number_names_the_size_it_was_read_as() -> None:
     ]
 
 
+def test_a_size_is_part_of_a_model_number_not_of_another_size() -> None:
+    fields = {"model": "GSR120-LI", "attributes.capacity": "1120l"}
+    assert explain(parse_query("120L", []), fields) == [
+        FieldMatch("120l", "model", MatchKind.SUBSTRING, "gsr120li"),
+        FieldMatch("120l", "attributes.capacity", MatchKind.FUZZY, "1120l", 0.571),
+    ]
+
+
 def test_a_misspelling_names_the_nearest_word() -> None:
     (match,) = explain(parse_query("screwdrier", []), {"name": "Precision screwdriver set"})
     assert (match.field, match.kind, match.matched) == ("name", MatchKind.FUZZY, "screwdriver")

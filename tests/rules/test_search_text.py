@@ -39,7 +39,6 @@ SYNONYMS = [["螺丝刀", "螺丝起子", "改锥"], ["screwdriver", "screw driv
         "05mm",
         "5  公厘",
         "5.0\u3000毫米",
-        "5.mm",
     ],
 )
 def test_sizes_written_any_way_are_one_token(written: str) -> None:
@@ -158,6 +157,13 @@ def test_query_groups_are_the_words_typed() -> None:
     assert drill.alternatives[0].terms == {"电钻"}
     assert parse_query("电", []).groups[0].alternatives[0].terms == {"电"}
     assert not drill.latin and size.latin
+
+
+def test_a_size_parted_by_a_slip_is_one_word_in_a_query_only() -> None:
+    assert [g.text for g in parse_query("5.mm 螺丝刀", []).groups] == ["5mm", "螺丝刀"]
+    assert [g.text for g in parse_query("05,毫米", []).groups] == ["5mm"]
+    # A product's text splits as before: its terms were indexed so (and "5. A grade" is no 5a).
+    assert normalise("5.mm") == "5 mm" and normalise("Size 5. A grade") == "size 5 a grade"
 
 
 def test_a_bare_number_is_read_as_a_size_in_any_unit() -> None:
