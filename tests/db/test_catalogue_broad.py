@@ -321,11 +321,12 @@ def test_a_walk_to_a_province_that_gives_way_or_reads_every_sum_pages_as_exact(
     deliver to cheaply (every sum read): each page is the exact search's."""
     monkeypatch.setattr(catalogue_walk, "WALK_MAX", walk_max)
     monkeypatch.setattr(catalogue_walk, "FIRST_READ", first_read)
-    for narrowed, sort in [
+    walks: list[tuple[dict[str, Any], Sort]] = [
         ({"region": "CN-JS"}, Sort.PRICE),
         ({"region": "CN-GD", "price_max": Decimal("9.90")}, Sort.PRICE),
         ({"region": "CN", "price_min": Decimal("100")}, Sort.LEAD_TIME),
-    ]:
+    ]
+    for narrowed, sort in walks:
         filters = _in(catalogue, sessions, **narrowed)
         broad = list(_pages(sessions, "螺丝刀", filters, sort, broad=1))
         exact = list(_pages(sessions, "螺丝刀", filters, sort, broad=EXACT))
