@@ -7,10 +7,10 @@ misspelling, part of a model number) is met loosely too, by ``search_text``'s tr
 substring (``LIKE``) or pg_trgm word similarity. Deciding that per group first (one probe of
 the terms index) keeps the trigram index, whose rechecks cost most, off the common words. A
 misspelt word is looked up among the catalogue's known terms (``neighbours``), and its nearest
-are asked of the terms index; a mistyped Chinese word is compared with the texts holding the
-pairs of it the category knows. Only a word near no known term is compared with every
-candidate product's whole text, and not a short one or a size the category does not hold
-(their few trigrams are in most texts): these meet no product.
+are asked of the terms index; a mistyped Chinese word is met by the products holding the
+pairs of it the category knows, when they are half of it or more. Only a Latin word near no
+known term is compared with every candidate product's whole text, and not a short one or a
+size the category does not hold (their few trigrams are in most texts): these meet no product.
 
 Relevance is the groups' scores summed (exact 1, synonym or size 0.9, pinyin 0.8, substring 0.6,
 fuzzy half its word similarity) plus up to a third for a short product text, which favours the
@@ -41,7 +41,6 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    and_,
     case,
     cast,
     false,
@@ -204,25 +203,27 @@ def _in_model(session: Session, word: str, filters: SearchFilters) -> bool:
 
 
 def _pairs_held(group: QueryGroup, known: frozenset[str]) -> frozenset[str]:
-    """The character pairs of a misspelt Chinese word that the category knows (不锈钢花, 梅
-    left out of 不锈钢梅花: 不锈 and 锈钢, not 钢花), which a product near it must hold too. The
-    terms index then finds its few candidates, where the trigram index found every product
-    sharing a character (不锈钢花 螺丝刀 by price: 165 ms of 60,000 screwdrivers' texts
-    compared), and the search is sampled and walked like any other."""
+    """The character pairs of a mistyped Chinese word that the category knows, when they are
+    at least half of its pairs (none otherwise): a product holding them all is near the word.
+    A Chinese input method's slip is most often a homophone (螺丝到 for 螺丝刀, both luosidao),
+    whose pairs with the slip are unknown (丝到) and the others not (螺丝). The whole text's
+    trigram similarity finds no such word inside a run (pg_trgm pads whole runs: 十字螺丝刀 holds
+    no trigram of 螺丝到 but 螺丝刀's own) and compared 60,000 screwdrivers' texts to say so;
+    the terms index answers this, sampled and walked like any word."""
     if group.latin:
         return frozenset()
-    return group.alternatives[0].terms & known
+    pairs = group.alternatives[0].terms
+    held = pairs & known
+    return held if 2 * len(held) >= len(pairs) else frozenset()
 
 
 def _by_text(group: QueryGroup) -> bool:
-    """Whether a loose group near no known word is compared with each candidate's whole text.
-    Not a size the category does not hold (16m is not 16mm), nor a Latin word shorter than
+    """Whether a loose Latin word near no known word is compared with each candidate's whole
+    text. Not a size the category does not hold (16m is not 16mm), nor a word shorter than
     ``BY_TEXT_MIN``: its two or three trigrams are in most texts, and comparing every one of
     them took seconds (``mm`` alone: 2.9 s over a million products) to find words that no more
-    than share a letter with it."""
-    if not group.latin:
-        return True
-    return len(group.text) >= BY_TEXT_MIN and not is_quantity(group.text)
+    than share a letter with it. A Chinese word is met by its pairs (``_pairs_held``)."""
+    return group.latin and len(group.text) >= BY_TEXT_MIN and not is_quantity(group.text)
 
 
 def _held(
@@ -293,9 +294,9 @@ def _group_match(
     held: frozenset[str] = frozenset(),
 ) -> tuple[ColumnElement[bool], ColumnElement[Any], float]:
     """A group met by any of its known ``alternatives`` or, loose (``near`` given, and then
-    none are known), by a ``substring``, its nearest known terms, or the text's word
-    similarity (``_by_text``) where the text holds the word's ``held`` terms; its score, and
-    the most that can be. A loose group none of these may ask for is met by no product."""
+    none are known), by a ``substring``, its nearest known terms, the pairs ``held`` of a
+    Chinese word, or the text's word similarity (``_by_text``); its score, and the most that
+    can be. A loose group none of these may ask for is met by no product."""
     whens = [
         (Product.terms.contains(_terms(a.terms)), literal(WEIGHTS[a.kind], Float))
         for a in alternatives
@@ -321,6 +322,9 @@ def _group_match(
         matched.append(Product.terms.overlap(_terms(frozenset(term for term, _ in near))))
         weights.append(fuzzy_weight * near[0][1])
         return or_(*matched), case(*whens, else_=literal(0.0, Float)), max(weights)
+    if held:  # the share of its pairs held weighs a mistyped Chinese word, as nearness does
+        weight = fuzzy_weight * len(held) / len(group.alternatives[0].terms)
+        return Product.terms.contains(_terms(held)), literal(weight, Float), weight
     if not _by_text(group):
         if not matched:
             return false(), literal(0.0, Float), 0.0
@@ -328,10 +332,7 @@ def _group_match(
     # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
     # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
     # Each product is checked twice, once as the bitmap's recheck and once as the filter.
-    near_text: ColumnElement[bool] = literal(group.text).op("<%")(Product.search_text)
-    if held:
-        near_text = and_(Product.terms.contains(_terms(held)), near_text)
-    matched.append(near_text)
+    matched.append(literal(group.text).op("<%")(Product.search_text))
     fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
     score = literal(fuzzy_weight, Float) * fuzzy
     weights.append(fuzzy_weight)
@@ -405,7 +406,7 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
     # broad searches are sampled and walked as for any word (stanly: 594 ms exact, every one
     # of Stanley's 50,000 products priced).
     by_text = any(
-        not words.loose[group.text] and _by_text(group) and not _pairs_held(group, words.known)
+        not words.loose[group.text] and _by_text(group)
         for group in query.groups
         if group.text in words.loose
     )

@@ -9,7 +9,8 @@ for the few products of a page: each query word's matches, best kind first.
 A misspelt word is matched in PostgreSQL by pg_trgm's word similarity; here the field's word
 nearest to it is named, by pg_trgm's own measure between two words (trigrams of each word
 padded with two spaces before and one after, shared over all: F.33.1 of the PostgreSQL
-documentation).
+documentation). A mistyped Chinese word is named by the field's run holding half its character
+pairs or more, the share held as its similarity, as ``db.catalogue_search`` meets it.
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ def _match(group: QueryGroup, field: _Field) -> FieldMatch | None:
     for alternative in group.alternatives:  # exact, then synonyms, then pinyin
         if alternative.terms <= field.terms:
             return FieldMatch(group.text, field.name, alternative.kind, alternative.text)
+    if not group.latin:  # mistyped: the field holds half its pairs or more (螺丝到, 螺丝起子)
+        pairs = group.alternatives[0].terms
+        present = pairs & field.terms
+        if present and 2 * len(present) >= len(pairs):
+            run = next(w for w in field.text.split() if any(pair in w for pair in present))
+            share = round(len(present) / len(pairs), 3)
+            return FieldMatch(group.text, field.name, MatchKind.FUZZY, run, share)
     if group.latin:
         needle = group.text.replace(" ", "")
         size = is_quantity(needle)  # part of a model number, never of another size (0mm, 10mm)

@@ -48,6 +48,13 @@ def test_a_misspelling_names_the_nearest_word() -> None:
     assert match.similarity == round(9 / 14, 3)
 
 
+def test_a_mistyped_chinese_word_names_the_run_holding_its_pairs() -> None:
+    # 螺丝到 (到 for its homophone 刀): 螺丝 of its pairs 螺丝 and 丝到, in the name's 螺丝起子.
+    assert explain(parse_query("螺丝到", []), FIELDS) == [
+        FieldMatch("螺丝到", "name", MatchKind.FUZZY, "螺丝起子", 0.5)
+    ]
+
+
 def test_a_word_met_nowhere_is_absent() -> None:
     assert explain(parse_query("扳手 qqqzzz", []), FIELDS) == []
 
