@@ -26,7 +26,7 @@ page is cut from the found products (``db.catalogue_page``) and the facets
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -83,6 +83,7 @@ TYPICAL_LENGTH = 40.0  # characters of search_text that halve the closeness bonu
 FUZZY_THRESHOLD = 0.5
 NEIGHBOURS = 8  # the known terms nearest a misspelt word that a search asks for
 BY_TEXT_MIN = 4  # characters a Latin word needs to be compared with a product's whole text
+PARTS = 50  # model-number terms a size-shaped word is asked as part of, at most
 
 # A loose group's text and its nearest known terms with their word similarity, nearest first
 # (none: the group is compared with each candidate's whole text, where ``_by_text`` allows).
@@ -148,13 +149,13 @@ class Vocabulary:
     of its alternatives is known; an alternative with a term the category does not know meets
     none of its products, and is not asked. ``unheld``: the loose groups with neighbours whose
     text no known term holds whole, so that no product holds it as a substring either.
-    ``parts``: the loose groups shaped as sizes that a known term other than a size holds, a
-    part of a model number (120l of gsr120li), met as substrings."""
+    ``parts``: the loose groups shaped as sizes, each with the known terms other than sizes
+    that hold it (at most ``PARTS``), parts of model numbers (120l of gsr120li)."""
 
     known: frozenset[str]
     loose: Loose
     unheld: frozenset[str] = frozenset()
-    parts: frozenset[str] = frozenset()
+    parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> Vocabulary:
@@ -177,29 +178,37 @@ def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> 
         and _substring(g)
         and not _held(session, g.text, loose[g.text], filters)
     )
-    parts = frozenset(
-        g.text
+    parts = {
+        g.text: held
         for g in query.groups
-        if g.text in loose and is_quantity(g.text) and _in_model(session, g.text, filters)
-    )
+        if g.text in loose and is_quantity(g.text) and len(g.text) >= 3
+        if (held := _model_parts(session, g.text, filters))
+    }
     return Vocabulary(known, loose, unheld, parts)
 
 
 def _substring(group: QueryGroup) -> bool:
     """Whether a loose group is met as a substring too (a part of a model number, of a word);
-    not a size, which is not part of another (0mm of 10mm), unless the vocabulary says it is
-    part of a model number (``Vocabulary.parts``)."""
+    not a size, which is not part of another (0mm of 10mm): a size is met as part of the
+    model numbers that hold it (``Vocabulary.parts``)."""
     return group.latin and len(group.text) >= 3 and not is_quantity(group.text)
 
 
-def _in_model(session: Session, word: str, filters: SearchFilters) -> bool:
-    """Whether a known term that is not itself a size holds a word shaped as one (gsr120li holds
-    120l; 10mm, which holds 0mm, does not count): a term index probe."""
-    probe = select(CatalogueTerm.term).where(
-        CatalogueTerm.term.like(_pattern(word), escape="\\"),
-        CatalogueTerm.term.op("!~")(QUANTITY_PATTERN),
+def _model_parts(session: Session, word: str, filters: SearchFilters) -> tuple[str, ...]:
+    """The known terms other than sizes that hold a word shaped as one (gsr120li holds 120l;
+    10mm, which holds 0mm, and 16mm, which holds 16m, do not count), at most ``PARTS``: a
+    trigram index probe. Asked of the terms index, they meet the products whose model holds
+    the word, where a substring of the whole text met every larger size too."""
+    probe = (
+        select(CatalogueTerm.term.distinct())
+        .where(
+            CatalogueTerm.term.like(_pattern(word), escape="\\"),
+            CatalogueTerm.term.op("!~")(QUANTITY_PATTERN),
+        )
+        .order_by(CatalogueTerm.term)
+        .limit(PARTS)
     )
-    return session.scalar(_in_vocabulary(probe, filters).limit(1)) is not None
+    return tuple(session.scalars(_in_vocabulary(probe, filters)))
 
 
 def _pairs_held(group: QueryGroup, known: frozenset[str]) -> frozenset[str]:
@@ -292,11 +301,13 @@ def _group_match(
     near: tuple[tuple[str, float], ...] | None,
     substring: bool,
     held: frozenset[str] = frozenset(),
+    parts: tuple[str, ...] = (),
 ) -> tuple[ColumnElement[bool], ColumnElement[Any], float]:
     """A group met by any of its known ``alternatives`` or, loose (``near`` given, and then
-    none are known), by a ``substring``, its nearest known terms, the pairs ``held`` of a
-    Chinese word, or the text's word similarity (``_by_text``); its score, and the most that
-    can be. A loose group none of these may ask for is met by no product."""
+    none are known), by a ``substring``, the model numbers it is part of (``parts``), its
+    nearest known terms, the pairs ``held`` of a Chinese word, or the text's word similarity
+    (``_by_text``); its score, and the most that can be. A loose group none of these may ask
+    for is met by no product."""
     whens = [
         (Product.terms.contains(_terms(a.terms)), literal(WEIGHTS[a.kind], Float))
         for a in alternatives
@@ -311,6 +322,11 @@ def _group_match(
         like = _like(group)
         matched.append(like)
         whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+        weights.append(WEIGHTS[MatchKind.SUBSTRING])
+    if parts:
+        within = Product.terms.overlap(_terms(frozenset(parts)))
+        matched.append(within)
+        whens.append((within, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
         weights.append(WEIGHTS[MatchKind.SUBSTRING])
     fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
     if near:
@@ -385,9 +401,11 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
             weight += WEIGHTS[alternatives[0].kind]
             continue
         substring = _substring(group) and group.text not in words.unheld
-        substring = substring or group.text in words.parts
         held = _pairs_held(group, words.known)
-        condition, group_score, most = _group_match(group, alternatives, near, substring, held)
+        parts = words.parts.get(group.text, ())
+        condition, group_score, most = _group_match(
+            group, alternatives, near, substring, held, parts
+        )
         conditions.append(condition)
         score = score + group_score
         weight += most

@@ -82,19 +82,17 @@ def _match(group: QueryGroup, field: _Field) -> FieldMatch | None:
     for alternative in group.alternatives:  # exact, then synonyms, then pinyin
         if alternative.terms <= field.terms:
             return FieldMatch(group.text, field.name, alternative.kind, alternative.text)
-    if not group.latin:  # mistyped: the field holds half its pairs or more (螺丝到, 螺丝起子)
-        pairs = group.alternatives[0].terms
-        present = pairs & field.terms
-        if present and 2 * len(present) >= len(pairs):
-            run = next(w for w in field.text.split() if any(pair in w for pair in present))
-            share = round(len(present) / len(pairs), 3)
-            return FieldMatch(group.text, field.name, MatchKind.FUZZY, run, share)
-    if group.latin:
-        needle = group.text.replace(" ", "")
-        size = is_quantity(needle)  # part of a model number, never of another size (0mm, 10mm)
-        for word in [*field.text.split(), field.text.replace(" ", "")]:
-            if needle in word and not (size and is_quantity(word)):
-                return FieldMatch(group.text, field.name, MatchKind.SUBSTRING, word)
+    if not group.latin:  # a mistyped Chinese word is met by its pairs, over all fields
+        return None
+    needle = group.text.replace(" ", "")
+    if is_quantity(needle):  # part of a model number, never of another size (0mm of 10mm)
+        part = min((t for t in field.terms if needle in t and not is_quantity(t)), default=None)
+        if part is None:
+            return None
+        return FieldMatch(group.text, field.name, MatchKind.SUBSTRING, part)
+    for word in [*field.text.split(), field.text.replace(" ", "")]:
+        if needle in word:
+            return FieldMatch(group.text, field.name, MatchKind.SUBSTRING, word)
     nearest = max(
         ((word_similarity(group.text, word), word) for word in _WORD.findall(field.text)),
         default=None,
@@ -104,6 +102,19 @@ def _match(group: QueryGroup, field: _Field) -> FieldMatch | None:
     return None
 
 
+def _pairs(group: QueryGroup, field: _Field) -> FieldMatch | None:
+    """A mistyped Chinese word's pairs that ``field`` holds: its run holding one, and the share
+    of the word's pairs it holds (the product as a whole holds every known one)."""
+    pairs = group.alternatives[0].terms
+    present = pairs & field.terms
+    if not present:
+        return None
+    words = field.text.split()
+    run = next((w for w in words if any(pair in w for pair in present)), field.text)
+    share = round(len(present) / len(pairs), 3)
+    return FieldMatch(group.text, field.name, MatchKind.FUZZY, run, share)
+
+
 def explain(query: ParsedQuery, fields: Mapping[str, str]) -> list[FieldMatch]:
     """Each query word's matches in ``fields`` (name, brand, model, ``attributes.<key>``, in
     the order given), best kind first and then in field order; a word met nowhere is absent."""
@@ -111,5 +122,7 @@ def explain(query: ParsedQuery, fields: Mapping[str, str]) -> list[FieldMatch]:
     found: list[FieldMatch] = []
     for group in query.groups:
         matches = [match for field in read if (match := _match(group, field)) is not None]
+        if not matches and not group.latin:
+            matches = [match for field in read if (match := _pairs(group, field)) is not None]
         found.extend(sorted(matches, key=lambda match: _RANK[match.kind]))
     return found

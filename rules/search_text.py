@@ -82,6 +82,7 @@ _TOKEN = re.compile(
     # A word: letters and digits of any other script, decimals kept (``1.5``, ``v2.0.1``).
     rf"|(?P<word>[^\W_{_CJK}]+(?:\.\d+)*)"
 )
+_SLIP = re.compile(rf"(\d)[.,](?=(?:{_UNIT_NAMES})(?![a-z0-9]))")
 _DIMENSION = re.compile("(?<=\\d)\\s*[x\u00d7*]\\s*(?=\\d)")  # x, the multiplication sign, *
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _QUANTITY_UNITS = tuple(sorted(set(SEARCH_UNITS.values())))
@@ -321,23 +322,12 @@ def _synonym_group(phrase: str, index: Mapping[str, set[str]]) -> QueryGroup:
     return QueryGroup(phrase, tuple(alternatives))
 
 
-def _sizes_rejoined(tokens_: list[str]) -> list[str]:
-    """A number and a unit alone after it, parted by a slip of punctuation (``5.mm``, ``5,mm``),
-    as the size typed. Only in a query: a product's text is indexed as written, and changing
-    how it splits would part it from the terms already indexed."""
-    joined: list[str] = []
-    for token in tokens_:
-        if joined and token in SEARCH_UNITS and _NUMBER.fullmatch(joined[-1]):
-            joined[-1] = _number(joined[-1], quantity=True) + SEARCH_UNITS[token]
-        else:
-            joined.append(token)
-    return joined
-
-
 def parse_query(query: str, synonyms: Sequence[Sequence[str]]) -> ParsedQuery:
     """The query's groups, in the order typed, each once: every group must be met by a product,
     a group by any one of its alternatives."""
-    tokens_ = _sizes_rejoined(tokens(query))
+    # A point or comma between a number and its unit is a slip (5.mm, 5,毫米), in a query only:
+    # a product's text is indexed as written, and splitting it anew would part it from its terms.
+    tokens_ = tokens(_SLIP.sub(r"\1", unicodedata.normalize("NFKC", query).casefold()))
     index = _synonym_index(synonyms)
     spans = _phrase_spans(tokens_, index)
     by_token: dict[int, list[tuple[int, int, str]]] = {}

@@ -231,6 +231,8 @@ async def test_words_that_match_nothing_find_nothing(catalogue: Catalogue) -> No
     assert await catalogue.found("mm") == []  # a unit alone is no size
     assert await catalogue.found("0.0mm") == []  # a size no product has (0mm of 10mm)
     assert await catalogue.found("16.0m") == []  # 16m is not 16mm
+    assert await catalogue.found("200m") == []  # part of 200mm, a size, not of a model number
+    assert await catalogue.found("螺到") == []  # its one pair unknown: not half of it right
 
 
 def test_short_words_and_unheld_sizes_are_not_compared_with_every_text(

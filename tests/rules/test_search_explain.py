@@ -35,8 +35,7 @@ def test_a_bare_number_names_the_size_it_was_read_as() -> None:
 def test_a_size_is_part_of_a_model_number_not_of_another_size() -> None:
     fields = {"model": "GSR120-LI", "attributes.capacity": "1120l"}
     assert explain(parse_query("120L", []), fields) == [
-        FieldMatch("120l", "model", MatchKind.SUBSTRING, "gsr120li"),
-        FieldMatch("120l", "attributes.capacity", MatchKind.FUZZY, "1120l", 0.571),
+        FieldMatch("120l", "model", MatchKind.SUBSTRING, "gsr120li")
     ]
 
 
@@ -53,6 +52,18 @@ def test_a_mistyped_chinese_word_names_the_run_holding_its_pairs() -> None:
     assert explain(parse_query("螺丝到", []), FIELDS) == [
         FieldMatch("螺丝到", "name", MatchKind.FUZZY, "螺丝起子", 0.5)
     ]
+
+
+def test_a_mistyped_chinese_words_pairs_are_named_in_every_field_holding_one() -> None:
+    # 丙酮清洗济: 丙酮 in the brand, 清洗 in the name (of 丙酮, 酮清, 清洗 and 洗济); a pair met
+    # only in the compacted model (电钻 of 电-钻) names the field's text.
+    fields = {"name": "清洗剂", "brand": "丙酮", "model": "电-钻"}
+    assert explain(parse_query("丙酮清洗济", []), fields) == [
+        FieldMatch("丙酮清洗济", "name", MatchKind.FUZZY, "清洗剂", 0.25),
+        FieldMatch("丙酮清洗济", "brand", MatchKind.FUZZY, "丙酮", 0.25),
+    ]
+    (model,) = explain(parse_query("电钻头", []), fields)
+    assert (model.field, model.matched) == ("model", "电 钻")
 
 
 def test_a_word_met_nowhere_is_absent() -> None:

@@ -162,6 +162,8 @@ def test_query_groups_are_the_words_typed() -> None:
 def test_a_size_parted_by_a_slip_is_one_word_in_a_query_only() -> None:
     assert [g.text for g in parse_query("5.mm 螺丝刀", []).groups] == ["5mm", "螺丝刀"]
     assert [g.text for g in parse_query("05,毫米", []).groups] == ["5mm"]
+    # Only a point or comma: 3-in-1 keeps its words (in is a unit too), as its product's text.
+    assert [g.text for g in parse_query("3-in-1 螺丝刀", []).groups] == ["3", "in", "1", "螺丝刀"]
     # A product's text splits as before: its terms were indexed so (and "5. A grade" is no 5a).
     assert normalise("5.mm") == "5 mm" and normalise("Size 5. A grade") == "size 5 a grade"
 
