@@ -28,7 +28,7 @@ from bench.catalogue_search import BARE, BUYER_EMAIL, LIMIT, _terms
 from bench.large import Baseline, _connect, large_settings
 from bench.seed_large import KEY_ID, database_url, key_spec, large_server
 from bench.services import quiet_logs
-from bench.stats import Row, Samples, latency_rows, print_header, require_counts, table
+from bench.stats import Row, Samples, latency_rows, mean, print_header, require_counts, table
 from bench.workbench_measures import interleaved, platform_app, signed_in
 from db.migrate import ROOT, migrate
 from rules.waybill_parties import china_today
@@ -39,15 +39,12 @@ SEED = 7
 POINTS = (50, 90, 99)
 
 
-def queries(
-    names: Sequence[tuple[str, str]], brands: Sequence[str], count: int
-) -> list[dict[str, str]]:
-    """``count`` searches drawn from products' (name, brand) pairs, with a fixed seed."""
+def queries(names: Sequence[str], brands: Sequence[str], count: int) -> list[dict[str, str]]:
+    """``count`` searches drawn from products' names, with a fixed seed."""
     rng = random.Random(SEED)
     drawn = []
     for _ in range(count):
-        name, _brand = rng.choice(names)
-        words = name.split()
+        words = rng.choice(names).split()
         q = " ".join(rng.sample(words, min(len(words), rng.choice((1, 1, 2, 2, 3)))))
         if rng.random() < 0.2 and len(q) > 4:  # a letter left out
             at = rng.randrange(len(q))
@@ -67,9 +64,10 @@ def queries(
 
 async def _run(url: str, spec: str, count: int) -> tuple[list[Row], list[str]]:
     base = Baseline(_connect(url))
-    names = base.run("SELECT name, brand FROM products TABLESAMPLE SYSTEM (0.2) REPEATABLE (7)", {})
-    brands = [b for (b,) in base.run("SELECT DISTINCT brand FROM products ORDER BY brand", {})]
-    drawn = queries(names, brands[:50], count)
+    sampled = "SELECT name FROM products TABLESAMPLE SYSTEM (0.2) REPEATABLE (7)"
+    names = [name for (name,) in base.run(sampled, {})]
+    first = "SELECT DISTINCT brand FROM products ORDER BY brand LIMIT 50"
+    drawn = queries(names, [brand for (brand,) in base.run(first, {})], count)
     today = china_today()
     with tempfile.TemporaryDirectory(prefix="tradeflow-bench-mix-") as folder:
         app = await platform_app(large_settings(folder, url, spec, KEY_ID))
@@ -78,7 +76,6 @@ async def _run(url: str, spec: str, count: int) -> tuple[list[Row], list[str]]:
         slowest: list[str] = []
         try:
             for label in ("first sight", "again"):
-                took: list[float] = []
 
                 async def platform(i: int) -> None:
                     reply = await person.api.get("/catalogue/search", params=drawn[i])
@@ -92,7 +89,8 @@ async def _run(url: str, spec: str, count: int) -> tuple[list[Row], list[str]]:
                 samples: Samples = await interleaved(platform, baseline, count, warmup=0)
                 took = samples.platform_ms
                 rows.extend(latency_rows(f"{count} searches, {label}", samples, POINTS))
-                rows.append(_mean(f"{count} searches, {label}: mean", samples))
+                means = mean(samples.platform_ms), mean(samples.baseline_ms)
+                rows.append(Row(f"{count} searches, {label}: mean", "ms", *means))
             worst = sorted(zip(took, drawn, strict=True), key=lambda pair: -pair[0])[:10]
             slowest = [f"{ms:8.1f} ms  {params}" for ms, params in worst]
         finally:
@@ -100,13 +98,6 @@ async def _run(url: str, spec: str, count: int) -> tuple[list[Row], list[str]]:
             await person.api.aclose()
             base.connection.close()
     return rows, slowest
-
-
-def _mean(label: str, samples: Samples) -> Row:
-    def mean(values: list[float]) -> float:
-        return sum(values) / len(values)
-
-    return Row(label, "ms", mean(samples.platform_ms), mean(samples.baseline_ms))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -318,15 +318,13 @@ def _group_match(
         return conditions, case(*whens, else_=literal(0.0, Float)), most
     matched: list[ColumnElement[bool]] = []
     weights: list[float] = []
-    if substring:
-        like = _like(group)
-        matched.append(like)
-        whens.append((like, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
-        weights.append(WEIGHTS[MatchKind.SUBSTRING])
+    # A part of a word: of the text (LIKE), or of the model numbers that hold a size-shaped word.
+    parts_of = [_like(group)] if substring else []
     if parts:
-        within = Product.terms.overlap(_terms(frozenset(parts)))
-        matched.append(within)
-        whens.append((within, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+        parts_of.append(Product.terms.overlap(_terms(frozenset(parts))))
+    for part_of in parts_of:
+        matched.append(part_of)
+        whens.append((part_of, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
         weights.append(WEIGHTS[MatchKind.SUBSTRING])
     fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
     if near:

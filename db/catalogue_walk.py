@@ -23,7 +23,7 @@ every match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -75,14 +75,7 @@ def first_read(filters: SearchFilters, limit: int) -> int:
 
 def _region_only(filters: SearchFilters) -> bool:
     """Whether the province is the one filter on the offers the sums do not apply."""
-    return filters.region is not None and summed(
-        SearchFilters(
-            currency=filters.currency,
-            moq_max=filters.moq_max,
-            in_stock=filters.in_stock,
-            quantity=filters.quantity,
-        )
-    )
+    return filters.region is not None and summed(replace(filters, region=None))
 
 
 @dataclass(frozen=True, slots=True)
