@@ -161,6 +161,13 @@ def pinyin_initials(run: str) -> str:
     return "".join(lazy_pinyin(run, style=Style.FIRST_LETTER, errors="ignore"))
 
 
+def load_pinyin() -> None:
+    """Load pypinyin's dictionaries now rather than at the first search. A process that keeps
+    them (the API) loads them before it freezes what lives as long as it does: the phrase
+    dictionary is 200,000 lists, which every full collection would otherwise walk."""
+    pinyin_initials.__wrapped__("重庆")
+
+
 def compact(text: str) -> str:
     """A model number without its separators: ``DCD-771 C2`` → ``dcd771c2``."""
     return "".join(tokens(text))

@@ -11,6 +11,7 @@ the app has started.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -142,11 +143,18 @@ def test_the_started_app_tunes_the_collector(app: FastAPI) -> None:
     """What startup made is frozen and the young generation collected after YOUNG objects (see
     ``api.main.tune_collector``), whatever the process had before."""
     before = gc.get_threshold()
+    for name in [name for name in sys.modules if name.partition(".")[0] == "pypinyin"]:
+        del sys.modules[name]  # as in a process that has not searched yet
     gc.unfreeze()
     gc.set_threshold(700, 10, 10)
     try:
         with serving(app):
             assert gc.get_threshold() == (YOUNG, 10, 10)
             assert gc.get_freeze_count() > 0
+            # Search's pinyin phrases are loaded and frozen with the rest: no collection walks
+            # them (the permanent generation is not among the collector's objects).
+            phrases = sys.modules["pypinyin.phrases_dict"].phrases_dict
+            assert gc.is_tracked(phrases)
+            assert not any(kept is phrases for kept in gc.get_objects())
     finally:
         gc.set_threshold(*before)
