@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.sourcing_records import SourcingRecords
-from api.comparison_cache import CACHE, ComparisonCache
+from api import comparison_cache
+from api.comparison_cache import CACHE, ComparisonCache, KeptAnswer
 from api.routes.rfq_access import MAX_SUPPLIERS
 from bench.comparison import build_case
 from contracts.common import Role
-from contracts.sourcing import RankInput
+from contracts.sourcing import Comparison, RankInput
+from db import comparison_store
 from db.comparison_store import DEFAULT_TOP, key_digest, unpacked
 from db.models import Organisation, QuoteRecord, Rfq, RfqComparison
 from db.session import transaction
@@ -132,7 +134,11 @@ def test_active_quotes_read_as_text_are_the_rows_contracts(closed: Closed) -> No
 
 
 async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
-    api_url: str, settings: Settings, sessions: sessionmaker[Session], store: ObjectStore
+    api_url: str,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     buyer_org = s.buyer_org(sessions)
     suppliers = [s.accredited_supplier(sessions, store).id for _ in range(4)]
@@ -153,8 +159,17 @@ async def test_a_kept_answer_gives_way_to_a_revision_and_a_standing_change(
 
     first = await shown()
     hits = CACHE.hits
-    assert await shown() == first
+    serialised: list[Comparison] = []
+
+    def answer_body(answer: Comparison) -> bytes:
+        serialised.append(answer)
+        return comparison_store.answer_body(answer)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(comparison_cache, "answer_body", answer_body)
+        assert await shown() == first
     assert CACHE.hits == hits + 1  # the second click served the kept answer
+    assert serialised == []  # as the body the first click made, not serialised again
 
     # Revision 2 of the best offer of the first line: ten times its price.
     best = first["lines"][0]["offers"][0]
@@ -216,6 +231,9 @@ def test_kept_answers_are_bounded_by_the_offers_they_show() -> None:
     )
     assert cache.get(("big",)) is None  # 18 offers: served, never kept
     assert (cache.hits, cache.misses) == (3, 2)
+    cache.keep_body(("a",), b"{}")
+    cache.keep_body(("big",), b"{}")  # no answer kept: no body either
+    assert [cache.kept(key) for key in [("a",), ("big",)]] == [KeptAnswer(six, 6, b"{}"), None]
 
 
 @contextmanager
