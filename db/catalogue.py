@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Identity,
@@ -203,6 +204,10 @@ class CatalogueProductPrice(Base):
     offers: Mapped[int] = mapped_column(Integer)
     regions: Mapped[list[str]] = mapped_column(ARRAY(String(5)))  # where any of them delivers
     fresh_until: Mapped[date] = mapped_column(Date)  # the day the first of them lapses
+    # Any of them holds stock; the least minimum order among them (migration 0030: None only
+    # on a row summed before it that no visible offer answered, lapsed there).
+    in_stock: Mapped[bool | None] = mapped_column(Boolean)
+    least_moq: Mapped[Decimal | None] = mapped_column(Numeric(15, 3))
 
 
 class CataloguePriceChange(Base):
@@ -214,6 +219,11 @@ class CataloguePriceChange(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(40))
+
+
+# An offer holds stock when it has at least the least quantity an offer states (stock has
+# three places): "in stock" without a quantity asked.
+IN_STOCK = Decimal("0.001")
 
 
 def visible_offer(today: date) -> ColumnElement[bool]:

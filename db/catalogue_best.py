@@ -10,7 +10,6 @@ falling back to the offers for a product whose sum is logged as changed or has l
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +18,7 @@ from sqlalchemy import (
     CompoundSelect,
     Numeric,
     Select,
+    and_,
     cast,
     func,
     literal,
@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
 from db.catalogue import (
+    IN_STOCK,
     CatalogueOffer,
     CataloguePriceChange,
     CatalogueProductPrice,
@@ -57,14 +58,32 @@ def _price(filters: SearchFilters) -> ColumnElement[Any]:
 
 
 def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+    """Every filter an offer must pass to be a found product's best."""
+    return [*_offers_asked(filters, today), _stocked(filters), _moq_ok(filters)]
+
+
+def _offers_asked(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+    """The offers a product's best is looked for among: visible, in the currency, taking the
+    quantity asked; in stock and under the MOQ asked are left to ``_stocked`` and ``_moq_ok``,
+    so that their facets can count without their own filter."""
     conditions = [visible_offer(today), CatalogueOffer.currency == filters.currency]
-    if filters.moq_max is not None:
-        conditions.append(CatalogueOffer.min_order_quantity <= filters.moq_max)
     if filters.quantity is not None:
         conditions.append(CatalogueOffer.min_order_quantity <= filters.quantity)
-    if filters.in_stock:
-        conditions.append(CatalogueOffer.stock >= (filters.quantity or Decimal("0.001")))
     return conditions
+
+
+def _in_stock(filters: SearchFilters) -> ColumnElement[bool]:
+    return CatalogueOffer.stock >= (filters.quantity or IN_STOCK)
+
+
+def _stocked(filters: SearchFilters) -> ColumnElement[bool]:
+    return _in_stock(filters) if filters.in_stock else true()
+
+
+def _moq_ok(filters: SearchFilters) -> ColumnElement[bool]:
+    if filters.moq_max is None:
+        return true()
+    return CatalogueOffer.min_order_quantity <= filters.moq_max
 
 
 def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
@@ -84,26 +103,49 @@ def asked(
     *,
     regions: bool = False,
 ) -> CTE:
-    """The best offer of each of ``ids``, asked of the offers themselves."""
+    """The best offer of each of ``ids``, asked of the offers themselves; and, for the in-stock
+    and MOQ facets, whether one passing every other filter holds stock and the least MOQ of
+    those passing every other filter."""
     price = _price(filters)
-    region_ok = _region_ok(filters)
+    region_ok, stocked, moq_ok = _region_ok(filters), _stocked(filters), _moq_ok(filters)
+    best = and_(region_ok, stocked, moq_ok)
     delivers: ColumnElement[Any] = literal(None, Text)
     if regions:
         delivers = func.string_agg(func.array_to_string(CatalogueOffer.delivery_regions, ","), ",")
+        delivers = delivers.filter(and_(stocked, moq_ok))
     return (
         select(
             CatalogueOffer.product_id,
-            func.min(price).filter(region_ok).label("price"),
-            func.min(price).label("price_anywhere"),
-            func.min(CatalogueOffer.lead_time_days).filter(region_ok).label("lead_time_days"),
-            func.count().filter(region_ok).label("offers"),
+            func.min(price).filter(best).label("price"),
+            func.min(price).filter(stocked, moq_ok).label("price_anywhere"),
+            func.min(CatalogueOffer.lead_time_days).filter(best).label("lead_time_days"),
+            func.count().filter(best).label("offers"),
             delivers.label("regions"),
+            func.bool_or(_in_stock(filters)).filter(region_ok, moq_ok).label("in_stock"),
+            func.min(CatalogueOffer.min_order_quantity)
+            .filter(region_ok, stocked)
+            .label("least_moq"),
+            # The price were the in-stock filter, or the MOQ filter, left off: their facets'.
+            func.min(price).filter(region_ok, moq_ok).label("price_any_stock"),
+            func.min(price).filter(region_ok, stocked).label("price_any_moq"),
         )
-        .where(CatalogueOffer.product_id.in_(ids), *offer_filters(filters, today))
+        .where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
         .group_by(CatalogueOffer.product_id)
         .cte("asked")
         .prefix_with("MATERIALIZED")
     )
+
+
+def summed_of(prices: type[CatalogueProductPrice]) -> list[Any]:
+    """The summed prices' columns ``summed_columns`` reads."""
+    return [
+        prices.price,
+        prices.lead_time_days,
+        prices.offers,
+        prices.regions,
+        prices.in_stock,
+        prices.least_moq,
+    ]
 
 
 def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
@@ -115,6 +157,10 @@ def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
         sums.c.lead_time_days,
         cast(sums.c.offers, BigInteger).label("offers"),
         func.array_to_string(sums.c.regions, ",").label("regions"),
+        sums.c.in_stock,
+        sums.c.least_moq,
+        sums.c.price.label("price_any_stock"),
+        sums.c.price.label("price_any_moq"),
     ]
 
 
@@ -136,7 +182,7 @@ def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
     # Looked up product by product (LATERAL): joined as sets, PostgreSQL hashed the whole table
     # of a million sums for 3,000 products (260 ms, where the lookups take 10).
     summed = (
-        select(prices.price, prices.lead_time_days, prices.offers, prices.regions)
+        select(*summed_of(prices))
         .where(
             prices.product_id == matched.c.id,
             prices.currency == filters.currency,

@@ -4,8 +4,10 @@ Counted over ``db.catalogue_search``'s found products (the temporary table a fir
 or for a broad search its sample's, a CTE: ``db.catalogue_broad``), under every filter but the
 facet's own, so a buyer sees what widening a filter would
 give: brands, hazard classes, temperature profiles, price bands (each a decade of the unit
-price, in the asked currency) and delivery provinces (of each product's eligible offers, within
-the price filter on its best price anywhere).
+price, in the asked currency), delivery provinces (of each product's eligible offers, within
+the price filter on its best price anywhere), in stock (the products one of whose offers
+passing every other filter holds stock) and MOQ (for each of ``MOQ_STEPS``, the products
+offered at that minimum order or less).
 """
 
 from __future__ import annotations
@@ -15,7 +17,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CompoundSelect, and_, case, func, literal, select, true, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +40,8 @@ from db.catalogue_filters import Results, SearchFilters, summed
 from db.catalogue_filters import flags as flags_of
 
 PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
+# The MOQ facet's values: how many products a buyer taking at most this many finds (``moq_max``).
+MOQ_STEPS = (1, 10, 100, 1000)
 MAX_FACET_VALUES = 30
 
 
@@ -62,6 +79,13 @@ def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> Co
     """The statement counting ``facets``: each facet's values and their counts."""
     flags = flags_of(results, filters)
     c = results.c
+    # An array parameter, not VALUES: a statement with VALUES has no cache key, and was
+    # compiled again at every search.
+    steps = (
+        func.unnest(cast(list(MOQ_STEPS), ARRAY(Integer)))
+        .table_valued("at")
+        .render_derived("moq_steps")
+    )
     parts = [
         select(literal("brand"), c.brand, func.count())
         .where(flags.all(but="brand"))
@@ -75,6 +99,16 @@ def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> Co
         select(literal("price"), price_band(c.price), func.count())
         .where(flags.all(but="price"))
         .group_by(price_band(c.price)),
+        # In stock and MOQ are filters on the offers: each counted on the product's best price
+        # were its own filter left off (a product none of whose offers passes it has none).
+        select(literal("in_stock"), literal("true"), func.count()).where(
+            flags.brand, flags.hazard, flags.temperature, flags.price_any_stock, c.in_stock
+        ),
+        select(literal("moq"), cast(steps.c.at, Text), func.count())
+        .select_from(results)
+        .join(steps, c.least_moq <= steps.c.at)
+        .where(flags.brand, flags.hazard, flags.temperature, flags.price_any_moq)
+        .group_by(steps.c.at),
     ]
     # Regions: of each product's eligible offers in any region, within the price filter on
     # its best price anywhere. Where the summed prices answer, the found products carry them.

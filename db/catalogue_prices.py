@@ -4,7 +4,8 @@ Triggers (migration 0025) log a product in ``catalogue_price_changes`` whenever 
 is written or a supplier's standing or expiry changes. ``refresh_prices`` takes the logged
 products and those whose row has lapsed (``fresh_until`` reached) and sums their offers again
 under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
-how many offers, where they deliver, and the day the first of them lapses.
+how many offers, where they deliver, whether any holds stock, the least minimum order, and the
+day the first of them lapses.
 
 One refresher runs, in the worker with the ``singletons`` role (``refresh_forever``), and an
 advisory lock keeps a second from running a round at the same time. A round reads the log and
@@ -26,7 +27,13 @@ from datetime import date
 from sqlalchemy import Date, Insert, cast, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.catalogue import CatalogueOffer, CataloguePriceChange, CatalogueProductPrice, visible_offer
+from db.catalogue import (
+    IN_STOCK,
+    CatalogueOffer,
+    CataloguePriceChange,
+    CatalogueProductPrice,
+    visible_offer,
+)
 from db.models import SupplierAccreditation
 from db.session import transaction
 from rules.waybill_parties import china_today
@@ -94,6 +101,8 @@ def _summed(products: list[str], today: date) -> Insert:
                 literal_column("'{}'"),
             ),
             cast(func.min(lapses), Date),
+            func.bool_or(offer.stock >= IN_STOCK),
+            func.min(offer.min_order_quantity),
         )
         .join(SupplierAccreditation, SupplierAccreditation.supplier_org_id == offer.supplier_org_id)
         .outerjoin(region, literal_column("true"))
@@ -101,7 +110,17 @@ def _summed(products: list[str], today: date) -> Insert:
         .group_by(offer.product_id, offer.currency)
     )
     return insert(CatalogueProductPrice).from_select(
-        ["product_id", "currency", "price", "lead_time_days", "offers", "regions", "fresh_until"],
+        [
+            "product_id",
+            "currency",
+            "price",
+            "lead_time_days",
+            "offers",
+            "regions",
+            "fresh_until",
+            "in_stock",
+            "least_moq",
+        ],
         sums,
     )
 

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     BigInteger,
+    Boolean,
     Column,
     Float,
     Integer,
@@ -453,7 +454,8 @@ def found(
 ) -> CTE:
     """The matching products with their best offers (``price`` in the region asked,
     ``price_anywhere`` in any; ``regions`` where their offers deliver, comma-separated, where
-    the sums answer), before the product and price filters, as a statement's CTE. ``where``
+    the sums answer; ``in_stock``, ``least_moq`` and the prices without either filter for
+    those facets), before the product and price filters, as a statement's CTE. ``where``
     narrows the products further (the sample, a page's own filters); ``top`` keeps only the
     most relevant; ``by_offers`` asks every one's offers, never its sum.
 
@@ -473,6 +475,10 @@ def found(
             best.c.lead_time_days,
             best.c.offers,
             best.c.regions,
+            best.c.in_stock,
+            best.c.least_moq,
+            best.c.price_any_stock,
+            best.c.price_any_moq,
         )
         .join(best, best.c.product_id == matched.c.id)
         .cte("results")
@@ -498,6 +504,10 @@ FOUND = Table(
     Column("lead_time_days", Integer),
     Column("offers", BigInteger),
     Column("regions", Text),
+    Column("in_stock", Boolean),
+    Column("least_moq", Numeric),
+    Column("price_any_stock", Numeric),
+    Column("price_any_moq", Numeric),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",
 )

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import lapsed, summed_columns
+from db.catalogue_best import lapsed, summed_columns, summed_of
 from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
 from db.catalogue_page import Asked, Found, ordering, search_page
 from db.catalogue_search import FOUND, clear_found, fill_found, found
@@ -114,9 +114,7 @@ def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
     if unsummed:
         conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
     steps = (
-        select(
-            prices.product_id, prices.price, prices.lead_time_days, prices.offers, prices.regions
-        )
+        select(prices.product_id, *summed_of(prices))
         .where(*conditions)
         .order_by(*keys)
         .limit(WALK_MAX)

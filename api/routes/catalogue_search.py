@@ -182,12 +182,15 @@ def _match_view(match: FieldMatch) -> MatchView:
 
 
 def _facets(counts: list[FacetCount]) -> dict[str, list[FacetValue]]:
+    """Each facet's values, most products first; MOQ's in their order (each holds the last)."""
     grouped: dict[str, list[FacetValue]] = {
-        name: [] for name in ("brand", "hazard_class", "temperature", "region", "price")
+        name: []
+        for name in ("brand", "hazard_class", "temperature", "region", "price", "in_stock", "moq")
     }
     for count in sorted(counts, key=lambda c: (-c.count, c.value)):
         if len(grouped[count.facet]) < MAX_FACET_VALUES:
             grouped[count.facet].append(FacetValue(value=count.value, count=count.count))
+    grouped["moq"].sort(key=lambda value: int(value.value))
     return grouped
 
 

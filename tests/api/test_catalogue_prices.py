@@ -6,15 +6,17 @@ since its sum, or whose sum has lapsed, is asked of its offers until the refresh
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import Role
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_prices import refresh_forever, refresh_prices
+from db.migrate import ROOT
 from rules.waybill_parties import china_today
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -22,6 +24,8 @@ from tests.api.test_catalogue_search import PRODUCTS, Catalogue, _listing, catal
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.temporal import eventually
+
+MIGRATION_0030 = ROOT / "migrations" / "versions" / "0030_catalogue_sums_stock_and_moq.py"
 
 __all__ = ["catalogue"]  # the fixture, from the search's tests: a category of this module's own
 
@@ -78,7 +82,38 @@ async def test_summed_prices_answer_as_the_offers_do(
     phillips = price_of(sessions, catalogue.ids["phillips"])
     assert (phillips.price, phillips.lead_time_days, phillips.offers) == (Decimal("12.5"), 3, 1)
     assert sorted(phillips.regions) == ["CN-JS", "CN-SH"]
+    summed = [price_of(sessions, catalogue.ids[key]) for key in ("phillips", "precision", "wrench")]
+    assert [(row.in_stock, row.least_moq) for row in summed] == [
+        (True, Decimal(1)), (False, Decimal(1)), (True, Decimal(20)),
+    ]  # fmt: skip
     assert await answers(catalogue) == from_offers
+    assert _migrated(sessions, catalogue) == [(row.in_stock, row.least_moq) for row in summed]
+
+
+def _migrated(sessions: sessionmaker[Session], catalogue: Catalogue) -> list[Any]:
+    """What migration 0030 fills into sums kept before it (in stock, least MOQ unknown), of the
+    phillips, precision and wrench products; rolled back."""
+    spec = importlib.util.spec_from_file_location("m0030", MIGRATION_0030)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    ids = [catalogue.ids[key] for key in ("phillips", "precision", "wrench")]
+    prices = CatalogueProductPrice
+    with sessions() as session:
+        session.execute(
+            update(prices).where(prices.product_id.in_(ids)).values(in_stock=None, least_moq=None)
+        )
+        session.execute(text(migration._FILL))
+        session.execute(text(migration._LAPSE_UNANSWERED))
+        kept = session.execute(
+            select(prices.product_id, prices.in_stock, prices.least_moq, prices.fresh_until).where(
+                prices.product_id.in_(ids), prices.currency == "CNY"
+            )
+        ).all()
+        session.rollback()
+    assert all(row.fresh_until > china_today() for row in kept)  # each answered: none lapsed
+    by_id = {row.product_id: (row.in_stock, row.least_moq) for row in kept}
+    return [by_id[product_id] for product_id in ids]
 
 
 async def test_a_sum_is_trusted_only_while_fresh_and_unlogged(

@@ -31,15 +31,18 @@ from tests.harness.api_server import TokenCaller
 
 TODAY = datetime.now(UTC).date()
 
-# (key, name, brand, model, attributes, price, lead time, regions, extra listing fields)
+# (key, name, brand, model, attributes, price, lead time, regions, extra listing fields; the
+# offer's minimum order as "moq", else 1, and its "stock", else 50 when the lead time is under
+# ten days, 0 when not).
 PRODUCTS: list[tuple[str, str, str, str, dict[str, str], str, int, list[str], dict[str, Any]]] = [
     ("phillips", "十字螺丝刀 PH2", "Stanley", "STHT-65101", {"length": "5"}, "12.50", 3,
      ["CN-JS", "CN-SH"], {}),
     ("slotted", "螺丝起子 一字 5.0毫米", "世达", "SATA-09312", {"length": "100"}, "8.00", 5,
      ["CN-JS"], {}),
-    ("electric", "螺丝刀 电动 GSR120-LI 12V", "Bosch", "GSR120-LI", {}, "499.00", 2, ["CN"], {}),
+    ("electric", "螺丝刀 电动 GSR120-LI 12V", "Bosch", "GSR120-LI", {}, "499.00", 2, ["CN"],
+     {"moq": "200", "stock": "500"}),
     ("wrench", "活动扳手 200mm", "Stanley", "STMT-87433", {"length": "200"}, "45.00", 7,
-     ["CN-GD"], {}),
+     ["CN-GD"], {"moq": "20"}),
     ("precision", "Precision screwdriver set 3 mm", "Wiha", "26197", {}, "150.00", 10,
      ["CN-SH"], {}),
     ("acetone", "丙酮 清洗剂 500毫升", "Lanxi", "AC-500", {}, "30.00", 4, ["CN-JS"],
@@ -69,6 +72,9 @@ class Catalogue:
         return [names.get(hit["product_id"], hit["product_id"]) for hit in body["results"]]
 
 
+OFFERED = {"moq", "stock"}  # extra fields that are the offer's
+
+
 def _listing(category: str, sku: str, product: tuple[Any, ...]) -> dict[str, Any]:
     _, name, brand, model, attributes, price, lead_time, regions, extra = product
     body: dict[str, Any] = {
@@ -85,14 +91,15 @@ def _listing(category: str, sku: str, product: tuple[Any, ...]) -> dict[str, Any
                 {"min_quantity": "1", "unit_price": price},
                 {"min_quantity": "100", "unit_price": str(Decimal(price) * Decimal("0.8"))},
             ],
-            "stock": "50" if lead_time < 10 else "0",
-            "min_order_quantity": "1",
+            "stock": extra.get("stock", "50" if lead_time < 10 else "0"),
+            "min_order_quantity": extra.get("moq", "1"),
             "lead_time_days": lead_time,
             "delivery_regions": regions,
             "valid_until": (TODAY + timedelta(days=30)).isoformat(),
         },
     }
-    merged: dict[str, Any] = body | extra
+    listed = {key: value for key, value in extra.items() if key not in OFFERED}
+    merged: dict[str, Any] = body | listed
     return merged
 
 
@@ -321,6 +328,36 @@ async def test_facets_count_under_every_filter_but_their_own(catalogue: Catalogu
     assert {f["value"]: f["count"] for f in everything["hazard_class"]} == {"3": 1}
     assert {f["value"]: f["count"] for f in everything["price"]} == {
         "<10": 1, "10-100": 3, "100-1000": 2,
+    }  # fmt: skip
+
+
+def _counts(body: dict[str, Any], facet: str) -> dict[str, int]:
+    return {f["value"]: f["count"] for f in body["facets"][facet]}
+
+
+async def test_stock_and_moq_facets_count_without_their_own_filter(catalogue: Catalogue) -> None:
+    """In stock: every product but the precision set (none in stock). MOQ, products offered at
+    that minimum order or less: the wrench's is 20, the electric screwdriver's 200."""
+    everything = await catalogue.search("")
+    assert _counts(everything, "in_stock") == {"true": 5}
+    assert [(f["value"], f["count"]) for f in everything["facets"]["moq"]] == [
+        ("1", 4), ("10", 4), ("100", 5), ("1000", 6),
+    ]  # fmt: skip
+    # Each under the other's filter, not its own.
+    stocked = await catalogue.search("", in_stock="true")
+    assert _counts(stocked, "in_stock") == {"true": 5}
+    assert _counts(stocked, "moq") == {"1": 3, "10": 3, "100": 4, "1000": 5}
+    small = await catalogue.search("", moq_max="10")
+    assert sorted(await catalogue.found("", moq_max="10")) == [
+        "acetone", "phillips", "precision", "slotted",
+    ]  # fmt: skip
+    assert _counts(small, "moq") == _counts(everything, "moq")
+    assert _counts(small, "in_stock") == {"true": 3}
+    # And under the product's own filters: the price range leaves out the 499 one.
+    cheap = await catalogue.search("", moq_max="10", price_max="100")
+    assert _counts(cheap, "moq") == {"1": 3, "10": 3, "100": 4, "1000": 4}
+    assert _counts(await catalogue.search("", brand="Stanley"), "moq") == {
+        "1": 1, "10": 1, "100": 2, "1000": 2,
     }  # fmt: skip
 
 

@@ -161,12 +161,17 @@ def _facets(request: Request, answer: SearchAnswer, form: SearchForm) -> list[di
         "hazard_class": form.hazard_class,
         "temperature": form.temperature,
         "region": form.region,
+        "in_stock": "true" if form.in_stock else None,
+        "moq": None if form.moq_max is None else str(form.moq_max),
     }
     sections = []
     for facet, values in (answer.facets or {}).items():
         links = []
         for value in values:
-            params = _price_band(value.value) if facet == "price" else {facet: value.value}
+            if facet == "price":
+                params = _price_band(value.value)
+            else:
+                params = {"moq_max" if facet == "moq" else facet: value.value}
             links.append(
                 {
                     "value": value.value,
