@@ -159,6 +159,13 @@ def cases(model: str) -> list[Case]:
             compare=True,
         ),
         Case(
+            "broad in stock, by price: 螺丝刀",
+            {"q": "螺丝刀", "in_stock": "true", "sort": "price"},
+            "p.terms @> %(terms)s::text[] AND o.stock >= 0.001",
+            {"terms": _terms("螺丝刀")},
+            compare=True,
+        ),
+        Case(
             "misspelt: stainles screwdrivr",
             {"q": "stainles screwdrivr"},
             "'stainles' <%% p.search_text AND 'screwdrivr' <%% p.search_text",

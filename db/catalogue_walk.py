@@ -4,10 +4,11 @@ product is read by its key and kept when it meets the words, the category and th
 
 - **No offer filter.** The sums are the prices asked for, and the walk stops once the page is
   full.
-- **Delivering to a province** (``region``). A product's price there is that of its best offer
-  delivering there, which its sum (the best anywhere) can only undercut, as its shortest lead
-  time can only undercut the one there. So the walk reads the products that deliver there at
-  all (the sum's regions), asks the offers of those read, and holds the page once its last
+- **Delivering to a province** (``region``), **in stock**, **under an MOQ**. A product's price
+  is then that of its best offer passing them, which its sum (the best of all its offers) can
+  only undercut, as its shortest lead time can only undercut that offer's. So the walk reads
+  the products whose sums say some offer could pass (they deliver there, one holds stock, the
+  least MOQ is low enough), asks the offers of those read, and holds the page once its last
   product comes before the next unread sum: every product not read is dearer or slower still.
   This is the threshold algorithm (Fagin, Lotem and Naor, "Optimal aggregation algorithms for
   middleware", 2003) over one sorted list. A try that cannot tell reads four times as many.
@@ -57,12 +58,12 @@ BOUNDED_TRIES = 3  # a bounded walk's tries, each reading four times the last, b
 
 
 def walked(session: Session, asked: Asked) -> list[Found] | None:
-    """The page by price or lead time, walked; None when the sums cannot answer (an offer
-    filter but the province), or the walk gives way."""
+    """The page by price or lead time, walked; None when the sums cannot answer (a quantity's
+    price breaks), or the walk gives way."""
     filters = asked.filters
     if summed(filters):
         return _walked(session, asked)
-    if _region_only(filters):
+    if _bounding(filters):
         return _bounded(session, asked)
     return None
 
@@ -73,9 +74,12 @@ def first_read(filters: SearchFilters, limit: int) -> int:
     return (limit + 1) * (1 if summed(filters) else FIRST_READ)
 
 
-def _region_only(filters: SearchFilters) -> bool:
-    """Whether the province is the one filter on the offers the sums do not apply."""
-    return filters.region is not None and summed(replace(filters, region=None))
+def _bounding(filters: SearchFilters) -> bool:
+    """Whether the sums bound the prices asked for: the offer filters the sums do not apply
+    keep some of a product's offers (a province, in stock, an MOQ ceiling), whose best list
+    price and lead time the sum's can only undercut. A quantity's price breaks can go below
+    the list price, so the sums do not bound them."""
+    return summed(replace(filters, region=None, in_stock=False, moq_max=None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +93,10 @@ class _Steps:
 
 def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
     """The summed prices to walk, at most ``WALK_MAX`` (None: too many products unsummed).
-    With ``bounds`` the sums are lower bounds of the prices asked for (a province's): only the
-    price ceiling and the province's delivery narrow them, and the cursor does not (a product
-    after it may have a sum before it)."""
+    With ``bounds`` the sums are lower bounds of the prices asked for (a province's, in stock,
+    under an MOQ): only the price ceiling and what the sum says of its offers at all (they
+    deliver there, one holds stock, the least MOQ) narrow them, and the cursor does not (a
+    product after it may have a sum before it)."""
     filters, sort, after, today = asked.filters, asked.sort, asked.after, asked.today
     listed = list(session.scalars(_unsummed(filters, today).limit(UNSUMMED_MAX + 1)))
     if len(listed) > UNSUMMED_MAX:
@@ -111,6 +116,10 @@ def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
     if bounds and filters.region is not None:
         delivering = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
         conditions.append(cast(prices.regions, ARRAY(Text)).overlap(delivering))
+    if bounds and filters.in_stock:
+        conditions.append(prices.in_stock.is_(True))
+    if bounds and filters.moq_max is not None:
+        conditions.append(prices.least_moq <= filters.moq_max)
     if unsummed:
         conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
     steps = (
@@ -185,9 +194,9 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
 
 def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums as lower bounds of the prices asked for: the first
-    ``reads`` products delivering there are asked of their offers, and the page holds when its
-    last product comes before the next one's sum; else four times as many are read, up to
-    ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is theirs. None
+    ``reads`` products whose offers could pass are asked of their offers, and the page holds
+    when its last product comes before the next one's sum; else four times as many are read,
+    up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is theirs. None
     when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
     walking = _steps(session, asked, bounds=True)
     if walking is None:

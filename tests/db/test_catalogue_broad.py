@@ -67,6 +67,7 @@ def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> Pr
         [("1", str(price)), ("100", str((price * Decimal("0.9")).quantize(Decimal("0.01"))))],
         lead_time_days=rng.randint(1, 20),
         regions=regions,
+        moq="50" if n % 3 == 0 else "0",
     )
     return ProductListing(
         sku=f"B-{n}",
@@ -80,9 +81,10 @@ def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> Pr
 
 
 def _undercut(listing: ProductListing) -> ProductListing:
-    """Another supplier's offer of the same product: cheaper and sooner, to Guangdong alone."""
+    """Another supplier's offer of the same product: cheaper and sooner, to Guangdong alone,
+    but none in stock and 500 the least order."""
     price = (listing.offer.price_breaks[0].unit_price * Decimal("0.6")).quantize(Decimal("0.01"))
-    offer = terms([("1", str(price))], lead_time_days=1, regions=("CN-GD",))
+    offer = terms([("1", str(price))], lead_time_days=1, regions=("CN-GD",), stock="0", moq="500")
     return listing.model_copy(update={"sku": f"D-{listing.sku}", "offer": offer})
 
 
@@ -252,6 +254,10 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
         {"region": "CN-SH", "price_min": Decimal("9.90"), "price_max": Decimal("300")},
         Sort.PRICE,
     ),
+    # In stock, under an MOQ: the sums are lower bounds too (the undercut holds no stock).
+    ("螺丝刀", {"in_stock": True}, Sort.PRICE),
+    ("螺丝刀", {"moq_max": Decimal("10")}, Sort.LEAD_TIME),
+    ("螺丝刀", {"region": "CN-GD", "in_stock": True, "moq_max": Decimal("100")}, Sort.PRICE),
     ("stanly", {}, Sort.RELEVANCE),  # misspelt: by its nearest known word, stanley
     ("stanly", {}, Sort.PRICE),
     # 密 left out: near the texts holding 进口, and walked or bounded by length like any word.
@@ -274,6 +280,8 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     assert [[_row(h) for h in p.hits] for p in broad] == [[_row(h) for h in p.hits] for p in exact]
     assert len(exact) > 1  # pages after the first were compared too
     assert {p.way for p in exact} == {"exact"}
+    if {"in_stock", "moq_max"} & set(narrowed):  # the sums bound the prices: walked
+        assert {p.way for p in broad} == {"walked"}
     if words in ("螺丝刀", "") and not narrowed:  # the sample holds some: broad
         # By relevance, the texts short enough to outscore the sample's second best (a page of
         # ten), unless
@@ -286,13 +294,17 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     assert Decimal("0.01") not in prices.values()  # lapsed sums were not trusted
 
 
-def test_a_walk_to_a_province_asks_the_offers_of_the_sums_it_reads(
-    catalogue: Catalogue, sessions: sessionmaker[Session]
+@pytest.mark.parametrize(
+    "narrowed", [{"region": "CN-JS"}, {"in_stock": True}, {"moq_max": Decimal("100")}]
+)
+def test_a_bounded_walk_asks_the_offers_of_the_sums_it_reads(
+    catalogue: Catalogue, sessions: sessionmaker[Session], narrowed: dict[str, Any]
 ) -> None:
-    """To Jiangsu, a product undercut in Guangdong alone costs more than its sum: the walk
-    takes the sums as lower bounds, asks the offers of those it reads, and settles each page
-    (the pages are the exact search's: above)."""
-    filters = _in(catalogue, sessions, region="CN-JS")
+    """To Jiangsu, in stock or under an MOQ of 100, a product undercut in Guangdong alone (by
+    an offer holding no stock, of 500 at least) costs more than its sum: the walk takes the
+    sums as lower bounds, asks the offers of those it reads, and settles each page (the pages
+    are the exact search's: above)."""
+    filters = _in(catalogue, sessions, **narrowed)
     above = 0
     for sort in (Sort.PRICE, Sort.LEAD_TIME):
         pages = list(_pages(sessions, "螺丝刀", filters, sort, broad=1))
