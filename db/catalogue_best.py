@@ -106,31 +106,42 @@ def asked(
     """The best offer of each of ``ids``, asked of the offers themselves; and, for the in-stock
     and MOQ facets, whether one passing every other filter holds stock and the least MOQ of
     those passing every other filter."""
-    price = _price(filters)
-    region_ok, stocked, moq_ok = _region_ok(filters), _stocked(filters), _moq_ok(filters)
-    best = and_(region_ok, stocked, moq_ok)
+    each = select(
+        CatalogueOffer.product_id,
+        _price(filters).label("price"),
+        CatalogueOffer.lead_time_days,
+        CatalogueOffer.min_order_quantity,
+        CatalogueOffer.delivery_regions,
+        _region_ok(filters).label("delivers"),
+        _stocked(filters).label("stocked"),
+        _moq_ok(filters).label("moq_ok"),
+        _in_stock(filters).label("holds"),
+    ).where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
+    if filters.quantity is not None:
+        # Each offer priced once at the quantity (its price breaks read from JSON): pulled up
+        # into the aggregates below, it was priced once for each of the four.
+        each = each.offset(0)
+    o = each.subquery("each").c
+    best = and_(o.delivers, o.stocked, o.moq_ok)
     delivers: ColumnElement[Any] = literal(None, Text)
     if regions:
-        delivers = func.string_agg(func.array_to_string(CatalogueOffer.delivery_regions, ","), ",")
-        delivers = delivers.filter(and_(stocked, moq_ok))
+        delivers = func.string_agg(func.array_to_string(o.delivery_regions, ","), ",")
+        delivers = delivers.filter(and_(o.stocked, o.moq_ok))
     return (
         select(
-            CatalogueOffer.product_id,
-            func.min(price).filter(best).label("price"),
-            func.min(price).filter(stocked, moq_ok).label("price_anywhere"),
-            func.min(CatalogueOffer.lead_time_days).filter(best).label("lead_time_days"),
+            o.product_id,
+            func.min(o.price).filter(best).label("price"),
+            func.min(o.price).filter(o.stocked, o.moq_ok).label("price_anywhere"),
+            func.min(o.lead_time_days).filter(best).label("lead_time_days"),
             func.count().filter(best).label("offers"),
             delivers.label("regions"),
-            func.bool_or(_in_stock(filters)).filter(region_ok, moq_ok).label("in_stock"),
-            func.min(CatalogueOffer.min_order_quantity)
-            .filter(region_ok, stocked)
-            .label("least_moq"),
+            func.bool_or(o.holds).filter(o.delivers, o.moq_ok).label("in_stock"),
+            func.min(o.min_order_quantity).filter(o.delivers, o.stocked).label("least_moq"),
             # The price were the in-stock filter, or the MOQ filter, left off: their facets'.
-            func.min(price).filter(region_ok, moq_ok).label("price_any_stock"),
-            func.min(price).filter(region_ok, stocked).label("price_any_moq"),
+            func.min(o.price).filter(o.delivers, o.moq_ok).label("price_any_stock"),
+            func.min(o.price).filter(o.delivers, o.stocked).label("price_any_moq"),
         )
-        .where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
-        .group_by(CatalogueOffer.product_id)
+        .group_by(o.product_id)
         .cte("asked")
         .prefix_with("MATERIALIZED")
     )
