@@ -18,6 +18,7 @@ from sqlalchemy import (
     CompoundSelect,
     Numeric,
     Select,
+    String,
     and_,
     cast,
     func,
@@ -89,10 +90,10 @@ def _moq_ok(filters: SearchFilters) -> ColumnElement[bool]:
 def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
     if filters.region is None:
         return true()
-    wanted = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
-    overlap: ColumnElement[bool] = cast(CatalogueOffer.delivery_regions, ARRAY(Text)).overlap(
-        wanted
-    )
+    # The province as the column's type: the column cast to text[] instead was a copy of each
+    # offer's regions for every aggregate that asks.
+    wanted = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(String(5)))
+    overlap: ColumnElement[bool] = CatalogueOffer.delivery_regions.overlap(wanted)
     return overlap
 
 
@@ -119,27 +120,35 @@ def asked(
     ).where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
     if filters.quantity is not None:
         # Each offer priced once at the quantity (its price breaks read from JSON): pulled up
-        # into the aggregates below, it was priced once for each of the four.
+        # into the aggregates below, it was priced once for each. Not otherwise: kept apart,
+        # the offers' groups are estimated so few that the matches were joined to them in a
+        # nested loop (1,900 products: 330 ms).
         each = each.offset(0)
     o = each.subquery("each").c
+    # Each aggregate's offers: those passing every filter but one. A filter that is off leaves
+    # the very condition of the best price, so PostgreSQL keeps one state for both: each state
+    # more made it sort the offers to group them (10,000 products: 21 -> 36 ms).
     best = and_(o.delivers, o.stocked, o.moq_ok)
+    anywhere = and_(o.stocked, o.moq_ok) if filters.region is not None else best
+    any_stock = and_(o.delivers, o.moq_ok) if filters.in_stock else best
+    any_moq = and_(o.delivers, o.stocked) if filters.moq_max is not None else best
     delivers: ColumnElement[Any] = literal(None, Text)
     if regions:
         delivers = func.string_agg(func.array_to_string(o.delivery_regions, ","), ",")
-        delivers = delivers.filter(and_(o.stocked, o.moq_ok))
+        delivers = delivers.filter(anywhere)
     return (
         select(
             o.product_id,
             func.min(o.price).filter(best).label("price"),
-            func.min(o.price).filter(o.stocked, o.moq_ok).label("price_anywhere"),
+            func.min(o.price).filter(anywhere).label("price_anywhere"),
             func.min(o.lead_time_days).filter(best).label("lead_time_days"),
             func.count().filter(best).label("offers"),
             delivers.label("regions"),
-            func.bool_or(o.holds).filter(o.delivers, o.moq_ok).label("in_stock"),
-            func.min(o.min_order_quantity).filter(o.delivers, o.stocked).label("least_moq"),
+            func.bool_or(o.holds).filter(any_stock).label("in_stock"),
+            func.min(o.min_order_quantity).filter(any_moq).label("least_moq"),
             # The price were the in-stock filter, or the MOQ filter, left off: their facets'.
-            func.min(o.price).filter(o.delivers, o.moq_ok).label("price_any_stock"),
-            func.min(o.price).filter(o.delivers, o.stocked).label("price_any_moq"),
+            func.min(o.price).filter(any_stock).label("price_any_stock"),
+            func.min(o.price).filter(any_moq).label("price_any_moq"),
         )
         .group_by(o.product_id)
         .cte("asked")

@@ -109,6 +109,16 @@ def test_a_category_browsed_by_price_pages_on_and_a_price_band_narrows_it(
     narrowed = buyer.http.get(html.unescape(band.group(1)))
     assert 'name="price_max" value="99.9999"' in narrowed.text
     assert narrowed.text.count("<tr data-row=") == PAGE_SIZE
+    # In stock and a minimum order of at most 1 (these offers: 1,000 held, none the least
+    # order), each a link setting its filter, shown on as it is.
+    for facet, value, field in [("in_stock", "true", "checked"), ("moq", "1", 'value="1"')]:
+        shown = f'data-facet="{facet}" data-value="{value}"'
+        link = re.search(rf'<a href="([^"]+)" {shown}', first.text)
+        assert link is not None, facet
+        kept = buyer.http.get(html.unescape(link.group(1)))
+        assert kept.text.count("<tr data-row=") == PAGE_SIZE and field in kept.text
+        assert f'{shown} class="on"' in kept.text
+    assert "起订量 ≤ 1" in first.text and "有现货" in first.text
 
 
 def test_a_bad_filter_is_refused_naming_it(shop: Shop, buyer: Person) -> None:

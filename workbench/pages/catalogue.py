@@ -162,7 +162,7 @@ def _facets(request: Request, answer: SearchAnswer, form: SearchForm) -> list[di
         "temperature": form.temperature,
         "region": form.region,
         "in_stock": "true" if form.in_stock else None,
-        "moq": None if form.moq_max is None else str(form.moq_max),
+        "moq": None if form.moq_max is None else format(form.moq_max.normalize(), "f"),
     }
     sections = []
     for facet, values in (answer.facets or {}).items():
