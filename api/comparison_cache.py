@@ -148,7 +148,6 @@ def cached_comparison(
         return found
     answer = Comparison.model_validate_json(found)
     cache.put(key, answer)
-    cache.keep_body(key, found)
     return answer
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     func,
     literal,
@@ -131,6 +132,7 @@ def asked(
     best = and_(o.delivers, o.stocked, o.moq_ok)
     anywhere = and_(o.stocked, o.moq_ok) if filters.region is not None else best
     any_stock = and_(o.delivers, o.moq_ok) if filters.in_stock else best
+    in_stock = best if filters.in_stock else and_(o.delivers, o.moq_ok, o.holds)
     any_moq = and_(o.delivers, o.stocked) if filters.moq_max is not None else best
     delivers: ColumnElement[Any] = literal(None, Text)
     if regions:
@@ -146,8 +148,9 @@ def asked(
             delivers.label("regions"),
             func.bool_or(o.holds).filter(any_stock).label("in_stock"),
             func.min(o.min_order_quantity).filter(any_moq).label("least_moq"),
-            # The price were the in-stock filter, or the MOQ filter, left off: their facets'.
-            func.min(o.price).filter(any_stock).label("price_any_stock"),
+            # The in-stock facet's price, the page's were the filter on (its count is exact);
+            # the MOQ facet's, the page's were the filter off (its steps' are not kept).
+            func.min(o.price).filter(in_stock).label("price_in_stock"),
             func.min(o.price).filter(any_moq).label("price_any_moq"),
         )
         .group_by(o.product_id)
@@ -179,7 +182,8 @@ def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
         func.array_to_string(sums.c.regions, ",").label("regions"),
         sums.c.in_stock,
         sums.c.least_moq,
-        sums.c.price.label("price_any_stock"),
+        # Not the in-stock offers' own best, which the sums do not keep: their product's.
+        case((sums.c.in_stock, sums.c.price)).label("price_in_stock"),
         sums.c.price.label("price_any_moq"),
     ]
 

@@ -6,8 +6,10 @@ facet's own, so a buyer sees what widening a filter would
 give: brands, hazard classes, temperature profiles, price bands (each a decade of the unit
 price, in the asked currency), delivery provinces (of each product's eligible offers, within
 the price filter on its best price anywhere), in stock (the products one of whose offers
-passing every other filter holds stock) and MOQ (for each of ``MOQ_STEPS``, the products
-offered at that minimum order or less).
+passing every other filter holds stock, within the price filter on the best of those, or on the
+product's best where the sums answer) and MOQ (for each of ``MOQ_STEPS``, the products offered
+at that minimum order or less, within the price filter on the best price under the others:
+approximate under a price range).
 """
 
 from __future__ import annotations
@@ -99,11 +101,12 @@ def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> Co
         select(literal("price"), price_band(c.price), func.count())
         .where(flags.all(but="price"))
         .group_by(price_band(c.price)),
-        # In stock and MOQ are filters on the offers: each counted on the product's best price
-        # were its own filter left off (a product none of whose offers passes it has none).
-        select(literal("in_stock"), literal("true"), func.count()).where(
-            flags.brand, flags.hazard, flags.temperature, flags.price_any_stock, c.in_stock
-        ),
+        # In stock and MOQ are filters on the offers: in stock counted on the best price of the
+        # in-stock offers passing every other filter (the page's were it on); MOQ on the best
+        # price were its filter off (a product none of whose offers passes it has none).
+        select(literal("in_stock"), literal("true"), func.count())
+        .where(flags.brand, flags.hazard, flags.temperature, flags.price_in_stock, c.in_stock)
+        .having(func.count() > 0),
         select(literal("moq"), cast(steps.c.at, Text), func.count())
         .select_from(results)
         .join(steps, c.least_moq <= steps.c.at)

@@ -58,7 +58,7 @@ class Flags:
 
     price: ColumnElement[bool]
     price_anywhere: ColumnElement[bool]
-    price_any_stock: ColumnElement[bool]
+    price_in_stock: ColumnElement[bool]
     price_any_moq: ColumnElement[bool]
     region: ColumnElement[bool]
     brand: ColumnElement[bool]
@@ -111,7 +111,7 @@ def flags(results: Results, filters: SearchFilters) -> Flags:
     return Flags(
         price=_between(c.price, filters),
         price_anywhere=_between(c.price_anywhere, filters),
-        price_any_stock=_between(c.price_any_stock, filters),
+        price_in_stock=_between(c.price_in_stock, filters),
         price_any_moq=_between(c.price_any_moq, filters),
         region=c.price.is_not(None),
         brand=brand,

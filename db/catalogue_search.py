@@ -477,7 +477,7 @@ def found(
             best.c.regions,
             best.c.in_stock,
             best.c.least_moq,
-            best.c.price_any_stock,
+            best.c.price_in_stock,
             best.c.price_any_moq,
         )
         .join(best, best.c.product_id == matched.c.id)
@@ -506,7 +506,7 @@ FOUND = Table(
     Column("regions", Text),
     Column("in_stock", Boolean),
     Column("least_moq", Numeric),
-    Column("price_any_stock", Numeric),
+    Column("price_in_stock", Numeric),
     Column("price_any_moq", Numeric),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",

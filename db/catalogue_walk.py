@@ -36,6 +36,7 @@ from sqlalchemy import (
     any_,
     cast,
     func,
+    or_,
     select,
     true,
     tuple_,
@@ -116,10 +117,12 @@ def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
     if bounds and filters.region is not None:
         delivering = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
         conditions.append(cast(prices.regions, ARRAY(Text)).overlap(delivering))
+    # A sum that does not say (written by a refresher older than migration 0030) keeps its
+    # product in the walk: leaving it out would break the bound.
     if bounds and filters.in_stock:
-        conditions.append(prices.in_stock.is_(True))
+        conditions.append(prices.in_stock.is_not(False))
     if bounds and filters.moq_max is not None:
-        conditions.append(prices.least_moq <= filters.moq_max)
+        conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.moq_max))
     if unsummed:
         conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
     steps = (

@@ -23,26 +23,27 @@ down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# db.catalogue.visible_offer as of the day the migration runs.
-_FILL = """
+# db.catalogue.visible_offer as of the day the migration runs, in China (rules.waybill_parties).
+_TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
+_FILL = f"""
 UPDATE catalogue_product_prices AS p
 SET in_stock = s.in_stock, least_moq = s.least_moq
 FROM (
     SELECT o.product_id, o.currency,
            bool_or(o.stock >= 0.001) AS in_stock, min(o.min_order_quantity) AS least_moq
     FROM catalogue_offers AS o
-    WHERE o.valid_until >= CURRENT_DATE
+    WHERE o.valid_until >= {_TODAY}
       AND o.supplier_org_id IN (
           SELECT supplier_org_id FROM supplier_accreditations
-          WHERE status = 'accredited' AND expires_on > CURRENT_DATE
+          WHERE status = 'accredited' AND expires_on > {_TODAY}
       )
     GROUP BY o.product_id, o.currency
 ) AS s
 WHERE p.product_id = s.product_id AND p.currency = s.currency
 """
-_LAPSE_UNANSWERED = """
+_LAPSE_UNANSWERED = f"""
 UPDATE catalogue_product_prices
-SET fresh_until = least(fresh_until, CURRENT_DATE)
+SET fresh_until = least(fresh_until, {_TODAY})
 WHERE in_stock IS NULL
 """
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -90,30 +91,44 @@ async def test_summed_prices_answer_as_the_offers_do(
     assert _migrated(sessions, catalogue) == [(row.in_stock, row.least_moq) for row in summed]
 
 
+UNKNOWN = "in_stock = NULL, least_moq = NULL"  # as a row summed before migration 0030
+
+
 def _migrated(sessions: sessionmaker[Session], catalogue: Catalogue) -> list[Any]:
     """What migration 0030 fills into sums kept before it (in stock, least MOQ unknown), of the
-    phillips, precision and wrench products; rolled back."""
+    phillips, precision and wrench products, and whether it lapses a sum no visible offer
+    answers. On a temporary copy of their rows, which the migration's statements find first
+    (the temporary schema leads the search path): the shared table is not locked."""
     spec = importlib.util.spec_from_file_location("m0030", MIGRATION_0030)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     ids = [catalogue.ids[key] for key in ("phillips", "precision", "wrench")]
-    prices = CatalogueProductPrice
+    copied = (
+        "CREATE TEMPORARY TABLE catalogue_product_prices ON COMMIT DROP AS "
+        "SELECT * FROM public.catalogue_product_prices WHERE product_id = ANY(:ids)"
+    )
+    unanswered = (
+        "INSERT INTO catalogue_product_prices (product_id, currency, price, lead_time_days, "
+        "offers, regions, fresh_until) VALUES ('prd_no_offer', 'CNY', 1, 1, 1, '{}', :later)"
+    )
     with sessions() as session:
-        session.execute(
-            update(prices).where(prices.product_id.in_(ids)).values(in_stock=None, least_moq=None)
-        )
+        session.execute(text(copied), {"ids": ids})
+        session.execute(text(f"UPDATE catalogue_product_prices SET {UNKNOWN}"))
+        session.execute(text(unanswered), {"later": china_today() + timedelta(days=9)})
         session.execute(text(migration._FILL))
         session.execute(text(migration._LAPSE_UNANSWERED))
         kept = session.execute(
-            select(prices.product_id, prices.in_stock, prices.least_moq, prices.fresh_until).where(
-                prices.product_id.in_(ids), prices.currency == "CNY"
+            text(
+                "SELECT product_id, in_stock, least_moq, fresh_until "
+                "FROM catalogue_product_prices WHERE currency = 'CNY'"
             )
         ).all()
         session.rollback()
-    assert all(row.fresh_until > china_today() for row in kept)  # each answered: none lapsed
-    by_id = {row.product_id: (row.in_stock, row.least_moq) for row in kept}
-    return [by_id[product_id] for product_id in ids]
+    by_id = {row.product_id: row for row in kept}
+    assert by_id.pop("prd_no_offer").fresh_until == china_today()  # lapsed: asked of offers
+    assert all(row.fresh_until > china_today() for row in by_id.values())  # each answered
+    return [(by_id[product_id].in_stock, by_id[product_id].least_moq) for product_id in ids]
 
 
 async def test_a_sum_is_trusted_only_while_fresh_and_unlogged(

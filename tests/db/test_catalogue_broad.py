@@ -68,6 +68,7 @@ def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> Pr
         lead_time_days=rng.randint(1, 20),
         regions=regions,
         moq="50" if n % 3 == 0 else "0",
+        stock="0" if n % 7 == 0 else "1000",  # and none in stock: a walk in stock skips its sum
     )
     return ProductListing(
         sku=f"B-{n}",
@@ -404,6 +405,24 @@ def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
     assert len(shown) == len(set(shown))
     cheapest = {h.product_id for h in searched.hits if h.price == Decimal("0.50")}
     assert cheapest == set(refreshed) & set(shown) and len(cheapest) >= 5
+
+
+def test_the_in_stock_count_is_the_in_stock_pages_own(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """To Guangdong under a ceiling, a product undercut there by an offer holding no stock is
+    within the ceiling, but its offer in stock may not be: counted as the in-stock page would
+    find it, not by its best price."""
+    narrowed = {"region": "CN-GD", "price_max": Decimal("60")}
+    off = _search(sessions, "螺丝刀", _in(catalogue, sessions, **narrowed), Sort.PRICE, None,
+                  broad=EXACT)  # fmt: skip
+    on = _search(sessions, "螺丝刀", _in(catalogue, sessions, in_stock=True, **narrowed),
+                 Sort.PRICE, None, broad=EXACT)  # fmt: skip
+    assert off.facets is not None and on.facets is not None
+    stocked = [c.count for c in off.facets if c.facet == "in_stock"]
+    found = sum(c.count for c in on.facets if c.facet == "brand")
+    everything = sum(c.count for c in off.facets if c.facet == "brand")
+    assert stocked == [found] and 0 < found < everything
 
 
 def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
