@@ -133,6 +133,17 @@ def _exact(label: str, q: str, **params: str) -> Case:
     )
 
 
+def _narrowed(label: str, params: dict[str, str], condition: str) -> Case:
+    """螺丝刀 by price, narrowed by ``params``; the baseline narrowed by ``condition``."""
+    return Case(
+        label,
+        {"q": "螺丝刀", **params, "sort": "price"},
+        f"p.terms @> %(terms)s::text[] AND {condition}",
+        {"terms": _terms("螺丝刀")},
+        compare=True,
+    )
+
+
 def cases(model: str) -> list[Case]:
     return [
         _exact("narrow, by price: 十字螺丝刀 5mm", "十字螺丝刀 5mm", sort="price"),
@@ -143,28 +154,11 @@ def cases(model: str) -> list[Case]:
         _exact("broad, by price: 螺丝刀", "螺丝刀", sort="price"),
         _exact("broad, relevance: 螺丝刀", "螺丝刀"),
         _exact("broad, by lead time: 螺丝刀", "螺丝刀", sort="lead_time"),
-        Case(
-            "broad, one brand, by price: 螺丝刀 Stanley",
-            {"q": "螺丝刀", "brand": "Stanley", "sort": "price"},
-            "p.terms @> %(terms)s::text[] AND lower(p.brand) = 'stanley'",
-            {"terms": _terms("螺丝刀")},
-            compare=True,
-        ),
-        Case(
-            "broad to a province, by price: 螺丝刀 CN-JS",
-            {"q": "螺丝刀", "region": "CN-JS", "sort": "price"},
-            "p.terms @> %(terms)s::text[] "
-            "AND o.delivery_regions && ARRAY['CN-JS', 'CN']::varchar[]",
-            {"terms": _terms("螺丝刀")},
-            compare=True,
-        ),
-        Case(
-            "broad in stock, by price: 螺丝刀",
-            {"q": "螺丝刀", "in_stock": "true", "sort": "price"},
-            "p.terms @> %(terms)s::text[] AND o.stock >= 0.001",
-            {"terms": _terms("螺丝刀")},
-            compare=True,
-        ),
+        _narrowed("broad, one brand, by price: 螺丝刀 Stanley", {"brand": "Stanley"},
+                  "lower(p.brand) = 'stanley'"),
+        _narrowed("broad to a province, by price: 螺丝刀 CN-JS", {"region": "CN-JS"},
+                  "o.delivery_regions && ARRAY['CN-JS', 'CN']::varchar[]"),
+        _narrowed("broad in stock, by price: 螺丝刀", {"in_stock": "true"}, "o.stock >= 0.001"),
         Case(
             "misspelt: stainles screwdrivr",
             {"q": "stainles screwdrivr"},
