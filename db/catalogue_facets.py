@@ -105,7 +105,7 @@ def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> Co
         # in-stock offers passing every other filter (the page's were it on); MOQ on the best
         # price were its filter off (a product none of whose offers passes it has none).
         select(literal("in_stock"), literal("true"), func.count())
-        .where(flags.brand, flags.hazard, flags.temperature, flags.price_in_stock, c.in_stock)
+        .where(flags.brand, flags.hazard, flags.temperature, flags.price_in_stock)
         .having(func.count() > 0),
         select(literal("moq"), cast(steps.c.at, Text), func.count())
         .select_from(results)

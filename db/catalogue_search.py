@@ -33,7 +33,6 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     BigInteger,
-    Boolean,
     Column,
     Float,
     Integer,
@@ -454,10 +453,10 @@ def found(
 ) -> CTE:
     """The matching products with their best offers (``price`` in the region asked,
     ``price_anywhere`` in any; ``regions`` where their offers deliver, comma-separated, where
-    the sums answer; ``in_stock``, ``least_moq`` and the prices without either filter for
-    those facets), before the product and price filters, as a statement's CTE. ``where``
-    narrows the products further (the sample, a page's own filters); ``top`` keeps only the
-    most relevant; ``by_offers`` asks every one's offers, never its sum.
+    the sums answer; for the in-stock and MOQ facets, ``price_in_stock`` (None: none in stock),
+    ``least_moq`` and ``price_any_moq``), before the product and price filters, as a
+    statement's CTE. ``where`` narrows the products further (the sample, a page's own filters);
+    ``top`` keeps only the most relevant; ``by_offers`` asks every one's offers, never its sum.
 
     Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
     and left to inline the steps it re-aggregated every product's offers once a matched row
@@ -475,7 +474,6 @@ def found(
             best.c.lead_time_days,
             best.c.offers,
             best.c.regions,
-            best.c.in_stock,
             best.c.least_moq,
             best.c.price_in_stock,
             best.c.price_any_moq,
@@ -504,7 +502,6 @@ FOUND = Table(
     Column("lead_time_days", Integer),
     Column("offers", BigInteger),
     Column("regions", Text),
-    Column("in_stock", Boolean),
     Column("least_moq", Numeric),
     Column("price_in_stock", Numeric),
     Column("price_any_moq", Numeric),
