@@ -100,7 +100,7 @@ def summed_prices(url: str) -> None:
 
 
 BARE = (
-    "SELECT p.id, min(o.list_price) AS price FROM products p "
+    "SELECT p.id, {price} AS price FROM products p "
     "JOIN catalogue_offers o ON o.product_id = p.id "
     "WHERE {match} AND o.valid_until >= %(today)s AND o.currency = 'CNY' "
     "AND o.supplier_org_id IN (SELECT supplier_org_id FROM supplier_accreditations "
@@ -116,6 +116,7 @@ class Case:
     match: str  # the baseline's WHERE on products
     match_params: dict[str, Any] = field(default_factory=dict)
     compare: bool = False  # the search sorts by price: its page is the baseline's rows
+    price: str = "min(o.list_price)"  # the baseline's price of a product
 
 
 def _terms(query: str) -> list[str]:
@@ -144,6 +145,22 @@ def _narrowed(label: str, params: dict[str, str], condition: str) -> Case:
     )
 
 
+def _at(quantity: str, sort: str) -> Case:
+    """螺丝刀 at ``quantity``; the baseline prices each offer at the break it reaches, read from
+    the same arrays as the search (migration 0031)."""
+    return Case(
+        f"broad at {quantity}, by {sort.replace('_', ' ')}: 螺丝刀",
+        {"q": "螺丝刀", "quantity": quantity, "sort": sort},
+        f"p.terms @> %(terms)s::text[] AND o.min_order_quantity <= {quantity}",
+        {"terms": _terms("螺丝刀")},
+        compare=sort == "price",
+        price=(
+            f"min(coalesce(o.break_prices[width_bucket({quantity}, o.break_quantities)], "
+            "o.list_price))"
+        ),
+    )
+
+
 def cases(model: str) -> list[Case]:
     return [
         _exact("narrow, by price: 十字螺丝刀 5mm", "十字螺丝刀 5mm", sort="price"),
@@ -159,6 +176,9 @@ def cases(model: str) -> list[Case]:
         _narrowed("broad to a province, by price: 螺丝刀 CN-JS", {"region": "CN-JS"},
                   "o.delivery_regions && ARRAY['CN-JS', 'CN']::varchar[]"),
         _narrowed("broad in stock, by price: 螺丝刀", {"in_stock": "true"}, "o.stock >= 0.001"),
+        _at("10", "price"),
+        _at("100", "price"),
+        _at("10", "lead_time"),
         Case(
             "misspelt: stainles screwdrivr",
             {"q": "stainles screwdrivr"},
@@ -197,7 +217,7 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
         ((model,),) = base.run("SELECT model FROM products WHERE id = 'prd_l0000042'", {})
         try:
             for case in cases(model):
-                sql = BARE.format(match=case.match)
+                sql = BARE.format(match=case.match, price=case.price)
                 sql_params = {"today": today, "limit": LIMIT, **case.match_params}
                 first = await person.api.get("/catalogue/search", params=case.params)
                 _check(case, first, base.run(sql, sql_params))

@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     ForeignKey,
     Identity,
@@ -143,7 +144,7 @@ class CatalogueOffer(Base):
     __tablename__ = "catalogue_offers"
     __table_args__ = (
         UniqueConstraint("supplier_org_id", "sku"),
-        # Covering what search asks of an offer, so it reads no table (migration 0023).
+        # Covering what search asks of an offer, so it reads no table (migrations 0023, 0031).
         Index(
             "ix_catalogue_offers_product_price",
             "product_id",
@@ -156,6 +157,8 @@ class CatalogueOffer(Base):
                 "min_order_quantity",
                 "stock",
                 "delivery_regions",
+                "break_quantities",
+                "break_prices",
             ],
         ),
     )
@@ -168,6 +171,16 @@ class CatalogueOffer(Base):
     unit: Mapped[str] = mapped_column(String(20))
     list_price: Mapped[Decimal] = mapped_column(Numeric(22, 4))  # the first price break's
     terms: Mapped[JsonDict]  # contracts.catalogue.OfferTerms as JSON
+    # The price breaks' quantities and prices, ascending by quantity, computed by PostgreSQL
+    # from the terms (migration 0031): a price at a quantity read from the covering index.
+    break_quantities: Mapped[list[Decimal]] = mapped_column(
+        ARRAY(Numeric()),
+        Computed("catalogue_break_quantities(terms -> 'price_breaks')", persisted=True),
+    )
+    break_prices: Mapped[list[Decimal]] = mapped_column(
+        ARRAY(Numeric()),
+        Computed("catalogue_break_prices(terms -> 'price_breaks')", persisted=True),
+    )
     stock: Mapped[Decimal] = mapped_column(Numeric(15, 3))
     min_order_quantity: Mapped[Decimal] = mapped_column(Numeric(15, 3))
     lead_time_days: Mapped[int] = mapped_column(Integer)
@@ -177,6 +190,17 @@ class CatalogueOffer(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+# The quantities below which a product's summed floors hold (``CatalogueProductPrice``), by
+# column; None: any quantity. A price at a quantity is never below the floor of the least step
+# above it, the bound a page at a quantity is walked by (``db.catalogue_walk``).
+FLOORS: dict[str, Decimal | None] = {
+    "floor_10": Decimal(10),
+    "floor_100": Decimal(100),
+    "floor_1000": Decimal(1000),
+    "floor_any": None,
+}
 
 
 class CatalogueProductPrice(Base):
@@ -195,6 +219,11 @@ class CatalogueProductPrice(Base):
             "price",
             "product_id",
         ),
+        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0032).
+        *(
+            Index(f"ix_catalogue_product_prices_{floor}", "currency", floor, "product_id")
+            for floor in FLOORS
+        ),
     )
 
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
@@ -208,6 +237,13 @@ class CatalogueProductPrice(Base):
     # on a row summed before it that no visible offer answered, lapsed there).
     in_stock: Mapped[bool | None] = mapped_column(Boolean)
     least_moq: Mapped[Decimal | None] = mapped_column(Numeric(15, 3))
+    # The least any of them asks at a quantity below 10, 100, 1,000, or any (``FLOORS``): its
+    # list price or a break reached there (migration 0032: None only on a row summed by a
+    # refresher older than it).
+    floor_10: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))
+    floor_100: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))
+    floor_1000: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))
+    floor_any: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))
 
 
 class CataloguePriceChange(Base):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CTE,
     BigInteger,
     CompoundSelect,
+    Integer,
     Numeric,
     Select,
     String,
@@ -44,19 +45,14 @@ from rules.provinces import WHOLE_MAINLAND
 
 def _price(filters: SearchFilters) -> ColumnElement[Any]:
     """An offer's unit price: at the quantity, the last price break it reaches (as
-    ``rules.landed_cost_cents.applicable_price``), else the list price."""
+    ``rules.landed_cost_cents.applicable_price``; its breaks ascend, so ``width_bucket`` counts
+    those it reaches), else the list price. Both are read from the covering index."""
     if filters.quantity is None:
         return CatalogueOffer.list_price.expression
-    element = func.jsonb_array_elements(CatalogueOffer.terms["price_breaks"]).table_valued("value")
-    at = cast(element.c.value.op("->>")("min_quantity"), Numeric)
-    broken = (
-        select(cast(element.c.value.op("->>")("unit_price"), Numeric(22, 4)))  # as list_price
-        .where(at <= filters.quantity)
-        .order_by(at.desc())
-        .limit(1)
-        .scalar_subquery()
+    reached = func.width_bucket(
+        cast(filters.quantity, Numeric), CatalogueOffer.break_quantities, type_=Integer
     )
-    return func.coalesce(broken, CatalogueOffer.list_price)
+    return func.coalesce(CatalogueOffer.break_prices[reached], CatalogueOffer.list_price)
 
 
 def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
@@ -120,8 +116,9 @@ def asked(
         _in_stock(filters).label("holds"),
     ).where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
     if filters.quantity is not None:
-        # Each offer priced once at the quantity (its price breaks read from JSON): pulled up
-        # into the aggregates below, it was priced once for each. Not otherwise: kept apart,
+        # Each offer priced once at the quantity: pulled up into the aggregates below, it was
+        # priced once for each (measured when the breaks were read from JSON; from migration
+        # 0031's arrays, A/B runs could not tell the two apart). Not otherwise: kept apart,
         # the offers' groups are estimated so few that the matches were joined to them in a
         # nested loop (1,900 products: 330 ms).
         each = each.offset(0)
@@ -157,10 +154,13 @@ def asked(
     )
 
 
-def summed_of(prices: type[CatalogueProductPrice]) -> list[Any]:
-    """The summed prices' columns ``summed_columns`` reads."""
+def summed_of(
+    prices: type[CatalogueProductPrice], price: ColumnElement[Any] | None = None
+) -> list[Any]:
+    """The summed prices' columns ``summed_columns`` reads; ``price`` in place of the best list
+    price (a floor at a quantity)."""
     return [
-        prices.price,
+        prices.price if price is None else price.label("price"),
         prices.lead_time_days,
         prices.offers,
         prices.regions,

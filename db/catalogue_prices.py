@@ -4,8 +4,8 @@ Triggers (migration 0025) log a product in ``catalogue_price_changes`` whenever 
 is written or a supplier's standing or expiry changes. ``refresh_prices`` takes the logged
 products and those whose row has lapsed (``fresh_until`` reached) and sums their offers again
 under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
-how many offers, where they deliver, whether any holds stock, the least minimum order, and the
-day the first of them lapses.
+how many offers, where they deliver, whether any holds stock, the least minimum order, the
+least any asks up to a quantity (``db.catalogue.FLOORS``), and the day the first of them lapses.
 
 One refresher runs, in the worker with the ``singletons`` role (``refresh_forever``), and an
 advisory lock keeps a second from running a round at the same time. A round reads the log and
@@ -24,10 +24,22 @@ import contextlib
 import logging
 from datetime import date
 
-from sqlalchemy import Date, Insert, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy import (
+    Date,
+    Insert,
+    Numeric,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.catalogue import (
+    FLOORS,
     IN_STOCK,
     CatalogueOffer,
     CataloguePriceChange,
@@ -103,6 +115,17 @@ def _summed(products: list[str], today: date) -> Insert:
             cast(func.min(lapses), Date),
             func.bool_or(offer.stock >= IN_STOCK),
             func.min(offer.min_order_quantity),
+            *(
+                func.min(
+                    func.catalogue_price_floor(  # migration 0032
+                        offer.list_price,
+                        offer.break_quantities,
+                        offer.break_prices,
+                        cast(up_to, Numeric),
+                    )
+                )
+                for up_to in FLOORS.values()
+            ),
         )
         .join(SupplierAccreditation, SupplierAccreditation.supplier_org_id == offer.supplier_org_id)
         .outerjoin(region, literal_column("true"))
@@ -120,6 +143,7 @@ def _summed(products: list[str], today: date) -> Insert:
             "fresh_until",
             "in_stock",
             "least_moq",
+            *FLOORS,
         ],
         sums,
     )

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import Role
-from db.catalogue import CataloguePriceChange, CatalogueProductPrice
+from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_prices import refresh_forever, refresh_prices
 from db.migrate import ROOT
 from rules.waybill_parties import china_today
@@ -26,7 +28,9 @@ from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.temporal import eventually
 
-MIGRATION_0030 = ROOT / "migrations" / "versions" / "0030_catalogue_sums_stock_and_moq.py"
+MIGRATIONS = ROOT / "migrations" / "versions"
+MIGRATION_0030 = MIGRATIONS / "0030_catalogue_sums_stock_and_moq.py"
+MIGRATION_0032 = MIGRATIONS / "0032_catalogue_sums_floors.py"
 
 __all__ = ["catalogue"]  # the fixture, from the search's tests: a category of this module's own
 
@@ -87,19 +91,29 @@ async def test_summed_prices_answer_as_the_offers_do(
     assert [(row.in_stock, row.least_moq) for row in summed] == [
         (True, Decimal(1)), (False, Decimal(1)), (True, Decimal(20)),
     ]  # fmt: skip
+    # Below 10, 100, 1,000 and at any quantity: the list price, then the break at 100 (0.8x).
+    assert [(r.floor_10, r.floor_100, r.floor_1000, r.floor_any) for r in summed] == [
+        (Decimal("12.5"), Decimal("12.5"), Decimal(10), Decimal(10)),
+        (Decimal(150), Decimal(150), Decimal(120), Decimal(120)),
+        (Decimal(45), Decimal(45), Decimal(36), Decimal(36)),
+    ]  # fmt: skip
     assert await answers(catalogue) == from_offers
-    assert _migrated(sessions, catalogue) == [(row.in_stock, row.least_moq) for row in summed]
+    stock_and_moq = _migrated(sessions, catalogue, MIGRATION_0030, ("in_stock", "least_moq"))
+    assert stock_and_moq == [(row.in_stock, row.least_moq) for row in summed]
+    floors = _migrated(sessions, catalogue, MIGRATION_0032, FLOORS)
+    assert floors == [tuple(getattr(row, floor) for floor in FLOORS) for row in summed]
 
 
-UNKNOWN = "in_stock = NULL, least_moq = NULL"  # as a row summed before migration 0030
-
-
-def _migrated(sessions: sessionmaker[Session], catalogue: Catalogue) -> list[Any]:
-    """What migration 0030 fills into sums kept before it (in stock, least MOQ unknown), of the
-    phillips, precision and wrench products, and whether it lapses a sum no visible offer
-    answers. On a temporary copy of their rows, which the migration's statements find first
-    (the temporary schema leads the search path): the shared table is not locked."""
-    spec = importlib.util.spec_from_file_location("m0030", MIGRATION_0030)
+def _migrated(
+    sessions: sessionmaker[Session], catalogue: Catalogue, path: Path, columns: Iterable[str]
+) -> list[Any]:
+    """What a migration of the sums (``path``) fills into ``columns`` of sums kept before it
+    (unknown), of the phillips, precision and wrench products, and whether it lapses a sum no
+    visible offer answers. On a temporary copy of their rows, which the migration's statements
+    find first (the temporary schema leads the search path): the shared table is not locked."""
+    columns = list(columns)
+    unknown = ", ".join(f"{column} = NULL" for column in columns)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
@@ -114,13 +128,13 @@ def _migrated(sessions: sessionmaker[Session], catalogue: Catalogue) -> list[Any
     )
     with sessions() as session:
         session.execute(text(copied), {"ids": ids})
-        session.execute(text(f"UPDATE catalogue_product_prices SET {UNKNOWN}"))
+        session.execute(text(f"UPDATE catalogue_product_prices SET {unknown}"))
         session.execute(text(unanswered), {"later": china_today() + timedelta(days=9)})
         session.execute(text(migration._FILL))
         session.execute(text(migration._LAPSE_UNANSWERED))
         kept = session.execute(
             text(
-                "SELECT product_id, in_stock, least_moq, fresh_until "
+                f"SELECT product_id, fresh_until, {', '.join(columns)} "
                 "FROM catalogue_product_prices WHERE currency = 'CNY'"
             )
         ).all()
@@ -128,7 +142,7 @@ def _migrated(sessions: sessionmaker[Session], catalogue: Catalogue) -> list[Any
     by_id = {row.product_id: row for row in kept}
     assert by_id.pop("prd_no_offer").fresh_until == china_today()  # lapsed: asked of offers
     assert all(row.fresh_until > china_today() for row in by_id.values())  # each answered
-    return [(by_id[product_id].in_stock, by_id[product_id].least_moq) for product_id in ids]
+    return [tuple(by_id[product_id][2:]) for product_id in ids]
 
 
 async def test_a_sum_is_trusted_only_while_fresh_and_unlogged(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
 from db import catalogue_broad, catalogue_walk
-from db.catalogue import CataloguePriceChange, CatalogueProductPrice
+from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_broad import SCORED_MAX, Searched, longest_text, search
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
@@ -63,8 +63,11 @@ def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> Pr
     noun = NOUNS[n % len(NOUNS)]
     name = f"{rng.choice(ADJECTIVES)}{noun} {rng.choice((3, 5, 8))}mm"
     regions = tuple(rng.sample(REGIONS, rng.randint(1, 2)))
+    # The break at 100 takes 10% off, or half on every fifth: at 100 the order of the list
+    # prices is not the order of the prices.
+    at_100 = (price * (Decimal("0.5") if n % 5 == 1 else Decimal("0.9"))).quantize(Decimal("0.01"))
     offer = terms(
-        [("1", str(price)), ("100", str((price * Decimal("0.9")).quantize(Decimal("0.01"))))],
+        [("1", str(price)), ("100", str(at_100))],
         lead_time_days=rng.randint(1, 20),
         regions=regions,
         moq="50" if n % 3 == 0 else "0",
@@ -150,7 +153,12 @@ def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
         session.execute(
             update(CatalogueProductPrice)
             .where(CatalogueProductPrice.product_id.in_(products[5:40:7]))
-            .values(fresh_until=today, price=Decimal("0.01"), lead_time_days=0)
+            .values(
+                fresh_until=today,
+                price=Decimal("0.01"),
+                lead_time_days=0,
+                **dict.fromkeys(FLOORS, Decimal("0.01")),
+            )
         )
     # Changed since their sums: the first supplier's price on a few falls to 0.50.
     changed = [
@@ -259,6 +267,13 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("螺丝刀", {"in_stock": True}, Sort.PRICE),
     ("螺丝刀", {"moq_max": Decimal("10")}, Sort.LEAD_TIME),
     ("螺丝刀", {"region": "CN-GD", "in_stock": True, "moq_max": Decimal("100")}, Sort.PRICE),
+    # At a quantity: walked by the floor below the next power of ten (the breaks at 100 reached
+    # or not); at 600 the undercut (500 the least order) qualifies too, to Guangdong.
+    ("螺丝刀", {"quantity": Decimal(10)}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal(100)}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal(600), "region": "CN-GD"}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal(600), "in_stock": True}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal(100)}, Sort.LEAD_TIME),  # found from every match
     ("stanly", {}, Sort.RELEVANCE),  # misspelt: by its nearest known word, stanley
     ("stanly", {}, Sort.PRICE),
     # 密 left out: near the texts holding 进口, and walked or bounded by length like any word.
@@ -281,8 +296,9 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     assert [[_row(h) for h in p.hits] for p in broad] == [[_row(h) for h in p.hits] for p in exact]
     assert len(exact) > 1  # pages after the first were compared too
     assert {p.way for p in exact} == {"exact"}
-    if {"in_stock", "moq_max"} & set(narrowed):  # the sums bound the prices: walked
-        assert {p.way for p in broad} == {"walked"}
+    if {"in_stock", "moq_max", "quantity"} & set(narrowed):  # the sums bound the prices
+        walks = sort is Sort.PRICE or "quantity" not in narrowed  # no floor after a lead time
+        assert {p.way for p in broad} == ({"walked"} if walks else {"exact"})
     if words in ("螺丝刀", "") and not narrowed:  # the sample holds some: broad
         # By relevance, the texts short enough to outscore the sample's second best (a page of
         # ten), unless
@@ -321,6 +337,63 @@ def test_a_bounded_walk_asks_the_offers_of_the_sums_it_reads(
             ).all()
         above += sum(shown[p][0] > price for p, price, _ in sums)
     assert above  # some shown were dearer there than their sums: the bound was needed
+
+
+def test_a_walk_at_a_quantity_takes_the_floors_not_the_list_prices_as_bounds(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """At 100 every offer's break undercuts its list price, the sums' price: shown below it,
+    but never below the floor below 1,000, which the walk took as the bound (the sums trusted:
+    the products changed since are asked of their offers)."""
+    filters = _in(catalogue, sessions, quantity=Decimal(100))
+    pages = list(_pages(sessions, "螺丝刀", filters, Sort.PRICE, broad=1))
+    assert len(pages) > 1 and {p.way for p in pages} == {"walked"}
+    shown = {h.product_id: h.price for p in pages for h in p.hits}
+    with sessions() as session:
+        sums = session.execute(
+            select(
+                CatalogueProductPrice.product_id,
+                CatalogueProductPrice.price,
+                CatalogueProductPrice.floor_1000,
+            ).where(
+                CatalogueProductPrice.product_id.in_(shown),
+                CatalogueProductPrice.fresh_until > china_today(),
+                CatalogueProductPrice.product_id.not_in(select(CataloguePriceChange.product_id)),
+            )
+        ).all()
+    assert sum(shown[p] < price for p, price, _ in sums) > len(sums) // 2
+    assert all(shown[p] >= floor for p, _, floor in sums)
+
+
+def test_a_sum_without_floors_is_asked_of_its_offers_at_a_quantity(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """A sum written by a refresher older than migration 0032 has no floors: walked along
+    them, its product would be read last, if at all. It is asked of its offers instead, and
+    the first page is still the exact search's."""
+    filters = _in(catalogue, sessions, quantity=Decimal(10))
+    exact = _search(sessions, "螺丝刀", filters, Sort.PRICE, None, broad=EXACT).hits
+    with sessions() as session:
+        changed = set(session.scalars(select(CataloguePriceChange.product_id)))
+    cheapest = next(hit for hit in exact if hit.product_id not in changed)  # trusted, but
+    floorless = (
+        update(CatalogueProductPrice)
+        .where(CatalogueProductPrice.product_id == cheapest.product_id)
+        .values(**dict.fromkeys(FLOORS))
+    )
+    with sessions() as session:
+        kept = session.get(CatalogueProductPrice, (cheapest.product_id, "CNY"))
+        assert kept is not None and kept.fresh_until > china_today()  # else asked anyway
+        floors = {floor: getattr(kept, floor) for floor in FLOORS}
+    with transaction(sessions) as session:
+        session.execute(floorless)
+    try:
+        walked = _search(sessions, "螺丝刀", filters, Sort.PRICE, None, broad=1)
+    finally:
+        with transaction(sessions) as session:
+            session.execute(floorless.values(**floors))
+    assert walked.way == "walked"
+    assert [_row(h) for h in walked.hits] == [_row(h) for h in exact]
 
 
 @pytest.mark.parametrize(("walk_max", "first_read"), [(40, 1), (150, 4), (20_000, 1)])
