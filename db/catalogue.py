@@ -219,10 +219,16 @@ class CatalogueProductPrice(Base):
             "price",
             "product_id",
         ),
-        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0032).
+        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0033).
         *(
             Index(f"ix_catalogue_product_prices_{floor}", "currency", floor, "product_id")
             for floor in FLOORS
+        ),
+        # Rows a refresher older than migration 0033 wrote: asked of their offers, summed again.
+        Index(
+            "ix_catalogue_product_prices_unfloored",
+            "product_id",
+            postgresql_where=text("floor_any IS NULL"),
         ),
     )
 
@@ -238,7 +244,7 @@ class CatalogueProductPrice(Base):
     in_stock: Mapped[bool | None] = mapped_column(Boolean)
     least_moq: Mapped[Decimal | None] = mapped_column(Numeric(15, 3))
     # The least any of them asks at a quantity below 10, 100, 1,000, or any (``FLOORS``): its
-    # list price or a break reached there (migration 0032: None only on a row summed by a
+    # list price or a break reached there (migration 0033: None only on a row summed by a
     # refresher older than it).
     floor_10: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))
     floor_100: Mapped[Decimal | None] = mapped_column(Numeric(22, 4))

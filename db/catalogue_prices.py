@@ -2,7 +2,8 @@
 
 Triggers (migration 0025) log a product in ``catalogue_price_changes`` whenever one of its offers
 is written or a supplier's standing or expiry changes. ``refresh_prices`` takes the logged
-products and those whose row has lapsed (``fresh_until`` reached) and sums their offers again
+products and those whose row has lapsed (``fresh_until`` reached) or has no floors (summed by a
+refresher older than migration 0033) and sums their offers again
 under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
 how many offers, where they deliver, whether any holds stock, the least minimum order, the
 least any asks up to a quantity (``db.catalogue.FLOORS``), and the day the first of them lapses.
@@ -76,7 +77,13 @@ def refresh_prices(
             .where(CatalogueProductPrice.fresh_until <= today)
             .limit(batch)
         )
-        products = sorted({product for _, product in logged} | set(lapsed))
+        # Summed by a refresher older than migration 0033, during an upgrade: no floors.
+        unfloored = session.scalars(
+            select(CatalogueProductPrice.product_id.distinct())
+            .where(CatalogueProductPrice.floor_any.is_(None))
+            .limit(batch)
+        )
+        products = sorted({product for _, product in logged} | set(lapsed) | set(unfloored))
         if not products:
             return 0
         sum_prices(session, products, today)
@@ -117,7 +124,7 @@ def _summed(products: list[str], today: date) -> Insert:
             func.min(offer.min_order_quantity),
             *(
                 func.min(
-                    func.catalogue_price_floor(  # migration 0032
+                    func.catalogue_price_floor(  # migration 0033
                         offer.list_price,
                         offer.break_quantities,
                         offer.break_prices,

@@ -39,7 +39,6 @@ from sqlalchemy import (
     all_,
     any_,
     cast,
-    exists,
     func,
     or_,
     select,
@@ -111,17 +110,26 @@ class _Steps:
 
 
 def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
-    """The summed prices to walk, at most ``WALK_MAX`` (None: too many products unsummed).
-    With ``bounds`` the sums are lower bounds of the prices asked for (a province's, in stock,
-    under an MOQ): only the price ceiling and what the sum says of its offers at all (they
-    deliver there, one holds stock, the least MOQ) narrow them, and the cursor does not (a
-    product after it may have a sum before it)."""
-    filters, sort, after, today = asked.filters, asked.sort, asked.after, asked.today
-    unsummed_ones = _unsummed(filters, today, filters.quantity if bounds else None)
+    """The summed prices to walk, at most ``WALK_MAX`` (None: too many products unsummed)."""
+    filters, today = asked.filters, asked.today
+    unsummed_ones = _unsummed(filters, today, floors=bounds and filters.quantity is not None)
     listed = list(session.scalars(unsummed_ones.limit(UNSUMMED_MAX + 1)))
     if len(listed) > UNSUMMED_MAX:
         return None
     unsummed = sorted(set(listed))
+    return _Steps(_sums(asked, unsummed, bounds=bounds), unsummed)
+
+
+def _sums(
+    asked: Asked, unsummed: list[str], *, bounds: bool, up_to: tuple[Any, ...] | None = None
+) -> Subquery:
+    """The summed prices to walk but ``unsummed``, in the page's order: at most ``WALK_MAX``,
+    or with ``up_to``, those whose key is at most it and one more than ``WALK_MAX`` at most.
+    With ``bounds`` the sums are lower bounds of the prices asked for (a province's, in stock,
+    under an MOQ, at a quantity): only the price ceiling and what the sum says of its offers at
+    all (they deliver there, one holds stock, the least MOQ) narrow them, and the cursor does
+    not (a product after it may have a sum before it)."""
+    filters, sort, after, today = asked.filters, asked.sort, asked.after, asked.today
     prices = CatalogueProductPrice
     quantity = filters.quantity if bounds else None
     price = prices.price.expression if quantity is None else _floor(quantity)
@@ -135,6 +143,8 @@ def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
         conditions.append(price <= filters.price_max)
     if after is not None and not bounds:  # every key ascends: one row comparison, indexed
         conditions.append(tuple_(*keys) > tuple_(*after))
+    if up_to is not None:  # likewise, without the id
+        conditions.append(tuple_(*keys[:-1]) <= tuple_(*up_to))
     if bounds and filters.region is not None:
         delivering = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
         conditions.append(cast(prices.regions, ARRAY(Text)).overlap(delivering))
@@ -148,14 +158,13 @@ def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= quantity))
     if unsummed:
         conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
-    steps = (
+    return (
         select(prices.product_id, *summed_of(prices, price))
         .where(*conditions)
         .order_by(*keys)
-        .limit(WALK_MAX)
+        .limit(WALK_MAX if up_to is None else WALK_MAX + 1)
         .subquery("steps")
     )
-    return _Steps(steps, unsummed)
 
 
 def _walk(asked: Asked, steps: Subquery) -> Subquery:
@@ -246,44 +255,29 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
             last = _key(hits[-1], asked.sort)
             if last < tuple(rows[reads][:-1]):
                 return hits
-            return _up_to(session, asked, walking, keys, last)
+            return _up_to(session, asked, walking, last)
         reads *= 4
     clear_found(session)
     return None
 
 
 def _up_to(
-    session: Session,
-    asked: Asked,
-    walking: _Steps,
-    keys: list[ColumnElement[Any]],
-    last: tuple[Any, ...],
+    session: Session, asked: Asked, walking: _Steps, last: tuple[Any, ...]
 ) -> list[Found] | None:
     """The page settled by reading every sum up to ``last``, the key of the last product of a
     page found from fewer: more products read can only end the page sooner, and a product
     whose sum comes after ``last`` cannot enter it. Far cheaper than reading four times as
-    many when the sums bound loosely (a floor at a quantity a break is not reached at). None
-    when the sums walked stop at ``WALK_MAX`` before ``last``, or more than that are up to it."""
-    ids = session.scalars(
-        select(keys[-1])
-        .where(tuple_(*keys[:-1]) <= tuple_(*last))
-        .order_by(*keys)
-        .limit(WALK_MAX + 1)
-    ).all()
+    many when the sums bound loosely (a floor at a quantity below a break it counts). None
+    when more than ``WALK_MAX`` sums are up to ``last``."""
+    steps = _sums(asked, walking.unsummed, bounds=True, up_to=last)
+    read = session.scalar(select(func.count()).select_from(steps))
     clear_found(session)
-    if len(ids) > WALK_MAX or not _walked_past(session, walking.steps, last, asked.sort):
+    if read is None or read > WALK_MAX:
         return None
+    walk = _walk(asked, steps)
+    ids = session.scalars(select(walk.c.id)).all()
     _by_offers(session, asked, [*ids, *walking.unsummed])
     return _page(session, asked)
-
-
-def _walked_past(session: Session, steps: Subquery, last: tuple[Any, ...], sort: Sort) -> bool:
-    """Whether the sums walked hold every sum up to ``last``: one comes after it, or they are
-    all there are (fewer than ``WALK_MAX``)."""
-    bound = [steps.c.lead_time_days, steps.c.price] if sort is Sort.LEAD_TIME else [steps.c.price]
-    if session.scalar(select(exists().where(tuple_(*bound) > tuple_(*last)))):
-        return True
-    return (session.scalar(select(func.count()).select_from(steps)) or 0) < WALK_MAX
 
 
 def _key(last: Found, sort: Sort) -> tuple[Any, ...]:
@@ -299,17 +293,16 @@ def _page(session: Session, asked: Asked) -> list[Found]:
     )
 
 
-def _unsummed(
-    filters: SearchFilters, today: date, quantity: Decimal | None
-) -> CompoundSelect[tuple[str]]:
+def _unsummed(filters: SearchFilters, today: date, *, floors: bool) -> CompoundSelect[tuple[str]]:
     """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed;
-    at a ``quantity``, also those summed with no floor (by a refresher older than migration
-    0032), which the walk along the floor would read last. A product may come more than once."""
+    walking along ``floors``, also those summed with none (by a refresher older than migration
+    0033), which it would read last. A product may come more than once."""
     untrusted = [select(CataloguePriceChange.product_id), lapsed(filters, today)]
-    if quantity is not None:
+    if floors:
         prices = CatalogueProductPrice
-        floor = _floor(quantity)
         untrusted.append(
-            select(prices.product_id).where(prices.currency == filters.currency, floor.is_(None))
+            select(prices.product_id).where(
+                prices.currency == filters.currency, prices.floor_any.is_(None)
+            )
         )
     return union_all(*untrusted)

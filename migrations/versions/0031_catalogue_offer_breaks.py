@@ -10,9 +10,9 @@ and prices as two arrays, computed by PostgreSQL from the terms (one source: not
 them), ascending by quantity, and the covering index carries them, so a price at a quantity is
 ``prices[width_bucket(quantity, quantities)]`` read from the index.
 
-The columns are generated, so adding them rewrites the table; a rewritten table's pages are
-not yet marked all-visible, and until they are an index-only scan still visits the table, so
-the migration vacuums it.
+The columns are generated, so adding them rewrites the table (once, both in one statement);
+its pages are then not marked all-visible, and an index-only scan visits the table until a
+vacuum marks them: migration 0032 vacuums it, in a migration of its own.
 
 Revision ID: 0031
 Revises: 0030
@@ -21,30 +21,30 @@ Create Date: 2026-12-07 09:00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0031"
 down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# contracts.catalogue.OfferTerms keeps its breaks ascending already; the functions sort them
-# anyway, as width_bucket needs (a row written by hand must not price wrongly).
-_FUNCTIONS = """
+# contracts.catalogue.OfferTerms keeps its breaks ascending and whole already; the functions
+# sort them anyway, as width_bucket needs, and leave out a break lacking either figure, as
+# the JSON reading did (a row written by hand must neither price wrongly nor fail a search).
+_WHOLE = "(b ->> 'min_quantity') IS NOT NULL AND (b ->> 'unit_price') IS NOT NULL"
+_FUNCTIONS = f"""
 CREATE FUNCTION catalogue_break_quantities(breaks jsonb) RETURNS numeric[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT ARRAY(
         SELECT (b ->> 'min_quantity')::numeric FROM jsonb_array_elements(breaks) AS b
-        ORDER BY (b ->> 'min_quantity')::numeric
+        WHERE {_WHOLE} ORDER BY (b ->> 'min_quantity')::numeric
     )
 $$;
 CREATE FUNCTION catalogue_break_prices(breaks jsonb) RETURNS numeric[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT ARRAY(
         SELECT (b ->> 'unit_price')::numeric(22, 4) FROM jsonb_array_elements(breaks) AS b
-        ORDER BY (b ->> 'min_quantity')::numeric
+        WHERE {_WHOLE} ORDER BY (b ->> 'min_quantity')::numeric
     )
 $$;
 """
@@ -67,18 +67,13 @@ def upgrade() -> None:
     # Dropped first: the rewrite would rebuild it only to be dropped.
     op.drop_index("ix_catalogue_offers_product_price", table_name="catalogue_offers")
     op.execute(_FUNCTIONS)
-    for column, function in BREAKS.items():
-        op.add_column(
-            "catalogue_offers",
-            sa.Column(
-                column,
-                postgresql.ARRAY(sa.Numeric()),
-                sa.Computed(f"{function}(terms -> 'price_breaks')", persisted=True),
-            ),
-        )
+    added = ", ".join(
+        f"ADD COLUMN {column} numeric[] "
+        f"GENERATED ALWAYS AS ({function}(terms -> 'price_breaks')) STORED"
+        for column, function in BREAKS.items()
+    )
+    op.execute(f"ALTER TABLE catalogue_offers {added}")  # one rewrite for both
     _cover([*COVERED, *BREAKS])
-    with op.get_context().autocommit_block():
-        op.execute("VACUUM (ANALYZE) catalogue_offers")
 
 
 def downgrade() -> None:

@@ -30,7 +30,7 @@ from tests.harness.temporal import eventually
 
 MIGRATIONS = ROOT / "migrations" / "versions"
 MIGRATION_0030 = MIGRATIONS / "0030_catalogue_sums_stock_and_moq.py"
-MIGRATION_0032 = MIGRATIONS / "0032_catalogue_sums_floors.py"
+MIGRATION_0033 = MIGRATIONS / "0033_catalogue_sums_floors.py"
 
 __all__ = ["catalogue"]  # the fixture, from the search's tests: a category of this module's own
 
@@ -100,7 +100,7 @@ async def test_summed_prices_answer_as_the_offers_do(
     assert await answers(catalogue) == from_offers
     stock_and_moq = _migrated(sessions, catalogue, MIGRATION_0030, ("in_stock", "least_moq"))
     assert stock_and_moq == [(row.in_stock, row.least_moq) for row in summed]
-    floors = _migrated(sessions, catalogue, MIGRATION_0032, FLOORS)
+    floors = _migrated(sessions, catalogue, MIGRATION_0033, FLOORS)
     assert floors == [tuple(getattr(row, floor) for floor in FLOORS) for row in summed]
 
 
@@ -234,3 +234,23 @@ async def test_the_workers_refresher_sums_what_is_logged(
         stop.set()
         await asyncio.wait_for(running, timeout=30)
     assert price_of(sessions, acetone).price == Decimal("30")
+
+
+def test_a_sum_without_floors_is_summed_again(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """A sum written by a refresher older than migration 0033 (during an upgrade) has no
+    floors, though fresh and unlogged: the next round sums it again."""
+    wrench = catalogue.ids["wrench"]
+    refreshed(sessions, {wrench})
+    with sessions() as session, session.begin():
+        session.execute(
+            update(CatalogueProductPrice)
+            .where(CatalogueProductPrice.product_id == wrench)
+            .values(**dict.fromkeys(FLOORS))
+        )
+    for _ in range(1000):  # other modules' sums may be due first
+        if price_of(sessions, wrench).floor_any is not None or not refresh_prices(sessions):
+            break
+    row = price_of(sessions, wrench)
+    assert (row.floor_10, row.floor_any) == (Decimal(45), Decimal(36))

@@ -269,8 +269,11 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("螺丝刀", {"region": "CN-GD", "in_stock": True, "moq_max": Decimal("100")}, Sort.PRICE),
     # At a quantity: walked by the floor below the next power of ten (the breaks at 100 reached
     # or not); at 600 the undercut (500 the least order) qualifies too, to Guangdong.
+    ("螺丝刀", {"quantity": Decimal(5)}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(10)}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal("99.999")}, Sort.PRICE),  # below the break: the floor below 100
     ("螺丝刀", {"quantity": Decimal(100)}, Sort.PRICE),
+    ("螺丝刀", {"quantity": Decimal(2000)}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(600), "region": "CN-GD"}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(600), "in_stock": True}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(100)}, Sort.LEAD_TIME),  # found from every match
@@ -413,6 +416,8 @@ def test_a_walk_to_a_province_that_gives_way_or_reads_every_sum_pages_as_exact(
         ({"region": "CN-JS"}, Sort.PRICE),
         ({"region": "CN-GD", "price_max": Decimal("9.90")}, Sort.PRICE),
         ({"region": "CN", "price_min": Decimal("100")}, Sort.LEAD_TIME),
+        ({"quantity": Decimal(50)}, Sort.PRICE),
+        ({"quantity": Decimal(600), "region": "CN-GD"}, Sort.PRICE),
     ]
     for narrowed, sort in walks:
         filters = _in(catalogue, sessions, **narrowed)
@@ -421,6 +426,40 @@ def test_a_walk_to_a_province_that_gives_way_or_reads_every_sum_pages_as_exact(
         assert [[_row(h) for h in p.hits] for p in broad] == [
             [_row(h) for h in p.hits] for p in exact
         ], narrowed
+
+
+@pytest.mark.parametrize("cut_to", [None, 5])
+def test_a_page_that_does_not_hold_is_settled_by_the_sums_up_to_its_last(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    cut_to: int | None,
+) -> None:
+    """A first read of a page and one product does not hold a page of ten (the sums of the
+    products at 9.90 tie with their prices); every sum up to its last product is read then,
+    and the pages are the exact search's. With more sums up to it than a walk may read
+    (``cut_to``), it gives way, and the page is found exactly."""
+    settled: list[bool] = []
+    read_up_to = catalogue_walk._up_to
+
+    def spied(*args: Any) -> list[Found] | None:
+        with monkeypatch.context() as cut:
+            if cut_to is not None:
+                cut.setattr(catalogue_walk, "WALK_MAX", cut_to)
+            page = read_up_to(*args)
+        settled.append(page is not None)
+        return page
+
+    monkeypatch.setattr(catalogue_walk, "_up_to", spied)
+    monkeypatch.setattr(catalogue_walk, "FIRST_READ", 1)
+    for narrowed in ({"in_stock": True}, {"quantity": Decimal(50)}):
+        filters = _in(catalogue, sessions, **narrowed)
+        broad = list(_pages(sessions, "螺丝刀", filters, Sort.PRICE, broad=1))
+        exact = list(_pages(sessions, "螺丝刀", filters, Sort.PRICE, broad=EXACT))
+        assert [[_row(h) for h in p.hits] for p in broad] == [
+            [_row(h) for h in p.hits] for p in exact
+        ], narrowed
+    assert settled and set(settled) == {cut_to is None}
 
 
 def test_a_broad_search_whose_filters_keep_few_scores_every_one_kept(

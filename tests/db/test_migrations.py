@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -79,3 +80,38 @@ def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: st
 
 
 OLD_HENGXIN = "91320200MA1HENGX3W"
+
+
+def test_the_offers_break_arrays_and_floors(database_url: str) -> None:
+    """Migrations 0031 and 0033's functions: the breaks ascend by quantity whatever the JSON's
+    order, a break lacking a figure is left out (as the JSON reading left it), and an offer's
+    floor below a quantity is its list price or a break below it."""
+    breaks = (
+        '[{"min_quantity": "100", "unit_price": "9"}, {"unit_price": "1"},'
+        ' {"min_quantity": "1", "unit_price": "10"}, {"min_quantity": "10", "unit_price": "9.5"}]'
+    )
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            quantities, prices = connection.execute(
+                text(
+                    "SELECT catalogue_break_quantities(CAST(:b AS jsonb)), "
+                    "catalogue_break_prices(CAST(:b AS jsonb))"
+                ),
+                {"b": breaks},
+            ).one()
+            floors = connection.execute(
+                text(
+                    "SELECT catalogue_price_floor(10, :q, :p, 10), "
+                    "catalogue_price_floor(10, :q, :p, 100), "
+                    "catalogue_price_floor(10, :q, :p, 1000), "
+                    "catalogue_price_floor(10, :q, :p, NULL), "
+                    "catalogue_price_floor(10, '{}', '{}', NULL)"
+                ),
+                {"q": quantities, "p": prices},
+            ).one()
+    finally:
+        engine.dispose()
+    assert quantities == [1, 10, 100]
+    assert prices == [Decimal(10), Decimal("9.5"), Decimal(9)]
+    assert list(floors) == [Decimal(10), Decimal("9.5"), Decimal(9), Decimal(9), Decimal(10)]

@@ -12,10 +12,15 @@ buyer of 50 does not reach.
 
 ``catalogue_price_floor`` computes an offer's floor, for this fill and for the refresher. The
 rows already summed get their floors here, from the same offers under the same visibility rule
-as of today; a row no visible offer answers lapses today, as in migration 0030.
+as of today; a row no visible offer answers lapses today, as in migration 0030. A row a
+refresher older than this one writes meanwhile has no floors: a partial index finds such rows,
+which search asks of their offers and the refresher sums again.
 
-Revision ID: 0032
-Revises: 0031
+The fill holds the sums' table (75 s for a million products, 3 million offers): catalogue
+searches wait meanwhile.
+
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -24,8 +29,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0032"
-down_revision: str | None = "0031"
+revision: str = "0033"
+down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -84,9 +89,16 @@ def upgrade() -> None:
             "catalogue_product_prices",
             ["currency", floor, "product_id"],
         )
+    op.create_index(
+        "ix_catalogue_product_prices_unfloored",
+        "catalogue_product_prices",
+        ["product_id"],
+        postgresql_where=sa.text("floor_any IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_catalogue_product_prices_unfloored", "catalogue_product_prices")
     for floor in FLOORS:
         op.drop_index(f"ix_catalogue_product_prices_{floor}", "catalogue_product_prices")
         op.drop_column("catalogue_product_prices", floor)
