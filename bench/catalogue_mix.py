@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.catalogue_search import BARE, BUYER_EMAIL, LIMIT, _terms
+from bench.catalogue_search import BARE, BUYER_EMAIL, LIMIT, LIST_PRICE, _terms
 from bench.large import Baseline, _connect, large_settings
 from bench.seed_large import KEY_ID, database_url, key_spec, large_server
 from bench.services import quiet_logs
@@ -36,6 +36,7 @@ from security.columns import install_column_keyring
 from security.keys import KeyRing
 
 SEED = 7
+MATCH = "p.terms @> %(terms)s::text[]"
 POINTS = (50, 90, 99)
 
 
@@ -84,7 +85,7 @@ async def _run(url: str, spec: str, count: int) -> tuple[list[Row], list[str]]:
 
                 async def baseline(i: int) -> None:
                     terms: Any = {"terms": _terms(drawn[i]["q"]), "today": today, "limit": LIMIT}
-                    base.run(BARE.format(match="p.terms @> %(terms)s::text[]"), terms)
+                    base.run(BARE.format(match=MATCH, price=LIST_PRICE), terms)
 
                 samples: Samples = await interleaved(platform, baseline, count, warmup=0)
                 took = samples.platform_ms

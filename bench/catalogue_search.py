@@ -99,6 +99,7 @@ def summed_prices(url: str) -> None:
         connection.close()
 
 
+LIST_PRICE = "min(o.list_price)"  # a product's price in the bare query, but at a quantity
 BARE = (
     "SELECT p.id, {price} AS price FROM products p "
     "JOIN catalogue_offers o ON o.product_id = p.id "
@@ -116,7 +117,7 @@ class Case:
     match: str  # the baseline's WHERE on products
     match_params: dict[str, Any] = field(default_factory=dict)
     compare: bool = False  # the search sorts by price: its page is the baseline's rows
-    price: str = "min(o.list_price)"  # the baseline's price of a product
+    price: str = LIST_PRICE  # the baseline's price of a product
 
 
 def _terms(query: str) -> list[str]:
