@@ -219,12 +219,13 @@ class CatalogueProductPrice(Base):
             "price",
             "product_id",
         ),
-        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0033).
+        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0034).
         *(
             Index(f"ix_catalogue_product_prices_{floor}", "currency", floor, "product_id")
             for floor in FLOORS
         ),
-        # Rows a refresher older than migration 0033 wrote: asked of their offers, summed again.
+        # Rows a refresher older than migration 0033 wrote (migration 0034): asked of their offers,
+        # summed again.
         Index(
             "ix_catalogue_product_prices_unfloored",
             "product_id",

@@ -4,7 +4,8 @@ A broad search at a buyer's quantity was found from every match (螺丝刀 at 10
 about a second): its prices are the price breaks reached at the quantity, which can undercut the
 list price the sums keep, so the sums bounded nothing. A product's summed prices now keep four
 floors: the least any visible offer asks at a quantity below 10, 100 and 1,000, and at any
-(its list price or a break reached there), each indexed by currency and floor. A page at a
+(its list price or a break reached there), each indexed by currency and floor (migration 0034).
+A page at a
 quantity is walked along the floor of the least step above it, as a page to a province is
 along the list price (``db.catalogue_walk``). Below a power of ten rather than up to it: breaks
 are mostly set at round quantities, and a floor up to 100 would count the break at 100 that a
@@ -13,8 +14,8 @@ buyer of 50 does not reach.
 ``catalogue_price_floor`` computes an offer's floor, for this fill and for the refresher. The
 rows already summed get their floors here, from the same offers under the same visibility rule
 as of today; a row no visible offer answers lapses today, as in migration 0030. A row a
-refresher older than this one writes meanwhile has no floors: a partial index finds such rows,
-which search asks of their offers and the refresher sums again.
+refresher older than this one writes meanwhile has no floors: a partial index (0034) finds
+such rows, which search asks of their offers and the refresher sums again.
 
 The fill holds the sums' table (75 s for a million products, 3 million offers): catalogue
 searches wait meanwhile.
@@ -83,23 +84,9 @@ def upgrade() -> None:
         op.add_column("catalogue_product_prices", sa.Column(floor, sa.Numeric(22, 4)))
     op.execute(_FILL)
     op.execute(_LAPSE_UNANSWERED)
-    for floor in FLOORS:
-        op.create_index(
-            f"ix_catalogue_product_prices_{floor}",
-            "catalogue_product_prices",
-            ["currency", floor, "product_id"],
-        )
-    op.create_index(
-        "ix_catalogue_product_prices_unfloored",
-        "catalogue_product_prices",
-        ["product_id"],
-        postgresql_where=sa.text("floor_any IS NULL"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_catalogue_product_prices_unfloored", "catalogue_product_prices")
     for floor in FLOORS:
-        op.drop_index(f"ix_catalogue_product_prices_{floor}", "catalogue_product_prices")
         op.drop_column("catalogue_product_prices", floor)
     op.execute("DROP FUNCTION catalogue_price_floor(numeric, numeric[], numeric[], numeric)")

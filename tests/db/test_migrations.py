@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from db.catalogue import FLOORS
 from db.migrate import ROOT
 from db.models import Base
 from rules.credit_code import credit_code_problem
@@ -41,9 +44,10 @@ def _not_an_expression_index(
     return not (kind == "index" and (name or "").startswith(folded))
 
 
-def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: str) -> None:
-    """A data folder seeded before the full GB 32100 check keeps working: migration 0007 swaps
-    the demo organisations' old codes for valid ones and touches nothing else."""
+@contextmanager
+def _scratch(database_url: str) -> Iterator[tuple[Config, Engine]]:
+    """A database of its own on the tests' server, empty, and Alembic's configuration for it;
+    dropped after."""
     server = make_url(database_url)
     name = f"tradeflow_migrate_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -55,6 +59,18 @@ def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: st
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     engine = create_engine(url)
     try:
+        yield config, engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: str) -> None:
+    """A data folder seeded before the full GB 32100 check keeps working: migration 0007 swaps
+    the demo organisations' old codes for valid ones and touches nothing else."""
+    with _scratch(database_url) as (config, engine):
         command.upgrade(config, "0006")
         insert = text(
             "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
@@ -67,16 +83,32 @@ def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: st
         with engine.connect() as connection:
             found = connection.execute(text("SELECT id, credit_code FROM organisations"))
             codes: dict[str, str] = {row.id: row.credit_code for row in found}
-        assert codes == {
-            "org_demo_supplier_hengxin": "91320200MA1HENGX53",
-            "org_other": OLD_HENGXIN[:-2] + "00",
-        }
-        assert credit_code_problem(codes["org_demo_supplier_hengxin"]) is None
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    assert codes == {
+        "org_demo_supplier_hengxin": "91320200MA1HENGX53",
+        "org_other": OLD_HENGXIN[:-2] + "00",
+    }
+    assert credit_code_problem(codes["org_demo_supplier_hengxin"]) is None
+
+
+def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -> None:
+    """Migrations 0031-0034 undone to 0030 and done again: each downgrade leaves what the next
+    upgrade builds on (two of them vacuum or index outside a transaction)."""
+    indexes = text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+        "('catalogue_offers', 'catalogue_product_prices')"
+    )
+    with _scratch(database_url) as (config, engine):
+        command.upgrade(config, "head")
+        command.downgrade(config, "0030")
+        with engine.connect() as connection:
+            down = dict(connection.execute(indexes).tuples().all())
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            up = dict(connection.execute(indexes).tuples().all())
+    assert "break_prices" not in down["ix_catalogue_offers_product_price"]
+    assert "break_prices" in up["ix_catalogue_offers_product_price"]
+    added = set(up) - set(down)
+    assert added == {f"ix_catalogue_product_prices_{f}" for f in (*FLOORS, "unfloored")}
 
 
 OLD_HENGXIN = "91320200MA1HENGX3W"
