@@ -219,9 +219,20 @@ class CatalogueProductPrice(Base):
             "price",
             "product_id",
         ),
-        # A broad page at a buyer's quantity walked by price (db.catalogue_walk, migration 0034).
+        # A broad page at a buyer's quantity walked by price, or by lead time and price
+        # (db.catalogue_walk, migration 0034).
         *(
             Index(f"ix_catalogue_product_prices_{floor}", "currency", floor, "product_id")
+            for floor in FLOORS
+        ),
+        *(
+            Index(
+                f"ix_catalogue_product_prices_lead_time_{floor}",
+                "currency",
+                "lead_time_days",
+                floor,
+                "product_id",
+            )
             for floor in FLOORS
         ),
         # Rows a refresher older than migration 0033 wrote (migration 0034): asked of their offers,

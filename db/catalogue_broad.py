@@ -18,7 +18,7 @@ facets on a sample. So does this module, in PostgreSQL:
 - **Its page by price or lead time** is walked (``db.catalogue_walk``): the summed prices
   (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
   meets the words, the category and the filters, until the page is full; to a province, in
-  stock, under an MOQ or at a quantity (by price), the sums bound the prices from below, and
+  stock, under an MOQ or at a quantity, the sums bound the prices from below, and
   the offers of those read are asked.
 - **Its page by relevance** is cut from the products whose text is short enough to score as
   well as one of the sample's best few (the third for a page of 20: the sample holds about
@@ -27,9 +27,9 @@ facets on a sample. So does this module, in PostgreSQL:
   they are priced. A page whose last product scores below that bound is cut from the ``TOP``
   pages' most relevant of every match instead, and priced the same way.
 
-Either way the page is the exact one. A walk that gives way (``db.catalogue_walk``), a page
-the sums cannot bound (by lead time at a quantity), or too few priced products among the most
-relevant, and the page is found from every match (those the page's own filters keep).
+Either way the page is the exact one. A walk that gives way (``db.catalogue_walk``), or too
+few priced products among the most relevant, and the page is found from every match (those
+the page's own filters keep).
 """
 
 from __future__ import annotations

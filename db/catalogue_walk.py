@@ -5,7 +5,7 @@ product is read by its key and kept when it meets the words, the category and th
 - **No offer filter.** The sums are the prices asked for, and the walk stops once the page is
   full.
 - **Delivering to a province** (``region``), **in stock**, **under an MOQ**, **at a
-  quantity** (by price). A product's price is then that of its best offer passing them,
+  quantity**. A product's price is then that of its best offer passing them,
   which its sum (the best of all its offers) can only undercut, as its shortest lead time can
   only undercut that offer's; at a quantity the breaks reached can go below the list price,
   and the sum's floor below the next power of ten (``db.catalogue.FLOORS``) bounds them
@@ -65,12 +65,11 @@ BOUNDED_TRIES = 3  # a bounded walk's tries, each reading four times the last, b
 
 
 def walked(session: Session, asked: Asked) -> list[Found] | None:
-    """The page by price or lead time, walked; None when the sums cannot answer (by lead time
-    at a quantity), or the walk gives way."""
+    """The page by price or lead time, walked; None when the walk gives way."""
     filters = asked.filters
     if summed(filters):
         return _walked(session, asked)
-    if _bounding(filters, asked.sort):
+    if _bounding(filters):
         return _bounded(session, asked)
     return None
 
@@ -81,15 +80,11 @@ def first_read(filters: SearchFilters, limit: int) -> int:
     return (limit + 1) * (1 if summed(filters) else FIRST_READ)
 
 
-def _bounding(filters: SearchFilters, sort: Sort) -> bool:
+def _bounding(filters: SearchFilters) -> bool:
     """Whether the sums bound the prices asked for: the offer filters the sums do not apply
     keep some of a product's offers (a province, in stock, an MOQ ceiling, a quantity's), whose
     best list price and lead time the sum's can only undercut. At a quantity the breaks it
-    reaches can go below the list price, and the sum's floor up to it bounds them instead; a
-    page by lead time orders its ties by that price, for which no floor is indexed after the
-    lead time, so only a page by price is walked there."""
-    if filters.quantity is not None and sort is not Sort.PRICE:
-        return False
+    reaches can go below the list price, and the sum's floor up to it bounds them instead."""
     return summed(replace(filters, region=None, in_stock=False, moq_max=None, quantity=None))
 
 

@@ -1,7 +1,7 @@
 """catalogue sums' floors indexed, once migration 0033's fill is committed
 
 A page at a buyer's quantity is walked along the floor of the least step above it, by currency
-(``db.catalogue_walk``), and the refresher and search find the rows a refresher older than 0033
+(``db.catalogue_walk``), or by lead time and then that floor, and the refresher and search find the rows a refresher older than 0033
 wrote by their missing floors (a partial index: none but those rows).
 
 Built in a migration of their own, after 0033 committed: an index built in the transaction
@@ -30,6 +30,10 @@ FLOORS = ("floor_10", "floor_100", "floor_1000", "floor_any")
 TABLE = "catalogue_product_prices"
 INDEXES = {
     **{f"ix_{TABLE}_{floor}": f"(currency, {floor}, product_id)" for floor in FLOORS},
+    **{
+        f"ix_{TABLE}_lead_time_{floor}": f"(currency, lead_time_days, {floor}, product_id)"
+        for floor in FLOORS
+    },
     f"ix_{TABLE}_unfloored": "(product_id) WHERE floor_any IS NULL",
 }
 REBUILT = (f"ix_{TABLE}_price", f"ix_{TABLE}_lead_time", f"ix_{TABLE}_fresh")

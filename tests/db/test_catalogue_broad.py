@@ -276,7 +276,7 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("螺丝刀", {"quantity": Decimal(2000)}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(600), "region": "CN-GD"}, Sort.PRICE),
     ("螺丝刀", {"quantity": Decimal(600), "in_stock": True}, Sort.PRICE),
-    ("螺丝刀", {"quantity": Decimal(100)}, Sort.LEAD_TIME),  # found from every match
+    ("螺丝刀", {"quantity": Decimal(100)}, Sort.LEAD_TIME),  # by lead time, then the floor
     ("stanly", {}, Sort.RELEVANCE),  # misspelt: by its nearest known word, stanley
     ("stanly", {}, Sort.PRICE),
     # 密 left out: near the texts holding 进口, and walked or bounded by length like any word.
@@ -300,8 +300,7 @@ def test_a_broad_search_pages_as_the_exact_search_does(
     assert len(exact) > 1  # pages after the first were compared too
     assert {p.way for p in exact} == {"exact"}
     if {"in_stock", "moq_max", "quantity"} & set(narrowed):  # the sums bound the prices
-        walks = sort is Sort.PRICE or "quantity" not in narrowed  # no floor after a lead time
-        assert {p.way for p in broad} == ({"walked"} if walks else {"exact"})
+        assert {p.way for p in broad} == {"walked"}
     if words in ("螺丝刀", "") and not narrowed:  # the sample holds some: broad
         # By relevance, the texts short enough to outscore the sample's second best (a page of
         # ten), unless
@@ -452,10 +451,15 @@ def test_a_page_that_does_not_hold_is_settled_by_the_sums_up_to_its_last(
 
     monkeypatch.setattr(catalogue_walk, "_up_to", spied)
     monkeypatch.setattr(catalogue_walk, "FIRST_READ", 1)
-    for narrowed in ({"in_stock": True}, {"quantity": Decimal(50)}):
+    walks: list[tuple[dict[str, Any], Sort]] = [
+        ({"in_stock": True}, Sort.PRICE),
+        ({"quantity": Decimal(50)}, Sort.PRICE),
+        ({"quantity": Decimal(50)}, Sort.LEAD_TIME),
+    ]
+    for narrowed, sort in walks:
         filters = _in(catalogue, sessions, **narrowed)
-        broad = list(_pages(sessions, "螺丝刀", filters, Sort.PRICE, broad=1))
-        exact = list(_pages(sessions, "螺丝刀", filters, Sort.PRICE, broad=EXACT))
+        broad = list(_pages(sessions, "螺丝刀", filters, sort, broad=1))
+        exact = list(_pages(sessions, "螺丝刀", filters, sort, broad=EXACT))
         assert [[_row(h) for h in p.hits] for p in broad] == [
             [_row(h) for h in p.hits] for p in exact
         ], narrowed

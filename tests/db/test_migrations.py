@@ -108,7 +108,8 @@ def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -
     assert "break_prices" not in down["ix_catalogue_offers_product_price"]
     assert "break_prices" in up["ix_catalogue_offers_product_price"]
     added = set(up) - set(down)
-    assert added == {f"ix_catalogue_product_prices_{f}" for f in (*FLOORS, "unfloored")}
+    by_floor = [*FLOORS, *(f"lead_time_{floor}" for floor in FLOORS), "unfloored"]
+    assert added == {f"ix_catalogue_product_prices_{f}" for f in by_floor}
 
 
 OLD_HENGXIN = "91320200MA1HENGX3W"
