@@ -1,8 +1,9 @@
 """catalogue sums' floors indexed, once migration 0033's fill is committed
 
 A page at a buyer's quantity is walked along the floor of the least step above it, by currency
-(``db.catalogue_walk``), or by lead time and then that floor, and the refresher and search find the rows a refresher older than 0033
-wrote by their missing floors (a partial index: none but those rows).
+(``db.catalogue_walk``), or by lead time and then that floor; the refresher and search find the
+rows a refresher older than 0033 wrote by their missing floors (a partial index: none but
+those rows).
 
 Built in a migration of their own, after 0033 committed: an index built in the transaction
 that filled the floors also holds every row's version from before the fill (the transaction
