@@ -173,11 +173,12 @@ class CatalogueOffer(Base):
     terms: Mapped[JsonDict]  # contracts.catalogue.OfferTerms as JSON
     # The price breaks' quantities and prices, ascending by quantity, computed by PostgreSQL
     # from the terms (migration 0031): a price at a quantity read from the covering index.
-    break_quantities: Mapped[list[Decimal]] = mapped_column(
+    # None only for terms without breaks, which no listing passes.
+    break_quantities: Mapped[list[Decimal] | None] = mapped_column(
         ARRAY(Numeric()),
         Computed("catalogue_break_quantities(terms -> 'price_breaks')", persisted=True),
     )
-    break_prices: Mapped[list[Decimal]] = mapped_column(
+    break_prices: Mapped[list[Decimal] | None] = mapped_column(
         ARRAY(Numeric()),
         Computed("catalogue_break_prices(terms -> 'price_breaks')", persisted=True),
     )

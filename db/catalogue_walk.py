@@ -27,7 +27,7 @@ every match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -65,27 +65,20 @@ BOUNDED_TRIES = 3  # a bounded walk's tries, each reading four times the last, b
 
 
 def walked(session: Session, asked: Asked) -> list[Found] | None:
-    """The page by price or lead time, walked; None when the walk gives way."""
-    filters = asked.filters
-    if summed(filters):
+    """The page by price or lead time, walked; None when the walk gives way. Every offer
+    filter the sums do not apply (a province, in stock, an MOQ ceiling, a quantity) keeps some
+    of a product's offers, whose best list price and lead time the sum's can only undercut; at a
+    quantity the breaks reached can go below the list price, and the sum's floor below the
+    next power of ten bounds them instead. So the sums are the prices, or bound them."""
+    if summed(asked.filters):
         return _walked(session, asked)
-    if _bounding(filters):
-        return _bounded(session, asked)
-    return None
+    return _bounded(session, asked)
 
 
 def first_read(filters: SearchFilters, limit: int) -> int:
     """The products a walk reads first for a page of ``limit``: the page and one more, or
     ``FIRST_READ`` pages' worth when the sums only bound the prices."""
     return (limit + 1) * (1 if summed(filters) else FIRST_READ)
-
-
-def _bounding(filters: SearchFilters) -> bool:
-    """Whether the sums bound the prices asked for: the offer filters the sums do not apply
-    keep some of a product's offers (a province, in stock, an MOQ ceiling, a quantity's), whose
-    best list price and lead time the sum's can only undercut. At a quantity the breaks it
-    reaches can go below the list price, and the sum's floor up to it bounds them instead."""
-    return summed(replace(filters, region=None, in_stock=False, moq_max=None, quantity=None))
 
 
 def _floor(quantity: Decimal) -> ColumnElement[Decimal | None]:
@@ -151,6 +144,9 @@ def _sums(
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.moq_max))
     if quantity is not None:  # an offer asking more than the quantity as its minimum is left
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= quantity))
+        # A floorless sum is asked of its offers (``_unsummed``); one written since by an older
+        # refresher is left out here too, rather than compared as a row holding a NULL.
+        conditions.append(price.is_not(None))
     if unsummed:
         conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
     return (

@@ -44,8 +44,11 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         for name, columns in INDEXES.items():
             op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} {columns}")
-        for name in REBUILT:  # each holds its index a few seconds, as building it did
-            op.execute(f"REINDEX INDEX {name}")
+        for name in REBUILT:
+            # Concurrently: a plain rebuild locks the index, and every search planned on the
+            # sums would wait. One cut short leaves its new copy, invalid: dropped first.
+            op.execute(f"DROP INDEX IF EXISTS {name}_ccnew")
+            op.execute(f"REINDEX INDEX CONCURRENTLY {name}")
 
 
 def downgrade() -> None:
