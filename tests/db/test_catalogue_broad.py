@@ -591,6 +591,18 @@ def test_facets_are_counted_the_same_when_no_counter_is_free(
     assert apart.hits == now.hits
 
 
+def test_a_walk_the_sums_only_bound_is_tried_on_a_thinner_sample() -> None:
+    """washer to Jiangsu by price: 235 of the sample's 15,600 products match, so 84 products
+    are expected within about 5,600 sums. From the sums (no offer filter) that is not a
+    quarter of the walk's reach, and the page is found from every match; where the sums only
+    bound the prices, half is enough: the page found from every match would ask their offers."""
+    wide = catalogue_broad.Breadth(matched=235, kept=235, population=15_600)
+    assert not wide.walks(84, summed=True)
+    assert wide.walks(84, summed=False)
+    assert not catalogue_broad.Breadth(235, 100, 15_600).walks(84, summed=False)
+    assert catalogue_broad.Breadth(0, 0, 0.0).walks(84, summed=True)  # never counted: tried
+
+
 def test_a_score_bounds_the_text_length() -> None:
     """One word met exactly scores 1 plus 13.33 / (40 + length): a page whose last product
     scores 1.2 holds only texts of 26 characters or fewer, and no product can score below the
