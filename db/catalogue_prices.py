@@ -6,7 +6,7 @@ products and those whose row has lapsed (``fresh_until`` reached) or has no floo
 refresher older than migration 0033) and sums their offers again
 under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
 how many offers, where they deliver, whether any holds stock, the least minimum order, the
-least any asks up to a quantity (``db.catalogue.FLOORS``), and the day the first of them lapses.
+least any asks below a quantity (``db.catalogue.FLOORS``), and the day the first of them lapses.
 
 One refresher runs, in the worker with the ``singletons`` role (``refresh_forever``), and an
 advisory lock keeps a second from running a round at the same time. A round reads the log and

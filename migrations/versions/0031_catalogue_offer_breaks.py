@@ -16,7 +16,7 @@ vacuum marks them: migration 0032 vacuums it, in a migration of its own.
 
 Revision ID: 0031
 Revises: 0030
-Create Date: 2026-12-07 09:00:00
+Create Date: 2026-12-06 09:00:00
 """
 
 from collections.abc import Sequence

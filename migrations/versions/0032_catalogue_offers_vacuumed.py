@@ -11,7 +11,7 @@ and its version); should the vacuum be cut short, this migration runs again, har
 
 Revision ID: 0032
 Revises: 0031
-Create Date: 2026-12-07 09:30:00
+Create Date: 2026-12-06 09:30:00
 """
 
 from collections.abc import Sequence

@@ -22,7 +22,7 @@ searches wait meanwhile.
 
 Revision ID: 0033
 Revises: 0032
-Create Date: 2026-12-07 10:00:00
+Create Date: 2026-12-06 10:00:00
 """
 
 from collections.abc import Sequence

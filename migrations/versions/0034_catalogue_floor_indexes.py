@@ -15,7 +15,7 @@ rows' old versions' places, empty but read (the price index 102 MB where 38 woul
 
 Revision ID: 0034
 Revises: 0033
-Create Date: 2026-12-07 10:30:00
+Create Date: 2026-12-06 10:30:00
 """
 
 from collections.abc import Sequence
