@@ -22,11 +22,9 @@ from db.catalogue_search import (
     SAMPLE,
     TYPICAL_LENGTH,
 )
-from storage.object_store import ObjectStore
 from tests.harness.catalogue_broad import (
     EXACT,
     Catalogue,
-    broad_catalogue,
     filters_for,
     in_sample,
     pages_of,
@@ -34,12 +32,6 @@ from tests.harness.catalogue_broad import (
     search_in,
     search_on,
 )
-
-
-@pytest.fixture(scope="module")
-def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
-    return broad_catalogue(sessions, store)
-
 
 CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("螺丝刀", {}, Sort.RELEVANCE),

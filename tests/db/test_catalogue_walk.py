@@ -20,22 +20,16 @@ from db.catalogue_page import Found
 from db.catalogue_prices import sum_prices
 from db.session import transaction
 from rules.waybill_parties import china_today
-from storage.object_store import ObjectStore
 from tests.harness.catalogue_broad import (
     EXACT,
     Catalogue,
-    broad_catalogue,
+    both_ways,
     filters_for,
     pages_of,
     row,
     search_in,
     search_on,
 )
-
-
-@pytest.fixture(scope="module")
-def catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Catalogue:
-    return broad_catalogue(sessions, store)
 
 
 @pytest.mark.parametrize(
@@ -139,12 +133,8 @@ def test_a_walk_to_a_province_that_gives_way_or_reads_every_sum_pages_as_exact(
         ({"quantity": Decimal(600), "region": "CN-GD"}, Sort.PRICE),
     ]
     for narrowed, sort in walks:
-        filters = filters_for(catalogue, sessions, **narrowed)
-        broad = list(pages_of(sessions, "螺丝刀", filters, sort, broad=1))
-        exact = list(pages_of(sessions, "螺丝刀", filters, sort, broad=EXACT))
-        assert [[row(h) for h in p.hits] for p in broad] == [
-            [row(h) for h in p.hits] for p in exact
-        ], narrowed
+        broad, exact = both_ways(sessions, catalogue, "螺丝刀", narrowed, sort)
+        assert broad == exact, narrowed
 
 
 @pytest.mark.parametrize("cut_to", [None, 5])
@@ -177,12 +167,8 @@ def test_a_page_that_does_not_hold_is_settled_by_the_sums_up_to_its_last(
         ({"quantity": Decimal(50)}, Sort.LEAD_TIME),
     ]
     for narrowed, sort in walks:
-        filters = filters_for(catalogue, sessions, **narrowed)
-        broad = list(pages_of(sessions, "螺丝刀", filters, sort, broad=1))
-        exact = list(pages_of(sessions, "螺丝刀", filters, sort, broad=EXACT))
-        assert [[row(h) for h in p.hits] for p in broad] == [
-            [row(h) for h in p.hits] for p in exact
-        ], narrowed
+        broad, exact = both_ways(sessions, catalogue, "螺丝刀", narrowed, sort)
+        assert broad == exact, narrowed
     assert settled and set(settled) == {cut_to is None}
 
 

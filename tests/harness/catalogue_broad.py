@@ -239,3 +239,18 @@ def pages_of(
         if len(searched.hits) <= LIMIT:
             return
         after = key_of(searched.hits[LIMIT - 1], sort)
+
+
+def both_ways(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    words: str,
+    narrowed: dict[str, Any],
+    sort: Sort,
+) -> tuple[list[list[tuple[Any, ...]]], list[list[tuple[Any, ...]]]]:
+    """``words`` narrowed by ``narrowed`` searched broad and exact, page after page: each
+    page's rows."""
+    filters = filters_for(catalogue, sessions, **narrowed)
+    broad = pages_of(sessions, words, filters, sort, broad=1)
+    exact = pages_of(sessions, words, filters, sort, broad=EXACT)
+    return [[row(h) for h in p.hits] for p in broad], [[row(h) for h in p.hits] for p in exact]
