@@ -84,13 +84,19 @@ def _moq_ok(filters: SearchFilters) -> ColumnElement[bool]:
     return CatalogueOffer.min_order_quantity <= filters.moq_max
 
 
+def delivering(region: str) -> ColumnElement[Any]:
+    """What a regions column must overlap to deliver to ``region``: it, or the whole mainland.
+    Typed as the columns are: a column cast to text[] instead was a copy of each row's regions
+    for every aggregate that asked."""
+    return cast(sorted({region, WHOLE_MAINLAND}), ARRAY(String(5)))
+
+
 def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
     if filters.region is None:
         return true()
-    # The province as the column's type: the column cast to text[] instead was a copy of each
-    # offer's regions for every aggregate that asks.
-    wanted = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(String(5)))
-    overlap: ColumnElement[bool] = CatalogueOffer.delivery_regions.overlap(wanted)
+    overlap: ColumnElement[bool] = CatalogueOffer.delivery_regions.overlap(
+        delivering(filters.region)
+    )
     return overlap
 
 

@@ -49,14 +49,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Text
 
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import lapsed, summed_columns, summed_of
+from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
 from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
 from db.catalogue_page import Asked, Found, ordering, search_page
 from db.catalogue_search import FOUND, clear_found, fill_found, found
-from rules.provinces import WHOLE_MAINLAND
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
@@ -134,8 +132,7 @@ def _sums(
     if up_to is not None:  # likewise, without the id
         conditions.append(tuple_(*keys[:-1]) <= tuple_(*up_to))
     if bounds and filters.region is not None:
-        delivering = cast(sorted({filters.region, WHOLE_MAINLAND}), ARRAY(Text))
-        conditions.append(cast(prices.regions, ARRAY(Text)).overlap(delivering))
+        conditions.append(prices.regions.overlap(delivering(filters.region)))
     # A sum that does not say (written by a refresher older than migration 0030) keeps its
     # product in the walk: leaving it out would break the bound.
     if bounds and filters.in_stock:
