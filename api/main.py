@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -72,6 +73,7 @@ from api.temporal_timeouts import with_deadlines
 from api.tracing import install_tracing
 from api.unexpected_errors import UnexpectedErrorMiddleware
 from db.catalogue_broad import COUNTERS
+from db.catalogue_found import keep_found
 from db.session import make_engine, make_session_factory
 from rules.search_text import load_pinyin
 from security.columns import install_column_keyring
@@ -111,19 +113,25 @@ API_POOL_SIZE = 10
 API_MAX_OVERFLOW = 10 + COUNTERS
 
 
+def api_sessions(settings: Settings) -> sessionmaker[Session]:
+    """The API's sessions: its pool, its statement timeout, and the catalogue search's table
+    of found products made once a connection (``db.catalogue_found.keep_found``)."""
+    engine = make_engine(
+        settings.database_url,
+        pool_size=API_POOL_SIZE,
+        max_overflow=API_MAX_OVERFLOW,
+        statement_timeout_ms=settings.api_statement_timeout_ms,
+    )
+    keep_found(engine)
+    return make_session_factory(engine)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keyring = keyring_from_settings(settings)
     install_column_keyring(keyring)
     jwt_secret = jwt_secret_from_settings(settings)
-    sessions = make_session_factory(
-        make_engine(
-            settings.database_url,
-            pool_size=API_POOL_SIZE,
-            max_overflow=API_MAX_OVERFLOW,
-            statement_timeout_ms=settings.api_statement_timeout_ms,
-        )
-    )
+    sessions = api_sessions(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -28,13 +28,12 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.main import create_app, tune_collector
+from api.main import api_sessions, create_app, tune_collector
 from api.platform import Platform
 from bench.loans_measures import WARMUP
 from bench.stats import Samples
 from db.models import Organisation
 from db.seed import DEMO_PASSWORD
-from db.session import make_engine, make_session_factory
 from security.keys import jwt_secret_from_settings, keyring_from_settings
 from security.payload_codec import data_converter
 from settings import Settings
@@ -58,7 +57,7 @@ async def platform_app(settings: Settings) -> FastAPI:
     keyring = keyring_from_settings(settings)
     app.state.platform = Platform(
         settings=settings,
-        sessions=make_session_factory(make_engine(settings.database_url, pool_size=10)),
+        sessions=api_sessions(settings),
         temporal=await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,

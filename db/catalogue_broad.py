@@ -60,18 +60,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from db.catalogue import Product
 from db.catalogue_facets import FacetCount, counted, facet_counts, facets
 from db.catalogue_filters import SearchFilters, Sort, described, summed
+from db.catalogue_found import FOUND, clear_found, fill_found, found
 from db.catalogue_page import Asked, Found, search_page
-from db.catalogue_search import (
-    CLOSENESS,
-    FOUND,
-    SAMPLE,
-    TYPICAL_LENGTH,
-    Matching,
-    clear_found,
-    fill_found,
-    found,
-    sampled,
-)
+from db.catalogue_search import CLOSENESS, SAMPLE, TYPICAL_LENGTH, Matching, sampled
 from db.catalogue_walk import WALK_MAX, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products

@@ -1,6 +1,6 @@
 """Catalogue search's facets: how many found products each filter value has.
 
-Counted over ``db.catalogue_search``'s found products (the temporary table a first page reads,
+Counted over ``db.catalogue_found``'s found products (the temporary table a first page reads,
 or for a broad search its sample's, a CTE: ``db.catalogue_broad``), under every filter but the
 facet's own, so a buyer sees what widening a filter would
 give: brands, hazard classes, temperature profiles, price bands (each a decade of the unit

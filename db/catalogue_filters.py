@@ -1,5 +1,5 @@
 """What a catalogue search is narrowed and ordered by, and each filter as a condition on a found
-product's row (``db.catalogue_search``'s results): the page applies them all, a facet all but
+product's row (``db.catalogue_found``'s results): the page applies them all, a facet all but
 its own (``db.catalogue_facets``).
 """
 

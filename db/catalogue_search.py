@@ -18,49 +18,37 @@ product that is most nearly just what was asked for.
 
 Only offers buyers may see count (``db.catalogue.visible_offer``), in the asked currency, that
 pass the offer filters (MOQ, stock, region; the quantity's MOQ and price break): a product's
-price is its best such offer's (``db.catalogue_best``), at the quantity when one is given. A
-page is cut from the found products (``db.catalogue_page``) and the facets
-(``db.catalogue_facets``) count them.
+price is its best such offer's (``db.catalogue_best``), at the quantity when one is given. The
+matches with their prices are the found products (``db.catalogue_found``); a page is cut from
+them (``db.catalogue_page``) and the facets (``db.catalogue_facets``) count them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
-    BigInteger,
-    Column,
     Float,
-    Integer,
-    MetaData,
     Numeric,
     Select,
-    String,
-    Table,
     case,
     cast,
     false,
     func,
-    insert,
     literal,
     literal_column,
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
-from db.catalogue_best import asked, summed_best
-from db.catalogue_filters import SearchFilters, summed
+from db.catalogue_filters import SearchFilters
 from rules.search_text import (
     QUANTITY_PATTERN,
     Alternative,
@@ -427,102 +415,3 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
         if group.text in words.loose
     )
     return Matching(tuple(conditions), score_6, weight, loose=by_text)
-
-
-def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int | None) -> CTE:
-    statement = select(
-        Product.id,
-        Product.brand,
-        Product.hazard_class,
-        Product.temperature_profile,
-        matching.score.label("score"),
-    ).where(*matching.conditions, *where)
-    if top is not None:
-        statement = statement.order_by(matching.score.desc(), Product.id).limit(top)
-    return statement.cte("matched").prefix_with("MATERIALIZED")
-
-
-def found(
-    matching: Matching,
-    filters: SearchFilters,
-    *,
-    today: date,
-    where: Sequence[ColumnElement[bool]] = (),
-    top: int | None = None,
-    by_offers: bool = False,
-) -> CTE:
-    """The matching products with their best offers (``price`` in the region asked,
-    ``price_anywhere`` in any; ``regions`` where their offers deliver, comma-separated, where
-    the sums answer; for the in-stock and MOQ facets, ``price_in_stock`` (None: none in stock),
-    ``least_moq`` and ``price_any_moq``), before the product and price filters, as a
-    statement's CTE. ``where`` narrows the products further (the sample, a page's own filters);
-    ``top`` keeps only the most relevant; ``by_offers`` asks every one's offers, never its sum.
-
-    Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
-    and left to inline the steps it re-aggregated every product's offers once a matched row
-    (a second page by price over 1,218 products: 1.4 s inlined, 49 ms materialized)."""
-    matched = _matched(matching, where, top)
-    if summed(filters) and not by_offers:
-        best = summed_best(matched, filters, today)
-    else:
-        best = asked(select(matched.c.id), filters, today, regions=summed(filters))
-    return (
-        select(
-            matched,
-            best.c.price,
-            best.c.price_anywhere,
-            best.c.lead_time_days,
-            best.c.offers,
-            best.c.regions,
-            best.c.least_moq,
-            best.c.price_in_stock,
-            best.c.price_any_moq,
-        )
-        .join(best, best.c.product_id == matched.c.id)
-        .cte("results")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-# The found products of a first page: a temporary table of one fixed name, emptied when a
-# transaction ends, filled by a cached statement. Made by CREATE ... AS under a name of its own,
-# every search compiled its SQL again and every statement that read it (20 ms of a narrow
-# search). A search that commits leaves the table to its connection; a read-only request rolls
-# back and takes it away, and the next one makes it again (about 1 ms).
-FOUND = Table(
-    "catalogue_found",
-    MetaData(),
-    Column("id", String),
-    Column("brand", String),
-    Column("hazard_class", String),
-    Column("temperature_profile", String),
-    Column("score", Numeric),
-    Column("price", Numeric),
-    Column("price_anywhere", Numeric),
-    Column("lead_time_days", Integer),
-    Column("offers", BigInteger),
-    Column("regions", Text),
-    Column("least_moq", Numeric),
-    Column("price_in_stock", Numeric),
-    Column("price_any_moq", Numeric),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
-)
-_CREATE_FOUND = str(
-    CreateTable(FOUND, if_not_exists=True).compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
-)
-
-
-def fill_found(session: Session, rows: Select[Any]) -> int:
-    """``rows`` (``found``'s columns) added to ``FOUND`` (``clear_found`` makes it), which a
-    first page and its facets both read (each computed them on its own before, which doubled a
-    first page's time: a broad word's 60,000 products' best offers, twice); how many."""
-    written = session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], rows))
-    return int(written.rowcount)  # type: ignore[attr-defined]
-
-
-def clear_found(session: Session) -> None:
-    """``FOUND`` made if this connection has none, and emptied: a search that fills it begins
-    so, whatever an earlier search in the same transaction left there."""
-    session.connection().exec_driver_sql(_CREATE_FOUND)
-    session.execute(FOUND.delete())

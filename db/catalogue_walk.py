@@ -53,8 +53,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
 from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
 from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
+from db.catalogue_found import FOUND, clear_found, fill_found, found
 from db.catalogue_page import Asked, Found, ordering, search_page
-from db.catalogue_search import FOUND, clear_found, fill_found, found
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most

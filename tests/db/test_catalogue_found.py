@@ -1,0 +1,67 @@
+"""The found products' temporary table: made once a connection where the API keeps it, so a
+read-only search's rollback does not take it away; made by the search itself elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from db.catalogue_found import FOUND, clear_found, keep_found
+from db.session import make_engine
+
+HELD = text("select to_regclass('pg_temp.catalogue_found') is not null")
+
+
+def _creations(engine: Engine) -> list[str]:
+    """The CREATE statements run through ``engine``'s connections from now on."""
+    made: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "CREATE TEMPORARY TABLE" in statement:
+            made.append(statement)
+
+    return made
+
+
+def _search(session: Session) -> int:
+    """What a first page does with the table: empties it, fills it, reads it."""
+    clear_found(session)
+    session.execute(insert(FOUND).values(id="prd_1"))
+    return int(session.scalar(select(func.count()).select_from(FOUND)) or 0)
+
+
+def test_a_kept_table_outlives_rolled_back_searches_and_a_fresh_connection_has_it_again(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    keep_found(engine)
+    made = _creations(engine)
+    try:
+        for _ in range(3):
+            with Session(engine) as session:  # closed without commit: rolled back
+                assert session.scalar(HELD)
+                assert _search(session) == 1
+        with Session(engine) as session:  # as when the database restarted under the pool
+            session.connection().invalidate()
+        with Session(engine) as session:
+            assert session.scalar(HELD)
+            assert _search(session) == 1
+        assert made == []
+    finally:
+        engine.dispose()
+
+
+def test_where_the_table_is_not_kept_a_search_makes_it(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    made = _creations(engine)
+    try:
+        for _ in range(2):
+            with Session(engine) as session:
+                assert not session.scalar(HELD)
+                assert _search(session) == 1
+        assert len(made) == 2
+    finally:
+        engine.dispose()
