@@ -21,7 +21,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import literal_column, select
-from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, SessionDep
 from api.errors import invalid
@@ -151,10 +150,10 @@ def _words(query: ParsedQuery, known: frozenset[str]) -> list[QueryWord]:
     return words
 
 
-def _hit(found: Found, query: ParsedQuery, currency: str, units: dict[str, str]) -> ProductHit:
+def _hit(found: Found, query: ParsedQuery, currency: str) -> ProductHit:
     fields = {"name": found.name, "brand": found.brand, "model": found.model}
     for key, value in found.attributes.items():
-        fields[f"attributes.{key}"] = with_unit(str(value), units.get(key))
+        fields[f"attributes.{key}"] = with_unit(str(value), found.units.get(key))
     return ProductHit(
         product_id=found.product_id,
         category_id=found.category_id,
@@ -192,19 +191,6 @@ def _facets(counts: list[FacetCount]) -> dict[str, list[FacetValue]]:
             grouped[count.facet].append(FacetValue(value=count.value, count=count.count))
     grouped["moq"].sort(key=lambda value: int(value.value))
     return grouped
-
-
-def _units(session: Session, category_ids: set[str]) -> dict[str, dict[str, str]]:
-    """Each category's number attributes' units, to read a bare number as a size."""
-    rows = session.execute(
-        select(CatalogueCategory.id, CatalogueCategory.attributes).where(
-            CatalogueCategory.id.in_(category_ids)
-        )
-    )
-    return {
-        category: {spec["key"]: spec["unit"] for spec in specs if spec.get("unit")}
-        for category, specs in rows
-    }
 
 
 @router.get("/search")
@@ -280,11 +266,10 @@ def search_catalogue(
     if len(hits) > limit:
         hits = hits[:limit]
         page.next_cursor = keyset.encode(hits[-1])
-    units = _units(session, {row.category_id for row in hits})
     answer = SearchAnswer(
         query=query.text,
         words=_words(query, words.known),
-        results=[_hit(row, query, currency, units.get(row.category_id, {})) for row in hits],
+        results=[_hit(row, query, currency) for row in hits],
         facets=None if searched.facets is None else _facets(searched.facets),
         facets_estimated=searched.estimated,
         next_cursor=page.next_cursor,
