@@ -115,7 +115,7 @@ async def _measure_sql(case: Case, sessions: Any, base: Baseline, runs: int) -> 
             session.scalars(statement).all()
 
     async def baseline(_: int) -> None:
-        base.run(case.sql, case.sql_params)
+        base.run(case.statement_sql or case.sql, case.sql_params)
 
     return await interleaved(route_sql, baseline, runs)
 
