@@ -14,11 +14,14 @@ import gc
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import update
+from fastapi import FastAPI, Request
+from sqlalchemy import event, text, update
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,7 +35,9 @@ from tests.conftest import TEST_JWT_SECRET
 from tests.harness.api_server import serving
 from tests.harness.builders import make_org
 from tests.harness.sourcing import Member, member
+from tests.harness.workbench import Person, login_user
 from workbench.app import PAGE_HEADERS
+from workbench.pages.common import navigation
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +142,46 @@ def test_each_request_gives_its_connection_back(app: FastAPI, api_url: str, buye
     # A session is closed once its answer is sent: at most the last request's is still open.
     engine = app.state.platform.sessions.kw["bind"]
     assert engine.pool.checkedout() <= 1
+
+
+def test_a_workbench_page_reads_its_header_on_its_own_connection(
+    app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    """The header's counts share the page's session: a second one held a second connection
+    for every page."""
+    person = Person(api_url)
+    person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
+    pool = app.state.platform.sessions.kw["bind"].pool
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(_)
+
+    event.listen(pool, "checkout", checked_out)
+    try:
+        page = person.get("/workbench/notifications")
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        person.close()
+    assert page.status_code == 200
+    assert 'data-testid="open-total"' in page.text  # the header, with its counts
+    assert len(checkouts) == 1
+
+
+def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(
+    sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    with sessions() as page_session:
+        with pytest.raises(ProgrammingError):
+            page_session.execute(text("SELECT no_such_column FROM users"))
+        platform = SimpleNamespace(sessions=sessions)
+        request = SimpleNamespace(
+            state=SimpleNamespace(session=page_session),
+            app=SimpleNamespace(state=SimpleNamespace(platform=platform)),
+        )
+        header = navigation(cast(Request, request), buyer.actor)
+    assert header["user_name"] != buyer.actor.user_id  # read: the user's full name
+    assert header["open_total"] == 0
 
 
 def test_the_started_app_tunes_the_collector(app: FastAPI) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +26,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
 from api.routes.notifications import unread_count
@@ -65,6 +69,7 @@ def page_actor(request: Request, platform: PlatformDep, session: SessionDep) -> 
             raise SignInNeeded(_here(request)) from None
         raise
     request.state.actor = actor
+    request.state.session = session  # the header's counts read on it (``navigation``)
     return actor
 
 
@@ -139,8 +144,7 @@ def render(
 
 def navigation(request: Request, actor: Actor) -> dict[str, Any]:
     """Who is signed in and the open-task counts per process, for every page's header."""
-    platform = request.app.state.platform
-    with platform.sessions() as session:
+    with _reading(request) as session:
         user = session.get(User, actor.user_id)
         org = session.get(Organisation, actor.org_id)
         process = func.split_part(HumanTask.workflow_id, ":", 1)
@@ -160,3 +164,28 @@ def navigation(request: Request, actor: Actor) -> dict[str, Any]:
         "open_total": sum(count for _, count in counts),
         "unread": unread,
     }
+
+
+@contextmanager
+def _reading(request: Request) -> Iterator[Session]:
+    """The page's own session, where its transaction can still read: a second one held a
+    second connection for every page (a pool half as deep under load, a ping and the user's
+    row read again); a fresh one after a statement of the page failed."""
+    shared: Session | None = getattr(request.state, "session", None)
+    if shared is not None and _can_read(shared):
+        with shared.no_autoflush:  # what the page left unflushed stays the page's
+            yield shared
+        return
+    with request.app.state.platform.sessions() as fresh:
+        yield fresh
+
+
+def _can_read(session: Session) -> bool:
+    transaction = session.get_transaction()
+    if transaction is None:
+        return True
+    if not transaction.is_active:
+        return False
+    # A failed statement leaves SQLAlchemy's transaction active and PostgreSQL's aborted.
+    dbapi = session.connection().connection.dbapi_connection
+    return dbapi is not None and dbapi.info.transaction_status != TRANSACTION_STATUS_INERROR
