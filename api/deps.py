@@ -9,7 +9,7 @@ database (the actor's row) or ends a transaction (the session's close) goes to a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Request, status
@@ -23,6 +23,7 @@ from db.models import User
 from security.tokens import InvalidToken, decode_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token")
+T = TypeVar("T")
 
 OPERATOR_ROLES = (Role.COMPLIANCE, Role.OPS_SUPERVISOR, Role.ADMIN)
 
@@ -53,6 +54,20 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def read_then_release(session: Session, read: Callable[[Session], T]) -> T:
+    """``read`` on the request's session on a thread, then its connection back in the pool:
+    for an ``async`` route that goes on to wait on another system (a process's live status),
+    which so holds no connection while it waits, and needs no second one to read."""
+
+    def reading() -> T:
+        try:
+            return read(session)
+        finally:
+            session.close()
+
+    return await run_in_threadpool(reading)
 
 
 async def get_actor(

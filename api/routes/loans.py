@@ -8,17 +8,17 @@ its ``get_status`` query while it runs. Who sees what, and the buyer's view with
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, PlatformDep, SessionDep
+from api.deps import CurrentActor, PlatformDep, SessionDep, read_then_release
 from api.errors import invalid
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdFilter, IdPath
-from api.platform import Platform
 from api.routes import loan_access as access
 from api.routes.ledger_views import Statement, statement
 from contracts.common import Actor
@@ -58,11 +58,12 @@ def list_loans(
 
 @router.get("/{loan_id}")
 async def get_loan(
-    loan_id: IdPath, actor: CurrentActor, platform: PlatformDep
+    loan_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
 ) -> access.LoanDetail:
     """Status, amount, terms, the schedule to the due date, what is owed today, the
     registration, the repayments and the open tasks (the buyer sees no pricing)."""
-    detail, workflow_id = await run_in_threadpool(_detail, platform, actor, loan_id)
+    read = partial(_detail, actor=actor, loan_id=loan_id)
+    detail, workflow_id = await read_then_release(session, read)
     if detail.status in ACTIVE_STATUSES:
         live = await platform.live_status(workflow_id, LoanView)
         if live is not None:
@@ -70,12 +71,11 @@ async def get_loan(
     return detail
 
 
-def _detail(platform: Platform, actor: Actor, loan_id: str) -> tuple[access.LoanDetail, str]:
-    with platform.sessions() as session:
-        row = access.visible_loan(session, actor, loan_id)
-        priced = access.sees_pricing(actor, row)
-        detail = access.loan_detail(session, row, priced=priced, today=china_today())
-        return detail, row.workflow_id
+def _detail(session: Session, *, actor: Actor, loan_id: str) -> tuple[access.LoanDetail, str]:
+    row = access.visible_loan(session, actor, loan_id)
+    priced = access.sees_pricing(actor, row)
+    detail = access.loan_detail(session, row, priced=priced, today=china_today())
+    return detail, row.workflow_id
 
 
 @router.get("/{loan_id}/statement")

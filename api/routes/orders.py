@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, PlatformDep, SessionDep
+from api.deps import CurrentActor, PlatformDep, SessionDep, read_then_release
 from api.pagination import (
     NEXT_PAGE_HEADERS,
     Keyset,
@@ -32,7 +32,6 @@ from api.pagination import (
     paged,
 )
 from api.params import IdPath
-from api.platform import Platform
 from api.routes.order_access import carries, visible_order, visible_sides
 from api.routes.order_cold_chain import (
     NOTHING,
@@ -168,43 +167,45 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model_exclude_unset=True)
-async def get_order(order_id: IdPath, actor: CurrentActor, platform: PlatformDep) -> OrderDetail:
+async def get_order(
+    order_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
+) -> OrderDetail:
     """Status, amounts, each shipment with its carrier events, e-waybill receipt and cold
     chain, and the invoice; parties and carrier (without money) only."""
-    detail, workflow_id = await run_in_threadpool(_detail, platform, actor, order_id)
+    read = partial(_detail, actor=actor, order_id=order_id)
+    detail, workflow_id = await read_then_release(session, read)
     live = await platform.live_status(workflow_id, OrderView)
     if live is not None:
         detail.open_task_ids = list(live.open_task_ids)
     return detail
 
 
-def _detail(platform: Platform, actor: Actor, order_id: str) -> tuple[OrderDetail, str]:
-    with platform.sessions() as session:
-        row = visible_order(session, actor, order_id)
-        priced = not carries(actor, row)
-        invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
-        invoice = invoice if priced else None
-        cold = order_cold_chain(session, actor, row)
-        credited = NOTHING if cold.credited is None else cold.credited
-        outstanding = max(Decimal(0), row.total_amount - credited - row.paid_amount)
-        detail = OrderDetail.model_validate(
-            {
-                **_summary(row, actor, credited),  # with status_reason, a column too
-                "outstanding": Money(amount=outstanding, currency=row.currency) if priced else None,
-                "shipments": _shipments(session, row.id, cold.shipments),
-                "invoice": InvoiceView(
-                    invoice_id=invoice.id,
-                    document_id=invoice.document_id,
-                    amount=invoice.amount,
-                    currency=invoice.currency,
-                    due_on=invoice.due_on,
-                    url=f"/orders/{row.id}/invoice",
-                )
-                if invoice
-                else None,
-            }
-        )
-        return detail, row.workflow_id
+def _detail(session: Session, *, actor: Actor, order_id: str) -> tuple[OrderDetail, str]:
+    row = visible_order(session, actor, order_id)
+    priced = not carries(actor, row)
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == row.id))
+    invoice = invoice if priced else None
+    cold = order_cold_chain(session, actor, row)
+    credited = NOTHING if cold.credited is None else cold.credited
+    outstanding = max(Decimal(0), row.total_amount - credited - row.paid_amount)
+    detail = OrderDetail.model_validate(
+        {
+            **_summary(row, actor, credited),  # with status_reason, a column too
+            "outstanding": Money(amount=outstanding, currency=row.currency) if priced else None,
+            "shipments": _shipments(session, row.id, cold.shipments),
+            "invoice": InvoiceView(
+                invoice_id=invoice.id,
+                document_id=invoice.document_id,
+                amount=invoice.amount,
+                currency=invoice.currency,
+                due_on=invoice.due_on,
+                url=f"/orders/{row.id}/invoice",
+            )
+            if invoice
+            else None,
+        }
+    )
+    return detail, row.workflow_id
 
 
 def _shipments(

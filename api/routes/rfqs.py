@@ -9,17 +9,17 @@ invitation and its own quotes. Reads come from the rows the process records, plu
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
-from api.deps import PlatformDep, SessionDep
+from api.deps import PlatformDep, SessionDep, read_then_release
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, descending, paged
 from api.params import IdPath
-from api.platform import Platform
 from api.routes.rfq_access import SourcingActor, visible_rfq
 from contracts.common import Actor, Role
 from contracts.sourcing import (
@@ -119,41 +119,43 @@ def rfq_audience(actor: Actor) -> list[ColumnElement[bool]]:
 
 
 @router.get("/{rfq_id}")
-async def get_rfq(rfq_id: IdPath, actor: SourcingActor, platform: PlatformDep) -> RfqDetail:
+async def get_rfq(
+    rfq_id: IdPath, actor: SourcingActor, session: SessionDep, platform: PlatformDep
+) -> RfqDetail:
     """One RFQ: its lines and terms; for its buyer also every invitation and the live status.
     404 until the process has recorded it (moments after the 202)."""
-    detail, workflow_id = await run_in_threadpool(_detail, platform, actor, rfq_id)
+    read = partial(_detail, actor=actor, rfq_id=rfq_id)
+    detail, workflow_id = await read_then_release(session, read)
     if detail.invitations is not None:
         detail.live = await platform.live_status(workflow_id, RfqView, timeout=_LIVE_TIMEOUT)
     return detail
 
 
-def _detail(platform: Platform, actor: Actor, rfq_id: str) -> tuple[RfqDetail, str]:
-    with platform.sessions() as session:
-        row, mine = visible_rfq(session, actor, rfq_id)
-        body = rfq_input(row)
-        invitations = session.scalars(
-            select(RfqInvitation)
-            .where(RfqInvitation.rfq_id == rfq_id)
-            .order_by(RfqInvitation.supplier_org_id)
-        )
-        detail = RfqDetail(
-            **_summary(row),
-            status_reason=row.status_reason,
-            buyer_org_id=row.buyer_org_id,
-            buyer_legal_name=body.buyer_legal_name,
-            category=row.category,
-            delivery_place=body.delivery_place,
-            incoterm=body.incoterm,
-            payment_terms=body.payment_terms,
-            weights=body.weights,
-            lines=list(body.lines),
-        )
-        if mine is None:
-            detail.invitations = [_invitation(i) for i in invitations]
-        else:
-            detail.my_invitation = _invitation(mine)
-        return detail, row.workflow_id
+def _detail(session: Session, *, actor: Actor, rfq_id: str) -> tuple[RfqDetail, str]:
+    row, mine = visible_rfq(session, actor, rfq_id)
+    body = rfq_input(row)
+    invitations = session.scalars(
+        select(RfqInvitation)
+        .where(RfqInvitation.rfq_id == rfq_id)
+        .order_by(RfqInvitation.supplier_org_id)
+    )
+    detail = RfqDetail(
+        **_summary(row),
+        status_reason=row.status_reason,
+        buyer_org_id=row.buyer_org_id,
+        buyer_legal_name=body.buyer_legal_name,
+        category=row.category,
+        delivery_place=body.delivery_place,
+        incoterm=body.incoterm,
+        payment_terms=body.payment_terms,
+        weights=body.weights,
+        lines=list(body.lines),
+    )
+    if mine is None:
+        detail.invitations = [_invitation(i) for i in invitations]
+    else:
+        detail.my_invitation = _invitation(mine)
+    return detail, row.workflow_id
 
 
 def _summary(row: Rfq) -> dict[str, Any]:

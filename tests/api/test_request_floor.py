@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import SimpleNamespace
 from typing import cast
 
@@ -144,28 +145,46 @@ def test_each_request_gives_its_connection_back(app: FastAPI, api_url: str, buye
     assert engine.pool.checkedout() <= 1
 
 
+def _checkouts(app: FastAPI, request: Callable[[], httpx.Response]) -> tuple[httpx.Response, int]:
+    """``request``'s answer, and how many connections the app took from its pool for it."""
+    pool = app.state.platform.sessions.kw["bind"].pool
+    taken: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        taken.append(_)
+
+    event.listen(pool, "checkout", checked_out)
+    try:
+        return request(), len(taken)
+    finally:
+        event.remove(pool, "checkout", checked_out)
+
+
 def test_a_workbench_page_reads_its_header_on_its_own_connection(
     app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
 ) -> None:
     """The header's counts share the page's session: a second one held a second connection
     for every page."""
     person = Person(api_url)
-    person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
-    pool = app.state.platform.sessions.kw["bind"].pool
-    checkouts: list[object] = []
-
-    def checked_out(*_: object) -> None:
-        checkouts.append(_)
-
-    event.listen(pool, "checkout", checked_out)
     try:
-        page = person.get("/workbench/notifications")
+        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
+        page, taken = _checkouts(app, lambda: person.get("/workbench/notifications"))
     finally:
-        event.remove(pool, "checkout", checked_out)
         person.close()
     assert page.status_code == 200
     assert 'data-testid="open-total"' in page.text  # the header, with its counts
-    assert len(checkouts) == 1
+    assert taken == 1
+
+
+def test_a_detail_read_before_a_live_status_takes_one_connection(
+    app: FastAPI, api_url: str, buyer: Member
+) -> None:
+    """An order's, an RFQ's or a loan's detail is read on the caller's own session, which is
+    closed before the process is asked for its live status."""
+    with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+        for path in ("/orders/ord_missing", "/rfqs/rfq_missing", "/loans/lon_missing"):
+            answer, taken = _checkouts(app, partial(http.get, path))
+            assert (answer.status_code, taken) == (404, 1), path
 
 
 def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(
