@@ -8,6 +8,7 @@ database (the actor's row) or ends a transaction (the session's close) goes to a
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, TypeVar
 
@@ -71,10 +72,34 @@ async def read_then_release(session: Session, read: Callable[[Session], T]) -> T
 
 
 async def get_actor(
-    platform: PlatformDep, session: SessionDep, token: Annotated[str, Depends(oauth2)]
+    request: Request,
+    platform: PlatformDep,
+    session: SessionDep,
+    token: Annotated[str, Depends(oauth2)],
 ) -> Actor:
     """The caller of a bearer token, as the database knows them now."""
-    return await run_in_threadpool(actor_for_token, platform, session, token)
+    release = _waits_elsewhere(request.scope.get("route"))
+    return await run_in_threadpool(_actor, platform, session, token, release)
+
+
+def _actor(platform: Platform, session: Session, token: str, release: bool) -> Actor:
+    try:
+        return actor_for_token(platform, session, token)
+    finally:
+        if release:
+            session.close()
+
+
+def _waits_elsewhere(route: object) -> bool:
+    """Whether the route is ``async`` and reads on sessions of its own, not the request's: it
+    goes on to wait on another system (Temporal, the object store), and the session the
+    caller was read on gives its connection back at once, in the same thread hop, instead of
+    holding it idle in its transaction across the wait (up to the wait's timeout) while the
+    route takes a second one."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not inspect.iscoroutinefunction(dependant.call):
+        return False
+    return not any(d.call is get_session for d in dependant.dependencies)
 
 
 def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:

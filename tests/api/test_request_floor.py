@@ -187,6 +187,33 @@ def test_a_detail_read_before_a_live_status_takes_one_connection(
             assert (answer.status_code, taken) == (404, 1), path
 
 
+def test_an_async_command_holds_one_connection_at_a_time(
+    app: FastAPI, api_url: str, buyer: Member
+) -> None:
+    """A route that reads on sessions of its own and then waits on a process: the session the
+    caller was read on gave its connection back first (it held it idle across the wait)."""
+    pool = app.state.platform.sessions.kw["bind"].pool
+    held = [0, 0]  # now, most
+
+    def taken(*_: object) -> None:
+        held[0] += 1
+        held[1] = max(held)
+
+    def given_back(*_: object) -> None:
+        held[0] -= 1
+
+    event.listen(pool, "checkout", taken)
+    event.listen(pool, "checkin", given_back)
+    try:
+        with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+            answer = http.post("/rfqs/rfq_missing/close", json={"reason": ""})
+    finally:
+        event.remove(pool, "checkout", taken)
+        event.remove(pool, "checkin", given_back)
+    assert answer.status_code == 404
+    assert held == [0, 1]
+
+
 def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(
     sessions: sessionmaker[Session], buyer: Member
 ) -> None:
