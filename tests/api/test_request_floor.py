@@ -176,6 +176,23 @@ def test_a_workbench_page_reads_its_header_on_its_own_connection(
     assert taken == 1
 
 
+def test_workbench_error_pages_give_their_connections_back(
+    app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    """An error page renders its header after the request's session was closed: it reads on
+    a session of its own, closed with the page (one begun again on the closed session was
+    never closed, and 24 such pages emptied the pool)."""
+    person = Person(api_url)
+    try:
+        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
+        pages = [person.get(f"/workbench/catalogue/products/nope-{i}") for i in range(30)]
+    finally:
+        person.close()
+    assert {page.status_code for page in pages} == {404}
+    assert 'data-testid="open-total"' in pages[-1].text  # the header was read
+    assert app.state.platform.sessions.kw["bind"].pool.checkedout() <= 1
+
+
 def test_a_detail_read_before_a_live_status_takes_one_connection(
     app: FastAPI, api_url: str, buyer: Member
 ) -> None:

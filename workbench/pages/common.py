@@ -170,7 +170,7 @@ def navigation(request: Request, actor: Actor) -> dict[str, Any]:
 def _reading(request: Request) -> Iterator[Session]:
     """The page's own session, where its transaction can still read: a second one held a
     second connection for every page (a pool half as deep under load, a ping and the user's
-    row read again); a fresh one after a statement of the page failed."""
+    row read again); a fresh one when the page's is closed (an error page) or failed."""
     shared: Session | None = getattr(request.state, "session", None)
     if shared is not None and _can_read(shared):
         with shared.no_autoflush:  # what the page left unflushed stays the page's
@@ -181,10 +181,11 @@ def _reading(request: Request) -> Iterator[Session]:
 
 
 def _can_read(session: Session) -> bool:
+    """Whether the page's session is still in its transaction and the transaction can read:
+    an error page renders after the request's dependencies have closed it, and a session
+    begun again there would be closed by nothing (its connection lost to the pool)."""
     transaction = session.get_transaction()
-    if transaction is None:
-        return True
-    if not transaction.is_active:
+    if transaction is None or not transaction.is_active:
         return False
     # A failed statement leaves SQLAlchemy's transaction active and PostgreSQL's aborted.
     dbapi = session.connection().connection.dbapi_connection
