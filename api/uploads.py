@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import UploadFile, status
-from sqlalchemy.orm import Session
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import invalid
 from contracts.common import Actor, DocumentRef
 from db.models import Document, new_id
+from db.session import transaction
 from storage.object_store import ObjectStore, put_content
 
 # Declared types are not trusted: the first bytes decide.
@@ -83,3 +85,22 @@ def store_uploads(
         )
     session.flush()
     return refs
+
+
+async def stored(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    uploads: list[CheckedUpload],
+    *,
+    actor: Actor,
+    kind: str,
+) -> dict[str, DocumentRef]:
+    """``store_uploads`` in a transaction of its own, on a worker thread: for an ``async``
+    route, whose event loop the object store's writes would otherwise stop (every request
+    waiting on this one's upload)."""
+
+    def storing() -> dict[str, DocumentRef]:
+        with transaction(sessions) as session:
+            return store_uploads(session, store, uploads, actor=actor, kind=kind)
+
+    return await run_in_threadpool(storing)

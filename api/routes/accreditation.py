@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.common import (
@@ -22,7 +23,7 @@ from api.errors import ProblemError, invalid
 from api.json_input import model_from_json
 from api.platform import Platform
 from api.routes.accreditation_form import ApplicationForm, check_applicant
-from api.uploads import check_upload, store_uploads
+from api.uploads import check_upload, stored
 from contracts.accreditation import (
     AccreditationStatus,
     AccreditationWorkflowInput,
@@ -76,8 +77,7 @@ async def apply(
     """Apply for accreditation (a supplier, or a carrier with its operating licence); answers
     202 and the application's URL while checks run."""
     form = model_from_json(ApplicationForm, application, field="application")
-    with platform.sessions() as session:
-        org = session.get(Organisation, actor.org_id)
+    org = await run_in_threadpool(_organisation, platform, actor.org_id)
     if org is None:
         raise not_found("organisation")
     check_applicant(org, actor, form, has_scan=operating_licence is not None)
@@ -99,9 +99,10 @@ async def apply(
 
     workflow_id = accreditation_workflow_id(actor.org_id)
     application_id = new_id("app")
-    with transaction(platform.sessions) as session:
-        refs = store_uploads(session, platform.store, uploads, actor=actor, kind="accreditation")
-        document_ids = [ref.document_id for ref in refs.values()]
+    refs = await stored(
+        platform.sessions, platform.store, uploads, actor=actor, kind="accreditation"
+    )
+    document_ids = [ref.document_id for ref in refs.values()]
     app_input = ApplyInput(
         application_id=application_id,
         supplier_org_id=actor.org_id,
@@ -136,14 +137,19 @@ async def apply(
     except WorkflowAlreadyStartedError:
         # Definitely not started: its documents must not linger. On an ambiguous failure
         # (timeout, outage) the process may be running and needs them, so they stay.
-        discard_documents(platform, document_ids)
-        raise _already_running(platform, actor.org_id) from None
+        await run_in_threadpool(discard_documents, platform, document_ids)
+        raise await run_in_threadpool(_already_running, platform, actor.org_id) from None
     return Accepted(
         application_id=application_id,
         workflow_id=workflow_id,
         status="checking",
         url=f"/accreditation/applications/{application_id}",
     )
+
+
+def _organisation(platform: Platform, org_id: str) -> Organisation | None:
+    with platform.sessions() as session:
+        return session.get(Organisation, org_id)
 
 
 def discard_documents(platform: Platform, document_ids: list[str]) -> None:

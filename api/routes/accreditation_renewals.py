@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -14,7 +15,7 @@ from api.errors import ProblemError, invalid
 from api.idempotency import update_id
 from api.json_input import model_from_json
 from api.routes.accreditation import MAX_FORM_JSON, ApplicantActor, discard_documents
-from api.uploads import check_upload, store_uploads
+from api.uploads import check_upload, stored
 from contracts.accreditation import (
     CertificateClaim,
     RenewCertificateInput,
@@ -23,7 +24,6 @@ from contracts.accreditation import (
 )
 from contracts.common import Actor, Role, Text
 from contracts.fleet import CarrierLicenceClaim, RenewLicenceInput
-from db.session import transaction
 
 router = APIRouter(prefix="/accreditation", tags=["accreditation"])
 CarrierActor = Annotated[Actor, Depends(require(Role.CARRIER))]
@@ -46,10 +46,9 @@ async def renew_certificate(
     upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
     handle = platform.temporal.get_workflow_handle(accreditation_workflow_id(actor.org_id))
     key = request.headers.get("idempotency-key")
-    with transaction(platform.sessions) as session:
-        refs = store_uploads(
-            session, platform.store, [upload], actor=actor, kind="certificate_renewal"
-        )
+    refs = await stored(
+        platform.sessions, platform.store, [upload], actor=actor, kind="certificate_renewal"
+    )
     try:
         result = await handle.execute_update(
             "submit_renewed_certificate",
@@ -60,7 +59,8 @@ async def renew_certificate(
             id=update_id(actor.user_id, key) if key else None,
         )
     except WorkflowUpdateFailedError:
-        discard_documents(platform, [refs["file"].document_id])  # refused by the validator
+        # refused by the validator
+        await run_in_threadpool(discard_documents, platform, [refs["file"].document_id])
         raise
     return _answer(result, what="certificate")
 
@@ -83,8 +83,9 @@ async def renew_licence(
     upload = await check_upload(file, field="file", max_bytes=platform.settings.max_upload_bytes)
     handle = platform.temporal.get_workflow_handle(accreditation_workflow_id(actor.org_id))
     key = request.headers.get("idempotency-key")
-    with transaction(platform.sessions) as session:
-        refs = store_uploads(session, platform.store, [upload], actor=actor, kind="licence_renewal")
+    refs = await stored(
+        platform.sessions, platform.store, [upload], actor=actor, kind="licence_renewal"
+    )
     try:
         result = await handle.execute_update(
             "submit_renewed_licence",
@@ -93,7 +94,8 @@ async def renew_licence(
             id=update_id(actor.user_id, key) if key else None,
         )
     except WorkflowUpdateFailedError:
-        discard_documents(platform, [refs["file"].document_id])  # refused by the validator
+        # refused by the validator
+        await run_in_threadpool(discard_documents, platform, [refs["file"].document_id])
         raise
     return _answer(result, what="licence")
 

@@ -242,10 +242,12 @@ def get_import(import_id: IdPath, actor: SupplierActor, session: SessionDep) -> 
 
 
 @router.get("/imports/{import_id}/errors", response_class=Response, responses=SHEET)
-def download_errors(import_id: IdPath, actor: SupplierActor, platform: PlatformDep) -> Response:
+def download_errors(
+    import_id: IdPath, actor: SupplierActor, session: SessionDep, platform: PlatformDep
+) -> Response:
     """The bad rows as uploaded with an error column: correct them and import this file."""
-    with platform.sessions() as session:
-        row = _own_import(session, actor, import_id)
+    row = _own_import(session, actor, import_id)
+    session.close()  # its connection back before the object store is read
     if row.errors_key is None:
         raise not_found("error sheet")
     kind = SheetFormat(row.format)

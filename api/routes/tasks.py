@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,7 +12,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
+from api.deps import (
+    CurrentActor,
+    PlatformDep,
+    SessionDep,
+    is_operator,
+    not_found,
+    read_then_release,
+)
 from api.errors import invalid
 from api.idempotency import update_id
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Listing, Page, ascending, loaded, paged
@@ -163,6 +171,27 @@ async def decide(
     )
 
 
+def _checked(
+    session: Session,
+    *,
+    actor: Actor,
+    task_id: str,
+    decision: DecisionRequest,
+    second_factor: Callable[[], None],
+) -> str:
+    """The process of a task the caller may decide so (on a thread: these are reads, and the
+    second factor's too); its connection is given back before the process is asked."""
+    row = visible_task(session, actor, task_id)
+    if row.kind in SECOND_FACTOR_TASK_KINDS:
+        second_factor()
+    carrier = decision.choices.get(CARRIER_CHOICE)
+    if row.kind == CONFIRMATION_TASK and decision.outcome == "confirm" and carrier:
+        problem = carrier_choice_problem(session, row.subject_id, carrier)
+        if problem is not None:
+            raise invalid(f"choices.{CARRIER_CHOICE}", problem.removeprefix("carrier: "))
+    return row.workflow_id
+
+
 async def decide_task(
     platform: Platform,
     session: Session,
@@ -176,16 +205,8 @@ async def decide_task(
     """Send a decision to the task's process, for the API and the workbench alike: the task
     must be the caller's to see, ``second_factor`` is asked when the task moves money, and the
     process's own validator has the last word (its refusal raises WorkflowUpdateFailedError)."""
-    row = visible_task(session, actor, task_id)
-    if row.kind in SECOND_FACTOR_TASK_KINDS:
-        second_factor()
-    carrier = decision.choices.get(CARRIER_CHOICE)
-    if row.kind == CONFIRMATION_TASK and decision.outcome == "confirm" and carrier:
-        problem = carrier_choice_problem(session, row.subject_id, carrier)
-        if problem is not None:
-            raise invalid(f"choices.{CARRIER_CHOICE}", problem.removeprefix("carrier: "))
-    workflow_id = row.workflow_id
-    session.close()  # do not hold a connection while the workflow works
+    checks = partial(_checked, actor=actor, task_id=task_id, decision=decision)
+    workflow_id = await read_then_release(session, partial(checks, second_factor=second_factor))
     handle = platform.temporal.get_workflow_handle(workflow_id)
     answer: TaskAnswer = await handle.execute_update(
         "decide_task",

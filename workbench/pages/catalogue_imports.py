@@ -71,10 +71,12 @@ def template(
 
 
 @router.get("/catalogue/imports/{import_id}/errors", response_class=Response)
-def error_sheet(import_id: IdPath, actor: PageActor, platform: PlatformDep) -> Response:
+def error_sheet(
+    import_id: IdPath, actor: PageActor, session: SessionDep, platform: PlatformDep
+) -> Response:
     """The import's error sheet, as ``GET /catalogue/imports/{id}/errors``."""
     require(Role.SUPPLIER)(actor)  # SupplierActor
-    return download_errors(import_id, actor, platform)
+    return download_errors(import_id, actor, session, platform)
 
 
 @router.post("/catalogue/imports", dependencies=[CsrfChecked])
