@@ -41,17 +41,14 @@ class CellReading:
         text = self.values.get(key) if text is None else text
         if text is None:
             return None
-        folded = unicodedata.normalize("NFKC", text).strip()
-        if _GROUPED.match(folded):
-            folded = folded.replace(",", "")
-        try:
-            value = Decimal(folded)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+        value = _decimal(text)
+        if value is None:
             self.refuse(key, "must be a number")
             return None
-        return value
+        if not _bounded(value):
+            self.refuse(key, BOUNDS_RULE)
+            return None
+        return _plainly(value)
 
     def rate(self, key: str) -> Decimal:
         text = unicodedata.normalize("NFKC", self.values.get(key, "")).strip()
@@ -66,9 +63,9 @@ class CellReading:
         quantities = [first]
         for pair in filter(None, (p.strip() for p in _PAIRS.split(text))):
             parts = re.split(r"[:：=]", unicodedata.normalize("NFKC", pair))
-            try:
-                quantity, price = (Decimal(part.strip().replace(",", "")) for part in parts)
-            except (ValueError, InvalidOperation):
+            read = [_decimal(part.replace(",", "")) for part in parts]
+            quantity, price = read if len(read) == 2 else (None, None)
+            if quantity is None or price is None or not (_bounded(quantity) and _bounded(price)):
                 self.refuse("volume_prices", f"{pair!r} is not quantity:unit price (100:11.80)")
                 continue
             if quantity <= quantities[-1]:
@@ -78,7 +75,7 @@ class CellReading:
                 )
                 continue
             quantities.append(quantity)
-            breaks.append({"min_quantity": quantity, "unit_price": price})
+            breaks.append({"min_quantity": _plainly(quantity), "unit_price": _plainly(price)})
         return breaks
 
     def regions(self) -> list[str]:
@@ -121,6 +118,42 @@ class CellReading:
     def packing_group(self) -> str | None:
         text = unicodedata.normalize("NFKC", self.values.get("packing_group", "")).strip()
         return {"1": "I", "2": "II", "3": "III"}.get(text, text.upper()) or None
+
+
+# A figure's magnitude, bounded before anything computes with it: ``1e999999999`` is a valid
+# Decimal, and turning it into an integer (a lead time) took the import's worker for ever.
+# Every column's own range is far inside these bounds and is checked after.
+MOST_DIGITS = 15  # before the point
+MOST_PLACES = 12  # after it
+BOUNDS_RULE = "must have at most 15 digits before the point and 12 after"
+
+
+def _decimal(text: str) -> Decimal | None:
+    """``text`` as a finite number (full-width folded, ``1,500`` read as 1500); None when it
+    is not one."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if _GROUPED.match(folded):
+        folded = folded.replace(",", "")
+    try:
+        value = Decimal(folded)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _bounded(value: Decimal) -> bool:
+    if value.is_zero():
+        return True
+    if not -MOST_PLACES <= value.adjusted() < MOST_DIGITS:
+        return False  # checked first: normalising 1e999999999 overflows
+    return int(value.normalize().as_tuple().exponent) >= -MOST_PLACES
+
+
+def _plainly(value: Decimal) -> Decimal:
+    """A bounded figure as a supplier means it: ``1E+2`` as 100, ``-0`` as 0."""
+    if value.is_zero():
+        return Decimal(0)
+    return value.quantize(Decimal(1)) if int(value.as_tuple().exponent) > 0 else value
 
 
 def _plain(amount: Decimal) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from contracts.catalogue import AttributeKind, AttributeSpec
+from rules.catalogue_cells import BOUNDS_RULE
 from rules.catalogue_listing import CheckedListing
 from rules.catalogue_sheet import (
     CellProblem,
@@ -119,6 +120,16 @@ def test_every_problem_of_a_row_is_named_by_its_column_at_once() -> None:
             "'100-11' is not quantity:unit price",
         ),
         ({"tax_rate": "130%"}, "税率 Tax rate", "Input should be less than or equal to 1"),
+        # A figure of absurd magnitude is refused as it is read: made an integer (a lead
+        # time), 1e999999999 took the import's worker for ever.
+        ({"lead_time_days": "1e999999999"}, "交货期(天) Lead time (days) *", BOUNDS_RULE),
+        ({"stock": "1e-999999999"}, "库存 Stock *", BOUNDS_RULE),
+        ({"volume_prices": "NaN:1"}, "阶梯价 Volume prices", "'NaN:1' is not quantity:unit price"),
+        (
+            {"volume_prices": "100:sNaN"},
+            "阶梯价 Volume prices",
+            "'100:sNaN' is not quantity:unit price",
+        ),
     ],
     ids=[
         "negative-price",
@@ -127,6 +138,10 @@ def test_every_problem_of_a_row_is_named_by_its_column_at_once() -> None:
         "required-spec",
         "bad-pair",
         "tax-over-100",
+        "huge-lead-time",
+        "tiny-stock",
+        "nan-quantity",
+        "snan-price",
     ],
 )
 def test_the_listing_rules_are_named_by_column(
