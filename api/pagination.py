@@ -26,6 +26,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -49,6 +50,7 @@ from sqlalchemy.orm.base import instance_state
 
 from api.errors import invalid
 from contracts.common import Line
+from rules.figures import bounded
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -98,12 +100,33 @@ def _int_parser(bits: int) -> Callable[[object], int]:
     return parse
 
 
-def _str_parser(max_length: int | None) -> Callable[[object], str]:
+def line_parser(max_length: int | None) -> Callable[[object], str]:
+    """A cursor's text: a single line (no control character or lone surrogate) of at most
+    ``max_length`` characters."""
+
     def parse(value: object) -> str:
         text = _LINE.validate_python(value, strict=True)
         if max_length is not None and len(text) > max_length:
             raise ValueError("longer than its column")
         return text
+
+    return parse
+
+
+def decimal_parser(*, digits: int, places: int) -> Callable[[object], Decimal]:
+    """A cursor's number, written as text: finite and within ``digits`` and ``places``
+    (``rules.figures``); a forged 1e999999 overflowed PostgreSQL's ``numeric``."""
+
+    def parse(value: object) -> Decimal:
+        if not isinstance(value, str):
+            raise ValueError("not a decimal")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError("not a decimal") from None
+        if not bounded(number, digits=digits, places=places):
+            raise ValueError("not a decimal of its column")
+        return number
 
     return parse
 
@@ -135,7 +158,7 @@ def _column_key(column: InstrumentedAttribute[Any], *, descending: bool, nulls_a
     elif isinstance(kind, Integer):
         parse = _int_parser(32)
     elif isinstance(kind, String):
-        parse = _str_parser(kind.length)
+        parse = line_parser(kind.length)
     else:
         raise TypeError(f"no cursor for a {kind!r} column")
     if nulls_as is None:

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from rules.catalogue_listing import Problem
+from rules.figures import bounded
 from rules.provinces import NAMES, WHOLE_MAINLAND
 
 # A province's code by its short Chinese name (江苏 → CN-JS).
@@ -120,9 +121,8 @@ class CellReading:
         return {"1": "I", "2": "II", "3": "III"}.get(text, text.upper()) or None
 
 
-# A figure's magnitude, bounded before anything computes with it: ``1e999999999`` is a valid
-# Decimal, and turning it into an integer (a lead time) took the import's worker for ever.
-# Every column's own range is far inside these bounds and is checked after.
+# A figure's magnitude, bounded as it is read (``rules.figures``); every column's own range is
+# far inside these bounds and is checked after.
 MOST_DIGITS = 15  # before the point
 MOST_PLACES = 12  # after it
 BOUNDS_RULE = "must have at most 15 digits before the point and 12 after"
@@ -142,11 +142,7 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def _bounded(value: Decimal) -> bool:
-    if value.is_zero():
-        return True
-    if not -MOST_PLACES <= value.adjusted() < MOST_DIGITS:
-        return False  # checked first: normalising 1e999999999 overflows
-    return int(value.normalize().as_tuple().exponent) >= -MOST_PLACES
+    return bounded(value, digits=MOST_DIGITS, places=MOST_PLACES)
 
 
 def _plainly(value: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ sort order, and another order's is refused naming ``cursor``.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import attrgetter
 from typing import Annotated
 
@@ -24,7 +24,8 @@ from sqlalchemy import literal_column, select
 
 from api.deps import CurrentActor, SessionDep
 from api.errors import invalid
-from api.pagination import MAX_CURSOR, Key, Keyset, Page
+from api.pagination import MAX_CURSOR, Key, Keyset, Page, decimal_parser, line_parser
+from api.params import MAX_ID
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Line, Money
 from db.catalogue import CatalogueCategory
@@ -42,27 +43,16 @@ MAX_WORDS = 12
 Price = Annotated[Decimal | None, Query(ge=0, max_digits=18, decimal_places=4)]
 
 
-def _decimal(value: object) -> Decimal:
-    if not isinstance(value, str):
-        raise ValueError("not a decimal")
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ValueError("not a decimal") from None
-
-
 def _int(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
         raise ValueError("not a lead time")
     return value
 
 
-def _product_id(value: object) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 40:
-        raise ValueError("not a product id")
-    return value
-
-
+# A score is rounded to six places; a price has four (its offers' column), either well under
+# 10^14; a product id is an id.
+_decimal = decimal_parser(digits=14, places=6)
+_product_id = line_parser(MAX_ID)
 _ID = Key(literal_column("id"), attrgetter("product_id"), _product_id)
 
 

@@ -7,6 +7,7 @@ narrowed to it, since the database is shared.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -383,6 +384,10 @@ async def test_keyset_pages_neither_repeat_nor_skip(catalogue: Catalogue) -> Non
         assert pages == whole
 
 
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
 async def test_bad_requests_name_their_field(catalogue: Catalogue) -> None:
     async def refused(**params: Any) -> str:
         response = await catalogue.buyer.http.get("/catalogue/search", params=params)
@@ -398,6 +403,17 @@ async def test_bad_requests_name_their_field(catalogue: Catalogue) -> None:
     )
     cursor = first.json()["next_cursor"]
     assert await refused(category=catalogue.category, sort="price", cursor=cursor) == "cursor"
+    # Forged cursors: numbers past PostgreSQL's numeric, and ids it cannot hold, were 500s.
+    for keyset, key in [
+        ("catalogue-search-price", ["1e999999", "prd_x"]),
+        ("catalogue-search-price", ["1e-999999", "prd_x"]),
+        ("catalogue-search-price", ["NaN", "prd_x"]),
+        ("catalogue-search", ["1", "prd_\\u0000"]),
+        ("catalogue-search", ["1", "prd_\\ud800"]),
+    ]:
+        sort = "price" if keyset.endswith("price") else "relevance"
+        forged = _cursor(f'["{keyset}", "{key[0]}", "{key[1]}"]')
+        assert await refused(category=catalogue.category, sort=sort, cursor=forged) == "cursor"
     assert await refused(q="x", sort="newest") == "sort"
     anonymous = await catalogue.buyer.http.get(
         "/catalogue/search", params={"q": "x"}, headers={"Authorization": ""}
