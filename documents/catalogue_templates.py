@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
@@ -133,9 +134,17 @@ def error_sheet(
     book = Workbook(write_only=True)
     sheet = book.create_sheet(DATA_SHEET)
     for line in table:
-        # What a CSV cell may hold and a worksheet may not (controls) shows as U+FFFD.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) for cell in line])
+        sheet.append([_text(sheet, cell) for cell in line])
     return _saved(book)
+
+
+def _text(sheet: Worksheet, value: str) -> WriteOnlyCell:
+    """A cell holding ``value`` as the supplier wrote it: text, even when it begins with ``=``
+    (written as given, ``=1+1`` was a live formula, and read back empty); what a CSV cell may
+    hold and a worksheet may not (controls) shows as U+FFFD."""
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell.data_type = "s"
+    return cell
 
 
 def _csv(rows: Iterable[Sequence[str]]) -> bytes:

@@ -94,7 +94,14 @@ def test_templates_and_error_sheets_read_back_in_both_formats() -> None:
     category = SheetCategory("screwdrivers", "螺丝刀", "Screwdrivers")
     cols = columns(())
     example = example_row(cols, valid_until=date(2030, 1, 1))
-    bad = [BadRow(5, {"sku": "SD-9", "name": "坏\x07行"}, ["单价 Unit price *: must be a number"])]
+    # A cell beginning with "=" is the supplier's text: as a live formula it read back empty.
+    bad = [
+        BadRow(
+            5,
+            {"sku": "SD-9", "name": "坏\x07行", "model": "=1+1"},
+            ["单价 Unit price *: must be a number"],
+        )
+    ]
     for kind in SheetFormat:
         rows = list(read_rows(template(category, cols, example, kind), kind))
         assert [number for number, _ in rows] == [1, 2, 3]
@@ -103,4 +110,5 @@ def test_templates_and_error_sheets_read_back_in_both_formats() -> None:
         sheet = list(read_rows(error_sheet(category, cols, bad, kind), kind))
         assert sheet[1][1][-1] == "错误 Errors"
         assert sheet[2][1][0] == "SD-9"
+        assert "=1+1" in sheet[2][1]
         assert sheet[2][1][-1] == "第 5 行 row 5: 单价 Unit price *: must be a number"
