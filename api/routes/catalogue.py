@@ -90,7 +90,7 @@ def checked(session: Session, listing: ProductListing) -> CheckedListing:
     return result
 
 
-@router.put("/listings/{sku}")
+@router.put("/listings/{sku:path}")  # a SKU may hold "/" (contracts.catalogue.Sku)
 def put_listing(
     sku: IdPath,
     body: ProductListing,
@@ -122,12 +122,12 @@ def list_own_offers(
     return [_listing_view(row) for row in page.rows(session, query)]
 
 
-@router.get("/offers/{sku}")
+@router.get("/offers/{sku:path}")
 def get_own_offer(sku: IdPath, actor: SupplierActor, session: SessionDep) -> ListingView:
     return _listing_view(_own_offer(session, actor, sku))
 
 
-@router.delete("/offers/{sku}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/offers/{sku:path}", status_code=status.HTTP_204_NO_CONTENT)
 def withdraw_offer(sku: IdPath, actor: SupplierActor, platform: PlatformDep) -> None:
     """Withdraw an offer: buyers no longer see it; orders placed from it keep their terms."""
     with transaction(platform.sessions) as session:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -145,7 +146,7 @@ async def test_only_ops_keep_categories_and_bad_units_are_named(people: People) 
 
 async def test_a_sku_listed_again_updates_its_offer_in_place(people: People) -> None:
     await made_category(people)
-    sku = f"SD-{uuid.uuid4().hex[:6]}"
+    sku = f"SD/{uuid.uuid4().hex[:6]}"  # a SKU may hold "/", and is still reached by its path
     first = await people.supplier.http.put(f"/catalogue/listings/{sku}", json=listing(people, sku))
     assert first.status_code == 201, first.text
     cheaper = listing(people, sku)
@@ -159,6 +160,9 @@ async def test_a_sku_listed_again_updates_its_offer_in_place(people: People) -> 
     assert product.json()["attributes"] == {"length": "100", "tip": "Phillips"}
     own = await people.supplier.http.get("/catalogue/offers")
     assert [o["sku"] for o in own.json()].count(sku) == 1
+    encoded = f"/catalogue/offers/{quote(sku, safe='')}"
+    assert (await people.supplier.http.get(encoded)).json()["offer_id"] == body["offer_id"]
+    assert (await people.supplier.http.delete(encoded)).status_code == 204
 
 
 async def test_suppliers_share_a_product_but_not_its_description_or_their_offers(
