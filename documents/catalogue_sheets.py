@@ -34,6 +34,10 @@ from contracts.catalogue_import import SheetFormat
 README_SHEET = "说明 Readme"
 MAX_EXPANDED_BYTES = 1024 * 1024 * 1024  # XML a workbook may unpack to (a 100,000-row sheet
 # with inline strings is about 110 MB)
+# A sheet of 100,000 rows holds texts in a few of its columns: 2 million distinct ones is more
+# than any; a cell far to the right (Excel's last column is 16,384) made every row that long.
+MAX_SHARED_STRINGS = 2_000_000
+MAX_COLUMNS = 1_024
 _SHEET_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 _DATE_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
@@ -198,9 +202,18 @@ class _Workbook:
         return False
 
     def shared_strings(self) -> list[str]:
+        """The workbook's texts, each item cleared once read (kept, 5 million tiny ones held
+        1.3 GB), and at most ``MAX_SHARED_STRINGS`` of them."""
         if not self.has("xl/sharedStrings.xml"):
             return []
-        return [_text(si) for si in self.elements("xl/sharedStrings.xml") if _local(si.tag) == "si"]
+        texts: list[str] = []
+        for item in self.elements("xl/sharedStrings.xml"):
+            if _local(item.tag) == "si":
+                if len(texts) == MAX_SHARED_STRINGS:
+                    raise UnreadableSheet(f"holds more than {MAX_SHARED_STRINGS:,} texts")
+                texts.append(_text(item))
+                item.clear()
+        return texts
 
     def date_styles(self) -> frozenset[int]:
         """Indexes of the cell formats that show a number as a date."""
@@ -292,6 +305,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
                     if name == "c":
                         reference = element.get("r")
                         position = _column(reference) if reference else len(cells)
+                        if position >= MAX_COLUMNS:
+                            raise UnreadableSheet(
+                                f"has a cell beyond its first {MAX_COLUMNS:,} columns ({reference})"
+                            )
                         cells[position] = _cell(element, strings, dates, epoch)
                     elif name == "row":
                         given = element.get("r")

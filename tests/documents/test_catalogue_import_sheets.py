@@ -14,13 +14,20 @@ import pytest
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from contracts.catalogue_import import SheetFormat
-from documents.catalogue_sheets import UnreadableSheet, count_rows, read_rows, sniff
+from documents import catalogue_sheets
+from documents.catalogue_sheets import (
+    MAX_COLUMNS,
+    UnreadableSheet,
+    count_rows,
+    read_rows,
+    sniff,
+)
 from documents.catalogue_templates import BadRow, SheetCategory, error_sheet, template
 from rules.catalogue_sheet import columns, example_row
 
 
 def workbook(*, date1904: bool = False) -> bytes:
-    book = Workbook()  # the normal mode writes shared strings, as Excel does
+    book = Workbook()  # its texts written inline (openpyxl 3.1); Excel shares them
     book.epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
     readme = book.active
     readme.title = "说明 Readme"
@@ -88,6 +95,31 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
         archive.writestr("word/document.xml", "<w/>")
     with pytest.raises(UnreadableSheet, match=re.escape("is a zip file but not an .xlsx workbook")):
         sniff(out.getvalue())
+
+
+def _saved(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_too_wide_or_holding_too_many_texts_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 2 KB workbook with a cell at column CZZZZZ took 22 s to read (every row made that
+    long), and one of 5 million tiny texts 1.3 GB."""
+    wide = Workbook()
+    wide.active.append(["sku", "name"])
+    wide.active.cell(row=2, column=MAX_COLUMNS + 1, value="x")
+    with pytest.raises(UnreadableSheet, match="beyond its first 1,024 columns"):
+        list(read_rows(_saved(wide), SheetFormat.XLSX))
+    wordy = io.BytesIO(_saved(Workbook()))  # this openpyxl writes its texts inline
+    with zipfile.ZipFile(wordy, "a") as archive:
+        items = "".join(f"<si><t>text {i}</t></si>" for i in range(5))
+        archive.writestr("xl/sharedStrings.xml", f"<sst>{items}</sst>")
+    monkeypatch.setattr(catalogue_sheets, "MAX_SHARED_STRINGS", 4)
+    with pytest.raises(UnreadableSheet, match="more than 4 texts"):
+        list(read_rows(wordy.getvalue(), SheetFormat.XLSX))
 
 
 def test_templates_and_error_sheets_read_back_in_both_formats() -> None:
