@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date
 
 from temporalio.exceptions import ApplicationError
 
@@ -38,6 +39,7 @@ from rules.catalogue_sheet import (
     read_head,
     row_values,
 )
+from rules.waybill_parties import china_today
 from stack.process_pools import SpawnedPool
 
 CHUNK = 2_000  # rows checked together, in place or by a process
@@ -85,12 +87,18 @@ def checked_chunk(
     category_id: str,
     specs: tuple[AttributeSpec, ...],
     headers_by_key: dict[str, str],
+    today: date | None = None,
 ) -> list[Checked]:
     """Each row of ``chunk`` checked: its batch line (JSON bytes), or its problems."""
     results: list[Checked] = []
     for number, values in chunk:
         checked = check_row(
-            values, row=number, category_id=category_id, specs=specs, headers_by_key=headers_by_key
+            values,
+            row=number,
+            category_id=category_id,
+            specs=specs,
+            headers_by_key=headers_by_key,
+            today=today,
         )
         if isinstance(checked, CheckedListing):
             line = {"row": number} | listing_rows(checked)
@@ -110,6 +118,7 @@ def check_file(
 ) -> FileCheck:
     """Every row of the file checked; ``progress`` told the rows checked now and then."""
     found = FileCheck()
+    today = china_today()
     cols = columns(specs)
     headers_by_key = {c.key: c.header for c in cols}
     skus: dict[str, list[int]] = defaultdict(list)
@@ -132,10 +141,10 @@ def check_file(
     def send(chunk: list[tuple[int, Values]]) -> None:
         if pool is None or (not pending and found.rows_total < IN_PLACE_BELOW):
             # A small file (or no processes): checked here, no process start-up to wait for.
-            take(chunk, checked_chunk(chunk, category_id, specs, headers_by_key))
+            take(chunk, checked_chunk(chunk, category_id, specs, headers_by_key, today))
             return
         pending.append(
-            (chunk, pool.submit(checked_chunk, chunk, category_id, specs, headers_by_key))
+            (chunk, pool.submit(checked_chunk, chunk, category_id, specs, headers_by_key, today))
         )
         while len(pending) > in_flight:
             done, future = pending.popleft()

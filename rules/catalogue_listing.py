@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from contracts.catalogue import AttributeKind, AttributeSpec, ProductListing
+from contracts.catalogue import AttributeKind, AttributeSpec, OfferTerms, ProductListing
 from rules.dangerous_goods import entries, un_number_problem
+from rules.provinces import PROVINCES, WHOLE_MAINLAND
 
 # unit -> (dimension, factor to the dimension's base unit); Chinese names are aliases.
 UNITS: dict[str, tuple[str, Decimal]] = {
@@ -144,10 +146,11 @@ def identity_key(text: str) -> str:
 
 
 def check_listing(
-    listing: ProductListing, specs: tuple[AttributeSpec, ...]
+    listing: ProductListing, specs: tuple[AttributeSpec, ...], *, today: date | None = None
 ) -> CheckedListing | list[Problem]:
-    """The listing made canonical against its category's specifications, or every problem."""
-    problems: list[Problem] = []
+    """The listing made canonical against its category's specifications, or every problem
+    (``today``: an offer valid only until before it is refused, as one no buyer would see)."""
+    problems = _identity_problems(listing) + _offer_problems(listing.offer, today)
     attributes: dict[str, str] = {}
     by_key = {spec.key: spec for spec in specs}
     for key in listing.attributes:
@@ -177,6 +180,29 @@ def check_listing(
         return problems
     units = {spec.key: spec.unit for spec in specs if spec.unit is not None}
     return CheckedListing(listing, attributes, hazard_class, units)
+
+
+def _identity_problems(listing: ProductListing) -> list[Problem]:
+    """A brand and a model of punctuation or invisible characters alone compare equal to any
+    other such (``identity_key``): "!!!" and "—" of two suppliers were one product."""
+    return [
+        Problem(name, "must hold a letter or a digit")
+        for name, text in (("brand", listing.brand), ("model", listing.model))
+        if not identity_key(text)
+    ]
+
+
+def _offer_problems(offer: OfferTerms, today: date | None) -> list[Problem]:
+    problems = []
+    regions = offer.delivery_regions
+    for i, region in enumerate(regions):
+        if region != WHOLE_MAINLAND and region not in PROVINCES:
+            problems.append(Problem(f"offer.delivery_regions.{i}", f"{region} is not a province"))
+        elif region in regions[:i]:
+            problems.append(Problem(f"offer.delivery_regions.{i}", f"{region} is named twice"))
+    if today is not None and offer.valid_until < today:
+        problems.append(Problem("offer.valid_until", f"must not be before today ({today})"))
+    return problems
 
 
 def _hazard_class(listing: ProductListing, problems: list[Problem]) -> str | None:

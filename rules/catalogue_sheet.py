@@ -243,6 +243,7 @@ def check_row(
     category_id: str,
     specs: tuple[AttributeSpec, ...],
     headers_by_key: Mapping[str, str],
+    today: date | None = None,
 ) -> CheckedListing | list[CellProblem]:
     """A row made a checked listing, or every problem with it named by row and column (one a
     column: a cell that cannot be read is not checked again by the rules behind)."""
@@ -264,7 +265,7 @@ def check_row(
         else:
             listing = ProductListing.model_construct(**{**body, "offer": _PASSING_OFFER})
     if listing is not None:
-        checked = check_listing(listing, specs)
+        checked = check_listing(listing, specs, today=today)
         if isinstance(checked, CheckedListing):
             if not problems:
                 return checked

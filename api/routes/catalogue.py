@@ -81,7 +81,7 @@ def checked(session: Session, listing: ProductListing) -> CheckedListing:
     category = session.get(CatalogueCategory, listing.category_id)
     if category is None:
         raise invalid("category_id", f"no category {listing.category_id}")
-    result = check_listing(listing, category_specs(category))
+    result = check_listing(listing, category_specs(category), today=china_today())
     if isinstance(result, list):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -110,6 +110,26 @@ def test_an_moq_above_a_stated_stock_is_refused() -> None:
     passed(check_listing(listing(offer=made_to_order), SPECS))
 
 
+def test_a_listing_no_buyer_could_tell_apart_or_reach_is_refused() -> None:
+    """Found by a hostile client: a brand "!!!" and one "—" were one product; CN-XX and a
+    province named twice were stored; an offer valid until 2000 was listed, never shown."""
+    offer = listing().offer.model_dump()
+    bad = listing(
+        brand="!!!",
+        model="\u200b",
+        offer=offer
+        | {"delivery_regions": ["CN-JS", "CN-XX", "CN-JS"], "valid_until": "2000-01-01"},
+    )
+    assert check_listing(bad, SPECS, today=date(2026, 12, 6)) == [
+        Problem("brand", "must hold a letter or a digit"),
+        Problem("model", "must hold a letter or a digit"),
+        Problem("offer.delivery_regions.1", "CN-XX is not a province"),
+        Problem("offer.delivery_regions.2", "CN-JS is named twice"),
+        Problem("offer.valid_until", "must not be before today (2026-12-06)"),
+    ]
+    passed(check_listing(listing(brand="3M", model="-1-"), SPECS, today=date(2026, 12, 6)))
+
+
 def test_identity_ignores_width_case_and_separators() -> None:
     assert identity_key("STHT-65") == identity_key("stht 65") == identity_key(wide("STHT65"))
     assert identity_key("STHT-65") != identity_key("STHT-66")
