@@ -6,6 +6,7 @@ cases are in ``tests/db/test_catalogue_walk.py``.
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 from typing import Any
@@ -238,8 +239,10 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
         (walked,) = [(q, p) for q, p in statements if "steps" in q]
         counting = _explain(session, *counted)
         walking = _explain(session, *walked)
-    # The category's or the word's sample index, whichever the planner deems narrower.
-    assert "sample on products" in counting and "Seq Scan" not in counting, counting
+    # The category's or the word's sample index, whichever the planner deems narrower, read
+    # by index or by bitmap as the statistics (other tests' products too) make it cheaper.
+    sample_index = r"(Index Scan using|Bitmap Index Scan on) ix_products_\w+_sample"
+    assert re.search(sample_index, counting) and "Seq Scan" not in counting, counting
     assert "Index Scan using ix_catalogue_product_prices_price" in walking, walking
     assert "Index Scan using products_pkey" in walking, walking
     assert "Hash" not in walking and "Bitmap" not in walking, walking
