@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from api.catalogue_selection import Province, buyer_organisation, check_delivery
 from api.deps import PlatformDep, SessionDep, not_found
 from api.errors import invalid
 from api.idempotency import keyed_digest
-from api.params import IdPath
+from api.params import MAX_INT4, IdPath
 from api.platform import Platform
 from api.routes.rfq_access import BuyerActor, SourcingActor
 from api.routes.rfq_opening import check_currency
@@ -51,13 +51,22 @@ OfferId = Annotated[Line, Field(min_length=1, max_length=40)]
 
 
 class OrderLine(BaseModel):
+    """An offer and how many; ``revision`` the offer's as the buyer compared it, to be refused
+    (409) rather than ordered at terms changed since. Fields it does not know are refused:
+    a ``unit_price`` sent was ignored, and the order made at another price than the one seen."""
+
+    model_config = ConfigDict(extra="forbid")
+
     offer_id: OfferId
     quantity: Quantity
+    revision: Annotated[int, Field(ge=1, le=MAX_INT4)] | None = None
 
 
 class CatalogueOrderRequest(BaseModel):
     """Offers of one supplier, each at most once; ``needed_by`` refuses offers that cannot
     arrive by then (left out, the contract's delivery date is the longest lead time's)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     delivery_region: Province  # ISO 3166-2:CN, e.g. CN-SH
@@ -186,6 +195,13 @@ def _offers(session: Session, body: CatalogueOrderRequest, today: date) -> list[
             )
         if line.offer_id in ids[:i]:
             raise invalid(f"{field}.offer_id", f"{line.offer_id} is ordered twice")
+        if line.revision is not None and line.revision != offer.facts.revision:
+            raise invalid(
+                f"{field}.revision",
+                f"the offer changed since revision {line.revision} (now {offer.facts.revision}): "
+                "compare again",
+                code=status.HTTP_409_CONFLICT,
+            )
         terms, first = offer.facts.terms, (offers[0] if offers else offer)
         if offer.facts.supplier_org_id != first.facts.supplier_org_id:
             raise invalid(

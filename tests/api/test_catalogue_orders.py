@@ -166,6 +166,22 @@ async def test_orders_the_offers_cannot_cover_are_refused_naming_the_field(
     assert refused.json()["errors"][0]["field"] == field
 
 
+async def test_an_order_is_at_the_terms_the_buyer_saw_or_refused(shop: Shop) -> None:
+    """Found by a hostile client: re-listed at ten times the price after the buyer compared,
+    the offer was ordered at the new price, and a unit_price sent was silently ignored."""
+    line = {"offer_id": shop.offer_id, "quantity": "20"}
+    changed = await shop.buyer.http.post(
+        "/catalogue/orders", json=order() | {"lines": [line | {"revision": 99}]}
+    )
+    assert changed.status_code == 409, changed.text
+    assert changed.json()["errors"][0]["field"] == "lines.0.revision"
+    priced = await shop.buyer.http.post(
+        "/catalogue/orders", json=order() | {"lines": [line | {"unit_price": "20"}]}
+    )
+    assert priced.status_code == 422, priced.text
+    assert priced.json()["errors"][0]["field"] == "lines.0.unit_price"
+
+
 async def test_suppliers_people_cannot_order_as_buyers(shop: Shop) -> None:
     refused = await shop.rival.http.post("/catalogue/orders", json=order((shop.offer_id, "20")))
     assert refused.status_code == 403

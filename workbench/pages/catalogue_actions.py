@@ -49,14 +49,15 @@ async def order_now(
     delivery_place: FormLine,
     needed_by: Annotated[Line, Form(max_length=10)] = "",
     idempotency_key: Annotated[Line, Form(max_length=64)] = "",
+    revision: Annotated[Line, Form(max_length=10)] = "",
 ) -> HTMLResponse:
-    """Order an offer from the comparison, as ``POST /catalogue/orders``; the page shows the
-    accepted purchase and links its status."""
+    """Order an offer from the comparison, as ``POST /catalogue/orders``, at the revision the
+    comparison showed; the page shows the accepted purchase and links its status."""
     require(Role.BUYER)(actor)  # BuyerActor
     body = checked(
         CatalogueOrderRequest,
         {
-            "lines": [{"offer_id": offer_id, "quantity": quantity}],
+            "lines": [{"offer_id": offer_id, "quantity": quantity, "revision": revision or None}],
             "delivery_region": delivery_region,
             "delivery_place": delivery_place,
             "needed_by": needed_by or None,
