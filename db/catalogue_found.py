@@ -134,26 +134,48 @@ def clear_found(session: Session) -> None:
     """``FOUND`` made if this connection has none, and emptied: a search that fills it begins
     so, whatever an earlier search in the same transaction left there."""
     connection = session.connection()
-    if not connection.info.get(_FOUND_KEPT):
+    if connection.info.get(_FOUND_KEPT):
+        connection.info[_FOUND_FILLED] = True  # emptied for good as the connection goes back
+    else:
         connection.exec_driver_sql(_CREATE_FOUND)
     session.execute(FOUND.delete())
 
 
 _FOUND_KEPT = "catalogue_found"
+_FOUND_FILLED = "catalogue_found_filled"
 
 
 def keep_found(engine: Engine) -> None:
     """Each connection ``engine`` makes has ``FOUND`` from the start, committed, so searches
     on it do not make it again. The mark lives in the pool's record of the connection, which
-    SQLAlchemy clears when it connects afresh (a database restarted: the table is gone too)."""
+    SQLAlchemy clears when it connects afresh (a database restarted: the table is gone too).
+
+    A search's transaction is read-only and rolls back, which leaves the rows it wrote dead in
+    the table (``ON COMMIT DELETE ROWS`` empties it only at a commit), and nothing vacuums a
+    temporary table: kept, it would grow with every search on the connection. So a connection
+    that filled it truncates it, in a transaction of its own, as it goes back to the pool."""
     event.listen(engine, "connect", _make_found)
+    event.listen(engine, "checkin", _emptied)
 
 
 def _make_found(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    _run(dbapi_connection, _CREATE_FOUND)
+    record.info[_FOUND_KEPT] = True
+
+
+def _emptied(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    if dbapi_connection is None or not record.info.pop(_FOUND_FILLED, False):
+        return
+    try:
+        _run(dbapi_connection, "TRUNCATE catalogue_found")
+    except Exception:
+        record.invalidate()  # closed, and its table with it: the next use connects afresh
+
+
+def _run(dbapi_connection: Any, statement: str) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(_CREATE_FOUND)
+        cursor.execute(statement)
     finally:
         cursor.close()
     dbapi_connection.commit()
-    record.info[_FOUND_KEPT] = True

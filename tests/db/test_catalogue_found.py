@@ -54,6 +54,23 @@ def test_a_kept_table_outlives_rolled_back_searches_and_a_fresh_connection_has_i
         engine.dispose()
 
 
+def test_a_kept_table_is_emptied_for_good_as_its_connection_goes_back(database_url: str) -> None:
+    """A search rolls back, leaving its rows dead in the table, and nothing vacuums a
+    temporary table: it is truncated as the connection goes back, so it never grows."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    keep_found(engine)
+    size = text("select pg_relation_size('pg_temp.catalogue_found')")
+    try:
+        for _ in range(3):
+            with Session(engine) as session:
+                clear_found(session)
+                session.execute(insert(FOUND), [{"id": f"prd_{i}"} for i in range(500)])
+        with Session(engine) as session:
+            assert session.scalar(size) == 0
+    finally:
+        engine.dispose()
+
+
 def test_where_the_table_is_not_kept_a_search_makes_it(database_url: str) -> None:
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     made = _creations(engine)
