@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # type: ignore[import-untyped]
 from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
@@ -138,7 +139,7 @@ def error_sheet(
     return _saved(book)
 
 
-def _text(sheet: Worksheet, value: str) -> WriteOnlyCell:
+def _text(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
     """A cell holding ``value`` as the supplier wrote it: text, even when it begins with ``=``
     (written as given, ``=1+1`` was a live formula, and read back empty); what a CSV cell may
     hold and a worksheet may not (controls) shows as U+FFFD."""

@@ -103,22 +103,46 @@ def _saved(book: Workbook) -> bytes:
     return out.getvalue()
 
 
+def _sheet_of(rows: str) -> bytes:
+    """A workbook whose one sheet holds ``rows`` (sheetData's XML), as no writer would make."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_saved(Workbook()))) as made, zipfile.ZipFile(out, "w") as copy:
+        for item in made.infolist():
+            data = made.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                held = f"<sheetData>{rows}</sheetData>".encode()
+                data = re.sub(rb"<sheetData\s*/>|<sheetData>.*</sheetData>", held, data, flags=re.S)
+            copy.writestr(item, data)
+    return out.getvalue()
+
+
 def test_a_workbook_too_wide_or_holding_too_many_texts_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A 2 KB workbook with a cell at column CZZZZZ took 22 s to read (every row made that
-    long), and one of 5 million tiny texts 1.3 GB."""
+    long), one whose reference had 300,000 letters 16 s, and one of 5 million tiny texts
+    1.3 GB."""
     wide = Workbook()
     wide.active.append(["sku", "name"])
     wide.active.cell(row=2, column=MAX_COLUMNS + 1, value="x")
-    with pytest.raises(UnreadableSheet, match="beyond its first 1,024 columns"):
+    with pytest.raises(UnreadableSheet, match=r"^has a cell beyond its first 1,024 columns"):
         list(read_rows(_saved(wide), SheetFormat.XLSX))
+    endless = _sheet_of(
+        f'<row r="1"><c r="{"A" * 300_000}1" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
+    with pytest.raises(UnreadableSheet, match=r"^has a cell beyond its first 1,024 columns"):
+        list(read_rows(endless, SheetFormat.XLSX))
+    # A blank cell far to the right (formatted only, as spreadsheets write) is nothing.
+    blank = _sheet_of(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c><c r="XFD1" s="1"/></row>'
+    )
+    assert list(read_rows(blank, SheetFormat.XLSX)) == [(1, ["sku"])]
     wordy = io.BytesIO(_saved(Workbook()))  # this openpyxl writes its texts inline
     with zipfile.ZipFile(wordy, "a") as archive:
         items = "".join(f"<si><t>text {i}</t></si>" for i in range(5))
         archive.writestr("xl/sharedStrings.xml", f"<sst>{items}</sst>")
     monkeypatch.setattr(catalogue_sheets, "MAX_SHARED_STRINGS", 4)
-    with pytest.raises(UnreadableSheet, match="more than 4 texts"):
+    with pytest.raises(UnreadableSheet, match=r"^holds more than 4 texts"):
         list(read_rows(wordy.getvalue(), SheetFormat.XLSX))
 
 
