@@ -8,9 +8,8 @@ database (the actor's row) or ends a transaction (the session's close) goes to a
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Request, status
@@ -58,9 +57,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def read_then_release(session: Session, read: Callable[[Session], T]) -> T:
-    """``read`` on the request's session on a thread, then its connection back in the pool:
-    for an ``async`` route that goes on to wait on another system (a process's live status),
-    which so holds no connection while it waits, and needs no second one to read."""
+    """``read`` (database work, reads mostly) on the request's session on a thread, then the
+    connection back in the pool: for an ``async`` route that goes on to wait on another system
+    (a process's live status, a decision's update), which so holds no connection while it
+    waits, and needs no second one."""
 
     def reading() -> T:
         try:
@@ -78,7 +78,7 @@ async def get_actor(
     token: Annotated[str, Depends(oauth2)],
 ) -> Actor:
     """The caller of a bearer token, as the database knows them now."""
-    release = _waits_elsewhere(request.scope.get("route"))
+    release = reads_elsewhere(request.scope.get("route"), get_actor)
     return await run_in_threadpool(_actor, platform, session, token, release)
 
 
@@ -90,16 +90,23 @@ def _actor(platform: Platform, session: Session, token: str, release: bool) -> A
             session.close()
 
 
-def _waits_elsewhere(route: object) -> bool:
-    """Whether the route is ``async`` and reads on sessions of its own, not the request's: it
-    goes on to wait on another system (Temporal, the object store), and the session the
-    caller was read on gives its connection back at once, in the same thread hop, instead of
-    holding it idle in its transaction across the wait (up to the wait's timeout) while the
-    route takes a second one."""
+def reads_elsewhere(route: object, caller: Callable[..., object]) -> bool:
+    """Whether nothing of the route but ``caller`` (the dependency reading who calls) uses the
+    request's session: the route reads and writes on sessions of its own, and the session the
+    caller was read on gives its connection back at once, in the same thread hop. Kept, it
+    was idle in its transaction while the route took a second one, and across an ``async``
+    route's wait on Temporal (up to 30 s for an update)."""
     dependant = getattr(route, "dependant", None)
-    if dependant is None or not inspect.iscoroutinefunction(dependant.call):
-        return False
-    return not any(d.call is get_session for d in dependant.dependencies)
+    return dependant is not None and not _uses_session(dependant, caller)
+
+
+def _uses_session(dependant: Any, caller: Callable[..., object]) -> bool:
+    for sub in dependant.dependencies:
+        if sub.call is get_session:
+            return True
+        if sub.call is not caller and _uses_session(sub, caller):
+            return True
+    return False
 
 
 def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:

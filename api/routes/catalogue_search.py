@@ -50,7 +50,7 @@ def _int(value: object) -> int:
 
 
 # A score is rounded to six places; a price has four (its offers' column), either well under
-# 10^14; a product id is an id.
+# 10^14; a product id is a single line no longer than an id may be.
 _decimal = decimal_parser(digits=14, places=6)
 _product_id = line_parser(MAX_ID)
 _ID = Key(literal_column("id"), attrgetter("product_id"), _product_id)

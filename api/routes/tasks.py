@@ -179,8 +179,9 @@ def _checked(
     decision: DecisionRequest,
     second_factor: Callable[[], None],
 ) -> str:
-    """The process of a task the caller may decide so (on a thread: these are reads, and the
-    second factor's too); its connection is given back before the process is asked."""
+    """The process of a task the caller may decide so, checked on a thread (database work: the
+    second factor counts failed attempts and spends recovery codes); the connection is given
+    back before the process is asked."""
     row = visible_task(session, actor, task_id)
     if row.kind in SECOND_FACTOR_TASK_KINDS:
         second_factor()

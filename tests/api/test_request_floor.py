@@ -204,11 +204,25 @@ def test_a_detail_read_before_a_live_status_takes_one_connection(
             assert (answer.status_code, taken) == (404, 1), path
 
 
-def test_an_async_command_holds_one_connection_at_a_time(
-    app: FastAPI, api_url: str, buyer: Member
+def test_a_route_reading_on_its_own_sessions_holds_one_connection_at_a_time(
+    app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
 ) -> None:
-    """A route that reads on sessions of its own and then waits on a process: the session the
-    caller was read on gave its connection back first (it held it idle across the wait)."""
+    """Routes that read on sessions of their own, an async one that then waits on a process
+    and a sync one: the session the caller was read on gave its connection back first (it
+    held it idle in its transaction meanwhile, across the async route's wait)."""
+    supplier = member(sessions, make_org(sessions), Role.SUPPLIER)
+    calls = [
+        (buyer, "POST", "/rfqs/rfq_missing/close", {"reason": ""}),
+        (supplier, "DELETE", "/catalogue/offers/SD-none", None),
+    ]
+    for person, method, path, body in calls:
+        answer, most = _most_held(app, api_url, person, method, path, body)
+        assert (answer.status_code, most) == (404, 1), path
+
+
+def _most_held(
+    app: FastAPI, api_url: str, person: Member, method: str, path: str, body: object
+) -> tuple[httpx.Response, int]:
     pool = app.state.platform.sessions.kw["bind"].pool
     held = [0, 0]  # now, most
 
@@ -222,13 +236,13 @@ def test_an_async_command_holds_one_connection_at_a_time(
     event.listen(pool, "checkout", taken)
     event.listen(pool, "checkin", given_back)
     try:
-        with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
-            answer = http.post("/rfqs/rfq_missing/close", json={"reason": ""})
+        with httpx.Client(base_url=api_url, headers=bearer(person)) as http:
+            answer = http.request(method, path, json=body)
     finally:
         event.remove(pool, "checkout", taken)
         event.remove(pool, "checkin", given_back)
-    assert answer.status_code == 404
-    assert held == [0, 1]
+    assert held[0] == 0  # every connection back
+    return answer, held[1]
 
 
 def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(

@@ -30,7 +30,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator
+from api.deps import PlatformDep, SessionDep, actor_for_token, is_operator, reads_elsewhere
 from api.routes.notifications import unread_count
 from api.routes.tasks import tasks_of
 from contracts.common import Actor, Line, Role
@@ -69,7 +69,10 @@ def page_actor(request: Request, platform: PlatformDep, session: SessionDep) -> 
             raise SignInNeeded(_here(request)) from None
         raise
     request.state.actor = actor
-    request.state.session = session  # the header's counts read on it (``navigation``)
+    if reads_elsewhere(request.scope.get("route"), page_actor):
+        session.close()  # as ``api.deps.get_actor`` does: the page holds one connection at a time
+    else:
+        request.state.session = session  # the header's counts read on it (``navigation``)
     return actor
 
 

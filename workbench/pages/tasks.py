@@ -120,4 +120,5 @@ async def decide(
         key=idempotency_key or None,
     )
     with platform.sessions() as fresh:
+        request.state.session = fresh  # the header's too: one connection at a time
         return await _task_page(request, task_id, actor, fresh, platform, answer=answer)
