@@ -39,7 +39,6 @@ from rules.catalogue_sheet import (
     read_head,
     row_values,
 )
-from rules.waybill_parties import china_today
 from stack.process_pools import SpawnedPool
 
 CHUNK = 2_000  # rows checked together, in place or by a process
@@ -114,11 +113,12 @@ def check_file(
     *,
     category_id: str,
     specs: tuple[AttributeSpec, ...],
+    today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FileCheck:
-    """Every row of the file checked; ``progress`` told the rows checked now and then."""
+    """Every row of the file checked as on ``today`` (an offer valid only until before it is
+    refused); ``progress`` told the rows checked now and then."""
     found = FileCheck()
-    today = china_today()
     cols = columns(specs)
     headers_by_key = {c.key: c.header for c in cols}
     skus: dict[str, list[int]] = defaultdict(list)

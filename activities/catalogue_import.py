@@ -51,6 +51,7 @@ from rules.catalogue_listing import CheckedListing
 from rules.catalogue_sheet import (
     columns,
 )
+from rules.waybill_parties import CHINA_STANDARD_TIME
 from storage.object_store import ObjectStore, get_verified
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -108,11 +109,15 @@ class CatalogueImports:
             specs = tuple(AttributeSpec.model_validate(spec) for spec in category.attributes)
             sheet = SheetCategory(category.id, category.name_zh, category.name_en)
             sha256, kind, on_error = row.sha256, SheetFormat(row.format), OnError(row.on_error)
+            # The day the file was uploaded, China time: a check retried days later answers
+            # as the first did (an offer valid until then is not refused on the retry).
+            uploaded_on = row.created_at.astimezone(CHINA_STANDARD_TIME).date()
         found = check_file(
             get_verified(self._store, sha256),
             kind,
             category_id=sheet.category_id,
             specs=specs,
+            today=uploaded_on,
             progress=lambda rows: self._progress(step.import_id, rows),
         )
         valid = len(found.lines)
