@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.body_limits import BodyLimitMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost (added first): the middleware added below see an unexpected error as a 500.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(IdempotencyMiddleware, sessions=sessions, jwt_secret=jwt_secret)
+    app.add_middleware(BodyLimitMiddleware)  # outside: the idempotency keys read the body
     # Outside the idempotency keys: a shed request claims none, so its retry runs afresh.
     app.add_middleware(
         SheddingMiddleware, limits=Limits.from_settings(settings), jwt_secret=jwt_secret

@@ -26,6 +26,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from api.body_limits import MOST, UPLOADS
 from api.main import YOUNG, create_app
 from contracts.common import Role
 from db.models import User
@@ -259,6 +260,27 @@ def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(
         header = navigation(cast(Request, request), buyer.actor)
     assert header["user_name"] != buyer.actor.user_id  # read: the user's full name
     assert header["open_total"] == 0
+
+
+def test_a_body_past_its_bound_is_refused_unread(api_url: str, buyer: Member) -> None:
+    """A JSON body is bounded (a 200 MB one was read and parsed), declared or sent in chunks;
+    a request carrying files has the larger bound of uploads."""
+    huge = b'{"products": [' + b'"x",' * (MOST // 4) + b'"x"]}'
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(huge), 1 << 20):
+            yield huge[start : start + (1 << 20)]
+
+    json_type = {"Content-Type": "application/json"}
+    with httpx.Client(base_url=api_url, headers=bearer(buyer), timeout=60) as http:
+        declared = http.post("/catalogue/comparisons", content=huge, headers=json_type)
+        chunked = http.post("/catalogue/comparisons", content=chunks(), headers=json_type)
+        within = http.post("/catalogue/comparisons", json={"products": []})
+    for refused in (declared, chunked):
+        assert refused.status_code == 413, refused.text[:200]
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert within.status_code == 422  # read, and refused for what it says
+    assert UPLOADS > MOST
 
 
 def test_the_started_app_tunes_the_collector(app: FastAPI) -> None:
