@@ -9,6 +9,7 @@ database (the actor's row) or ends a transaction (the session's close) goes to a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from anyio import CancelScope, CapacityLimiter, to_thread
@@ -78,16 +79,9 @@ async def get_actor(
     token: Annotated[str, Depends(oauth2)],
 ) -> Actor:
     """The caller of a bearer token, as the database knows them now."""
-    release = reads_elsewhere(request.scope.get("route"), get_actor)
-    return await run_in_threadpool(_actor, platform, session, token, release)
-
-
-def _actor(platform: Platform, session: Session, token: str, release: bool) -> Actor:
-    try:
-        return actor_for_token(platform, session, token)
-    finally:
-        if release:
-            session.close()
+    if reads_elsewhere(request.scope.get("route"), get_actor):
+        return await read_then_release(session, partial(actor_for_token, platform, token=token))
+    return await run_in_threadpool(actor_for_token, platform, session, token)
 
 
 def reads_elsewhere(route: object, caller: Callable[..., object]) -> bool:

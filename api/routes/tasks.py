@@ -206,8 +206,10 @@ async def decide_task(
     """Send a decision to the task's process, for the API and the workbench alike: the task
     must be the caller's to see, ``second_factor`` is asked when the task moves money, and the
     process's own validator has the last word (its refusal raises WorkflowUpdateFailedError)."""
-    checks = partial(_checked, actor=actor, task_id=task_id, decision=decision)
-    workflow_id = await read_then_release(session, partial(checks, second_factor=second_factor))
+    checks = partial(
+        _checked, actor=actor, task_id=task_id, decision=decision, second_factor=second_factor
+    )
+    workflow_id = await read_then_release(session, checks)
     handle = platform.temporal.get_workflow_handle(workflow_id)
     answer: TaskAnswer = await handle.execute_update(
         "decide_task",
