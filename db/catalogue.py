@@ -281,7 +281,7 @@ class CataloguePriceChange(Base):
 IN_STOCK = Decimal("0.001")
 
 
-def visible_offer(today: date) -> ColumnElement[bool]:
+def visible_offer(today: date | ColumnElement[date]) -> ColumnElement[bool]:
     """An offer buyers may see: valid today, from a supplier accredited, unexpired and not
     suspended (a suspension sets the standing's status, so one comparison covers both). The
     standing is asked as a set (a few thousand suppliers at most), which PostgreSQL hashes once,

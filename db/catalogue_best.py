@@ -9,7 +9,6 @@ falling back to the offers for a product whose sum is logged as changed or has l
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +27,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
@@ -39,7 +38,7 @@ from db.catalogue import (
     CatalogueProductPrice,
     visible_offer,
 )
-from db.catalogue_filters import SearchFilters
+from db.catalogue_filters import Day, SearchFilters
 from rules.provinces import WHOLE_MAINLAND
 
 
@@ -55,12 +54,12 @@ def _price(filters: SearchFilters) -> ColumnElement[Any]:
     return func.coalesce(CatalogueOffer.break_prices[reached], CatalogueOffer.list_price)
 
 
-def offer_filters(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+def offer_filters(filters: SearchFilters, today: Day) -> list[ColumnElement[bool]]:
     """Every filter an offer must pass to be a found product's best."""
     return [*_offers_asked(filters, today), _stocked(filters), _moq_ok(filters)]
 
 
-def _offers_asked(filters: SearchFilters, today: date) -> list[ColumnElement[bool]]:
+def _offers_asked(filters: SearchFilters, today: Day) -> list[ColumnElement[bool]]:
     """The offers a product's best is looked for among: visible, in the currency, taking the
     quantity asked; in stock and under the MOQ asked are left to ``_stocked`` and ``_moq_ok``,
     so that their facets can count without their own filter."""
@@ -71,7 +70,7 @@ def _offers_asked(filters: SearchFilters, today: date) -> list[ColumnElement[boo
 
 
 def _in_stock(filters: SearchFilters) -> ColumnElement[bool]:
-    return CatalogueOffer.stock >= (filters.quantity or IN_STOCK)
+    return CatalogueOffer.stock >= (IN_STOCK if filters.quantity is None else filters.quantity)
 
 
 def _stocked(filters: SearchFilters) -> ColumnElement[bool]:
@@ -87,8 +86,8 @@ def _moq_ok(filters: SearchFilters) -> ColumnElement[bool]:
 def delivering(region: str) -> ColumnElement[Any]:
     """What a regions column must overlap to deliver to ``region``: it, or the whole mainland.
     Typed as the columns are: a column cast to text[] instead was a copy of each row's regions
-    for every aggregate that asked."""
-    return cast(sorted({region, WHOLE_MAINLAND}), ARRAY(String(5)))
+    for every aggregate that asked. ``region`` may be a parameter (``db.catalogue_shapes``)."""
+    return cast(array([region, literal(WHOLE_MAINLAND, String(5))]), ARRAY(String(5)))
 
 
 def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
@@ -103,7 +102,7 @@ def _region_ok(filters: SearchFilters) -> ColumnElement[bool]:
 def asked(
     ids: Select[tuple[str]] | CompoundSelect[tuple[str]],
     filters: SearchFilters,
-    today: date,
+    today: Day,
     *,
     regions: bool = False,
 ) -> CTE:
@@ -191,7 +190,7 @@ def summed_columns(sums: Any) -> list[ColumnElement[Any]]:
     ]
 
 
-def lapsed(filters: SearchFilters, today: date) -> Select[tuple[str]]:
+def lapsed(filters: SearchFilters, today: Day) -> Select[tuple[str]]:
     """The products whose sum in the asked currency has lapsed: asked of their offers."""
     prices = CatalogueProductPrice
     return select(prices.product_id).where(
@@ -199,7 +198,7 @@ def lapsed(filters: SearchFilters, today: date) -> Select[tuple[str]]:
     )
 
 
-def summed_best(matched: CTE, filters: SearchFilters, today: date) -> CTE:
+def summed_best(matched: CTE, filters: SearchFilters, today: Day) -> CTE:
     """The best offer of each matched product from its summed prices where they hold; asked of
     the offers for the products whose offers or suppliers changed since (logged) or whose sum
     has lapsed, so what a search shows is never older than the request."""

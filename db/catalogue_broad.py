@@ -36,18 +36,24 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
     Engine,
+    Insert,
+    Integer,
+    Numeric,
     Select,
+    String,
     and_,
+    bindparam,
     column,
     func,
     select,
@@ -58,11 +64,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import Product
-from db.catalogue_facets import FacetCount, counted, facet_counts, facets
+from db.catalogue_facets import FacetCount, facet_counts, read_counts
 from db.catalogue_filters import SearchFilters, Sort, described, summed
-from db.catalogue_found import FOUND, clear_found, fill_found, found
-from db.catalogue_page import Asked, Found, search_page
+from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
+from db.catalogue_page import Asked, Found, kept_page
 from db.catalogue_search import CLOSENESS, SAMPLE, TYPICAL_LENGTH, Matching, sampled
+from db.catalogue_shapes import SHAPES, bound
 from db.catalogue_walk import WALK_MAX, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
@@ -101,13 +108,17 @@ class Breadth:
         return self.kept > 0 and reads * self.population / self.kept * margin <= WALK_MAX
 
 
-def breadth(session: Session, matching: Matching, filters: SearchFilters) -> Breadth:
+def breadth(session: Session, asked: Asked) -> Breadth:
     """How many of the sample the search matches, and keeps under the page's own filters (none
     asked when a word is met by the whole text's similarity: the trigram index has no sample of
     its own), and how big the sample is."""
+    matching, bound, values = asked.matching, asked.bound, asked.values
     if matching.loose:
         return Breadth(0, 0, 0.0)
-    count, kept, size = session.execute(_sample_count(matching, filters)).one()
+    statement = SHAPES.statement(
+        asked.shape("sample"), lambda: _sample_count(matching, bound.filters), values
+    )
+    count, kept, size = session.execute(statement, values).one()
     return Breadth(int(count), int(kept), float(size or 0.0))
 
 
@@ -142,15 +153,26 @@ def search(
     """The page after ``after`` and, when ``counted``, the facets (``broad``: the sampled
     matches from which a search is broad; ``scored``: the products kept, about, that a page by
     relevance scores every one of)."""
-    asked = Asked(matching, filters, sort, after, limit, today)
-    wide = breadth(session, matching, filters)
+    asked = Asked(matching, filters, sort, after, limit, today, bound(filters, today))
+    wide = breadth(session, asked)
     if wide.matched < broad:
         if not counted:
             return Searched(_exact(session, asked), None, estimated=False, way="exact")
+        b, values = asked.bound, asked.values
         clear_found(session)
-        fill_found(session, select(found(matching, filters, today=today)))
-        counts = facets(session, FOUND, filters, today=today)
-        page = search_page(session, FOUND, filters, sort=sort, after=after, limit=limit)
+        fill = SHAPES.statement(
+            asked.shape("fill"),
+            lambda: filling(select(found(matching, b.filters, today=b.today))),
+            values,
+        )
+        fill_found(session, fill, values)
+        counting = SHAPES.statement(
+            ("facets", FOUND.name, b.shape),
+            lambda: facet_counts(FOUND, b.filters, today=b.today),
+            values,
+        )
+        counts = read_counts(session, counting, values)
+        page = kept_page(session, asked, FOUND.name, lambda: FOUND)
         return Searched(page, counts, estimated=False, way="exact")
     estimate = _estimating(session, asked) if counted else None
     hits: list[Found] | None = None
@@ -179,12 +201,17 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
     """The facets estimated on the sample (one statement: the sample's products found, a CTE,
     and counted), being counted apart when a counter is free and the session has an engine of
     its own to connect with (a test's session bound to one connection has not), else now."""
-    in_sample = found(asked.matching, asked.filters, today=asked.today, where=[sampled()])
-    statement = facet_counts(in_sample, asked.filters, today=asked.today)
+    b, values = asked.bound, asked.values
+
+    def build() -> CompoundSelect[Any]:
+        in_sample = found(asked.matching, b.filters, today=b.today, where=[sampled()])
+        return facet_counts(in_sample, b.filters, today=b.today)
+
+    statement = SHAPES.statement(asked.shape("sample facets"), build, values)
     bind = session.get_bind()
     if isinstance(bind, Engine) and _FREE.acquire(blocking=False):
         try:
-            future = _COUNTING.submit(_count_apart, bind, statement)
+            future = _COUNTING.submit(_count_apart, bind, statement, values)
         except RuntimeError:  # the executor is shut down: the interpreter is exiting
             _FREE.release()
         except BaseException:
@@ -192,16 +219,18 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
             raise
         else:
             return lambda: _scaled(future.result())
-    now = _scaled(counted(session, statement))
+    now = _scaled(read_counts(session, statement, values))
     return lambda: now
 
 
-def _count_apart(engine: Engine, statement: CompoundSelect[Any]) -> list[FacetCount]:
+def _count_apart(
+    engine: Engine, statement: CompoundSelect[Any], values: Mapping[str, Any]
+) -> list[FacetCount]:
     """The counts, on a connection and snapshot of their own (estimates anyway); the counter
     is free again before its result is seen."""
     try:
         with Session(engine) as session:
-            return counted(session, statement)
+            return read_counts(session, statement, values)
     finally:
         _FREE.release()
 
@@ -212,10 +241,14 @@ def _scaled(counts: list[FacetCount]) -> list[FacetCount]:
 
 def _exact(session: Session, asked: Asked) -> list[Found]:
     """The page from every matching product (those the product's own filters keep)."""
-    filters = asked.filters
-    results = found(asked.matching, filters, today=asked.today, where=described(Product, filters))
-    return search_page(
-        session, results, filters, sort=asked.sort, after=asked.after, limit=asked.limit
+    b = asked.bound
+    return kept_page(
+        session,
+        asked,
+        asked.shape("exact"),
+        lambda: found(
+            asked.matching, b.filters, today=b.today, where=described(Product, b.filters)
+        ),
     )
 
 
@@ -229,16 +262,21 @@ def _most_relevant(session: Session, asked: Asked, few: bool) -> tuple[str, list
     exceeds, and the products within it are found from both indexes (terms and length) without
     reading the others. The page holds when its last product scores at least that much;
     otherwise, or when the page's own filters keep ``few``, every matching product is scored."""
-    matching, filters, after, limit, today = (
-        asked.matching, asked.filters, asked.after, asked.limit, asked.today
-    )  # fmt: skip
+    matching, limit, b = asked.matching, asked.limit, asked.bound
     clear_found(session)
-    where = described(Product, filters)
-    if after is not None:
-        score, product_id = after
-        where.append(
-            (matching.score < score) | ((matching.score == score) & (Product.id > product_id))
-        )
+
+    def where() -> list[ColumnElement[bool]]:
+        """The page's own filters and its cursor, as conditions on a product."""
+        kept = described(Product, b.filters)
+        if asked.after is not None:
+            after_score, after_id = asked.after
+            score = bindparam("after0", after_score, type_=Numeric)
+            product_id = bindparam("after1", after_id, type_=String)
+            kept.append(
+                (matching.score < score) | ((matching.score == score) & (Product.id > product_id))
+            )
+        return kept
+
     top = TOP * (limit + 1)
     if few:
         # A filter's own index has narrowed the matches already (a brand: 螺栓 Stanley, 3,000
@@ -250,37 +288,81 @@ def _most_relevant(session: Session, asked: Asked, few: bool) -> tuple[str, list
     # times as many, and a lower bar.
     for attempt in range(TOP_TRIES):
         top = TOP * (limit + 1) * 4**attempt
-        bar: Decimal | None = session.scalar(
-            select(matching.score)
-            .where(*matching.conditions, *where, sampled())
-            .order_by(matching.score.desc())
-            .offset(top // SAMPLE + 1)  # above it, about twice the TOP pages in all
-            .limit(1)
+        # Above the bar, about twice the TOP pages in all.
+        values = {**asked.values, "offset": top // SAMPLE + 1}
+        bar_statement = SHAPES.statement(
+            asked.shape("bar", asked.after is None),
+            partial(_bar, matching, where, values["offset"]),
+            values,
         )
+        bar: Decimal | None = session.scalar(bar_statement, values)
         longest = None if bar is None else longest_text(bar, matching.weight)
         if bar is None or longest is None:
             break
-        within = [*where, func.length(Product.search_text) <= longest]
-        fill_found(session, select(found(matching, filters, today=today, where=within, top=top)))
-        hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
+        values = {**asked.values, "longest": longest, "top": top}
+        fill = SHAPES.statement(
+            asked.shape("shortest texts", asked.after is None),
+            partial(_shortest, asked, where, longest, top),
+            values,
+        )
+        fill_found(session, fill, values)
+        hits = _relevant_page(session, asked)
         if len(hits) > limit and hits[-1].score >= bar:
             return "shortest texts", hits
         clear_found(session)
     return _top_scored(session, asked, where, top)
 
 
+def _bar(
+    matching: Matching, where: Callable[[], list[ColumnElement[bool]]], offset: int
+) -> Select[Any]:
+    """The sample's score ``offset`` below its best (among those ``where`` keeps)."""
+    return (
+        select(matching.score)
+        .where(*matching.conditions, *where(), sampled())
+        .order_by(matching.score.desc())
+        .offset(bindparam("offset", offset, type_=Integer))
+        .limit(1)
+    )
+
+
+def _shortest(
+    asked: Asked, where: Callable[[], list[ColumnElement[bool]]], longest: int, top: int
+) -> Insert:
+    """``FOUND`` filled with the ``top`` most relevant of the matches ``where`` keeps whose
+    text is at most ``longest`` long."""
+    b = asked.bound
+    within = [
+        *where(),
+        func.length(Product.search_text) <= bindparam("longest", longest, type_=Integer),
+    ]
+    return filling(select(found(asked.matching, b.filters, today=b.today, where=within, top=top)))
+
+
 def _top_scored(
-    session: Session, asked: Asked, where: list[ColumnElement[bool]], top: int
+    session: Session, asked: Asked, where: Callable[[], list[ColumnElement[bool]]], top: int
 ) -> tuple[str, list[Found] | None]:
     """The page from the ``top`` most relevant of every match ``where`` keeps, priced; None
     when fewer than a page of them had a price the filters keep."""
-    matching, filters, today, limit = asked.matching, asked.filters, asked.today, asked.limit
-    fill_found(session, select(found(matching, filters, today=today, where=where, top=top)))
-    hits = search_page(session, FOUND, filters, sort=Sort.RELEVANCE, after=None, limit=limit)
-    if len(hits) > limit:
+    b, values = asked.bound, {**asked.values, "top": top}
+    fill = SHAPES.statement(
+        asked.shape("top scored", asked.after is None),
+        lambda: filling(
+            select(found(asked.matching, b.filters, today=b.today, where=where(), top=top))
+        ),
+        values,
+    )
+    fill_found(session, fill, values)
+    hits = _relevant_page(session, asked)
+    if len(hits) > asked.limit:
         return "most relevant", hits
     clear_found(session)
     return "exact", None
+
+
+def _relevant_page(session: Session, asked: Asked) -> list[Found]:
+    """The page by relevance of ``FOUND``, which holds only products after the cursor."""
+    return kept_page(session, replace(asked, after=None), FOUND.name, lambda: FOUND)
 
 
 def longest_text(score: Decimal, weight: float) -> int | None:

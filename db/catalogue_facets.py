@@ -14,8 +14,8 @@ approximate under a price range).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import CatalogueOffer
 from db.catalogue_best import offer_filters
-from db.catalogue_filters import Results, SearchFilters, summed
+from db.catalogue_filters import Day, Results, SearchFilters, summed
 from db.catalogue_filters import flags as flags_of
 
 PRICE_BANDS: tuple[Decimal, ...] = (Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
@@ -64,20 +64,15 @@ def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
     return case(*whens, else_=literal(f">={PRICE_BANDS[-1]}"))
 
 
-def facets(
-    session: Session, results: Results, filters: SearchFilters, *, today: date
+def read_counts(
+    session: Session, statement: CompoundSelect[Any], values: Mapping[str, Any] | None = None
 ) -> list[FacetCount]:
-    """How many of ``results`` each facet value has, under every filter but its own."""
-    return counted(session, facet_counts(results, filters, today=today))
-
-
-def counted(session: Session, statement: CompoundSelect[Any]) -> list[FacetCount]:
-    """``facet_counts``' rows, read."""
-    rows = session.execute(statement).all()
+    """``facet_counts``' rows, read (``values``: its parameters', when it is kept by shape)."""
+    rows = session.execute(statement, values).all()
     return [FacetCount(facet, str(value), count) for facet, value, count in rows]
 
 
-def facet_counts(results: Results, filters: SearchFilters, *, today: date) -> CompoundSelect[Any]:
+def facet_counts(results: Results, filters: SearchFilters, *, today: Day) -> CompoundSelect[Any]:
     """The statement counting ``facets``: each facet's values and their counts."""
     flags = flags_of(results, filters)
     c = results.c

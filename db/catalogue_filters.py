@@ -6,12 +6,17 @@ its own (``db.catalogue_facets``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CTE, Subquery, Table, and_, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
+
+# The day a statement is built for: a date, or a parameter standing for one
+# (``db.catalogue_shapes``).
+Day = date | ColumnElement[date]
 
 
 class Sort(StrEnum):
@@ -85,12 +90,15 @@ def _described(
     """The brand, hazard and temperature filters on ``columns`` (a product's or a found row's)."""
     brand: ColumnElement[bool] = true()
     if filters.brand is not None:
-        brand = func.lower(columns.brand) == filters.brand.casefold()
+        # A parameter (``db.catalogue_shapes.bound``) holds the brand folded already.
+        folded = filters.brand.casefold() if isinstance(filters.brand, str) else filters.brand
+        brand = func.lower(columns.brand) == folded
     hazard: ColumnElement[bool] = true()
     if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
+        # The API's pattern for a class or division holds no LIKE wildcard: nothing to escape.
         hazard = or_(
             columns.hazard_class == filters.hazard_class,
-            columns.hazard_class.startswith(filters.hazard_class + ".", autoescape=True),
+            columns.hazard_class.startswith(filters.hazard_class + "."),
         )
     temperature: ColumnElement[bool] = true()
     if filters.temperature is not None:

@@ -5,8 +5,7 @@ page in a temporary table (``FOUND``) that its page and its facets both read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -14,12 +13,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Engine,
+    Insert,
     Integer,
     MetaData,
     Numeric,
     Select,
     String,
     Table,
+    bindparam,
     event,
     insert,
     select,
@@ -33,7 +34,7 @@ from sqlalchemy.types import Text
 
 from db.catalogue import Product
 from db.catalogue_best import asked, summed_best
-from db.catalogue_filters import SearchFilters, summed
+from db.catalogue_filters import Day, SearchFilters, summed
 from db.catalogue_search import Matching
 
 
@@ -46,7 +47,9 @@ def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int 
         matching.score.label("score"),
     ).where(*matching.conditions, *where)
     if top is not None:
-        statement = statement.order_by(matching.score.desc(), Product.id).limit(top)
+        statement = statement.order_by(matching.score.desc(), Product.id).limit(
+            bindparam("top", top, type_=Integer)
+        )
     return statement.cte("matched").prefix_with("MATERIALIZED")
 
 
@@ -54,7 +57,7 @@ def found(
     matching: Matching,
     filters: SearchFilters,
     *,
-    today: date,
+    today: Day,
     where: Sequence[ColumnElement[bool]] = (),
     top: int | None = None,
     by_offers: bool = False,
@@ -122,12 +125,21 @@ _CREATE_FOUND = str(
 )
 
 
-def fill_found(session: Session, rows: Select[Any]) -> int:
-    """``rows`` (``found``'s columns) added to ``FOUND`` (``clear_found`` makes it), which a
-    first page and its facets both read (each computed them on its own before, which doubled a
-    first page's time: a broad word's 60,000 products' best offers, twice); how many."""
-    written = session.execute(insert(FOUND).from_select([c.name for c in FOUND.c], rows))
+def fill_found(
+    session: Session, rows: Select[Any] | Insert, values: Mapping[str, Any] | None = None
+) -> int:
+    """``rows`` (``found``'s columns, or ``filling`` them) added to ``FOUND`` (``clear_found``
+    makes it), which a first page and its facets both read (each computed them on its own
+    before, which doubled a first page's time: a broad word's 60,000 products' best offers,
+    twice); how many. ``values``: the parameters', for a statement kept by shape."""
+    statement = rows if isinstance(rows, Insert) else filling(rows)
+    written = session.execute(statement, values)
     return int(written.rowcount)  # type: ignore[attr-defined]
+
+
+def filling(rows: Select[Any]) -> Insert:
+    """The statement adding ``rows`` to ``FOUND``."""
+    return insert(FOUND).from_select([c.name for c in FOUND.c], rows)
 
 
 def clear_found(session: Session) -> None:

@@ -4,19 +4,20 @@ cursor, then joined to their product rows for display and explanation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, Subquery, and_, or_, select
+from sqlalchemy import Integer, RowMapping, Select, Subquery, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import CatalogueCategory, Product
 from db.catalogue_filters import Results, SearchFilters, Sort, flags
 from db.catalogue_search import Matching
+from db.catalogue_shapes import SHAPES, Bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,20 @@ class Asked:
     after: Sequence[Any] | None
     limit: int
     today: date
+    bound: Bound  # the filters and the day as parameters, for statements kept by shape
+
+    def shape(self, *statement: Hashable) -> tuple[Hashable, ...] | None:
+        """A statement's shape (``db.catalogue_shapes``): which it is, as ``statement`` says,
+        and the shapes of the words and filters it is built from (None: the words' has none,
+        and it is built afresh)."""
+        if self.matching.shape is None:
+            return None
+        return (*statement, self.matching.shape, self.bound.shape)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Every parameter's value: the filters', the day's, the words', the page's."""
+        return {**self.bound.values, **self.matching.values, **_page_values(self.after, self.limit)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +84,60 @@ def ordering(results: Results | Subquery, sort: Sort) -> list[ColumnElement[Any]
     return [c.score, c.id]
 
 
-def search_page(
-    session: Session,
+def kept_page(
+    session: Session, asked: Asked, shape: Hashable | None, results: Callable[[], Results]
+) -> list[Found]:
+    """Up to ``limit + 1`` products of ``results`` (``found``, or ``FOUND`` filled from it) in
+    the page's order strictly after its cursor. The statement is kept by shape
+    (``db.catalogue_shapes``): ``results`` are built from ``asked``'s parameters, and ``shape``
+    is theirs (None: built afresh)."""
+    bound, values = asked.bound, asked.values
+    key = None if shape is None else ("page", shape, bound.shape, asked.sort, asked.after is None)
+    statement = SHAPES.statement(
+        key,
+        lambda: _page(
+            results(), bound.filters, sort=asked.sort, after=asked.after, limit=asked.limit
+        ),
+        values,
+    )
+    return _read(session, statement, values)
+
+
+def _read(session: Session, statement: Select[Any], values: Mapping[str, Any]) -> list[Found]:
+    return [_found(row) for row in session.execute(statement, values).mappings()]
+
+
+def _page_values(after: Sequence[Any] | None, limit: int) -> dict[str, Any]:
+    """The page's parameters (``_page``'s): the cursor's key, the rows asked."""
+    values = {f"after{i}": value for i, value in enumerate(after or ())}
+    values["rows"] = limit + 1
+    return values
+
+
+def _page(
     results: Results,
     filters: SearchFilters,
     *,
     sort: Sort,
     after: Sequence[Any] | None,
     limit: int,
-) -> list[Found]:
-    """Up to ``limit + 1`` products of ``results`` (``found``, or ``FOUND`` filled from it) in
-    ``sort`` order strictly after the key ``after``."""
+) -> Select[Any]:
     keys = ordering(results, sort)
     descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
     order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
     # The page is cut from the results first, then joined to its products: joined before the
     # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
     chosen = select(results).where(flags(results, filters).all()).order_by(*order)
+    values = _page_values(after, limit)
     if after is not None:
-        chosen = chosen.where(after_key(keys, descending, after))
-    page = chosen.limit(limit + 1).subquery("page")
+        named = [
+            bindparam(f"after{i}", values[f"after{i}"], type_=key.type)
+            for i, key in enumerate(keys)
+        ]
+        chosen = chosen.where(after_key(keys, descending, named))
+    page = chosen.limit(bindparam("rows", values["rows"], type_=Integer)).subquery("page")
     shown = ordering(page, sort)
-    statement: Select[Any] = (
+    return (
         select(
             page.c.id.label("product_id"),
             Product.category_id,
@@ -111,7 +158,6 @@ def search_page(
         .join(CatalogueCategory, CatalogueCategory.id == Product.category_id)
         .order_by(*(k.desc() if d else k.asc() for k, d in zip(shown, descending, strict=True)))
     )
-    return [_found(row) for row in session.execute(statement).mappings()]
 
 
 def after_key(

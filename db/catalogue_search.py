@@ -25,7 +25,7 @@ them (``db.catalogue_page``) and the facets (``db.catalogue_facets``) count them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Float,
     Numeric,
     Select,
+    bindparam,
     case,
     cast,
     false,
@@ -93,8 +94,25 @@ def synonyms(session: Session, category_path: str | None) -> list[list[str]]:
     return [list(group) for groups in session.scalars(query) for group in groups]
 
 
-def _terms(values: frozenset[str]) -> ColumnElement[Any]:
-    return cast(sorted(values), ARRAY(Text))
+class _Values:
+    """A matching's values as named parameters (``m0``, ``m1``, … in the order asked), so that
+    a statement built from one search's matching serves the next of the same shape
+    (``db.catalogue_shapes``) with this one's values."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any, type_: Any = None, *, expanding: bool = False) -> Any:
+        name = f"m{len(self.values)}"
+        self.values[name] = value
+        return bindparam(name, value, type_=type_, expanding=expanding)
+
+    def terms(self, terms: frozenset[str]) -> ColumnElement[Any]:
+        return cast(self(sorted(terms), ARRAY(Text)), ARRAY(Text))
+
+    def weight(self, weight: float) -> ColumnElement[Any]:
+        weighed: ColumnElement[Any] = self(weight, Float)
+        return weighed
 
 
 def _pattern(word: str) -> str:
@@ -102,8 +120,8 @@ def _pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _like(group: QueryGroup) -> ColumnElement[bool]:
-    return Product.search_text.like(_pattern(group.text), escape="\\")
+def _like(group: QueryGroup, value: _Values) -> ColumnElement[bool]:
+    return Product.search_text.like(value(_pattern(group.text), Text), escape="\\")
 
 
 def subtree(session: Session, path: str) -> tuple[str, ...]:
@@ -120,13 +138,13 @@ def subtree(session: Session, path: str) -> tuple[str, ...]:
     )
 
 
-def _in_category(filters: SearchFilters) -> list[ColumnElement[bool]]:
+def _in_category(filters: SearchFilters, value: _Values) -> list[ColumnElement[bool]]:
     """The product is in the category searched or below it (none: every product). The ids
     are given as values, which PostgreSQL weighs by its statistics of each: asked as a subquery,
     it guessed a tenth of the table for any category and scanned all of it (400 ms)."""
     if filters.category_path is None:
         return []
-    return [Product.category_id.in_(filters.category_ids)]
+    return [Product.category_id.in_(value(list(filters.category_ids), expanding=True))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +303,7 @@ def _in_vocabulary(statement: Select[Any], filters: SearchFilters) -> Select[Any
 
 def _group_match(
     group: QueryGroup,
+    value: _Values,
     alternatives: list[Alternative],
     near: tuple[tuple[str, float], ...] | None,
     substring: bool,
@@ -297,7 +316,7 @@ def _group_match(
     (``_by_text``); its score, and the most that can be. A loose group none of these may ask
     for is met by no product."""
     whens = [
-        (Product.terms.contains(_terms(a.terms)), literal(WEIGHTS[a.kind], Float))
+        (Product.terms.contains(value.terms(a.terms)), value.weight(WEIGHTS[a.kind]))
         for a in alternatives
     ]
     if near is None:
@@ -307,26 +326,26 @@ def _group_match(
     matched: list[ColumnElement[bool]] = []
     weights: list[float] = []
     # A part of a word: of the text (LIKE), or of the model numbers that hold a size-shaped word.
-    parts_of = [_like(group)] if substring else []
+    parts_of = [_like(group, value)] if substring else []
     if parts:
-        parts_of.append(Product.terms.overlap(_terms(frozenset(parts))))
+        parts_of.append(Product.terms.overlap(value.terms(frozenset(parts))))
     for part_of in parts_of:
         matched.append(part_of)
-        whens.append((part_of, literal(WEIGHTS[MatchKind.SUBSTRING], Float)))
+        whens.append((part_of, value.weight(WEIGHTS[MatchKind.SUBSTRING])))
         weights.append(WEIGHTS[MatchKind.SUBSTRING])
     fuzzy_weight = WEIGHTS[MatchKind.FUZZY]
     if near:
         # The known terms nearest the word, by the terms index: as the whole text's word
         # similarity would score them, without computing it for thousands of candidates.
         for term, nearness in near:
-            whens.append((Product.terms.contains(_terms(frozenset({term}))),
-                          literal(fuzzy_weight * nearness, Float)))  # fmt: skip
-        matched.append(Product.terms.overlap(_terms(frozenset(term for term, _ in near))))
+            whens.append((Product.terms.contains(value.terms(frozenset({term}))),
+                          value.weight(fuzzy_weight * nearness)))  # fmt: skip
+        matched.append(Product.terms.overlap(value.terms(frozenset(term for term, _ in near))))
         weights.append(fuzzy_weight * near[0][1])
         return or_(*matched), case(*whens, else_=literal(0.0, Float)), max(weights)
     if held:  # the share of its pairs held weighs a mistyped Chinese word, as nearness does
         weight = fuzzy_weight * len(held) / len(group.alternatives[0].terms)
-        return Product.terms.contains(_terms(held)), literal(weight, Float), weight
+        return Product.terms.contains(value.terms(held)), value.weight(weight), weight
     if not _by_text(group):
         if not matched:
             return false(), literal(0.0, Float), 0.0
@@ -334,9 +353,10 @@ def _group_match(
     # Last: PostgreSQL tries an OR's terms in the order written, and a trigram similarity costs
     # far more than a LIKE, met first by every product a word is part of (stainles: stainless).
     # Each product is checked twice, once as the bitmap's recheck and once as the filter.
-    matched.append(literal(group.text).op("<%")(Product.search_text))
-    fuzzy = cast(func.word_similarity(group.text, Product.search_text), Float)
-    score = literal(fuzzy_weight, Float) * fuzzy
+    text = value(group.text, Text)
+    matched.append(text.op("<%")(Product.search_text))
+    fuzzy = cast(func.word_similarity(text, Product.search_text), Float)
+    score = value.weight(fuzzy_weight) * fuzzy
     weights.append(fuzzy_weight)
     # A short word no product holds (½, whose normal form is 1 and 2) has only the fuzzy way,
     # and a CASE of no WHEN is no SQL.
@@ -365,11 +385,21 @@ class Matching:
     # Some word is met by the whole text's similarity (a misspelling near no known word),
     # which no sample index answers and no walk can check cheaply: the search is exact.
     loose: bool
+    # The values of its named parameters, and what its SQL is but for them: the SQLAlchemy
+    # cache key of its expressions, which names each parameter (None: some part has none).
+    values: Mapping[str, Any] = field(default_factory=dict)
+    shape: Hashable | None = None
+
+
+def _shape(*elements: ColumnElement[Any]) -> Hashable | None:
+    keys = [element._generate_cache_key() for element in elements]
+    return None if any(key is None for key in keys) else tuple(k.key for k in keys if k)
 
 
 def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> Matching:
     """The query's groups and the category searched as conditions on a product (``words``:
     what the category's vocabulary holds of them), and its relevance score."""
+    value = _Values()
     conditions: list[ColumnElement[bool]] = []
     score: ColumnElement[Any] = literal(0.0, Float)
     required: set[str] = set()
@@ -383,27 +413,27 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
             # one scan (as an OR with an unknown alternative, five times as long: Bosch 扳手,
             # 25 ms against 5), and the group's score is its one weight.
             required |= alternatives[0].terms
-            score = score + literal(WEIGHTS[alternatives[0].kind], Float)
+            score = score + value.weight(WEIGHTS[alternatives[0].kind])
             weight += WEIGHTS[alternatives[0].kind]
             continue
         substring = _substring(group) and group.text not in words.unheld
         held = _pairs_held(group, words.known)
         parts = words.parts.get(group.text, ())
         condition, group_score, most = _group_match(
-            group, alternatives, near, substring, held, parts
+            group, value, alternatives, near, substring, held, parts
         )
         conditions.append(condition)
         score = score + group_score
         weight += most
     if required:
-        conditions.insert(0, Product.terms.contains(_terms(frozenset(required))))
+        conditions.insert(0, Product.terms.contains(value.terms(frozenset(required))))
     if query.groups:
         # Of two products meeting the words alike, the shorter text is more nearly just what
         # was asked for (BM25's length normalisation, in its simplest form): a division a row,
         # where a trigram similarity cost 20 µs a row, a second over a broad query's matches.
         length = cast(func.length(Product.search_text), Float)
         score = score + literal(CLOSENESS * TYPICAL_LENGTH, Float) / (TYPICAL_LENGTH + length)
-    conditions.extend(_in_category(filters))
+    conditions.extend(_in_category(filters, value))
     score_6 = func.round(cast(score, Numeric), 6)
     # A misspelling met by its nearest known words is asked of the terms index like any word
     # (and its substring of the trigram index, which finds few products for a misspelling):
@@ -414,4 +444,12 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
         for group in query.groups
         if group.text in words.loose
     )
-    return Matching(tuple(conditions), score_6, weight, loose=by_text)
+    shape = _shape(score_6, *conditions)
+    return Matching(
+        tuple(conditions),
+        score_6,
+        weight,
+        loose=by_text,
+        values=value.values,
+        shape=None if shape is None else (shape, by_text),
+    )

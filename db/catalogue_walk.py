@@ -27,17 +27,19 @@ every match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
+    Insert,
+    Integer,
     String,
     Subquery,
     all_,
     any_,
+    bindparam,
     cast,
     func,
     or_,
@@ -52,9 +54,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
 from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
-from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
-from db.catalogue_found import FOUND, clear_found, fill_found, found
-from db.catalogue_page import Asked, Found, ordering, search_page
+from db.catalogue_filters import Day, SearchFilters, Sort, described, flags, summed
+from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
+from db.catalogue_page import Asked, Found, kept_page, ordering
+from db.catalogue_shapes import SHAPES
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
@@ -86,24 +89,20 @@ def _floor(quantity: Decimal) -> ColumnElement[Decimal | None]:
     return floor.expression
 
 
-@dataclass(frozen=True, slots=True)
-class _Steps:
-    """The summed prices a walk reads, in the page's order, and the products it skips (asked of
-    their offers instead)."""
-
-    steps: Subquery
-    unsummed: list[str]
-
-
-def _steps(session: Session, asked: Asked, *, bounds: bool) -> _Steps | None:
-    """The summed prices to walk, at most ``WALK_MAX`` (None: too many products unsummed)."""
-    filters, today = asked.filters, asked.today
-    unsummed_ones = _unsummed(filters, today, floors=bounds and filters.quantity is not None)
-    listed = list(session.scalars(unsummed_ones.limit(UNSUMMED_MAX + 1)))
+def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
+    """The products a walk skips, asked of their offers instead (None: more than
+    ``UNSUMMED_MAX``, too many to walk)."""
+    filters, today, values = asked.bound.filters, asked.bound.today, asked.values
+    floors = bounds and filters.quantity is not None
+    unsummed = SHAPES.statement(
+        ("unsummed", asked.bound.shape, floors),
+        lambda: _unsummed(filters, today, floors=floors).limit(UNSUMMED_MAX + 1),
+        values,
+    )
+    listed = list(session.scalars(unsummed, values))
     if len(listed) > UNSUMMED_MAX:
         return None
-    unsummed = sorted(set(listed))
-    return _Steps(_sums(asked, unsummed, bounds=bounds), unsummed)
+    return sorted(set(listed))
 
 
 def _sums(
@@ -115,10 +114,12 @@ def _sums(
     under an MOQ, at a quantity): only the price ceiling and what the sum says of its offers at
     all (they deliver there, one holds stock, the least MOQ) narrow them, and the cursor does
     not (a product after it may have a sum before it)."""
-    filters, sort, after, today = asked.filters, asked.sort, asked.after, asked.today
+    filters, today = asked.bound.filters, asked.bound.today
+    sort, after = asked.sort, asked.after
     prices = CatalogueProductPrice
-    quantity = filters.quantity if bounds else None
-    price = prices.price.expression if quantity is None else _floor(quantity)
+    # Which floor bounds the prices is the quantity's value's to say, not its parameter's.
+    floor = asked.filters.quantity if bounds else None
+    price = prices.price.expression if floor is None else _floor(floor)
     keys: list[Any] = [price, prices.product_id]
     if sort is Sort.LEAD_TIME:
         keys.insert(0, prices.lead_time_days)
@@ -128,9 +129,9 @@ def _sums(
     if filters.price_max is not None:
         conditions.append(price <= filters.price_max)
     if after is not None and not bounds:  # every key ascends: one row comparison, indexed
-        conditions.append(tuple_(*keys) > tuple_(*after))
+        conditions.append(tuple_(*keys) > tuple_(*_named("after", keys, after)))
     if up_to is not None:  # likewise, without the id
-        conditions.append(tuple_(*keys[:-1]) <= tuple_(*up_to))
+        conditions.append(tuple_(*keys[:-1]) <= tuple_(*_named("up_to", keys, up_to)))
     if bounds and filters.region is not None:
         conditions.append(prices.regions.overlap(delivering(filters.region)))
     # A sum that does not say (written by a refresher older than migration 0030) keeps its
@@ -139,13 +140,13 @@ def _sums(
         conditions.append(prices.in_stock.is_not(False))
     if bounds and filters.moq_max is not None:
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.moq_max))
-    if quantity is not None:  # an offer asking more than the quantity as its minimum is left
-        conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= quantity))
+    if floor is not None:  # an offer asking more than the quantity as its minimum is left
+        conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.quantity))
         # A floorless sum is asked of its offers (``_unsummed``); one written since by an older
         # refresher is left out here too, rather than compared as a row holding a NULL.
         conditions.append(price.is_not(None))
     if unsummed:
-        conditions.append(prices.product_id != all_(cast(unsummed, ARRAY(String))))
+        conditions.append(prices.product_id != all_(_ids("unsummed", unsummed)))
     return (
         select(prices.product_id, *summed_of(prices, price))
         .where(*conditions)
@@ -155,10 +156,22 @@ def _sums(
     )
 
 
+def _named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
+    """A key's ``values`` as parameters named ``name0``, ``name1``, …"""
+    return [
+        bindparam(f"{name}{i}", value, type_=key.type)
+        for i, (key, value) in enumerate(zip(keys, values, strict=False))
+    ]
+
+
+def _ids(name: str, ids: list[str]) -> ColumnElement[Any]:
+    return cast(bindparam(name, ids, type_=ARRAY(String)), ARRAY(String))
+
+
 def _walk(asked: Asked, steps: Subquery) -> Subquery:
     """The walked products that meet the words, the category and the product's own filters,
     each with its sum as its best offer."""
-    matching, filters = asked.matching, asked.filters
+    matching, filters = asked.matching, asked.bound.filters
     # Read product by product: joined as sets, PostgreSQL hashed every match of a broad word
     # (OFFSET 0 keeps it from flattening the lateral read into such a join).
     product = (
@@ -188,30 +201,41 @@ def _walk(asked: Asked, steps: Subquery) -> Subquery:
 
 def _by_offers(session: Session, asked: Asked, ids: list[str]) -> None:
     """``ids`` found again from their offers, into ``FOUND``."""
-    where = [Product.id == any_(cast(ids, ARRAY(String)))]
-    by_offers = found(asked.matching, asked.filters, today=asked.today, where=where, by_offers=True)
-    fill_found(session, select(by_offers))
+    b, values = asked.bound, {**asked.values, "ids": ids}
+
+    def build() -> Insert:
+        where = [Product.id == any_(_ids("ids", ids))]
+        by_offers = found(asked.matching, b.filters, today=b.today, where=where, by_offers=True)
+        return filling(select(by_offers))
+
+    fill_found(session, SHAPES.statement(asked.shape("by offers"), build, values), values)
 
 
 def _walked(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums, which are the prices asked for; None when the walk did
     not fill the page within ``WALK_MAX`` steps."""
-    walking = _steps(session, asked, bounds=False)
-    if walking is None:
+    unsummed = _unsummed_ids(session, asked, bounds=False)
+    if unsummed is None:
         return None
     clear_found(session)
-    walk = _walk(asked, walking.steps)
-    page = (
-        select(walk)
-        .where(flags(walk, asked.filters).all())
-        .order_by(*ordering(walk, asked.sort))
-        .limit(asked.limit + 1)
-    )
-    if fill_found(session, page) <= asked.limit:
+    values = {**asked.values, "unsummed": unsummed}
+
+    def build() -> Insert:
+        walk = _walk(asked, _sums(asked, unsummed, bounds=False))
+        page = (
+            select(walk)
+            .where(flags(walk, asked.bound.filters).all())
+            .order_by(*ordering(walk, asked.sort))
+            .limit(bindparam("rows", values["rows"], type_=Integer))
+        )
+        return filling(page)
+
+    shape = asked.shape("walk", asked.sort, asked.after is None, not unsummed)
+    if fill_found(session, SHAPES.statement(shape, build, values), values) <= asked.limit:
         clear_found(session)
         return None
-    if walking.unsummed:
-        _by_offers(session, asked, walking.unsummed)
+    if unsummed:
+        _by_offers(session, asked, unsummed)
     return _page(session, asked)
 
 
@@ -222,49 +246,50 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
     theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
-    walking = _steps(session, asked, bounds=True)
-    if walking is None:
+    unsummed = _unsummed_ids(session, asked, bounds=True)
+    if unsummed is None:
         return None
-    walk = _walk(asked, walking.steps)
+    steps = _sums(asked, unsummed, bounds=True)
+    walk = _walk(asked, steps)
     keys = ordering(walk, asked.sort)
     reads = first_read(asked.filters, asked.limit)
     for _ in range(BOUNDED_TRIES):
         rows = session.execute(select(*keys).order_by(*keys).limit(reads + 1)).all()
         clear_found(session)
         if len(rows) <= reads:  # every sum read, unless the walk stopped at WALK_MAX
-            walked_all = session.scalar(select(func.count()).select_from(walking.steps))
+            walked_all = session.scalar(select(func.count()).select_from(steps))
             if walked_all is None or walked_all >= WALK_MAX:
                 return None
-            _by_offers(session, asked, [row[-1] for row in rows] + walking.unsummed)
+            _by_offers(session, asked, [row[-1] for row in rows] + unsummed)
             return _page(session, asked)
-        _by_offers(session, asked, [row[-1] for row in rows[:reads]] + walking.unsummed)
+        _by_offers(session, asked, [row[-1] for row in rows[:reads]] + unsummed)
         hits = _page(session, asked)
         if len(hits) > asked.limit:
             last = _key(hits[-1], asked.sort)
             if last < tuple(rows[reads][:-1]):
                 return hits
-            return _up_to(session, asked, walking, last)
+            return _up_to(session, asked, unsummed, last)
         reads *= 4
     clear_found(session)
     return None
 
 
 def _up_to(
-    session: Session, asked: Asked, walking: _Steps, last: tuple[Any, ...]
+    session: Session, asked: Asked, unsummed: list[str], last: tuple[Any, ...]
 ) -> list[Found] | None:
     """The page settled by reading every sum up to ``last``, the key of the last product of a
     page found from fewer: more products read can only end the page sooner, and a product
     whose sum comes after ``last`` cannot enter it. Far cheaper than reading four times as
     many when the sums bound loosely (a floor at a quantity below a break it counts). None
     when more than ``WALK_MAX`` sums are up to ``last``."""
-    steps = _sums(asked, walking.unsummed, bounds=True, up_to=last)
+    steps = _sums(asked, unsummed, bounds=True, up_to=last)
     read = session.scalar(select(func.count()).select_from(steps))
     clear_found(session)
     if read is None or read > WALK_MAX:
         return None
     walk = _walk(asked, steps)
     ids = session.scalars(select(walk.c.id)).all()
-    _by_offers(session, asked, [*ids, *walking.unsummed])
+    _by_offers(session, asked, [*ids, *unsummed])
     return _page(session, asked)
 
 
@@ -276,12 +301,10 @@ def _key(last: Found, sort: Sort) -> tuple[Any, ...]:
 
 
 def _page(session: Session, asked: Asked) -> list[Found]:
-    return search_page(
-        session, FOUND, asked.filters, sort=asked.sort, after=asked.after, limit=asked.limit
-    )
+    return kept_page(session, asked, FOUND.name, lambda: FOUND)
 
 
-def _unsummed(filters: SearchFilters, today: date, *, floors: bool) -> CompoundSelect[tuple[str]]:
+def _unsummed(filters: SearchFilters, today: Day, *, floors: bool) -> CompoundSelect[tuple[str]]:
     """The products whose sum in the currency cannot be trusted: logged as changed, or lapsed;
     walking along ``floors``, also those summed with none (by a refresher older than migration
     0033), which it would read last. A product may come more than once."""

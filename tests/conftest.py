@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from db.catalogue_shapes import SHAPES
 from db.session import make_engine, make_session_factory
 from gateways.bank import BankClient
 from gateways.certification_registry import CertificationRegistryClient
@@ -33,6 +34,9 @@ from tests.harness.s3 import running_moto_server, s3_client
 # accepts any. setdefault: a developer's real AWS variables are never replaced, nor needed.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+
+# Every catalogue statement reused by shape is built afresh too and compared (db.catalogue_shapes).
+SHAPES.checked = True
 
 # A fixed, test-only key: committed workflow histories were recorded with it.
 TEST_KEY_SPEC = "test1:dGVzdC1vbmx5LWtleS10cmFkZWZsb3ctMzJieXRlcyE="
