@@ -29,12 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
     Insert,
     Integer,
+    Select,
     String,
     Subquery,
     all_,
@@ -84,9 +86,14 @@ def first_read(filters: SearchFilters, limit: int) -> int:
 
 def _floor(quantity: Decimal) -> ColumnElement[Decimal | None]:
     """The sums' floor for a price at ``quantity``: that of the least step above it."""
-    name = next(n for n, up_to in FLOORS.items() if up_to is None or quantity < up_to)
-    floor: InstrumentedAttribute[Decimal | None] = getattr(CatalogueProductPrice, name)
+    floor: InstrumentedAttribute[Decimal | None] = getattr(
+        CatalogueProductPrice, _floor_name(quantity)
+    )
     return floor.expression
+
+
+def _floor_name(quantity: Decimal) -> str:
+    return next(n for n, up_to in FLOORS.items() if up_to is None or quantity < up_to)
 
 
 def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
@@ -151,7 +158,7 @@ def _sums(
         select(prices.product_id, *summed_of(prices, price))
         .where(*conditions)
         .order_by(*keys)
-        .limit(WALK_MAX if up_to is None else WALK_MAX + 1)
+        .limit(bindparam("walk_max", WALK_MAX if up_to is None else WALK_MAX + 1, type_=Integer))
         .subquery("steps")
     )
 
@@ -218,7 +225,7 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
     if unsummed is None:
         return None
     clear_found(session)
-    values = {**asked.values, "unsummed": unsummed}
+    values = {**asked.values, "unsummed": unsummed, "walk_max": WALK_MAX}
 
     def build() -> Insert:
         walk = _walk(asked, _sums(asked, unsummed, bounds=False))
@@ -249,14 +256,18 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     unsummed = _unsummed_ids(session, asked, bounds=True)
     if unsummed is None:
         return None
-    steps = _sums(asked, unsummed, bounds=True)
-    walk = _walk(asked, steps)
-    keys = ordering(walk, asked.sort)
     reads = first_read(asked.filters, asked.limit)
+    # Which floor bounds the prices (at a quantity) is part of the statement's shape.
+    quantity = asked.filters.quantity
+    floor = None if quantity is None else _floor_name(quantity)
+    shape = asked.shape("bounded", asked.sort, floor, not unsummed)
     for _ in range(BOUNDED_TRIES):
-        rows = session.execute(select(*keys).order_by(*keys).limit(reads + 1)).all()
+        values = {**asked.values, "unsummed": unsummed, "walk_max": WALK_MAX, "reads": reads + 1}
+        keys = SHAPES.statement(shape, partial(_bound_keys, asked, unsummed, reads), values)
+        rows = session.execute(keys, values).all()
         clear_found(session)
         if len(rows) <= reads:  # every sum read, unless the walk stopped at WALK_MAX
+            steps = _sums(asked, unsummed, bounds=True)
             walked_all = session.scalar(select(func.count()).select_from(steps))
             if walked_all is None or walked_all >= WALK_MAX:
                 return None
@@ -272,6 +283,13 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
         reads *= 4
     clear_found(session)
     return None
+
+
+def _bound_keys(asked: Asked, unsummed: list[str], reads: int) -> Select[Any]:
+    """The keys of the first ``reads`` and one more products walked along the sums as bounds."""
+    walk = _walk(asked, _sums(asked, unsummed, bounds=True))
+    keys = ordering(walk, asked.sort)
+    return select(*keys).order_by(*keys).limit(bindparam("reads", reads + 1, type_=Integer))
 
 
 def _up_to(
