@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
 
+from api.deps import read_then_release
 from api.platform import Platform
 from contracts.common import Actor
 from contracts.finance import APPROVAL_TASK, CONFIRMATION_TASK, OFFER_TASK
@@ -29,18 +30,34 @@ from workflows.cold_chain_alerts import ALERT_TASK
 from workflows.order_filing import WAYBILL_TASK
 from workflows.rfq import AWARD_TASK
 
+# A gatherer reads the database only through ``api.deps.read_then_release``: on a thread, not
+# the event loop every request shares, and with the connection given back before it waits on
+# another system (a live status, the object store).
 Gatherer = Callable[[Platform, Session, Actor, HumanTask], Awaitable[dict[str, Any]]]
+
+
+def _reading(read: Callable[[Session, Actor, HumanTask], dict[str, Any]]) -> Gatherer:
+    """A gatherer of the database's records alone."""
+
+    async def gather(
+        platform: Platform, session: Session, actor: Actor, task: HumanTask
+    ) -> dict[str, Any]:
+        return await read_then_release(session, lambda reading: read(reading, actor, task))
+
+    return gather
+
+
 GATHERERS: dict[str, Gatherer] = {
     "accreditation_review": accreditation_facts,
     "accreditation_second_review": accreditation_facts,
     "accreditation_financial_review": accreditation_facts,
-    AWARD_TASK: award_facts,
-    ALERT_TASK: cold_chain_facts,
-    DISPOSITION_TASK: cold_chain_facts,
-    INSPECTION_TASK: cold_chain_facts,
-    APPROVAL_TASK: loan_facts,
-    OFFER_TASK: loan_facts,
-    CONFIRMATION_TASK: loan_facts,
+    AWARD_TASK: _reading(award_facts),
+    ALERT_TASK: _reading(cold_chain_facts),
+    DISPOSITION_TASK: _reading(cold_chain_facts),
+    INSPECTION_TASK: _reading(cold_chain_facts),
+    APPROVAL_TASK: _reading(loan_facts),
+    OFFER_TASK: _reading(loan_facts),
+    CONFIRMATION_TASK: _reading(loan_facts),
     WAYBILL_TASK: waybill_facts,
     "waybill_safety_review": waybill_facts,
 }

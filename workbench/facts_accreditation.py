@@ -8,16 +8,18 @@ under the API's rule (``visible_application``): compliance, the deciders, are pl
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.deps import read_then_release
 from api.platform import Platform
 from api.routes.accreditation_reads import visible_application
 from contracts.accreditation import AccreditationView, CheckReport
 from contracts.common import Actor
-from db.models import ApplicationCertificate, HumanTask
+from db.models import AccreditationApplication, ApplicationCertificate, HumanTask
 from rules.waybill_parties import china_today
 
 # A certificate expiring within this many days is marked, as the standing's reminders would.
@@ -27,18 +29,13 @@ EXPIRING_WITHIN_DAYS = 90
 async def accreditation_facts(
     platform: Platform, session: Session, actor: Actor, task: HumanTask
 ) -> dict[str, Any]:
-    application = visible_application(session, actor, task.subject_id)
+    application, rows = await read_then_release(session, partial(_records, actor, task))
     live = await platform.live_status(task.workflow_id, AccreditationView)
     if live is not None and live.application_id != application.id:
         live = None  # a later application of the same supplier
     report = live.report if live is not None and live.report is not None else None
     if report is None and application.report:
         report = CheckReport.model_validate(application.report)
-    rows = session.scalars(
-        select(ApplicationCertificate)
-        .where(ApplicationCertificate.application_id == application.id)
-        .order_by(ApplicationCertificate.position)
-    )
     checks = {c.number: c for c in report.certificates} if report else {}
     today = china_today()
     certificates = []
@@ -71,6 +68,20 @@ async def accreditation_facts(
         "accreditation": live.accreditation if live else None,
         "status": live.status.value if live else application.status,
     }
+
+
+def _records(
+    actor: Actor, task: HumanTask, session: Session
+) -> tuple[AccreditationApplication, list[ApplicationCertificate]]:
+    """The application and its certificates, read before the process is asked (no connection
+    is held while it answers)."""
+    application = visible_application(session, actor, task.subject_id)
+    rows = session.scalars(
+        select(ApplicationCertificate)
+        .where(ApplicationCertificate.application_id == application.id)
+        .order_by(ApplicationCertificate.position)
+    )
+    return application, list(rows)
 
 
 def _validity(passed: bool | None, days_left: int) -> str:

@@ -16,7 +16,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.platform import Platform
 from api.routes.cold_chain_reads import readable_trip, window
 from contracts.cold_chain import Assessment, RunView, SeriesBucket, ZoneProfile
 from contracts.common import Actor
@@ -26,9 +25,7 @@ from workbench.charts import Band, Chart, Series, line_chart
 from workbench.i18n import china_time
 
 
-async def cold_chain_facts(
-    platform: Platform, session: Session, actor: Actor, task: HumanTask
-) -> dict[str, Any]:
+def cold_chain_facts(session: Session, actor: Actor, task: HumanTask) -> dict[str, Any]:
     stored = session.get(ColdTrip, str(task.details.get("trip_id", "")))
     if stored is None:
         stored = _trip_of_order(session, task.subject_id)

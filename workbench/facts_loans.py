@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.platform import Platform
 from api.routes.loan_access import loan_detail, sees_pricing, visible_loan
 from contracts.common import Actor
 from contracts.finance import CreditAssessment
@@ -21,9 +20,7 @@ from db.models import HumanTask
 from rules.waybill_parties import china_today
 
 
-async def loan_facts(
-    platform: Platform, session: Session, actor: Actor, task: HumanTask
-) -> dict[str, Any]:
+def loan_facts(session: Session, actor: Actor, task: HumanTask) -> dict[str, Any]:
     row = visible_loan(session, actor, task.subject_id)
     priced = sees_pricing(actor, row)
     detail = loan_detail(session, row, priced=priced, today=china_today())

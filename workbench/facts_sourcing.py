@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.platform import Platform
 from api.routes.rfq_access import visible_rfq
 from api.routes.rfq_comparison import buyer_comparison
 from contracts.common import Actor
@@ -31,9 +30,7 @@ _RECOMMENDED = re.compile(r"^#1 (\S+):")  # the award task's "#1 <supplier>: lan
 _FAILED = (ContractStatus.REJECTED.value, ContractStatus.LAPSED.value)
 
 
-async def award_facts(
-    platform: Platform, session: Session, actor: Actor, task: HumanTask
-) -> dict[str, Any]:
+def award_facts(session: Session, actor: Actor, task: HumanTask) -> dict[str, Any]:
     comparison = buyer_comparison(session, actor, task.subject_id)
     row, _ = visible_rfq(session, actor, task.subject_id)
     targets = {line.line_id: line.target_unit_price for line in rfq_input(row).lines}

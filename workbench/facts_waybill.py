@@ -17,6 +17,7 @@ and field, not just the line the task's summary carries.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, TypeVar
 
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from api.deps import read_then_release
 from api.platform import Platform
 from api.routes.document_access import readable_document
 from api.routes.order_access import order_document_ids, visible_order
@@ -61,13 +63,8 @@ _NEXT_PROBLEM = re.compile(r"; (?=(?:regulator|[a-z_]+(?:\[\d+\])?(?:[.,][a-z_]+
 async def waybill_facts(
     platform: Platform, session: Session, actor: Actor, task: HumanTask
 ) -> dict[str, Any]:
-    order = visible_order(session, actor, task.subject_id)
     number = str(task.details.get("waybill_number", ""))
-    shown = [readable_document(session, actor, i) for i in task.document_ids]
-    drafts = [d for d in shown if d.kind == "waybill_draft"]
-    if task.kind == WAYBILL_TASK:
-        drafts = _last_draft(session, actor, order, number)
-    listed = [d for d in shown if d.kind == "consignment_list"]
+    drafts, listed = await read_then_release(session, partial(_documents, actor, task, number))
     problems, refusals = _problems(str(task.details.get("problems", "")))
     facts: dict[str, Any] = {
         "template": "facts/waybill.html",
@@ -96,6 +93,19 @@ async def waybill_facts(
         facts["document_id"] = listed[0].id
         return facts
     return {"template": "facts/details.html", "details": task.details}
+
+
+def _documents(
+    actor: Actor, task: HumanTask, number: str, session: Session
+) -> tuple[list[Document], list[Document]]:
+    """The waybill drafts and consignment lists the task shows, read before the object store
+    is (no connection is held meanwhile)."""
+    order = visible_order(session, actor, task.subject_id)
+    shown = [readable_document(session, actor, i) for i in task.document_ids]
+    drafts = [d for d in shown if d.kind == "waybill_draft"]
+    if task.kind == WAYBILL_TASK:
+        drafts = _last_draft(session, actor, order, number)
+    return drafts, [d for d in shown if d.kind == "consignment_list"]
 
 
 def _last_draft(session: Session, actor: Actor, order: Order, number: str) -> list[Document]:

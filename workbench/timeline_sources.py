@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
 
-from api.deps import is_operator, not_found
+from api.deps import is_operator, not_found, read_then_release
 from api.platform import Platform
 from api.routes.document_access import may_read_document
 from api.routes.order_access import order_document_ids
@@ -77,18 +78,19 @@ async def timeline_for(
 ) -> Timeline:
     """The process's timeline for this caller; 404 when they may not see it, or when
     ``must_exist`` and neither Temporal nor the task rows know it."""
-    process = visible_process(session, actor, workflow_id)
+    # The database is read on threads, its connection given back before Temporal is asked.
+    process = await read_then_release(session, lambda s: visible_process(s, actor, workflow_id))
     run = await _read_run(platform, workflow_id)
     staff = is_operator(actor)
-    tasks = _tasks(session, workflow_id, run.events)
-    if must_exist and run.status is None and not tasks:
+    records = await read_then_release(session, partial(_records, actor, process, run))
+    if must_exist and run.status is None and not records.tasks:
         raise not_found("process")
     lines = merged(
         history_lines(run.events, show_failures=staff),
         pending_lines(
             run.pending, _scheduled_at(run.events), now=datetime.now(UTC), show_failures=staff
         ),
-        task_lines(_task_facts(session, actor, tasks)),
+        task_lines(records.facts),
     )
     live = None
     if run.status == WorkflowExecutionStatus.RUNNING:
@@ -101,13 +103,29 @@ async def timeline_for(
         lines=lines,
         temporal_status=run.status.name.lower() if run.status is not None else None,
         live_status=live,
-        documents=_documents(session, actor, process, tasks),
+        documents=records.documents,
         temporal_url=(
             f"{settings.temporal_ui_url.rstrip('/')}/namespaces/"
             f"{quote(settings.temporal_namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
             if staff
             else None
         ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """What the database says of a process: its tasks, what they decided, its documents."""
+
+    tasks: list[HumanTask]
+    facts: list[TaskFacts]
+    documents: list[Document]
+
+
+def _records(actor: Actor, process: VisibleProcess, run: _Run, session: Session) -> _Records:
+    tasks = _tasks(session, process.workflow_id, run.events)
+    return _Records(
+        tasks, _task_facts(session, actor, tasks), _documents(session, actor, process, tasks)
     )
 
 

@@ -15,7 +15,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from temporalio.exceptions import TemporalError
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, is_operator, not_found
+from api.deps import (
+    CurrentActor,
+    PlatformDep,
+    SessionDep,
+    is_operator,
+    not_found,
+    read_then_release,
+)
 from api.pagination import (
     NEXT_PAGE_HEADERS,
     Keyset,
@@ -134,24 +141,26 @@ async def get_application(
     application_id: IdPath, actor: CurrentActor, session: SessionDep, platform: PlatformDep
 ) -> ApplicationView:
     """One application with its checks, reasons and the workflow's live status."""
-    row = visible_application(session, actor, application_id)
-    live: AccreditationView | None = None
+
+    def read(reading: Session) -> tuple[str, dict[str, Any]]:
+        row = visible_application(reading, actor, application_id)
+        return row.workflow_id, _application_views(reading, [row])[0]
+
+    # Read on a thread, the connection given back before the process is asked.
+    workflow_id, view = await read_then_release(session, read)
     try:
-        live = await platform.temporal.get_workflow_handle(row.workflow_id).query(
+        live = await platform.temporal.get_workflow_handle(workflow_id).query(
             "get_status", result_type=AccreditationView, rpc_timeout=timedelta(seconds=5)
         )
-        if live.application_id != application_id:
-            live = None  # a later application of the same supplier
     except TemporalError:
         live = None  # the live view is a bonus: the recorded row still answers
-    return ApplicationView.model_validate(_application_views(session, [row], live=live)[0])
+    if live is not None and live.application_id == application_id:  # not a later application
+        view |= {"status": live.status.value, "reasons": list(live.reasons), "live": live}
+    return ApplicationView.model_validate(view)
 
 
 def _application_views(
-    session: Session,
-    rows: Sequence[AccreditationApplication],
-    *,
-    live: AccreditationView | None = None,
+    session: Session, rows: Sequence[AccreditationApplication]
 ) -> list[dict[str, Any]]:
     """The applications' ``ApplicationView`` fields with their certificates and financial
     years, read in two queries whatever the number of rows (one a row each made a page of 200
@@ -170,28 +179,23 @@ def _application_views(
             select(FinancialStatement).where(FinancialStatement.application_id.in_(ids))
         ):
             statements[s.application_id].append(s)
-    return [
-        _application_view(row, certificates[row.id], statements[row.id], live=live) for row in rows
-    ]
+    return [_application_view(row, certificates[row.id], statements[row.id]) for row in rows]
 
 
 def _application_view(
     row: AccreditationApplication,
     certificates: Sequence[ApplicationCertificate],
     statements: Sequence[FinancialStatement],
-    *,
-    live: AccreditationView | None,
 ) -> dict[str, Any]:
+    """As recorded; a live status replaces ``status``, ``reasons`` and ``live``."""
     # The view's other fields are the row's columns by name (it ignores the rest).
     values = loaded(row)
     return {
         **values,
         "application_id": values["id"],
-        "status": live.status.value if live else values["status"],
-        "reasons": list(live.reasons) if live else values["reasons"],
         "certificates": [_certificate(loaded(c)) for c in certificates],
         "financial_years": {s.year: s.figures | {"currency": s.currency} for s in statements},
-        "live": live,
+        "live": None,
     }
 
 

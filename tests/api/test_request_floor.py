@@ -10,6 +10,7 @@ the app has started.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from settings import Settings
 from tests.conftest import TEST_JWT_SECRET
 from tests.harness.api_server import serving
 from tests.harness.builders import make_org
+from tests.harness.listings import tasks
 from tests.harness.sourcing import Member, member
 from tests.harness.workbench import Person, login_user
 from workbench.app import PAGE_HEADERS
@@ -224,26 +226,71 @@ def test_a_route_reading_on_its_own_sessions_holds_one_connection_at_a_time(
 def _most_held(
     app: FastAPI, api_url: str, person: Member, method: str, path: str, body: object
 ) -> tuple[httpx.Response, int]:
+    with httpx.Client(base_url=api_url, headers=bearer(person)) as http:
+        return _most_held_by(app, partial(http.request, method, path, json=body))
+
+
+def _most_held_by(
+    app: FastAPI, request: Callable[[], httpx.Response]
+) -> tuple[httpx.Response, int]:
+    """``request``'s answer, and the most connections the app held at once for it."""
     pool = app.state.platform.sessions.kw["bind"].pool
     held = [0, 0]  # now, most
+    mine: set[int] = set()  # a request before may give its connection back meanwhile
 
-    def taken(*_: object) -> None:
+    def taken(_: object, record: object, *__: object) -> None:
+        mine.add(id(record))
         held[0] += 1
         held[1] = max(held)
 
-    def given_back(*_: object) -> None:
-        held[0] -= 1
+    def given_back(_: object, record: object) -> None:
+        if id(record) in mine:
+            mine.discard(id(record))
+            held[0] -= 1
 
     event.listen(pool, "checkout", taken)
     event.listen(pool, "checkin", given_back)
     try:
-        with httpx.Client(base_url=api_url, headers=bearer(person)) as http:
-            answer = http.request(method, path, json=body)
+        answer = request()
     finally:
         event.remove(pool, "checkout", taken)
         event.remove(pool, "checkin", given_back)
     assert held[0] == 0  # every connection back
     return answer, held[1]
+
+
+def test_task_and_process_pages_read_off_the_event_loop_one_connection_at_a_time(
+    app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    """A task page and a process page wait on Temporal (the process's history, its live
+    status): their reads run on threads, each connection given back before the wait. On the
+    event loop, each read stalled every request the API was serving, and the request's
+    connection sat idle in its transaction across the wait."""
+    engine = app.state.platform.sessions.kw["bind"]
+    on_loop: list[bool] = []
+
+    def executing(*_: object) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_loop.append(False)
+        else:
+            on_loop.append(True)
+
+    (task_id,) = tasks(sessions, buyer.actor, 1)
+    person = Person(api_url)
+    event.listen(engine, "before_cursor_execute", executing)
+    try:
+        person.sign_in(login_user(sessions, buyer.actor.org_id, buyer.actor.roles[0]))
+        on_loop.clear()  # signing in is not what is measured
+        for path in (f"/workbench/tasks/{task_id}", "/workbench/processes/Test:paging"):
+            page, most = _most_held_by(app, partial(person.get, path))
+            assert (page.status_code, most) == (200, 1), path
+            assert 'data-testid="open-total"' in page.text  # the header, read too
+    finally:
+        event.remove(engine, "before_cursor_execute", executing)
+        person.close()
+    assert on_loop and not any(on_loop)
 
 
 def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(

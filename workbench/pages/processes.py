@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import PlatformDep, SessionDep
@@ -31,4 +32,5 @@ async def process_page(
 ) -> HTMLResponse:
     """One process as its people tell it: steps, decisions, outages, documents, state."""
     timeline = await timeline_for(platform, session, actor, workflow_id, must_exist=True)
-    return render(request, "process.html", {"timeline": timeline})
+    # Rendered on a thread: the header reads its counts (``timeline_for`` read the rest so).
+    return await run_in_threadpool(render, request, "process.html", {"timeline": timeline})

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import PlatformDep, SessionDep
+from api.deps import PlatformDep, SessionDep, read_then_release
 from api.errors import invalid
 from api.params import IdPath
 from api.routes.tasks import DecisionRequest, decide_task, visible_task
@@ -50,23 +50,26 @@ async def _task_page(
     platform: PlatformDep,
     **extra: object,
 ) -> HTMLResponse:
-    row = visible_task(session, actor, task_id)
+    # Every read is on a thread, its connection given back before the page waits on Temporal
+    # or the object store: on the event loop, each stalled every request the API served.
+    row = await read_then_release(session, lambda s: visible_task(s, actor, task_id))
     facts = await facts_for(platform, session, actor, row)
     timeline = await timeline_for(platform, session, actor, row.workflow_id, must_exist=False)
-    return render(
-        request,
-        "task.html",
-        {
+
+    def page(reading: Session) -> HTMLResponse:
+        context = {
             "task": row,
             "facts": facts,
             "timeline": timeline,
-            "documents": readable_documents(session, actor, row.document_ids),
-            "decider": _name(session, row.decided_by),
+            "documents": readable_documents(reading, actor, row.document_ids),
+            "decider": _name(reading, row.decided_by),
             "needs_second_factor": row.kind in SECOND_FACTOR_TASK_KINDS,
             "idempotency_key": uuid.uuid4().hex,
             **extra,
-        },
-    )
+        }
+        return render(request, "task.html", context)
+
+    return await read_then_release(session, page)
 
 
 def _name(session: Session, user_id: str | None) -> str | None:
