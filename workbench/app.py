@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -98,7 +99,9 @@ def _as_page(handler: Callable[..., Any]) -> Callable[[Request, Exception], Awai
         if not request.url.path.startswith(PREFIX + "/"):
             return response
         problem = json.loads(bytes(response.body)) if response.body else {}
-        page = render(
+        # On a thread: the header reads its counts from the database.
+        page = await run_in_threadpool(
+            render,
             request,
             "error.html",
             {"status": response.status_code, "detail": problem.get("detail", "")},

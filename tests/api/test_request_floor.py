@@ -255,17 +255,18 @@ def _most_held_by(
     finally:
         event.remove(pool, "checkout", taken)
         event.remove(pool, "checkin", given_back)
-    assert held[0] == 0  # every connection back
+    assert held[0] == 0, held  # every connection back
     return answer, held[1]
 
 
-def test_task_and_process_pages_read_off_the_event_loop_one_connection_at_a_time(
+def test_async_pages_read_off_the_event_loop_one_connection_at_a_time(
     app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
 ) -> None:
     """A task page and a process page wait on Temporal (the process's history, its live
     status): their reads run on threads, each connection given back before the wait. On the
     event loop, each read stalled every request the API was serving, and the request's
-    connection sat idle in its transaction across the wait."""
+    connection sat idle in its transaction across the wait. So do a rule's form, refused
+    here, and an error page's header."""
     engine = app.state.platform.sessions.kw["bind"]
     on_loop: list[bool] = []
 
@@ -283,10 +284,20 @@ def test_task_and_process_pages_read_off_the_event_loop_one_connection_at_a_time
     try:
         person.sign_in(login_user(sessions, buyer.actor.org_id, buyer.actor.roles[0]))
         on_loop.clear()  # signing in is not what is measured
-        for path in (f"/workbench/tasks/{task_id}", "/workbench/processes/Test:paging"):
-            page, most = _most_held_by(app, partial(person.get, path))
-            assert (page.status_code, most) == (200, 1), path
-            assert 'data-testid="open-total"' in page.text  # the header, read too
+        asked = [
+            ("GET", f"/workbench/tasks/{task_id}", 200),
+            ("GET", "/workbench/processes/Test:paging", 200),
+            ("GET", "/workbench/processes/Test:nothing", 404),
+            ("POST", "/workbench/notification-rules", 422),
+        ]
+        for method, path, status in asked:
+            if method == "GET":
+                ask = partial(person.get, path)
+            else:
+                ask = partial(person.post, path, {"name": ""})
+            page, most = _most_held_by(app, ask)
+            assert (page.status_code, most) == (status, 1), path
+            assert 'data-testid="open-total"' in page.text, path  # the header, read too
     finally:
         event.remove(engine, "before_cursor_execute", executing)
         person.close()

@@ -16,11 +16,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import PlatformDep, SessionDep
+from api.deps import PlatformDep, SessionDep, read_then_release
 from api.errors import summary
 from api.params import IdPath
+from api.platform import Platform
 from api.routes.notification_rules import (
     delete_rule,
     event_catalogue,
@@ -104,6 +106,15 @@ async def add_rule(
     """Save a rule through the API's own validation; a refusal shows on the form, naming the
     field and the rule it broke."""
     form = await request.form()
+    # Saved and the page rendered on a thread: the database is not read on the event loop.
+    return await read_then_release(
+        session, lambda saving: _add_rule(request, actor, saving, platform, form)
+    )
+
+
+def _add_rule(
+    request: Request, actor: Actor, session: Session, platform: Platform, form: FormData
+) -> HTMLResponse:
     event_type = str(form.get("event_type", ""))
     try:
         body = RuleBody.model_validate(_rule_body(form))
