@@ -3,12 +3,14 @@ engine here), and its search-attribute job run against a real dev server."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml  # type: ignore[import-untyped]
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -20,6 +22,11 @@ from settings import Settings
 from stack.temporal import SEARCH_ATTRIBUTES, dev_server_path
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+# The Compose Specification's JSON schema as docker-compose 1.29.2 ships it (its PyPI wheel,
+# docker_compose-1.29.2-py2.py3-none-any.whl, sha256 8d5589373b35c8d3...; the file
+# compose/config/compose_spec.json; Apache License 2.0). No Docker engine runs here to read the
+# file; the schema catches what Compose would refuse first: an unknown key, a wrong type.
+SPECIFICATION = Path(__file__).with_name("compose_spec.json")
 RESTARTING = {"always", "unless-stopped", "on-failure"}
 
 
@@ -39,6 +46,21 @@ def _conditions() -> list[tuple[str, str, str]]:
 
 def _jobs() -> set[str]:
     return {dep for _, dep, cond in _conditions() if cond == "service_completed_successfully"}
+
+
+def test_the_file_follows_the_compose_specification() -> None:
+    schema = json.loads(SPECIFICATION.read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    problems = [
+        f"{'.'.join(map(str, error.path))}: {error.message}"
+        for error in validator.iter_errors(yaml.safe_load(COMPOSE.read_text()))
+    ]
+    assert problems == []
+    # And the schema does refuse what Compose would: a misspelt key, a number for a word.
+    broken = yaml.safe_load(COMPOSE.read_text())
+    broken["services"]["api"]["depend_on"] = ["postgres"]
+    broken["services"]["api"]["restart"] = 3
+    assert len(list(validator.iter_errors(broken))) == 2
 
 
 def test_the_database_admits_every_pool_at_its_fullest() -> None:
