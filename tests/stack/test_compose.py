@@ -24,8 +24,9 @@ from stack.temporal import SEARCH_ATTRIBUTES, dev_server_path
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 # The Compose Specification's JSON schema as docker-compose 1.29.2 ships it (its PyPI wheel,
 # docker_compose-1.29.2-py2.py3-none-any.whl, sha256 8d5589373b35c8d3...; the file
-# compose/config/compose_spec.json; Apache License 2.0). No Docker engine runs here to read the
-# file; the schema catches what Compose would refuse first: an unknown key, a wrong type.
+# compose/config/compose_spec.json; Apache License 2.0, its text beside it). No Docker engine
+# runs here to read the file; the schema catches what Compose would refuse first: an unknown
+# key, a wrong type.
 SPECIFICATION = Path(__file__).with_name("compose_spec.json")
 RESTARTING = {"always", "unless-stopped", "on-failure"}
 
