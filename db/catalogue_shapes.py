@@ -82,10 +82,13 @@ class Shapes:
         self.built = 0  # statements built (a reuse checked builds one more, not counted)
 
     def statement(
-        self, shape: Hashable, build: Callable[[], Statement], values: Mapping[str, Any]
+        self, shape: Hashable | None, build: Callable[[], Statement], values: Mapping[str, Any]
     ) -> Statement:
-        """The statement of this shape, built by ``build`` when none is kept; ``values``, the
-        search's, are what a checked reuse is compared with."""
+        """The statement of this shape, built by ``build`` when none is kept (None: no shape,
+        built afresh and not kept); ``values``, the search's, are what a checked reuse is
+        compared with."""
+        if shape is None:
+            return build()
         with self._lock:
             kept = self._built.get(shape)
             if kept is not None:
