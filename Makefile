@@ -48,11 +48,12 @@ load: install
 
 # The catalogue at size: a million products and three million offers in a database of their own
 # (seeded once, about 10 minutes), each search against a bare indexed SQL query; 400 searches
-# drawn from product names; then a 100,000-row import's rows per second against csv.reader,
-# openpyxl and a bare COPY.
+# drawn from product names; the searches' statements kept by shape against built afresh; then a
+# 100,000-row import's rows per second against csv.reader, openpyxl and a bare COPY.
 bench-catalogue: install
 	.venv/bin/python -m bench.catalogue_search
 	.venv/bin/python -m bench.catalogue_mix
+	.venv/bin/python -m bench.catalogue_shapes
 	.venv/bin/python -m bench.catalogue_import
 
 clean-data:

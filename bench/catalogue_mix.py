@@ -24,16 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.catalogue_search import BARE, BUYER_EMAIL, LIMIT, LIST_PRICE, _terms
+from bench.catalogue_search import BARE, BUYER_EMAIL, LIMIT, LIST_PRICE, _terms, seeded_catalogue
 from bench.large import Baseline, _connect, large_settings
-from bench.seed_large import KEY_ID, database_url, key_spec, large_server
-from bench.services import quiet_logs
+from bench.seed_large import KEY_ID, key_spec
 from bench.stats import Row, Samples, latency_rows, mean, print_header, require_counts, table
 from bench.workbench_measures import interleaved, platform_app, signed_in
-from db.migrate import ROOT, migrate
+from db.migrate import ROOT
 from rules.waybill_parties import china_today
-from security.columns import install_column_keyring
-from security.keys import KeyRing
 
 SEED = 7
 MATCH = "p.terms @> %(terms)s::text[]"
@@ -107,13 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--searches", type=int, default=400, help="searches drawn")
     a = parser.parse_args(argv)
     require_counts(parser, a, ["searches"])
-    if not (a.data / "pg").exists():
-        parser.error(f"no catalogue in {a.data}: run python -m bench.catalogue_search first")
-    quiet_logs()
-    install_column_keyring(KeyRing.parse(key_spec(a.data), active=KEY_ID))
-    with large_server(a.data / "pg") as server_url:
-        url = database_url(server_url)
-        migrate(url)  # a dataset seeded before the latest migrations
+    with seeded_catalogue(parser, a.data) as url:
         print_header(
             "Tradeflow catalogue search mix (bench.catalogue_mix)",
             f"{a.searches} searches drawn from product names (seed {SEED}), each once, twice over",

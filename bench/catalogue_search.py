@@ -21,7 +21,8 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,20 @@ def measure(url: str, spec: str, *, runs: int) -> None:
         f"goal: every search's p99 under {GOAL_P99_MS:.0f} ms: "
         + ("met" if not over else "missed by " + "; ".join(over))
     )
+
+
+@contextmanager
+def seeded_catalogue(parser: argparse.ArgumentParser, data: Path) -> Iterator[str]:
+    """The URL of the catalogue this benchmark seeded in ``data``, its server running and the
+    latest migrations applied (for the benchmarks that search it again)."""
+    if not (data / "pg").exists():
+        parser.error(f"no catalogue in {data}: run python -m bench.catalogue_search first")
+    quiet_logs()
+    install_column_keyring(KeyRing.parse(key_spec(data), active=KEY_ID))
+    with large_server(data / "pg") as server_url:
+        url = database_url(server_url)
+        migrate(url)  # a catalogue seeded before the latest migrations
+        yield url
 
 
 def main(argv: Sequence[str] | None = None) -> None:

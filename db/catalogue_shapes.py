@@ -77,6 +77,7 @@ class Shapes:
     def __init__(self, size: int) -> None:
         self.size = size
         self.checked = False
+        self.keeping = True  # off: every statement built afresh (``bench.catalogue_shapes``)
         self._built: OrderedDict[Hashable, ClauseElement] = OrderedDict()
         self._lock = threading.Lock()
         self.built = 0  # statements built (a reuse checked builds one more, not counted)
@@ -87,7 +88,7 @@ class Shapes:
         """The statement of this shape, built by ``build`` when none is kept (None: no shape,
         built afresh and not kept); ``values``, the search's, are what a checked reuse is
         compared with."""
-        if shape is None:
+        if shape is None or not self.keeping:
             return build()
         with self._lock:
             kept = self._built.get(shape)
