@@ -110,20 +110,13 @@ class Shapes:
             _same(build(), kept, values)
         return kept  # type: ignore[return-value]  # a shape is built by one builder
 
-    def clear(self) -> None:
-        with self._lock:
-            self._built.clear()
-
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def _same(fresh: ClauseElement, kept: ClauseElement, values: Mapping[str, Any]) -> None:
     """Raise unless both statements compile to the same SQL with the same parameters."""
-    compiled = [
-        s.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": False})
-        for s in (fresh, kept)
-    ]
+    compiled = [statement.compile(dialect=_DIALECT) for statement in (fresh, kept)]
     sql = [str(c) for c in compiled]
     params = [c.construct_params(dict(values)) for c in compiled]
     if sql[0] != sql[1] or params[0] != params[1]:
