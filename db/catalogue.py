@@ -45,6 +45,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts.accreditation import AccreditationStatus
+from db.catalogue_filters import Day
 from db.models import Base, JsonDict, SupplierAccreditation
 
 
@@ -281,7 +282,7 @@ class CataloguePriceChange(Base):
 IN_STOCK = Decimal("0.001")
 
 
-def visible_offer(today: date | ColumnElement[date]) -> ColumnElement[bool]:
+def visible_offer(today: Day) -> ColumnElement[bool]:
     """An offer buyers may see: valid today, from a supplier accredited, unexpired and not
     suspended (a suspension sets the standing's status, so one comparison covers both). The
     standing is asked as a set (a few thousand suppliers at most), which PostgreSQL hashes once,

@@ -65,9 +65,9 @@ def price_band(price: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def read_counts(
-    session: Session, statement: CompoundSelect[Any], values: Mapping[str, Any] | None = None
+    session: Session, statement: CompoundSelect[Any], values: Mapping[str, Any]
 ) -> list[FacetCount]:
-    """``facet_counts``' rows, read (``values``: its parameters', when it is kept by shape)."""
+    """``facet_counts``' rows, read with ``values``, its parameters'."""
     rows = session.execute(statement, values).all()
     return [FacetCount(facet, str(value), count) for facet, value, count in rows]
 

@@ -34,7 +34,7 @@ class SearchFilters:
     category_ids: tuple[str, ...] = ()  # the category at category_path and those below (subtree)
     price_min: Decimal | None = None
     price_max: Decimal | None = None
-    brand: str | None = None
+    brand: str | None = None  # casefolded, as it is compared (``lower(brand)``)
     moq_max: Decimal | None = None
     in_stock: bool = False
     region: str | None = None
@@ -90,9 +90,7 @@ def _described(
     """The brand, hazard and temperature filters on ``columns`` (a product's or a found row's)."""
     brand: ColumnElement[bool] = true()
     if filters.brand is not None:
-        # A parameter (``db.catalogue_shapes.bound``) holds the brand folded already.
-        folded = filters.brand.casefold() if isinstance(filters.brand, str) else filters.brand
-        brand = func.lower(columns.brand) == folded
+        brand = func.lower(columns.brand) == filters.brand
     hazard: ColumnElement[bool] = true()
     if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
         # The API's pattern for a class or division holds no LIKE wildcard: nothing to escape.

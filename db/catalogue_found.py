@@ -125,15 +125,12 @@ _CREATE_FOUND = str(
 )
 
 
-def fill_found(
-    session: Session, rows: Select[Any] | Insert, values: Mapping[str, Any] | None = None
-) -> int:
-    """``rows`` (``found``'s columns, or ``filling`` them) added to ``FOUND`` (``clear_found``
-    makes it), which a first page and its facets both read (each computed them on its own
+def fill_found(session: Session, filled: Insert, values: Mapping[str, Any]) -> int:
+    """``FOUND`` (``clear_found`` makes it) filled by ``filling``'s statement with ``values``,
+    its parameters': a first page and its facets both read it (each computed them on its own
     before, which doubled a first page's time: a broad word's 60,000 products' best offers,
-    twice); how many. ``values``: the parameters', for a statement kept by shape."""
-    statement = rows if isinstance(rows, Insert) else filling(rows)
-    written = session.execute(statement, values)
+    twice); how many rows."""
+    written = session.execute(filled, values)
     return int(written.rowcount)  # type: ignore[attr-defined]
 
 

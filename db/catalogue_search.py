@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import Text
 
 from db.catalogue import CatalogueCategory, CatalogueTerm, Product
@@ -102,7 +102,9 @@ class _Values:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
 
-    def __call__(self, value: Any, type_: Any = None, *, expanding: bool = False) -> Any:
+    def __call__(
+        self, value: Any, type_: Any = None, *, expanding: bool = False
+    ) -> BindParameter[Any]:
         name = f"m{len(self.values)}"
         self.values[name] = value
         return bindparam(name, value, type_=type_, expanding=expanding)
@@ -111,8 +113,7 @@ class _Values:
         return cast(self(sorted(terms), ARRAY(Text)), ARRAY(Text))
 
     def weight(self, weight: float) -> ColumnElement[Any]:
-        weighed: ColumnElement[Any] = self(weight, Float)
-        return weighed
+        return self(weight, Float)
 
 
 def _pattern(word: str) -> str:

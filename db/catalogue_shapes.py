@@ -49,14 +49,14 @@ class Bound:
 
 
 def bound(filters: SearchFilters, today: date) -> Bound:
-    """``filters`` and ``today`` as named parameters (the brand folded, as it is compared)."""
+    """``filters`` and ``today`` as named parameters."""
     values: dict[str, Any] = {"today": today}
     symbols: dict[str, Any] = {}
     for f in fields(SearchFilters):
         value = getattr(filters, f.name)
         if f.name in _VALUES and value is not None:
-            values[f.name] = value.casefold() if f.name == "brand" else value
-            symbols[f.name] = bindparam(f.name, values[f.name])
+            values[f.name] = value
+            symbols[f.name] = bindparam(f.name, value)
     if filters.category_path is not None:
         values["category_ids"] = list(filters.category_ids)
         symbols["category_ids"] = bindparam("category_ids", values["category_ids"], expanding=True)
