@@ -237,6 +237,19 @@ class CatalogueProductPrice(Base):
             )
             for floor in FLOORS
         ),
+        # A brand's page walked along its own sums, by price or by lead time and price
+        # (db.catalogue_walk, migration 0035).
+        Index(
+            "ix_catalogue_product_prices_brand_price", "currency", "brand", "price", "product_id"
+        ),
+        Index(
+            "ix_catalogue_product_prices_brand_lead_time",
+            "currency",
+            "brand",
+            "lead_time_days",
+            "price",
+            "product_id",
+        ),
         # Rows a refresher older than migration 0033 wrote (migration 0034): asked of their offers,
         # summed again.
         Index(
@@ -248,6 +261,10 @@ class CatalogueProductPrice(Base):
 
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # The product's brand, folded as the brand filter compares it (``lower``): written by the
+    # refresher, or copied from the product by a trigger where a writer leaves it out (an older
+    # refresher during an upgrade: migration 0035).
+    brand: Mapped[str] = mapped_column(String(100))
     price: Mapped[Decimal] = mapped_column(Numeric(22, 4))  # the best list price
     lead_time_days: Mapped[int] = mapped_column(Integer)  # the shortest
     offers: Mapped[int] = mapped_column(Integer)

@@ -65,12 +65,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import Product
 from db.catalogue_facets import FacetCount, facet_counts, read_counts
-from db.catalogue_filters import SearchFilters, Sort, described, summed
+from db.catalogue_filters import SearchFilters, Sort, brand_filter, described, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
 from db.catalogue_page import Asked, Found, kept_page
 from db.catalogue_search import CLOSENESS, SAMPLE, TYPICAL_LENGTH, Matching, sampled
 from db.catalogue_shapes import SHAPES, bound
-from db.catalogue_walk import WALK_MAX, first_read, walked
+from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
 TOP = 4  # a relevance page's products taken by score alone, in pages
@@ -94,18 +94,25 @@ class Breadth:
     matched: int  # matches in the sample
     kept: int  # of them, those the page's own filters keep (``described``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
+    branded: int | None = None  # of the matches, those of the brand filtered on (None: no brand)
 
-    def walks(self, reads: int, *, summed: bool) -> bool:
+    def walks(self, reads: int, *, summed: bool, brand: bool = False) -> bool:
         """Whether a walk is likely to read ``reads`` products well within ``WALK_MAX`` steps
         (else finding every match costs less): within a quarter of them where the sums are
         the prices, within half where they only bound them. Found from every match, a page
         the sums only bound asks every match's offers, so a walk is worth more risk there:
         washer by price to Jiangsu (15,000 matches, 40,000 offers) 274 -> 100 ms walked; a
-        page by price from the sums, 不锈钢老虎钳子, took 52 -> 90 ms walked at half."""
+        page by price from the sums, 不锈钢老虎钳子, took 52 -> 90 ms walked at half. A walk
+        along one ``brand``'s sums reads that brand's share of them only, its share of the
+        matches taken for its share of the catalogue."""
         if self.population <= 0:  # never counted: try, the walk gives way if it must
             return True
         margin = 4 if summed else 2
-        return self.kept > 0 and reads * self.population / self.kept * margin <= WALK_MAX
+        share = 1.0
+        if brand and self.branded is not None and self.matched > 0:
+            share = self.branded / self.matched
+        reach = reads * self.population * share / self.kept if self.kept > 0 else math.inf
+        return reach * margin <= WALK_MAX
 
 
 def breadth(session: Session, asked: Asked) -> Breadth:
@@ -118,20 +125,28 @@ def breadth(session: Session, asked: Asked) -> Breadth:
     statement = SHAPES.statement(
         asked.shape("sample"), lambda: _sample_count(matching, bound.filters), values
     )
-    count, kept, size = session.execute(statement, values).one()
-    return Breadth(int(count), int(kept), float(size or 0.0))
+    count, kept, size, branded = session.execute(statement, values).one()
+    brand = None if bound.filters.brand is None else int(branded)
+    return Breadth(int(count), int(kept), float(size or 0.0), brand)
 
 
 def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
-    """The search's matches in the sample, those the page's own filters keep, and the sample's
-    size as the planner last counted it (its index's row estimate)."""
+    """The search's matches in the sample, those the page's own filters keep, the sample's
+    size as the planner last counted it (its index's row estimate), and the matches of the
+    brand filtered on (all of them without one)."""
     kept = and_(true(), *described(Product, filters))
+    branded = brand_filter(Product, filters)
     pg_class = table("pg_class", column("oid"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
         pg_class.c.oid == func.to_regclass("ix_products_category_sample")
     )
     return (
-        select(func.count(), func.count().filter(kept), population.scalar_subquery())
+        select(
+            func.count(),
+            func.count().filter(kept),
+            population.scalar_subquery(),
+            func.count().filter(branded),
+        )
         .select_from(Product)
         .where(*matching.conditions, sampled())
     )
@@ -178,7 +193,7 @@ def search(
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
         way, hits = _most_relevant(session, asked, wide.kept * SAMPLE <= scored)
-    elif wide.walks(first_read(filters, limit), summed=summed(filters)):
+    elif wide.walks(first_read(filters, limit), summed=summed(filters), brand=by_brand(filters)):
         way = "walked"
         hits = walked(session, asked)
     if hits is None:

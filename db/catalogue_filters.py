@@ -88,9 +88,7 @@ def _described(
     columns: Any, filters: SearchFilters
 ) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
     """The brand, hazard and temperature filters on ``columns`` (a product's or a found row's)."""
-    brand: ColumnElement[bool] = true()
-    if filters.brand is not None:
-        brand = func.lower(columns.brand) == filters.brand
+    brand = brand_filter(columns, filters)
     hazard: ColumnElement[bool] = true()
     if filters.hazard_class is not None:  # a class covers its divisions (2 covers 2.1)
         # The API's pattern for a class or division holds no LIKE wildcard: nothing to escape.
@@ -102,6 +100,13 @@ def _described(
     if filters.temperature is not None:
         temperature = columns.temperature_profile == filters.temperature
     return brand, hazard, temperature
+
+
+def brand_filter(columns: Any, filters: SearchFilters) -> ColumnElement[bool]:
+    """The brand filter on ``columns`` (a product's or a found row's); true without one."""
+    if filters.brand is None:
+        return true()
+    return func.lower(columns.brand) == filters.brand
 
 
 def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:

@@ -4,7 +4,8 @@ Triggers (migration 0025) log a product in ``catalogue_price_changes`` whenever 
 is written or a supplier's standing or expiry changes. ``refresh_prices`` takes the logged
 products and those whose row has lapsed (``fresh_until`` reached) or has no floors (summed by a
 refresher older than migration 0033) and sums their offers again
-under ``visible_offer``, the rule search applies: the best list price, the shortest lead time,
+under ``visible_offer``, the rule search applies (with the product's brand, folded, which a
+brand's walk reads): the best list price, the shortest lead time,
 how many offers, where they deliver, whether any holds stock, the least minimum order, the
 least any asks below a quantity (``db.catalogue.FLOORS``), and the day the first of them lapses.
 
@@ -45,6 +46,7 @@ from db.catalogue import (
     CatalogueOffer,
     CataloguePriceChange,
     CatalogueProductPrice,
+    Product,
     visible_offer,
 )
 from db.models import SupplierAccreditation
@@ -112,6 +114,7 @@ def _summed(products: list[str], today: date) -> Insert:
         select(
             offer.product_id,
             offer.currency,
+            func.lower(Product.brand),
             func.min(offer.list_price),
             func.min(offer.lead_time_days),
             func.count(offer.id.distinct()),
@@ -135,14 +138,16 @@ def _summed(products: list[str], today: date) -> Insert:
             ),
         )
         .join(SupplierAccreditation, SupplierAccreditation.supplier_org_id == offer.supplier_org_id)
+        .join(Product, Product.id == offer.product_id)
         .outerjoin(region, literal_column("true"))
         .where(offer.product_id.in_(products), visible_offer(today))
-        .group_by(offer.product_id, offer.currency)
+        .group_by(offer.product_id, offer.currency, Product.brand)
     )
     return insert(CatalogueProductPrice).from_select(
         [
             "product_id",
             "currency",
+            "brand",
             "price",
             "lead_time_days",
             "offers",

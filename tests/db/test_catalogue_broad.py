@@ -38,7 +38,12 @@ CASES: list[tuple[str, dict[str, Any], Sort]] = [
     ("螺丝刀", {}, Sort.RELEVANCE),
     ("螺丝刀", {}, Sort.PRICE),
     ("螺丝刀", {}, Sort.LEAD_TIME),
+    # One brand: walked along the brand's own sums (by price, by lead time; bounded to a
+    # province), or along every product's at a quantity (no index holds the brand and a floor).
     ("螺丝刀", {"brand": "stanley"}, Sort.PRICE),
+    ("螺丝刀", {"brand": "stanley"}, Sort.LEAD_TIME),
+    ("螺丝刀", {"brand": "得力", "region": "CN-JS"}, Sort.PRICE),
+    ("螺丝刀", {"brand": "bosch", "quantity": Decimal(100)}, Sort.PRICE),
     ("螺丝刀", {"brand": "世达"}, Sort.RELEVANCE),
     ("螺丝刀", {"price_min": Decimal("9.90"), "price_max": Decimal("120")}, Sort.PRICE),
     ("扳手 5mm", {}, Sort.RELEVANCE),
@@ -216,19 +221,18 @@ def _explain(session: Session, sql: str, params: Any) -> str:
     return "\n".join(line for (line,) in rows)
 
 
-def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
-    catalogue: Catalogue, sessions: sessionmaker[Session]
-) -> None:
-    """The statements a broad search by price runs, EXPLAINed with sequential scans priced out
-    (on a test database of a few thousand rows PostgreSQL would rightly read the tables): the
-    sample counted from its partial index, the page walked along the price index product by
-    product, never a hash of every match."""
+def _walked_plans(
+    catalogue: Catalogue, sessions: sessionmaker[Session], **narrowed: Any
+) -> tuple[str, str]:
+    """The EXPLAINed plans of the sample's count and of the walk of 螺丝刀 by price, broad and
+    narrowed by ``narrowed``, with sequential scans priced out (on a test database of a few
+    thousand rows PostgreSQL would rightly read the tables)."""
     statements: list[tuple[str, Any]] = []
 
     def seen(_c: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
         statements.append((sql, params))
 
-    filters = filters_for(catalogue, sessions)
+    filters = filters_for(catalogue, sessions, **narrowed)
     with sessions() as session:
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
         event.listen(session.connection(), "before_cursor_execute", seen)
@@ -237,8 +241,16 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
         assert searched.way == "walked"
         (counted,) = [(q, p) for q, p in statements if "reltuples" in q]
         (walked,) = [(q, p) for q, p in statements if "steps" in q]
-        counting = _explain(session, *counted)
-        walking = _explain(session, *walked)
+        return _explain(session, *counted), _explain(session, *walked)
+
+
+def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """The statements a broad search by price runs: the sample counted from its partial
+    index, the page walked along the price index product by product, never a hash of every
+    match."""
+    counting, walking = _walked_plans(catalogue, sessions)
     # The category's or the word's sample index, whichever the planner deems narrower, read
     # by index or by bitmap as the statistics (other tests' products too) make it cheaper.
     sample_index = r"(Index Scan using|Bitmap Index Scan on) ix_products_\w+_sample"
@@ -246,3 +258,13 @@ def test_a_broad_search_reads_the_sample_index_and_walks_the_price_index(
     assert "Index Scan using ix_catalogue_product_prices_price" in walking, walking
     assert "Index Scan using products_pkey" in walking, walking
     assert "Hash" not in walking and "Bitmap" not in walking, walking
+
+
+def test_a_brands_walk_reads_the_brands_sums_alone(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """A page of one brand by price is walked along the brand's sums (migration 0035's
+    index), never along every product's."""
+    _, walking = _walked_plans(catalogue, sessions, brand="stanley")
+    assert "Index Scan using ix_catalogue_product_prices_brand_price" in walking, walking
+    assert "Sort" not in walking and "Hash" not in walking, walking

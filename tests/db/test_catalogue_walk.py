@@ -227,3 +227,8 @@ def test_a_walk_the_sums_only_bound_is_tried_on_a_thinner_sample() -> None:
     assert wide.walks(84, summed=False)
     assert not catalogue_broad.Breadth(235, 100, 15_600).walks(84, summed=False)
     assert catalogue_broad.Breadth(0, 0, 0.0).walks(84, summed=True)  # never counted: tried
+    # One brand in twenty, of 470 matches: along every sum, twenty times as far as along the
+    # brand's own.
+    branded = catalogue_broad.Breadth(matched=470, kept=24, population=15_600, branded=24)
+    assert not branded.walks(21, summed=True)
+    assert branded.walks(21, summed=True, brand=True)

@@ -91,7 +91,7 @@ def test_demo_codes_seeded_before_the_full_check_are_made_valid(database_url: st
 
 
 def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -> None:
-    """Migrations 0031-0034 undone to 0030 and done again: each downgrade leaves what the next
+    """Migrations 0031-0035 undone to 0030 and done again: each downgrade leaves what the next
     upgrade builds on; 0034, cut short after one index (built outside a transaction), runs
     again; the indexes and generated columns are as the models say (the models' comparison
     does not compare index predicates or generation expressions)."""
@@ -128,6 +128,8 @@ def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -
         **{floor: f"(currency, {floor}, product_id)" for floor in FLOORS},
         **{f"lead_time_{f}": f"(currency, lead_time_days, {f}, product_id)" for f in FLOORS},
         "unfloored": "(product_id) WHERE (floor_any IS NULL)",
+        "brand_price": "(currency, brand, price, product_id)",
+        "brand_lead_time": "(currency, brand, lead_time_days, price, product_id)",
     }
     assert {name: added[name].split(" USING btree ")[1] for name in added} == expected
     assert {column: expression.split("(")[0] for column, expression in columns.items()} == {
@@ -137,6 +139,43 @@ def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -
 
 
 OLD_HENGXIN = "91320200MA1HENGX3W"
+
+
+def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) -> None:
+    """Migration 0035: a sum written before it gets its product's brand, folded; one written
+    after it without a brand (as a refresher older than it writes) gets it from the trigger."""
+    org = text(
+        "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
+        "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
+    )
+    category = text(
+        "INSERT INTO catalogue_categories (id, path, name_zh, name_en, attributes, synonyms, "
+        "updated_by) VALUES ('tools', 'tools', '工具', 'Tools', '[]', '[]', 'u')"
+    )
+    product = text(
+        "INSERT INTO products (id, category_id, identity, name, brand, model, attributes, "
+        "search_text, terms, media, listed_by_org_id) VALUES (:id, 'tools', :id, 'n', :brand, "
+        "'m', '{}', 'n', '{}', '[]', 'org_s')"
+    )
+    summed = text(
+        "INSERT INTO catalogue_product_prices (product_id, currency, price, lead_time_days, "
+        "offers, regions, fresh_until) VALUES (:id, 'CNY', 1, 1, 1, '{}', '2030-01-01')"
+    )
+    brands = text("SELECT product_id, brand FROM catalogue_product_prices ORDER BY product_id")
+    with _scratch(database_url) as (config, engine):
+        command.upgrade(config, "0034")
+        with engine.begin() as connection:
+            connection.execute(org)
+            connection.execute(category)
+            connection.execute(
+                product, [{"id": "p1", "brand": "Stanley"}, {"id": "p2", "brand": "得力"}]
+            )
+            connection.execute(summed, {"id": "p1"})
+        command.upgrade(config, "head")
+        with engine.begin() as connection:
+            connection.execute(summed, {"id": "p2"})
+            found = connection.execute(brands).tuples().all()
+    assert found == [("p1", "stanley"), ("p2", "得力")]
 
 
 def test_the_offers_break_arrays_and_floors(database_url: str) -> None:
