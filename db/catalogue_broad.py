@@ -177,13 +177,13 @@ def search(
         clear_found(session)
         fill = SHAPES.statement(
             asked.shape("fill"),
-            lambda: filling(select(found(matching, b.filters, today=b.today))),
+            lambda: filling(select(found(matching, b.filters, today=b.today, regions=True))),
             values,
         )
         fill_found(session, fill, values)
         counting = SHAPES.statement(
             ("facets", FOUND.name, b.shape),
-            lambda: facet_counts(FOUND, b.filters, today=b.today),
+            lambda: facet_counts(FOUND, b.filters),
             values,
         )
         counts = read_counts(session, counting, values)
@@ -219,8 +219,8 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
     b, values = asked.bound, asked.values
 
     def build() -> CompoundSelect[Any]:
-        in_sample = found(asked.matching, b.filters, today=b.today, where=[sampled()])
-        return facet_counts(in_sample, b.filters, today=b.today)
+        in_sample = found(asked.matching, b.filters, today=b.today, where=[sampled()], regions=True)
+        return facet_counts(in_sample, b.filters)
 
     statement = SHAPES.statement(asked.shape("sample facets"), build, values)
     bind = session.get_bind()

@@ -61,13 +61,15 @@ def found(
     where: Sequence[ColumnElement[bool]] = (),
     top: int | None = None,
     by_offers: bool = False,
+    regions: bool = False,
 ) -> CTE:
     """The matching products with their best offers (``price`` in the region asked,
-    ``price_anywhere`` in any; ``regions`` where their offers deliver, comma-separated, where
-    the sums answer; for the in-stock and MOQ facets, ``price_in_stock`` (None: none in stock),
-    ``least_moq`` and ``price_any_moq``), before the product and price filters, as a
-    statement's CTE. ``where`` narrows the products further (the sample, a page's own filters);
-    ``top`` keeps only the most relevant; ``by_offers`` asks every one's offers, never its sum.
+    ``price_anywhere`` in any; ``regions`` where those passing every filter but the province
+    deliver, comma-separated, for facets to count (else None where the offers are asked); for
+    the in-stock and MOQ facets, ``price_in_stock`` (None: none in stock), ``least_moq`` and
+    ``price_any_moq``), before the product and price filters, as a statement's CTE. ``where``
+    narrows the products further (the sample, a page's own filters); ``top`` keeps only the
+    most relevant; ``by_offers`` asks every one's offers, never its sum.
 
     Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
     and left to inline the steps it re-aggregated every product's offers once a matched row
@@ -76,7 +78,7 @@ def found(
     if summed(filters) and not by_offers:
         best = summed_best(matched, filters, today)
     else:
-        best = asked(select(matched.c.id), filters, today, regions=summed(filters))
+        best = asked(select(matched.c.id), filters, today, regions=regions)
     return (
         select(
             matched,

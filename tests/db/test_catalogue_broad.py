@@ -12,17 +12,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import catalogue_broad
+from db.catalogue import IN_STOCK, CatalogueOffer, Product, visible_offer
 from db.catalogue_broad import SCORED_MAX, longest_text
-from db.catalogue_filters import Sort
+from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_search import (
     CLOSENESS,
     SAMPLE,
     TYPICAL_LENGTH,
 )
+from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import (
     EXACT,
     Catalogue,
@@ -141,6 +143,75 @@ def test_the_in_stock_count_is_the_in_stock_pages_own(
     found = sum(c.count for c in on.facets if c.facet == "brand")
     everything = sum(c.count for c in off.facets if c.facet == "brand")
     assert stocked == [found] and 0 < found < everything
+
+
+@pytest.mark.parametrize(
+    "narrowed",
+    [
+        {},
+        {"in_stock": True},
+        {"region": "CN-JS"},
+        {"moq_max": Decimal("10"), "price_max": Decimal("150")},
+        {"quantity": Decimal("100"), "region": "CN-GD"},
+        {"region": "CN-SH", "in_stock": True, "price_min": Decimal("20")},
+    ],
+)
+def test_the_region_facet_counts_the_offers_passing_every_other_filter(
+    catalogue: Catalogue, sessions: sessionmaker[Session], narrowed: dict[str, Any]
+) -> None:
+    """Each province's count: the found products one of whose offers passing every filter but
+    the province (visible, in stock, the MOQ, taking the quantity) delivers there, within the
+    price range on the best of those offers. Counted here from the offers themselves, in
+    Python, against the search's facet."""
+    filters = filters_for(catalogue, sessions, **narrowed)
+    exact = search_in(sessions, "螺丝刀", filters, Sort.PRICE, None, broad=EXACT)
+    assert exact.facets is not None
+    counted = {c.value: c.count for c in exact.facets if c.facet == "region"}
+    assert counted == _regions_of_offers(catalogue, sessions, filters, "螺丝刀")
+    assert counted
+
+
+def _regions_of_offers(
+    catalogue: Catalogue, sessions: sessionmaker[Session], filters: SearchFilters, named: str
+) -> dict[str, int]:
+    """The region facet's counts for the products named ``named``, from their visible offers."""
+    with sessions() as session:
+        offers = session.execute(
+            select(CatalogueOffer)
+            .join(Product, Product.id == CatalogueOffer.product_id)
+            .where(
+                CatalogueOffer.product_id.in_(catalogue.products),
+                Product.name.contains(named),
+                CatalogueOffer.currency == filters.currency,
+                visible_offer(china_today()),
+            )
+        ).scalars()
+        eligible: dict[str, list[tuple[Decimal, list[str]]]] = {}
+        quantity = filters.quantity
+        for offer in offers:
+            if quantity is not None and offer.min_order_quantity > quantity:
+                continue
+            if filters.in_stock and offer.stock < (quantity or IN_STOCK):
+                continue
+            if filters.moq_max is not None and offer.min_order_quantity > filters.moq_max:
+                continue
+            price = offer.list_price
+            for at, broken in zip(
+                offer.break_quantities or [], offer.break_prices or [], strict=True
+            ):
+                if quantity is not None and at <= quantity:
+                    price = broken
+            eligible.setdefault(offer.product_id, []).append((price, offer.delivery_regions))
+    counts: dict[str, int] = {}
+    for held in eligible.values():
+        best = min(price for price, _ in held)
+        if filters.price_min is not None and best < filters.price_min:
+            continue
+        if filters.price_max is not None and best > filters.price_max:
+            continue
+        for region in {code for _, regions in held for code in regions}:
+            counts[region] = counts.get(region, 0) + 1
+    return counts
 
 
 def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
