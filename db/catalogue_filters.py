@@ -34,7 +34,7 @@ class SearchFilters:
     category_ids: tuple[str, ...] = ()  # the category at category_path and those below (subtree)
     price_min: Decimal | None = None
     price_max: Decimal | None = None
-    brand: str | None = None  # casefolded, as it is compared (``lower(brand)``)
+    brand: str | None = None  # as asked: folded in SQL (``lower``) on both sides
     moq_max: Decimal | None = None
     in_stock: bool = False
     region: str | None = None
@@ -106,7 +106,8 @@ def brand_filter(columns: Any, filters: SearchFilters) -> ColumnElement[bool]:
     """The brand filter on ``columns`` (a product's or a found row's); true without one."""
     if filters.brand is None:
         return true()
-    return func.lower(columns.brand) == filters.brand
+    # Both folded by PostgreSQL's lower, as its index is: Python's casefold differs (Straße).
+    return func.lower(columns.brand) == func.lower(filters.brand)
 
 
 def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:

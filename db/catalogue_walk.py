@@ -144,7 +144,7 @@ def _sums(
         keys.insert(0, prices.lead_time_days)
     conditions = [prices.currency == filters.currency, prices.fresh_until > today]
     if by_brand(asked.filters):
-        conditions.append(prices.brand == filters.brand)
+        conditions.append(prices.brand == func.lower(filters.brand))
     if filters.price_min is not None and not bounds:
         conditions.append(prices.price >= filters.price_min)
     if filters.price_max is not None:

@@ -231,7 +231,7 @@ def search_catalogue(
         category_ids=() if path is None else subtree(session, path),
         price_min=price_min,
         price_max=price_max,
-        brand=None if brand is None else brand.casefold(),
+        brand=brand,
         moq_max=moq_max,
         in_stock=in_stock,
         region=region,

@@ -312,6 +312,38 @@ async def test_best_price_and_filters(catalogue: Catalogue) -> None:
     assert await catalogue.found("", sort="lead_time", limit=2) == ["electric", "phillips"]
 
 
+async def test_a_brand_is_found_as_its_facet_shows_it(catalogue: Catalogue) -> None:
+    """A brand filter matches as PostgreSQL folds case (``lower``), on both sides: the facet's
+    value and any casing of it find the brand's products, ß included (Python's casefold makes
+    it ss, which ``lower`` never does, and found nothing)."""
+    product: tuple[Any, ...] = (
+        "weiss",
+        "活动扳手 300mm",
+        "Weiß",
+        "W-300",
+        {},
+        "88.00",
+        3,
+        ["CN-JS"],
+        {},
+    )
+    sku = f"weiss-{uuid.uuid4().hex[:6]}"
+    listed = await catalogue.supplier.http.put(
+        f"/catalogue/listings/{sku}", json=_listing(catalogue.category, sku, product)
+    )
+    assert listed.status_code == 201, listed.text
+    weiss = listed.json()["product_id"]
+    try:
+        brands = {f["value"] for f in (await catalogue.search("扳手"))["facets"]["brand"]}
+        assert "Weiß" in brands
+        for asked in ("Weiß", "WEIß", "weiß"):
+            assert await catalogue.found("扳手", brand=asked) == [weiss], asked
+    finally:
+        withdrawn = await catalogue.supplier.http.delete(f"/catalogue/offers/{sku}")
+        assert withdrawn.status_code == 204, withdrawn.text
+    assert weiss not in await catalogue.found("扳手")
+
+
 async def test_facets_count_under_every_filter_but_their_own(catalogue: Catalogue) -> None:
     body = await catalogue.search("", brand="Stanley", price_max="100")
     facets = body["facets"]
