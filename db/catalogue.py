@@ -262,8 +262,8 @@ class CatalogueProductPrice(Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     # The product's brand, folded as the brand filter compares it (``lower``): written by the
-    # refresher, or copied from the product by a trigger where a writer leaves it out (an older
-    # refresher during an upgrade: migration 0035).
+    # refresher; triggers (migration 0035) copy it from the product into a sum written without
+    # it (an older refresher during an upgrade) and pass a rewritten brand to its sums.
     brand: Mapped[str] = mapped_column(String(100))
     price: Mapped[Decimal] = mapped_column(Numeric(22, 4))  # the best list price
     lead_time_days: Mapped[int] = mapped_column(Integer)  # the shortest

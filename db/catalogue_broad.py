@@ -104,7 +104,9 @@ class Breadth:
         washer by price to Jiangsu (15,000 matches, 40,000 offers) 274 -> 100 ms walked; a
         page by price from the sums, 不锈钢老虎钳子, took 52 -> 90 ms walked at half. A walk
         along one ``brand``'s sums reads that brand's share of them only, its share of the
-        matches taken for its share of the catalogue."""
+        matches taken for its share of the catalogue: so the word is taken to be as common
+        among the brand's products as among all, which errs short for a big brand that makes
+        few of them (the walk then gives way at ``WALK_MAX``, the page still exact)."""
         if self.population <= 0:  # never counted: try, the walk gives way if it must
             return True
         margin = 4 if summed else 2
@@ -116,9 +118,9 @@ class Breadth:
 
 
 def breadth(session: Session, asked: Asked) -> Breadth:
-    """How many of the sample the search matches, and keeps under the page's own filters (none
-    asked when a word is met by the whole text's similarity: the trigram index has no sample of
-    its own), and how big the sample is."""
+    """How many of the sample the search matches, keeps under the page's own filters and holds
+    of the brand filtered on (none asked when a word is met by the whole text's similarity: the
+    trigram index has no sample of its own), and how big the sample is."""
     matching, bound, values = asked.matching, asked.bound, asked.values
     if matching.loose:
         return Breadth(0, 0, 0.0)

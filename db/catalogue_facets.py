@@ -117,7 +117,8 @@ def facet_counts(results: Results, filters: SearchFilters) -> CompoundSelect[Any
         select(c.id, region.c.code)
         .select_from(results)
         .join(region, true())
-        .where(others)
+        # An offer delivering nowhere leaves an empty name in the comma-separated list.
+        .where(others, region.c.code != "")
         .distinct()
         .subquery("pairs")
     )

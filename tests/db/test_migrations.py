@@ -142,8 +142,10 @@ OLD_HENGXIN = "91320200MA1HENGX3W"
 
 
 def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) -> None:
-    """Migration 0035: a sum written before it gets its product's brand, folded; one written
-    after it without a brand (as a refresher older than it writes) gets it from the trigger."""
+    """Migration 0035, run again after it was cut short: a sum written before it gets its
+    product's brand, folded; one written after it without a brand (as a refresher older than it
+    writes) gets it from a trigger, and a product's brand rewritten reaches its sums; undone
+    and done again, the same."""
     org = text(
         "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
         "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
@@ -162,6 +164,7 @@ def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) ->
         "offers, regions, fresh_until) VALUES (:id, 'CNY', 1, 1, 1, '{}', '2030-01-01')"
     )
     brands = text("SELECT product_id, brand FROM catalogue_product_prices ORDER BY product_id")
+    rebrand = text("UPDATE products SET brand = :brand WHERE id = 'p1'")
     with _scratch(database_url) as (config, engine):
         command.upgrade(config, "0034")
         with engine.begin() as connection:
@@ -171,11 +174,37 @@ def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) ->
                 product, [{"id": "p1", "brand": "Stanley"}, {"id": "p2", "brand": "得力"}]
             )
             connection.execute(summed, {"id": "p1"})
+            # Cut short after its fill: the column, a function and a trigger committed, the
+            # revision not recorded (the index work runs outside its transaction).
+            connection.execute(
+                text("ALTER TABLE catalogue_product_prices ADD COLUMN brand varchar(100)")
+            )
+            connection.execute(
+                text(
+                    "CREATE FUNCTION catalogue_sum_brand() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RETURN NEW; END $$"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER catalogue_product_prices_brand BEFORE INSERT ON "
+                    "catalogue_product_prices FOR EACH ROW EXECUTE FUNCTION catalogue_sum_brand()"
+                )
+            )
         command.upgrade(config, "head")
         with engine.begin() as connection:
             connection.execute(summed, {"id": "p2"})
             found = connection.execute(brands).tuples().all()
+            # Its first lister spells the brand otherwise: the sum follows at once.
+            connection.execute(rebrand, {"brand": "STANLEY Black & Decker"})
+            rebranded = connection.execute(brands).tuples().all()
+        command.downgrade(config, "0034")
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            again = connection.execute(brands).tuples().all()
     assert found == [("p1", "stanley"), ("p2", "得力")]
+    assert rebranded == [("p1", "stanley black & decker"), ("p2", "得力")]
+    assert again == rebranded
 
 
 def test_the_offers_break_arrays_and_floors(database_url: str) -> None:
