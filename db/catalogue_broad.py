@@ -94,7 +94,7 @@ class Breadth:
     matched: int  # matches in the sample
     kept: int  # of them, those the page's own filters keep (``described``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
-    branded: int | None = None  # of the matches, those of the brand filtered on (None: no brand)
+    branded: int | None = None  # of the matches, those of the brand filtered on (all: none)
 
     def walks(self, reads: int, *, summed: bool, brand: bool = False) -> bool:
         """Whether a walk is likely to read ``reads`` products well within ``WALK_MAX`` steps
@@ -128,8 +128,7 @@ def breadth(session: Session, asked: Asked) -> Breadth:
         asked.shape("sample"), lambda: _sample_count(matching, bound.filters), values
     )
     count, kept, size, branded = session.execute(statement, values).one()
-    brand = None if bound.filters.brand is None else int(branded)
-    return Breadth(int(count), int(kept), float(size or 0.0), brand)
+    return Breadth(int(count), int(kept), float(size or 0.0), int(branded))
 
 
 def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
