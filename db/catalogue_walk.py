@@ -41,6 +41,7 @@ from sqlalchemy import (
     CompoundSelect,
     Insert,
     Integer,
+    Row,
     Select,
     String,
     Subquery,
@@ -291,10 +292,9 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
         _by_offers(session, asked, [row[-1] for row in rows[:reads]] + unsummed)
         hits = _page(session, asked)
         if len(hits) > asked.limit:
-            last = _key(hits[-1], asked.sort)
-            if last < tuple(rows[reads][:-1]):
+            if _holds(session, hits[-1], asked.sort, rows[reads]):
                 return hits
-            return _up_to(session, asked, unsummed, last)
+            return _up_to(session, asked, unsummed, _key(hits[-1], asked.sort))
         reads *= 4
     clear_found(session)
     return None
@@ -326,10 +326,25 @@ def _up_to(
     return _page(session, asked)
 
 
+def _holds(session: Session, last: Found, sort: Sort, following: Row[Any]) -> bool:
+    """Whether a page ending with ``last`` holds: it comes strictly before the next unread sum
+    (``following``: its keys, then its product's id) in the page's order. An unread product's
+    own price and lead time are no better than its sum's, and where they equal it, its id
+    comes after the sum's, as the sums are read in that order. The ids are compared in
+    PostgreSQL's collation (the page's order), asked only when the rest ties, which prices
+    often do: compared by price alone, 螺丝刀 at 100, whose first page ends among products at
+    0.90, read every sum up to 0.90 again (``_up_to``: 13 ms more, on the million products)."""
+    key, next_key = _key(last, sort), tuple(following[:-1])
+    if key != next_key:
+        return key < next_key
+    before = cast(bindparam("last", last.product_id, String), String) < cast(
+        bindparam("following", following[-1], String), String
+    )
+    return bool(session.scalar(select(before)))
+
+
 def _key(last: Found, sort: Sort) -> tuple[Any, ...]:
-    """A found product's place in the page's order, but for its id (compared in PostgreSQL's
-    collation, not here): an unread product's own price and lead time are no better than its
-    sum's, so a page whose last product comes strictly before the next unread sum holds."""
+    """A found product's place in the page's order, but for its id."""
     return (last.lead_time_days, last.price) if sort is Sort.LEAD_TIME else (last.price,)
 
 

@@ -144,10 +144,9 @@ def test_a_page_that_does_not_hold_is_settled_by_the_sums_up_to_its_last(
     monkeypatch: pytest.MonkeyPatch,
     cut_to: int | None,
 ) -> None:
-    """A first read of a page and one product does not hold a page of ten (the sums of the
-    products at 9.90 tie with their prices); every sum up to its last product is read then,
-    and the pages are the exact search's. With more sums up to it than a walk may read
-    (``cut_to``), it gives way, and the page is found exactly."""
+    """A first read of a page and one product does not hold a page of ten: every sum up to
+    its last product is read then, and the pages are the exact search's. With more sums up to
+    it than a walk may read (``cut_to``), it gives way, and the page is found exactly."""
     settled: list[bool] = []
     read_up_to = catalogue_walk._up_to
 
@@ -170,6 +169,35 @@ def test_a_page_that_does_not_hold_is_settled_by_the_sums_up_to_its_last(
         broad, exact = both_ways(sessions, catalogue, "螺丝刀", narrowed, sort)
         assert broad == exact, narrowed
     assert settled and set(settled) == {cut_to is None}
+
+
+@pytest.mark.parametrize("narrowed", [{"in_stock": True}, {"moq_max": Decimal(100)}])
+def test_a_page_ending_in_a_tie_with_the_next_sum_holds_by_the_product_ids(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    narrowed: dict[str, Any],
+) -> None:
+    """Pages by price end among the products at 9.90, whose sums tie with their prices: the
+    next unread sum's product comes after the page's last by id, so the page holds as it was
+    read. Comparing prices alone, it did not, and every sum up to 9.90 was read again. The
+    pages are the exact search's."""
+    read_up_to: list[Decimal] = []
+    up_to = catalogue_walk._up_to
+
+    def spied(session: Session, asked: Any, unsummed: list[str], last: tuple[Any, ...]) -> Any:
+        read_up_to.append(last[0])
+        return up_to(session, asked, unsummed, last)
+
+    monkeypatch.setattr(catalogue_walk, "_up_to", spied)
+    filters = filters_for(catalogue, sessions, **narrowed)
+    broad = list(pages_of(sessions, "螺丝刀", filters, Sort.PRICE, broad=1))
+    exact = list(pages_of(sessions, "螺丝刀", filters, Sort.PRICE, broad=EXACT))
+    assert [[row(h) for h in p.hits] for p in broad] == [[row(h) for h in p.hits] for p in exact]
+    assert {p.way for p in broad} == {"walked"}
+    tied = [p for p in broad if p.hits[-1].price == p.hits[-2].price == Decimal("9.90")]
+    assert len(tied) >= 2
+    assert Decimal("9.90") not in read_up_to
 
 
 def test_the_changed_and_lapsed_products_lead_the_price_walk(

@@ -97,17 +97,20 @@ def _write(
     return [w.product_id for w in written]
 
 
-def in_sample(sessions: sessionmaker[Session], ids: list[str], named: str = "") -> int:
-    """How many of ``ids`` (named ``named``) the sample holds, by the hash migration 0028
-    states."""
+def in_sample(
+    sessions: sessionmaker[Session], ids: list[str], named: str = "", brand: str | None = None
+) -> int:
+    """How many of ``ids`` (named ``named``, of ``brand``) the sample holds, by the hash
+    migration 0028 states."""
     with sessions() as session:
         return int(
             session.scalar(
                 text(
                     "SELECT count(*) FROM products WHERE id = ANY(:ids) "
-                    "AND strpos(name, :named) > 0 AND (hashtext(id) & 63) = 0"
+                    "AND strpos(name, :named) > 0 AND (hashtext(id) & 63) = 0 "
+                    "AND (CAST(:brand AS text) IS NULL OR lower(brand) = lower(:brand))"
                 ),
-                {"ids": ids, "named": named},
+                {"ids": ids, "named": named, "brand": brand},
             )
             or 0
         )
