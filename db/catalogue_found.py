@@ -35,7 +35,7 @@ from sqlalchemy.types import Text
 from db.catalogue import Product
 from db.catalogue_best import asked, summed_best
 from db.catalogue_filters import Day, SearchFilters, summed
-from db.catalogue_search import Matching
+from db.catalogue_search import THRESHOLD_KEPT, Matching, similarity_threshold
 
 
 def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int | None) -> CTE:
@@ -143,10 +143,15 @@ def filling(rows: Select[Any]) -> Insert:
 
 def clear_found(session: Session) -> None:
     """``FOUND`` made if this connection has none, and emptied: a search that fills it begins
-    so, whatever an earlier search in the same transaction left there."""
+    so, whatever an earlier search in the same transaction left there. A kept table not filled
+    since its connection left the pool holds no row to see (a commit empties it, and a rolled-
+    back fill was truncated as its connection went back): it is not emptied again, a statement
+    less for every first page."""
     connection = session.connection()
     if connection.info.get(_FOUND_KEPT):
-        connection.info[_FOUND_FILLED] = True  # emptied for good as the connection goes back
+        if not connection.info.get(_FOUND_FILLED):
+            connection.info[_FOUND_FILLED] = True  # emptied for good as the connection goes back
+            return
     else:
         connection.exec_driver_sql(_CREATE_FOUND)
     session.execute(FOUND.delete())
@@ -161,6 +166,9 @@ def keep_found(engine: Engine) -> None:
     on it do not make it again. The mark lives in the pool's record of the connection, which
     SQLAlchemy clears when it connects afresh (a database restarted: the table is gone too).
 
+    They also compare words at search's trigram threshold from the start
+    (``db.catalogue_search.similarity_threshold``), so a search need not set it.
+
     A search's transaction is read-only and rolls back, which leaves the rows it wrote dead in
     the table (``ON COMMIT DELETE ROWS`` empties it only at a commit), and nothing vacuums a
     temporary table: kept, it would grow with every search on the connection. So a connection
@@ -172,6 +180,8 @@ def keep_found(engine: Engine) -> None:
 def _make_found(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     _run(dbapi_connection, _CREATE_FOUND)
     record.info[_FOUND_KEPT] = True
+    _run(dbapi_connection, similarity_threshold())
+    record.info[THRESHOLD_KEPT] = True
 
 
 def _emptied(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:

@@ -79,6 +79,18 @@ PARTS = 50  # model-number terms a size-shaped word is asked as part of, at most
 Loose = Mapping[str, tuple[tuple[str, float], ...]]
 
 
+# The word similarity ``<%`` admits: pg_trgm's 0.6 turns away a letter left out of a short word
+# (stanly: 4 of 7 trigrams). Set for a search's transaction, or for the whole session of a
+# connection whose pool record holds ``THRESHOLD_KEPT`` (the API's: ``db.catalogue_found``).
+_THRESHOLD = "pg_trgm.word_similarity_threshold"
+THRESHOLD_KEPT = "trigram_threshold_kept"
+
+
+def similarity_threshold() -> str:
+    """The statement setting the threshold for a connection's session."""
+    return f"SET {_THRESHOLD} = {FUZZY_THRESHOLD}"
+
+
 def synonyms(session: Session, category_path: str | None) -> list[list[str]]:
     """The synonym groups a search uses: its category's, its ancestors' and its subtree's; all
     categories' when it has none."""
@@ -168,10 +180,9 @@ class Vocabulary:
 def vocabulary(session: Session, query: ParsedQuery, filters: SearchFilters) -> Vocabulary:
     """The query's terms looked up in the category's vocabulary (one primary-key probe a
     term), and its loose groups' neighbours."""
-    # The word similarity ``<%`` admits, for this transaction (the search's): pg_trgm's 0.6
-    # turns away a letter left out of a short word (stanly: 4 of 7 trigrams).
-    threshold = func.set_config("pg_trgm.word_similarity_threshold", str(FUZZY_THRESHOLD), True)
-    session.execute(select(threshold))
+    if not session.connection().info.get(THRESHOLD_KEPT):  # for this transaction, the search's
+        threshold = func.set_config(_THRESHOLD, str(FUZZY_THRESHOLD), True)
+        session.execute(select(threshold))
     if not query.groups:
         return Vocabulary(frozenset(), {})
     wanted = sorted({t for g in query.groups for a in g.alternatives for t in a.terms})
