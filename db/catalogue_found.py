@@ -145,7 +145,7 @@ def clear_found(session: Session) -> None:
     """``FOUND`` made if this connection has none, and emptied: a search that fills it begins
     so, whatever an earlier search in the same transaction left there. A kept table not filled
     since its connection left the pool holds no row to see (a commit empties it, and a rolled-
-    back fill was truncated as its connection went back): it is not emptied again, a statement
+    back fill was emptied as its connection went back): it is not emptied again, a statement
     less for every first page."""
     connection = session.connection()
     if connection.info.get(_FOUND_KEPT):
@@ -172,31 +172,42 @@ def keep_found(engine: Engine) -> None:
     A search's transaction is read-only and rolls back, which leaves the rows it wrote dead in
     the table (``ON COMMIT DELETE ROWS`` empties it only at a commit), and nothing vacuums a
     temporary table: kept, it would grow with every search on the connection. So a connection
-    that filled it truncates it, in a transaction of its own, as it goes back to the pool."""
+    that filled it empties it for good, in a transaction of its own, as it goes back to the
+    pool."""
     event.listen(engine, "connect", _make_found)
     event.listen(engine, "checkin", _emptied)
 
 
 def _make_found(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-    _run(dbapi_connection, _CREATE_FOUND)
+    _run(dbapi_connection, f"{_CREATE_FOUND}; {similarity_threshold()}")
     record.info[_FOUND_KEPT] = True
-    _run(dbapi_connection, similarity_threshold())
     record.info[THRESHOLD_KEPT] = True
+
+
+# A transaction that reads the table: its commit empties it (``ON COMMIT DELETE ROWS``) where
+# it is, where a TRUNCATE gives it a new file and writes the catalogue (0.55 against 1.1 ms).
+_EMPTY_FOUND = "BEGIN; SELECT FROM catalogue_found LIMIT 0; COMMIT"
 
 
 def _emptied(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     if dbapi_connection is None or not record.info.pop(_FOUND_FILLED, False):
         return
     try:
-        _run(dbapi_connection, "TRUNCATE catalogue_found")
+        _run(dbapi_connection, _EMPTY_FOUND)
     except Exception:
         record.invalidate()  # closed, and its table with it: the next use connects afresh
 
 
-def _run(dbapi_connection: Any, statement: str) -> None:
-    cursor = dbapi_connection.cursor()
+def _run(dbapi_connection: Any, statements: str) -> None:
+    """``statements`` sent as they are, in one round trip: in autocommit psycopg2 adds no
+    BEGIN before them and no COMMIT after (each its own round trip otherwise)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
     try:
-        cursor.execute(statement)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(statements)
+        finally:
+            cursor.close()
     finally:
-        cursor.close()
-    dbapi_connection.commit()
+        dbapi_connection.autocommit = autocommit

@@ -60,7 +60,7 @@ def test_a_kept_table_outlives_rolled_back_searches_and_a_fresh_connection_has_i
 
 def test_a_kept_table_is_emptied_for_good_as_its_connection_goes_back(database_url: str) -> None:
     """A search rolls back, leaving its rows dead in the table, and nothing vacuums a
-    temporary table: it is truncated as the connection goes back, so it never grows."""
+    temporary table: it is emptied as the connection goes back, so it never grows."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     keep_found(engine)
     size = text("select pg_relation_size('pg_temp.catalogue_found')")
