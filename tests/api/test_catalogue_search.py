@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, Role
+from db import catalogue_search
 from db.catalogue import CatalogueCategory
 from db.catalogue_filters import SearchFilters
 from db.catalogue_search import CLOSENESS, TYPICAL_LENGTH, matching, subtree, vocabulary
@@ -213,6 +214,10 @@ def test_a_misspelt_word_is_met_by_its_nearest_known_words(
     with sessions() as session:
         part = vocabulary(session, parse_query("precisi", []), filters)
     assert part.loose["precisi"] and not part.unheld  # part of precision: a substring too
+    # ... met by the known words holding it, asked of the terms index, not of every text.
+    assert part.parts == {"precisi": ("precision",)}
+    (held,) = matching(parse_query("precisi", []), part, filters).conditions[:1]
+    assert "LIKE" not in str(held.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
     assert set(words.loose) == {"precison", "precisscrewdr"} and {"螺丝", "丝刀"} <= words.known
     conditions = [
         str(c.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
@@ -221,6 +226,17 @@ def test_a_misspelt_word_is_met_by_its_nearest_known_words(
     by_neighbours, by_text = conditions[1:3]  # the first: the known word's terms
     assert "&&" in by_neighbours and "<%" not in by_neighbours and "LIKE" not in by_neighbours
     assert "<%" in by_text and "py:" not in conditions[0]
+
+
+async def test_a_part_of_a_word_is_found_alike_by_the_words_holding_it_or_by_every_text(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held by at most ``PARTS`` known words, a part of a word is asked of the terms index; by
+    more, of every candidate's whole text: the same products, in the same order."""
+    by_terms = [await catalogue.found(q) for q in ("precisi", "crewdriv", "recisio")]
+    monkeypatch.setattr(catalogue_search, "PARTS", 0)
+    by_text = [await catalogue.found(q) for q in ("precisi", "crewdriv", "recisio")]
+    assert all(by_terms) and by_terms == by_text
 
 
 async def test_a_word_met_one_way_scores_its_weight(catalogue: Catalogue) -> None:
