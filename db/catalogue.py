@@ -126,7 +126,7 @@ class CatalogueTerm(Base):
 
     __tablename__ = "catalogue_terms"
     __table_args__ = (
-        # A misspelt word's nearest known terms (db.catalogue_search.neighbours, migration 0029).
+        # A misspelt word's nearest known terms (db.catalogue_vocabulary.neighbours, 0029).
         Index(
             "ix_catalogue_terms_trigrams",
             "term",

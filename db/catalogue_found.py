@@ -35,7 +35,8 @@ from sqlalchemy.types import Text
 from db.catalogue import Product
 from db.catalogue_best import asked, summed_best
 from db.catalogue_filters import Day, SearchFilters, summed
-from db.catalogue_search import THRESHOLD_KEPT, Matching, similarity_threshold
+from db.catalogue_search import Matching
+from db.catalogue_vocabulary import THRESHOLD_KEPT, similarity_threshold
 
 
 def _matched(matching: Matching, where: Sequence[ColumnElement[bool]], top: int | None) -> CTE:
@@ -167,7 +168,7 @@ def keep_found(engine: Engine) -> None:
     SQLAlchemy clears when it connects afresh (a database restarted: the table is gone too).
 
     They also compare words at search's trigram threshold from the start
-    (``db.catalogue_search.similarity_threshold``), so a search need not set it.
+    (``db.catalogue_vocabulary.similarity_threshold``), so a search need not set it.
 
     A search's transaction is read-only and rolls back, which leaves the rows it wrote dead in
     the table (``ON COMMIT DELETE ROWS`` empties it only at a commit), and nothing vacuums a

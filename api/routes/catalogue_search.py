@@ -33,7 +33,8 @@ from db.catalogue_broad import search
 from db.catalogue_facets import MAX_FACET_VALUES, FacetCount
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
-from db.catalogue_search import matching, subtree, synonyms, vocabulary
+from db.catalogue_search import matching, subtree
+from db.catalogue_vocabulary import synonyms, vocabulary
 from rules.search_explain import FieldMatch, explain
 from rules.search_text import MatchKind, ParsedQuery, parse_query, with_unit
 from rules.waybill_parties import china_today

@@ -3,7 +3,7 @@
 A misspelt word (``screwdrivr``) was matched by pg_trgm's word similarity against every
 candidate product's whole text: the trigram index finds thousands of candidates (15,000 of a
 million products for ``screwdrivr``), and each was checked twice and scored once, 95 ms for a
-two-word misspelling. Search now (``db.catalogue_search.neighbours``) looks the word up among
+two-word misspelling. Search now (``db.catalogue_vocabulary.neighbours``) looks the word up among
 the catalogue's known terms first, which this index finds in under a millisecond, and asks
 the products' terms index for the few nearest.
 

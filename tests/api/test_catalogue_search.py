@@ -20,10 +20,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import OPERATOR_ORG_ID, Role
-from db import catalogue_search
+from db import catalogue_vocabulary
 from db.catalogue import CatalogueCategory
 from db.catalogue_filters import SearchFilters
-from db.catalogue_search import CLOSENESS, TYPICAL_LENGTH, matching, subtree, vocabulary
+from db.catalogue_search import CLOSENESS, TYPICAL_LENGTH, matching, subtree
+from db.catalogue_vocabulary import vocabulary
 from db.models import Organisation
 from rules.search_text import index_fields, parse_query
 from settings import Settings
@@ -234,7 +235,7 @@ async def test_a_part_of_a_word_is_found_alike_by_the_words_holding_it_or_by_eve
     """Held by at most ``PARTS`` known words, a part of a word is asked of the terms index; by
     more, of every candidate's whole text: the same products, in the same order."""
     by_terms = [await catalogue.found(q) for q in ("precisi", "crewdriv", "recisio")]
-    monkeypatch.setattr(catalogue_search, "PARTS", 0)
+    monkeypatch.setattr(catalogue_vocabulary, "PARTS", 0)
     by_text = [await catalogue.found(q) for q in ("precisi", "crewdriv", "recisio")]
     assert all(by_terms) and by_terms == by_text
 

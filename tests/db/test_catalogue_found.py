@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.catalogue_filters import SearchFilters
 from db.catalogue_found import FOUND, clear_found, keep_found
-from db.catalogue_search import FUZZY_THRESHOLD, vocabulary
+from db.catalogue_vocabulary import FUZZY_THRESHOLD, vocabulary
 from db.session import make_engine
 from rules.search_text import parse_query
 

@@ -25,12 +25,8 @@ from db.catalogue_broad import Searched, search
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
 from db.catalogue_prices import refresh_prices, sum_prices
-from db.catalogue_search import (
-    matching,
-    subtree,
-    synonyms,
-    vocabulary,
-)
+from db.catalogue_search import matching, subtree
+from db.catalogue_vocabulary import synonyms, vocabulary
 from db.catalogue_writes import write_listings
 from db.session import transaction
 from rules.catalogue_listing import check_listing
