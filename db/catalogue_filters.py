@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import CTE, Subquery, Table, and_, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from rules.search_text import token_terms, tokens
+
 # The day a statement is built for: a date, or a parameter standing for one
 # (``db.catalogue_shapes``).
 Day = date | ColumnElement[date]
@@ -41,6 +43,8 @@ class SearchFilters:
     hazard_class: str | None = None
     temperature: str | None = None
     quantity: Decimal | None = None
+    # Set by ``db.catalogue_shapes.bound`` alone: ``brand_terms(brand)``, as a parameter.
+    brand_terms: Any = None
 
 
 def summed(filters: SearchFilters) -> bool:
@@ -110,11 +114,29 @@ def brand_filter(columns: Any, filters: SearchFilters) -> ColumnElement[bool]:
     return func.lower(columns.brand) == func.lower(filters.brand)
 
 
+def brand_terms(brand: str) -> list[str] | None:
+    """The terms every product of ``brand`` holds, for a brand of ASCII (None otherwise). A
+    product's brand is indexed with its name (``rules.search_text.index_fields``), so a product
+    whose ``lower(brand)`` is the brand's holds its terms, which the terms index finds with the
+    words' (螺栓 Stanley: the 3,000 of 螺栓's 60,000 products holding stanley, where the brand's
+    own index gave its 50,000 to intersect). Not for other brands: PostgreSQL's ``lower`` and
+    the index's case folding differ beyond ASCII (Straße). One edge is left: a brand written
+    with a capital dotted İ, which glibc lowers to an ASCII i, is not found by its brand typed
+    with I; its facet value, the brand as written, still finds it."""
+    if not brand.isascii():
+        return None
+    return sorted({term for token in tokens(brand) for term in token_terms(token)}) or None
+
+
 def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
     """The filters a product's own row decides (brand, hazard class, temperature profile), as
-    conditions on ``columns``: a page may apply them to products before it asks for prices
-    (facets may not: each counts without its own filter)."""
-    return list(_described(columns, filters))
+    conditions on ``columns`` (a product's: also the terms its brand's products hold, where
+    ``bound`` gave them): a page may apply them to products before it asks for prices (facets
+    may not: each counts without its own filter)."""
+    conditions = list(_described(columns, filters))
+    if filters.brand_terms is not None and hasattr(columns, "terms"):
+        conditions.append(columns.terms.contains(filters.brand_terms))
+    return conditions
 
 
 def flags(results: Results, filters: SearchFilters) -> Flags:

@@ -24,11 +24,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, bindparam
+from sqlalchemy import Date, bindparam, cast
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.types import Text
 
-from db.catalogue_filters import SearchFilters
+from db.catalogue_filters import SearchFilters, brand_terms
 
 # The filters' fields that are values (the others say what is searched, or are a switch).
 _VALUES = frozenset(
@@ -57,6 +59,11 @@ def bound(filters: SearchFilters, today: date) -> Bound:
         if f.name in _VALUES and value is not None:
             values[f.name] = value
             symbols[f.name] = bindparam(f.name, value)
+    if isinstance(filters.brand, str) and (terms := brand_terms(filters.brand)):
+        values["brand_terms"] = terms
+        symbols["brand_terms"] = cast(
+            bindparam("brand_terms", terms, type_=ARRAY(Text)), ARRAY(Text)
+        )
     if filters.category_path is not None:
         values["category_ids"] = list(filters.category_ids)
         symbols["category_ids"] = bindparam("category_ids", values["category_ids"], expanding=True)

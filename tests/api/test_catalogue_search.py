@@ -361,6 +361,54 @@ async def test_a_brand_is_found_as_its_facet_shows_it(catalogue: Catalogue) -> N
     assert weiss not in await catalogue.found("扳手")
 
 
+async def _paged(catalogue: Catalogue, q: str, **params: str) -> list[str]:
+    """The products a search finds, a page of one at a time."""
+    found: list[str] = []
+    cursor: dict[str, str] = {}
+    while True:
+        body = await catalogue.search(q, limit="1", **params, **cursor)
+        found.extend(hit["product_id"] for hit in body["results"])
+        if not body["next_cursor"]:
+            return found
+        cursor = {"cursor": body["next_cursor"]}
+
+
+async def test_a_brand_of_ascii_finds_its_products_not_those_holding_its_words(
+    catalogue: Catalogue,
+) -> None:
+    """Such a brand is also asked of its words' terms (``db.catalogue_filters.brand_terms``):
+    any casing of it finds its product, and a product holding its words in its name only is
+    found by the words, not by the brand."""
+    products: dict[str, tuple[Any, ...]] = {
+        "decker": ("decker", "活动扳手 200mm", "Black & Decker", "BD-1", {}, "66.00", 3,
+                   ["CN-JS"], {}),
+        "decker_2": ("decker_2", "活动扳手 250mm", "BLACK & DECKER", "BD-2", {}, "68.00", 3,
+                     ["CN-JS"], {}),
+        "named": ("named", "活动扳手 Black & Decker 款", "世达", "SD-1", {}, "67.00", 3,
+                  ["CN-JS"], {}),
+    }  # fmt: skip
+    skus = {key: f"{key}-{uuid.uuid4().hex[:6]}" for key in products}
+    ids: dict[str, str] = {}
+    try:
+        for key, product in products.items():
+            listed = await catalogue.supplier.http.put(
+                f"/catalogue/listings/{skus[key]}",
+                json=_listing(catalogue.category, skus[key], product),
+            )
+            assert listed.status_code == 201, listed.text
+            ids[key] = listed.json()["product_id"]
+        deckers = [ids["decker"], ids["decker_2"]]
+        for asked in ("Black & Decker", "BLACK & DECKER", "black & decker"):
+            assert await catalogue.found("扳手", brand=asked, sort="price") == deckers, asked
+            # Page by page: a later page applies the product's own filters before its prices.
+            assert await _paged(catalogue, "扳手", brand=asked, sort="price") == deckers, asked
+        assert {ids["decker"], ids["named"]} <= set(await catalogue.found("扳手 black decker"))
+    finally:
+        for sku in skus.values():
+            withdrawn = await catalogue.supplier.http.delete(f"/catalogue/offers/{sku}")
+            assert withdrawn.status_code == 204, withdrawn.text
+
+
 async def test_facets_count_under_every_filter_but_their_own(catalogue: Catalogue) -> None:
     body = await catalogue.search("", brand="Stanley", price_max="100")
     facets = body["facets"]

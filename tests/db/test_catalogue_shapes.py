@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.catalogue_filters import Sort
-from db.catalogue_shapes import SHAPES, Shapes
+from db.catalogue_filters import SearchFilters, Sort, brand_terms
+from db.catalogue_shapes import SHAPES, Shapes, bound
+from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import EXACT, Catalogue, filters_for, search_in
 
 
@@ -63,3 +64,18 @@ def test_only_the_most_recently_used_shapes_are_kept() -> None:
     for shape in ("a", "b", "a", "c", "a", "b"):
         shapes.statement(shape, lambda: select(literal(1)), {})
     assert shapes.built == 4  # a, b, c; then b again, pushed out by c
+
+
+def test_a_brand_of_ascii_is_asked_of_the_terms_its_products_hold() -> None:
+    """Its words as a product's brand is indexed (case, punctuation and a model-like 3M as the
+    index reads them); none beyond ASCII, where PostgreSQL's lower and the index's folding
+    differ (Straße), nor for a brand of no word."""
+    assert brand_terms("Stanley") == ["stanley"]
+    assert brand_terms("BLACK & Decker") == ["black", "decker"]
+    assert brand_terms("3M") == ["3m"]
+    assert brand_terms("Straße") is None and brand_terms("得力") is None
+    assert brand_terms("&") is None
+    asked = bound(SearchFilters(brand="Black & Decker"), china_today())
+    assert asked.values["brand_terms"] == ["black", "decker"]
+    assert asked.shape[0] == ("brand", "brand_terms", "currency")
+    assert "brand_terms" not in bound(SearchFilters(brand="得力"), china_today()).values
