@@ -120,9 +120,12 @@ def brand_terms(brand: str) -> list[str] | None:
     whose ``lower(brand)`` is the brand's holds its terms, which the terms index finds with the
     words' (螺栓 Stanley: the 3,000 of 螺栓's 60,000 products holding stanley, where the brand's
     own index gave its 50,000 to intersect). Not for other brands: PostgreSQL's ``lower`` and
-    the index's case folding differ beyond ASCII (Straße). One edge is left: a brand written
-    with a capital dotted İ, which glibc lowers to an ASCII i, is not found by its brand typed
-    with I; its facet value, the brand as written, still finds it."""
+    the index's case folding differ beyond ASCII (Straße). Two things follow. A brand written
+    with a capital dotted İ, which glibc lowers to an ASCII i, drops out of the pages a product
+    filter decides (later pages, broad pages) when it is typed with I, though a narrow first
+    page shows it; its facet value, the brand as written, finds it everywhere. And the brand's
+    terms are split as products were when they were indexed: a change to ``tokens`` that splits
+    names otherwise re-indexes the products, as every word search needs it to."""
     if not brand.isascii():
         return None
     return sorted({term for token in tokens(brand) for term in token_terms(token)}) or None

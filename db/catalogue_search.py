@@ -8,8 +8,8 @@ it, by the same index, or where too many do, by ``search_text``'s trigram index 
 by pg_trgm word similarity. What the category knows of each group is looked up first
 (``db.catalogue_vocabulary``), which keeps the trigram index, whose rechecks cost most, off the
 common words. A misspelt word's nearest known terms are asked of the terms index; a mistyped
-Chinese word is met by the products holding the
-pairs of it the category knows, when they are half of it or more. Only a Latin word near no
+Chinese word is met by the products holding the pairs of it the category knows, when they are
+half of it or more. Only a Latin word near no
 known term is compared with every candidate product's whole text, and not a short one or a
 size the category does not hold (their few trigrams are in most texts): these meet no product.
 

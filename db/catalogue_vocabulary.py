@@ -1,4 +1,4 @@
-"""What the category searched knows of a query's words (``catalogue_terms``, migration 0021 and
+"""What the category searched knows of a query's words (``catalogue_terms``, migrations 0024 and
 0029): which of its terms it holds, the synonym groups it keeps, and for a word it does not
 hold (a misspelling, part of a model number) the known words near it or holding it. Search
 (``db.catalogue_search``) turns these into conditions on products: a group is met by the terms
@@ -23,7 +23,8 @@ NEIGHBOURS = 8  # the known terms nearest a misspelt word that a search asks for
 PARTS = 50  # model-number terms a size-shaped word is asked as part of, at most
 
 # A loose group's text and its nearest known terms with their word similarity, nearest first
-# (none: the group is compared with each candidate's whole text, where ``_by_text`` allows).
+# (none: the group is compared with each candidate's whole text, where
+# ``db.catalogue_search._by_text`` allows).
 Loose = Mapping[str, tuple[tuple[str, float], ...]]
 
 
@@ -177,8 +178,8 @@ def neighbours(
     nearest = (
         select(CatalogueTerm.term, nearness)
         # ``<%`` is what the trigram index answers; it compares with the threshold set for
-        # the transaction (``vocabulary``), and the similarity is stated too, so this holds
-        # however it is called.
+        # the connection or the transaction (``vocabulary``), and the similarity is stated
+        # too, so this holds however it is called.
         .where(literal(group.text).op("<%")(CatalogueTerm.term), similarity >= FUZZY_THRESHOLD)
         .group_by(CatalogueTerm.term)
         .order_by(nearness.desc(), CatalogueTerm.term)

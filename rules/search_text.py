@@ -87,7 +87,7 @@ _DIMENSION = re.compile("(?<=\\d)\\s*[x\u00d7*]\\s*(?=\\d)")  # x, the multiplic
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _QUANTITY_UNITS = tuple(sorted(set(SEARCH_UNITS.values())))
 # A size whole: a number and one unit (the same in Python and in PostgreSQL's regular
-# expressions, which ``db.catalogue_search`` asks of the vocabulary).
+# expressions, which ``db.catalogue_vocabulary`` asks of the vocabulary).
 QUANTITY_PATTERN = (
     r"^\d+(?:\.\d+)?(?:" + "|".join(re.escape(unit) for unit in _QUANTITY_UNITS) + ")$"
 )
