@@ -23,9 +23,10 @@ facets on a sample. So does this module, in PostgreSQL:
 - **Its page by relevance** is cut from the products whose text is short enough to score as
   well as one of the sample's best few (the third for a page of 20: the sample holds about
   twice the products the page considers above it; a score is the words' weights and a bonus
-  that shrinks with the text's length), found from the terms and length indexes together; only
-  they are priced. A page whose last product scores below that bound is cut from the ``TOP``
-  pages' most relevant of every match instead, and priced the same way.
+  that shrinks with the text's length), found from the terms index and, where it holds few
+  enough of them, the length index; only they are priced. A page whose last product scores
+  below that bound is cut from the most relevant few pages of every match instead, and priced
+  the same way (``db.catalogue_relevance``).
 
 Either way the page is the exact one. A walk that gives way (``db.catalogue_walk``), or too
 few priced products among the most relevant, and the page is found from every match (those
@@ -38,22 +39,15 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
     Engine,
-    Insert,
-    Integer,
-    Numeric,
     Select,
-    String,
     and_,
-    bindparam,
     column,
     func,
     select,
@@ -61,20 +55,18 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import Product
 from db.catalogue_facets import FacetCount, facet_counts, read_counts
 from db.catalogue_filters import SearchFilters, Sort, brand_filter, described, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
 from db.catalogue_page import Asked, Found, kept_page
-from db.catalogue_search import CLOSENESS, SAMPLE, TYPICAL_LENGTH, Matching, sampled
+from db.catalogue_relevance import most_relevant
+from db.catalogue_search import SAMPLE, Matching, sampled
 from db.catalogue_shapes import SHAPES, bound
 from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
-TOP = 4  # a relevance page's products taken by score alone, in pages
-TOP_TRIES = 3  # tries of a relevance page's shortest texts, each taking four times as many
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once
 
 
@@ -193,7 +185,8 @@ def search(
     estimate = _estimating(session, asked) if counted else None
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
-        way, hits = _most_relevant(session, asked, wide.kept * SAMPLE <= scored)
+        few = wide.kept * SAMPLE <= scored
+        way, hits = most_relevant(session, asked, few, matches=wide.matched * SAMPLE)
     elif wide.walks(first_read(filters, limit), summed=summed(filters), brand=by_brand(filters)):
         way = "walked"
         hits = walked(session, asked)
@@ -266,125 +259,3 @@ def _exact(session: Session, asked: Asked) -> list[Found]:
             asked.matching, b.filters, today=b.today, where=described(Product, b.filters)
         ),
     )
-
-
-def _most_relevant(session: Session, asked: Asked, few: bool) -> tuple[str, list[Found] | None]:
-    """The page by relevance from the ``TOP`` pages' most relevant matching products and their
-    prices; None when fewer than a page of them had a price the filters keep (more might have,
-    or the last page is reached).
-
-    A score is the words' weights plus a bonus that shrinks with the text's length, so a score
-    bounds the length: the sample's few best scores give a length no better-scoring product
-    exceeds, and the products within it are found from both indexes (terms and length) without
-    reading the others. The page holds when its last product scores at least that much;
-    otherwise, or when the page's own filters keep ``few``, every matching product is scored."""
-    matching, limit, b = asked.matching, asked.limit, asked.bound
-    clear_found(session)
-
-    def where() -> list[ColumnElement[bool]]:
-        """The page's own filters and its cursor, as conditions on a product."""
-        kept = described(Product, b.filters)
-        if asked.after is not None:
-            after_score, after_id = asked.after
-            score = bindparam("after0", after_score, type_=Numeric)
-            product_id = bindparam("after1", after_id, type_=String)
-            kept.append(
-                (matching.score < score) | ((matching.score == score) & (Product.id > product_id))
-            )
-        return kept
-
-    top = TOP * (limit + 1)
-    if few:
-        # A filter's own index has narrowed the matches already (a brand: 螺栓 Stanley, 3,000
-        # products), and the length bound's bitmap would be read for nothing (380,000 rows,
-        # 29 ms, to keep 451 of them).
-        return _top_scored(session, asked, where, top)
-    # A price range or a province keeps few of the most relevant (heavy, to CN-JS under 100:
-    # too few of the best 84, then every match's offers asked, 540 ms): each try takes four
-    # times as many, and a lower bar.
-    for attempt in range(TOP_TRIES):
-        top = TOP * (limit + 1) * 4**attempt
-        # Above the bar, about twice the TOP pages in all.
-        values = {**asked.values, "offset": top // SAMPLE + 1}
-        bar_statement = SHAPES.statement(
-            asked.shape("bar", asked.after is None),
-            partial(_bar, matching, where, values["offset"]),
-            values,
-        )
-        bar: Decimal | None = session.scalar(bar_statement, values)
-        longest = None if bar is None else longest_text(bar, matching.weight)
-        if bar is None or longest is None:
-            break
-        values = {**asked.values, "longest": longest, "top": top}
-        fill = SHAPES.statement(
-            asked.shape("shortest texts", asked.after is None),
-            partial(_shortest, asked, where, longest, top),
-            values,
-        )
-        fill_found(session, fill, values)
-        hits = _relevant_page(session, asked)
-        if len(hits) > limit and hits[-1].score >= bar:
-            return "shortest texts", hits
-        clear_found(session)
-    return _top_scored(session, asked, where, top)
-
-
-def _bar(
-    matching: Matching, where: Callable[[], list[ColumnElement[bool]]], offset: int
-) -> Select[Any]:
-    """The sample's score ``offset`` below its best (among those ``where`` keeps)."""
-    return (
-        select(matching.score)
-        .where(*matching.conditions, *where(), sampled())
-        .order_by(matching.score.desc())
-        .offset(bindparam("offset", offset, type_=Integer))
-        .limit(1)
-    )
-
-
-def _shortest(
-    asked: Asked, where: Callable[[], list[ColumnElement[bool]]], longest: int, top: int
-) -> Insert:
-    """``FOUND`` filled with the ``top`` most relevant of the matches ``where`` keeps whose
-    text is at most ``longest`` long."""
-    b = asked.bound
-    within = [
-        *where(),
-        func.length(Product.search_text) <= bindparam("longest", longest, type_=Integer),
-    ]
-    return filling(select(found(asked.matching, b.filters, today=b.today, where=within, top=top)))
-
-
-def _top_scored(
-    session: Session, asked: Asked, where: Callable[[], list[ColumnElement[bool]]], top: int
-) -> tuple[str, list[Found] | None]:
-    """The page from the ``top`` most relevant of every match ``where`` keeps, priced; None
-    when fewer than a page of them had a price the filters keep."""
-    b, values = asked.bound, {**asked.values, "top": top}
-    fill = SHAPES.statement(
-        asked.shape("top scored", asked.after is None),
-        lambda: filling(
-            select(found(asked.matching, b.filters, today=b.today, where=where(), top=top))
-        ),
-        values,
-    )
-    fill_found(session, fill, values)
-    hits = _relevant_page(session, asked)
-    if len(hits) > asked.limit:
-        return "most relevant", hits
-    clear_found(session)
-    return "exact", None
-
-
-def _relevant_page(session: Session, asked: Asked) -> list[Found]:
-    """The page by relevance of ``FOUND``, which holds only products after the cursor."""
-    return kept_page(session, replace(asked, after=None), FOUND.name, lambda: FOUND)
-
-
-def longest_text(score: Decimal, weight: float) -> int | None:
-    """The longest text a product scoring ``score`` or more may have, when the words' weights
-    (at most ``weight``) leave the length bonus to make up the rest (None: they need not)."""
-    needed = float(score) - weight - 1e-6  # scores are rounded to six places
-    if needed <= 0:
-        return None
-    return math.floor(CLOSENESS * TYPICAL_LENGTH / needed - TYPICAL_LENGTH)

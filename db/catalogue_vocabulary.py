@@ -141,7 +141,7 @@ def _holders(session: Session, word: str, filters: SearchFilters) -> tuple[str, 
     the products whose text holds it, where ``LIKE`` on the whole text read every candidate's
     text (stainles screwdrivr: the 15,000 products holding screwdriver, 19 -> 5 ms). None held
     (a misspelling, mostly), the group scores no more than its nearest term does, which bounds
-    a relevance page's texts (``db.catalogue_broad.longest_text``)."""
+    a relevance page's texts (``db.catalogue_relevance.longest_text``)."""
     probe = (
         select(CatalogueTerm.term.distinct())
         .where(CatalogueTerm.term.like(like_pattern(word), escape="\\"))

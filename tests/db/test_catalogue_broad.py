@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import catalogue_broad
+from db import catalogue_broad, catalogue_relevance
 from db.catalogue import IN_STOCK, CatalogueOffer, Product, visible_offer
-from db.catalogue_broad import SCORED_MAX, longest_text
+from db.catalogue_broad import SCORED_MAX
 from db.catalogue_filters import SearchFilters, Sort
+from db.catalogue_relevance import longest_text
 from db.catalogue_search import (
     CLOSENESS,
     SAMPLE,
@@ -118,6 +119,52 @@ def test_a_broad_search_pages_as_the_exact_search_does(
         assert broad[0].way != "exact"  # a misspelling near its held pairs: broad, as any word
     prices = {h.product_id: h.price for p in exact for h in p.hits}
     assert Decimal("0.01") not in prices.values()  # lapsed sums were not trusted
+
+
+@pytest.mark.parametrize("rows_per_match", [0, 10**9])
+def test_a_relevance_page_reads_the_lengths_from_the_index_or_from_the_matches_alike(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    rows_per_match: int,
+) -> None:
+    """The texts within the length bound read from the length index (where it holds few of
+    them for the words' matches) or from the matches' own rows: the same pages as the exact
+    search, and the statement read the index only in the first case."""
+    monkeypatch.setattr(catalogue_relevance, "LENGTH_ROWS_PER_MATCH", rows_per_match)
+    statements: list[str] = []
+    with sessions() as session:
+        event.listen(session.connection(), "before_cursor_execute", _recorded(statements))
+        filters = filters_for(catalogue, sessions)
+        first = search_on(session, "螺丝刀", filters, Sort.RELEVANCE, None, broad=1)
+    exact = search_in(sessions, "螺丝刀", filters, Sort.RELEVANCE, None, broad=EXACT)
+    assert first.way in ("shortest texts", "most relevant")  # the latter when the bound fails
+    assert [row(h) for h in first.hits] == [row(h) for h in exact.hits]
+    fills = [sql for sql in statements if "INSERT INTO catalogue_found" in sql]
+    bounded = [sql for sql in fills if "length(products.search_text) <=" in sql]
+    assert bounded and all(
+        ("char_length(products.search_text) <=" in sql) == (rows_per_match == 0) for sql in bounded
+    )
+
+
+def test_the_texts_within_a_length_are_the_planners_estimate_kept_a_while(
+    sessions: sessionmaker[Session],
+) -> None:
+    estimate = text("EXPLAIN (FORMAT JSON) SELECT FROM products WHERE length(search_text) <= 31")
+    with sessions() as session:
+        planned = session.scalar(estimate)[0]["Plan"]["Plan Rows"]
+        statements: list[str] = []
+        event.listen(session.connection(), "before_cursor_execute", _recorded(statements))
+        assert catalogue_relevance.texts_within(session, 31) == planned
+        assert catalogue_relevance.texts_within(session, 31) == planned
+    assert len(statements) <= 1  # asked once at most (another test may have asked already)
+
+
+def _recorded(statements: list[str]) -> Any:
+    def record(_c: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    return record
 
 
 def test_a_broad_search_whose_filters_keep_few_scores_every_one_kept(
