@@ -181,20 +181,22 @@ def longest_text(score: Decimal, weight: float) -> int | None:
 KEPT_S = 600.0
 
 _ESTIMATE = text("EXPLAIN (FORMAT JSON) SELECT FROM products WHERE length(search_text) <= :longest")
-_ESTIMATES: dict[int, tuple[float, float]] = {}  # a length: its rows, and when they were asked
+# A database and a length: its rows, and when they were asked.
+_ESTIMATES: dict[tuple[str, int], tuple[float, float]] = {}
 _LOCK = threading.Lock()
 
 
 def texts_within(session: Session, longest: int) -> float:
     """The products whose text is at most ``longest`` long, by the planner's statistics of the
-    length index (one EXPLAIN, kept for ``KEPT_S`` in the process)."""
+    length index (one EXPLAIN, kept for ``KEPT_S`` in the process, by database)."""
     now = time.monotonic()
+    key = (str(session.connection().engine.url), longest)
     with _LOCK:
-        kept = _ESTIMATES.get(longest)
+        kept = _ESTIMATES.get(key)
     if kept is not None and now - kept[1] < KEPT_S:
         return kept[0]
     plan = session.scalar(_ESTIMATE, {"longest": longest})
     rows = float(plan[0]["Plan"]["Plan Rows"])
     with _LOCK:
-        _ESTIMATES[longest] = (rows, now)
+        _ESTIMATES[key] = (rows, now)
     return rows
