@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import CatalogueCategory, CatalogueTerm
 from db.catalogue_filters import SearchFilters
@@ -121,16 +122,7 @@ def _model_parts(session: Session, word: str, filters: SearchFilters) -> tuple[s
     10mm, which holds 0mm, and 16mm, which holds 16m, do not count), at most ``PARTS``: a
     trigram index probe. Asked of the terms index, they meet the products whose model holds
     the word, where a substring of the whole text met every larger size too."""
-    probe = (
-        select(CatalogueTerm.term.distinct())
-        .where(
-            CatalogueTerm.term.like(like_pattern(word), escape="\\"),
-            CatalogueTerm.term.op("!~")(QUANTITY_PATTERN),
-        )
-        .order_by(CatalogueTerm.term)
-        .limit(PARTS)
-    )
-    return tuple(session.scalars(_in_vocabulary(probe, filters)))
+    return _holding(session, word, filters, PARTS, CatalogueTerm.term.op("!~")(QUANTITY_PATTERN))
 
 
 def _holders(session: Session, word: str, filters: SearchFilters) -> tuple[str, ...] | None:
@@ -142,14 +134,22 @@ def _holders(session: Session, word: str, filters: SearchFilters) -> tuple[str, 
     text (stainles screwdrivr: the 15,000 products holding screwdriver, 19 -> 5 ms). None held
     (a misspelling, mostly), the group scores no more than its nearest term does, which bounds
     a relevance page's texts (``db.catalogue_relevance.longest_text``)."""
+    held = _holding(session, word, filters, PARTS + 1)
+    return held if len(held) <= PARTS else None
+
+
+def _holding(
+    session: Session, word: str, filters: SearchFilters, most: int, *where: ColumnElement[bool]
+) -> tuple[str, ...]:
+    """The first ``most`` known terms of the category holding ``word`` (and meeting ``where``),
+    in order: a probe of the terms' trigram index."""
     probe = (
         select(CatalogueTerm.term.distinct())
-        .where(CatalogueTerm.term.like(like_pattern(word), escape="\\"))
+        .where(CatalogueTerm.term.like(like_pattern(word), escape="\\"), *where)
         .order_by(CatalogueTerm.term)
-        .limit(PARTS + 1)
+        .limit(most)
     )
-    held = tuple(session.scalars(_in_vocabulary(probe, filters)))
-    return held if len(held) <= PARTS else None
+    return tuple(session.scalars(_in_vocabulary(probe, filters)))
 
 
 def _held_exactly(group: QueryGroup, known: frozenset[str]) -> bool:
