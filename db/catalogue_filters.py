@@ -138,6 +138,12 @@ def described(columns: Any, filters: SearchFilters) -> list[ColumnElement[bool]]
     may not: each counts without its own filter)."""
     conditions = list(_described(columns, filters))
     if filters.brand_terms is not None and hasattr(columns, "terms"):
+        # The terms hold the brand's products and the few others naming it. The brand's own
+        # index, beside them, gave all its products to intersect (Stanley's 50,000: 8 of 螺栓
+        # Stanley's 16 ms) for the planner, taking brand and terms for independent, to keep
+        # one in twenty. ``IS TRUE`` (the same test in a WHERE) matches no index: the brand
+        # is tested on the rows the terms find.
+        conditions[0] = conditions[0].is_(true())
         conditions.append(columns.terms.contains(filters.brand_terms))
     return conditions
 

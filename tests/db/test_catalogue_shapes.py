@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.catalogue_filters import SearchFilters, Sort, brand_terms
+from db.catalogue import Product
+from db.catalogue_filters import SearchFilters, Sort, brand_terms, described
 from db.catalogue_shapes import SHAPES, Shapes, bound
 from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import EXACT, Catalogue, filters_for, search_in
@@ -79,3 +80,27 @@ def test_a_brand_of_ascii_is_asked_of_the_terms_its_products_hold() -> None:
     assert asked.values["brand_terms"] == ["black", "decker"]
     assert asked.shape[0] == ("brand", "brand_terms", "currency")
     assert "brand_terms" not in bound(SearchFilters(brand="得力"), china_today()).values
+
+
+@pytest.mark.parametrize(("brand", "indexed"), [("Stanley", False), ("得力", True)])
+def test_a_brand_of_ascii_is_tested_on_the_rows_its_terms_find(
+    sessions: sessionmaker[Session], brand: str, indexed: bool
+) -> None:
+    """Its own index would give every product of the brand to intersect with the terms, which
+    already hold the brand; a brand without terms is still read from its index. The brand's
+    test alone, sequential scans priced out: only the index could avoid one."""
+    asked = bound(SearchFilters(brand=brand), china_today())
+    brand_test = described(Product, asked.filters)[0]
+    compiled = select(Product.id).where(brand_test).compile(dialect=sessions.kw["bind"].dialect)
+    with sessions() as session:
+        session.execute(select(1))  # a transaction for SET LOCAL
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = (
+            connection.exec_driver_sql(
+                f"EXPLAIN {compiled}", compiled.construct_params(asked.values)
+            )
+            .scalars()
+            .all()
+        )
+    assert any("ix_products_brand_lower" in line for line in plan) is indexed, plan
