@@ -19,7 +19,7 @@ from db import catalogue_broad, catalogue_relevance
 from db.catalogue import IN_STOCK, CatalogueOffer, Product, visible_offer
 from db.catalogue_broad import SCORED_MAX
 from db.catalogue_filters import SearchFilters, Sort
-from db.catalogue_relevance import longest_text
+from db.catalogue_relevance import TOP, longest_text
 from db.catalogue_search import (
     CLOSENESS,
     SAMPLE,
@@ -28,6 +28,7 @@ from db.catalogue_search import (
 from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import (
     EXACT,
+    LIMIT,
     Catalogue,
     filters_for,
     in_sample,
@@ -145,6 +146,35 @@ def test_a_relevance_page_reads_the_lengths_from_the_index_or_from_the_matches_a
     assert bounded and all(
         ("char_length(products.search_text) <=" in sql) == (rows_per_match == 0) for sql in bounded
     )
+
+
+@pytest.mark.parametrize(("rows_per_match", "first_pages"), [(0, 4 * TOP), (10**9, TOP)])
+def test_a_relevance_page_filtered_once_priced_takes_more_at_first_where_it_reads_every_match(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    rows_per_match: int,
+    first_pages: int,
+) -> None:
+    """A province and a price ceiling keep few of the most relevant. Where the texts within the
+    length bound are read from the matches' own rows, the first try takes four times as many
+    (the second try's); from the length index, the first try's own; the same pages either way
+    as the exact search's."""
+    monkeypatch.setattr(catalogue_relevance, "LENGTH_ROWS_PER_MATCH", rows_per_match)
+    tops: list[int] = []
+
+    def record(_c: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        if "INSERT INTO catalogue_found" in sql and "length(products.search_text) <=" in sql:
+            tops.append(parameters["top"])
+
+    narrowed = {"region": "CN-JS", "price_max": Decimal("60")}
+    filters = filters_for(catalogue, sessions, **narrowed)
+    with sessions() as session:
+        event.listen(session.connection(), "before_cursor_execute", record)
+        first = search_on(session, "螺丝刀", filters, Sort.RELEVANCE, None, broad=1)
+    exact = search_in(sessions, "螺丝刀", filters, Sort.RELEVANCE, None, broad=EXACT)
+    assert [row(h) for h in first.hits] == [row(h) for h in exact.hits]
+    assert tops and tops[0] == first_pages * (LIMIT + 1), tops
 
 
 def test_the_texts_within_a_length_are_the_planners_estimate_kept_a_while(
