@@ -47,13 +47,18 @@ from sqlalchemy import (
     CompoundSelect,
     Engine,
     Select,
+    Text,
     and_,
+    any_,
+    bindparam,
+    cast,
     column,
     func,
     select,
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import Product
@@ -64,7 +69,7 @@ from db.catalogue_page import Asked, Found, kept_page
 from db.catalogue_relevance import most_relevant
 from db.catalogue_search import SAMPLE, Matching, sampled
 from db.catalogue_shapes import SHAPES, bound
-from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
+from db.catalogue_walk import WALK_MAX, by_brand, first_read, holding, walked, walked_along
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once
@@ -87,6 +92,10 @@ class Breadth:
     kept: int  # of them, those the page's own filters keep (``described``)
     population: float  # products in the sample, as the planner last counted them (0: unknown)
     branded: int | None = None  # of the matches, those of the brand filtered on (all: none)
+    # Of those kept, the products of a brand whose name is one of the words (Bosch 扳手), and
+    # that name (the least, were there two): ``Matching.brand_words``.
+    worded: int = 0
+    brand_word: str | None = None
 
     def walks(self, reads: int, *, summed: bool, brand: bool = False) -> bool:
         """Whether a walk is likely to read ``reads`` products well within ``WALK_MAX`` steps
@@ -108,6 +117,13 @@ class Breadth:
         reach = reads * self.population * share / self.kept if self.kept > 0 else math.inf
         return reach * margin <= WALK_MAX
 
+    def walks_along(self, reads: int, holding: int) -> bool:
+        """Whether a walk along the sums of the brand typed as a word is likely to read
+        ``reads`` of its matches within a quarter of ``WALK_MAX`` steps: the brand's
+        ``worded`` matches are among the ``holding`` products of the sample that hold its name
+        (its own products, and the few of others naming it)."""
+        return self.worded > 0 and reads * holding / self.worded * 4 <= WALK_MAX
+
 
 def breadth(session: Session, asked: Asked) -> Breadth:
     """How many of the sample the search matches, keeps under the page's own filters and holds
@@ -116,19 +132,24 @@ def breadth(session: Session, asked: Asked) -> Breadth:
     matching, bound, values = asked.matching, asked.bound, asked.values
     if matching.loose:
         return Breadth(0, 0, 0.0)
+    values = {**values, "brand_words": list(matching.brand_words)}
     statement = SHAPES.statement(
         asked.shape("sample"), lambda: _sample_count(matching, bound.filters), values
     )
-    count, kept, size, branded = session.execute(statement, values).one()
-    return Breadth(int(count), int(kept), float(size or 0.0), int(branded))
+    count, kept, size, branded, worded, word = session.execute(statement, values).one()
+    return Breadth(int(count), int(kept), float(size or 0.0), int(branded), int(worded), word)
 
 
 def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
     """The search's matches in the sample, those the page's own filters keep, the sample's
-    size as the planner last counted it (its index's row estimate), and the matches of the
-    brand filtered on (all of them without one)."""
+    size as the planner last counted it (its index's row estimate), the matches of the
+    brand filtered on (all of them without one), and of those kept, the products of a brand
+    named by a word (``brand_words``) and the least such name."""
     kept = and_(true(), *described(Product, filters))
     branded = brand_filter(Product, filters)
+    words = cast(bindparam("brand_words", [], type_=ARRAY(Text)), ARRAY(Text))
+    brand = func.lower(Product.brand)
+    worded = and_(kept, brand == any_(words))
     pg_class = table("pg_class", column("oid"), column("reltuples"))
     population = select(pg_class.c.reltuples).where(
         pg_class.c.oid == func.to_regclass("ix_products_category_sample")
@@ -139,6 +160,8 @@ def _sample_count(matching: Matching, filters: SearchFilters) -> Select[Any]:
             func.count().filter(kept),
             population.scalar_subquery(),
             func.count().filter(branded),
+            func.count().filter(worded),
+            func.min(brand).filter(worded),
         )
         .select_from(Product)
         .where(*matching.conditions, sampled())
@@ -190,6 +213,14 @@ def search(
     elif wide.walks(first_read(filters, limit), summed=summed(filters), brand=by_brand(filters)):
         way = "walked"
         hits = walked(session, asked)
+    elif (
+        wide.brand_word is not None
+        and filters.brand is None
+        and summed(filters)
+        and wide.walks_along(limit + 1, holding(session, wide.brand_word))
+    ):
+        way = "walked"
+        hits = walked_along(session, asked, wide.brand_word)
     if hits is None:
         way = "exact"
         hits = _exact(session, asked)

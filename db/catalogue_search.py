@@ -239,6 +239,9 @@ class Matching:
     # cache key of its expressions, which names each parameter (None: some part has none).
     values: Mapping[str, Any] = field(default_factory=dict)
     shape: Hashable | None = None
+    # The words of ASCII letters every match holds: one may be a brand's name, typed as a
+    # word (Bosch 扳手), which a page by price may walk along (``db.catalogue_walk.walked_along``).
+    brand_words: tuple[str, ...] = ()
 
 
 def _shape(*elements: ColumnElement[Any]) -> Hashable | None:
@@ -303,4 +306,5 @@ def matching(query: ParsedQuery, words: Vocabulary, filters: SearchFilters) -> M
         loose=by_text,
         values=value.values,
         shape=None if shape is None else (shape, by_text),
+        brand_words=tuple(sorted(t for t in required if t.isascii() and t.isalpha())),
     )

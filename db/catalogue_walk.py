@@ -33,6 +33,7 @@ every match.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -45,6 +46,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    Text,
     all_,
     any_,
     bindparam,
@@ -64,8 +66,9 @@ from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Pr
 from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
 from db.catalogue_filters import Day, SearchFilters, Sort, described, flags, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
-from db.catalogue_page import Asked, Found, kept_page, ordering
-from db.catalogue_shapes import SHAPES
+from db.catalogue_page import Asked, Found, after_key, kept_page, ordering
+from db.catalogue_search import sampled
+from db.catalogue_shapes import SHAPES, bound
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
@@ -227,7 +230,9 @@ def _by_offers(session: Session, asked: Asked, ids: list[str]) -> None:
     b, values = asked.bound, {**asked.values, "ids": ids}
 
     def build() -> Insert:
-        where = [Product.id == any_(_ids("ids", ids))]
+        # The product's own filters too: a walk along a brand typed as a word finds the other
+        # brands' products apart (``walked_along``).
+        where = [Product.id == any_(_ids("ids", ids)), *described(Product, b.filters)]
         by_offers = found(asked.matching, b.filters, today=b.today, where=where, by_offers=True)
         return filling(select(by_offers))
 
@@ -241,6 +246,15 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
     if unsummed is None:
         return None
     clear_found(session)
+    if not _walked_into_found(session, asked, unsummed):
+        return None
+    return _page(session, asked)
+
+
+def _walked_into_found(session: Session, asked: Asked, unsummed: list[str]) -> bool:
+    """``FOUND`` given the page walked along the sums but ``unsummed``, and those asked of
+    their offers; False (and ``FOUND`` emptied) when the walk did not fill the page within
+    ``WALK_MAX`` steps."""
     values = {**asked.values, "unsummed": unsummed, "walk_max": WALK_MAX}
 
     def build() -> Insert:
@@ -256,10 +270,62 @@ def _walked(session: Session, asked: Asked) -> list[Found] | None:
     shape = asked.shape("walk", asked.sort, asked.after is None, not unsummed)
     if fill_found(session, SHAPES.statement(shape, build, values), values) <= asked.limit:
         clear_found(session)
-        return None
+        return False
     if unsummed:
         _by_offers(session, asked, unsummed)
+    return True
+
+
+def holding(session: Session, word: str) -> int:
+    """The products of the sample holding ``word`` among their terms (migration 0028's
+    partial index of the sample's terms)."""
+    statement = (
+        select(func.count())
+        .select_from(Product)
+        .where(
+            Product.terms.contains(cast(bindparam("word", [word], type_=ARRAY(Text)), ARRAY(Text))),
+            sampled(),
+        )
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | None:
+    """The page by price or lead time of words one of which is a brand's name (Bosch 扳手,
+    ``Matching.brand_words``), with no filter on the offers: the brand's products walked along
+    its own sums as a brand's page is (``by_brand``), and the other brands' products that
+    name it in their text, few, found from every one of them; the page cut from both. Found
+    from every match instead, Bosch 扳手's 3,000 products' sums were looked up one by one. None
+    when the walk gives way."""
+    filters = replace(asked.filters, brand=word)
+    branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
+    unsummed = _unsummed_ids(session, branded, bounds=False)
+    if unsummed is None:
+        return None
+    clear_found(session)
+    if not _walked_into_found(session, branded, unsummed):
+        return None
+    _others_into_found(session, asked, word)
     return _page(session, asked)
+
+
+def _others_into_found(session: Session, asked: Asked, word: str) -> None:
+    """``FOUND`` given the page's products of other brands than ``word``."""
+    b, sort, after = asked.bound, asked.sort, asked.after
+    values = {**asked.values, "brand_word": word}
+
+    def build() -> Insert:
+        other = func.lower(Product.brand).is_distinct_from(bindparam("brand_word", word))
+        where = [*described(Product, b.filters), other]
+        results = found(asked.matching, b.filters, today=b.today, where=where)
+        keys = ordering(results, sort)
+        page = select(results).where(flags(results, b.filters).all())
+        if after is not None:
+            page = page.where(after_key(keys, [False] * len(keys), _named("after", keys, after)))
+        return filling(page.order_by(*keys).limit(bindparam("rows", values["rows"], type_=Integer)))
+
+    shape = asked.shape("others", sort, after is None)
+    fill_found(session, SHAPES.statement(shape, build, values), values)
 
 
 def _bounded(session: Session, asked: Asked) -> list[Found] | None:

@@ -50,7 +50,7 @@ class Catalogue:
     products: list[str]
 
 
-def _listing(rng: random.Random, category_id: str, n: int, price: Decimal) -> ProductListing:
+def listing_for(rng: random.Random, category_id: str, n: int, price: Decimal) -> ProductListing:
     noun = NOUNS[n % len(NOUNS)]
     name = f"{rng.choice(ADJECTIVES)}{noun} {rng.choice((3, 5, 8))}mm"
     regions = tuple(rng.sample(REGIONS, rng.randint(1, 2)))
@@ -83,7 +83,7 @@ def _undercut(listing: ProductListing) -> ProductListing:
     return listing.model_copy(update={"sku": f"D-{listing.sku}", "offer": offer})
 
 
-def _write(
+def write_listed(
     sessions: sessionmaker[Session], supplier: str, listings: list[ProductListing]
 ) -> list[str]:
     checked = [check_listing(listing, (LENGTH,)) for listing in listings]
@@ -136,15 +136,15 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
             price = Decimal(rng.randint(100, 50_000)) / 100
             if rng.random() < 0.1:
                 price = Decimal("9.90")  # ties, broken by the product id
-            batch.append(_listing(rng, category_id, n, price))
+            batch.append(listing_for(rng, category_id, n, price))
             n += 1
-        products.extend(_write(sessions, first, batch))
+        products.extend(write_listed(sessions, first, batch))
         # The second supplier lists every fourth product too: two offers to sum.
         again = [listing.model_copy(update={"sku": f"C-{listing.sku}"}) for listing in batch[::4]]
-        _write(sessions, second, again)
+        write_listed(sessions, second, again)
         # A third undercuts every eighth in Guangdong alone: its sum is the third's price and
         # lead time, and anywhere else the others' (a walk trusting the sum misplaces it).
-        _write(sessions, third, [_undercut(listing) for listing in batch[2::8]])
+        write_listed(sessions, third, [_undercut(listing) for listing in batch[2::8]])
     with transaction(sessions) as session:
         sum_prices(session, products, today)
         session.execute(
@@ -163,9 +163,9 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
         )
     # Changed since their sums: the first supplier's price on a few falls to 0.50.
     changed = [
-        _listing(random.Random(i), category_id, i, Decimal("0.50")) for i in range(3, 60, 11)
+        listing_for(random.Random(i), category_id, i, Decimal("0.50")) for i in range(3, 60, 11)
     ]
-    _write(sessions, first, changed)
+    write_listed(sessions, first, changed)
     with transaction(sessions) as session:  # as autovacuum would after so many rows
         session.execute(text("ANALYZE products, catalogue_product_prices"))
     return Catalogue(category_id, products)
