@@ -19,7 +19,8 @@ facets on a sample. So does this module, in PostgreSQL:
   (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
   meets the words, the category and the filters, until the page is full; to a province, in
   stock, under an MOQ or at a quantity, the sums bound the prices from below, and
-  the offers of those read are asked.
+  the offers of those read are asked. Words naming a brand (Bosch 扳手) too sparse among all
+  products to walk are walked along that brand's sums (``db.catalogue_brand_walk``).
 - **Its page by relevance** is cut from the products whose text is short enough to score as
   well as one of the sample's best few (the third for a page of 20: the sample holds about
   twice the products the page considers above it; a score is the words' weights and a bonus
@@ -62,6 +63,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import Product
+from db.catalogue_brand_walk import holding, walked_along
 from db.catalogue_facets import FacetCount, facet_counts, read_counts
 from db.catalogue_filters import SearchFilters, Sort, brand_filter, described, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
@@ -69,7 +71,7 @@ from db.catalogue_page import Asked, Found, kept_page
 from db.catalogue_relevance import most_relevant
 from db.catalogue_search import SAMPLE, Matching, sampled
 from db.catalogue_shapes import SHAPES, bound
-from db.catalogue_walk import WALK_MAX, by_brand, first_read, holding, walked, walked_along
+from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once

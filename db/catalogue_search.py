@@ -240,7 +240,7 @@ class Matching:
     values: Mapping[str, Any] = field(default_factory=dict)
     shape: Hashable | None = None
     # The words of ASCII letters every match holds: one may be a brand's name, typed as a
-    # word (Bosch 扳手), which a page by price may walk along (``db.catalogue_walk.walked_along``).
+    # word (Bosch 扳手), which a page by price may walk along (``db.catalogue_brand_walk``).
     brand_words: tuple[str, ...] = ()
 
 

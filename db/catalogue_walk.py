@@ -33,7 +33,6 @@ every match.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -46,7 +45,6 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
-    Text,
     all_,
     any_,
     bindparam,
@@ -66,9 +64,8 @@ from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Pr
 from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
 from db.catalogue_filters import Day, SearchFilters, Sort, described, flags, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
-from db.catalogue_page import Asked, Found, after_key, kept_page, ordering
-from db.catalogue_search import sampled
-from db.catalogue_shapes import SHAPES, bound
+from db.catalogue_page import Asked, Found, kept_page, ordering
+from db.catalogue_shapes import SHAPES
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
@@ -112,7 +109,7 @@ def _floor_name(quantity: Decimal) -> str:
     return next(n for n, up_to in FLOORS.items() if up_to is None or quantity < up_to)
 
 
-def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
+def unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
     """The products a walk skips, asked of their offers instead (None: more than
     ``UNSUMMED_MAX``, too many to walk)."""
     filters, today, values = asked.bound.filters, asked.bound.today, asked.values
@@ -155,9 +152,9 @@ def _sums(
     if filters.price_max is not None:
         conditions.append(price <= filters.price_max)
     if after is not None and not bounds:  # every key ascends: one row comparison, indexed
-        conditions.append(tuple_(*keys) > tuple_(*_named("after", keys, after)))
+        conditions.append(tuple_(*keys) > tuple_(*named("after", keys, after)))
     if up_to is not None:  # likewise, without the id
-        conditions.append(tuple_(*keys[:-1]) <= tuple_(*_named("up_to", keys, up_to)))
+        conditions.append(tuple_(*keys[:-1]) <= tuple_(*named("up_to", keys, up_to)))
     if bounds and filters.region is not None:
         conditions.append(prices.regions.overlap(delivering(filters.region)))
     # A sum that does not say (written by a refresher older than migration 0030) keeps its
@@ -182,7 +179,7 @@ def _sums(
     )
 
 
-def _named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
+def named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
     """A key's ``values`` as parameters named ``name0``, ``name1``, …"""
     return [
         bindparam(f"{name}{i}", value, type_=key.type)
@@ -231,7 +228,7 @@ def _by_offers(session: Session, asked: Asked, ids: list[str]) -> None:
 
     def build() -> Insert:
         # The product's own filters too: a walk along a brand typed as a word finds the other
-        # brands' products apart (``walked_along``).
+        # brands' products apart (``db.catalogue_brand_walk``).
         where = [Product.id == any_(_ids("ids", ids)), *described(Product, b.filters)]
         by_offers = found(asked.matching, b.filters, today=b.today, where=where, by_offers=True)
         return filling(select(by_offers))
@@ -242,16 +239,16 @@ def _by_offers(session: Session, asked: Asked, ids: list[str]) -> None:
 def _walked(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums, which are the prices asked for; None when the walk did
     not fill the page within ``WALK_MAX`` steps."""
-    unsummed = _unsummed_ids(session, asked, bounds=False)
+    unsummed = unsummed_ids(session, asked, bounds=False)
     if unsummed is None:
         return None
     clear_found(session)
-    if not _walked_into_found(session, asked, unsummed):
+    if not walked_into_found(session, asked, unsummed):
         return None
-    return _page(session, asked)
+    return found_page(session, asked)
 
 
-def _walked_into_found(session: Session, asked: Asked, unsummed: list[str]) -> bool:
+def walked_into_found(session: Session, asked: Asked, unsummed: list[str]) -> bool:
     """``FOUND`` given the page walked along the sums but ``unsummed``, and those asked of
     their offers; False (and ``FOUND`` emptied) when the walk did not fill the page within
     ``WALK_MAX`` steps."""
@@ -276,58 +273,6 @@ def _walked_into_found(session: Session, asked: Asked, unsummed: list[str]) -> b
     return True
 
 
-def holding(session: Session, word: str) -> int:
-    """The products of the sample holding ``word`` among their terms (migration 0028's
-    partial index of the sample's terms)."""
-    statement = (
-        select(func.count())
-        .select_from(Product)
-        .where(
-            Product.terms.contains(cast(bindparam("word", [word], type_=ARRAY(Text)), ARRAY(Text))),
-            sampled(),
-        )
-    )
-    return int(session.scalar(statement) or 0)
-
-
-def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | None:
-    """The page by price or lead time of words one of which is a brand's name (Bosch 扳手,
-    ``Matching.brand_words``), with no filter on the offers: the brand's products walked along
-    its own sums as a brand's page is (``by_brand``), and the other brands' products that
-    name it in their text, few, found from every one of them; the page cut from both. Found
-    from every match instead, Bosch 扳手's 3,000 products' sums were looked up one by one. None
-    when the walk gives way."""
-    filters = replace(asked.filters, brand=word)
-    branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
-    unsummed = _unsummed_ids(session, branded, bounds=False)
-    if unsummed is None:
-        return None
-    clear_found(session)
-    if not _walked_into_found(session, branded, unsummed):
-        return None
-    _others_into_found(session, asked, word)
-    return _page(session, asked)
-
-
-def _others_into_found(session: Session, asked: Asked, word: str) -> None:
-    """``FOUND`` given the page's products of other brands than ``word``."""
-    b, sort, after = asked.bound, asked.sort, asked.after
-    values = {**asked.values, "brand_word": word}
-
-    def build() -> Insert:
-        other = func.lower(Product.brand).is_distinct_from(bindparam("brand_word", word))
-        where = [*described(Product, b.filters), other]
-        results = found(asked.matching, b.filters, today=b.today, where=where)
-        keys = ordering(results, sort)
-        page = select(results).where(flags(results, b.filters).all())
-        if after is not None:
-            page = page.where(after_key(keys, [False] * len(keys), _named("after", keys, after)))
-        return filling(page.order_by(*keys).limit(bindparam("rows", values["rows"], type_=Integer)))
-
-    shape = asked.shape("others", sort, after is None)
-    fill_found(session, SHAPES.statement(shape, build, values), values)
-
-
 def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums as lower bounds of the prices asked for: the first
     ``reads`` products whose offers could pass are asked of their offers, and the page holds
@@ -335,7 +280,7 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
     theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
-    unsummed = _unsummed_ids(session, asked, bounds=True)
+    unsummed = unsummed_ids(session, asked, bounds=True)
     if unsummed is None:
         return None
     reads = first_read(asked.filters, asked.limit)
@@ -354,9 +299,9 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
             if walked_all is None or walked_all >= WALK_MAX:
                 return None
             _by_offers(session, asked, [row[-1] for row in rows] + unsummed)
-            return _page(session, asked)
+            return found_page(session, asked)
         _by_offers(session, asked, [row[-1] for row in rows[:reads]] + unsummed)
-        hits = _page(session, asked)
+        hits = found_page(session, asked)
         if len(hits) > asked.limit:
             if _holds(session, hits[-1], asked.sort, rows[reads]):
                 return hits
@@ -389,7 +334,7 @@ def _up_to(
     walk = _walk(asked, steps)
     ids = session.scalars(select(walk.c.id)).all()
     _by_offers(session, asked, [*ids, *unsummed])
-    return _page(session, asked)
+    return found_page(session, asked)
 
 
 def _holds(session: Session, last: Found, sort: Sort, following: Row[Any]) -> bool:
@@ -414,7 +359,7 @@ def _key(last: Found, sort: Sort) -> tuple[Any, ...]:
     return (last.lead_time_days, last.price) if sort is Sort.LEAD_TIME else (last.price,)
 
 
-def _page(session: Session, asked: Asked) -> list[Found]:
+def found_page(session: Session, asked: Asked) -> list[Found]:
     return kept_page(session, asked, FOUND.name, lambda: FOUND)
 
 

@@ -1,6 +1,6 @@
 """A brand typed as a word (Bosch 螺丝刀): a page by price or lead time walked along the brand's
-own sums, with the other brands' products that name it found apart (``db.catalogue_walk.
-walked_along``). Over a catalogue of ``tests.harness.catalogue_broad`` of this module's own, to
+own sums, with the other brands' products that name it found apart (``db.catalogue_brand_walk``).
+Over a catalogue of ``tests.harness.catalogue_broad`` of this module's own, to
 which a product of another brand naming Bosch is added, cheaper than any of Bosch's but one,
 each page is the exact search's, row for row.
 """
