@@ -92,7 +92,8 @@ class Product(Base):
         ),
         # A broad search's page by relevance, among texts short enough (db.catalogue_broad).
         Index("ix_products_text_length", func.length(text("search_text"))),
-        # A brand filter's products, which PostgreSQL combines with the terms index.
+        # A brand filter's products where the brand has no terms of ASCII to ask of the terms
+        # index (db.catalogue_filters.described), and a walk's check of a product's brand.
         Index("ix_products_brand_lower", func.lower(text("brand"))),
     )
 

@@ -4,8 +4,9 @@ the other brands' products that name it in their text found apart, and the page 
 
 A brand typed as a word stays a word: a product of another brand may hold it in its text (a
 spare part "for Bosch"), so the brand's filter cannot stand for it. But most of such a search's
-matches are the brand's (3,000 of Bosch 扳手's, of the brand's 50,000 products), and the few
-others are found from the terms index with the brand's products left out. Found from every
+matches are the brand's (3,000 of Bosch 扳手's, of the brand's 50,000 products; the sample
+must say at least half), and the others are found from the terms index with the brand's
+products left out. Found from every
 match instead, each one's sum was looked up by its key (15 of 27 ms of the page statement).
 The sample says which word names a brand, and how many of the brand's products hold the other
 words (``db.catalogue_broad.Breadth.walks_along``).
@@ -47,8 +48,9 @@ def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | Non
     (``Matching.brand_words``), with no filter on the offers: the brand's products walked along
     its own sums as a brand's page is (``db.catalogue_walk.by_brand``), and the other brands'
     products naming it found from every one of them; the page cut from both. None when the
-    walk gives way (the brand's matches after the cursor do not fill a page within
-    ``WALK_MAX`` sums)."""
+    walk gives way: more than ``UNSUMMED_MAX`` products' sums cannot be trusted, or the
+    brand's matches after the cursor do not fill a page within ``WALK_MAX`` sums (which a last
+    page's do not: found from every match, as before)."""
     filters = replace(asked.filters, brand=word)
     branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
     unsummed = unsummed_ids(session, branded, bounds=False)

@@ -95,7 +95,9 @@ class Breadth:
     population: float  # products in the sample, as the planner last counted them (0: unknown)
     branded: int | None = None  # of the matches, those of the brand filtered on (all: none)
     # Of those kept, the products of a brand whose name is one of the words (Bosch 扳手), and
-    # that name (the least, were there two): ``Matching.brand_words``.
+    # that name (``Matching.brand_words``). Were two words brands' names, both brands' products
+    # are counted and the least name given: the estimate errs towards walking, and a walk that
+    # does not fill its page within ``WALK_MAX`` sums gives way.
     worded: int = 0
     brand_word: str | None = None
 
@@ -121,10 +123,14 @@ class Breadth:
 
     def walks_along(self, reads: int, holding: int) -> bool:
         """Whether a walk along the sums of the brand typed as a word is likely to read
-        ``reads`` of its matches within a quarter of ``WALK_MAX`` steps: the brand's
-        ``worded`` matches are among the ``holding`` products of the sample that hold its name
-        (its own products, and the few of others naming it)."""
-        return self.worded > 0 and reads * holding / self.worded * 4 <= WALK_MAX
+        ``reads`` of its matches within a quarter of ``WALK_MAX`` steps (the brand's
+        ``worded`` matches are among the ``holding`` products of the sample that hold its name:
+        its own, and others naming it), and the brand's are at least half the matches kept:
+        the other brands' are priced one by one beside the walk (a brand named by a common
+        word would leave most of them to price)."""
+        if self.worded <= 0 or self.worded * 2 < self.kept:
+            return False
+        return reads * holding / self.worded * 4 <= WALK_MAX
 
 
 def breadth(session: Session, asked: Asked) -> Breadth:

@@ -65,9 +65,9 @@ def most_relevant(
 
     top = TOP * (limit + 1)
     if few:
-        # A filter's own index has narrowed the matches already (a brand: 螺栓 Stanley, 3,000
-        # products), and the length bound's bitmap would be read for nothing (380,000 rows,
-        # 29 ms, to keep 451 of them).
+        # A product filter has narrowed the matches already (a brand: 螺栓 Stanley, the 3,000
+        # products the terms index gives for the words and the brand's terms), and the length
+        # bound's bitmap would be read for nothing (380,000 rows, 29 ms, to keep 451 of them).
         return _top_scored(session, asked, where, top)
     # A price range or a province keeps few of the most relevant (heavy, to CN-JS under 100:
     # too few of the best 84, then every match's offers asked, 540 ms): each try takes four

@@ -1,8 +1,8 @@
 """A brand typed as a word (Bosch 螺丝刀): a page by price or lead time walked along the brand's
 own sums, with the other brands' products that name it found apart (``db.catalogue_brand_walk``).
-Over a catalogue of ``tests.harness.catalogue_broad`` of this module's own, to
-which a product of another brand naming Bosch is added, cheaper than any of Bosch's but one,
-each page is the exact search's, row for row.
+Over a catalogue of ``tests.harness.catalogue_broad`` of this module's own, to which two
+products of another brand naming Bosch are added, cheaper than any of Bosch's but one, each
+page is the exact search's, row for row.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_a_brand_typed_as_a_word_is_walked_along_its_sums_with_the_others_naming
     assert [[row(h) for h in p.hits] for p in broad] == [[row(h) for h in p.hits] for p in exact]
     assert len(exact) > 1
     assert {p.way for p in broad} == {"walked"}
-    # Among the first three (a product of Bosch's changed to 0.50, Bosch's a day away).
+    # Among the first three: a product of Bosch's changed to 0.50, and the two a day away.
     assert set(naming) <= {h.product_id for h in exact[0].hits[:3]}, exact[0].hits[:3]
 
 
@@ -119,3 +119,13 @@ def test_a_word_that_names_no_brand_is_found_exactly(
     filters = filters_for(catalogue, sessions)
     pages = list(pages_of(sessions, "螺丝刀", filters, Sort.PRICE, broad=1))
     assert {p.way for p in pages} == {"exact"}
+
+
+def test_a_walk_along_a_brand_named_by_a_word_is_tried_where_the_brand_holds_most_matches() -> None:
+    """The brand's matches among the sample's products holding its name say how far the walk
+    reads; the other brands' matches, priced beside it, must be fewer than the brand's."""
+    wide = catalogue_broad.Breadth(matched=47, kept=47, population=15_600, worded=46)
+    assert wide.walks_along(21, holding=780)  # Bosch 扳手: about 360 sums for a page
+    assert not wide.walks_along(21, holding=50_000)  # the name common among all products
+    assert not catalogue_broad.Breadth(47, 47, 15_600, worded=20).walks_along(21, holding=780)
+    assert not catalogue_broad.Breadth(47, 47, 15_600).walks_along(21, holding=780)
