@@ -6,10 +6,9 @@ A brand typed as a word stays a word: a product of another brand may hold it in 
 spare part "for Bosch"), so the brand's filter cannot stand for it. But most of such a search's
 matches are the brand's (3,000 of Bosch 扳手's, of the brand's 50,000 products; the sample
 must say at least half), and the others are found from the terms index with the brand's
-products left out. Found from every
-match instead, each one's sum was looked up by its key (15 of 27 ms of the page statement).
-The sample says which word names a brand, and how many of the brand's products hold the other
-words (``db.catalogue_broad.Breadth.walks_along``).
+products left out. Found from every match instead, each one's sum was looked up by its key
+(15 of 27 ms of the page statement). The sample says which word names a brand, and how many
+of the brand's products hold the other words (``db.catalogue_broad.Breadth.walks_along``).
 """
 
 from __future__ import annotations
