@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import Insert, Integer, Text, bindparam, cast, func, select
+from sqlalchemy import Insert, Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.catalogue import Product
-from db.catalogue_filters import described, flags
-from db.catalogue_found import clear_found, fill_found, filling, found
-from db.catalogue_page import Asked, Found, after_key, ordering
+from db.catalogue_filters import described
+from db.catalogue_found import fill_found, filling, found
+from db.catalogue_page import Asked, Found, cut
 from db.catalogue_search import sampled
 from db.catalogue_shapes import SHAPES, bound
-from db.catalogue_walk import found_page, named, unsummed_ids, walked_into_found
+from db.catalogue_walk import found_page, walked_into_found
 
 
 def holding(session: Session, word: str) -> int:
@@ -52,11 +52,7 @@ def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | Non
     page's do not: found from every match, as before)."""
     filters = replace(asked.filters, brand=word)
     branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
-    unsummed = unsummed_ids(session, branded, bounds=False)
-    if unsummed is None:
-        return None
-    clear_found(session)
-    if not walked_into_found(session, branded, unsummed):
+    if not walked_into_found(session, branded):
         return None
     _others_into_found(session, asked, word)
     return found_page(session, asked)
@@ -64,18 +60,16 @@ def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | Non
 
 def _others_into_found(session: Session, asked: Asked, word: str) -> None:
     """``FOUND`` given the page's products of other brands than ``word``."""
-    b, sort, after = asked.bound, asked.sort, asked.after
+    b = asked.bound
     values = {**asked.values, "brand_word": word}
 
     def build() -> Insert:
         other = func.lower(Product.brand).is_distinct_from(bindparam("brand_word", word))
         where = [*described(Product, b.filters), other]
         results = found(asked.matching, b.filters, today=b.today, where=where)
-        keys = ordering(results, sort)
-        page = select(results).where(flags(results, b.filters).all())
-        if after is not None:
-            page = page.where(after_key(keys, [False] * len(keys), named("after", keys, after)))
-        return filling(page.order_by(*keys).limit(bindparam("rows", values["rows"], type_=Integer)))
+        return filling(
+            cut(results, b.filters, sort=asked.sort, after=asked.after, limit=asked.limit)
+        )
 
-    shape = asked.shape("others", sort, after is None)
+    shape = asked.shape("others", asked.sort, asked.after is None)
     fill_found(session, SHAPES.statement(shape, build, values), values)

@@ -122,21 +122,11 @@ def _page(
     after: Sequence[Any] | None,
     limit: int,
 ) -> Select[Any]:
-    keys = ordering(results, sort)
-    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
-    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
     # The page is cut from the results first, then joined to its products: joined before the
     # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
-    chosen = select(results).where(flags(results, filters).all()).order_by(*order)
-    values = _page_values(after, limit)
-    if after is not None:
-        named = [
-            bindparam(f"after{i}", values[f"after{i}"], type_=key.type)
-            for i, key in enumerate(keys)
-        ]
-        chosen = chosen.where(after_key(keys, descending, named))
-    page = chosen.limit(bindparam("rows", values["rows"], type_=Integer)).subquery("page")
+    page = cut(results, filters, sort=sort, after=after, limit=limit).subquery("page")
     shown = ordering(page, sort)
+    descending = [sort is Sort.RELEVANCE] + [False] * (len(shown) - 1)
     return (
         select(
             page.c.id.label("product_id"),
@@ -158,6 +148,30 @@ def _page(
         .join(CatalogueCategory, CatalogueCategory.id == Product.category_id)
         .order_by(*(k.desc() if d else k.asc() for k, d in zip(shown, descending, strict=True)))
     )
+
+
+def cut(
+    results: Results,
+    filters: SearchFilters,
+    *,
+    sort: Sort,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> Select[Any]:
+    """``results``' rows the filters keep, in the page's order strictly after its cursor,
+    ``limit + 1`` at most (``_page_values``' parameters)."""
+    keys = ordering(results, sort)
+    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
+    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
+    chosen = select(results).where(flags(results, filters).all()).order_by(*order)
+    values = _page_values(after, limit)
+    if after is not None:
+        named = [
+            bindparam(f"after{i}", values[f"after{i}"], type_=key.type)
+            for i, key in enumerate(keys)
+        ]
+        chosen = chosen.where(after_key(keys, descending, named))
+    return chosen.limit(bindparam("rows", values["rows"], type_=Integer))
 
 
 def after_key(

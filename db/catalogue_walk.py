@@ -109,7 +109,7 @@ def _floor_name(quantity: Decimal) -> str:
     return next(n for n, up_to in FLOORS.items() if up_to is None or quantity < up_to)
 
 
-def unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
+def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
     """The products a walk skips, asked of their offers instead (None: more than
     ``UNSUMMED_MAX``, too many to walk)."""
     filters, today, values = asked.bound.filters, asked.bound.today, asked.values
@@ -152,9 +152,9 @@ def _sums(
     if filters.price_max is not None:
         conditions.append(price <= filters.price_max)
     if after is not None and not bounds:  # every key ascends: one row comparison, indexed
-        conditions.append(tuple_(*keys) > tuple_(*named("after", keys, after)))
+        conditions.append(tuple_(*keys) > tuple_(*_named("after", keys, after)))
     if up_to is not None:  # likewise, without the id
-        conditions.append(tuple_(*keys[:-1]) <= tuple_(*named("up_to", keys, up_to)))
+        conditions.append(tuple_(*keys[:-1]) <= tuple_(*_named("up_to", keys, up_to)))
     if bounds and filters.region is not None:
         conditions.append(prices.regions.overlap(delivering(filters.region)))
     # A sum that does not say (written by a refresher older than migration 0030) keeps its
@@ -179,7 +179,7 @@ def _sums(
     )
 
 
-def named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
+def _named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
     """A key's ``values`` as parameters named ``name0``, ``name1``, …"""
     return [
         bindparam(f"{name}{i}", value, type_=key.type)
@@ -239,19 +239,19 @@ def _by_offers(session: Session, asked: Asked, ids: list[str]) -> None:
 def _walked(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums, which are the prices asked for; None when the walk did
     not fill the page within ``WALK_MAX`` steps."""
-    unsummed = unsummed_ids(session, asked, bounds=False)
-    if unsummed is None:
-        return None
-    clear_found(session)
-    if not walked_into_found(session, asked, unsummed):
+    if not walked_into_found(session, asked):
         return None
     return found_page(session, asked)
 
 
-def walked_into_found(session: Session, asked: Asked, unsummed: list[str]) -> bool:
-    """``FOUND`` given the page walked along the sums but ``unsummed``, and those asked of
-    their offers; False (and ``FOUND`` emptied) when the walk did not fill the page within
-    ``WALK_MAX`` steps."""
+def walked_into_found(session: Session, asked: Asked) -> bool:
+    """``FOUND`` emptied and given the page walked along the sums, but the products whose sums
+    cannot be trusted, and those asked of their offers; False (``FOUND`` emptied) when more
+    than ``UNSUMMED_MAX`` are, or the walk did not fill the page within ``WALK_MAX`` steps."""
+    unsummed = _unsummed_ids(session, asked, bounds=False)
+    if unsummed is None:
+        return False
+    clear_found(session)
     values = {**asked.values, "unsummed": unsummed, "walk_max": WALK_MAX}
 
     def build() -> Insert:
@@ -280,7 +280,7 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
     theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
-    unsummed = unsummed_ids(session, asked, bounds=True)
+    unsummed = _unsummed_ids(session, asked, bounds=True)
     if unsummed is None:
         return None
     reads = first_read(asked.filters, asked.limit)
