@@ -54,11 +54,14 @@ def _price(filters: SearchFilters) -> ColumnElement[Any]:
     return func.coalesce(CatalogueOffer.break_prices[reached], CatalogueOffer.list_price)
 
 
-def _offers_asked(filters: SearchFilters, today: Day) -> list[ColumnElement[bool]]:
+def _offers_asked(
+    filters: SearchFilters, today: Day, *, hashed: bool = False
+) -> list[ColumnElement[bool]]:
     """The offers a product's best is looked for among: visible, in the currency, taking the
     quantity asked; in stock and under the MOQ asked are left to ``_stocked`` and ``_moq_ok``,
-    so that their facets can count without their own filter."""
-    conditions = [visible_offer(today), CatalogueOffer.currency == filters.currency]
+    so that their facets can count without their own filter. ``hashed``: the standing asked as
+    ``visible_offer``'s hashed set."""
+    conditions = [visible_offer(today, hashed=hashed), CatalogueOffer.currency == filters.currency]
     if filters.quantity is not None:
         conditions.append(CatalogueOffer.min_order_quantity <= filters.quantity)
     return conditions
@@ -115,7 +118,12 @@ def asked(
         _stocked(filters).label("stocked"),
         _moq_ok(filters).label("moq_ok"),
         _in_stock(filters).label("holds"),
-    ).where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today))
+    ).where(
+        CatalogueOffer.product_id.in_(ids),
+        # Counting facets: a sample's or a filled page's offers, which the planner
+        # underestimates as it does the matches (``visible_offer``).
+        *_offers_asked(filters, today, hashed=regions),
+    )
     if filters.quantity is not None:
         # Each offer priced once at the quantity: pulled up into the aggregates below, it was
         # priced once for each (measured when the breaks were read from JSON; from migration

@@ -421,3 +421,30 @@ def test_a_brands_walk_reads_the_brands_sums_alone(
     _, walking = _walked_plans(catalogue, sessions, brand="stanley")
     assert "Index Scan using ix_catalogue_product_prices_brand_price" in walking, walking
     assert "Sort" not in walking and "Hash" not in walking, walking
+
+
+def test_a_samples_facets_ask_the_standing_as_one_hashed_set(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """A sample's offers, which the planner estimates at a few dozen, are checked against the
+    suppliers' standing hashed once (``visible_offer``'s ``hashed``), not by a probe each; a
+    page's own statements keep the plain set, which the planner may join."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
+        statements.append((sql, params))
+
+    filters = filters_for(catalogue, sessions, region="CN-JS")
+    engine = sessions.kw["bind"]  # the facets may be counted on a connection of their own
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        searched = search_in(sessions, "螺丝刀", filters, Sort.PRICE, None, broad=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert searched.facets is not None and searched.estimated
+    (counting,) = [(q, p) for q, p in statements if "string_agg" in q]
+    assert "supplier_accreditations" in counting[0]
+    with sessions() as session:
+        assert "hashed SubPlan" in _explain(session, *counting)
+    standing = visible_offer(china_today())
+    assert "IS true" not in str(standing.compile())
