@@ -307,10 +307,12 @@ def visible_offer(today: Day, *, hashed: bool = False) -> ColumnElement[bool]:
     standing is asked as a set (a few thousand suppliers at most), which PostgreSQL hashes once,
     rather than row by row: a broad search meets 160,000 offers.
 
-    ``hashed``: where the planner would expect a few offers and meet thousands, the set is kept
-    out of the join (a subplan, which PostgreSQL hashes at any estimate but the smallest), for
-    it probed the standing's key once an offer: a broad search's sampled facets meet about
-    2,500 offers, estimated at 45, and spent 5 of their 20-30 ms on the probes."""
+    ``hashed`` (for a WHERE clause, where ``IS TRUE`` keeps the same rows): where the planner
+    would expect a few offers and meet thousands, the set is kept out of the join, a subplan,
+    which PostgreSQL hashes unless it expects very few rows or the standing outgrows its hash
+    memory (8 MB by default, about 100,000 suppliers). Joined, it probed the standing's key
+    once an offer: a broad search's sampled facets meet about 2,500 offers, estimated at 45,
+    and spent 5 of their 20-30 ms on the probes."""
     standing = select(SupplierAccreditation.supplier_org_id).where(
         SupplierAccreditation.status == AccreditationStatus.ACCREDITED,
         SupplierAccreditation.expires_on > today,

@@ -103,11 +103,13 @@ def asked(
     today: Day,
     *,
     regions: bool = False,
+    hashed: bool = False,
 ) -> CTE:
     """The best offer of each of ``ids``, asked of the offers themselves; with ``regions``, for
     the region facet, where those passing every filter but the province deliver; and, for the
     in-stock and MOQ facets, the best of those passing every other filter that hold stock
-    (None: none does) and the least MOQ of those passing every other filter."""
+    (None: none does) and the least MOQ of those passing every other filter. ``hashed``: the
+    standing asked as ``visible_offer``'s hashed set, for offers the planner underestimates."""
     each = select(
         CatalogueOffer.product_id,
         _price(filters).label("price"),
@@ -118,12 +120,7 @@ def asked(
         _stocked(filters).label("stocked"),
         _moq_ok(filters).label("moq_ok"),
         _in_stock(filters).label("holds"),
-    ).where(
-        CatalogueOffer.product_id.in_(ids),
-        # Counting facets: a sample's or a filled page's offers, which the planner
-        # underestimates as it does the matches (``visible_offer``).
-        *_offers_asked(filters, today, hashed=regions),
-    )
+    ).where(CatalogueOffer.product_id.in_(ids), *_offers_asked(filters, today, hashed=hashed))
     if filters.quantity is not None:
         # Each offer priced once at the quantity: pulled up into the aggregates below, it was
         # priced once for each (measured when the breaks were read from JSON; from migration

@@ -201,7 +201,10 @@ def search(
         clear_found(session)
         fill = SHAPES.statement(
             asked.shape("fill"),
-            lambda: filling(select(found(matching, b.filters, today=b.today, regions=True))),
+            # Every match's offers where they are asked, underestimated as the matches are.
+            lambda: filling(
+                select(found(matching, b.filters, today=b.today, regions=True, hashed=True))
+            ),
             values,
         )
         fill_found(session, fill, values)
@@ -252,7 +255,14 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
     b, values = asked.bound, asked.values
 
     def build() -> CompoundSelect[Any]:
-        in_sample = found(asked.matching, b.filters, today=b.today, where=[sampled()], regions=True)
+        in_sample = found(
+            asked.matching,
+            b.filters,
+            today=b.today,
+            where=[sampled()],
+            regions=True,
+            hashed=True,  # a sample's offers: thousands for a broad word, estimated at 45
+        )
         return facet_counts(in_sample, b.filters)
 
     statement = SHAPES.statement(asked.shape("sample facets"), build, values)

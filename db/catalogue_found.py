@@ -63,6 +63,7 @@ def found(
     top: int | None = None,
     by_offers: bool = False,
     regions: bool = False,
+    hashed: bool = False,
 ) -> CTE:
     """The matching products with their best offers (``price`` in the region asked,
     ``price_anywhere`` in any; ``regions`` where those passing every filter but the province
@@ -70,7 +71,9 @@ def found(
     the in-stock and MOQ facets, ``price_in_stock`` (None: none in stock), ``least_moq`` and
     ``price_any_moq``), before the product and price filters, as a statement's CTE. ``where``
     narrows the products further (the sample, a page's own filters); ``top`` keeps only the
-    most relevant; ``by_offers`` asks every one's offers, never its sum.
+    most relevant; ``by_offers`` asks every one's offers, never its sum; ``hashed``, where the
+    offers are asked, checks them against the suppliers' standing hashed once
+    (``db.catalogue.visible_offer``).
 
     Each step is MATERIALIZED: the planner estimates a GIN array containment at a row or two,
     and left to inline the steps it re-aggregated every product's offers once a matched row
@@ -79,7 +82,7 @@ def found(
     if summed(filters) and not by_offers:
         best = summed_best(matched, filters, today)
     else:
-        best = asked(select(matched.c.id), filters, today, regions=regions)
+        best = asked(select(matched.c.id), filters, today, regions=regions, hashed=hashed)
     return (
         select(
             matched,
