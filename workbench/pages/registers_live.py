@@ -15,8 +15,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, DateTime, Select, func, literal, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from api.deps import SessionDep
 from api.routes import loan_access, loans
@@ -42,6 +42,9 @@ from workbench.pages.registers_trade import order_search
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+# A trip not yet arrived takes readings up to now: its last is the logger's last.
+UNENDED = literal("infinity", DateTime(timezone=True))
 
 
 def waybill_matches(q: str) -> ColumnElement[bool]:
@@ -69,19 +72,45 @@ def waybill_register(
     return register_page(request, "waybills", rows, more, q, readable=is_staff(actor))
 
 
-def _last_readings(session: Session, trip_ids: Sequence[str]) -> dict[str, TemperatureReading]:
-    """Each trip's latest reading from any of its loggers (read by the readings' key)."""
-    if not trip_ids:
-        return {}
-    loggers = select(LoggerAssignment.logger_id).where(LoggerAssignment.trip_id.in_(trip_ids))
-    query = (
-        select(TemperatureReading)
-        .where(TemperatureReading.logger_id.in_(loggers))
-        .where(TemperatureReading.trip_id.in_(trip_ids))
-        .distinct(TemperatureReading.trip_id)
-        .order_by(TemperatureReading.trip_id, TemperatureReading.at.desc())
+def last_readings_query(trip_ids: Sequence[str]) -> Select[tuple[TemperatureReading]]:
+    """For each logger on one of the trips, its last reading of the trip: read backwards along
+    the readings' key from the trip's arrival (readings are taken up to it, and a logger is on
+    one trip at a time, so the trip's last is met at once). Every reading of a page's trips
+    sorted for their last ones took 600 ms for 100 trips of a million readings (``bench.large``'s
+    fifth)."""
+    on_trip = (
+        select(LoggerAssignment.trip_id, LoggerAssignment.logger_id)
+        .add_columns(func.coalesce(ColdTrip.arrived_at, UNENDED).label("ends"))
+        .join(ColdTrip, ColdTrip.id == LoggerAssignment.trip_id)
+        .where(LoggerAssignment.trip_id.in_(trip_ids), ColdTrip.started_at.is_not(None))
+        .subquery("on_trip")
     )
-    return {reading.trip_id: reading for reading in session.scalars(query)}
+    # No lower bound at the pickup: bounded both ways, the planner took a trip's readings for a
+    # few dozen and sorted them all (5,000 a trip) rather than walk back to the last.
+    last = (
+        select(TemperatureReading)
+        .where(
+            TemperatureReading.logger_id == on_trip.c.logger_id,
+            TemperatureReading.at <= on_trip.c.ends,
+            TemperatureReading.trip_id == on_trip.c.trip_id,
+        )
+        .order_by(TemperatureReading.at.desc())
+        .limit(1)
+        .lateral("last")
+    )
+    return select(aliased(TemperatureReading, last)).select_from(on_trip).join(last, true())
+
+
+def last_readings(session: Session, trip_ids: Sequence[str]) -> dict[str, TemperatureReading]:
+    """Each trip's latest reading from any of its loggers (the later logger's of a tie)."""
+    latest: dict[str, TemperatureReading] = {}
+    if not trip_ids:
+        return latest
+    for found in session.scalars(last_readings_query(trip_ids)):
+        kept = latest.get(found.trip_id)
+        if kept is None or (found.at, found.logger_id) > (kept.at, kept.logger_id):
+            latest[found.trip_id] = found
+    return latest
 
 
 @router.get("/registers/cold-chain", response_class=HTMLResponse)
@@ -107,7 +136,7 @@ def cold_chain_register(
         more,
         q,
         figures=figures,
-        last=_last_readings(session, [r.ColdTrip.id for r in rows]),
+        last=last_readings(session, [r.ColdTrip.id for r in rows]),
         names=names,
     )
 
