@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from api.pagination import Keyset, page_statement
-from api.routes import accreditation_reads, notifications, orders, tasks
+from api.routes import accreditation_reads, e_contracts, notifications, orders, tasks
 from api.routes.regulator import LATEST_FILED_FIRST
 from api.routes.waybill_search import WaybillFilters, search
 from bench.large_data import BUYER, CARRIER, SUPPLIER
@@ -70,6 +70,23 @@ APPLICATIONS = (
     "ON c.application_id = a.id LEFT JOIN financial_statements s ON "
     "s.application_id = a.id ORDER BY a.submitted_at DESC, a.id"
 )
+# The registers' first pages (the workbench shows 100 rows and asks one more): staff's contracts
+# newest first; the suppliers with their standings by next review; the cold trips latest
+# picked up first, each with its last reading, read backwards from its arrival as a client
+# knowing the readings' key would.
+CONTRACTS_REGISTER = "SELECT id, * FROM contracts ORDER BY created_at DESC, id LIMIT 101"
+SUPPLIERS_REGISTER = (
+    "SELECT o.id, o.*, s.* FROM supplier_accreditations s JOIN organisations o "
+    "ON o.id = s.supplier_org_id ORDER BY s.expires_on, s.supplier_org_id LIMIT 101"
+)
+COLD_CHAIN_REGISTER = (
+    "SELECT t.id, t.*, r.* FROM (SELECT * FROM cold_trips ORDER BY started_at DESC NULLS FIRST, "
+    "id LIMIT 101) t LEFT JOIN LATERAL (SELECT x.* FROM cold_logger_assignments a JOIN LATERAL "
+    "(SELECT * FROM temperature_readings x WHERE x.logger_id = a.logger_id AND x.at <= "
+    "coalesce(t.arrived_at, 'infinity') AND x.trip_id = t.id ORDER BY x.at DESC LIMIT 1) x "
+    "ON true WHERE a.trip_id = t.id ORDER BY x.at DESC LIMIT 1) r ON true "
+    "ORDER BY t.started_at DESC NULLS FIRST, t.id"
+)
 SHIPPER = Actor(user_id="usr_bench", org_id=BUYER, roles=(Role.BUYER,))
 STAFF = Actor(user_id="usr_bench", org_id=OPERATOR_ORG_ID, roles=(Role.OPS_SUPERVISOR,))
 COMPLIANCE = Actor(user_id="usr_bench", org_id=OPERATOR_ORG_ID, roles=(Role.COMPLIANCE,))
@@ -115,6 +132,9 @@ def cases(run: Run, *, deep_cursor: str, depth: int) -> list[Case]:
         {},
     )
     ((code,),) = run("SELECT credit_code FROM organisations WHERE id = 'org_supplier_000777'", {})
+    first_contract, first_supplier, first_trip = (
+        run(sql, {})[0][0] for sql in (CONTRACTS_REGISTER, SUPPLIERS_REGISTER, COLD_CHAIN_REGISTER)
+    )
     series = f"/orders/{trip_order}/shipments/1/temperature/series"
     return [
         Case(
@@ -259,6 +279,42 @@ def cases(run: Run, *, deep_cursor: str, depth: int) -> list[Case]:
             sql_params={"code": code},
             id_field=None,
             html_marker='data-row="org_supplier_000777"',
+        ),
+        Case(
+            "contracts, a buyer's",
+            BUYER_USER,
+            "/contracts",
+            f"SELECT id, * FROM contracts WHERE buyer_org_id = '{BUYER}' "
+            "ORDER BY created_at DESC, id LIMIT 100",
+            params=LIMIT,
+            id_field="contract_id",
+            statement=_paged(
+                e_contracts.NEWEST_FIRST, e_contracts.listed_contracts(SHIPPER, None, None)
+            ),
+        ),
+        Case(
+            "contracts register, staff's (workbench)",
+            STAFF_USER,
+            "/workbench/registers/contracts",
+            CONTRACTS_REGISTER,
+            id_field=None,
+            html_marker=f'data-row="{first_contract}"',
+        ),
+        Case(
+            "suppliers register, by next review (workbench)",
+            COMPLIANCE_USER,
+            "/workbench/registers/suppliers",
+            SUPPLIERS_REGISTER,
+            id_field=None,
+            html_marker=f'data-row="{first_supplier}"',
+        ),
+        Case(
+            "cold-chain register, with each trip's last reading (workbench)",
+            STAFF_USER,
+            "/workbench/registers/cold-chain",
+            COLD_CHAIN_REGISTER,
+            id_field=None,
+            html_marker=f'data-row="{first_trip}"',
         ),
         Case(
             "audit: entries of an action",

@@ -78,6 +78,7 @@ class Loan(Base):
         # Each side's list newest first (api.routes.loans), migration 0017.
         Index("ix_loans_supplier_applied", "supplier_org_id", "applied_at", "id"),
         Index("ix_loans_buyer_applied", "buyer_org_id", "applied_at", "id"),
+        Index("ix_loans_applied", "applied_at", "id"),  # staff's (migration 0036)
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -158,6 +158,8 @@ class SupplierAccreditation(Base):
     """A supplier's standing: sourcing admits only ``accredited`` rows."""
 
     __tablename__ = "supplier_accreditations"
+    # The suppliers register's order, next review first (migration 0036).
+    __table_args__ = (Index("ix_supplier_accreditations_expires", "expires_on", "supplier_org_id"),)
 
     supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("accreditation_applications.id"))
@@ -377,12 +379,20 @@ class RfqComparison(Base):
 
 class Contract(Base):
     __tablename__ = "contracts"
+    # Each side's list newest first, staff's by status or all (api.routes.e_contracts, the
+    # contracts register); migration 0036.
+    __table_args__ = (
+        Index("ix_contracts_buyer_created", "buyer_org_id", "created_at", "id"),
+        Index("ix_contracts_supplier_created", "supplier_org_id", "created_at", "id"),
+        Index("ix_contracts_status_created", "status", "created_at", "id"),
+        Index("ix_contracts_created", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(60), primary_key=True)
     rfq_id: Mapped[str] = mapped_column(ForeignKey("rfqs.id"), index=True)
     workflow_id: Mapped[str] = mapped_column(String(120))
-    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    supplier_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     status: Mapped[str] = mapped_column(String(30))
     status_reason: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[JsonDict]

@@ -1,7 +1,8 @@
 """The hot lists' plans read the index built for them (migration 0017), never the whole table.
 
 Each query is built by the function its route calls (``visible_orders``, ``inbox_query``,
-``notifications_query``, the regulator's ``search``, ``applications_query``) and paged by
+``notifications_query``, the regulator's ``search``, ``applications_query``,
+``listed_contracts``, ``listed_loans``, the suppliers register's ``suppliers_query``) and paged by
 ``api.pagination.page_statement``, the statement the route runs, then EXPLAINed (FORMAT JSON).
 On a test database of a few rows PostgreSQL would rightly read the table itself, so sequential
 scans are priced out (``enable_seqscan = off``) and, for the lists read in index order, sorts too
@@ -23,12 +24,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.pagination import Keyset, page_statement
-from api.routes import accreditation_reads, notifications, orders, tasks
+from api.routes import accreditation_reads, e_contracts, loans, notifications, orders, tasks
 from api.routes.regulator import LATEST_FILED_FIRST
 from api.routes.waybill_search import WaybillFilters, search
 from contracts.accreditation import AccreditationStatus
 from contracts.common import OPERATOR_ORG_ID, Actor, Role
 from contracts.fulfilment import OrderStatus
+from contracts.sourcing import ContractStatus
 from contracts.tasks import TaskStatus
 from db.models import (
     NEVER_DUE,
@@ -38,11 +40,13 @@ from db.models import (
 )
 from tests.harness import listings
 from tests.harness.builders import make_org
+from workbench.pages.registers import suppliers_query
 
 BUYER = Actor(user_id="usr_plan_buyer", org_id="org_plan_buyer", roles=(Role.BUYER,))
 CARRIER = Actor(user_id="usr_plan_carrier", org_id="org_plan_carrier", roles=(Role.CARRIER,))
 STAFF = Actor(user_id="usr_plan_ops", org_id=OPERATOR_ORG_ID, roles=(Role.OPS_SUPERVISOR,))
 COMPLIANCE = Actor(user_id="usr_plan_c", org_id=OPERATOR_ORG_ID, roles=(Role.COMPLIANCE,))
+SUPPLIER = Actor(user_id="usr_plan_supplier", org_id="org_plan_supplier", roles=(Role.SUPPLIER,))
 MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
 
 
@@ -89,19 +93,68 @@ def _check(
     return nodes
 
 
-@pytest.mark.parametrize(
-    ("actor", "status", "index"),
-    [
-        (BUYER, None, "ix_orders_buyer_created"),
-        (CARRIER, None, "ix_orders_carrier_created"),
-        (STAFF, OrderStatus.IN_TRANSIT, "ix_orders_status_created"),
-        (STAFF, None, "ix_orders_created"),
-    ],
-)
-def test_the_orders_list_reads_its_side_s_index_in_order(
-    sessions: sessionmaker[Session], actor: Actor, status: OrderStatus | None, index: str
+# Each side's list newest first, and staff's by status or all: orders (migration 0017),
+# contracts and loans (0036).
+NEWEST_FIRST_LISTS: dict[str, tuple[Keyset, Select[Any], str]] = {
+    "orders, a buyer's": (
+        orders.NEWEST_FIRST,
+        orders.visible_orders(BUYER, None),
+        "ix_orders_buyer_created",
+    ),
+    "orders, a carrier's": (
+        orders.NEWEST_FIRST,
+        orders.visible_orders(CARRIER, None),
+        "ix_orders_carrier_created",
+    ),
+    "orders, staff's of a status": (
+        orders.NEWEST_FIRST,
+        orders.visible_orders(STAFF, OrderStatus.IN_TRANSIT),
+        "ix_orders_status_created",
+    ),
+    "orders, staff's": (
+        orders.NEWEST_FIRST,
+        orders.visible_orders(STAFF, None),
+        "ix_orders_created",
+    ),
+    "contracts, a buyer's": (
+        e_contracts.NEWEST_FIRST,
+        e_contracts.listed_contracts(BUYER, None, None),
+        "ix_contracts_buyer_created",
+    ),
+    "contracts, a supplier's": (
+        e_contracts.NEWEST_FIRST,
+        e_contracts.listed_contracts(SUPPLIER, None, None),
+        "ix_contracts_supplier_created",
+    ),
+    "contracts, staff's of a status": (
+        e_contracts.NEWEST_FIRST,
+        e_contracts.listed_contracts(STAFF, None, ContractStatus.EXECUTED),
+        "ix_contracts_status_created",
+    ),
+    "contracts, staff's": (
+        e_contracts.NEWEST_FIRST,
+        e_contracts.listed_contracts(STAFF, None, None),
+        "ix_contracts_created",
+    ),
+    "loans, a supplier's": (
+        loans.NEWEST_FIRST,
+        loans.listed_loans(SUPPLIER, None, None),
+        "ix_loans_supplier_applied",
+    ),
+    "loans, staff's": (
+        loans.NEWEST_FIRST,
+        loans.listed_loans(STAFF, None, None),
+        "ix_loans_applied",
+    ),
+}
+
+
+@pytest.mark.parametrize("listed", list(NEWEST_FIRST_LISTS))
+def test_a_newest_first_list_reads_its_index_in_order(
+    sessions: sessionmaker[Session], listed: str
 ) -> None:
-    _check(sessions, orders.NEWEST_FIRST, orders.visible_orders(actor, status), index)
+    keyset, query, index = NEWEST_FIRST_LISTS[listed]
+    _check(sessions, keyset, query, index)
 
 
 def test_a_deep_page_of_orders_starts_the_index_scan_at_its_cursor(
@@ -177,6 +230,19 @@ def test_staff_s_application_list_reads_its_index_in_order(
     )
     query = accreditation_reads.applications_query(STAFF, status)
     _check(sessions, accreditation_reads.LATEST_FIRST, query, index)
+
+
+def test_the_suppliers_register_reads_the_standings_by_next_review(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Its first page joins and counts the certificates of its own suppliers only: the
+    standings are read in the page's order, so nothing sorts every supplier first."""
+    statement = suppliers_query(STAFF, "").limit(101)
+    with sessions() as session:
+        nodes = _plan(session, statement, ordered=True)
+    kinds = [node["Node Type"] for node in nodes]
+    assert "Seq Scan" not in kinds and "Sort" not in kinds, kinds
+    assert "ix_supplier_accreditations_expires" in {n.get("Index Name") for n in nodes}, nodes
 
 
 # -- N+1 -----------------------------------------------------------------------------------
