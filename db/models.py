@@ -197,6 +197,14 @@ class HumanTask(Base):
             "created_at",
             "id",
         ),
+        # An e-waybill's submissions, latest decided last: the dashboard's filing latency
+        # (workbench.metrics_ops.filings_by_week); migration 0037.
+        Index(
+            "ix_human_tasks_waybill_submission",
+            text("(details ->> 'waybill_number'::text)"),
+            "decided_at",
+            postgresql_where=text("((kind)::text = 'waybill_submission'::text)"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Numeric,
+    Select,
     SQLColumnExpression,
     cast,
     func,
@@ -66,10 +67,10 @@ class Filings:
     latencies: tuple[float, ...]
 
 
-def filings_by_week(session: Session, sides: Conditions, start: datetime) -> list[Filings]:
-    """Accepted filings are the regulator's receipts (``waybill_filings``); a refusal is the
-    submission task it sends back, whose problems start "regulator:" (the process records a
-    refusal nowhere else)."""
+def accepted_filings(sides: Conditions, start: datetime) -> Select[tuple[date, int]]:
+    """Each accepted filing since ``start`` of the orders ``sides`` keeps: its week and its
+    seconds from the last submission of its e-waybill decided before the receipt (None: none
+    was), that submission looked up by migration 0037's index."""
     submitted = (
         select(func.max(HumanTask.decided_at))
         .where(
@@ -79,15 +80,21 @@ def filings_by_week(session: Session, sides: Conditions, start: datetime) -> lis
         )
         .scalar_subquery()
     )
-    filed = seen(
+    return seen(
         select(china_week(WaybillFiling.at), func.extract("epoch", WaybillFiling.at - submitted))
         .join(Waybill, Waybill.waybill_number == WaybillFiling.waybill_number)
         .join(Order, Order.id == Waybill.order_id)
         .where(WaybillFiling.kind == FilingStatus.FILED.value, WaybillFiling.at >= start),
         sides,
     )
+
+
+def filings_by_week(session: Session, sides: Conditions, start: datetime) -> list[Filings]:
+    """Accepted filings are the regulator's receipts (``waybill_filings``); a refusal is the
+    submission task it sends back, whose problems start "regulator:" (the process records a
+    refusal nowhere else)."""
     weeks: dict[date, tuple[int, int, list[float]]] = {}
-    for week, seconds in session.execute(filed):
+    for week, seconds in session.execute(accepted_filings(sides, start)):
         accepted, refused, latencies = weeks.get(week, (0, 0, []))
         if seconds is not None:
             latencies.append(float(seconds) / _HOURS)

@@ -40,6 +40,7 @@ from db.models import (
 )
 from tests.harness import listings
 from tests.harness.builders import make_org
+from workbench.metrics_ops import accepted_filings
 from workbench.pages.registers import suppliers_query
 
 BUYER = Actor(user_id="usr_plan_buyer", org_id="org_plan_buyer", roles=(Role.BUYER,))
@@ -329,3 +330,16 @@ def test_an_application_list_issues_as_many_statements_for_200_rows_as_for_2(
         assert len(views) == count
         assert all(len(v["certificates"]) == 2 and 2025 in v["financial_years"] for v in views)
     assert issued[2] == issued[200] <= 2, issued
+
+
+def test_the_dashboard_finds_each_filings_submission_by_its_e_waybill(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Each accepted filing's last submission is read from migration 0037's index, not looked
+    for among every task (past the database's timeout at 200,000 tasks)."""
+    statement = accepted_filings(None, MOMENT)
+    with sessions() as session:
+        nodes = _plan(session, statement, ordered=False)
+    submissions = [n for n in nodes if n.get("Relation Name") == "human_tasks"]
+    assert submissions, nodes
+    assert all(n.get("Index Name") == "ix_human_tasks_waybill_submission" for n in submissions)
