@@ -72,18 +72,22 @@ APPLICATIONS = (
 )
 # The registers' first pages (the workbench shows 100 rows and asks one more): staff's contracts
 # newest first; the suppliers with their standings by next review; the cold trips latest
-# picked up first, each with its last reading, read backwards from its arrival as a client
+# picked up first, each with its last reading, read backwards from its release as a client
 # knowing the readings' key would.
 CONTRACTS_REGISTER = "SELECT id, * FROM contracts ORDER BY created_at DESC, id LIMIT 101"
 SUPPLIERS_REGISTER = (
-    "SELECT o.id, o.*, s.* FROM supplier_accreditations s JOIN organisations o "
-    "ON o.id = s.supplier_org_id ORDER BY s.expires_on, s.supplier_org_id LIMIT 101"
+    "SELECT o.id, o.*, s.*, a.workflow_id, c.* FROM supplier_accreditations s "
+    "JOIN organisations o ON o.id = s.supplier_org_id "
+    "JOIN accreditation_applications a ON a.id = s.application_id "
+    "LEFT JOIN LATERAL (SELECT count(*), min(expiry_date) FROM application_certificates "
+    "WHERE application_id = s.application_id) c ON true "
+    "WHERE o.kind = 'supplier' ORDER BY s.expires_on, s.supplier_org_id LIMIT 101"
 )
 COLD_CHAIN_REGISTER = (
     "SELECT t.id, t.*, r.* FROM (SELECT * FROM cold_trips ORDER BY started_at DESC NULLS FIRST, "
     "id LIMIT 101) t LEFT JOIN LATERAL (SELECT x.* FROM cold_logger_assignments a JOIN LATERAL "
     "(SELECT * FROM temperature_readings x WHERE x.logger_id = a.logger_id AND x.at <= "
-    "coalesce(t.arrived_at, 'infinity') AND x.trip_id = t.id ORDER BY x.at DESC LIMIT 1) x "
+    "coalesce(a.released_at, 'infinity') AND x.trip_id = t.id ORDER BY x.at DESC LIMIT 1) x "
     "ON true WHERE a.trip_id = t.id ORDER BY x.at DESC LIMIT 1) r ON true "
     "ORDER BY t.started_at DESC NULLS FIRST, t.id"
 )

@@ -67,7 +67,7 @@ class Filings:
     latencies: tuple[float, ...]
 
 
-def accepted_filings(sides: Conditions, start: datetime) -> Select[tuple[date, int]]:
+def accepted_filings(sides: Conditions, start: datetime) -> Select[Any]:
     """Each accepted filing since ``start`` of the orders ``sides`` keeps: its week and its
     seconds from the last submission of its e-waybill decided before the receipt (None: none
     was), that submission looked up by migration 0037's index."""

@@ -147,9 +147,9 @@ def list_contracts(
 def listed_contracts(
     actor: Actor, rfq_id: str | None, of_status: ContractStatus | None
 ) -> Select[tuple[Contract]]:
-    """The list's query: the caller's contracts (``visible_contracts``), of an RFQ or a status,
-    which migration 0036's indexes serve (each side's, staff's by status or all, newest
-    first)."""
+    """The list's query: the caller's contracts (``visible_contracts``), of an RFQ or a status.
+    Migration 0036's indexes serve it newest first (each side's, staff's by status or all); an
+    RFQ's few contracts are found by their own index."""
     query = select(Contract)
     sides = visible_contracts(actor)
     if sides is not None:

@@ -3,10 +3,11 @@
 The operations dashboard times each accepted filing from the carrier's last submission of its
 e-waybill (``workbench.metrics_ops.filings_by_week``): the submission task whose details name
 the e-waybill, decided before the receipt. Nothing indexed the e-waybill in a task's details,
-so each filing of the dashboard's ten weeks read every task of the kind; on ``make
+so for each filing of the dashboard's ten weeks the whole tasks table was read; on ``make
 seed-large``'s fifth (2,300 filings, 200,000 tasks) the dashboard's statement ran past the
 database's 15 s timeout and staff got a 503. Indexed by the e-waybill and the decision, for
-the submission tasks only, each filing reads its one latest submission (49 ms for the 2,300).
+the submission tasks only, each filing reads its one latest submission: the statement takes
+24-49 ms for the 2,300 filings, the page 126 ms.
 
 Revision ID: 0037
 Revises: 0036

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.cold_chain import ColdTrip, LoggerAssignment, TripStatus
+from db.cold_chain import LoggerAssignment, TripStatus
 from db.session import transaction
 from tests.harness import cold_chain as c
 from tests.harness import cold_orders as co
@@ -28,23 +28,31 @@ def test_each_trip_shows_its_latest_reading_of_any_logger_and_only_its_own(
     first, second = co.open_trip(sessions, order), co.open_trip(sessions, order, shipment=2)
     waiting = co.open_trip(sessions, order, shipment=3)  # not picked up: no readings
     start = datetime.now(UTC).replace(microsecond=0) - 10 * HOUR
+    decided = start + 5.5 * HOUR
     co.set_trip(
-        sessions, first, status=TripStatus.DECIDED, started_at=start, arrived_at=start + 5 * HOUR
+        sessions,
+        first,
+        status=TripStatus.DECIDED,
+        started_at=start,
+        arrived_at=start + 5 * HOUR,
+        decided_at=decided,
     )
-    co.set_trip(sessions, second, status=TripStatus.IN_TRANSIT, started_at=start + 6 * HOUR)
+    # The carrier reports times: the second pickup is told as before the first arrival.
+    co.set_trip(sessions, second, status=TripStatus.IN_TRANSIT, started_at=start + 4 * HOUR)
     moved, stayed = (f"LG-{uuid.uuid4().hex[:8]}" for _ in range(2))
     for logger in (moved, stayed):
         c.logger_on_trip(
             sessions, org_id=order.carrier_org_id, trip_id=first, logger_id=logger, zone="chilled"
         )
     c.store(sessions, first, moved, c.every(start, start + 4 * HOUR, HOUR, "3.0"))
-    c.store(sessions, first, stayed, c.every(start, start + 5 * HOUR, HOUR, "4.5"))
-    # The first logger, released when the first trip was decided, goes on the second.
+    # Taken after the arrival the carrier reported, before the decision: still the trip's.
+    c.store(sessions, first, stayed, c.every(start, decided, HOUR / 2, "4.5"))
+    # Released at the decision, the first logger goes on the second trip.
     with transaction(sessions) as session:
         session.execute(
             update(LoggerAssignment)
-            .where(LoggerAssignment.logger_id == moved)
-            .values(released_at=start + 5 * HOUR)
+            .where(LoggerAssignment.trip_id == first)
+            .values(released_at=decided)
         )
         session.add(
             LoggerAssignment(
@@ -52,20 +60,29 @@ def test_each_trip_shows_its_latest_reading_of_any_logger_and_only_its_own(
                 logger_id=moved,
                 zone="chilled",
                 assigned_by="test",
-                assigned_at=start + 5 * HOUR,
+                assigned_at=decided,
             )
         )
-    c.store(sessions, second, moved, c.every(start + 6 * HOUR, start + 9 * HOUR, HOUR, "2.5"))
+    second_readings = [(start + 4.5 * HOUR, Decimal("2.0"))]
+    second_readings += c.every(start + 6 * HOUR, start + 9 * HOUR, HOUR, "2.5")
+    c.store(sessions, second, moved, second_readings)
     with sessions() as session:
+        each = {
+            (r.trip_id, r.logger_id): r.at
+            for r in session.scalars(last_readings_query([first, second, waiting]))
+        }
         latest = last_readings(session, [first, second, waiting])
+        assert last_readings(session, []) == {}
+    # The first logger's last of the first trip, not the second trip's reading before it ended.
+    assert each == {
+        (first, moved): start + 4 * HOUR,
+        (first, stayed): decided,
+        (second, moved): start + 9 * HOUR,
+    }
     assert {trip: (r.logger_id, r.at, r.celsius) for trip, r in latest.items()} == {
-        first: (stayed, start + 5 * HOUR, Decimal("4.50")),
+        first: (stayed, decided, Decimal("4.50")),
         second: (moved, start + 9 * HOUR, Decimal("2.50")),
     }
-    with sessions() as session:
-        assert last_readings(session, []) == {}
-        shown = session.scalars(select(ColdTrip.id).where(ColdTrip.id == waiting)).all()
-        assert last_readings(session, shown) == {}
 
 
 def test_the_latest_readings_are_read_backwards_along_the_readings_key(

@@ -43,7 +43,7 @@ from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-# A trip not yet arrived takes readings up to now: its last is the logger's last.
+# A logger not yet released (its trip not decided) takes readings up to now.
 UNENDED = literal("infinity", DateTime(timezone=True))
 
 
@@ -74,19 +74,21 @@ def waybill_register(
 
 def last_readings_query(trip_ids: Sequence[str]) -> Select[tuple[TemperatureReading]]:
     """For each logger on one of the trips, its last reading of the trip: read backwards along
-    the readings' key from the trip's arrival (readings are taken up to it, and a logger is on
-    one trip at a time, so the trip's last is met at once). Every reading of a page's trips
-    sorted for their last ones took 600 ms for 100 trips of a million readings (``bench.large``'s
-    fifth)."""
+    the readings' key from the logger's release (its trip's decision, after every reading the
+    trip took; a trip not decided yet, from the end). A logger is on one trip until released,
+    so the trip's last reading is met at once; a logger that has sent nothing for the trip yet
+    walks back through its earlier trips' readings (the statement before read every reading of
+    every logger on the page, and sorted them: 480-600 ms for 100 trips of a million
+    readings, ``bench.large``'s fifth)."""
     on_trip = (
         select(LoggerAssignment.trip_id, LoggerAssignment.logger_id)
-        .add_columns(func.coalesce(ColdTrip.arrived_at, UNENDED).label("ends"))
+        .add_columns(func.coalesce(LoggerAssignment.released_at, UNENDED).label("ends"))
         .join(ColdTrip, ColdTrip.id == LoggerAssignment.trip_id)
         .where(LoggerAssignment.trip_id.in_(trip_ids), ColdTrip.started_at.is_not(None))
         .subquery("on_trip")
     )
-    # No lower bound at the pickup: bounded both ways, the planner took a trip's readings for a
-    # few dozen and sorted them all (5,000 a trip) rather than walk back to the last.
+    # No lower bound at the assignment: bounded both ways, the planner took a trip's readings
+    # for a few dozen and sorted them all (5,000 a trip: 2.1 s a page) rather than walk back.
     last = (
         select(TemperatureReading)
         .where(
@@ -102,7 +104,8 @@ def last_readings_query(trip_ids: Sequence[str]) -> Select[tuple[TemperatureRead
 
 
 def last_readings(session: Session, trip_ids: Sequence[str]) -> dict[str, TemperatureReading]:
-    """Each trip's latest reading from any of its loggers (the later logger's of a tie)."""
+    """Each trip's latest reading from any of its loggers (of two at once, the greater logger
+    id's)."""
     latest: dict[str, TemperatureReading] = {}
     if not trip_ids:
         return latest
