@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Integer, RowMapping, Select, Subquery, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from db.catalogue import CatalogueCategory, Product
 from db.catalogue_filters import Results, SearchFilters, Sort, flags
@@ -125,8 +125,7 @@ def _page(
     # The page is cut from the results first, then joined to its products: joined before the
     # cut, a broad query fetched every matching product's row (59,000 of them) for 21 shown.
     page = cut(results, filters, sort=sort, after=after, limit=limit).subquery("page")
-    shown = ordering(page, sort)
-    descending = [sort is Sort.RELEVANCE] + [False] * (len(shown) - 1)
+    _, order = _ordered(ordering(page, sort), sort)
     return (
         select(
             page.c.id.label("product_id"),
@@ -146,7 +145,7 @@ def _page(
         .join(Product, Product.id == page.c.id)
         # The categories' units with the page, not in a statement of their own (1 ms a page).
         .join(CatalogueCategory, CatalogueCategory.id == Product.category_id)
-        .order_by(*(k.desc() if d else k.asc() for k, d in zip(shown, descending, strict=True)))
+        .order_by(*order)
     )
 
 
@@ -161,8 +160,7 @@ def cut(
     """``results``' rows the filters keep, in the page's order strictly after its cursor,
     ``limit + 1`` at most (``_page_values``' parameters)."""
     keys = ordering(results, sort)
-    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
-    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
+    descending, order = _ordered(keys, sort)
     chosen = select(results).where(flags(results, filters).all()).order_by(*order)
     values = _page_values(after, limit)
     if after is not None:
@@ -172,6 +170,14 @@ def cut(
         ]
         chosen = chosen.where(after_key(keys, descending, named))
     return chosen.limit(bindparam("rows", values["rows"], type_=Integer))
+
+
+def _ordered(
+    keys: list[ColumnElement[Any]], sort: Sort
+) -> tuple[list[bool], list[UnaryExpression[Any]]]:
+    """Which of the page's keys descend (relevance's score, its first), and the ORDER BY."""
+    descending = [sort is Sort.RELEVANCE] + [False] * (len(keys) - 1)
+    return descending, [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
 
 
 def after_key(
