@@ -50,6 +50,10 @@ class Catalogue:
     products: list[str]
 
 
+# The products whose sums lapse, made wrong (by their place in the list).
+LAPSED = range(5, 40, 7)
+
+
 def listing_for(rng: random.Random, category_id: str, n: int, price: Decimal) -> ProductListing:
     noun = NOUNS[n % len(NOUNS)]
     name = f"{rng.choice(ADJECTIVES)}{noun} {rng.choice((3, 5, 8))}mm"
@@ -131,11 +135,14 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
     n = 0
     # Enough products that the sample holds several of the broad word's (a hash of random ids).
     while len(products) < 960 or in_sample(sessions, products, "螺丝刀") < 4:
-        batch = []
+        batch: list[ProductListing] = []
         for _ in range(240):
             price = Decimal(rng.randint(100, 50_000)) / 100
-            if rng.random() < 0.1:
-                price = Decimal("9.90")  # ties, broken by the product id
+            # Ties, broken by the product id; none undercut or lapsed, so each one's sum is
+            # its price under any filter and only the ids can order a tie at a page's end
+            # (the random ids put a product dearer than its sum anywhere among them).
+            if rng.random() < 0.1 and len(batch) % 8 != 2 and n not in LAPSED:
+                price = Decimal("9.90")
             batch.append(listing_for(rng, category_id, n, price))
             n += 1
         products.extend(write_listed(sessions, first, batch))
@@ -153,7 +160,7 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
         # Lapsed sums, made wrong: searched from their offers, never at 0.01.
         session.execute(
             update(CatalogueProductPrice)
-            .where(CatalogueProductPrice.product_id.in_(products[5:40:7]))
+            .where(CatalogueProductPrice.product_id.in_([products[n] for n in LAPSED]))
             .values(
                 fresh_until=today,
                 price=Decimal("0.01"),
