@@ -61,6 +61,7 @@ from security.audit_checkpoints import checkpoint_signer_from_settings
 from security.columns import install_column_keyring
 from security.keys import keyring_from_settings
 from settings import Settings, get_settings
+from stack.audit_divider import divide_forever
 from stack.audit_sealer import CheckpointPolicy, seal_forever
 from stack.event_relay import relay_events
 from stack.logs import configure_logging
@@ -371,6 +372,18 @@ async def main(roles: frozenset[Role]) -> None:
                         policy=CheckpointPolicy(
                             settings.audit_checkpoint_every, settings.audit_checkpoint_s
                         ),
+                    )
+                )
+            )
+            duties.append(
+                asyncio.create_task(
+                    divide_forever(
+                        sessions,
+                        store,
+                        checkpoint_signer_from_settings(settings),
+                        stop,
+                        settings.audit_checkpoint_s,
+                        every=settings.audit_checkpoint_every,
                     )
                 )
             )

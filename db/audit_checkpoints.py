@@ -78,7 +78,9 @@ def publish_pending(
     session: Session, store: ObjectStore, *, prefix: str = CHECKPOINT_PREFIX
 ) -> int:
     """Write the unpublished checkpoints to the store, oldest first, then point ``latest`` at
-    the newest. The caller holds the sealer's lock, so ``latest`` never moves backwards."""
+    the newest when it is among them: checkpoints signed later inside an old stretch
+    (``stack/audit_divider.py``) are older heads. The caller holds the sealer's lock, so
+    ``latest`` never moves backwards."""
     rows = session.scalars(
         select(AuditCheckpoint)
         .where(AuditCheckpoint.published_at.is_(None))
@@ -88,8 +90,10 @@ def publish_pending(
         store.put(
             checkpoint_key(row.tree_size, prefix=prefix), signed(row).to_json(), content_type=_JSON
         )
-    if rows:
+    head = newest(session)
+    if rows and head is not None and rows[-1].tree_size == head.tree_size:
         store.put(latest_key(prefix=prefix), signed(rows[-1]).to_json(), content_type=_JSON)
+    if rows:
         now = datetime.now(UTC)
         for row in rows:
             row.published_at = now

@@ -22,8 +22,6 @@ never shown, only slower.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from datetime import date
 
 from sqlalchemy import (
@@ -52,8 +50,7 @@ from db.catalogue import (
 from db.models import SupplierAccreditation
 from db.session import transaction
 from rules.waybill_parties import china_today
-
-log = logging.getLogger("tradeflow.worker")
+from stack.polling import poll_until_stopped
 
 REFRESH_LOCK = 7_431_014  # held by a refresher for one round
 BATCH = 5_000  # products a round
@@ -166,12 +163,8 @@ async def refresh_forever(
 ) -> None:
     """Refresh until ``stop`` is set; a failure is logged and the next poll tries again (search
     meanwhile asks the logged products' offers)."""
-    while not stop.is_set():
-        refreshed = 0
-        try:
-            refreshed = await asyncio.to_thread(refresh_prices, sessions)
-        except Exception:
-            log.exception("the catalogue price refresher failed; retrying at the next poll")
-        if not refreshed:  # else more may be due: go on at once
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+    async def step() -> bool:  # products refreshed: more may be due, go on at once
+        return await asyncio.to_thread(refresh_prices, sessions) > 0
+
+    await poll_until_stopped(stop, poll_s, step, doing="the catalogue price refresher")

@@ -16,8 +16,6 @@ the head is checkpointed: signed (Ed25519) and recorded, then published to the o
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,9 +28,8 @@ from db.models import AuditEntry
 from db.session import transaction
 from security.audit_chain import GENESIS_HASH, entry_hash
 from security.audit_checkpoints import Checkpoint, CheckpointSigner
+from stack.polling import poll_until_stopped
 from storage.object_store import ObjectStore
-
-log = logging.getLogger("tradeflow.worker")
 
 # Held by a sealer for one batch (not by appends): sealers take turns at the chain's head.
 SEAL_LOCK = 7_431_002
@@ -120,10 +117,20 @@ def seal_pending(
         )
         _maybe_checkpoint(session, signer, policy, seq, head)
     # Published after the commit: the store never holds a head the database may not have.
+    publish(sessions, store, prefix=prefix)
+    return count
+
+
+def publish(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    *,
+    prefix: str = audit_checkpoints.CHECKPOINT_PREFIX,
+) -> None:
+    """Publish the committed checkpoints not yet in the store, under the sealers' lock."""
     with transaction(sessions) as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
         audit_checkpoints.publish_pending(session, store, prefix=prefix)
-    return count
 
 
 def checkpoint_now(
@@ -155,14 +162,11 @@ async def seal_forever(
 ) -> None:
     """Seal until ``stop`` is set; a failure (database or store away) is logged and the next
     poll tries again: the entries wait unsealed meanwhile, and unpublished checkpoints too."""
-    while not stop.is_set():
-        sealed = 0
-        try:
-            sealed = await asyncio.to_thread(
-                seal_pending, sessions, store=store, signer=signer, policy=policy
-            )
-        except Exception:
-            log.exception("the audit sealer failed; retrying at the next poll")
-        if not sealed:  # else more may be pending: seal on at once
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+    async def step() -> bool:  # entries sealed: more may be pending, seal on at once
+        sealed = await asyncio.to_thread(
+            seal_pending, sessions, store=store, signer=signer, policy=policy
+        )
+        return sealed > 0
+
+    await poll_until_stopped(stop, poll_s, step, doing="the audit sealer")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import exists, select, update
@@ -25,9 +24,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from contracts.notifications import NotificationInput, notification_workflow_id
 from db.notification_rules import NotificationRule, ProcessEvent
 from db.session import transaction
+from stack.polling import poll_until_stopped
 from workflows.notification import NotificationWorkflow
 
-log = logging.getLogger("tradeflow.worker")
 BATCH = 100
 
 
@@ -85,12 +84,8 @@ async def relay_events(
 ) -> None:
     """Relay until ``stop`` is set; a failure (database or Temporal away) is logged and the
     next poll tries again, since the events wait in the outbox meanwhile."""
-    while not stop.is_set():
-        settled = 0
-        try:
-            settled = await relay_once(client, sessions, task_queue=task_queue)
-        except Exception:
-            log.exception("the notification relay failed; retrying at the next poll")
-        if settled < BATCH:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+    async def step() -> bool:  # a full batch: more may be waiting
+        return await relay_once(client, sessions, task_queue=task_queue) >= BATCH
+
+    await poll_until_stopped(stop, poll_s, step, doing="the notification relay")

@@ -22,7 +22,7 @@ from db.session import transaction
 from security.audit_checkpoints import Checkpoint, CheckpointSigner
 from stack.audit_sealer import CheckpointPolicy, seal_pending
 from storage.object_store import ObjectStore
-from tests.harness.audit import ACTOR, TEST_SIGNER, Log, append, fresh_log
+from tests.harness.audit import ACTOR, TEST_SIGNER, Log, append, fresh_log, switched_off
 
 VERIFIER = TEST_SIGNER.verifier()
 
@@ -44,13 +44,6 @@ def seal_all(log: Log, store: ObjectStore, *, every: int = 1000) -> None:
 def seqs(sessions: sessionmaker[Session]) -> list[int | None]:
     with sessions() as session:
         return list(session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)))
-
-
-def switched_off(session: Session, sql: str, params: dict[str, object]) -> None:
-    """What a superuser can do: switch the trigger off, change rows, switch it back on."""
-    session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
-    session.execute(text(sql), params)
-    session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete"))
 
 
 def test_entries_are_appended_unsealed_and_sealed_into_one_chain(

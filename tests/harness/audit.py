@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,13 @@ def fresh_log(database_url: str, workdir: Path, *, pool_size: int = 5) -> Iterat
             yield Log(make_session_factory(engine), url, f"audit-test-{uuid.uuid4().hex[:8]}")
         finally:
             engine.dispose()
+
+
+def switched_off(session: Session, sql: str, params: dict[str, object]) -> None:
+    """What a superuser can do: switch the append-only trigger off, change rows, switch it on."""
+    session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
+    session.execute(text(sql), params)
+    session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete"))
 
 
 def append(sessions: sessionmaker[Session], n: int, *, per_transaction: int = 1) -> list[int]:
