@@ -197,6 +197,13 @@ class HumanTask(Base):
             "created_at",
             "id",
         ),
+        # The tasks decided since a day: the dashboard's decision hours
+        # (workbench.metrics_ops.decided_tasks); migration 0038.
+        Index(
+            "ix_human_tasks_decided",
+            "decided_at",
+            postgresql_where=text("(decided_at IS NOT NULL)"),
+        ),
         # An e-waybill's submissions, latest decided last: the dashboard's filing latency
         # (workbench.metrics_ops.filings_by_week); migration 0037.
         Index(

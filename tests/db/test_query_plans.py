@@ -40,7 +40,7 @@ from db.models import (
 )
 from tests.harness import listings
 from tests.harness.builders import make_org
-from workbench.metrics_ops import accepted_filings
+from workbench.metrics_ops import accepted_filings, decided_tasks
 from workbench.pages.registers import suppliers_query
 
 BUYER = Actor(user_id="usr_plan_buyer", org_id="org_plan_buyer", roles=(Role.BUYER,))
@@ -343,3 +343,16 @@ def test_the_dashboard_finds_each_filings_submission_by_its_e_waybill(
     tasks = [n for n in nodes if n.get("Relation Name") == "human_tasks"]
     assert tasks and all(n["Node Type"] != "Seq Scan" for n in tasks), nodes
     assert "ix_human_tasks_waybill_submission" in {n.get("Index Name") for n in nodes}, nodes
+
+
+def test_the_dashboard_reads_the_decided_tasks_alone(sessions: sessionmaker[Session]) -> None:
+    """Staff's decision hours (every task's) read migration 0038's index of decisions, not
+    every task ever opened; an organisation's read an index too (its inbox's or the decisions')."""
+    for actor in (STAFF, BUYER):
+        statement = decided_tasks(tasks.timed_tasks_of(actor), MOMENT)
+        with sessions() as session:
+            nodes = _plan(session, statement, ordered=False)
+        read = [n for n in nodes if n.get("Relation Name") == "human_tasks"]
+        assert read and all(n["Node Type"] != "Seq Scan" for n in read), nodes
+        if actor is STAFF:
+            assert "ix_human_tasks_decided" in {n.get("Index Name") for n in nodes}, nodes
