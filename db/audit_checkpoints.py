@@ -9,6 +9,7 @@ entries and checkpoint rows still cannot make the published head shrink without 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from storage.object_store import ObjectNotFound, ObjectStore
 
 CHECKPOINT_PREFIX = "audit/checkpoints"
 _JSON = "application/json"
+
+log = logging.getLogger("tradeflow.worker")
 
 
 def checkpoint_key(tree_size: int, *, prefix: str = CHECKPOINT_PREFIX) -> str:
@@ -77,28 +80,46 @@ def at_or_after(session: Session, tree_size: int) -> AuditCheckpoint | None:
 def publish_pending(
     session: Session, store: ObjectStore, *, prefix: str = CHECKPOINT_PREFIX
 ) -> int:
-    """Write the unpublished checkpoints to the store, oldest first, then point ``latest`` at
-    the newest when it is among them: checkpoints signed later inside an old stretch
-    (``stack/audit_divider.py``) are older heads. The caller holds the sealer's lock, so
-    ``latest`` never moves backwards."""
+    """Write the unpublished checkpoints to the store, oldest first, and move ``latest`` up to
+    the newest checkpoint once it is published; how many were published. A checkpoint the store
+    already holds is never overwritten, as the store's copy is the evidence outside the
+    database: the same head (signed again inside an old stretch, ``stack/audit_divider.py``)
+    counts as published, another is logged and left unpublished. The caller holds the sealer's
+    lock, so ``latest`` never moves backwards."""
     rows = session.scalars(
         select(AuditCheckpoint)
         .where(AuditCheckpoint.published_at.is_(None))
         .order_by(AuditCheckpoint.tree_size)
     ).all()
+    now = datetime.now(UTC)
+    published = 0
     for row in rows:
-        store.put(
-            checkpoint_key(row.tree_size, prefix=prefix), signed(row).to_json(), content_type=_JSON
-        )
+        key = checkpoint_key(row.tree_size, prefix=prefix)
+        try:
+            there: SignedCheckpoint | None = SignedCheckpoint.from_json(store.get(key))
+        except ObjectNotFound:
+            there = None
+        except ValueError:
+            log.error("checkpoint %d in the store is unreadable: left as it is", row.tree_size)
+            continue
+        if there is None:
+            store.put(key, signed(row).to_json(), content_type=_JSON)
+        elif there.checkpoint.head_hash != row.head_hash:
+            log.error("checkpoint %d in the store signs another head: left as it is", row.tree_size)
+            continue
+        row.published_at = now
+        published += 1
     head = newest(session)
-    if rows and head is not None and rows[-1].tree_size == head.tree_size:
-        store.put(latest_key(prefix=prefix), signed(rows[-1]).to_json(), content_type=_JSON)
-    if rows:
-        now = datetime.now(UTC)
-        for row in rows:
-            row.published_at = now
-        session.flush()
-    return len(rows)
+    if published and head is not None and head.published_at is not None:
+        try:
+            latest = latest_published(store, prefix=prefix)
+        except ValueError:
+            log.error("the latest checkpoint in the store is unreadable: left as it is")
+        else:
+            if latest is None or latest.checkpoint.tree_size < head.tree_size:
+                store.put(latest_key(prefix=prefix), signed(head).to_json(), content_type=_JSON)
+    session.flush()
+    return published
 
 
 def latest_published(

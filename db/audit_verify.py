@@ -12,7 +12,7 @@ from the last checkpoint it verified, at most ``max_rows`` entries a call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -40,6 +40,8 @@ class Report:
     anchored_to: int | None
     first_broken_seq: int | None = None
     problem: str | None = None
+    # The hashes of the entries asked to be kept, as the verification read them.
+    kept: tuple[tuple[int, str], ...] = ()
 
 
 def head_seq(session: Session) -> int:
@@ -51,9 +53,15 @@ def _broken(report: Report, seq: int | None, problem: str) -> Report:
 
 
 def verify_range(
-    session: Session, verifier: CheckpointVerifier, *, first: int, last: int
+    session: Session,
+    verifier: CheckpointVerifier,
+    *,
+    first: int,
+    last: int,
+    keeping: Collection[int] = (),
 ) -> Report:
-    """Re-hash ``first..last`` (clamped to the sealed head) between its two signed checkpoints."""
+    """Re-hash ``first..last`` (clamped to the sealed head) between its two signed checkpoints;
+    the hashes of the entries ``keeping`` names are in the report's ``kept``."""
     if first < 1 or last < first:
         raise ValueError(f"not a range of entries: {first}..{last}")
     lower = checkpoints.at_or_before(session, first - 1)
@@ -68,16 +76,20 @@ def verify_range(
         return report
     read = 0
     last_seen: tuple[int, str] = (start - 1, lower.head_hash if lower else GENESIS_HASH)
+    kept: list[tuple[int, str]] = []
+    wanted = set(keeping)
 
     def entries() -> Iterator[tuple[AuditFields, str, str]]:
         nonlocal read, last_seen
         for row in chain_rows(session, first=start, last=end):
             read += 1
             last_seen = (row.seq or 0, row.hash or "")
+            if last_seen[0] in wanted:
+                kept.append(last_seen)
             yield fields_of(row), row.prev_hash or "", row.hash or ""
 
     broken = first_broken(entries(), start_prev_hash=last_seen[1])
-    report = replace(report, rows_read=read)
+    report = replace(report, rows_read=read, kept=tuple(kept))
     if broken is not None:
         return _broken(report, broken, f"entry {broken} does not hash onto the one before it")
     if last_seen[0] != end:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit_checkpoints
 from db.audit_verify import verify_range
-from db.models import AuditCheckpoint, AuditEntry
+from db.models import AuditCheckpoint
 from db.session import transaction
 from security.audit_checkpoints import Checkpoint, CheckpointSigner
 from stack.audit_sealer import SEAL_LOCK, publish
@@ -52,22 +52,19 @@ def _divide(
     sessions: sessionmaker[Session], signer: CheckpointSigner, lower: int, upper: int, every: int
 ) -> int:
     """Checkpoints signed inside ``(lower, upper]``; 0 when it is broken or already divided."""
+    wanted = range(lower + every, upper, every)
     with sessions() as session:
-        report = verify_range(session, signer, first=lower + 1, last=upper)
-        if not report.intact or report.anchored_to != upper:
-            log.error(
-                "the audit chain's entries %d..%d were left undivided: %s",
-                lower + 1,
-                upper,
-                report.problem or "no signed checkpoint closes them",
-            )
-            return 0
-        # Sealed entries never change (the append-only trigger), so these are the hashes
-        # the range just verified.
-        wanted = list(range(lower + every, upper, every))
-        heads = session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(wanted))
-        ).all()
+        # The heads signed are the hashes this verification read and found intact, not read
+        # again: someone able to switch the append-only trigger off could change them between.
+        report = verify_range(session, signer, first=lower + 1, last=upper, keeping=wanted)
+    if not report.intact or report.anchored_to != upper:
+        log.error(
+            "the audit chain's entries %d..%d were left undivided: %s",
+            lower + 1,
+            upper,
+            report.problem or "no signed checkpoint closes them",
+        )
+        return 0
     signed = 0
     with transaction(sessions) as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
@@ -79,8 +76,8 @@ def _divide(
             )
         )
         now = datetime.now(UTC)
-        for seq, head in heads:
-            if seq not in done and seq is not None and head is not None:
+        for seq, head in report.kept:
+            if seq not in done:
                 audit_checkpoints.record(session, signer.sign(Checkpoint(seq, head, now)))
                 signed += 1
     return signed
@@ -102,7 +99,11 @@ def divide_stretches(
         stretches = [s for s in long_stretches(session, every) if s not in skip]
     signed = 0
     for lower, upper in stretches:
-        divided = _divide(sessions, signer, lower, upper, every)
+        try:
+            divided = _divide(sessions, signer, lower, upper, every)
+        except Exception:  # the others may still be divided, and those signed published
+            log.exception("dividing the audit chain's entries %d..%d failed", lower + 1, upper)
+            continue
         if not divided:
             skip.add((lower, upper))
         signed += divided

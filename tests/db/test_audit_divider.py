@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from db import audit_checkpoints
-from db.audit_verify import verify_all, verify_entry, verify_incremental
+from db.audit_verify import verify_all, verify_entry, verify_incremental, verify_range
 from db.models import AuditCheckpoint, AuditEntry
 from db.session import transaction
 from security.audit_checkpoints import Checkpoint, CheckpointSigner
@@ -154,3 +154,52 @@ def test_the_worker_divides_on_each_poll_and_reads_a_broken_stretch_once(
     monkeypatch.setattr(audit_divider, "_divide", counted)
     asyncio.run(three_polls())
     assert polls == [0, 1, 1] and read == [(0, 1200)]
+
+
+def test_the_heads_signed_are_those_the_verification_read(
+    log: Log, store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry 200 is changed just after the stretch was verified, its trigger switched off: its
+    checkpoint signs the hash that was verified, so the change shows."""
+    with log.sessions() as session:
+        verified = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == 200))
+    verify = verify_range
+
+    def then_changed(*args: Any, **kwargs: Any) -> Any:
+        report = verify(*args, **kwargs)
+        with transaction(log.sessions) as session:
+            sql = "UPDATE audit_log SET hash = :h WHERE seq = 200"
+            switched_off(session, sql, {"h": "f" * 64})
+        return report
+
+    monkeypatch.setattr(audit_divider, "verify_range", then_changed)
+    assert divide(log, store) == 11
+    with log.sessions() as session:
+        signed = session.get(AuditCheckpoint, 200)
+        assert signed is not None and signed.head_hash == verified
+        assert verify_entry(session, VERIFIER, 150).first_broken_seq is not None
+
+
+def test_a_checkpoint_the_store_holds_is_never_overwritten(log: Log, store: ObjectStore) -> None:
+    """The store already holds checkpoints 100 (another head: someone rewrote the chain and its
+    rows since) and 200 (the same head, signed before): neither object changes; 200 counts as
+    published, 100 stays unpublished."""
+    with log.sessions() as session:
+        head_200 = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == 200))
+    assert head_200 is not None
+    before = datetime(2026, 1, 1, tzinfo=UTC)
+    held = {
+        100: TEST_SIGNER.sign(Checkpoint(100, "a" * 64, before)).to_json(),
+        200: TEST_SIGNER.sign(Checkpoint(200, head_200, before)).to_json(),
+    }
+    for size, body in held.items():
+        key = audit_checkpoints.checkpoint_key(size, prefix=log.prefix)
+        store.put(key, body, content_type="application/json")
+    assert divide(log, store) == 11
+    for size, body in held.items():
+        assert store.get(audit_checkpoints.checkpoint_key(size, prefix=log.prefix)) == body
+    with log.sessions() as session:
+        unpublished = session.scalars(
+            select(AuditCheckpoint.tree_size).where(AuditCheckpoint.published_at.is_(None))
+        ).all()
+    assert unpublished == [100]
