@@ -244,7 +244,8 @@ def write_waybills(conn: Connection) -> None:
 
 def write_tasks(conn: Connection, s: Sizes) -> None:
     """Human tasks: buyers' approvals, suppliers' confirmations, compliance's reviews at the
-    platform; three in a hundred still open, due within a fortnight or undated."""
+    platform; three in a hundred still open, due within a fortnight or undated; the decided
+    ones decided (approved, one in ten refused) within three days, by someone of the org."""
     org = (
         f"CASE WHEN r < 0.3 THEN '{BUYER}' WHEN r < 0.45 THEN '{OPERATOR_ORG_ID}' "
         f"WHEN r < 0.7 THEN {_org_of('buyer', s.buyers, 'random()')} "
@@ -258,15 +259,19 @@ def write_tasks(conn: Connection, s: Sizes) -> None:
         text(
             "INSERT INTO human_tasks (id, workflow_id, kind, role, org_id, subject_type, "
             "subject_id, title, summary, outcomes, document_ids, details, excluded_user_ids, "
-            "status, due_at, expires_at, created_at) "
+            "status, due_at, expires_at, created_at, outcome, decided_by, decided_at) "
+            "SELECT *, CASE WHEN status = 'decided' THEN CASE WHEN random() < 0.1 THEN 'reject' "
+            "ELSE 'approve' END END, CASE WHEN status = 'decided' THEN 'usr_large_decider' END, "
+            "CASE WHEN status = 'decided' THEN least(now(), created_at + random() * "
+            "interval '72 hours') END FROM ("
             "SELECT 'task_l' || i, 'order:ord_ctr_l' || i, "
             "(ARRAY['approve_order','confirm_order','review_application'])[1 + i % 3], "
             f"{role}, {org}, 'order', 'ord_ctr_l' || i, '审批 ' || i, '', "
             "ARRAY['approve','reject'], ARRAY[]::varchar[], '{}'::jsonb, ARRAY[]::varchar[], "
-            f"{pick(TASK_STATUSES, 'q')}, CASE WHEN random() < 0.8 THEN t + interval '14 days' "
-            "END, NULL, t "
+            f"{pick(TASK_STATUSES, 'q')} AS status, CASE WHEN random() < 0.8 THEN "
+            "t + interval '14 days' END, NULL::timestamptz, t AS created_at "
             f"FROM (SELECT i, random() r, random() q, {AGO} AS t "
-            f"FROM generate_series(1, {s.tasks}) i) x"
+            f"FROM generate_series(1, {s.tasks}) i) x) y"
         )
     )
 

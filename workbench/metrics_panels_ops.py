@@ -11,33 +11,31 @@ from decimal import Decimal
 from workbench.charts import Chart, Series, bar_chart, gauge, stacked_bar_chart
 from workbench.i18n import Lang, money, process_label
 from workbench.metrics import Panel, currencies, hours, percent, percentile, rate, week_label
-from workbench.metrics_ops import ColdRecord, Exposure, Filings
+from workbench.metrics_ops import ColdRecord, DecisionTimes, Exposure, Filings
 from workbench.metrics_panels import T, none, pct
 from workbench.terms import term
 
 
-def lead_times(t: T, lang: Lang, found: dict[tuple[str, str], list[float]]) -> Panel:
+def lead_times(
+    t: T, lang: Lang, groups: Sequence[DecisionTimes], every: DecisionTimes | None
+) -> Panel:
     """Hours from a task's creation to its decision, median and p90, per process and kind
     (a kind, "accreditation_review", is named in words: it says its process too)."""
-    groups = sorted(found.items(), key=lambda item: -(percentile(item[1], 0.9) or 0))
-    everything = [h for spent in found.values() for h in spent]
-    if groups:
-        (_, kind), spent = groups[0]
-        slowest = f"{term(lang, kind)} {hours(percentile(spent, 0.9))}"
-        headline = t("dash_lead_headline").format(
-            median=hours(percentile(everything, 0.5)), slowest=slowest
-        )
+    slowest_first = sorted(groups, key=lambda g: -g.p90)
+    if slowest_first and every is not None:
+        slowest = f"{term(lang, slowest_first[0].kind or '')} {hours(slowest_first[0].p90)}"
+        headline = t("dash_lead_headline").format(median=hours(every.median), slowest=slowest)
     else:
         headline = t("dash_lead_headline").format(median="—", slowest="—")
-    labels = [term(lang, k) for (_, k), _ in groups[:8]]
+    shown = slowest_first[:8]
+    labels = [term(lang, g.kind or "") for g in shown]
     # The axis in the unit the slowest reads in, so minutes-long decisions are not 0.0 h bars.
-    unit, per_hour = _unit((percentile(groups[0][1], 0.9) or 0.0) if groups else 0.0)
-    spans = [s for _, s in groups]
+    unit, per_hour = _unit(slowest_first[0].p90 if slowest_first else 0.0)
     chart = Chart(
         t("dash_lead_time"),
         [
-            Series(t("dash_median"), _rounded(labels, spans, 0.5, per_hour)),
-            Series("p90", _rounded(labels, spans, 0.9, per_hour)),
+            Series(t("dash_median"), _rounded(labels, [g.median for g in shown], per_hour)),
+            Series("p90", _rounded(labels, [g.p90 for g in shown], per_hour)),
         ],
         unit=unit,
     )
@@ -45,17 +43,17 @@ def lead_times(t: T, lang: Lang, found: dict[tuple[str, str], list[float]]) -> P
         key="lead_time",
         title=t("dash_lead_time"),
         headline=headline,
-        chart=bar_chart(chart) if groups else none(t, "dash_lead_time"),
+        chart=bar_chart(chart) if slowest_first else none(t, "dash_lead_time"),
         columns=(t("process"), t("task"), t("dash_decided"), t("dash_median"), "p90"),
         rows=[
             (
-                process_label(lang, p),
-                term(lang, k),
-                str(len(s)),
-                hours(percentile(s, 0.5)),
-                hours(percentile(s, 0.9)),
+                process_label(lang, g.process or ""),
+                term(lang, g.kind or ""),
+                str(g.decided),
+                hours(g.median),
+                hours(g.p90),
             )
-            for (p, k), s in groups
+            for g in slowest_first
         ],
     )
 
@@ -67,12 +65,10 @@ def _unit(slowest: float) -> tuple[str, float]:
     return ("h", 1.0) if slowest < 48 else ("d", 1 / 24)
 
 
-def _rounded(
-    labels: list[str], spent: list[list[float]], fraction: float, per_hour: float
-) -> list[tuple[str, Decimal]]:
+def _rounded(labels: list[str], spans: list[float], per_hour: float) -> list[tuple[str, Decimal]]:
     return [
-        (label, Decimal(str(round((percentile(s, fraction) or 0.0) * per_hour, 1))))
-        for label, s in zip(labels, spent, strict=False)
+        (label, Decimal(str(round(span * per_hour, 1))))
+        for label, span in zip(labels, spans, strict=True)
     ]
 
 

@@ -27,6 +27,7 @@ from security.passwords import hash_password
 from storage.object_store import ObjectStore
 from tests.harness import loan_rows as lr
 from tests.harness.workbench import Person
+from workbench import metrics_ops as ops
 from workbench.charts import Chart, Series, gauge, stacked_bar_chart
 from workbench.i18n import CHINA, money
 from workbench.metrics import (
@@ -301,3 +302,45 @@ def test_ops_see_decision_lead_times_of_every_organisations_tasks(
     person.sign_in("supervisor@tradeflow.example")
     lead = _panel(person.get("/workbench/dashboard").text, "lead_time")
     assert "<svg" in lead and process in lead, lead
+
+
+def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Three award decisions of a process of their own took 1, 2 and 10 hours, one approval
+    30 minutes: by kind, the medians 2 and 0.5 and the p90s 8.4 and 0.5 (interpolated between
+    ranks, as ``workbench.metrics.percentile``); all four together, the median 1.5."""
+    process = f"Hourstest{uuid.uuid4().hex[:6]}"
+    decided = datetime.now(UTC) - timedelta(hours=1)
+    spans = [("rfq_award", 1.0), ("rfq_award", 2.0), ("rfq_award", 10.0), ("approve_order", 0.5)]
+    with transaction(sessions) as session:
+        for kind, took in spans:
+            session.add(
+                HumanTask(
+                    id=f"task_{uuid.uuid4().hex[:12]}",
+                    workflow_id=f"{process}:{uuid.uuid4().hex[:6]}",
+                    kind=kind,
+                    role="buyer",
+                    org_id="org_hours",
+                    subject_type="rfq",
+                    subject_id="rfq_hours",
+                    title="Decide",
+                    summary="",
+                    outcomes=["yes"],
+                    status="decided",
+                    outcome="yes",
+                    created_at=decided - timedelta(hours=took),
+                    decided_at=decided,
+                )
+            )
+    own = [HumanTask.workflow_id.like(f"{process}:%")]
+    with sessions() as session:
+        groups, every = ops.decision_hours(session, own, decided - timedelta(days=1))
+    by_kind = {g.kind: (g.process, g.decided, round(g.median, 6), round(g.p90, 6)) for g in groups}
+    assert by_kind == {"rfq_award": (process, 3, 2.0, 8.4), "approve_order": (process, 1, 0.5, 0.5)}
+    for of_kind, (_, _, median, p90) in by_kind.items():
+        spent = [took for k, took in spans if k == of_kind]
+        assert [median, p90] == [round(percentile(spent, f) or 0, 6) for f in (0.5, 0.9)]
+    assert every is not None and (every.decided, round(every.median, 6)) == (4, 1.5)
+    with sessions() as session:
+        assert ops.decision_hours(session, own, decided + timedelta(hours=1)) == ([], None)

@@ -82,8 +82,9 @@ def _narrowed(sides: Sides, own: ColumnElement[bool]) -> Sides:
 def _ops(session: Session, actor: Actor, t: T, lang: Lang, now: datetime) -> list[Panel]:
     weeks = weeks_back(china_today(now))
     start = since(weeks[0])
-    hours = ops.decision_hours(session, timed_tasks_of(actor), start)
-    found = [ops_panels.lead_times(t, lang, hours)]
+    found = [
+        ops_panels.lead_times(t, lang, *ops.decision_hours(session, timed_tasks_of(actor), start))
+    ]
     sees_orders, sides = _allowed(visible_sides, actor)
     if sees_orders:
         found[:0] = [
