@@ -10,7 +10,7 @@ and per currency.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -94,14 +94,22 @@ def decided_tasks(tasks: Sequence[ColumnElement[bool]], start: datetime) -> Sele
 
 
 @dataclass(frozen=True)
-class Filings:
-    """A week's e-waybill filings: accepted, refused by the regulator, and each accepted
-    filing's hours from the carrier's submission to the regulator's receipt."""
+class FilingFigures:
+    """E-waybill filings: accepted, refused by the regulator, and the hours from the carrier's
+    submission to the regulator's receipt of the accepted ones, median and p90 (None: none was
+    timed)."""
 
-    week: date
     filed: int
     refused: int
-    latencies: tuple[float, ...]
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class Filings(FilingFigures):
+    """A week's filings."""
+
+    week: date
 
 
 def accepted_filings(sides: Conditions, start: datetime) -> Select[Any]:
@@ -117,8 +125,9 @@ def accepted_filings(sides: Conditions, start: datetime) -> Select[Any]:
         )
         .scalar_subquery()
     )
+    took = func.extract("epoch", WaybillFiling.at - submitted)
     return seen(
-        select(china_week(WaybillFiling.at), func.extract("epoch", WaybillFiling.at - submitted))
+        select(china_week(WaybillFiling.at).label("week"), took.label("seconds"))
         .join(Waybill, Waybill.waybill_number == WaybillFiling.waybill_number)
         .join(Order, Order.id == Waybill.order_id)
         .where(WaybillFiling.kind == FilingStatus.FILED.value, WaybillFiling.at >= start),
@@ -126,32 +135,50 @@ def accepted_filings(sides: Conditions, start: datetime) -> Select[Any]:
     )
 
 
-def filings_by_week(session: Session, sides: Conditions, start: datetime) -> list[Filings]:
-    """Accepted filings are the regulator's receipts (``waybill_filings``); a refusal is the
-    submission task it sends back, whose problems start "regulator:" (the process records a
-    refusal nowhere else)."""
-    weeks: dict[date, tuple[int, int, list[float]]] = {}
-    for week, seconds in session.execute(accepted_filings(sides, start)):
-        accepted, refused, latencies = weeks.get(week, (0, 0, []))
-        if seconds is not None:
-            latencies.append(float(seconds) / _HOURS)
-        weeks[week] = (accepted + 1, refused, latencies)
-    week = china_week(HumanTask.created_at)
+def filings_by_week(
+    session: Session, sides: Conditions, start: datetime
+) -> tuple[list[Filings], FilingFigures]:
+    """Each week's filings, and all of them. Accepted filings are the regulator's receipts
+    (``waybill_filings``); a refusal is the submission task it sends back, whose problems
+    start "regulator:" (the process records a refusal nowhere else). The percentiles are
+    PostgreSQL's, as the decision hours'."""
+    accepted = accepted_filings(sides, start).subquery()
+    hours_taken = accepted.c.seconds / _HOURS
+    by_week = select(
+        accepted.c.week,
+        func.count(),
+        func.percentile_cont(0.5).within_group(hours_taken),
+        func.percentile_cont(0.9).within_group(hours_taken),
+    ).group_by(func.grouping_sets(tuple_(accepted.c.week), tuple_()))
+    weeks: dict[date, Filings] = {}
+    every = FilingFigures(0, 0, None, None)
+    for week, count, median, p90 in session.execute(by_week):
+        if week is None:  # the grouping of every week
+            every = FilingFigures(count, 0, _hours(median), _hours(p90))
+        else:
+            weeks[week] = Filings(count, 0, _hours(median), _hours(p90), week=week)
+    week_of = china_week(HumanTask.created_at)
     refusals = seen(
-        select(week, func.count())
+        select(week_of, func.count())
         .join(Order, Order.id == HumanTask.subject_id)
         .where(
             HumanTask.kind == WAYBILL_TASK,
             HumanTask.details["problems"].astext.like("regulator:%"),
             HumanTask.created_at >= start,
         )
-        .group_by(week),
+        .group_by(week_of),
         sides,
     )
-    for week_of, count in session.execute(refusals):
-        accepted, _, latencies = weeks.get(week_of, (0, 0, []))
-        weeks[week_of] = (accepted, int(count), latencies)
-    return [Filings(w, a, r, tuple(lat)) for w, (a, r, lat) in sorted(weeks.items())]
+    refused = dict(session.execute(refusals).tuples().all())
+    for week, count in refused.items():
+        found = weeks.get(week) or Filings(0, 0, None, None, week=week)
+        weeks[week] = replace(found, refused=count)
+    every = replace(every, refused=sum(refused.values()))
+    return [weeks[w] for w in sorted(weeks)], every
+
+
+def _hours(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from workbench.charts import Chart, Series, bar_chart, gauge, stacked_bar_chart
 from workbench.i18n import Lang, money, process_label
-from workbench.metrics import Panel, currencies, hours, percent, percentile, rate, week_label
-from workbench.metrics_ops import ColdRecord, DecisionTimes, Exposure, Filings
+from workbench.metrics import Panel, currencies, hours, percent, rate, week_label
+from workbench.metrics_ops import ColdRecord, DecisionTimes, Exposure, FilingFigures, Filings
 from workbench.metrics_panels import T, none, pct
 from workbench.terms import term
 
@@ -72,11 +72,10 @@ def _rounded(labels: list[str], spans: list[float], per_hour: float) -> list[tup
     ]
 
 
-def filings(t: T, rows: Sequence[Filings]) -> Panel:
+def filings(t: T, rows: Sequence[Filings], every: FilingFigures) -> Panel:
     """E-waybills filed and refused by week, the success rate and the time to the receipt."""
-    filed, refused = sum(r.filed for r in rows), sum(r.refused for r in rows)
+    filed, refused = every.filed, every.refused
     success = rate(filed, filed + refused)
-    latencies = [h for r in rows for h in r.latencies]
     chart = Chart(
         t("dash_filings"),
         [
@@ -91,8 +90,8 @@ def filings(t: T, rows: Sequence[Filings]) -> Panel:
             filed=filed,
             refused=refused,
             rate=percent(success),
-            median=hours(percentile(latencies, 0.5)),
-            p90=hours(percentile(latencies, 0.9)),
+            median=hours(every.median),
+            p90=hours(every.p90),
         ),
         chart=stacked_bar_chart(chart) if rows else none(t, "dash_filings"),
         columns=(
@@ -109,8 +108,8 @@ def filings(t: T, rows: Sequence[Filings]) -> Panel:
                 str(r.filed),
                 str(r.refused),
                 percent(rate(r.filed, r.filed + r.refused)),
-                hours(percentile(r.latencies, 0.5)),
-                hours(percentile(r.latencies, 0.9)),
+                hours(r.median),
+                hours(r.p90),
             )
             for r in reversed(rows)
         ],

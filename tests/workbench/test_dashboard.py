@@ -14,17 +14,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.finance import LoanStatus
-from db.models import CarrierEvent, Contract, HumanTask, Order, Rfq, User
+from db.models import CarrierEvent, Contract, HumanTask, Order, Rfq, User, WaybillFiling
 from db.seed import DEMO_PASSWORD
 from db.session import transaction
 from security.passwords import hash_password
 from storage.object_store import ObjectStore
+from tests.harness import listings
 from tests.harness import loan_rows as lr
 from tests.harness.workbench import Person
 from workbench import metrics_ops as ops
@@ -43,6 +45,7 @@ from workbench.metrics import (
     weekly,
     weeks_back,
 )
+from workflows.order_filing import WAYBILL_TASK
 
 # -- the arithmetic ------------------------------------------------------------------------
 
@@ -304,6 +307,31 @@ def test_ops_see_decision_lead_times_of_every_organisations_tasks(
     assert "<svg" in lead and process in lead, lead
 
 
+def _task(workflow_id: str, kind: str, decided: datetime | None, **fields: Any) -> HumanTask:
+    """A task of ``kind`` made three hours before it was ``decided`` (None: still open)."""
+    made = (decided or datetime.now(UTC)) - timedelta(hours=3)
+    values: dict[str, Any] = {
+        "role": "buyer",
+        "org_id": "org_dashboard_test",
+        "subject_type": "order",
+        "subject_id": "ord_none",
+        "created_at": made,
+        **fields,
+    }
+    return HumanTask(
+        id=f"task_{uuid.uuid4().hex[:12]}",
+        workflow_id=workflow_id,
+        kind=kind,
+        title="Decide",
+        summary="",
+        outcomes=["yes"],
+        status="decided" if decided else "open",
+        outcome="yes" if decided else None,
+        decided_at=decided,
+        **values,
+    )
+
+
 def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -315,24 +343,9 @@ def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
     spans = [("rfq_award", 1.0), ("rfq_award", 2.0), ("rfq_award", 10.0), ("approve_order", 0.5)]
     with transaction(sessions) as session:
         for kind, took in spans:
-            session.add(
-                HumanTask(
-                    id=f"task_{uuid.uuid4().hex[:12]}",
-                    workflow_id=f"{process}:{uuid.uuid4().hex[:6]}",
-                    kind=kind,
-                    role="buyer",
-                    org_id="org_hours",
-                    subject_type="rfq",
-                    subject_id="rfq_hours",
-                    title="Decide",
-                    summary="",
-                    outcomes=["yes"],
-                    status="decided",
-                    outcome="yes",
-                    created_at=decided - timedelta(hours=took),
-                    decided_at=decided,
-                )
-            )
+            workflow_id = f"{process}:{uuid.uuid4().hex[:6]}"
+            made = decided - timedelta(hours=took)
+            session.add(_task(workflow_id, kind, decided, created_at=made))
     own = [HumanTask.workflow_id.like(f"{process}:%")]
     with sessions() as session:
         groups, every = ops.decision_hours(session, own, decided - timedelta(days=1))
@@ -344,3 +357,54 @@ def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
     assert every is not None and (every.decided, round(every.median, 6)) == (4, 1.5)
     with sessions() as session:
         assert ops.decision_hours(session, own, decided + timedelta(hours=1)) == ([], None)
+
+
+def test_filing_hours_are_postgresqls_percentiles_by_week_and_in_all(
+    book: Book, sessions: sessionmaker[Session]
+) -> None:
+    """Three e-waybills of an order, each accepted 1, 2 and 10 hours after its last
+    submission (an earlier one of the first is not its last), and a filing the regulator
+    refused: three filed, one refused, the median 2 and the p90 8.4 hours (interpolated, as
+    ``workbench.metrics.percentile``), in the week and in all."""
+    order_id = book.own_orders[1]
+    with sessions() as session:
+        supplier = session.get_one(Order, order_id).supplier_org_id
+    copy = listings.document(sessions, supplier)
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    with transaction(sessions) as session:
+        for took in (1.0, 2.0, 10.0):
+            number = f"WBH{uuid.uuid4().hex[:10].upper()}"
+            session.add(listings.filed_waybill(number, order_id, copy, at))
+            session.add(WaybillFiling(waybill_number=number, kind="filed", receipt="R", at=at))
+            details = {"waybill_number": number}
+            submitted = at - timedelta(hours=took)
+            session.add(_task(f"Hours:{number}", WAYBILL_TASK, submitted, details=details))
+            if took == 1.0:
+                earlier = submitted - timedelta(hours=5)
+                session.add(_task(f"Hours:{number}", WAYBILL_TASK, earlier, details=details))
+        refused = {"problems": "regulator: the plate is not registered"}
+        session.add(
+            _task(
+                f"Hours:{order_id}",
+                WAYBILL_TASK,
+                None,
+                subject_id=order_id,
+                created_at=at,
+                details=refused,
+            )
+        )
+    with sessions() as session:
+        weeks, every = ops.filings_by_week(session, [Order.id == order_id], at - timedelta(days=1))
+    figures = [(w.filed, w.refused, round(w.median or 0, 6), round(w.p90 or 0, 6)) for w in weeks]
+    assert figures == [(3, 1, 2.0, 8.4)]
+    day = at.astimezone(CHINA).date()
+    assert weeks[0].week == day - timedelta(days=day.weekday())
+    assert (every.filed, every.refused, every.median, every.p90) == (
+        3,
+        1,
+        weeks[0].median,
+        weeks[0].p90,
+    )
+    with sessions() as session:
+        later = ops.filings_by_week(session, [Order.id == order_id], at + timedelta(hours=1))
+    assert later == ([], ops.FilingFigures(0, 0, None, None))

@@ -92,7 +92,7 @@ def _ops(session: Session, actor: Actor, t: T, lang: Lang, now: datetime) -> lis
         ]
         found += [
             panels.on_time(t, trade.deliveries_by_week(session, sides, start)),
-            ops_panels.filings(t, ops.filings_by_week(session, sides, start)),
+            ops_panels.filings(t, *ops.filings_by_week(session, sides, start)),
             ops_panels.cold_chain(
                 t, "dash_cold_route", ops.cold_records(session, sides, start, by="route")
             ),
