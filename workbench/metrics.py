@@ -1,4 +1,4 @@
-"""The dashboard's arithmetic, without a database: weeks, rates, percentiles, changes, panels.
+"""The dashboard's arithmetic, without a database: weeks, rates, changes, panels.
 
 The queries (``workbench.metrics_orders``, ``workbench.metrics_ops``) return plain rows; what
 turns them into figures a person reads lives here so it can be tested on numbers worked out by
@@ -8,7 +8,6 @@ changes are Decimal to four places, so the figure on the headline and in the tab
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -97,19 +96,6 @@ def signed_percent(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return ("+" if value >= 0 else "") + percent(value)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """The ``fraction`` percentile (0.5 the median, 0.9 the p90) by linear interpolation
-    between the closest ranks, as PostgreSQL's ``percentile_cont``; None when empty."""
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must be within 0..1: {fraction}")
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def hours(value: float | None) -> str:

@@ -37,7 +37,6 @@ from workbench.metrics import (
     change,
     currencies,
     percent,
-    percentile,
     rate,
     recent_and_before,
     since,
@@ -78,16 +77,6 @@ def test_rates_are_four_places_and_shown_as_percent() -> None:
     assert rate(2, 3) == Decimal("0.6667") and percent(rate(2, 3)) == "66.7%"
     assert rate(0, 0) is None and percent(None) == "—"
     assert rate(Decimal("1.5"), Decimal(6)) == Decimal("0.2500")
-
-
-def test_percentiles_interpolate_between_ranks_like_percentile_cont() -> None:
-    hours = [4.0, 1.0, 3.0, 2.0, 10.0]
-    assert percentile(hours, 0.5) == 3.0
-    # p90 of 1,2,3,4,10: rank 0.9 * 4 = 3.6, between 4 and 10: 4 + 0.6 * 6
-    assert percentile(hours, 0.9) == pytest.approx(7.6)
-    assert percentile([7.0], 0.9) == 7.0 and percentile([], 0.5) is None
-    with pytest.raises(ValueError):
-        percentile(hours, 1.5)
 
 
 def test_a_stack_and_a_gauge_are_svg_with_their_values_in_titles() -> None:
@@ -337,7 +326,7 @@ def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
 ) -> None:
     """Three award decisions of a process of their own took 1, 2 and 10 hours, one approval
     30 minutes: by kind, the medians 2 and 0.5 and the p90s 8.4 and 0.5 (interpolated between
-    ranks, as ``workbench.metrics.percentile``); all four together, the median 1.5."""
+    ranks: 2 + 0.8 x 8); all four together, the median 1.5."""
     process = f"Hourstest{uuid.uuid4().hex[:6]}"
     decided = datetime.now(UTC) - timedelta(hours=1)
     spans = [("rfq_award", 1.0), ("rfq_award", 2.0), ("rfq_award", 10.0), ("approve_order", 0.5)]
@@ -351,9 +340,6 @@ def test_decision_hours_are_postgresqls_percentiles_per_process_and_kind(
         groups, every = ops.decision_hours(session, own, decided - timedelta(days=1))
     by_kind = {g.kind: (g.process, g.decided, round(g.median, 6), round(g.p90, 6)) for g in groups}
     assert by_kind == {"rfq_award": (process, 3, 2.0, 8.4), "approve_order": (process, 1, 0.5, 0.5)}
-    for of_kind, (_, _, median, p90) in by_kind.items():
-        spent = [took for k, took in spans if k == of_kind]
-        assert [median, p90] == [round(percentile(spent, f) or 0, 6) for f in (0.5, 0.9)]
     assert every is not None and (every.decided, round(every.median, 6)) == (4, 1.5)
     with sessions() as session:
         assert ops.decision_hours(session, own, decided + timedelta(hours=1)) == ([], None)
@@ -364,8 +350,8 @@ def test_filing_hours_are_postgresqls_percentiles_by_week_and_in_all(
 ) -> None:
     """Three e-waybills of an order, each accepted 1, 2 and 10 hours after its last
     submission (an earlier one of the first is not its last), and a filing the regulator
-    refused: three filed, one refused, the median 2 and the p90 8.4 hours (interpolated, as
-    ``workbench.metrics.percentile``), in the week and in all."""
+    refused: three filed, one refused, the median 2 and the p90 8.4 hours (interpolated between
+    ranks), in the week and in all."""
     order_id = book.own_orders[1]
     with sessions() as session:
         supplier = session.get_one(Order, order_id).supplier_org_id
