@@ -15,6 +15,8 @@ audited kinds, one audit entry:
 Each thread count runs the three kinds interleaved (A B C, then C B A, ...) for ``--rounds``
 rounds; the table shows the medians. Then a chain of ``--entries`` entries is sealed with a
 checkpoint every 1,000, and one entry, one range of 1,000 and the whole chain are verified.
+Last, as many entries again are sealed under one checkpoint, as a chain sealed with no sealer
+running is, and one entry among them is verified before and after the divider divides them.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from db.audit_verify import verify_all, verify_entry, verify_range
 from db.session import make_engine, make_session_factory, transaction
 from security.audit_chain import GENESIS_HASH, AuditFields, entry_hash
 from security.audit_checkpoints import CheckpointSigner
-from stack.audit_sealer import CheckpointPolicy, seal_pending
+from stack.audit_divider import divide_stretches
+from stack.audit_sealer import CheckpointPolicy, checkpoint_now, seal_pending
 from storage.object_store import LocalObjectStore, ObjectStore
 from tests.harness.postgres import fresh_database
 
@@ -118,8 +121,10 @@ def _locked(session: Session, i: int) -> None:
     )
 
 
-def _drain(sessions: sessionmaker[Session], store: ObjectStore) -> None:
-    while seal_pending(sessions, store=store, signer=SIGNER, policy=POLICY):
+def _drain(
+    sessions: sessionmaker[Session], store: ObjectStore, policy: CheckpointPolicy = POLICY
+) -> None:
+    while seal_pending(sessions, store=store, signer=SIGNER, policy=policy):
         pass
 
 
@@ -177,8 +182,13 @@ def _throughput(
     return rows
 
 
-def _chain(sessions: sessionmaker[Session], store: ObjectStore, entries: int) -> None:
-    """``entries`` unsealed entries written in bulk (not timed), then sealed."""
+def _chain(
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    entries: int,
+    policy: CheckpointPolicy = POLICY,
+) -> None:
+    """Entries written in bulk (not timed) until there are ``entries``, then sealed."""
     with transaction(sessions) as session:
         have = session.scalar(text("SELECT count(*) FROM audit_log")) or 0
         session.execute(
@@ -190,7 +200,7 @@ def _chain(sessions: sessionmaker[Session], store: ObjectStore, entries: int) ->
             {"n": max(0, entries - have)},
         )
     began = time.perf_counter()
-    _drain(sessions, store)
+    _drain(sessions, store, policy)
     _say(f"{entries:,} entries sealed in {time.perf_counter() - began:.0f} s")
 
 
@@ -233,6 +243,37 @@ def _verification(
     ]
 
 
+def _division(
+    sessions: sessionmaker[Session], store: ObjectStore, a: argparse.Namespace
+) -> list[Row]:
+    """As many entries again, sealed with one checkpoint at their head (as entries chained
+    before migration 0016 were, or a chain sealed without a sealer running): one entry among
+    them verified before and after ``stack.audit_divider`` divides them, and the division."""
+    _chain(sessions, store, 2 * a.entries, CheckpointPolicy(every=10 * a.entries, seconds=3600))
+    checkpoint_now(sessions, store=store, signer=SIGNER)
+    seqs = [a.entries + a.entries * k // 8 for k in range(1, 8)]
+
+    def one_entry() -> float:
+        times = []
+        with sessions() as session:
+            for seq in seqs:
+                began = time.perf_counter()
+                assert verify_entry(session, SIGNER, seq).intact
+                times.append((time.perf_counter() - began) * 1000)
+        return median(times)
+
+    undivided = one_entry()
+    began = time.perf_counter()
+    signed = divide_stretches(sessions, store=store, signer=SIGNER, every=POLICY.every)
+    dividing = (time.perf_counter() - began) * 1000
+    assert signed >= a.entries // POLICY.every - 1, signed
+    label = f"{a.entries:,} entries under one checkpoint"
+    return [
+        Row(f"verify one entry, divided vs undivided, {label}", "ms", one_entry(), undivided),
+        Row(f"divide them once vs verify one entry undivided, {label}", "ms", dividing, undivided),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     a = _arguments(argv)
     quiet_logs()
@@ -253,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             session.execute(text(SCRATCH))
         rows = _throughput(sessions, store, a)
         rows += _verification(sessions, store, a)
+        rows += _division(sessions, store, a)
         engine.dispose()
     print("\n".join(["", *table(rows)]))
     print("ratio = platform time / baseline time; for tx/s, baseline rate / platform rate")
