@@ -43,13 +43,15 @@ from db.audit_verify import verify_all, verify_entry, verify_range
 from db.session import make_engine, make_session_factory, transaction
 from security.audit_chain import GENESIS_HASH, AuditFields, entry_hash
 from security.audit_checkpoints import CheckpointSigner
+from settings import Settings
 from stack.audit_divider import divide_stretches
-from stack.audit_sealer import CheckpointPolicy, checkpoint_now, seal_pending
+from stack.audit_sealer import CheckpointPolicy, checkpoint_now, seal_pending, seal_step
 from storage.object_store import LocalObjectStore, ObjectStore
 from tests.harness.postgres import fresh_database
 
 SIGNER = CheckpointSigner(hashlib.sha256(b"bench-only audit key").digest())
 POLICY = CheckpointPolicy(every=1000, seconds=60.0)
+SEAL_POLL_S = Settings.model_fields["audit_seal_poll_s"].default  # the worker's
 _OLD_LOCK = 7_431_001  # the lock every audited transaction took before issue 13
 THREADS = (1, 4, 16)
 SCRATCH = "CREATE TABLE bench_orders (id text PRIMARY KEY, at timestamptz, body jsonb)"
@@ -141,10 +143,11 @@ def _run(
             with transaction(sessions) as session:
                 write(session, i)
 
-    def sealer() -> None:
+    def sealer() -> None:  # as the worker's: on at once after a full batch, else at its poll
         while not stop.is_set():
-            if not seal_pending(sessions, store=store, signer=SIGNER, policy=POLICY):
-                stop.wait(0.05)
+            _, full = seal_step(sessions, store=store, signer=SIGNER, policy=POLICY)
+            if not full:
+                stop.wait(SEAL_POLL_S)
 
     workers = [threading.Thread(target=writer) for _ in range(threads)]
     sealing = threading.Thread(target=sealer) if write is _unlocked else None

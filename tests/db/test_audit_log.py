@@ -107,13 +107,13 @@ def test_an_entry_committed_after_a_later_one_was_sealed_is_sealed_too(
     with log.sessions() as slow, slow.begin():
         early = append_audit(slow, actor=ACTOR, action="a.slow", target_type="t", target_id="1")
         (late,) = append(log.sessions, 1)
-        assert early.id < late
+        assert early < late
         seal_all(log, store)  # sees only the committed, later entry
         assert seqs(log.sessions) == [1]  # the open one is invisible, so not sealed
     seal_all(log, store)
     with log.sessions() as session:
         placed = dict(session.execute(select(AuditEntry.id, AuditEntry.seq)).tuples().all())
-        assert placed == {late: 1, early.id: 2}
+        assert placed == {late: 1, early: 2}
         assert verify_all(session, VERIFIER, store, prefix=log.prefix).intact
 
 
@@ -133,7 +133,7 @@ def test_a_dedup_key_logs_an_event_once_even_from_concurrent_writers(log: Log) -
                 target_id="t",
                 dedup_key=key,
             )
-            ids.append(entry.id)
+            ids.append(entry)
 
     threads = [threading.Thread(target=log_it) for _ in range(8)]
     for thread in threads:

@@ -66,5 +66,5 @@ def append(sessions: sessionmaker[Session], n: int, *, per_transaction: int = 1)
                     target_id=f"q_{uuid.uuid4().hex[:6]}",
                     detail={"from": "10.00", "to": f"{11 + i}.00", "currency": "CNY"},
                 )
-                ids.append(entry.id)
+                ids.append(entry)
     return ids
