@@ -45,7 +45,7 @@ from security.audit_chain import GENESIS_HASH, AuditFields, entry_hash
 from security.audit_checkpoints import CheckpointSigner
 from settings import Settings
 from stack.audit_divider import divide_stretches
-from stack.audit_sealer import CheckpointPolicy, checkpoint_now, seal_pending, seal_step
+from stack.audit_sealer import CheckpointPolicy, checkpoint_now, seal_pending
 from storage.object_store import LocalObjectStore, ObjectStore
 from tests.harness.postgres import fresh_database
 
@@ -145,8 +145,7 @@ def _run(
 
     def sealer() -> None:  # as the worker's: on at once after a full batch, else at its poll
         while not stop.is_set():
-            _, full = seal_step(sessions, store=store, signer=SIGNER, policy=POLICY)
-            if not full:
+            if not seal_pending(sessions, store=store, signer=SIGNER, policy=POLICY).full:
                 stop.wait(SEAL_POLL_S)
 
     workers = [threading.Thread(target=writer) for _ in range(threads)]

@@ -95,6 +95,18 @@ def _maybe_checkpoint(
     return due
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """What a batch sealed: how many entries, and whether it was full (more may be pending:
+    the sealer goes on at once, else it waits for its next poll). True when it sealed any."""
+
+    count: int
+    full: bool
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
 def seal_pending(
     sessions: sessionmaker[Session],
     *,
@@ -103,26 +115,8 @@ def seal_pending(
     policy: CheckpointPolicy = CheckpointPolicy(),
     batch: int = BATCH,
     prefix: str = audit_checkpoints.CHECKPOINT_PREFIX,
-) -> int:
-    """Seal one batch, checkpoint if due, publish unpublished checkpoints; how many sealed
-    (0: nothing was pending)."""
-    sealed, _ = seal_step(
-        sessions, store=store, signer=signer, policy=policy, batch=batch, prefix=prefix
-    )
-    return sealed
-
-
-def seal_step(
-    sessions: sessionmaker[Session],
-    *,
-    store: ObjectStore,
-    signer: CheckpointSigner,
-    policy: CheckpointPolicy = CheckpointPolicy(),
-    batch: int = BATCH,
-    prefix: str = audit_checkpoints.CHECKPOINT_PREFIX,
-) -> tuple[int, bool]:
-    """``seal_pending``, and whether the batch was full: then more may be pending, and the
-    sealer goes on at once; else it waits for its next poll."""
+) -> Sealed:
+    """Seal one batch, checkpoint if due, publish unpublished checkpoints."""
     with transaction(sessions) as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
         seq, head = _head(session)
@@ -135,7 +129,7 @@ def seal_step(
         _maybe_checkpoint(session, signer, policy, seq, head)
     # Published after the commit: the store never holds a head the database may not have.
     publish(sessions, store, prefix=prefix)
-    return count, count == limit
+    return Sealed(count, count == limit)
 
 
 def publish(
@@ -184,9 +178,9 @@ async def seal_forever(
         # On at once only after a full batch: under a steady trickle of appends, sealing each
         # time whatever came since the last (a few entries, two transactions each time) cost
         # the writers more than the lock this sealer replaced (bench.audit).
-        _, full = await asyncio.to_thread(
-            partial(seal_step, sessions, store=store, signer=signer, policy=policy)
+        sealed = await asyncio.to_thread(
+            partial(seal_pending, sessions, store=store, signer=signer, policy=policy)
         )
-        return full
+        return sealed.full
 
     await poll_until_stopped(stop, poll_s, step, doing="the audit sealer")
