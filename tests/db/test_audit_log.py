@@ -251,3 +251,19 @@ def test_incremental_verification_resumes_where_it_stopped(log: Log, store: Obje
             if report.last >= 103 or len(steps) > 10:
                 break
     assert steps == [30, 60, 90, 103]
+
+
+def test_a_batch_says_whether_more_may_be_pending(log: Log, store: ObjectStore) -> None:
+    """The worker's sealer goes on at once only after a full batch; after one that took what
+    was pending it waits for its poll, so a trickle of appends is sealed a poll's worth at a
+    time, not a few entries a transaction."""
+    append(log.sessions, 5)
+    seal = [
+        seal_pending(log.sessions, store=store, signer=TEST_SIGNER, batch=3, prefix=log.prefix)
+        for _ in range(3)
+    ]
+    assert [(s.count, s.full, bool(s)) for s in seal] == [
+        (3, True, True),
+        (2, False, True),
+        (0, False, False),
+    ]
