@@ -65,10 +65,13 @@ def append_audit(
         "dedup_key": dedup_key,
         **content,
     }
+    # A statement of its own, not the ORM's: pending ORM changes are flushed at commit, not
+    # here (audit_log has no foreign keys to need them first).
     entry_id = session.scalar(_APPEND, values)
     if entry_id is None:  # the key was logged before: the conflict wrote nothing
-        entry_id = session.scalar(select(AuditEntry.id).where(AuditEntry.dedup_key == dedup_key))
-    return int(entry_id or 0)
+        query = select(AuditEntry.id).where(AuditEntry.dedup_key == dedup_key)
+        entry_id = session.execute(query).scalar_one()
+    return int(entry_id)
 
 
 class EntryRow(Protocol):

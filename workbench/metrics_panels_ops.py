@@ -21,7 +21,7 @@ def lead_times(
 ) -> Panel:
     """Hours from a task's creation to its decision, median and p90, per process and kind
     (a kind, "accreditation_review", is named in words: it says its process too)."""
-    slowest_first = sorted(groups, key=lambda g: -g.p90)
+    slowest_first = sorted(groups, key=lambda g: (-g.p90, g.process or "", g.kind or ""))
     if slowest_first and every is not None:
         slowest = f"{term(lang, slowest_first[0].kind or '')} {hours(slowest_first[0].p90)}"
         headline = t("dash_lead_headline").format(median=hours(every.median), slowest=slowest)

@@ -2,7 +2,7 @@
 
 The operations dashboard shows how long each process's tasks took to decide over its ten weeks
 (``workbench.metrics_ops.decided_tasks``). Nothing indexed a task's decision, so the statement
-read every task ever opened: 30-53 ms at ``make seed-large``'s fifth (200,000 tasks), growing
+read every task ever opened: 30-40 ms at ``make seed-large``'s fifth (200,000 tasks), growing
 with the table. Indexed by the decision, for decided tasks only (open ones, most of a busy
 inbox, are left out), it reads the ten weeks' decisions alone.
 

@@ -125,7 +125,7 @@ def test_a_dedup_key_logs_an_event_once_even_from_concurrent_writers(log: Log) -
     def log_it() -> None:
         start.wait()
         with transaction(log.sessions) as session:
-            entry = append_audit(
+            entry_id = append_audit(
                 session,
                 actor=ACTOR,
                 action="task.decided",
@@ -133,7 +133,7 @@ def test_a_dedup_key_logs_an_event_once_even_from_concurrent_writers(log: Log) -
                 target_id="t",
                 dedup_key=key,
             )
-            ids.append(entry)
+            ids.append(entry_id)
 
     threads = [threading.Thread(target=log_it) for _ in range(8)]
     for thread in threads:

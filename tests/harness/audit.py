@@ -58,7 +58,7 @@ def append(sessions: sessionmaker[Session], n: int, *, per_transaction: int = 1)
     for start in range(0, n, per_transaction):
         with transaction(sessions) as session:
             for i in range(start, min(n, start + per_transaction)):
-                entry = append_audit(
+                entry_id = append_audit(
                     session,
                     actor=ACTOR,
                     action="price.changed",
@@ -66,5 +66,5 @@ def append(sessions: sessionmaker[Session], n: int, *, per_transaction: int = 1)
                     target_id=f"q_{uuid.uuid4().hex[:6]}",
                     detail={"from": "10.00", "to": f"{11 + i}.00", "currency": "CNY"},
                 )
-                ids.append(entry)
+                ids.append(entry_id)
     return ids
