@@ -4,14 +4,15 @@ The sealer checkpoints its entries every ``policy.every`` (``stack/audit_sealer.
 range is verified by reading about that many entries past it. Two kinds of stretch have no
 checkpoint inside them: the entries chained before migration 0016, whose first checkpoint covers
 them all, and a chain that was written without a sealer running (``make seed-large``'s), which
-the sealer checkpoints at its head alone. Verifying one entry there read the whole stretch (47 s
-at 2 million entries), and ``GET /audit/verify`` did so at every call until it got past it.
+the sealer checkpoints at its head alone. Verifying one entry there read the whole stretch (47-57
+s at 2 million entries), and ``GET /audit/verify`` did so at every call until it got past it.
 
 Each such stretch is re-hashed once between its two signed checkpoints (``verify_range``, the
 verification ``GET /audit/verify`` does) and, only if it is intact, a checkpoint is signed every
 ``every`` entries inside it. They are as trustworthy as the two around them: an entry changed in
 the stretch would have broken its link or its hash, or the chain would not reach the signed head
-above. A broken stretch, or one whose checkpoints' signatures are forged, gets none: it is
+above. The heads signed are the hashes that verification read, never read again after it. A
+broken stretch, or one whose checkpoints' signatures are forged, gets none: it is
 logged, and verification names it as before. New checkpoints are published to the object store
 beside the others; ``latest.json`` keeps pointing at the newest.
 """
