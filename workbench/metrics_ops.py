@@ -65,8 +65,7 @@ def decision_hours(
         process,
         kind,
         func.count(),
-        func.percentile_cont(0.5).within_group(took),
-        func.percentile_cont(0.9).within_group(took),
+        *_median_p90(took),
         func.grouping(process, kind),
     ).group_by(func.grouping_sets(tuple_(process, kind), tuple_()))
     groups: list[DecisionTimes] = []
@@ -80,6 +79,14 @@ def decision_hours(
         else:
             groups.append(times)
     return groups, every
+
+
+def _median_p90(hours: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The median and p90 of ``hours``, interpolated between ranks (NULLs left out)."""
+    return (
+        func.percentile_cont(0.5).within_group(hours),
+        func.percentile_cont(0.9).within_group(hours),
+    )
 
 
 def decided_tasks(tasks: Sequence[ColumnElement[bool]], start: datetime) -> Select[Any]:
@@ -148,8 +155,7 @@ def filings_by_week(
     by_week = select(
         accepted.c.week,
         func.count(),
-        func.percentile_cont(0.5).within_group(hours_taken),
-        func.percentile_cont(0.9).within_group(hours_taken),
+        *_median_p90(hours_taken),
         func.grouping(accepted.c.week),
     ).group_by(func.grouping_sets(tuple_(accepted.c.week), tuple_()))
     weeks: dict[date, Filings] = {}
