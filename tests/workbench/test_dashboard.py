@@ -273,24 +273,8 @@ def test_ops_see_decision_lead_times_of_every_organisations_tasks(
     decided = datetime.now(UTC) - timedelta(hours=1)
     with transaction(sessions) as session:
         buyer_org = session.get_one(Order, book.own_orders[0]).buyer_org_id
-        session.add(
-            HumanTask(
-                id=f"task_{uuid.uuid4().hex[:12]}",
-                workflow_id=f"{process}:award",
-                kind="rfq_award",
-                role="buyer",
-                org_id=buyer_org,
-                subject_type="rfq",
-                subject_id="rfq_lead",
-                title="Award",
-                summary="",
-                outcomes=["award"],
-                status="decided",
-                outcome="award",
-                created_at=decided - timedelta(hours=3),
-                decided_at=decided,
-            )
-        )
+        award = _task(f"{process}:award", "rfq_award", decided, org_id=buyer_org)
+        session.add(award)
     person.sign_in("supervisor@tradeflow.example")
     lead = _panel(person.get("/workbench/dashboard").text, "lead_time")
     assert "<svg" in lead and process in lead, lead
