@@ -111,11 +111,13 @@ def actor_for_token(platform: Platform, session: Session, token: str) -> Actor:
         claims = decode_token(token, secret=platform.jwt_secret)
     except InvalidToken as invalid:
         raise _unauthorised(f"invalid bearer token: {invalid.reason}") from None
-    # The user's row itself (not a few columns): it stays in the session's identity map for a
-    # route that reads the user too (/auth/me).
+    # The user's row itself (not a few columns), held by the session's ``info``: the identity
+    # map holds rows weakly, and a route or page reading the user again (/auth/me, every
+    # page's header) then finds it there instead of asking the database a second time.
     user = session.get(User, claims.sub)
     if user is None or not user.active or user.org_id != claims.org:
         raise _unauthorised("user no longer active")
+    session.info["caller"] = user
     roles = tuple(r for r in claims.roles if r.value in user.roles)
     return Actor(user_id=user.id, org_id=user.org_id, roles=roles)
 

@@ -179,6 +179,40 @@ def test_a_workbench_page_reads_its_header_on_its_own_connection(
     assert taken == 1
 
 
+def _user_reads(app: FastAPI, request: Callable[[], httpx.Response]) -> tuple[httpx.Response, int]:
+    """``request``'s answer, and how many statements the app ran on the users table for it."""
+    engine = app.state.platform.sessions.kw["bind"]
+    reads: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM users" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        return request(), len(reads)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+
+
+def test_the_callers_row_is_read_once_a_request(
+    app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    """The row authentication read is the one a page's header and ``/auth/me`` show: the
+    session's identity map holds rows weakly, so it is held for them, not read again."""
+    person = Person(api_url)
+    try:
+        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
+        page, page_reads = _user_reads(app, lambda: person.get("/workbench/notifications"))
+    finally:
+        person.close()
+    with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
+        me, me_reads = _user_reads(app, lambda: http.get("/auth/me"))
+    assert page.status_code == 200 and 'data-testid="open-total"' in page.text
+    assert me.json()["user_id"] == buyer.actor.user_id
+    assert (page_reads, me_reads) == (1, 1)
+
+
 def test_workbench_error_pages_give_their_connections_back(
     app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
 ) -> None:
