@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -572,8 +573,9 @@ class Waybill(Base):
     role reads these rows and nothing else."""
 
     __tablename__ = "waybills"
-    # The regulator's search (api.routes.waybill_search), migration 0017; its folded carrier
-    # name's GIN trigram index (ix_waybills_folded_carrier_name) is made there alone, as 0015's.
+    # The regulator's search (api.routes.waybill_search), migration 0017; the folded carrier
+    # name's GIN trigram index (ix_waybills_carrier_folded, 0039) is made there alone, as
+    # 0015's: it needs pg_trgm.
     __table_args__ = (
         Index("ix_waybills_plate_key", text("upper(translate(vehicle_plate, '·• -', ''))")),
         Index("ix_waybills_un_numbers", "un_numbers", postgresql_using="gin"),
@@ -590,6 +592,11 @@ class Waybill(Base):
     consignor_name: Mapped[str] = mapped_column(String(200))
     consignee_name: Mapped[str] = mapped_column(String(200))
     carrier_name: Mapped[str] = mapped_column(String(200), index=True)
+    # ``workbench.search.fold`` of the name, kept by PostgreSQL (migration 0039): a search by
+    # part of the name checks each row with a plain LIKE instead of folding it again.
+    carrier_folded: Mapped[str] = mapped_column(
+        Text, Computed("tradeflow_fold(carrier_name)", persisted=True)
+    )
     vehicle_plate: Mapped[str] = mapped_column(String(40), index=True)
     un_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
     hazard_classes: Mapped[list[str]] = mapped_column(ARRAY(String(10)))

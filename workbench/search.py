@@ -37,6 +37,14 @@ def matches(
     column: ColumnElement[str] | InstrumentedAttribute[str], query: str
 ) -> ColumnElement[bool]:
     """The column contains the query, both folded; LIKE's wildcards in the query are literal."""
+    return contains_folded(folded_column(column), query)
+
+
+def contains_folded(
+    folded: ColumnElement[str] | InstrumentedAttribute[str], query: str
+) -> ColumnElement[bool]:
+    """``folded`` (a column already folded, such as one PostgreSQL keeps) contains the query,
+    folded; LIKE's wildcards in the query are literal."""
     needle = fold(unicodedata.normalize("NFC", query))
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return folded_column(column).like(f"%{escaped}%", escape="\\")
+    return folded.like(f"%{escaped}%", escape="\\")

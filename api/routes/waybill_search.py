@@ -6,9 +6,10 @@ the carrier organisation that made the waybill (none on those made before carrie
 
 Each filter is written as the expression an index of migration 0017 is built on, so a search of
 millions of waybills reads an index rather than every row: the carrier's name is matched folded
-(``workbench.search``: spacing, case and full-width forms forgiven, a GIN trigram index on
-``tradeflow_fold(carrier_name)``), the plate by its separator-free upper-case key (an expression
-index on ``_plate``), the UN number by a GIN index on the array.
+(``workbench.search``: spacing, case and full-width forms forgiven) on the folded name the
+table keeps (``carrier_folded``, migration 0039, a GIN trigram index), the plate by its
+separator-free upper-case key (an expression index on ``_plate``), the UN number by a GIN index
+on the array.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from api.errors import invalid
 from contracts.common import Line
 from contracts.regulator import FilingStatus
 from db.models import Waybill
-from workbench.search import matches
+from workbench.search import contains_folded
 
 CST = timezone(timedelta(hours=8))
 _PLATE_SEPARATORS = "·• -"
@@ -139,7 +140,7 @@ def _conditions(f: WaybillFilters) -> list[ColumnElement[bool]]:
         pattern = "(^|,)" + re.escape(f.hazard_class) + "([.A-Z][^,]*)?(,|$)"
         where.append(declared.regexp_match(pattern))
     if f.carrier:
-        where.append(matches(Waybill.carrier_name, f.carrier))
+        where.append(contains_folded(Waybill.carrier_folded, f.carrier))
     if f.vehicle_plate:
         where.append(_plate(Waybill.vehicle_plate) == _plate(f.vehicle_plate))
     if f.status is not None:

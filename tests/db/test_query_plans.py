@@ -199,7 +199,7 @@ def _filters(**given: Any) -> WaybillFilters:
     [
         (
             _filters(carrier="\uff41\uff4e\uff44\uff41\u3000Hazmat"),
-            "ix_waybills_folded_carrier_name",
+            "ix_waybills_carrier_folded",
         ),
         (_filters(vehicle_plate="苏e a8231"), "ix_waybills_plate_key"),
         (_filters(un_number="1090"), "ix_waybills_un_numbers"),

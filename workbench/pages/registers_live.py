@@ -39,7 +39,7 @@ from workbench.pages.registers import (
     within,
 )
 from workbench.pages.registers_trade import order_search
-from workbench.search import matches
+from workbench.search import contains_folded, matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -55,7 +55,7 @@ def waybill_matches(q: str) -> ColumnElement[bool]:
         matches(Waybill.receipt_number, q),
         matches(Waybill.consignor_name, q),
         matches(Waybill.consignee_name, q),
-        matches(Waybill.carrier_name, q),
+        contains_folded(Waybill.carrier_folded, q),
         matches(Waybill.vehicle_plate, q),
         matches(func.array_to_string(Waybill.un_numbers, " "), q),
     )
