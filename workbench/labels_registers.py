@@ -15,10 +15,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reg_loans": ("订单贷款", "Loans"),
     "reg_regulator_waybills": ("电子运单备案查询", "Filed e-waybills (regulator)"),
     "no_registers": ("您没有可用的台账。", "No register is open to you."),
-    "more_rows": (
-        "只显示了最前面的记录，请用搜索缩小范围。",
-        "Only the first rows are shown: narrow them with the search.",
-    ),
+    "next_page": ("下一页", "Next page"),
+    "first_page": ("第一页", "First page"),
     "name": ("名称", "Name"),
     "credit_code": ("统一社会信用代码", "Credit code"),
     "accreditation": ("准入状态", "Accreditation"),

@@ -41,7 +41,7 @@ from db.models import (
 from tests.harness import listings
 from tests.harness.builders import make_org
 from workbench.metrics_ops import accepted_filings, decided_tasks
-from workbench.pages.registers import suppliers_query
+from workbench.pages.registers import SUPPLIERS_ORDER, suppliers_query
 
 BUYER = Actor(user_id="usr_plan_buyer", org_id="org_plan_buyer", roles=(Role.BUYER,))
 CARRIER = Actor(user_id="usr_plan_carrier", org_id="org_plan_carrier", roles=(Role.CARRIER,))
@@ -238,7 +238,7 @@ def test_the_suppliers_register_reads_the_standings_by_next_review(
 ) -> None:
     """Its first page joins and counts the certificates of its own suppliers only: the
     standings are read in the page's order, so nothing sorts every supplier first."""
-    statement = suppliers_query(STAFF, "").limit(101)
+    statement = page_statement(SUPPLIERS_ORDER, suppliers_query(STAFF, ""), None, 100)
     with sessions() as session:
         nodes = _plan(session, statement, ordered=True)
     kinds = [node["Node Type"] for node in nodes]

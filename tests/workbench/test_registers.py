@@ -4,17 +4,20 @@ was typed and never widens the set, and the filed e-waybills are the regulator's
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.finance import LoanStatus
-from db.models import AuditEntry, Organisation, WaybillFiling
+from db.models import AuditEntry, Order, Organisation, WaybillFiling
 from db.session import transaction
 from storage.object_store import ObjectStore
 from tests.harness import cold_orders as co
@@ -23,6 +26,7 @@ from tests.harness import loan_rows as lr
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.workbench import Person
+from workbench.pages import registers
 
 HUADONG = "org_demo_buyer_huadong"
 FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -190,3 +194,62 @@ def test_staff_open_every_register_the_index_offers(rows: Rows, person: Person) 
     overdue = person.get("/workbench/registers/loans", q=rows.loan_id, overdue="true")
     assert f'data-row="{rows.loan_id}"' in overdue.text and "CNY 80,000.00" in overdue.text
     assert person.get("/workbench/waybills", q=rows.waybill).status_code == 200
+
+
+def _shown(page: str) -> list[str]:
+    return re.findall(r'data-row="([^"]+)"', page)
+
+
+def _link(page: str, testid: str) -> str | None:
+    found = re.search(rf'href="([^"]+)" data-testid="{testid}"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _follow(person: Person, link: str) -> httpx.Response:
+    url = httpx.URL(link)
+    return person.get(url.path, **dict(url.params))
+
+
+def test_a_register_pages_through_every_row_once_while_rows_are_added(
+    rows: Rows, person: Person, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rows a page: the buyer's orders register, walked by its next-page links, shows each
+    of the buyer's orders once and in the API's order (newest first), though an order is added
+    after the first page; the search stays in the links, a later page links back to the first,
+    and a cursor the register did not give is refused."""
+    monkeypatch.setattr(registers, "SHOWN", 2)
+    listings.orders(sessions, HUADONG, rows.supplier.id, 3)
+    with sessions() as session:
+        expected = session.scalars(
+            select(Order.id)
+            .where(Order.buyer_org_id == HUADONG, Order.supplier_org_id == rows.supplier.id)
+            .order_by(Order.created_at.desc(), Order.id)
+        ).all()
+    assert len(expected) >= 5
+    person.sign_in("buyer@huadong.example")
+    code = rows.supplier.credit_code
+    page = person.get("/workbench/registers/orders", q=code)
+    assert _link(page.text, "first-page") is None
+    seen = _shown(page.text)
+    added = listings.orders(sessions, HUADONG, rows.supplier.id, 1)[0]  # newer than them all
+    pages = 1
+    while (following := _link(page.text, "next-page")) is not None:
+        assert f"q={code}" in following
+        page = _follow(person, following)
+        assert page.status_code == 200
+        assert _link(page.text, "first-page") == f"/workbench/registers/orders?q={code}"
+        seen += _shown(page.text)
+        pages += 1
+        assert pages <= len(expected), "the pages go on past the rows"
+    assert seen == list(expected) and added not in seen
+    assert pages == -(-len(expected) // 2)
+    first = person.get("/workbench/registers/orders", q=code)
+    assert _shown(first.text)[0] == added
+
+    forged = person.get("/workbench/registers/orders", cursor="bm90LWEtY3Vyc29y")
+    assert forged.status_code == 422 and "cursor" in forged.text
+    contracts = person.get("/workbench/registers/contracts", q=code)
+    elsewhere = _link(contracts.text, "next-page")
+    assert elsewhere is not None  # a contracts cursor is not the orders register's
+    cursor = elsewhere.split("cursor=")[1]
+    assert person.get("/workbench/registers/orders", cursor=cursor).status_code == 422

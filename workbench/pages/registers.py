@@ -12,15 +12,17 @@ other registers are in ``registers_trade`` (RFQs, contracts, orders, shipments) 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import SessionDep, is_operator, require
+from api.pagination import MAX_CURSOR, Key, Keyset, ascending, page_statement
 from api.routes import carriers as carrier_routes
 from api.routes.accreditation_reads import sees_every_standing
 from api.routes.e_contracts import visible_contracts
@@ -40,8 +42,11 @@ from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-SHOWN = 100  # rows a register shows; the search narrows the rest down
+SHOWN = 100  # rows a register's page shows
 Search = Annotated[Line, Query(max_length=100)]
+Cursor = Annotated[
+    Line | None, Query(min_length=1, max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$")
+]
 GOOD = {
     "accredited",
     "executed",
@@ -76,10 +81,46 @@ def tone(status: str) -> str:
     return "green" if status in GOOD else "red" if status in BAD else "amber"
 
 
-def first_rows(session: Session, query: Select[Any]) -> tuple[list[Row[Any]], bool]:
-    """The register's first rows (the query orders them) and whether there are more."""
-    rows = list(session.execute(query.limit(SHOWN + 1)).all())
-    return rows[:SHOWN], len(rows) > SHOWN
+def on(entity: str, *keys: Key) -> tuple[Key, ...]:
+    """``keys`` (of an API list's keyset, say) read from one of a register row's entities,
+    ``row.Contract``: a register's row holds several."""
+
+    def reading(key: Key) -> Key:
+        return replace(key, read=lambda row: key.read(getattr(row, entity)))
+
+    return tuple(reading(key) for key in keys)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A register's page: its rows, and the addresses of the next page (when there are more)
+    and of the first (when this is a later one)."""
+
+    rows: list[Any]
+    next_url: str | None
+    first_url: str | None
+
+
+def page_rows(
+    request: Request, session: Session, order: Keyset, query: Select[Any], cursor: str | None
+) -> Shown:
+    """``SHOWN`` rows of ``query`` in ``order`` after ``cursor`` (none: the first page), as
+    the API's lists page (``api.pagination``): paging on while rows are added repeats and
+    skips none, and a deep page costs what the first does. A cursor this register did not
+    give is refused (422, naming ``cursor``)."""
+    start = order.decode(cursor) if cursor is not None else None
+    rows = list(session.execute(page_statement(order, query, start, SHOWN)).all())
+    next_url = None
+    if len(rows) > SHOWN:
+        rows = rows[:SHOWN]
+        next_url = _address(request, cursor=order.encode(rows[-1]))
+    return Shown(rows, next_url, _address(request) if cursor is not None else None)
+
+
+def _address(request: Request, **params: str) -> str:
+    """This page's address, its search kept, at the page ``params`` name (none: the first)."""
+    url = request.url.remove_query_params("cursor").include_query_params(**params)
+    return f"{url.path}?{url.query}" if url.query else url.path
 
 
 def org_matches(
@@ -119,11 +160,16 @@ def within(
     return query if found is None else query.where(found)
 
 
-def register_page(
-    request: Request, name: str, rows: list[Any], more: bool, q: str, **values: Any
-) -> HTMLResponse:
-    """A register's page: its rows, the "more" hint, the search as typed, and the badge tones."""
-    context = {"rows": rows, "more": more, "shown": SHOWN, "q": q, "tone": tone}
+def register_page(request: Request, name: str, shown: Shown, q: str, **values: Any) -> HTMLResponse:
+    """A register's page: its rows, the links to the next and first pages, the search as
+    typed, and the badge tones."""
+    context = {
+        "rows": shown.rows,
+        "next_url": shown.next_url,
+        "first_url": shown.first_url,
+        "q": q,
+        "tone": tone,
+    }
     heading = "reg_" + name.replace("-", "_")
     return render(request, f"registers/{name}.html", context | {"heading": heading} | values)
 
@@ -205,27 +251,44 @@ def suppliers_query(actor: Actor, q: str) -> Select[Any]:
     )
     # GET /accreditation/suppliers/{id}: staff and buyers read any standing, others their own.
     own = None if sees_every_standing(actor) else [Organisation.id == actor.org_id]
-    query = within(query, own, org_matches(q, Organisation.id) if q else None)
-    # The organisation's id is the standing's supplier, so the standings' index (migration
-    # 0036) holds this order: a page counts its own suppliers' certificates, not every
-    # supplier's before a sort (120 ms a page at 20,000 suppliers).
-    return query.order_by(SupplierAccreditation.expires_on, Organisation.id)
+    return within(query, own, org_matches(q, Organisation.id) if q else None)
+
+
+# The standing's supplier is the organisation, so the standings' index (migration 0036) holds
+# this order: a page counts its own suppliers' certificates, not every supplier's before a sort
+# (120 ms a page at 20,000 suppliers).
+SUPPLIERS_ORDER = Keyset(
+    "register-suppliers",
+    on(
+        "SupplierAccreditation",
+        ascending(SupplierAccreditation.expires_on),
+        ascending(SupplierAccreditation.supplier_org_id),
+    ),
+)
 
 
 @router.get("/registers/suppliers", response_class=HTMLResponse)
 def suppliers(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Suppliers with their standing, certificates and next review; soonest expiry first."""
-    rows, more = first_rows(session, suppliers_query(actor, q))
+    shown = page_rows(request, session, SUPPLIERS_ORDER, suppliers_query(actor, q), cursor)
     return register_page(
-        request, "suppliers", rows, more, q, today=date.today(), staff=is_operator(actor)
+        request, "suppliers", shown, q, today=date.today(), staff=is_operator(actor)
     )
 
 
 @router.get("/registers/carriers", response_class=HTMLResponse)
 def carriers(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Accredited carriers with their licence's classes and expiry (``GET /carriers``)."""
     query = carrier_routes.accredited_carriers(actor).add_columns(
@@ -233,5 +296,8 @@ def carriers(
     )
     found = or_(org_matches(q, CarrierLicence.carrier_org_id), matches(CarrierLicence.number, q))
     query = within(query, None, found if q else None)
-    rows, more = first_rows(session, query.order_by(*carrier_routes.BY_ORG.order()))
-    return register_page(request, "carriers", rows, more, q, today=date.today())
+    shown = page_rows(request, session, CARRIERS_ORDER, query, cursor)
+    return register_page(request, "carriers", shown, q, today=date.today())
+
+
+CARRIERS_ORDER = Keyset("register-carriers", on("CarrierLicence", *carrier_routes.BY_ORG.keys))

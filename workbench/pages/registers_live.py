@@ -11,6 +11,8 @@ owe.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +21,7 @@ from sqlalchemy import ColumnElement, DateTime, Select, func, literal, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from api.deps import SessionDep
+from api.pagination import Keyset, ascending, descending
 from api.routes import loan_access, loans
 from api.routes.order_access import is_staff, visible_sides
 from api.routes.regulator import LATEST_FILED_FIRST
@@ -31,10 +34,12 @@ from rules.loan_portfolio import days_overdue
 from rules.waybill_parties import china_today
 from workbench.pages.common import PREFIX, PageActor
 from workbench.pages.registers import (
+    Cursor,
     Search,
-    first_rows,
+    on,
     org_matches,
     org_names,
+    page_rows,
     register_page,
     within,
 )
@@ -45,6 +50,18 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 # A logger not yet released (its trip not decided) takes readings up to now.
 UNENDED = literal("infinity", DateTime(timezone=True))
+
+WAYBILLS_ORDER = Keyset("register-waybills", on("Waybill", *LATEST_FILED_FIRST.keys))
+LOANS_ORDER = Keyset("register-loans", on("Loan", *loans.NEWEST_FIRST.keys))
+# Latest pickup first, trips not picked up yet before them all.
+COLD_TRIPS_ORDER = Keyset(
+    "register-cold-chain",
+    on(
+        "ColdTrip",
+        descending(ColdTrip.started_at, nulls_as=datetime(9999, 12, 31, tzinfo=UTC)),
+        ascending(ColdTrip.id),
+    ),
+)
 
 
 def waybill_matches(q: str) -> ColumnElement[bool]:
@@ -63,13 +80,17 @@ def waybill_matches(q: str) -> ColumnElement[bool]:
 
 @router.get("/registers/waybills", response_class=HTMLResponse)
 def waybill_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """The filed e-waybills of the orders the caller sees; latest filed first."""
     query = select(Waybill, Order.workflow_id).join(Order, Order.id == Waybill.order_id)
     query = within(query, visible_sides(actor), waybill_matches(q) if q else None)
-    rows, more = first_rows(session, query.order_by(*LATEST_FILED_FIRST.order()))
-    return register_page(request, "waybills", rows, more, q, readable=is_staff(actor))
+    shown = page_rows(request, session, WAYBILLS_ORDER, query, cursor)
+    return register_page(request, "waybills", shown, q, readable=is_staff(actor))
 
 
 def last_readings_query(trip_ids: Sequence[str]) -> Select[tuple[TemperatureReading]]:
@@ -118,28 +139,30 @@ def last_readings(session: Session, trip_ids: Sequence[str]) -> dict[str, Temper
 
 @router.get("/registers/cold-chain", response_class=HTMLResponse)
 def cold_chain_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Cold shipments: status, the latest reading, excursions and the verdict; latest first."""
     query = select(ColdTrip, Order).join(Order, Order.id == ColdTrip.order_id)
     found = or_(order_search(q), matches(ColdTrip.id, q), matches(ColdTrip.route, q))
     query = within(query, visible_sides(actor), found if q else None)
-    started = ColdTrip.started_at.desc().nulls_first()
-    rows, more = first_rows(session, query.order_by(started, ColdTrip.id))
+    shown = page_rows(request, session, COLD_TRIPS_ORDER, query, cursor)
     figures = {
         r.ColdTrip.id: Assessment.model_validate(r.ColdTrip.figures)
-        for r in rows
+        for r in shown.rows
         if r.ColdTrip.figures
     }
-    names = org_names(session, (r.Order.carrier_org_id for r in rows))
+    names = org_names(session, (r.Order.carrier_org_id for r in shown.rows))
     return register_page(
         request,
         "cold-chain",
-        rows,
-        more,
+        shown,
         q,
         figures=figures,
-        last=last_readings(session, [r.ColdTrip.id for r in rows]),
+        last=last_readings(session, [r.ColdTrip.id for r in shown.rows]),
         names=names,
     )
 
@@ -151,6 +174,7 @@ def loan_register(
     session: SessionDep,
     q: Search = "",
     overdue: Annotated[bool, Query()] = False,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Loans as ``GET /loans`` lists them, the overdue ones marked (or alone); newest first."""
     found = or_(
@@ -161,7 +185,7 @@ def loan_register(
     query = within(select(Loan), loan_access.visible_loans(actor), found if q else None)
     if overdue:
         query = query.where(Loan.status == LoanStatus.OVERDUE.value)
-    rows, more = first_rows(session, query.order_by(*loans.NEWEST_FIRST.order()))
+    shown = page_rows(request, session, LOANS_ORDER, query, cursor)
     today = china_today()
     views = [
         (
@@ -169,9 +193,11 @@ def loan_register(
             loan_access.loan_summary(row.Loan, priced=loan_access.sees_pricing(actor, row.Loan)),
             days_overdue(row.Loan.due_on, today) if row.Loan.due_on is not None else 0,
         )
-        for row in rows
+        for row in shown.rows
     ]
     names = org_names(
-        session, (o for r in rows for o in (r.Loan.supplier_org_id, r.Loan.buyer_org_id))
+        session, (o for r in shown.rows for o in (r.Loan.supplier_org_id, r.Loan.buyer_org_id))
     )
-    return register_page(request, "loans", views, more, q, names=names, overdue_only=overdue)
+    return register_page(
+        request, "loans", replace(shown, rows=views), q, names=names, overdue_only=overdue
+    )

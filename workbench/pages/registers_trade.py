@@ -14,16 +14,19 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import ColumnElement, func, or_, select
 
 from api.deps import SessionDep, require
+from api.pagination import Keyset, ascending
 from api.routes import e_contracts, orders, rfqs
 from api.routes.order_access import carries, visible_sides
 from contracts.common import Role
 from db.models import Contract, Order, OrderShipment, Rfq
 from workbench.pages.common import PREFIX, PageActor
 from workbench.pages.registers import (
+    Cursor,
     Search,
-    first_rows,
+    on,
     org_matches,
     org_names,
+    page_rows,
     register_page,
     within,
 )
@@ -31,23 +34,44 @@ from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
+# Each register in its API list's order, read from its row's entity; a shipment by its order's,
+# then its number within the order.
+RFQS_ORDER = Keyset("register-rfqs", on("Rfq", *rfqs.NEWEST_FIRST.keys))
+CONTRACTS_ORDER = Keyset("register-contracts", on("Contract", *e_contracts.NEWEST_FIRST.keys))
+ORDERS_ORDER = Keyset("register-orders", on("Order", *orders.NEWEST_FIRST.keys))
+SHIPMENTS_ORDER = Keyset(
+    "register-shipments",
+    (
+        *on("Order", *orders.NEWEST_FIRST.keys),
+        *on("OrderShipment", ascending(OrderShipment.number)),
+    ),
+)
+
 
 @router.get("/registers/rfqs", response_class=HTMLResponse)
 def rfq_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """The buyer's RFQs, or those the supplier is invited to; newest first."""
     require(Role.BUYER, Role.SUPPLIER)(actor)  # GET /rfqs: sourcing is theirs alone
     found = or_(matches(Rfq.id, q), matches(Rfq.title, q), org_matches(q, Rfq.buyer_org_id))
     query = within(select(Rfq), rfqs.rfq_audience(actor), found if q else None)
-    rows, more = first_rows(session, query.order_by(*rfqs.NEWEST_FIRST.order()))
-    names = org_names(session, (row.Rfq.buyer_org_id for row in rows))
-    return register_page(request, "rfqs", rows, more, q, names=names)
+    shown = page_rows(request, session, RFQS_ORDER, query, cursor)
+    names = org_names(session, (row.Rfq.buyer_org_id for row in shown.rows))
+    return register_page(request, "rfqs", shown, q, names=names)
 
 
 @router.get("/registers/contracts", response_class=HTMLResponse)
 def contract_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """The organisation's contracts as buyer or supplier (staff: all); newest first."""
     found = or_(
@@ -56,11 +80,12 @@ def contract_register(
         org_matches(q, Contract.buyer_org_id, Contract.supplier_org_id),
     )
     query = within(select(Contract), e_contracts.visible_contracts(actor), found if q else None)
-    rows, more = first_rows(session, query.order_by(*e_contracts.NEWEST_FIRST.order()))
+    shown = page_rows(request, session, CONTRACTS_ORDER, query, cursor)
     names = org_names(
-        session, (o for r in rows for o in (r.Contract.buyer_org_id, r.Contract.supplier_org_id))
+        session,
+        (o for r in shown.rows for o in (r.Contract.buyer_org_id, r.Contract.supplier_org_id)),
     )
-    return register_page(request, "contracts", rows, more, q, names=names)
+    return register_page(request, "contracts", shown, q, names=names)
 
 
 def order_search(q: str) -> ColumnElement[bool]:
@@ -74,30 +99,37 @@ def order_search(q: str) -> ColumnElement[bool]:
 
 @router.get("/registers/orders", response_class=HTMLResponse)
 def order_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Orders as buyer, supplier or carrier (staff: all), with status; newest first."""
     query = within(select(Order), visible_sides(actor), order_search(q) if q else None)
-    rows, more = first_rows(session, query.order_by(*orders.NEWEST_FIRST.order()))
+    shown = page_rows(request, session, ORDERS_ORDER, query, cursor)
     names = org_names(
-        session, (o for r in rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
+        session, (o for r in shown.rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
     )
     # The contract's value is the parties' business, not the carrier's (GET /orders).
-    priced = {r.Order.id: not carries(actor, r.Order) for r in rows}
-    return register_page(request, "orders", rows, more, q, names=names, priced=priced)
+    priced = {r.Order.id: not carries(actor, r.Order) for r in shown.rows}
+    return register_page(request, "orders", shown, q, names=names, priced=priced)
 
 
 @router.get("/registers/shipments", response_class=HTMLResponse)
 def shipment_register(
-    request: Request, actor: PageActor, session: SessionDep, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Each visible order's shipments with their status and e-waybill; newest order first."""
     query = select(OrderShipment, Order).join(Order, Order.id == OrderShipment.order_id)
     found = or_(order_search(q), matches(func.coalesce(OrderShipment.waybill_number, ""), q))
     query = within(query, visible_sides(actor), found if q else None)
-    order = (*orders.NEWEST_FIRST.order(), OrderShipment.number)
-    rows, more = first_rows(session, query.order_by(*order))
+    shown = page_rows(request, session, SHIPMENTS_ORDER, query, cursor)
     names = org_names(
-        session, (o for r in rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
+        session, (o for r in shown.rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
     )
-    return register_page(request, "shipments", rows, more, q, names=names)
+    return register_page(request, "shipments", shown, q, names=names)

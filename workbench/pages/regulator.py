@@ -19,7 +19,6 @@ from api.deps import SessionDep
 from api.routes.document_access import may_read_document
 from api.routes.order_access import is_staff
 from api.routes.regulator import (
-    LATEST_FILED_FIRST,
     WaybillNumber,
     audit,
     is_regulator,
@@ -30,8 +29,8 @@ from api.routes.waybill_search import Filters, search
 from contracts.common import Actor
 from db.models import Document, Order, Waybill
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.registers import SHOWN, Search, tone
-from workbench.pages.registers_live import waybill_matches
+from workbench.pages.registers import Cursor, Search, page_rows, tone
+from workbench.pages.registers_live import WAYBILLS_ORDER, waybill_matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -46,25 +45,40 @@ def _reads_waybills(session: Session, actor: Actor) -> None:
 
 @router.get("/waybills", response_class=HTMLResponse)
 def waybills(
-    request: Request, actor: PageActor, session: SessionDep, filters: Filters, q: Search = ""
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    filters: Filters,
+    q: Search = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Filed e-waybills by number, consignor, carrier, UN number or plate; latest filed first."""
     _reads_waybills(session, actor)
     query = search(filters)
     if q:
         query = query.where(waybill_matches(q))
-    rows = list(session.scalars(query.order_by(*LATEST_FILED_FIRST.order()).limit(SHOWN + 1)))
-    found = summaries(session, rows[:SHOWN])
-    asked = filters.audited() | ({"q": q} if q else {})
-    audit(session, actor, "listed", "waybills", filters=asked, results=len(found))
+    shown = page_rows(request, session, WAYBILLS_ORDER, query, cursor)
+    found = summaries(session, [row.Waybill for row in shown.rows])
+    # What the read disclosed, as the API's list read names it (``regulator.read_of``).
+    audit(
+        session,
+        actor,
+        "listed",
+        "waybills",
+        filters=filters.audited() | ({"q": q} if q else {}),
+        cursor=cursor,
+        results=len(found),
+        first=found[0].waybill_number if found else None,
+        last=found[-1].waybill_number if found else None,
+    )
     return render(
         request,
         "regulator/waybills.html",
         {
             "heading": "reg_regulator_waybills",
             "rows": found,
-            "more": len(rows) > SHOWN,
-            "shown": SHOWN,
+            "next_url": shown.next_url,
+            "first_url": shown.first_url,
             "q": q,
             "filters": filters,
             "tone": tone,
