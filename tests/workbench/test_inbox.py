@@ -3,11 +3,13 @@ soonest due first, overdue and escalated marked."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +17,7 @@ from contracts.common import OPERATOR_ORG_ID
 from db.models import HumanTask
 from db.session import transaction
 from tests.harness.workbench import Person
+from workbench.pages import inbox
 
 NOW = datetime.now(UTC)
 
@@ -109,3 +112,34 @@ def test_another_role_sees_none_of_them(api_url: str, process: str) -> None:
         assert _shown(person.get("/workbench/", process=process).text) == []
     finally:
         person.close()
+
+
+def test_the_inbox_pages_on_in_the_same_order_with_its_filters(
+    compliance: Person, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tasks a page: the third (undated) is on the second page, reached by the next-page
+    link with the process filter kept; a task due sooner opened meanwhile goes to the first
+    page, not into the second; the second links back to the first."""
+    monkeypatch.setattr(inbox, "_SHOWN", 2)
+    process = f"Inboxpages{uuid.uuid4().hex[:6]}"  # its own: the module's tasks stay as they are
+    rows = [
+        _task(process, "Due first", due_at=NOW + timedelta(hours=1)),
+        _task(process, "Due next", due_at=NOW + timedelta(hours=2)),
+        _task(process, "Undated"),
+    ]
+    with transaction(sessions) as session:
+        session.add_all(rows)
+    first = compliance.get("/workbench/", process=process).text
+    assert _shown(first) == [rows[0].id, rows[1].id]
+    found = re.search(r'href="([^"]+)" data-testid="next-page"', first)
+    assert found is not None and 'data-testid="first-page"' not in first
+    sooner = _task(process, "Due sooner", due_at=NOW)
+    with transaction(sessions) as session:
+        session.add(sooner)
+    url = httpx.URL(html.unescape(found.group(1)))
+    assert url.params["process"] == process
+    second = compliance.get(url.path, **dict(url.params)).text
+    assert _shown(second) == [rows[2].id]
+    assert 'data-testid="next-page"' not in second
+    assert f'href="/workbench/?process={process}" data-testid="first-page"' in second
+    assert _shown(compliance.get("/workbench/", process=process).text)[0] == sooner.id

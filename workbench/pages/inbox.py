@@ -14,16 +14,20 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
-from api.routes.tasks import NEVER_DUE, tasks_of
+from api.pagination import Keyset
+from api.routes.tasks import OLDEST_DUE_FIRST, tasks_of
 from contracts.common import Line
 from db.models import HumanTask
 from workbench.i18n import process_of
 from workbench.pages.common import PREFIX, PageActor, render
+from workbench.pages.registers import Cursor, on, page_rows
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 AGES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 _SHOWN = 200
+# ``GET /tasks``'s order: soonest due first, undated after every dated task.
+INBOX_ORDER = Keyset("inbox", on("HumanTask", *OLDEST_DUE_FIRST.keys))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -34,8 +38,10 @@ def inbox(
     process: Annotated[Line, Query(max_length=40)] = "",
     org: Annotated[Line, Query(max_length=200)] = "",
     age: Annotated[Line, Query(max_length=4)] = "",
+    cursor: Cursor = None,
 ) -> HTMLResponse:
-    """My open tasks, overdue and escalated marked, filtered by process, organisation and age."""
+    """My open tasks, overdue and escalated marked, filtered by process, organisation and age;
+    two hundred a page."""
     query = select(HumanTask).where(*tasks_of(actor), HumanTask.status == "open")
     if process:
         query = query.where(func.split_part(HumanTask.workflow_id, ":", 1) == process)
@@ -45,10 +51,7 @@ def inbox(
         query = query.where(or_(matches(HumanTask.title, org), matches(HumanTask.summary, org)))
     if age in AGES:
         query = query.where(HumanTask.created_at <= datetime.now(UTC) - AGES[age])
-    due_first = func.coalesce(HumanTask.due_at, NEVER_DUE)
-    rows = session.scalars(
-        query.order_by(due_first, HumanTask.created_at, HumanTask.id).limit(_SHOWN + 1)
-    ).all()
+    shown = page_rows(request, session, INBOX_ORDER, query, cursor, size=_SHOWN)
     now = datetime.now(UTC)
     return render(
         request,
@@ -61,9 +64,10 @@ def inbox(
                     "overdue": row.due_at is not None and row.due_at < now,
                     "escalated": row.escalated_at is not None,
                 }
-                for row in rows[:_SHOWN]
+                for row in (found.HumanTask for found in shown.rows)
             ],
-            "more": len(rows) > _SHOWN,
+            "next_url": shown.next_url,
+            "first_url": shown.first_url,
             "filters": {"process": process, "org": org, "age": age},
         },
     )

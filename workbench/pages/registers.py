@@ -102,17 +102,24 @@ class Shown:
 
 
 def page_rows(
-    request: Request, session: Session, order: Keyset, query: Select[Any], cursor: str | None
+    request: Request,
+    session: Session,
+    order: Keyset,
+    query: Select[Any],
+    cursor: str | None,
+    *,
+    size: int | None = None,
 ) -> Shown:
-    """``SHOWN`` rows of ``query`` in ``order`` after ``cursor`` (none: the first page), as
-    the API's lists page (``api.pagination``): paging on while rows are added repeats and
-    skips none, and a deep page costs what the first does. A cursor this register did not
-    give is refused (422, naming ``cursor``)."""
+    """``size`` rows (a register's ``SHOWN``) of ``query`` in ``order`` after ``cursor`` (none:
+    the first page), as the API's lists page (``api.pagination``): paging on while rows are
+    added repeats and skips none, and a deep page costs what the first does. A cursor this
+    page did not give is refused (422, naming ``cursor``)."""
+    size = SHOWN if size is None else size
     start = order.decode(cursor) if cursor is not None else None
-    rows = list(session.execute(page_statement(order, query, start, SHOWN)).all())
+    rows = list(session.execute(page_statement(order, query, start, size)).all())
     next_url = None
-    if len(rows) > SHOWN:
-        rows = rows[:SHOWN]
+    if len(rows) > size:
+        rows = rows[:size]
         next_url = _address(request, cursor=order.encode(rows[-1]))
     return Shown(rows, next_url, _address(request) if cursor is not None else None)
 
