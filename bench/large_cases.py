@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select
@@ -24,6 +25,7 @@ from contracts.accreditation import AccreditationStatus
 from contracts.common import OPERATOR_ORG_ID, Actor, Role
 from contracts.fulfilment import OrderStatus
 from contracts.tasks import TaskStatus
+from workbench.pages.registers_trade import CONTRACTS_ORDER
 
 Run = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 PAGE = 100
@@ -75,6 +77,11 @@ APPLICATIONS = (
 # picked up first, each with its last reading, read backwards from its release as a client
 # knowing the readings' key would.
 CONTRACTS_REGISTER = "SELECT id, * FROM contracts ORDER BY created_at DESC, id LIMIT 101"
+CONTRACTS_AFTER = (
+    "SELECT id, * FROM contracts "
+    "WHERE created_at < %(at)s OR (created_at = %(at)s AND id > %(id)s) "
+    "ORDER BY created_at DESC, id LIMIT 101"
+)
 SUPPLIERS_REGISTER = (
     "SELECT o.id, o.*, s.*, a.workflow_id, c.* FROM supplier_accreditations s "
     "JOIN organisations o ON o.id = s.supplier_org_id "
@@ -140,6 +147,15 @@ def cases(run: Run, *, deep_cursor: str, depth: int) -> list[Case]:
         run(sql, {})[0][0] for sql in (CONTRACTS_REGISTER, SUPPLIERS_REGISTER, COLD_CHAIN_REGISTER)
     )
     series = f"/orders/{trip_order}/shipments/1/temperature/series"
+    # The contracts register's page 5,000 rows in (its 51st), by the cursor its links carry.
+    ((deep_at, deep_id),) = run(
+        "SELECT created_at, id FROM contracts ORDER BY created_at DESC, id OFFSET 4999 LIMIT 1", {}
+    )
+    deep_contracts = CONTRACTS_ORDER.encode(
+        SimpleNamespace(Contract=SimpleNamespace(created_at=deep_at, id=deep_id))
+    )
+    deep_register = {"at": deep_at, "id": deep_id}
+    first_deep_contract = run(CONTRACTS_AFTER, deep_register)[0][0]
     return [
         Case(
             "floor: the app answering at all, an authenticated 404 (GET /orders/{missing})",
@@ -303,6 +319,16 @@ def cases(run: Run, *, deep_cursor: str, depth: int) -> list[Case]:
             CONTRACTS_REGISTER,
             id_field=None,
             html_marker=f'data-row="{first_contract}"',
+        ),
+        Case(
+            "contracts register, staff's, 5,000 rows in (workbench)",
+            STAFF_USER,
+            "/workbench/registers/contracts",
+            CONTRACTS_AFTER,
+            params={"cursor": deep_contracts},
+            sql_params=deep_register,
+            id_field=None,
+            html_marker=f'data-row="{first_deep_contract}"',
         ),
         Case(
             "suppliers register, by next review (workbench)",
