@@ -268,6 +268,15 @@ def page_statement(
     return query.limit(limit + 1)
 
 
+CURSOR_QUERY = Query(
+    min_length=1,
+    max_length=MAX_CURSOR,
+    pattern=r"^[A-Za-z0-9_-]+$",
+    description="X-Next-Cursor of the page before; leave out for the first page",
+)
+"""The ``cursor`` query parameter: checked at the edge before ``Keyset.decode`` reads it."""
+
+
 def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:
     """``Annotated[Page, paged(KEYSET)]``: the ``cursor`` and bounded ``limit`` query parameters."""
 
@@ -275,15 +284,7 @@ def paged(keyset: Keyset, *, default: int = 100, maximum: int = 500) -> Any:
     async def page(
         request: Request,
         response: Response,
-        cursor: Annotated[
-            Line | None,
-            Query(
-                min_length=1,
-                max_length=MAX_CURSOR,
-                pattern=r"^[A-Za-z0-9_-]+$",
-                description="X-Next-Cursor of the page before; leave out for the first page",
-            ),
-        ] = None,
+        cursor: Annotated[Line | None, CURSOR_QUERY] = None,
         limit: Annotated[int, Query(ge=1, le=maximum, description="rows a page")] = default,
     ) -> Page:
         start = keyset.decode(cursor) if cursor is not None else None

@@ -595,7 +595,7 @@ class Waybill(Base):
     # ``workbench.search.fold`` of the name, kept by PostgreSQL (migration 0039): a search by
     # part of the name checks each row with a plain LIKE instead of folding it again.
     carrier_folded: Mapped[str] = mapped_column(
-        Text, Computed("tradeflow_fold(carrier_name)", persisted=True)
+        Text, Computed("tradeflow_fold(carrier_name)", persisted=True), deferred=True
     )
     vehicle_plate: Mapped[str] = mapped_column(String(40), index=True)
     un_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(10)))

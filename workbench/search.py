@@ -29,7 +29,8 @@ def fold(text: str) -> str:
 
 def folded_column(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
     """``fold`` in SQL: ``tradeflow_fold``, made by migration 0015 (the same table), which the
-    organisations' search indexes are built on."""
+    organisations' search indexes are built on, and ``waybills.carrier_folded`` is stored by
+    (0039): a change to the folding is a migration that rebuilds both."""
     return func.tradeflow_fold(column)
 
 

@@ -37,10 +37,10 @@ def test_the_migrated_database_matches_the_models(database_url: str) -> None:
 def _not_an_expression_index(
     item: object, name: str | None, kind: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Autogenerate cannot compare GIN indexes with an operator class (the folded search
-    indexes of migrations 0015 and 0039, which the models leave out as they need pg_trgm;
-    tests/db/test_search_indexes.py and tests/db/test_query_plans.py check them against the
-    search's expression instead)."""
+    """The folded search's GIN trigram indexes (migrations 0015 and 0039) are left out of
+    the models, as they need pg_trgm, which a PostgreSQL without contrib lacks (the search
+    then works unindexed); tests/db/test_search_indexes.py and tests/db/test_query_plans.py
+    check them against the search's expression instead."""
     folded = ("ix_organisations_folded_", "ix_waybills_carrier_folded")
     return not (kind == "index" and (name or "").startswith(folded))
 

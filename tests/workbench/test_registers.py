@@ -26,7 +26,7 @@ from tests.harness import loan_rows as lr
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.workbench import Person
-from workbench.pages import registers
+from workbench.pages import registers_trade
 
 HUADONG = "org_demo_buyer_huadong"
 FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -147,6 +147,20 @@ def test_the_regulator_reads_a_filed_waybill_and_a_supplier_is_refused(
     person.sign_in("inspector@regulator.example")
     listed = person.get("/workbench/waybills", q=spaced_full_width(rows.waybill))
     assert listed.status_code == 200 and f'data-row="{rows.waybill}"' in listed.text
+    with sessions() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "regulator.listed",
+                AuditEntry.detail["first"].astext == rows.waybill,  # this module's waybill
+            )
+        ).one()
+    # The read named as the API's list read names it: the query, its page, what it showed.
+    assert entry.detail["first"] == entry.detail["last"] == rows.waybill
+    assert (entry.detail["cursor"], entry.detail["limit"], entry.detail["results"]) == (
+        None,
+        100,
+        1,
+    )
     by_un = person.get("/workbench/waybills", un_number="1090", vehicle_plate="苏EA8231")
     assert f'data-row="{rows.waybill}"' in by_un.text
 
@@ -217,7 +231,7 @@ def test_a_register_pages_through_every_row_once_while_rows_are_added(
     of the buyer's orders once and in the API's order (newest first), though an order is added
     after the first page; the search stays in the links, a later page links back to the first,
     and a cursor the register did not give is refused."""
-    monkeypatch.setattr(registers, "SHOWN", 2)
+    monkeypatch.setattr(registers_trade, "SHOWN", 2)
     listings.orders(sessions, HUADONG, rows.supplier.id, 3)
     with sessions() as session:
         expected = session.scalars(

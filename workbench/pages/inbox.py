@@ -20,7 +20,7 @@ from contracts.common import Line
 from db.models import HumanTask
 from workbench.i18n import process_of
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.registers import Cursor, on, page_rows
+from workbench.pages.paging import Cursor, on, page_rows
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

@@ -12,7 +12,6 @@ other registers are in ``registers_trade`` (RFQs, contracts, orders, shipments) 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import SessionDep, is_operator, require
-from api.pagination import MAX_CURSOR, Key, Keyset, ascending, page_statement
+from api.pagination import Keyset, ascending
 from api.routes import carriers as carrier_routes
 from api.routes.accreditation_reads import sees_every_standing
 from api.routes.e_contracts import visible_contracts
@@ -38,15 +37,13 @@ from db.models import (
     SupplierAccreditation,
 )
 from workbench.pages.common import PREFIX, PageActor, render
+from workbench.pages.paging import Cursor, Shown, on, page_rows
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 SHOWN = 100  # rows a register's page shows
 Search = Annotated[Line, Query(max_length=100)]
-Cursor = Annotated[
-    Line | None, Query(min_length=1, max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$")
-]
 GOOD = {
     "accredited",
     "executed",
@@ -79,55 +76,6 @@ BAD = {
 def tone(status: str) -> str:
     """The badge colour a status reads in: done well green, ended badly red, else amber."""
     return "green" if status in GOOD else "red" if status in BAD else "amber"
-
-
-def on(entity: str, *keys: Key) -> tuple[Key, ...]:
-    """``keys`` (of an API list's keyset, say) read from one of a register row's entities,
-    ``row.Contract``: a register's row holds several."""
-
-    def reading(key: Key) -> Key:
-        return replace(key, read=lambda row: key.read(getattr(row, entity)))
-
-    return tuple(reading(key) for key in keys)
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A register's page: its rows, and the addresses of the next page (when there are more)
-    and of the first (when this is a later one)."""
-
-    rows: list[Any]
-    next_url: str | None
-    first_url: str | None
-
-
-def page_rows(
-    request: Request,
-    session: Session,
-    order: Keyset,
-    query: Select[Any],
-    cursor: str | None,
-    *,
-    size: int | None = None,
-) -> Shown:
-    """``size`` rows (a register's ``SHOWN``) of ``query`` in ``order`` after ``cursor`` (none:
-    the first page), as the API's lists page (``api.pagination``): paging on while rows are
-    added repeats and skips none, and a deep page costs what the first does. A cursor this
-    page did not give is refused (422, naming ``cursor``)."""
-    size = SHOWN if size is None else size
-    start = order.decode(cursor) if cursor is not None else None
-    rows = list(session.execute(page_statement(order, query, start, size)).all())
-    next_url = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_url = _address(request, cursor=order.encode(rows[-1]))
-    return Shown(rows, next_url, _address(request) if cursor is not None else None)
-
-
-def _address(request: Request, **params: str) -> str:
-    """This page's address, its search kept, at the page ``params`` name (none: the first)."""
-    url = request.url.remove_query_params("cursor").include_query_params(**params)
-    return f"{url.path}?{url.query}" if url.query else url.path
 
 
 def org_matches(
@@ -237,8 +185,8 @@ def _certificates() -> Any:
 
 def suppliers_query(actor: Actor, q: str) -> Select[Any]:
     """The suppliers register's rows: each supplier with its standing, application and
-    certificates, next review first (migration 0036's index), those the caller may read and
-    the search finds."""
+    certificates, those the caller may read and the search finds (``SUPPLIERS_ORDER`` pages
+    them, next review first)."""
     certificates = _certificates()
     query = (
         select(
@@ -283,10 +231,14 @@ def suppliers(
     cursor: Cursor = None,
 ) -> HTMLResponse:
     """Suppliers with their standing, certificates and next review; soonest expiry first."""
-    shown = page_rows(request, session, SUPPLIERS_ORDER, suppliers_query(actor, q), cursor)
+    query = suppliers_query(actor, q)
+    shown = page_rows(request, session, SUPPLIERS_ORDER, query, cursor, size=SHOWN)
     return register_page(
         request, "suppliers", shown, q, today=date.today(), staff=is_operator(actor)
     )
+
+
+CARRIERS_ORDER = Keyset("register-carriers", on("CarrierLicence", *carrier_routes.BY_ORG.keys))
 
 
 @router.get("/registers/carriers", response_class=HTMLResponse)
@@ -303,8 +255,5 @@ def carriers(
     )
     found = or_(org_matches(q, CarrierLicence.carrier_org_id), matches(CarrierLicence.number, q))
     query = within(query, None, found if q else None)
-    shown = page_rows(request, session, CARRIERS_ORDER, query, cursor)
+    shown = page_rows(request, session, CARRIERS_ORDER, query, cursor, size=SHOWN)
     return register_page(request, "carriers", shown, q, today=date.today())
-
-
-CARRIERS_ORDER = Keyset("register-carriers", on("CarrierLicence", *carrier_routes.BY_ORG.keys))

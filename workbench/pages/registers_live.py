@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -29,17 +28,16 @@ from contracts.cold_chain import Assessment
 from contracts.finance import LoanStatus
 from db.cold_chain import ColdTrip, LoggerAssignment, TemperatureReading
 from db.finance import Loan
-from db.models import Order, Waybill
+from db.models import NEVER_DUE, Order, Waybill
 from rules.loan_portfolio import days_overdue
 from rules.waybill_parties import china_today
 from workbench.pages.common import PREFIX, PageActor
+from workbench.pages.paging import Cursor, on, page_rows
 from workbench.pages.registers import (
-    Cursor,
+    SHOWN,
     Search,
-    on,
     org_matches,
     org_names,
-    page_rows,
     register_page,
     within,
 )
@@ -53,12 +51,12 @@ UNENDED = literal("infinity", DateTime(timezone=True))
 
 WAYBILLS_ORDER = Keyset("register-waybills", on("Waybill", *LATEST_FILED_FIRST.keys))
 LOANS_ORDER = Keyset("register-loans", on("Loan", *loans.NEWEST_FIRST.keys))
-# Latest pickup first, trips not picked up yet before them all.
+# Latest pickup first, trips not picked up yet before them all (sorted as the far future).
 COLD_TRIPS_ORDER = Keyset(
     "register-cold-chain",
     on(
         "ColdTrip",
-        descending(ColdTrip.started_at, nulls_as=datetime(9999, 12, 31, tzinfo=UTC)),
+        descending(ColdTrip.started_at, nulls_as=NEVER_DUE),
         ascending(ColdTrip.id),
     ),
 )
@@ -89,7 +87,7 @@ def waybill_register(
     """The filed e-waybills of the orders the caller sees; latest filed first."""
     query = select(Waybill, Order.workflow_id).join(Order, Order.id == Waybill.order_id)
     query = within(query, visible_sides(actor), waybill_matches(q) if q else None)
-    shown = page_rows(request, session, WAYBILLS_ORDER, query, cursor)
+    shown = page_rows(request, session, WAYBILLS_ORDER, query, cursor, size=SHOWN)
     return register_page(request, "waybills", shown, q, readable=is_staff(actor))
 
 
@@ -149,7 +147,7 @@ def cold_chain_register(
     query = select(ColdTrip, Order).join(Order, Order.id == ColdTrip.order_id)
     found = or_(order_search(q), matches(ColdTrip.id, q), matches(ColdTrip.route, q))
     query = within(query, visible_sides(actor), found if q else None)
-    shown = page_rows(request, session, COLD_TRIPS_ORDER, query, cursor)
+    shown = page_rows(request, session, COLD_TRIPS_ORDER, query, cursor, size=SHOWN)
     figures = {
         r.ColdTrip.id: Assessment.model_validate(r.ColdTrip.figures)
         for r in shown.rows
@@ -185,7 +183,7 @@ def loan_register(
     query = within(select(Loan), loan_access.visible_loans(actor), found if q else None)
     if overdue:
         query = query.where(Loan.status == LoanStatus.OVERDUE.value)
-    shown = page_rows(request, session, LOANS_ORDER, query, cursor)
+    shown = page_rows(request, session, LOANS_ORDER, query, cursor, size=SHOWN)
     today = china_today()
     views = [
         (

@@ -20,13 +20,12 @@ from api.routes.order_access import carries, visible_sides
 from contracts.common import Role
 from db.models import Contract, Order, OrderShipment, Rfq
 from workbench.pages.common import PREFIX, PageActor
+from workbench.pages.paging import Cursor, on, page_rows
 from workbench.pages.registers import (
-    Cursor,
+    SHOWN,
     Search,
-    on,
     org_matches,
     org_names,
-    page_rows,
     register_page,
     within,
 )
@@ -60,7 +59,7 @@ def rfq_register(
     require(Role.BUYER, Role.SUPPLIER)(actor)  # GET /rfqs: sourcing is theirs alone
     found = or_(matches(Rfq.id, q), matches(Rfq.title, q), org_matches(q, Rfq.buyer_org_id))
     query = within(select(Rfq), rfqs.rfq_audience(actor), found if q else None)
-    shown = page_rows(request, session, RFQS_ORDER, query, cursor)
+    shown = page_rows(request, session, RFQS_ORDER, query, cursor, size=SHOWN)
     names = org_names(session, (row.Rfq.buyer_org_id for row in shown.rows))
     return register_page(request, "rfqs", shown, q, names=names)
 
@@ -80,7 +79,7 @@ def contract_register(
         org_matches(q, Contract.buyer_org_id, Contract.supplier_org_id),
     )
     query = within(select(Contract), e_contracts.visible_contracts(actor), found if q else None)
-    shown = page_rows(request, session, CONTRACTS_ORDER, query, cursor)
+    shown = page_rows(request, session, CONTRACTS_ORDER, query, cursor, size=SHOWN)
     names = org_names(
         session,
         (o for r in shown.rows for o in (r.Contract.buyer_org_id, r.Contract.supplier_org_id)),
@@ -107,7 +106,7 @@ def order_register(
 ) -> HTMLResponse:
     """Orders as buyer, supplier or carrier (staff: all), with status; newest first."""
     query = within(select(Order), visible_sides(actor), order_search(q) if q else None)
-    shown = page_rows(request, session, ORDERS_ORDER, query, cursor)
+    shown = page_rows(request, session, ORDERS_ORDER, query, cursor, size=SHOWN)
     names = org_names(
         session, (o for r in shown.rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
     )
@@ -128,7 +127,7 @@ def shipment_register(
     query = select(OrderShipment, Order).join(Order, Order.id == OrderShipment.order_id)
     found = or_(order_search(q), matches(func.coalesce(OrderShipment.waybill_number, ""), q))
     query = within(query, visible_sides(actor), found if q else None)
-    shown = page_rows(request, session, SHIPMENTS_ORDER, query, cursor)
+    shown = page_rows(request, session, SHIPMENTS_ORDER, query, cursor, size=SHOWN)
     names = org_names(
         session, (o for r in shown.rows for o in (r.Order.buyer_org_id, r.Order.supplier_org_id))
     )

@@ -16,9 +16,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
+from api.pagination import Keyset
 from api.routes.document_access import may_read_document
 from api.routes.order_access import is_staff
 from api.routes.regulator import (
+    LATEST_FILED_FIRST,
     WaybillNumber,
     audit,
     is_regulator,
@@ -29,10 +31,12 @@ from api.routes.waybill_search import Filters, search
 from contracts.common import Actor
 from db.models import Document, Order, Waybill
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.registers import Cursor, Search, page_rows, tone
-from workbench.pages.registers_live import WAYBILLS_ORDER, waybill_matches
+from workbench.pages.paging import Cursor, on, page_rows
+from workbench.pages.registers import SHOWN, Search, tone
+from workbench.pages.registers_live import waybill_matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+FILED_ORDER = Keyset("regulator-waybills", on("Waybill", *LATEST_FILED_FIRST.keys))
 
 
 def _reads_waybills(session: Session, actor: Actor) -> None:
@@ -57,7 +61,7 @@ def waybills(
     query = search(filters)
     if q:
         query = query.where(waybill_matches(q))
-    shown = page_rows(request, session, WAYBILLS_ORDER, query, cursor)
+    shown = page_rows(request, session, FILED_ORDER, query, cursor, size=SHOWN)
     found = summaries(session, [row.Waybill for row in shown.rows])
     # What the read disclosed, as the API's list read names it (``regulator.read_of``).
     audit(
@@ -67,6 +71,7 @@ def waybills(
         "waybills",
         filters=filters.audited() | ({"q": q} if q else {}),
         cursor=cursor,
+        limit=SHOWN,
         results=len(found),
         first=found[0].waybill_number if found else None,
         last=found[-1].waybill_number if found else None,
