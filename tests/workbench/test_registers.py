@@ -148,18 +148,17 @@ def test_the_regulator_reads_a_filed_waybill_and_a_supplier_is_refused(
     listed = person.get("/workbench/waybills", q=spaced_full_width(rows.waybill))
     assert listed.status_code == 200 and f'data-row="{rows.waybill}"' in listed.text
     with sessions() as session:
-        entry = session.scalars(
+        entries = session.scalars(
             select(AuditEntry).where(
                 AuditEntry.action == "regulator.listed",
                 AuditEntry.detail["first"].astext == rows.waybill,  # this module's waybill
             )
-        ).one()
+        ).all()
     # The read named as the API's list read names it: the query, its page, what it showed.
-    assert entry.detail["first"] == entry.detail["last"] == rows.waybill
-    assert (entry.detail["cursor"], entry.detail["limit"], entry.detail["results"]) == (
-        None,
-        100,
-        1,
+    assert entries and all(
+        (e.detail["last"], e.detail["cursor"], e.detail["limit"], e.detail["results"])
+        == (rows.waybill, None, 100, 1)
+        for e in entries
     )
     by_un = person.get("/workbench/waybills", un_number="1090", vehicle_plate="苏EA8231")
     assert f'data-row="{rows.waybill}"' in by_un.text
