@@ -26,7 +26,7 @@ from tests.harness import loan_rows as lr
 from tests.harness import sourcing as s
 from tests.harness import waybills as w
 from tests.harness.workbench import Person
-from workbench.pages import registers_trade
+from workbench.pages import registers, registers_live, registers_trade
 
 HUADONG = "org_demo_buyer_huadong"
 FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -266,3 +266,36 @@ def test_a_register_pages_through_every_row_once_while_rows_are_added(
     assert elsewhere is not None  # a contracts cursor is not the orders register's
     cursor = elsewhere.split("cursor=")[1]
     assert person.get("/workbench/registers/orders", cursor=cursor).status_code == 422
+
+
+def test_every_register_walked_a_row_a_page_shows_its_first_page_in_order(
+    rows: Rows,
+    person: Person,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each register's keyset reads its key from the right one of a row's entities (a shipment
+    its order's and its own number, a cold trip its pickup or the stand-in for none): walked a
+    row a page, staff see the rows one page of a hundred shows, in its order."""
+    # Two trips picked up at the same moment, after the module's trip (not picked up: first).
+    picked_up = datetime.now(UTC) - timedelta(hours=1)
+    for _ in range(2):
+        co.set_trip(sessions, co.open_trip(sessions, co.cold_order(sessions)), started_at=picked_up)
+    person.sign_in("supervisor@tradeflow.example")
+    names = ["suppliers", "carriers", "contracts", "orders", "shipments", "waybills", "loans"]
+    firsts = {
+        name: _shown(person.get(f"/workbench/registers/{name}").text)[:12]
+        for name in [*names, "cold-chain"]
+    }
+    assert firsts["cold-chain"][0] == rows.trip_id and len(firsts["cold-chain"]) >= 3
+    assert all(len(firsts[name]) >= 2 for name in ("suppliers", "contracts", "orders"))
+    for module in (registers, registers_trade, registers_live):
+        monkeypatch.setattr(module, "SHOWN", 1)
+    for name, first in firsts.items():
+        page = person.get(f"/workbench/registers/{name}")
+        seen = _shown(page.text)
+        while len(seen) < len(first) and (following := _link(page.text, "next-page")):
+            page = _follow(person, following)
+            assert page.status_code == 200, name
+            seen += _shown(page.text)
+        assert seen[: len(first)] == first, name
