@@ -4,8 +4,9 @@ Each register lists exactly what the API's list lists for the caller: it calls t
 functions for its conditions (``api.routes.accreditation_reads.sees_every_standing``,
 ``api.routes.carriers.accredited_carriers``...), and a rule that refuses the caller (403) there
 refuses the page too. The search box narrows that set by name, number and credit code, tolerant
-of spacing, case and full-width characters (``workbench.search``); it never widens it. The
-other registers are in ``registers_trade`` (RFQs, contracts, orders, shipments) and
+of spacing, case and full-width characters (``workbench.search``); it never widens it. Each
+register pages by keyset in its API list's order (``workbench.pages.paging``), a hundred rows a
+page. The other registers are in ``registers_trade`` (RFQs, contracts, orders, shipments) and
 ``registers_live`` (e-waybills, cold chain, loans).
 """
 
