@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
@@ -38,6 +38,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    Row,
     Select,
     String,
     and_,
@@ -183,6 +184,16 @@ def descending(column: InstrumentedAttribute[Any], *, nulls_as: Any = None) -> K
     return _column_key(column, descending=True, nulls_as=nulls_as)
 
 
+def on(entity: str, *keys: Key) -> tuple[Key, ...]:
+    """``keys`` read from one of a row's entities (``row.Contract``), for a list whose query
+    selects several a row; a key's SQL is the same."""
+
+    def reading(key: Key) -> Key:
+        return replace(key, read=lambda row: key.read(getattr(row, entity)))
+
+    return tuple(reading(key) for key in keys)
+
+
 @dataclass(frozen=True)
 class Keyset:
     """A list's order by a unique key, named so a cursor of one list is refused by another."""
@@ -240,7 +251,18 @@ class Page:
 
     def rows(self, session: Session, query: Select[tuple[T]]) -> list[T]:
         """The rows of ``query`` on this page, in the keyset's order (the query orders nothing)."""
-        found = list(session.scalars(page_statement(self.keyset, query, self.start, self.limit)))
+        statement = page_statement(self.keyset, query, self.start, self.limit)
+        return self._kept(list(session.scalars(statement)))
+
+    def records(self, session: Session, query: Select[Any]) -> list[Row[Any]]:
+        """As ``rows``, for a query of several entities a row: the keyset reads its keys from
+        the row (``on``)."""
+        statement = page_statement(self.keyset, query, self.start, self.limit)
+        return self._kept(list(session.execute(statement).all()))
+
+    def _kept(self, found: list[Any]) -> list[Any]:
+        """The page's rows of those found (one more than the page when there is a next), the
+        next page's cursor and headers set."""
         if len(found) > self.limit:
             found = found[: self.limit]
             self.next_cursor = self.keyset.encode(found[-1])

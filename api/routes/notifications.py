@@ -3,16 +3,26 @@ workbench's bell: what notification rules delivered in-app to them, with an unre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, SessionDep, not_found
-from api.pagination import NEXT_PAGE_HEADERS, Keyset, Listing, Page, ascending, descending, paged
+from api.pagination import (
+    NEXT_PAGE_HEADERS,
+    Keyset,
+    Listing,
+    Page,
+    ascending,
+    descending,
+    on,
+    paged,
+)
 from api.params import IdPath
 from contracts.common import Actor, Line
 from contracts.notifications import Channel
@@ -86,17 +96,30 @@ def _mine(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def inbox(session: Session, actor: Actor, *, limit: int = 50) -> Inbox:
-    """The caller's in-app deliveries, newest first, and how many are unread."""
-    rows = session.execute(
+# Newest first; the deliveries' own key (a row also holds its event and its rule's name).
+DELIVERED_NEWEST_FIRST = Keyset(
+    "inbox",
+    on(
+        "NotificationDelivery",
+        descending(NotificationDelivery.created_at),
+        ascending(NotificationDelivery.id),
+    ),
+)
+
+
+def inbox_query(actor: Actor) -> Select[tuple[NotificationDelivery, ProcessEvent, str]]:
+    """The caller's in-app deliveries, each with its event and its rule's name (the order is
+    the page's: ``DELIVERED_NEWEST_FIRST``)."""
+    return (
         select(NotificationDelivery, ProcessEvent, NotificationRule.name)
         .join(ProcessEvent, ProcessEvent.id == NotificationDelivery.event_id)
         .outerjoin(NotificationRule, NotificationRule.id == NotificationDelivery.rule_id)
         .where(_mine(actor))
-        .order_by(NotificationDelivery.created_at.desc(), NotificationDelivery.id)
-        .limit(limit)
-    ).all()
-    unread = unread_count(session, actor)
+    )
+
+
+def inbox(session: Session, actor: Actor, rows: Sequence[Row[Any]]) -> Inbox:
+    """A page of ``inbox_query``'s rows as the inbox shows them, with how many are unread."""
     items = [
         InboxItem(
             id=delivery.id,
@@ -110,7 +133,7 @@ def inbox(session: Session, actor: Actor, *, limit: int = 50) -> Inbox:
         )
         for delivery, event, rule in rows
     ]
-    return Inbox(unread=unread, items=items)
+    return Inbox(unread=unread_count(session, actor), items=items)
 
 
 def unread_count(session: Session, actor: Actor) -> int:
@@ -136,14 +159,15 @@ def mark_read(session: Session, actor: Actor, delivery_id: str) -> None:
     session.commit()
 
 
-@router.get("/inbox")
+@router.get("/inbox", responses=NEXT_PAGE_HEADERS)
 def my_inbox(
     actor: CurrentActor,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[Page, paged(DELIVERED_NEWEST_FIRST, default=50, maximum=200)],
 ) -> Inbox:
-    """What notification rules delivered to me in-app, newest first, with the unread count."""
-    return inbox(session, actor, limit=limit)
+    """What notification rules delivered to me in-app, newest first, with the unread count; a
+    page at a time (the ``Link`` header's next)."""
+    return inbox(session, actor, page.records(session, inbox_query(actor)))
 
 
 @router.post("/inbox/{delivery_id}/read", status_code=status.HTTP_204_NO_CONTENT)

@@ -3,6 +3,8 @@ the rule, a webhook secret shown once and kept on replace, the audit, and the in
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +16,7 @@ from activities.notifications import NotificationActivities
 from contracts.common import Role
 from contracts.notifications import DeliverInput, PlanInput
 from db.models import AuditEntry
+from db.notification_rules import NotificationDelivery, ProcessEvent
 from db.session import transaction
 from gateways.mail import MailClient
 from gateways.webhooks import WebhookClient
@@ -162,3 +165,55 @@ async def test_the_inbox_shows_my_in_app_deliveries_and_their_unread_count(
     ).status_code == 404
     assert (await finance.http.post(f"/notifications/inbox/{delivery_id}/read")).status_code == 204
     assert (await finance.http.get("/notifications/inbox")).json()["unread"] == 0
+
+
+async def test_the_inbox_pages_newest_first_by_the_link_header(
+    caller: Caller, sessions: sessionmaker[Session]
+) -> None:
+    """Five deliveries (two at one instant), two a page: the ``Link`` header's pages give each
+    once, newest first, the tie by id; the unread count is the whole inbox's on every page."""
+    order = n.buyer_order(sessions, Decimal(1))
+    member = order.finance
+    at = datetime.now(UTC)
+    times = [at, at - timedelta(seconds=1), at - timedelta(seconds=1), at - timedelta(seconds=2)]
+    times.append(at - timedelta(seconds=3))
+    with transaction(sessions) as session:
+        event = ProcessEvent(
+            id=f"evt_{uuid.uuid4().hex[:12]}",
+            source="test",
+            event_type="order_confirmed",
+            subject_type="order",
+            subject_id=order.order_id,
+            org_ids=[member.actor.org_id],
+            message="confirmed",
+        )
+        session.add(event)
+        session.flush()
+        ids = [f"dlv_{uuid.uuid4().hex[:12]}" for _ in times]
+        session.add_all(
+            NotificationDelivery(
+                id=delivery_id,
+                key=delivery_id,
+                event_id=event.id,
+                org_id=member.actor.org_id,
+                channel="in_app",
+                recipient_user_id=member.actor.user_id,
+                status="delivered",
+                created_at=when,
+            )
+            for delivery_id, when in zip(ids, times, strict=True)
+        )
+    expected = [
+        d for _, d in sorted(zip(times, ids, strict=True), key=lambda p: (-p[0].timestamp(), p[1]))
+    ]
+    http = caller(member).http
+    seen: list[str] = []
+    url: str | None = "/notifications/inbox?limit=2"
+    while url is not None:
+        answer = await http.get(url)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["unread"] == 5
+        seen += [item["id"] for item in answer.json()["items"]]
+        url = answer.links.get("next", {}).get("url")
+        assert len(seen) <= len(expected), "the pages go on past the deliveries"
+    assert seen == expected

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, or_, select
 
 from api.deps import SessionDep
-from api.pagination import Keyset
+from api.pagination import Keyset, on
 from api.routes.tasks import OLDEST_DUE_FIRST, tasks_of
 from contracts.common import Line
 from db.models import HumanTask
 from workbench.i18n import process_of
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.paging import Cursor, on, page_rows
+from workbench.pages.paging import Cursor, page_rows
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

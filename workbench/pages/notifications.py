@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from api.deps import PlatformDep, SessionDep, read_then_release
 from api.errors import summary
+from api.pagination import Keyset
 from api.params import IdPath
 from api.platform import Platform
 from api.routes.notification_rules import (
@@ -30,20 +31,35 @@ from api.routes.notification_rules import (
     may_manage,
     save_rule,
 )
-from api.routes.notifications import inbox, mark_read
+from api.routes.notifications import DELIVERED_NEWEST_FIRST, inbox, inbox_query, mark_read
 from contracts.common import Actor, Line, Role
 from contracts.notifications import Channel, RuleBody
 from db.models import User
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, render
+from workbench.pages.paging import Cursor, page_rows
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CONDITION_ROWS = 3
+BELL_SHOWN = 100
+BELL_ORDER = Keyset("bell", DELIVERED_NEWEST_FIRST.keys)
 
 
 @router.get("/notifications", response_class=HTMLResponse)
-def bell(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
-    """My in-app notifications, newest first, unread marked."""
-    return render(request, "notifications.html", {"inbox": inbox(session, actor, limit=100)})
+def bell(
+    request: Request, actor: PageActor, session: SessionDep, cursor: Cursor = None
+) -> HTMLResponse:
+    """My in-app notifications, newest first, unread marked; a hundred a page, paged as
+    ``GET /notifications/inbox``."""
+    shown = page_rows(request, session, BELL_ORDER, inbox_query(actor), cursor, size=BELL_SHOWN)
+    return render(
+        request,
+        "notifications.html",
+        {
+            "inbox": inbox(session, actor, shown.rows),
+            "next_url": shown.next_url,
+            "first_url": shown.first_url,
+        },
+    )
 
 
 @router.post("/notifications/{delivery_id}/read", dependencies=[CsrfChecked])

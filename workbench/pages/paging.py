@@ -9,27 +9,17 @@ the page's search and filters; a cursor another list gave, or none this one gave
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Request
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from api.pagination import CURSOR_QUERY, Key, Keyset, page_statement
+from api.pagination import CURSOR_QUERY, Keyset, page_statement
 from contracts.common import Line
 
 Cursor = Annotated[Line | None, CURSOR_QUERY]
-
-
-def on(entity: str, *keys: Key) -> tuple[Key, ...]:
-    """``keys`` (of an API list's keyset, say) read from one of a page row's entities,
-    ``row.Contract``: a register's row holds several."""
-
-    def reading(key: Key) -> Key:
-        return replace(key, read=lambda row: key.read(getattr(row, entity)))
-
-    return tuple(reading(key) for key in keys)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import SessionDep, is_operator, require
-from api.pagination import Keyset, ascending
+from api.pagination import Keyset, ascending, on
 from api.routes import carriers as carrier_routes
 from api.routes.accreditation_reads import sees_every_standing
 from api.routes.e_contracts import visible_contracts
@@ -38,7 +38,7 @@ from db.models import (
     SupplierAccreditation,
 )
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.paging import Cursor, Shown, on, page_rows
+from workbench.pages.paging import Cursor, Shown, page_rows
 from workbench.search import matches
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, DateTime, Select, func, literal, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from api.deps import SessionDep
-from api.pagination import Keyset, ascending, descending
+from api.pagination import Keyset, ascending, descending, on
 from api.routes import loan_access, loans
 from api.routes.order_access import is_staff, visible_sides
 from api.routes.regulator import LATEST_FILED_FIRST
@@ -32,7 +32,7 @@ from db.models import NEVER_DUE, Order, Waybill
 from rules.loan_portfolio import days_overdue
 from rules.waybill_parties import china_today
 from workbench.pages.common import PREFIX, PageActor
-from workbench.pages.paging import Cursor, on, page_rows
+from workbench.pages.paging import Cursor, page_rows
 from workbench.pages.registers import (
     SHOWN,
     Search,

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import ColumnElement, func, or_, select
 
 from api.deps import SessionDep, require
-from api.pagination import Keyset, ascending
+from api.pagination import Keyset, ascending, on
 from api.routes import e_contracts, orders, rfqs
 from api.routes.order_access import carries, visible_sides
 from contracts.common import Role
 from db.models import Contract, Order, OrderShipment, Rfq
 from workbench.pages.common import PREFIX, PageActor
-from workbench.pages.paging import Cursor, on, page_rows
+from workbench.pages.paging import Cursor, page_rows
 from workbench.pages.registers import (
     SHOWN,
     Search,

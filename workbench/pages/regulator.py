@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.pagination import Keyset
+from api.pagination import Keyset, on
 from api.routes.document_access import may_read_document
 from api.routes.order_access import is_staff
 from api.routes.regulator import (
@@ -31,7 +31,7 @@ from api.routes.waybill_search import Filters, search
 from contracts.common import Actor
 from db.models import Document, Order, Waybill
 from workbench.pages.common import PREFIX, PageActor, render
-from workbench.pages.paging import Cursor, on, page_rows
+from workbench.pages.paging import Cursor, page_rows
 from workbench.pages.registers import SHOWN, Search, tone
 from workbench.pages.registers_live import waybill_matches
 
