@@ -28,6 +28,7 @@ from tests.harness import sourcing as s
 from tests.harness.catalogue_shop import NAME, Shop
 from tests.harness.temporal import eventually
 from tests.harness.workbench import Person
+from workbench.pages import catalogue_imports
 from workbench.pages.catalogue import PAGE_SIZE
 
 PLACE = "上海市浦东新区张江路 1 号 Zhangjiang Road 1, Shanghai"
@@ -168,6 +169,29 @@ def test_a_supplier_sees_its_imports_and_downloads_a_template(
     assert uploaded.status_code == 200, uploaded.text  # back on the imports page
     assert "listing.csv" in uploaded.text and 'data-testid="imports"' in uploaded.text
     assert buyer.get("/workbench/catalogue/imports").status_code == 403
+
+
+def test_the_imports_page_pages_newest_first(
+    shop: Shop, supplier: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of one import: the second upload first, the first on the next page."""
+    link = f"/workbench/catalogue/categories/{shop.category}/template?format=csv"
+    template = supplier.http.get(link).content
+    for name in ("first.csv", "second.csv"):
+        supplier.http.post(
+            "/workbench/catalogue/imports",
+            data={"csrf": supplier.csrf, "category_id": shop.category, "on_error": "skip"},
+            files={"file": (name, template, "text/csv")},
+        ).raise_for_status()
+    monkeypatch.setattr(catalogue_imports, "SHOWN", 1)
+    page = supplier.get("/workbench/catalogue/imports")
+    assert "second.csv" in page.text and "first.csv" not in page.text
+    found = re.search(r'href="([^"]+)" data-testid="next-page"', page.text)
+    assert found is not None
+    url = httpx.URL(html.unescape(found.group(1)))
+    following = supplier.get(url.path, **dict(url.params))
+    assert "first.csv" in following.text and "second.csv" not in following.text
+    assert 'data-testid="first-page"' in following.text
 
 
 async def test_a_buyer_orders_with_the_forms_token_and_the_purchase_starts(

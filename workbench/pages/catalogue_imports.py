@@ -16,6 +16,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile,
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import PlatformDep, SessionDep, require
+from api.pagination import Keyset, on
 from api.params import IdPath
 from api.routes.catalogue_categories import list_categories
 from api.routes.catalogue_import import (
@@ -31,17 +32,22 @@ from contracts.catalogue_import import FINISHED, OnError, SheetFormat
 from contracts.common import Role
 from workbench.i18n import Lang
 from workbench.pages.common import PREFIX, CsrfChecked, PageActor, lang_of, render
+from workbench.pages.paging import Cursor, page_rows
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-SHOWN = 50  # the newest imports listed
+SHOWN = 50  # imports a page
+IMPORTS_ORDER = Keyset("workbench-imports", on("CatalogueImport", *NEWEST_FIRST.keys))
 
 
 @router.get("/catalogue/imports", response_class=HTMLResponse)
-def imports_page(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
-    """The supplier's newest imports with their progress; the templates; the upload form."""
+def imports_page(
+    request: Request, actor: PageActor, session: SessionDep, cursor: Cursor = None
+) -> HTMLResponse:
+    """The supplier's imports with their progress, newest first, paged as ``GET
+    /catalogue/imports`` is; the templates; the upload form."""
     require(Role.SUPPLIER)(actor)  # SupplierActor
-    newest = own_imports(actor).order_by(*NEWEST_FIRST.order()).limit(SHOWN)
-    imports = [import_view(row) for row in session.scalars(newest)]
+    shown = page_rows(request, session, IMPORTS_ORDER, own_imports(actor), cursor, size=SHOWN)
+    imports = [import_view(row.CatalogueImport) for row in shown.rows]
     zh = lang_of(request) is Lang.ZH
     return render(
         request,
@@ -53,6 +59,8 @@ def imports_page(request: Request, actor: PageActor, session: SessionDep) -> HTM
                 (c.category_id, c.path.count("/"), c.name_zh if zh else c.name_en)
                 for c in list_categories(actor, session)
             ],
+            "next_url": shown.next_url,
+            "first_url": shown.first_url,
             "formats": list(SheetFormat),
             "on_errors": list(OnError),
         },
