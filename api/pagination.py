@@ -9,6 +9,9 @@ naming ``cursor``. The body stays a JSON array; the next page's URL comes in an 
 ``Link: <...>; rel="next"`` header (the request's other query parameters kept) and its cursor in
 ``X-Next-Cursor``; the last page has neither.
 
+The inbox of notifications (``GET /notifications/inbox``) is the one list whose body is an
+object, its items beside the unread count; it pages the same way.
+
 A list's page is answered by its ``Listing``: the rows' fields (read from each row's loaded
 state, ``loaded``) validated into the list's model once, as one list, and written as JSON in one
 pass straight into the response. A route returning its models instead costs a pydantic
@@ -54,6 +57,7 @@ from contracts.common import Line
 from rules.figures import bounded
 
 T = TypeVar("T")
+R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
 
 MAX_CURSOR = 1000  # characters: a few keys of at most a few hundred characters each
@@ -260,7 +264,7 @@ class Page:
         statement = page_statement(self.keyset, query, self.start, self.limit)
         return self._kept(list(session.execute(statement).all()))
 
-    def _kept(self, found: list[Any]) -> list[Any]:
+    def _kept(self, found: list[R]) -> list[R]:
         """The page's rows of those found (one more than the page when there is a next), the
         next page's cursor and headers set."""
         if len(found) > self.limit:

@@ -98,7 +98,7 @@ def _mine(actor: Actor) -> ColumnElement[bool]:
 
 # Newest first; the deliveries' own key (a row also holds its event and its rule's name).
 DELIVERED_NEWEST_FIRST = Keyset(
-    "inbox",
+    "notifications-inbox",
     on(
         "NotificationDelivery",
         descending(NotificationDelivery.created_at),
@@ -107,9 +107,9 @@ DELIVERED_NEWEST_FIRST = Keyset(
 )
 
 
-def inbox_query(actor: Actor) -> Select[tuple[NotificationDelivery, ProcessEvent, str]]:
-    """The caller's in-app deliveries, each with its event and its rule's name (the order is
-    the page's: ``DELIVERED_NEWEST_FIRST``)."""
+def inbox_query(actor: Actor) -> Select[Any]:
+    """The caller's in-app deliveries, each with its event and its rule's name (None once the
+    rule is deleted); the order is the page's, ``DELIVERED_NEWEST_FIRST``."""
     return (
         select(NotificationDelivery, ProcessEvent, NotificationRule.name)
         .join(ProcessEvent, ProcessEvent.id == NotificationDelivery.event_id)
@@ -165,8 +165,7 @@ def my_inbox(
     session: SessionDep,
     page: Annotated[Page, paged(DELIVERED_NEWEST_FIRST, default=50, maximum=200)],
 ) -> Inbox:
-    """What notification rules delivered to me in-app, newest first, with the unread count; a
-    page at a time (the ``Link`` header's next)."""
+    """What notification rules delivered to me in-app, newest first, and the unread count."""
     return inbox(session, actor, page.records(session, inbox_query(actor)))
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -207,13 +208,16 @@ async def test_the_inbox_pages_newest_first_by_the_link_header(
         d for _, d in sorted(zip(times, ids, strict=True), key=lambda p: (-p[0].timestamp(), p[1]))
     ]
     http = caller(member).http
-    seen: list[str] = []
+    pages: list[list[str]] = []
     url: str | None = "/notifications/inbox?limit=2"
     while url is not None:
         answer = await http.get(url)
         assert answer.status_code == 200, answer.text
         assert answer.json()["unread"] == 5
-        seen += [item["id"] for item in answer.json()["items"]]
+        pages.append([item["id"] for item in answer.json()["items"]])
         url = answer.links.get("next", {}).get("url")
-        assert len(seen) <= len(expected), "the pages go on past the deliveries"
-    assert seen == expected
+        if url is not None:
+            assert httpx.URL(url).params["cursor"] == answer.headers["x-next-cursor"]
+        assert len(pages) <= len(expected), "the pages go on past the deliveries"
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [d for page in pages for d in page] == expected

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +17,7 @@ from db.models import User
 from db.notification_rules import NotificationDelivery, NotificationRule, ProcessEvent
 from db.session import transaction
 from tests.harness.workbench import Person
+from workbench.pages import notifications
 
 BUYER = "buyer@huadong.example"
 
@@ -115,3 +118,55 @@ def test_the_bell_counts_unread_and_marks_read(
     assert "标为已读" not in row
     still = re.findall(r'data-testid="unread">(\d+)<', after)
     assert (int(still[0]) if still else 0) == unread - 1
+
+
+def test_the_bell_pages_and_marking_read_keeps_the_page(
+    buyer: Person, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery a page: the newer first, the older on the next page; marked read there, the
+    bell comes back to that page."""
+    monkeypatch.setattr(notifications, "BELL_SHOWN", 1)
+    tag = uuid.uuid4().hex[:10]
+    ahead = datetime.now(UTC) + timedelta(days=1)  # newer than any other test's deliveries
+    with transaction(sessions) as session:
+        user = session.scalars(select(User).where(User.email == BUYER)).one()
+        session.add(
+            ProcessEvent(
+                id=f"evt_{tag}",
+                source=f"test:{tag}",
+                event_type="order_confirmed",
+                subject_type="order",
+                subject_id=f"ord_{tag}",
+                org_ids=[user.org_id],
+                message=f"ord_{tag}",
+                relayed_at=ahead,
+            )
+        )
+        session.flush()
+        session.add_all(
+            NotificationDelivery(
+                id=f"dlv_{tag}_{n}",
+                key=f"test:{tag}:{n}",
+                event_id=f"evt_{tag}",
+                org_id=user.org_id,
+                channel="in_app",
+                recipient_user_id=user.id,
+                status="delivered",
+                created_at=ahead - timedelta(seconds=n),
+            )
+            for n in (0, 1)
+        )
+    first = buyer.get("/workbench/notifications").text
+    assert f'data-delivery-id="dlv_{tag}_0"' in first and f"dlv_{tag}_1" not in first
+    found = re.search(r'href="([^"]+)" data-testid="next-page"', first)
+    assert found is not None
+    url = httpx.URL(html.unescape(found.group(1)))
+    second = buyer.get(url.path, **dict(url.params)).text
+    assert f'data-delivery-id="dlv_{tag}_1"' in second and f"dlv_{tag}_0" not in second
+    back = f"{url.path}?{url.query.decode()}"
+    after = buyer.post(f"/workbench/notifications/dlv_{tag}_1/read", {"back": back}).text
+    assert f'data-delivery-id="dlv_{tag}_1"' in after and 'data-testid="first-page"' in after
+    elsewhere = buyer.post(
+        f"/workbench/notifications/dlv_{tag}_0/read", {"back": "https://example.com/"}
+    )
+    assert str(elsewhere.url).endswith("/workbench/notifications")  # never off the bell

@@ -27,7 +27,7 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 AGES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 _SHOWN = 200
 # ``GET /tasks``'s order: soonest due first, undated after every dated task.
-INBOX_ORDER = Keyset("inbox", on("HumanTask", *OLDEST_DUE_FIRST.keys))
+INBOX_ORDER = Keyset("task-inbox", on("HumanTask", *OLDEST_DUE_FIRST.keys))
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -41,6 +41,7 @@ from workbench.pages.paging import Cursor, page_rows
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CONDITION_ROWS = 3
 BELL_SHOWN = 100
+# The API inbox's order under a name of its own: the API's cursors are not the page's.
 BELL_ORDER = Keyset("bell", DELIVERED_NEWEST_FIRST.keys)
 
 
@@ -63,10 +64,21 @@ def bell(
 
 
 @router.post("/notifications/{delivery_id}/read", dependencies=[CsrfChecked])
-def read(delivery_id: IdPath, actor: PageActor, session: SessionDep) -> Response:
-    """Mark one read and return to the bell."""
+def read(
+    delivery_id: IdPath,
+    actor: PageActor,
+    session: SessionDep,
+    back: Annotated[Line, Form(max_length=2000)] = "",
+) -> Response:
+    """Mark one read and return to the bell's page it was marked on."""
     mark_read(session, actor, delivery_id)
-    return RedirectResponse(f"{PREFIX}/notifications", status_code=303)
+    bell = f"{PREFIX}/notifications"
+    return RedirectResponse(back if _is_page_of(back, bell) else bell, status_code=303)
+
+
+def _is_page_of(address: str, path: str) -> bool:
+    """``address`` is ``path`` itself or one of its pages (never another site or page)."""
+    return address == path or address.startswith(path + "?")
 
 
 @router.get("/notification-rules", response_class=HTMLResponse)

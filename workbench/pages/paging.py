@@ -1,5 +1,6 @@
-"""Pages of the workbench's lists (the registers, the regulator's e-waybills, the inbox), paged
-as the API's lists are (``api.pagination``): by keyset, in the API list's own order.
+"""Pages of the workbench's lists (the registers, the regulator's e-waybills, the inbox, the
+bell, the catalogue's imports), paged as the API's lists are (``api.pagination``): by keyset,
+in the API list's own order.
 
 A page is the rows strictly after the cursor its "next page" link carries, so paging on while
 rows are added repeats and skips none, and a deep page costs what the first does. The links keep
