@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from api.pagination import CURSOR_QUERY, Keyset, page_statement
+from api.pagination import CURSOR_QUERY, Keyset, Page
 from contracts.common import Line
 
 Cursor = Annotated[Line | None, CURSOR_QUERY]
@@ -25,12 +25,13 @@ Cursor = Annotated[Line | None, CURSOR_QUERY]
 
 @dataclass(frozen=True)
 class Shown:
-    """A page: its rows, and the addresses of the next page (when there are more) and of the
-    first (when this is a later one)."""
+    """A page: its rows, the addresses of the next page (when there are more) and of the first
+    (when this is a later one), and the API's ``Page`` it was read as (its cursor and limit)."""
 
     rows: list[Any]
     next_url: str | None
     first_url: str | None
+    page: Page
 
 
 def page_rows(
@@ -42,14 +43,14 @@ def page_rows(
     *,
     size: int,
 ) -> Shown:
-    """``size`` rows of ``query`` in ``order`` after ``cursor`` (none: the first page)."""
+    """``size`` rows of ``query`` in ``order`` after ``cursor`` (none: the first page), read as
+    the API reads a page. Its ``Link`` headers go to a response of their own, dropped: a page
+    links its next page in its body."""
     start = order.decode(cursor) if cursor is not None else None
-    rows = list(session.execute(page_statement(order, query, start, size)).all())
-    next_url = None
-    if len(rows) > size:
-        rows = rows[:size]
-        next_url = _address(request, cursor=order.encode(rows[-1]))
-    return Shown(rows, next_url, _address(request) if cursor is not None else None)
+    page = Page(order, size, request, Response(), start)
+    rows = page.records(session, query)
+    next_url = _address(request, cursor=page.next_cursor) if page.next_cursor else None
+    return Shown(rows, next_url, _address(request) if cursor is not None else None, page)
 
 
 def _address(request: Request, **params: str) -> str:

@@ -24,6 +24,7 @@ from api.routes.regulator import (
     WaybillNumber,
     audit,
     is_regulator,
+    read_of,
     waybill_record,
 )
 from api.routes.regulator_views import summaries
@@ -63,19 +64,10 @@ def waybills(
         query = query.where(waybill_matches(q))
     shown = page_rows(request, session, FILED_ORDER, query, cursor, size=SHOWN)
     found = summaries(session, [row.Waybill for row in shown.rows])
-    # What the read disclosed, as the API's list read names it (``regulator.read_of``).
-    audit(
-        session,
-        actor,
-        "listed",
-        "waybills",
-        filters=filters.audited() | ({"q": q} if q else {}),
-        cursor=cursor,
-        limit=SHOWN,
-        results=len(found),
-        first=found[0].waybill_number if found else None,
-        last=found[-1].waybill_number if found else None,
-    )
+    # What the read disclosed, as the API's list read names it, the page's search with it.
+    read = read_of(filters, shown.page, found)
+    read["filters"] |= {"q": q} if q else {}
+    audit(session, actor, "listed", "waybills", **read)
     return render(
         request,
         "regulator/waybills.html",
