@@ -24,7 +24,7 @@ from sqlalchemy import literal_column, select
 
 from api.deps import CurrentActor, SessionDep
 from api.errors import invalid
-from api.pagination import MAX_CURSOR, Key, Keyset, Page, decimal_parser, line_parser
+from api.pagination import CURSOR_QUERY, Key, Keyset, Page, decimal_parser, line_parser
 from api.params import MAX_ID
 from contracts.catalogue import CategoryId, Region, TemperatureProfileName
 from contracts.common import Line, Money
@@ -206,9 +206,7 @@ def search_catalogue(
     temperature: TemperatureProfileName | None = None,
     quantity: Annotated[Decimal | None, Query(gt=0, max_digits=15, decimal_places=3)] = None,
     sort: Sort = Sort.RELEVANCE,
-    cursor: Annotated[
-        Line | None, Query(min_length=1, max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$")
-    ] = None,
+    cursor: Annotated[Line | None, CURSOR_QUERY] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchAnswer:
     """Search the catalogue: products with their best visible offer, why each matched, facets."""
