@@ -3,7 +3,6 @@ the rule, a webhook secret shown once and kept on replace, the audit, and the in
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,6 @@ from activities.notifications import NotificationActivities
 from contracts.common import Role
 from contracts.notifications import DeliverInput, PlanInput
 from db.models import AuditEntry
-from db.notification_rules import NotificationDelivery, ProcessEvent
 from db.session import transaction
 from gateways.mail import MailClient
 from gateways.webhooks import WebhookClient
@@ -178,32 +176,7 @@ async def test_the_inbox_pages_newest_first_by_the_link_header(
     at = datetime.now(UTC)
     times = [at, at - timedelta(seconds=1), at - timedelta(seconds=1), at - timedelta(seconds=2)]
     times.append(at - timedelta(seconds=3))
-    with transaction(sessions) as session:
-        event = ProcessEvent(
-            id=f"evt_{uuid.uuid4().hex[:12]}",
-            source="test",
-            event_type="order_confirmed",
-            subject_type="order",
-            subject_id=order.order_id,
-            org_ids=[member.actor.org_id],
-            message="confirmed",
-        )
-        session.add(event)
-        session.flush()
-        ids = [f"dlv_{uuid.uuid4().hex[:12]}" for _ in times]
-        session.add_all(
-            NotificationDelivery(
-                id=delivery_id,
-                key=delivery_id,
-                event_id=event.id,
-                org_id=member.actor.org_id,
-                channel="in_app",
-                recipient_user_id=member.actor.user_id,
-                status="delivered",
-                created_at=when,
-            )
-            for delivery_id, when in zip(ids, times, strict=True)
-        )
+    ids = n.in_app(sessions, member.actor.user_id, member.actor.org_id, times)
     expected = [
         d for _, d in sorted(zip(times, ids, strict=True), key=lambda p: (-p[0].timestamp(), p[1]))
     ]

@@ -148,19 +148,28 @@ def test_each_request_gives_its_connection_back(app: FastAPI, api_url: str, buye
     assert engine.pool.checkedout() <= 1
 
 
+def _counted(
+    target: object, name: str, request: Callable[[], httpx.Response], counts: Callable[..., bool]
+) -> tuple[httpx.Response, int]:
+    """``request``'s answer, and how many of ``target``'s ``name`` events it raised that
+    ``counts``."""
+    seen: list[object] = []
+
+    def raised(*args: object) -> None:
+        if counts(*args):
+            seen.append(args)
+
+    event.listen(target, name, raised)
+    try:
+        return request(), len(seen)
+    finally:
+        event.remove(target, name, raised)
+
+
 def _checkouts(app: FastAPI, request: Callable[[], httpx.Response]) -> tuple[httpx.Response, int]:
     """``request``'s answer, and how many connections the app took from its pool for it."""
     pool = app.state.platform.sessions.kw["bind"].pool
-    taken: list[object] = []
-
-    def checked_out(*_: object) -> None:
-        taken.append(_)
-
-    event.listen(pool, "checkout", checked_out)
-    try:
-        return request(), len(taken)
-    finally:
-        event.remove(pool, "checkout", checked_out)
+    return _counted(pool, "checkout", request, lambda *_: True)
 
 
 def test_a_workbench_page_reads_its_header_on_its_own_connection(
@@ -182,17 +191,9 @@ def test_a_workbench_page_reads_its_header_on_its_own_connection(
 def _user_reads(app: FastAPI, request: Callable[[], httpx.Response]) -> tuple[httpx.Response, int]:
     """``request``'s answer, and how many statements the app ran on the users table for it."""
     engine = app.state.platform.sessions.kw["bind"]
-    reads: list[str] = []
-
-    def executed(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "FROM users" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", executed)
-    try:
-        return request(), len(reads)
-    finally:
-        event.remove(engine, "before_cursor_execute", executed)
+    return _counted(
+        engine, "before_cursor_execute", request, lambda _c, _k, sql, *_: "FROM users" in sql
+    )
 
 
 def test_the_callers_row_is_read_once_a_request(

@@ -5,8 +5,10 @@ the mail and webhook-sink sandboxes as module fixtures (import them into the tes
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +22,7 @@ from contracts.common import Role
 from contracts.fulfilment import OrderStatus, OrderStatusInput
 from contracts.notifications import RuleBody
 from db.models import Order
-from db.notification_rules import event_id_for
+from db.notification_rules import NotificationDelivery, ProcessEvent, event_id_for
 from db.session import transaction
 from gateways.webhooks import signature_valid
 from sandboxes.mail import MailSandbox
@@ -106,3 +108,44 @@ def received(sink_url: str, hook: str) -> list[dict[str, Any]]:
         ), headers
         delivery["json"] = json.loads(delivery["body"])
     return deliveries
+
+
+def in_app(
+    sessions: sessionmaker[Session],
+    user_id: str,
+    org_id: str,
+    times: Sequence[datetime | None],
+    *,
+    message: str = "confirmed",
+) -> list[str]:
+    """One event delivered in-app to the user once a time in ``times`` (None: now), as the
+    relay records deliveries; their ids, in ``times``' order."""
+    tag = uuid.uuid4().hex[:10]
+    with transaction(sessions) as session:
+        event = ProcessEvent(
+            id=f"evt_{tag}",
+            source=f"test:{tag}",
+            event_type="order_confirmed",
+            subject_type="order",
+            subject_id=f"ord_{tag}",
+            org_ids=[org_id],
+            message=message,
+            relayed_at=datetime.now(UTC),
+        )
+        session.add(event)
+        session.flush()
+        ids = [f"dlv_{tag}_{n}" for n in range(len(times))]
+        session.add_all(
+            NotificationDelivery(
+                id=delivery_id,
+                key=f"test:{delivery_id}",
+                event_id=event.id,
+                org_id=org_id,
+                channel="in_app",
+                recipient_user_id=user_id,
+                status="delivered",
+                **({"created_at": at} if at is not None else {}),
+            )
+            for delivery_id, at in zip(ids, times, strict=True)
+        )
+    return ids

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import User
-from db.notification_rules import NotificationDelivery, NotificationRule, ProcessEvent
-from db.session import transaction
+from db.notification_rules import NotificationRule
+from tests.harness import notifications as n
 from tests.harness.workbench import Person
 from workbench.pages import notifications
 
@@ -79,42 +79,24 @@ def test_a_member_who_may_not_manage_rules_gets_no_form_and_a_refusal(api_url: s
         finance.close()
 
 
+def _buyer(sessions: sessionmaker[Session]) -> User:
+    with sessions() as session:
+        return session.scalars(select(User).where(User.email == BUYER)).one()
+
+
 def test_the_bell_counts_unread_and_marks_read(
     buyer: Person, sessions: sessionmaker[Session]
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    with transaction(sessions) as session:
-        user = session.scalars(select(User).where(User.email == BUYER)).one()
-        session.add(
-            ProcessEvent(
-                id=f"evt_{tag}",
-                source=f"test:{tag}",
-                event_type="order_confirmed",
-                subject_type="order",
-                subject_id=f"ord_{tag}",
-                org_ids=[user.org_id],
-                message=f"订单 ord_{tag} 已确认 order confirmed",
-                relayed_at=datetime.now(UTC),
-            )
-        )
-        session.flush()
-        session.add(
-            NotificationDelivery(
-                id=f"dlv_{tag}",
-                key=f"test:{tag}",
-                event_id=f"evt_{tag}",
-                org_id=user.org_id,
-                channel="in_app",
-                recipient_user_id=user.id,
-                status="delivered",
-            )
-        )
+    user = _buyer(sessions)
+    message = f"订单 ord_{tag} 已确认 order confirmed"
+    (delivery,) = n.in_app(sessions, user.id, user.org_id, [None], message=message)
     bell = buyer.get("/workbench/notifications").text
     assert f"订单 ord_{tag} 已确认" in bell
     unread = int(re.findall(r'data-testid="unread">(\d+)<', bell)[0])
     assert unread >= 1
-    after = buyer.post(f"/workbench/notifications/dlv_{tag}/read", {}).text
-    row = after.split(f'data-delivery-id="dlv_{tag}"')[1].split("</tr>")[0]
+    after = buyer.post(f"/workbench/notifications/{delivery}/read", {}).text
+    row = after.split(f'data-delivery-id="{delivery}"')[1].split("</tr>")[0]
     assert "标为已读" not in row
     still = re.findall(r'data-testid="unread">(\d+)<', after)
     assert (int(still[0]) if still else 0) == unread - 1
@@ -126,47 +108,20 @@ def test_the_bell_pages_and_marking_read_keeps_the_page(
     """A delivery a page: the newer first, the older on the next page; marked read there, the
     bell comes back to that page."""
     monkeypatch.setattr(notifications, "BELL_SHOWN", 1)
-    tag = uuid.uuid4().hex[:10]
     ahead = datetime.now(UTC) + timedelta(days=1)  # newer than any other test's deliveries
-    with transaction(sessions) as session:
-        user = session.scalars(select(User).where(User.email == BUYER)).one()
-        session.add(
-            ProcessEvent(
-                id=f"evt_{tag}",
-                source=f"test:{tag}",
-                event_type="order_confirmed",
-                subject_type="order",
-                subject_id=f"ord_{tag}",
-                org_ids=[user.org_id],
-                message=f"ord_{tag}",
-                relayed_at=ahead,
-            )
-        )
-        session.flush()
-        session.add_all(
-            NotificationDelivery(
-                id=f"dlv_{tag}_{n}",
-                key=f"test:{tag}:{n}",
-                event_id=f"evt_{tag}",
-                org_id=user.org_id,
-                channel="in_app",
-                recipient_user_id=user.id,
-                status="delivered",
-                created_at=ahead - timedelta(seconds=n),
-            )
-            for n in (0, 1)
-        )
+    user = _buyer(sessions)
+    newer, older = n.in_app(sessions, user.id, user.org_id, [ahead, ahead - timedelta(seconds=1)])
     first = buyer.get("/workbench/notifications").text
-    assert f'data-delivery-id="dlv_{tag}_0"' in first and f"dlv_{tag}_1" not in first
+    assert f'data-delivery-id="{newer}"' in first and older not in first
     found = re.search(r'href="([^"]+)" data-testid="next-page"', first)
     assert found is not None
     url = httpx.URL(html.unescape(found.group(1)))
     second = buyer.get(url.path, **dict(url.params)).text
-    assert f'data-delivery-id="dlv_{tag}_1"' in second and f"dlv_{tag}_0" not in second
+    assert f'data-delivery-id="{older}"' in second and newer not in second
     back = f"{url.path}?{url.query.decode()}"
-    after = buyer.post(f"/workbench/notifications/dlv_{tag}_1/read", {"back": back}).text
-    assert f'data-delivery-id="dlv_{tag}_1"' in after and 'data-testid="first-page"' in after
+    after = buyer.post(f"/workbench/notifications/{older}/read", {"back": back}).text
+    assert f'data-delivery-id="{older}"' in after and 'data-testid="first-page"' in after
     elsewhere = buyer.post(
-        f"/workbench/notifications/dlv_{tag}_0/read", {"back": "https://example.com/"}
+        f"/workbench/notifications/{newer}/read", {"back": "https://example.com/"}
     )
     assert str(elsewhere.url).endswith("/workbench/notifications")  # never off the bell
