@@ -157,8 +157,14 @@ class HonouringRetryAfter(httpx.AsyncBaseTransport):
     counted in ``count.by_method[SHED]``, so past the API's bounds the benchmark measures the
     waits instead of stopping at the first refusal."""
 
-    def __init__(self, count: RequestCount, limits: httpx.Limits) -> None:
+    def __init__(self, count: RequestCount, connections: int) -> None:
         self._count = count
+        # Idle connections are dropped well before uvicorn's keep-alive (5 s) closes them: at
+        # httpx's default expiry (5 s too) a request sent on a connection the server was just
+        # closing failed with a ReadError, ending a run.
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+        )
         self._inner = httpx.AsyncHTTPTransport(limits=limits)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -198,11 +198,8 @@ async def _sender(job: FeedJob, trips: dict[int, Trip], resent: list[Batch]) -> 
     http = httpx.AsyncClient(
         base_url=job.url,
         timeout=120,
-        # Idle connections dropped before uvicorn's 5 s keep-alive closes them under a request;
-        # a batch the API sheds goes again after its Retry-After, as a logger's gateway does.
-        transport=HonouringRetryAfter(
-            RequestCount(), httpx.Limits(max_connections=job.concurrency, keepalive_expiry=2.0)
-        ),
+        # A batch the API sheds goes again after its Retry-After, as a logger's gateway does.
+        transport=HonouringRetryAfter(RequestCount(), job.concurrency),
         headers={"Content-Type": "application/json"},
     )
     platform = job.target is Target.PLATFORM

@@ -76,12 +76,11 @@ def _person(job: SetupJob, actor: Actor) -> httpx.AsyncClient:
         ttl=TOKEN_TTL,
         now=datetime.now(UTC),
     )
-    limits = httpx.Limits(max_connections=job.concurrency + 2)
     return httpx.AsyncClient(
         base_url=job.api_url,
         headers={"Authorization": f"Bearer {token}"},
         timeout=120,
-        transport=HonouringRetryAfter(RequestCount(), limits),
+        transport=HonouringRetryAfter(RequestCount(), job.concurrency + 2),
     )
 
 

@@ -139,10 +139,6 @@ class PlatformOrders:
         self.requests = RequestCount()
         self.progress = Progress()
         self.started: list[str] = []
-        # Room for every order in flight plus the role's pollers, on kept-alive connections.
-        limits = httpx.Limits(
-            max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4
-        )
 
         def person(actor: Actor) -> httpx.AsyncClient:
             token = issue_token(
@@ -157,7 +153,11 @@ class PlatformOrders:
                 base_url=api_url,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=120,
-                transport=HonouringRetryAfter(self.requests, limits),
+                transport=HonouringRetryAfter(
+                    # Room for every order in flight plus the role's pollers.
+                    self.requests,
+                    concurrency + 4,
+                ),
                 event_hooks={"request": [self.requests]},
             )
 
