@@ -4,22 +4,33 @@ weasyprint is CPU-bound and holds the interpreter lock while it lays a page out 
 ~0.7 s), so a render worker (``worker.py --roles render``) hands each PDF to a pool of processes
 (``use_render_processes``): the activity's thread waits for the bytes without the lock, and two
 renders use two cores. Anywhere else (tests, a one-off script) ``render_pdf`` renders in place.
+
+Each thread that renders keeps one weasyprint font configuration from render to render. A new
+one for every PDF read the system's fonts and copied the CJK font (5 MB) into a temporary folder
+of its own: a third of an invoice's time. Its folder was removed only once the configuration was
+garbage-collected, which a render process ending never waited for, so every test run and every
+benchmark left dozens of 5 MB folders in the temporary directory.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from decimal import Decimal
+from multiprocessing.util import Finalize
 from pathlib import Path
+from shutil import rmtree
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio.exceptions import ApplicationError
 
 # Imported eagerly (about a second) so the worker pays for it at start, not inside an activity.
 from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
 from contracts.common import Money, money_text
@@ -127,5 +138,31 @@ def render_here(template: str, context: dict[str, object]) -> bytes:
         base_url=TEMPLATES_DIR.as_uri() + "/",
         url_fetcher=_fetcher,
     )
-    pdf: bytes = document.write_pdf()
+    pdf: bytes = document.write_pdf(font_config=_font_config())
     return pdf
+
+
+class _Fonts(threading.local):
+    config: FontConfiguration | None = None
+
+
+_fonts = _Fonts()
+
+
+def _font_config() -> FontConfiguration:
+    """This thread's font configuration (pango's font map is not shared between threads)."""
+    config = _fonts.config
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+        # At the process's end, normal or a pool process's, its copy of the font goes too; a
+        # thread that ends first lets weasyprint remove it when the configuration is collected.
+        Finalize(config, _remove_font_copy, args=(weakref.ref(config),), exitpriority=0)
+    return config
+
+
+def _remove_font_copy(config: weakref.ref[FontConfiguration]) -> None:
+    alive = config()
+    # weasyprint's own field: the folder its ``@font-face`` copies go to, made at the first.
+    folder = None if alive is None else alive._folder
+    if folder is not None:
+        rmtree(folder, ignore_errors=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -124,6 +128,44 @@ def test_the_pdf_embeds_wenquanyi(certificate_pdf: bytes) -> None:
     assert any(name.split("+")[-1].startswith("WenQuanYi-Micro-Hei") for name in base_fonts), (
         base_fonts
     )
+
+
+# Renders three PDFs in place and two in a render process, counting weasyprint's folders.
+RENDERS_AND_EXITS = """
+import glob, os
+from documents.render import render_pdf, stop_render_processes, use_render_processes
+from tests.documents.test_render import CERTIFICATE, certificate_context
+folders = os.path.join(os.environ["TMPDIR"], "weasyprint-*")
+first = render_pdf(CERTIFICATE, certificate_context())
+for _ in range(2):
+    assert render_pdf(CERTIFICATE, certificate_context()) == first
+print(len(glob.glob(folders)))
+use_render_processes(1)
+for _ in range(2):
+    assert render_pdf(CERTIFICATE, certificate_context()) == first
+stop_render_processes()
+print(len(glob.glob(folders)))
+"""
+
+
+def test_a_thread_keeps_one_copy_of_the_font_and_no_process_leaves_it_behind(
+    tmp_path: Path,
+) -> None:
+    # weasyprint copies an @font-face's font (5 MB) into a folder of its own; each render used
+    # to, and a render process ended without removing its copies.
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", RENDERS_AND_EXITS],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    # One copy while this thread renders; the render process's went with it.
+    assert done.stdout.split() == ["1", "1"]
+    assert not list(tmp_path.glob("weasyprint-*"))
 
 
 def test_supplier_input_is_escaped_not_interpreted() -> None:
