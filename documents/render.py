@@ -14,6 +14,7 @@ benchmark left dozens of 5 MB folders in the temporary directory.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -21,7 +22,6 @@ from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from decimal import Decimal
-from multiprocessing.util import Finalize
 from pathlib import Path
 from shutil import rmtree
 
@@ -34,7 +34,7 @@ from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyp
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
 from contracts.common import Money, money_text
-from stack.process_pools import SpawnedPool
+from stack.process_pools import SpawnedPool, at_exit
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Debian's fonts-wqy-microhei, installed by the set-up (stack/install.sh, the Dockerfile).
@@ -154,9 +154,9 @@ def _font_config() -> FontConfiguration:
     config = _fonts.config
     if config is None:
         config = _fonts.config = FontConfiguration()
-        # At the process's end, normal or a pool process's, its copy of the font goes too; a
-        # thread that ends first lets weasyprint remove it when the configuration is collected.
-        Finalize(config, _remove_font_copy, args=(weakref.ref(config),), exitpriority=0)
+        # Its copy of the font goes with the process, however a render process ends; a thread
+        # that ends first lets weasyprint remove it when the configuration is collected.
+        at_exit(functools.partial(_remove_font_copy, weakref.ref(config)))
     return config
 
 

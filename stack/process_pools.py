@@ -11,11 +11,13 @@ that meets it renews it and fails its own attempt: the activity's retry finds fr
 A pool's processes end with their worker, however it ends. Each holds both ends of the pool's
 work queue, so a worker killed outright (SIGKILL, out of memory) left them waiting on it for
 ever, 170 MB each with weasyprint loaded, and a supervisor restarting the worker added more: each
-process now watches its parent and exits once it is gone.
+process now watches its parent and exits once it is gone. What must not outlive a process (a
+temporary folder) is given to ``at_exit``, which runs on either way out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -23,8 +25,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.util import Finalize
 
 PARENT_WATCH_SECONDS = 0.5  # how often a pool process looks for its worker
+
+_at_exit: list[Callable[[], object]] = []
+
+
+def at_exit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` as this process ends, normally (multiprocessing's finalizers, which a
+    pool process runs as well, unlike ``atexit``'s) or as a pool process whose worker is gone."""
+    Finalize(None, callback, exitpriority=0)
+    _at_exit.append(callback)
 
 
 class SpawnedPool:
@@ -87,4 +99,7 @@ def _watch(parent: int) -> None:
     # An orphan is adopted (by init or a subreaper): its parent's pid is no longer its worker's.
     while os.getppid() == parent:
         time.sleep(PARENT_WATCH_SECONDS)
+    for callback in _at_exit:
+        with contextlib.suppress(Exception):  # the process goes whatever a callback meets
+            callback()
     os._exit(0)

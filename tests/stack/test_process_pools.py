@@ -1,5 +1,5 @@
 """A spawned pool whose process died is renewed by the caller that met it, once; a pool's
-processes end with their worker, however it ends."""
+processes end with their worker, however it ends, and run what was left to their exit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.process_pools import PARENT_WATCH_SECONDS, SpawnedPool
+from stack.process_pools import PARENT_WATCH_SECONDS, SpawnedPool, at_exit
 
 
 def test_a_broken_pool_is_renewed_once_and_works_again() -> None:
@@ -36,13 +36,33 @@ def test_a_broken_pool_is_renewed_once_and_works_again() -> None:
     assert pool.executor() == (None, 0)
 
 
-def _worker(report: Connection) -> None:
+def _touched_at_exit(marker: str) -> int:
+    """In a pool process: ``marker`` is made when the process ends; its pid."""
+    at_exit(Path(marker).touch)
+    return os.getpid()
+
+
+def test_a_pool_process_ending_normally_runs_what_it_was_given_at_exit(tmp_path: Path) -> None:
+    marker = tmp_path / "ended"
+    pool = SpawnedPool()
+    pool.use(1)
+    try:
+        executor, _ = pool.executor()
+        assert executor is not None
+        executor.submit(_touched_at_exit, str(marker)).result()
+        assert not marker.exists()
+    finally:
+        pool.stop()  # waits for the process to end
+    assert marker.exists()
+
+
+def _worker(report: Connection, marker: str) -> None:
     """A worker with a pool of one process: reports that process's pid, then waits."""
     pool = SpawnedPool()
     pool.use(1)
     executor, _ = pool.executor()
     assert executor is not None
-    report.send(executor.submit(os.getpid).result())
+    report.send(executor.submit(_touched_at_exit, marker).result())
     report.recv()  # never sent: the test kills this process
 
 
@@ -56,12 +76,14 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_killed_workers_pool_processes_end_with_it() -> None:
+def test_a_killed_workers_pool_processes_end_with_it(tmp_path: Path) -> None:
     """Killed outright, the worker leaves its pool's processes no queue to end on: each sees
-    its parent gone and exits."""
+    its parent gone and exits, running what it was given at exit (a render process's copy of
+    the font goes so)."""
+    marker = tmp_path / "ended"
     spawn = multiprocessing.get_context("spawn")
     ours, theirs = spawn.Pipe()
-    worker = spawn.Process(target=_worker, args=(theirs,))
+    worker = spawn.Process(target=_worker, args=(theirs, str(marker)))
     worker.start()
     pooled = 0
     try:
@@ -74,6 +96,7 @@ def test_a_killed_workers_pool_processes_end_with_it() -> None:
         while _alive(pooled) and time.monotonic() < deadline:
             time.sleep(PARENT_WATCH_SECONDS / 5)  # waiting on another process's exit
         assert not _alive(pooled), "the pool's process outlived its worker"
+        assert marker.exists()
     finally:
         if worker.is_alive():
             worker.kill()
