@@ -153,11 +153,8 @@ class PlatformOrders:
                 base_url=api_url,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=120,
-                transport=HonouringRetryAfter(
-                    # Room for every order in flight plus the role's pollers.
-                    self.requests,
-                    concurrency + 4,
-                ),
+                # Room for every order in flight plus the role's pollers.
+                transport=HonouringRetryAfter(self.requests, concurrency + 4),
                 event_hooks={"request": [self.requests]},
             )
 

@@ -9,12 +9,13 @@ Each thread that renders keeps one weasyprint font configuration from render to 
 one for every PDF read the system's fonts and copied the CJK font (5 MB) into a temporary folder
 of its own: a third of an invoice's time. Its folder was removed only once the configuration was
 garbage-collected, which a render process ending never waited for, so every test run and every
-benchmark left dozens of 5 MB folders in the temporary directory.
+benchmark left dozens of 5 MB folders in the temporary directory. Now the process removes its
+threads' copies as it exits, or as a render process whose worker is gone
+(``stack.process_pools.at_exit``); one killed outright still leaves its own.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import weakref
@@ -147,6 +148,9 @@ class _Fonts(threading.local):
 
 
 _fonts = _Fonts()
+# Every thread's, so the process's end finds them; a thread that ends first lets weasyprint
+# remove its copy of the font when the configuration is collected.
+_configs: weakref.WeakSet[FontConfiguration] = weakref.WeakSet()
 
 
 def _font_config() -> FontConfiguration:
@@ -154,15 +158,16 @@ def _font_config() -> FontConfiguration:
     config = _fonts.config
     if config is None:
         config = _fonts.config = FontConfiguration()
-        # Its copy of the font goes with the process, however a render process ends; a thread
-        # that ends first lets weasyprint remove it when the configuration is collected.
-        at_exit(functools.partial(_remove_font_copy, weakref.ref(config)))
+        _configs.add(config)
     return config
 
 
-def _remove_font_copy(config: weakref.ref[FontConfiguration]) -> None:
-    alive = config()
-    # weasyprint's own field: the folder its ``@font-face`` copies go to, made at the first.
-    folder = None if alive is None else alive._folder
-    if folder is not None:
-        rmtree(folder, ignore_errors=True)
+def _remove_font_copies() -> None:
+    for config in list(_configs):
+        # weasyprint's own field: the folder its ``@font-face`` copies go to, made at the first.
+        folder = config._folder
+        if folder is not None:
+            rmtree(folder, ignore_errors=True)
+
+
+at_exit(_remove_font_copies)

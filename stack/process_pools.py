@@ -30,13 +30,30 @@ from multiprocessing.util import Finalize
 PARENT_WATCH_SECONDS = 0.5  # how often a pool process looks for its worker
 
 _at_exit: list[Callable[[], object]] = []
+_at_exit_lock = threading.Lock()
 
 
 def at_exit(callback: Callable[[], object]) -> None:
-    """Run ``callback`` as this process ends, normally (multiprocessing's finalizers, which a
-    pool process runs as well, unlike ``atexit``'s) or as a pool process whose worker is gone."""
-    Finalize(None, callback, exitpriority=0)
-    _at_exit.append(callback)
+    """Run ``callback`` once as this process ends: normally (multiprocessing's finalizers, which
+    a pool process runs as well, unlike ``atexit``'s) or as a pool process whose worker is gone.
+    Not when the process is killed (SIGKILL, or SIGTERM as a broken pool ends its others)."""
+    with _at_exit_lock:
+        _at_exit.append(callback)
+
+
+def _run_at_exit() -> None:
+    # Both ways out may meet (the worker gone as the process ends normally): each callback is
+    # taken from the list before it runs, so it runs once.
+    while True:
+        with _at_exit_lock:
+            if not _at_exit:
+                return
+            callback = _at_exit.pop()
+        with contextlib.suppress(Exception):  # the process goes whatever a callback meets
+            callback()
+
+
+Finalize(None, _run_at_exit, exitpriority=0)
 
 
 class SpawnedPool:
@@ -99,7 +116,5 @@ def _watch(parent: int) -> None:
     # An orphan is adopted (by init or a subreaper): its parent's pid is no longer its worker's.
     while os.getppid() == parent:
         time.sleep(PARENT_WATCH_SECONDS)
-    for callback in _at_exit:
-        with contextlib.suppress(Exception):  # the process goes whatever a callback meets
-            callback()
+    _run_at_exit()
     os._exit(0)

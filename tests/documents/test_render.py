@@ -27,6 +27,7 @@ from documents.render import (
 )
 
 CERTIFICATE = "accreditation_certificate.html.j2"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def certificate_context(**overrides: object) -> dict[str, object]:
@@ -156,6 +157,7 @@ def test_a_thread_keeps_one_copy_of_the_font_and_no_process_leaves_it_behind(
     environment = {**os.environ, "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", RENDERS_AND_EXITS],
+        cwd=ROOT,
         env=environment,
         capture_output=True,
         text=True,
