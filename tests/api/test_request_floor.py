@@ -172,17 +172,28 @@ def _checkouts(app: FastAPI, request: Callable[[], httpx.Response]) -> tuple[htt
     return _counted(pool, "checkout", request, lambda *_: True)
 
 
+def _buyers_page(
+    app: FastAPI,
+    api_url: str,
+    sessions: sessionmaker[Session],
+    buyer: Member,
+    counting: Callable[[FastAPI, Callable[[], httpx.Response]], tuple[httpx.Response, int]],
+) -> tuple[httpx.Response, int]:
+    """A workbench page (the bell's) as the buyer signed in, and what ``counting`` counted."""
+    person = Person(api_url)
+    try:
+        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
+        return counting(app, lambda: person.get("/workbench/notifications"))
+    finally:
+        person.close()
+
+
 def test_a_workbench_page_reads_its_header_on_its_own_connection(
     app: FastAPI, api_url: str, sessions: sessionmaker[Session], buyer: Member
 ) -> None:
     """The header's counts share the page's session: a second one held a second connection
     for every page."""
-    person = Person(api_url)
-    try:
-        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
-        page, taken = _checkouts(app, lambda: person.get("/workbench/notifications"))
-    finally:
-        person.close()
+    page, taken = _buyers_page(app, api_url, sessions, buyer, _checkouts)
     assert page.status_code == 200
     assert 'data-testid="open-total"' in page.text  # the header, with its counts
     assert taken == 1
@@ -201,12 +212,7 @@ def test_the_callers_row_is_read_once_a_request(
 ) -> None:
     """The row authentication read is the one a page's header and ``/auth/me`` show: the
     session's identity map holds rows weakly, so it is held for them, not read again."""
-    person = Person(api_url)
-    try:
-        person.sign_in(login_user(sessions, buyer.actor.org_id, Role.BUYER))
-        page, page_reads = _user_reads(app, lambda: person.get("/workbench/notifications"))
-    finally:
-        person.close()
+    page, page_reads = _buyers_page(app, api_url, sessions, buyer, _user_reads)
     with httpx.Client(base_url=api_url, headers=bearer(buyer)) as http:
         me, me_reads = _user_reads(app, lambda: http.get("/auth/me"))
     assert page.status_code == 200 and 'data-testid="open-total"' in page.text
