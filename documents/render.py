@@ -10,8 +10,9 @@ one for every PDF read the system's fonts and copied the CJK font (5 MB) into a 
 of its own: a third of an invoice's time. Its folder was removed only once the configuration was
 garbage-collected, which a render process ending never waited for, so every test run and every
 benchmark left dozens of 5 MB folders in the temporary directory. Now the process removes its
-threads' copies as it exits, or as a render process whose worker is gone
-(``stack.process_pools.at_exit``); one killed outright still leaves its own.
+threads' copies as it exits (``stack.process_pools.at_exit``: a render process also as its worker
+goes or as a broken pool terminates it); a render process keeps its copy in a folder of its own,
+which its worker removes should the process be killed outright.
 """
 
 from __future__ import annotations

@@ -11,8 +11,12 @@ that meets it renews it and fails its own attempt: the activity's retry finds fr
 A pool's processes end with their worker, however it ends. Each holds both ends of the pool's
 work queue, so a worker killed outright (SIGKILL, out of memory) left them waiting on it for
 ever, 170 MB each with weasyprint loaded, and a supervisor restarting the worker added more: each
-process now watches its parent and exits once it is gone. What must not outlive a process (a
-temporary folder) is given to ``at_exit``, which runs on either way out.
+process now watches its parent and exits once it is gone. What must not outlive a process is
+given to ``at_exit``, which runs on any way out but a kill: normally, as an orphan, or on the
+SIGTERM a broken pool sends its other processes. A process's temporary files (weasyprint's copy
+of the font, 5 MB) go in a folder of its own (``scratch_root() / pid``), which goes with it; one
+killed outright leaves its folder, which its worker removes as it next sets up a pool (a fresh
+worker, or the renewal that follows the kill).
 """
 
 from __future__ import annotations
@@ -21,11 +25,16 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.util import Finalize
+from pathlib import Path
+from shutil import rmtree
+from types import FrameType
 
 PARENT_WATCH_SECONDS = 0.5  # how often a pool process looks for its worker
 
@@ -35,8 +44,8 @@ _at_exit_lock = threading.Lock()
 
 def at_exit(callback: Callable[[], object]) -> None:
     """Run ``callback`` once as this process ends: normally (multiprocessing's finalizers, which
-    a pool process runs as well, unlike ``atexit``'s) or as a pool process whose worker is gone.
-    Not when the process is killed (SIGKILL, or SIGTERM as a broken pool ends its others)."""
+    a pool process runs as well, unlike ``atexit``'s), or as a pool process whose worker is gone
+    or that is terminated (SIGTERM, as a broken pool ends its others). Not when it is killed."""
     with _at_exit_lock:
         _at_exit.append(callback)
 
@@ -92,6 +101,7 @@ class SpawnedPool:
                 self._replace(self._count)
 
     def _replace(self, count: int) -> None:
+        _sweep()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = ProcessPoolExecutor(
@@ -107,9 +117,53 @@ def _started(parent: int, initializer: Callable[[], object] | None) -> None:
     starts), else watched from a thread of its own; then the pool's own initializer."""
     if os.getppid() != parent:
         os._exit(0)
+    folder = scratch_root() / str(os.getpid())
+    folder.mkdir(parents=True, exist_ok=True)
+    # The process does nothing but its pool's work, so all of its temporary files go there.
+    tempfile.tempdir = str(folder)
+    at_exit(functools.partial(rmtree, folder, ignore_errors=True))
+    signal.signal(signal.SIGTERM, _terminated)
     threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
     if initializer is not None:
         initializer()
+
+
+def scratch_root() -> Path:
+    """Where pool processes keep their temporary folders, one each, named by its pid."""
+    return Path(tempfile.gettempdir()) / "tradeflow-pool-processes"
+
+
+def _sweep() -> None:
+    """The folders of pool processes that are gone, removed (killed outright, they could not)."""
+    root = scratch_root()
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if folder.name.isdigit() and _gone(int(folder.name)):
+            rmtree(folder, ignore_errors=True)
+
+
+def _gone(pid: int) -> bool:
+    """No process runs as ``pid`` (one that exited and awaits its parent's reaping counts as
+    gone). A pid another process took since is taken for running: its folder stays."""
+    if Path("/proc/self/stat").exists():
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        return state == "Z"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    _run_at_exit()
+    os._exit(128 + signum)
 
 
 def _watch(parent: int) -> None:

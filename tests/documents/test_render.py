@@ -136,16 +136,16 @@ RENDERS_AND_EXITS = """
 import glob, os
 from documents.render import render_pdf, stop_render_processes, use_render_processes
 from tests.documents.test_render import CERTIFICATE, certificate_context
-folders = os.path.join(os.environ["TMPDIR"], "weasyprint-*")
+folders = os.path.join(os.environ["TMPDIR"], "**", "weasyprint-*")
 first = render_pdf(CERTIFICATE, certificate_context())
 for _ in range(2):
     assert render_pdf(CERTIFICATE, certificate_context()) == first
-print(len(glob.glob(folders)))
+print(len(glob.glob(folders, recursive=True)))
 use_render_processes(1)
 for _ in range(2):
     assert render_pdf(CERTIFICATE, certificate_context()) == first
 stop_render_processes()
-print(len(glob.glob(folders)))
+print(len(glob.glob(folders, recursive=True)))
 """
 
 
@@ -167,7 +167,7 @@ def test_a_thread_keeps_one_copy_of_the_font_and_no_process_leaves_it_behind(
     assert done.returncode == 0, done.stderr
     # One copy while this thread renders; the render process's went with it.
     assert done.stdout.split() == ["1", "1"]
-    assert not list(tmp_path.glob("weasyprint-*"))
+    assert not list(tmp_path.rglob("weasyprint-*"))
 
 
 def test_supplier_input_is_escaped_not_interpreted() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import tempfile
 import time
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.process_pools import PARENT_WATCH_SECONDS, SpawnedPool, at_exit
+from stack.process_pools import PARENT_WATCH_SECONDS, SpawnedPool, at_exit, scratch_root
 
 
 def test_a_broken_pool_is_renewed_once_and_works_again() -> None:
@@ -54,6 +55,55 @@ def test_a_pool_process_ending_normally_runs_what_it_was_given_at_exit(tmp_path:
     finally:
         pool.stop()  # waits for the process to end
     assert marker.exists()
+
+
+def _temporary_folder() -> tuple[int, str]:
+    """In a pool process: a temporary folder, as weasyprint makes one for its copy of the font."""
+    return os.getpid(), tempfile.mkdtemp(prefix="weasyprint-")
+
+
+def _terminate_self() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_pool_processs_temporary_folders_go_with_it_however_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped, terminated (as a broken pool ends its other processes) or killed outright (its
+    folder removed as the pool is renewed), a pool process leaves nothing in the temporary
+    directory."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # spawned processes inherit it
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stranger = tmp_path / "tradeflow-pool-processes" / str(os.getpid())
+    stranger.mkdir(parents=True)  # a running process's folder: never swept
+    pool = SpawnedPool()
+    pool.use(1)
+    try:
+        for end in (_terminate_self, _kill_self):
+            executor, _ = pool.executor()
+            assert executor is not None
+            pid, made = executor.submit(_temporary_folder).result()
+            assert Path(made).parent == scratch_root() / str(pid)
+            assert Path(made).is_dir()
+            with pytest.raises(BrokenProcessPool):
+                executor.submit(end).result()
+            if end is _terminate_self:
+                assert not Path(made).parent.exists()  # gone before the pool saw it die
+            else:
+                assert Path(made).is_dir()  # killed: nothing ran
+            pool.renew(executor)
+            assert not Path(made).parent.exists()
+        executor, _ = pool.executor()
+        assert executor is not None
+        _, made = executor.submit(_temporary_folder).result()
+    finally:
+        pool.stop()
+    assert not Path(made).parent.exists()
+    assert [p.name for p in (tmp_path / "tradeflow-pool-processes").iterdir()] == [stranger.name]
 
 
 def _worker(report: Connection, marker: str) -> None:
