@@ -36,7 +36,7 @@ from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyp
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
 from contracts.common import Money, money_text
-from stack.process_pools import SpawnedPool, at_exit
+from stack.process_pools import SpawnedPool, at_exit, ensure_temporary_folder
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # Debian's fonts-wqy-microhei, installed by the set-up (stack/install.sh, the Dockerfile).
@@ -135,6 +135,7 @@ def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
 
 def render_here(template: str, context: dict[str, object]) -> bytes:
     """Render in this process (a render process's side of ``render_pdf``)."""
+    ensure_temporary_folder()  # where the first render's copy of the font goes
     document = HTML(
         string=render_html(template, context),
         base_url=TEMPLATES_DIR.as_uri() + "/",

@@ -26,6 +26,7 @@ import functools
 import multiprocessing
 import os
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -38,26 +39,27 @@ from types import FrameType
 
 PARENT_WATCH_SECONDS = 0.5  # how often a pool process looks for its worker
 
+# No lock: a SIGTERM handler runs this list's callbacks in the main thread, between any two of
+# its instructions, and would wait for ever on a lock that thread held. A list's append and pop
+# are each atomic in CPython.
 _at_exit: list[Callable[[], object]] = []
-_at_exit_lock = threading.Lock()
 
 
 def at_exit(callback: Callable[[], object]) -> None:
     """Run ``callback`` once as this process ends: normally (multiprocessing's finalizers, which
     a pool process runs as well, unlike ``atexit``'s), or as a pool process whose worker is gone
     or that is terminated (SIGTERM, as a broken pool ends its others). Not when it is killed."""
-    with _at_exit_lock:
-        _at_exit.append(callback)
+    _at_exit.append(callback)
 
 
 def _run_at_exit() -> None:
-    # Both ways out may meet (the worker gone as the process ends normally): each callback is
+    # The ways out may meet (the worker gone as the process ends normally): each callback is
     # taken from the list before it runs, so it runs once.
     while True:
-        with _at_exit_lock:
-            if not _at_exit:
-                return
+        try:
             callback = _at_exit.pop()
+        except IndexError:
+            return
         with contextlib.suppress(Exception):  # the process goes whatever a callback meets
             callback()
 
@@ -107,21 +109,25 @@ class SpawnedPool:
         self._executor = ProcessPoolExecutor(
             max_workers=count,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=functools.partial(_started, os.getpid(), self._initializer),
+            initializer=functools.partial(
+                _started, os.getpid(), self._initializer, _scratch_root()
+            ),
         )
         self._count = count
 
 
-def _started(parent: int, initializer: Callable[[], object] | None) -> None:
+def _started(parent: int, initializer: Callable[[], object] | None, root: Path | None) -> None:
     """First in each pool process: gone at once if its worker is (it may die while the process
-    starts), else watched from a thread of its own; then the pool's own initializer."""
+    starts), else watched from a thread of its own, its temporary files kept in a folder of its
+    own under ``root`` (none: the system's temporary directory); then the pool's initializer."""
     if os.getppid() != parent:
         os._exit(0)
-    folder = scratch_root() / str(os.getpid())
-    folder.mkdir(parents=True, exist_ok=True)
-    # The process does nothing but its pool's work, so all of its temporary files go there.
-    tempfile.tempdir = str(folder)
-    at_exit(functools.partial(rmtree, folder, ignore_errors=True))
+    if root is not None:
+        folder = root / str(os.getpid())
+        folder.mkdir(mode=0o700, exist_ok=True)
+        # The process does nothing but its pool's work, so all of its temporary files go there.
+        tempfile.tempdir = str(folder)
+        at_exit(functools.partial(rmtree, folder, ignore_errors=True))
     signal.signal(signal.SIGTERM, _terminated)
     threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
     if initializer is not None:
@@ -129,14 +135,39 @@ def _started(parent: int, initializer: Callable[[], object] | None) -> None:
 
 
 def scratch_root() -> Path:
-    """Where pool processes keep their temporary folders, one each, named by its pid."""
-    return Path(tempfile.gettempdir()) / "tradeflow-pool-processes"
+    """Where this user's pool processes keep their temporary folders, one each named by its
+    pid (``$TMPDIR/tradeflow-pool-processes-<uid>``)."""
+    return Path(tempfile.gettempdir()) / f"tradeflow-pool-processes-{os.getuid()}"
+
+
+def _scratch_root() -> Path | None:
+    """``scratch_root``, made private to this user; None where it cannot be (a file, a link or
+    another user's folder by that name): the processes then use the temporary directory."""
+    root = scratch_root()
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o700)
+    try:
+        status = root.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+        return None
+    if stat.S_IMODE(status.st_mode) != 0o700:
+        root.chmod(0o700)
+    return root
+
+
+def ensure_temporary_folder() -> None:
+    """Make this process's temporary folder again if something removed it (a cleaner of old
+    files, while the process sat idle): every temporary file would fail otherwise."""
+    Path(tempfile.gettempdir()).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _sweep() -> None:
-    """The folders of pool processes that are gone, removed (killed outright, they could not)."""
-    root = scratch_root()
-    if not root.is_dir():
+    """The folders of pool processes that are gone, removed (killed outright, they could not).
+    A pid taken again since by a process of ours keeps its folder (it is running)."""
+    root = _scratch_root()
+    if root is None:
         return
     for folder in root.iterdir():
         if folder.name.isdigit() and _gone(int(folder.name)):
@@ -163,7 +194,9 @@ def _gone(pid: int) -> bool:
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
     _run_at_exit()
-    os._exit(128 + signum)
+    # Ended by the signal itself, as it would have been without this handler.
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def _watch(parent: int) -> None:

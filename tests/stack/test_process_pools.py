@@ -76,9 +76,8 @@ def test_a_pool_processs_temporary_folders_go_with_it_however_it_ends(
     """Stopped, terminated (as a broken pool ends its other processes) or killed outright (its
     folder removed as the pool is renewed), a pool process leaves nothing in the temporary
     directory."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # spawned processes inherit it
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    stranger = tmp_path / "tradeflow-pool-processes" / str(os.getpid())
+    stranger = scratch_root() / str(os.getpid())
     stranger.mkdir(parents=True)  # a running process's folder: never swept
     pool = SpawnedPool()
     pool.use(1)
@@ -103,7 +102,30 @@ def test_a_pool_processs_temporary_folders_go_with_it_however_it_ends(
     finally:
         pool.stop()
     assert not Path(made).parent.exists()
-    assert [p.name for p in (tmp_path / "tradeflow-pool-processes").iterdir()] == [stranger.name]
+    assert [p.name for p in scratch_root().iterdir()] == [stranger.name]
+    assert scratch_root().stat().st_mode & 0o777 == 0o700  # this user's alone
+
+
+def test_a_scratch_root_not_this_users_own_folder_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link by the root's name (another user's trap) is neither written to nor swept: the
+    processes keep their files in the temporary directory, as before."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "12345678").mkdir(parents=True)  # no such process: swept were it ours
+    scratch_root().symlink_to(elsewhere)
+    pool = SpawnedPool()
+    pool.use(1)
+    try:
+        executor, _ = pool.executor()
+        assert executor is not None
+        _, made = executor.submit(_temporary_folder).result()
+    finally:
+        pool.stop()
+    Path(made).rmdir()
+    assert not Path(made).is_relative_to(elsewhere)
+    assert [p.name for p in elsewhere.iterdir()] == ["12345678"]
 
 
 def _worker(report: Connection, marker: str) -> None:
