@@ -169,7 +169,7 @@ def test_a_thread_keeps_one_copy_of_the_font_and_no_process_leaves_it_behind(
     assert done.stdout.split() == ["1", "1"]
     assert not list(tmp_path.rglob("weasyprint-*"))
     # Nor the render process's own temporary folder.
-    assert not [p for p in tmp_path.glob("tradeflow-pool-processes-*/*")]
+    assert not list(tmp_path.glob("tradeflow-pool-processes-*/*"))
 
 
 def test_supplier_input_is_escaped_not_interpreted() -> None:
