@@ -15,8 +15,9 @@ process now watches its parent and exits once it is gone. What must not outlive 
 given to ``at_exit``, which runs on any way out but a kill: normally, as an orphan, or on the
 SIGTERM a broken pool sends its other processes. A process's temporary files (weasyprint's copy
 of the font, 5 MB) go in a folder of its own (``scratch_root() / pid``), which goes with it; one
-killed outright leaves its folder, which its worker removes as it next sets up a pool (a fresh
-worker, or the renewal that follows the kill).
+killed outright leaves its folder, which its worker removes as it next sets up a pool once the
+process is gone: at the renewal that follows the kill (if the dead process was reaped by then)
+or at a later one, or at the worker's next start.
 """
 
 from __future__ import annotations

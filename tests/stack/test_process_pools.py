@@ -94,6 +94,9 @@ def test_a_pool_processs_temporary_folders_go_with_it_however_it_ends(
                 assert not Path(made).parent.exists()  # gone before the pool saw it die
             else:
                 assert Path(made).is_dir()  # killed: nothing ran
+                # The pool sees a process die as it closes its files, before it is gone: its
+                # folder is swept once it has been reaped, which shutting the pool down waits for.
+                executor.shutdown(wait=True)
             pool.renew(executor)
             assert not Path(made).parent.exists()
         executor, _ = pool.executor()
