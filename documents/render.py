@@ -135,7 +135,6 @@ def render_pdf(template: str, context: Mapping[str, object]) -> bytes:
 
 def render_here(template: str, context: dict[str, object]) -> bytes:
     """Render in this process (a render process's side of ``render_pdf``)."""
-    ensure_temporary_folder()  # where the first render's copy of the font goes
     document = HTML(
         string=render_html(template, context),
         base_url=TEMPLATES_DIR.as_uri() + "/",
@@ -156,9 +155,12 @@ _configs: weakref.WeakSet[FontConfiguration] = weakref.WeakSet()
 
 
 def _font_config() -> FontConfiguration:
-    """This thread's font configuration (pango's font map is not shared between threads)."""
+    """This thread's font configuration (pango's font map is not shared between threads); a
+    new one when a cleaner of old files removed the folder of its copy of the font, which
+    every later render would fail to find."""
     config = _fonts.config
-    if config is None:
+    if config is None or (config._folder is not None and not config._folder.is_dir()):
+        ensure_temporary_folder()  # where the new configuration's copy goes
         config = _fonts.config = FontConfiguration()
         _configs.add(config)
     return config

@@ -104,15 +104,15 @@ class SpawnedPool:
                 self._replace(self._count)
 
     def _replace(self, count: int) -> None:
-        _sweep()
+        root = _scratch_root()
+        if root is not None:
+            _sweep(root)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = ProcessPoolExecutor(
             max_workers=count,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=functools.partial(
-                _started, os.getpid(), self._initializer, _scratch_root()
-            ),
+            initializer=functools.partial(_started, os.getpid(), self._initializer, root),
         )
         self._count = count
 
@@ -160,16 +160,13 @@ def _scratch_root() -> Path | None:
 
 def ensure_temporary_folder() -> None:
     """Make this process's temporary folder again if something removed it (a cleaner of old
-    files, while the process sat idle): every temporary file would fail otherwise."""
+    files, while the process sat idle): a temporary file made in it would fail otherwise."""
     Path(tempfile.gettempdir()).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def _sweep() -> None:
-    """The folders of pool processes that are gone, removed (killed outright, they could not).
-    A pid taken again since by a process of ours keeps its folder (it is running)."""
-    root = _scratch_root()
-    if root is None:
-        return
+def _sweep(root: Path) -> None:
+    """The folders under ``root`` of pool processes that are gone, removed (killed outright,
+    they could not). A pid taken again since by a process of ours keeps its folder (it runs)."""
     for folder in root.iterdir():
         if folder.name.isdigit() and _gone(int(folder.name)):
             rmtree(folder, ignore_errors=True)
