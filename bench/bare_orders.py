@@ -43,6 +43,15 @@ class MarkBoard(BaseManager):
     """The process that holds the marks (``OpenedTasks``): ``board.OpenedTasks()`` makes one
     and answers a proxy, which the worker's activities and the driver process both call."""
 
+    @property
+    def pid(self) -> int:
+        """The board's process, once started (a benchmark names its CPU)."""
+        process = getattr(self, "_process", None)  # BaseManager's own, set as it starts
+        if process is None or process.pid is None:
+            raise RuntimeError("the board has not started")
+        pid: int = process.pid
+        return pid
+
 
 MarkBoard.register("OpenedTasks", OpenedTasks)
 

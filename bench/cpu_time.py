@@ -11,6 +11,7 @@ On a system without /proc the figures are empty.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -45,17 +46,23 @@ def _command(pid: int) -> str:
         return ""
 
 
-def _part(pid: int, root: int) -> str:
+def _part(pid: int, root: int, named: Mapping[int, str]) -> str:
+    if pid in named:
+        return named[pid]
     if pid == root:
         return WORKER
     command = _command(pid)
     return next((part for needle, part in PARTS if needle in command), "other")
 
 
-def cpu_seconds(markers: tuple[str, ...] = ()) -> dict[str, float]:
+def cpu_seconds(
+    markers: tuple[str, ...] = (), named: Mapping[int, str] | None = None
+) -> dict[str, float]:
     """CPU seconds used so far by this process and every process under it, and by each
     process whose command line holds one of ``markers`` and those under it (a server that
-    detached itself, such as PostgreSQL started by ``pg_ctl``, named by its data folder)."""
+    detached itself, such as PostgreSQL started by ``pg_ctl``, named by its data folder).
+    ``named``: parts for processes the command line cannot tell apart (each spawned process
+    runs ``multiprocessing.spawn``), by pid."""
     root = os.getpid()
     if not PROC.is_dir():
         return {}
@@ -75,6 +82,6 @@ def cpu_seconds(markers: tuple[str, ...] = ()) -> dict[str, float]:
     totals: dict[str, float] = {}
     for pid in tree:
         if pid in used:
-            part = _part(pid, root)
+            part = _part(pid, root, named or {})
             totals[part] = totals.get(part, 0.0) + used[pid]
     return totals

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -48,9 +49,10 @@ from bench.order_data import (
 from bench.orders import MAX_CONCURRENCY, DriveJob, drive_platform
 from bench.services import Services, api_process, quiet_logs, running_services
 from bench.stats import print_header, require_counts
+from bench.usage import Meter
 from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import ContractTerms
-from documents.render import stop_render_processes, use_render_processes
+from documents.render import render_process_ids, stop_render_processes, use_render_processes
 from stack.worker_roles import Workers
 from tests.harness import orders as o
 from worker import build_worker
@@ -211,19 +213,41 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
 
                     await baseline_round(WARMUP_ORDERS, WARMUP_ORDERS)
                     _say("warmed up")
+                    processes = {
+                        await loop.run_in_executor(drivers, os.getpid): "people's driver",
+                        await loop.run_in_executor(bare_driver, os.getpid): "baseline's driver",
+                        board.pid: "baseline's marks",
+                    }
+                    meter = Meter(
+                        services.temporal_metrics_url,
+                        # PostgreSQL runs detached from its data folder, in the workdir.
+                        (str(services.workdir),),
+                        lambda: {
+                            **dict.fromkeys(render_process_ids(), "render processes"),
+                            **processes,
+                        },
+                    )
                     results: list[Round] = []
                     for number, contracts in enumerate(batches, 1):
                         # B P, then P B: neither side always runs on the warmer machine.
                         first_bare = number % 2 == 1
                         if first_bare:
-                            baseline = await baseline_round(n, concurrency)
-                        measured = await loop.run_in_executor(
-                            drivers, drive_platform, job(contracts, concurrency)
+                            baseline, bare_used = await meter.around(baseline_round(n, concurrency))
+                        measured, used = await meter.around(
+                            loop.run_in_executor(
+                                drivers, drive_platform, job(contracts, concurrency)
+                            )
                         )
                         if not first_bare:
-                            baseline = await baseline_round(n, concurrency)
+                            baseline, bare_used = await meter.around(baseline_round(n, concurrency))
                         results.append(
-                            Round(measured.batch, baseline.batch, measured.requests, baseline.polls)
+                            Round(
+                                measured.batch,
+                                baseline.batch,
+                                measured.requests,
+                                baseline.polls,
+                                usage=(used, bare_used),
+                            )
                         )
                         _say(
                             f"round {number}: baseline {baseline.batch.wall_s:.1f} s, platform "

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from bench.bare_orders import RecordedOrder
 from bench.batches import SHED, BatchResult, OrderTiming
-from bench.stats import Row, percentile, table
+from bench.stats import Row, available_cores, percentile, table
+from bench.temporal_requests import STORE
+from bench.usage import Usage
 
 DELIVERED = "delivered to acceptance task"
 
@@ -21,6 +23,7 @@ class Round:
     baseline: BatchResult
     requests: Counter[str]
     bare_polls: int
+    usage: tuple[Usage, Usage]  # the platform's, the baseline's
 
     @property
     def ratio(self) -> float:
@@ -80,6 +83,65 @@ def _rows(figures: Figures, n: int) -> list[Row]:
     return rows
 
 
+# The requests of an order's orchestration, in the order a process makes them.
+ORCHESTRATION = (
+    "StartWorkflowExecution",
+    "UpdateWorkflowExecution",
+    "RespondWorkflowTaskCompleted",
+    "RespondActivityTaskCompleted",
+    "PollWorkflowTaskQueue",
+    "PollActivityTaskQueue",
+)
+
+
+def _sides(title: str, rows: list[tuple[str, str, str]]) -> list[str]:
+    width = max(len(label) for label, _, _ in [(title, "", ""), *rows])
+    return [
+        f"| {title.ljust(width)} | platform | baseline |",
+        f"| {'-' * width} | -------: | -------: |",
+        *(f"| {label.ljust(width)} | {p:>8} | {b:>8} |" for label, p, b in rows),
+    ]
+
+
+def usage_lines(round_: Round, cores: int) -> list[str]:
+    """Where each side's time went (CPU seconds by part, beside what ``cores`` cores had in its
+    wall time) and what it asked of Temporal."""
+    platform, baseline = round_.usage
+    parts = sorted(
+        set(platform.cpu) | set(baseline.cpu),
+        key=lambda part: (-platform.cpu.get(part, 0.0), part),
+    )
+    cpu = [
+        (part, f"{platform.cpu.get(part, 0.0):.1f}", f"{baseline.cpu.get(part, 0.0):.1f}")
+        for part in parts
+        if platform.cpu.get(part, 0.0) >= 0.05 or baseline.cpu.get(part, 0.0) >= 0.05
+    ]
+    cpu.append(("all", f"{platform.cpu_total:.1f}", f"{baseline.cpu_total:.1f}"))
+    cpu.append(
+        (
+            f"the machine's: wall time x {cores} cores",
+            f"{round_.platform.wall_s * cores:.1f}",
+            f"{round_.baseline.wall_s * cores:.1f}",
+        )
+    )
+
+    def others(used: Usage) -> int:
+        return sum(n for op, n in used.temporal.items() if op not in (*ORCHESTRATION, STORE))
+
+    temporal = [
+        (op, str(platform.temporal[op]), str(baseline.temporal[op]))
+        for op in (*ORCHESTRATION, STORE)
+    ]
+    temporal.insert(
+        len(ORCHESTRATION), ("other requests", str(others(platform)), str(others(baseline)))
+    )
+    return [
+        *_sides("CPU seconds by part", cpu),
+        "",
+        *_sides("Temporal's requests", temporal),
+    ]
+
+
 def _round_lines(figures: Figures) -> list[str]:
     lines = [
         f"round {number} ({'B P' if number % 2 else 'P B'}): baseline {r.baseline.wall_s:.1f} s, "
@@ -124,6 +186,10 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
         "",
         "the median round:",
         *table(_rows(figures, n)),
+        "",
+        "where its time went, and what each side asked of Temporal (read from /proc and the dev "
+        "server's metrics around each side's run; the platform's worker runs in this process):",
+        *usage_lines(figures.median, available_cores()),
         "",
         "platform: the executed contract starts its order as the contract workflow does; then, "
         "from a driver process of its own, over HTTP with bearer tokens the supplier confirms "

@@ -55,6 +55,8 @@ class Services:
     registry: CertificationRegistryClient
     regulator: RegulatorClient
     workdir: Path
+    # The dev server's Prometheus endpoint (``bench.temporal_requests`` reads it).
+    temporal_metrics_url: str
 
 
 @asynccontextmanager
@@ -76,12 +78,14 @@ async def running_services() -> AsyncIterator[Services]:
         regulator_key = secrets.token_urlsafe(32)
         regulator = RegulatorSandbox(api_key=regulator_key).start()
         stack.callback(regulator.stop)
+        metrics_port = free_port()
         with _stdout_silenced():
             env = await WorkflowEnvironment.start_local(
                 dev_server_existing_path=str(dev_server_path()),
                 data_converter=data_converter(keyring),
                 search_attributes=[ORG_ID, SUBJECT_ID],
                 dev_server_log_level="error",
+                dev_server_extra_args=["--metrics-port", str(metrics_port)],
             )
         stack.push_async_callback(env.shutdown)
         settings = Settings(
@@ -109,6 +113,7 @@ async def running_services() -> AsyncIterator[Services]:
             registry=CertificationRegistryClient.from_settings(settings),
             regulator=stack.enter_context(RegulatorClient.from_settings(settings)),
             workdir=workdir,
+            temporal_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
         )
 
 

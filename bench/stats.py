@@ -51,8 +51,15 @@ def print_header(title: str, settings: str) -> None:
     print("\n".join([title, *machine_header(), f"settings: {settings}"]), flush=True)
 
 
+def available_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def machine_header() -> list[str]:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = available_cores()
     return [
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"machine: nproc {cpus}, {platform.python_implementation()} "

@@ -110,6 +110,11 @@ def use_render_processes(count: int) -> None:
     _pool.use(count)
 
 
+def render_process_ids() -> frozenset[int]:
+    """The pids of this process's render processes (none where it renders in place)."""
+    return _pool.process_ids()
+
+
 def stop_render_processes() -> None:
     """Back to rendering in place; the processes end after their current render."""
     _pool.stop()

@@ -95,6 +95,15 @@ class SpawnedPool:
         with self._lock:
             return self._executor, self._count
 
+    def process_ids(self) -> frozenset[int]:
+        """The pids of the processes the pool has started (a benchmark names their CPU)."""
+        with self._lock:
+            executor = self._executor
+        # The standard library's own map of the processes it started: not its public API, so
+        # read defensively.
+        started = getattr(executor, "_processes", None) or {}
+        return frozenset(started)
+
     def renew(self, broken: ProcessPoolExecutor) -> None:
         """Fresh processes in place of ``broken``, unless another caller renewed it already
         (checked and replaced under one lock, so a second renewal cannot cancel the first's

@@ -1,5 +1,6 @@
-"""A spawned pool whose process died is renewed by the caller that met it, once; a pool's
-processes end with their worker, however it ends, and run what was left to their exit."""
+"""A spawned pool whose process died is renewed by the caller that met it, once, and names its
+new processes; a pool's processes end with their worker, however it ends, and run what was left
+to their exit."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from stack.process_pools import PARENT_WATCH_SECONDS, SpawnedPool, at_exit, scra
 def test_a_broken_pool_is_renewed_once_and_works_again() -> None:
     pool = SpawnedPool()
     assert pool.executor() == (None, 0)
+    assert pool.process_ids() == frozenset()
     pool.use(1)
     try:
         broken, count = pool.executor()
         assert broken is not None and count == 1
+        first = broken.submit(os.getpid).result()
+        assert pool.process_ids() == {first}
         with pytest.raises(BrokenProcessPool):
             broken.submit(os._exit, 1).result()
         pool.renew(broken)
@@ -32,6 +36,7 @@ def test_a_broken_pool_is_renewed_once_and_works_again() -> None:
         pool.renew(broken)  # a second caller that met the same broken pool
         assert pool.executor()[0] is fresh
         assert fresh.submit(abs, -3).result() == 3
+        assert pool.process_ids() == {fresh.submit(os.getpid).result()} != {first}
     finally:
         pool.stop()
     assert pool.executor() == (None, 0)

@@ -1,0 +1,41 @@
+"""What a benchmark's side asked of Temporal, read from the dev server's Prometheus endpoint, so
+a baseline is seen to do the same orchestration as the platform it is compared with.
+
+Counted: the frontend's requests by operation (what clients and workers call: workflow starts,
+updates, workflow and activity task completions, polls) and, as one figure, the requests the
+server made of its own store, which follow from them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import httpx
+
+STORE = "the server's store"
+_SAMPLE = re.compile(r"^(service_requests|persistence_requests)\{([^}]*)\} (\S+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def requests_in(metrics: str) -> Counter[str]:
+    """The counts so far in a Prometheus text exposition of the Temporal server's metrics."""
+    counts: Counter[str] = Counter()
+    for line in metrics.splitlines():
+        sample = _SAMPLE.match(line)
+        if sample is None:
+            continue
+        name, labels, value = sample.groups()
+        label = dict(_LABEL.findall(labels))
+        if name == "persistence_requests":
+            counts[STORE] += round(float(value))
+        elif label.get("service_name") == "frontend":
+            counts[label.get("operation", "unknown")] += round(float(value))
+    return counts
+
+
+def temporal_requests(metrics_url: str) -> Counter[str]:
+    """The counts so far at ``metrics_url`` (``Services.temporal_metrics_url``)."""
+    answer = httpx.get(metrics_url, timeout=10)
+    answer.raise_for_status()
+    return requests_in(answer.text)
