@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bench.bare_orders import RecordedOrder
 from bench.batches import SHED, BatchResult, OrderTiming
 from bench.stats import Row, available_cores, percentile, table
-from bench.temporal_requests import STORE
+from bench.temporal_requests import STORE, TIMERS
 from bench.usage import Usage
 
 DELIVERED = "delivered to acceptance task"
@@ -126,11 +126,13 @@ def usage_lines(round_: Round, cores: int) -> list[str]:
     )
 
     def others(used: Usage) -> int:
-        return sum(n for op, n in used.temporal.items() if op not in (*ORCHESTRATION, STORE))
+        return sum(
+            n for op, n in used.temporal.items() if op not in (*ORCHESTRATION, STORE, TIMERS)
+        )
 
     temporal = [
         (op, str(platform.temporal[op]), str(baseline.temporal[op]))
-        for op in (*ORCHESTRATION, STORE)
+        for op in (*ORCHESTRATION, STORE, TIMERS)
     ]
     temporal.insert(
         len(ORCHESTRATION), ("other requests", str(others(platform)), str(others(baseline)))

@@ -2,8 +2,11 @@
 a baseline is seen to do the same orchestration as the platform it is compared with.
 
 Counted: the frontend's requests by operation (what clients and workers call: workflow starts,
-updates, workflow and activity task completions, polls) and, as one figure, the requests the
-server made of its own store, which follow from them.
+updates, workflow and activity task completions, polls); as one figure, the requests the server
+made of its own store, which follow from them; and the timeout timers it fired (each activity's
+start-to-close and each workflow task's, checked when they come due, whether or not the work
+finished). A timer comes due after its side's run when the run is shorter than the timeout (30 s
+an activity): it is then counted, and costs, in whatever runs next.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections import Counter
 import httpx
 
 STORE = "the server's store"
-_SAMPLE = re.compile(r"^(service_requests|persistence_requests)\{([^}]*)\} (\S+)$")
+TIMERS = "timeout timers fired"
+_SAMPLE = re.compile(r"^(service_requests|persistence_requests|task_requests)\{([^}]*)\} (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -29,6 +33,9 @@ def requests_in(metrics: str) -> Counter[str]:
         label = dict(_LABEL.findall(labels))
         if name == "persistence_requests":
             counts[STORE] += round(float(value))
+        elif name == "task_requests":
+            if label.get("task_type", "").startswith("TimerActiveTask"):
+                counts[TIMERS] += round(float(value))
         elif label.get("service_name") == "frontend":
             counts[label.get("operation", "unknown")] += round(float(value))
     return counts
