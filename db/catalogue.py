@@ -7,8 +7,11 @@ The tables live on ``db.models.Base`` (``db.models`` imports this module at its 
   created, so its ``path`` (the ids from the root, joined by ``/``) never changes and a subtree
   is one prefix match.
 - ``products``: shared by every supplier that lists the same brand and model in a category
-  (``identity``); the descriptive fields are the first lister's, and only that supplier's later
-  listings change them, so a competitor cannot rename a product it also sells.
+  with the same dangerous-goods identity and temperature profile (``identity``:
+  ``rules.catalogue_listing.product_identity``); the descriptive fields are the first lister's,
+  and only that supplier's later listings change them, so a competitor cannot rename a product
+  it also sells, nor change what its orders carry (a listing declaring another UN number or
+  profile is another product).
 - ``catalogue_offers``: one a supplier and SKU; listing a SKU again updates the offer in place
   (``revision`` counts the changes) and may move it to another product.
 
@@ -100,9 +103,7 @@ class Product(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     category_id: Mapped[str] = mapped_column(ForeignKey("catalogue_categories.id"))
-    identity: Mapped[str] = mapped_column(
-        String(210)
-    )  # identity_key(brand) "|" identity_key(model)
+    identity: Mapped[str] = mapped_column(String(260))  # product_identity(...)
     name: Mapped[str] = mapped_column(String(200))
     brand: Mapped[str] = mapped_column(String(100))
     model: Mapped[str] = mapped_column(String(100))

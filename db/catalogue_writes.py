@@ -10,8 +10,10 @@ The single listing (``PUT /catalogue/listings/{sku}``) and an import's batches b
   listings as one JSON parameter that PostgreSQL unpacks (``jsonb_to_record``): an import's
   batch lines go to the database as they were stored, and matching products, finding new search
   terms and attaching offers to products are set operations there. A product is shared by every
-  supplier listing the same brand and model in a category; only its first lister's listings
-  describe it. An offer is one a supplier and SKU: listing it again updates it in place.
+  supplier listing the same brand and model in a category with the same dangerous-goods
+  identity and temperature profile (``rules.catalogue_listing.product_identity``); only its
+  first lister's listings describe it. An offer is one a supplier and SKU: listing it again
+  updates it in place.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from db.catalogue import CatalogueOffer, Product
 from db.models import Base, new_id
-from rules.catalogue_listing import CheckedListing, identity_key
+from rules.catalogue_listing import CheckedListing, product_identity
 from rules.search_text import index_fields
 
 BATCH = 1_000  # listings a statement when they are written in bulk
@@ -54,7 +56,13 @@ def listing_rows(checked: CheckedListing) -> dict[str, Any]:
     product = {
         "id": new_id("prd"),
         "category_id": listing.category_id,
-        "identity": f"{identity_key(listing.brand)}|{identity_key(listing.model)}",
+        "identity": product_identity(
+            listing.brand,
+            listing.model,
+            listing.un_number,
+            listing.packing_group,
+            listing.temperature_profile,
+        ),
         "name": listing.name,
         "brand": listing.brand,
         "model": listing.model,

@@ -145,6 +145,24 @@ def identity_key(text: str) -> str:
     return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+def product_identity(
+    brand: str, model: str, un_number: str | None, packing_group: str | None, profile: str | None
+) -> str:
+    """What makes listings one product: brand and model as ``identity_key`` compares them, and
+    what a product carries to the orders made of it: its dangerous-goods identity and its
+    temperature profile. Listings of one brand and model that declare these differently are
+    different products. Shared, the first lister's declaration was every supplier's: a rival
+    listing it without its UN number took a supplier's dangerous goods out of the waybill's
+    rules (《危险货物道路运输安全管理办法》) for every order made of its offer.
+    ``migrations/versions/0040_product_identity_declared.py`` builds the same key in SQL."""
+    key = f"{identity_key(brand)}|{identity_key(model)}"
+    if un_number is not None:
+        key += f"|dg:{un_number}:{packing_group or ''}"
+    if profile is not None:
+        key += f"|temp:{profile}"
+    return key
+
+
 def check_listing(
     listing: ProductListing, specs: tuple[AttributeSpec, ...], *, today: date | None = None
 ) -> CheckedListing | list[Problem]:

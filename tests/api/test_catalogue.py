@@ -190,6 +190,44 @@ async def test_suppliers_share_a_product_but_not_its_description_or_their_offers
     assert (await people.supplier.http.get(f"/catalogue/offers/{sku}")).status_code == 200
 
 
+async def test_a_listing_declaring_other_dangerous_goods_is_a_product_of_its_own(
+    people: People,
+) -> None:
+    """Shared, the first lister's declaration was every supplier's: the rival's UN number was
+    dropped and the orders of its offer carried none. A listing declaring another UN number is
+    another product; the first lister declaring it later moves its own offer there, and the
+    product it leaves still declares nothing for whoever else sells it."""
+    await made_category(people)
+    sku, model = f"SD-{uuid.uuid4().hex[:6]}", f"X-{uuid.uuid4().hex[:6]}"
+    declared = {"model": model, "un_number": "UN1090", "packing_group": "II"}
+    plain = await people.supplier.http.put(
+        f"/catalogue/listings/{sku}", json=listing(people, sku, model=model)
+    )
+    rivals = await people.rival.http.put(
+        f"/catalogue/listings/{sku}", json=listing(people, sku, **declared)
+    )
+    assert (plain.status_code, rivals.status_code) == (201, 201), rivals.text
+    plain_id, declared_id = plain.json()["product_id"], rivals.json()["product_id"]
+    assert declared_id != plain_id
+
+    async def product(product_id: str) -> dict[str, Any]:
+        answer = await people.buyer.http.get(f"/catalogue/products/{product_id}")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    assert (await product(declared_id))["un_number"] == "UN1090"
+    assert (await product(declared_id))["hazard_class"] is not None
+    assert (await product(plain_id))["un_number"] is None
+    again = await people.supplier.http.put(
+        f"/catalogue/listings/{sku}", json=listing(people, sku, **declared)
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["product_id"] == declared_id
+    assert (await product(declared_id))["visible_offers"] == 2
+    assert (await product(plain_id))["un_number"] is None
+
+
 async def test_a_bad_listing_names_every_field(people: People) -> None:
     await made_category(people)
     bad = listing(

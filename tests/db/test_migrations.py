@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -17,6 +18,7 @@ from sqlalchemy.engine import make_url
 from db.catalogue import FLOORS
 from db.migrate import ROOT
 from db.models import Base
+from rules.catalogue_listing import product_identity
 from rules.credit_code import credit_code_problem
 
 
@@ -241,3 +243,65 @@ def test_the_offers_break_arrays_and_floors(database_url: str) -> None:
     assert quantities == [1, 10, 100]
     assert prices == [Decimal(10), Decimal("9.5"), Decimal(9)]
     assert list(floors) == [Decimal(10), Decimal("9.5"), Decimal(9), Decimal(9), Decimal(10)]
+
+
+def test_a_products_identity_gains_what_it_declares_and_loses_it_going_down(
+    database_url: str,
+) -> None:
+    """Migration 0040: each product declaring a UN number or a temperature profile gets the
+    identity a listing now computes for it (``product_identity``), others keep theirs; undone,
+    the suffixes go, and the downgrade refuses (changing nothing) where two products would
+    become one."""
+    org = text(
+        "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
+        "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
+    )
+    category = text(
+        "INSERT INTO catalogue_categories (id, path, name_zh, name_en, attributes, synonyms, "
+        "updated_by) VALUES ('chem', 'chem', '化工', 'Chemicals', '[]', '[]', 'u')"
+    )
+    product = text(
+        "INSERT INTO products (id, category_id, identity, name, brand, model, attributes, "
+        "un_number, packing_group, temperature_profile, search_text, terms, media, "
+        "listed_by_org_id) VALUES (:id, 'chem', :identity, 'n', :brand, :model, '{}', :un, "
+        ":pg, :profile, 'n', '{}', '[]', 'org_s')"
+    )
+    names = ("id", "identity", "brand", "model", "un", "pg", "profile")
+    rows = [
+        ("p1", "acme|x100", "Acme", "X-100", "UN1090", "II", None),
+        ("p2", "acme|x200", "Acme", "X-200", None, None, None),
+        ("p3", "acme|x300", "Acme", "X-300", "UN1090", None, "chilled_2_8"),
+    ]
+    identities = text("SELECT id, identity FROM products ORDER BY id")
+    with _scratch(database_url) as (config, engine):
+        command.upgrade(config, "0039")
+        with engine.begin() as connection:
+            connection.execute(org)
+            connection.execute(category)
+            connection.execute(
+                product,
+                [dict(zip(names, row, strict=True)) for row in rows],
+            )
+        command.upgrade(config, "0040")
+        with engine.connect() as connection:
+            upgraded = dict(connection.execute(identities).tuples().all())
+        assert upgraded == {row[0]: product_identity(*row[2:]) for row in rows}
+        assert upgraded["p1"] == "acme|x100|dg:UN1090:II"
+        assert upgraded["p3"] == "acme|x300|dg:UN1090:|temp:chilled_2_8"
+        command.downgrade(config, "0039")
+        with engine.connect() as connection:
+            assert dict(connection.execute(identities).tuples().all()) == {
+                row[0]: row[1] for row in rows
+            }
+        command.upgrade(config, "0040")
+        # Another supplier's listing of X-100 without its UN number: another product now.
+        with engine.begin() as connection:
+            connection.execute(
+                product,
+                {"id": "p4", "identity": "acme|x100", "brand": "Acme", "model": "X-100",
+                 "un": None, "pg": None, "profile": None},
+            )  # fmt: skip
+        with pytest.raises(RuntimeError, match="more than one product"):
+            command.downgrade(config, "0039")
+        with engine.connect() as connection:
+            assert dict(connection.execute(identities).tuples().all())["p1"] == upgraded["p1"]
