@@ -38,6 +38,11 @@ MAX_EXPANDED_BYTES = 1024 * 1024 * 1024  # XML a workbook may unpack to (a 100,0
 # than any; a cell far to the right (Excel's last column is 16,384) made every row that long.
 MAX_SHARED_STRINGS = 2_000_000
 MAX_COLUMNS = 1_024
+# A part of a workbook expanding past a hundred times its packed size (once past a megabyte) is
+# made to, not written by a spreadsheet program: XML of texts and cells packs five to twenty
+# times. Apache POI refuses workbooks by the same ratio (its ZipSecureFile's 1%).
+MAX_INFLATE_RATIO = 100
+_RATIO_FROM_BYTES = 1024 * 1024
 _SHEET_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 _DATE_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
@@ -86,20 +91,30 @@ def _damage_named() -> Iterator[None]:
         raise UnreadableSheet(f"is damaged and cannot be read: {damaged}") from None
 
 
-def count_rows(data: bytes, kind: SheetFormat) -> int:
+def count_rows(data: bytes, kind: SheetFormat, *, past: int | None = None) -> int:
     """How many rows the file holds, at most (blank rows counted), without reading the cells:
-    the API bounds a file's rows before accepting it."""
+    the API bounds a file's rows before accepting it. ``past``: counting stops once the count
+    is past it, and ``past + 1`` is the answer (the file is refused whatever the rest holds)."""
+    bound = past if past is not None else -1
     if kind is SheetFormat.CSV:
-        return sum(1 for _ in _csv_rows(data))
+        count = 0
+        for _ in _csv_rows(data):
+            count += 1
+            if count == bound + 1:
+                break
+        return count
     with _damage_named(), _Workbook(data) as book, book.open(book.data_sheet()) as stream:
         count, tail = 0, b""
-        while chunk := stream.read(1 << 20):
+        while count <= bound or bound < 0:
+            chunk = stream.read(1 << 20)
+            if not chunk:
+                break
             window, end = tail + chunk, 0
             for found in _SHEET_ROW.finditer(window):
                 count, end = count + 1, found.end()
             # A tag cut by the chunk's end is found in the next window; none is found twice.
             tail = window[max(end, len(window) - 32) :]
-        return count
+        return count if bound < 0 else min(count, bound + 1)
 
 
 # -- CSV --------------------------------------------------------------------------------------
@@ -157,6 +172,12 @@ class _Workbook:
             raise UnreadableSheet("is a damaged zip file, not an .xlsx workbook") from None
         if sum(info.file_size for info in self._zip.infolist()) > MAX_EXPANDED_BYTES:
             raise UnreadableSheet(f"unpacks to more than {MAX_EXPANDED_BYTES:,} bytes")
+        for info in self._zip.infolist():
+            if info.file_size > max(_RATIO_FROM_BYTES, MAX_INFLATE_RATIO * info.compress_size):
+                raise UnreadableSheet(
+                    f"has a part ({info.filename[:60]}) that unpacks to more than "
+                    f"{MAX_INFLATE_RATIO} times its size, which no spreadsheet program writes"
+                )
 
     def __enter__(self) -> _Workbook:
         return self
@@ -201,19 +222,11 @@ class _Workbook:
                 return element.get("date1904") in ("1", "true")
         return False
 
-    def shared_strings(self) -> list[str]:
-        """The workbook's texts, each item cleared once read (kept, 5 million tiny ones held
-        1.3 GB), and at most ``MAX_SHARED_STRINGS`` of them."""
-        if not self.has("xl/sharedStrings.xml"):
-            return []
-        texts: list[str] = []
-        for item in self.elements("xl/sharedStrings.xml"):
-            if _local(item.tag) == "si":
-                if len(texts) == MAX_SHARED_STRINGS:
-                    raise UnreadableSheet(f"holds more than {MAX_SHARED_STRINGS:,} texts")
-                texts.append(_text(item))
-                item.clear()
-        return texts
+    def shared_strings(self) -> _SharedStrings:
+        """The workbook's texts, read as far as the cells ask for them."""
+        return _SharedStrings(
+            self.elements("xl/sharedStrings.xml") if self.has("xl/sharedStrings.xml") else None
+        )
 
     def date_styles(self) -> frozenset[int]:
         """Indexes of the cell formats that show a number as a date."""
@@ -239,6 +252,31 @@ class _Workbook:
                 format_id in custom and re.search("[ymd]", _QUOTED.sub("", custom[format_id]), re.I)
             )
         )
+
+
+class _SharedStrings:
+    """A workbook's texts, read only as far as the cells read so far refer: the rows at the
+    head of a sheet (all the API reads before accepting a file) ask for the first few, and a
+    spreadsheet program writes each text where it first uses it. Each item is cleared once read
+    (kept, 5 million tiny ones held 1.3 GB), and at most ``MAX_SHARED_STRINGS`` are read."""
+
+    def __init__(self, items: Iterator[Element] | None) -> None:
+        self._items = items
+        self._texts: list[str] = []
+
+    def __getitem__(self, index: int) -> str:
+        while index >= len(self._texts) and self._items is not None:
+            item = next(self._items, None)
+            if item is None:
+                self._items = None
+            elif _local(item.tag) == "si":
+                if len(self._texts) == MAX_SHARED_STRINGS:
+                    raise UnreadableSheet(f"holds more than {MAX_SHARED_STRINGS:,} texts")
+                self._texts.append(_text(item))
+                item.clear()
+        if index < 0:
+            raise IndexError(index)
+        return self._texts[index]
 
 
 def _text(element: Element) -> str:
@@ -332,7 +370,7 @@ def _too_wide(reference: str | None) -> UnreadableSheet:
     return UnreadableSheet(f"has a cell beyond its first {MAX_COLUMNS:,} columns ({shown})")
 
 
-def _cell(element: Element, strings: list[str], dates: frozenset[int], epoch: datetime) -> str:
+def _cell(element: Element, strings: _SharedStrings, dates: frozenset[int], epoch: datetime) -> str:
     kind = element.get("t", "n")
     value = ""
     for child in element:
@@ -342,10 +380,16 @@ def _cell(element: Element, strings: list[str], dates: frozenset[int], epoch: da
         elif name == "is":
             return _text(child).strip()
     if kind == "s":
+        # The texts' own refusals (damaged, too many) pass through: only a bad index is named.
+        missing = UnreadableSheet(f"refers to a missing shared string {value!r}")
         try:
-            return strings[int(value)].strip()
-        except (ValueError, IndexError):
-            raise UnreadableSheet(f"refers to a missing shared string {value!r}") from None
+            index = int(value)
+        except ValueError:
+            raise missing from None
+        try:
+            return strings[index].strip()
+        except IndexError:
+            raise missing from None
     if kind == "b":
         return "TRUE" if value == "1" else "FALSE"
     if kind == "n" and value:

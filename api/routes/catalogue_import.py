@@ -181,7 +181,8 @@ def _accept(
                     detail=[{"field": p.field, "rule": p.rule} for p in head],
                 )
             # The example row may stay, so one more than the bound is still within it.
-            if count_rows(data, kind) - head.row > MAX_IMPORT_ROWS + 1:
+            bound = head.row + MAX_IMPORT_ROWS + 1
+            if count_rows(data, kind, past=bound) > bound:
                 raise invalid("file", f"has more than {MAX_IMPORT_ROWS:,} rows: split it")
         except UnreadableSheet as refused:
             raise invalid("file", str(refused)) from None
