@@ -26,13 +26,15 @@ from contracts.catalogue_orders import (
     PurchaseRecorded,
     PurchaseStatus,
     SettlePurchaseInput,
+    purchase_contract_id,
 )
 from contracts.common import SYSTEM_ACTOR
-from contracts.sourcing import RfqStatus
+from contracts.fulfilment import order_id_for
+from contracts.sourcing import ContractStatus, RfqStatus
 from db.audit_log import audit_once
 from db.catalogue import CatalogueOffer, visible_offer
 from db.catalogue_purchases import CataloguePurchase
-from db.models import QuoteRecord, RfqInvitation
+from db.models import Contract, QuoteRecord, RfqInvitation
 from db.session import transaction
 from db.sourcing import quote_values, rfq_row
 from rules.catalogue_comparison import delivers_to
@@ -94,8 +96,11 @@ class CatalogueOrderRecords:
 
     @activity.defn(name="settle_catalogue_purchase")
     def settle_catalogue_purchase(self, settle: SettlePurchaseInput) -> None:
-        """End a reserved purchase; a failed one gives its stock back. Only a reserved purchase
-        changes, so a retry finds it settled and does nothing."""
+        """End a reserved purchase; a failed one gives its stock back, unless its contract was
+        executed: its order started then, and runs whatever became of the contract's process
+        after (ops ending a later step of it, or a termination, fails the child the purchase
+        waits on), so the stock is the order's and giving it back would sell it twice. Only a
+        reserved purchase changes, so a retry finds it settled and does nothing."""
         with transaction(self._sessions) as session:
             row = session.get(CataloguePurchase, settle.purchase_id, with_for_update=True)
             if row is None:
@@ -104,16 +109,23 @@ class CatalogueOrderRecords:
                 )
             if row.status != PurchaseStatus.RESERVED.value:
                 return
-            if settle.status is PurchaseStatus.FAILED:
-                lines = [PurchaseLine.model_validate(line) for line in row.lines]
-                _release(session, lines)
-            row.status, row.status_reason = settle.status.value, settle.reason
+            status, reason = settle.status, settle.reason
+            if status is PurchaseStatus.FAILED:
+                contract_id = purchase_contract_id(row.id)
+                contract = session.get(Contract, contract_id)
+                if contract is not None and contract.status == ContractStatus.EXECUTED.value:
+                    status = PurchaseStatus.ORDERED
+                    reason = f"order {order_id_for(contract_id)} has started ({reason})"
+                else:
+                    lines = [PurchaseLine.model_validate(line) for line in row.lines]
+                    _release(session, lines)
+            row.status, row.status_reason = status.value, reason
             audit_once(
                 session,
                 SYSTEM_ACTOR,
-                f"catalogue_order.{settle.status.value}",
+                f"catalogue_order.{status.value}",
                 row.id,
-                {"reason": settle.reason},
+                {"reason": reason},
             )
 
 

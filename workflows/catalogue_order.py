@@ -7,7 +7,10 @@ contract an award of that quote would draft (``rules.awards.draft_contract``) ru
 ``ContractWorkflow``, exactly as an RFQ's award runs it: the buyer's finance approvals above its
 thresholds, both signatures, and once executed the ``OrderWorkflow`` with its fulfilment,
 e-waybill and cold chain. A contract refused, lapsed or ended gives the stock back and ends the
-purchase failed with the reason. A step that fails for good asks ops (``workflows.policies``).
+purchase failed with the reason; but a contract's process that fails after its contract was
+executed has started an order, which keeps the stock (the settling activity finds the contract
+executed and records the purchase ordered; the buyer is still told the purchase failed, a
+known gap). A step that fails for good asks ops (``workflows.policies``).
 
 Queries: ``get_status`` (the RFQ's view, which the RFQ reads ask of the process owning an RFQ
 row), ``get_purchase``. No updates but ``decide_task`` (inherited: ops' attention task).

@@ -1,7 +1,8 @@
 """Orders straight from the catalogue on the time-skipping server, with real activities: the
 stock held once, the purchase recorded as an RFQ whose quote is the offer's terms, the contract
 an award would draft run through signatures into an order; a declined contract gives the stock
-back; stock no longer covering the order ends it refused, holding nothing."""
+back, unless the contract was executed before its process failed; stock no longer covering the
+order ends it refused, holding nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from contracts.catalogue_orders import (
     CatalogueOrderInput,
     CatalogueOrderOutcome,
     PurchaseStatus,
+    SettlePurchaseInput,
     catalogue_order_workflow_id,
     purchase_contract_id,
 )
@@ -30,6 +32,7 @@ from contracts.fulfilment import order_id_for, order_workflow_id
 from contracts.sourcing import contract_workflow_id
 from db.catalogue_purchases import CataloguePurchase
 from db.models import Contract, HumanTask, Notification, QuoteRecord, Rfq
+from db.session import transaction
 from gateways.certification_registry import CertificationRegistryClient
 from settings import Settings
 from storage.object_store import ObjectStore
@@ -245,3 +248,36 @@ async def test_a_retried_reservation_holds_the_stock_once(harness: Harness) -> N
     again = env.run(records.record_catalogue_purchase, purchase)
     assert first.reserved and again.reserved
     assert c.stock_of(harness.sessions, offer_id)[0] == Decimal(400)
+
+
+async def test_a_purchase_whose_contract_was_executed_keeps_its_stock_however_it_ended(
+    harness: Harness,
+) -> None:
+    """The contract's process can fail after its order started (ops ending a later step of it,
+    a termination), and the purchase hears its child failed: the stock is the running order's,
+    so the purchase settled failed is ordered and gives nothing back (given back, it was sold
+    twice)."""
+    buyer, _, offer_id = harness.parties()
+    purchase = c.purchase_of(
+        harness.sessions, buyer, {offer_id: Decimal(100)}, at=datetime.now(UTC)
+    )
+    handle = await harness.start(purchase)
+    contract_id = purchase_contract_id(purchase.purchase_id)
+    await harness.contract_reaches(contract_id, "awaiting_signatures")
+    await handle.terminate(reason="the test settles the purchase itself")
+    with transaction(harness.sessions) as session:
+        contract = session.get(Contract, contract_id)
+        assert contract is not None
+        contract.status = "executed"  # as the contract's process records it, then the order
+    failed = SettlePurchaseInput(
+        purchase_id=purchase.purchase_id,
+        status=PurchaseStatus.FAILED,
+        reason=f"contract {contract_id} ended: terminated",
+    )
+    ActivityEnvironment().run(
+        CatalogueOrderRecords(harness.sessions).settle_catalogue_purchase, failed
+    )
+    assert c.stock_of(harness.sessions, offer_id)[0] == Decimal(400)
+    (row,) = harness.rows(CataloguePurchase, id=purchase.purchase_id)
+    assert row.status == "ordered"
+    assert row.status_reason.startswith(f"order {order_id_for(contract_id)} has started")
