@@ -151,6 +151,23 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
     return check
 
 
+def require_staff(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency admitting platform staff holding any of ``roles``: held inside the operator's
+    own organisation, as ``is_operator`` reads staff. Others get 403, a user of another
+    organisation given such a role included."""
+    holds = require(*roles)
+
+    def check(actor: CurrentActor) -> Actor:
+        holds(actor)
+        if actor.org_id != OPERATOR_ORG_ID:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail="requires the platform operator's staff"
+            )
+        return actor
+
+    return check
+
+
 SupplierActor = Annotated[Actor, Depends(require(Role.SUPPLIER))]
 
 

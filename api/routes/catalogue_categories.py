@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, PlatformDep, SessionDep, not_found, require
+from api.deps import CurrentActor, PlatformDep, SessionDep, not_found, require_staff
 from api.errors import invalid
 from api.params import IdPath
 from contracts.catalogue import AttributeSpec, CategoryInput
@@ -27,7 +27,7 @@ from db.session import transaction
 from rules.catalogue_listing import unit_problem
 
 router = APIRouter(prefix="/catalogue/categories", tags=["catalogue"])
-CatalogueKeeper = Annotated[Actor, Depends(require(Role.OPS_SUPERVISOR, Role.ADMIN))]
+CatalogueKeeper = Annotated[Actor, Depends(require_staff(Role.OPS_SUPERVISOR, Role.ADMIN))]
 MAX_DEPTH = 6
 
 

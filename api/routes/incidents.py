@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import SessionDep, is_operator, require
+from api.deps import SessionDep, require_staff
 from api.pagination import NEXT_PAGE_HEADERS, Keyset, Page, ascending, paged
 from contracts.common import Actor, Role
 from db.models import Incident
@@ -23,7 +23,7 @@ from db.models import Incident
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 OLDEST_FIRST = Keyset("incidents", (ascending(Incident.first_failed_at), ascending(Incident.id)))
 
-OpsActor = Annotated[Actor, Depends(require(Role.OPS_SUPERVISOR, Role.ADMIN))]
+OpsActor = Annotated[Actor, Depends(require_staff(Role.OPS_SUPERVISOR, Role.ADMIN))]
 
 
 class IncidentView(BaseModel):
@@ -40,14 +40,12 @@ class IncidentView(BaseModel):
 
 @router.get("", responses=NEXT_PAGE_HEADERS)
 def incidents(
-    actor: OpsActor,
+    _: OpsActor,
     session: SessionDep,
     page: Annotated[Page, paged(OLDEST_FIRST)],
     include_resolved: bool = False,
 ) -> list[IncidentView]:
     """Open incidents, oldest first (with ``include_resolved``, resolved ones too)."""
-    if not is_operator(actor):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="incidents are for platform ops")
     query = select(Incident)
     if not include_resolved:
         query = query.where(Incident.resolved_at.is_(None))

@@ -130,11 +130,23 @@ async def test_ops_keep_categories_and_the_change_is_audited(
     assert actions == ["catalogue.category_created", "catalogue.category_changed"]
 
 
-async def test_only_ops_keep_categories_and_bad_units_are_named(people: People) -> None:
+async def test_only_ops_keep_categories_and_bad_units_are_named(
+    people: People, api_url: str, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
     refused = await people.supplier.http.put(
         "/catalogue/categories/anything", json=category("anything")
     )
     assert refused.status_code == 403
+    # The role is staff's only inside the operator: a supplier's user holding it is refused.
+    with sessions() as session:
+        supplier_org = session.get(Organisation, people.supplier.org_id)
+    assert supplier_org is not None
+    posing = TokenCaller(
+        api_url, settings.jwt_secret, s.member(sessions, supplier_org, Role.OPS_SUPERVISOR)
+    )
+    staff_only = await posing.http.put("/catalogue/categories/anything", json=category("x"))
+    assert staff_only.status_code == 403
+    assert staff_only.json()["detail"] == "requires the platform operator's staff"
     furlongs = category("furlongs")
     furlongs["attributes"][0]["unit"] = "furlong"
     bad = await people.ops.http.put("/catalogue/categories/furlongs", json=furlongs)
