@@ -148,7 +148,8 @@ def _prepare(
         check_delivery(body.delivery_region, body.needed_by, today=today)
         offers = _offers(session, body, now.astimezone(CHINA_STANDARD_TIME).date())
         first = offers[0]
-        check_currency(session, actor.org_id, first.currency)
+        # The order has no currency of its own: its offers' is named by the first one's line.
+        check_currency(session, actor.org_id, first.currency, field="lines.0.offer_id")
         products = selected_products(session, {o.product_id for o in offers})
         (standing,) = current_standings(session, [first.facts.supplier_org_id]).suppliers
     ordered = [

@@ -231,13 +231,16 @@ def _supplier(org: Organisation, standing: SupplierAccreditation) -> InvitedSupp
     )
 
 
-def check_currency(session: Session, buyer_org_id: str, currency: str) -> None:
-    """Awards are approved in the chain's currency: the rate must exist before anyone quotes."""
+def check_currency(
+    session: Session, buyer_org_id: str, currency: str, *, field: str = "currency"
+) -> None:
+    """Awards are approved in the chain's currency: the rate must exist before anyone quotes.
+    ``field``: the request's field the currency came from."""
     chain = session.get(ApprovalChainRecord, buyer_org_id)
     chain_currency = chain.currency if chain is not None else DEFAULT_APPROVAL_CHAIN.currency
     if currency != chain_currency and latest_rate(session, currency, chain_currency) is None:
         raise invalid(
-            "currency",
+            field,
             f"no exchange rate recorded for {currency}/{chain_currency} (either direction), "
             f"needed to check awards against your {chain_currency} approval chain",
         )

@@ -166,6 +166,22 @@ async def test_orders_the_offers_cannot_cover_are_refused_naming_the_field(
     assert refused.json()["errors"][0]["field"] == field
 
 
+async def test_an_offer_in_a_currency_without_a_rate_is_refused_naming_its_line(
+    shop: Shop,
+) -> None:
+    """Found by a security review: the refusal named ``currency``, a field the order has not."""
+    odd = c.terms([("1", "12.50")], currency="ZZZ")
+    written = c.list_offer(
+        shop.sessions, shop.supplier.org_id, odd, category_id=c.category(shop.sessions),
+        model=uuid.uuid4().hex[:8], un_number="UN1090", packing_group="II",
+    )  # fmt: skip
+    refused = await shop.buyer.http.post("/catalogue/orders", json=order((written.offer_id, "20")))
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "lines.0.offer_id"
+    assert "no exchange rate recorded for ZZZ/CNY" in error["rule"]
+
+
 async def test_an_order_is_at_the_terms_the_buyer_saw_or_refused(shop: Shop) -> None:
     """Found by a hostile client: re-listed at ten times the price after the buyer compared,
     the offer was ordered at the new price, and a unit_price sent was silently ignored."""
