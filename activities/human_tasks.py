@@ -20,6 +20,7 @@ from db.audit_log import append_audit
 from db.models import HumanTask
 from db.notifications import store_notification
 from db.session import transaction
+from db.tasks import close_task_row
 
 
 class HumanTaskActivities:
@@ -97,32 +98,7 @@ class HumanTaskActivities:
     def close_task(self, close: CloseTaskInput) -> None:
         """Record the decision (or the expiry) and audit it once."""
         with transaction(self._sessions) as session:
-            row = session.get(HumanTask, close.task_id, with_for_update=True)
-            if row is None:
-                raise ValueError(f"unknown task {close.task_id}")
-            if row.status != TaskStatus.OPEN.value:
-                return
-            row.status = close.status.value
-            actor = SYSTEM_ACTOR
-            detail: dict[str, object] = {"status": close.status.value}
-            if close.decision is not None:
-                actor = close.decision.actor
-                row.outcome = close.decision.outcome
-                row.comment = close.decision.comment
-                row.decided_by = close.decision.actor.user_id
-                row.decided_at = close.decision.decided_at
-                detail |= {"outcome": close.decision.outcome, "comment": close.decision.comment}
-                if close.decision.choices:
-                    detail["choices"] = dict(close.decision.choices)
-            append_audit(
-                session,
-                actor=actor,
-                action=f"task.{close.status.value}",
-                target_type="task",
-                target_id=row.id,
-                detail=detail,
-                dedup_key=f"task.closed:{row.id}",
-            )
+            close_task_row(session, close)
 
     @activity.defn(name="notify")
     def notify(self, notice: NotifyInput) -> None:

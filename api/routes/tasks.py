@@ -7,10 +7,13 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
     CurrentActor,
@@ -28,9 +31,17 @@ from api.platform import Platform
 from api.routes.carriage_drafts import carrier_choice_problem
 from api.second_factor import STEP_UP_RESPONSES, StepUpHeader, check_step_up
 from contracts.common import Actor, Line, Text
-from contracts.tasks import SECOND_FACTOR_TASK_KINDS, DecideTaskInput, TaskAnswer, TaskStatus
+from contracts.tasks import (
+    SECOND_FACTOR_TASK_KINDS,
+    CloseTaskInput,
+    DecideTaskInput,
+    TaskAnswer,
+    TaskStatus,
+)
 from db.models import NEVER_DUE as NEVER_DUE  # the inbox pages sort by it too
 from db.models import HumanTask
+from db.session import transaction
+from db.tasks import close_task_row
 from workflows.order import CARRIER_CHOICE, CONFIRMATION_TASK
 
 router = APIRouter(prefix="/tasks", tags=["human tasks"])
@@ -211,16 +222,50 @@ async def decide_task(
     )
     workflow_id = await read_then_release(session, checks)
     handle = platform.temporal.get_workflow_handle(workflow_id)
-    answer: TaskAnswer = await handle.execute_update(
-        "decide_task",
-        DecideTaskInput(
-            task_id=task_id,
-            outcome=decision.outcome,
-            comment=decision.comment,
-            choices=decision.choices,
-            actor=actor,
-        ),
-        result_type=TaskAnswer,
-        id=update_id(actor.user_id, key) if key else None,
-    )
+    try:
+        answer: TaskAnswer = await handle.execute_update(
+            "decide_task",
+            DecideTaskInput(
+                task_id=task_id,
+                outcome=decision.outcome,
+                comment=decision.comment,
+                choices=decision.choices,
+                actor=actor,
+            ),
+            result_type=TaskAnswer,
+            id=update_id(actor.user_id, key) if key else None,
+        )
+    except RPCError as missing:
+        if missing.status != RPCStatusCode.NOT_FOUND:
+            raise
+        ended = await _ended(handle)
+        if ended is None:
+            raise
+        await run_in_threadpool(_cancel, platform, task_id, f"its process {ended}")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"this task's process {ended}: nobody awaits its decision, and it is closed",
+        ) from None
     return answer
+
+
+async def _ended(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """How the task's process ended ("was terminated", "is gone"), or None while it runs: a
+    process may end with a task still open (ops ending a step while another waits on its own
+    task; a termination), and the task then waited in an inbox for a decision nobody awaited."""
+    try:
+        described = await handle.describe()
+    except RPCError as gone:
+        if gone.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return "is gone"
+    if described.status in (None, WorkflowExecutionStatus.RUNNING):
+        return None
+    return f"has ended ({described.status.name.lower().replace('_', ' ')})"
+
+
+def _cancel(platform: Platform, task_id: str, reason: str) -> None:
+    with transaction(platform.sessions) as session:
+        close_task_row(
+            session, CloseTaskInput(task_id=task_id, status=TaskStatus.CANCELLED), reason=reason
+        )
