@@ -3,10 +3,11 @@ a baseline is seen to do the same orchestration as the platform it is compared w
 
 Counted: the frontend's requests by operation (what clients and workers call: workflow starts,
 updates, workflow and activity task completions, polls); as one figure, the requests the server
-made of its own store, which follow from them; and the timeout timers it fired (each activity's
-start-to-close and each workflow task's, checked when they come due, whether or not the work
-finished). A timer comes due after its side's run when the run is shorter than the timeout (30 s
-an activity): it is then counted, and costs, in whatever runs next.
+made of its own store, which follow from them; and the timers it fired: mostly timeouts (each
+activity's start-to-close and each workflow task's, checked when they come due whether or not
+the work finished), and the workflows' own. A timeout comes due after its side's run when the
+run is shorter than it (30 s an activity's): it is then counted, and costs, in whatever runs
+next.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import Counter
 import httpx
 
 STORE = "the server's store"
-TIMERS = "timeout timers fired"
+TIMERS = "timers fired (timeouts, the workflows' own)"
 _SAMPLE = re.compile(r"^(service_requests|persistence_requests|task_requests)\{([^}]*)\} (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 

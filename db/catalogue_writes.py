@@ -158,15 +158,31 @@ _OFFER_COLUMNS = (
 _OFFER_CHANGED = (*_OFFER_COLUMNS[2:], "product_id", "import_id")
 
 
+# A listing's product identity as the statements match it: recomputed from the listing's row
+# (brand and model as ``identity_key`` folded them, then what the row declares:
+# ``rules.catalogue_listing.product_identity``). A row kept in an import's batch before
+# migration 0040 holds brand and model alone; recomputed, it finds the product a listing made
+# now finds, never one declaring other goods.
+_DECLARED = ("un_number", "packing_group", "temperature_profile")
+_IDENTITY = (
+    "(split_part(p.identity, '|', 1) || '|' || split_part(p.identity, '|', 2)"
+    " || CASE WHEN p.un_number IS NULL THEN ''"
+    " ELSE '|dg:' || p.un_number || ':' || coalesce(p.packing_group, '') END"
+    " || CASE WHEN p.temperature_profile IS NULL THEN '' ELSE '|temp:' || p.temperature_profile"
+    " END)"
+)
+
+
 def _product_upsert() -> TextClause:
     # The last listing of a product among them describes it; only the product's first lister's
     # listings change its description, so a competitor cannot rename a product it also sells.
     return text(
         f"INSERT INTO products ({', '.join(_PRODUCT_COLUMNS)}, listed_by_org_id)"
-        f" SELECT DISTINCT ON (p.category_id, p.identity)"
-        f" {', '.join('p.' + name for name in _PRODUCT_COLUMNS)}, :supplier"
+        f" SELECT DISTINCT ON (p.category_id, {_IDENTITY})"
+        f" {', '.join(_IDENTITY if n == 'identity' else 'p.' + n for n in _PRODUCT_COLUMNS)}"
+        ", :supplier"
         f" FROM {_record(Product, 'product', _PRODUCT_COLUMNS)}"
-        " ORDER BY p.category_id, p.identity, listing.n DESC"
+        f" ORDER BY p.category_id, {_IDENTITY}, listing.n DESC"
         " ON CONFLICT (category_id, identity) DO UPDATE SET "
         + ", ".join(f"{name} = excluded.{name}" for name in _DESCRIBED)
         + ", updated_at = now() WHERE products.listed_by_org_id = excluded.listed_by_org_id"
@@ -181,9 +197,9 @@ def _term_insert() -> TextClause:
     return text(
         "INSERT INTO catalogue_terms (term, category_id)"
         " SELECT DISTINCT word.term, products.category_id"
-        f" FROM {_record(Product, 'product', ('category_id', 'identity'))}"
+        f" FROM {_record(Product, 'product', ('category_id', 'identity', *_DECLARED))}"
         " JOIN products ON products.category_id = p.category_id"
-        " AND products.identity = p.identity"
+        f" AND products.identity = {_IDENTITY}"
         " CROSS JOIN LATERAL unnest(products.terms) AS word(term)"
         " WHERE NOT EXISTS (SELECT FROM catalogue_terms known"
         " WHERE known.term = word.term AND known.category_id = products.category_id)"
@@ -201,9 +217,9 @@ def _offer_upsert() -> TextClause:
         " :supplier, :import_id, 1"
         f" FROM {_record(CatalogueOffer, 'offer', _OFFER_COLUMNS)}"
         " CROSS JOIN LATERAL jsonb_to_record(listing.value -> 'product')"
-        " AS p(category_id text, identity text)"
+        f" AS p(category_id text, identity text, {', '.join(n + ' text' for n in _DECLARED)})"
         " JOIN products ON products.category_id = p.category_id"
-        " AND products.identity = p.identity"
+        f" AND products.identity = {_IDENTITY}"
         " ORDER BY o.sku"
         " ON CONFLICT (supplier_org_id, sku) DO UPDATE SET "
         + ", ".join(f"{name} = excluded.{name}" for name in _OFFER_CHANGED)

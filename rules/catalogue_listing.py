@@ -200,14 +200,25 @@ def check_listing(
     return CheckedListing(listing, attributes, hazard_class, units)
 
 
+# What a product's identity keeps of a brand or a model (``db.catalogue.Product.identity``:
+# both, a separator and what the listing declares, in 260 characters).
+MAX_IDENTITY_KEY = 100
+
+
 def _identity_problems(listing: ProductListing) -> list[Problem]:
     """A brand and a model of punctuation or invisible characters alone compare equal to any
-    other such (``identity_key``): "!!!" and "—" of two suppliers were one product."""
-    return [
-        Problem(name, "must hold a letter or a digit")
-        for name, text in (("brand", listing.brand), ("model", listing.model))
-        if not identity_key(text)
-    ]
+    other such (``identity_key``): "!!!" and "—" of two suppliers were one product. Folded,
+    a text may grow ("ß" is "ss"): one past the identity's room was a 500 at the insert."""
+    problems = []
+    for name, text in (("brand", listing.brand), ("model", listing.model)):
+        key = identity_key(text)
+        if not key:
+            problems.append(Problem(name, "must hold a letter or a digit"))
+        elif len(key) > MAX_IDENTITY_KEY:
+            problems.append(
+                Problem(name, f"folds to more than {MAX_IDENTITY_KEY} letters and digits")
+            )
+    return problems
 
 
 def _offer_problems(offer: OfferTerms, today: date | None) -> list[Problem]:

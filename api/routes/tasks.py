@@ -241,22 +241,25 @@ async def decide_task(
         ended = await _ended(handle)
         if ended is None:
             raise
-        await run_in_threadpool(_cancel, platform, task_id, f"its process {ended}")
+        closed = await run_in_threadpool(_cancel, platform, task_id, f"its process {ended}")
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            detail=f"this task's process {ended}: nobody awaits its decision, and it is closed",
+            detail=f"this task's process {ended}: nobody awaits its decision, and the task "
+            + ("is closed" if closed else "was closed already"),
         ) from None
     return answer
 
 
 async def _ended(handle: WorkflowHandle[Any, Any]) -> str | None:
-    """How the task's process ended ("was terminated", "is gone"), or None while it runs: a
-    process may end with a task still open (ops ending a step while another waits on its own
-    task; a termination), and the task then waited in an inbox for a decision nobody awaited."""
+    """How the task's process ended ("has ended (terminated)", "is gone"), or None while it
+    runs: a process may end with a task still open (ops ending a step while another waits on
+    its own task; a termination), and the task then waited in an inbox for a decision nobody
+    awaited."""
     try:
         described = await handle.describe()
     except RPCError as gone:
-        if gone.status != RPCStatusCode.NOT_FOUND:
+        # A namespace not found (a misconfigured deployment) is no answer about the process.
+        if gone.status != RPCStatusCode.NOT_FOUND or "namespace" in gone.message.lower():
             raise
         return "is gone"
     if described.status in (None, WorkflowExecutionStatus.RUNNING):
@@ -264,8 +267,8 @@ async def _ended(handle: WorkflowHandle[Any, Any]) -> str | None:
     return f"has ended ({described.status.name.lower().replace('_', ' ')})"
 
 
-def _cancel(platform: Platform, task_id: str, reason: str) -> None:
+def _cancel(platform: Platform, task_id: str, reason: str) -> bool:
     with transaction(platform.sessions) as session:
-        close_task_row(
+        return close_task_row(
             session, CloseTaskInput(task_id=task_id, status=TaskStatus.CANCELLED), reason=reason
         )

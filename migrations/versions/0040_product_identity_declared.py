@@ -6,7 +6,9 @@ dropped, and the orders made of its offers carried the first lister's (none, if 
 none: dangerous goods ordered without the e-waybill's rules, chilled goods without the cold
 chain). A listing that declares them differently is now another product
 (``rules.catalogue_listing.product_identity``): the identity of each product that declares
-them gains the same suffix here, so a listing written after this finds its product.
+them gains the same suffix here, so a listing written after this finds its product. An offer
+attached before to a product declaring other goods than its supplier did stays there until it is
+listed again: its own declaration was not kept, so nothing here can move it.
 
 Widening ``identity`` changes no row. Going down takes the suffixes off again, and refuses
 (changing nothing) where two products of a category would then be one.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import struct
 import zipfile
 from datetime import date, datetime
 
@@ -188,6 +189,26 @@ def test_a_part_unpacking_past_a_hundred_times_its_size_is_refused() -> None:
         _sheet_of('<row r="1"><c r="A1" t="s"><v>59999</v></c></row>'), varied + "</sst>"
     )
     assert next(read_rows(plain, SheetFormat.XLSX))[1][0].startswith("十字螺丝刀 PH59999")
+
+
+def _declared_packed(data: bytes, name: str, size: int) -> bytes:
+    """``data`` with ``name``'s packed size in the zip's central directory declared ``size``."""
+    entry = data.index(b"PK\x01\x02")  # the first central directory header
+    while True:
+        length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46 : entry + 46 + length] == name.encode():
+            break
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    return data[: entry + 20] + struct.pack("<I", size) + data[entry + 24 :]
+
+
+def test_a_packed_size_declared_past_the_file_is_refused() -> None:
+    """Found by review: zipfile reads past a packed size declared too large, so a part of 8 KB
+    declared 68 KB passed the ratio and unpacked to 3.4 MB."""
+    bomb = _with_texts(_sheet_of(""), "<si><t>" + "x" * 3_400_000 + "</t></si></sst>")
+    forged = _declared_packed(bomb, "xl/sharedStrings.xml", 68_000)
+    with pytest.raises(UnreadableSheet, match="its parts are larger than the file"):
+        count_rows(forged, SheetFormat.XLSX)
 
 
 def test_rows_are_counted_only_as_far_as_the_bound() -> None:

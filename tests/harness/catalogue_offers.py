@@ -76,6 +76,33 @@ def terms(
     )
 
 
+def listing_of(
+    category_id: str,
+    model: str,
+    *,
+    offer: OfferTerms | None = None,
+    name: str = "丙酮 Acetone, technical grade",
+    brand: str = "Hengxin",
+    un_number: str | None = None,
+    packing_group: str | None = None,
+    temperature_profile: str | None = None,
+    sku: str | None = None,
+) -> ProductListing:
+    """A listing of ``brand`` ``model`` in the category (``LENGTH`` given), unchecked."""
+    return ProductListing(
+        sku=sku or f"SKU-{uuid.uuid4().hex[:8]}",
+        category_id=category_id,
+        name=name,
+        brand=brand,
+        model=model,
+        attributes={"length": "10 cm"},
+        un_number=un_number,
+        packing_group=packing_group,
+        temperature_profile=temperature_profile,
+        offer=offer or terms([("1", "9")]),
+    )
+
+
 def list_offer(
     sessions: sessionmaker[Session],
     supplier_org_id: str,
@@ -91,17 +118,16 @@ def list_offer(
     sku: str | None = None,
 ) -> Written:
     """The supplier lists ``brand`` ``model`` with ``offer``, checked as the API checks it."""
-    listing = ProductListing(
-        sku=sku or f"SKU-{uuid.uuid4().hex[:8]}",
-        category_id=category_id,
+    listing = listing_of(
+        category_id,
+        model,
+        offer=offer,
         name=name,
         brand=brand,
-        model=model,
-        attributes={"length": "10 cm"},
         un_number=un_number,
         packing_group=packing_group,
         temperature_profile=temperature_profile,
-        offer=offer,
+        sku=sku,
     )
     checked = check_listing(listing, (LENGTH,))
     assert not isinstance(checked, list), checked

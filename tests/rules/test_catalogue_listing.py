@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from contracts.catalogue import AttributeKind, AttributeSpec, ProductListing
-from rules.catalogue_listing import CheckedListing, Problem, check_listing, identity_key, unit_of
+from rules.catalogue_listing import (
+    CheckedListing,
+    Problem,
+    check_listing,
+    identity_key,
+    product_identity,
+    unit_of,
+)
 
 SPECS = (
     AttributeSpec(key="length", label_zh="长度", label_en="Length", kind=AttributeKind.NUMBER,
@@ -133,6 +140,18 @@ def test_a_listing_no_buyer_could_tell_apart_or_reach_is_refused() -> None:
 def test_identity_ignores_width_case_and_separators() -> None:
     assert identity_key("STHT-65") == identity_key("stht 65") == identity_key(wide("STHT65"))
     assert identity_key("STHT-65") != identity_key("STHT-66")
+
+
+def test_a_brand_or_model_folding_past_the_identitys_room_is_refused() -> None:
+    """Found by review: case folding makes "ß" "ss", so 100 of them (within the brand's 100
+    characters) folded to 200 and the product's identity overflowed its column: a 500."""
+    result = check_listing(listing(brand="ß" * 100, model="ẞ" * 51), SPECS)
+    assert result == [
+        Problem("brand", "folds to more than 100 letters and digits"),
+        Problem("model", "folds to more than 100 letters and digits"),
+    ]
+    passed(check_listing(listing(brand="ß" * 50, model="m" * 100), SPECS))
+    assert len(product_identity("ß" * 50, "m" * 100, "UN1090", "III", "x" * 30)) <= 260
 
 
 def test_units_are_understood_in_chinese_and_unknown_ones_refused() -> None:
