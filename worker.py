@@ -175,6 +175,7 @@ def all_activities(systems: Systems) -> list[Callable[..., Any]]:
         sourcing.record_contract,
         catalogue_orders.record_catalogue_purchase,
         catalogue_orders.settle_catalogue_purchase,
+        catalogue_orders.catalogue_contract_executed,
         contract_documents.render_contract,
         contract_documents.sign_contract,
         fulfilment.record_order,

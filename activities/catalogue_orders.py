@@ -94,6 +94,14 @@ class CatalogueOrderRecords:
             )
             return PurchaseRecorded(reserved=True)
 
+    @activity.defn(name="catalogue_contract_executed")
+    def catalogue_contract_executed(self, contract_id: str) -> bool:
+        """Whether the contract was executed (its process starts the order next): asked when
+        the contract's process failed, which it may do after its order started."""
+        with self._sessions() as session:
+            contract = session.get(Contract, contract_id)
+            return contract is not None and contract.status == ContractStatus.EXECUTED.value
+
     @activity.defn(name="settle_catalogue_purchase")
     def settle_catalogue_purchase(self, settle: SettlePurchaseInput) -> None:
         """End a reserved purchase; a failed one gives its stock back, unless its contract was

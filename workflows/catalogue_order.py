@@ -8,9 +8,8 @@ contract an award of that quote would draft (``rules.awards.draft_contract``) ru
 thresholds, both signatures, and once executed the ``OrderWorkflow`` with its fulfilment,
 e-waybill and cold chain. A contract refused, lapsed or ended gives the stock back and ends the
 purchase failed with the reason; but a contract's process that fails after its contract was
-executed has started an order, which keeps the stock (the settling activity finds the contract
-executed and records the purchase ordered; the buyer is still told the purchase failed, a
-known gap). A step that fails for good asks ops (``workflows.policies``).
+executed has started an order, which keeps the stock: the purchase ends ordered. A step that
+fails for good asks ops (``workflows.policies``).
 
 Queries: ``get_status`` (the RFQ's view, which the RFQ reads ask of the process owning an RFQ
 row), ``get_purchase``. No updates but ``decide_task`` (inherited: ops' attention task).
@@ -46,6 +45,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows import policies
     from workflows.contract import ContractWorkflow
     from workflows.human_tasks import HumanTaskWorkflow, process_key
+
+# A contract's process that failed is asked whether it executed its contract first (histories
+# from before it end such a purchase failed; its settling keeps the stock all the same).
+EXECUTED_CHECKED = "catalogue-order-executed-checked"
 
 # The RFQ row's status while the purchase runs and when it ends.
 _RFQ_STATUS = {
@@ -95,7 +98,13 @@ class CatalogueOrderWorkflow(HumanTaskWorkflow):
                 id=contract_workflow_id(terms.contract_id),
             )
         except ChildWorkflowError as failure:
-            # Ended by ops, or failed for good: nothing more will come of this contract.
+            # Ended by ops, or failed for good. Before its order started, nothing more will
+            # come of this contract; after (a later step ended, a termination), the order runs.
+            if workflow.patched(EXECUTED_CHECKED) and await policies.call(
+                "catalogue_contract_executed", terms.contract_id, bool, policy=policies.DATABASE
+            ):
+                order_id = order_id_for(terms.contract_id)
+                return await self._end(PurchaseStatus.ORDERED, f"order {order_id} has started")
             cause = failure.cause
             return await self._end(
                 PurchaseStatus.FAILED, f"contract {terms.contract_id} ended: {cause or failure}"

@@ -1,8 +1,8 @@
 """Orders straight from the catalogue on the time-skipping server, with real activities: the
 stock held once, the purchase recorded as an RFQ whose quote is the offer's terms, the contract
 an award would draft run through signatures into an order; a declined contract gives the stock
-back, unless the contract was executed before its process failed; stock no longer covering the
-order ends it refused, holding nothing."""
+back, but a contract whose process failed after executing it keeps it and the purchase ends
+ordered; stock no longer covering the order ends it refused, holding nothing."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.catalogue_orders import CatalogueOrderRecords
+from contracts.attention import ATTENTION_TASK_KIND
 from contracts.catalogue_orders import (
     CatalogueOrderInput,
     CatalogueOrderOutcome,
@@ -36,6 +38,7 @@ from db.session import transaction
 from gateways.certification_registry import CertificationRegistryClient
 from settings import Settings
 from storage.object_store import ObjectStore
+from tests.harness import builders as b
 from tests.harness import catalogue_offers as c
 from tests.harness import sourcing as s
 from tests.harness.histories import record_history
@@ -133,6 +136,28 @@ class Harness:
         )
         return buyer, supplier, written.offer_id
 
+    async def awaiting_signatures(self, litres: int) -> Started:
+        """A purchase of ``litres`` of a fresh offer (500 L in stock), its contract drafted and
+        awaiting both signatures."""
+        buyer, supplier, offer_id = self.parties()
+        purchase = c.purchase_of(
+            self.sessions, buyer, {offer_id: Decimal(litres)}, at=datetime.now(UTC)
+        )
+        handle = await self.start(purchase)
+        contract_id = purchase_contract_id(purchase.purchase_id)
+        await self.contract_reaches(contract_id, "awaiting_signatures")
+        return Started(buyer, supplier, offer_id, purchase, handle, contract_id)
+
+
+@dataclass(frozen=True)
+class Started:
+    buyer: s.Member
+    supplier: s.Member
+    offer_id: str
+    purchase: CatalogueOrderInput
+    handle: PurchaseHandle
+    contract_id: str
+
 
 @pytest.fixture
 async def harness(
@@ -197,13 +222,9 @@ async def test_an_order_from_the_catalogue_is_signed_and_its_order_starts(
 
 
 async def test_a_declined_contract_gives_the_stock_back(harness: Harness) -> None:
-    buyer, _, offer_id = harness.parties()
-    purchase = c.purchase_of(
-        harness.sessions, buyer, {offer_id: Decimal(120)}, at=datetime.now(UTC)
-    )
-    handle = await harness.start(purchase)
-    contract_id = purchase_contract_id(purchase.purchase_id)
-    await harness.contract_reaches(contract_id, "awaiting_signatures")
+    started = await harness.awaiting_signatures(120)
+    buyer, offer_id, purchase = started.buyer, started.offer_id, started.purchase
+    handle, contract_id = started.handle, started.contract_id
     assert c.stock_of(harness.sessions, offer_id)[0] == Decimal(380)
     task = await harness.task(contract_id, buyer.org.id)
     await decide(
@@ -257,14 +278,9 @@ async def test_a_purchase_whose_contract_was_executed_keeps_its_stock_however_it
     a termination), and the purchase hears its child failed: the stock is the running order's,
     so the purchase settled failed is ordered and gives nothing back (given back, it was sold
     twice)."""
-    buyer, _, offer_id = harness.parties()
-    purchase = c.purchase_of(
-        harness.sessions, buyer, {offer_id: Decimal(100)}, at=datetime.now(UTC)
-    )
-    handle = await harness.start(purchase)
-    contract_id = purchase_contract_id(purchase.purchase_id)
-    await harness.contract_reaches(contract_id, "awaiting_signatures")
-    await handle.terminate(reason="the test settles the purchase itself")
+    started = await harness.awaiting_signatures(100)
+    offer_id, purchase, contract_id = started.offer_id, started.purchase, started.contract_id
+    await started.handle.terminate(reason="the test settles the purchase itself")
     with transaction(harness.sessions) as session:
         contract = session.get(Contract, contract_id)
         assert contract is not None
@@ -281,3 +297,65 @@ async def test_a_purchase_whose_contract_was_executed_keeps_its_stock_however_it
     (row,) = harness.rows(CataloguePurchase, id=purchase.purchase_id)
     assert row.status == "ordered"
     assert row.status_reason.startswith(f"order {order_id_for(contract_id)} has started")
+
+
+REFUSE_NOTICE = (
+    "CREATE FUNCTION refuse_executed_notice() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END $$"
+)
+
+
+async def test_a_contract_ended_by_ops_after_its_order_started_ends_the_purchase_ordered(
+    harness: Harness,
+) -> None:
+    """The contract is executed and its order started; then its notice fails for good (a row
+    the database refuses) and ops end the contract's process. The purchase hears its child
+    failed, asks whether the contract was executed, and ends ordered: the order runs with the
+    stock, the RFQ completed, the buyer not told it failed."""
+    started = await harness.awaiting_signatures(100)
+    buyer, supplier, offer_id = started.buyer, started.supplier, started.offer_id
+    purchase, handle, contract_id = started.purchase, started.handle, started.contract_id
+    trigger = f"refuse_{uuid.uuid4().hex[:8]}"
+    with harness.sessions.begin() as session:
+        session.execute(text("DROP FUNCTION IF EXISTS refuse_executed_notice CASCADE"))
+        session.execute(text(REFUSE_NOTICE))
+        session.execute(
+            text(
+                f"CREATE TRIGGER {trigger} BEFORE INSERT ON notifications FOR EACH ROW"
+                f" WHEN (NEW.kind = 'contract_executed' AND NEW.subject_id = '{contract_id}')"
+                " EXECUTE FUNCTION refuse_executed_notice()"
+            )
+        )
+    try:
+        await harness.sign(contract_id, buyer, supplier)
+        workflow_id = contract_workflow_id(contract_id)
+
+        async def attention() -> HumanTask | None:
+            found = harness.rows(
+                HumanTask, subject_id=workflow_id, kind=ATTENTION_TASK_KIND, status="open"
+            )
+            return found[0] if found else None
+
+        task = await eventually(attention, attempts=600)
+        await decide(
+            harness.client, workflow_id, task.id, b.supervisor_actor(), "end",
+            comment="notice refused: tell the parties by phone",
+        )  # fmt: skip
+        outcome = await harness.ended(handle)
+    finally:
+        with harness.sessions.begin() as session:
+            session.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON notifications"))
+            session.execute(text("DROP FUNCTION IF EXISTS refuse_executed_notice"))
+    order_id = order_id_for(contract_id)
+    assert (outcome.status, outcome.order_id) == (PurchaseStatus.ORDERED, order_id)
+    assert outcome.reason == f"order {order_id} has started"
+    order = await harness.client.get_workflow_handle(order_workflow_id(order_id)).describe()
+    assert order.status == WorkflowExecutionStatus.RUNNING
+    (rfq,) = harness.rows(Rfq, id=purchase.purchase_id)
+    assert rfq.status == "completed"
+    (row,) = harness.rows(CataloguePurchase, id=purchase.purchase_id)
+    assert row.status == "ordered"
+    assert c.stock_of(harness.sessions, offer_id)[0] == Decimal(400)
+    notices = harness.rows(Notification, subject_id=purchase.purchase_id, org_id=buyer.org.id)
+    assert "catalogue_order_failed" not in [n.kind for n in notices]
+    await record_history(handle, "catalogue_order_contract_ended_after_execution")
