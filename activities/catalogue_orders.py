@@ -3,7 +3,8 @@
 ``record_catalogue_purchase`` reserves the offers' stock and records the purchase (its row, the
 RFQ with its one invitation, and the offers' terms as the supplier's quote) in one transaction,
 so a purchase either holds its stock and is an RFQ whose quote a contract can be drafted from,
-or holds nothing. ``settle_catalogue_purchase`` ends it, and gives a failed purchase's stock back.
+or holds nothing. ``settle_catalogue_purchase`` ends it, and gives a failed purchase's stock back
+unless its contract was executed; ``catalogue_contract_executed`` tells the process so first.
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ class CatalogueOrderRecords:
     @activity.defn(name="catalogue_contract_executed")
     def catalogue_contract_executed(self, contract_id: str) -> bool:
         """Whether the contract was executed (its process starts the order next): asked when
-        the contract's process failed, which it may do after its order started."""
+        the contract's process failed, which it may do after its order started. Stopped between
+        the two, it has no order: the purchase then holds its stock, which ops see ordered with
+        no order, rather than give back stock a running order may hold."""
         with self._sessions() as session:
             contract = session.get(Contract, contract_id)
             return contract is not None and contract.status == ContractStatus.EXECUTED.value

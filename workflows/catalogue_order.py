@@ -8,8 +8,11 @@ contract an award of that quote would draft (``rules.awards.draft_contract``) ru
 thresholds, both signatures, and once executed the ``OrderWorkflow`` with its fulfilment,
 e-waybill and cold chain. A contract refused, lapsed or ended gives the stock back and ends the
 purchase failed with the reason; but a contract's process that fails after its contract was
-executed has started an order, which keeps the stock: the purchase ends ordered. A step that
-fails for good asks ops (``workflows.policies``).
+executed has started its order, which keeps the stock, and the purchase ends ordered (stopped
+between the two, it holds the stock with no order: ops see it, and nothing is sold twice).
+Purchases that took the failed branch before it was patched keep their failed outcome; the
+settling activity kept their stock. A step that fails for good asks ops
+(``workflows.policies``).
 
 Queries: ``get_status`` (the RFQ's view, which the RFQ reads ask of the process owning an RFQ
 row), ``get_purchase``. No updates but ``decide_task`` (inherited: ops' attention task).

@@ -300,7 +300,7 @@ async def test_a_purchase_whose_contract_was_executed_keeps_its_stock_however_it
 
 
 REFUSE_NOTICE = (
-    "CREATE FUNCTION refuse_executed_notice() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
     " RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END $$"
 )
 
@@ -315,15 +315,14 @@ async def test_a_contract_ended_by_ops_after_its_order_started_ends_the_purchase
     started = await harness.awaiting_signatures(100)
     buyer, supplier, offer_id = started.buyer, started.supplier, started.offer_id
     purchase, handle, contract_id = started.purchase, started.handle, started.contract_id
-    trigger = f"refuse_{uuid.uuid4().hex[:8]}"
+    refuse = f"refuse_{uuid.uuid4().hex[:8]}"  # the function's and the trigger's name
     with harness.sessions.begin() as session:
-        session.execute(text("DROP FUNCTION IF EXISTS refuse_executed_notice CASCADE"))
-        session.execute(text(REFUSE_NOTICE))
+        session.execute(text(REFUSE_NOTICE.format(name=refuse)))
         session.execute(
             text(
-                f"CREATE TRIGGER {trigger} BEFORE INSERT ON notifications FOR EACH ROW"
+                f"CREATE TRIGGER {refuse} BEFORE INSERT ON notifications FOR EACH ROW"
                 f" WHEN (NEW.kind = 'contract_executed' AND NEW.subject_id = '{contract_id}')"
-                " EXECUTE FUNCTION refuse_executed_notice()"
+                f" EXECUTE FUNCTION {refuse}()"
             )
         )
     try:
@@ -344,8 +343,8 @@ async def test_a_contract_ended_by_ops_after_its_order_started_ends_the_purchase
         outcome = await harness.ended(handle)
     finally:
         with harness.sessions.begin() as session:
-            session.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON notifications"))
-            session.execute(text("DROP FUNCTION IF EXISTS refuse_executed_notice"))
+            session.execute(text(f"DROP TRIGGER IF EXISTS {refuse} ON notifications"))
+            session.execute(text(f"DROP FUNCTION IF EXISTS {refuse}"))
     order_id = order_id_for(contract_id)
     assert (outcome.status, outcome.order_id) == (PurchaseStatus.ORDERED, order_id)
     assert outcome.reason == f"order {order_id} has started"
