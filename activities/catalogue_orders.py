@@ -102,8 +102,7 @@ class CatalogueOrderRecords:
         the two, it has no order: the purchase then holds its stock, which ops see ordered with
         no order, rather than give back stock a running order may hold."""
         with self._sessions() as session:
-            contract = session.get(Contract, contract_id)
-            return contract is not None and contract.status == ContractStatus.EXECUTED.value
+            return _executed(session, contract_id)
 
     @activity.defn(name="settle_catalogue_purchase")
     def settle_catalogue_purchase(self, settle: SettlePurchaseInput) -> None:
@@ -123,8 +122,7 @@ class CatalogueOrderRecords:
             status, reason = settle.status, settle.reason
             if status is PurchaseStatus.FAILED:
                 contract_id = purchase_contract_id(row.id)
-                contract = session.get(Contract, contract_id)
-                if contract is not None and contract.status == ContractStatus.EXECUTED.value:
+                if _executed(session, contract_id):
                     status = PurchaseStatus.ORDERED
                     reason = f"order {order_id_for(contract_id)} has started ({reason})"
                 else:
@@ -138,6 +136,11 @@ class CatalogueOrderRecords:
                 row.id,
                 {"reason": reason},
             )
+
+
+def _executed(session: Session, contract_id: str) -> bool:
+    contract = session.get(Contract, contract_id)
+    return contract is not None and contract.status == ContractStatus.EXECUTED.value
 
 
 def _held(lines: Sequence[PurchaseLine]) -> dict[str, Decimal]:

@@ -50,7 +50,7 @@ from bench.cold_chain_report import (
 )
 from bench.cold_chain_setup import SetupJob, open_trips
 from bench.cold_chain_trips import Shape, Trip
-from bench.cpu_time import cpu_seconds
+from bench.cpu_time import cpu_between, cpu_seconds
 from bench.services import Services, api_process, quiet_logs, running_services
 from bench.stats import print_header, require_counts
 from contracts.sourcing import ContractTerms
@@ -265,7 +265,7 @@ class _Feeds:
         result = await asyncio.get_running_loop().run_in_executor(self._clients, feed, job)
         after = await asyncio.to_thread(cpu_seconds, self._markers)
         self.results[name] = result
-        self.cpu[name] = {part: after[part] - before.get(part, 0.0) for part in after}
+        self.cpu[name] = cpu_between(before, after)
         _say(f"{name} took {result.wall_s:.0f} s")
         return result
 

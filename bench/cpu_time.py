@@ -55,6 +55,11 @@ def _part(pid: int, root: int, named: Mapping[int, str]) -> str:
     return next((part for needle, part in PARTS if needle in command), "other")
 
 
+def cpu_between(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    """The CPU seconds each part used between two readings of ``cpu_seconds``."""
+    return {part: after[part] - before.get(part, 0.0) for part in after}
+
+
 def cpu_seconds(
     markers: tuple[str, ...] = (), named: Mapping[int, str] | None = None
 ) -> dict[str, float]:

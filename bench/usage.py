@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bench.cpu_time import cpu_seconds
+from bench.cpu_time import cpu_between, cpu_seconds
 from bench.temporal_requests import temporal_requests
 
 T = TypeVar("T")
@@ -46,8 +46,7 @@ class Meter:
         cpu_before, requests_before = await asyncio.to_thread(self._read)
         result = await run
         cpu_after, requests_after = await asyncio.to_thread(self._read)
-        used = {part: cpu_after[part] - cpu_before.get(part, 0.0) for part in cpu_after}
-        return result, Usage(used, requests_after - requests_before)
+        return result, Usage(cpu_between(cpu_before, cpu_after), requests_after - requests_before)
 
     def _read(self) -> tuple[dict[str, float], Counter[str]]:
         return (

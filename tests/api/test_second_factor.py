@@ -23,12 +23,13 @@ from api.second_factor import NEEDS_STEP_UP
 from contracts.common import Role
 from contracts.fulfilment import OrderStatus
 from contracts.tasks import SECOND_FACTOR_TASK_KINDS
-from db.models import AuditEntry, HumanTask
+from db.models import AuditEntry
 from db.second_factor import StepUpGrant, TotpEnrolment, token_digest
 from db.session import transaction
 from security import totp as t
 from tests.e2e import order_api
 from tests.e2e.order_api import People
+from tests.harness import builders as b
 from tests.harness import cold_orders as co
 from tests.harness import second_factor as sf
 from tests.harness import sourcing as s
@@ -295,21 +296,14 @@ async def test_deciding_a_task_that_moves_money_needs_a_grant(
 
 def _open_task(sessions: sessionmaker[Session], caller: TokenCaller, kind: str) -> str:
     """An open task of ``kind`` in the caller's inbox, of a process that is not running."""
-    task_id = f"task_{uuid.uuid4().hex}"
-    with transaction(sessions) as session:
-        session.add(
-            HumanTask(
-                id=task_id,
-                workflow_id=f"Loan:{uuid.uuid4().hex[:12]}",
-                kind=kind,
-                role=Role.FINANCE.value,
-                org_id=caller.org_id,
-                subject_type="loan",
-                subject_id=f"loan_{uuid.uuid4().hex[:12]}",
-                title="Approve the loan",
-                summary="",
-                outcomes=["approve", "reject"],
-                status="open",
-            )
-        )
-    return task_id
+    return b.open_task(
+        sessions,
+        org_id=caller.org_id,
+        role=Role.FINANCE,
+        workflow_id=f"Loan:{uuid.uuid4().hex[:12]}",
+        kind=kind,
+        subject_type="loan",
+        subject_id=f"loan_{uuid.uuid4().hex[:12]}",
+        title="Approve the loan",
+        outcomes=("approve", "reject"),
+    )

@@ -6,7 +6,6 @@ failed the import with the other still open, its decision awaited by nobody."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,34 +13,22 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.common import Role
 from db.models import AuditEntry, HumanTask
-from db.session import transaction
 from settings import Settings
+from tests.harness import builders as b
 from tests.harness import sourcing as s
 from tests.harness.api_server import TokenCaller
 from tests.harness.temporal import new_task_queue
 
 
 def open_task(sessions: sessionmaker[Session], caller: TokenCaller, workflow_id: str) -> str:
-    task_id = f"task_{uuid.uuid4().hex[:12]}"
-    with transaction(sessions) as session:
-        session.add(
-            HumanTask(
-                id=task_id,
-                workflow_id=workflow_id,
-                kind="ended_process_test",
-                role=Role.BUYER.value,
-                org_id=caller.org_id,
-                subject_type="test",
-                subject_id=task_id,
-                title="A task of a process that ended",
-                summary="",
-                outcomes=["done"],
-                status="open",
-                due_at=None,
-                created_at=datetime.now(UTC),
-            )
-        )
-    return task_id
+    return b.open_task(
+        sessions,
+        org_id=caller.org_id,
+        role=Role.BUYER,
+        workflow_id=workflow_id,
+        kind="ended_process_test",
+        title="A task of a process that ended",
+    )
 
 
 async def test_deciding_a_task_whose_process_ended_closes_it(

@@ -144,19 +144,22 @@ def test_the_quantity_walks_migrations_go_down_and_up_again(database_url: str) -
 OLD_HENGXIN = "91320200MA1HENGX3W"
 
 
+# A supplier and a category for the catalogue migrations' rows.
+SUPPLIER = text(
+    "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
+    "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
+)
+CATEGORY = text(
+    "INSERT INTO catalogue_categories (id, path, name_zh, name_en, attributes, synonyms, "
+    "updated_by) VALUES (:id, :id, :zh, :en, '[]', '[]', 'u')"
+)
+
+
 def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) -> None:
     """Migration 0035, run again after it was cut short: a sum written before it gets its
     product's brand, folded; one written after it without a brand (as a refresher older than it
     writes) gets it from a trigger, and a product's brand rewritten reaches its sums; undone
     and done again, the same."""
-    org = text(
-        "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
-        "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
-    )
-    category = text(
-        "INSERT INTO catalogue_categories (id, path, name_zh, name_en, attributes, synonyms, "
-        "updated_by) VALUES ('tools', 'tools', '工具', 'Tools', '[]', '[]', 'u')"
-    )
     product = text(
         "INSERT INTO products (id, category_id, identity, name, brand, model, attributes, "
         "search_text, terms, media, listed_by_org_id) VALUES (:id, 'tools', :id, 'n', :brand, "
@@ -171,8 +174,8 @@ def test_sums_get_their_products_brand_whoever_writes_them(database_url: str) ->
     with _scratch(database_url) as (config, engine):
         command.upgrade(config, "0034")
         with engine.begin() as connection:
-            connection.execute(org)
-            connection.execute(category)
+            connection.execute(SUPPLIER)
+            connection.execute(CATEGORY, {"id": "tools", "zh": "工具", "en": "Tools"})
             connection.execute(
                 product, [{"id": "p1", "brand": "Stanley"}, {"id": "p2", "brand": "得力"}]
             )
@@ -252,14 +255,6 @@ def test_a_products_identity_gains_what_it_declares_and_loses_it_going_down(
     identity a listing now computes for it (``product_identity``), others keep theirs; undone,
     the suffixes go, and the downgrade refuses (changing nothing) where two products would
     become one."""
-    org = text(
-        "INSERT INTO organisations (id, kind, legal_name, name_en, credit_code) "
-        "VALUES ('org_s', 'supplier', 's', 's', '91320200MA1HENGX53')"
-    )
-    category = text(
-        "INSERT INTO catalogue_categories (id, path, name_zh, name_en, attributes, synonyms, "
-        "updated_by) VALUES ('chem', 'chem', '化工', 'Chemicals', '[]', '[]', 'u')"
-    )
     product = text(
         "INSERT INTO products (id, category_id, identity, name, brand, model, attributes, "
         "un_number, packing_group, temperature_profile, search_text, terms, media, "
@@ -276,8 +271,8 @@ def test_a_products_identity_gains_what_it_declares_and_loses_it_going_down(
     with _scratch(database_url) as (config, engine):
         command.upgrade(config, "0039")
         with engine.begin() as connection:
-            connection.execute(org)
-            connection.execute(category)
+            connection.execute(SUPPLIER)
+            connection.execute(CATEGORY, {"id": "chem", "zh": "化工", "en": "Chemicals"})
             connection.execute(
                 product,
                 [dict(zip(names, row, strict=True)) for row in rows],

@@ -1,4 +1,4 @@
-"""Test data builders, in one place: organisations, documents, certificates, statements."""
+"""Test data builders, in one place: organisations, tasks, documents, certificates, statements."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.accreditation import ApplyInput, CertificateClaim, FinancialYear, RegistryRecord
 from contracts.common import OPERATOR_ORG_ID, Actor, DocumentRef, OrgKind, Role
-from db.models import Document, Organisation
+from db.models import Document, HumanTask, Organisation
 from db.session import transaction
 from gateways.certification_registry import CertificationRegistryClient
 from rules.credit_code import make_credit_code, organisation_check_character
@@ -62,6 +62,40 @@ def supervisor_actor() -> Actor:
     return Actor(
         user_id="usr_test_supervisor", org_id=OPERATOR_ORG_ID, roles=(Role.OPS_SUPERVISOR,)
     )
+
+
+def open_task(
+    sessions: sessionmaker[Session],
+    *,
+    org_id: str,
+    role: Role,
+    workflow_id: str,
+    kind: str,
+    subject_type: str = "test",
+    subject_id: str | None = None,
+    title: str = "A test task",
+    outcomes: tuple[str, ...] = ("done",),
+) -> str:
+    """An open task row of ``workflow_id``'s in the organisation's inbox for ``role`` (no
+    process behind it unless the test starts one); its id, the subject's too by default."""
+    task_id = f"task_{uuid.uuid4().hex}"
+    with transaction(sessions) as session:
+        session.add(
+            HumanTask(
+                id=task_id,
+                workflow_id=workflow_id,
+                kind=kind,
+                role=role.value,
+                org_id=org_id,
+                subject_type=subject_type,
+                subject_id=subject_id or task_id,
+                title=title,
+                summary="",
+                outcomes=list(outcomes),
+                status="open",
+            )
+        )
+    return task_id
 
 
 def store_document(
