@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bench.bare_orders import RecordedOrder
 from bench.batches import SHED, BatchResult, OrderTiming
 from bench.stats import Row, available_cores, percentile, table
-from bench.temporal_requests import STORE, TIMERS
+from bench.temporal_requests import OTHER_TIMERS, STORE, TIMERS
 from bench.usage import Usage
 
 DELIVERED = "delivered to acceptance task"
@@ -125,15 +125,12 @@ def usage_lines(round_: Round, cores: int) -> list[str]:
         )
     )
 
-    def others(used: Usage) -> int:
-        return sum(
-            n for op, n in used.temporal.items() if op not in (*ORCHESTRATION, STORE, TIMERS)
-        )
+    counted = (*ORCHESTRATION, STORE, *TIMERS.values(), OTHER_TIMERS)
 
-    temporal = [
-        (op, str(platform.temporal[op]), str(baseline.temporal[op]))
-        for op in (*ORCHESTRATION, STORE, TIMERS)
-    ]
+    def others(used: Usage) -> int:
+        return sum(n for op, n in used.temporal.items() if op not in counted)
+
+    temporal = [(op, str(platform.temporal[op]), str(baseline.temporal[op])) for op in counted]
     temporal.insert(
         len(ORCHESTRATION), ("other requests", str(others(platform)), str(others(baseline)))
     )
@@ -224,7 +221,8 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
             else "in render processes, for platform and baseline alike (TRADEFLOW_RENDER_PROCESSES)"
         ),
         f"rounds: {arguments.rounds}, interleaved B P, P B, ...; the platform's orders are new "
-        "each round",
+        f"each round; {arguments.settle_s:g} s before each run (--settle-s), so the activity "
+        "timeouts of the run before come due outside it",
         f"both: {n} orders (every third dangerous goods), {arguments.concurrency} in flight; "
         "delivered to acceptance task: from sending the delivery report to the poll that shows "
         "the buyer's acceptance task",

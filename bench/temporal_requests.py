@@ -3,9 +3,9 @@ a baseline is seen to do the same orchestration as the platform it is compared w
 
 Counted: the frontend's requests by operation (what clients and workers call: workflow starts,
 updates, workflow and activity task completions, polls); as one figure, the requests the server
-made of its own store, which follow from them; and the timers it fired: mostly timeouts (each
+made of its own store, which follow from them; and the timers it fired, by kind: timeouts (each
 activity's start-to-close and each workflow task's, checked when they come due whether or not
-the work finished), and the workflows' own. A timeout comes due after its side's run when the
+the work finished) and the workflows' own. A timeout comes due after its side's run when the
 run is shorter than it (30 s an activity's): it is then counted, and costs, in whatever runs
 next.
 """
@@ -18,7 +18,13 @@ from collections import Counter
 import httpx
 
 STORE = "the server's store"
-TIMERS = "timers fired (timeouts, the workflows' own)"
+# The timers fired, by the history service's task type.
+TIMERS = {
+    "TimerActiveTaskActivityTimeout": "timers fired: activity timeouts",
+    "TimerActiveTaskWorkflowTaskTimeout": "timers fired: workflow task timeouts",
+    "TimerActiveTaskUserTimer": "timers fired: the workflows' own",
+}
+OTHER_TIMERS = "timers fired: other"
 _SAMPLE = re.compile(r"^(service_requests|persistence_requests|task_requests)\{([^}]*)\} (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -35,8 +41,9 @@ def requests_in(metrics: str) -> Counter[str]:
         if name == "persistence_requests":
             counts[STORE] += round(float(value))
         elif name == "task_requests":
-            if label.get("task_type", "").startswith("TimerActiveTask"):
-                counts[TIMERS] += round(float(value))
+            task_type = label.get("task_type", "")
+            if task_type.startswith("TimerActiveTask"):
+                counts[TIMERS.get(task_type, OTHER_TIMERS)] += round(float(value))
         elif label.get("service_name") == "frontend":
             counts[label.get("operation", "unknown")] += round(float(value))
     return counts

@@ -1,5 +1,5 @@
 """What a benchmark's side used: Temporal's requests read from its metrics (the frontend's by
-operation, the store's and the timeout timers' as one figure each), the difference a run made to
+operation, the store's as one figure, the timers by kind), the difference a run made to
 them, CPU seconds for a process named by pid, and the orders benchmark's table of both."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from bench.batches import BatchResult
 from bench.cpu_time import cpu_seconds
 from bench.fulfilment_report import Round, usage_lines
-from bench.temporal_requests import STORE, TIMERS, requests_in
+from bench.temporal_requests import OTHER_TIMERS, STORE, TIMERS, requests_in
 from bench.usage import Meter, Usage
 
 
@@ -39,15 +39,27 @@ def exposition(completed: int, store: int) -> str:
             'task_type="TimerActiveTaskActivityTimeout"} 30',
             'task_requests{operation="TimerActiveTaskWorkflowTaskTimeout",service_name="history",'
             'task_type="TimerActiveTaskWorkflowTaskTimeout"} 12',
+            'task_requests{operation="TimerActiveTaskUserTimer",service_name="history",'
+            'task_type="TimerActiveTaskUserTimer"} 7',
+            'task_requests{operation="TimerActiveTaskDeleteHistoryEvent",service_name="history",'
+            'task_type="TimerActiveTaskDeleteHistoryEvent"} 2',
             'task_requests{operation="TransferActiveTaskActivity",service_name="history",'
             'task_type="TransferActiveTaskActivity"} 300',
         ]
     )
 
 
-def test_the_frontends_requests_by_operation_the_stores_and_the_timers_as_one() -> None:
+def test_the_frontends_requests_by_operation_the_stores_as_one_and_the_timers_by_kind() -> None:
     assert requests_in(exposition(completed=40, store=70)) == Counter(
-        {"RespondWorkflowTaskCompleted": 40, "GetSystemInfo": 1, STORE: 75, TIMERS: 42}
+        {
+            "RespondWorkflowTaskCompleted": 40,
+            "GetSystemInfo": 1,
+            STORE: 75,
+            TIMERS["TimerActiveTaskActivityTimeout"]: 30,
+            TIMERS["TimerActiveTaskWorkflowTaskTimeout"]: 12,
+            TIMERS["TimerActiveTaskUserTimer"]: 7,
+            OTHER_TIMERS: 2,
+        }
     )
 
 
@@ -163,4 +175,5 @@ def test_the_table_puts_the_platforms_costliest_part_first_beside_the_machine() 
     assert [c.strip() for c in cells["the machine's: wall time x 2 cores"]] == ["80.0", "40.0"]
     assert [c.strip() for c in cells["other requests"]] == ["1", "0"]
     assert [c.strip() for c in cells["the server's store"]] == ["3000", "2500"]
-    assert [c.strip() for c in cells[TIMERS]] == ["0", "0"]
+    for timers in (*TIMERS.values(), OTHER_TIMERS):
+        assert [c.strip() for c in cells[timers]] == ["0", "0"]
