@@ -12,16 +12,18 @@ marks in a process of theirs, asked once a poll). Baseline and platform alternat
 ``--rounds`` rounds (B P, P B, ...); the median round's ratio is the figure. Ratio = platform
 time / baseline time (for throughput: baseline / platform).
 
-Between runs the benchmark waits ``--settle-s`` (an activity's start-to-close timeout and a
-margin): Temporal fires each activity's timeout timer when it comes due, finished or not, and a
-run shorter than that timeout left its side's timers to fire, and be paid for, in the next run.
-A rendering activity's longer timeout (two minutes) still comes due in a later run.
+Before each run the benchmark waits ``--settle-s`` (an activity's start-to-close timeout and a
+margin): Temporal fires each activity's timeout timer when it comes due, finished or not, so the
+timers of the activities a run started in its last 30 s came due, and were paid for, in
+whichever run followed. A rendering activity's longer timeout (two minutes) still comes due in a
+later run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import time
@@ -104,8 +106,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     arguments = parser.parse_args(argv)
     require_counts(parser, arguments, ("orders", "rounds", "concurrency", "poll_ms"))
-    if arguments.settle_s < 0:
-        parser.error("--settle-s must be zero or more")
+    if not math.isfinite(arguments.settle_s) or arguments.settle_s < 0:
+        parser.error("--settle-s must be zero or more seconds")
     if arguments.concurrency > MAX_CONCURRENCY:
         parser.error(f"--concurrency must be at most {MAX_CONCURRENCY}: one page lists them all")
     return arguments
@@ -250,7 +252,8 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                     settle = arguments.settle_s
 
                     async def settled(run: Callable[[], Awaitable[T]]) -> tuple[T, Usage]:
-                        # Time-based by nature: the timers come due at their time.
+                        # A sleep, not a poll: nothing reports when the run before's timers
+                        # have fired.
                         await asyncio.sleep(settle)
                         return await meter.around(run())
 
@@ -262,10 +265,9 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                         # B P, then P B: neither side always runs on the warmer machine.
                         first_bare = number % 2 == 1
                         if first_bare:
-                            baseline, bare_used = await settled(
-                                lambda: baseline_round(n, concurrency)
-                            )
+                            baseline, bare_used = await settled(bare)
                         measured, used = await settled(
+                            # Bound now, not a lambda over the loop's variable.
                             partial(
                                 loop.run_in_executor,
                                 drivers,
@@ -274,9 +276,7 @@ async def _measure(arguments: argparse.Namespace) -> Figures:
                             )
                         )
                         if not first_bare:
-                            baseline, bare_used = await settled(
-                                lambda: baseline_round(n, concurrency)
-                            )
+                            baseline, bare_used = await settled(bare)
                         results.append(
                             Round(
                                 measured.batch,

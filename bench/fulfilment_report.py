@@ -221,8 +221,13 @@ def report(figures: Figures, arguments: argparse.Namespace) -> list[str]:
             else "in render processes, for platform and baseline alike (TRADEFLOW_RENDER_PROCESSES)"
         ),
         f"rounds: {arguments.rounds}, interleaved B P, P B, ...; the platform's orders are new "
-        f"each round; {arguments.settle_s:g} s before each run (--settle-s), so the activity "
-        "timeouts of the run before come due outside it",
+        "each round; "
+        + (
+            f"{arguments.settle_s:g} s before each run (--settle-s), so the activity timeouts of "
+            "the run before come due outside it"
+            if arguments.settle_s > 0
+            else "no wait between runs (--settle-s 0): the run before's timeouts fire in the next"
+        ),
         f"both: {n} orders (every third dangerous goods), {arguments.concurrency} in flight; "
         "delivered to acceptance task: from sending the delivery report to the poll that shows "
         "the buyer's acceptance task",

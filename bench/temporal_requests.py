@@ -5,9 +5,9 @@ Counted: the frontend's requests by operation (what clients and workers call: wo
 updates, workflow and activity task completions, polls); as one figure, the requests the server
 made of its own store, which follow from them; and the timers it fired, by kind: timeouts (each
 activity's start-to-close and each workflow task's, checked when they come due whether or not
-the work finished) and the workflows' own. A timeout comes due after its side's run when the
-run is shorter than it (30 s an activity's): it is then counted, and costs, in whatever runs
-next.
+the work finished) and the workflows' own. The timeouts of what a run started in its last 30 s
+(an activity's) come due after it: they are counted, and cost, in whatever runs next
+(``bench.fulfilment`` waits them out between runs).
 """
 
 from __future__ import annotations

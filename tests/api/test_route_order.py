@@ -4,6 +4,8 @@ before it (as ``/catalogue/search`` would be by a ``/catalogue/{product_id}`` tr
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Sequence
 
@@ -11,6 +13,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
+import api.routes
 from api.main import ROUTERS
 
 _PARAMETER = re.compile(r"{(\w+)(?::(\w+))?}")
@@ -29,7 +32,7 @@ def _concrete(path: str) -> str:
 def captured(routers: Sequence[APIRouter]) -> list[str]:
     """Each route (and method) a route tried before it takes, as the first full match does."""
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
-    taken = []
+    taken: list[str] = []
     for route in routes:
         for method in sorted(route.methods or ()):
             scope = {
@@ -56,6 +59,20 @@ def test_a_route_taken_by_one_tried_before_it_is_found() -> None:
     assert captured([products, search]) == [
         "GET /catalogue/search is taken by /catalogue/{product_id}"
     ]
+
+
+def test_every_routes_module_is_included_once() -> None:
+    modules = [
+        importlib.import_module(f"api.routes.{info.name}")
+        for info in pkgutil.iter_modules(api.routes.__path__)
+    ]
+    routers = [
+        module.router
+        for module in modules
+        if isinstance(getattr(module, "router", None), APIRouter)
+    ]
+    assert len(ROUTERS) == len({id(router) for router in ROUTERS})
+    assert {id(router) for router in ROUTERS} == {id(router) for router in routers}
 
 
 def test_the_most_polled_routes_are_tried_first() -> None:

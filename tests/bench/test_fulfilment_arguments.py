@@ -17,8 +17,11 @@ def test_the_default_wait_outlasts_every_activity_timeout_but_a_renders() -> Non
     assert _arguments([]).settle_s == SETTLE_S
 
 
-def test_no_wait_can_be_asked_a_negative_one_cannot(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_wait_can_be_asked_a_negative_or_endless_one_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert _arguments(["--settle-s", "0"]).settle_s == 0
-    with pytest.raises(SystemExit):
-        _arguments(["--settle-s", "-1"])
-    assert "--settle-s must be zero or more" in capsys.readouterr().err
+    for refused in ("-1", "nan", "inf"):
+        with pytest.raises(SystemExit):
+            _arguments(["--settle-s", refused])
+        assert "--settle-s must be zero or more seconds" in capsys.readouterr().err
