@@ -99,7 +99,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--settle-s",
         type=float,
         default=SETTLE_S,
-        help="seconds between runs, so one side's timeouts do not fire in the other's run",
+        help="seconds before each run, so the run before's timeouts do not fire in it",
     )
     parser.add_argument(
         "--poll-ms", type=int, default=20, help="how often the driver looks for what it awaits"
