@@ -38,8 +38,10 @@ from db.models import (
     ApplicationCertificate,
     FinancialStatement,
 )
+from db.session import make_engine, make_session_factory
 from tests.harness import listings
 from tests.harness.builders import make_org
+from tests.harness.postgres import fresh_database
 from workbench.metrics_ops import accepted_filings, decided_tasks
 from workbench.pages.registers import SUPPLIERS_ORDER, suppliers_query
 
@@ -49,6 +51,21 @@ STAFF = Actor(user_id="usr_plan_ops", org_id=OPERATOR_ORG_ID, roles=(Role.OPS_SU
 COMPLIANCE = Actor(user_id="usr_plan_c", org_id=OPERATOR_ORG_ID, roles=(Role.COMPLIANCE,))
 SUPPLIER = Actor(user_id="usr_plan_supplier", org_id="org_plan_supplier", roles=(Role.SUPPLIER,))
 MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", name="sessions")
+def own_sessions(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sessionmaker[Session]]:
+    """A database of the module's own: where two indexes would serve, the planner's choice
+    follows the tables' statistics, which other modules' rows on the worker's database move
+    (the orders' by created_at alone won over the buyer's when the suite ran in another order)."""
+    with fresh_database(tmp_path_factory.mktemp("plans"), server_url=database_url) as url:
+        engine = make_engine(url)
+        try:
+            yield make_session_factory(engine)
+        finally:
+            engine.dispose()
 
 
 def _plan(session: Session, statement: Select[Any], *, ordered: bool) -> list[dict[str, Any]]:
