@@ -14,7 +14,7 @@ demo: install
 # Two processes (pytest-xdist), a test module each at a time: most of the suite waits on servers,
 # so two overlap; each process has its own PostgreSQL, Temporal servers and sandboxes.
 test: install
-	.venv/bin/pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	.venv/bin/pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder
 
 # A longer, random fuzzing campaign than the suite's (tests/fuzz): ten to fifteen minutes.
 fuzz: install

@@ -45,6 +45,20 @@ TEST_REGULATOR_KEY = "test-only-regulator-api-key-0123456789"
 TEST_BANK_KEY = "test-only-bank-api-key-0123456789"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files marked ``long`` first, longest first. xdist hands each worker whole files in
+    collection order (``make test`` turns off its own order, most tests first, which put the
+    one-test durability files last); a long file handed out last is a run's tail with the other
+    worker idle. Longest first also pairs the fuzzing, which keeps a core busy, with the
+    durability tests, which mostly wait out a killed attempt's timeout."""
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("long")
+        return -float(mark.kwargs["seconds"]) if mark else 0.0
+
+    items.sort(key=seconds)
+
+
 @pytest.fixture(scope="session")
 def keyring() -> KeyRing:
     ring = KeyRing.parse(TEST_KEY_SPEC, active="test1")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
@@ -43,6 +44,8 @@ from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue
 from tests.workflows.test_order import decide
 from workflows.loan import LoanWorkflow
+
+pytestmark = pytest.mark.long(seconds=65)  # handed out first: see tests/conftest.py
 
 # The worker's bank client gives up after this long; the sandbox's timeouts are set past it.
 CLIENT_TIMEOUT_S = 2.0

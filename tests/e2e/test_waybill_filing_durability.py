@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
@@ -53,6 +54,8 @@ from tests.harness import waybills as w
 from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue
 from workflows.order import OrderWorkflow
+
+pytestmark = pytest.mark.long(seconds=80)  # handed out first: see tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 # The worker's regulator client gives up after this long; the sandbox's "timeout" and "slow"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -32,6 +33,7 @@ from tests.harness.temporal import (
     start_accreditation,
 )
 
+pytestmark = pytest.mark.long(seconds=55)  # handed out first: see tests/conftest.py
 ROOT = Path(__file__).resolve().parents[2]
 
 

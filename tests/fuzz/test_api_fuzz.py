@@ -19,6 +19,8 @@ from tests.fuzz.conftest import World, processes_on, retrying_activities
 from tests.fuzz.runs import budget_from_environment, fuzz_operations, fuzz_scenarios, role_schema
 from tests.harness.temporal import eventually
 
+pytestmark = pytest.mark.long(seconds=170)  # handed out first: see tests/conftest.py
+
 # The supplier goes first: it quotes and files before the buyer may cancel what it works on.
 # The applicant (a supplier not accredited yet) only applies: the supplier covers the rest. The
 # carrier follows the supplier, whose consignment list it makes the waybill from, and fuzzes
