@@ -146,7 +146,7 @@ main() {
   # imported, about 5 s of CPU, and Temporal's default build ID, which reads every loaded
   # module's code, compiled them all once more. uv and compileall skip what is up to date.
   "$uv" sync --frozen --quiet --python "$python" --no-python-downloads --compile-bytecode
-  .venv/bin/python -m compileall -q -j 0 ./*/ ./*.py >/dev/null
+  .venv/bin/python -m compileall -q -j 0 ./*/ ./*.py
 }
 
 # Sourced, it only defines the functions (to try one on its own).

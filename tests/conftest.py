@@ -50,11 +50,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     collection order (``make test`` turns off its own order, most tests first, which put the
     one-test durability files last); a long file handed out last is a run's tail with the other
     worker idle. Longest first also pairs the fuzzing, which keeps a core busy, with the
-    durability tests, which mostly wait out a killed attempt's timeout."""
+    durability tests, which mostly wait out a killed attempt's timeout. Mark a whole module
+    (``pytestmark``): a marked function alone would split its module from its fixtures."""
 
     def seconds(item: pytest.Item) -> float:
         mark = item.get_closest_marker("long")
-        return -float(mark.kwargs["seconds"]) if mark else 0.0
+        if mark is None:
+            return 0.0
+        if "seconds" not in mark.kwargs:
+            raise pytest.UsageError(f"{item.nodeid}: mark it long(seconds=...), the file's time")
+        return -float(mark.kwargs["seconds"])
 
     items.sort(key=seconds)
 

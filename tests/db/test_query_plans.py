@@ -39,6 +39,7 @@ from db.models import (
     FinancialStatement,
 )
 from db.session import make_engine, make_session_factory
+from security.keys import KeyRing
 from tests.harness import listings
 from tests.harness.builders import make_org
 from tests.harness.postgres import fresh_database
@@ -55,7 +56,7 @@ MOMENT = datetime(2026, 6, 1, tzinfo=UTC)
 
 @pytest.fixture(scope="module", name="sessions")
 def own_sessions(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str, keyring: KeyRing, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sessionmaker[Session]]:
     """A database of the module's own: where two indexes would serve, the planner's choice
     follows the tables' statistics, which other modules' rows on the worker's database move
