@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.loans import LoanActivities
-from db.session import make_engine, make_session_factory
 from gateways.bank import BankClient
 from gateways.receivables_registry import ReceivablesRegistryClient
 from sandboxes.bank import BankControl, BankSandbox
 from security.keys import KeyRing
 from tests.harness.loan_trades import activities, platform_org
-from tests.harness.postgres import fresh_database
+from tests.harness.postgres import fresh_sessions
 
 LEDGER_BANK_KEY = "test-only-ledger-bank-key-0123456789"
 
@@ -29,14 +28,9 @@ def ledger(
     database_url: str, keyring: KeyRing, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sessionmaker[Session]]:
     """A database of its own on the test server, with the operator's organisation."""
-    with fresh_database(tmp_path_factory.mktemp("ledger"), server_url=database_url) as url:
-        engine = make_engine(url)
-        try:
-            sessions = make_session_factory(engine)
-            platform_org(sessions)
-            yield sessions
-        finally:
-            engine.dispose()
+    with fresh_sessions(tmp_path_factory.mktemp("ledger"), server_url=database_url) as sessions:
+        platform_org(sessions)
+        yield sessions
 
 
 @pytest.fixture(scope="package")

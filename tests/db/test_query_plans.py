@@ -38,11 +38,10 @@ from db.models import (
     ApplicationCertificate,
     FinancialStatement,
 )
-from db.session import make_engine, make_session_factory
 from security.keys import KeyRing
 from tests.harness import listings
 from tests.harness.builders import make_org
-from tests.harness.postgres import fresh_database
+from tests.harness.postgres import fresh_sessions
 from workbench.metrics_ops import accepted_filings, decided_tasks
 from workbench.pages.registers import SUPPLIERS_ORDER, suppliers_query
 
@@ -61,12 +60,8 @@ def own_sessions(
     """A database of the module's own: where two indexes would serve, the planner's choice
     follows the tables' statistics, which other modules' rows on the worker's database move
     (the orders' by created_at alone won over the buyer's when the suite ran in another order)."""
-    with fresh_database(tmp_path_factory.mktemp("plans"), server_url=database_url) as url:
-        engine = make_engine(url)
-        try:
-            yield make_session_factory(engine)
-        finally:
-            engine.dispose()
+    with fresh_sessions(tmp_path_factory.mktemp("plans"), server_url=database_url) as sessions:
+        yield sessions
 
 
 def _plan(session: Session, statement: Select[Any], *, ordered: bool) -> list[dict[str, Any]]:

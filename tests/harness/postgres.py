@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from db.migrate import migrate
-from db.session import sqlalchemy_url
+from db.session import make_engine, make_session_factory, sqlalchemy_url
 
 
 @contextmanager
@@ -49,6 +49,17 @@ def fresh_database(workdir: Path, *, server_url: str | None = None) -> Iterator[
         admin.dispose()
         if server is not None:
             server.cleanup()
+
+
+@contextmanager
+def fresh_sessions(workdir: Path, *, server_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a new, migrated database of the caller's own on that running server."""
+    with fresh_database(workdir, server_url=server_url) as url:
+        engine = make_engine(url)
+        try:
+            yield make_session_factory(engine)
+        finally:
+            engine.dispose()
 
 
 def rows(sessions: sessionmaker[Session], model: type[Any], **where: Any) -> list[Any]:
