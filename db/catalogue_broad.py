@@ -13,8 +13,10 @@ facets on a sample. So does this module, in PostgreSQL:
   word met by the whole text's similarity (a misspelling near no known word: trigrams, which
   have no sample), and the search is answered exactly, as it always was.
 - **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
-  (``Searched.estimated``): a value held by a few products may be missing or rounded up. They
-  are counted on a connection of their own while the page is found.
+  (``Searched.estimated``): a value held by a few products may be missing or rounded up. The
+  broadest words' (800 sampled matches or more: about 51,000 products) are counted on a finer
+  sample inside it, a quarter or a sixteenth, and scaled by as much (``thinning``). They are
+  counted on a connection of their own while the page is found.
 - **Its page by price or lead time** is walked (``db.catalogue_walk``): the summed prices
   (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
   meets the words, the category and the filters, until the page is full; to a province, in
@@ -74,6 +76,14 @@ from db.catalogue_shapes import SHAPES, bound
 from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
+# The broadest searches' facets are counted on a finer sample inside the sample (a quarter of
+# it, or a sixteenth) while that still holds at least this many of their matches. Counting
+# looks up each counted product's best offer (and under an offer filter asks its offers), so
+# 螺丝刀's 938 sampled matches took 14 to 30 ms beside its page, which then waited 10 to 24 ms
+# for them. The price: a value held by 3% of the matches is counted on about 7 products
+# instead of 28, its estimate within about 40% instead of 20 (one standard deviation).
+FACET_MATCHES = 200
+THINNED_MAX = 16
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once
 
 
@@ -188,10 +198,12 @@ def search(
     today: date,
     broad: int = BROAD,
     scored: int = SCORED_MAX,
+    facet_matches: int = FACET_MATCHES,
 ) -> Searched:
     """The page after ``after`` and, when ``counted``, the facets (``broad``: the sampled
     matches from which a search is broad; ``scored``: the products kept, about, that a page by
-    relevance scores every one of)."""
+    relevance scores every one of; ``facet_matches``: the sampled matches a finer sample for
+    the facets must keep, ``thinning``)."""
     asked = Asked(matching, filters, sort, after, limit, today, bound(filters, today))
     wide = breadth(session, asked)
     if wide.matched < broad:
@@ -216,7 +228,8 @@ def search(
         counts = read_counts(session, counting, values)
         page = kept_page(session, asked, FOUND.name, lambda: FOUND)
         return Searched(page, counts, estimated=False, way="exact")
-    estimate = _estimating(session, asked) if counted else None
+    thinned = thinning(wide.matched, facet_matches)
+    estimate = _estimating(session, asked, thinned) if counted else None
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
         few = wide.kept * SAMPLE <= scored
@@ -248,24 +261,35 @@ _COUNTING = ThreadPoolExecutor(COUNTERS, thread_name_prefix="catalogue-facets")
 _FREE = threading.BoundedSemaphore(COUNTERS)
 
 
-def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]]:
-    """The facets estimated on the sample (one statement: the sample's products found, a CTE,
-    and counted), being counted apart when a counter is free and the session has an engine of
-    its own to connect with (a test's session bound to one connection has not), else now."""
+def thinning(matched: int, least: int = FACET_MATCHES) -> int:
+    """How much finer than the sample a broad search's facets are counted on, for ``matched``
+    matches in the sample: 1, 4 or 16, the finer sample keeping about ``least`` of them."""
+    thinned = 1
+    while thinned < THINNED_MAX and matched >= least * thinned * 4:
+        thinned *= 4
+    return thinned
+
+
+def _estimating(session: Session, asked: Asked, thinned: int) -> Callable[[], list[FacetCount]]:
+    """The facets estimated on the sample, or a finer one (``thinned``): one statement, the
+    sample's products found, a CTE, and counted. Counted apart when a counter is free and the
+    session has an engine of its own to connect with (a test's session bound to one
+    connection has not), else now."""
     b, values = asked.bound, asked.values
+    scale = SAMPLE * thinned
 
     def build() -> CompoundSelect[Any]:
         in_sample = found(
             asked.matching,
             b.filters,
             today=b.today,
-            where=[sampled()],
+            where=[sampled(thinned)],
             regions=True,
             hashed=True,  # a sample's offers: thousands for a broad word, estimated at 45
         )
         return facet_counts(in_sample, b.filters)
 
-    statement = SHAPES.statement(asked.shape("sample facets"), build, values)
+    statement = SHAPES.statement(asked.shape("sample facets", thinned), build, values)
     bind = session.get_bind()
     if isinstance(bind, Engine) and _FREE.acquire(blocking=False):
         try:
@@ -276,8 +300,8 @@ def _estimating(session: Session, asked: Asked) -> Callable[[], list[FacetCount]
             _FREE.release()
             raise
         else:
-            return lambda: _scaled(future.result())
-    now = _scaled(read_counts(session, statement, values))
+            return lambda: _scaled(future.result(), scale)
+    now = _scaled(read_counts(session, statement, values), scale)
     return lambda: now
 
 
@@ -293,8 +317,8 @@ def _count_apart(
         _FREE.release()
 
 
-def _scaled(counts: list[FacetCount]) -> list[FacetCount]:
-    return [FacetCount(c.facet, c.value, c.count * SAMPLE) for c in counts]
+def _scaled(counts: list[FacetCount], scale: int) -> list[FacetCount]:
+    return [FacetCount(c.facet, c.value, c.count * scale) for c in counts]
 
 
 def _exact(session: Session, asked: Asked) -> list[Found]:

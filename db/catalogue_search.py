@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Numeric,
+    and_,
     bindparam,
     case,
     cast,
@@ -219,9 +220,16 @@ def _group_match(
 SAMPLE = 64
 
 
-def sampled() -> ColumnElement[bool]:
-    """The product is in the sample (as migration 0028's partial indexes state it)."""
-    bucket = func.hashtext(Product.id).op("&")(literal_column(str(SAMPLE - 1)))
+def sampled(thinned: int = 1) -> ColumnElement[bool]:
+    """The product is in the sample (as migration 0028's partial indexes state it); ``thinned``
+    (a power of two), also in one in that many of the sample's products: a finer sample inside
+    it, read from the same indexes (the finer hash's zero bits include the sample's)."""
+    in_sample = _hash_bits_zero(SAMPLE)
+    return in_sample if thinned == 1 else and_(in_sample, _hash_bits_zero(SAMPLE * thinned))
+
+
+def _hash_bits_zero(modulus: int) -> ColumnElement[bool]:
+    bucket = func.hashtext(Product.id).op("&")(literal_column(str(modulus - 1)))
     return bucket == literal_column("0")
 
 

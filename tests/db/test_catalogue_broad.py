@@ -312,6 +312,39 @@ def test_a_broad_searchs_facets_are_the_samples_counts_scaled(
     assert sum(c.count for c in exact.facets if c.facet == "brand") == len(catalogue.products)
 
 
+def test_the_broadest_searches_count_their_facets_on_a_finer_sample(
+    catalogue: Catalogue, sessions: sessionmaker[Session]
+) -> None:
+    """Past four times ``facet_matches`` sampled matches, the facets are the counts of a
+    quarter of the sample (past sixteen times, a sixteenth) scaled by as much; a search with
+    fewer keeps the whole sample's."""
+    filters = filters_for(catalogue, sessions)
+    sampled = in_sample(sessions, catalogue.products)
+    assert sampled >= 8, "the catalogue's sample too small to thin"
+    least = sampled // 4  # a quarter of the sample holds about that many: thinned once
+    thinned = catalogue_broad.thinning(sampled, least)
+    assert thinned == 4
+    finer = in_sample(sessions, catalogue.products, thinned=thinned)
+    assert 0 < finer < sampled
+    broad = search_in(sessions, "", filters, Sort.PRICE, None, broad=1, facet_matches=least)
+    assert broad.estimated and broad.facets is not None
+    assert all(c.count % (SAMPLE * thinned) == 0 for c in broad.facets)
+    brands = [c for c in broad.facets if c.facet == "brand"]
+    assert sum(c.count for c in brands) == finer * SAMPLE * thinned
+    whole = search_in(sessions, "", filters, Sort.PRICE, None, broad=1, facet_matches=sampled)
+    assert whole.facets is not None
+    assert sum(c.count for c in whole.facets if c.facet == "brand") == sampled * SAMPLE
+
+
+@pytest.mark.parametrize(
+    ("matched", "thinned"),
+    [(0, 1), (799, 1), (800, 4), (3199, 4), (3200, 16), (1_000_000, 16)],
+)
+def test_thinning_keeps_at_least_the_least_matches(matched: int, thinned: int) -> None:
+    assert catalogue_broad.thinning(matched, 200) == thinned
+    assert matched // thinned >= 200 or thinned == 1
+
+
 def test_facets_are_counted_the_same_when_no_counter_is_free(
     catalogue: Catalogue, sessions: sessionmaker[Session]
 ) -> None:

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.catalogue import ProductListing
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice
-from db.catalogue_broad import Searched, search
+from db.catalogue_broad import FACET_MATCHES, Searched, search
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_page import Found
 from db.catalogue_prices import refresh_prices, sum_prices
-from db.catalogue_search import matching, subtree
+from db.catalogue_search import SAMPLE, matching, subtree
 from db.catalogue_vocabulary import synonyms, vocabulary
 from db.catalogue_writes import write_listings
 from db.session import transaction
@@ -98,19 +98,24 @@ def write_listed(
 
 
 def in_sample(
-    sessions: sessionmaker[Session], ids: list[str], named: str = "", brand: str | None = None
+    sessions: sessionmaker[Session],
+    ids: list[str],
+    named: str = "",
+    brand: str | None = None,
+    *,
+    thinned: int = 1,
 ) -> int:
     """How many of ``ids`` (named ``named``, of ``brand``) the sample holds, by the hash
-    migration 0028 states."""
+    migration 0028 states (``thinned``: the finer sample inside it, one in that many)."""
     with sessions() as session:
         return int(
             session.scalar(
                 text(
                     "SELECT count(*) FROM products WHERE id = ANY(:ids) "
-                    "AND strpos(name, :named) > 0 AND (hashtext(id) & 63) = 0 "
+                    "AND strpos(name, :named) > 0 AND (hashtext(id) & :mask) = 0 "
                     "AND (CAST(:brand AS text) IS NULL OR lower(brand) = lower(:brand))"
                 ),
-                {"ids": ids, "named": named, "brand": brand},
+                {"ids": ids, "named": named, "brand": brand, "mask": SAMPLE * thinned - 1},
             )
             or 0
         )
@@ -196,9 +201,19 @@ def search_in(
     *,
     broad: int,
     scored: int = 0,
+    facet_matches: int = FACET_MATCHES,
 ) -> Searched:
     with sessions() as session:
-        return search_on(session, words, filters, sort, after, broad=broad, scored=scored)
+        return search_on(
+            session,
+            words,
+            filters,
+            sort,
+            after,
+            broad=broad,
+            scored=scored,
+            facet_matches=facet_matches,
+        )
 
 
 def search_on(
@@ -211,6 +226,7 @@ def search_on(
     broad: int,
     counted: bool | None = None,
     scored: int = 0,
+    facet_matches: int = FACET_MATCHES,
 ) -> Searched:
     """``words`` searched in ``session`` (facets counted on a first page unless ``counted``;
     ``scored`` 0: a broad page by relevance tries the length bound however few are kept, as
@@ -227,6 +243,7 @@ def search_on(
         today=china_today(),
         broad=broad,
         scored=scored,
+        facet_matches=facet_matches,
     )
 
 
