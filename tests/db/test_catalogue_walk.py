@@ -14,7 +14,7 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import catalogue_broad, catalogue_walk
-from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice
+from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
 from db.catalogue_filters import Sort
 from db.catalogue_page import Found
 from db.catalogue_prices import sum_prices
@@ -208,6 +208,37 @@ def test_the_changed_and_lapsed_products_lead_the_price_walk(
     assert first.way == "walked"
     # The re-listed products' new price, 0.50, asked of their offers though their sums are older.
     assert [h.price for h in first.hits[:5]] == [Decimal("0.50")] * 5
+
+
+def test_untrusted_sums_the_words_do_not_meet_leave_the_walk_alone(
+    catalogue: Catalogue, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day's sums lapse together at midnight: here every wrench's (活动扳手), more than a walk
+    may ask of their offers. 螺丝刀 still walks, its pages the exact search's (the lapsed
+    screwdrivers asked of their offers); a search the lapsed wrenches meet gives way."""
+    with sessions() as session:
+        wrenches = session.scalars(
+            select(Product.id).where(
+                Product.id.in_(catalogue.products), Product.name.contains("活动扳手")
+            )
+        ).all()
+        monkeypatch.setattr(catalogue_walk, "UNSUMMED_MAX", len(wrenches) - 1)
+        session.execute(
+            update(CatalogueProductPrice)
+            .where(CatalogueProductPrice.product_id.in_(wrenches))
+            .values(fresh_until=china_today())
+        )
+        for sort, narrowed in ((Sort.PRICE, {}), (Sort.LEAD_TIME, {"region": "CN-JS"})):
+            filters = filters_for(catalogue, sessions, **narrowed)
+
+            def page(words: str, broad: int, f: Any = filters, s: Sort = sort) -> Any:
+                return search_on(session, words, f, s, None, broad=broad, counted=False)
+
+            walked = page("螺丝刀", 1)
+            assert walked.way == "walked"
+            assert [row(h) for h in walked.hits] == [row(h) for h in page("螺丝刀", EXACT).hits]
+            assert page("", 1).way == "exact"
+        session.rollback()
 
 
 def test_a_refresh_between_the_walks_statements_neither_drops_nor_repeats(
