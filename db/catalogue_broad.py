@@ -14,8 +14,9 @@ facets on a sample. So does this module, in PostgreSQL:
   have no sample), and the search is answered exactly, as it always was.
 - **Facets of a broad search** are the sample's counts times ``SAMPLE``, and say so
   (``Searched.estimated``): a value held by a few products may be missing or rounded up. The
-  broadest words' (800 sampled matches or more: about 51,000 products) are counted on a finer
-  sample inside it, a quarter or a sixteenth, and scaled by as much (``thinning``). They are
+  broadest words' (800 sampled matches or more, of those the product's own filters keep:
+  about 51,000 products) are counted on a finer sample inside it, a quarter or a sixteenth,
+  and scaled by as much (``thinning``). They are
   counted on a connection of their own while the page is found.
 - **Its page by price or lead time** is walked (``db.catalogue_walk``): the summed prices
   (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
@@ -77,13 +78,14 @@ from db.catalogue_walk import WALK_MAX, by_brand, first_read, walked
 
 BROAD = 32  # sampled matches from which a search is broad: about 2,000 products
 # The broadest searches' facets are counted on a finer sample inside the sample (a quarter of
-# it, or a sixteenth) while that still holds at least this many of their matches. Counting
-# looks up each counted product's best offer (and under an offer filter asks its offers), so
-# 螺丝刀's 938 sampled matches took 14 to 30 ms beside its page, which then waited 10 to 24 ms
-# for them. The price: a value held by 3% of the matches is counted on about 7 products
-# instead of 28, its estimate within about 40% instead of 20 (one standard deviation).
+# it, or a sixteenth) while that still holds about this many of their matches (those the
+# product's own filters keep). Counting looks up each counted product's best offer (and under
+# an offer filter asks its offers), so 螺丝刀's 938 sampled matches took 14 to 30 ms beside its
+# page, which then waited 10 to 24 ms for them. The price: a value held by 3% of the matches is
+# counted on about 7 products instead of 28, its estimate within about 40% instead of 20% (one
+# standard deviation).
 FACET_MATCHES = 200
-THINNED_MAX = 16
+THINNED_MAX = 16  # a sixteenth of the sample at most: a finer sample each quarter
 SCORED_MAX = 8_000  # products the page's own filters keep, about, that are all scored at once
 
 
@@ -228,7 +230,9 @@ def search(
         counts = read_counts(session, counting, values)
         page = kept_page(session, asked, FOUND.name, lambda: FOUND)
         return Searched(page, counts, estimated=False, way="exact")
-    thinned = thinning(wide.matched, facet_matches)
+    # On the matches the product's own filters keep, which every facet but the filter's own
+    # counts: a brand's share of a broad word is too few to thin.
+    thinned = thinning(wide.kept, facet_matches)
     estimate = _estimating(session, asked, thinned) if counted else None
     hits: list[Found] | None = None
     if sort is Sort.RELEVANCE:
@@ -263,7 +267,8 @@ _FREE = threading.BoundedSemaphore(COUNTERS)
 
 def thinning(matched: int, least: int = FACET_MATCHES) -> int:
     """How much finer than the sample a broad search's facets are counted on, for ``matched``
-    matches in the sample: 1, 4 or 16, the finer sample keeping about ``least`` of them."""
+    matches in the sample: 1, 4 or 16, the finer sample keeping about ``least`` of them or
+    more (a hash's share, so about)."""
     thinned = 1
     while thinned < THINNED_MAX and matched >= least * thinned * 4:
         thinned *= 4

@@ -115,7 +115,10 @@ def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] 
     ``UNSUMMED_MAX``, too many to walk). Any other the walk reads and leaves, stale sum or not.
     A day's sums lapse together at midnight, China time (16,627 of the benchmark's million
     products): counted whatever they were, they made every broad walk give way, and each broad
-    page took a second, until the refresher had summed them all again."""
+    page took a second, until the refresher had summed them all again. (A logged product whose
+    row comes to meet the words between this listing and the walk, each statement at READ
+    COMMITTED, is shown at its stale sum by that one search; listed whatever it met, it was
+    not.)"""
     filters, today = asked.bound.filters, asked.bound.today
     values = {**asked.values, "unsummed_max": UNSUMMED_MAX + 1}
     floors = bounds and filters.quantity is not None

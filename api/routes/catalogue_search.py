@@ -121,8 +121,9 @@ class SearchAnswer(BaseModel):
     results: list[ProductHit]
     # Counts under every filter but the facet's own; on the first page only (cursor absent).
     facets: dict[str, list[FacetValue]] | None
-    # The counts were taken on a fixed sample of the catalogue, one product in 64, and scaled:
-    # a search matching thousands of products (``db.catalogue_broad``).
+    # The counts were taken on a fixed sample of the catalogue, one product in 64 (for the
+    # broadest words one in 256 or 1,024), and scaled: a search matching thousands of
+    # products (``db.catalogue_broad``).
     facets_estimated: bool
     next_cursor: str | None
 

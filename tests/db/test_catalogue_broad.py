@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import catalogue_broad, catalogue_relevance
 from db.catalogue import IN_STOCK, CatalogueOffer, Product, visible_offer
-from db.catalogue_broad import SCORED_MAX
+from db.catalogue_broad import FACET_MATCHES, SCORED_MAX
 from db.catalogue_filters import SearchFilters, Sort
 from db.catalogue_relevance import TOP, longest_text
 from db.catalogue_search import (
@@ -25,6 +25,7 @@ from db.catalogue_search import (
     SAMPLE,
     TYPICAL_LENGTH,
 )
+from db.catalogue_search import sampled as sampled_condition
 from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import (
     BRANDS,
@@ -334,6 +335,14 @@ def test_the_broadest_searches_count_their_facets_on_a_finer_sample(
     whole = search_in(sessions, "", filters, Sort.PRICE, None, broad=1, facet_matches=sampled)
     assert whole.facets is not None
     assert sum(c.count for c in whole.facets if c.facet == "brand") == sampled * SAMPLE
+    # Thinned on the matches the product's own filters keep: a brand's quarter of them is not.
+    branded = filters_for(catalogue, sessions, brand=BRANDS[0])
+    few = search_in(sessions, "", branded, Sort.PRICE, None, broad=1, facet_matches=least)
+    assert few.facets is not None
+    assert sum(c.count for c in few.facets if c.facet == "brand") == sampled * SAMPLE
+    # The finer sample is read from the sample's partial indexes (migration 0028): their
+    # predicate stays in the statement as they state it.
+    assert "(hashtext(products.id) & 63) = 0" in str(sampled_condition(thinned))
 
 
 @pytest.mark.parametrize(
@@ -345,12 +354,14 @@ def test_thinning_keeps_at_least_the_least_matches(matched: int, thinned: int) -
     assert matched // thinned >= 200 or thinned == 1
 
 
+@pytest.mark.parametrize("thinned", [False, True])
 def test_facets_are_counted_the_same_when_no_counter_is_free(
-    catalogue: Catalogue, sessions: sessionmaker[Session]
+    catalogue: Catalogue, sessions: sessionmaker[Session], thinned: bool
 ) -> None:
     """Counted apart on a connection of their own, or in the search's own turn when every
-    counter is busy: the same counts."""
+    counter is busy: the same counts, on the sample or a finer one."""
     filters = filters_for(catalogue, sessions)
+    least = in_sample(sessions, catalogue.products) // 4 if thinned else FACET_MATCHES
     threads: list[str] = []
 
     def seen(*_: Any) -> None:
@@ -359,7 +370,7 @@ def test_facets_are_counted_the_same_when_no_counter_is_free(
     engine = sessions.kw["bind"]
     event.listen(engine, "after_cursor_execute", seen)
     try:
-        apart = search_in(sessions, "", filters, Sort.PRICE, None, broad=1)
+        apart = search_in(sessions, "", filters, Sort.PRICE, None, broad=1, facet_matches=least)
         counters = [name for name in threads if name.startswith("catalogue-facets")]
         threads.clear()
         taken = 0
@@ -367,7 +378,7 @@ def test_facets_are_counted_the_same_when_no_counter_is_free(
             taken += 1
         try:
             assert taken == catalogue_broad.COUNTERS
-            now = search_in(sessions, "", filters, Sort.PRICE, None, broad=1)
+            now = search_in(sessions, "", filters, Sort.PRICE, None, broad=1, facet_matches=least)
         finally:
             for _ in range(taken):
                 catalogue_broad._FREE.release()

@@ -223,21 +223,26 @@ def test_untrusted_sums_the_words_do_not_meet_leave_the_walk_alone(
             )
         ).all()
         monkeypatch.setattr(catalogue_walk, "UNSUMMED_MAX", len(wrenches) - 1)
+        kinds = [
+            filters_for(catalogue, sessions, **narrowed) for narrowed in ({}, {"region": "CN-JS"})
+        ]
+        ways = list(zip(kinds, (Sort.PRICE, Sort.LEAD_TIME), strict=True))
+
+        def page(words: str, broad: int, filters: Any, sort: Sort) -> Any:
+            return search_on(session, words, filters, sort, None, broad=broad, counted=False)
+
+        assert [page("", 1, *way).way for way in ways] == ["walked", "walked"]
         session.execute(
             update(CatalogueProductPrice)
             .where(CatalogueProductPrice.product_id.in_(wrenches))
             .values(fresh_until=china_today())
         )
-        for sort, narrowed in ((Sort.PRICE, {}), (Sort.LEAD_TIME, {"region": "CN-JS"})):
-            filters = filters_for(catalogue, sessions, **narrowed)
-
-            def page(words: str, broad: int, f: Any = filters, s: Sort = sort) -> Any:
-                return search_on(session, words, f, s, None, broad=broad, counted=False)
-
-            walked = page("螺丝刀", 1)
+        for way in ways:
+            walked = page("螺丝刀", 1, *way)
             assert walked.way == "walked"
-            assert [row(h) for h in walked.hits] == [row(h) for h in page("螺丝刀", EXACT).hits]
-            assert page("", 1).way == "exact"
+            exact = page("螺丝刀", EXACT, *way)
+            assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
+            assert page("", 1, *way).way == "exact"  # the lapsed wrenches too many to ask
         session.rollback()
 
 
