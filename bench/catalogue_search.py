@@ -12,6 +12,11 @@ matching products by their GIN-indexed terms (or the trigram index, for a misspe
 the visible offers, grouped for the best price, the first page by price; no synonyms, no
 relevance, no facets, no explanation, no JSON. Where the search sorts by price its page is
 checked against the baseline's rows, so a fast wrong answer cannot pass. The goal: p99 < 50 ms.
+
+Then a few broad searches again at midnight, China time, as it were: a day's summed prices lapse
+together then, and the benchmark lapses the next day's before searching again, then sums them as
+the refresher would. Their rows are printed apart from the goal (the README's known
+limitations say why they miss it).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from bench.seed_large import (
 )
 from bench.services import quiet_logs
 from bench.stats import Row, Samples, latency_rows, print_header, require_counts, table
-from bench.workbench_measures import interleaved, platform_app, signed_in
+from bench.workbench_measures import Person, interleaved, platform_app, signed_in
 from db.catalogue_prices import refresh_prices
 from db.migrate import ROOT, migrate
 from db.seed import seed_demo
@@ -54,6 +59,15 @@ from security.columns import install_column_keyring
 from security.keys import KeyRing
 
 GOAL_P99_MS = 50.0
+# A day's sums lapse together at midnight in China: these searches are measured again with the
+# next day's lapsed, until the refresher has summed them again (apart from the goal).
+MIDNIGHT = "at midnight, "
+AT_MIDNIGHT = (
+    "broad, by price: 螺丝刀",
+    "broad, by lead time: 螺丝刀",
+    "broad to a province, by price: 螺丝刀 CN-JS",
+    "broad at 100, by price: 螺丝刀",
+)
 BUYER_EMAIL = "buyer@huadong.example"
 SUPPLIERS = 2_000
 LIMIT = 20
@@ -208,6 +222,58 @@ def _check(case: Case, answer: httpx.Response, expected: list[tuple[Any, ...]]) 
         raise RuntimeError(f"{case.label}: the page is not the baseline's rows")
 
 
+async def _first_pages(
+    person: Person, base: Baseline, case: Case, runs: int, *, prefix: str = ""
+) -> tuple[list[Row], str]:
+    """``case``'s first page, checked against the baseline's rows where it sorts by price, then
+    timed interleaved with the baseline (and its second page, where it has one), its rows'
+    labels after ``prefix``; and what the first page held."""
+    label = prefix + case.label
+    sql = BARE.format(match=case.match, price=case.price)
+    sql_params = {"today": china_today(), "limit": LIMIT, **case.match_params}
+    first = await person.api.get("/catalogue/search", params=case.params)
+    _check(case, first, base.run(sql, sql_params))
+    cursor: str | None = first.json()["next_cursor"]
+    held = f"{label}: {len(first.json()['results'])} on the first page" + (
+        ", more after" if cursor else ""
+    )
+
+    async def platform(_: int) -> None:
+        reply = await person.api.get("/catalogue/search", params=case.params)
+        if reply.status_code != 200:
+            raise RuntimeError(f"{reply.status_code} {reply.text[:200]}")
+
+    async def baseline(_: int) -> None:
+        base.run(sql, sql_params)
+
+    began = time.perf_counter()
+    samples: Samples = await interleaved(platform, baseline, runs)
+    _say(f"{label}: {time.perf_counter() - began:.1f} s")
+    rows = latency_rows(label, samples)
+    if cursor and case.compare:
+        paged = {**case.params, "cursor": cursor}
+
+        async def next_page(_: int) -> None:
+            await person.api.get("/catalogue/search", params=paged)
+
+        samples = await interleaved(next_page, baseline, runs)
+        rows.extend(latency_rows(f"{prefix or '  '}its second page (no facets)", samples))
+    return rows, held
+
+
+def _lapse_a_day(base: Baseline) -> int:
+    """The sums that lapse next, lapsed now, as a day's lapse together at midnight in China
+    (each product's sum holds until its first offer lapses). How many."""
+    return len(
+        base.run(
+            "UPDATE catalogue_product_prices SET fresh_until = %(today)s WHERE fresh_until = "
+            "(SELECT min(fresh_until) FROM catalogue_product_prices WHERE fresh_until > %(today)s)"
+            " RETURNING product_id",
+            {"today": china_today()},
+        )
+    )
+
+
 async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
     with tempfile.TemporaryDirectory(prefix="tradeflow-bench-catalogue-") as folder:
         app = await platform_app(large_settings(folder, url, spec, KEY_ID))
@@ -215,40 +281,26 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
         person = await signed_in(app, BUYER_EMAIL)
         rows: list[Row] = []
         notes: list[str] = []
-        today = china_today()
         ((model,),) = base.run("SELECT model FROM products WHERE id = 'prd_l0000042'", {})
         try:
             for case in cases(model):
-                sql = BARE.format(match=case.match, price=case.price)
-                sql_params = {"today": today, "limit": LIMIT, **case.match_params}
-                first = await person.api.get("/catalogue/search", params=case.params)
-                _check(case, first, base.run(sql, sql_params))
-                cursor = first.json()["next_cursor"]
-                notes.append(
-                    f"{case.label}: {len(first.json()['results'])} on the first page"
-                    + (", more after" if cursor else "")
-                )
-
-                async def platform(_: int, params: dict[str, str] = case.params) -> None:
-                    reply = await person.api.get("/catalogue/search", params=params)
-                    if reply.status_code != 200:
-                        raise RuntimeError(f"{reply.status_code} {reply.text[:200]}")
-
-                async def baseline(_: int, sql: str = sql, params: Any = sql_params) -> None:
-                    base.run(sql, params)
-
-                began = time.perf_counter()
-                samples: Samples = await interleaved(platform, baseline, runs)
-                _say(f"{case.label}: {time.perf_counter() - began:.1f} s")
-                rows.extend(latency_rows(case.label, samples))
-                if cursor and case.compare:
-                    paged = {**case.params, "cursor": cursor}
-
-                    async def next_page(_: int, params: dict[str, str] = paged) -> None:
-                        await person.api.get("/catalogue/search", params=params)
-
-                    samples = await interleaved(next_page, baseline, runs)
-                    rows.extend(latency_rows("  its second page (no facets)", samples))
+                measured, held = await _first_pages(person, base, case, runs)
+                rows.extend(measured)
+                notes.append(held)
+            lapsed = _lapse_a_day(base)
+            notes.append(
+                f"{MIDNIGHT}a day's sums lapsed ({lapsed:,}), before the refresher sums them again"
+            )
+            try:
+                for case in cases(model):
+                    if case.label in AT_MIDNIGHT:
+                        measured, held = await _first_pages(
+                            person, base, case, runs, prefix=MIDNIGHT
+                        )
+                        rows.extend(measured)
+                        notes.append(held)
+            finally:
+                summed_prices(url)
         finally:
             await person.pages.aclose()
             await person.api.aclose()
@@ -273,11 +325,13 @@ def measure(url: str, spec: str, *, runs: int) -> None:
     connection.close()
     rows, notes = asyncio.run(_run(url, spec, runs))
     print("\n".join(["", *notes, "", *table(rows), ""]))
-    over = [r.label for r in rows if r.label.endswith("p99") and r.platform > GOAL_P99_MS]
+    held = [r for r in rows if r.label.endswith("p99") and not r.label.startswith(MIDNIGHT)]
+    over = [r.label for r in held if r.platform > GOAL_P99_MS]
     print(
         f"goal: every search's p99 under {GOAL_P99_MS:.0f} ms: "
-        + ("met" if not over else "missed by " + "; ".join(over))
+        + ("met" if not over else f"missed by {len(over)} of {len(held)}: " + "; ".join(over))
     )
+    print(f"{MIDNIGHT}rows: measured apart, not held to the goal (README: known limitations)")
 
 
 @contextmanager
