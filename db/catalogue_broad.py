@@ -16,8 +16,8 @@ facets on a sample. So does this module, in PostgreSQL:
   (``Searched.estimated``): a value held by a few products may be missing or rounded up. The
   broadest words' (800 sampled matches or more, of those the product's own filters keep:
   about 51,000 products) are counted on a finer sample inside it, a quarter or a sixteenth,
-  and scaled by as much (``thinning``). They are
-  counted on a connection of their own while the page is found.
+  and scaled by as much (``thinning``). They are counted on a connection of their own while
+  the page is found.
 - **Its page by price or lead time** is walked (``db.catalogue_walk``): the summed prices
   (``db.catalogue_prices``) in the page's order, each product read by its key and kept when it
   meets the words, the category and the filters, until the page is full; to a province, in
@@ -265,12 +265,12 @@ _COUNTING = ThreadPoolExecutor(COUNTERS, thread_name_prefix="catalogue-facets")
 _FREE = threading.BoundedSemaphore(COUNTERS)
 
 
-def thinning(matched: int, least: int = FACET_MATCHES) -> int:
-    """How much finer than the sample a broad search's facets are counted on, for ``matched``
-    matches in the sample: 1, 4 or 16, the finer sample keeping about ``least`` of them or
-    more (a hash's share, so about)."""
+def thinning(kept: int, least: int = FACET_MATCHES) -> int:
+    """How much finer than the sample a broad search's facets are counted on, for ``kept``
+    sampled matches (those the product's own filters keep): 1, 4 or 16, the finer sample
+    keeping about ``least`` of them or more (a hash's share, so about)."""
     thinned = 1
-    while thinned < THINNED_MAX and matched >= least * thinned * 4:
+    while thinned < THINNED_MAX and kept >= least * thinned * 4:
         thinned *= 4
     return thinned
 
