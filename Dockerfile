@@ -14,7 +14,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project --python /usr/local/bin/python3.11 \
       --no-python-downloads --compile-bytecode
 COPY . .
-RUN python -m compileall -q ./*/ ./*.py
+RUN .venv/bin/python -m compileall -q -j 0 ./*/ ./*.py
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 TRADEFLOW_ENVIRONMENT=production
 
 RUN useradd --system --uid 10001 tradeflow

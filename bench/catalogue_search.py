@@ -282,8 +282,9 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
         rows: list[Row] = []
         notes: list[str] = []
         ((model,),) = base.run("SELECT model FROM products WHERE id = 'prd_l0000042'", {})
+        measured_cases = cases(model)
         try:
-            for case in cases(model):
+            for case in measured_cases:
                 measured, held = await _first_pages(person, base, case, runs)
                 rows.extend(measured)
                 notes.append(held)
@@ -292,13 +293,10 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
                 f"{MIDNIGHT}a day's sums lapsed ({lapsed:,}), before the refresher sums them again"
             )
             try:
-                for case in cases(model):
-                    if case.label in AT_MIDNIGHT:
-                        measured, held = await _first_pages(
-                            person, base, case, runs, prefix=MIDNIGHT
-                        )
-                        rows.extend(measured)
-                        notes.append(held)
+                for case in (c for c in measured_cases if c.label in AT_MIDNIGHT):
+                    measured, held = await _first_pages(person, base, case, runs, prefix=MIDNIGHT)
+                    rows.extend(measured)
+                    notes.append(held)
             finally:
                 summed_prices(url)
         finally:
