@@ -138,8 +138,14 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
     today = china_today()
     products: list[str] = []
     n = 0
-    # Enough products that the sample holds several of the broad word's (a hash of random ids).
-    while len(products) < 960 or in_sample(sessions, products, "螺丝刀") < 4:
+    # Enough products that the sample holds several of the broad word's (a hash of random ids),
+    # and a finer sample inside it some but not all of its products (the facets' thinning).
+    while (
+        len(products) < 960
+        or in_sample(sessions, products, "螺丝刀") < 4
+        or in_sample(sessions, products) < 8
+        or not 0 < in_sample(sessions, products, thinned=4) < in_sample(sessions, products)
+    ):
         batch: list[ProductListing] = []
         for _ in range(240):
             price = Decimal(rng.randint(100, 50_000)) / 100
