@@ -136,14 +136,19 @@ def inbox(session: Session, actor: Actor, rows: Sequence[Row[Any]]) -> Inbox:
     return Inbox(unread=unread_count(session, actor), items=items)
 
 
-def unread_count(session: Session, actor: Actor) -> int:
-    """How many of the caller's in-app deliveries are unread (the bell's number)."""
-    count = session.scalar(
+def unread_query(actor: Actor) -> Select[tuple[int]]:
+    """The count of the caller's unread in-app deliveries (the bell's number), to be asked
+    alone or inside another statement (the workbench's header)."""
+    return (
         select(func.count())
         .select_from(NotificationDelivery)
         .where(_mine(actor), NotificationDelivery.read_at.is_(None))
     )
-    return count or 0
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    """How many of the caller's in-app deliveries are unread."""
+    return session.scalar(unread_query(actor)) or 0
 
 
 def mark_read(session: Session, actor: Actor, delivery_id: str) -> None:

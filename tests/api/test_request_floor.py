@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -343,6 +343,40 @@ def test_async_pages_read_off_the_event_loop_one_connection_at_a_time(
         event.remove(engine, "before_cursor_execute", executing)
         person.close()
     assert on_loop and not any(on_loop)
+
+
+def test_a_pages_header_is_one_statement_beside_the_callers_row(
+    sessions: sessionmaker[Session], buyer: Member
+) -> None:
+    """The organisation's name, the open tasks per process and the bell's count are asked
+    together (they were three round trips); the user is the row the session already holds."""
+    engine = sessions.kw["bind"]
+
+    def header() -> tuple[dict[str, Any], int]:
+        asked: list[str] = []
+
+        def executing(*args: Any) -> None:
+            asked.append(args[2])
+
+        with sessions() as page_session:
+            page_session.info["caller"] = page_session.get(User, buyer.actor.user_id)
+            request = SimpleNamespace(state=SimpleNamespace(session=page_session))
+            event.listen(engine, "before_cursor_execute", executing)
+            try:
+                shown = navigation(cast(Request, request), buyer.actor)
+            finally:
+                event.remove(engine, "before_cursor_execute", executing)
+        return shown, len(asked)
+
+    before, _ = header()
+    tasks(sessions, buyer.actor, 2)
+    after, statements = header()
+    assert statements == 1
+    assert after["org_name"] == buyer.org.legal_name
+    assert after["user_name"] != buyer.actor.user_id  # the user's full name
+    assert after["open_total"] == before["open_total"] + 2
+    assert dict(after["task_counts"])["Test"] == dict(before["task_counts"]).get("Test", 0) + 2
+    assert after["unread"] == before["unread"]
 
 
 def test_a_page_whose_transaction_failed_reads_its_header_on_a_fresh_session(
