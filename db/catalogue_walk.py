@@ -23,11 +23,13 @@ product is read by its key and kept when it meets the words, the category and th
   25.8 ms p50 on the million products, ``bench.catalogue_search``). At a quantity it walks
   every product's floors, which no index holds beside the brand.
 
-Either way the products whose sums cannot be trusted (logged as changed, or lapsed) are read
-once, first, and asked of their offers: asked twice, a product summed or logged in between
-would be missed or shown twice. A walk gives way (None) when more than ``UNSUMMED_MAX`` are,
-or when it does not settle the page within ``WALK_MAX`` sums; the page is then found from
-every match.
+Either way the products whose sums cannot be trusted (``db.catalogue_untrusted``: logged as
+changed; lapsed, where the sums are the prices) are read once, first, and asked of their
+offers: asked twice, a product summed or logged in between would be missed or shown twice.
+Past ``LAPSED_MANY`` lapsed sums (a day's lapse together at midnight, China time), a walk
+without an offer filter takes the sums as bounds too. A walk gives way (None) when more than
+``UNSUMMED_MAX`` products are to be asked, or when it does not settle the page within
+``WALK_MAX`` sums; the page is then found from every match.
 """
 
 from __future__ import annotations
@@ -53,22 +55,20 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import delivering, lapsed, summed_columns, summed_of
-from db.catalogue_filters import Day, SearchFilters, Sort, described, flags, summed
+from db.catalogue import FLOORS, CatalogueProductPrice, Product
+from db.catalogue_best import delivering, summed_columns, summed_of
+from db.catalogue_filters import SearchFilters, Sort, described, flags, summed
 from db.catalogue_found import FOUND, clear_found, fill_found, filling, found
 from db.catalogue_page import Asked, Found, kept_page, ordering
-from db.catalogue_search import Matching
 from db.catalogue_shapes import SHAPES
+from db.catalogue_untrusted import many_lapsed, unsummed_ids
 
 WALK_MAX = 20_000  # summed prices a walk reads at most before the page is found exactly
-UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
 FIRST_READ = 4  # pages' worth of products a bounded walk's first try reads
 BOUNDED_TRIES = 3  # a bounded walk's tries, each reading four times the last, before it gives way
 
@@ -79,7 +79,7 @@ def walked(session: Session, asked: Asked) -> list[Found] | None:
     of a product's offers, whose best list price and lead time the sum's can only undercut; at a
     quantity the breaks reached can go below the list price, and the sum's floor below the
     next power of ten bounds them instead. So the sums are the prices, or bound them."""
-    if summed(asked.filters):
+    if summed(asked.filters) and not many_lapsed(session, asked):
         return _walked(session, asked)
     return _bounded(session, asked)
 
@@ -109,32 +109,6 @@ def _floor_name(quantity: Decimal) -> str:
     return next(n for n, up_to in FLOORS.items() if up_to is None or quantity < up_to)
 
 
-def _unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
-    """The products a walk skips, asked of their offers instead: those whose sums cannot be
-    trusted that meet the words, the category and the product's own filters (None: more than
-    ``UNSUMMED_MAX``, too many to walk). Any other the walk reads and leaves, stale sum or not.
-    A day's sums lapse together at midnight, China time (16,627 of the benchmark's million
-    products): counted whatever they were, they made every broad walk give way, and each broad
-    page took a second, until the refresher had summed them all again. (A logged product whose
-    row comes to meet the words between this listing and the walk, each statement at READ
-    COMMITTED, is shown at its stale sum by that one search; listed whatever it met, it was
-    not.)"""
-    filters, today = asked.bound.filters, asked.bound.today
-    values = {**asked.values, "unsummed_max": UNSUMMED_MAX + 1}
-    floors = bounds and filters.quantity is not None
-    unsummed = SHAPES.statement(
-        asked.shape("unsummed", floors),
-        lambda: _unsummed(asked.matching, filters, today, floors=floors).limit(
-            bindparam("unsummed_max", type_=Integer)
-        ),
-        values,
-    )
-    listed = list(session.scalars(unsummed, values))
-    if len(listed) > UNSUMMED_MAX:
-        return None
-    return sorted(set(listed))
-
-
 def _sums(
     asked: Asked, unsummed: list[str], *, bounds: bool, up_to: tuple[Any, ...] | None = None
 ) -> Subquery:
@@ -154,7 +128,9 @@ def _sums(
     keys: list[Any] = [price, prices.product_id]
     if sort is Sort.LEAD_TIME:
         keys.insert(0, prices.lead_time_days)
-    conditions = [prices.currency == filters.currency, prices.fresh_until > today]
+    conditions = [prices.currency == filters.currency]
+    if not bounds:  # as bounds, a lapsed sum still undercuts what its offers left ask
+        conditions.append(prices.fresh_until > today)
     if by_brand(asked.filters):
         conditions.append(prices.brand == func.lower(filters.brand))
     if filters.price_min is not None and not bounds:
@@ -258,7 +234,7 @@ def walked_into_found(session: Session, asked: Asked) -> bool:
     """``FOUND`` emptied and given the page walked along the sums, but the products whose sums
     cannot be trusted, and those asked of their offers; False (``FOUND`` emptied) when more
     than ``UNSUMMED_MAX`` are, or the walk did not fill the page within ``WALK_MAX`` steps."""
-    unsummed = _unsummed_ids(session, asked, bounds=False)
+    unsummed = unsummed_ids(session, asked, bounds=False)
     if unsummed is None:
         return False
     clear_found(session)
@@ -290,7 +266,7 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
     theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
-    unsummed = _unsummed_ids(session, asked, bounds=True)
+    unsummed = unsummed_ids(session, asked, bounds=True)
     if unsummed is None:
         return None
     reads = first_read(asked.filters, asked.limit)
@@ -371,26 +347,3 @@ def _key(last: Found, sort: Sort) -> tuple[Any, ...]:
 
 def found_page(session: Session, asked: Asked) -> list[Found]:
     return kept_page(session, asked, FOUND.name, lambda: FOUND)
-
-
-def _unsummed(
-    matching: Matching, filters: SearchFilters, today: Day, *, floors: bool
-) -> Select[tuple[str]]:
-    """The products meeting ``matching`` and the category and product filters whose sum in the
-    currency cannot be trusted: logged as changed, or lapsed; walking along ``floors``, also
-    those summed with none (by a refresher older than migration 0033), which it would read
-    last. A product may come more than once."""
-    sources = [select(CataloguePriceChange.product_id), lapsed(filters, today)]
-    if floors:
-        prices = CatalogueProductPrice
-        sources.append(
-            select(prices.product_id).where(
-                prices.currency == filters.currency, prices.floor_any.is_(None)
-            )
-        )
-    untrusted = union_all(*sources).subquery("untrusted")
-    return (
-        select(untrusted.c.product_id)
-        .join(Product, Product.id == untrusted.c.product_id)
-        .where(*matching.conditions, *described(Product, filters))
-    )

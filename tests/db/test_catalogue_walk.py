@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import catalogue_broad, catalogue_walk
+from db import catalogue_broad, catalogue_untrusted, catalogue_walk
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
 from db.catalogue_filters import Sort
 from db.catalogue_page import Found
@@ -22,9 +22,11 @@ from db.session import transaction
 from rules.waybill_parties import china_today
 from tests.harness.catalogue_broad import (
     EXACT,
+    LIMIT,
     Catalogue,
     both_ways,
     filters_for,
+    key_of,
     pages_of,
     row,
     search_in,
@@ -215,14 +217,15 @@ def test_untrusted_sums_the_words_do_not_meet_leave_the_walk_alone(
 ) -> None:
     """A day's sums lapse together at midnight: here every wrench's (活动扳手), more than a walk
     may ask of their offers. 螺丝刀 still walks, its pages the exact search's (the lapsed
-    screwdrivers asked of their offers); a search the lapsed wrenches meet gives way."""
+    screwdrivers asked of their offers); a search the lapsed wrenches meet gives way where the
+    sums are the prices, and walks where they bound them (a lapsed sum still does)."""
     with sessions() as session:
         wrenches = session.scalars(
             select(Product.id).where(
                 Product.id.in_(catalogue.products), Product.name.contains("活动扳手")
             )
         ).all()
-        monkeypatch.setattr(catalogue_walk, "UNSUMMED_MAX", len(wrenches) - 1)
+        monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(wrenches) - 1)
         kinds = [
             filters_for(catalogue, sessions, **narrowed) for narrowed in ({}, {"region": "CN-JS"})
         ]
@@ -242,7 +245,47 @@ def test_untrusted_sums_the_words_do_not_meet_leave_the_walk_alone(
             assert walked.way == "walked"
             exact = page("螺丝刀", EXACT, *way)
             assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
-            assert page("", 1, *way).way == "exact"  # the lapsed wrenches too many to ask
+        assert page("", 1, *ways[0]).way == "exact"  # the lapsed wrenches too many to ask
+        bounded = page("", 1, *ways[1])
+        assert bounded.way == "walked"
+        assert [row(h) for h in bounded.hits] == [row(h) for h in page("", EXACT, *ways[1]).hits]
+        session.rollback()
+
+
+@pytest.mark.parametrize("sort", [Sort.PRICE, Sort.LEAD_TIME])
+def test_past_many_lapsed_sums_a_walk_takes_the_sums_as_bounds(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    sort: Sort,
+) -> None:
+    """At midnight a day's sums lapse together, each below what the offers left ask (the
+    cheapest and quickest lapsed). Past ``LAPSED_MANY`` a page without an offer filter takes
+    the sums as bounds, the lapsed among them, rather than list every lapsed product the words
+    meet (more than a walk may ask here): the exact search's pages, none at its lapsed sum."""
+    monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", 2)
+    filters = filters_for(catalogue, sessions)
+    prices = CatalogueProductPrice
+    with sessions() as session:
+        lapsing = session.execute(
+            update(prices)
+            .where(prices.product_id.in_(catalogue.products))
+            .values(fresh_until=china_today(), price=prices.price / 2, lead_time_days=0)
+            .returning(prices.product_id, prices.price)
+        ).all()
+        # Listed, the lapsed would be too many to ask (the logged, fewer, are asked still).
+        monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(lapsing) - 1)
+        logged = set(session.scalars(select(CataloguePriceChange.product_id)))
+        halved = {product: price for product, price in lapsing if product not in logged}
+        after = None
+        for _ in range(2):
+            walked = search_on(session, "", filters, sort, after, broad=1, counted=False)
+            exact = search_on(session, "", filters, sort, after, broad=EXACT, counted=False)
+            assert walked.way == "walked"
+            assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
+            shown = [h for h in walked.hits if h.product_id in halved]
+            assert shown and all(h.price > halved[h.product_id] for h in shown)
+            after = key_of(walked.hits[LIMIT - 1], sort)
         session.rollback()
 
 
