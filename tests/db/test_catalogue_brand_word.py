@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import catalogue_broad
-from db.catalogue import CataloguePriceChange
+from db import catalogue_broad, catalogue_untrusted
+from db.catalogue import CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_filters import Sort
 from db.catalogue_page import Asked
 from db.catalogue_prices import sum_prices
@@ -36,6 +36,7 @@ from tests.harness.catalogue_broad import (
     listing_for,
     pages_of,
     row,
+    search_on,
     write_listed,
 )
 from tests.harness.sourcing import accredited_supplier
@@ -110,6 +111,36 @@ def test_a_brand_typed_as_a_word_is_walked_along_its_sums_with_the_others_naming
     assert {p.way for p in broad} == {"walked"}
     # Among the first three: a product of Bosch's changed to 0.50, and the two a day away.
     assert set(naming) <= {h.product_id for h in exact[0].hits[:3]}, exact[0].hits[:3]
+
+
+@pytest.mark.usefixtures("no_plain_walk")
+def test_past_many_lapsed_sums_a_brand_named_by_a_word_is_found_from_every_match(
+    catalogue: Catalogue,
+    sessions: sessionmaker[Session],
+    naming: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day's sums lapse together at midnight: the walk along the brand's sums takes them as
+    the prices, so it would list every lapsed product the words meet; the page is found from
+    every match instead, the same page."""
+    filters = filters_for(catalogue, sessions)
+    prices = CatalogueProductPrice
+    with sessions() as session:
+        lapsed_already = session.scalar(
+            select(func.count()).where(prices.fresh_until <= china_today())
+        )
+        monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", lapsed_already)
+        before = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
+        assert before.way == "walked"
+        session.execute(
+            update(prices)
+            .where(prices.product_id.in_(catalogue.products))
+            .values(fresh_until=china_today())
+        )
+        lapsed = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
+        assert lapsed.way == "exact"
+        assert [row(h) for h in lapsed.hits] == [row(h) for h in before.hits]
+        session.rollback()
 
 
 @pytest.mark.usefixtures("no_plain_walk")
