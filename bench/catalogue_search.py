@@ -15,8 +15,9 @@ checked against the baseline's rows, so a fast wrong answer cannot pass. The goa
 
 Then a few broad searches again at midnight, China time, as it were: a day's summed prices lapse
 together then, and the benchmark lapses the next day's before searching again, then sums them as
-the refresher would. Their rows are printed apart from the goal (the README's known
-limitations say why they miss it).
+the refresher would. Their rows are printed apart from the goal: a window of seconds a day,
+watched so that it stays as fast as the rest (the README's known limitations say where it is
+not: a brand typed as a word).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ AT_MIDNIGHT = (
     "broad, by lead time: 螺丝刀",
     "broad to a province, by price: 螺丝刀 CN-JS",
     "broad at 100, by price: 螺丝刀",
+    "brand and noun, by price: Bosch 扳手",
 )
 BUYER_EMAIL = "buyer@huadong.example"
 SUPPLIERS = 2_000
