@@ -16,7 +16,9 @@ committed meanwhile stays logged, for the next round.
 
 Search (``db.catalogue_best``, ``db.catalogue_broad``) trusts a row only while its product is
 not logged and the row is fresh; otherwise it asks the product's offers, so a stale sum is
-never shown, only slower.
+never shown, only slower. A lapsed row still bounds its product's price from below (offers only
+drop out as days pass), and a walk that takes the sums as bounds reads it as one
+(``db.catalogue_untrusted``).
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ product is read by its key and kept when it meets the words, the category and th
 Either way the products whose sums cannot be trusted (``db.catalogue_untrusted``: logged as
 changed; lapsed, where the sums are the prices) are read once, first, and asked of their
 offers: asked twice, a product summed or logged in between would be missed or shown twice.
-Past ``LAPSED_MANY`` lapsed sums (a day's lapse together at midnight, China time), a walk
-without an offer filter takes the sums as bounds too. A walk gives way (None) when more than
+Past ``LAPSED_MANY`` lapsed sums (a day's lapse together at midnight, China time), a first
+page without an offer filter takes the sums as bounds too. A walk gives way (None) when more than
 ``UNSUMMED_MAX`` products are to be asked, or when it does not settle the page within
 ``WALK_MAX`` sums; the page is then found from every match.
 """
@@ -79,9 +79,16 @@ def walked(session: Session, asked: Asked) -> list[Found] | None:
     of a product's offers, whose best list price and lead time the sum's can only undercut; at a
     quantity the breaks reached can go below the list price, and the sum's floor below the
     next power of ten bounds them instead. So the sums are the prices, or bound them."""
-    if summed(asked.filters) and not many_lapsed(session, asked):
+    if summed(asked.filters) and not (_from_the_start(asked) and many_lapsed(session, asked)):
         return _walked(session, asked)
     return _bounded(session, asked)
+
+
+def _from_the_start(asked: Asked) -> bool:
+    """Whether the page starts at the cheapest (or quickest) product: taken as bounds, the sums
+    are read from there whatever the cursor or price floor (a product's sum before them may be
+    undercut by none of its offers), so a later page would read every page before it again."""
+    return asked.after is None and asked.filters.price_min is None
 
 
 def by_brand(filters: SearchFilters) -> bool:
@@ -151,8 +158,8 @@ def _sums(
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.moq_max))
     if floor is not None:  # an offer asking more than the quantity as its minimum is left
         conditions.append(or_(prices.least_moq.is_(None), prices.least_moq <= filters.quantity))
-        # A floorless sum is asked of its offers (``_unsummed``); one written since by an older
-        # refresher is left out here too, rather than compared as a row holding a NULL.
+        # A floorless sum is asked of its offers (``db.catalogue_untrusted``); one written
+        # since by an older refresher is left out here too, rather than compared as a NULL.
         conditions.append(price.is_not(None))
     if unsummed:
         conditions.append(prices.product_id != all_(_ids("unsummed", unsummed)))

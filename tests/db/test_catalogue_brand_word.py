@@ -127,7 +127,9 @@ def test_past_many_lapsed_sums_a_brand_named_by_a_word_is_found_from_every_match
     prices = CatalogueProductPrice
     with sessions() as session:
         lapsed_already = session.scalar(
-            select(func.count()).where(prices.fresh_until <= china_today())
+            select(func.count()).where(
+                prices.currency == filters.currency, prices.fresh_until <= china_today()
+            )
         )
         monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", lapsed_already)
         before = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
