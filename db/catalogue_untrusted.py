@@ -25,8 +25,8 @@ from db.catalogue_search import Matching
 from db.catalogue_shapes import SHAPES
 
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
-# Lapsed sums past which a walk without an offer filter takes the sums as bounds: listing those
-# the words meet costs about 6.5 µs a lapsed sum, the bounds a few ms a page.
+# Lapsed sums past which a first page without an offer filter takes the sums as bounds: listing
+# those the words meet costs about 6.5 µs a lapsed sum, the bounds a few ms a page.
 LAPSED_MANY = 1_000
 
 
