@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import catalogue_broad, catalogue_untrusted
@@ -33,6 +33,7 @@ from tests.harness.catalogue_broad import (
     Catalogue,
     filters_for,
     in_sample,
+    lapse,
     listing_for,
     pages_of,
     row,
@@ -135,11 +136,7 @@ def test_past_many_lapsed_sums_a_brand_named_by_a_word_is_found_from_every_match
         before = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
         assert before.way == "walked"
         # The other brands' sums: the brand's own would still walk to the page.
-        session.execute(
-            update(prices)
-            .where(prices.product_id.in_(catalogue.products), prices.brand != "bosch")
-            .values(fresh_until=china_today())
-        )
+        lapse(session, prices.product_id.in_(catalogue.products), prices.brand != "bosch")
         lapsed = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
         assert lapsed.way == "exact"
         assert [row(h) for h in lapsed.hits] == [row(h) for h in before.hits]

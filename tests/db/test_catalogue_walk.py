@@ -27,6 +27,7 @@ from tests.harness.catalogue_broad import (
     both_ways,
     filters_for,
     key_of,
+    lapse,
     pages_of,
     row,
     search_in,
@@ -235,11 +236,7 @@ def test_untrusted_sums_the_words_do_not_meet_leave_the_walk_alone(
             return search_on(session, words, filters, sort, None, broad=broad, counted=False)
 
         assert [page("", 1, *way).way for way in ways] == ["walked", "walked"]
-        session.execute(
-            update(CatalogueProductPrice)
-            .where(CatalogueProductPrice.product_id.in_(wrenches))
-            .values(fresh_until=china_today())
-        )
+        lapse(session, CatalogueProductPrice.product_id.in_(wrenches))
         for way in ways:
             walked = page("螺丝刀", 1, *way)
             assert walked.way == "walked"
@@ -268,12 +265,12 @@ def test_past_many_lapsed_sums_a_walk_takes_the_sums_as_bounds(
     filters = filters_for(catalogue, sessions)
     prices = CatalogueProductPrice
     with sessions() as session:
-        lapsing = session.execute(
-            update(prices)
-            .where(prices.product_id.in_(catalogue.products))
-            .values(fresh_until=china_today(), price=prices.price / 2, lead_time_days=0)
-            .returning(prices.product_id, prices.price)
-        ).all()
+        lapsing = lapse(
+            session,
+            prices.product_id.in_(catalogue.products),
+            price=prices.price / 2,
+            lead_time_days=0,
+        )
         # Listed, the lapsed would be too many to ask (the logged, fewer, are asked still).
         monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(lapsing) - 1)
         logged = set(session.scalars(select(CataloguePriceChange.product_id)))

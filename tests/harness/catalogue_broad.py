@@ -189,6 +189,19 @@ def broad_catalogue(sessions: sessionmaker[Session], store: ObjectStore) -> Cata
     return Catalogue(category_id, products)
 
 
+def lapse(session: Session, *where: Any, **also: Any) -> list[tuple[str, Decimal]]:
+    """The sums meeting ``where`` lapsed today, as a day's lapse together at midnight, China
+    time (and ``also`` set): each one's product and price as left."""
+    prices = CatalogueProductPrice
+    lapsed = session.execute(
+        update(prices)
+        .where(*where)
+        .values(fresh_until=china_today(), **also)
+        .returning(prices.product_id, prices.price)
+    )
+    return [(product, price) for product, price in lapsed]
+
+
 def filters_for(
     catalogue: Catalogue, sessions: sessionmaker[Session], **narrowed: Any
 ) -> SearchFilters:
