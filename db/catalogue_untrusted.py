@@ -7,26 +7,31 @@ new offer, or a supplier's standing that changes, is logged), so the best of tho
 no less and comes no sooner. A walk that takes the sums as bounds reads it as one. A day's sums
 lapse together at midnight, China time (15,272 of the benchmark's million): listing every one
 that the words meet took 97 ms a search (each lapsed sum's product looked up by its key) until
-the refresher had summed them all again, 20 to 30 s. Past ``LAPSED_MANY`` lapsed, a first
-page without an offer filter takes the sums as bounds as well (``many_lapsed``); a later page
-still lists them, as reading the sums as bounds starts from the cheapest.
+the refresher had summed them all again, 20 to 30 s. Past ``LAPSED_MANY`` lapsed
+(``many_lapsed``), a page without an offer filter takes the lapsed sums as bounds: it walks
+from its cursor and price floor as before, every other sum its product's place, and asks the
+offers of the lapsed products whose sums come before them, the only ones that could still
+enter it: the deeper the page, the more (past ``UNSUMMED_MAX`` it gives way).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Select, bindparam, func, select, union_all
+from collections.abc import Callable
+
+from sqlalchemy import Integer, Select, bindparam, func, select, true, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice, Product
-from db.catalogue_best import lapsed
+from db.catalogue_best import lapsed as lapsed_sums
 from db.catalogue_filters import Day, SearchFilters, described
 from db.catalogue_page import Asked
 from db.catalogue_search import Matching
 from db.catalogue_shapes import SHAPES
 
 UNSUMMED_MAX = 2_000  # logged or lapsed products a walk asks itself, at most
-# Lapsed sums past which a first page without an offer filter takes the sums as bounds: listing
-# those the words meet costs about 6.5 µs a lapsed sum, the bounds a few ms a page.
+# Lapsed sums past which a page without an offer filter takes them as bounds: listing those the
+# words meet costs about 6.5 µs a lapsed sum, the bounds a few ms a page.
 LAPSED_MANY = 1_000
 
 
@@ -36,7 +41,7 @@ def many_lapsed(session: Session, asked: Asked) -> bool:
     values = {**asked.values, "lapsed_many": LAPSED_MANY + 1}
 
     def build() -> Select[tuple[int]]:
-        some = lapsed(asked.bound.filters, asked.bound.today).limit(
+        some = lapsed_sums(asked.bound.filters, asked.bound.today).limit(
             bindparam("lapsed_many", type_=Integer)
         )
         return select(func.count()).select_from(some.subquery())
@@ -46,11 +51,19 @@ def many_lapsed(session: Session, asked: Asked) -> bool:
     return (session.scalar(counted, values) or 0) > LAPSED_MANY
 
 
-def unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] | None:
+def unsummed_ids(
+    session: Session,
+    asked: Asked,
+    *,
+    bounds: bool,
+    lapsed_before: Callable[[], ColumnElement[bool] | None] | None = None,
+) -> list[str] | None:
     """The products a walk skips, asked of their offers instead: those whose sums cannot be
     trusted that meet the words, the category and the product's own filters (None: more than
-    ``UNSUMMED_MAX``, too many to walk); lapsed ones only when the walk takes the sums as the
-    prices (``bounds`` False). Any other the walk reads and leaves, stale sum or not: counted
+    ``UNSUMMED_MAX``, too many to walk); lapsed ones when the walk takes the sums as the
+    prices (``bounds`` False), or those ``lapsed_before`` says come before the page's start
+    when it walks from there, the other lapsed sums as bounds (a first page from the cheapest
+    has none before it). Any other the walk reads and leaves, stale sum or not: counted
     whatever they were, a day's lapsed sums made every broad walk give way, and each broad page
     took a second. (A logged product whose row comes to meet the words between this listing and
     the walk, each statement at READ COMMITTED, is shown at its stale sum by that one search;
@@ -58,13 +71,20 @@ def unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] |
     filters, today = asked.bound.filters, asked.bound.today
     values = {**asked.values, "unsummed_max": UNSUMMED_MAX + 1}
     floors = bounds and filters.quantity is not None
-    unsummed = SHAPES.statement(
-        asked.shape("unsummed", floors, bounds),
-        lambda: _unsummed(
-            asked.matching, filters, today, floors=floors, lapsed_too=not bounds
-        ).limit(bindparam("unsummed_max", type_=Integer)),
-        values,
-    )
+    if bounds and lapsed_before is not None:
+        shape = asked.shape("unsummed", floors, "lapsed before", asked.sort, asked.after is None)
+    else:
+        shape = asked.shape("unsummed", floors, bounds)
+
+    def build() -> Select[tuple[str]]:
+        if not bounds:
+            lapsed_where: ColumnElement[bool] | None = true()
+        else:
+            lapsed_where = None if lapsed_before is None else lapsed_before()
+        untrusted = _unsummed(asked.matching, filters, today, floors=floors, lapsed=lapsed_where)
+        return untrusted.limit(bindparam("unsummed_max", type_=Integer))
+
+    unsummed = SHAPES.statement(shape, build, values)
     listed = list(session.scalars(unsummed, values))
     if len(listed) > UNSUMMED_MAX:
         return None
@@ -72,15 +92,20 @@ def unsummed_ids(session: Session, asked: Asked, *, bounds: bool) -> list[str] |
 
 
 def _unsummed(
-    matching: Matching, filters: SearchFilters, today: Day, *, floors: bool, lapsed_too: bool
+    matching: Matching,
+    filters: SearchFilters,
+    today: Day,
+    *,
+    floors: bool,
+    lapsed: ColumnElement[bool] | None,
 ) -> Select[tuple[str]]:
     """The products meeting ``matching`` and the category and product filters whose sum in the
-    currency cannot be trusted: logged as changed, or (``lapsed_too``) lapsed; walking along
-    ``floors``, also those summed with none (by a refresher older than migration 0033), which
-    it would read last. A product may come more than once."""
+    currency cannot be trusted: logged as changed, or lapsed where ``lapsed`` holds (None:
+    none); walking along ``floors``, also those summed with none (by a refresher older than
+    migration 0033), which it would read last. A product may come more than once."""
     sources: list[Select[tuple[str]]] = [select(CataloguePriceChange.product_id)]
-    if lapsed_too:
-        sources.append(lapsed(filters, today))
+    if lapsed is not None:
+        sources.append(lapsed_sums(filters, today).where(lapsed))
     if floors:
         prices = CatalogueProductPrice
         sources.append(

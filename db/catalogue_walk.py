@@ -26,10 +26,10 @@ product is read by its key and kept when it meets the words, the category and th
 Either way the products whose sums cannot be trusted (``db.catalogue_untrusted``: logged as
 changed; lapsed, where the sums are the prices) are read once, first, and asked of their
 offers: asked twice, a product summed or logged in between would be missed or shown twice.
-Past ``LAPSED_MANY`` lapsed sums (a day's lapse together at midnight, China time), a first
-page without an offer filter takes the sums as bounds too. A walk gives way (None) when more than
-``UNSUMMED_MAX`` products are to be asked, or when it does not settle the page within
-``WALK_MAX`` sums; the page is then found from every match.
+Past ``LAPSED_MANY`` lapsed sums (a day's lapse together at midnight, China time), a page
+without an offer filter takes the lapsed ones as bounds too, and asks those before its start.
+A walk gives way (None) when more than ``UNSUMMED_MAX`` products are to be asked, or when it
+does not settle the page within ``WALK_MAX`` sums; the page is then found from every match.
 """
 
 from __future__ import annotations
@@ -79,16 +79,31 @@ def walked(session: Session, asked: Asked) -> list[Found] | None:
     of a product's offers, whose best list price and lead time the sum's can only undercut; at a
     quantity the breaks reached can go below the list price, and the sum's floor below the
     next power of ten bounds them instead. So the sums are the prices, or bound them."""
-    if summed(asked.filters) and not (_from_the_start(asked) and many_lapsed(session, asked)):
+    if summed(asked.filters) and not many_lapsed(session, asked):
         return _walked(session, asked)
     return _bounded(session, asked)
 
 
-def _from_the_start(asked: Asked) -> bool:
-    """Whether the page starts at the cheapest (or quickest) product: taken as bounds, the sums
-    are read from there whatever the cursor or price floor (a product's sum before them may be
-    undercut by none of its offers), so a later page would read every page before it again."""
-    return asked.after is None and asked.filters.price_min is None
+def _lapsed_only(asked: Asked) -> bool:
+    """Whether the sums bound the prices only where they have lapsed (no offer filter): every
+    other sum is its product's place, so the walk starts at the page's cursor and price floor,
+    and a lapsed sum before them is asked of its offers (``_before_start``). Where an offer
+    filter makes every sum a bound, a product's sum before the cursor may be undercut by none
+    of its offers, and the sums are read from the cheapest (or quickest) whatever the cursor."""
+    return summed(asked.filters)
+
+
+def _before_start(asked: Asked) -> ColumnElement[bool] | None:
+    """Whether a sum comes before the page's start (its cursor, its price floor); None for a
+    first page from the cheapest."""
+    prices = CatalogueProductPrice
+    keys = _keys(asked.sort, prices.price.expression)
+    before: list[ColumnElement[bool]] = []
+    if asked.after is not None:
+        before.append(tuple_(*keys) <= tuple_(*_named("after", keys, asked.after)))
+    if asked.filters.price_min is not None:
+        before.append(prices.price < asked.bound.filters.price_min)
+    return or_(*before) if before else None
 
 
 def by_brand(filters: SearchFilters) -> bool:
@@ -132,19 +147,20 @@ def _sums(
     # Which floor bounds the prices is the quantity's value's to say, not its parameter's.
     floor = asked.filters.quantity if bounds else None
     price = prices.price.expression if floor is None else _floor(floor)
-    keys: list[Any] = [price, prices.product_id]
-    if sort is Sort.LEAD_TIME:
-        keys.insert(0, prices.lead_time_days)
+    keys = _keys(sort, price)
+    # Where the sums are the prices, or only the lapsed bound them, the walk starts at the
+    # page's start; where every sum is a bound, at the cheapest.
+    started = not bounds or _lapsed_only(asked)
     conditions = [prices.currency == filters.currency]
     if not bounds:  # as bounds, a lapsed sum still undercuts what its offers left ask
         conditions.append(prices.fresh_until > today)
     if by_brand(asked.filters):
         conditions.append(prices.brand == func.lower(filters.brand))
-    if filters.price_min is not None and not bounds:
+    if filters.price_min is not None and started:
         conditions.append(prices.price >= filters.price_min)
     if filters.price_max is not None:
         conditions.append(price <= filters.price_max)
-    if after is not None and not bounds:  # every key ascends: one row comparison, indexed
+    if after is not None and started:  # every key ascends: one row comparison, indexed
         conditions.append(tuple_(*keys) > tuple_(*_named("after", keys, after)))
     if up_to is not None:  # likewise, without the id
         conditions.append(tuple_(*keys[:-1]) <= tuple_(*_named("up_to", keys, up_to)))
@@ -170,6 +186,15 @@ def _sums(
         .limit(bindparam("walk_max", WALK_MAX if up_to is None else WALK_MAX + 1, type_=Integer))
         .subquery("steps")
     )
+
+
+def _keys(sort: Sort, price: ColumnElement[Any]) -> list[Any]:
+    """The sums' order for a page by ``sort``, at ``price`` (the list price or a floor)."""
+    prices = CatalogueProductPrice
+    keys: list[Any] = [price, prices.product_id]
+    if sort is Sort.LEAD_TIME:
+        keys.insert(0, prices.lead_time_days)
+    return keys
 
 
 def _named(name: str, keys: list[Any], values: Sequence[Any]) -> list[Any]:
@@ -273,14 +298,15 @@ def _bounded(session: Session, asked: Asked) -> list[Found] | None:
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
     theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
-    unsummed = unsummed_ids(session, asked, bounds=True)
+    before = partial(_before_start, asked) if _lapsed_only(asked) else None
+    unsummed = unsummed_ids(session, asked, bounds=True, lapsed_before=before)
     if unsummed is None:
         return None
     reads = first_read(asked.filters, asked.limit)
     # Which floor bounds the prices (at a quantity) is part of the statement's shape.
     quantity = asked.filters.quantity
     floor = None if quantity is None else _floor_name(quantity)
-    shape = asked.shape("bounded", asked.sort, floor, not unsummed)
+    shape = asked.shape("bounded", asked.sort, floor, asked.after is None, not unsummed)
     for _ in range(BOUNDED_TRIES):
         values = {**asked.values, "unsummed": unsummed, "walk_max": WALK_MAX, "reads": reads + 1}
         keys = SHAPES.statement(shape, partial(_bound_keys, asked, unsummed, reads), values)

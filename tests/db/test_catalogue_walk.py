@@ -257,33 +257,62 @@ def test_past_many_lapsed_sums_a_walk_takes_the_sums_as_bounds(
     sort: Sort,
 ) -> None:
     """At midnight a day's sums lapse together, each below what the offers left ask (the
-    cheapest and quickest lapsed). Past ``LAPSED_MANY`` a first page without an offer filter
-    takes the sums as bounds, the lapsed among them, rather than list every lapsed product the
-    words meet (more than a walk may ask here): the exact search's page, none at its lapsed
-    sum. A later page lists them (here too many: found from every match), the exact's too."""
+    cheapest lapsed). Past ``LAPSED_MANY`` a page without an offer filter takes the lapsed sums
+    as bounds, rather than list every lapsed product the words meet (more than a walk may ask
+    here): the exact search's pages, none at its lapsed sum. A later page asks the offers of
+    the lapsed products whose sums come before its cursor, and shows those whose offers come
+    after it."""
     monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", 2)
     filters = filters_for(catalogue, sessions)
     prices = CatalogueProductPrice
     with sessions() as session:
-        lapsing = lapse(
-            session,
-            prices.product_id.in_(catalogue.products),
-            price=prices.price / 2,
-            lead_time_days=0,
-        )
+        lapsing = lapse(session, prices.product_id.in_(catalogue.products), price=prices.price / 2)
         # Listed, the lapsed would be too many to ask (the logged, fewer, are asked still).
         monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(lapsing) - 1)
         logged = set(session.scalars(select(CataloguePriceChange.product_id)))
-        halved = {product: price for product, price in lapsing if product not in logged}
-        after = None
-        for way in ("walked", "exact"):
+        keys = select(prices.product_id, prices.lead_time_days, prices.price).where(
+            prices.product_id.in_([product for product, _ in lapsing if product not in logged])
+        )
+        lapsed = {
+            product: (price,) if sort is Sort.PRICE else (lead, price)
+            for product, lead, price in session.execute(keys)
+        }
+        after: list[Any] | None = None
+        overtaken = 0  # products shown after a cursor their lapsed sums came before
+        for _ in range(4):
             walked = search_on(session, "", filters, sort, after, broad=1, counted=False)
             exact = search_on(session, "", filters, sort, after, broad=EXACT, counted=False)
-            assert walked.way == way
+            assert walked.way == "walked"
             assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
-            shown = [h for h in walked.hits if h.product_id in halved]
-            assert shown and all(h.price > halved[h.product_id] for h in shown)
+            shown = [(tuple(key_of(h, sort)[:-1]), h.product_id) for h in walked.hits]
+            shown = [(key, product) for key, product in shown if product in lapsed]
+            assert shown and all(key > lapsed[product] for key, product in shown)
+            if after is not None:
+                overtaken += sum(lapsed[product] < tuple(after[:-1]) for _, product in shown)
             after = key_of(walked.hits[LIMIT - 1], sort)
+        assert overtaken
+        session.rollback()
+
+
+def test_past_many_lapsed_sums_a_page_from_a_price_floor_asks_the_lapsed_below_it(
+    catalogue: Catalogue, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a price floor, at midnight, the lapsed products whose sums are below it are asked
+    of their offers; those whose offers reach it are shown."""
+    monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", 2)
+    prices = CatalogueProductPrice
+    with sessions() as session:
+        lapsing = lapse(session, prices.product_id.in_(catalogue.products), price=prices.price / 2)
+        monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(lapsing) - 1)
+        logged = set(session.scalars(select(CataloguePriceChange.product_id)))
+        halved = {product: price for product, price in lapsing if product not in logged}
+        floor = sorted(halved.values())[len(halved) // 2]
+        filters = filters_for(catalogue, sessions, price_min=floor)
+        walked = search_on(session, "", filters, Sort.PRICE, None, broad=1, counted=False)
+        exact = search_on(session, "", filters, Sort.PRICE, None, broad=EXACT, counted=False)
+        assert walked.way == "walked"
+        assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
+        assert any(halved.get(h.product_id, floor) < floor for h in walked.hits)
         session.rollback()
 
 
