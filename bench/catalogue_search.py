@@ -276,7 +276,7 @@ def _lapse_a_day(base: Baseline) -> int:
     )
 
 
-async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
+async def _run(url: str, spec: str, runs: int, only: str) -> tuple[list[Row], list[str]]:
     with tempfile.TemporaryDirectory(prefix="tradeflow-bench-catalogue-") as folder:
         app = await platform_app(large_settings(folder, url, spec, KEY_ID))
         base = Baseline(_connect(url))
@@ -284,7 +284,7 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
         rows: list[Row] = []
         notes: list[str] = []
         ((model,),) = base.run("SELECT model FROM products WHERE id = 'prd_l0000042'", {})
-        measured_cases = cases(model)
+        measured_cases = [c for c in cases(model) if only in c.label]
         try:
             for case in measured_cases:
                 measured, held = await _first_pages(person, base, case, runs)
@@ -308,7 +308,7 @@ async def _run(url: str, spec: str, runs: int) -> tuple[list[Row], list[str]]:
     return rows, notes
 
 
-def measure(url: str, spec: str, *, runs: int) -> None:
+def measure(url: str, spec: str, *, runs: int, only: str = "") -> None:
     quiet_logs()
     print_header(
         "Tradeflow catalogue search benchmark (bench.catalogue_search)",
@@ -323,7 +323,7 @@ def measure(url: str, spec: str, *, runs: int) -> None:
         )
         print("rows (planner estimates): " + ", ".join(f"{n} {c:,}" for n, c in cursor))
     connection.close()
-    rows, notes = asyncio.run(_run(url, spec, runs))
+    rows, notes = asyncio.run(_run(url, spec, runs, only))
     print("\n".join(["", *notes, "", *table(rows), ""]))
     held = [r for r in rows if r.label.endswith("p99") and not r.label.startswith(MIDNIGHT)]
     over = [r.label for r in held if r.platform > GOAL_P99_MS]
@@ -357,6 +357,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=14, help="the data's random seed")
     parser.add_argument("--runs", type=int, default=30, help="timed searches of each query")
     parser.add_argument("--no-bench", action="store_true", help="seed only, do not measure")
+    parser.add_argument(
+        "--only", default="", help="measure only the searches whose label holds this text"
+    )
     a = parser.parse_args(argv)
     require_counts(parser, a, ["products", "offers_per_product", "runs"])
     install_column_keyring(KeyRing.parse(key_spec(a.data), active=KEY_ID))
@@ -371,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             migrate(url)  # a dataset seeded before the latest migrations
         summed_prices(url)
         if not a.no_bench:
-            measure(url, key_spec(a.data), runs=a.runs)
+            measure(url, key_spec(a.data), runs=a.runs, only=a.only)
 
 
 if __name__ == "__main__":

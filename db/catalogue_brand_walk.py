@@ -26,7 +26,7 @@ from db.catalogue_page import Asked, Found, cut
 from db.catalogue_search import sampled
 from db.catalogue_shapes import SHAPES, bound
 from db.catalogue_untrusted import many_lapsed
-from db.catalogue_walk import found_page, walked_into_found
+from db.catalogue_walk import bounded, found_page, walked_into_found
 
 
 def holding(session: Session, word: str) -> int:
@@ -50,15 +50,16 @@ def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | Non
     products naming it found from every one of them; the page cut from both. None when the
     walk gives way: more than ``UNSUMMED_MAX`` products' sums cannot be trusted, or the
     brand's matches after the cursor do not fill a page within ``WALK_MAX`` sums (which a last
-    page's do not: found from every match, as before), or a day's sums have lapsed together
-    (``many_lapsed``): this walk takes the sums as the prices, so it would list every lapsed
-    product the words meet (100 ms at midnight), where the search from every match looks up
-    only its own matches' sums."""
+    page's do not: found from every match, as before). When a day's sums have lapsed together
+    (``many_lapsed``) the brand's are walked as bounds, as a brand's page is then: taking them
+    as the prices, the walk would list every lapsed product the words meet (100 ms at
+    midnight)."""
     filters = replace(asked.filters, brand=word)
     branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
     if many_lapsed(session, branded):
-        return None
-    if not walked_into_found(session, branded):
+        if bounded(session, branded) is None:
+            return None
+    elif not walked_into_found(session, branded):
         return None
     _others_into_found(session, asked, word)
     return found_page(session, asked)

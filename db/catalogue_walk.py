@@ -81,7 +81,7 @@ def walked(session: Session, asked: Asked) -> list[Found] | None:
     next power of ten bounds them instead. So the sums are the prices, or bound them."""
     if summed(asked.filters) and not many_lapsed(session, asked):
         return _walked(session, asked)
-    return _bounded(session, asked)
+    return bounded(session, asked)
 
 
 def _lapsed_only(asked: Asked) -> bool:
@@ -291,13 +291,15 @@ def walked_into_found(session: Session, asked: Asked) -> bool:
     return True
 
 
-def _bounded(session: Session, asked: Asked) -> list[Found] | None:
+def bounded(session: Session, asked: Asked) -> list[Found] | None:
     """The page walked along the sums as lower bounds of the prices asked for: the first
     ``reads`` products whose offers could pass are asked of their offers, and the page holds
     when its last product comes before the next one's sum. When it does not, every sum up to
     that last product is read (``_up_to``). When the page is not full, four times as many are
     read, up to ``BOUNDED_TRIES`` times. When the walk reads every sum there is, the page is
-    theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it."""
+    theirs. None when the walk stops at ``WALK_MAX`` sums, or its tries, without settling it.
+    A page is left in ``FOUND`` with every product asked, each at its offers' price: products
+    found apart and added there can only end it sooner (``db.catalogue_brand_walk``)."""
     before = partial(_before_start, asked) if _lapsed_only(asked) else None
     unsummed = unsummed_ids(session, asked, bounds=True, lapsed_before=before)
     if unsummed is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import catalogue_broad, catalogue_untrusted
 from db.catalogue import CataloguePriceChange, CatalogueProductPrice
 from db.catalogue_filters import Sort
-from db.catalogue_page import Asked
+from db.catalogue_page import Asked, Found
 from db.catalogue_prices import sum_prices
 from db.catalogue_search import matching
 from db.catalogue_shapes import bound
@@ -33,6 +34,7 @@ from tests.harness.catalogue_broad import (
     Catalogue,
     filters_for,
     in_sample,
+    key_of,
     lapse,
     listing_for,
     pages_of,
@@ -115,15 +117,18 @@ def test_a_brand_typed_as_a_word_is_walked_along_its_sums_with_the_others_naming
 
 
 @pytest.mark.usefixtures("no_plain_walk")
-def test_past_many_lapsed_sums_a_brand_named_by_a_word_is_found_from_every_match(
+@pytest.mark.parametrize("sort", [Sort.PRICE, Sort.LEAD_TIME])
+def test_past_many_lapsed_sums_a_brand_named_by_a_word_walks_its_sums_as_bounds(
     catalogue: Catalogue,
     sessions: sessionmaker[Session],
     naming: list[str],
     monkeypatch: pytest.MonkeyPatch,
+    sort: Sort,
 ) -> None:
-    """A day's sums lapse together at midnight: the walk along the brand's sums takes them as
-    the prices, so it would list every lapsed product the words meet; the page is found from
-    every match instead, the same page."""
+    """A day's sums lapse together at midnight, each below what the offers left ask (the
+    cheapest lapsed). Taken as the prices, the brand's sums would list every lapsed product
+    the words meet; the walk takes them as bounds instead, as a brand's page does then: the
+    exact search's pages, none at its lapsed sum, the others naming the brand among them."""
     filters = filters_for(catalogue, sessions)
     prices = CatalogueProductPrice
     with sessions() as session:
@@ -133,13 +138,21 @@ def test_past_many_lapsed_sums_a_brand_named_by_a_word_is_found_from_every_match
             )
         )
         monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", lapsed_already)
-        before = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
-        assert before.way == "walked"
-        # The other brands' sums: the brand's own would still walk to the page.
-        lapse(session, prices.product_id.in_(catalogue.products), prices.brand != "bosch")
-        lapsed = search_on(session, WORDS, filters, Sort.PRICE, None, broad=1, counted=False)
-        assert lapsed.way == "exact"
-        assert [row(h) for h in lapsed.hits] == [row(h) for h in before.hits]
+        lapsing = lapse(session, prices.product_id.in_(catalogue.products), price=prices.price / 2)
+        logged = set(session.scalars(select(CataloguePriceChange.product_id)))
+        halved = {product: price for product, price in lapsing if product not in logged}
+        after: list[Any] | None = None
+        shown: list[Found] = []
+        for _ in range(3):
+            walked = search_on(session, WORDS, filters, sort, after, broad=1, counted=False)
+            exact = search_on(session, WORDS, filters, sort, after, broad=EXACT, counted=False)
+            assert walked.way == "walked"
+            assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
+            shown.extend(walked.hits[:LIMIT])
+            after = key_of(walked.hits[LIMIT - 1], sort)
+        assert set(naming) <= {h.product_id for h in shown}
+        assert all(h.price > halved[h.product_id] for h in shown if h.product_id in halved)
+        assert any(h.product_id in halved for h in shown)
         session.rollback()
 
 
