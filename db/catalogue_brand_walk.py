@@ -47,13 +47,14 @@ def walked_along(session: Session, asked: Asked, word: str) -> list[Found] | Non
     """The page by price or lead time of words one of which, ``word``, is a brand's name
     (``Matching.brand_words``), with no filter on the offers: the brand's products walked along
     its own sums as a brand's page is (``db.catalogue_walk.by_brand``), and the other brands'
-    products naming it found from every one of them; the page cut from both. None when the
-    walk gives way: more than ``UNSUMMED_MAX`` products' sums cannot be trusted, or the
-    brand's matches after the cursor do not fill a page within ``WALK_MAX`` sums (which a last
-    page's do not: found from every match, as before). When a day's sums have lapsed together
-    (``many_lapsed``) the brand's are walked as bounds, as a brand's page is then: taking them
-    as the prices, the walk would list every lapsed product the words meet (100 ms at
-    midnight)."""
+    products naming it found from every one of them; the page cut from both. When a day's
+    sums have lapsed together (``many_lapsed``) the brand's are walked as bounds, as a brand's
+    page is then (``db.catalogue_walk.bounded``): taking them as the prices, the walk would
+    list every lapsed product the words meet (100 ms at midnight). None when the walk gives
+    way: more than ``UNSUMMED_MAX`` products' sums cannot be trusted, or the brand's matches
+    after the cursor do not fill a page within ``WALK_MAX`` sums (which a last page's do not,
+    but at midnight: found from every match, as before), or the bounded walk does not settle
+    the page."""
     filters = replace(asked.filters, brand=word)
     branded = replace(asked, filters=filters, bound=bound(filters, asked.today))
     if many_lapsed(session, branded):

@@ -6,15 +6,22 @@ each page the exact search's, row for row.
 
 from __future__ import annotations
 
+import bisect
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import catalogue_broad, catalogue_untrusted, catalogue_walk
-from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice, Product
+from db.catalogue import (
+    FLOORS,
+    CatalogueOffer,
+    CataloguePriceChange,
+    CatalogueProductPrice,
+    Product,
+)
 from db.catalogue_filters import Sort
 from db.catalogue_page import Found
 from db.catalogue_prices import sum_prices
@@ -294,25 +301,76 @@ def test_past_many_lapsed_sums_a_walk_takes_the_sums_as_bounds(
         session.rollback()
 
 
-def test_past_many_lapsed_sums_a_page_from_a_price_floor_asks_the_lapsed_below_it(
+def test_past_many_lapsed_sums_pages_from_a_price_floor_ask_the_lapsed_below_it(
     catalogue: Catalogue, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """From a price floor, at midnight, the lapsed products whose sums are below it are asked
-    of their offers; those whose offers reach it are shown."""
+    """Between a price floor and a ceiling, at midnight, each lapsed sum a tenth below what the
+    offers ask: the lapsed products whose sums are below the floor or the cursor are asked of
+    their offers, and those whose offers reach the page are shown, to the last page (where the
+    walk reads every sum after the cursor)."""
     monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", 2)
     prices = CatalogueProductPrice
     with sessions() as session:
-        lapsing = lapse(session, prices.product_id.in_(catalogue.products), price=prices.price / 2)
+        ours = prices.product_id.in_(catalogue.products)
+        summed = session.execute(select(prices.product_id, prices.price).where(ours))
+        offered = {product: price for product, price in summed}
+        lapsing = lapse(session, ours, price=prices.price * Decimal("0.9"))
         monkeypatch.setattr(catalogue_untrusted, "UNSUMMED_MAX", len(lapsing) - 1)
         logged = set(session.scalars(select(CataloguePriceChange.product_id)))
-        halved = {product: price for product, price in lapsing if product not in logged}
-        floor = sorted(halved.values())[len(halved) // 2]
-        filters = filters_for(catalogue, sessions, price_min=floor)
-        walked = search_on(session, "", filters, Sort.PRICE, None, broad=1, counted=False)
-        exact = search_on(session, "", filters, Sort.PRICE, None, broad=EXACT, counted=False)
+        lowered = {product: price for product, price in lapsing if product not in logged}
+        # From the floor to two pages past the first product whose lowered sum reaches it, at
+        # the offers' prices: those sums are after the floor but before a later page's cursor.
+        priced = sorted(offered[product] for product in lowered)
+        floor = priced[len(priced) // 10]
+        ceiling = priced[bisect.bisect_left(priced, floor / Decimal("0.9")) + 2 * LIMIT]
+        filters = filters_for(catalogue, sessions, price_min=floor, price_max=ceiling)
+        after: list[Any] | None = None
+        pages, below, before = 0, 0, 0
+        while True:
+            walked = search_on(session, "", filters, Sort.PRICE, after, broad=1, counted=False)
+            exact = search_on(session, "", filters, Sort.PRICE, after, broad=EXACT, counted=False)
+            assert walked.way == "walked"
+            assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
+            sums = [lowered[h.product_id] for h in walked.hits if h.product_id in lowered]
+            below += sum(price < floor for price in sums)
+            before += after is not None and sum(floor <= price <= after[0] for price in sums)
+            pages += 1
+            if len(walked.hits) <= LIMIT:
+                break
+            after = key_of(walked.hits[LIMIT - 1], Sort.PRICE)
+        assert pages >= 2 and below and before
+        session.rollback()
+
+
+def test_past_many_lapsed_sums_the_cursors_own_product_is_asked_again(
+    catalogue: Catalogue, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page ends with a product at its sum. At midnight that sum lapses as it was, and the
+    product's cheapest offer lapses with it (its price rises, nothing logged): the next page,
+    whose cursor is the lapsed sum's own key, asks it of its offers and shows it."""
+    filters = filters_for(catalogue, sessions)
+    prices = CatalogueProductPrice
+    with sessions() as session:
+        first = search_on(session, "", filters, Sort.PRICE, None, broad=1, counted=False)
+        last = first.hits[LIMIT - 1]
+        changes = CataloguePriceChange.product_id == last.product_id
+        assert not session.scalar(select(func.count()).where(changes))  # its sum is trusted
+        after = key_of(last, Sort.PRICE)
+        lapsed_already = session.scalar(
+            select(func.count()).where(
+                prices.currency == filters.currency, prices.fresh_until <= china_today()
+            )
+        )
+        monkeypatch.setattr(catalogue_untrusted, "LAPSED_MANY", lapsed_already)
+        lapse(session, prices.product_id == last.product_id)
+        offers = CatalogueOffer.product_id == last.product_id
+        session.execute(update(CatalogueOffer).where(offers).values(list_price=last.price + 1))
+        session.execute(delete(CataloguePriceChange).where(changes))  # as a lapse is not logged
+        walked = search_on(session, "", filters, Sort.PRICE, after, broad=1, counted=False)
+        exact = search_on(session, "", filters, Sort.PRICE, after, broad=EXACT, counted=False)
         assert walked.way == "walked"
         assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
-        assert any(halved.get(h.product_id, floor) < floor for h in walked.hits)
+        assert last.product_id in {h.product_id for h in walked.hits}
         session.rollback()
 
 
