@@ -226,12 +226,17 @@ def _check(case: Case, answer: httpx.Response, expected: list[tuple[Any, ...]]) 
         raise RuntimeError(f"{case.label}: the page is not the baseline's rows")
 
 
+def _answered(reply: httpx.Response) -> None:
+    if reply.status_code != 200:
+        raise RuntimeError(f"{reply.status_code} {reply.text[:200]}")
+
+
 async def _first_pages(
     person: Person, base: Baseline, case: Case, runs: int, *, prefix: str = ""
 ) -> tuple[list[Row], str]:
     """``case``'s first page, checked against the baseline's rows where it sorts by price, then
-    timed interleaved with the baseline (and its second page, where it has one), its rows'
-    labels after ``prefix``; and what the first page held."""
+    timed interleaved with the baseline (and its second page, where it has one, checked the
+    same way), its rows' labels after ``prefix``; and what the first page held."""
     label = prefix + case.label
     sql = BARE.format(match=case.match, price=case.price)
     sql_params = {"today": china_today(), "limit": LIMIT, **case.match_params}
@@ -243,9 +248,7 @@ async def _first_pages(
     )
 
     async def platform(_: int) -> None:
-        reply = await person.api.get("/catalogue/search", params=case.params)
-        if reply.status_code != 200:
-            raise RuntimeError(f"{reply.status_code} {reply.text[:200]}")
+        _answered(await person.api.get("/catalogue/search", params=case.params))
 
     async def baseline(_: int) -> None:
         base.run(sql, sql_params)
@@ -256,9 +259,11 @@ async def _first_pages(
     rows = latency_rows(label, samples)
     if cursor and case.compare:
         paged = {**case.params, "cursor": cursor}
+        second = await person.api.get("/catalogue/search", params=paged)
+        _check(case, second, base.run(sql, {**sql_params, "limit": 2 * LIMIT})[LIMIT:])
 
         async def next_page(_: int) -> None:
-            await person.api.get("/catalogue/search", params=paged)
+            _answered(await person.api.get("/catalogue/search", params=paged))
 
         samples = await interleaved(next_page, baseline, runs)
         rows.extend(latency_rows(f"{prefix or '  '}its second page (no facets)", samples))
@@ -281,6 +286,11 @@ def _lapse_a_day(base: Baseline) -> Lapse:
     offer's) and their sums lapse with them. The change log those writes leave is taken away:
     a day passing writes none. (A supplier's expiry that day is left as it was.)"""
     today = china_today()
+    with _transaction(base.connection):
+        return _lapsing(base, today)
+
+
+def _lapsing(base: Baseline, today: date) -> Lapse:
     ((day,),) = base.run(
         "SELECT min(fresh_until) FROM catalogue_product_prices WHERE fresh_until > %(today)s",
         {"today": today},
@@ -306,6 +316,18 @@ LAPSE_OFFERS = (
 )
 
 
+@contextmanager
+def _transaction(connection: Any) -> Iterator[None]:
+    """The statements within on ``connection`` (autocommit otherwise) committed together, or
+    none of them."""
+    connection.autocommit = False
+    try:
+        with connection:
+            yield
+    finally:
+        connection.autocommit = True
+
+
 def _restore(base: Baseline, lapse: Lapse) -> None:
     """The offers ``_lapse_a_day`` moved given back their last valid day (logged, so summed
     again with the lapsed sums)."""
@@ -329,18 +351,20 @@ async def _run(url: str, spec: str, runs: int, only: str) -> tuple[list[Row], li
                 measured, held = await _first_pages(person, base, case, runs)
                 rows.extend(measured)
                 notes.append(held)
-            lapse = _lapse_a_day(base)
-            notes.append(
-                f"{MIDNIGHT}a day's sums lapsed ({lapse.sums:,}) with the offers lapsing that day"
-                f" ({len(lapse.offers):,}), before the refresher sums them again"
-            )
+            lapse: Lapse | None = None
             try:
+                lapse = _lapse_a_day(base)
+                notes.append(
+                    f"{MIDNIGHT}a day's sums lapsed ({lapse.sums:,}) with the offers lapsing"
+                    f" that day ({len(lapse.offers):,}), before the refresher sums them again"
+                )
                 for case in (c for c in measured_cases if c.label in AT_MIDNIGHT):
                     measured, held = await _first_pages(person, base, case, runs, prefix=MIDNIGHT)
                     rows.extend(measured)
                     notes.append(held)
             finally:
-                _restore(base, lapse)
+                if lapse is not None:
+                    _restore(base, lapse)
                 summed_prices(url)
         finally:
             await person.pages.aclose()

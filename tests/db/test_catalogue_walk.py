@@ -331,9 +331,15 @@ def test_past_many_lapsed_sums_pages_from_a_price_floor_ask_the_lapsed_below_it(
             exact = search_on(session, "", filters, Sort.PRICE, after, broad=EXACT, counted=False)
             assert walked.way == "walked"
             assert [row(h) for h in walked.hits] == [row(h) for h in exact.hits]
-            sums = [lowered[h.product_id] for h in walked.hits if h.product_id in lowered]
-            below += sum(price < floor for price in sums)
-            before += after is not None and sum(floor <= price <= after[0] for price in sums)
+            sums = [
+                (lowered[h.product_id], h.product_id)
+                for h in walked.hits
+                if h.product_id in lowered
+            ]
+            below += sum(price < floor for price, _ in sums)
+            before += after is not None and sum(
+                floor <= price and (price, product) <= tuple(after) for price, product in sums
+            )
             pages += 1
             if len(walked.hits) <= LIMIT:
                 break
@@ -345,9 +351,9 @@ def test_past_many_lapsed_sums_pages_from_a_price_floor_ask_the_lapsed_below_it(
 def test_past_many_lapsed_sums_the_cursors_own_product_is_asked_again(
     catalogue: Catalogue, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A page ends with a product at its sum. At midnight that sum lapses as it was, and the
-    product's cheapest offer lapses with it (its price rises, nothing logged): the next page,
-    whose cursor is the lapsed sum's own key, asks it of its offers and shows it."""
+    """A page ends with a product at its sum. At midnight that sum lapses as it was while the
+    product's offers come to ask more, as when its cheapest lapses (nothing logged): the next
+    page, whose cursor is the lapsed sum's own key, asks it of its offers and shows it."""
     filters = filters_for(catalogue, sessions)
     prices = CatalogueProductPrice
     with sessions() as session:
