@@ -294,7 +294,9 @@ def _lapse_a_day(base: Baseline) -> Lapse:
     with _transaction(base.connection):
         lapse = _lapsing(base, today)
     with base.connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) catalogue_product_prices, catalogue_offers")
+        cursor.execute(
+            "VACUUM (ANALYZE) catalogue_product_prices, catalogue_offers, catalogue_price_changes"
+        )
     return lapse
 
 
