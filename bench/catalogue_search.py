@@ -217,8 +217,7 @@ def cases(model: str) -> list[Case]:
 
 
 def _check(case: Case, answer: httpx.Response, expected: list[tuple[Any, ...]]) -> None:
-    if answer.status_code != 200:
-        raise RuntimeError(f"{case.label}: {answer.status_code} {answer.text[:300]}")
+    _answered(answer, case.label)
     if not case.compare:
         return
     got = [hit["product_id"] for hit in answer.json()["results"]]
@@ -226,9 +225,9 @@ def _check(case: Case, answer: httpx.Response, expected: list[tuple[Any, ...]]) 
         raise RuntimeError(f"{case.label}: the page is not the baseline's rows")
 
 
-def _answered(reply: httpx.Response) -> None:
+def _answered(reply: httpx.Response, label: str) -> None:
     if reply.status_code != 200:
-        raise RuntimeError(f"{reply.status_code} {reply.text[:200]}")
+        raise RuntimeError(f"{label}: {reply.status_code} {reply.text[:300]}")
 
 
 async def _first_pages(
@@ -248,7 +247,7 @@ async def _first_pages(
     )
 
     async def platform(_: int) -> None:
-        _answered(await person.api.get("/catalogue/search", params=case.params))
+        _answered(await person.api.get("/catalogue/search", params=case.params), label)
 
     async def baseline(_: int) -> None:
         base.run(sql, sql_params)
@@ -263,7 +262,7 @@ async def _first_pages(
         _check(case, second, base.run(sql, {**sql_params, "limit": 2 * LIMIT})[LIMIT:])
 
         async def next_page(_: int) -> None:
-            _answered(await person.api.get("/catalogue/search", params=paged))
+            _answered(await person.api.get("/catalogue/search", params=paged), label)
 
         samples = await interleaved(next_page, baseline, runs)
         rows.extend(latency_rows(f"{prefix or '  '}its second page (no facets)", samples))

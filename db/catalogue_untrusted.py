@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Integer, Select, bindparam, func, select, true, union_all
+from sqlalchemy import Integer, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -56,14 +56,15 @@ def unsummed_ids(
     asked: Asked,
     *,
     bounds: bool,
-    lapsed_before: Callable[[], ColumnElement[bool] | None] | None = None,
+    lapsed: Callable[[], ColumnElement[bool] | None] | None,
 ) -> list[str] | None:
     """The products a walk skips, asked of their offers instead: those whose sums cannot be
     trusted that meet the words, the category and the product's own filters (None: more than
-    ``UNSUMMED_MAX``, too many to walk); lapsed ones when the walk takes the sums as the
-    prices (``bounds`` False), or those ``lapsed_before`` says come before the page's start
-    when it walks from there, the other lapsed sums as bounds (a first page from the cheapest
-    has none before it). Any other the walk reads and leaves, stale sum or not: counted
+    ``UNSUMMED_MAX``, too many to walk); and the lapsed ones for which ``lapsed`` builds the
+    condition (None: none), every one where the walk takes the sums as the prices, those
+    before the page's start where it walks from there, the other lapsed sums as bounds (a
+    first page from the cheapest has none before it). Any other the walk reads and leaves,
+    stale sum or not: counted
     whatever they were, a day's lapsed sums made every broad walk give way, and each broad page
     took a second. (A logged product whose row comes to meet the words between this listing and
     the walk, each statement at READ COMMITTED, is shown at its stale sum by that one search;
@@ -71,17 +72,14 @@ def unsummed_ids(
     filters, today = asked.bound.filters, asked.bound.today
     values = {**asked.values, "unsummed_max": UNSUMMED_MAX + 1}
     floors = bounds and filters.quantity is not None
-    if bounds and lapsed_before is not None:
-        shape = asked.shape("unsummed", floors, "lapsed before", asked.sort, asked.after is None)
-    else:
-        shape = asked.shape("unsummed", floors, bounds)
+    # Which lapsed sums are listed can depend on the page's order and cursor.
+    shape = asked.shape(
+        "unsummed", floors, bounds, lapsed is not None, asked.sort, asked.after is None
+    )
 
     def build() -> Select[tuple[str]]:
-        if not bounds:
-            lapsed_where: ColumnElement[bool] | None = true()
-        else:
-            lapsed_where = None if lapsed_before is None else lapsed_before()
-        untrusted = _unsummed(asked.matching, filters, today, floors=floors, lapsed=lapsed_where)
+        where = None if lapsed is None else lapsed()
+        untrusted = _unsummed(asked.matching, filters, today, floors=floors, lapsed=where)
         return untrusted.limit(bindparam("unsummed_max", type_=Integer))
 
     unsummed = SHAPES.statement(shape, build, values)

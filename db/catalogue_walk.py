@@ -274,7 +274,7 @@ def walked_into_found(session: Session, asked: Asked) -> bool:
     """``FOUND`` emptied and given the page walked along the sums, but the products whose sums
     cannot be trusted, and those asked of their offers; False (``FOUND`` emptied) when more
     than ``UNSUMMED_MAX`` are, or the walk did not fill the page within ``WALK_MAX`` steps."""
-    unsummed = unsummed_ids(session, asked, bounds=False)
+    unsummed = unsummed_ids(session, asked, bounds=False, lapsed=true)
     if unsummed is None:
         return False
     clear_found(session)
@@ -309,7 +309,7 @@ def bounded(session: Session, asked: Asked) -> list[Found] | None:
     A page is left in ``FOUND`` with every product asked, each at its offers' price: products
     found apart and added there can only end it sooner (``db.catalogue_brand_walk``)."""
     before = partial(_before_start, asked) if _lapsed_only(asked) else None
-    unsummed = unsummed_ids(session, asked, bounds=True, lapsed_before=before)
+    unsummed = unsummed_ids(session, asked, bounds=True, lapsed=before)
     if unsummed is None:
         return None
     reads = first_read(asked.filters, asked.limit)
