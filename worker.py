@@ -42,6 +42,7 @@ from activities.failures import FailureInterceptor, RetryWatch
 from activities.fulfilment_records import FulfilmentRecords
 from activities.human_tasks import HumanTaskActivities
 from activities.invoices import InvoiceActivities
+from activities.liveness import LivenessInterceptor
 from activities.loans import LoanActivities
 from activities.notifications import NotificationActivities
 from activities.sourcing_records import SourcingRecords
@@ -256,7 +257,7 @@ def build_worker(
     )
     rendering = [a for a in activities if activity_name(a) in RENDER_ACTIVITIES]
     io = [a for a in activities if activity_name(a) not in RENDER_ACTIVITIES]
-    interceptors = [FailureInterceptor(watch or RetryWatch(sessions))]
+    interceptors = [FailureInterceptor(watch or RetryWatch(sessions)), LivenessInterceptor()]
 
     def activity_worker(
         on: str, served: list[Callable[..., Any]], concurrency: int, **more: Any

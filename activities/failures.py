@@ -31,7 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.common import MetricMeter
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -233,7 +233,9 @@ class _ClassifyingInbound(ActivityInboundInterceptor):
         except ApplicationError as verdict:
             await self._note(info, verdict, retrying=not verdict.non_retryable)
             raise
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, CancelledError):
+            # Cancelled by its workflow (which a heartbeat brings back) or by the worker's
+            # shutdown: a cancellation to report as one, not a failure to classify.
             raise
         except Exception as error:
             transient = is_transient(error)

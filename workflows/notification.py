@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.liveness import HEARTBEAT_TIMEOUT
     from contracts.notifications import (
         DeliverInput,
         DeliveryPlan,
@@ -62,6 +63,7 @@ class NotificationWorkflow:
                 DeliverInput(delivery_id=delivery_id),
                 task_queue=policies.queue_for("deliver"),
                 start_to_close_timeout=timedelta(seconds=60),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=DELIVERY_RETRY,
             )

@@ -1,5 +1,8 @@
 """Activity timeouts and retry policies shared by every workflow, and the typed way to call one.
 
+Every step has the same heartbeat timeout (``contracts.liveness``): the worker beats for it, so a
+killed worker's attempt is retried within seconds rather than after the step's timeout.
+
 Every activity call goes through ``call`` or ``run``, so this is where a step that failed for
 good (``contracts.attention``: the worker classified its error as one retrying cannot cure) turns
 into a question for ops instead of a silent failure: the running workflow opens its attention
@@ -18,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.attention import ATTENTION_PATCH, NEEDS_ATTENTION, AttentionOutcome
+    from contracts.liveness import HEARTBEAT_TIMEOUT
     from contracts.queues import QUEUES_PATCH, activity_queue
 
 T = TypeVar("T")
@@ -88,6 +92,7 @@ async def call(name: str, arg: object, result: type[T], *, policy: ActivityPolic
                 result_type=result,
                 task_queue=queue_for(name),
                 start_to_close_timeout=policy.timeout,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=policy.retry,
             )
         except ActivityError as failure:
@@ -105,6 +110,7 @@ async def run(name: str, arg: object, *, policy: ActivityPolicy = DATABASE) -> N
                 arg,
                 task_queue=queue_for(name),
                 start_to_close_timeout=policy.timeout,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=policy.retry,
             )
         except ActivityError as failure:

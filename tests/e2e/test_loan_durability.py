@@ -4,10 +4,11 @@ books but whose answer never arrives) and the worker process waiting for that an
 record, booked once in the ledger, the ledger balances, and the day's reconciliation with the
 bank's statement finds no difference.
 
-Dev server and real worker processes: a SIGKILLed attempt is only retried after its 30 s
-start-to-close timeout, which the time-skipping server would skip past instead of proving. A
-database and a bank of the module's own (``tests.harness.loans``), so the day's reconciliation
-compares this loan's movements and nothing else.
+Dev server and real worker processes: a SIGKILLed attempt is only retried once its worker's
+beats stop for the heartbeat timeout (``contracts.liveness``), which the time-skipping server
+would skip past instead of proving. A database and a bank of the module's own
+(``tests.harness.loans``), so the day's reconciliation compares this loan's movements and nothing
+else.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from tests.harness.temporal import eventually, new_task_queue
 from tests.workflows.test_order import decide
 from workflows.loan import LoanWorkflow
 
-pytestmark = pytest.mark.long(seconds=65)  # handed out first: see tests/conftest.py
+pytestmark = pytest.mark.long(seconds=45)  # handed out first: see tests/conftest.py
 
 # The worker's bank client gives up after this long; the sandbox's timeouts are set past it.
 CLIENT_TIMEOUT_S = 2.0
@@ -220,7 +221,7 @@ async def test_a_loan_is_paid_out_once_through_bank_faults_and_a_killed_worker(
             assert (waiting.status, waiting.payment_id) == (LoanStatus.DISBURSING.value, None)
 
             with lo.worker_process(worker_settings):
-                # Retried once the killed attempt's start-to-close timeout passes: the retry
+                # Retried once the killed attempt's heartbeat timeout passes: the retry
                 # pays again under the loan id and the bank answers the payment it booked.
                 paid = await loan_reaches(sessions, loan_id, LoanStatus.DISBURSED, attempts=320)
 

@@ -5,8 +5,9 @@ carriers make it: the consignor declares the consignment list, the order's carri
 waybill from it with its own fleet, and the loader's checks start the filing; the carrier
 reports the shipment.
 
-Dev server and real worker processes: a SIGKILLed attempt is only retried after its 30 s
-start-to-close timeout, which the time-skipping server would skip past instead of proving.
+Dev server and real worker processes: a SIGKILLed attempt is only retried once its worker's
+beats stop for the heartbeat timeout (``contracts.liveness``), which the time-skipping server
+would skip past instead of proving.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from tests.harness.postgres import rows
 from tests.harness.temporal import eventually, new_task_queue
 from workflows.order import OrderWorkflow
 
-pytestmark = pytest.mark.long(seconds=80)  # handed out first: see tests/conftest.py
+pytestmark = pytest.mark.long(seconds=55)  # handed out first: see tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 # The worker's regulator client gives up after this long; the sandbox's "timeout" and "slow"
@@ -310,7 +311,7 @@ async def test_a_waybill_is_filed_once_through_regulator_faults_and_a_killed_wor
         assert regulator_control.tally(number)["replays"] == 0
 
         with worker_process(settings, address, task_queue):
-            # Retried once the killed attempt's start-to-close timeout passes; the retry
+            # Retried once the killed attempt's heartbeat timeout passes; the retry
             # replays the accepted filing and gets its receipt.
             await order_reaches(
                 sessions, order_id=order_id, status=OrderStatus.READY_TO_DISPATCH, attempts=480
