@@ -6,6 +6,8 @@ The tables live on ``db.models.Base`` (``db.models`` imports this module at its 
   compute codes, so a hash will not do. ``last_step`` is the highest time step ever accepted, so
   a code (even one still inside the window) is never accepted twice.
 - Recovery codes are kept as argon2 hashes, like passwords: a leaked table gives no usable code.
+  Each keeps its first group in clear (20 of its 60 bits) to select the one hash a step-up
+  checks; the other 40 bits are what argon2 guards, too many to try offline.
 - A step-up grant is a short-lived bearer token proving a recent second factor; only its SHA-256
   is stored (a 256-bit random token needs no slow hash), so the table cannot be replayed.
 - Failed tries are rows, not a counter, so the lockout is a sliding window (count the rows in
@@ -22,14 +24,14 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.models import Base
 from security.columns import EncryptedString
-from security.passwords import hash_password, verify_password
-from security.totp import new_recovery_codes, normalise_recovery_code
+from security.passwords import hash_password, spend_password_check, verify_password
+from security.totp import new_recovery_codes, normalise_recovery_code, recovery_code_selector
 
 # Five wrong codes within 15 minutes lock the second factor until the oldest of them ages out.
 LOCKOUT_TRIES = 5
@@ -64,6 +66,9 @@ class RecoveryCode(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     code_hash: Mapped[str] = mapped_column(Text)
+    # The code's first group, in clear: a step-up checks only the hashes it selects. None for
+    # codes issued before migration 0041, each of which is checked.
+    selector: Mapped[str | None] = mapped_column(String(8))
     used_at: Mapped[datetime | None]
 
 
@@ -140,12 +145,18 @@ def clear_failures(session: Session, user_id: str) -> None:
 
 def replace_recovery_codes(session: Session, user_id: str) -> list[str]:
     """A new set of recovery codes; the old ones, spent or not, are void. Answered once: only
-    their hashes are kept."""
+    their hashes and selectors are kept."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     codes = new_recovery_codes(RECOVERY_CODES)
     for code in codes:
-        row_id = f"rec_{uuid.uuid4().hex}"
-        session.add(RecoveryCode(id=row_id, user_id=user_id, code_hash=hash_password(code)))
+        session.add(
+            RecoveryCode(
+                id=f"rec_{uuid.uuid4().hex}",
+                user_id=user_id,
+                code_hash=hash_password(code),
+                selector=recovery_code_selector(code),
+            )
+        )
     session.flush()
     return codes
 
@@ -162,11 +173,24 @@ def recovery_codes_left(session: Session, user_id: str) -> int:
 def spend_recovery_code(session: Session, user_id: str, typed: str, now: datetime) -> bool:
     """True, and the code spent, when ``typed`` is one of the user's unspent codes."""
     code = normalise_recovery_code(typed)
-    unspent = session.scalars(
-        select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    if code is None:
+        return False
+    candidates = session.scalars(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.used_at.is_(None),
+            # Codes issued before migration 0041 have no selector: each is checked, as then.
+            or_(
+                RecoveryCode.selector == recovery_code_selector(code),
+                RecoveryCode.selector.is_(None),
+            ),
+        )
     ).all()
-    # Every unspent code is checked, so the time taken does not tell which one matched.
-    matches = [row for row in unspent if code is not None and verify_password(row.code_hash, code)]
+    if not candidates:
+        # One hash is checked either way, so the time taken does not tell a selector matched.
+        return spend_password_check(code)
+    # Every candidate is checked, so the time taken does not tell which one matched.
+    matches = [row for row in candidates if verify_password(row.code_hash, code)]
     if not matches:
         return False
     # The caller holds the enrolment's lock, so no other request spends it meanwhile.
