@@ -12,7 +12,8 @@ least any asks below a quantity (``db.catalogue.FLOORS``), and the day the first
 One refresher runs, in the worker with the ``singletons`` role (``refresh_forever``), and an
 advisory lock keeps a second from running a round at the same time. A round reads the log and
 sums from one snapshot (REPEATABLE READ) and takes away only the log rows it read: a change
-committed meanwhile stays logged, for the next round.
+committed meanwhile stays logged, for the next round. The round that drains the log analyses it
+if the planner still counts a burst's rows in it.
 
 Search (``db.catalogue_best``, ``db.catalogue_broad``) trusts a row only while its product is
 not logged and the row is fresh; otherwise it asks the product's offers, so a stale sum is
@@ -56,6 +57,8 @@ from stack.polling import poll_until_stopped
 
 REFRESH_LOCK = 7_431_014  # held by a refresher for one round
 BATCH = 5_000  # products a round
+# Rows the planner may think the log holds once drained before the refresher analyses it.
+STALE_LOG_ROWS = 1_000
 
 
 def refresh_prices(
@@ -93,7 +96,24 @@ def refresh_prices(
                 CataloguePriceChange.id.in_([change for change, _ in logged])
             )
         )
+    if len(logged) < batch:  # the log drained, as this round saw it
+        _analyse_if_thought_large(sessions)
     return len(products)
+
+
+def _analyse_if_thought_large(sessions: sessionmaker[Session]) -> None:
+    """Analyse the log when the planner still thinks it holds thousands of products.
+
+    After a burst (an import, a day's offers lapsing) the refresher drains the log within
+    seconds, but the planner keeps the burst's row count until autovacuum next analyses the
+    table, and plans search's list of untrusted products for it: 23.5 ms a search instead of
+    0.5 in the benchmark. A drained log is small, so analysing it is cheap."""
+    with transaction(sessions) as session:
+        thought = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'catalogue_price_changes'::regclass")
+        )
+        if thought is not None and thought > STALE_LOG_ROWS:
+            session.execute(text("ANALYZE catalogue_price_changes"))
 
 
 def sum_prices(session: Session, products: list[str], today: date) -> None:

@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.common import Role
 from db.catalogue import FLOORS, CataloguePriceChange, CatalogueProductPrice
-from db.catalogue_prices import refresh_forever, refresh_prices
+from db.catalogue_prices import STALE_LOG_ROWS, refresh_forever, refresh_prices
 from db.migrate import ROOT
 from rules.waybill_parties import china_today
 from settings import Settings
@@ -254,3 +254,29 @@ def test_a_sum_without_floors_is_summed_again(
             break
     row = price_of(sessions, wrench)
     assert (row.floor_10, row.floor_any) == (Decimal(45), Decimal(36))
+
+
+def test_the_round_that_drains_a_burst_analyses_the_log(sessions: sessionmaker[Session]) -> None:
+    """The planner counted a burst in the log; once the refresher has taken it away, it counts
+    what is left, not the burst, so search's list of untrusted products is planned for that."""
+    probe = "prd_stale_statistics_probe"
+    burst = STALE_LOG_ROWS + 500
+
+    def thought() -> float:
+        with sessions() as session:
+            return float(
+                session.scalar(
+                    text(
+                        "SELECT reltuples FROM pg_class"
+                        " WHERE oid = 'catalogue_price_changes'::regclass"
+                    )
+                )
+                or 0
+            )
+
+    with sessions() as session, session.begin():
+        session.execute(insert(CataloguePriceChange), [{"product_id": probe} for _ in range(burst)])
+        session.execute(text("ANALYZE catalogue_price_changes"))
+    assert thought() >= burst
+    refreshed(sessions, {probe})
+    assert thought() < STALE_LOG_ROWS
