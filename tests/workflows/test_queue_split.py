@@ -20,13 +20,14 @@ from documents.render import stop_render_processes, use_render_processes
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
 from settings import Settings
+from stack.worker_registry import activity_name
 from stack.worker_roles import Workers
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
 from tests.harness.histories import record_history
 from tests.harness.temporal import eventually, new_task_queue
 from tests.workflows.test_order import Harness, decide, report
-from worker import activity_name, build_worker
+from worker import build_worker
 from workflows.order import OrderWorkflow
 
 Build = Callable[[frozenset[Role]], Workers]

@@ -9,8 +9,8 @@ from temporalio.worker import Replayer
 
 from security.keys import KeyRing
 from security.payload_codec import data_converter
+from stack.worker_registry import WORKFLOWS
 from tests.harness.histories import HISTORIES, load_history
-from worker import WORKFLOWS
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 
