@@ -1,4 +1,5 @@
-"""A worker process killed (SIGKILL) mid-activity: another takes over and nothing happens twice."""
+"""A worker process killed (SIGKILL) mid-activity: its step times out on its heartbeat, another
+worker takes over, and nothing happens twice."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import TimeoutType
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.accreditation import (
@@ -102,8 +104,22 @@ async def test_killed_worker_is_replaced_and_the_application_completes_once(
         first.send_signal(signal.SIGKILL)
         first.wait()
 
+    async def why_retried() -> int | None:
+        """How the killed attempt timed out, once the check's next attempt is scheduled."""
+        pending = (await handle.describe()).raw_description.pending_activities
+        retried = [a for a in pending if a.activity_type.name == "verify_certificate"]
+        if not retried or retried[0].attempt < 2:
+            return None
+        return int(retried[0].last_failure.timeout_failure_info.timeout_type)
+
+    # No worker beats for it any more: it times out on its heartbeat (15 s), not on its
+    # start-to-close timeout (30 s), while no worker runs at all.
+    assert (
+        await eventually(why_retried, attempts=600, interval=0.1)
+        == TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+    )
+
     with worker_process(settings, address, task_queue):
-        # The killed attempt is retried once its heartbeat timeout passes (no worker beats).
         task_id = await open_review_task(handle)
         answer = await approve(handle, task_id, b.compliance_actor())
         assert answer.process_status == AccreditationStatus.ACCREDITED
