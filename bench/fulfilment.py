@@ -12,11 +12,12 @@ marks in a process of theirs, asked once a poll). Baseline and platform alternat
 ``--rounds`` rounds (B P, P B, ...); the median round's ratio is the figure. Ratio = platform
 time / baseline time (for throughput: baseline / platform).
 
-Before each run the benchmark waits ``--settle-s`` (an activity's start-to-close timeout and a
-margin): Temporal fires each activity's timeout timer when it comes due, finished or not, so the
-timers of the activities a run started in its last 30 s came due, and were paid for, in
-whichever run followed. A rendering activity's longer timeout (two minutes) still comes due in a
-later run.
+Before each run the benchmark waits ``--settle-s`` (most activities' start-to-close timeout and
+a margin): Temporal fires each activity's timeout timer when it comes due, finished or not, so the
+timers of the activities a run started in its last seconds came due, and were paid for, in
+whichever run followed. Since every step has a heartbeat timeout (15 s, ``contracts.liveness``),
+that is the timer an activity's start sets, PDFs' too: a run fires about one an activity, and
+the wait covers them with room to spare.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ WARMUP_ORDERS = 3
 
 
 # Most activities' start-to-close timeout (the platform's and the baseline's policies alike), and
-# a margin for the timer queue.
+# a margin for the timer queue: more than the heartbeat timeout every activity's timer now uses.
 SETTLE_S = policies.DATABASE.timeout.total_seconds() + 2
 
 

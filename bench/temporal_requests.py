@@ -4,10 +4,10 @@ a baseline is seen to do the same orchestration as the platform it is compared w
 Counted: the frontend's requests by operation (what clients and workers call: workflow starts,
 updates, workflow and activity task completions, polls); as one figure, the requests the server
 made of its own store, which follow from them; and the timers it fired, by kind: timeouts (each
-activity's start-to-close and each workflow task's, checked when they come due whether or not
-the work finished) and the workflows' own. The timeouts of what a run started in its last 30 s
-(an activity's) come due after it: they are counted, and cost, in whatever runs next
-(``bench.fulfilment`` waits them out between runs).
+activity's first, its heartbeat timeout since every step has one, and each workflow task's,
+checked when they come due whether or not the work finished) and the workflows' own. The
+timeouts of what a run started in its last seconds come due after it: they are counted, and
+cost, in whatever runs next (``bench.fulfilment`` waits them out between runs).
 """
 
 from __future__ import annotations
