@@ -31,6 +31,7 @@ from contracts.catalogue import AttributeSpec, ProductListing
 from contracts.catalogue_import import (
     BATCH_ROWS,
     FINISHED,
+    IMPORT_FINISHED,
     MAX_LISTED_PROBLEMS,
     BatchWritten,
     CheckedImport,
@@ -42,9 +43,12 @@ from contracts.catalogue_import import (
     SheetFormat,
     WriteBatchInput,
 )
+from contracts.common import Role
+from contracts.tasks import NotifyInput
 from db.catalogue import CatalogueCategory
 from db.catalogue_imports import CatalogueImport
 from db.catalogue_writes import listing_rows, write_rows
+from db.notifications import store_notification
 from db.session import transaction
 from documents.catalogue_templates import CONTENT_TYPES, SheetCategory, error_sheet
 from rules.catalogue_listing import CheckedListing
@@ -207,7 +211,8 @@ class CatalogueImports:
 
     @activity.defn
     def finish_catalogue_import(self, finish: FinishImportInput) -> ImportOutcome:
-        """Record the import's outcome; an import already finished keeps its own."""
+        """Record the import's outcome and tell the supplier, once; an import already finished
+        keeps its own."""
         with transaction(self._sessions) as session:
             row = _import(session, finish.import_id, lock=True)
             if row.status not in FINISHED:
@@ -216,6 +221,7 @@ class CatalogueImports:
                 row.finished_at = func.now()
                 session.flush()
                 session.refresh(row)
+                store_notification(session, _finished_notice(row))
             return ImportOutcome(
                 import_id=row.id,
                 status=ImportStatus(row.status),
@@ -224,6 +230,29 @@ class CatalogueImports:
                 error_count=row.error_count,
                 reason=row.reason,
             )
+
+
+def _finished_notice(row: CatalogueImport) -> NotifyInput:
+    """The supplier's notice that an import ended: in-app, and the event its rules may route
+    (``catalogue_import_finished``). Kept under the import's id, so a retry adds none."""
+    outcome = {
+        ImportStatus.COMPLETED: f"completed: {row.rows_written} rows written",
+        ImportStatus.REJECTED: "was rejected, nothing written",
+        ImportStatus.FAILED: f"was stopped by platform ops after {row.rows_written} rows written",
+    }[ImportStatus(row.status)]
+    problems = (
+        f", {row.error_count} rows with problems in the error sheet" if row.error_count else ""
+    )
+    reason = f" ({row.reason})" if row.reason else ""
+    return NotifyInput(
+        notification_id=f"catalogue_import:{row.id}:finished",
+        org_id=row.supplier_org_id,
+        role=Role.SUPPLIER,
+        kind=IMPORT_FINISHED,
+        subject_type="catalogue_import",
+        subject_id=row.id,
+        message=_one_line(f"Catalogue import of {row.filename} {outcome}{problems}{reason}")[:2000],
+    )
 
 
 class _AlreadyWritten(Exception):

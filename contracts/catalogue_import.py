@@ -48,6 +48,8 @@ class ImportStatus(StrEnum):
 
 
 FINISHED = frozenset({ImportStatus.COMPLETED, ImportStatus.REJECTED, ImportStatus.FAILED})
+# The notification (and the process event organisations' rules may route) when one finishes.
+IMPORT_FINISHED = "catalogue_import_finished"
 
 
 class CatalogueImportInput(Frozen):

@@ -1,17 +1,19 @@
 """An event's fields, as the catalogue (``rules.notification_rules.EVENT_TYPES``) names them,
 read from the database when the event is evaluated: an order's amount and parties, a loan's
-principal, the days until a certificate expires. A subject that is gone yields no fields (every
-condition on them is then false)."""
+principal, the days until a certificate expires, an import's outcome and counts. A subject that
+is gone yields no fields (every condition on them is then false)."""
 
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.common import Money
+from db.catalogue_imports import CatalogueImport
 from db.finance import Loan
 from db.models import (
     AccreditationApplication,
@@ -44,6 +46,12 @@ def event_facts(session: Session, event: ProcessEvent) -> dict[str, Fact]:
         if row is not None:
             facts[fact] = Money(amount=getattr(row, column), currency=row.currency)
             facts |= _parties(session, row.buyer_org_id, row.supplier_org_id)
+    elif event.subject_type == "catalogue_import":
+        imported = session.get(CatalogueImport, event.subject_id)
+        if imported is not None:
+            facts["status"] = imported.status
+            facts["rows_written"] = Decimal(imported.rows_written)
+            facts["error_count"] = Decimal(imported.error_count)
     elif event.subject_type == "accreditation_application":
         application = session.get(AccreditationApplication, event.subject_id)
         if application is not None:

@@ -72,6 +72,15 @@ EVENT_TYPES: Mapping[str, EventType] = {
     "loan_written_off": _event("loan", "a loan was written off", _LOAN),
     "loan_recovery": _event("loan", "a payment came on a written-off loan", _LOAN),
     "incident_opened": _event("process", "a step keeps failing (platform ops)", {}),
+    "catalogue_import_finished": _event(
+        "catalogue_import",
+        "a catalogue import finished (completed, rejected or stopped)",
+        {
+            "status": FieldType.TEXT,
+            "rows_written": FieldType.NUMBER,
+            "error_count": FieldType.NUMBER,
+        },
+    ),
 }
 
 OPS_BY_TYPE: Mapping[FieldType, frozenset[Op]] = {

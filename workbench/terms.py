@@ -185,6 +185,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "loan_written_off": ("贷款已核销", "Loan written off"),
     "loan_recovery": ("核销后回款", "Payment on a written-off loan"),
     "incident_opened": ("步骤持续失败", "A step keeps failing"),
+    "catalogue_import_finished": ("商品导入已结束", "Catalogue import finished"),
     # condition operators
     "gt": ("大于", "above"),
     "gte": ("不小于", "at least"),

@@ -1,7 +1,8 @@
 """The catalogue import's workflow on the time-skipping server, with its real activities on real
 PostgreSQL and S3: a file of several batches written once each (a batch written again counts
 once and changes nothing), a refused file ending as a result with nothing written, and a step
-that fails for good asking ops, who end the import, recorded as failed with their reason."""
+that fails for good asking ops, who end the import, recorded as failed with their reason. Each
+tells the supplier once how it ended, with the facts its rules may test."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from contracts.attention import ATTENTION_TASK_KIND, ENDED_BY_OPS, PERMANENT_FAI
 from contracts.catalogue import AttributeKind, AttributeSpec, ProductListing
 from contracts.catalogue_import import (
     BATCH_ROWS,
+    IMPORT_FINISHED,
     CatalogueImportInput,
+    FinishImportInput,
     ImportOutcome,
     ImportStatus,
     ImportStep,
@@ -35,14 +38,18 @@ from contracts.catalogue_import import (
     WriteBatchInput,
     catalogue_import_workflow_id,
 )
+from contracts.notifications import Condition, Op
 from db.catalogue import CatalogueCategory, CatalogueOffer, Product
 from db.catalogue_imports import CatalogueImport
-from db.models import HumanTask
+from db.event_facts import event_facts
+from db.models import HumanTask, Notification
+from db.notification_rules import ProcessEvent
 from db.session import transaction
 from documents.catalogue_templates import SheetCategory, template
 from gateways.certification_registry import CertificationRegistryClient
 from gateways.regulator import RegulatorClient
 from rules.catalogue_sheet import columns, example_row
+from rules.notification_rules import Fact, matches
 from settings import Settings
 from storage.object_store import ObjectStore
 from tests.harness import builders as b
@@ -178,6 +185,23 @@ def row_of(sessions: sessionmaker[Session], import_id: str) -> CatalogueImport:
     return found
 
 
+def told(sessions: sessionmaker[Session], import_id: str) -> tuple[str, dict[str, Fact]]:
+    """The supplier's one notice that the import finished, and the facts its event gives rules."""
+    with sessions() as session:
+        (notice,) = session.scalars(
+            select(Notification).where(
+                Notification.subject_id == import_id, Notification.kind == IMPORT_FINISHED
+            )
+        ).all()
+        (event,) = session.scalars(
+            select(ProcessEvent).where(
+                ProcessEvent.subject_id == import_id, ProcessEvent.event_type == IMPORT_FINISHED
+            )
+        ).all()
+        assert (notice.role, event.org_ids) == ("supplier", [notice.org_id])
+        return notice.message, event_facts(session, event)
+
+
 def offers(sessions: sessionmaker[Session], supplier_org_id: str) -> list[CatalogueOffer]:
     with sessions() as session:
         return list(
@@ -209,6 +233,16 @@ async def test_a_file_of_several_batches_is_written_once_each(
     assert (row.batches, sorted(row.batches_done), row.rows_created) == (3, [0, 1, 2], count - 1)
     assert row.problems == [{"row": 14, "column": "单价 Unit price *", "rule": "must be a number"}]
     assert len(offers(sessions, supplier)) == count - 1
+    message, facts = told(sessions, import_id)
+    assert message == (
+        f"Catalogue import of listings.csv completed: {count - 1} rows written,"
+        " 1 rows with problems in the error sheet"
+    )
+    assert (facts["status"], facts["rows_written"], facts["error_count"]) == (
+        "completed", count - 1, 1,
+    )  # fmt: skip
+    some_refused = Condition(field="error_count", op=Op.GT, value=Decimal(0))
+    assert matches([some_refused], facts)
     await record_history(handle, "catalogue_import_batches")
 
     # A batch written again (an activity retried after its commit) counts once, changes nothing.
@@ -224,6 +258,12 @@ async def test_a_file_of_several_batches_is_written_once_each(
             )
         )
     assert revisions == 1
+    # Finished again (an activity retried after its commit): the supplier is told once.
+    ActivityEnvironment().run(
+        steps.finish_catalogue_import,
+        FinishImportInput(import_id=import_id, status=ImportStatus.COMPLETED, reason=None),
+    )
+    assert told(sessions, import_id)[0] == message
 
 
 def test_a_batch_stored_as_listings_before_batches_held_rows_is_still_written(
@@ -300,6 +340,9 @@ async def test_a_refused_file_ends_as_a_result_with_nothing_written(
     assert row.errors_key is not None and store.exists(row.errors_key)
     assert row.finished_at is not None and row.batches == 0
     assert offers(sessions, supplier) == []
+    message, facts = told(sessions, import_id)
+    assert message.startswith("Catalogue import of listings.csv was rejected, nothing written")
+    assert (facts["status"], facts["rows_written"], facts["error_count"]) == ("rejected", 0, 1)
     await record_history(handle, "catalogue_import_rejected")
 
 
@@ -338,4 +381,7 @@ async def test_a_step_that_fails_for_good_asks_ops_who_may_end_the_import(
     row = row_of(sessions, import_id)
     assert row.status == ImportStatus.FAILED
     assert row.reason is not None and "file lost: upload again" in row.reason
+    message, _ = told(sessions, import_id)
+    assert message.startswith("Catalogue import of listings.csv was stopped by platform ops")
+    assert "file lost: upload again" in message
     await record_history(handle, "catalogue_import_ended_by_ops")
