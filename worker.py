@@ -1,4 +1,5 @@
-"""The worker processes: the only place that wires workflows, activities, executors and client.
+"""The worker processes: where what a worker serves (``stack.worker_registry``) meets its
+executors, interceptors and client.
 
 Work is split by task queue so each part scales on its own (``contracts.queues``): workflow
 tasks on ``TRADEFLOW_TASK_QUEUE``, I/O activities (database, object store, gateways) on
@@ -98,7 +99,8 @@ def build_worker(
     )
     rendering = [a for a in activities if activity_name(a) in RENDER_ACTIVITIES]
     io = [a for a in activities if activity_name(a) not in RENDER_ACTIVITIES]
-    interceptors = [FailureInterceptor(watch or RetryWatch(sessions)), LivenessInterceptor()]
+    # The beats outermost: the failure interceptor's own writes (an incident) are beaten for too.
+    interceptors = [LivenessInterceptor(), FailureInterceptor(watch or RetryWatch(sessions))]
 
     def activity_worker(
         on: str, served: list[Callable[..., Any]], concurrency: int, **more: Any

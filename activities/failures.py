@@ -233,9 +233,16 @@ class _ClassifyingInbound(ActivityInboundInterceptor):
         except ApplicationError as verdict:
             await self._note(info, verdict, retrying=not verdict.non_retryable)
             raise
-        except (asyncio.CancelledError, CancelledError):
-            # Cancelled by its workflow (which a heartbeat brings back) or by the worker's
-            # shutdown: a cancellation to report as one, not a failure to classify.
+        except CancelledError:
+            # A cancellation to report as one, not a failure to classify. Cancelled by its
+            # workflow, or its workflow gone (a heartbeat brings either back), the step will not
+            # be retried: no longer retrying either. A worker's shutdown or a timed-out attempt
+            # will be retried, so it still is.
+            details = activity.cancellation_details()
+            if details is not None and (details.cancel_requested or details.not_found):
+                await self._settle(info)
+            raise
+        except asyncio.CancelledError:
             raise
         except Exception as error:
             transient = is_transient(error)

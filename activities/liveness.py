@@ -9,7 +9,9 @@ The first beat comes a fifth of the timeout in, so a step that ends sooner costs
 An activity that records progress in its heartbeat (the catalogue import's row count) keeps it:
 each beat repeats the newest details the attempt gave, or the previous attempt's until it gives
 its own. A beat also carries the server's answer back: a step whose workflow has ended or
-cancelled it is cancelled in its thread, where the idempotent activity's transaction rolls back.
+cancelled it is cancelled in its thread, the SDK raising there wherever the step is, as at a
+worker's shutdown. Inside a transaction that rolls it back; after its commit the work stands;
+either way the step is idempotent, so a step run again does nothing twice.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The worker beats for its activities: a step outlasting its heartbeat timeout still completes in
 its first attempt, a step's own progress survives the beats into its next attempts, and a step its
-workflow cancels learns so from a beat and ends cancelled, not failed for good.
+workflow cancels learns so from a beat and ends cancelled, not failed for good, and no longer
+counted as retrying.
 
 Real dev server, activities on threads as in the platform's workers. The heartbeat timeout here
-is one second so the steps outlast it quickly; the platform's is ``contracts.liveness``.
+is two seconds so the steps outlast it quickly; the platform's is ``contracts.liveness``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from activities.failures import FailureInterceptor, RetryWatch
 from activities.liveness import LivenessInterceptor
 from tests.harness.temporal import new_task_queue
 
-TIMEOUT = timedelta(seconds=1)
+TIMEOUT = timedelta(seconds=2)
 
 
 @activity.defn(name="outlasts_its_heartbeat_timeout")
@@ -50,6 +51,8 @@ def records_progress_then_fails() -> list[Any]:
 
 @activity.defn(name="works_until_cancelled")
 def works_until_cancelled() -> None:
+    if activity.info().attempt == 1:
+        raise ConnectionError("lost its connection")  # transient: retried, so watched
     while True:  # cancellation is raised in this thread once a beat brings it back
         time.sleep(0.05)
 
@@ -63,6 +66,7 @@ class CancellingProbe:
             start_to_close_timeout=timedelta(seconds=30),
             heartbeat_timeout=TIMEOUT,
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
         )
         await workflow.sleep(TIMEOUT)
         step.cancel()
@@ -88,9 +92,12 @@ class LivenessProbe:
 
 
 @pytest.fixture
-async def queue(
-    dev_env: WorkflowEnvironment, sessions: sessionmaker[Session]
-) -> AsyncIterator[str]:
+def watch(sessions: sessionmaker[Session]) -> RetryWatch:
+    return RetryWatch(sessions)
+
+
+@pytest.fixture
+async def queue(dev_env: WorkflowEnvironment, watch: RetryWatch) -> AsyncIterator[str]:
     queue = new_task_queue()
     async with Worker(
         dev_env.client,
@@ -102,8 +109,8 @@ async def queue(
             works_until_cancelled,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=2),
-        # As the platform's workers have them: the failures classified around the beats.
-        interceptors=[FailureInterceptor(RetryWatch(sessions)), LivenessInterceptor()],
+        # As the platform's workers have them: the beats around the failures' classification.
+        interceptors=[LivenessInterceptor(), FailureInterceptor(watch)],
     ):
         yield queue
 
@@ -130,9 +137,10 @@ async def test_the_beats_repeat_the_steps_own_progress_for_its_next_attempts(
 
 
 async def test_a_step_its_workflow_cancels_ends_cancelled_not_failed_for_good(
-    dev_env: WorkflowEnvironment, queue: str
+    dev_env: WorkflowEnvironment, queue: str, watch: RetryWatch
 ) -> None:
     ended = await dev_env.client.execute_workflow(
         CancellingProbe.run, id=f"liveness-{queue}-cancelled", task_queue=queue
     )
     assert ended == "CancelledError"
+    assert watch.retrying() == {}  # it failed once, and will not be retried now

@@ -256,27 +256,41 @@ def test_a_sum_without_floors_is_summed_again(
     assert (row.floor_10, row.floor_any) == (Decimal(45), Decimal(36))
 
 
+def _planner_counts(sessions: sessionmaker[Session]) -> float:
+    with sessions() as session:
+        thought = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'catalogue_price_changes'::regclass")
+        )
+    return float(thought or 0)
+
+
+def _burst(sessions: sessionmaker[Session], probe: str, rows: int) -> None:
+    """``rows`` changes of ``probe`` logged at once, and the planner told of them."""
+    with sessions() as session, session.begin():
+        session.execute(insert(CataloguePriceChange), [{"product_id": probe}] * rows)
+        session.execute(text("ANALYZE catalogue_price_changes"))
+    assert _planner_counts(sessions) >= rows
+
+
 def test_the_round_that_drains_a_burst_analyses_the_log(sessions: sessionmaker[Session]) -> None:
     """The planner counted a burst in the log; once the refresher has taken it away, it counts
     what is left, not the burst, so search's list of untrusted products is planned for that."""
     probe = "prd_stale_statistics_probe"
-    burst = STALE_LOG_ROWS + 500
-
-    def thought() -> float:
-        with sessions() as session:
-            return float(
-                session.scalar(
-                    text(
-                        "SELECT reltuples FROM pg_class"
-                        " WHERE oid = 'catalogue_price_changes'::regclass"
-                    )
-                )
-                or 0
-            )
-
-    with sessions() as session, session.begin():
-        session.execute(insert(CataloguePriceChange), [{"product_id": probe} for _ in range(burst)])
-        session.execute(text("ANALYZE catalogue_price_changes"))
-    assert thought() >= burst
+    _burst(sessions, probe, STALE_LOG_ROWS + 500)
     refreshed(sessions, {probe})
-    assert thought() < STALE_LOG_ROWS
+    assert _planner_counts(sessions) < STALE_LOG_ROWS
+
+
+def test_a_burst_of_whole_rounds_is_analysed_by_the_round_that_finds_the_log_empty(
+    sessions: sessionmaker[Session],
+) -> None:
+    probe = "prd_stale_statistics_whole_rounds"
+    while refresh_prices(sessions):  # what other modules logged, so the rounds are whole
+        pass
+    batch = STALE_LOG_ROWS
+    _burst(sessions, probe, 2 * batch)
+    assert refresh_prices(sessions, batch=batch) == 1  # the probe, its first batch of changes
+    assert refresh_prices(sessions, batch=batch) == 1  # its second: the log is empty now
+    assert _planner_counts(sessions) >= 2 * batch  # each round read a whole batch: more may wait
+    refresh_prices(sessions, batch=batch)  # finds nothing to sum
+    assert _planner_counts(sessions) < STALE_LOG_ROWS
