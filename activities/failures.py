@@ -236,7 +236,8 @@ class _ClassifyingInbound(ActivityInboundInterceptor):
         except CancelledError:
             # A cancellation to report as one, not a failure to classify. Cancelled by its
             # workflow, or its workflow gone (a heartbeat brings either back), the step will not
-            # be retried: no longer retrying either. A worker's shutdown or a timed-out attempt
+            # be retried: no longer retrying either. (Not found is also an attempt the server
+            # timed out: a later attempt's failure is then watched afresh.) A worker's shutdown
             # will be retried, so it still is.
             details = activity.cancellation_details()
             if details is not None and (details.cancel_requested or details.not_found):
