@@ -5,9 +5,10 @@ The tables live on ``db.models.Base`` (``db.models`` imports this module at its 
 - A user's TOTP secret is stored encrypted (``EncryptedString``): the server needs it back to
   compute codes, so a hash will not do. ``last_step`` is the highest time step ever accepted, so
   a code (even one still inside the window) is never accepted twice.
-- Recovery codes are kept as argon2 hashes, like passwords: a leaked table gives no usable code.
-  Each keeps its first group in clear (20 of its 60 bits) to select the one hash a step-up
-  checks; the other 40 bits are what argon2 guards, too many to try offline.
+- Recovery codes are kept as argon2 hashes (``security.passwords.hash_code``, a lighter profile
+  than passwords', as they are random): a leaked table gives no usable code. Each keeps its
+  first group in clear (20 of its 60 bits) to select the one hash a step-up checks; the other
+  40 bits are what argon2 guards, too many to try offline.
 - A step-up grant is a short-lived bearer token proving a recent second factor; only its SHA-256
   is stored (a 256-bit random token needs no slow hash), so the table cannot be replayed.
 - Failed tries are rows, not a counter, so the lockout is a sliding window (count the rows in
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.models import Base
 from security.columns import EncryptedString
-from security.passwords import hash_password, spend_password_check, verify_password
+from security.passwords import hash_code, spend_code_check, verify_password
 from security.totp import new_recovery_codes, normalise_recovery_code, recovery_code_selector
 
 # Five wrong codes within 15 minutes lock the second factor until the oldest of them ages out.
@@ -153,7 +154,7 @@ def replace_recovery_codes(session: Session, user_id: str) -> list[str]:
             RecoveryCode(
                 id=f"rec_{uuid.uuid4().hex}",
                 user_id=user_id,
-                code_hash=hash_password(code),
+                code_hash=hash_code(code),
                 selector=recovery_code_selector(code),
             )
         )
@@ -188,7 +189,7 @@ def spend_recovery_code(session: Session, user_id: str, typed: str, now: datetim
     ).all()
     if not candidates:
         # One hash is checked either way, so the time taken does not tell a selector matched.
-        return spend_password_check(code)
+        return spend_code_check(code)
     # Every candidate is checked, so the time taken does not tell which one matched.
     matches = [row for row in candidates if verify_password(row.code_hash, code)]
     if not matches:

@@ -23,14 +23,19 @@ from tests.harness import sourcing as s
 NOW = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
 
 
+# Argon2's parameters as a stored hash names them: the codes' profile (security.passwords).
+CODES = "m=19456,t=2,p=1"
+
+
 @pytest.fixture
 def verifies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every argon2 check made, by the code's hashes (``code``) or the decoy (``decoy``)."""
+    """Every argon2 check made, by the code's hashes (``code``) or the decoy (``decoy``), each
+    with the parameters of the hash checked against: a decoy costs what a code does."""
     made: list[str] = []
 
     def counted(kind: str, check: Callable[[str, str], bool]) -> Callable[[str, str], bool]:
         def verify(stored: str, typed: str) -> bool:
-            made.append(kind)
+            made.append(f"{kind} {stored.split('$')[3]}")
             return check(stored, typed)
 
         return verify
@@ -52,18 +57,18 @@ def test_a_code_is_checked_against_the_one_hash_its_selector_picks(
         codes = replace_recovery_codes(session, user_id)
     with transaction(sessions) as session:
         assert spend_recovery_code(session, user_id, codes[3].upper().replace("-", " "), NOW)
-    assert verifies == ["code"]
+    assert verifies == [f"code {CODES}"]
 
     verifies.clear()
     with transaction(sessions) as session:
         assert not spend_recovery_code(session, user_id, codes[3], NOW)  # spent
-    assert verifies == ["decoy"]
+    assert verifies == [f"decoy {CODES}"]
 
     verifies.clear()
     unused = next(sel for sel in ("zzzz", "yyyy") if not any(c.startswith(sel) for c in codes))
     with transaction(sessions) as session:
         assert not spend_recovery_code(session, user_id, f"{unused}-0000-0000", NOW)
-    assert verifies == ["decoy"]  # as long as a code whose selector matched
+    assert verifies == [f"decoy {CODES}"]  # as long as a code whose selector matched
 
 
 def test_codes_issued_before_selectors_are_each_checked_and_spent_once(
@@ -78,7 +83,7 @@ def test_codes_issued_before_selectors_are_each_checked_and_spent_once(
         )
     with transaction(sessions) as session:
         assert spend_recovery_code(session, user_id, codes[1], NOW)
-    assert verifies == ["code", "code"]
+    assert verifies == ["code m=65536,t=3,p=4"] * 2  # hashed as passwords were
     with transaction(sessions) as session:
         assert not spend_recovery_code(session, user_id, codes[1], NOW)
         assert spend_recovery_code(session, user_id, codes[0], NOW)
@@ -94,5 +99,5 @@ def test_what_is_stored_holds_a_codes_first_group_and_its_hash_only(
         rows = session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).all()
     assert sorted(row.selector or "" for row in rows) == sorted(c.split("-")[0] for c in codes)
     for row in rows:
-        assert row.code_hash.startswith("$argon2id$")
+        assert row.code_hash.startswith(f"$argon2id$v=19${CODES}$")
         assert not any(c in row.code_hash or c.replace("-", "") in row.code_hash for c in codes)
