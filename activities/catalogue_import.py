@@ -240,8 +240,9 @@ def _finished_notice(row: CatalogueImport) -> NotifyInput:
         ImportStatus.REJECTED: "was rejected, nothing written",
         ImportStatus.FAILED: f"was stopped by platform ops after {row.rows_written} rows written",
     }[ImportStatus(row.status)]
+    rows = "row" if row.error_count == 1 else "rows"
     problems = (
-        f", {row.error_count} rows with problems in the error sheet" if row.error_count else ""
+        f", {row.error_count} {rows} with problems in the error sheet" if row.error_count else ""
     )
     reason = f" ({row.reason})" if row.reason else ""
     return NotifyInput(

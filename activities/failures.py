@@ -235,12 +235,11 @@ class _ClassifyingInbound(ActivityInboundInterceptor):
             raise
         except CancelledError:
             # A cancellation to report as one, not a failure to classify. Cancelled by its
-            # workflow, or its workflow gone (a heartbeat brings either back), the step will not
-            # be retried: no longer retrying either. (Not found is also an attempt the server
-            # timed out: a later attempt's failure is then watched afresh.) A worker's shutdown
-            # will be retried, so it still is.
+            # workflow (a heartbeat brings it back), the step will not be retried: no longer
+            # retrying either. Not found may be an attempt the server timed out, which will be
+            # retried, and a worker's shutdown will be: both still are.
             details = activity.cancellation_details()
-            if details is not None and (details.cancel_requested or details.not_found):
+            if details is not None and details.cancel_requested:
                 await self._settle(info)
             raise
         except asyncio.CancelledError:

@@ -8,7 +8,7 @@ The tables live on ``db.models.Base`` (``db.models`` imports this module at its 
 - Recovery codes are kept as argon2 hashes (``security.passwords.hash_code``, a lighter profile
   than passwords', as they are random): a leaked table gives no usable code. Each keeps its
   first group in clear (20 of its 60 bits) to select the one hash a step-up checks; the other
-  40 bits are what argon2 guards, too many to try offline.
+  40 bits are what argon2 guards, costly to try offline.
 - A step-up grant is a short-lived bearer token proving a recent second factor; only its SHA-256
   is stored (a 256-bit random token needs no slow hash), so the table cannot be replayed.
 - Failed tries are rows, not a counter, so the lockout is a sliding window (count the rows in

@@ -14,8 +14,9 @@ from argon2.exceptions import VerificationError
 _hasher = PasswordHasher()
 # Recovery codes are random: 40 bits stay behind the hash even once their selector is known
 # (``db.second_factor``), so OWASP's minimum argon2id profile (19 MiB, two passes, one lane)
-# keeps a stolen table out of reach (0.05 s a check here: about 1,600 core-years a code) at a
-# fifth of a password's cost, and ten are made at once when a user enrols (2.5 s to 0.5 s).
+# makes a stolen table costly (0.05 s a check here: up to about 1,600 CPU core-years a code, half
+# that on average, less on GPUs) at a fifth of a password's cost, and ten are made at once when a
+# user enrols (2.5 s to 0.5 s).
 _code_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 

@@ -236,7 +236,7 @@ async def test_a_file_of_several_batches_is_written_once_each(
     message, facts = told(sessions, import_id)
     assert message == (
         f"Catalogue import of listings.csv completed: {count - 1} rows written,"
-        " 1 rows with problems in the error sheet"
+        " 1 row with problems in the error sheet"
     )
     assert (facts["status"], facts["rows_written"], facts["error_count"]) == (
         "completed", count - 1, 1,
