@@ -45,23 +45,19 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _decoy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(32))
+def _decoy_hash(hasher: PasswordHasher) -> str:
+    """A hash of nothing anyone knows, made once a profile: checking it costs a real check."""
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 def spend_password_check(password: str) -> bool:
     """Spend one real verification when the user does not exist; always False."""
-    verify_password(_decoy_hash(), password)
+    verify_password(_decoy_hash(_hasher), password)
     return False
-
-
-@cache
-def _decoy_code_hash() -> str:
-    return _code_hasher.hash(secrets.token_urlsafe(32))
 
 
 def spend_code_check(code: str) -> bool:
     """Spend one verification in the codes' profile when no stored code is a candidate; always
     False."""
-    verify_password(_decoy_code_hash(), code)
+    verify_password(_decoy_hash(_code_hasher), code)
     return False
