@@ -34,8 +34,17 @@ from tests.harness.builders import make_org
 
 def own_currency() -> str:
     """A three-letter code no real currency and no other test uses (``X`` and two letters:
-    ISO 4217 keeps X codes for non-currencies)."""
-    return "X" + "".join(random.choices(string.ascii_uppercase, k=2))
+    ISO 4217 keeps X codes for non-currencies). Drawn without replacement: two tests of one
+    process share its database, and a code drawn twice (one chance in 676 a pair) mixed one
+    test's loans into the other's portfolio."""
+    return next(_UNUSED_CURRENCIES)
+
+
+_UNUSED_CURRENCIES = iter(
+    random.sample(
+        ["X" + a + b for a in string.ascii_uppercase for b in string.ascii_uppercase], k=26 * 26
+    )
+)
 
 
 def china_today() -> date:
